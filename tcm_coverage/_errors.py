@@ -55,13 +55,14 @@ class InputError(TCMCoverageError, ValueError):
         if self.path:
             where.append(self.path)
         if self.row is not None:
-            if isinstance(self.row, (list, tuple)):
+            if isinstance(self.row, (list, tuple)) and len(self.row) != 1:
                 rows = list(self.row)
                 shown = ", ".join(str(r) for r in rows[:10])
                 more = f" (and {len(rows) - 10} more)" if len(rows) > 10 else ""
                 where.append(f"rows {shown}{more}")
             else:
-                where.append(f"row {self.row}")
+                row = self.row[0] if isinstance(self.row, (list, tuple)) else self.row
+                where.append(f"row {row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
         text = (": ".join([", ".join(where), self.message]) if where else self.message)
