@@ -1,0 +1,262 @@
+"""Coverage tables per county and township: population-weighted access and facility standards.
+
+All numbers are population-weighted over demand points. Travel-time statistics (mean, 90th
+percentile) are over residents who can reach a facility at all; residents who cannot are
+counted in ``unreachable_population`` (their time is infinite, so a 90th percentile above the
+reachable share is reported as NaN, shown as blank in spreadsheets).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from tcm_coverage._errors import InputError
+
+logger = logging.getLogger(__name__)
+
+UNASSIGNED = ""
+
+
+def assign_areas(
+    points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, max_distance_m: float = 2000.0
+) -> np.ndarray:
+    """Code of the area containing each point (nearest area within ``max_distance_m`` otherwise).
+
+    Parameters
+    ----------
+    points
+        Points in EPSG:4326.
+    areas
+        Polygons with a ``code`` column, EPSG:4326.
+    max_distance_m
+        Points outside every polygon but this close to one are given the nearest (boundaries of
+        different sources rarely match exactly); farther points get ``""``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Area code per point (object array), ``""`` when outside.
+    """
+    codes = np.full(len(points), UNASSIGNED, dtype=object)
+    if len(points) == 0 or len(areas) == 0:
+        return codes
+    pts = gpd.GeoDataFrame(geometry=points.geometry.to_numpy(), crs=points.crs).reset_index(drop=True)
+    polys = areas[["code", "geometry"]].reset_index(drop=True)
+    joined = gpd.sjoin(pts, polys, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    inside = joined["code"].notna().to_numpy()
+    codes[inside] = joined["code"].to_numpy()[inside]
+    if (~inside).any():
+        crs_m = pts.estimate_utm_crs()
+        rest = pts[~inside].to_crs(crs_m)
+        near = gpd.sjoin_nearest(rest, polys.to_crs(crs_m), how="left", max_distance=max_distance_m)
+        near = near[~near.index.duplicated(keep="first")]
+        ok = near["code"].notna()
+        codes[near.index[ok].to_numpy()] = near.loc[ok, "code"].to_numpy()
+    return codes
+
+
+def _weighted_quantile_by_group(groups: np.ndarray, minutes: np.ndarray, weights: np.ndarray,
+                                q: float) -> pd.Series:
+    frame = pd.DataFrame({"g": groups, "t": minutes, "w": weights}).sort_values(["g", "t"], kind="stable")
+    cum = frame.groupby("g", sort=False)["w"].cumsum()
+    total = frame.groupby("g", sort=False)["w"].transform("sum")
+    hit = frame[(cum >= q * total) & (total > 0)]
+    out = hit.groupby("g", sort=False)["t"].first()
+    return out.where(np.isfinite(out))
+
+
+def access_summary(
+    groups: np.ndarray,
+    minutes: np.ndarray,
+    population: np.ndarray,
+    *,
+    thresholds: Sequence[float],
+) -> pd.DataFrame:
+    """Population-weighted coverage statistics of one travel-time column per group.
+
+    Parameters
+    ----------
+    groups
+        Group key per demand point (e.g. township code).
+    minutes
+        Travel time per demand point (``inf`` when unreachable).
+    population
+        Weight per demand point.
+    thresholds
+        Minutes; for each ``T`` the output has ``pop_within_T`` and ``share_within_T``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group: ``population``, ``pop_within_T``/``share_within_T`` per threshold,
+        ``mean_min``, ``p90_min`` (NaN when more than 10 % are unreachable),
+        ``max_min`` (over reachable), ``unreachable_population``.
+    """
+    minutes = np.asarray(minutes, float)
+    population = np.asarray(population, float)
+    reach = np.isfinite(minutes)
+    frame = pd.DataFrame({"g": groups, "w": population, "reach_w": population * reach,
+                          "wt": np.where(reach, population * minutes, 0.0),
+                          "t_reach": np.where(reach, minutes, np.nan)})
+    for t in thresholds:
+        frame[f"pop_within_{t:g}"] = population * (minutes <= t)
+    grouped = frame.groupby("g", sort=True)
+    sums = grouped.sum(numeric_only=True)
+    out = pd.DataFrame(index=sums.index)
+    out["population"] = sums["w"]
+    for t in thresholds:
+        out[f"pop_within_{t:g}"] = sums[f"pop_within_{t:g}"]
+        out[f"share_within_{t:g}"] = np.where(out["population"] > 0,
+                                              out[f"pop_within_{t:g}"] / out["population"].where(out["population"] > 0, 1),
+                                              np.nan)
+    out["mean_min"] = sums["wt"] / sums["reach_w"].where(sums["reach_w"] > 0)
+    out["p90_min"] = _weighted_quantile_by_group(np.asarray(groups), minutes, population, 0.9)
+    out["max_min"] = grouped["t_reach"].max()
+    out["unreachable_population"] = sums["w"] - sums["reach_w"]
+    out.index.name = None
+    return out
+
+
+def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.DataFrame:
+    """Facility counts and TCM standards per group.
+
+    Parameters
+    ----------
+    facilities
+        From :func:`tcm_coverage.facilities.read_facilities`.
+    groups
+        Group key per facility (``""`` = outside every area; dropped).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group: ``n_county_tcm``, ``n_centres``, ``n_centres_zhongyiguan``,
+        ``share_centres_zhongyiguan``, ``n_stations``, ``n_stations_zhongyige``,
+        ``share_stations_zhongyige``, ``n_tcm_clinics``, ``n_other``, and the sums of
+        ``tcm_gps``, ``tcm_physicians``, ``beds`` (NaN where no facility reports them).
+    """
+    tier = facilities["tier"].to_numpy()
+    frame = pd.DataFrame({
+        "g": groups,
+        "n_county_tcm": tier == "county_tcm",
+        "n_centres": tier == "township_centre",
+        "n_centres_zhongyiguan": (tier == "township_centre") & facilities["zhongyiguan"].to_numpy(bool),
+        "n_stations": tier == "village_station",
+        "n_stations_zhongyige": (tier == "village_station") & facilities["zhongyige"].to_numpy(bool),
+        "n_tcm_clinics": (tier == "other") & facilities["is_tcm_clinic"].to_numpy(bool),
+        "n_other": (tier == "other") & ~facilities["is_tcm_clinic"].to_numpy(bool),
+    })
+    frame = frame[frame["g"] != UNASSIGNED]
+    counts = frame.groupby("g", sort=True).sum().astype(int)
+    counts["share_centres_zhongyiguan"] = counts["n_centres_zhongyiguan"] / counts["n_centres"].where(counts["n_centres"] > 0)
+    counts["share_stations_zhongyige"] = counts["n_stations_zhongyige"] / counts["n_stations"].where(counts["n_stations"] > 0)
+    staff = pd.DataFrame({"g": groups})
+    for col in ("tcm_gps", "tcm_physicians", "beds"):
+        staff[col] = facilities[col].to_numpy(float) if col in facilities else np.nan
+    staff = staff[staff["g"] != UNASSIGNED].groupby("g", sort=True).sum(min_count=1)
+    out = counts.join(staff, how="outer")
+    out.index.name = None
+    return out
+
+
+def coverage_tables(
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    counties: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame | None,
+    modes: Sequence[str],
+    targets: Sequence[str],
+    thresholds: Sequence[float],
+    headline_target: str = "tcm_any",
+) -> dict[str, pd.DataFrame]:
+    """Coverage tables per county and per township.
+
+    Parameters
+    ----------
+    demand
+        Demand points with ``population`` and the ``t_{target}_{mode}`` columns of
+        :func:`tcm_coverage.analysis.compute_access`.
+    facilities
+        Facilities (for counts and TCM standards per area).
+    counties, townships
+        Area polygons with ``code`` and ``name`` (townships optional).
+    modes, targets, thresholds
+        What to tabulate.
+    headline_target
+        The target of the main tables (default: any TCM service point).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``"county"`` and ``"township"`` (one row per area and mode, headline target, every
+        threshold, plus facility indicators), ``"targets"`` (long: area × mode × target) and
+        ``"unassigned"`` (population outside every area, per county).
+    """
+    if not thresholds:
+        raise InputError("no thresholds given", fix="pass at least one threshold in minutes, e.g. 15")
+    pop = demand["population"].to_numpy(float)
+    levels = {"county": counties}
+    if townships is not None and len(townships):
+        levels["township"] = townships
+    demand_codes = {lvl: assign_areas(demand, areas) for lvl, areas in levels.items()}
+    facility_codes = {lvl: assign_areas(facilities, areas, max_distance_m=500.0) for lvl, areas in levels.items()}
+    outside = demand_codes["county"] == UNASSIGNED
+    if outside.any():
+        logger.warning("%d demand points (%.0f residents) lie outside every county boundary and are "
+                       "left out of the tables", int(outside.sum()), pop[outside].sum())
+    tables: dict[str, pd.DataFrame] = {}
+    long_parts = []
+    for lvl, areas in levels.items():
+        codes = demand_codes[lvl]
+        keep = codes != UNASSIGNED
+        names = areas.set_index("code")["name"]
+        parents = areas.set_index("code")["parent_code"] if "parent_code" in areas else None
+        fac = facility_indicators(facilities, facility_codes[lvl])
+        rows = []
+        for mode in modes:
+            for target in targets:
+                stats = access_summary(codes[keep], demand[f"t_{target}_{mode}"].to_numpy(float)[keep],
+                                       pop[keep], thresholds=thresholds)
+                stats.insert(0, "target", target)
+                stats.insert(0, "mode", mode)
+                long_parts.append(stats.assign(level=lvl).rename_axis("code").reset_index())
+                if target == headline_target:
+                    rows.append(stats)
+        table = pd.concat(rows).rename_axis("code").reset_index()
+        table = table.merge(fac, left_on="code", right_index=True, how="left")
+        # Areas with no population still appear (a boundary with nobody in it is worth seeing).
+        empty = sorted(set(areas["code"]) - set(table["code"]))
+        if empty:
+            logger.warning("%s areas have no population: %s", lvl, ", ".join(map(str, empty)))
+            filler = pd.DataFrame([{"code": c, "mode": m, "target": headline_target, "population": 0.0}
+                                   for c in empty for m in modes])
+            filler = filler.merge(fac, left_on="code", right_index=True, how="left")
+            table = pd.concat([table, filler], ignore_index=True)
+        count_cols = [c for c in fac.columns if c.startswith("n_")]
+        table[count_cols] = table[count_cols].fillna(0).astype(int)
+        table.insert(1, "name", table["code"].map(names))
+        if parents is not None:
+            table.insert(0, "parent_code", table["code"].map(parents))
+        table = table.sort_values(["mode", "code"], key=lambda s: s.map(_mode_order) if s.name == "mode" else s,
+                                  kind="stable").reset_index(drop=True)
+        tables[lvl] = table
+    long = pd.concat(long_parts, ignore_index=True)
+    tables["targets"] = long[["level", "code", "mode", "target"] + [c for c in long.columns
+                                                                   if c not in ("level", "code", "mode", "target")]]
+    county_of_outside = pd.DataFrame({"points": [int(outside.sum())], "population": [float(pop[outside].sum())]})
+    tables["unassigned"] = county_of_outside
+    return tables
+
+
+_MODE_ORDER = {"walk": 0, "walk_elderly": 1, "bicycle": 2, "ebike": 3, "car": 4}
+
+
+def _mode_order(mode: str) -> int:
+    return _MODE_ORDER.get(mode, 99)

@@ -1,0 +1,123 @@
+"""Coverage statistics against hand-computed numbers; area assignment; atomic outputs."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from tcm_coverage import InputError
+from tcm_coverage._io import atomic_output_dir
+from tcm_coverage.metrics import access_summary, assign_areas, coverage_tables, facility_indicators
+
+
+def test_access_summary_by_hand():
+    groups = np.array(["A", "A", "A", "B", "B"])
+    minutes = np.array([5.0, 12.0, 40.0, 20.0, np.inf])
+    pop = np.array([100.0, 300.0, 600.0, 50.0, 150.0])
+    out = access_summary(groups, minutes, pop, thresholds=[10, 15])
+    a, b = out.loc["A"], out.loc["B"]
+    assert a["population"] == 1000
+    assert a["pop_within_10"] == 100 and a["share_within_10"] == pytest.approx(0.1)
+    assert a["pop_within_15"] == 400 and a["share_within_15"] == pytest.approx(0.4)
+    # Mean over residents: (100*5 + 300*12 + 600*40) / 1000 = 28.1
+    assert a["mean_min"] == pytest.approx(28.1)
+    # 90th percentile: cumulative 100, 400, 1000 -> the 900th resident waits 40 min.
+    assert a["p90_min"] == 40.0
+    assert a["max_min"] == 40.0
+    assert a["unreachable_population"] == 0
+    # B: 150 of 200 cannot reach at all: mean over the reachable 50, P90 undefined (NaN).
+    assert b["share_within_15"] == 0.0
+    assert b["mean_min"] == pytest.approx(20.0)
+    assert np.isnan(b["p90_min"])
+    assert b["unreachable_population"] == 150
+
+
+def test_weighted_p90_edge():
+    # Exactly 90 % at 10 min: the 90th percentile is 10 (first time where cum >= 0.9 total).
+    out = access_summary(np.array(["g"] * 2), np.array([10.0, 50.0]), np.array([90.0, 10.0]), thresholds=[15])
+    assert out.loc["g", "p90_min"] == 10.0
+
+
+def _areas():
+    return gpd.GeoDataFrame({"code": ["T1", "T2"], "name": ["甲镇", "乙镇"], "parent_code": ["C", "C"]},
+                            geometry=[box(112.0, 36.0, 112.1, 36.1), box(112.1, 36.0, 112.2, 36.1)], crs=4326)
+
+
+def test_assign_areas_inside_near_and_far():
+    pts = gpd.GeoDataFrame(geometry=[Point(112.05, 36.05), Point(112.15, 36.05),
+                                     Point(112.205, 36.05),   # ~450 m east of T2: nearest
+                                     Point(112.5, 36.05)], crs=4326)  # ~27 km away: outside
+    codes = assign_areas(pts, _areas())
+    assert list(codes) == ["T1", "T2", "T2", ""]
+
+
+def test_facility_indicators_and_no_data():
+    fac = gpd.GeoDataFrame({
+        "tier": ["township_centre", "township_centre", "village_station", "village_station", "village_station",
+                 "county_tcm"],
+        "zhongyiguan": [True, False, False, False, False, False],
+        "zhongyige": [False, False, True, False, False, False],
+        "is_tcm_clinic": [False] * 6,
+        "tcm_gps": [1.0, np.nan, np.nan, np.nan, np.nan, np.nan],
+        "tcm_physicians": [np.nan] * 6,
+        "beds": [10.0, 20.0, 0.0, 0.0, 0.0, 100.0],
+    }, geometry=[Point(0, 0)] * 6)
+    out = facility_indicators(fac, np.array(["T1", "T1", "T1", "T1", "T2", "T2"], dtype=object))
+    assert out.loc["T1", "n_centres"] == 2 and out.loc["T1", "share_centres_zhongyiguan"] == 0.5
+    assert out.loc["T1", "n_stations"] == 2 and out.loc["T1", "share_stations_zhongyige"] == 0.5
+    assert out.loc["T2", "n_county_tcm"] == 1
+    assert np.isnan(out.loc["T2", "share_centres_zhongyiguan"])  # no centre: no data, not 0 %
+    assert out.loc["T1", "tcm_gps"] == 1.0
+    assert np.isnan(out.loc["T2", "tcm_gps"])  # nobody reported: no data, not zero
+    assert np.isnan(out.loc["T1", "tcm_physicians"])
+    assert out.loc["T1", "beds"] == 30.0
+
+
+def test_coverage_tables_lists_empty_township():
+    towns = _areas()
+    county = gpd.GeoDataFrame({"code": ["C"], "name": ["县"]}, geometry=[box(112.0, 36.0, 112.2, 36.1)], crs=4326)
+    demand = gpd.GeoDataFrame({"population": [100.0, 300.0], "t_tcm_any_walk": [5.0, 20.0]},
+                              geometry=[Point(112.05, 36.05), Point(112.06, 36.05)], crs=4326)
+    fac = gpd.GeoDataFrame({"tier": ["village_station"], "zhongyiguan": [False], "zhongyige": [True],
+                            "is_tcm_clinic": [False], "tcm_gps": [np.nan], "tcm_physicians": [np.nan],
+                            "beds": [np.nan]}, geometry=[Point(112.05, 36.05)], crs=4326)
+    tables = coverage_tables(demand, fac, counties=county, townships=towns, modes=["walk"],
+                             targets=["tcm_any"], thresholds=[15])
+    town = tables["township"].set_index("code")
+    assert town.loc["T1", "share_within_15"] == pytest.approx(0.25)
+    assert town.loc["T2", "population"] == 0  # no population, still listed
+    assert town.loc["T1", "n_stations_zhongyige"] == 1
+    assert tables["county"].loc[0, "pop_within_15"] == 100
+    with pytest.raises(InputError):
+        coverage_tables(demand, fac, counties=county, townships=towns, modes=["walk"], targets=["tcm_any"],
+                        thresholds=[])
+
+
+def test_atomic_output_dir_leaves_nothing_on_failure(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.csv").write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError), atomic_output_dir(out) as tmp:
+        (tmp / "old.csv").write_text("new half", encoding="utf-8")
+        (tmp / "map.html").write_text("<html>", encoding="utf-8")
+        raise RuntimeError("boom")
+    assert (out / "old.csv").read_text(encoding="utf-8") == "old"
+    assert not (out / "map.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # temp folder removed
+    with atomic_output_dir(out) as tmp:
+        (tmp / "old.csv").write_text("new", encoding="utf-8")
+    assert (out / "old.csv").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_localized_headers():
+    from tcm_coverage.report import column_label, localize
+
+    assert column_label("share_within_15") == "15分钟覆盖率"
+    assert column_label("pop_within_7.5", "en") == "population within 7.5 min"
+    t = localize(pd.DataFrame({"mode": ["ebike"], "target": ["tcm_any"], "population": [1.0]}))
+    assert list(t.columns) == ["出行方式", "目标设施", "人口"]
+    assert t.iloc[0, 0] == "电动自行车"
