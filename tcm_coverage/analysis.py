@@ -1,0 +1,272 @@
+"""Travel times from every demand point to the nearest facility of each target, per mode.
+
+A *target* is a set of facilities a resident may want to reach:
+
+=================  =========================================  =====================================
+target             Chinese                                    facilities
+=================  =========================================  =====================================
+``tcm_any``        中医药服务点 (15分钟中医药服务圈)            county TCM hospital, township/community
+                                                              centre with a 中医馆, village clinic /
+                                                              station with a 中医阁, and (only with
+                                                              ``include_other=True``) TCM clinics
+``county_tcm``     县级中医医院                               county TCM hospitals
+``zhongyiguan``    中医馆 (乡镇卫生院/社区卫生服务中心)          centres with a 中医馆
+``zhongyige``      中医阁 (村卫生室/社区卫生服务站)              clinics/stations with a 中医阁
+``primary_any``    基层医疗机构 (任意)                         every township centre and village
+                                                              station, with or without TCM (where an
+                                                              upgrade would close a gap)
+=================  =========================================  =====================================
+
+Direction is resident → facility (it matters for one-way streets by car). Each (mode, target)
+pair is one multi-source shortest-path run (:func:`tcm_coverage.traveltime.nearest_facility_times`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+
+import geopandas as gpd
+import numpy as np
+from tqdm.auto import tqdm
+
+from tcm_coverage._errors import InputError
+from tcm_coverage.network import (
+    RoadNetwork,
+    RoutingGraph,
+    Snap,
+    build_routing_graph,
+    get_profile,
+    network_summary,
+    snap_points,
+)
+from tcm_coverage.traveltime import nearest_facility_times
+
+logger = logging.getLogger(__name__)
+
+TARGETS: tuple[str, ...] = ("tcm_any", "county_tcm", "zhongyiguan", "zhongyige", "primary_any")
+
+TARGET_LABELS: dict[str, dict[str, str]] = {
+    "tcm_any": {"zh": "中医药服务点", "en": "any TCM service point"},
+    "county_tcm": {"zh": "县级中医医院", "en": "county TCM hospital"},
+    "zhongyiguan": {"zh": "中医馆", "en": "centre with 中医馆 (TCM hall)"},
+    "zhongyige": {"zh": "中医阁", "en": "clinic with 中医阁 (TCM corner)"},
+    "primary_any": {"zh": "基层医疗机构", "en": "any primary-care facility"},
+}
+
+MODE_LABELS: dict[str, dict[str, str]] = {
+    "walk": {"zh": "步行", "en": "walking"},
+    "walk_elderly": {"zh": "老人步行", "en": "walking (elderly)"},
+    "ebike": {"zh": "电动自行车", "en": "e-bike"},
+    "bicycle": {"zh": "自行车", "en": "bicycle"},
+    "car": {"zh": "汽车", "en": "car"},
+}
+
+
+def target_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -> dict[str, np.ndarray]:
+    """Boolean masks over ``facilities`` for every target in :data:`TARGETS`.
+
+    Parameters
+    ----------
+    facilities
+        Output of :func:`tcm_coverage.facilities.read_facilities`.
+    include_other
+        Count TCM clinics and outpatient departments (tier ``other`` with ``is_tcm_clinic``) as
+        TCM service points. The plans count them "when the user says so".
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One boolean array per target, aligned with ``facilities``.
+    """
+    tier = facilities["tier"].to_numpy()
+    county = tier == "county_tcm"
+    guan = (tier == "township_centre") & facilities["zhongyiguan"].to_numpy(bool)
+    ge = (tier == "village_station") & facilities["zhongyige"].to_numpy(bool)
+    tcm = county | guan | ge
+    if include_other:
+        tcm = tcm | ((tier == "other") & facilities["is_tcm_clinic"].to_numpy(bool))
+    primary = (tier == "township_centre") | (tier == "village_station")
+    return {"tcm_any": tcm, "county_tcm": county, "zhongyiguan": guan, "zhongyige": ge,
+            "primary_any": primary}
+
+
+def _take(snap: Snap, mask: np.ndarray) -> Snap:
+    return replace(snap, **{f.name: getattr(snap, f.name)[mask] for f in fields(snap)})
+
+
+@dataclass(frozen=True)
+class AccessResult:
+    """Travel times of every demand point to the nearest facility of each target, per mode.
+
+    Attributes
+    ----------
+    demand
+        The demand points with, for every mode ``m`` and target ``t``, columns ``t_{t}_{m}``
+        (minutes, ``inf`` when unreachable) and ``f_{t}_{m}`` (``facility_id`` of the nearest
+        facility, empty when none), plus ``offroad_m_{m}`` (metres from the point to the road).
+    facilities
+        The facilities with ``offroad_m_{m}`` per mode.
+    modes, targets
+        What was computed.
+    networks
+        :func:`tcm_coverage.network.network_summary` per mode, plus snapping statistics.
+    warnings
+        Things a planner should know (disconnected pieces, points far from roads).
+    """
+
+    demand: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    modes: tuple[str, ...]
+    targets: tuple[str, ...]
+    networks: Mapping[str, dict] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def _check_facilities_on_network(
+    rg: RoutingGraph, snap: Snap, facilities: gpd.GeoDataFrame, *, mode: str, max_offroad_m: float,
+    source: str | None,
+) -> None:
+    far = snap.offroad_m > max_offroad_m
+    if far.any():
+        idx = np.flatnonzero(far)
+        worst = idx[np.argsort(-snap.offroad_m[idx])][:5]
+        shown = ", ".join(
+            f"{facilities['name'].iat[i]} ({snap.offroad_m[i] / 1000:.1f} km)" for i in worst
+        )
+        raise InputError(
+            f"{len(idx)} facilities are more than {max_offroad_m:.0f} m from the nearest road usable "
+            f"by {mode}: {shown}",
+            path=source,
+            row=facilities["source_row"].to_numpy()[idx].tolist(),
+            fix="check their coordinates and datum (GCJ-02/BD-09 coordinates read as WGS-84 are "
+                "off by hundreds of metres; swapped or mistyped digits by kilometres), make sure the "
+                "road file covers them, or raise the limit with --max-facility-offroad-m",
+        )
+    component = rg.component[rg.network.u[snap.edge]]
+    off_main = component != rg.main_component
+    if off_main.any():
+        names = ", ".join(facilities["name"].to_numpy()[off_main][:5])
+        logger.warning("%d facilities sit on road pieces not connected to the main network (%s)",
+                       int(off_main.sum()), names)
+
+
+def compute_access(
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    network: RoadNetwork,
+    *,
+    modes: Sequence[str] = ("walk", "ebike"),
+    targets: Iterable[str] = TARGETS,
+    include_other: bool = False,
+    speed_overrides: Mapping[str, Mapping[str, float]] | None = None,
+    offroad_kmh: Mapping[str, float] | None = None,
+    direct_offroad: bool = True,
+    max_facility_offroad_m: float = 1500.0,
+    facilities_source: str | None = None,
+    progress: bool = True,
+) -> AccessResult:
+    """Compute nearest-facility travel times for every demand point, target and mode.
+
+    Parameters
+    ----------
+    demand
+        Demand points (``population`` column, Point geometry in EPSG:4326).
+    facilities
+        Facilities from :func:`tcm_coverage.facilities.read_facilities`.
+    network
+        The road network.
+    modes
+        Travel modes (see :data:`tcm_coverage.network.PROFILES`).
+    targets
+        Targets from :data:`TARGETS`.
+    include_other
+        Count TCM clinics as TCM service points (see :func:`target_masks`).
+    speed_overrides
+        Per mode, ``{highway class: km/h}`` overriding the profile's speeds.
+    offroad_kmh
+        Per mode, the speed of the off-road leg.
+    direct_offroad
+        Also allow a straight off-road leg from a point to a nearby facility.
+    max_facility_offroad_m
+        A facility farther than this from every usable road is an input error (usually a datum
+        or typing mistake in its coordinates).
+    facilities_source
+        File name used in error messages.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    AccessResult
+    """
+    targets = tuple(targets)
+    unknown = [t for t in targets if t not in TARGETS]
+    if unknown:
+        raise InputError(f"unknown target(s) {unknown}", fix=f"use some of {list(TARGETS)}")
+    if len(demand) == 0:
+        raise InputError("there are no demand points (population is empty)",
+                         fix="check the population file covers the study area")
+    if len(facilities) == 0:
+        raise InputError("there are no facilities", path=facilities_source,
+                         fix="check the facility file")
+    masks = target_masks(facilities, include_other=include_other)
+    dem = demand.copy()
+    fac = facilities.copy()
+    dlon, dlat = dem.geometry.x.to_numpy(float), dem.geometry.y.to_numpy(float)
+    flon, flat = fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float)
+    fid = fac["facility_id"].to_numpy(dtype=object)
+    summaries: dict[str, dict] = {}
+    warnings: list[str] = []
+    steps = len(modes) * (2 + len(targets))
+    with tqdm(total=steps, desc="travel times", unit="step", disable=not progress, leave=False) as bar:
+        for mode in modes:
+            profile = get_profile(
+                mode,
+                overrides=(speed_overrides or {}).get(mode),
+                offroad_kmh=(offroad_kmh or {}).get(mode),
+            )
+            bar.set_postfix_str(f"{mode}: graph")
+            rg = build_routing_graph(network, profile)
+            bar.update()
+            bar.set_postfix_str(f"{mode}: snapping")
+            fsnap = snap_points(rg, flon, flat)
+            _check_facilities_on_network(rg, fsnap, fac, mode=mode, max_offroad_m=max_facility_offroad_m,
+                                         source=facilities_source)
+            dsnap = snap_points(rg, dlon, dlat)
+            bar.update()
+            fac[f"offroad_m_{mode}"] = fsnap.offroad_m
+            dem[f"offroad_m_{mode}"] = dsnap.offroad_m
+            summary = dict(network_summary(rg))
+            pop = dem["population"].to_numpy(float)
+            off_main = rg.component[rg.network.u[dsnap.edge]] != rg.main_component
+            summary["demand_points"] = int(len(dem))
+            summary["population_off_main_component"] = float(pop[off_main].sum())
+            summary["median_offroad_m"] = float(np.median(dsnap.offroad_m))
+            summary["population_offroad_over_1km"] = float(pop[dsnap.offroad_m > 1000].sum())
+            summaries[mode] = summary
+            if off_main.any():
+                warnings.append(
+                    f"{mode}: {pop[off_main].sum():,.0f} residents ({int(off_main.sum())} points) are "
+                    "nearest to road pieces not connected to the main network; they reach only "
+                    "facilities on the same piece (or by a direct off-road leg)"
+                )
+            for target in targets:
+                bar.set_postfix_str(f"{mode}: {target}")
+                mask = masks[target]
+                col_t, col_f = f"t_{target}_{mode}", f"f_{target}_{mode}"
+                if not mask.any():
+                    dem[col_t] = np.inf
+                    dem[col_f] = ""
+                    warnings.append(f"no facility counts as '{target}'; its travel times are all unreachable")
+                else:
+                    res = nearest_facility_times(rg, dsnap, _take(fsnap, mask), direct_offroad=direct_offroad)
+                    dem[col_t] = res.minutes
+                    ids = fid[mask]
+                    dem[col_f] = np.where(res.facility >= 0, ids[np.clip(res.facility, 0, None)], "")
+                bar.update()
+    for w in warnings:
+        logger.warning(w)
+    return AccessResult(demand=dem, facilities=fac, modes=tuple(modes), targets=targets,
+                        networks=summaries, warnings=tuple(warnings))

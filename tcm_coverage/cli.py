@@ -1,0 +1,207 @@
+"""The ``tcm-coverage`` command (also ``python -m tcm_coverage``).
+
+Sub-commands:
+
+``demo``
+    Run the coverage analysis on the bundled demo county (real Tunliu boundary, synthetic
+    interior) and write tables and a map under ``maps/demo``.
+``analyze``
+    Run it on your own files.
+
+Exit codes: 0 success, 2 bad input (message names the file, row and fix), 1 other errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tcm_coverage import __version__
+from tcm_coverage._errors import TCMCoverageError
+
+logger = logging.getLogger("tcm_coverage")
+
+DEFAULT_DEMO_OUT = Path("maps") / "demo"
+
+
+def demo_data_dir() -> Path:
+    """The ``data/`` folder of the source checkout holding the demo county.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return Path(__file__).resolve().parents[1] / "data"
+
+
+def _parse_speed(items: Sequence[str]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for item in items:
+        try:
+            mode, rest = item.split(":", 1)
+            cls, value = rest.split("=", 1)
+            out.setdefault(mode.strip(), {})[cls.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"cannot read --speed '{item}'; write MODE:CLASS=KMH, e.g. car:primary=50") from None
+    return out
+
+
+def _parse_offroad(items: Sequence[str], modes: Sequence[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        try:
+            if ":" in item:
+                mode, value = item.split(":", 1)
+                out[mode.strip()] = float(value)
+            else:
+                out.update({m: float(item) for m in modes})
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"cannot read --offroad-speed '{item}'; write KMH or MODE:KMH, e.g. walk:3") from None
+    return out
+
+
+def _add_common(p: argparse.ArgumentParser, *, default_modes: Sequence[str],
+                default_thresholds: Sequence[float]) -> None:
+    p.add_argument("--mode", "--modes", dest="modes", nargs="+", default=list(default_modes),
+                   help="travel modes: walk, walk_elderly, ebike, bicycle, car (default: %(default)s)")
+    p.add_argument("--threshold", "--thresholds", dest="thresholds", nargs="+", type=float,
+                   default=list(default_thresholds),
+                   help="minute thresholds, e.g. 5 10 15 20 30 (default: %(default)s)")
+    p.add_argument("--include-other-tcm", action="store_true",
+                   help="count TCM clinics/outpatient departments (中医诊所/门诊部) as TCM service points")
+    p.add_argument("--speed", action="append", default=[], metavar="MODE:CLASS=KMH",
+                   help="override a road-class speed, e.g. car:primary=50 (repeatable)")
+    p.add_argument("--offroad-speed", action="append", default=[], metavar="[MODE:]KMH",
+                   help="speed of the off-road leg to the road (all modes, or one mode)")
+    p.add_argument("--buffer-m", type=float, default=5000.0,
+                   help="roads are clipped to the county plus this buffer in metres (default: %(default)s)")
+    p.add_argument("--max-facility-offroad-m", type=float, default=1500.0,
+                   help="facilities farther than this from a road are an input error (default: %(default)s)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of tables and map")
+    p.add_argument("--no-map", action="store_true", help="do not write map.html")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``tcm-coverage``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(
+        prog="tcm-coverage",
+        description="15-minute TCM service coverage (15分钟中医药服务圈) for Chinese counties.",
+    )
+    parser.add_argument("--version", action="version", version=f"tcm-coverage {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors; no progress bars")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the analysis on the bundled demo county",
+                          description="Coverage of the demo county: the real boundary of Tunliu "
+                                      "district (140405) with a synthetic interior (see data/README.md).")
+    demo.add_argument("--out", type=Path, default=DEFAULT_DEMO_OUT, help="output folder (default: %(default)s)")
+    demo.add_argument("--data-dir", type=Path, default=None, help="folder with the demo data (default: the repo's data/)")
+    demo.add_argument("--population-source", choices=("raster", "villages"), default="raster",
+                      help="demo population from the GeoTIFF or the village table")
+    _add_common(demo, default_modes=("walk", "ebike", "car"), default_thresholds=(5, 10, 15, 20, 30))
+
+    ana = sub.add_parser("analyze", help="run the analysis on your files",
+                         description="Travel times from every resident to the nearest TCM service "
+                                     "point, coverage per county and township.")
+    ana.add_argument("--facilities", type=Path, required=True, help="facility table: CSV, XLSX, GeoJSON, GPKG")
+    ana.add_argument("--facilities-datum", default="wgs84", help="wgs84 | gcj02 (Amap/Tencent) | bd09 (Baidu)")
+    ana.add_argument("--boundary", type=Path, required=True, help="county polygons (GeoJSON/GPKG/SHP)")
+    ana.add_argument("--boundary-datum", default="wgs84")
+    ana.add_argument("--townships", type=Path, default=None, help="township polygons (optional)")
+    ana.add_argument("--townships-datum", default="wgs84")
+    ana.add_argument("--population", type=Path, required=True,
+                     help="GeoTIFF (WorldPop-style), village table (CSV/XLSX) or polygons with counts")
+    ana.add_argument("--population-datum", default="wgs84")
+    ana.add_argument("--population-column", default=None, help="population column (found automatically)")
+    ana.add_argument("--network", type=Path, required=True, help="roads: .osm.pbf, .osm (XML) or .graphml")
+    ana.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_common(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
+    return parser
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose >= 2 else
+                                         logging.INFO if verbose == 1 else logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``tcm-coverage``.
+
+    Parameters
+    ----------
+    argv
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit code: 0 success, 2 bad input, 1 other errors.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    # Imported here so `--help` stays instant.
+    from tcm_coverage.pipeline import AnalysisConfig, run_analysis, summary_text
+
+    try:
+        speeds = _parse_speed(args.speed)
+        offroad = _parse_offroad(args.offroad_speed, args.modes)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    common = {
+        "modes": tuple(args.modes), "thresholds": tuple(float(t) for t in args.thresholds),
+        "include_other": args.include_other_tcm, "speed_overrides": speeds, "offroad_kmh": offroad,
+        "buffer_m": args.buffer_m, "max_facility_offroad_m": args.max_facility_offroad_m,
+        "lang": args.lang, "write_map": not args.no_map,
+    }
+    if args.command == "demo":
+        data = args.data_dir or demo_data_dir()
+        population = (data / "population" / "demo_population.tif" if args.population_source == "raster"
+                      else data / "population" / "demo_villages.csv")
+        config = AnalysisConfig(
+            facilities=data / "facilities" / "demo_facilities_gcj02.csv", facilities_datum="gcj02",
+            boundary=data / "boundaries" / "tunliu_140405_county_wgs84.geojson",
+            townships=data / "boundaries" / "demo_townships_wgs84.geojson",
+            population=population, network=data / "roads" / "demo_roads.osm",
+            out_dir=args.out, **common,
+        )
+    else:
+        config = AnalysisConfig(
+            facilities=args.facilities, facilities_datum=args.facilities_datum,
+            boundary=args.boundary, boundary_datum=args.boundary_datum,
+            townships=args.townships, townships_datum=args.townships_datum,
+            population=args.population, population_datum=args.population_datum,
+            population_column=args.population_column, network=args.network, out_dir=args.out, **common,
+        )
+    start = time.perf_counter()
+    try:
+        run = run_analysis(config, progress=not args.quiet)
+    except TCMCoverageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("nothing was written.", file=sys.stderr)
+        return 2 if isinstance(exc, ValueError) else 1
+    if not args.quiet:
+        print(summary_text(run, config))
+        print(f"({time.perf_counter() - start:.1f} s; files: {', '.join(f.name for f in run.files)})")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

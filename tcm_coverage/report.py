@@ -1,0 +1,270 @@
+"""Planner-ready outputs: coverage tables as CSV and XLSX (Chinese or English headers), demand
+points and facilities as GeoPackage layers, a run manifest.
+
+Writers take a destination folder and write plain files into it; the caller decides where
+(the pipeline writes into a temporary folder that is moved into place only when everything
+succeeded, see :func:`tcm_coverage._io.atomic_output_dir`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
+
+COLUMN_LABELS: dict[str, dict[str, str]] = {
+    "level": {"zh": "层级", "en": "level"},
+    "parent_code": {"zh": "上级代码", "en": "parent code"},
+    "code": {"zh": "区划代码", "en": "code"},
+    "name": {"zh": "名称", "en": "name"},
+    "mode": {"zh": "出行方式", "en": "mode"},
+    "target": {"zh": "目标设施", "en": "target"},
+    "population": {"zh": "人口", "en": "population"},
+    "mean_min": {"zh": "平均时间(分钟)", "en": "mean time (min)"},
+    "p90_min": {"zh": "90%人口时间(分钟)", "en": "90th percentile time (min)"},
+    "max_min": {"zh": "最长时间(分钟)", "en": "longest time (min)"},
+    "unreachable_population": {"zh": "不可达人口", "en": "unreachable population"},
+    "n_county_tcm": {"zh": "县级中医医院数", "en": "county TCM hospitals"},
+    "n_centres": {"zh": "乡镇卫生院/社区卫生服务中心数", "en": "township/community centres"},
+    "n_centres_zhongyiguan": {"zh": "设中医馆的中心数", "en": "centres with 中医馆"},
+    "share_centres_zhongyiguan": {"zh": "中医馆设置率", "en": "share of centres with 中医馆"},
+    "n_stations": {"zh": "村卫生室/社区卫生服务站数", "en": "village clinics/stations"},
+    "n_stations_zhongyige": {"zh": "设中医阁的站室数", "en": "clinics/stations with 中医阁"},
+    "share_stations_zhongyige": {"zh": "中医阁设置率", "en": "share of clinics/stations with 中医阁"},
+    "n_tcm_clinics": {"zh": "中医诊所/门诊部数", "en": "TCM clinics"},
+    "n_other": {"zh": "其他医疗机构数", "en": "other facilities"},
+    "tcm_gps": {"zh": "中医类别全科医生数", "en": "TCM general practitioners"},
+    "tcm_physicians": {"zh": "中医执业医师数", "en": "TCM physicians"},
+    "beds": {"zh": "床位数", "en": "beds"},
+    "points": {"zh": "需求点数", "en": "demand points"},
+}
+
+_SHEETS = {
+    "readme": {"zh": "说明", "en": "README"},
+    "county": {"zh": "县区覆盖", "en": "county coverage"},
+    "township": {"zh": "乡镇覆盖", "en": "township coverage"},
+    "targets": {"zh": "分目标覆盖", "en": "coverage by target"},
+    "facilities": {"zh": "设施", "en": "facilities"},
+    "network": {"zh": "路网", "en": "road network"},
+}
+
+
+def column_label(column: str, lang: str = "zh") -> str:
+    """Header for an internal column name, in Chinese (``"zh"``) or English (``"en"``).
+
+    Parameters
+    ----------
+    column
+        Internal column name (e.g. ``"share_within_15"``).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The label; unknown names are returned unchanged.
+    """
+    if column in COLUMN_LABELS:
+        return COLUMN_LABELS[column][lang]
+    m = re.fullmatch(r"(pop|share)_within_([\d.]+)", column)
+    if m:
+        kind, minutes = m.groups()
+        if lang == "zh":
+            return f"{minutes}分钟内人口" if kind == "pop" else f"{minutes}分钟覆盖率"
+        return f"population within {minutes} min" if kind == "pop" else f"share within {minutes} min"
+    return column
+
+
+def localize(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Translate headers and the mode/target/level values of a table for planners.
+
+    Parameters
+    ----------
+    table
+        A table from :func:`tcm_coverage.metrics.coverage_tables`.
+    lang
+        ``"zh"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with translated headers and values.
+    """
+    out = table.copy()
+    if "mode" in out:
+        out["mode"] = out["mode"].map(lambda m: MODE_LABELS.get(m, {}).get(lang, m))
+    if "target" in out:
+        out["target"] = out["target"].map(lambda t: TARGET_LABELS.get(t, {}).get(lang, t))
+    if "level" in out:
+        out["level"] = out["level"].map({"county": {"zh": "县区", "en": "county"}[lang],
+                                         "township": {"zh": "乡镇", "en": "township"}[lang]})
+    return out.rename(columns=lambda c: column_label(c, lang))
+
+
+def _rounded(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    for col in out.columns:
+        if col.startswith("share_"):
+            out[col] = out[col].astype(float).round(4)
+        elif col.endswith("_min"):
+            out[col] = out[col].astype(float).round(1)
+        elif col == "population" or col.startswith("pop_within_") or col == "unreachable_population":
+            out[col] = out[col].astype(float).round(0)
+    return out
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    out_dir: Path,
+    *,
+    lang: str = "zh",
+    readme_rows: Sequence[tuple[str, str]] = (),
+    facilities: pd.DataFrame | None = None,
+    network: pd.DataFrame | None = None,
+) -> list[Path]:
+    """Write ``coverage_county.csv``, ``coverage_township.csv``, ``coverage_targets.csv`` and
+    the workbook ``coverage.xlsx``.
+
+    CSV files are UTF-8 with a byte-order mark so Excel opens the Chinese headers correctly.
+
+    Parameters
+    ----------
+    tables
+        From :func:`tcm_coverage.metrics.coverage_tables`.
+    out_dir
+        Destination folder.
+    lang
+        Header language, ``"zh"`` or ``"en"``.
+    readme_rows
+        (item, value) pairs for the workbook's first sheet: parameters, sources, definitions.
+    facilities, network
+        Extra sheets (already localized or plain).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Files written.
+    """
+    written = []
+    sheets: dict[str, pd.DataFrame] = {}
+    if readme_rows:
+        sheets[_SHEETS["readme"][lang]] = pd.DataFrame(
+            readme_rows, columns=["项目", "内容"] if lang == "zh" else ["item", "value"])
+    for key in ("county", "township", "targets"):
+        if key not in tables:
+            continue
+        table = localize(_rounded(tables[key]), lang)
+        path = out_dir / f"coverage_{key}.csv"
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+        written.append(path)
+        sheets[_SHEETS[key][lang]] = table
+    if facilities is not None:
+        sheets[_SHEETS["facilities"][lang]] = facilities
+    if network is not None:
+        sheets[_SHEETS["network"][lang]] = network
+    path = out_dir / "coverage.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            ws = writer.sheets[name[:31]]
+            ws.freeze_panes = "A2"
+            for idx, col in enumerate(frame.columns, start=1):
+                values = [str(col)] + [str(v) for v in frame[col].head(200).tolist()]
+                width = min(60, max(8, max(_display_width(v) for v in values) + 2))
+                ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = width
+                if str(col).endswith(("覆盖率", "设置率")) or str(col).startswith("share"):
+                    for cell in ws.iter_cols(min_col=idx, max_col=idx, min_row=2):
+                        for c in cell:
+                            c.number_format = "0.0%"
+    written.append(path)
+    return written
+
+
+def _display_width(text: str) -> int:
+    # CJK characters take two columns in a spreadsheet.
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def write_layers(
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    out_dir: Path,
+    *,
+    modes: Sequence[str],
+    targets: Sequence[str],
+    thresholds: Sequence[float],
+    headline_target: str = "tcm_any",
+) -> list[Path]:
+    """Write ``demand_points.gpkg`` (travel times and covered flags) and ``facilities.gpkg``.
+
+    Travel times are minutes rounded to 0.1; unreachable points have NULL time. For the headline
+    target every mode and threshold gets a flag ``cov{T}_{mode}`` (1 = within ``T`` minutes).
+
+    Parameters
+    ----------
+    demand, facilities
+        From :func:`tcm_coverage.analysis.compute_access` (with area codes when assigned).
+    out_dir
+        Destination folder.
+    modes, targets, thresholds
+        What was computed.
+    headline_target
+        Target of the covered flags.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Files written.
+    """
+    dem = demand.copy()
+    for mode in modes:
+        for target in targets:
+            col = f"t_{target}_{mode}"
+            t = dem[col].to_numpy(float)
+            dem[col] = np.where(np.isfinite(t), np.round(t, 1), np.nan)
+        head = demand[f"t_{headline_target}_{mode}"].to_numpy(float)
+        for thr in thresholds:
+            dem[f"cov{thr:g}_{mode}"] = (head <= thr).astype(np.int8)
+    path_d = out_dir / "demand_points.gpkg"
+    dem.to_file(path_d, layer="demand_points", driver="GPKG")
+    path_f = out_dir / "facilities.gpkg"
+    facilities.to_file(path_f, layer="facilities", driver="GPKG")
+    return [path_d, path_f]
+
+
+def write_manifest(out_dir: Path, manifest: Mapping) -> Path:
+    """Write ``run.json``: inputs (with checksums), parameters, versions and headline numbers.
+
+    Parameters
+    ----------
+    out_dir
+        Destination folder.
+    manifest
+        JSON-serialisable mapping.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    path = out_dir / "run.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+    return path
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        value = float(obj)
+        return None if not np.isfinite(value) else value
+    if isinstance(obj, Path):
+        return str(obj)
+    return str(obj)

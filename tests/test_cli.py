@@ -1,0 +1,201 @@
+"""The CLI end to end on the demo county, read back like a planner would; bad inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import rasterio
+from shapely.geometry import box
+
+from tcm_coverage.cli import demo_data_dir, main
+
+DATA = demo_data_dir()
+OUTPUTS = ["coverage_county.csv", "coverage_township.csv", "coverage_targets.csv", "coverage.xlsx",
+           "demand_points.gpkg", "facilities.gpkg", "map.html", "run.json"]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "maps"
+    code = main(["-q", "demo", "--out", str(out), "--mode", "walk", "ebike", "car",
+                 "--threshold", "5", "10", "15", "20", "30"])
+    assert code == 0
+    return out
+
+
+def test_demo_writes_every_output(demo_run):
+    for name in OUTPUTS:
+        assert (demo_run / name).stat().st_size > 0, name
+    assert not [p for p in demo_run.parent.iterdir() if p.name.startswith(".maps.tmp")]
+
+
+def test_demo_tables_read_back(demo_run):
+    county = pd.read_csv(demo_run / "coverage_county.csv", encoding="utf-8-sig")
+    assert list(county.columns[:4]) == ["区划代码", "名称", "出行方式", "目标设施"]
+    assert list(county["出行方式"]) == ["步行", "电动自行车", "汽车"]
+    with rasterio.open(DATA / "population" / "demo_population.tif") as src:
+        arr = src.read(1, masked=True).astype("float64")
+    total = float(arr[arr > 0].sum())
+    # Every resident of the raster is in the county table (cells are masked to the boundary).
+    np.testing.assert_allclose(county["人口"], round(total), rtol=1e-3)
+    share = county.set_index("出行方式")["15分钟覆盖率"]
+    # The demo is built to show gaps: walking leaves many out, e-bike a few, car fewer still.
+    assert 0 < share["步行"] < share["电动自行车"] <= share["汽车"] <= 1
+    assert share["电动自行车"] < 1
+    # Shares grow with the threshold.
+    row = county.iloc[1]
+    shares = [row[f"{t}分钟覆盖率"] for t in (5, 10, 15, 20, 30)]
+    assert shares == sorted(shares)
+
+    town = pd.read_csv(demo_run / "coverage_township.csv", encoding="utf-8-sig")
+    towns = gpd.read_file(DATA / "boundaries" / "demo_townships_wgs84.geojson")
+    assert town["区划代码"].nunique() == len(towns)
+    ebike = town[town["出行方式"] == "电动自行车"]
+    np.testing.assert_allclose(ebike["人口"].sum(), county["人口"].iloc[1], rtol=1e-3)
+    assert ebike["中医馆设置率"].min() < 1  # one township centre lacks a 中医馆 in the demo
+
+
+def test_demo_workbook_and_layers(demo_run):
+    wb = openpyxl.load_workbook(demo_run / "coverage.xlsx", read_only=True)
+    assert wb.sheetnames[:4] == ["说明", "县区覆盖", "乡镇覆盖", "分目标覆盖"]
+    header = [c.value for c in next(wb["乡镇覆盖"].iter_rows(max_row=1))]
+    assert "15分钟覆盖率" in header and "中医阁设置率" in header
+    demand = gpd.read_file(demo_run / "demand_points.gpkg")
+    assert {"population", "t_tcm_any_walk", "t_tcm_any_ebike", "cov15_ebike", "township_code"} <= set(demand.columns)
+    covered = demand["cov15_ebike"] == 1
+    assert (demand.loc[covered, "t_tcm_any_ebike"] <= 15).all()
+    assert (demand.loc[~covered, "t_tcm_any_ebike"].fillna(np.inf) > 15).all()
+    manifest = json.loads((demo_run / "run.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["facilities"]["sha256"]
+    assert set(manifest["headline"]) == {"walk", "ebike", "car"}
+    html = (demo_run / "map.html").read_text(encoding="utf-8")
+    assert "leaflet" in html.lower() and "乡镇15分钟覆盖率" in html
+
+
+def _analyze(tmp_path, **overrides):
+    args = {
+        "--facilities": DATA / "facilities" / "demo_facilities_gcj02.csv",
+        "--facilities-datum": "gcj02",
+        "--boundary": DATA / "boundaries" / "tunliu_140405_county_wgs84.geojson",
+        "--townships": DATA / "boundaries" / "demo_townships_wgs84.geojson",
+        "--population": DATA / "population" / "demo_villages.csv",
+        "--network": DATA / "roads" / "demo_roads.osm",
+        "--out": tmp_path / "out",
+    }
+    args.update(overrides)
+    argv = [sys.executable, "-m", "tcm_coverage", "-q", "analyze"]
+    for key, value in args.items():
+        argv += [key, str(value)]
+    argv += ["--mode", "ebike", "--lang", "en", "--no-map"]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=600)
+
+
+def test_analyze_subprocess_villages_english(tmp_path):
+    proc = _analyze(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    county = pd.read_csv(tmp_path / "out" / "coverage_county.csv", encoding="utf-8-sig")
+    assert "share within 15 min" in county.columns
+    villages = pd.read_csv(DATA / "population" / "demo_villages.csv", encoding="utf-8-sig")
+    np.testing.assert_allclose(county["population"].iloc[0], villages["人口"].sum(), rtol=1e-6)
+    assert not (tmp_path / "out" / "map.html").exists()
+
+
+def _bad_facilities(tmp_path, edit):
+    frame = pd.read_csv(DATA / "facilities" / "demo_facilities_gcj02.csv", encoding="utf-8-sig", dtype=str)
+    edit(frame)
+    path = tmp_path / "bad_facilities.csv"
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def _assert_failed_cleanly(proc, tmp_path, *needles):
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, proc.stderr
+    assert "Fix:" in proc.stderr
+    assert not (tmp_path / "out").exists()  # nothing written
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp")]
+
+
+def test_bad_facility_row(tmp_path):
+    def edit(f):
+        f.loc[4, "纬度"] = ""
+    proc = _analyze(tmp_path, **{"--facilities": _bad_facilities(tmp_path, edit)})
+    _assert_failed_cleanly(proc, tmp_path, "bad_facilities.csv", "row 6", "blank")
+
+
+def test_unknown_facility_type(tmp_path):
+    def edit(f):
+        f.loc[0, "类型"] = "中医药大学"
+    proc = _analyze(tmp_path, **{"--facilities": _bad_facilities(tmp_path, edit)})
+    _assert_failed_cleanly(proc, tmp_path, "row 2", "中医药大学", "村卫生室")
+
+
+def test_facility_off_the_network(tmp_path):
+    def edit(f):  # 60 km east of the county: no road within the clipped network
+        f.loc[2, "经度"] = "113.6"
+    proc = _analyze(tmp_path, **{"--facilities": _bad_facilities(tmp_path, edit)})
+    _assert_failed_cleanly(proc, tmp_path, "row 4", "from the nearest road")
+
+
+def test_empty_facilities(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("名称,类型,经度,纬度\n", encoding="utf-8")
+    proc = _analyze(tmp_path, **{"--facilities": path})
+    _assert_failed_cleanly(proc, tmp_path, "empty.csv", "no facilities")
+
+
+def test_boundary_in_wrong_crs(tmp_path):
+    county = gpd.read_file(DATA / "boundaries" / "tunliu_140405_county_wgs84.geojson")
+    metres = county.to_crs(32649).set_crs(4326, allow_override=True)  # metres mislabelled as degrees
+    path = tmp_path / "county_metres.geojson"
+    metres.to_file(path)
+    proc = _analyze(tmp_path, **{"--boundary": path})
+    _assert_failed_cleanly(proc, tmp_path, "county_metres.geojson")
+
+
+def test_boundary_with_no_population(tmp_path):
+    # A county-shaped box 100 km away from the villages: nobody lives inside it.
+    path = tmp_path / "elsewhere.geojson"
+    gpd.GeoDataFrame({"code": ["999999"], "name": ["无人区"]}, geometry=[box(114.0, 38.0, 114.2, 38.2)],
+                     crs=4326).to_file(path)
+    proc = _analyze(tmp_path, **{"--boundary": path, "--population": DATA / "population" / "demo_population.tif"})
+    _assert_failed_cleanly(proc, tmp_path, "population")
+
+
+def test_failed_run_keeps_previous_outputs(tmp_path):
+    proc = _analyze(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+
+    def edit(f):
+        f.loc[1, "经度"] = "0"
+    proc = _analyze(tmp_path, **{"--facilities": _bad_facilities(tmp_path, edit)})
+    assert proc.returncode == 2
+    after = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    assert after == before
+
+
+def test_help_and_bad_mode(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    assert "analyze" in capsys.readouterr().out
+    code = main(["-q", "demo", "--out", str(tmp_path / "x"), "--mode", "rocket"])
+    assert code == 2
+    assert "rocket" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_readme_quick_start_names_the_commands():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "tcm-coverage demo" in readme
+    assert "python -m pytest" in readme
