@@ -1,0 +1,297 @@
+"""Read county and township boundaries (GeoJSON, GeoPackage, Shapefile).
+
+Boundaries come from many places: Amap/DataV downloads (GCJ-02 numbers tagged as plain lon/lat),
+Tianditu or statistics-bureau shapefiles (WGS-84 / CGCS2000, sometimes projected), hand-made
+GeoPackages with Chinese column names. :func:`read_boundaries` turns any of them into one shape:
+``code`` (str), ``name`` (str), ``level``, ``parent_code`` and valid Polygon/MultiPolygon geometry
+in WGS-84 (EPSG:4326), and says clearly what is wrong when it cannot.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from tcm_coverage._errors import CRSError, InputError
+from tcm_coverage.chinacrs import CHINA_BBOX, normalize_datum, transform_geometries
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CODE_ALIASES", "NAME_ALIASES", "PARENT_ALIASES", "read_boundaries"]
+
+#: Code column names, first match wins (compared case- and space-insensitively).
+CODE_ALIASES: tuple[str, ...] = ("code", "adcode", "district_adcode", "代码", "区划代码",
+                                 "行政区划代码", "编码")
+#: Name column names, first match wins. ``district`` (cnmaps files) is an extension of the
+#: list in docs/design.md.
+NAME_ALIASES: tuple[str, ...] = ("name", "名称", "district_name", "short_name", "乡镇", "乡镇名称",
+                                 "县区", "县区名称", "district")
+#: Parent (county) code column names for township files.
+PARENT_ALIASES: tuple[str, ...] = ("parent_code", "parent", "county_code", "上级代码",
+                                   "上级区划代码", "县区代码")
+
+_POLYGON = 3
+_MULTIPOLYGON = 6
+
+
+def _norm(name: Any) -> str:
+    return re.sub(r"\s+", "", str(name)).lower()
+
+
+def _find(columns: list[str], aliases: tuple[str, ...], given: str | None, *,
+          path: Path, option: str, what: str, required: bool) -> str | None:
+    if given is not None:
+        if given not in columns:
+            raise InputError(
+                f"{what} column '{given}' not found; the file has columns {columns}",
+                path=path, column=given, fix=f"pass {option}= with one of the file's columns",
+            )
+        return given
+    keys = {_norm(c): c for c in reversed(columns)}
+    for alias in aliases:
+        if _norm(alias) in keys:
+            return keys[_norm(alias)]
+    if required:
+        raise InputError(
+            f"no {what} column found; the file has columns {columns} and the accepted names "
+            f"are {list(aliases)}",
+            path=path, fix=f"rename the column or pass {option}= (e.g. {option}='{columns[0]}')"
+            if columns else f"add a {what} column",
+        )
+    return None
+
+
+def _rows(mask: np.ndarray) -> int | list[int]:
+    bad = (np.flatnonzero(mask) + 1).tolist()
+    return bad[0] if len(bad) == 1 else bad
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """Administrative codes as strings: 140405, 140405.0 and '140405' all give '140405'."""
+    if pd.api.types.is_float_dtype(series):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        whole = np.isfinite(values) & (values == np.round(values))
+        out = np.where(whole, pd.Series(values).round().astype("Int64").astype(str), "")
+        out = np.where(np.isfinite(values) & ~whole, series.astype(str).to_numpy(), out)
+        return out.astype(object)
+    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True).to_numpy(dtype=object)
+
+
+def _strings(series: pd.Series) -> np.ndarray:
+    return series.astype(object).where(series.notna(), "").astype(str).str.strip().to_numpy(
+        dtype=object)
+
+
+def _crs_text(crs: Any) -> str:
+    if crs is None:
+        return "none (no CRS tag)"
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name
+
+
+def _check_lonlat_bounds(gdf: gpd.GeoDataFrame, *, path: Path, file_crs: Any) -> None:
+    """Raise CRSError unless the bounds look like lon/lat inside China."""
+    minx, miny, maxx, maxy = (float(v) for v in gdf.total_bounds)
+    lon0, lon1, lat0, lat1 = CHINA_BBOX
+    if lon0 <= minx and maxx <= lon1 and lat0 <= miny and maxy <= lat1:
+        return
+    shown = f"x {minx:.6g}…{maxx:.6g}, y {miny:.6g}…{maxy:.6g}"
+    expected = "lon/lat degrees inside China (EPSG:4326, x 72–138, y 0.8–56)"
+    crs_text = _crs_text(file_crs)
+    if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
+        raise CRSError(
+            f"coordinates look like metres ({shown}) but the file's CRS is {crs_text}; "
+            f"expected {expected}",
+            path=path,
+            fix="the CRS tag is wrong: set the file's real projected CRS (QGIS: Layer > Set CRS; "
+                "geopandas: gdf.set_crs('EPSG:…', allow_override=True)) or export it as "
+                "EPSG:4326",
+        )
+    if lon0 <= miny and maxy <= lon1 and lat0 <= minx and maxx <= lat1:
+        raise CRSError(
+            f"latitude and longitude look swapped ({shown}); the file's CRS is {crs_text}, "
+            f"expected {expected}",
+            path=path,
+            fix="swap the axes (x must be longitude, y latitude) and export again",
+        )
+    raise CRSError(
+        f"coordinates are not inside China ({shown}); the file's CRS is {crs_text}, "
+        f"expected {expected}",
+        path=path,
+        fix="check that the file's CRS tag matches its coordinates and that it is the right area",
+    )
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal parts of each geometry (None where there are none)."""
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    # A GeometryCollection may hold MultiPolygons: explode once more.
+    parts2, index2 = shapely.get_parts(parts, return_index=True)
+    index = index[index2]
+    keep = shapely.get_type_id(parts2) == _POLYGON
+    keep &= ~shapely.is_empty(parts2)
+    out = np.empty(len(geoms), dtype=object)
+    if keep.any():
+        shapely.multipolygons(parts2[keep], indices=index[keep], out=out)
+    single = ~shapely.is_missing(out) & (shapely.get_num_geometries(out) == 1)
+    out[single] = shapely.get_geometry(out[single], 0)
+    return out
+
+
+def read_boundaries(
+    path: str | PathLike[str],
+    *,
+    datum: str = "wgs84",
+    level: str | None = None,
+    code_column: str | None = None,
+    name_column: str | None = None,
+    parent_column: str | None = None,
+    layer: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read administrative boundaries into valid WGS-84 polygons with code and name.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage or Shapefile of Polygon/MultiPolygon features.
+    datum
+        Datum of lon/lat coordinates: ``"wgs84"``, ``"gcj02"`` (Amap/DataV downloads, cnmaps)
+        or ``"bd09"`` (Baidu); any alias accepted by
+        :func:`tcm_coverage.chinacrs.normalize_datum`. GCJ-02 data are usually tagged EPSG:4326
+        all the same, so the tag is not trusted for the datum. A file in a projected CRS is
+        reprojected to EPSG:4326 and taken as WGS-84-based (``datum`` is then ignored).
+    level
+        ``"county"``, ``"township"`` or any label; by default inferred from the code length
+        (6 digits: county, 9 or 12 digits: township).
+    code_column, name_column, parent_column
+        Columns to use instead of the automatic match (code: code / adcode / district_adcode /
+        代码 / 区划代码 / 行政区划代码 / 编码; name: name / 名称 / district_name / short_name /
+        乡镇 / 乡镇名称 / 县区 / 县区名称 / district; parent: parent_code / county_code /
+        上级代码).
+    layer
+        Layer of a multi-layer file (GeoPackage).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``code`` (str), ``name`` (str), ``level`` (str), ``parent_code`` (str or None:
+        the county code of a township when known) and valid Polygon/MultiPolygon ``geometry``
+        in EPSG:4326, one row per feature in file order.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, no features, missing geometry, non-polygon features
+        (``row`` is the 1-based feature number), missing code or name column (the message lists
+        the file's columns and the accepted names), blank codes.
+    CRSError
+        Coordinates that are not lon/lat inside China (metres under a lon/lat tag, swapped axes,
+        elsewhere); the message names the file's CRS and what was expected. Unknown ``datum``.
+    """
+    src_datum = normalize_datum(datum)
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path, fix="check the path")
+    try:
+        gdf = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises several types
+        raise InputError(f"cannot read the file ({exc})", path=path,
+                         fix="check that it is a valid GeoJSON / GeoPackage / Shapefile") from exc
+    if len(gdf) == 0:
+        raise InputError("the file has no features", path=path,
+                         fix="export the county / township polygons into it")
+    file_crs = gdf.crs
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+
+    # Geometry types.
+    geoms = gdf.geometry.to_numpy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        raise InputError("feature has no geometry", path=path, row=_rows(missing),
+                         fix="draw the boundary or remove the feature")
+    types = shapely.get_type_id(geoms)
+    not_poly = ~np.isin(types, [_POLYGON, _MULTIPOLYGON])
+    if not_poly.any():
+        names = sorted(set(gdf.geom_type[not_poly]))
+        raise InputError(
+            f"feature is not a polygon ({', '.join(names)})", path=path, row=_rows(not_poly),
+            fix="boundaries must be Polygon or MultiPolygon features (areas, not lines or points)",
+        )
+
+    # CRS and datum.
+    if file_crs is not None and file_crs.is_projected:
+        if src_datum != "wgs84":
+            logger.warning(
+                "%s is in projected CRS %s; taken as WGS-84-based, datum %r ignored",
+                path, file_crs.to_string(), datum,
+            )
+        gdf = gdf.to_crs(4326)
+        src_datum = "wgs84"
+    elif file_crs is not None and file_crs.to_epsg() != 4326:
+        try:
+            gdf = gdf.to_crs(4326)
+        except Exception as exc:  # pyproj errors
+            raise CRSError(f"cannot convert from the file's CRS {_crs_text(file_crs)} to "
+                           f"EPSG:4326 ({exc})", path=path,
+                           fix="re-export the file as EPSG:4326") from exc
+    _check_lonlat_bounds(gdf, path=path, file_crs=file_crs)
+    geoms = gdf.geometry.to_numpy()
+    if src_datum != "wgs84":
+        geoms = transform_geometries(geoms, src=src_datum, dst="wgs84")
+
+    # Validity.
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = _polygonal(shapely.make_valid(geoms[invalid]))
+        lost = shapely.is_missing(geoms)
+        if lost.any():
+            raise InputError("feature's polygon is degenerate (no area once repaired)",
+                             path=path, row=_rows(lost), fix="redraw the boundary")
+        logger.info("%s: repaired %d invalid polygon(s)", path.name, int(invalid.sum()))
+
+    # Attributes.
+    code_col = _find(columns, CODE_ALIASES, code_column, path=path, option="code_column",
+                     what="code", required=True)
+    name_col = _find(columns, NAME_ALIASES, name_column, path=path, option="name_column",
+                     what="name", required=True)
+    parent_col = _find(columns, PARENT_ALIASES, parent_column, path=path,
+                       option="parent_column", what="parent code", required=False)
+    codes = _codes(gdf[code_col])
+    blank = codes == ""
+    if blank.any():
+        raise InputError("administrative code is blank", path=path, row=_rows(blank),
+                         column=code_col, fix="fill in the 6-digit county or 9/12-digit code")
+    names = _strings(gdf[name_col])
+    lengths = np.char.str_len(codes.astype(str))
+    if level is None:
+        is_county = lengths <= 6
+        levels = np.where(is_county, "county", "township").astype(object)
+    else:
+        is_county = np.full(len(codes), level == "county")
+        levels = np.full(len(codes), level, dtype=object)
+    if parent_col is not None:
+        parents = _codes(gdf[parent_col])
+        parents = np.where(parents == "", None, parents).astype(object)
+    else:
+        prefix = pd.Series(codes, dtype=object).str[:6].to_numpy(dtype=object)
+        parents = np.where(~is_county & (lengths >= 9), prefix, None).astype(object)
+
+    out = gpd.GeoDataFrame(
+        {"code": codes, "name": names, "level": levels, "parent_code": parents},
+        geometry=geoms,
+        crs=4326,
+    )
+    if out["code"].duplicated().any():
+        logger.warning("%s: duplicated codes %s", path.name,
+                       sorted(set(out.loc[out["code"].duplicated(), "code"]))[:10])
+    return out

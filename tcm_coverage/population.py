@@ -1,0 +1,581 @@
+"""Demand points: where people live and how many.
+
+Three kinds of input become the same table of demand points (``demand_id``, ``population``,
+``name``, ``source``, Point geometry in EPSG:4326):
+
+* a **population raster** such as WorldPop 100 m (GeoTIFF): one point per cell centre with
+  population > 0; nodata (the declared nodata value, WorldPop's float32 −3.4e38, NaN and any
+  negative value) is excluded, and an optional county boundary masks cells whose centre is
+  outside it. Only the window covering the boundary is read, so national rasters stay cheap;
+* a **village table** (CSV or XLSX, Chinese or English headers): one point per row;
+* **polygons with counts** (GeoJSON / GeoPackage / Shapefile, e.g. township or village areas with
+  a population field): one point per polygon at its ``representative_point()`` (always inside it).
+
+Coordinates of tables are validated like facility tables (errors name the row) and converted
+from GCJ-02 / BD-09 when ``datum`` says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import rasterio
+import rasterio.errors
+import rasterio.warp
+import rasterio.windows
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from tcm_coverage._errors import CRSError, InputError
+from tcm_coverage.chinacrs import convert, normalize_datum, validate_lonlat
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "COLUMN_ALIASES",
+    "points_from_polygons",
+    "points_from_raster",
+    "points_from_table",
+    "read_population",
+]
+
+PathLikeStr = str | PathLike[str]
+
+#: Accepted column names (compared case-, space- and bracket-insensitively; first match wins).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("name", "名称", "村名", "村名称", "村庄", "村庄名称", "行政村", "村委会", "village",
+             "乡镇", "乡镇名称", "district_name", "short_name"),
+    "lon": ("lon", "经度", "x", "longitude", "lng", "long"),
+    "lat": ("lat", "纬度", "y", "latitude"),
+    "population": ("population", "人口", "常住人口", "户籍人口", "pop", "人口数", "总人口"),
+}
+
+_RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img")
+_TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
+_VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+
+#: Values at or below this are nodata whatever the raster declares (WorldPop: −3.4028235e38).
+_NODATA_FLOOR = -1e30
+
+_COLUMNS = ["demand_id", "population", "name", "source", "geometry"]
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _norm(name: Any) -> str:
+    """Column name key: lower case, no spaces, units in brackets removed."""
+    text = re.sub(r"[（(\[【].*?[)）\]】]", "", str(name))
+    return re.sub(r"[\s_\-]+", "", text).lower()
+
+
+def _find_column(columns: list[str], key: str, given: str | None, *, path: Any) -> str | None:
+    """Column for ``key``: the one given (must exist) or the first alias present."""
+    if given is not None:
+        if given in columns:
+            return given
+        raise InputError(
+            f"column '{given}' not found; the file has {columns}",
+            path=path, column=given, fix="pass the name of an existing column",
+        )
+    keys = {_norm(c): c for c in reversed(columns)}
+    for alias in COLUMN_ALIASES[key]:
+        if _norm(alias) in keys:
+            return keys[_norm(alias)]
+    return None
+
+
+_LABELS = {"lon": "longitude", "lat": "latitude", "population": "population", "name": "name"}
+
+
+def _missing_column_error(key: str, columns: list[str], *, path: Any, option: str) -> InputError:
+    return InputError(
+        f"no {_LABELS[key]} column found; the file has {columns}",
+        path=path,
+        fix=f"name the column one of {list(COLUMN_ALIASES[key])}, or pass {option}=",
+    )
+
+
+def _boundary_geometry(boundary: Any) -> BaseGeometry | None:
+    """Single (prepared) lon/lat geometry from a GeoDataFrame / GeoSeries / shapely geometry."""
+    if boundary is None:
+        return None
+    if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        geo = boundary.geometry if isinstance(boundary, gpd.GeoDataFrame) else boundary
+        if geo.crs is not None and geo.crs.to_epsg() != 4326:
+            geo = geo.to_crs(4326)
+        geom = shapely.union_all(geo.values)
+    elif isinstance(boundary, BaseGeometry):
+        geom = shapely.transform(boundary, lambda c: c)  # a copy, so preparing it is harmless
+    else:
+        raise InputError(
+            f"boundary must be a GeoDataFrame, GeoSeries or shapely geometry, not "
+            f"{type(boundary).__name__}",
+            fix="pass the result of read_boundaries() or a shapely (Multi)Polygon in EPSG:4326",
+        )
+    if geom is None or geom.is_empty:
+        raise InputError("the boundary is empty", fix="pass a non-empty county or township polygon")
+    shapely.prepare(geom)
+    return geom
+
+
+def _frame(lon: np.ndarray, lat: np.ndarray, population: np.ndarray, names: Any,
+           source: str) -> gpd.GeoDataFrame:
+    n = len(lon)
+    return gpd.GeoDataFrame(
+        {
+            "demand_id": np.arange(n, dtype=np.int64),
+            "population": np.asarray(population, dtype=np.float64),
+            "name": pd.Series(names, dtype=object).to_numpy() if n else np.array([], dtype=object),
+            "source": np.full(n, source, dtype=object),
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=4326,
+    )[_COLUMNS]
+
+
+def _to_number(series: pd.Series, *, thousands: bool = False) -> np.ndarray:
+    """Numbers from a column of mixed text/numbers; blank or non-numeric → NaN."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    if thousands:
+        text = text.str.replace(r"[,，\s]", "", regex=True)
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _check_population(pop: np.ndarray, rows: np.ndarray, *, path: Any, column: str) -> None:
+    blank = ~np.isfinite(pop)
+    if blank.any():
+        bad = rows[blank].tolist()
+        raise InputError(
+            "population is blank or not a number", path=path,
+            row=bad[0] if len(bad) == 1 else bad, column=column,
+            fix="fill in a number of people (0 if nobody lives there)",
+        )
+    negative = pop < 0
+    if negative.any():
+        bad = rows[negative].tolist()
+        raise InputError(
+            "population is negative", path=path, row=bad[0] if len(bad) == 1 else bad,
+            column=column, fix="population must be a count of people, 0 or more",
+        )
+
+
+def _names(frame: pd.DataFrame, column: str | None) -> np.ndarray:
+    if column is None:
+        return np.full(len(frame), "", dtype=object)
+    col = frame[column]
+    return col.astype(object).where(col.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    errors = []
+    for encoding in ("utf-8-sig", "gbk", "gb18030"):
+        try:
+            return pd.read_csv(path, encoding=encoding, dtype=str, skipinitialspace=True)
+        except UnicodeDecodeError as exc:
+            errors.append(f"{encoding}: {exc.reason}")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"cannot read the table ({exc})", path=path,
+                             fix="save it as a comma-separated CSV with one header row") from exc
+    raise InputError(
+        f"cannot decode the text ({'; '.join(errors)})", path=path,
+        fix="save the CSV as UTF-8 (or GBK) text",
+    )
+
+
+def _read_table(path: Path, *, sheet: str | int | None) -> pd.DataFrame:
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        try:
+            return pd.read_excel(path, sheet_name=0 if sheet is None else sheet)
+        except ValueError as exc:
+            raise InputError(f"cannot read the workbook ({exc})", path=path,
+                             fix="check the sheet name and that it is an Excel file") from exc
+    return _read_csv(path)
+
+
+# --------------------------------------------------------------------------------------------
+# raster
+
+
+def _valid_cells(values: np.ndarray, nodata: float | None) -> np.ndarray:
+    """Mask of valid cells: finite, not nodata, not ≤ −1e30, not negative."""
+    valid = np.isfinite(values) if values.dtype.kind == "f" else np.ones(values.shape, bool)
+    if nodata is not None and not math.isnan(nodata):
+        # Compare in the raster's own dtype: a float32 −3.4e38 is not the float64 −3.4e38.
+        if values.dtype.kind == "f":
+            valid &= values != np.asarray(nodata).astype(values.dtype)
+            valid &= values.astype(np.float64) != nodata
+        else:
+            info = np.iinfo(values.dtype)
+            if info.min <= nodata <= info.max and float(nodata).is_integer():
+                valid &= values != np.asarray(nodata).astype(values.dtype)
+    with np.errstate(invalid="ignore"):
+        valid &= values.astype(np.float64) > _NODATA_FLOOR
+        valid &= values >= 0
+    return valid
+
+
+def _pixel_coords(transform: Any, bounds: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Fractional (col, row) of the four corners of ``bounds`` under an affine transform."""
+    left, bottom, right, top = bounds
+    x = np.array([left, right, right, left], dtype=np.float64)
+    y = np.array([bottom, bottom, top, top], dtype=np.float64)
+    inv = ~transform
+    return inv.a * x + inv.b * y + inv.c, inv.d * x + inv.e * y + inv.f
+
+
+def points_from_raster(
+    path: PathLikeStr,
+    *,
+    boundary: Any = None,
+    band: int = 1,
+) -> gpd.GeoDataFrame:
+    """Demand points from a population raster (e.g. WorldPop 100 m GeoTIFF).
+
+    Parameters
+    ----------
+    path
+        Raster file readable by rasterio; cell values are people per cell.
+    boundary
+        Optional county/township boundary (GeoDataFrame, GeoSeries or shapely geometry, in
+        EPSG:4326). Only the raster window covering its bounds is read and cells whose centre
+        lies outside it are dropped.
+    band
+        Raster band (1-based).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``demand_id``, ``population`` (float64 > 0), ``name`` (empty), ``source``
+        (``"raster"``) and Point geometry at cell centres, EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, the band does not exist, the boundary does not overlap the
+        raster, or there is no positive population inside the boundary.
+    CRSError
+        The raster has no CRS and does not look like lon/lat.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path, fix="check the path")
+    geom = _boundary_geometry(boundary)
+    try:
+        src = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"cannot read the raster ({exc})", path=path,
+                         fix="pass a GeoTIFF population raster such as WorldPop") from exc
+    with src:
+        if not 1 <= band <= src.count:
+            raise InputError(f"band {band} does not exist (the raster has {src.count})",
+                             path=path, fix=f"pass band= between 1 and {src.count}")
+        crs = src.crs
+        if crs is None:
+            left, bottom, right, top = src.bounds
+            if not (-180 <= left <= right <= 180 and -90 <= bottom <= top <= 90):
+                raise CRSError(
+                    "the raster has no coordinate reference system and its bounds "
+                    f"{tuple(src.bounds)} are not lon/lat", path=path,
+                    fix="set the raster's CRS (e.g. gdal_edit.py -a_srs EPSG:4326)",
+                )
+            logger.warning("%s has no CRS; assuming EPSG:4326 lon/lat", path)
+        is_lonlat = crs is None or crs.to_epsg() == 4326
+        window = rasterio.windows.Window(0, 0, src.width, src.height)
+        if geom is not None:
+            bounds = geom.bounds
+            if not is_lonlat:
+                bounds = rasterio.warp.transform_bounds("EPSG:4326", crs, *bounds, densify_pts=21)
+            cols, rows = _pixel_coords(src.transform, bounds)
+            col0 = max(0, math.floor(cols.min()))
+            row0 = max(0, math.floor(rows.min()))
+            col1 = min(src.width, math.ceil(cols.max()))
+            row1 = min(src.height, math.ceil(rows.max()))
+            if col1 <= col0 or row1 <= row0:
+                raise InputError(
+                    "the boundary does not overlap the raster", path=path,
+                    fix="use a population raster that covers the study area",
+                )
+            window = rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0)
+        values = src.read(band, window=window)
+        full = src.transform
+        nodata = src.nodatavals[band - 1]
+
+    keep = _valid_cells(values, nodata)
+    keep &= values > 0
+    rows, cols = np.nonzero(keep)
+    pop = values[rows, cols].astype(np.float64)
+    # Cell centres (pixel coordinates in the full raster, then the affine transform).
+    cx = cols + window.col_off + 0.5
+    cy = rows + window.row_off + 0.5
+    x = full.a * cx + full.b * cy + full.c
+    y = full.d * cx + full.e * cy + full.f
+    if not is_lonlat:
+        tr = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        x, y = tr.transform(x, y)
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+    if geom is not None:
+        inside = shapely.contains_xy(geom, x, y)
+        x, y, pop = x[inside], y[inside], pop[inside]
+    if pop.size == 0:
+        where = " inside the boundary" if geom is not None else ""
+        raise InputError(
+            f"the raster has no cells with positive population{where}", path=path,
+            fix="check that the raster covers the study area and that the boundary is WGS-84",
+        )
+    logger.info("%s: %d populated cells, %.0f people", path.name, pop.size, pop.sum())
+    return _frame(x, y, pop, np.full(pop.size, "", dtype=object), "raster")
+
+
+# --------------------------------------------------------------------------------------------
+# tables
+
+
+def points_from_table(
+    path_or_frame: PathLikeStr | pd.DataFrame,
+    *,
+    datum: str = "wgs84",
+    population_column: str | None = None,
+    name_column: str | None = None,
+    lon_column: str | None = None,
+    lat_column: str | None = None,
+    sheet: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Demand points from a village table (CSV or XLSX) with coordinates and population.
+
+    Parameters
+    ----------
+    path_or_frame
+        CSV (UTF-8, UTF-8 with BOM or GBK) or XLSX file, or a DataFrame. Columns are found by
+        name (case-insensitive, units in brackets ignored): name / 名称 / 村名, lon / 经度 / x /
+        longitude, lat / 纬度 / y / latitude, population / 人口 / 常住人口 / 户籍人口 / pop.
+    datum
+        Datum of the coordinates: ``"wgs84"``, ``"gcj02"`` (Amap, Tencent) or ``"bd09"``
+        (Baidu); any spelling accepted by :func:`tcm_coverage.chinacrs.normalize_datum`.
+    population_column, name_column, lon_column, lat_column
+        Column names to use instead of the automatic match.
+    sheet
+        Sheet of an XLSX workbook (default: the first).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``demand_id``, ``population`` (float64 ≥ 0), ``name``, ``source``
+        (``"table"``), Point geometry in WGS-84 (EPSG:4326), one row per table row.
+
+    Raises
+    ------
+    InputError
+        Missing file or columns, an empty table, blank / non-numeric / zero / swapped / outside
+        China coordinates, blank or negative population. Row numbers are spreadsheet rows
+        (header = row 1).
+    CRSError
+        Unknown ``datum``.
+    """
+    src_datum = normalize_datum(datum)
+    if isinstance(path_or_frame, pd.DataFrame):
+        path: Path | None = None
+        frame = path_or_frame.copy()
+    else:
+        path = Path(path_or_frame)
+        if not path.exists():
+            raise InputError("file not found", path=path, fix="check the path")
+        frame = _read_table(path, sheet=sheet)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    columns = list(frame.columns)
+    if frame.empty:
+        raise InputError("the table has no rows", path=path,
+                         fix="add one row per village under the header")
+    lon_col = _find_column(columns, "lon", lon_column, path=path)
+    lat_col = _find_column(columns, "lat", lat_column, path=path)
+    pop_col = _find_column(columns, "population", population_column, path=path)
+    name_col = _find_column(columns, "name", name_column, path=path)
+    for key, col, option in (("lon", lon_col, "lon_column"), ("lat", lat_col, "lat_column"),
+                             ("population", pop_col, "population_column")):
+        if col is None:
+            raise _missing_column_error(key, columns, path=path, option=option)
+    assert lon_col is not None and lat_col is not None and pop_col is not None
+
+    rows = np.arange(2, len(frame) + 2)
+    lon = _to_number(frame[lon_col])
+    lat = _to_number(frame[lat_col])
+    validate_lonlat(lon, lat, path=path, rows=rows)
+    pop = _to_number(frame[pop_col], thousands=True)
+    _check_population(pop, rows, path=path, column=pop_col)
+    lon, lat = convert(lon, lat, src=src_datum, dst="wgs84")
+    logger.info("%s: %d villages, %.0f people", path or "table", len(pop), pop.sum())
+    return _frame(lon, lat, pop, _names(frame, name_col), "table")
+
+
+# --------------------------------------------------------------------------------------------
+# polygons with counts
+
+
+def points_from_polygons(
+    path: PathLikeStr,
+    *,
+    datum: str = "wgs84",
+    population_column: str | None = None,
+    layer: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Demand points from polygons carrying a population count (one point per polygon).
+
+    Each polygon's population is placed on its ``representative_point()``, which is always
+    inside the polygon (a centroid need not be).
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage or Shapefile of Polygon/MultiPolygon features.
+    datum
+        Datum of lon/lat coordinates (``"wgs84"``, ``"gcj02"``, ``"bd09"`` or an alias). Files
+        in a projected CRS are reprojected to EPSG:4326 and taken as WGS-84-based.
+    population_column
+        Population field (default: the first of population / 人口 / 常住人口 / 户籍人口 / pop).
+    layer
+        Layer of a multi-layer file (GeoPackage).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``demand_id``, ``population``, ``name``, ``source`` (``"polygons"``), Point
+        geometry in EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        Unreadable or empty file, missing population column, missing or non-polygon geometry,
+        blank or negative population, points outside China (``row`` is the feature number).
+    """
+    src_datum = normalize_datum(datum)
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path, fix="check the path")
+    try:
+        gdf = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises several types
+        raise InputError(f"cannot read the file ({exc})", path=path,
+                         fix="check that it is a valid GeoJSON / GeoPackage / Shapefile") from exc
+    if len(gdf) == 0:
+        raise InputError("the file has no features", path=path,
+                         fix="export the polygons with their population field")
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    pop_col = _find_column(columns, "population", population_column, path=path)
+    if pop_col is None:
+        raise _missing_column_error("population", columns, path=path, option="population_column")
+    name_col = _find_column(columns, "name", None, path=path)
+
+    features = np.arange(1, len(gdf) + 1)
+    geoms = gdf.geometry.to_numpy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        bad = features[missing].tolist()
+        raise InputError("feature has no geometry", path=path,
+                         row=bad[0] if len(bad) == 1 else bad,
+                         fix="draw the polygon or remove the feature")
+    kinds = shapely.get_type_id(geoms)
+    polygonal = np.isin(kinds, [3, 6])  # Polygon, MultiPolygon
+    if not polygonal.all():
+        bad = features[~polygonal].tolist()
+        raise InputError(
+            "feature is not a polygon", path=path, row=bad[0] if len(bad) == 1 else bad,
+            fix="use polygons with a population field, or a CSV/XLSX table for village points",
+        )
+    pop = _to_number(gdf[pop_col], thousands=True)
+    _check_population(pop, features, path=path, column=pop_col)
+
+    if gdf.crs is not None and gdf.crs.is_projected:
+        if src_datum != "wgs84":
+            logger.warning("%s is in projected CRS %s; taken as WGS-84-based, datum %r ignored",
+                           path, gdf.crs.to_string(), datum)
+        gdf = gdf.to_crs(4326)
+        src_datum = "wgs84"
+    points = shapely.point_on_surface(gdf.geometry.to_numpy())  # = representative_point()
+    xy = shapely.get_coordinates(points)
+    validate_lonlat(xy[:, 0], xy[:, 1], path=path, rows=features)
+    lon, lat = convert(xy[:, 0], xy[:, 1], src=src_datum, dst="wgs84")
+    return _frame(lon, lat, pop, _names(pd.DataFrame(gdf), name_col), "polygons")
+
+
+# --------------------------------------------------------------------------------------------
+# dispatcher
+
+
+def read_population(
+    path: PathLikeStr,
+    *,
+    datum: str = "wgs84",
+    boundary: Any = None,
+    population_column: str | None = None,
+    layer: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read demand points from a raster, a village table or polygons with counts.
+
+    The reader is chosen by file suffix: ``.tif``/``.tiff`` → :func:`points_from_raster`,
+    ``.csv``/``.xlsx`` → :func:`points_from_table`, ``.geojson``/``.gpkg``/``.shp`` →
+    :func:`points_from_polygons`.
+
+    Parameters
+    ----------
+    path
+        Population file.
+    datum
+        Datum of lon/lat coordinates of tables and polygons (rasters are taken as given by
+        their CRS, i.e. WGS-84 for WorldPop).
+    boundary
+        Study-area boundary (GeoDataFrame or shapely geometry, EPSG:4326). Masks raster cells;
+        for tables and polygons points outside it are kept but counted in a log warning.
+    population_column
+        Population column of tables and polygons.
+    layer
+        Layer of a GeoPackage (polygons) or sheet of a workbook (tables).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Demand points: ``demand_id``, ``population``, ``name``, ``source``, Point geometry,
+        EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        Unsupported file type or any problem reported by the specific reader.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in _RASTER_SUFFIXES:
+        if normalize_datum(datum) != "wgs84":
+            logger.warning("datum %r ignored for raster %s (its CRS is used)", datum, path)
+        return points_from_raster(path, boundary=boundary)
+    if suffix in _TABLE_SUFFIXES:
+        out = points_from_table(path, datum=datum, population_column=population_column,
+                                sheet=layer)
+    elif suffix in _VECTOR_SUFFIXES:
+        out = points_from_polygons(path, datum=datum, population_column=population_column,
+                                   layer=layer)
+    else:
+        raise InputError(
+            f"unsupported population file type '{suffix}'", path=path,
+            fix="use a GeoTIFF raster, a CSV/XLSX village table or GeoJSON/GPKG/SHP polygons",
+        )
+    geom = _boundary_geometry(boundary)
+    if geom is not None:
+        xy = shapely.get_coordinates(out.geometry.to_numpy())
+        outside = int((~shapely.contains_xy(geom, xy[:, 0], xy[:, 1])).sum())
+        if outside:
+            logger.warning("%s: %d of %d demand points are outside the boundary",
+                           path, outside, len(out))
+    return out
