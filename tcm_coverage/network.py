@@ -1,0 +1,1188 @@
+"""Road networks: loading OSM data, speed profiles, routing graphs and snapping points.
+
+The flow is ``read_network`` (or ``from_networkx`` / ``download_network``) ->
+:class:`RoadNetwork` (an undirected list of road segments) -> ``build_routing_graph`` with
+a :class:`SpeedProfile` -> :class:`RoutingGraph` (a directed sparse matrix of minutes for one
+mode) -> ``snap_points`` (attach residents or facilities to the nearest usable segment).
+
+Road classes
+------------
+Only these OSM ``highway`` classes are kept (:data:`ROAD_CLASSES`); everything else (for
+example ``proposed``, ``construction``, ``abandoned``, ``platform``, ``bus_stop``,
+``elevator``, ``raceway``, ``busway``, non-standard values such as ``trail``) is dropped on
+loading because no profile can use it or it is not a road yet/any more::
+
+    motorway motorway_link trunk trunk_link primary primary_link secondary secondary_link
+    tertiary tertiary_link unclassified residential living_street service track road
+    footway path pedestrian steps cycleway bridleway corridor
+
+One-way rules
+-------------
+``oneway=yes|true|1`` and ``junction=roundabout|circular`` (unless ``oneway=no``) make a
+segment one-way; ``oneway=-1|reverse`` is one-way against the drawing direction, so ``u`` and
+``v`` are swapped and ``oneway`` is True. This is the rule osmnx applies to OSM XML, so the
+``.osm.pbf`` and ``.osm`` readers agree. Motorways are not implicitly one-way (in China both
+carriageways are mapped as separate ``oneway=yes`` ways). ``oneway:bicycle`` is ignored.
+
+maxspeed
+--------
+``"60"`` and ``"60 km/h"`` -> 60; ``"30 mph"`` -> 48.28; ``"10 knots"`` -> 18.52; a list
+``"50;60"`` -> the minimum, 50; implicit values such as ``"CN:urban"``, ``"CN:rural"``,
+``"none"``, ``"walk"``, ``"signals"`` and anything unparsable -> NaN (untagged). Chinese
+implicit limits depend on lane markings that OSM rarely records, so no number is guessed.
+
+Speed profiles (km/h)
+---------------------
+The numbers are *average travel speeds* including junctions, slopes and mixed traffic, not
+legal limits. A class missing from a profile is not usable by that mode.
+
+``walk`` (ignores one-way)
+    4.8 on every walkable class: everything except ``motorway``, ``motorway_link`` and
+    ``trunk_link`` (grade-separated ramps without room for pedestrians). ``trunk`` *is*
+    walkable: many Chinese national roads (国道) are the village high street. 4.8 km/h
+    (1.33 m/s) is the usual planning walking speed for adults. Off-road 3.6 km/h (fields,
+    lanes and yards not in OSM are slower than a paved road).
+``walk_elderly`` (ignores one-way)
+    3.6 on the same classes: older adults' comfortable gait is about 1.0 m/s. Off-road 2.7
+    (the same 0.75 ratio as ``walk``).
+``ebike`` (respects one-way)
+    The rural default behind "15 minutes" in many counties (电动自行车/电动车). 18 on
+    ``tertiary`` and above (``tertiary(_link)``, ``secondary(_link)``, ``primary(_link)``,
+    ``trunk``, ``trunk_link``; not ``motorway(_link)``); 15 on ``unclassified``,
+    ``residential``, ``living_street``, ``service``, ``road`` and ``cycleway``; 10 on
+    ``track``; 6 on ``footway``, ``path``, ``pedestrian``, ``steps``, ``bridleway``
+    (pushing). GB 17761-2018 caps e-bikes at 25 km/h and typical rural trips average
+    15-20 km/h. Off-road 4.
+``bicycle`` (respects one-way)
+    12 on every road class except ``motorway(_link)`` and on ``cycleway``; 8 on ``track``;
+    5 on ``footway``, ``path``, ``pedestrian``, ``steps``, ``bridleway``. Off-road 4.
+``car`` (respects one-way)
+    motorway 90, motorway_link 40, trunk 60, trunk_link 35, primary 50, primary_link 30,
+    secondary 40, secondary_link 25, tertiary 35, tertiary_link 20, unclassified 25,
+    residential 20, living_street 10, service 15, track 15, road 25; no footway, path,
+    steps, pedestrian, cycleway, bridleway or corridor. These are Chinese-road averages
+    including junctions. When ``maxspeed`` is tagged the speed is
+    ``min(class speed, maxspeed)``: a tag can only slow a segment down (a 30 km/h zone on a
+    primary road), never speed it above the class average, because limits are maxima, not
+    averages. Off-road 4 (walking from the house to the car/road).
+
+Override with ``get_profile(mode, overrides={"primary": 45, "track": None}, offroad_kmh=3)``
+(``None`` makes a class unusable).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import types
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyproj
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components
+
+from tcm_coverage._errors import InputError, NetworkError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ACCEPTED_EXTENSIONS",
+    "MODES",
+    "PROFILES",
+    "ROAD_CLASSES",
+    "ZERO_TIME_MIN",
+    "RoadNetwork",
+    "RoutingGraph",
+    "Snap",
+    "SpeedProfile",
+    "build_routing_graph",
+    "download_network",
+    "from_networkx",
+    "get_profile",
+    "network_summary",
+    "parse_maxspeed",
+    "read_network",
+    "snap_points",
+]
+
+#: OSM ``highway`` classes kept on loading, from major to minor.
+ROAD_CLASSES: tuple[str, ...] = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "service",
+    "road",
+    "track",
+    "cycleway",
+    "pedestrian",
+    "footway",
+    "bridleway",
+    "path",
+    "steps",
+    "corridor",
+)
+_CLASS_RANK = {c: i for i, c in enumerate(ROAD_CLASSES)}
+
+#: File name endings accepted by :func:`read_network`.
+ACCEPTED_EXTENSIONS: tuple[str, ...] = (".osm.pbf", ".pbf", ".osm", ".xml", ".graphml")
+
+#: Travel time given to a zero-length usable segment so that it is not lost (minutes).
+ZERO_TIME_MIN = 1e-6
+
+#: Edge attributes that stop osmnx simplification from merging two edges (OSM XML).
+_SIMPLIFY_DIFFER = ("highway", "maxspeed", "oneway")
+
+_ONEWAY_YES = frozenset({"yes", "true", "1"})
+_ONEWAY_REVERSE = frozenset({"-1", "reverse"})
+_ROUNDABOUT = frozenset({"roundabout", "circular"})
+
+
+# --------------------------------------------------------------------------------------
+# Data classes
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RoadNetwork:
+    """An undirected list of road segments with attributes.
+
+    Attributes
+    ----------
+    node_id : numpy.ndarray
+        int64 OSM node ids (or 0..n-1), shape (n,).
+    lon, lat : numpy.ndarray
+        float64 WGS-84 node coordinates, shape (n,).
+    u, v : numpy.ndarray
+        int64 node *indices* (0..n-1), shape (m,); ``u -> v`` is the way's direction.
+    length_m : numpy.ndarray
+        float64 segment length in metres (of ``geometry_m``), shape (m,).
+    highway : numpy.ndarray
+        object array of OSM highway classes, shape (m,).
+    oneway : numpy.ndarray
+        bool, True when only ``u -> v`` is legal for vehicles, shape (m,).
+    maxspeed_kmh : numpy.ndarray
+        float64, NaN when untagged, shape (m,).
+    geometry_m : numpy.ndarray
+        shapely LineStrings in ``crs_m`` running from ``u`` to ``v``, shape (m,).
+    crs_m : str
+        Local metric CRS (UTM zone of the centroid), e.g. ``"EPSG:32649"``.
+    source : str
+        The file (or object) the network came from.
+    """
+
+    node_id: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length_m: np.ndarray
+    highway: np.ndarray
+    oneway: np.ndarray
+    maxspeed_kmh: np.ndarray
+    geometry_m: np.ndarray
+    crs_m: str
+    source: str
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.node_id.shape[0])
+
+    @property
+    def n_segments(self) -> int:
+        """Number of segments."""
+        return int(self.u.shape[0])
+
+
+@dataclass(frozen=True)
+class SpeedProfile:
+    """Speeds of one travel mode.
+
+    Attributes
+    ----------
+    mode : str
+        ``"walk"``, ``"walk_elderly"``, ``"ebike"``, ``"bicycle"`` or ``"car"``.
+    speeds_kmh : Mapping[str, float]
+        Speed per highway class; classes missing here are not usable by this mode.
+    default_kmh : float or None
+        Speed for classes not listed (None: not usable).
+    offroad_kmh : float
+        Speed of the off-road leg from a point to the road.
+    use_maxspeed : bool
+        Use ``min(class speed, maxspeed)`` where ``maxspeed`` is tagged.
+    respect_oneway : bool
+        Forbid travel against one-way segments.
+    """
+
+    mode: str
+    speeds_kmh: Mapping[str, float]
+    default_kmh: float | None
+    offroad_kmh: float
+    use_maxspeed: bool
+    respect_oneway: bool
+
+
+@dataclass(frozen=True)
+class RoutingGraph:
+    """What routing needs, for one mode.
+
+    Attributes
+    ----------
+    csr : scipy.sparse.csr_matrix
+        (n, n) minutes, directed: ``csr[i, j]`` is the time ``i -> j`` (parallel segments
+        resolved to the fastest).
+    edge_fwd_min, edge_bwd_min : numpy.ndarray
+        (m,) minutes ``u -> v`` and ``v -> u`` along each segment, inf when not allowed.
+    usable : numpy.ndarray
+        (m,) bool, segment usable by this mode at all.
+    profile : SpeedProfile
+        The profile the times come from.
+    network : RoadNetwork
+        The network.
+    component : numpy.ndarray
+        (n,) int weakly connected component label per node (over usable segments).
+    main_component : int
+        Label of the largest component.
+    """
+
+    csr: sp.csr_matrix
+    edge_fwd_min: np.ndarray
+    edge_bwd_min: np.ndarray
+    usable: np.ndarray
+    profile: SpeedProfile
+    network: RoadNetwork
+    component: np.ndarray
+    main_component: int
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Points attached to the network of one mode.
+
+    Attributes
+    ----------
+    edge : numpy.ndarray
+        (k,) int segment index.
+    frac : numpy.ndarray
+        (k,) position along ``u -> v`` in [0, 1].
+    offroad_m : numpy.ndarray
+        (k,) straight-line distance point -> snap point, metres.
+    offroad_min : numpy.ndarray
+        (k,) ``offroad_m`` at ``profile.offroad_kmh``, minutes.
+    x_m, y_m : numpy.ndarray
+        (k,) point coordinates in ``crs_m``.
+    """
+
+    edge: np.ndarray
+    frac: np.ndarray
+    offroad_m: np.ndarray
+    offroad_min: np.ndarray
+    x_m: np.ndarray
+    y_m: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.edge.shape[0])
+
+
+# --------------------------------------------------------------------------------------
+# Speed profiles
+# --------------------------------------------------------------------------------------
+_MAJOR = ("trunk", "primary", "primary_link", "secondary", "secondary_link", "tertiary",
+          "tertiary_link")
+_MINOR = ("unclassified", "residential", "living_street", "service", "road")
+_FOOT = ("footway", "path", "pedestrian", "steps", "bridleway")
+_WALKABLE = tuple(c for c in ROAD_CLASSES if c not in ("motorway", "motorway_link", "trunk_link"))
+
+
+def _make_profiles() -> dict[str, SpeedProfile]:
+    walk = {c: 4.8 for c in _WALKABLE}
+    elderly = {c: 3.6 for c in _WALKABLE}
+    ebike: dict[str, float] = {c: 18.0 for c in (*_MAJOR, "trunk_link")}
+    ebike.update({c: 15.0 for c in (*_MINOR, "cycleway")})
+    ebike["track"] = 10.0
+    ebike.update({c: 6.0 for c in _FOOT})
+    bicycle: dict[str, float] = {c: 12.0 for c in (*_MAJOR, "trunk_link", *_MINOR, "cycleway")}
+    bicycle["track"] = 8.0
+    bicycle.update({c: 5.0 for c in _FOOT})
+    car = {
+        "motorway": 90.0, "motorway_link": 40.0, "trunk": 60.0, "trunk_link": 35.0,
+        "primary": 50.0, "primary_link": 30.0, "secondary": 40.0, "secondary_link": 25.0,
+        "tertiary": 35.0, "tertiary_link": 20.0, "unclassified": 25.0, "residential": 20.0,
+        "living_street": 10.0, "service": 15.0, "track": 15.0, "road": 25.0,
+    }
+    specs = {
+        "walk": (walk, 3.6, False, False),
+        "walk_elderly": (elderly, 2.7, False, False),
+        "ebike": (ebike, 4.0, False, True),
+        "bicycle": (bicycle, 4.0, False, True),
+        "car": (car, 4.0, True, True),
+    }
+    return {
+        mode: SpeedProfile(
+            mode=mode,
+            speeds_kmh=types.MappingProxyType(dict(speeds)),
+            default_kmh=None,
+            offroad_kmh=offroad,
+            use_maxspeed=use_max,
+            respect_oneway=oneway,
+        )
+        for mode, (speeds, offroad, use_max, oneway) in specs.items()
+    }
+
+
+#: The built-in speed profiles, by mode.
+PROFILES: Mapping[str, SpeedProfile] = types.MappingProxyType(_make_profiles())
+#: Accepted travel modes.
+MODES: tuple[str, ...] = tuple(PROFILES)
+
+
+def _positive_speed(value: Any, what: str) -> float:
+    try:
+        speed = float(value)
+    except (TypeError, ValueError):
+        speed = math.nan
+    if not (math.isfinite(speed) and speed > 0):
+        raise InputError(
+            f"{what} must be a positive number of km/h, got {value!r}.",
+            fix="Give a speed such as 4.8 or 30.",
+        )
+    return speed
+
+
+def get_profile(
+    mode: str,
+    *,
+    overrides: Mapping[str, float | None] | None = None,
+    offroad_kmh: float | None = None,
+) -> SpeedProfile:
+    """Return the speed profile of a mode, optionally with changed speeds.
+
+    Parameters
+    ----------
+    mode : str
+        One of :data:`MODES` (``"walk"``, ``"walk_elderly"``, ``"ebike"``, ``"bicycle"``,
+        ``"car"``); case and surrounding spaces are ignored.
+    overrides : Mapping[str, float or None], optional
+        Speed in km/h per highway class (one of :data:`ROAD_CLASSES`). A class the profile
+        does not use becomes usable; ``None`` makes a class unusable.
+    offroad_kmh : float, optional
+        Speed of the off-road leg; the profile's default when omitted.
+
+    Returns
+    -------
+    SpeedProfile
+        A new profile; the built-in ones are never changed.
+
+    Raises
+    ------
+    InputError
+        Unknown mode or highway class, or a speed that is not a positive number.
+    """
+    key = str(mode).strip().lower()
+    if key not in PROFILES:
+        raise InputError(
+            f"Unknown travel mode {mode!r}.",
+            fix=f"Use one of: {', '.join(MODES)}.",
+        )
+    base = PROFILES[key]
+    speeds = dict(base.speeds_kmh)
+    for cls, value in (overrides or {}).items():
+        if cls not in _CLASS_RANK:
+            raise InputError(
+                f"Unknown highway class {cls!r} in the speed overrides for {key!r}.",
+                fix=f"Use one of: {', '.join(ROAD_CLASSES)}.",
+            )
+        if value is None:
+            speeds.pop(cls, None)
+        else:
+            speeds[cls] = _positive_speed(value, f"The speed of {cls!r}")
+    off = base.offroad_kmh if offroad_kmh is None else _positive_speed(offroad_kmh, "offroad_kmh")
+    return replace(base, speeds_kmh=types.MappingProxyType(speeds), offroad_kmh=off)
+
+
+# --------------------------------------------------------------------------------------
+# Tag parsing
+# --------------------------------------------------------------------------------------
+_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(km/h|kmh|kph|mph|knots|kn)?\s*$", re.I)
+_UNIT = {None: 1.0, "km/h": 1.0, "kmh": 1.0, "kph": 1.0, "mph": 1.609344, "knots": 1.852,
+         "kn": 1.852}
+
+
+def parse_maxspeed(value: Any) -> float:
+    """Parse an OSM ``maxspeed`` value to km/h.
+
+    Parameters
+    ----------
+    value : Any
+        ``"60"``, ``"60 km/h"``, ``"30 mph"``, ``"10 knots"``, a list ``"50;60"`` (or a
+        Python list, as osmnx makes for merged edges) -> the minimum, a number, or None.
+
+    Returns
+    -------
+    float
+        km/h, NaN when untagged, implicit (``"CN:urban"``, ``"none"``, ``"walk"``) or not
+        understood.
+    """
+    if value is None:
+        return math.nan
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        parts = [parse_maxspeed(x) for x in value]
+    elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        v = float(value)
+        return v if math.isfinite(v) and v > 0 else math.nan
+    else:
+        text = str(value)
+        if ";" in text or "|" in text:
+            parts = [parse_maxspeed(x) for x in re.split(r"[;|]", text)]
+        else:
+            m = _SPEED_RE.match(text)
+            if not m:
+                return math.nan
+            unit = m.group(2).lower() if m.group(2) else None
+            v = float(m.group(1)) * _UNIT[unit]
+            return v if v > 0 else math.nan
+    good = [p for p in parts if math.isfinite(p)]
+    return min(good) if good else math.nan
+
+
+def _parse_maxspeed_array(values: Any) -> np.ndarray:
+    """Vector version of :func:`parse_maxspeed` (parses each distinct value once)."""
+    out = np.full(len(values), np.nan)
+    cache: dict[Any, float] = {}
+    for i, val in enumerate(values):
+        try:
+            key = val if not isinstance(val, list) else tuple(val)
+            hash(key)
+        except TypeError:
+            out[i] = parse_maxspeed(val)
+            continue
+        if key not in cache:
+            cache[key] = parse_maxspeed(val)
+        out[i] = cache[key]
+    return out
+
+
+def _tag_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return str(value).strip().lower()
+
+
+def _pick_highway(value: Any) -> str | None:
+    """One class for a (possibly merged, list-valued) highway attribute: the most major."""
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        names = [s for s in (_tag_str(x) for x in value) if s]
+        if not names:
+            return None
+        return min(names, key=lambda s: (_CLASS_RANK.get(s, len(_CLASS_RANK)), s))
+    return _tag_str(value)
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        vals = list(value)
+        return bool(vals) and all(_as_bool(x) for x in vals)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = _tag_str(value)
+    return text in _ONEWAY_YES or text in _ONEWAY_REVERSE
+
+
+# --------------------------------------------------------------------------------------
+# Building a RoadNetwork
+# --------------------------------------------------------------------------------------
+def _utm_crs(lon: float, lat: float) -> str:
+    """EPSG code string of the WGS-84 UTM zone containing (lon, lat)."""
+    zone = int(np.clip(math.floor((lon + 180.0) / 6.0) + 1, 1, 60))
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def _transform_geoms(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
+    """Reproject an array of shapely geometries with one pyproj call."""
+    tr = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+    def _fn(xy: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, _fn)
+
+
+def _build(
+    *,
+    node_id: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    highway: np.ndarray,
+    oneway: np.ndarray,
+    maxspeed: np.ndarray,
+    geom_ll: np.ndarray,
+    source: str,
+) -> RoadNetwork:
+    """Make a RoadNetwork from raw segment arrays (lon/lat geometries, None -> straight).
+
+    Keeps only :data:`ROAD_CLASSES`, drops unreferenced nodes, projects to the UTM zone of
+    the centroid, orients every geometry from ``u`` to ``v`` and measures lengths.
+    """
+    highway = np.asarray(highway, dtype=object)
+    keep = np.isin(highway, np.array(ROAD_CLASSES, dtype=object))
+    if not keep.all():
+        dropped = np.unique(highway[~keep].astype(str), return_counts=True)
+        logger.debug("dropped segments by highway class: %s", dict(zip(*dropped, strict=True)))
+    u = np.asarray(u, dtype=np.int64)[keep]
+    v = np.asarray(v, dtype=np.int64)[keep]
+    if u.size == 0:
+        raise NetworkError(f"{source}: no road segments (OSM highway={'|'.join(ROAD_CLASSES)}).")
+    highway = highway[keep]
+    oneway = np.asarray(oneway, dtype=bool)[keep]
+    maxspeed = np.asarray(maxspeed, dtype=np.float64)[keep]
+    geom_ll = np.asarray(geom_ll, dtype=object)[keep]
+
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    used = np.zeros(lon.shape[0], dtype=bool)
+    used[u] = True
+    used[v] = True
+    new_index = np.cumsum(used) - 1
+    node_id = np.asarray(node_id, dtype=np.int64)[used]
+    lon, lat = lon[used], lat[used]
+    u, v = new_index[u], new_index[v]
+
+    missing = ~shapely.is_valid_input(geom_ll) | shapely.is_missing(geom_ll)
+    linelike = np.zeros(geom_ll.shape[0], dtype=bool)
+    linelike[~missing] = shapely.get_type_id(geom_ll[~missing]) == 1
+    straight = ~linelike
+    if straight.any():
+        coords = np.stack(
+            [np.column_stack([lon[u[straight]], lat[u[straight]]]),
+             np.column_stack([lon[v[straight]], lat[v[straight]]])], axis=1)
+        geom_ll = geom_ll.copy()
+        geom_ll[straight] = shapely.linestrings(coords)
+
+    crs_m = _utm_crs(float(np.mean(lon)), float(np.mean(lat)))
+    geom_m = _transform_geoms(geom_ll, "EPSG:4326", crs_m)
+    tr = pyproj.Transformer.from_crs("EPSG:4326", crs_m, always_xy=True)
+    nx_m, ny_m = tr.transform(lon, lat)
+    first = shapely.get_coordinates(shapely.get_point(geom_m, 0))
+    d_u = np.hypot(first[:, 0] - nx_m[u], first[:, 1] - ny_m[u])
+    d_v = np.hypot(first[:, 0] - nx_m[v], first[:, 1] - ny_m[v])
+    flip = d_v < d_u
+    if flip.any():
+        geom_m[flip] = shapely.reverse(geom_m[flip])
+    return RoadNetwork(
+        node_id=node_id,
+        lon=lon,
+        lat=lat,
+        u=u.astype(np.int64),
+        v=v.astype(np.int64),
+        length_m=shapely.length(geom_m).astype(np.float64),
+        highway=highway,
+        oneway=oneway,
+        maxspeed_kmh=maxspeed,
+        geometry_m=geom_m,
+        crs_m=crs_m,
+        source=source,
+    )
+
+
+def _subset(net: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
+    """The network restricted to segments ``keep`` (unreferenced nodes dropped)."""
+    used = np.zeros(net.n_nodes, dtype=bool)
+    used[net.u[keep]] = True
+    used[net.v[keep]] = True
+    new_index = np.cumsum(used) - 1
+    return replace(
+        net,
+        node_id=net.node_id[used],
+        lon=net.lon[used],
+        lat=net.lat[used],
+        u=new_index[net.u[keep]],
+        v=new_index[net.v[keep]],
+        length_m=net.length_m[keep],
+        highway=net.highway[keep],
+        oneway=net.oneway[keep],
+        maxspeed_kmh=net.maxspeed_kmh[keep],
+        geometry_m=net.geometry_m[keep],
+    )
+
+
+def _boundary_geometry(boundary: Any) -> shapely.Geometry:
+    """A single shapely geometry in EPSG:4326 from a GeoDataFrame/GeoSeries/geometry."""
+    if isinstance(boundary, shapely.Geometry):
+        geom = boundary
+    elif hasattr(boundary, "geometry") and hasattr(boundary, "crs"):
+        frame = boundary
+        if frame.crs is not None and not pyproj.CRS(frame.crs).equals(pyproj.CRS("EPSG:4326")):
+            frame = frame.to_crs("EPSG:4326")
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        geom = shapely.union_all(geoms)
+    else:
+        raise InputError(
+            f"boundary must be a GeoDataFrame, GeoSeries or shapely geometry, "
+            f"got {type(boundary).__name__}.",
+            fix="Pass the county boundary read with read_boundaries().",
+        )
+    if geom is None or geom.is_empty:
+        raise InputError("The boundary is empty.", fix="Pass a boundary with a polygon.")
+    return geom
+
+
+def _buffer_ll(geom: shapely.Geometry, buffer_m: float) -> shapely.Geometry:
+    """Buffer a lon/lat geometry by metres (in the UTM zone of its centroid)."""
+    if buffer_m <= 0:
+        return geom
+    c = geom.centroid
+    crs = _utm_crs(c.x, c.y)
+    g_m = _transform_geoms(np.array([geom], dtype=object), "EPSG:4326", crs)[0]
+    return _transform_geoms(np.array([g_m.buffer(buffer_m)], dtype=object), crs, "EPSG:4326")[0]
+
+
+def _fmt_bounds(bounds: Any) -> str:
+    if bounds is None:
+        return "unknown"
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    return f"lon {x0:.4f}..{x1:.4f}, lat {y0:.4f}..{y1:.4f}"
+
+
+def _no_roads_error(path: Path, area: shapely.Geometry, file_bounds: Any) -> NetworkError:
+    return NetworkError(
+        f"{path}: no roads inside the boundary (buffered) at {_fmt_bounds(area.bounds)}; "
+        f"the file covers {_fmt_bounds(file_bounds)}. Check that the OSM extract covers the "
+        "county and that the boundary is in WGS-84 lon/lat."
+    )
+
+
+def _read_pbf(path: Path, area: shapely.Geometry | None) -> RoadNetwork:
+    import pyrosm
+    from pyrosm.utils import get_bounding_box
+
+    try:
+        with warnings.catch_warnings():
+            # an empty area is reported by us, with both extents
+            warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
+            osm = pyrosm.OSM(str(path), bounding_box=area)
+            result = osm.get_network(network_type="all", nodes=True)
+    except Exception as exc:  # pyrosm raises assorted errors on a bad file
+        raise InputError(
+            f"could not read the OSM PBF file ({type(exc).__name__}: {exc}).",
+            path=path,
+            fix="Download the extract again (e.g. from Geofabrik) or convert it with osmium.",
+        ) from exc
+    nodes, edges = result if isinstance(result, tuple) else (None, result)
+    if edges is None or len(edges) == 0:
+        if area is not None:
+            try:
+                fb = get_bounding_box(str(path))
+                fb = None if fb is None else fb.bounds
+            except Exception:  # noqa: BLE001 - the bounds are only for the message
+                fb = None
+            raise _no_roads_error(path, area, fb)
+        raise NetworkError(f"{path}: the file contains no roads.")
+
+    uid = edges["u"].to_numpy(dtype=np.int64)
+    vid = edges["v"].to_numpy(dtype=np.int64)
+    geoms = np.asarray(edges.geometry.values, dtype=object)
+    highway = np.array([_pick_highway(h) or "" for h in edges["highway"].to_numpy()], dtype=object)
+    ow_raw = (edges["oneway"].to_numpy(dtype=object) if "oneway" in edges
+              else np.full(len(edges), None, dtype=object))
+    ow = np.array([_tag_str(x) or "" for x in ow_raw], dtype=object)
+    if "junction" in edges:
+        junction = np.array([_tag_str(x) or "" for x in edges["junction"].to_numpy(dtype=object)])
+    else:
+        junction = np.full(len(edges), "", dtype=object)
+    reverse = np.isin(ow, list(_ONEWAY_REVERSE))
+    oneway = (np.isin(ow, list(_ONEWAY_YES)) | reverse
+              | (np.isin(junction, list(_ROUNDABOUT)) & (ow != "no")))
+    maxspeed = (_parse_maxspeed_array(edges["maxspeed"].to_numpy(dtype=object))
+                if "maxspeed" in edges else np.full(len(edges), np.nan))
+    # swap oneway=-1 segments so that u -> v is the legal direction
+    uid, vid = np.where(reverse, vid, uid), np.where(reverse, uid, vid)
+    if reverse.any():
+        geoms = geoms.copy()
+        geoms[reverse] = shapely.reverse(geoms[reverse])
+
+    # node table: ids in first-seen order, coordinates from the nodes frame when present,
+    # else from the segment geometry's end points
+    all_ids = np.concatenate([uid, vid])
+    ids, first = np.unique(all_ids, return_index=True)
+    order = np.argsort(first, kind="stable")
+    ids = ids[order]
+    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    end = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    # u's are first point after the swap above (reversing the geometry too)
+    ends = np.concatenate([start, end])
+    xy = ends[first[order]]
+    if nodes is not None and len(nodes):
+        nid = nodes["id"].to_numpy(dtype=np.int64)
+        srt = np.argsort(nid)
+        pos = np.searchsorted(nid[srt], ids)
+        pos = np.clip(pos, 0, len(nid) - 1)
+        found = nid[srt][pos] == ids
+        xy[found, 0] = nodes["lon"].to_numpy(dtype=np.float64)[srt][pos[found]]
+        xy[found, 1] = nodes["lat"].to_numpy(dtype=np.float64)[srt][pos[found]]
+    sorter = np.argsort(ids)
+    u_idx = sorter[np.searchsorted(ids, uid, sorter=sorter)]
+    v_idx = sorter[np.searchsorted(ids, vid, sorter=sorter)]
+    return _build(node_id=ids, lon=xy[:, 0], lat=xy[:, 1], u=u_idx, v=v_idx, highway=highway,
+                  oneway=oneway, maxspeed=maxspeed, geom_ll=geoms, source=str(path))
+
+
+def _ends_match(path: Path) -> str | None:
+    name = path.name.lower()
+    for ext in ACCEPTED_EXTENSIONS:
+        if name.endswith(ext):
+            return ext
+    return None
+
+
+def read_network(
+    path: str | PathLike[str],
+    *,
+    boundary: Any = None,
+    buffer_m: float = 5000.0,
+) -> RoadNetwork:
+    """Read an OSM road network from a file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        ``.osm.pbf``/``.pbf`` (read with pyrosm, one segment per pair of consecutive way
+        nodes), ``.osm``/``.xml`` (OSM XML, read with ``osmnx.graph_from_xml`` and
+        simplified with ``osmnx.simplify_graph(edge_attrs_differ=("highway", "maxspeed",
+        "oneway"))`` so merged edges never mix road classes) or ``.graphml`` (saved by
+        ``osmnx.save_graphml``).
+    boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
+        Area of interest in EPSG:4326 (a GeoDataFrame in another CRS is reprojected). Only
+        segments intersecting it, buffered by ``buffer_m``, are kept.
+    buffer_m : float, default 5000.0
+        Buffer around the boundary in metres (in the boundary's UTM zone), so that roads
+        just outside the county that residents use are kept.
+
+    Returns
+    -------
+    RoadNetwork
+        Segments of the classes in :data:`ROAD_CLASSES`.
+
+    Raises
+    ------
+    InputError
+        Missing file, unknown extension, unreadable file, bad boundary.
+    NetworkError
+        No roads in the file or inside the boundary (the message gives both extents).
+    """
+    p = Path(path)
+    ext = _ends_match(p)
+    if ext is None:
+        raise InputError(
+            "unknown road network file type.",
+            path=p,
+            fix=f"Use one of: {', '.join(ACCEPTED_EXTENSIONS)}.",
+        )
+    if not p.is_file():
+        raise InputError("file not found.", path=p, fix="Check the path to the OSM file.")
+    if not (math.isfinite(float(buffer_m)) and buffer_m >= 0):
+        raise InputError(f"buffer_m must be >= 0, got {buffer_m!r}.", fix="Use e.g. 5000.")
+    area = None
+    if boundary is not None:
+        area = _buffer_ll(_boundary_geometry(boundary), float(buffer_m))
+
+    if ext in (".osm.pbf", ".pbf"):
+        net = _read_pbf(p, area)
+    else:
+        import osmnx
+
+        try:
+            if ext == ".graphml":
+                G = osmnx.load_graphml(p)
+            else:
+                G = osmnx.graph_from_xml(p, bidirectional=False, simplify=False, retain_all=True)
+                # simplify ourselves so that a merged edge never mixes classes/speeds/oneway
+                G = osmnx.simplify_graph(G, edge_attrs_differ=_SIMPLIFY_DIFFER,
+                                         remove_rings=False)
+        except Exception as exc:  # osmnx/networkx/xml raise assorted errors
+            raise InputError(
+                f"could not read the road network ({type(exc).__name__}: {exc}).",
+                path=p,
+                fix="Check that the file is OSM XML or osmnx GraphML.",
+            ) from exc
+        try:
+            net = from_networkx(G)
+        except NetworkError as exc:
+            raise NetworkError(f"{p}: {exc}") from exc
+        net = replace(net, source=str(p))
+    if area is not None:
+        area_m = _transform_geoms(np.array([area], dtype=object), "EPSG:4326", net.crs_m)[0]
+        shapely.prepare(area_m)
+        keep = shapely.intersects(net.geometry_m, area_m)
+        if not keep.any():
+            bounds = shapely.total_bounds(
+                _transform_geoms(net.geometry_m, net.crs_m, "EPSG:4326"))
+            raise _no_roads_error(p, area, bounds)
+        if not keep.all():
+            net = _subset(net, keep)
+    logger.info("%s: %d nodes, %d segments", p, net.n_nodes, net.n_segments)
+    return net
+
+
+def download_network(polygon: Any, *, buffer_m: float = 5000.0) -> RoadNetwork:
+    """Download the road network around a polygon from OpenStreetMap (needs internet).
+
+    Uses ``osmnx.graph_from_polygon(network_type="all", simplify=True, retain_all=True)``
+    with osmnx's default settings (nothing global is changed). Not used in tests.
+
+    Parameters
+    ----------
+    polygon : GeoDataFrame, GeoSeries or shapely geometry
+        Area of interest in EPSG:4326.
+    buffer_m : float, default 5000.0
+        Buffer in metres.
+
+    Returns
+    -------
+    RoadNetwork
+        The network, ``source`` is ``"osm-download"``.
+    """
+    import osmnx
+
+    area = _buffer_ll(_boundary_geometry(polygon), float(buffer_m))
+    G = osmnx.graph_from_polygon(area, network_type="all", simplify=True, retain_all=True)
+    return replace(from_networkx(G), source="osm-download")
+
+
+def from_networkx(G: Any) -> RoadNetwork:
+    """Convert an osmnx-style MultiDiGraph into a :class:`RoadNetwork`.
+
+    osmnx stores a two-way way as two directed edges (the copy against the drawing
+    direction flagged ``reversed=True``) and a one-way way as one edge in its legal
+    direction (``oneway=-1`` already reversed). Each two-way pair becomes ONE segment (the
+    pair is matched by its end nodes and geometry, so it works whatever ``reversed``
+    holds); one-way edges become one-way segments.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Nodes with ``x``/``y`` (lon/lat, or in ``G.graph["crs"]``), edges with ``highway``,
+        optional ``oneway``, ``maxspeed``, ``geometry`` (straight line when absent).
+        Edges without a ``highway`` of :data:`ROAD_CLASSES` (buildings, rivers, ...) are
+        dropped. List-valued attributes of merged edges: the most major class, the lowest
+        maxspeed, one-way only when all parts are.
+
+    Returns
+    -------
+    RoadNetwork
+        ``source`` is ``"networkx"``.
+
+    Raises
+    ------
+    NetworkError
+        No road segments.
+    """
+    crs = G.graph.get("crs", "EPSG:4326") if hasattr(G, "graph") else "EPSG:4326"
+    geographic = pyproj.CRS(crs).is_geographic
+    node_keys = list(G.nodes)
+    index = {k: i for i, k in enumerate(node_keys)}
+    x = np.array([float(G.nodes[k]["x"]) for k in node_keys], dtype=np.float64)
+    y = np.array([float(G.nodes[k]["y"]) for k in node_keys], dtype=np.float64)
+    if not geographic:
+        tr = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        x, y = tr.transform(x, y)
+    try:
+        node_id = np.array([int(k) for k in node_keys], dtype=np.int64)
+    except (TypeError, ValueError):
+        node_id = np.arange(len(node_keys), dtype=np.int64)
+
+    edges = list(G.edges(keys=True, data=True)) if G.is_multigraph() else [
+        (a, b, 0, d) for a, b, d in G.edges(data=True)]
+    u_l: list[int] = []
+    v_l: list[int] = []
+    hw_l: list[str] = []
+    ow_l: list[bool] = []
+    ms_l: list[Any] = []
+    geo_l: list[Any] = []
+    groups: dict[tuple, list[tuple[bool, int]]] = {}
+    for a, b, _k, d in edges:
+        hw = _pick_highway(d.get("highway"))
+        if hw not in _CLASS_RANK:
+            continue
+        i, j = index[a], index[b]
+        geom = d.get("geometry")
+        if geom is not None and not isinstance(geom, shapely.LineString):
+            geom = None
+        ow = _as_bool(d.get("oneway", False))
+        if not ow:
+            coords = (tuple(map(tuple, np.round(np.asarray(geom.coords), 7)))
+                      if geom is not None
+                      else ((round(x[i], 7), round(y[i], 7)), (round(x[j], 7), round(y[j], 7))))
+            if i < j or (i == j and coords <= coords[::-1]):
+                key = (i, j, coords)
+            else:
+                key = (j, i, coords[::-1])
+            rev = d.get("reversed", False)
+            groups.setdefault(key, []).append((rev is True or rev == "True", len(u_l)))
+        u_l.append(i)
+        v_l.append(j)
+        hw_l.append(hw)
+        ow_l.append(ow)
+        ms_l.append(d.get("maxspeed"))
+        geo_l.append(geom)
+    keep = np.ones(len(u_l), dtype=bool)
+    for members in groups.values():
+        if len(members) > 1:
+            members.sort()  # reversed=False first, then in graph order
+            n_keep = (len(members) + 1) // 2
+            for _rev, pos in members[n_keep:]:
+                keep[pos] = False
+    geoms = np.empty(len(geo_l), dtype=object)
+    geoms[:] = geo_l
+    if not geographic:
+        have = np.array([g is not None for g in geo_l], dtype=bool)
+        if have.any():
+            geoms[have] = _transform_geoms(geoms[have], crs, "EPSG:4326")
+    if len(u_l) == 0:
+        raise NetworkError("the graph has no road segments (no edge with an OSM highway class).")
+    return _build(
+        node_id=node_id,
+        lon=x,
+        lat=y,
+        u=np.array(u_l, dtype=np.int64)[keep],
+        v=np.array(v_l, dtype=np.int64)[keep],
+        highway=np.array(hw_l, dtype=object)[keep],
+        oneway=np.array(ow_l, dtype=bool)[keep],
+        maxspeed=_parse_maxspeed_array(ms_l)[keep],
+        geom_ll=geoms[keep],
+        source="networkx",
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Routing graph
+# --------------------------------------------------------------------------------------
+def _csr_min(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+    """CSR matrix where duplicate (row, col) entries keep the MINIMUM weight (not the sum)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    w = np.asarray(w, dtype=np.float64)
+    key = rows * np.int64(n) + cols
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    w = w[order]
+    start = np.ones(key.shape[0], dtype=bool)
+    start[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(start)
+    if starts.size != key.size:  # duplicates: the minimum of each run
+        w = np.minimum.reduceat(w, starts) if starts.size else w
+        key = key[starts]
+    r = key // n
+    c = key - r * n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
+    idx_dtype = np.int32 if max(n, key.shape[0]) < 2**31 - 1 else np.int64
+    return sp.csr_matrix(
+        (w, c.astype(idx_dtype), indptr.astype(idx_dtype)), shape=(n, n)
+    )
+
+
+def _segment_speeds(net: RoadNetwork, profile: SpeedProfile) -> np.ndarray:
+    classes, inverse = np.unique(net.highway.astype(str), return_inverse=True)
+    default = np.nan if profile.default_kmh is None else float(profile.default_kmh)
+    per_class = np.array([float(profile.speeds_kmh.get(c, default)) for c in classes])
+    speed = per_class[inverse.reshape(-1)] if classes.size else np.zeros(0)
+    if profile.use_maxspeed:
+        ms = net.maxspeed_kmh
+        tagged = np.isfinite(speed) & np.isfinite(ms) & (ms > 0)
+        speed[tagged] = np.minimum(speed[tagged], ms[tagged])
+    return speed
+
+
+def build_routing_graph(net: RoadNetwork, profile: SpeedProfile) -> RoutingGraph:
+    """Build the directed travel-time graph of one mode.
+
+    Parameters
+    ----------
+    net : RoadNetwork
+        The road network.
+    profile : SpeedProfile
+        Speeds (see :func:`get_profile`).
+
+    Returns
+    -------
+    RoutingGraph
+        ``csr[i, j]`` minutes from node i to node j (parallel segments: the fastest);
+        zero-length usable segments take :data:`ZERO_TIME_MIN`.
+
+    Raises
+    ------
+    NetworkError
+        No segment is usable by the mode.
+    """
+    n = net.n_nodes
+    speed = _segment_speeds(net, profile)
+    usable = np.isfinite(speed) & (speed > 0)
+    if not usable.any():
+        raise NetworkError(
+            f"no road in {net.source} is usable by mode {profile.mode!r} "
+            f"(classes present: {', '.join(sorted(set(net.highway.astype(str))))})."
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        minutes = net.length_m / 1000.0 / speed * 60.0
+    minutes = np.where(usable, np.maximum(minutes, ZERO_TIME_MIN), np.inf)
+    fwd = minutes
+    bwd = np.where(net.oneway, np.inf, minutes) if profile.respect_oneway else minutes.copy()
+
+    ok_f = np.isfinite(fwd) & (net.u != net.v)
+    ok_b = np.isfinite(bwd) & (net.u != net.v)
+    rows = np.concatenate([net.u[ok_f], net.v[ok_b]])
+    cols = np.concatenate([net.v[ok_f], net.u[ok_b]])
+    w = np.concatenate([fwd[ok_f], bwd[ok_b]])
+    csr = _csr_min(rows, cols, w, n)
+    _, labels = connected_components(csr, directed=True, connection="weak")
+    sizes = np.bincount(labels)
+    return RoutingGraph(
+        csr=csr,
+        edge_fwd_min=fwd,
+        edge_bwd_min=bwd,
+        usable=usable,
+        profile=profile,
+        network=net,
+        component=labels.astype(np.int64),
+        main_component=int(np.argmax(sizes)),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Snapping
+# --------------------------------------------------------------------------------------
+def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
+    """Attach points to the nearest segment usable by the routing graph's mode.
+
+    Points are not moved to nodes: the off-road leg is the straight-line (perpendicular)
+    distance to the nearest point of the segment, walked at ``profile.offroad_kmh``; routing
+    then continues along the segment to either end.
+
+    Parameters
+    ----------
+    rg : RoutingGraph
+        Graph of the mode.
+    lon, lat : array-like
+        WGS-84 coordinates, same length.
+
+    Returns
+    -------
+    Snap
+        One entry per point, in input order.
+
+    Raises
+    ------
+    InputError
+        Lengths differ or coordinates are not finite.
+    """
+    lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    if lon.shape != lat.shape or lon.ndim != 1:
+        raise InputError(f"lon and lat differ in shape: {lon.shape} vs {lat.shape}.")
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    if bad.any():
+        raise InputError(
+            f"{int(bad.sum())} point(s) have missing or non-finite coordinates "
+            f"(first at position {int(np.flatnonzero(bad)[0])}).",
+            fix="Remove or geocode those points.",
+        )
+    net = rg.network
+    tr = pyproj.Transformer.from_crs("EPSG:4326", net.crs_m, always_xy=True)
+    x, y = tr.transform(lon, lat)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    k = lon.shape[0]
+    if k == 0:
+        empty = np.zeros(0)
+        return Snap(edge=np.zeros(0, dtype=np.int64), frac=empty, offroad_m=empty,
+                    offroad_min=empty, x_m=x, y_m=y)
+    usable_idx = np.flatnonzero(rg.usable)
+    tree = shapely.STRtree(net.geometry_m[usable_idx])
+    pts = shapely.points(x, y)
+    (inp, hit), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    order = np.argsort(inp, kind="stable")
+    edge = usable_idx[hit[order]].astype(np.int64)
+    dist = dist[order]
+    frac = shapely.line_locate_point(net.geometry_m[edge], pts, normalized=True)
+    frac = np.clip(np.nan_to_num(frac, nan=0.0), 0.0, 1.0)
+    off_min = dist / (rg.profile.offroad_kmh * 1000.0 / 60.0)
+    return Snap(edge=edge, frac=frac, offroad_m=dist, offroad_min=off_min, x_m=x, y_m=y)
+
+
+# --------------------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------------------
+def network_summary(rg: RoutingGraph) -> dict[str, Any]:
+    """Numbers about a routing graph for a report.
+
+    Parameters
+    ----------
+    rg : RoutingGraph
+        Graph of one mode.
+
+    Returns
+    -------
+    dict
+        ``mode``, ``source``, ``crs_m``, ``nodes`` (all), ``segments`` (all),
+        ``usable_nodes`` (touching a usable segment), ``usable_segments``, ``km_total``,
+        ``km_usable``, ``km_by_class`` (all segments), ``usable_km_by_class``,
+        ``oneway_segments``, ``components`` (weakly connected, among usable nodes),
+        ``main_component_nodes``, ``main_component_share`` (of usable nodes),
+        ``nodes_outside_main`` (usable nodes), ``km_outside_main`` (usable km).
+    """
+    net = rg.network
+    km = net.length_m / 1000.0
+    classes, inverse = np.unique(net.highway.astype(str), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    km_all = np.bincount(inverse, weights=km, minlength=classes.size)
+    km_use = np.bincount(inverse, weights=np.where(rg.usable, km, 0.0), minlength=classes.size)
+    node_used = np.zeros(net.n_nodes, dtype=bool)
+    node_used[net.u[rg.usable]] = True
+    node_used[net.v[rg.usable]] = True
+    labels = rg.component[node_used]
+    n_comp = int(np.unique(labels).size)
+    main_nodes = int(np.count_nonzero(labels == rg.main_component))
+    n_used = int(node_used.sum())
+    outside_seg = rg.usable & (rg.component[net.u] != rg.main_component)
+    return {
+        "mode": rg.profile.mode,
+        "source": net.source,
+        "crs_m": net.crs_m,
+        "nodes": net.n_nodes,
+        "segments": net.n_segments,
+        "usable_nodes": n_used,
+        "usable_segments": int(rg.usable.sum()),
+        "km_total": float(km.sum()),
+        "km_usable": float(km[rg.usable].sum()),
+        "km_by_class": {str(c): float(k) for c, k in zip(classes, km_all, strict=True)},
+        "usable_km_by_class": {
+            str(c): float(k) for c, k in zip(classes, km_use, strict=True) if k > 0
+        },
+        "oneway_segments": int(np.count_nonzero(net.oneway)),
+        "components": n_comp,
+        "main_component_nodes": main_nodes,
+        "main_component_share": main_nodes / n_used if n_used else 0.0,
+        "nodes_outside_main": n_used - main_nodes,
+        "km_outside_main": float(km[outside_seg].sum()),
+    }
