@@ -14,7 +14,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from folium.plugins import HeatMap
 
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
 
@@ -42,6 +41,29 @@ def _class_colour(share: float) -> str:
         return "#cccccc"
     idx = int(np.searchsorted(_BREAKS, share, side="right") - 1)
     return _COLOURS[min(max(idx, 0), len(_COLOURS) - 1)]
+
+
+def _uncovered_layer(points: gpd.GeoDataFrame, *, threshold: float, zh: bool,
+                     cell_deg: float = 0.01) -> folium.FeatureGroup:
+    """Residents beyond the threshold, summed on a ~1 km grid, as graduated circles."""
+    gx = np.floor(points.geometry.x.to_numpy() / cell_deg).astype(np.int64)
+    gy = np.floor(points.geometry.y.to_numpy() / cell_deg).astype(np.int64)
+    agg = pd.DataFrame({"gx": gx, "gy": gy, "w": points["population"].to_numpy(float),
+                        "x": points.geometry.x.to_numpy() * points["population"].to_numpy(float),
+                        "y": points.geometry.y.to_numpy() * points["population"].to_numpy(float)})
+    agg = agg.groupby(["gx", "gy"], as_index=False).sum()
+    agg = agg[agg["w"] >= 1.0]
+    group = folium.FeatureGroup(name=(f"{threshold:g}分钟外人口" if zh else f"residents beyond {threshold:g} min"))
+    for row in agg.itertuples(index=False):  # one marker per populated ~1 km cell, not per resident
+        people = int(round(row.w))
+        text = f"约 {people:,} 人在{threshold:g}分钟外" if zh else f"about {people:,} residents beyond {threshold:g} min"
+        folium.CircleMarker(
+            location=[round(row.y / row.w, 5), round(row.x / row.w, 5)],
+            radius=float(np.clip(1.5 * np.sqrt(row.w) ** 0.8, 2, 18)),
+            color="#7b3294", weight=0, fill=True, fill_color="#7b3294", fill_opacity=0.55,
+            tooltip=text,
+        ).add_to(group)
+    return group
 
 
 def coverage_map(
@@ -112,18 +134,7 @@ def coverage_map(
     times = demand[f"t_{target}_{mode}"].to_numpy(float)
     uncovered = ~(times <= threshold)
     if uncovered.any():
-        pts = demand.loc[uncovered]
-        # Aggregate to ~250 m cells so a raster of 100k cells stays a small heat layer.
-        cell = 0.0025
-        gx = np.round(pts.geometry.x.to_numpy() / cell).astype(np.int64)
-        gy = np.round(pts.geometry.y.to_numpy() / cell).astype(np.int64)
-        agg = pd.DataFrame({"gx": gx, "gy": gy, "w": pts["population"].to_numpy(float)}).groupby(
-            ["gx", "gy"], as_index=False)["w"].sum()
-        wmax = float(agg["w"].max()) or 1.0
-        data = np.column_stack([np.round(agg["gy"] * cell, 5), np.round(agg["gx"] * cell, 5),
-                                np.round(agg["w"] / wmax, 3)]).tolist()
-        HeatMap(data, name=(f"{threshold:g}分钟外人口" if zh else f"residents beyond {threshold:g} min"),
-                radius=14, blur=18, min_opacity=0.3).add_to(fmap)
+        _uncovered_layer(demand.loc[uncovered], threshold=threshold, zh=zh).add_to(fmap)
 
     for tier, (colour, label_zh, label_en) in TIER_STYLE.items():
         sub = facilities[facilities["tier"] == tier]

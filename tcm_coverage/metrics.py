@@ -217,7 +217,8 @@ def coverage_tables(
         codes = demand_codes[lvl]
         keep = codes != UNASSIGNED
         names = areas.set_index("code")["name"]
-        parents = areas.set_index("code")["parent_code"] if "parent_code" in areas else None
+        has_parent = "parent_code" in areas and areas["parent_code"].notna().any()
+        parents = areas.set_index("code")["parent_code"] if has_parent else None
         fac = facility_indicators(facilities, facility_codes[lvl])
         rows = []
         for mode in modes:

@@ -116,7 +116,7 @@ def _rounded(table: pd.DataFrame) -> pd.DataFrame:
         elif col.endswith("_min"):
             out[col] = out[col].astype(float).round(1)
         elif col == "population" or col.startswith("pop_within_") or col == "unreachable_population":
-            out[col] = out[col].astype(float).round(0)
+            out[col] = out[col].astype(float).round(0).astype("Int64")
     return out
 
 
@@ -204,7 +204,7 @@ def write_layers(
 ) -> list[Path]:
     """Write ``demand_points.gpkg`` (travel times and covered flags) and ``facilities.gpkg``.
 
-    Travel times are minutes rounded to 0.1; unreachable points have NULL time. For the headline
+    Travel times are minutes rounded up to 0.1; unreachable points have NULL time. For the headline
     target every mode and threshold gets a flag ``cov{T}_{mode}`` (1 = within ``T`` minutes).
 
     Parameters
@@ -228,7 +228,8 @@ def write_layers(
         for target in targets:
             col = f"t_{target}_{mode}"
             t = dem[col].to_numpy(float)
-            dem[col] = np.where(np.isfinite(t), np.round(t, 1), np.nan)
+            # Rounded *up* to 0.1 min so a displayed 15.0 is always within 15 minutes.
+            dem[col] = np.where(np.isfinite(t), np.ceil(np.round(t * 10, 6)) / 10, np.nan)
         head = demand[f"t_{headline_target}_{mode}"].to_numpy(float)
         for thr in thresholds:
             dem[f"cov{thr:g}_{mode}"] = (head <= thr).astype(np.int8)
