@@ -82,7 +82,7 @@ def test_xlsx_gbk_and_geopackage(tmp_path):
         assert list(other["name"]) == list(a["name"])
         assert list(other["tier"]) == list(a["tier"])
     gdf = gpd.GeoDataFrame(frame.drop(columns=["经度", "纬度"]),
-                           geometry=[Point(x, y) for x, y in zip(frame["经度"], frame["纬度"])], crs=4326)
+                           geometry=[Point(x, y) for x, y in zip(frame["经度"], frame["纬度"], strict=True)], crs=4326)
     gdf.to_file(tmp_path / "a.gpkg", driver="GPKG")
     g = read_facilities(tmp_path / "a.gpkg")
     assert list(g["tier"]) == list(a["tier"])
