@@ -55,6 +55,18 @@ TARGET_LABELS: dict[str, dict[str, str]] = {
     "primary_any": {"zh": "基层医疗机构", "en": "any primary-care facility"},
 }
 
+TARGET_DEFINITIONS: dict[str, dict[str, str]] = {
+    "tcm_any": {"zh": "县级中医医院、设中医馆的乡镇卫生院/社区卫生服务中心、设中医阁的村卫生室/社区卫生服务站",
+                "en": "county TCM hospitals, centres with a 中医馆, clinics/stations with a 中医阁"},
+    "county_tcm": {"zh": "县级中医医院", "en": "county TCM hospitals"},
+    "zhongyiguan": {"zh": "设中医馆的乡镇卫生院/社区卫生服务中心",
+                    "en": "township health centres / community health service centres with a 中医馆"},
+    "zhongyige": {"zh": "设中医阁的村卫生室/社区卫生服务站",
+                  "en": "village clinics / community health stations with a 中医阁"},
+    "primary_any": {"zh": "所有乡镇卫生院、社区卫生服务中心、村卫生室、社区卫生服务站（不论是否有中医馆/中医阁）",
+                    "en": "every township/community centre and village clinic/station, TCM or not"},
+}
+
 MODE_LABELS: dict[str, dict[str, str]] = {
     "walk": {"zh": "步行", "en": "walking"},
     "walk_elderly": {"zh": "老人步行", "en": "walking (elderly)"},
@@ -113,7 +125,9 @@ class AccessResult:
     networks
         :func:`tcm_coverage.network.network_summary` per mode, plus snapping statistics.
     warnings
-        Things a planner should know (disconnected pieces, points far from roads).
+        Things a planner should know (disconnected pieces, targets with no facility), in English.
+    warnings_zh
+        The same, in Chinese, for the Chinese reports.
     """
 
     demand: gpd.GeoDataFrame
@@ -122,6 +136,7 @@ class AccessResult:
     targets: tuple[str, ...]
     networks: Mapping[str, dict] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    warnings_zh: tuple[str, ...] = ()
 
 
 def _check_facilities_on_network(
@@ -219,6 +234,7 @@ def compute_access(
     fid = fac["facility_id"].to_numpy(dtype=object)
     summaries: dict[str, dict] = {}
     warnings: list[str] = []
+    warnings_zh: list[str] = []
     steps = len(modes) * (2 + len(targets))
     with tqdm(total=steps, desc="travel times", unit="step", disable=not progress, leave=False) as bar:
         for mode in modes:
@@ -247,10 +263,15 @@ def compute_access(
             summary["population_offroad_over_1km"] = float(pop[dsnap.offroad_m > 1000].sum())
             summaries[mode] = summary
             if off_main.any():
+                n_pop, n_pts = pop[off_main].sum(), int(off_main.sum())
                 warnings.append(
-                    f"{mode}: {pop[off_main].sum():,.0f} residents ({int(off_main.sum())} points) are "
+                    f"{mode}: {n_pop:,.0f} residents ({n_pts} points) are "
                     "nearest to road pieces not connected to the main network; they reach only "
                     "facilities on the same piece (or by a direct off-road leg)"
+                )
+                warnings_zh.append(
+                    f"{MODE_LABELS[mode]['zh']}：{n_pop:,.0f} 人（{n_pts} 个居民点）最近的道路与主路网"
+                    "不连通，只能到达同一路段片区上的设施（或直接离路到达）"
                 )
             for target in targets:
                 bar.set_postfix_str(f"{mode}: {target}")
@@ -260,6 +281,7 @@ def compute_access(
                     dem[col_t] = np.inf
                     dem[col_f] = ""
                     warnings.append(f"no facility counts as '{target}'; its travel times are all unreachable")
+                    warnings_zh.append(f"没有设施属于「{TARGET_LABELS[target]['zh']}」，到它的出行时间均为不可达")
                 else:
                     res = nearest_facility_times(rg, dsnap, _take(fsnap, mask), direct_offroad=direct_offroad)
                     dem[col_t] = res.minutes
@@ -269,4 +291,5 @@ def compute_access(
     for w in warnings:
         logger.warning(w)
     return AccessResult(demand=dem, facilities=fac, modes=tuple(modes), targets=targets,
-                        networks=summaries, warnings=tuple(warnings))
+                        networks=summaries, warnings=tuple(warnings),
+                        warnings_zh=tuple(warnings_zh))

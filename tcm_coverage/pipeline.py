@@ -17,12 +17,20 @@ import pandas as pd
 from tcm_coverage import __version__
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir
-from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS, TARGETS, AccessResult, compute_access
+from tcm_coverage.analysis import (
+    MODE_LABELS,
+    TARGET_DEFINITIONS,
+    TARGET_LABELS,
+    TARGETS,
+    AccessResult,
+    compute_access,
+    target_masks,
+)
 from tcm_coverage.boundaries import read_boundaries
 from tcm_coverage.facilities import read_facilities
 from tcm_coverage.maps import coverage_map, save_map
 from tcm_coverage.metrics import assign_areas, coverage_tables
-from tcm_coverage.network import PROFILES, read_network
+from tcm_coverage.network import PROFILES, get_profile, read_network
 from tcm_coverage.population import read_population
 from tcm_coverage.report import write_layers, write_manifest, write_tables
 
@@ -139,21 +147,21 @@ def _sha256(path: Path) -> str:
 
 
 def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> list[tuple[str, str]]:
-    zh = config.lang == "zh"
-    modes = "、".join(MODE_LABELS[m][config.lang] for m in config.modes)
+    lang = config.lang
+    zh = lang == "zh"
+    sep = "、" if zh else ", "
+    modes = sep.join(MODE_LABELS[m][lang] for m in config.modes)
+    offroad = sep.join(
+        f"{MODE_LABELS[m][lang]} {get_profile(m, offroad_kmh=config.offroad_kmh.get(m)).offroad_kmh:g} km/h"
+        for m in config.modes)
     rows = [
         ("生成日期" if zh else "date", today),
         ("软件" if zh else "software", f"tcm-coverage {__version__}"),
         ("出行方式" if zh else "modes", modes),
         ("时间阈值(分钟)" if zh else "thresholds (min)", ", ".join(f"{t:g}" for t in config.thresholds)),
         ("方向" if zh else "direction",
-         "居民→设施，沿道路网络；居民点到道路的离路段按步行速度计" if zh
-         else "resident → facility over the road network; the off-road leg to the road at walking pace"),
-        ("中医药服务点" if zh else "TCM service point",
-         "县级中医医院、设中医馆的乡镇卫生院/社区卫生服务中心、设中医阁的村卫生室/社区卫生服务站"
-         + ("、中医诊所/门诊部" if config.include_other else "") if zh else
-         "county TCM hospitals, centres with a 中医馆, clinics/stations with a 中医阁"
-         + (", TCM clinics" if config.include_other else "")),
+         f"居民→设施，沿道路网络；居民点到最近道路的离路段速度：{offroad}" if zh
+         else f"resident → facility over the road network; off-road leg to the nearest road at {offroad}"),
     ]
     for label, path in (("设施" if zh else "facilities", config.facilities),
                         ("县界" if zh else "county boundary", config.boundary),
@@ -162,9 +170,17 @@ def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> li
                         ("路网" if zh else "roads", config.network)):
         if path is not None:
             rows.append((label, Path(path).name))
+    masks = target_masks(access.facilities, include_other=config.include_other)
     for target in access.targets:
-        rows.append((TARGET_LABELS[target][config.lang], "目标设施" if zh else "target"))
-    rows.extend(("注意" if zh else "note", w) for w in access.warnings)
+        definition = TARGET_DEFINITIONS[target][lang]
+        if target == "tcm_any" and config.include_other:
+            definition += "、中医诊所/门诊部" if zh else ", TCM clinics and outpatient departments"
+        count = int(masks[target].sum())
+        rows.append((f"目标设施：{TARGET_LABELS[target]['zh']}" if zh
+                     else f"target: {TARGET_LABELS[target]['en']}",
+                     f"{definition}（{count} 个）" if zh else f"{definition} ({count})"))
+    notes = access.warnings_zh if zh else access.warnings
+    rows.extend(("注意" if zh else "note", w) for w in notes)
     return rows
 
 

@@ -68,6 +68,15 @@ def test_demo_workbook_and_layers(demo_run):
     assert wb.sheetnames[:4] == ["说明", "县区覆盖", "乡镇覆盖", "分目标覆盖"]
     header = [c.value for c in next(wb["乡镇覆盖"].iter_rows(max_row=1))]
     assert "15分钟覆盖率" in header and "中医阁设置率" in header
+    # 说明 defines every target with its facility count, and its notes are in Chinese.
+    readme = {}
+    for key, value in wb["说明"].iter_rows(min_row=2, values_only=True):
+        readme.setdefault(key, []).append(value)
+    facilities = pd.read_csv(DATA / "facilities" / "demo_facilities_gcj02.csv", encoding="utf-8-sig")
+    n_ge = int((facilities["类型"].isin(["村卫生室", "社区卫生服务站"]) & (facilities["中医阁"] == "是")).sum())
+    assert readme["目标设施：中医阁"] == [f"设中医阁的村卫生室/社区卫生服务站（{n_ge} 个）"]
+    assert "步行 3.6 km/h" in readme["方向"][0]
+    assert readme["注意"] and all("不连通" in note for note in readme["注意"])
     demand = gpd.read_file(demo_run / "demand_points.gpkg")
     assert {"population", "t_tcm_any_walk", "t_tcm_any_ebike", "cov15_ebike", "township_code"} <= set(demand.columns)
     covered = demand["cov15_ebike"] == 1
