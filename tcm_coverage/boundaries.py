@@ -25,7 +25,7 @@ from tcm_coverage.chinacrs import CHINA_BBOX, normalize_datum, transform_geometr
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CODE_ALIASES", "NAME_ALIASES", "PARENT_ALIASES", "read_boundaries"]
+__all__ = ["CODE_ALIASES", "NAME_ALIASES", "PARENT_ALIASES", "boundary_geometry", "read_boundaries"]
 
 #: Code column names, first match wins (compared case- and space-insensitively).
 CODE_ALIASES: tuple[str, ...] = ("code", "adcode", "district_adcode", "代码", "区划代码",
@@ -145,6 +145,43 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     single = ~shapely.is_missing(out) & (shapely.get_num_geometries(out) == 1)
     out[single] = shapely.get_geometry(out[single], 0)
     return out
+
+
+def boundary_geometry(boundary: Any) -> shapely.Geometry:
+    """One lon/lat (EPSG:4326) geometry from a boundary given in any of the usual forms.
+
+    Parameters
+    ----------
+    boundary
+        A GeoDataFrame or GeoSeries (any CRS; its features are unioned, e.g. the townships of a
+        county) or a shapely geometry in EPSG:4326.
+
+    Returns
+    -------
+    shapely.Geometry
+        A new geometry (never the caller's object, so preparing it is harmless).
+
+    Raises
+    ------
+    InputError
+        When ``boundary`` is of another type or empty.
+    """
+    if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        geo = boundary.geometry if isinstance(boundary, gpd.GeoDataFrame) else boundary
+        if geo.crs is not None and geo.crs.to_epsg() != 4326:
+            geo = geo.to_crs(4326)
+        geom = shapely.union_all(np.asarray(geo.values, dtype=object))
+    elif isinstance(boundary, shapely.Geometry):
+        geom = shapely.transform(boundary, lambda c: c)
+    else:
+        raise InputError(
+            f"boundary must be a GeoDataFrame, GeoSeries or shapely geometry, not "
+            f"{type(boundary).__name__}",
+            fix="pass the result of read_boundaries() or a shapely (Multi)Polygon in EPSG:4326",
+        )
+    if geom is None or geom.is_empty:
+        raise InputError("the boundary is empty", fix="pass a non-empty county or township polygon")
+    return geom
 
 
 def read_boundaries(

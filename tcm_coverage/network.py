@@ -90,6 +90,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from tcm_coverage._errors import InputError, NetworkError
+from tcm_coverage.boundaries import boundary_geometry
 
 logger = logging.getLogger(__name__)
 
@@ -626,27 +627,6 @@ def _subset(net: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
     )
 
 
-def _boundary_geometry(boundary: Any) -> shapely.Geometry:
-    """A single shapely geometry in EPSG:4326 from a GeoDataFrame/GeoSeries/geometry."""
-    if isinstance(boundary, shapely.Geometry):
-        geom = boundary
-    elif hasattr(boundary, "geometry") and hasattr(boundary, "crs"):
-        frame = boundary
-        if frame.crs is not None and not pyproj.CRS(frame.crs).equals(pyproj.CRS("EPSG:4326")):
-            frame = frame.to_crs("EPSG:4326")
-        geoms = np.asarray(frame.geometry.values, dtype=object)
-        geom = shapely.union_all(geoms)
-    else:
-        raise InputError(
-            f"boundary must be a GeoDataFrame, GeoSeries or shapely geometry, "
-            f"got {type(boundary).__name__}.",
-            fix="Pass the county boundary read with read_boundaries().",
-        )
-    if geom is None or geom.is_empty:
-        raise InputError("The boundary is empty.", fix="Pass a boundary with a polygon.")
-    return geom
-
-
 def _buffer_ll(geom: shapely.Geometry, buffer_m: float) -> shapely.Geometry:
     """Buffer a lon/lat geometry by metres (in the UTM zone of its centroid)."""
     if buffer_m <= 0:
@@ -804,7 +784,7 @@ def read_network(
         raise InputError(f"buffer_m must be >= 0, got {buffer_m!r}.", fix="Use e.g. 5000.")
     area = None
     if boundary is not None:
-        area = _buffer_ll(_boundary_geometry(boundary), float(buffer_m))
+        area = _buffer_ll(boundary_geometry(boundary), float(buffer_m))
 
     if ext in (".osm.pbf", ".pbf"):
         net = _read_pbf(p, area)
@@ -864,7 +844,7 @@ def download_network(polygon: Any, *, buffer_m: float = 5000.0) -> RoadNetwork:
     """
     import osmnx
 
-    area = _buffer_ll(_boundary_geometry(polygon), float(buffer_m))
+    area = _buffer_ll(boundary_geometry(polygon), float(buffer_m))
     G = osmnx.graph_from_polygon(area, network_type="all", simplify=True, retain_all=True)
     return replace(from_networkx(G), source="osm-download")
 

@@ -36,6 +36,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from tcm_coverage._errors import CRSError, InputError
+from tcm_coverage.boundaries import boundary_geometry
 from tcm_coverage.chinacrs import convert, normalize_datum, validate_lonlat
 
 logger = logging.getLogger(__name__)
@@ -106,25 +107,11 @@ def _missing_column_error(key: str, columns: list[str], *, path: Any, option: st
     )
 
 
-def _boundary_geometry(boundary: Any) -> BaseGeometry | None:
-    """Single (prepared) lon/lat geometry from a GeoDataFrame / GeoSeries / shapely geometry."""
+def _prepared_boundary(boundary: Any) -> BaseGeometry | None:
+    """Single prepared lon/lat geometry of ``boundary`` (see ``boundary_geometry``), or None."""
     if boundary is None:
         return None
-    if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        geo = boundary.geometry if isinstance(boundary, gpd.GeoDataFrame) else boundary
-        if geo.crs is not None and geo.crs.to_epsg() != 4326:
-            geo = geo.to_crs(4326)
-        geom = shapely.union_all(geo.values)
-    elif isinstance(boundary, BaseGeometry):
-        geom = shapely.transform(boundary, lambda c: c)  # a copy, so preparing it is harmless
-    else:
-        raise InputError(
-            f"boundary must be a GeoDataFrame, GeoSeries or shapely geometry, not "
-            f"{type(boundary).__name__}",
-            fix="pass the result of read_boundaries() or a shapely (Multi)Polygon in EPSG:4326",
-        )
-    if geom is None or geom.is_empty:
-        raise InputError("the boundary is empty", fix="pass a non-empty county or township polygon")
+    geom = boundary_geometry(boundary)
     shapely.prepare(geom)
     return geom
 
@@ -272,7 +259,7 @@ def points_from_raster(
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=path, fix="check the path")
-    geom = _boundary_geometry(boundary)
+    geom = _prepared_boundary(boundary)
     try:
         src = rasterio.open(path)
     except rasterio.errors.RasterioIOError as exc:
@@ -571,7 +558,7 @@ def read_population(
             f"unsupported population file type '{suffix}'", path=path,
             fix="use a GeoTIFF raster, a CSV/XLSX village table or GeoJSON/GPKG/SHP polygons",
         )
-    geom = _boundary_geometry(boundary)
+    geom = _prepared_boundary(boundary)
     if geom is not None:
         xy = shapely.get_coordinates(out.geometry.to_numpy())
         outside = int((~shapely.contains_xy(geom, xy[:, 0], xy[:, 1])).sum())
