@@ -49,8 +49,10 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "DIRECT_OFFROAD_CAP_MIN",
     "NearestResult",
+    "ODPairs",
     "nearest_facility_times",
     "node_times_to_nearest",
+    "od_pairs_within",
 ]
 
 #: Longest straight off-road leg considered by ``direct_offroad`` (minutes at off-road speed).
@@ -90,13 +92,11 @@ def _check_snap(rg: RoutingGraph, snap: Snap, what: str) -> None:
         )
 
 
-def _node_times(rg: RoutingGraph, facilities: Snap) -> tuple[np.ndarray, np.ndarray]:
-    """(n,) minutes from every node to its nearest facility and (n,) that facility (-1)."""
+def _augmented_transpose(rg: RoutingGraph, facilities: Snap) -> sp.csr_matrix:
+    """Transposed graph plus one virtual node per facility (row ``n + f``), see module doc."""
     _check_snap(rg, facilities, "facility")
     n = rg.network.n_nodes
     nf = len(facilities)
-    if nf == 0:
-        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
     net = rg.network
     e = facilities.edge
     t = facilities.frac
@@ -118,8 +118,18 @@ def _node_times(rg: RoutingGraph, facilities: Snap) -> tuple[np.ndarray, np.ndar
     data = np.concatenate([gt.data, w[valid]])
     size = n + nf
     idx_dtype = np.int32 if max(size, indices.size) < 2**31 - 1 else np.int64
-    gt = sp.csr_matrix((data, indices.astype(idx_dtype), indptr.astype(idx_dtype)),
-                       shape=(size, size))
+    return sp.csr_matrix((data, indices.astype(idx_dtype), indptr.astype(idx_dtype)),
+                         shape=(size, size))
+
+
+def _node_times(rg: RoutingGraph, facilities: Snap) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) minutes from every node to its nearest facility and (n,) that facility (-1)."""
+    _check_snap(rg, facilities, "facility")
+    n = rg.network.n_nodes
+    nf = len(facilities)
+    if nf == 0:
+        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    gt = _augmented_transpose(rg, facilities)
     virt = n + np.arange(nf, dtype=np.int64)
     dist, _pred, src = dijkstra(
         gt, directed=True, indices=virt, min_only=True, return_predecessors=True
@@ -148,15 +158,14 @@ def node_times_to_nearest(rg: RoutingGraph, facilities: Snap) -> np.ndarray:
     return _node_times(rg, facilities)[0]
 
 
-def _same_segment(
+def _same_segment_pairs(
     rg: RoutingGraph, demand: Snap, facilities: Snap
-) -> tuple[np.ndarray, np.ndarray]:
-    """Best time to a facility on the demand point's own segment, straight along it."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (demand, facility) pair on the same segment with the time straight along it."""
     k = len(demand)
-    best = np.full(k, np.inf)
-    best_f = np.full(k, -1, dtype=np.int64)
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if k == 0 or len(facilities) == 0:
-        return best, best_f
+        return empty
     order = np.argsort(facilities.edge, kind="stable")
     fe = facilities.edge[order]
     lo = np.searchsorted(fe, demand.edge, side="left")
@@ -164,7 +173,7 @@ def _same_segment(
     counts = hi - lo
     total = int(counts.sum())
     if total == 0:
-        return best, best_f
+        return empty
     d_idx = np.repeat(np.arange(k), counts)
     # position of each pair within its demand's run of facilities
     offs = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -175,10 +184,23 @@ def _same_segment(
         dt >= 0, _along(dt, rg.edge_fwd_min[e]), _along(-dt, rg.edge_bwd_min[e])
     )
     cost = demand.offroad_min[d_idx] + t_along + facilities.offroad_min[f_idx]
+    return d_idx.astype(np.int64), f_idx.astype(np.int64), cost
+
+
+def _same_segment(
+    rg: RoutingGraph, demand: Snap, facilities: Snap
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best time to a facility on the demand point's own segment, straight along it."""
+    k = len(demand)
+    best = np.full(k, np.inf)
+    best_f = np.full(k, -1, dtype=np.int64)
+    d_idx, f_idx, cost = _same_segment_pairs(rg, demand, facilities)
+    if d_idx.size == 0:
+        return best, best_f
     # min per demand point: sort pairs by (demand, cost), take the first of each run
     srt = np.lexsort((f_idx, cost, d_idx))
     d_s, c_s, f_s = d_idx[srt], cost[srt], f_idx[srt]
-    first = np.ones(total, dtype=bool)
+    first = np.ones(d_s.size, dtype=bool)
     first[1:] = d_s[1:] != d_s[:-1]
     best[d_s[first]] = c_s[first]
     best_f[d_s[first]] = np.where(np.isfinite(c_s[first]), f_s[first], -1)
@@ -241,3 +263,150 @@ def nearest_facility_times(
     minutes = cand[rows, pick]
     fac = np.where(np.isfinite(minutes), cand_f[rows, pick], -1).astype(np.int64)
     return NearestResult(minutes=minutes, facility=fac)
+
+
+@dataclass(frozen=True)
+class ODPairs:
+    """Every (demand point, facility) pair within a cutoff, with its travel time.
+
+    Attributes
+    ----------
+    demand, facility : numpy.ndarray
+        (m,) int64 indices into the demand and facility arrays given, sorted by demand then
+        facility; each pair appears once.
+    minutes : numpy.ndarray
+        (m,) float64 resident -> facility minutes, all ``<= cutoff`` (zero is possible).
+    n_demand, n_facility : int
+        Sizes of the demand and facility arrays.
+    cutoff : float
+        The cutoff in minutes.
+    """
+
+    demand: np.ndarray
+    facility: np.ndarray
+    minutes: np.ndarray
+    n_demand: int
+    n_facility: int
+    cutoff: float
+
+    def __len__(self) -> int:
+        return int(self.demand.size)
+
+    def to_csr(self) -> sp.csr_matrix:
+        """The pairs as a (n_demand, n_facility) CSR matrix of minutes.
+
+        Explicit zeros are kept (a facility at the resident's door is still a pair), so test
+        membership with the sparsity structure (``.indices``/``.indptr``), not ``!= 0``.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+        """
+        m = sp.csr_matrix(
+            (self.minutes, (self.demand, self.facility)), shape=(self.n_demand, self.n_facility)
+        )
+        if m.nnz != len(self):  # coo -> csr sums duplicates and may drop nothing else
+            raise AssertionError("duplicate pairs in ODPairs")
+        return m
+
+
+def _chunk_size(n_nodes: int, k: int, budget: int = 16_000_000) -> int:
+    return int(max(1, min(512, budget // max(n_nodes, k, 1))))
+
+
+def od_pairs_within(
+    rg: RoutingGraph,
+    demand: Snap,
+    facilities: Snap,
+    cutoff: float,
+    *,
+    direct_offroad: bool = True,
+    chunk_size: int | None = None,
+) -> ODPairs:
+    """Every resident -> facility pair whose travel time is at most ``cutoff`` minutes.
+
+    The time of a pair is defined exactly as in :func:`nearest_facility_times` (via either
+    end of the demand point's segment, straight along a shared segment, or a direct off-road
+    leg), so the minimum over a demand point's pairs equals its nearest-facility time when
+    that is within the cutoff. This is the sparse cost structure of the site-selection and
+    floating-catchment models.
+
+    Method: Dijkstra from the virtual node of each facility on the transposed graph, cut at
+    ``cutoff`` (``scipy.sparse.csgraph.dijkstra(limit=cutoff)``), in chunks of facilities
+    so that memory stays at about ``chunk_size * max(nodes, demand points)`` floats.
+
+    Parameters
+    ----------
+    rg : RoutingGraph
+        Graph of one mode.
+    demand, facilities : Snap
+        Demand points and facilities (or candidate sites) snapped on ``rg``.
+    cutoff : float
+        Minutes; pairs farther apart are left out.
+    direct_offroad : bool, default True
+        Also consider a straight off-road leg (see :func:`nearest_facility_times`).
+    chunk_size : int, optional
+        Facilities per Dijkstra batch (default: chosen from the graph size).
+
+    Returns
+    -------
+    ODPairs
+    """
+    _check_snap(rg, demand, "demand")
+    _check_snap(rg, facilities, "facility")
+    if not np.isfinite(cutoff) or cutoff < 0:
+        raise InputError(f"the cutoff must be a finite number of minutes >= 0, got {cutoff!r}",
+                         fix="pass e.g. cutoff=15")
+    k, nf = len(demand), len(facilities)
+    n = rg.network.n_nodes
+    parts_d: list[np.ndarray] = []
+    parts_f: list[np.ndarray] = []
+    parts_t: list[np.ndarray] = []
+    if k and nf:
+        net = rg.network
+        e = demand.edge
+        nu, nv = net.u[e], net.v[e]
+        lead_u = demand.offroad_min + _along(demand.frac, rg.edge_bwd_min[e])
+        lead_v = demand.offroad_min + _along(1.0 - demand.frac, rg.edge_fwd_min[e])
+        # Only demand points whose lead-in fits the cutoff can have a pair via the network.
+        ok_u = np.flatnonzero(lead_u <= cutoff)
+        ok_v = np.flatnonzero(lead_v <= cutoff)
+        gt = _augmented_transpose(rg, facilities)
+        step = chunk_size or _chunk_size(n, max(ok_u.size, ok_v.size))
+        for start in range(0, nf, step):
+            stop = min(nf, start + step)
+            virt = n + np.arange(start, stop, dtype=np.int64)
+            dist = dijkstra(gt, directed=True, indices=virt, limit=cutoff)[:, :n]
+            for ok, lead, node in ((ok_u, lead_u, nu), (ok_v, lead_v, nv)):
+                tt = dist[:, node[ok]] + lead[ok][None, :]
+                fi, di = np.nonzero(tt <= cutoff)
+                parts_d.append(ok[di])
+                parts_f.append(fi + start)
+                parts_t.append(tt[fi, di])
+        d_s, f_s, t_s = _same_segment_pairs(rg, demand, facilities)
+        keep = t_s <= cutoff
+        parts_d.append(d_s[keep])
+        parts_f.append(f_s[keep])
+        parts_t.append(t_s[keep])
+        if direct_offroad:
+            speed = rg.profile.offroad_kmh * 1000.0 / 60.0  # metres per minute
+            radius = speed * min(cutoff, DIRECT_OFFROAD_CAP_MIN)
+            dtree = cKDTree(np.column_stack([demand.x_m, demand.y_m]))
+            ftree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
+            sdm = dtree.sparse_distance_matrix(ftree, radius, output_type="coo_matrix")
+            parts_d.append(sdm.row.astype(np.int64))  # coincident points included (0 m)
+            parts_f.append(sdm.col.astype(np.int64))
+            parts_t.append(sdm.data / speed)
+    if parts_d:
+        d = np.concatenate(parts_d).astype(np.int64)
+        f = np.concatenate(parts_f).astype(np.int64)
+        t = np.concatenate(parts_t).astype(float)
+        order = np.lexsort((t, f, d))
+        d, f, t = d[order], f[order], t[order]
+        first = np.ones(d.size, dtype=bool)
+        first[1:] = (d[1:] != d[:-1]) | (f[1:] != f[:-1])
+        d, f, t = d[first], f[first], t[first]
+    else:
+        d = f = np.zeros(0, np.int64)
+        t = np.zeros(0)
+    return ODPairs(demand=d, facility=f, minutes=t, n_demand=k, n_facility=nf, cutoff=float(cutoff))

@@ -29,6 +29,7 @@ from tcm_coverage.traveltime import (
     NearestResult,
     nearest_facility_times,
     node_times_to_nearest,
+    od_pairs_within,
 )
 
 # A local metric frame: metres east/north of 112.9E 36.3N in UTM zone 49N.
@@ -420,6 +421,69 @@ def test_agrees_with_networkx(seed, mode, at_nodes):
     direct = straight.min(axis=1) / speed
     direct[direct > DIRECT_OFFROAD_CAP_MIN] = np.inf
     np.testing.assert_allclose(res_d.minutes, np.minimum(ref_dem, direct), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("mode", ["car", "walk"])
+@pytest.mark.parametrize("direct", [False, True])
+def test_od_pairs_agree_with_networkx(seed, mode, direct):
+    """Every pair within the cutoff, timed as networkx times it; nothing beyond it."""
+    net = random_network(seed)
+    rg = build_routing_graph(net, get_profile(mode))
+    rng = np.random.default_rng(200 + seed)
+    fac = random_snap(rg, rng, 12, at_nodes=False)
+    dem = random_snap(rg, rng, 150, at_nodes=False)
+    dem_edge = dem.edge.copy()
+    dem_edge[:5] = fac.edge[:5]
+    dem = Snap(edge=dem_edge, frac=dem.frac, offroad_m=dem.offroad_m,
+               offroad_min=dem.offroad_min, x_m=dem.x_m, y_m=dem.y_m)
+    _node, _dem, R = reference_times(net, rg.profile, dem, fac)
+    ref = np.full((len(dem), len(fac)), np.inf)
+    for j in range(len(fac)):
+        dj = nx.single_source_dijkstra_path_length(R, ("F", j))
+        ref[:, j] = [dem.offroad_min[i] + dj.get(("d", i), math.inf) for i in range(len(dem))]
+    if direct:
+        speed = rg.profile.offroad_kmh * 1000 / 60
+        straight = np.hypot(dem.x_m[:, None] - fac.x_m[None, :],
+                            dem.y_m[:, None] - fac.y_m[None, :]) / speed
+        ref = np.minimum(ref, straight)
+    cutoff = float(np.nanpercentile(ref[np.isfinite(ref)], 30))
+    pairs = od_pairs_within(rg, dem, fac, cutoff, direct_offroad=direct, chunk_size=5)
+    got = np.full_like(ref, np.inf)
+    got[pairs.demand, pairs.facility] = pairs.minutes
+    want = np.where(ref <= cutoff, ref, np.inf)
+    # pairs sitting on the cutoff within rounding may fall either side
+    edge_case = np.abs(ref - cutoff) < 1e-9
+    np.testing.assert_allclose(got[~edge_case], want[~edge_case], rtol=0, atol=1e-9)
+    assert len(pairs) == len(set(zip(pairs.demand.tolist(), pairs.facility.tolist(), strict=True)))
+    assert (pairs.minutes <= cutoff).all() and len(pairs) > 0
+    # the nearest facility within the cutoff is the best pair
+    near = nearest_facility_times(rg, dem, fac, direct_offroad=direct)
+    best = got.min(axis=1)
+    inside = near.minutes <= cutoff - 1e-9
+    np.testing.assert_allclose(best[inside], near.minutes[inside], rtol=0, atol=1e-9)
+    assert np.isinf(best[near.minutes > cutoff + 1e-9]).all()
+    csr = pairs.to_csr()
+    assert csr.shape == (len(dem), len(fac)) and csr.nnz == len(pairs)
+
+
+def test_od_pairs_keeps_zero_time_and_rejects_bad_cutoff():
+    rg = build_routing_graph(line_net(), get_profile("walk"))
+    fac = snap_xy(rg, [0.0, 1000.0], [0.0, 0.0])
+    dem = snap_xy(rg, [0.0, 400.0], [0.0, 0.0])  # one at facility 0's door
+    pairs = od_pairs_within(rg, dem, fac, 10.0)
+    walk = 1000.0 / WALK_MIN_PER_KM  # 80 m per minute
+    got = {(int(d), int(f)): t for d, f, t in zip(pairs.demand, pairs.facility, pairs.minutes,
+                                                   strict=True)}
+    assert got[(0, 0)] == 0.0
+    assert got[(1, 0)] == pytest.approx(400 / walk)
+    assert got[(1, 1)] == pytest.approx(600 / walk)
+    assert (0, 1) not in got  # 1000 m = 12.5 min > 10
+    assert pairs.to_csr().nnz == 3
+    with pytest.raises(InputError, match="cutoff"):
+        od_pairs_within(rg, dem, fac, float("nan"))
+    empty = od_pairs_within(rg, dem, snap_xy(rg, [], []), 10.0)
+    assert len(empty) == 0 and empty.to_csr().shape == (2, 0)
 
 
 # --------------------------------------------------------------------------------------
