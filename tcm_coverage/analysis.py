@@ -29,9 +29,11 @@ from dataclasses import dataclass, field, fields, replace
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.network import (
     RoadNetwork,
     RoutingGraph,
@@ -46,6 +48,9 @@ from tcm_coverage.traveltime import nearest_facility_times
 logger = logging.getLogger(__name__)
 
 TARGETS: tuple[str, ...] = ("tcm_any", "county_tcm", "zhongyiguan", "zhongyige", "primary_any")
+
+#: Targets that get isochrone rings (``primary_any`` is a what-if, not a service area).
+ISOCHRONE_TARGETS: tuple[str, ...] = ("tcm_any", "zhongyiguan", "zhongyige", "county_tcm")
 
 TARGET_LABELS: dict[str, dict[str, str]] = {
     "tcm_any": {"zh": "中医药服务点", "en": "any TCM service point"},
@@ -128,6 +133,9 @@ class AccessResult:
         Things a planner should know (disconnected pieces, targets with no facility), in English.
     warnings_zh
         The same, in Chinese, for the Chinese reports.
+    isochrones
+        Isochrone rings (:func:`tcm_coverage.isochrones.isochrone_bands`) per mode and target
+        with ``mode`` and ``target`` columns, when asked for.
     """
 
     demand: gpd.GeoDataFrame
@@ -137,6 +145,7 @@ class AccessResult:
     networks: Mapping[str, dict] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     warnings_zh: tuple[str, ...] = ()
+    isochrones: gpd.GeoDataFrame | None = None
 
 
 def _check_facilities_on_network(
@@ -180,6 +189,9 @@ def compute_access(
     direct_offroad: bool = True,
     max_facility_offroad_m: float = 1500.0,
     facilities_source: str | None = None,
+    isochrone_minutes: Sequence[float] = (),
+    isochrone_area: object | None = None,
+    isochrone_cell_m: float = 100.0,
     progress: bool = True,
 ) -> AccessResult:
     """Compute nearest-facility travel times for every demand point, target and mode.
@@ -209,6 +221,13 @@ def compute_access(
         or typing mistake in its coordinates).
     facilities_source
         File name used in error messages.
+    isochrone_minutes
+        Also compute isochrone rings at these minutes, for the targets of
+        :data:`ISOCHRONE_TARGETS` (empty: none).
+    isochrone_area
+        The area the isochrones cover (county polygons; required with ``isochrone_minutes``).
+    isochrone_cell_m
+        Grid cell of the isochrones in metres.
     progress
         Show a progress bar.
 
@@ -235,7 +254,11 @@ def compute_access(
     summaries: dict[str, dict] = {}
     warnings: list[str] = []
     warnings_zh: list[str] = []
-    steps = len(modes) * (2 + len(targets))
+    iso_targets = [t for t in ISOCHRONE_TARGETS if t in targets] if isochrone_minutes else []
+    if iso_targets and isochrone_area is None:
+        raise InputError("isochrones need the area they cover", fix="pass isochrone_area=<county polygons>")
+    iso_parts: list[gpd.GeoDataFrame] = []
+    steps = len(modes) * (2 + len(targets) + len(iso_targets))
     with tqdm(total=steps, desc="travel times", unit="step", disable=not progress, leave=False) as bar:
         for mode in modes:
             profile = get_profile(
@@ -288,8 +311,22 @@ def compute_access(
                     ids = fid[mask]
                     dem[col_f] = np.where(res.facility >= 0, ids[np.clip(res.facility, 0, None)], "")
                 bar.update()
+            cells = None
+            for target in iso_targets:
+                bar.set_postfix_str(f"{mode}: isochrones {target}")
+                mask = masks[target]
+                if mask.any():
+                    if cells is None:
+                        cells = surface_points(rg, isochrone_area, cell_m=isochrone_cell_m)
+                    surface = travel_time_surface(rg, _take(fsnap, mask), None, cells=cells,
+                                                  direct_offroad=direct_offroad)
+                    iso_parts.append(isochrone_bands(surface, isochrone_minutes,
+                                                     attributes={"mode": mode, "target": target}))
+                bar.update()
     for w in warnings:
         logger.warning(w)
+    isochrones = (gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs="EPSG:4326")
+                  if iso_parts else None)
     return AccessResult(demand=dem, facilities=fac, modes=tuple(modes), targets=targets,
                         networks=summaries, warnings=tuple(warnings),
-                        warnings_zh=tuple(warnings_zh))
+                        warnings_zh=tuple(warnings_zh), isochrones=isochrones)

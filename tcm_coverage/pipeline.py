@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import platform
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 
+import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -28,11 +31,12 @@ from tcm_coverage.analysis import (
 )
 from tcm_coverage.boundaries import read_boundaries
 from tcm_coverage.facilities import read_facilities
-from tcm_coverage.maps import coverage_map, save_map
+from tcm_coverage.maps import BASEMAPS, coverage_map, map_html, save_map
 from tcm_coverage.metrics import assign_areas, coverage_tables
 from tcm_coverage.network import PROFILES, get_profile, read_network
 from tcm_coverage.population import read_population
-from tcm_coverage.report import write_layers, write_manifest, write_tables
+from tcm_coverage.report import write_isochrones, write_layers, write_manifest, write_tables
+from tcm_coverage.report_html import county_report_html
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +75,19 @@ class AnalysisConfig:
         ``"zh"`` or ``"en"`` for headers and the map.
     write_map
         Write ``map.html``.
+    write_report
+        Write ``report.html`` (one per county: ``report_{code}.html`` when there are several).
+    basemap
+        Map basemap: ``"osm"``, ``"amap"`` (overlays shifted to GCJ-02), ``"tianditu"`` (needs
+        ``tianditu_key``) or ``"none"``.
+    tianditu_key
+        Tianditu API key.
+    self_contained
+        Inline Leaflet in the map so it renders with no network (intranets).
+    isochrone_cell_m
+        Grid cell of the isochrones in metres (0: no isochrones).
+    sources
+        Extra data-source lines for the map and report (input file names are always listed).
     """
 
     facilities: Path
@@ -93,11 +110,29 @@ class AnalysisConfig:
     max_facility_offroad_m: float = 1500.0
     lang: str = "zh"
     write_map: bool = True
+    write_report: bool = True
+    basemap: str = "osm"
+    tianditu_key: str | None = None
+    self_contained: bool = False
+    isochrone_cell_m: float = 100.0
+    sources: tuple[str, ...] = ()
 
     @property
     def headline_threshold(self) -> float:
         """15 minutes when among the thresholds, else the first one."""
         return 15.0 if 15.0 in self.thresholds else self.thresholds[0]
+
+    @property
+    def headline_mode(self) -> str:
+        """E-bike when computed (the usual rural mode), else the first mode."""
+        return "ebike" if "ebike" in self.modes else self.modes[0]
+
+    @property
+    def isochrone_minutes(self) -> tuple[float, ...]:
+        """Isochrone rings: the thresholds plus 5, 10 and 15 minutes."""
+        if self.isochrone_cell_m <= 0:
+            return ()
+        return tuple(sorted({float(t) for t in self.thresholds} | {5.0, 10.0, 15.0}))
 
 
 @dataclass(frozen=True)
@@ -114,12 +149,19 @@ class AnalysisRun:
         Output files, in the final folder.
     seconds
         Wall time per stage.
+    counties, townships
+        The area polygons (WGS-84).
+    demand
+        ``access.demand`` with ``county_code`` (and ``township_code``) columns.
     """
 
     access: AccessResult
     tables: dict[str, pd.DataFrame]
     files: tuple[Path, ...]
     seconds: dict[str, float]
+    counties: gpd.GeoDataFrame | None = None
+    townships: gpd.GeoDataFrame | None = None
+    demand: gpd.GeoDataFrame | None = None
 
 
 def _validate(config: AnalysisConfig) -> None:
@@ -136,6 +178,11 @@ def _validate(config: AnalysisConfig) -> None:
                          fix="e.g. --threshold 15, or --threshold 5 10 15 20 30")
     if config.lang not in ("zh", "en"):
         raise InputError(f"unknown language '{config.lang}'", fix="use zh or en")
+    if config.basemap not in BASEMAPS:
+        raise InputError(f"unknown basemap '{config.basemap}'", fix=f"use one of {sorted(BASEMAPS)}")
+    if config.basemap == "tianditu" and not config.tianditu_key:
+        raise InputError("the Tianditu basemap needs a key (天地图 tk)",
+                         fix="pass --tianditu-key KEY, or choose --basemap osm, amap or none")
 
 
 def _sha256(path: Path) -> str:
@@ -184,13 +231,8 @@ def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> li
     return rows
 
 
-def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
-    """Run the coverage analysis and write its outputs into ``config.out_dir``.
-
-    Outputs (all or nothing: written to a temporary folder, moved into place at the end):
-    ``coverage_county.csv``, ``coverage_township.csv`` (when townships are given),
-    ``coverage_targets.csv``, ``coverage.xlsx``, ``demand_points.gpkg``, ``facilities.gpkg``,
-    ``map.html`` and ``run.json``.
+def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
+    """Read the inputs, compute travel times, isochrones and tables; write nothing.
 
     Parameters
     ----------
@@ -202,6 +244,7 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
     Returns
     -------
     AnalysisRun
+        With ``files=()``.
     """
     _validate(config)
     seconds: dict[str, float] = {}
@@ -226,9 +269,10 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
         demand, facilities, network, modes=config.modes, targets=TARGETS,
         include_other=config.include_other, speed_overrides=config.speed_overrides,
         offroad_kmh=config.offroad_kmh, max_facility_offroad_m=config.max_facility_offroad_m,
-        facilities_source=str(config.facilities), progress=progress,
+        facilities_source=str(config.facilities), isochrone_minutes=config.isochrone_minutes,
+        isochrone_area=counties, isochrone_cell_m=config.isochrone_cell_m or 100.0, progress=progress,
     )
-    seconds["travel times"] = time.perf_counter() - t0
+    seconds["travel times and isochrones"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     tables = coverage_tables(access.demand, access.facilities, counties=counties, townships=townships,
@@ -238,7 +282,132 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
     if townships is not None:
         dem.insert(2, "township_code", assign_areas(dem, townships))
     seconds["tables"] = time.perf_counter() - t0
+    return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
+                       townships=townships, demand=dem)
 
+
+def source_lines(config: AnalysisConfig) -> list[str]:
+    """Data-source lines for the map and report: the configured ones, then the input files.
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+
+    Returns
+    -------
+    list of str
+    """
+    zh = config.lang == "zh"
+    lines = list(config.sources)
+    for label_zh, label_en, path in (("设施", "facilities", config.facilities),
+                                     ("县界", "county boundary", config.boundary),
+                                     ("乡镇界", "townships", config.townships),
+                                     ("人口", "population", config.population),
+                                     ("路网", "roads", config.network)):
+        if path is not None:
+            lines.append(f"{label_zh if zh else label_en}：{Path(path).name}" if zh
+                         else f"{label_en}: {Path(path).name}")
+    return lines
+
+
+def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = None,
+              threshold: float | None = None, target: str = "tcm_any",
+              compact: bool = False) -> folium.Map:
+    """The coverage map of a computed run (see :func:`tcm_coverage.maps.coverage_map`).
+
+    Parameters
+    ----------
+    run
+        From :func:`compute` or :func:`run_analysis`.
+    config
+        Its configuration (language, basemap, sources).
+    mode, threshold, target
+        What to show (default: the headline mode and threshold, any TCM service point).
+    compact
+        The embedded variant for the report (collapsed layer control, no title block).
+
+    Returns
+    -------
+    folium.Map
+    """
+    mode = mode or config.headline_mode
+    if mode not in config.modes:
+        raise InputError(f"mode {mode!r} was not computed in this run",
+                         fix=f"use one of {list(config.modes)} or rerun with --mode {mode}")
+    if target not in TARGETS:
+        raise InputError(f"unknown target {target!r}", fix=f"use one of {list(TARGETS)}")
+    thr = config.headline_threshold if threshold is None else float(threshold)
+    if thr not in config.thresholds:
+        raise InputError(f"threshold {thr:g} was not computed in this run",
+                         fix=f"use one of {[f'{t:g}' for t in config.thresholds]} or rerun with it")
+    return coverage_map(counties=run.counties, townships=run.townships,
+                        township_table=run.tables.get("township"), facilities=run.access.facilities,
+                        demand=run.access.demand, mode=mode, threshold=thr, target=target,
+                        isochrones=run.access.isochrones, lang=config.lang, basemap=config.basemap,
+                        tianditu_key=config.tianditu_key, sources=source_lines(config),
+                        run_date=date.today().isoformat(), compact=compact)
+
+
+def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
+                  map_page: str | None) -> list[Path]:
+    """Write ``report.html`` (``report_{code}.html`` per county when there are several).
+
+    Parameters
+    ----------
+    run
+        A computed run.
+    config
+        Its configuration.
+    out_dir
+        Destination folder.
+    map_page
+        The map page to embed (or ``None``).
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    notes = run.access.warnings_zh if config.lang == "zh" else run.access.warnings
+    files = []
+    county = run.tables["county"]
+    codes = list(dict.fromkeys(county["code"].astype(str)))
+    for code in codes:
+        name = str(county.loc[county["code"].astype(str) == code, "name"].iloc[0])
+        page = county_report_html(
+            county_code=code, county_name=name, county_table=county,
+            township_table=run.tables.get("township"), demand=run.demand, modes=config.modes,
+            thresholds=config.thresholds, headline_threshold=config.headline_threshold,
+            headline_mode=config.headline_mode, map_page=map_page, notes=notes,
+            sources=source_lines(config), run_date=date.today().isoformat(),
+            software=f"tcm-coverage {__version__}", lang=config.lang)
+        path = out_dir / ("report.html" if len(codes) == 1 else f"report_{code}.html")
+        path.write_text(page, encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
+    """Run the coverage analysis and write its outputs into ``config.out_dir``.
+
+    Outputs (all or nothing: written to a temporary folder, moved into place at the end):
+    ``coverage_county.csv``, ``coverage_township.csv`` (when townships are given),
+    ``coverage_targets.csv``, ``coverage.xlsx``, ``demand_points.gpkg``, ``facilities.gpkg``,
+    ``isochrones.gpkg``, ``map.html``, ``report.html`` and ``run.json``.
+
+    Parameters
+    ----------
+    config
+        Inputs and parameters.
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    AnalysisRun
+    """
+    run = compute(config, progress=progress)
+    access, tables, seconds = run.access, run.tables, run.seconds
     t0 = time.perf_counter()
     today = date.today().isoformat()
     fac_sheet = access.facilities.drop(columns="geometry").assign(
@@ -250,21 +419,23 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
         files = write_tables(tables, tmp, lang=config.lang,
                              readme_rows=_readme_rows(config, access, today),
                              facilities=fac_sheet, network=net_sheet)
-        files += write_layers(dem, access.facilities, tmp, modes=config.modes, targets=access.targets,
-                              thresholds=config.thresholds)
+        files += write_layers(run.demand, access.facilities, tmp, modes=config.modes,
+                              targets=access.targets, thresholds=config.thresholds)
+        if access.isochrones is not None:
+            files.append(write_isochrones(access.isochrones, tmp, lang=config.lang))
         if config.write_map:
-            headline_mode = "ebike" if "ebike" in config.modes else config.modes[0]
-            fmap = coverage_map(counties=counties, townships=townships,
-                                township_table=tables.get("township"), facilities=access.facilities,
-                                demand=access.demand, mode=headline_mode,
-                                threshold=config.headline_threshold, lang=config.lang)
-            files.append(save_map(fmap, tmp / "map.html"))
+            files.append(save_map(build_map(run, config), tmp / "map.html",
+                                  self_contained=config.self_contained))
+        if config.write_report:
+            page = map_html(build_map(run, config, compact=True), self_contained=config.self_contained)
+            files += write_reports(run, config, tmp, page)
         seconds["write outputs"] = time.perf_counter() - t0
         manifest = {
             "tool": f"tcm-coverage {__version__}",
             "date": today,
             "python": platform.python_version(),
-            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()
+                       if k != "tianditu_key"},
             "inputs": {label: {"path": str(p), "sha256": _sha256(Path(p))}
                        for label, p in (("facilities", config.facilities), ("boundary", config.boundary),
                                         ("townships", config.townships), ("population", config.population),
@@ -276,7 +447,55 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
         }
         files.append(write_manifest(tmp, manifest))
         final = tuple(Path(config.out_dir) / f.name for f in files)
-    return AnalysisRun(access=access, tables=tables, files=final, seconds=seconds)
+    return replace(run, files=final)
+
+
+def load_config(run_json: Path, **overrides: object) -> AnalysisConfig:
+    """The configuration of an earlier run, read from its ``run.json``.
+
+    Parameters
+    ----------
+    run_json
+        ``run.json`` of a run folder (or the folder itself).
+    **overrides
+        Fields to change (e.g. ``basemap="amap"``, ``out_dir=...``).
+
+    Returns
+    -------
+    AnalysisConfig
+
+    Raises
+    ------
+    InputError
+        The file is missing or not a tcm-coverage manifest.
+    """
+    path = Path(run_json)
+    if path.is_dir():
+        path = path / "run.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))["config"]
+    except FileNotFoundError:
+        raise InputError("run.json not found", path=path,
+                         fix="give the output folder of a `tcm-coverage demo` or `analyze` run") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InputError(f"not a tcm-coverage run manifest ({exc})", path=path,
+                         fix="give the run.json written by `tcm-coverage demo` or `analyze`") from None
+    known = {f.name: f for f in fields(AnalysisConfig)}
+    kwargs: dict = {}
+    for key, value in raw.items():
+        if key not in known:
+            continue
+        if key in ("facilities", "boundary", "population", "network", "out_dir", "townships"):
+            value = None if value is None else Path(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    kwargs.update(overrides)
+    try:
+        return AnalysisConfig(**kwargs)
+    except TypeError as exc:
+        raise InputError(f"run.json lacks settings this version needs ({exc})", path=path,
+                         fix="rerun the analysis with this version of tcm-coverage") from None
 
 
 def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig) -> dict:
@@ -352,4 +571,5 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
     return "\n".join(lines)
 
 
-__all__: Sequence[str] = ("AnalysisConfig", "AnalysisRun", "run_analysis", "summary_text", "headline_numbers")
+__all__: Sequence[str] = ("AnalysisConfig", "AnalysisRun", "build_map", "compute", "headline_numbers",
+                          "load_config", "run_analysis", "source_lines", "summary_text", "write_reports")

@@ -269,3 +269,36 @@ def _json_default(obj: object) -> object:
     if isinstance(obj, Path):
         return str(obj)
     return str(obj)
+
+
+def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str = "zh") -> Path:
+    """Write the isochrone rings to ``isochrones.gpkg`` (layer ``isochrones``).
+
+    Columns: ``mode``, ``target``, ``min_from``, ``minutes`` (the ring is the area reached in
+    more than ``min_from`` and at most ``minutes``), ``area_km2`` and a readable ``label``
+    (e.g. ``电动自行车 中医药服务点 5–10分钟``). Open it in QGIS/ArcGIS; filter on ``mode`` and
+    ``target`` and style on ``minutes``.
+
+    Parameters
+    ----------
+    isochrones
+        From :attr:`tcm_coverage.analysis.AccessResult.isochrones`.
+    out_dir
+        Destination folder.
+    lang
+        Language of ``label``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    out = isochrones.copy()
+    unit = "分钟" if lang == "zh" else " min"
+    out["label"] = [
+        f"{MODE_LABELS.get(m, {}).get(lang, m)} {TARGET_LABELS.get(t, {}).get(lang, t)} {a:g}–{b:g}{unit}"
+        for m, t, a, b in zip(out["mode"], out["target"], out["min_from"], out["minutes"], strict=True)
+    ]
+    out["area_km2"] = out["area_km2"].round(3)
+    path = out_dir / "isochrones.gpkg"
+    out.to_file(path, layer="isochrones", driver="GPKG")
+    return path

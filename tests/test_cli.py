@@ -19,7 +19,8 @@ from tcm_coverage.cli import demo_data_dir, main
 
 DATA = demo_data_dir()
 OUTPUTS = ["coverage_county.csv", "coverage_township.csv", "coverage_targets.csv", "coverage.xlsx",
-           "demand_points.gpkg", "facilities.gpkg", "map.html", "run.json"]
+           "demand_points.gpkg", "facilities.gpkg", "isochrones.gpkg", "map.html", "report.html",
+           "run.json"]
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,46 @@ def test_demo_workbook_and_layers(demo_run):
     assert "leaflet" in html.lower()
     # Folium writes layer names JSON-escaped; the browser shows the Chinese text.
     assert json.dumps("乡镇15分钟覆盖率")[1:-1] in html or "乡镇15分钟覆盖率" in html
+
+
+def test_demo_isochrones_read_back(demo_run):
+    iso = gpd.read_file(demo_run / "isochrones.gpkg", layer="isochrones")
+    assert {"mode", "target", "min_from", "minutes", "area_km2", "label"} <= set(iso.columns)
+    assert set(iso["mode"]) == {"walk", "ebike", "car"}
+    assert set(iso["target"]) == {"tcm_any", "zhongyiguan", "zhongyige", "county_tcm"}
+    assert sorted(iso["minutes"].unique()) == [5, 10, 15, 20, 30]
+    county = gpd.read_file(DATA / "boundaries" / "tunliu_140405_county_wgs84.geojson").to_crs(32649)
+    for _key, rings in iso.groupby(["mode", "target"]):
+        rings = rings.sort_values("minutes")
+        # reached area grows with the minutes and with the speed, never beyond the county
+        reached = rings["area_km2"].cumsum().to_numpy()
+        assert (np.diff(reached) >= 0).all()
+        assert reached[-1] <= county.area.sum() / 1e6 + 1
+    by_mode = iso[iso["target"] == "tcm_any"].groupby("mode")["area_km2"].sum()
+    assert by_mode["walk"] < by_mode["ebike"] < by_mode["car"]
+    assert "电动自行车 中医药服务点 5–10分钟" in set(iso["label"])
+
+
+def test_map_and_report_subcommands(demo_run, tmp_path, capsys):
+    out = tmp_path / "walk_ge.html"
+    code = main(["-q", "map", str(demo_run), "--mode", "walk", "--threshold", "10", "--target",
+                 "zhongyige", "--basemap", "amap", "--self-contained", "--out", str(out)])
+    assert code == 0
+    page = out.read_text(encoding="utf-8")
+    assert "autonavi.com" in page and "<script src=" not in page
+    assert "中医阁10分钟可达覆盖（步行）" in page
+    code = main(["-q", "report", str(demo_run / "run.json"), "--lang", "en", "--out", str(tmp_path / "rep")])
+    assert code == 0
+    report = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "15-minute access to TCM services" in report and "srcdoc=" in report
+    book = openpyxl.load_workbook(tmp_path / "rep" / "coverage.xlsx", read_only=True)
+    assert "county coverage" in book.sheetnames
+    # bad requests: exit 2, a message that says what to do, nothing written
+    assert main(["-q", "map", str(tmp_path / "nowhere")]) == 2
+    assert "run.json not found" in capsys.readouterr().err
+    assert main(["-q", "map", str(demo_run), "--mode", "walk_elderly", "--out", str(tmp_path / "x.html")]) == 2
+    assert "was not computed" in capsys.readouterr().err
+    assert not (tmp_path / "x.html").exists()
 
 
 def _analyze(tmp_path, **overrides):
