@@ -12,6 +12,9 @@ Sub-commands:
     ``--self-contained`` for intranets).
 ``report``
     Rewrite the county report(s) and workbook of a finished run.
+``score``
+    Score a finished run against plan-target profiles (national, jiangsu, jilin_city, yantai,
+    tunliu, ziyang, or your own file): ``scorecard.xlsx`` and ``scorecard.html``.
 
 Exit codes: 0 success, 2 bad input (message names the file, row and fix), 1 other errors.
 """
@@ -99,6 +102,12 @@ def _add_common(p: argparse.ArgumentParser, *, default_modes: Sequence[str],
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of tables and map")
     p.add_argument("--no-map", action="store_true", help="do not write map.html")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--profile", "--profiles", dest="profiles", nargs="+", default=["national"],
+                   metavar="NAME|FILE",
+                   help="plan-target profiles for the scorecard: national, jiangsu, jilin_city, "
+                        "yantai, tunliu, ziyang or a profile .toml (default: national)")
+    p.add_argument("--no-accessibility", action="store_true",
+                   help="skip the E2SFCA accessibility of TCM physicians")
     p.add_argument("--isochrone-cell-m", type=float, default=100.0,
                    help="grid cell of the isochrones in metres; 0 for none (default: %(default)s)")
     _add_render(p)
@@ -176,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
     rp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     _add_render(rp)
+
+    sc = sub.add_parser("score", help="score a finished run against plan-target profiles",
+                        description="Recompute a finished run from its run.json and write the "
+                                    "plan-target scorecard(s) and the report that includes them.")
+    sc.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
+    sc.add_argument("--profile", "--profiles", dest="profiles", nargs="+", default=["national"],
+                    metavar="NAME|FILE", help="profiles: national, jiangsu, jilin_city, yantai, "
+                                              "tunliu, ziyang or a .toml file (default: national)")
+    sc.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
+    sc.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
+    _add_render(sc)
     return parser
 
 
@@ -195,11 +215,20 @@ def _render_overrides(args: argparse.Namespace) -> dict:
 def _redraw(args: argparse.Namespace) -> int:
     from tcm_coverage._io import atomic_output_dir
     from tcm_coverage.maps import map_html, save_map
-    from tcm_coverage.pipeline import build_map, compute, load_config, write_reports
+    from tcm_coverage.pipeline import (
+        build_map,
+        compute,
+        load_config,
+        write_reports,
+        write_scorecards,
+    )
     from tcm_coverage.report import write_tables
 
     run_dir = args.run.parent if args.run.name == "run.json" else args.run
-    config = load_config(args.run, **_render_overrides(args))
+    overrides = _render_overrides(args)
+    if args.command == "score":
+        overrides["profiles"] = tuple(args.profiles)
+    config = load_config(args.run, **overrides)
     start = time.perf_counter()
     run = compute(config, progress=not args.quiet)
     if args.command == "map":
@@ -213,9 +242,15 @@ def _redraw(args: argparse.Namespace) -> int:
         out_dir = args.out or run_dir
         page = map_html(build_map(run, config, compact=True), self_contained=config.self_contained)
         with atomic_output_dir(out_dir) as tmp:
-            names = write_tables(run.tables, tmp, lang=config.lang)
+            names = [] if args.command == "score" else write_tables(run.tables, tmp, lang=config.lang)
             names += write_reports(run, config, tmp, page)
+            names += write_scorecards(run, config, tmp)
             written = [out_dir / f.name for f in names]
+        if args.command == "score" and not args.quiet:
+            for name, card in run.scorecards.items():
+                unmet = card[card["status"] == "unmet"]
+                print(f"{name}: {len(unmet)} unmet of {int(card['status'].isin(['met', 'unmet']).sum())} "
+                      "indicators with a target")
     if not args.quiet:
         print(f"({time.perf_counter() - start:.1f} s) " + ", ".join(str(f) for f in written))
     return 0
@@ -250,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imported here so `--help` stays instant.
     from tcm_coverage.pipeline import AnalysisConfig, run_analysis, summary_text
 
-    if args.command in ("map", "report"):
+    if args.command in ("map", "report", "score"):
         try:
             return _redraw(args)
         except TCMCoverageError as exc:
@@ -267,7 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "include_other": args.include_other_tcm, "speed_overrides": speeds, "offroad_kmh": offroad,
         "buffer_m": args.buffer_m, "max_facility_offroad_m": args.max_facility_offroad_m,
         "lang": args.lang, "write_map": not args.no_map, "write_report": not args.no_report,
-        "isochrone_cell_m": args.isochrone_cell_m, **_render_overrides(args),
+        "isochrone_cell_m": args.isochrone_cell_m, "profiles": tuple(args.profiles),
+        "accessibility": not args.no_accessibility, **_render_overrides(args),
     }
     if args.command == "demo":
         data = args.data_dir or demo_data_dir()

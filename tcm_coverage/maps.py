@@ -168,6 +168,7 @@ def coverage_map(
     threshold: float,
     target: str = "tcm_any",
     isochrones: gpd.GeoDataFrame | None = None,
+    fca_areas: gpd.GeoDataFrame | None = None,
     lang: str = "zh",
     basemap: str = "osm",
     tianditu_key: str | None = None,
@@ -196,6 +197,10 @@ def coverage_map(
         Rings from :func:`tcm_coverage.isochrones.isochrone_bands` with ``mode`` and ``target``
         columns; those of ``mode`` are drawn, one layer per target (only ``target``'s shown at
         first).
+    fca_areas
+        Township (or county) polygons with ``fca_e2sfca_{mode}`` from
+        :func:`tcm_coverage.accessibility.area_fca`: drawn as a choropleth of TCM physicians
+        within reach per 10,000 residents (hidden at first).
     lang
         ``"zh"`` or ``"en"``.
     basemap
@@ -288,6 +293,7 @@ def coverage_map(
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         ).add_to(fmap)
         # outlines and names, always useful on top of the isochrones
+        _fca_layer(fmap, fca_areas, mode=mode, datum=datum, zh=zh, mode_label=mode_label)
         outline = folium.FeatureGroup(name="乡镇界与名称" if zh else "township outlines and names")
         folium.GeoJson(_geojson(towns[["name", "geometry"]]),
                        style_function=lambda f: {"fill": False, "color": "#666666", "weight": 1,
@@ -373,6 +379,33 @@ def coverage_map(
                       has_towns=townships is not None and township_table is not None,
                       show_title=not compact)
     return fmap
+
+
+_FCA_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+
+
+def _fca_layer(fmap: folium.Map, areas: gpd.GeoDataFrame | None, *, mode: str, datum: str, zh: bool,
+               mode_label: str) -> None:
+    col = f"fca_e2sfca_{mode}"
+    if areas is None or col not in areas or not np.isfinite(areas[col].to_numpy(float)).any():
+        return
+    values = areas[col].to_numpy(float)
+    finite = values[np.isfinite(values)]
+    breaks = np.unique(np.quantile(finite, [0.2, 0.4, 0.6, 0.8]))
+    out = _prepare(areas[["name", col, "geometry"]], datum, 0.0003)
+    out["colour"] = [_FCA_COLOURS[int(np.searchsorted(breaks, v, side="right"))] if np.isfinite(v)
+                     else "#cccccc" for v in values]
+    unit = "每万人可及中医执业医师" if zh else "TCM physicians within reach per 10,000"
+    out["label"] = [f"{n}：{v:.2f} {unit}" if np.isfinite(v) else f"{n}：–"
+                    for n, v in zip(out["name"], values, strict=True)]
+    folium.GeoJson(
+        _geojson(out[["label", "colour", "geometry"]]),
+        name=(f"中医师可及性E2SFCA（{mode_label}）" if zh else f"TCM physician access, E2SFCA ({mode_label})"),
+        show=False,
+        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#555555",
+                                  "weight": 1, "fillOpacity": 0.7},
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+    ).add_to(fmap)
 
 
 def _title_and_legend(fmap: folium.Map, *, zh: bool, title: str | None, target: str, threshold: float,

@@ -20,6 +20,7 @@ import pandas as pd
 from tcm_coverage import __version__
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir
+from tcm_coverage.accessibility import area_fca, network_fca
 from tcm_coverage.analysis import (
     MODE_LABELS,
     TARGET_DEFINITIONS,
@@ -36,7 +37,9 @@ from tcm_coverage.metrics import assign_areas, coverage_tables
 from tcm_coverage.network import PROFILES, get_profile, read_network
 from tcm_coverage.population import read_population
 from tcm_coverage.report import write_isochrones, write_layers, write_manifest, write_tables
-from tcm_coverage.report_html import county_report_html
+from tcm_coverage.report_html import county_report_html, scorecard_section_html
+from tcm_coverage.scorecard import scorecard, write_scorecard
+from tcm_coverage.targets import load_profile
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +91,12 @@ class AnalysisConfig:
         Grid cell of the isochrones in metres (0: no isochrones).
     sources
         Extra data-source lines for the map and report (input file names are always listed).
+    profiles
+        Plan-target profiles to score against (names such as ``"national"``, ``"yantai"`` or
+        profile files); one scorecard each (:mod:`tcm_coverage.scorecard`).
+    accessibility
+        Compute the floating-catchment accessibility (2SFCA, E2SFCA, Gaussian) of TCM
+        physicians for the headline mode (:mod:`tcm_coverage.accessibility`).
     """
 
     facilities: Path
@@ -116,6 +125,8 @@ class AnalysisConfig:
     self_contained: bool = False
     isochrone_cell_m: float = 100.0
     sources: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()
+    accessibility: bool = True
 
     @property
     def headline_threshold(self) -> float:
@@ -152,7 +163,12 @@ class AnalysisRun:
     counties, townships
         The area polygons (WGS-84).
     demand
-        ``access.demand`` with ``county_code`` (and ``township_code``) columns.
+        ``access.demand`` with ``county_code`` (and ``township_code``) columns, and the
+        ``fca_*`` accessibility columns when computed.
+    fca_areas
+        Population-weighted mean accessibility per township (per county without townships).
+    scorecards
+        Profile name -> scorecard (:func:`tcm_coverage.scorecard.scorecard`).
     """
 
     access: AccessResult
@@ -162,6 +178,8 @@ class AnalysisRun:
     counties: gpd.GeoDataFrame | None = None
     townships: gpd.GeoDataFrame | None = None
     demand: gpd.GeoDataFrame | None = None
+    fca_areas: gpd.GeoDataFrame | None = None
+    scorecards: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _validate(config: AnalysisConfig) -> None:
@@ -247,6 +265,7 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
         With ``files=()``.
     """
     _validate(config)
+    profiles = [load_profile(p) for p in config.profiles]  # a bad profile fails before routing
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     counties = read_boundaries(config.boundary, datum=config.boundary_datum, level="county")
@@ -282,8 +301,32 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     if townships is not None:
         dem.insert(2, "township_code", assign_areas(dem, townships))
     seconds["tables"] = time.perf_counter() - t0
+
+    fca_areas = None
+    if config.accessibility:
+        t0 = time.perf_counter()
+        mode = config.headline_mode
+        try:
+            fca = network_fca(dem[["population", "geometry"]], facilities, network, mode=mode,
+                              include_other=config.include_other,
+                              speed_overrides=config.speed_overrides.get(mode),
+                              offroad_kmh=config.offroad_kmh.get(mode), max_minutes=config.headline_threshold,
+                              facilities_source=str(config.facilities))
+        except InputError as exc:  # e.g. staff counts filled for some facilities only
+            logger.warning("accessibility (E2SFCA) not computed: %s", exc)
+        else:
+            for col in [c for c in fca.columns if c.startswith("fca_")]:
+                dem[col] = fca[col].to_numpy()
+            fca_areas = area_fca(dem, townships if townships is not None else counties,
+                                 codes=dem["township_code" if townships is not None else "county_code"].to_numpy())
+            fca_areas.attrs.update(fca.attrs)
+        seconds["accessibility"] = time.perf_counter() - t0
+    cards = {}
+    for prof in profiles:
+        cards[prof.name] = scorecard(access, prof, counties=counties, townships=townships,
+                                     lang=config.lang)
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
-                       townships=townships, demand=dem)
+                       townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards)
 
 
 def source_lines(config: AnalysisConfig) -> list[str]:
@@ -344,7 +387,8 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
     return coverage_map(counties=run.counties, townships=run.townships,
                         township_table=run.tables.get("township"), facilities=run.access.facilities,
                         demand=run.access.demand, mode=mode, threshold=thr, target=target,
-                        isochrones=run.access.isochrones, lang=config.lang, basemap=config.basemap,
+                        isochrones=run.access.isochrones, fca_areas=run.fca_areas,
+                        lang=config.lang, basemap=config.basemap,
                         tianditu_key=config.tianditu_key, sources=source_lines(config),
                         run_date=date.today().isoformat(), compact=compact)
 
@@ -380,7 +424,9 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
             thresholds=config.thresholds, headline_threshold=config.headline_threshold,
             headline_mode=config.headline_mode, map_page=map_page, notes=notes,
             sources=source_lines(config), run_date=date.today().isoformat(),
-            software=f"tcm-coverage {__version__}", lang=config.lang)
+            software=f"tcm-coverage {__version__}", lang=config.lang, fca_areas=run.fca_areas,
+            extra_sections=[scorecard_section_html(card, county_code=code, lang=config.lang)
+                            for card in run.scorecards.values()])
         path = out_dir / ("report.html" if len(codes) == 1 else f"report_{code}.html")
         path.write_text(page, encoding="utf-8")
         files.append(path)
@@ -429,6 +475,7 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
         if config.write_report:
             page = map_html(build_map(run, config, compact=True), self_contained=config.self_contained)
             files += write_reports(run, config, tmp, page)
+        files += write_scorecards(run, config, tmp)
         seconds["write outputs"] = time.perf_counter() - t0
         manifest = {
             "tool": f"tcm-coverage {__version__}",
@@ -448,6 +495,29 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
         files.append(write_manifest(tmp, manifest))
         final = tuple(Path(config.out_dir) / f.name for f in files)
     return replace(run, files=final)
+
+
+def write_scorecards(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+    """Write ``scorecard.xlsx``/``.html`` (``scorecard_<profile>.*`` with several profiles).
+
+    Parameters
+    ----------
+    run
+        A computed run with :attr:`AnalysisRun.scorecards`.
+    config
+        Its configuration.
+    out_dir
+        Destination folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    files: list[Path] = []
+    for name, card in run.scorecards.items():
+        stem = "scorecard" if len(run.scorecards) == 1 else f"scorecard_{name}"
+        files += write_scorecard(card, out_dir, config.lang, stem=stem)
+    return files
 
 
 def load_config(run_json: Path, **overrides: object) -> AnalysisConfig:
@@ -572,4 +642,5 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
 
 
 __all__: Sequence[str] = ("AnalysisConfig", "AnalysisRun", "build_map", "compute", "headline_numbers",
-                          "load_config", "run_analysis", "source_lines", "summary_text", "write_reports")
+                          "load_config", "run_analysis", "source_lines", "summary_text", "write_reports",
+                          "write_scorecards")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
 
-__all__ = ["cumulative_curve", "county_report_html", "cumulative_chart_svg"]
+__all__ = ["county_report_html", "cumulative_chart_svg", "cumulative_curve", "scorecard_section_html"]
 
 _MODE_COLOURS = {"walk": "#1b9e77", "walk_elderly": "#66a61e", "bicycle": "#e6ab02",
                  "ebike": "#d95f02", "car": "#7570b3"}
@@ -149,6 +149,7 @@ def county_report_html(
     software: str = "",
     lang: str = "zh",
     extra_sections: Sequence[str] = (),
+    fca_areas: pd.DataFrame | None = None,
 ) -> str:
     """Render the coverage report of one county.
 
@@ -174,6 +175,9 @@ def county_report_html(
         ``"zh"`` or ``"en"``.
     extra_sections
         Further HTML sections (e.g. the plan-target scorecard) appended before the notes.
+    fca_areas
+        Per township ``code`` and ``fca_e2sfca_{mode}`` (from
+        :func:`tcm_coverage.accessibility.area_fca`): adds an E2SFCA column.
 
     Returns
     -------
@@ -230,6 +234,9 @@ def county_report_html(
             tt = tt[tt["parent_code"].astype(str) == str(county_code)]
         share_col = f"share_within_{thr}"
         tt = tt.sort_values(share_col, na_position="first")
+        fca_col = f"fca_e2sfca_{headline_mode}"
+        fca = (fca_areas.set_index(fca_areas["code"].astype(str))[fca_col]
+               if fca_areas is not None and fca_col in fca_areas else None)
         trs = []
         for _, r in tt.iterrows():
             share = float(r.get(share_col, np.nan))
@@ -241,7 +248,9 @@ def county_report_html(
                 f"<td style='background:{_share_colour(share)}'>"
                 f"{'–' if not np.isfinite(share) else f'{share:.1%}'}</td>"
                 f"<td>{_fmt_int(beyond)}</td><td>{_fmt_min(r.get('mean_min'))}</td>"
-                f"<td>{guan}</td><td>{ge}</td></tr>")
+                f"<td>{guan}</td><td>{ge}</td>"
+                + (f"<td>{_fmt_min(fca.get(str(r['code'])))}</td>" if fca is not None else "")
+                + "</tr>")
         mode_label = MODE_LABELS.get(headline_mode, {}).get(lang, headline_mode)
         town_html = (
             f"<h2>{'各乡镇覆盖' if zh else 'Coverage by township'}（{esc(mode_label)}，{thr} "
@@ -254,7 +263,12 @@ def county_report_html(
             f"<th>{'平均(分钟)' if zh else 'mean (min)'}</th>"
             f"<th>{'中医馆/中心' if zh else 'centres with 中医馆'}</th>"
             f"<th>{'中医阁/站室' if zh else 'clinics with 中医阁'}</th>"
-            f"</tr></thead><tbody>{''.join(trs)}</tbody></table>")
+            + ((f"<th>{'每万人可及中医师(E2SFCA)' if zh else 'TCM physicians per 10,000 (E2SFCA)'}</th>")
+               if fca is not None else "")
+            + f"</tr></thead><tbody>{''.join(trs)}</tbody></table>"
+            + ((f"<p class='muted'>{'E2SFCA：以' if zh else 'E2SFCA: TCM physicians of the service points within '}"
+                f"{thr}{'分钟为服务半径、按时间衰减加权的供需比，乡镇内按人口加权平均。' if zh else ' min, weighted by travel time, per 10,000 residents; population-weighted mean per township.'}</p>")
+               if fca is not None else ""))
     # chart
     grid = np.arange(0, 61, 1.0)
     sub = demand[demand["county_code"].astype(str) == str(county_code)] if "county_code" in demand else demand
@@ -314,3 +328,48 @@ ul {{ margin: 4px 0; padding-left: 20px; }}
 <h2>{'数据来源' if zh else 'Sources'}</h2><ul>{sources_html}</ul>
 </body></html>
 """
+
+
+def scorecard_section_html(card: pd.DataFrame, *, county_code: str, lang: str = "zh") -> str:
+    """A report section from a plan-target scorecard: every county row, then the township
+    rows that are not met.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        From :func:`tcm_coverage.scorecard.scorecard`.
+    county_code : str
+        The county of the report.
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        An HTML fragment (``<h2>`` and a table).
+    """
+    from tcm_coverage.scorecard import render_scorecard
+
+    zh = lang == "zh"
+    esc = html.escape
+    text = render_scorecard(card, lang)
+    county = (card["level"] == "county") & (card["code"].astype(str) == str(county_code))
+    towns = (card["level"] == "township") & (card["status"] == "unmet")
+    if "parent_code" in card and card["parent_code"].notna().any():
+        towns &= card["parent_code"].astype(str) == str(county_code)
+    colours = {"met": "#d9f2e3", "unmet": "#f9d9d6", "no_data": "#fff4cc"}
+    rows = []
+    for i in card.index[county | towns]:
+        bg = colours.get(card.at[i, "status"], "#f4f4f4")
+        rows.append(
+            f"<tr style='background:{bg}'><th style='white-space:nowrap'>{esc(str(card.at[i, 'name']))}</th>"
+            f"<td style='text-align:left'>{esc(str(text.at[i, 'indicator_label']))}</td>"
+            f"<td>{esc(str(text.at[i, 'value_text']))}</td><td>{esc(str(text.at[i, 'target_text']))}</td>"
+            f"<td style='text-align:center;white-space:nowrap'>{esc(str(text.at[i, 'met']))}</td>"
+            f"<td style='text-align:left'>{esc(str(text.at[i, 'gap_text'] or ''))}</td></tr>")
+    title = card.attrs.get("title" if zh else "title_en", card.attrs.get("profile", ""))
+    head = ("<tr><th>地区</th><th>指标</th><th>现状</th><th>目标</th><th>是否达标</th><th>差距</th></tr>" if zh
+            else "<tr><th>area</th><th>indicator</th><th>value</th><th>target</th><th>met</th><th>gap</th></tr>")
+    return (f"<h2>{'规划目标对照' if zh else 'Plan targets'}：{esc(str(title))}</h2>"
+            f"<p class='muted'>{'县级全部指标；乡镇仅列未达标项。完整表见 scorecard.xlsx。' if zh else 'All county indicators; townships only where a target is not met. Full table: scorecard.xlsx.'}</p>"
+            f"<table class='grid'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>")

@@ -20,7 +20,7 @@ from tcm_coverage.cli import demo_data_dir, main
 DATA = demo_data_dir()
 OUTPUTS = ["coverage_county.csv", "coverage_township.csv", "coverage_targets.csv", "coverage.xlsx",
            "demand_points.gpkg", "facilities.gpkg", "isochrones.gpkg", "map.html", "report.html",
-           "run.json"]
+           "scorecard.xlsx", "scorecard.html", "run.json"]
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +124,18 @@ def test_map_and_report_subcommands(demo_run, tmp_path, capsys):
     assert "15-minute access to TCM services" in report and "srcdoc=" in report
     book = openpyxl.load_workbook(tmp_path / "rep" / "coverage.xlsx", read_only=True)
     assert "county coverage" in book.sheetnames
+    code = main(["-q", "score", str(demo_run), "--profile", "national", "yantai", "--out",
+                 str(tmp_path / "score")])
+    assert code == 0
+    for name in ("scorecard_national.xlsx", "scorecard_yantai.html", "report.html"):
+        assert (tmp_path / "score" / name).stat().st_size > 0
+    yantai = pd.read_excel(tmp_path / "score" / "scorecard_yantai.xlsx", sheet_name="目标对照")
+    ge = yantai[(yantai["名称"] == "屯留区") & (yantai["指标"].str.contains("中医阁"))]
+    assert len(ge) == 1 and ge["是否达标"].iloc[0] == "未达标"  # 16/154 < 20 %
+    assert "还需 15 个中医阁" in ge["差距"].iloc[0]
+    assert "规划目标对照" in (tmp_path / "score" / "report.html").read_text(encoding="utf-8")
+    assert main(["-q", "score", str(demo_run), "--profile", "atlantis"]) == 2
+    assert "atlantis" in capsys.readouterr().err
     # bad requests: exit 2, a message that says what to do, nothing written
     assert main(["-q", "map", str(tmp_path / "nowhere")]) == 2
     assert "run.json not found" in capsys.readouterr().err

@@ -53,6 +53,7 @@ def test_default_map_needs_only_leaflet(demo_computed):
     assert "等时圈：中医药服务点（电动自行车）" in names
     assert "等时圈：中医阁（电动自行车）" in names
     assert "乡镇15分钟覆盖率" in names and "县界" in names and "15分钟外人口" in names
+    assert "中医师可及性E2SFCA（电动自行车）" in names
     assert any(n.startswith("村卫生室/社区卫生服务站") for n in names)
     # Tile layer and title block
     assert "tile.openstreetmap.org" in page
