@@ -12,6 +12,8 @@ Sub-commands:
     ``--self-contained`` for intranets).
 ``report``
     Rewrite the county report(s) and workbook of a finished run.
+``site``
+    Run site-selection scenario files (where to add 中医阁 or village clinics) and compare them.
 ``score``
     Score a finished run against plan-target profiles (national, jiangsu, jilin_city, yantai,
     tunliu, ziyang, or your own file): ``scorecard.xlsx`` and ``scorecard.html``.
@@ -186,6 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     _add_render(rp)
 
+    st = sub.add_parser("site", help="run site-selection scenarios and compare them",
+                        description="Where to add 中医阁 (upgrading village clinics) or new village "
+                                    "clinics so more residents reach TCM care within the threshold. "
+                                    "Each scenario file (TOML) names the data, mode, threshold, "
+                                    "candidates, costs and the model; see data/scenarios/ and the "
+                                    "docstring of tcm_coverage.scenario.")
+    st.add_argument("scenarios", type=Path, nargs="+", help="scenario .toml files")
+    st.add_argument("--out", type=Path, default=Path("maps") / "scenarios",
+                    help="output folder; one subfolder per scenario (default: %(default)s)")
+
     sc = sub.add_parser("score", help="score a finished run against plan-target profiles",
                         description="Recompute a finished run from its run.json and write the "
                                     "plan-target scorecard(s) and the report that includes them.")
@@ -210,6 +222,30 @@ def _render_overrides(args: argparse.Namespace) -> dict:
     if getattr(args, "lang", None):
         out["lang"] = args.lang
     return out
+
+
+def _site(args: argparse.Namespace) -> int:
+    from tcm_coverage.scenario import run_scenarios
+
+    start = time.perf_counter()
+    try:
+        results = run_scenarios(args.scenarios, args.out, progress=not args.quiet)
+    except TCMCoverageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("nothing was written for the failing scenario.", file=sys.stderr)
+        return 2 if isinstance(exc, ValueError) else 1
+    if not args.quiet:
+        for r in results:
+            s = r.summary
+            print(f"{s['scenario']} ({s['title']}): {s['sites']} sites ({s['upgrades']} 中医阁 upgrades, "
+                  f"{s['new_clinics']} new clinics), cost {s['cost']:g}; within {s['threshold']:g} min "
+                  f"{s['share_before']:.1%} -> {s['share_after']:.1%} (+{s['newly_covered']:,} residents); "
+                  f"{s['status']}, gap {s['gap']:.2%}, greedy gap {s['greedy_gap']:.2%}, "
+                  f"{s['solve_seconds']:.2f} s")
+            for m in r.result.messages:
+                print(f"  note: {m}")
+        print(f"({time.perf_counter() - start:.1f} s) outputs: {args.out}")
+    return 0
 
 
 def _redraw(args: argparse.Namespace) -> int:
@@ -285,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imported here so `--help` stays instant.
     from tcm_coverage.pipeline import AnalysisConfig, run_analysis, summary_text
 
+    if args.command == "site":
+        return _site(args)
     if args.command in ("map", "report", "score"):
         try:
             return _redraw(args)

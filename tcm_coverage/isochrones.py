@@ -211,7 +211,7 @@ def isochrone_bands(
     prev: shapely.Geometry = shapely.Polygon()
     for t, geom in zip(ts, within, strict=True):
         ring = shapely.difference(geom, prev) if not prev.is_empty else geom
-        ring = _polygonal(ring)
+        ring = _polygonal(shapely.make_valid(ring))
         rings.append(ring)
         lows.append(ts[ts.index(t) - 1] if ts.index(t) else 0.0)
         prev = shapely.union(prev, geom) if not prev.is_empty else geom

@@ -176,6 +176,7 @@ def coverage_map(
     sources: Sequence[str] = (),
     run_date: str | None = None,
     compact: bool = False,
+    extra_legend: Sequence[tuple[str, str]] = (),
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -216,6 +217,8 @@ def coverage_map(
     compact
         For embedding (the report): layer control collapsed, no title block (the page around
         it says what the map shows).
+    extra_legend
+        ``(colour, label)`` rows appended to the legend (for layers the caller adds).
 
     Returns
     -------
@@ -377,7 +380,7 @@ def coverage_map(
                       mode_label=mode_label, sources=sources, run_date=run_date,
                       bands=bands_legend, basemap=basemap,
                       has_towns=townships is not None and township_table is not None,
-                      show_title=not compact)
+                      show_title=not compact, extra=extra_legend)
     return fmap
 
 
@@ -411,7 +414,7 @@ def _fca_layer(fmap: folium.Map, areas: gpd.GeoDataFrame | None, *, mode: str, d
 def _title_and_legend(fmap: folium.Map, *, zh: bool, title: str | None, target: str, threshold: float,
                       mode_label: str, sources: Sequence[str], run_date: str | None,
                       bands: list[tuple[str, str]], basemap: str, has_towns: bool,
-                      show_title: bool = True) -> None:
+                      show_title: bool = True, extra: Sequence[tuple[str, str]] = ()) -> None:
     lang = "zh" if zh else "en"
     target_label = TARGET_LABELS.get(target, {}).get(lang, target)
     if title is None:
@@ -449,6 +452,8 @@ def _title_and_legend(fmap: folium.Map, *, zh: bool, title: str | None, target: 
                 f"{'空心：无中医馆/中医阁' if zh else 'hollow: no 中医馆/中医阁'}</div>")
     rows.append(f"<div><span class='tcm-dot' style='background:#7b3294;border-color:#7b3294;opacity:.6'>"
                 f"</span>{f'{threshold:g}分钟外人口（圆越大人越多）' if zh else f'residents beyond {threshold:g} min (size = people)'}</div>")
+    rows += [f"<div><span class='tcm-sw' style='background:{c}'></span>{html.escape(label)}</div>"
+             for c, label in extra]
     legend = "<div class='tcm-box tcm-legend'>" + "".join(rows) + "</div>"
     css = """<style>
 .tcm-box{position:absolute;z-index:1000;background:rgba(255,255,255,.93);border:1px solid #999;

@@ -34,7 +34,7 @@ from tcm_coverage.boundaries import read_boundaries
 from tcm_coverage.facilities import read_facilities
 from tcm_coverage.maps import BASEMAPS, coverage_map, map_html, save_map
 from tcm_coverage.metrics import assign_areas, coverage_tables
-from tcm_coverage.network import PROFILES, get_profile, read_network
+from tcm_coverage.network import PROFILES, RoadNetwork, get_profile, read_network
 from tcm_coverage.population import read_population
 from tcm_coverage.report import write_isochrones, write_layers, write_manifest, write_tables
 from tcm_coverage.report_html import county_report_html, scorecard_section_html
@@ -169,6 +169,8 @@ class AnalysisRun:
         Population-weighted mean accessibility per township (per county without townships).
     scorecards
         Profile name -> scorecard (:func:`tcm_coverage.scorecard.scorecard`).
+    network
+        The road network the run used (for site selection on the same roads).
     """
 
     access: AccessResult
@@ -180,6 +182,7 @@ class AnalysisRun:
     demand: gpd.GeoDataFrame | None = None
     fca_areas: gpd.GeoDataFrame | None = None
     scorecards: dict[str, pd.DataFrame] = field(default_factory=dict)
+    network: RoadNetwork | None = None
 
 
 def _validate(config: AnalysisConfig) -> None:
@@ -326,7 +329,8 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
         cards[prof.name] = scorecard(access, prof, counties=counties, townships=townships,
                                      lang=config.lang)
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
-                       townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards)
+                       townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
+                       network=network)
 
 
 def source_lines(config: AnalysisConfig) -> list[str]:

@@ -54,6 +54,28 @@ class MipOutcome:
     seconds: float
 
 
+def _quiet_highs(highspy: Any) -> Any:
+    """``highspy.Highs()`` without its copyright banner on stdout (it prints before any option
+    can be set, and would land in the middle of the CLI's output)."""
+    import os
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured): nothing to hide
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+    return h
+
+
 def _highspy() -> Any:
     """The ``highspy`` module, or None when it is not installed."""
     try:
@@ -141,7 +163,7 @@ def solve_mip(
     ncol = int(c.shape[0])
     csc = sp.csc_matrix(a, dtype=np.float64)
     csc.sum_duplicates()
-    h = highspy.Highs()
+    h = _quiet_highs(highspy)
     h.setOptionValue("output_flag", False)
     lp = highspy.HighsLp()
     lp.num_col_ = ncol

@@ -230,7 +230,7 @@ def cluster_candidates(
     n = uniq.size
     return _frame({
         "candidate_id": [f"C{i + 1}" for i in range(n)],
-        "name": [f"cluster {i + 1}" for i in range(n)],
+        "name": [f"未覆盖人口聚类中心{i + 1}" for i in range(n)],
         "kind": ["new"] * n, "source": ["cluster"] * n, "facility_id": [""] * n,
         "population": pop, "cost": np.full(n, np.nan),
         "force": np.zeros(n, dtype=bool), "exclude": np.zeros(n, dtype=bool),
