@@ -205,7 +205,8 @@ def county_report_html(
             f"<div class='card-mode'>{esc(label)}</div>"
             f"<div class='card-big'>{share:.1%}</div>"
             f"<div>{'居民' if zh else 'of residents within'} {thr} {'分钟内可达' if zh else 'min'}</div>"
-            f"<div class='card-small'>{_fmt_int(beyond)} {'人在阈值外' if zh else 'residents beyond'}；"
+            f"<div class='card-small'>{_fmt_int(beyond)} {'人在阈值外' if zh else 'residents beyond'}"
+            f"{'；' if zh else '; '}"
             f"{'平均' if zh else 'mean'} {_fmt_min(r.get('mean_min'))} {'分钟' if zh else 'min'}</div>"
             "</div>")
     pop_total = float(ctab["population"].iloc[0]) if len(ctab) else float("nan")
@@ -252,10 +253,11 @@ def county_report_html(
                 + (f"<td>{_fmt_min(fca.get(str(r['code'])))}</td>" if fca is not None else "")
                 + "</tr>")
         mode_label = MODE_LABELS.get(headline_mode, {}).get(lang, headline_mode)
+        heading = (f"<h2>各乡镇覆盖（{esc(mode_label)}，{thr} 分钟）</h2>" if zh
+                   else f"<h2>Coverage by township ({esc(mode_label)}, {thr} min)</h2>")
         town_html = (
-            f"<h2>{'各乡镇覆盖' if zh else 'Coverage by township'}（{esc(mode_label)}，{thr} "
-            f"{'分钟' if zh else 'min'}）</h2>"
-            f"<p class='muted'>{'按覆盖率从低到高排列。' if zh else 'Lowest share first.'}</p>"
+            heading
+            + f"<p class='muted'>{'按覆盖率从低到高排列。' if zh else 'Lowest share first.'}</p>"
             "<table class='grid'><thead><tr>"
             f"<th>{'乡镇' if zh else 'township'}</th><th>{'人口' if zh else 'population'}</th>"
             f"<th>{thr}{'分钟覆盖率' if zh else '-min share'}</th>"
@@ -313,7 +315,7 @@ ul {{ margin: 4px 0; padding-left: 20px; }}
 <h1>{esc(title)}</h1>
 <div class="muted">{'区划代码' if zh else 'code'} {esc(str(county_code))} ·
 {'常住人口（模型）' if zh else 'population (model)'} {_fmt_int(pop_total)} · {esc(run_date)} · {esc(software)}</div>
-<p>{(f'本报告统计居民沿道路网络到达最近{target_label}的时间（县级中医医院、设中医馆的乡镇卫生院/社区卫生服务中心、设中医阁的村卫生室/社区卫生服务站）。' if zh else f'Travel time of every resident over the road network to the nearest {target_label} (county TCM hospital, centre with a 中医馆, clinic/station with a 中医阁).')}</p>
+<p>{(f'本报告统计居民沿道路网络到达最近{target_label}的时间（县级中医医院、设中医馆的乡镇卫生院/社区卫生服务中心、设中医阁的村卫生室/社区卫生服务站）。' if zh else 'Travel time of every resident over the road network to the nearest TCM service point (county TCM hospital, centre with a 中医馆, clinic/station with a 中医阁).')}</p>
 <h2>{'主要结论' if zh else 'Headline'}</h2>
 <div class="cards">{''.join(cards)}</div>
 <h2>{'各阈值覆盖率' if zh else 'Share of residents by threshold'}</h2>
