@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -285,7 +286,47 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     t0 = time.perf_counter()
     network = read_network(config.network, boundary=counties, buffer_m=config.buffer_m)
     seconds["read roads"] = time.perf_counter() - t0
+    run = compute_from_inputs(config, counties=counties, townships=townships, facilities=facilities,
+                              demand=demand, network=network, profiles=profiles, progress=progress)
+    return replace(run, seconds={**seconds, **run.seconds})
 
+
+def compute_from_inputs(
+    config: AnalysisConfig,
+    *,
+    counties: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame | None,
+    facilities: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    network: RoadNetwork,
+    counted: np.ndarray | None = None,
+    profiles: Sequence[Any] | None = None,
+    progress: bool = True,
+) -> AnalysisRun:
+    """:func:`compute` on inputs already read (e.g. cut from province-wide files).
+
+    Parameters
+    ----------
+    config
+        Parameters (its input paths are only used in messages and the record).
+    counties, townships, facilities, demand, network
+        The inputs, as the readers return them.
+    counted
+        (len(facilities),) bool: the facilities that belong to these counties. All facilities
+        serve residents (trips across a county line count), but only these are counted in the
+        facility indicators and scorecards. Default: all.
+    profiles
+        Loaded plan-target profiles (default: ``config.profiles``).
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    AnalysisRun
+    """
+    if profiles is None:
+        profiles = [load_profile(p) for p in config.profiles]
+    seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     access = compute_access(
         demand, facilities, network, modes=config.modes, targets=TARGETS,
@@ -297,8 +338,12 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     seconds["travel times and isochrones"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    tables = coverage_tables(access.demand, access.facilities, counties=counties, townships=townships,
-                             modes=config.modes, targets=access.targets, thresholds=config.thresholds)
+    # neighbours' facilities serve residents above but are counted only in their own county
+    access_own = access if counted is None else replace(
+        access, facilities=access.facilities[np.asarray(counted, bool)].reset_index(drop=True))
+    tables = coverage_tables(access.demand, access_own.facilities, counties=counties,
+                             townships=townships, modes=config.modes, targets=access.targets,
+                             thresholds=config.thresholds)
     dem = access.demand.copy()
     dem.insert(1, "county_code", assign_areas(dem, counties))
     if townships is not None:
@@ -324,10 +369,8 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
                                  codes=dem["township_code" if townships is not None else "county_code"].to_numpy())
             fca_areas.attrs.update(fca.attrs)
         seconds["accessibility"] = time.perf_counter() - t0
-    cards = {}
-    for prof in profiles:
-        cards[prof.name] = scorecard(access, prof, counties=counties, townships=townships,
-                                     lang=config.lang)
+    cards = {prof.name: scorecard(access_own, prof, counties=counties, townships=townships,
+                                  lang=config.lang) for prof in profiles}
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
                        network=network)
@@ -457,7 +500,32 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
     AnalysisRun
     """
     run = compute(config, progress=progress)
-    access, tables, seconds = run.access, run.tables, run.seconds
+    return replace(run, files=write_outputs(run, config))
+
+
+def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
+                  inputs: Mapping[str, Mapping[str, str]] | None = None,
+                  extra: Mapping[str, Any] | None = None) -> tuple[Path, ...]:
+    """Write a computed run's outputs into ``config.out_dir``, all or nothing.
+
+    Parameters
+    ----------
+    run
+        From :func:`compute` or :func:`compute_from_inputs`.
+    config
+        Its configuration.
+    inputs
+        ``{label: {"path": ..., "sha256": ...}}`` for ``run.json`` (default: the SHA-256 of
+        each configured input file).
+    extra
+        More entries for ``run.json`` (e.g. the batch key of a county).
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The files, in ``config.out_dir``.
+    """
+    access, tables, seconds = run.access, run.tables, dict(run.seconds)
     t0 = time.perf_counter()
     today = date.today().isoformat()
     fac_sheet = access.facilities.drop(columns="geometry").assign(
@@ -465,6 +533,11 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
     net_sheet = pd.DataFrame([{"mode": MODE_LABELS[m][config.lang], **{k: v for k, v in s.items()
                                                                           if np.isscalar(v)}}
                               for m, s in access.networks.items()])
+    if inputs is None:
+        inputs = {label: {"path": str(p), "sha256": _sha256(Path(p))}
+                  for label, p in (("facilities", config.facilities), ("boundary", config.boundary),
+                                   ("townships", config.townships), ("population", config.population),
+                                   ("network", config.network)) if p is not None}
     with atomic_output_dir(config.out_dir) as tmp:
         files = write_tables(tables, tmp, lang=config.lang,
                              readme_rows=_readme_rows(config, access, today),
@@ -487,18 +560,15 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
             "python": platform.python_version(),
             "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()
                        if k != "tianditu_key"},
-            "inputs": {label: {"path": str(p), "sha256": _sha256(Path(p))}
-                       for label, p in (("facilities", config.facilities), ("boundary", config.boundary),
-                                        ("townships", config.townships), ("population", config.population),
-                                        ("network", config.network)) if p is not None},
+            "inputs": dict(inputs),
             "network": access.networks,
             "headline": headline_numbers(tables, config),
             "warnings": list(access.warnings),
             "seconds": seconds,
+            **dict(extra or {}),
         }
         files.append(write_manifest(tmp, manifest))
-        final = tuple(Path(config.out_dir) / f.name for f in files)
-    return replace(run, files=final)
+        return tuple(Path(config.out_dir) / f.name for f in files)
 
 
 def write_scorecards(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
@@ -646,5 +716,5 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
 
 
 __all__: Sequence[str] = ("AnalysisConfig", "AnalysisRun", "build_map", "compute", "headline_numbers",
-                          "load_config", "run_analysis", "source_lines", "summary_text", "write_reports",
-                          "write_scorecards")
+                          "compute_from_inputs", "load_config", "run_analysis", "source_lines",
+                          "summary_text", "write_outputs", "write_reports", "write_scorecards")
