@@ -14,6 +14,9 @@ Sub-commands:
     Rewrite the county report(s) and workbook of a finished run.
 ``site``
     Run site-selection scenario files (where to add 中医阁 or village clinics) and compare them.
+``batch``
+    Many counties in parallel (Dask): a folder per county, or province-wide files cut by county;
+    per-county outputs, a province summary table and map; resumes where it stopped.
 ``score``
     Score a finished run against plan-target profiles (national, jiangsu, jilin_city, yantai,
     tunliu, ziyang, or your own file): ``scorecard.xlsx`` and ``scorecard.html``.
@@ -32,6 +35,7 @@ from pathlib import Path
 
 from tcm_coverage import __version__
 from tcm_coverage._errors import TCMCoverageError
+from tcm_coverage.batch import add_batch_parser, run_batch_command
 
 logger = logging.getLogger("tcm_coverage")
 
@@ -208,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
     sc.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     _add_render(sc)
+
+    add_batch_parser(sub)
     return parser
 
 
@@ -318,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
+    if args.command == "batch":
+        return run_batch_command(args)
     # Imported here so `--help` stays instant.
     from tcm_coverage.pipeline import AnalysisConfig, run_analysis, summary_text
 

@@ -1,0 +1,273 @@
+"""Tests of tcm_coverage.batch: province-scale runs on a Dask LocalCluster (issue 6)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from tcm_coverage._errors import InputError
+from tcm_coverage.batch.driver import main
+from tcm_coverage.batch.jobs import (
+    DONE_MARKER,
+    discover_county_files,
+    expand_county_dirs,
+    folder_jobs,
+    job_key,
+)
+from tcm_coverage.batch.summary import province_table
+from tcm_coverage.batch.synthetic import make_synthetic_province
+
+REPO = Path(__file__).resolve().parents[1]
+#: Light settings: the batch machinery is under test, not the maps (tested elsewhere).
+FAST = ["--mode", "walk", "ebike", "--no-report", "--isochrone-cell-m", "0",
+        "--no-accessibility", "--profile", "national", "--basemap", "none"]
+
+
+def _markers(out: Path) -> dict[str, Path]:
+    return {p.parent.name: p for p in (out / "counties").glob(f"*/{DONE_MARKER}")}
+
+
+@pytest.mark.slow
+def test_twenty_counties_in_parallel_one_fails(tmp_path, capsys):
+    prov = make_synthetic_province(tmp_path / "syn", nx=5, ny=4)
+    assert len(prov.codes) == 20
+    bad = prov.county_dirs[7]
+    fac = pd.read_csv(bad / "facilities.csv", encoding="utf-8-sig")
+    fac.loc[2, "类型"] = "卫生所X"  # unknown facility type on spreadsheet row 4
+    fac.to_csv(bad / "facilities.csv", index=False, encoding="utf-8-sig")
+    out = tmp_path / "out"
+    t0 = time.perf_counter()
+    rc = main(["-q", "--county-dirs", str(tmp_path / "syn" / "counties"), "--out", str(out),
+               "--workers", "2", *FAST])
+    elapsed = time.perf_counter() - t0
+    err = capsys.readouterr().err
+    assert rc == 1  # some counties failed; the others are written
+    assert elapsed < 90
+    markers = _markers(out)
+    assert sorted(markers) == sorted(c for c in prov.codes if c != bad.name)
+    # the failure is on the terminal with the file, row and fix
+    assert f"county {bad.name}" in err and "facilities.csv" in err and "row 4" in err
+    assert "卫生所X" in err and "Fix:" in err
+    assert not (out / "counties" / bad.name / "coverage_county.csv").exists()
+    # province summary: CSV with Chinese headers, XLSX with a failure sheet, a map, batch.json
+    table = pd.read_csv(out / "province_summary.csv", encoding="utf-8-sig", dtype={"区划代码": str})
+    assert {"区划代码", "名称", "出行方式", "状态", "15分钟覆盖率", "错误信息"} <= set(table.columns)
+    failed = table[table["状态"] == "失败"]
+    assert len(failed) == 1 and "卫生所X" in failed["错误信息"].iloc[0]
+    done = table[table["状态"] == "完成"]
+    assert len(done) == 19 * 2  # 19 counties x 2 modes
+    total = table[table["状态"] == "全省合计"]
+    assert len(total) == 2
+    assert total["人口"].iloc[0] == pytest.approx(done[done["出行方式"] == "步行"]["人口"].sum(),
+                                                 rel=1e-6)
+    sheets = pd.read_excel(out / "province_summary.xlsx", sheet_name=None)
+    assert {"说明", "全省汇总", "失败"} <= set(sheets)
+    page = (out / "province_map.html").read_text(encoding="utf-8")
+    for text in ("计算失败", "15分钟覆盖率", "合成1-1县"):  # raw or JSON-escaped
+        assert text in page or json.dumps(text)[1:-1] in page
+    manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    statuses = {c["job_id"]: c["status"] for c in manifest["counties"]}
+    assert statuses[bad.name] == "failed" and sum(s == "done" for s in statuses.values()) == 19
+    # per-county outputs are those of `analyze`
+    one = out / "counties" / prov.codes[0]
+    assert {"coverage_county.csv", "coverage.xlsx", "run.json", "map.html"} <= {
+        p.name for p in one.iterdir()}
+
+
+@pytest.mark.slow
+def test_resume_after_kill(tmp_path):
+    make_synthetic_province(tmp_path / "syn", nx=5, ny=4, seed=3)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "tcm_coverage.batch", "-q", "--county-dirs",
+           str(tmp_path / "syn" / "counties"), "--out", str(out), "--workers", "2", *FAST]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while len(_markers(out)) < 3 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        # kill the driver and its local cluster (its own process group) halfway
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    for _ in range(100):  # the workers go with the group
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    before = _markers(out)
+    print(f"killed with {len(before)} of 20 counties done")
+    assert 3 <= len(before) < 20, f"{len(before)} counties done when killed"
+    assert not (out / "province_summary.csv").exists()
+    stamps = {code: ((p.parent / "coverage_county.csv").stat().st_mtime_ns, p.stat().st_mtime_ns)
+              for code, p in before.items()}
+
+    rerun = subprocess.run(cmd[:3] + cmd[4:], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=180)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{len(before)} of 20 counties already done" in rerun.stderr
+    after = _markers(out)
+    assert len(after) == 20
+    for code, (csv_ns, marker_ns) in stamps.items():  # not recomputed
+        assert (out / "counties" / code / "coverage_county.csv").stat().st_mtime_ns == csv_ns
+        assert after[code].stat().st_mtime_ns == marker_ns
+    table = pd.read_csv(out / "province_summary.csv", encoding="utf-8-sig", dtype={"区划代码": str})
+    status = table.drop_duplicates("区划代码").set_index("区划代码")["状态"]
+    assert (status == "已完成（沿用上次结果）").sum() == len(before)
+    assert (status == "完成").sum() == 20 - len(before)
+    # a changed parameter changes the key: everything is recomputed
+    again = subprocess.run(cmd[:3] + cmd[4:] + ["--threshold", "10", "15"], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, timeout=180)
+    assert again.returncode == 0 and "already done" not in again.stderr
+
+
+def _write_facilities(path: Path, rows: list[dict]) -> None:
+    pd.DataFrame(rows).to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def test_province_cut_counts_trip_across_county_line(tmp_path, capsys):
+    prov = make_synthetic_province(tmp_path / "syn", nx=2, ny=1, county_km=3.0, seed=5)
+    west, east = prov.codes
+    x0, y0, x1, y1 = prov.county_box_m(west)
+    # a village in the west county 150 m from the county line and a TCM corner (中医阁) just
+    # across it, in the east county, on the same east-west road; the west county's own
+    # facilities have no TCM service at all
+    road_y = y0 + 4 * 400.0 + 1.0  # near the 5th grid line (jittered by ~30 m)
+    vlon, vlat = prov.to_lonlat([x1 - 150.0], [road_y])
+    flon, flat = prov.to_lonlat([x1 + 150.0, x0 + 1500.0], [road_y, road_y])
+    fac = pd.read_csv(prov.facilities, encoding="utf-8-sig", dtype=str)
+    fac = fac[fac["编号"].str.startswith(east)].copy()
+    fac["中医阁"] = "否"
+    fac["中医馆"] = "否"
+    fac = fac[fac["类型"] != "县级中医医院"]
+    rows = fac.to_dict(orient="records")
+    rows.append({"编号": "EAST-ZYG", "名称": "边界村卫生室", "类型": "村卫生室", "经度": flon[0],
+                 "纬度": flat[0], "中医馆": "否", "中医阁": "是", "中医执业医师数": 1})
+    rows.append({"编号": "WEST-C", "名称": "西县卫生院", "类型": "乡镇卫生院", "经度": flon[1],
+                 "纬度": flat[1], "中医馆": "否", "中医阁": "否", "中医执业医师数": 0})
+    _write_facilities(prov.facilities, rows)
+    vil = pd.read_csv(prov.population, encoding="utf-8-sig")
+    vil.loc[len(vil)] = {"名称": "边界村", "经度": vlon[0], "纬度": vlat[0], "人口": 1000}
+    vil.to_csv(prov.population, index=False, encoding="utf-8-sig")
+
+    out = tmp_path / "out"
+    rc = main(["-q", "--boundary", str(prov.boundary), "--facilities", str(prov.facilities),
+               "--population", str(prov.population), "--network", str(prov.network),
+               "--out", str(out), "--workers", "1", *FAST, "--mode", "walk"])
+    assert rc == 0, capsys.readouterr().err
+    dem = gpd.read_file(out / "counties" / west / "demand_points.gpkg")
+    border = dem[dem["name"] == "边界村"].iloc[0]
+    assert border["f_tcm_any_walk"] == "EAST-ZYG"
+    assert border["t_tcm_any_walk"] < 15.0
+    # counted in the west county's coverage; the facility itself is counted in the east only
+    rows = {r["job_id"]: r for r in json.loads(
+        (out / "batch.json").read_text(encoding="utf-8"))["counties"]}
+    assert rows[west]["status"] == rows[east]["status"] == "done"
+    table = pd.read_csv(out / "province_summary.csv", encoding="utf-8-sig", dtype={"区划代码": str})
+    by_code = table.set_index("区划代码")
+    assert by_code.loc[west, "15分钟内人口"] >= 1000
+    assert by_code.loc[west, "设中医阁的站室数"] == 0
+    assert by_code.loc[east, "设中医阁的站室数"] == 1
+    run = json.loads((out / "counties" / west / "run.json").read_text(encoding="utf-8"))
+    assert run["batch"]["county"] == west and run["inputs"]["network"]["sha256"]
+    # rerun: both skipped, the province road file is not even read
+    rc = main(["--boundary", str(prov.boundary), "--facilities", str(prov.facilities),
+               "--population", str(prov.population), "--network", str(prov.network),
+               "--out", str(out), "--workers", "1", *FAST, "--mode", "walk"])
+    assert rc == 0
+    assert "2 of 2 counties already done" in capsys.readouterr().err
+
+
+def test_bad_input_writes_nothing(tmp_path, capsys):
+    prov = make_synthetic_province(tmp_path / "syn", nx=2, ny=1)
+    out = tmp_path / "out"
+    rc = main(["-q", "--boundary", str(prov.boundary), "--facilities", str(prov.facilities),
+               "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--population" in err and "nothing was written" in err
+    rc = main(["-q", "--county-dirs", str(tmp_path / "syn" / "counties"), "--boundary",
+               str(prov.boundary), "--out", str(out)])
+    assert rc == 2 and "not both" in capsys.readouterr().err
+    rc = main(["-q", "--boundary", str(prov.boundary), "--facilities", str(prov.facilities),
+               "--population", str(prov.population), "--network", str(prov.network),
+               "--only", "999999", "--out", str(out)])
+    assert rc == 2 and "999999" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_discovery_keys_and_summary(tmp_path):
+    prov = make_synthetic_province(tmp_path / "syn", nx=2, ny=1)
+    folders = expand_county_dirs([tmp_path / "syn" / "counties"])
+    assert [f.name for f in folders] == list(prov.codes)
+    assert expand_county_dirs([folders[0]]) == [folders[0]]
+    files = discover_county_files(folders[0])
+    assert files["network"].name == "roads.osm" and files["population"].name == "villages.csv"
+    assert files["townships"] is None
+    (folders[1] / "facilities_gcj02.xlsx").write_bytes(b"")
+    with pytest.raises(InputError, match="several facilities files"):
+        discover_county_files(folders[1])
+    (folders[1] / "facilities_gcj02.xlsx").unlink()
+    (folders[1] / "facilities.csv").rename(folders[1] / "设施_gcj02.csv")
+    params = {"modes": ("walk",), "thresholds": (15.0,)}
+    jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out", params=params)
+    assert not failures and [j.code for j in jobs] == list(prov.codes)
+    assert jobs[1].config.facilities_datum == "gcj02"  # from the file name
+    assert jobs[0].config.facilities_datum == "wgs84"
+    assert len({j.key for j in jobs}) == 2
+    again, _ = folder_jobs(folders, out_dir=tmp_path / "elsewhere", params=params)
+    assert [j.key for j in again] == [j.key for j in jobs]  # the output folder is not an input
+    other, _ = folder_jobs(folders, out_dir=tmp_path / "out",
+                           params={**params, "thresholds": (10.0, 15.0)})
+    assert other[0].key != jobs[0].key
+    assert job_key(jobs[0].config, {"network": "a"}, kind="folder") != job_key(
+        jobs[0].config, {"network": "b"}, kind="folder")
+    (folders[0] / "boundary.geojson").unlink()
+    jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out", params=params)
+    assert len(jobs) == 1 and failures[0]["job_id"] == prov.codes[0]
+    assert "no boundary file" in failures[0]["error"]
+
+    records = [
+        {"job_id": "a", "status": "done", "seconds": 1.0, "rows": [
+            {"code": "1", "name": "甲", "mode": "walk", "target": "tcm_any", "population": 100.0,
+             "pop_within_15": 50.0, "share_within_15": 0.5, "mean_min": 10.0,
+             "unreachable_population": 0.0, "n_stations": 2, "n_stations_zhongyige": 1}]},
+        {"job_id": "b", "status": "skipped", "seconds": 1.0, "rows": [
+            {"code": "2", "name": "乙", "mode": "walk", "target": "tcm_any", "population": 300.0,
+             "pop_within_15": 300.0, "share_within_15": 1.0, "mean_min": 2.0,
+             "unreachable_population": 100.0, "n_stations": 2, "n_stations_zhongyige": 2}]},
+        {"job_id": "c", "code": "3", "name": "丙", "status": "failed", "error": "boom"},
+    ]
+    table = province_table(records, thresholds=(15.0,), modes=("walk",))
+    total = table[table["status"] == "province"].iloc[0]
+    assert total["population"] == 400 and total["pop_within_15"] == 350
+    assert total["share_within_15"] == pytest.approx(350 / 400)
+    assert total["mean_min"] == pytest.approx((10 * 100 + 2 * 200) / 300)
+    assert total["share_stations_zhongyige"] == pytest.approx(3 / 4)
+    assert table.loc[table["code"] == "3", "error"].iloc[0] == "boom"
+    assert np.isnan(total.get("p90_min", np.nan))
+
+
+def test_existing_scheduler(tmp_path, capsys):
+    from distributed import LocalCluster
+
+    make_synthetic_province(tmp_path / "syn", nx=2, ny=1)
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster:
+        rc = main(["--county-dirs", str(tmp_path / "syn" / "counties"), "--out", str(out),
+                   "--scheduler", cluster.scheduler_address, *FAST, "--no-map"])
+    err = capsys.readouterr().err
+    assert rc == 0 and f"Dask scheduler {cluster.scheduler_address}" in err
+    assert len(_markers(out)) == 2 and not (out / "province_map.html").exists()
