@@ -44,7 +44,7 @@ from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
 from tcm_coverage.chinacrs import transform_geometries
 
-__all__ = ["BASEMAPS", "TIER_STYLE", "coverage_map", "map_html", "save_map"]
+__all__ = ["BASEMAPS", "TIER_STYLE", "base_map", "coverage_map", "map_html", "save_map"]
 
 TIER_STYLE: dict[str, tuple[str, str, str]] = {
     # tier: (colour, zh, en)
@@ -157,6 +157,36 @@ def _tiles(fmap: folium.Map, basemap: str, tianditu_key: str | None, zh: bool) -
     folium.TileLayer(url, attr=attr, subdomains=subdomains, name=name, max_zoom=19).add_to(fmap)
 
 
+def base_map(bounds: Sequence[float], *, basemap: str = "osm", tianditu_key: str | None = None,
+             zh: bool = True) -> folium.Map:
+    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy) with the chosen basemap, a
+    scale bar, canvas rendering, and only Leaflet as a dependency (no jQuery/Bootstrap), so
+    :func:`save_map` can make it self-contained.
+
+    Parameters
+    ----------
+    bounds
+        Lon/lat bounds in the basemap's datum.
+    basemap, tianditu_key
+        See :func:`coverage_map`.
+    zh
+        Chinese layer names.
+
+    Returns
+    -------
+    folium.Map
+    """
+    minx, miny, maxx, maxy = bounds
+    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10, tiles=None,
+                      control_scale=True, prefer_canvas=True)
+    # Only Leaflet is needed: drop folium's jQuery/Bootstrap/awesome-markers (see save_map).
+    fmap.default_js = [("leaflet", _LEAFLET_CDN + "leaflet.js")]
+    fmap.default_css = [("leaflet_css", _LEAFLET_CDN + "leaflet.css")]
+    _tiles(fmap, basemap, tianditu_key, zh)
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    return fmap
+
+
 def coverage_map(
     *,
     counties: gpd.GeoDataFrame,
@@ -236,13 +266,7 @@ def coverage_map(
                          fix="compute them with compute_access(modes=[...]) first")
     county_d = _prepare(counties[["code", "name", "geometry"]], datum, 0.0003)
     minx, miny, maxx, maxy = county_d.total_bounds
-    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10, tiles=None,
-                      control_scale=True, prefer_canvas=True)
-    # Only Leaflet is needed: drop folium's jQuery/Bootstrap/awesome-markers (see save_map).
-    fmap.default_js = [("leaflet", _LEAFLET_CDN + "leaflet.js")]
-    fmap.default_css = [("leaflet_css", _LEAFLET_CDN + "leaflet.css")]
-    _tiles(fmap, basemap, tianditu_key, zh)
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap = base_map((minx, miny, maxx, maxy), basemap=basemap, tianditu_key=tianditu_key, zh=zh)
     thr = f"{threshold:g}"
     mode_label = MODE_LABELS.get(mode, {}).get(lang, mode)
 

@@ -48,7 +48,7 @@ def test_twenty_counties_in_parallel_one_fails(tmp_path, capsys):
     out = tmp_path / "out"
     t0 = time.perf_counter()
     rc = main(["-q", "--county-dirs", str(tmp_path / "syn" / "counties"), "--out", str(out),
-               "--workers", "2", *FAST])
+               "--workers", "2", "--self-contained", *FAST])
     elapsed = time.perf_counter() - t0
     err = capsys.readouterr().err
     assert rc == 1  # some counties failed; the others are written
@@ -75,6 +75,7 @@ def test_twenty_counties_in_parallel_one_fails(tmp_path, capsys):
     page = (out / "province_map.html").read_text(encoding="utf-8")
     for text in ("计算失败", "15分钟覆盖率", "合成1-1县"):  # raw or JSON-escaped
         assert text in page or json.dumps(text)[1:-1] in page
+    assert "<script src=" not in page and "<link rel=\"stylesheet\" href=\"http" not in page
     manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
     statuses = {c["job_id"]: c["status"] for c in manifest["counties"]}
     assert statuses[bad.name] == "failed" and sum(s == "done" for s in statuses.values()) == 19

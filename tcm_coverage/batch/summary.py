@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
-from tcm_coverage.maps import _BREAKS, _COLOURS, _class_colour, _geojson, _prepare, _tiles
+from tcm_coverage.maps import _BREAKS, _COLOURS, _class_colour, _geojson, _prepare, base_map
 from tcm_coverage.report import _rounded, localize
 
 __all__ = ["STATUS_LABELS", "province_map", "province_table", "write_province_table"]
@@ -206,9 +206,7 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
     codes = [c for c in geometries if geometries[c] is not None]
     gdf = gpd.GeoDataFrame({"code": codes}, geometry=[geometries[c] for c in codes], crs=4326)
     minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (110, 30, 120, 40)
-    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=8, tiles=None,
-                      control_scale=True)
-    _tiles(fmap, basemap, tianditu_key, zh)
+    fmap = base_map((minx, miny, maxx, maxy), basemap=basemap, tianditu_key=tianditu_key, zh=zh)
     share_col = f"share_within_{threshold:g}"
     pop_col = f"pop_within_{threshold:g}"
     county_rows = table[table["status"] != "province"]
