@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import platform
@@ -20,7 +19,7 @@ import pandas as pd
 
 from tcm_coverage import __version__
 from tcm_coverage._errors import InputError
-from tcm_coverage._io import atomic_output_dir
+from tcm_coverage._io import atomic_output_dir, file_sha256
 from tcm_coverage.accessibility import area_fca, network_fca
 from tcm_coverage.analysis import (
     MODE_LABELS,
@@ -206,13 +205,6 @@ def _validate(config: AnalysisConfig) -> None:
         raise InputError("the Tianditu basemap needs a key (天地图 tk)",
                          fix="pass --tianditu-key KEY, or choose --basemap osm, amap or none")
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> list[tuple[str, str]]:
@@ -534,7 +526,7 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
                                                                           if np.isscalar(v)}}
                               for m, s in access.networks.items()])
     if inputs is None:
-        inputs = {label: {"path": str(p), "sha256": _sha256(Path(p))}
+        inputs = {label: {"path": str(p), "sha256": file_sha256(Path(p))}
                   for label, p in (("facilities", config.facilities), ("boundary", config.boundary),
                                    ("townships", config.townships), ("population", config.population),
                                    ("network", config.network)) if p is not None}

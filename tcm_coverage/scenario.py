@@ -44,7 +44,6 @@ input hashes are copied into the output folder.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import re
@@ -62,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage._errors import InputError
-from tcm_coverage._io import atomic_output_dir
+from tcm_coverage._io import atomic_output_dir, file_sha256
 from tcm_coverage.analysis import MODE_LABELS, TARGETS, target_masks
 from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.maps import BASEMAPS, coverage_map, save_map
@@ -682,9 +681,6 @@ def run_sources(scn: Scenario) -> list[str]:
     return [("方案文件：" if zh else "scenario: ") + scn.path.name] + source_lines(scn.config)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
 
 def write_scenario(sr: ScenarioResult, out_dir: Path) -> list[Path]:
     """Write one scenario's outputs into ``out_dir`` (atomically).
@@ -733,7 +729,7 @@ def write_scenario(sr: ScenarioResult, out_dir: Path) -> list[Path]:
             "summary": sr.summary, "messages": list(res.messages), "seconds": sr.seconds,
             "reduction": res.reduction.summary() if res.reduction is not None else None,
             "bound": res.bound, "greedy_objective": res.greedy_objective, "objective": res.objective,
-            "inputs": {k: {"path": str(v), "sha256": _sha256(v)} for k, v in
+            "inputs": {k: {"path": str(v), "sha256": file_sha256(v)} for k, v in
                        (("scenario", scn.path), ("facilities", scn.config.facilities),
                         ("population", scn.config.population), ("network", scn.config.network),
                         ("villages", scn.villages), ("overrides", scn.overrides)) if v is not None},

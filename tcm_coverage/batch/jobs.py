@@ -71,6 +71,7 @@ import shapely
 
 from tcm_coverage import __version__
 from tcm_coverage._errors import InputError, TCMCoverageError
+from tcm_coverage._io import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -145,13 +146,6 @@ class CountyJob:
     geometry: shapely.Geometry | None = None
     input_hashes: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _params(config: Any) -> dict[str, Any]:
@@ -378,7 +372,7 @@ def folder_jobs(folders: Sequence[Path], *, out_dir: Path, params: Mapping[str, 
                                     **params)
             counties = read_boundaries(files["boundary"], datum=config.boundary_datum,
                                        level="county")
-            hashes = {k: _file_sha256(Path(v)) for k, v in files.items() if v is not None}
+            hashes = {k: file_sha256(Path(v)) for k, v in files.items() if v is not None}
         except TCMCoverageError as exc:
             failures.append({"job_id": job_id, "folder": str(folder), "error": str(exc)})
             continue
@@ -565,7 +559,7 @@ def province_jobs(province: ProvinceInputs, *, out_dir: Path) -> list[CountyJob]
     list of CountyJob
     """
     config = province.config
-    hashes = {k: _file_sha256(Path(getattr(config, k))) for k in _FILE_FIELDS
+    hashes = {k: file_sha256(Path(getattr(config, k))) for k in _FILE_FIELDS
               if getattr(config, k) is not None}
     jobs = []
     for row in province.counties.itertuples(index=False):
