@@ -54,6 +54,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from bench_routing import grid_network as _grid  # noqa: E402
 from bench_routing import node_snap, reversed_digraph  # noqa: E402
 
 from tcm_coverage.network import (  # noqa: E402
@@ -75,29 +76,8 @@ X0, Y0 = 500_000.0, 3_540_000.0  # about 119.0 E, 32.0 N
 
 
 def grid_network(side: int, seed: int) -> RoadNetwork:
-    """A perturbed ``side`` x ``side`` grid with real lon/lat, nodes in row-major order."""
-    rng = np.random.default_rng(seed)
-    n = side * side
-    ix, iy = np.meshgrid(np.arange(side), np.arange(side), indexing="xy")
-    x = ix.ravel() * 100.0 + rng.normal(0, 15, n) + X0
-    y = iy.ravel() * 100.0 + rng.normal(0, 15, n) + Y0
-    idx = np.arange(n).reshape(side, side)
-    u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
-    v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
-    keep = rng.random(u.size) > 0.08
-    u, v = u[keep], v[keep]
-    m = u.size
-    geoms = shapely.linestrings(np.stack([np.column_stack([x[u], y[u]]),
-                                          np.column_stack([x[v], y[v]])], axis=1))
-    lon, lat = pyproj.Transformer.from_crs(CRS_M, "EPSG:4326", always_xy=True).transform(x, y)
-    classes = np.array(["residential", "unclassified", "tertiary", "track"], dtype=object)
-    return RoadNetwork(
-        node_id=np.arange(n, dtype=np.int64), lon=np.asarray(lon), lat=np.asarray(lat),
-        u=u.astype(np.int64), v=v.astype(np.int64), length_m=shapely.length(geoms),
-        highway=classes[rng.integers(0, classes.size, m)], oneway=rng.random(m) < 0.1,
-        maxspeed_kmh=np.full(m, np.nan), geometry_m=geoms, crs_m=CRS_M,
-        source=f"synthetic grid {side}x{side}",
-    )
+    """bench_routing's perturbed grid, drawn in UTM 50N (about 119.0 E, 32.0 N)."""
+    return _grid(side, seed, crs_m=CRS_M, origin=(X0, Y0))
 
 
 def renumber(net: RoadNetwork, order: np.ndarray) -> tuple[RoadNetwork, np.ndarray]:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pyproj
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -42,13 +43,16 @@ from tcm_coverage.network import (  # noqa: E402
 from tcm_coverage.traveltime import node_times_to_nearest  # noqa: E402
 
 
-def grid_network(side: int, seed: int) -> RoadNetwork:
-    """A perturbed ``side`` x ``side`` grid (100 m spacing) with 8 % of segments removed."""
+def grid_network(side: int, seed: int, *, crs_m: str = "EPSG:32649",
+                 origin: tuple[float, float] = (600_000.0, 4_000_000.0)) -> RoadNetwork:
+    """A perturbed ``side`` x ``side`` grid (100 m spacing, 15 m jitter) with 8 % of segments
+    removed, mixed classes and 10 % one-way, drawn at ``origin`` in ``crs_m`` with real lon/lat;
+    nodes in row-major order."""
     rng = np.random.default_rng(seed)
     n = side * side
     ix, iy = np.meshgrid(np.arange(side), np.arange(side), indexing="xy")
-    x = ix.ravel() * 100.0 + rng.normal(0, 15, n) + 600_000.0
-    y = iy.ravel() * 100.0 + rng.normal(0, 15, n) + 4_000_000.0
+    x = ix.ravel() * 100.0 + rng.normal(0, 15, n) + origin[0]
+    y = iy.ravel() * 100.0 + rng.normal(0, 15, n) + origin[1]
     idx = np.arange(n).reshape(side, side)
     u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
     v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
@@ -57,17 +61,13 @@ def grid_network(side: int, seed: int) -> RoadNetwork:
     m = u.size
     geoms = shapely.linestrings(np.stack([np.column_stack([x[u], y[u]]),
                                           np.column_stack([x[v], y[v]])], axis=1))
+    lon, lat = pyproj.Transformer.from_crs(crs_m, "EPSG:4326", always_xy=True).transform(x, y)
     classes = np.array(["residential", "unclassified", "tertiary", "track"], dtype=object)
     return RoadNetwork(
-        node_id=np.arange(n, dtype=np.int64),
-        lon=np.zeros(n), lat=np.zeros(n),  # not needed: nothing is snapped from lon/lat
-        u=u.astype(np.int64), v=v.astype(np.int64),
-        length_m=shapely.length(geoms),
-        highway=classes[rng.integers(0, classes.size, m)],
-        oneway=rng.random(m) < 0.1,
-        maxspeed_kmh=np.full(m, np.nan),
-        geometry_m=geoms,
-        crs_m="EPSG:32649",
+        node_id=np.arange(n, dtype=np.int64), lon=np.asarray(lon), lat=np.asarray(lat),
+        u=u.astype(np.int64), v=v.astype(np.int64), length_m=shapely.length(geoms),
+        highway=classes[rng.integers(0, classes.size, m)], oneway=rng.random(m) < 0.1,
+        maxspeed_kmh=np.full(m, np.nan), geometry_m=geoms, crs_m=crs_m,
         source=f"synthetic grid {side}x{side}",
     )
 
