@@ -382,6 +382,24 @@ def random_snap(rg, rng, k, *, at_nodes):
                 x_m=xy[:, 0] + off * np.cos(ang), y_m=xy[:, 1] + off * np.sin(ang))
 
 
+def facilities_and_demand(rg, rng, n_fac, n_dem, *, at_nodes):
+    """Random facility and demand snaps; the first 5 demand points share a facility's segment
+    (to exercise the same-segment rule)."""
+    fac = random_snap(rg, rng, n_fac, at_nodes=at_nodes)
+    dem = random_snap(rg, rng, n_dem, at_nodes=at_nodes)
+    dem_edge = dem.edge.copy()
+    dem_edge[:5] = fac.edge[:5]
+    dem = Snap(edge=dem_edge, frac=dem.frac, offroad_m=dem.offroad_m,
+               offroad_min=dem.offroad_min, x_m=dem.x_m, y_m=dem.y_m)
+    return fac, dem
+
+
+def straight_minutes(rg, dem, fac):
+    """(demand, facility) minutes of a straight off-road leg at the profile's off-road speed."""
+    speed = rg.profile.offroad_kmh * 1000 / 60
+    return np.hypot(dem.x_m[:, None] - fac.x_m[None, :], dem.y_m[:, None] - fac.y_m[None, :]) / speed
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 @pytest.mark.parametrize("mode", ["car", "walk", "ebike"])
 @pytest.mark.parametrize("at_nodes", [True, False])
@@ -389,13 +407,7 @@ def test_agrees_with_networkx(seed, mode, at_nodes):
     net = random_network(seed)
     rg = build_routing_graph(net, get_profile(mode))
     rng = np.random.default_rng(100 + seed)
-    fac = random_snap(rg, rng, 15, at_nodes=at_nodes)
-    dem = random_snap(rg, rng, 200, at_nodes=at_nodes)
-    # a few demand points on facility segments, to exercise the same-segment rule
-    dem_edge = dem.edge.copy()
-    dem_edge[:5] = fac.edge[:5]
-    dem = Snap(edge=dem_edge, frac=dem.frac, offroad_m=dem.offroad_m,
-               offroad_min=dem.offroad_min, x_m=dem.x_m, y_m=dem.y_m)
+    fac, dem = facilities_and_demand(rg, rng, 15, 200, at_nodes=at_nodes)
     ref_node, ref_dem, R = reference_times(net, rg.profile, dem, fac)
 
     node = node_times_to_nearest(rg, fac)
@@ -416,9 +428,7 @@ def test_agrees_with_networkx(seed, mode, at_nodes):
 
     # with the direct off-road leg: brute force over all facility points
     res_d = nearest_facility_times(rg, dem, fac, direct_offroad=True)
-    speed = rg.profile.offroad_kmh * 1000 / 60
-    straight = np.hypot(dem.x_m[:, None] - fac.x_m[None, :], dem.y_m[:, None] - fac.y_m[None, :])
-    direct = straight.min(axis=1) / speed
+    direct = straight_minutes(rg, dem, fac).min(axis=1)
     direct[direct > DIRECT_OFFROAD_CAP_MIN] = np.inf
     np.testing.assert_allclose(res_d.minutes, np.minimum(ref_dem, direct), rtol=0, atol=1e-9)
 
@@ -431,22 +441,14 @@ def test_od_pairs_agree_with_networkx(seed, mode, direct):
     net = random_network(seed)
     rg = build_routing_graph(net, get_profile(mode))
     rng = np.random.default_rng(200 + seed)
-    fac = random_snap(rg, rng, 12, at_nodes=False)
-    dem = random_snap(rg, rng, 150, at_nodes=False)
-    dem_edge = dem.edge.copy()
-    dem_edge[:5] = fac.edge[:5]
-    dem = Snap(edge=dem_edge, frac=dem.frac, offroad_m=dem.offroad_m,
-               offroad_min=dem.offroad_min, x_m=dem.x_m, y_m=dem.y_m)
+    fac, dem = facilities_and_demand(rg, rng, 12, 150, at_nodes=False)
     _node, _dem, R = reference_times(net, rg.profile, dem, fac)
     ref = np.full((len(dem), len(fac)), np.inf)
     for j in range(len(fac)):
         dj = nx.single_source_dijkstra_path_length(R, ("F", j))
         ref[:, j] = [dem.offroad_min[i] + dj.get(("d", i), math.inf) for i in range(len(dem))]
     if direct:
-        speed = rg.profile.offroad_kmh * 1000 / 60
-        straight = np.hypot(dem.x_m[:, None] - fac.x_m[None, :],
-                            dem.y_m[:, None] - fac.y_m[None, :]) / speed
-        ref = np.minimum(ref, straight)
+        ref = np.minimum(ref, straight_minutes(rg, dem, fac))
     cutoff = float(np.nanpercentile(ref[np.isfinite(ref)], 30))
     pairs = od_pairs_within(rg, dem, fac, cutoff, direct_offroad=direct, chunk_size=5)
     got = np.full_like(ref, np.inf)
