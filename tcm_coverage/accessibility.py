@@ -65,7 +65,7 @@ import scipy.sparse as sp
 from tcm_coverage._errors import InputError
 
 if TYPE_CHECKING:
-    from tcm_coverage.network import RoadNetwork
+    from tcm_coverage.network import RoadNetwork, RoutingGraph, Snap
 
 logger = logging.getLogger(__name__)
 
@@ -328,6 +328,7 @@ def network_fca(
     offroad_kmh: float | None = None,
     direct_offroad: bool = True,
     facilities_source: str | None = None,
+    routing: tuple[RoutingGraph, Snap, Snap] | None = None,
 ) -> gpd.GeoDataFrame:
     """Accessibility of every demand point over the road network (GeoDataFrame adapter).
 
@@ -365,6 +366,12 @@ def network_fca(
         Allow a direct off-road leg (as in the coverage run).
     facilities_source
         File name for error messages.
+    routing
+        ``(routing graph, demand snap, facility snap)`` of ``mode`` already built for these
+        very ``demand`` and ``facilities`` rows (e.g. ``AccessResult.routing[mode]`` of
+        :func:`tcm_coverage.analysis.compute_access`): reused instead of rebuilding the graph
+        and snapping again; ``network``, ``speed_overrides`` and ``offroad_kmh`` are then
+        not used.
 
     Returns
     -------
@@ -392,11 +399,19 @@ def network_fca(
         for m in methods:
             out[f"fca_{m}_{mode}"] = 0.0
     else:
-        profile = get_profile(mode, overrides=speed_overrides, offroad_kmh=offroad_kmh)
-        rg = build_routing_graph(network, profile)
-        dsnap = snap_points(rg, demand.geometry.x.to_numpy(float),
-                            demand.geometry.y.to_numpy(float))
-        fsnap = snap_points(rg, fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float))
+        if routing is not None:
+            rg, dsnap, fsnap_all = routing
+            if len(dsnap) != len(demand) or len(fsnap_all) != len(facilities):
+                raise InputError("the routing given does not match the demand points and facilities",
+                                 fix="pass AccessResult.routing[mode] of the same demand and facilities")
+            fsnap = fsnap_all.take(masks[target])
+        else:
+            profile = get_profile(mode, overrides=speed_overrides, offroad_kmh=offroad_kmh)
+            rg = build_routing_graph(network, profile)
+            dsnap = snap_points(rg, demand.geometry.x.to_numpy(float),
+                                demand.geometry.y.to_numpy(float))
+            fsnap = snap_points(rg, fac.geometry.x.to_numpy(float),
+                                fac.geometry.y.to_numpy(float))
         od = od_pairs_within(rg, dsnap, fsnap, float(max_minutes), direct_offroad=direct_offroad)
         pop = demand["population"].to_numpy(float)
         for m in methods:

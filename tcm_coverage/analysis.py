@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -109,10 +109,6 @@ def target_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -
             "primary_any": primary}
 
 
-def _take(snap: Snap, mask: np.ndarray) -> Snap:
-    return replace(snap, **{f.name: getattr(snap, f.name)[mask] for f in fields(snap)})
-
-
 @dataclass(frozen=True)
 class AccessResult:
     """Travel times of every demand point to the nearest facility of each target, per mode.
@@ -136,6 +132,9 @@ class AccessResult:
     isochrones
         Isochrone rings (:func:`tcm_coverage.isochrones.isochrone_bands`) per mode and target
         with ``mode`` and ``target`` columns, when asked for.
+    routing
+        Per mode, ``(routing graph, demand snap, facility snap)`` as used here, so later steps
+        on the same roads (accessibility, site selection) need not rebuild and re-snap.
     """
 
     demand: gpd.GeoDataFrame
@@ -146,6 +145,7 @@ class AccessResult:
     warnings: tuple[str, ...] = ()
     warnings_zh: tuple[str, ...] = ()
     isochrones: gpd.GeoDataFrame | None = None
+    routing: Mapping[str, tuple[RoutingGraph, Snap, Snap]] = field(default_factory=dict, repr=False)
 
 
 def _check_facilities_on_network(
@@ -252,6 +252,7 @@ def compute_access(
     flon, flat = fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float)
     fid = fac["facility_id"].to_numpy(dtype=object)
     summaries: dict[str, dict] = {}
+    routing: dict[str, tuple[RoutingGraph, Snap, Snap]] = {}
     warnings: list[str] = []
     warnings_zh: list[str] = []
     iso_targets = [t for t in ISOCHRONE_TARGETS if t in targets] if isochrone_minutes else []
@@ -274,6 +275,7 @@ def compute_access(
             _check_facilities_on_network(rg, fsnap, fac, mode=mode, max_offroad_m=max_facility_offroad_m,
                                          source=facilities_source)
             dsnap = snap_points(rg, dlon, dlat)
+            routing[mode] = (rg, dsnap, fsnap)
             bar.update()
             fac[f"offroad_m_{mode}"] = fsnap.offroad_m
             dem[f"offroad_m_{mode}"] = dsnap.offroad_m
@@ -306,7 +308,7 @@ def compute_access(
                     warnings.append(f"no facility counts as '{target}'; its travel times are all unreachable")
                     warnings_zh.append(f"没有设施属于「{TARGET_LABELS[target]['zh']}」，到它的出行时间均为不可达")
                 else:
-                    res = nearest_facility_times(rg, dsnap, _take(fsnap, mask), direct_offroad=direct_offroad)
+                    res = nearest_facility_times(rg, dsnap, fsnap.take(mask), direct_offroad=direct_offroad)
                     dem[col_t] = res.minutes
                     ids = fid[mask]
                     dem[col_f] = np.where(res.facility >= 0, ids[np.clip(res.facility, 0, None)], "")
@@ -318,7 +320,7 @@ def compute_access(
                 if mask.any():
                     if cells is None:
                         cells = surface_points(rg, isochrone_area, cell_m=isochrone_cell_m)
-                    surface = travel_time_surface(rg, _take(fsnap, mask), None, cells=cells,
+                    surface = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
                                                   direct_offroad=direct_offroad)
                     iso_parts.append(isochrone_bands(surface, isochrone_minutes,
                                                      attributes={"mode": mode, "target": target}))
@@ -329,4 +331,4 @@ def compute_access(
                   if iso_parts else None)
     return AccessResult(demand=dem, facilities=fac, modes=tuple(modes), targets=targets,
                         networks=summaries, warnings=tuple(warnings),
-                        warnings_zh=tuple(warnings_zh), isochrones=isochrones)
+                        warnings_zh=tuple(warnings_zh), isochrones=isochrones, routing=routing)

@@ -301,6 +301,21 @@ class Snap:
     def __len__(self) -> int:
         return int(self.edge.shape[0])
 
+    def take(self, index: Any) -> Snap:
+        """The points selected by a boolean mask or an index array, as a new Snap.
+
+        Parameters
+        ----------
+        index : array-like
+            (k,) bool mask or integer indices.
+
+        Returns
+        -------
+        Snap
+        """
+        return Snap(edge=self.edge[index], frac=self.frac[index], offroad_m=self.offroad_m[index],
+                    offroad_min=self.offroad_min[index], x_m=self.x_m[index], y_m=self.y_m[index])
+
 
 # --------------------------------------------------------------------------------------
 # Speed profiles

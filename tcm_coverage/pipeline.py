@@ -351,7 +351,8 @@ def compute_from_inputs(
                               include_other=config.include_other,
                               speed_overrides=config.speed_overrides.get(mode),
                               offroad_kmh=config.offroad_kmh.get(mode), max_minutes=config.headline_threshold,
-                              facilities_source=str(config.facilities))
+                              facilities_source=str(config.facilities),
+                              routing=access.routing.get(mode))
         except InputError as exc:  # e.g. staff counts filled for some facilities only
             logger.warning("accessibility (E2SFCA) not computed: %s", exc)
         else:

@@ -508,12 +508,17 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
     if cands.empty:
         raise InputError("no candidate sites", path=scn.path,
                          fix="allow kinds = [\"upgrade\", \"new\"], give villages, or add clusters")
-    profile = get_profile(scn.mode, overrides=scn.config.speed_overrides.get(scn.mode),
-                          offroad_kmh=scn.config.offroad_kmh.get(scn.mode))
-    rg = build_routing_graph(run.network, profile)
+    if scn.mode in run.access.routing:  # the coverage run's graph and snaps, not rebuilt
+        rg, dsnap, fsnap = run.access.routing[scn.mode]
+    else:
+        profile = get_profile(scn.mode, overrides=scn.config.speed_overrides.get(scn.mode),
+                              offroad_kmh=scn.config.offroad_kmh.get(scn.mode))
+        rg = build_routing_graph(run.network, profile)
+        dsnap = None
+        fsnap = snap_points(rg, fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float))
     cutoff = 2 * scn.threshold if scn.model == "p_median" else scn.threshold
     inst = siting_instance(demand, cands, rg, threshold=scn.threshold, cutoff=cutoff,
-                           existing_minutes=t_before)
+                           existing_minutes=t_before, demand_snap=dsnap)
     seconds["candidates and travel times"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = _solve(scn, inst)
@@ -526,19 +531,17 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
     towns = _township_table(demand, run.townships if "township_code" in demand else run.counties,
                             codes, before, after, np.asarray(res.uncoverable, bool) & ~before)
     sites = _site_reasons(res, inst, cands, run.townships)
-    # isochrones after the plan: existing target facilities plus the chosen sites
+    # the area newly within the threshold: grid cells the chosen sites reach within it that
+    # no existing target facility reached (nearest of a union = the smaller of the two)
     mask = target_masks(fac, include_other=scn.config.include_other)[scn.target]
-    pts = pd.concat([fac.geometry[mask], sites.geometry], ignore_index=True)
-    snap = snap_points(rg, pts.x.to_numpy(float), pts.y.to_numpy(float))
     cells = surface_points(rg, run.counties, cell_m=100.0)
-    surf_after = travel_time_surface(rg, snap, None, cells=cells)
-    surf_before = travel_time_surface(rg, snap_points(rg, fac.geometry.x.to_numpy(float)[mask],
-                                                      fac.geometry.y.to_numpy(float)[mask]),
-                                      None, cells=cells)
-    # the area newly within the threshold: cells reached after the plan and not before
-    new_cells = (surf_after.minutes <= scn.threshold) & ~(surf_before.minutes <= scn.threshold)
+    surf_before = travel_time_surface(rg, fsnap.take(mask), None, cells=cells)
+    surf_sites = travel_time_surface(rg, snap_points(rg, sites.geometry.x.to_numpy(float),
+                                                     sites.geometry.y.to_numpy(float)),
+                                     None, cells=cells)
+    new_cells = (surf_sites.minutes <= scn.threshold) & ~(surf_before.minutes <= scn.threshold)
     new_area = isochrone_bands(
-        dataclasses.replace(surf_after, minutes=np.where(new_cells, 0.0, np.inf)), [scn.threshold],
+        dataclasses.replace(surf_sites, minutes=np.where(new_cells, 0.0, np.inf)), [scn.threshold],
         attributes={"mode": scn.mode, "target": scn.target})
     seconds["tables and isochrones"] = time.perf_counter() - t0
     pop = demand["population"].to_numpy(float)

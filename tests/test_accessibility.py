@@ -17,6 +17,7 @@ from tcm_coverage.accessibility import (
     network_fca,
     two_step_fca,
 )
+from tcm_coverage.analysis import compute_access
 from tcm_coverage.network import RoadNetwork
 
 # Two facilities (supply 2 and 1), three demand points (100, 200, 300 residents).
@@ -215,6 +216,19 @@ def test_network_fca_by_hand(road):
     np.testing.assert_allclose(out["fca_2sfca_walk"], want2, rtol=1e-9)
     assert out.attrs["supply"] == "tcm_physicians" and out.attrs["facilities"] == 2
     assert "fca_gaussian_walk" in out and len(out) == 3
+
+
+def test_network_fca_reuses_the_coverage_routing(road):
+    """Given compute_access's graph and snaps it gives the same numbers without re-snapping."""
+    demand = _points([0.0, 300.0, 2000.0], population=POP)
+    fac = _facilities([2.0, 1.0])
+    access = compute_access(demand, fac, road, modes=("walk",), targets=("tcm_any",), progress=False)
+    fresh = network_fca(demand, fac, road, mode="walk")
+    reused = network_fca(demand, fac, None, mode="walk", routing=access.routing["walk"])
+    for col in ("fca_2sfca_walk", "fca_e2sfca_walk", "fca_gaussian_walk"):
+        np.testing.assert_array_equal(reused[col], fresh[col])
+    with pytest.raises(InputError, match="does not match"):
+        network_fca(demand.iloc[:2], fac, None, mode="walk", routing=access.routing["walk"])
 
 
 def test_network_fca_supply_fallback_and_partial_counts(road):

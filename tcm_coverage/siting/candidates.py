@@ -39,7 +39,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.network import RoutingGraph, snap_points
+from tcm_coverage.network import RoutingGraph, Snap, snap_points
 from tcm_coverage.siting.instance import KINDS, SitingInstance, instance_from_od
 
 logger = logging.getLogger(__name__)
@@ -400,6 +400,7 @@ def siting_instance(
     existing_minutes: Any = None,
     weight_column: str = "population",
     direct_offroad: bool = True,
+    demand_snap: Snap | None = None,
 ) -> SitingInstance:
     """Network travel times between residents and candidates as a :class:`SitingInstance`.
 
@@ -428,6 +429,9 @@ def siting_instance(
         Population column of ``demand``.
     direct_offroad
         Allow a straight off-road leg to a nearby site (as in the coverage times).
+    demand_snap
+        ``demand`` already snapped on ``rg`` (e.g. from ``AccessResult.routing[mode]``); not
+        snapped again when given.
 
     Returns
     -------
@@ -443,7 +447,10 @@ def siting_instance(
     if cut < threshold:
         raise InputError(f"the cutoff {cut:g} is below the threshold {threshold:g} minutes",
                          fix="use a cutoff >= threshold")
-    dsnap = _snap_gdf(rg, demand, "demand")
+    if demand_snap is not None and len(demand_snap) != len(demand):
+        raise InputError(f"demand_snap has {len(demand_snap)} points for {len(demand)} demand rows",
+                         fix="pass the snap of these demand points (AccessResult.routing[mode][1])")
+    dsnap = demand_snap if demand_snap is not None else _snap_gdf(rg, demand, "demand")
     csnap = _snap_gdf(rg, candidates, "candidate")
     od = od_pairs_within(rg, dsnap, csnap, cut, direct_offroad=direct_offroad)
     if existing_minutes is not None:
