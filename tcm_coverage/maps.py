@@ -207,6 +207,7 @@ def coverage_map(
     run_date: str | None = None,
     compact: bool = False,
     extra_legend: Sequence[tuple[str, str]] = (),
+    extra_layers: Sequence[folium.map.Layer] = (),
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -248,7 +249,10 @@ def coverage_map(
         For embedding (the report): layer control collapsed, no title block (the page around
         it says what the map shows).
     extra_legend
-        ``(colour, label)`` rows appended to the legend (for layers the caller adds).
+        ``(colour, label)`` rows appended to the legend (for ``extra_layers``).
+    extra_layers
+        Further layers (e.g. chosen sites), drawn on top and listed in the layer control; their
+        coordinates must already be in the basemap's datum.
 
     Returns
     -------
@@ -399,6 +403,8 @@ def coverage_map(
                                       max_width=320),
         ).add_to(fmap)
 
+    for layer in extra_layers:
+        layer.add_to(fmap)
     folium.LayerControl(collapsed=compact).add_to(fmap)
     _title_and_legend(fmap, zh=zh, title=title, target=target, threshold=threshold,
                       mode_label=mode_label, sources=sources, run_date=run_date,

@@ -624,26 +624,22 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
     extra = [("#ff7f00", "规划新增覆盖范围" if zh else "area newly covered"),
              ("#fdd0a2", "规划选址：升级（增设中医阁）" if zh else "chosen: 中医阁 upgrade"),
              ("#ff7f00", "规划选址：新建村卫生室" if zh else "chosen: new clinic")]
-    fmap = coverage_map(counties=run.counties, townships=run.townships, township_table=town_table,
-                        facilities=run.access.facilities, demand=demand, mode=scn.mode,
-                        threshold=scn.threshold, target=scn.target, isochrones=iso, lang=scn.lang,
-                        basemap=scn.basemap, tianditu_key=scn.tianditu_key, title=title,
-                        sources=list(run_sources(scn)), extra_legend=extra)
     datum = BASEMAPS[scn.basemap][3]
     from tcm_coverage.maps import _geojson, _prepare
 
+    layers = []
     # newly covered area: within the threshold after the plan but not before
     if not sr.new_area.geometry.iloc[0].is_empty:
         new_area = sr.new_area.assign(label=[
             f"规划后新增{scn.threshold:g}分钟覆盖范围（{sr.new_area['area_km2'].iloc[0]:.1f} km²）" if zh
             else f"newly within {scn.threshold:g} min ({sr.new_area['area_km2'].iloc[0]:.1f} km²)"])
-        folium.GeoJson(
+        layers.append(folium.GeoJson(
             _geojson(_prepare(new_area[["label", "geometry"]], datum, 0.0008), 4),
             name=("规划新增覆盖范围" if zh else "newly covered area"),
             style_function=lambda f: {"fillColor": "#ff7f00", "color": "#d94801", "weight": 1,
                                       "fillOpacity": 0.45},
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        ).add_to(fmap)
+        ))
     sites = _prepare(sr.sites, datum)
     sites["label"] = [
         (f"{n}（{_KIND_LABELS[k][0]}）：新覆盖 {c:,} 人，成本 {cost:g}" if zh
@@ -651,18 +647,19 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
         for n, k, c, cost in zip(sites["name"], sites["kind"], sites["newly_covered"], sites["cost"],
                                  strict=True)]
     sites["fill"] = np.where(sites["kind"] == "new", "#ff7f00", "#fdd0a2")
-    folium.GeoJson(
+    layers.append(folium.GeoJson(
         _geojson(sites[["label", "fill", "geometry"]]),
         name=(f"规划选址（{len(sites)}）" if zh else f"chosen sites ({len(sites)})"),
         marker=folium.CircleMarker(radius=9, color="#d94801", weight=3, fill=True, fill_opacity=1.0),
         style_function=lambda f: {"fillColor": f["properties"]["fill"]},
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         popup=folium.GeoJsonPopup(fields=["label"], labels=False),
-    ).add_to(fmap)
-    # the layer control was added by coverage_map; move it last so the new layers are listed
-    controls = [k for k, v in fmap._children.items() if isinstance(v, folium.LayerControl)]
-    for k in controls:
-        fmap._children.move_to_end(k)
+    ))
+    fmap = coverage_map(counties=run.counties, townships=run.townships, township_table=town_table,
+                        facilities=run.access.facilities, demand=demand, mode=scn.mode,
+                        threshold=scn.threshold, target=scn.target, isochrones=iso, lang=scn.lang,
+                        basemap=scn.basemap, tianditu_key=scn.tianditu_key, title=title,
+                        sources=list(run_sources(scn)), extra_legend=extra, extra_layers=layers)
     return fmap
 
 

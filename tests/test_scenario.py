@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from test_maps import layer_names
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.analysis import compute_access
@@ -101,8 +102,8 @@ def test_site_cli_outputs(site_run):
         assert total["新覆盖人口"] == comp.loc[name, "新覆盖人口"]
         assert (book["选址"]["新覆盖人口"] >= book["选址"]["仅由该点新覆盖人口"]).all()
         page = (folder / "map.html").read_text(encoding="utf-8")
-        for label in (f"规划选址（{len(sites)}）", "规划新增覆盖范围"):  # JSON-escaped in the page
-            assert json.dumps(label)[1:-1] in page or label in page
+        names = layer_names(page)
+        assert f"规划选址（{len(sites)}）" in names and "规划新增覆盖范围" in names
         record = json.loads((folder / "result.json").read_text(encoding="utf-8"))
         assert record["summary"]["status"] == "optimal" and record["inputs"]["scenario"]["sha256"]
         assert (folder / "scenario.toml").read_text(encoding="utf-8") == \
