@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
 from datetime import date
 from os import PathLike
 from pathlib import Path
@@ -55,9 +54,9 @@ from tcm_coverage.metrics import UNASSIGNED, access_summary, assign_areas, facil
 from tcm_coverage.targets import INDICATORS, Profile, Target, load_profile
 
 if TYPE_CHECKING:
-    from tcm_coverage.pipeline import AnalysisConfig, AnalysisRun
+    from tcm_coverage.pipeline import AnalysisRun
 
-__all__ = ["STATUSES", "SCORECARD_COLUMNS", "render_scorecard", "run_score", "scorecard",
+__all__ = ["STATUSES", "SCORECARD_COLUMNS", "render_scorecard", "scorecard",
            "write_scorecard"]
 
 #: Row statuses, in Chinese and English.
@@ -661,44 +660,3 @@ def write_scorecard(
         _xlsx(scorecard_df, tmp / f"{stem}.xlsx", lang)
         (tmp / f"{stem}.html").write_text(_html(scorecard_df, lang), encoding="utf-8")
     return [Path(out_dir) / f"{stem}.xlsx", Path(out_dir) / f"{stem}.html"]
-
-
-def run_score(
-    config: AnalysisConfig,
-    profiles: Sequence[str | PathLike[str]] = ("national",),
-    *,
-    out_dir: str | PathLike[str] | None = None,
-    progress: bool = True,
-) -> dict[str, pd.DataFrame]:
-    """Run the coverage analysis of ``config`` with a scorecard per profile.
-
-    Everything :func:`tcm_coverage.pipeline.run_analysis` writes, plus ``scorecard.xlsx`` and
-    ``scorecard.html`` (``scorecard_<profile>.*`` with several profiles), into ``out_dir``
-    (default ``config.out_dir``); the report includes the scorecards.
-
-    Parameters
-    ----------
-    config
-        A :class:`tcm_coverage.pipeline.AnalysisConfig`.
-    profiles
-        Profile names or paths.
-    out_dir
-        Output folder (default ``config.out_dir``).
-    progress
-        Show progress bars.
-
-    Returns
-    -------
-    dict of str to pandas.DataFrame
-        Profile name → scorecard.
-    """
-    from dataclasses import replace
-
-    from tcm_coverage.pipeline import run_analysis
-
-    names = tuple(str(p) for p in profiles)
-    for p in names:
-        load_profile(p)  # fail on a bad profile before routing
-    cfg = replace(config, profiles=names,
-                  out_dir=Path(out_dir) if out_dir is not None else config.out_dir)
-    return dict(run_analysis(cfg, progress=progress).scorecards)
