@@ -350,7 +350,7 @@ def scorecard_section_html(card: pd.DataFrame, *, county_code: str, lang: str = 
     str
         An HTML fragment (``<h2>`` and a table).
     """
-    from tcm_coverage.scorecard import render_scorecard
+    from tcm_coverage.scorecard import STATUS_COLOURS, render_scorecard
 
     zh = lang == "zh"
     esc = html.escape
@@ -359,10 +359,9 @@ def scorecard_section_html(card: pd.DataFrame, *, county_code: str, lang: str = 
     towns = (card["level"] == "township") & (card["status"] == "unmet")
     if "parent_code" in card and card["parent_code"].notna().any():
         towns &= card["parent_code"].astype(str) == str(county_code)
-    colours = {"met": "#d9f2e3", "unmet": "#f9d9d6", "no_data": "#fff4cc"}
     rows = []
     for i in card.index[county | towns]:
-        bg = colours.get(card.at[i, "status"], "#f4f4f4")
+        bg = STATUS_COLOURS[card.at[i, "status"]]
         rows.append(
             f"<tr style='background:{bg}'><th style='white-space:nowrap'>{esc(str(card.at[i, 'name']))}</th>"
             f"<td style='text-align:left'>{esc(str(text.at[i, 'indicator_label']))}</td>"

@@ -56,7 +56,7 @@ from tcm_coverage.targets import INDICATORS, Profile, Target, load_profile
 if TYPE_CHECKING:
     from tcm_coverage.pipeline import AnalysisRun
 
-__all__ = ["STATUSES", "SCORECARD_COLUMNS", "render_scorecard", "scorecard",
+__all__ = ["STATUSES", "STATUS_COLOURS", "SCORECARD_COLUMNS", "render_scorecard", "scorecard",
            "write_scorecard"]
 
 #: Row statuses, in Chinese and English.
@@ -511,8 +511,9 @@ def _display(card: pd.DataFrame, lang: str) -> pd.DataFrame:
     return frame[cols].rename(columns={c: _HEADERS[c][lang] for c in cols})
 
 
-_STATUS_COLOURS = {"met": "#d9f2e3", "unmet": "#f9d9d6", "no_target": "#eeeeee",
-                   "no_data": "#fff4cc", "not_applicable": "#f7f7f7"}
+#: Row background per status (scorecard HTML/XLSX and the report's scorecard section).
+STATUS_COLOURS = {"met": "#d9f2e3", "unmet": "#f9d9d6", "no_target": "#eeeeee",
+                  "no_data": "#fff4cc", "not_applicable": "#f7f7f7"}
 
 
 def _about_rows(card: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
@@ -556,7 +557,7 @@ def _html(card: pd.DataFrame, lang: str) -> str:
     about = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>"
                     for k, v in _about_rows(card, lang))
     legend = "".join(
-        f'<span class="chip" style="background:{_STATUS_COLOURS[s]}">'
+        f'<span class="chip" style="background:{STATUS_COLOURS[s]}">'
         f"{esc(STATUSES[s][lang])}</span>"
         for s in STATUSES)
     narrow = {_HEADERS[c][lang] for c in ("level_label", "code", "name", "met")}
@@ -578,7 +579,7 @@ def _html(card: pd.DataFrame, lang: str) -> str:
            "thead th{background:#34495e;color:#fff;position:sticky;top:0;white-space:nowrap}"
            "table.about th{background:#f2f2f2;white-space:nowrap}"
            ".chip{display:inline-block;padding:2px 8px;margin-right:6px;border:1px solid #bbb}"
-           + "".join(f"tr.{s} td{{background:{c}}}" for s, c in _STATUS_COLOURS.items())
+           + "".join(f"tr.{s} td{{background:{c}}}" for s, c in STATUS_COLOURS.items())
            + "@media print{body{margin:8mm;font-size:10px}thead{display:table-header-group}"
              "thead th{position:static}tr{page-break-inside:avoid}"
              "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}")
@@ -616,7 +617,7 @@ def _xlsx(card: pd.DataFrame, path: Path, lang: str) -> None:
                 ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = width
         ws = writer.sheets[sheet]
         for i, s in enumerate(card["status"].to_list(), start=2):
-            fill = PatternFill("solid", fgColor=_STATUS_COLOURS[s].lstrip("#").upper())
+            fill = PatternFill("solid", fgColor=STATUS_COLOURS[s].lstrip("#").upper())
             for cell in ws[i]:
                 cell.fill = fill
                 cell.alignment = Alignment(vertical="top", wrap_text=False)
