@@ -36,6 +36,7 @@ from pathlib import Path
 from tcm_coverage import __version__
 from tcm_coverage._errors import TCMCoverageError
 from tcm_coverage.batch import add_batch_parser, run_batch_command
+from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M
 
 logger = logging.getLogger("tcm_coverage")
 
@@ -105,6 +106,10 @@ def _add_common(p: argparse.ArgumentParser, *, default_modes: Sequence[str],
                    help="roads are clipped to the county plus this buffer in metres (default: %(default)s)")
     p.add_argument("--max-facility-offroad-m", type=float, default=1500.0,
                    help="facilities farther than this from a road are an input error (default: %(default)s)")
+    p.add_argument("--direct-offroad-m", type=float, default=DIRECT_OFFROAD_MAX_M,
+                   help="a resident this close to a facility in a straight line may walk there "
+                        "directly; farther trips follow the roads (0: always by road; default: "
+                        "%(default)s)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of tables and map")
     p.add_argument("--no-map", action="store_true", help="do not write map.html")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
@@ -347,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "modes": tuple(args.modes), "thresholds": tuple(float(t) for t in args.thresholds),
         "include_other": args.include_other_tcm, "speed_overrides": speeds, "offroad_kmh": offroad,
         "buffer_m": args.buffer_m, "max_facility_offroad_m": args.max_facility_offroad_m,
-        "lang": args.lang, "write_map": not args.no_map, "write_report": not args.no_report,
+        "direct_offroad_m": args.direct_offroad_m, "lang": args.lang, "write_map": not args.no_map, "write_report": not args.no_report,
         "isochrone_cell_m": args.isochrone_cell_m, "profiles": tuple(args.profiles),
         "accessibility": not args.no_accessibility, **_render_overrides(args),
     }

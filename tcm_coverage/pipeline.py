@@ -40,6 +40,8 @@ from tcm_coverage.report import write_isochrones, write_layers, write_manifest, 
 from tcm_coverage.report_html import county_report_html, scorecard_section_html
 from tcm_coverage.scorecard import scorecard, write_scorecard
 from tcm_coverage.targets import load_profile
+from tcm_coverage.traveltime import DIRECT_OFFROAD_LIMIT_M, DIRECT_OFFROAD_MAX_M
+from tcm_coverage.vocab import MIN_COMPONENT_M
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,9 @@ class AnalysisConfig:
         Roads are clipped to the county plus this buffer (trips across the border count).
     max_facility_offroad_m
         Facilities farther than this from a road are an input error.
+    direct_offroad_m
+        Longest straight off-road walk from a resident to a facility in metres, instead of
+        the roads (:data:`tcm_coverage.traveltime.DIRECT_OFFROAD_MAX_M`; 0: none).
     lang
         ``"zh"`` or ``"en"`` for headers and the map.
     write_map
@@ -117,6 +122,7 @@ class AnalysisConfig:
     offroad_kmh: Mapping[str, float] = field(default_factory=dict)
     buffer_m: float = 5000.0
     max_facility_offroad_m: float = 1500.0
+    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M
     lang: str = "zh"
     write_map: bool = True
     write_report: bool = True
@@ -197,6 +203,12 @@ def _validate(config: AnalysisConfig) -> None:
     if not config.thresholds or any(not (0 < t <= 240) for t in config.thresholds):
         raise InputError(f"thresholds must be minutes between 0 and 240, got {list(config.thresholds)}",
                          fix="e.g. --threshold 15, or --threshold 5 10 15 20 30")
+    if not (0 <= float(config.direct_offroad_m) <= DIRECT_OFFROAD_LIMIT_M):
+        raise InputError(
+            f"--direct-offroad-m must be between 0 and {DIRECT_OFFROAD_LIMIT_M:g} metres, got "
+            f"{config.direct_offroad_m!r}",
+            fix=f"use e.g. --direct-offroad-m {DIRECT_OFFROAD_MAX_M:g} (0: always by road); a "
+                "longer straight walk crosses rivers, railways and walls the map does not show")
     if config.lang not in ("zh", "en"):
         raise InputError(f"unknown language '{config.lang}'", fix="use zh or en")
     if config.basemap not in BASEMAPS:
@@ -205,6 +217,36 @@ def _validate(config: AnalysisConfig) -> None:
         raise InputError("the Tianditu basemap needs a key (天地图 tk)",
                          fix="pass --tianditu-key KEY, or choose --basemap osm, amap or none")
 
+
+
+def _routing_rule_rows(config: AnalysisConfig, zh: bool) -> list[tuple[str, str]]:
+    """说明 rows stating the off-road, snapping and access rules the travel times used."""
+    d, comp = config.direct_offroad_m, MIN_COMPONENT_M
+    if zh:
+        return [
+            ("直线离路", f"居民与设施直线距离不超过 {d:g} 米时，可直接步行（离路速度）到达；更远则必须沿道路"
+                      "（直线可能穿过河流、铁路、围墙等地图上没有标出的障碍）" if d > 0
+             else "不允许直线离路到达设施：所有出行都沿道路"),
+            ("接入路网", f"居民点和设施连接到最近的、属于至少 {comp / 1000:g} 公里相互连通道路（或最大连通片区）"
+                      "的路段；不与路网相连的零散路段（孤立步道、台阶、封闭内部道路）被跳过，跳过的人数见注意事项"),
+            ("通行限制", "按 OSM 标签：access、foot（步行）、vehicle/bicycle（自行车、电动自行车）、"
+                      "vehicle/motor_vehicle/motorcar（汽车）；no、private 等视为禁止通行；"
+                      "oneway:bicycle=no 允许自行车、电动自行车逆行；未考虑转向限制"),
+        ]
+    return [
+        ("direct off-road leg", f"a resident within {d:g} m of a facility in a straight line may walk "
+                                "there directly at the off-road speed; farther, the trip follows the roads "
+                                "(a straight line may cross rivers, railways or walls the map does not show)"
+         if d > 0 else "no direct off-road leg: every trip follows the roads"),
+        ("attaching to the roads", f"points attach to the nearest segment of a connected piece of at "
+                                   f"least {comp / 1000:g} km of road (or the largest piece); fragments "
+                                   "that join nothing (footway islands, steps, closed service roads) are "
+                                   "skipped, and the notes say how many residents skipped one"),
+        ("access rules", "OSM tags access, foot (walking), vehicle/bicycle (bicycle, e-bike), "
+                         "vehicle/motor_vehicle/motorcar (car); no, private and the like close a road; "
+                         "oneway:bicycle=no lets bicycles and e-bikes ride both ways; turn restrictions "
+                         "are not modelled"),
+    ]
 
 
 def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> list[tuple[str, str]]:
@@ -223,6 +265,7 @@ def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> li
         ("方向" if zh else "direction",
          f"居民→设施，沿道路网络；居民点到最近道路的离路段速度：{offroad}" if zh
          else f"resident → facility over the road network; off-road leg to the nearest road at {offroad}"),
+        *_routing_rule_rows(config, zh),
     ]
     for label, path in (("设施" if zh else "facilities", config.facilities),
                         ("县界" if zh else "county boundary", config.boundary),
@@ -324,7 +367,7 @@ def compute_from_inputs(
         demand, facilities, network, modes=config.modes, targets=TARGETS,
         include_other=config.include_other, speed_overrides=config.speed_overrides,
         offroad_kmh=config.offroad_kmh, max_facility_offroad_m=config.max_facility_offroad_m,
-        facilities_source=str(config.facilities), isochrone_minutes=config.isochrone_minutes,
+        direct_offroad_m=config.direct_offroad_m, facilities_source=str(config.facilities), isochrone_minutes=config.isochrone_minutes,
         isochrone_area=counties, isochrone_cell_m=config.isochrone_cell_m or 100.0, progress=progress,
     )
     seconds["travel times and isochrones"] = time.perf_counter() - t0
@@ -352,6 +395,7 @@ def compute_from_inputs(
                               speed_overrides=config.speed_overrides.get(mode),
                               offroad_kmh=config.offroad_kmh.get(mode), max_minutes=config.headline_threshold,
                               facilities_source=str(config.facilities),
+                              direct_offroad_m=config.direct_offroad_m,
                               routing=access.routing.get(mode))
         except InputError as exc:  # e.g. staff counts filled for some facilities only
             logger.warning("accessibility (E2SFCA) not computed: %s", exc)

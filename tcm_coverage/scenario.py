@@ -518,7 +518,8 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
         fsnap = snap_points(rg, fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float))
     cutoff = 2 * scn.threshold if scn.model == "p_median" else scn.threshold
     inst = siting_instance(demand, cands, rg, threshold=scn.threshold, cutoff=cutoff,
-                           existing_minutes=t_before, demand_snap=dsnap)
+                           existing_minutes=t_before, demand_snap=dsnap,
+                           direct_offroad_m=scn.config.direct_offroad_m)
     seconds["candidates and travel times"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = _solve(scn, inst)
@@ -535,10 +536,12 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
     # no existing target facility reached (nearest of a union = the smaller of the two)
     mask = target_masks(fac, include_other=scn.config.include_other)[scn.target]
     cells = surface_points(rg, run.counties, cell_m=100.0)
-    surf_before = travel_time_surface(rg, fsnap.take(mask), None, cells=cells)
+    direct_m = scn.config.direct_offroad_m
+    surf_before = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
+                                      direct_offroad_m=direct_m)
     surf_sites = travel_time_surface(rg, snap_points(rg, sites.geometry.x.to_numpy(float),
                                                      sites.geometry.y.to_numpy(float)),
-                                     None, cells=cells)
+                                     None, cells=cells, direct_offroad_m=direct_m)
     new_cells = (surf_sites.minutes <= scn.threshold) & ~(surf_before.minutes <= scn.threshold)
     new_area = isochrone_bands(
         dataclasses.replace(surf_sites, minutes=np.where(new_cells, 0.0, np.inf)), [scn.threshold],
