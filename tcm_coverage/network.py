@@ -67,6 +67,13 @@ edge of the extract is skipped, and the off-road leg is measured to the nearest 
 segment instead, however much longer. How many points skipped a fragment and how far they
 were from it is reported (:func:`snap_points` records ``fragment_m``), never silently.
 
+The off-road leg reaches a road at ground level: segments in a tunnel (``tunnel=*`` other
+than ``no`` and ``building_passage``) or on a bridge (``bridge=*`` other than ``no``) are
+routed along but never snapped to (:attr:`RoadNetwork.grade_separated`). A house above a
+service tunnel or beside a viaduct cannot step onto it; on real OSM data (Helsinki) a
+facility 17 m above a delivery tunnel was otherwise attached to the tunnel and reached by
+a 15-minute detour through it.
+
 Turn restrictions (``type=restriction`` relations) and turn costs are not modelled: car
 times are a little optimistic where a left turn is banned and the detour is long.
 
@@ -225,7 +232,7 @@ ACCESS_KEYS: tuple[str, ...] = ("access", "vehicle", "motor_vehicle", "motorcar"
 
 #: Edge attributes that stop osmnx simplification from merging two edges (OSM XML): a
 #: merged edge never mixes classes, speeds, one-way rules or access.
-_SIMPLIFY_DIFFER = ("highway", "maxspeed", "oneway", "area", *ACCESS_KEYS)
+_SIMPLIFY_DIFFER = ("highway", "maxspeed", "oneway", "area", "tunnel", "bridge", *ACCESS_KEYS)
 #: Tags pyrosm's "all" network does not keep by default but the access rules read.
 _PBF_EXTRA_TAGS = ("vehicle",)
 
@@ -301,6 +308,9 @@ class RoadNetwork:
     access : SegmentAccess or None
         Access per mode group from the OSM tags; None when the source had no tags at all
         (every segment open).
+    grade_separated : numpy.ndarray or None
+        (m,) bool, the segment is in a tunnel or on a bridge: routed along, never snapped
+        to; None when not known (every segment at ground level).
     """
 
     node_id: np.ndarray
@@ -316,6 +326,7 @@ class RoadNetwork:
     crs_m: str
     source: str
     access: SegmentAccess | None = None
+    grade_separated: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -739,6 +750,20 @@ def access_from_tags(
                          tags_missing=tuple(tags_missing))
 
 
+def _is_grade_separated(tunnel: Any, bridge: Any, n: int) -> np.ndarray:
+    """(n,) bool: in a tunnel (not ``no``/``building_passage``) or on a bridge (not ``no``)."""
+    def flag(values: Any, ground: frozenset[str]) -> np.ndarray:
+        if values is None:
+            return np.zeros(n, dtype=bool)
+        def one(x: Any) -> bool:
+            if isinstance(x, (list, tuple, set, np.ndarray)):
+                return any(one(y) for y in x)
+            text = _tag_str(x)
+            return bool(text) and text not in ground
+        return np.fromiter((one(x) for x in values), dtype=bool, count=n)
+    return flag(tunnel, frozenset({"no", "building_passage"})) | flag(bridge, frozenset({"no"}))
+
+
 def _is_area(values: Any, n: int) -> np.ndarray:
     """(n,) bool: ``area=yes`` (lists: any part)."""
     if values is None:
@@ -785,6 +810,7 @@ def _build(
     spatial_order: bool = True,
     area: np.ndarray | None = None,
     access: SegmentAccess | None = None,
+    grade_separated: np.ndarray | None = None,
 ) -> RoadNetwork:
     """Make a RoadNetwork from raw segment arrays (lon/lat geometries, None -> straight).
 
@@ -806,6 +832,8 @@ def _build(
         keep &= ~is_area
     if access is not None:
         access = access.take(keep)
+    if grade_separated is not None:
+        grade_separated = np.asarray(grade_separated, dtype=bool)[keep]
     u = np.asarray(u, dtype=np.int64)[keep]
     v = np.asarray(v, dtype=np.int64)[keep]
     if u.size == 0:
@@ -868,6 +896,7 @@ def _build(
         crs_m=crs_m,
         source=source,
         access=access,
+        grade_separated=grade_separated,
     )
 
 
@@ -940,6 +969,7 @@ def _subset(net: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
         maxspeed_kmh=net.maxspeed_kmh[keep],
         geometry_m=net.geometry_m[keep],
         access=None if net.access is None else net.access.take(keep),
+        grade_separated=None if net.grade_separated is None else net.grade_separated[keep],
     )
 
 
@@ -1017,6 +1047,8 @@ def _read_pbf(path: Path, area: shapely.Geometry | None) -> RoadNetwork:
         {key: edges[key].to_numpy(dtype=object) for key in ACCESS_KEYS if key in edges},
         oneway=oneway, reversed_=reverse)
     area = _is_area(edges["area"].to_numpy(dtype=object) if "area" in edges else None, n_e)
+    grade = _is_grade_separated(*(edges[k].to_numpy(dtype=object) if k in edges else None
+                                  for k in ("tunnel", "bridge")), n_e)
     # swap oneway=-1 segments so that u -> v is the legal direction
     uid, vid = np.where(reverse, vid, uid), np.where(reverse, uid, vid)
     if reverse.any():
@@ -1047,7 +1079,7 @@ def _read_pbf(path: Path, area: shapely.Geometry | None) -> RoadNetwork:
     v_idx = sorter[np.searchsorted(ids, vid, sorter=sorter)]
     return _build(node_id=ids, lon=xy[:, 0], lat=xy[:, 1], u=u_idx, v=v_idx, highway=highway,
                   oneway=oneway, maxspeed=maxspeed, geom_ll=geoms, source=str(path), area=area,
-                  access=access)
+                  access=access, grade_separated=grade)
 
 
 def _ends_match(path: Path) -> str | None:
@@ -1118,7 +1150,7 @@ def read_network(
             if ext == ".graphml":
                 G = osmnx.load_graphml(p)
             else:
-                with _osmnx_way_tags(("area", *ACCESS_KEYS)):
+                with _osmnx_way_tags(("area", "tunnel", "bridge", *ACCESS_KEYS)):
                     G = osmnx.graph_from_xml(p, bidirectional=False, simplify=False,
                                              retain_all=True)
                 # simplify ourselves so that a merged edge never mixes classes, speeds,
@@ -1199,7 +1231,7 @@ def download_network(polygon: Any, *, buffer_m: float = 5000.0) -> RoadNetwork:
     import osmnx
 
     area = _buffer_ll(boundary_geometry(polygon), float(buffer_m))
-    with _osmnx_way_tags(("area", *ACCESS_KEYS)):
+    with _osmnx_way_tags(("area", "tunnel", "bridge", *ACCESS_KEYS)):
         G = osmnx.graph_from_polygon(area, network_type="all", simplify=False, retain_all=True)
     G = osmnx.simplify_graph(G, edge_attrs_differ=_SIMPLIFY_DIFFER, remove_rings=False)
     return replace(_from_networkx(G, tags_complete=True), source="osm-download")
@@ -1266,7 +1298,7 @@ def _from_networkx(G: Any, *, tags_complete: bool) -> RoadNetwork:
     ow_l: list[bool] = []
     ms_l: list[Any] = []
     geo_l: list[Any] = []
-    tag_keys = ("area", *ACCESS_KEYS)
+    tag_keys = ("area", "tunnel", "bridge", *ACCESS_KEYS)
     tag_l: dict[str, list[Any]] = {key: [] for key in tag_keys}
     groups: dict[tuple, list[tuple[bool, int]]] = {}
     for a, b, _k, d in edges:
@@ -1328,6 +1360,9 @@ def _from_networkx(G: Any, *, tags_complete: bool) -> RoadNetwork:
         source="networkx",
         area=_is_area(_object_array(tag_l["area"])[keep], int(keep.sum())),
         access=access_from_tags(tag_arr, oneway=oneway, tags_missing=missing),
+        grade_separated=_is_grade_separated(_object_array(tag_l["tunnel"])[keep],
+                                            _object_array(tag_l["bridge"])[keep],
+                                            int(keep.sum())),
     )
 
 
@@ -1471,10 +1506,11 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
 
     Points are not moved to nodes: the off-road leg is the straight-line (perpendicular)
     distance to the nearest point of the segment, walked at ``profile.offroad_kmh``; routing
-    then continues along the segment to either end. Only routable segments count
-    (``rg.routable``: inside a strongly connected piece of at least
-    :data:`MIN_COMPONENT_M` metres, or the largest piece): a point nearer to a usable
-    fragment skips it, and ``Snap.fragment_m`` records how far that fragment was.
+    then continues along the segment to either end. Only routable segments at ground level
+    count (``rg.routable``: inside a strongly connected piece of at least
+    :data:`MIN_COMPONENT_M` metres, or the largest piece; not in a tunnel or on a bridge):
+    a point nearer to a usable fragment skips it, and ``Snap.fragment_m`` records how far
+    that fragment was.
 
     Parameters
     ----------
@@ -1518,7 +1554,10 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
     # query in Z order (points near each other one after the other walk the same tree
     # branches: ~3x faster for 1M points); each point gets exactly one answer
     zorder = spatial_node_order(x, y)
-    edge, dist = _nearest_segment(net.geometry_m, np.flatnonzero(rg.routable), pts, zorder)
+    targets = rg.routable if net.grade_separated is None else rg.routable & ~net.grade_separated
+    if not targets.any():  # only tunnels and bridges (tiny test networks): snap to them
+        targets = rg.routable
+    edge, dist = _nearest_segment(net.geometry_m, np.flatnonzero(targets), pts, zorder)
     fragment_m = np.full(k, np.nan)
     frag_idx = np.flatnonzero(rg.usable & ~rg.routable)
     if frag_idx.size:

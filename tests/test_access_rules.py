@@ -74,6 +74,11 @@ def write_osm(path):
         ways.append((200 + k, [s1[x // 250], node(x, -500)], {"highway": "residential", **tags}))
     ways.append((300, [s1[ONEWAY_BIKE_X // 250], node(ONEWAY_BIKE_X, -500)],
                  {"highway": "residential", "oneway": "yes", "oneway:bicycle": "no"}))
+    ways.append((500, [s2[1], node(1000, 1100)], {"highway": "service", "tunnel": "yes",
+                                                  "layer": "-1"}))
+    ways.append((501, [s2[2], node(2000, 1100)], {"highway": "footway",
+                                                  "tunnel": "building_passage"}))
+    ways.append((502, [s2[3], node(3000, 1100)], {"highway": "residential", "bridge": "yes"}))
     sq = [node(x, y) for x, y in ((1100, 100), (1300, 100), (1300, 300), (1100, 300))]
     ways.append((400, [*sq, sq[0]], {"highway": "pedestrian", "area": "yes"}))
     ways.append((401, [s1[4], sq[0]], {"highway": "footway"}))
@@ -178,6 +183,23 @@ def test_delivery_tunnel_closed_to_cars_by_hand(osm_files, reader):
         b = int(net.u[fac.edge[0]] if fac.frac[0] < 0.5 else net.v[fac.edge[0]])
         road = nx.shortest_path_length(G, a, b, weight="weight")
         assert road + dem.offroad_min[0] + fac.offroad_min[0] == pytest.approx(minutes, abs=1e-3)
+
+
+@pytest.mark.parametrize("reader", ["xml", "pbf", "graphml"])
+def test_points_never_snap_into_a_tunnel_or_onto_a_bridge(osm_files, reader):
+    """A point 10 m beside a service tunnel or a bridge attaches to the nearest road at ground
+    level; a building passage (tunnel=building_passage) is at ground level."""
+    net = read_network(osm_files[reader])
+    tunnel, passage, bridge = (_segment_at(net, x, 850)[0] for x in (1000, 2000, 3000))
+    assert net.grade_separated[[tunnel, passage, bridge]].tolist() == [True, False, True]
+    rg = build_routing_graph(net, get_profile("walk"))
+    assert rg.routable[[tunnel, passage, bridge]].all()  # routed along, only not snapped to
+    snap = snap_points(rg, *_lonlat([1010, 2010, 3010], [900, 900, 900]))
+    assert snap.edge[1] == passage and snap.offroad_m[1] == pytest.approx(10, abs=0.01)
+    for k, seg in ((0, tunnel), (2, bridge)):
+        assert snap.edge[k] != seg
+        # nearest ground-level road: S2 (y=600), 300 m below the point
+        assert snap.offroad_m[k] == pytest.approx(300, abs=0.5)
 
 
 def test_graphml_without_access_keys_says_so(osm_files, caplog):
