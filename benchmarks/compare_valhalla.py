@@ -14,14 +14,19 @@ and for Valhalla's costing and snapping defaults).
 
 Reference variants (rows):
 
-* ``+legs``: Valhalla's network time plus a straight leg from each point to the point
-  Valhalla snapped it to, at tcm-coverage's off-road speed (3.6 km/h walk, 4 km/h car);
-  walking at 4.8 km/h like the ``walk`` profile. This is the headline comparison: both
-  routers then assume the same speeds, so what remains is the routing itself.
+* ``+legs shortest, at grade`` (walk) / ``+legs at grade`` (car), the headline: Valhalla's
+  network time plus a straight leg from each point to the point Valhalla snapped it to, at
+  tcm-coverage's off-road speed (3.6 km/h walk, 4 km/h car); walking at 4.8 km/h like the
+  ``walk`` profile with ``shortest=true`` (one speed: the fastest path is the shortest);
+  snapping with ``search_filter`` excluding tunnels and bridges, tcm-coverage's rule. Both
+  routers then assume the same speeds and snapping, so what remains is the routing itself.
+* ``default cost``: Valhalla's pedestrian cost model (prefers sidewalks, avoids alleys and
+  steps): a model choice, not a time.
+* ``any snap``: Valhalla's default snapping, which may attach a house to a tunnel below it.
 * ``net only``: Valhalla's time from snapped point to snapped point (what its API returns).
-* ``5.1 km/h``: Valhalla's default walking speed, network only.
 
-Our variants: today's default (``direct_offroad`` default) and ``direct_offroad=False``.
+Our variants: the default straight off-road leg to a facility (``direct_offroad_m`` 150 m),
+none (``direct_offroad_m=0``), and any caps given with ``--direct-m``.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--facilities", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threshold", type=float, default=15.0, help="minutes (default 15)")
+    ap.add_argument("--direct-m", type=float, nargs="*", default=[],
+                    help="more caps of the direct off-road leg to compare (metres)")
     args = ap.parse_args(argv)
 
     import pyrosm
@@ -68,23 +75,35 @@ def main(argv: list[str] | None = None) -> int:
         for mode in ("walk", "car"):
             prof = get_profile(mode)
             rg = build_routing_graph(net, prof)
-            speed = {"walking_speed": 4.8} if mode == "walk" else {}
             t0 = time.perf_counter()
-            ref_net, src_snap, dst_snap = V.valhalla_times(actor, res, fac, mode, **speed,
-                                                           return_snapped=True)
+            refs: dict[str, np.ndarray] = {}
+            # (label, costing options, location options): the headline reference first
+            cases = ([("shortest, at grade", {"shortest": True}, V.AT_GRADE),
+                      ("default cost, at grade", {}, V.AT_GRADE),
+                      ("shortest, any snap", {"shortest": True}, None)] if mode == "walk"
+                     else [("at grade", {}, V.AT_GRADE), ("any snap", {}, None)])
+            for label, copts, lopts in cases:
+                speed = {"walking_speed": 4.8} if mode == "walk" else {}
+                ref_net, src_snap, dst_snap = V.valhalla_times(
+                    actor, res, fac, mode, **speed, costing_options=copts,
+                    location_options=lopts, route_fallback=lopts is not None,
+                    return_snapped=True)
+                refs[f"+legs {label}"] = V.add_offroad_legs(ref_net, res, fac, src_snap,
+                                                            dst_snap, prof.offroad_kmh)
+                if label == cases[0][0]:
+                    refs["net only"] = ref_net
             t_ref = time.perf_counter() - t0
-            ref_legs = V.add_offroad_legs(ref_net, res, fac, src_snap, dst_snap,
-                                          prof.offroad_kmh)
             ours = V.tcm_times(net, mode, res, fac, rg=rg)
-            ours_nd = V.tcm_times(net, mode, res, fac, rg=rg, direct_offroad=False)
-            refs = {"+legs": ref_legs, "net only": ref_net}
-            if mode == "walk":
-                refs["5.1 km/h net only"] = V.valhalla_times(actor, res, fac, mode)
+            ours_nd = V.tcm_times(net, mode, res, fac, rg=rg, direct_offroad_m=0)
+            variants = {"default": ours, "no direct": ours_nd}
+            for cap in args.direct_m:
+                variants[f"direct {cap:g} m"] = V.tcm_times(net, mode, res, fac, rg=rg,
+                                                            direct_offroad_m=cap)
             for rname, ref in refs.items():
-                rows[f"{mode} today | {rname}"] = V.compare_times(
-                    ours.pairs, ref, ours.nearest, threshold=args.threshold)
-                rows[f"{mode} no direct | {rname}"] = V.compare_times(
-                    ours_nd.pairs, ref, ours_nd.nearest, threshold=args.threshold)
+                for vname, var in variants.items():
+                    rows[f"{mode} {vname} | {rname}"] = V.compare_times(
+                        var.pairs, ref, var.nearest, threshold=args.threshold)
+            ref_net = refs["net only"]
             off_main = int(ours.res_off_main.sum())
             fac_off_main = int(ours.fac_off_main.sum())
             notes.append(

@@ -233,25 +233,40 @@ def add_offroad_legs(minutes: Any, src_lonlat: Any, dst_lonlat: Any, src_snapped
             + offroad_leg_minutes(dst_lonlat, dst_snapped, kmh)[None, :])
 
 
-def _locatable(actor, lonlat: np.ndarray, costing: str, opts: dict) -> np.ndarray:
-    """(k,) bool: Valhalla finds a usable edge for the point (else a matrix request fails)."""
+#: Location options matching tcm-coverage's snapping rule: the off-road leg reaches a road at
+#: ground level, never a tunnel or a bridge (Valhalla's ``search_filter``; its default snaps
+#: to them too).
+AT_GRADE = {"search_filter": {"exclude_tunnel": True, "exclude_bridge": True}}
+
+
+def _loc(x: float, y: float, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {"lon": float(x), "lat": float(y), **(extra or {})}
+
+
+def _locatable(actor, lonlat: np.ndarray, costing: str, opts: dict,
+               location_options: Mapping[str, Any] | None = None,
+               snapped: np.ndarray | None = None) -> np.ndarray:
+    """(k,) bool: Valhalla finds a usable edge for the point (else a matrix request fails);
+    ``snapped`` (k, 2), when given, receives the point on the first edge found."""
     ok = np.zeros(len(lonlat), dtype=bool)
     for start in range(0, len(lonlat), 100):
         chunk = lonlat[start:start + 100]
-        req = {"locations": [{"lon": float(x), "lat": float(y)} for x, y in chunk],
+        req = {"locations": [_loc(x, y, location_options) for x, y in chunk],
                "costing": costing, "costing_options": {costing: opts}, "verbose": False}
         for i, loc in enumerate(actor.locate(req)):
             ok[start + i] = bool(loc.get("edges"))
+            if snapped is not None and ok[start + i]:
+                edge = loc["edges"][0]
+                snapped[start + i] = (edge["correlated_lon"], edge["correlated_lat"])
     return ok
 
 
-def route_minutes(actor, a: Any, b: Any, costing: str, opts: Mapping[str, Any] | None = None
-                  ) -> float:
+def route_minutes(actor, a: Any, b: Any, costing: str, opts: Mapping[str, Any] | None = None,
+                  location_options: Mapping[str, Any] | None = None) -> float:
     """Minutes of Valhalla's ``route`` from lon/lat ``a`` to ``b`` (``inf``: no path)."""
     costing = COSTING.get(costing, costing)
     opts = dict(opts or {})
-    req = {"locations": [{"lon": float(a[0]), "lat": float(a[1])},
-                         {"lon": float(b[0]), "lat": float(b[1])}],
+    req = {"locations": [_loc(a[0], a[1], location_options), _loc(b[0], b[1], location_options)],
            "costing": costing, "costing_options": {costing: opts}}
     try:
         return float(actor.route(req)["trip"]["summary"]["time"]) / 60.0
@@ -271,6 +286,7 @@ def valhalla_times(
     sources_per_request: int | None = None,
     route_fallback: bool = False,
     return_snapped: bool = False,
+    location_options: Mapping[str, Any] | None = None,
 ):
     """Valhalla's travel time from every source to every target, in minutes.
 
@@ -305,6 +321,8 @@ def valhalla_times(
         exhausts the graph).
     return_snapped : bool, default False
         Also return the snapped lon/lat of sources and targets (NaN where not located).
+    location_options : Mapping, optional
+        Extra keys for every location (e.g. :data:`AT_GRADE`, Valhalla's ``search_filter``).
 
     Returns
     -------
@@ -326,12 +344,13 @@ def valhalla_times(
     dst_snap = np.full((m, 2), np.nan)
     s_ok = d_ok = np.zeros(0, dtype=np.int64)
     if k and m:
-        s_ok = np.flatnonzero(_locatable(actor, src, costing, opts))
-        d_ok = np.flatnonzero(_locatable(actor, dst, costing, opts))
-    targets = [{"lon": float(x), "lat": float(y)} for x, y in dst[d_ok]]
+        # the located points stand in where a failed matrix request returns none
+        s_ok = np.flatnonzero(_locatable(actor, src, costing, opts, location_options, src_snap))
+        d_ok = np.flatnonzero(_locatable(actor, dst, costing, opts, location_options, dst_snap))
+    targets = [_loc(x, y, location_options) for x, y in dst[d_ok]]
 
     def ask(rows: np.ndarray) -> None:
-        req = {"sources": [{"lon": float(x), "lat": float(y)} for x, y in src[rows]],
+        req = {"sources": [_loc(x, y, location_options) for x, y in src[rows]],
                "targets": targets, "costing": costing,
                "costing_options": {costing: opts}, "verbose": True}
         try:
@@ -355,7 +374,7 @@ def valhalla_times(
         sub = out[np.ix_(s_ok, d_ok)]
         for i, j in zip(*np.nonzero(np.isinf(sub)), strict=True):
             out[s_ok[i], d_ok[j]] = route_minutes(actor, src[s_ok[i]], dst[d_ok[j]], costing,
-                                                   opts)
+                                                   opts, location_options)
     if offroad_kmh is not None:
         out = add_offroad_legs(out, src, dst, src_snap, dst_snap, offroad_kmh)
     if return_snapped:
@@ -438,7 +457,7 @@ _NO_CUTOFF = 1e6
 
 
 def tcm_times(net: Any, mode: str, res_lonlat: Any, fac_lonlat: Any, *,
-              direct_offroad: bool | None = None, rg: Any = None) -> TcmTimes:
+              direct_offroad_m: float | None = None, rg: Any = None) -> TcmTimes:
     """All-pairs and nearest-facility minutes from tcm-coverage for one mode.
 
     Uses ``get_profile``, ``build_routing_graph``, ``snap_points``,
@@ -453,8 +472,9 @@ def tcm_times(net: Any, mode: str, res_lonlat: Any, fac_lonlat: Any, *,
         tcm-coverage mode (``"walk"``, ``"car"``...).
     res_lonlat, fac_lonlat : array-like
         (k, 2) and (m, 2) lon/lat.
-    direct_offroad : bool, optional
-        Passed to both functions when given (None: their default).
+    direct_offroad_m : float, optional
+        Longest straight off-road leg to a facility, passed to both functions when given
+        (None: their default, 150 m; 0: none).
     rg : RoutingGraph, optional
         A graph already built for ``mode`` on ``net``.
     """
@@ -467,7 +487,7 @@ def tcm_times(net: Any, mode: str, res_lonlat: Any, fac_lonlat: Any, *,
     fac = np.asarray(fac_lonlat, dtype=np.float64).reshape(-1, 2)
     dem = snap_points(rg, res[:, 0], res[:, 1])
     fs = snap_points(rg, fac[:, 0], fac[:, 1])
-    kw = {} if direct_offroad is None else {"direct_offroad": bool(direct_offroad)}
+    kw = {} if direct_offroad_m is None else {"direct_offroad_m": float(direct_offroad_m)}
     near = nearest_facility_times(rg, dem, fs, **kw)
     od = od_pairs_within(rg, dem, fs, _NO_CUTOFF, **kw)
     pairs = np.full((len(res), len(fac)), np.inf)
@@ -475,8 +495,8 @@ def tcm_times(net: Any, mode: str, res_lonlat: Any, fac_lonlat: Any, *,
     u = rg.network.u
     return TcmTimes(pairs=pairs, nearest=np.asarray(near.minutes, dtype=np.float64),
                     nearest_facility=np.asarray(near.facility), offroad_m=np.asarray(dem.offroad_m),
-                    res_off_main=rg.component[u[dem.edge]] != rg.main_component,
-                    fac_off_main=rg.component[u[fs.edge]] != rg.main_component)
+                    res_off_main=rg.strong_component[u[dem.edge]] != rg.main_strong_component,
+                    fac_off_main=rg.strong_component[u[fs.edge]] != rg.main_strong_component)
 
 
 # --------------------------------------------------------------------------------------

@@ -6,13 +6,18 @@ real OSM buildings (seed 0). The helpers, costing and snapping notes are in
 ``tests/_valhalla.py``; ``benchmarks/compare_valhalla.py`` prints the same numbers as a table.
 
 Reference times ("Valhalla + legs"): Valhalla's ``pedestrian`` costing at
-``walking_speed=4.8`` (our walk profile's road speed; Valhalla's default is 5.1) and its
-``auto`` costing with its own speed tables and turn costs, plus a straight leg from each
-point to the point Valhalla snapped it to at our profile's off-road speed (Valhalla's time
-starts and ends on the road), so both sides count the same door-to-road walk.
+``walking_speed=4.8`` (our walk profile's road speed; Valhalla's default is 5.1) with
+``shortest=true`` (our walk minimises time at one speed, i.e. distance; Valhalla's default
+cost prefers sidewalks and avoids alleys and steps, a model choice measured in
+``benchmarks/compare_valhalla.py``) and its ``auto`` costing with its own speed tables and
+turn costs, plus a straight leg from each point to the point Valhalla snapped it to at our
+profile's off-road speed (Valhalla's time starts and ends on the road), so both sides count
+the same door-to-road walk. Valhalla snaps with ``search_filter`` excluding tunnels and
+bridges, the rule tcm-coverage's snapping follows (a house does not step onto a viaduct or
+into a delivery tunnel below it); Valhalla's default snaps to them.
 
-The issue's targets (walk: the 15-minute verdict differs for <= 3 % of resident x facility
-pairs, p90 of |relative difference| <= 25 %) are xfail until issue 10's routing change lands.
+The issue's targets: walk, the 15-minute verdict differs for <= 3 % of resident x facility
+pairs and the p90 of |relative difference| is <= 25 %.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ pytest.importorskip("valhalla")
 pyrosm = pytest.importorskip("pyrosm")
 
 from _valhalla import (  # noqa: E402
+    AT_GRADE,
     add_offroad_legs,
     build_tiles,
     compare_times,
@@ -76,15 +82,17 @@ def comparisons(valhalla_actor, sample):
         if mode not in cache:
             prof = get_profile(mode)
             rg = build_routing_graph(net, prof)
-            speed = {"walking_speed": WALK_KMH} if mode == "walk" else {}
+            speed = ({"walking_speed": WALK_KMH, "costing_options": {"shortest": True}}
+                     if mode == "walk" else {})
             ref_net, s_snap, d_snap = valhalla_times(valhalla_actor, res, fac, mode, **speed,
-                                                     return_snapped=True)
+                                                     location_options=AT_GRADE,
+                                                     route_fallback=True, return_snapped=True)
             cache[mode] = {
                 "mode": mode, "res": res, "fac": fac, "s_snap": s_snap, "d_snap": d_snap,
                 "ref_net": ref_net,
                 "ref": add_offroad_legs(ref_net, res, fac, s_snap, d_snap, prof.offroad_kmh),
                 "ours": tcm_times(net, mode, res, fac, rg=rg),
-                "ours_nd": tcm_times(net, mode, res, fac, rg=rg, direct_offroad=False),
+                "ours_nd": tcm_times(net, mode, res, fac, rg=rg, direct_offroad_m=0),
             }
         return cache[mode]
 
@@ -149,19 +157,25 @@ def test_matrix_matches_route(valhalla_actor, comparisons, mode):
     """The matrix answers agree with Valhalla's own ``route`` on which pairs are joined and,
     for nearly all pairs, on the time (whole seconds; timedistancematrix one source at a
     time, costmatrix with its second pass). A few pairs differ by up to minutes between
-    Valhalla's algorithms (hierarchies, bidirectional search)."""
+    Valhalla's algorithms (hierarchies, bidirectional search); for walking (shortest=true)
+    the matrix is never the longer of the two."""
     res, fac, ref_net = (comparisons(mode)[k] for k in ("res", "fac", "ref_net"))
     costing = "pedestrian" if mode == "walk" else "auto"
-    opts = {"walking_speed": WALK_KMH} if mode == "walk" else {}
+    opts = {"walking_speed": WALK_KMH, "shortest": True} if mode == "walk" else {}
     rng = np.random.default_rng(1)
     idx = list(zip(rng.integers(0, len(res), 30), rng.integers(0, len(fac), 30), strict=True))
-    routed = np.array([route_minutes(valhalla_actor, res[i], fac[j], costing, opts)
+    routed = np.array([route_minutes(valhalla_actor, res[i], fac[j], costing, opts, AT_GRADE)
                        for i, j in idx])
     matrix = np.array([ref_net[i, j] for i, j in idx])
     assert np.array_equal(np.isinf(routed), np.isinf(matrix))
     fin = np.isfinite(routed)
     assert fin.sum() >= 20
-    close = np.abs(matrix[fin] - routed[fin]) <= 3 / 60
+    if mode == "walk":
+        # with shortest=true, route's bidirectional A* sometimes settles for a path up to
+        # ~30 s longer; the one-source Dijkstra matrix is never the longer one
+        close = matrix[fin] - routed[fin] <= 3 / 60
+    else:
+        close = np.abs(matrix[fin] - routed[fin]) <= 3 / 60
     assert close.mean() >= 0.9, np.round((matrix - routed) * 60, 1)
 
 
@@ -202,7 +216,6 @@ def _report(comparison, record_property) -> dict:
     return c
 
 
-@pytest.mark.xfail(strict=False, reason="before issue 10's routing fix")
 def test_walk_targets_against_valhalla(comparisons, record_property):
     """Issue 10's targets on this data: walk verdict differs <= 3 % of pairs, p90 of
     |relative difference| <= 25 %."""
@@ -211,7 +224,14 @@ def test_walk_targets_against_valhalla(comparisons, record_property):
     assert c["pairs"]["p90_abs_rel"] <= 0.25
 
 
-def test_car_against_valhalla_is_reported(comparisons, record_property):
-    """Car: no target in the issue; the numbers are recorded (junit properties, -s)."""
-    c = _report(comparisons("car"), record_property)
-    assert 0.0 <= c["pairs"]["verdict_differs"] <= 1.0
+def test_car_against_valhalla(comparisons, record_property):
+    """Car: no target in the issue (the extract is 1.7 km across, so every reachable pair is
+    within 15 minutes and the verdict is about reachability); the numbers are recorded
+    (junit properties, -s). Both routers strand the same residents behind the extract's
+    cut-off one-way pieces, and agree on the nearest-facility verdict."""
+    comparison = comparisons("car")
+    c = _report(comparison, record_property)
+    assert c["pairs"]["verdict_differs"] <= 0.01
+    assert c["nearest"]["verdict_differs"] <= 0.01
+    ours_inf, ref_inf = np.isinf(comparison["ours"].pairs), np.isinf(comparison["ref"])
+    assert (ours_inf != ref_inf).mean() <= 0.01
