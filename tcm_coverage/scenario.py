@@ -63,7 +63,7 @@ import pandas as pd
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir, file_sha256
 from tcm_coverage._tables import find_column, read_table
-from tcm_coverage.analysis import MODE_LABELS, TARGETS, target_masks
+from tcm_coverage.analysis import MODE_LABELS, OPTIONAL_TARGETS, TARGETS, target_masks
 from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.maps import BASEMAPS, coverage_map, save_map
 from tcm_coverage.metrics import UNASSIGNED, assign_areas
@@ -237,8 +237,9 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario
         raise _err(path, "access.mode", f"unknown mode {mode!r}", f"use one of {sorted(PROFILES)}")
     threshold = _number(path, "access.threshold", access.get("threshold", 15), low=1, high=240)
     target = access.get("target", "tcm_any")
-    if target not in TARGETS:
-        raise _err(path, "access.target", f"unknown target {target!r}", f"use one of {list(TARGETS)}")
+    targets = [t for t in TARGETS if t not in OPTIONAL_TARGETS]  # the upper bound is not always routed
+    if target not in targets:
+        raise _err(path, "access.target", f"unknown target {target!r}", f"use one of {targets}")
     mp = raw.get("map", {})
     basemap = mp.get("basemap", "osm")
     if basemap not in BASEMAPS:

@@ -290,3 +290,45 @@ def test_analyze_runs_an_amap_export_with_no_editing(amap_xlsx, tmp_path):
     ge = card[(card["层级"] == "县区") & (card["指标"] == "中医阁设置率")].iloc[0]
     assert ge["现状值"].startswith("无数据") and ge["是否达标"] == "无数据"
     assert "还需" not in str(ge["差距"]) and "0%" not in str(ge["现状值"])
+
+
+def test_cli_sheet_is_validated_before_any_work(amap_xlsx, tmp_path, capsys):
+    from tcm_coverage.cli import main
+
+    out = tmp_path / "out"
+    args = ["analyze", "--facilities", str(amap_xlsx), "--sheet", "设施", "--facilities-datum", "gcj02",
+            "--boundary", str(DATA / "boundaries" / "tunliu_140405_county_wgs84.geojson"),
+            "--population", str(DATA / "population" / "demo_villages.csv"),
+            "--network", str(DATA / "roads" / "demo_roads.osm"), "--out", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "屯留区_高德POI.xlsx" in err and "no sheet '设施'" in err
+    assert "['说明', '高德POI']" in err and "--sheet" in err
+    assert not out.exists()
+
+
+def test_village_workbook_with_title_row_and_sheet(tmp_path):
+    from tcm_coverage.population import read_population
+
+    villages = pd.read_csv(DATA / "population" / "demo_villages.csv", encoding="utf-8-sig").head(5)
+    wb = openpyxl.Workbook()
+    wb.active.title = "封面"
+    wb.active.append(["屯留区村庄人口"])
+    ws = wb.create_sheet("村庄")
+    ws.append(["屯留区村庄人口（2023年末常住人口）"])
+    ws.merge_cells("A1:E1")
+    ws.append(list(villages.columns))
+    for rec in villages.itertuples(index=False):
+        ws.append(list(rec))
+    ws.append([None] * 5)
+    ws.append(["合计说明：以上为示例", None, None, None, None])  # a note below: a bad row, named
+    path = tmp_path / "villages.xlsx"
+    wb.save(path)
+    with pytest.raises(InputError, match=r"row 9.*") as info:
+        read_population(path, layer="村庄")
+    assert "villages.xlsx" in str(info.value)
+    ws.delete_rows(9)
+    wb.save(path)
+    demand = read_population(path)  # the sheet is found by its header
+    assert demand["population"].tolist() == villages["人口"].astype(float).tolist()
+    assert demand["name"].tolist() == villages["名称"].tolist()
