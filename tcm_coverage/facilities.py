@@ -407,9 +407,14 @@ def review_sheet(review: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     })
     if (review["evidence"] != "").any():
         out["evidence"] = review["evidence"].to_numpy(object)
+    yes_no = {True: "是" if zh else "yes", False: "否" if zh else "no"}
     for col in ("lon", "lat", "location", "datum", "facility_id", "zhongyiguan", "zhongyige",
                 *_COUNT_COLUMNS):
-        if col in review:
+        if col in ("zhongyiguan", "zhongyige"):
+            # always there, blank when unknown: the planner fills them in and reruns
+            values = review[col] if col in review else pd.Series(None, index=review.index, dtype=object)
+            out[col] = [yes_no[v] if isinstance(v, (bool, np.bool_)) else v for v in values]
+        elif col in review:
             out[col] = review[col].to_numpy(object)
     return out.rename(columns={c: headers[c][0 if zh else 1] for c in out.columns})
 

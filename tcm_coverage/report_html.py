@@ -251,7 +251,8 @@ def county_report_html(
             f"<div class='card-small'>{_beyond_text(float(r['population']), beyond, upper)} "
             f"{'人在阈值外' if zh else 'residents beyond'}"
             f"{'；' if zh else '; '}"
-            f"{'平均' if zh else 'mean'} {_fmt_min(r.get('mean_min'))} {'分钟' if zh else 'min'}</div>"
+            f"{'平均' if zh else 'mean'} {_fmt_min(r.get('mean_min'))} {'分钟' if zh else 'min'}"
+            f"{('（按未知为无）' if zh else ' (unknown as none)') if bounds else ''}</div>"
             "</div>")
     pop_total = float(ctab["population"].iloc[0]) if len(ctab) else float("nan")
     # county threshold table

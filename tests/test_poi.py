@@ -146,7 +146,8 @@ def test_review_sheet_reads_back_as_a_typed_table(amap_xlsx, tmp_path):
     assert by_name.loc["爱宠动物医院", "规则"] == "X1"
     assert by_name.loc["康健医疗服务部", "识别类型"] == "未识别"
     assert by_name.loc["乙镇05村卫生室", "识别类型"] == "村卫生室"
-    assert by_name.loc["丙镇卫生院", "中医馆"] is True
+    assert by_name.loc["丙镇卫生院", "中医馆"] == "是"
+    assert by_name["中医馆"].drop("丙镇卫生院").isna().all() and by_name["中医阁"].isna().all()
     assert "丙镇卫生院中医馆" in by_name.loc["丙镇卫生院", "中医馆/中医阁依据"]
     en = review_sheet(table.review, "en")
     assert list(en.columns[:6]) == ["row", "name", "POI category", "inferred type", "rule", "rule note"]
@@ -249,6 +250,40 @@ def test_analyze_runs_an_amap_export_with_no_editing(amap_xlsx, tmp_path):
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
     assert res.returncode == 0, res.stderr
     assert "中医馆/中医阁未知" in res.stdout  # the terminal headline states both bounds
+    _check_amap_run(out)
+
+    # The planner fills in 中医馆/中医阁 in the review sheet and reruns with it: the result is the
+    # typed demo's, to the resident (and it lies between the bounds of the first run).
+    demo = pd.read_csv(DEMO_FACILITIES, encoding="utf-8-sig").set_index("名称")
+    wb = openpyxl.load_workbook(out / "coverage.xlsx")
+    ws = wb["设施类型识别"]
+    col = {c.value: i for i, c in enumerate(ws[1])}
+    for row in ws.iter_rows(min_row=2):
+        name = row[col["名称"]].value
+        if name in demo.index:
+            row[col["中医馆"]].value = demo.loc[name, "中医馆"]
+            row[col["中医阁"]].value = demo.loc[name, "中医阁"]
+    corrected = tmp_path / "corrected.xlsx"
+    wb.save(corrected)
+    fast = ["--no-map", "--no-report"]
+    results = {}
+    for label, facilities in (("corrected", ["--facilities", str(corrected), "--sheet", "设施类型识别"]),
+                              ("typed", ["--facilities", str(DEMO_FACILITIES)])):
+        args = cmd[:4] + facilities + cmd[8:-1] + [str(tmp_path / label)] + fast
+        res = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600, check=False)
+        assert res.returncode == 0, res.stderr
+        results[label] = pd.read_csv(tmp_path / label / "coverage_township.csv", encoding="utf-8-sig")
+    # the export has no staff counts, and one more private clinic (the =HYPERLINK one)
+    same = [c for c in results["typed"].columns
+            if not any(w in c for w in ("医生", "医师", "床位", "其他医疗机构", "未填报"))]
+    assert "15分钟覆盖率" in same and "中医阁设置率" in same
+    pd.testing.assert_frame_equal(results["corrected"][same], results["typed"][same])
+    first = pd.read_csv(out / "coverage_county.csv", encoding="utf-8-sig").iloc[0]
+    typed = pd.read_csv(tmp_path / "typed" / "coverage_county.csv", encoding="utf-8-sig").iloc[0]
+    assert first["15分钟覆盖率"] <= typed["15分钟覆盖率"] <= first["15分钟覆盖率上限（中医馆/中医阁未知按有）"]
+
+
+def _check_amap_run(out: Path) -> None:
 
     wb = openpyxl.load_workbook(out / "coverage.xlsx")
     assert wb.sheetnames[:2] == ["说明", "设施类型识别"]
