@@ -15,7 +15,15 @@ target             Chinese                                    facilities
 ``primary_any``    基层医疗机构 (任意)                         every township centre and village
                                                               station, with or without TCM (where an
                                                               upgrade would close a gap)
+``tcm_any_upper``  中医药服务点（未知按有）                    ``tcm_any`` counting every centre /
+                                                              clinic whose 中医馆/中医阁 is unknown as
+                                                              having one: the upper bound
 =================  =========================================  =====================================
+
+**Unknown 中医馆/中医阁 flags** (no such column in the facility table, or a blank cell) count as
+*no* in ``tcm_any``, ``zhongyiguan`` and ``zhongyige``: those are lower bounds. ``tcm_any_upper``
+counts them as *yes*; the pipeline computes it only when some flag is unknown, and the tables,
+report and scorecard give both bounds so no headline silently depends on the assumption.
 
 Direction is resident → facility (it matters for one-way streets by car). Each (mode, target)
 pair is one multi-source shortest-path run (:func:`tcm_coverage.traveltime.nearest_facility_times`).
@@ -33,6 +41,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.facilities import flag_values
 from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.network import (
     MIN_COMPONENT_M,
@@ -48,7 +57,11 @@ from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
 
 logger = logging.getLogger(__name__)
 
-TARGETS: tuple[str, ...] = ("tcm_any", "county_tcm", "zhongyiguan", "zhongyige", "primary_any")
+TARGETS: tuple[str, ...] = ("tcm_any", "county_tcm", "zhongyiguan", "zhongyige", "primary_any",
+                            "tcm_any_upper")
+
+#: Computed only when some 中医馆/中医阁 flag is unknown (see :func:`unknown_flags`).
+OPTIONAL_TARGETS: tuple[str, ...] = ("tcm_any_upper",)
 
 #: Targets that get isochrone rings (``primary_any`` is a what-if, not a service area).
 ISOCHRONE_TARGETS: tuple[str, ...] = ("tcm_any", "zhongyiguan", "zhongyige", "county_tcm")
@@ -59,6 +72,8 @@ TARGET_LABELS: dict[str, dict[str, str]] = {
     "zhongyiguan": {"zh": "中医馆", "en": "centre with 中医馆 (TCM hall)"},
     "zhongyige": {"zh": "中医阁", "en": "clinic with 中医阁 (TCM corner)"},
     "primary_any": {"zh": "基层医疗机构", "en": "any primary-care facility"},
+    "tcm_any_upper": {"zh": "中医药服务点（未知按有，上限）",
+                      "en": "any TCM service point (unknown 中医馆/中医阁 as yes: upper bound)"},
 }
 
 TARGET_DEFINITIONS: dict[str, dict[str, str]] = {
@@ -71,6 +86,9 @@ TARGET_DEFINITIONS: dict[str, dict[str, str]] = {
                   "en": "village clinics / community health stations with a 中医阁"},
     "primary_any": {"zh": "所有乡镇卫生院、社区卫生服务中心、村卫生室、社区卫生服务站（不论是否有中医馆/中医阁）",
                     "en": "every township/community centre and village clinic/station, TCM or not"},
+    "tcm_any_upper": {"zh": "同“中医药服务点”，另把中医馆/中医阁情况未知的中心和站室都算作有（上限）",
+                      "en": "as any TCM service point, also counting every centre / clinic whose "
+                            "中医馆/中医阁 is unknown as having one (upper bound)"},
 }
 
 MODE_LABELS: dict[str, dict[str, str]] = {
@@ -82,8 +100,31 @@ MODE_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
+    """Facilities whose TCM status is unknown: centres with an unknown 中医馆 flag and village
+    clinics/stations with an unknown 中医阁 flag.
+
+    Parameters
+    ----------
+    facilities
+        Output of :func:`tcm_coverage.facilities.read_facilities`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, aligned with ``facilities``.
+    """
+    tier = facilities["tier"].to_numpy()
+    _, guan_unknown = flag_values(facilities, "zhongyiguan")
+    _, ge_unknown = flag_values(facilities, "zhongyige")
+    return ((tier == "township_centre") & guan_unknown) | ((tier == "village_station") & ge_unknown)
+
+
 def target_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -> dict[str, np.ndarray]:
     """Boolean masks over ``facilities`` for every target in :data:`TARGETS`.
+
+    Unknown 中医馆/中医阁 flags count as no, except in ``tcm_any_upper`` (see the module
+    docstring).
 
     Parameters
     ----------
@@ -100,14 +141,14 @@ def target_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -
     """
     tier = facilities["tier"].to_numpy()
     county = tier == "county_tcm"
-    guan = (tier == "township_centre") & facilities["zhongyiguan"].to_numpy(bool)
-    ge = (tier == "village_station") & facilities["zhongyige"].to_numpy(bool)
+    guan = (tier == "township_centre") & flag_values(facilities, "zhongyiguan")[0]
+    ge = (tier == "village_station") & flag_values(facilities, "zhongyige")[0]
     tcm = county | guan | ge
     if include_other:
         tcm = tcm | ((tier == "other") & facilities["is_tcm_clinic"].to_numpy(bool))
     primary = (tier == "township_centre") | (tier == "village_station")
     return {"tcm_any": tcm, "county_tcm": county, "zhongyiguan": guan, "zhongyige": ge,
-            "primary_any": primary}
+            "primary_any": primary, "tcm_any_upper": tcm | unknown_flags(facilities)}
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "point, coverage per county and township.")
     ana.add_argument("--facilities", type=Path, required=True, help="facility table: CSV, XLSX, GeoJSON, GPKG")
     ana.add_argument("--facilities-datum", default="wgs84", help="wgs84 | gcj02 (Amap/Tencent) | bd09 (Baidu)")
+    ana.add_argument("--sheet", "--facilities-sheet", dest="facilities_sheet", default=None,
+                     metavar="SHEET", help="sheet of the facility workbook: name or number, 1 = first "
+                                           "(default: the sheet that looks like a facility table)")
     ana.add_argument("--boundary", type=Path, required=True, help="county polygons (GeoJSON/GPKG/SHP)")
     ana.add_argument("--boundary-datum", default="wgs84")
     ana.add_argument("--townships", type=Path, default=None, help="township polygons (optional)")
@@ -171,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="GeoTIFF (WorldPop-style), village table (CSV/XLSX) or polygons with counts")
     ana.add_argument("--population-datum", default="wgs84")
     ana.add_argument("--population-column", default=None, help="population column (found automatically)")
+    ana.add_argument("--population-sheet", default=None, metavar="SHEET",
+                     help="sheet of a village population workbook (name or number)")
     ana.add_argument("--network", type=Path, required=True, help="roads: .osm.pbf, .osm (XML) or .graphml")
     ana.add_argument("--out", type=Path, required=True, help="output folder")
     _add_common(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
@@ -261,6 +266,7 @@ def _site(args: argparse.Namespace) -> int:
 
 def _redraw(args: argparse.Namespace) -> int:
     from tcm_coverage._io import atomic_output_dir
+    from tcm_coverage.facilities import review_sheet
     from tcm_coverage.maps import map_html, save_map
     from tcm_coverage.pipeline import (
         build_map,
@@ -289,7 +295,10 @@ def _redraw(args: argparse.Namespace) -> int:
         out_dir = args.out or run_dir
         page = map_html(build_map(run, config, compact=True), self_contained=config.self_contained)
         with atomic_output_dir(out_dir) as tmp:
-            names = [] if args.command == "score" else write_tables(run.tables, tmp, lang=config.lang)
+            review = (review_sheet(run.facility_review, config.lang)
+                      if run.facility_review is not None else None)
+            names = [] if args.command == "score" else write_tables(run.tables, tmp, lang=config.lang,
+                                                                    review=review)
             names += write_reports(run, config, tmp, page)
             names += write_scorecards(run, config, tmp)
             written = [out_dir / f.name for f in names]
@@ -373,7 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             boundary=args.boundary, boundary_datum=args.boundary_datum,
             townships=args.townships, townships_datum=args.townships_datum,
             population=args.population, population_datum=args.population_datum,
-            population_column=args.population_column, network=args.network, out_dir=args.out, **common,
+            population_column=args.population_column, network=args.network, out_dir=args.out,
+            facilities_sheet=args.facilities_sheet, population_sheet=args.population_sheet, **common,
         )
     start = time.perf_counter()
     try:

@@ -23,17 +23,19 @@ from tcm_coverage._io import atomic_output_dir, file_sha256
 from tcm_coverage.accessibility import area_fca, network_fca
 from tcm_coverage.analysis import (
     MODE_LABELS,
+    OPTIONAL_TARGETS,
     TARGET_DEFINITIONS,
     TARGET_LABELS,
     TARGETS,
     AccessResult,
     compute_access,
     target_masks,
+    unknown_flags,
 )
 from tcm_coverage.boundaries import read_boundaries
-from tcm_coverage.facilities import read_facilities
+from tcm_coverage.facilities import load_facilities, review_sheet
 from tcm_coverage.maps import BASEMAPS, coverage_map, map_html, save_map
-from tcm_coverage.metrics import assign_areas, coverage_tables
+from tcm_coverage.metrics import assign_areas, coverage_tables, no_data_targets
 from tcm_coverage.network import PROFILES, RoadNetwork, get_profile, read_network
 from tcm_coverage.population import read_population
 from tcm_coverage.report import write_isochrones, write_layers, write_manifest, write_tables
@@ -62,6 +64,9 @@ class AnalysisConfig:
         Datum of each input (``"wgs84"``, ``"gcj02"``, ``"bd09"``).
     population_column
         Population column of a table or polygon file (found automatically when ``None``).
+    facilities_sheet, population_sheet
+        Sheet of a facility / village workbook (name or 1-based number; default: the sheet
+        that looks like the table, named in a warning).
     modes
         Travel modes.
     thresholds
@@ -115,6 +120,8 @@ class AnalysisConfig:
     townships_datum: str = "wgs84"
     population_datum: str = "wgs84"
     population_column: str | None = None
+    facilities_sheet: str | None = None
+    population_sheet: str | None = None
     modes: tuple[str, ...] = ("walk", "ebike")
     thresholds: tuple[float, ...] = (15.0,)
     include_other: bool = False
@@ -177,6 +184,9 @@ class AnalysisRun:
         Profile name -> scorecard (:func:`tcm_coverage.scorecard.scorecard`).
     network
         The road network the run used (for site selection on the same roads).
+    facility_review
+        How each facility row was typed when types were inferred from a map-service POI export
+        (:attr:`tcm_coverage.facilities.FacilityTable.review`), else ``None``.
     """
 
     access: AccessResult
@@ -189,6 +199,7 @@ class AnalysisRun:
     fca_areas: gpd.GeoDataFrame | None = None
     scorecards: dict[str, pd.DataFrame] = field(default_factory=dict)
     network: RoadNetwork | None = None
+    facility_review: pd.DataFrame | None = None
 
 
 def _validate(config: AnalysisConfig) -> None:
@@ -283,8 +294,107 @@ def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> li
         rows.append((f"目标设施：{TARGET_LABELS[target]['zh']}" if zh
                      else f"target: {TARGET_LABELS[target]['en']}",
                      f"{definition}（{count} 个）" if zh else f"{definition} ({count})"))
-    notes = access.warnings_zh if zh else access.warnings
-    rows.extend(("注意" if zh else "note", w) for w in notes)
+    rows.extend(_unknown_rows(config, access))
+    rows.extend(("注意" if zh else "note", w) for w in access_notes(config, access))
+    return rows
+
+
+def access_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:
+    """The routing warnings of a run in ``config.lang``, less "no facility counts as 中医馆"
+    when that is because every 中医馆 (中医阁) flag is unknown (:func:`facility_notes` says so).
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    access
+        Its travel times.
+
+    Returns
+    -------
+    list of str
+    """
+    zh = config.lang == "zh"
+    notes = list(access.warnings_zh if zh else access.warnings)
+    for target in no_data_targets(access.facilities):
+        key = f"「{TARGET_LABELS[target]['zh']}」" if zh else f"'{target}'"
+        notes = [n for n in notes if key not in n]
+    return notes
+
+
+def facility_notes(config: AnalysisConfig, facilities: gpd.GeoDataFrame,
+                   review: pd.DataFrame | None) -> list[str]:
+    """Notes on what the facility table leaves unknown and how its types were found.
+
+    Parameters
+    ----------
+    config
+        The run's configuration (language).
+    facilities
+        The facilities of the run.
+    review
+        :attr:`AnalysisRun.facility_review` (``None`` for a typed table).
+
+    Returns
+    -------
+    list of str
+        In ``config.lang``: the assumption behind the TCM service point coverage when some
+        中医馆/中医阁 flags are unknown, missing staff and bed counts, and the rows of a POI
+        export left out or not recognised.
+    """
+    zh = config.lang == "zh"
+    notes: list[str] = []
+    tier = facilities["tier"].to_numpy()
+    unknown = unknown_flags(facilities)
+    if unknown.any():
+        n_c = int((unknown & (tier == "township_centre")).sum())
+        n_s = int((unknown & (tier == "village_station")).sum())
+        notes.append(
+            f"{n_c} 个乡镇卫生院/社区卫生服务中心是否设中医馆、{n_s} 个村卫生室/社区卫生服务站是否设中医阁未知"
+            "（设施表无该列或为空）：“中医药服务点”覆盖率按未知为“无”计算（保守的下限），"
+            "并另列未知按“有”计算的上限；中医馆/中医阁设置率只按已知的机构计算，全部未知时为“无数据”。"
+            if zh else
+            f"whether {n_c} township/community centres have a 中医馆 and {n_s} village clinics/stations "
+            "a 中医阁 is unknown (no such column, or blank cells): coverage of TCM service points "
+            "counts them as having none (the conservative lower bound), and the upper bound "
+            "(counted as having one) is given beside it; 中医馆/中医阁 shares are over the "
+            "facilities whose flag is known, and “no data” when none is.")
+    missing = [label for col, label in (("tcm_gps", ("中医类别全科医生数", "TCM GP counts")),
+                                        ("tcm_physicians", ("中医执业医师数", "TCM physician counts")),
+                                        ("beds", ("床位数", "bed counts")))
+               if col not in facilities or facilities[col].isna().all()]
+    if missing:
+        names = ("、" if zh else ", ").join(m[0 if zh else 1] for m in missing)
+        notes.append(f"设施表没有{names}：相关指标为“无数据”，不作为 0。" if zh
+                     else f"the facility table has no {names}: those figures say “no data”, never 0.")
+    if review is not None:
+        counted = int((review["action"] == "counted").sum())
+        left = review[review["action"] == "excluded"]
+        unrec = review[review["action"] == "unrecognised"]
+        by_rule = left["rule_id"].value_counts().sort_index()
+        parts = ("、" if zh else ", ").join(f"{k} {v}" for k, v in by_rule.items())
+        notes.append(
+            f"设施类型按名称和地图POI类别由规则识别（见“设施类型识别”表）：计入 {counted} 个，"
+            f"不计入 {len(left)} 个（{parts or '无'}），未识别 {len(unrec)} 个（未计入）。" if zh else
+            f"facility types were inferred from names and map POI categories by rules (see the "
+            f"“facility type review” sheet): {counted} counted, {len(left)} left out "
+            f"({parts or 'none'}), {len(unrec)} not recognised (left out).")
+    return notes
+
+
+def _unknown_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[str, str]]:
+    zh = config.lang == "zh"
+    unknown = int(unknown_flags(access.facilities).sum())
+    rows = [("未知数据" if zh else "unknown data",
+             "中医馆/中医阁情况未知（设施表无该列或为空）的机构不作为“无”悄悄计入：设置率只按已知机构计算；"
+             "“中医药服务点”覆盖率按未知为“无”计算（下限），另列按“有”计算的上限（“覆盖率上限”列）；"
+             "人员、床位未填报为“无数据”，不作为 0。" if zh else
+             "unknown 中医馆/中医阁 (no such column, or blank cells) are never silently taken as none: "
+             "shares are over the facilities whose flag is known; coverage of TCM service points "
+             "counts unknown as none (lower bound) and gives the upper bound (unknown as yes, the "
+             "“upper bound” columns) beside it; staff and bed counts nobody reported say “no data”, "
+             "not 0.")]
+    rows.append(("中医馆/中医阁未知的机构数" if zh else "facilities with 中医馆/中医阁 unknown", str(unknown)))
     return rows
 
 
@@ -310,9 +420,12 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     counties = read_boundaries(config.boundary, datum=config.boundary_datum, level="county")
     townships = (read_boundaries(config.townships, datum=config.townships_datum, level="township")
                  if config.townships is not None else None)
-    facilities = read_facilities(config.facilities, datum=config.facilities_datum)
+    fac_table = load_facilities(config.facilities, datum=config.facilities_datum,
+                                sheet=config.facilities_sheet)
+    facilities = fac_table.facilities
     demand = read_population(config.population, datum=config.population_datum,
-                             boundary=counties, population_column=config.population_column)
+                             boundary=counties, population_column=config.population_column,
+                             layer=config.population_sheet)
     if float(demand["population"].sum()) <= 0:
         raise InputError("the population inside the county boundary is zero", path=config.population,
                          fix="check that the population file covers the county (and its datum/CRS)")
@@ -323,7 +436,7 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     seconds["read roads"] = time.perf_counter() - t0
     run = compute_from_inputs(config, counties=counties, townships=townships, facilities=facilities,
                               demand=demand, network=network, profiles=profiles, progress=progress)
-    return replace(run, seconds={**seconds, **run.seconds})
+    return replace(run, seconds={**seconds, **run.seconds}, facility_review=fac_table.review)
 
 
 def compute_from_inputs(
@@ -363,8 +476,10 @@ def compute_from_inputs(
         profiles = [load_profile(p) for p in config.profiles]
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    # the upper bound (unknown 中医馆/中医阁 counted as yes) only when some flag is unknown
+    targets = tuple(t for t in TARGETS if t not in OPTIONAL_TARGETS or unknown_flags(facilities).any())
     access = compute_access(
-        demand, facilities, network, modes=config.modes, targets=TARGETS,
+        demand, facilities, network, modes=config.modes, targets=targets,
         include_other=config.include_other, speed_overrides=config.speed_overrides,
         offroad_kmh=config.offroad_kmh, max_facility_offroad_m=config.max_facility_offroad_m,
         direct_offroad_m=config.direct_offroad_m, facilities_source=str(config.facilities), isochrone_minutes=config.isochrone_minutes,
@@ -405,6 +520,8 @@ def compute_from_inputs(
             fca_areas = area_fca(dem, townships if townships is not None else counties,
                                  codes=dem["township_code" if townships is not None else "county_code"].to_numpy())
             fca_areas.attrs.update(fca.attrs)
+            # supply counted only at known TCM points: a lower bound when flags are unknown
+            fca_areas.attrs["unknown_flags"] = int(unknown_flags(facilities).sum())
         seconds["accessibility"] = time.perf_counter() - t0
     cards = {prof.name: scorecard(access_own, prof, counties=counties, townships=townships,
                                   lang=config.lang) for prof in profiles}
@@ -496,7 +613,8 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     -------
     list of pathlib.Path
     """
-    notes = run.access.warnings_zh if config.lang == "zh" else run.access.warnings
+    notes = [*facility_notes(config, run.access.facilities, run.facility_review),
+             *access_notes(config, run.access)]
     files = []
     county = run.tables["county"]
     codes = list(dict.fromkeys(county["code"].astype(str)))
@@ -576,9 +694,13 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
                                    ("townships", config.townships), ("population", config.population),
                                    ("network", config.network)) if p is not None}
     with atomic_output_dir(config.out_dir) as tmp:
+        review = (review_sheet(run.facility_review, config.lang)
+                  if run.facility_review is not None else None)
         files = write_tables(tables, tmp, lang=config.lang,
-                             readme_rows=_readme_rows(config, access, today),
-                             facilities=fac_sheet, network=net_sheet)
+                             readme_rows=_readme_rows(config, access, today)
+                             + [("注意" if config.lang == "zh" else "note", n)
+                                for n in facility_notes(config, access.facilities, run.facility_review)],
+                             facilities=fac_sheet, network=net_sheet, review=review)
         files += write_layers(run.demand, access.facilities, tmp, modes=config.modes,
                               targets=access.targets, thresholds=config.thresholds)
         if access.isochrones is not None:
@@ -701,6 +823,9 @@ def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig)
         entry = {"name": rec["name"], "population": round(float(rec["population"]), 0)}
         for t in config.thresholds:
             entry[f"share_within_{t:g}"] = round(float(rec[f"share_within_{t:g}"]), 4)
+            upper = rec.get(f"share_within_{t:g}_upper")
+            if upper is not None and pd.notna(upper):  # unknown 中医馆/中医阁 counted as yes
+                entry[f"share_within_{t:g}_upper"] = round(float(upper), 4)
         entry["mean_min"] = round(float(rec["mean_min"]), 2)
         entry["p90_min"] = None if pd.isna(rec["p90_min"]) else round(float(rec["p90_min"]), 2)
         entry["unreachable_population"] = round(float(rec["unreachable_population"]), 0)
@@ -731,27 +856,44 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
         mode = MODE_LABELS[rec["mode"]][config.lang]
         share = rec[f"share_within_{thr:g}"]
         beyond = rec["population"] - rec[f"pop_within_{thr:g}"]
+        upper = rec.get(f"share_within_{thr:g}_upper")
+        bounded = upper is not None and pd.notna(upper) and round(upper, 3) != round(share, 3)
         if zh:
-            lines.append(f"{rec['name']} {mode}: {thr:g}分钟内可达中医药服务点人口 {share:.1%}"
-                         f"（{rec['population']:,.0f} 人中 {beyond:,.0f} 人在{thr:g}分钟外），"
-                         f"平均 {rec['mean_min']:.1f} 分钟")
+            text = f"{share:.1%}–{upper:.1%}（中医馆/中医阁未知：按无为下限，按有为上限）" if bounded else f"{share:.1%}"
+            lines.append(f"{rec['name']} {mode}: {thr:g}分钟内可达中医药服务点人口 {text}"
+                         f"（{rec['population']:,.0f} 人中 {beyond:,.0f} 人在{thr:g}分钟外"
+                         f"{'，按未知为无' if bounded else ''}），平均 {rec['mean_min']:.1f} 分钟"
+                         f"{'（按未知为无）' if bounded else ''}")
         else:
-            lines.append(f"{rec['name']} by {mode}: {share:.1%} of {rec['population']:,.0f} residents "
-                         f"within {thr:g} min of a TCM service point ({beyond:,.0f} beyond), "
-                         f"mean {rec['mean_min']:.1f} min")
+            text = (f"{share:.1%}–{upper:.1%} (unknown 中医馆/中医阁: as none, lower bound; as yes, "
+                    "upper bound)") if bounded else f"{share:.1%}"
+            lines.append(f"{rec['name']} by {mode}: {text} of {rec['population']:,.0f} residents "
+                         f"within {thr:g} min of a TCM service point ({beyond:,.0f} beyond"
+                         f"{' with unknown as none' if bounded else ''}), mean {rec['mean_min']:.1f} min"
+                         f"{' (unknown as none)' if bounded else ''}")
     if "township" in run.tables:
         town = run.tables["township"]
         mode = "ebike" if "ebike" in config.modes else config.modes[0]
         sub = town[(town["mode"] == mode) & (town["population"] > 0)].sort_values(f"share_within_{thr:g}")
         worst = sub.head(3)
         label = MODE_LABELS[mode][config.lang]
-        parts = [f"{r['name']} {r[f'share_within_{thr:g}']:.0%}" for _, r in worst.iterrows()]
+        upper_col = f"share_within_{thr:g}_upper"
+
+        def share_text(r: pd.Series) -> str:
+            low, high = r[f"share_within_{thr:g}"], r.get(upper_col)
+            if high is not None and pd.notna(high) and round(high, 2) != round(low, 2):
+                return f"{low:.0%}–{high:.0%}"
+            return f"{low:.0%}"
+
+        parts = [f"{r['name']} {share_text(r)}" for _, r in worst.iterrows()]
         lines.append(("覆盖最低的乡镇（" + label + "）：" if zh else f"lowest townships ({label}): ")
                      + ", ".join(parts))
     lines.append(("输出：" if zh else "outputs: ") + str(Path(config.out_dir)))
     return "\n".join(lines)
 
 
-__all__: Sequence[str] = ("AnalysisConfig", "AnalysisRun", "build_map", "compute", "headline_numbers",
+__all__: Sequence[str] = ("AnalysisConfig", "AnalysisRun", "access_notes", "build_map", "compute",
+                          "facility_notes",
+                          "headline_numbers",
                           "compute_from_inputs", "load_config", "run_analysis", "source_lines",
                           "summary_text", "write_outputs", "write_reports", "write_scorecards")

@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.facilities import flag_values
 from tcm_coverage.network import RoutingGraph, Snap, snap_points
 from tcm_coverage.siting.instance import KINDS, SitingInstance, instance_from_od
 from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M
@@ -309,7 +310,8 @@ def build_candidates(
     parts: list[gpd.GeoDataFrame] = []
     fac = _points_4326(facilities, "facility")
     tier = fac["tier"].to_numpy() if "tier" in fac else np.full(len(fac), "", dtype=object)
-    has_ge = fac["zhongyige"].to_numpy(dtype=bool) if "zhongyige" in fac else np.zeros(len(fac), bool)
+    # a clinic whose 中医阁 is unknown is an upgrade candidate, as it counts as none in tcm_any
+    has_ge = flag_values(fac, "zhongyige")[0]
     clinics = fac[(tier == "village_station") | (tier == "township_centre")]
     up_mask = (tier == "village_station") & ~has_ge
     up = fac[up_mask]
