@@ -41,6 +41,7 @@ import pandas as pd
 import shapely
 
 from tcm_coverage._errors import InputError, OutputError
+from tcm_coverage._safetext import html_columns
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
 from tcm_coverage.chinacrs import transform_geometries
 
@@ -93,6 +94,10 @@ def _prepare(gdf: gpd.GeoDataFrame, datum: str, tolerance_deg: float = 0.0) -> g
         geoms = transform_geometries(geoms, src="wgs84", dst=datum)
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
     return out
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
 
 
 def _class_colour(share: float | None) -> str:
@@ -311,9 +316,9 @@ def coverage_map(
                  else pd.Series(np.nan, index=towns.index))
         pop = towns["code"].map(table["population"]).astype(float) if "population" in table else share * np.nan
         towns["colour"] = [_class_colour(s) for s in share]
-        towns["label"] = [
+        towns["label"] = [  # tooltips are HTML: names from the input escaped
             (f"{n}：{s:.1%}（{p:,.0f} 人）" if zh else f"{n}: {s:.1%} of {p:,.0f}") if np.isfinite(s)
-            else f"{n}：–" for n, s, p in zip(towns["name"], share, pop, strict=True)
+            else f"{n}：–" for n, s, p in zip(towns["name"].map(_esc), share, pop, strict=True)
         ]
         folium.GeoJson(
             _geojson(towns[["name", "label", "colour", "geometry"]]),
@@ -359,7 +364,7 @@ def coverage_map(
 
     # 4. facilities by tier
     served, upgrade = _served_population(facilities, demand, mode=mode, threshold=threshold)
-    fac = _prepare(facilities, datum)
+    fac = html_columns(_prepare(facilities, datum), ["name", "type"])  # popups are HTML
     yes, no = ("是", "否") if zh else ("yes", "no")
     fac["flag_guan"] = np.where(fac["tier"] == "township_centre",
                                 np.where(fac["zhongyiguan"].astype(bool), yes, no), "–")
@@ -430,7 +435,7 @@ def _fca_layer(fmap: folium.Map, areas: gpd.GeoDataFrame | None, *, mode: str, d
                      else "#cccccc" for v in values]
     unit = "每万人可及中医执业医师" if zh else "TCM physicians within reach per 10,000"
     out["label"] = [f"{n}：{v:.2f} {unit}" if np.isfinite(v) else f"{n}：–"
-                    for n, v in zip(out["name"], values, strict=True)]
+                    for n, v in zip(out["name"].map(_esc), values, strict=True)]
     folium.GeoJson(
         _geojson(out[["label", "colour", "geometry"]]),
         name=(f"中医师可及性E2SFCA（{mode_label}）" if zh else f"TCM physician access, E2SFCA ({mode_label})"),

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
 
 COLUMN_LABELS: dict[str, dict[str, str]] = {
@@ -133,6 +134,7 @@ def write_tables(
     the workbook ``coverage.xlsx``.
 
     CSV files are UTF-8 with a byte-order mark so Excel opens the Chinese headers correctly.
+    Names from the input files stay text: no formulas in either (:mod:`tcm_coverage._safetext`).
 
     Parameters
     ----------
@@ -161,8 +163,7 @@ def write_tables(
         if key not in tables:
             continue
         table = localize(_rounded(tables[key]), lang)
-        path = out_dir / f"coverage_{key}.csv"
-        table.to_csv(path, index=False, encoding="utf-8-sig")
+        path = write_csv(table, out_dir / f"coverage_{key}.csv")
         written.append(path)
         sheets[_SHEETS[key][lang]] = table
     if facilities is not None:
@@ -170,10 +171,9 @@ def write_tables(
     if network is not None:
         sheets[_SHEETS["network"][lang]] = network
     path = out_dir / "coverage.xlsx"
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    with safe_workbook(path) as book:
         for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-            ws = writer.sheets[name[:31]]
+            ws = book.add(frame, name)
             ws.freeze_panes = "A2"
             for idx, col in enumerate(frame.columns, start=1):
                 values = [str(col)] + [str(v) for v in frame[col].head(200).tolist()]
