@@ -119,6 +119,12 @@ def _add_common(p: argparse.ArgumentParser, *, default_modes: Sequence[str],
     _add_render(p)
 
 
+def _add_rerun(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-changed-inputs", action="store_true",
+                   help="recompute even though input files changed since run.json (needs --out "
+                        "outside the run folder; the outputs say so)")
+
+
 def _add_render(p: argparse.ArgumentParser) -> None:
     p.add_argument("--basemap", choices=("osm", "amap", "tianditu", "none"), default=None,
                    help="map background: OpenStreetMap (default), Amap 高德 (overlays shifted to "
@@ -183,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="facilities to reach (default: any TCM service point)")
     mp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     _add_render(mp)
+    _add_rerun(mp)
 
     rp = sub.add_parser("report", help="rewrite the report(s) of a finished run",
                         description="Recompute a finished run from its run.json and write "
@@ -191,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
     rp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     _add_render(rp)
+    _add_rerun(rp)
 
     st = sub.add_parser("site", help="run site-selection scenarios and compare them",
                         description="Where to add 中医阁 (upgrading village clinics) or new village "
@@ -212,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
     sc.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     _add_render(sc)
+    _add_rerun(sc)
 
     add_batch_parser(sub)
     return parser
@@ -238,7 +247,7 @@ def _site(args: argparse.Namespace) -> int:
         results = run_scenarios(args.scenarios, args.out, progress=not args.quiet)
     except TCMCoverageError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        print("nothing was written for the failing scenario.", file=sys.stderr)
+        print("nothing was written.", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1
     if not args.quiet:
         for r in results:
@@ -255,11 +264,15 @@ def _site(args: argparse.Namespace) -> int:
 
 
 def _redraw(args: argparse.Namespace) -> int:
-    from tcm_coverage._io import atomic_output_dir
+    from dataclasses import replace
+
+    from tcm_coverage._io import atomic_output_dir, check_output_dir, output_file
+    from tcm_coverage._rerun import rerun_note
     from tcm_coverage.maps import map_html, save_map
     from tcm_coverage.pipeline import (
         build_map,
         compute,
+        input_files,
         load_config,
         write_reports,
         write_scorecards,
@@ -271,6 +284,16 @@ def _redraw(args: argparse.Namespace) -> int:
     if args.command == "score":
         overrides["profiles"] = tuple(args.profiles)
     config = load_config(args.run, **overrides)
+    # the run folder describes its inputs: refuse (or label) a recomputation from changed ones
+    note = rerun_note(run_dir, allow=args.allow_changed_inputs, out=args.out, command=args.command,
+                      lang=config.lang)
+    if note:
+        config = replace(config, sources=(*config.sources, note))
+    inputs = input_files(config)
+    out_dir = args.out or run_dir
+    in_place = Path(out_dir).resolve() == run_dir.resolve()
+    if args.command != "map":  # refuse a bad --out before computing
+        check_output_dir(out_dir, inputs=inputs, keep="all" if in_place else ())
     start = time.perf_counter()
     run = compute(config, progress=not args.quiet)
     if args.command == "map":
@@ -278,13 +301,16 @@ def _redraw(args: argparse.Namespace) -> int:
         thr = config.headline_threshold if args.threshold is None else args.threshold
         fmap = build_map(run, config, mode=mode, threshold=thr, target=args.target)
         out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.target}.html"
-        save_map(fmap, out, self_contained=config.self_contained)
+        with output_file(out, kind="map", inputs=inputs) as target:
+            save_map(fmap, target, self_contained=config.self_contained)
         written = [out]
     else:
-        out_dir = args.out or run_dir
         page = map_html(build_map(run, config, compact=True), self_contained=config.self_contained)
-        with atomic_output_dir(out_dir) as tmp:
-            names = [] if args.command == "score" else write_tables(run.tables, tmp, lang=config.lang)
+        with atomic_output_dir(out_dir, kind=args.command, keep="all" if in_place else (),
+                               inputs=inputs) as tmp:
+            names = [] if args.command == "score" else write_tables(
+                run.tables, tmp, lang=config.lang,
+                readme_rows=[("注意" if config.lang == "zh" else "note", note)] if note else ())
             names += write_reports(run, config, tmp, page)
             names += write_scorecards(run, config, tmp)
             written = [out_dir / f.name for f in names]
