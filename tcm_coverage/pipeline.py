@@ -482,7 +482,8 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
 def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     """Run the coverage analysis and write its outputs into ``config.out_dir``.
 
-    Outputs (all or nothing: written to a temporary folder, moved into place at the end):
+    Outputs (all or nothing: built beside ``config.out_dir`` and swapped in as a whole, see
+    :func:`tcm_coverage._io.atomic_output_dir`):
     ``coverage_county.csv``, ``coverage_township.csv`` (when townships are given),
     ``coverage_targets.csv``, ``coverage.xlsx``, ``demand_points.gpkg``, ``facilities.gpkg``,
     ``isochrones.gpkg``, ``map.html``, ``report.html`` and ``run.json``.

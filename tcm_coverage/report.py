@@ -2,8 +2,8 @@
 points and facilities as GeoPackage layers, a run manifest.
 
 Writers take a destination folder and write plain files into it; the caller decides where
-(the pipeline writes into a temporary folder that is moved into place only when everything
-succeeded, see :func:`tcm_coverage._io.atomic_output_dir`).
+(the pipeline writes into a folder built beside the output folder and swapped in as a whole
+only when everything succeeded, see :func:`tcm_coverage._io.atomic_output_dir`).
 """
 
 from __future__ import annotations

@@ -628,7 +628,7 @@ def write_scorecard(
     scorecard_df: pd.DataFrame, out_dir: str | PathLike[str], lang: str | None = None, *,
     stem: str = "scorecard",
 ) -> list[Path]:
-    """Write ``scorecard.xlsx`` and ``scorecard.html`` atomically into ``out_dir``.
+    """Write ``scorecard.xlsx`` and ``scorecard.html`` into ``out_dir``.
 
     Both are rendered from the data columns, so ``lang`` may differ from the language the
     scorecard was made in. The HTML is one printable page: the profile, its sources and the
