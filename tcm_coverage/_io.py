@@ -94,6 +94,8 @@ PAUSE_FILE_ENV = "TCM_COVERAGE_TEST_PAUSE_FILE"
 PAUSE_SECONDS_ENV = "TCM_COVERAGE_TEST_PAUSE_SECONDS"
 NO_EXCHANGE_ENV = "TCM_COVERAGE_TEST_NO_EXCHANGE"
 _LEGACY_MANIFESTS = ("run.json", "batch.json")
+_BATCH_NAMES = {"counties", "batch.json", "province_summary.csv", "province_summary.xlsx",
+                "province_map.html"}
 _STALE_SECONDS = 86400.0  # without flock (Windows) a .tmp- folder older than this is dead
 
 # Build folders of this process: a writer asked for a folder inside one writes straight into
@@ -225,6 +227,9 @@ def _legacy_kind(folder: Path) -> str | None:
             continue
         if isinstance(raw, dict) and str(raw.get("tool", "")).startswith("tcm-coverage"):
             return "batch" if name == "batch.json" else "analyze"
+    names = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    if "counties" in names and names <= _BATCH_NAMES:  # a batch run killed before batch.json
+        return "batch"
     if (folder / "result.json").is_file() and (folder / "scenario.toml").is_file():
         return "scenario"
     if (folder / "comparison.csv").is_file():
@@ -325,7 +330,8 @@ def check_output_dir(
         raise InputError(
             f"the output folder ({option}) is the current folder or holds it; a run "
             "replaces its output folder as a whole, which would leave you in a deleted folder",
-            path=given, fix=f"run from the folder above: cd {out.parent} and give {option} {out.name}")
+            path=given, fix=f"run it from the folder above (cd {out.parent}) and name the folder "
+                            f"as {out.name}")
     for parent in out.parents:
         kind = result_kind(parent)
         if kind is not None and out.relative_to(parent).parts[0] not in _kept_of(parent):

@@ -266,7 +266,7 @@ def _site(args: argparse.Namespace) -> int:
 def _redraw(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from tcm_coverage._io import atomic_output_dir, check_output_dir, output_file
+    from tcm_coverage._io import atomic_output_dir, check_output_dir, output_file, result_kind
     from tcm_coverage._rerun import rerun_note
     from tcm_coverage.maps import map_html, save_map
     from tcm_coverage.pipeline import (
@@ -292,15 +292,18 @@ def _redraw(args: argparse.Namespace) -> int:
     inputs = input_files(config)
     out_dir = args.out or run_dir
     in_place = Path(out_dir).resolve() == run_dir.resolve()
-    if args.command != "map":  # refuse a bad --out before computing
+    if args.command == "map":
+        mode = args.mode or config.headline_mode
+        thr = config.headline_threshold if args.threshold is None else args.threshold
+        out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.target}.html"
+        if result_kind(Path(out).resolve().parent) is not None:  # refuse before computing
+            check_output_dir(Path(out).resolve().parent, inputs=inputs, keep="all")
+    else:
         check_output_dir(out_dir, inputs=inputs, keep="all" if in_place else ())
     start = time.perf_counter()
     run = compute(config, progress=not args.quiet)
     if args.command == "map":
-        mode = args.mode or config.headline_mode
-        thr = config.headline_threshold if args.threshold is None else args.threshold
         fmap = build_map(run, config, mode=mode, threshold=thr, target=args.target)
-        out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.target}.html"
         with output_file(out, kind="map", inputs=inputs) as target:
             save_map(fmap, target, self_contained=config.self_contained)
         written = [out]
