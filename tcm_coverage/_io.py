@@ -220,6 +220,13 @@ def is_litter(name: str) -> bool:
 
 def _legacy_kind(folder: Path) -> str | None:
     """The kind of an output folder of a version that wrote no :data:`MARKER`."""
+    try:
+        return _legacy_kind_of(folder)
+    except OSError:  # e.g. an ancestor we may not list
+        return None
+
+
+def _legacy_kind_of(folder: Path) -> str | None:
     for name in _LEGACY_MANIFESTS:
         try:
             raw = json.loads((folder / name).read_text(encoding="utf-8"))
@@ -234,7 +241,7 @@ def _legacy_kind(folder: Path) -> str | None:
         return "scenario"
     if (folder / "comparison.csv").is_file():
         subdirs = [p for p in folder.iterdir() if p.is_dir()]
-        if all(_legacy_kind(p) == "scenario" for p in subdirs):
+        if all(_legacy_kind_of(p) == "scenario" for p in subdirs):
             return "scenarios"
     return None
 
