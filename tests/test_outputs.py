@@ -506,20 +506,22 @@ def test_kill_at_many_points(tmp_path):
     t0 = time.monotonic()
     proc = subprocess.Popen(_analyze_argv(inputs, out, "--lang", "en"), env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    t_build = None
-    while proc.poll() is None:
-        if t_build is None and _building(out):
+    t_build = t_swap = None
+    while proc.poll() is None:  # when its build folder appears, and when it is swapped in
+        building = _building(out, proc.pid)
+        if t_build is None and building:
             t_build = time.monotonic() - t0
-        time.sleep(0.005)
+        elif t_build is not None and t_swap is None and not building:
+            t_swap = time.monotonic() - t0
+        time.sleep(0.002)
     assert proc.returncode == 0 and t_build is not None
     full = time.monotonic() - t0
-    build = full - t_build
+    build = (t_swap or full) - t_build
     rng = random.Random(11)
     points: list[tuple[str, float | str, bool]] = [  # (kind, delay or hook, exchange)
         *[("start", t_build * (i + rng.random()) / 2, True) for i in range(2)],
-        *[("build", build * (i + rng.random()) / 6, True) for i in range(6)],
-        ("hook", "before-swap", True), ("hook", "after-swap", True),
-        ("hook", "mid-swap", False), ("hook", "after-swap", False)]
+        *[("build", build * (i + rng.random()) / 5, True) for i in range(5)],
+        ("hook", "before-swap", True), ("hook", "after-swap", True), ("hook", "mid-swap", False)]
     outcomes: dict[str, int] = {}
     signal_file = tmp_path / "paused"
     for kind, at, exchange in points:
