@@ -124,6 +124,12 @@ def _add_common(p: argparse.ArgumentParser, *, default_modes: Sequence[str],
     _add_render(p)
 
 
+def _add_rerun(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-changed-inputs", action="store_true",
+                   help="recompute even though input files changed since run.json (needs --out "
+                        "outside the run folder; the outputs say so)")
+
+
 def _add_render(p: argparse.ArgumentParser) -> None:
     p.add_argument("--basemap", choices=("osm", "amap", "tianditu", "none"), default=None,
                    help="map background: OpenStreetMap (default), Amap 高德 (overlays shifted to "
@@ -193,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="facilities to reach (default: any TCM service point)")
     mp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     _add_render(mp)
+    _add_rerun(mp)
 
     rp = sub.add_parser("report", help="rewrite the report(s) of a finished run",
                         description="Recompute a finished run from its run.json and write "
@@ -201,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
     rp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     _add_render(rp)
+    _add_rerun(rp)
 
     st = sub.add_parser("site", help="run site-selection scenarios and compare them",
                         description="Where to add 中医阁 (upgrading village clinics) or new village "
@@ -222,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
     sc.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     _add_render(sc)
+    _add_rerun(sc)
 
     add_batch_parser(sub)
     return parser
@@ -248,7 +257,7 @@ def _site(args: argparse.Namespace) -> int:
         results = run_scenarios(args.scenarios, args.out, progress=not args.quiet)
     except TCMCoverageError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        print("nothing was written for the failing scenario.", file=sys.stderr)
+        print("nothing was written.", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1
     if not args.quiet:
         for r in results:
@@ -265,12 +274,16 @@ def _site(args: argparse.Namespace) -> int:
 
 
 def _redraw(args: argparse.Namespace) -> int:
-    from tcm_coverage._io import atomic_output_dir
+    from dataclasses import replace
+
+    from tcm_coverage._io import atomic_output_dir, check_output_dir, output_file, result_kind
+    from tcm_coverage._rerun import rerun_note
     from tcm_coverage.facilities import review_sheet
     from tcm_coverage.maps import map_html, save_map
     from tcm_coverage.pipeline import (
         build_map,
         compute,
+        input_files,
         load_config,
         write_reports,
         write_scorecards,
@@ -282,23 +295,38 @@ def _redraw(args: argparse.Namespace) -> int:
     if args.command == "score":
         overrides["profiles"] = tuple(args.profiles)
     config = load_config(args.run, **overrides)
-    start = time.perf_counter()
-    run = compute(config, progress=not args.quiet)
+    # the run folder describes its inputs: refuse (or label) a recomputation from changed ones
+    note = rerun_note(run_dir, allow=args.allow_changed_inputs, out=args.out, command=args.command,
+                      lang=config.lang)
+    if note:
+        config = replace(config, sources=(*config.sources, note))
+    inputs = input_files(config)
+    out_dir = args.out or run_dir
+    in_place = Path(out_dir).resolve() == run_dir.resolve()
     if args.command == "map":
         mode = args.mode or config.headline_mode
         thr = config.headline_threshold if args.threshold is None else args.threshold
-        fmap = build_map(run, config, mode=mode, threshold=thr, target=args.target)
         out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.target}.html"
-        save_map(fmap, out, self_contained=config.self_contained)
+        if result_kind(Path(out).resolve().parent) is not None:  # refuse before computing
+            check_output_dir(Path(out).resolve().parent, inputs=inputs, keep="all")
+    else:
+        check_output_dir(out_dir, inputs=inputs, keep="all" if in_place else ())
+    start = time.perf_counter()
+    run = compute(config, progress=not args.quiet)
+    if args.command == "map":
+        fmap = build_map(run, config, mode=mode, threshold=thr, target=args.target)
+        with output_file(out, kind="map", inputs=inputs) as target:
+            save_map(fmap, target, self_contained=config.self_contained)
         written = [out]
     else:
-        out_dir = args.out or run_dir
         page = map_html(build_map(run, config, compact=True), self_contained=config.self_contained)
-        with atomic_output_dir(out_dir) as tmp:
+        with atomic_output_dir(out_dir, kind=args.command, keep="all" if in_place else (),
+                               inputs=inputs) as tmp:
             review = (review_sheet(run.facility_review, config.lang)
                       if run.facility_review is not None else None)
-            names = [] if args.command == "score" else write_tables(run.tables, tmp, lang=config.lang,
-                                                                    review=review)
+            names = [] if args.command == "score" else write_tables(
+                run.tables, tmp, lang=config.lang, review=review,
+                readme_rows=[("注意" if config.lang == "zh" else "note", note)] if note else ())
             names += write_reports(run, config, tmp, page)
             names += write_scorecards(run, config, tmp)
             written = [out_dir / f.name for f in names]

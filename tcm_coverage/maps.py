@@ -41,6 +41,7 @@ import pandas as pd
 import shapely
 
 from tcm_coverage._errors import InputError, OutputError
+from tcm_coverage._safetext import html_columns
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
 from tcm_coverage.chinacrs import transform_geometries
 from tcm_coverage.facilities import flag_values
@@ -103,6 +104,10 @@ def _range(share: float, upper: float) -> str:
     if np.isfinite(upper) and round(upper, 3) != round(share, 3):
         return f"{share:.1%}–{upper:.1%}"
     return f"{share:.1%}"
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
 
 
 def _class_colour(share: float | None) -> str:
@@ -324,10 +329,10 @@ def coverage_map(
                  else pd.Series(np.nan, index=towns.index))
         pop = towns["code"].map(table["population"]).astype(float) if "population" in table else share * np.nan
         towns["colour"] = [_class_colour(s) for s in share]
-        towns["label"] = [
+        towns["label"] = [  # tooltips are HTML: names from the input escaped
             (f"{n}：{_range(s, u)}（{p:,.0f} 人）" if zh else f"{n}: {_range(s, u)} of {p:,.0f}")
             if np.isfinite(s) else f"{n}：–"
-            for n, s, u, p in zip(towns["name"], share, upper, pop, strict=True)
+            for n, s, u, p in zip(towns["name"].map(_esc), share, upper, pop, strict=True)
         ]
         folium.GeoJson(
             _geojson(towns[["name", "label", "colour", "geometry"]]),
@@ -373,7 +378,7 @@ def coverage_map(
 
     # 4. facilities by tier
     served, upgrade = _served_population(facilities, demand, mode=mode, threshold=threshold)
-    fac = _prepare(facilities, datum)
+    fac = html_columns(_prepare(facilities, datum), ["name", "type"])  # popups are HTML
     yes, no, unknown_text = ("是", "否", "无数据（未知）") if zh else ("yes", "no", "no data (unknown)")
     guan_yes, guan_unknown = flag_values(fac, "zhongyiguan")
     ge_yes, ge_unknown = flag_values(fac, "zhongyige")
@@ -448,7 +453,7 @@ def _fca_layer(fmap: folium.Map, areas: gpd.GeoDataFrame | None, *, mode: str, d
                      else "#cccccc" for v in values]
     unit = "每万人可及中医执业医师" if zh else "TCM physicians within reach per 10,000"
     out["label"] = [f"{n}：{v:.2f} {unit}" if np.isfinite(v) else f"{n}：–"
-                    for n, v in zip(out["name"], values, strict=True)]
+                    for n, v in zip(out["name"].map(_esc), values, strict=True)]
     folium.GeoJson(
         _geojson(out[["label", "colour", "geometry"]]),
         name=(f"中医师可及性E2SFCA（{mode_label}）" if zh else f"TCM physician access, E2SFCA ({mode_label})"),

@@ -19,7 +19,13 @@ import pandas as pd
 
 from tcm_coverage import __version__
 from tcm_coverage._errors import InputError
-from tcm_coverage._io import atomic_output_dir, file_sha256
+from tcm_coverage._io import (
+    atomic_output_dir,
+    check_output_dir,
+    file_sha256,
+    litter_of,
+    recover_output_dir,
+)
 from tcm_coverage.accessibility import area_fca, network_fca
 from tcm_coverage.analysis import (
     MODE_LABELS,
@@ -638,7 +644,8 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
 def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     """Run the coverage analysis and write its outputs into ``config.out_dir``.
 
-    Outputs (all or nothing: written to a temporary folder, moved into place at the end):
+    Outputs (all or nothing: built beside ``config.out_dir`` and swapped in as a whole, see
+    :func:`tcm_coverage._io.atomic_output_dir`):
     ``coverage_county.csv``, ``coverage_township.csv`` (when townships are given),
     ``coverage_targets.csv``, ``coverage.xlsx``, ``demand_points.gpkg``, ``facilities.gpkg``,
     ``isochrones.gpkg``, ``map.html``, ``report.html`` and ``run.json``.
@@ -654,8 +661,26 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
     -------
     AnalysisRun
     """
+    check_output_dir(config.out_dir, inputs=input_files(config))  # refuse before computing
     run = compute(config, progress=progress)
     return replace(run, files=write_outputs(run, config))
+
+
+def input_files(config: AnalysisConfig) -> dict[str, Path | None]:
+    """Label -> input file of a run (none may lie inside its output folder).
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+
+    Returns
+    -------
+    dict
+    """
+    return {"facilities": config.facilities, "boundary": config.boundary,
+            "townships": config.townships, "population": config.population,
+            "network": config.network}
 
 
 def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
@@ -693,7 +718,7 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
                   for label, p in (("facilities", config.facilities), ("boundary", config.boundary),
                                    ("townships", config.townships), ("population", config.population),
                                    ("network", config.network)) if p is not None}
-    with atomic_output_dir(config.out_dir) as tmp:
+    with atomic_output_dir(config.out_dir, kind="analyze", inputs=input_files(config)) as tmp:
         review = (review_sheet(run.facility_review, config.lang)
                   if run.facility_review is not None else None)
         files = write_tables(tables, tmp, lang=config.lang,
@@ -773,6 +798,12 @@ def load_config(run_json: Path, **overrides: object) -> AnalysisConfig:
         The file is missing or not a tcm-coverage manifest.
     """
     path = Path(run_json)
+    folder = path.parent if path.name == "run.json" else path
+    owner = litter_of(folder.resolve().name)
+    if owner is not None:
+        raise InputError("this is a temporary folder of an interrupted or replaced run, not a result",
+                         path=folder, fix=f"give the result folder itself, {folder.parent / owner}")
+    recover_output_dir(folder)  # a run killed during its final swap: put the earlier result back
     if path.is_dir():
         path = path / "run.json"
     try:
@@ -893,7 +924,6 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
 
 
 __all__: Sequence[str] = ("AnalysisConfig", "AnalysisRun", "access_notes", "build_map", "compute",
-                          "facility_notes",
-                          "headline_numbers",
-                          "compute_from_inputs", "load_config", "run_analysis", "source_lines",
+                          "facility_notes", "headline_numbers", "compute_from_inputs",
+                          "input_files", "load_config", "run_analysis", "source_lines",
                           "summary_text", "write_outputs", "write_reports", "write_scorecards")

@@ -2,8 +2,8 @@
 points and facilities as GeoPackage layers, a run manifest.
 
 Writers take a destination folder and write plain files into it; the caller decides where
-(the pipeline writes into a temporary folder that is moved into place only when everything
-succeeded, see :func:`tcm_coverage._io.atomic_output_dir`).
+(the pipeline writes into a folder built beside the output folder and swapped in as a whole
+only when everything succeeded, see :func:`tcm_coverage._io.atomic_output_dir`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
 from tcm_coverage.metrics import no_data_cells
 
@@ -175,6 +176,7 @@ def write_tables(
     the workbook ``coverage.xlsx``.
 
     CSV files are UTF-8 with a byte-order mark so Excel opens the Chinese headers correctly.
+    Names from the input files stay text: no formulas in either (:mod:`tcm_coverage._safetext`).
 
     Parameters
     ----------
@@ -211,8 +213,7 @@ def write_tables(
         if key not in tables:
             continue
         table = localize(_rounded(tables[key], lang), lang)
-        path = out_dir / f"coverage_{key}.csv"
-        table.to_csv(path, index=False, encoding="utf-8-sig")
+        path = write_csv(table, out_dir / f"coverage_{key}.csv")
         written.append(path)
         sheets[_SHEETS[key][lang]] = table
     if facilities is not None:
@@ -220,10 +221,9 @@ def write_tables(
     if network is not None:
         sheets[_SHEETS["network"][lang]] = network
     path = out_dir / "coverage.xlsx"
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    with safe_workbook(path) as book:
         for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-            ws = writer.sheets[name[:31]]
+            ws = book.add(frame, name)
             ws.freeze_panes = "A2"
             for idx, col in enumerate(frame.columns, start=1):
                 values = [str(col)] + [str(v) for v in frame[col].head(200).tolist()]
@@ -234,19 +234,8 @@ def write_tables(
                     for cell in ws.iter_cols(min_col=idx, max_col=idx, min_row=2):
                         for c in cell:
                             c.number_format = "0.0%"
-            if frame is review:
-                _as_text(ws)
     written.append(path)
     return written
-
-
-def _as_text(ws) -> None:  # noqa: ANN001 (an openpyxl worksheet)
-    """Store every text cell of ``ws`` as text: a name such as ``=HYPERLINK(...)`` from the
-    input must never become a live formula."""
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
 
 
 def _display_width(text: str) -> int:

@@ -44,6 +44,7 @@ input hashes are copied into the output folder.
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import logging
 import re
@@ -61,7 +62,8 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage._errors import InputError
-from tcm_coverage._io import atomic_output_dir, file_sha256
+from tcm_coverage._io import atomic_output_dir, check_output_dir, file_sha256
+from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage._tables import find_column, read_table
 from tcm_coverage.analysis import MODE_LABELS, OPTIONAL_TARGETS, TARGETS, target_masks
 from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
@@ -656,9 +658,9 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         ))
     sites = _prepare(sr.sites, datum)
-    sites["label"] = [
-        (f"{n}（{_KIND_LABELS[k][0]}）：新覆盖 {c:,} 人，成本 {cost:g}" if zh
-         else f"{n} ({_KIND_LABELS[k][1]}): {c:,} newly covered, cost {cost:g}")
+    sites["label"] = [  # names from the input files, shown as HTML by folium: escaped
+        (f"{html.escape(str(n))}（{_KIND_LABELS[k][0]}）：新覆盖 {c:,} 人，成本 {cost:g}" if zh
+         else f"{html.escape(str(n))} ({_KIND_LABELS[k][1]}): {c:,} newly covered, cost {cost:g}")
         for n, k, c, cost in zip(sites["name"], sites["kind"], sites["newly_covered"], sites["cost"],
                                  strict=True)]
     sites["fill"] = np.where(sites["kind"] == "new", "#ff7f00", "#fdd0a2")
@@ -718,7 +720,7 @@ def write_scenario(sr: ScenarioResult, out_dir: Path) -> list[Path]:
     """
     scn = sr.scenario
     lang = scn.lang
-    with atomic_output_dir(out_dir) as tmp:
+    with atomic_output_dir(out_dir, kind="scenario", inputs=_scenario_inputs(scn)) as tmp:
         cols = ["candidate_id", "name", "kind", "township_name", "newly_covered", "only_this_site",
                 "cost", "population", "lon", "lat", "source", "facility_id"]
         sites = sr.sites[[c for c in cols if c in sr.sites]]
@@ -728,15 +730,12 @@ def write_scenario(sr: ScenarioResult, out_dir: Path) -> list[Path]:
         cands = sr.candidates.drop(columns="geometry").assign(
             lon=sr.candidates.geometry.x.round(6), lat=sr.candidates.geometry.y.round(6))
         summary = pd.DataFrame([sr.summary])
-        with pd.ExcelWriter(tmp / "sites.xlsx", engine="openpyxl") as xw:
-            _localize(sites, lang).to_excel(xw, sheet_name="选址" if lang == "zh" else "sites", index=False)
-            _localize(towns, lang).to_excel(xw, sheet_name="乡镇前后对比" if lang == "zh" else "before-after",
-                                            index=False)
-            _localize(cands, lang).to_excel(xw, sheet_name="全部候选点" if lang == "zh" else "candidates",
-                                            index=False)
-            _localize(summary, lang).to_excel(xw, sheet_name="方案摘要" if lang == "zh" else "summary",
-                                              index=False)
-        _localize(towns, lang).to_csv(tmp / "townships.csv", index=False, encoding="utf-8-sig")
+        with safe_workbook(tmp / "sites.xlsx") as book:
+            book.add(_localize(sites, lang), "选址" if lang == "zh" else "sites")
+            book.add(_localize(towns, lang), "乡镇前后对比" if lang == "zh" else "before-after")
+            book.add(_localize(cands, lang), "全部候选点" if lang == "zh" else "candidates")
+            book.add(_localize(summary, lang), "方案摘要" if lang == "zh" else "summary")
+        write_csv(_localize(towns, lang), tmp / "townships.csv")
         save_map(_scenario_map(sr), tmp / "map.html", self_contained=scn.self_contained)
         shutil.copyfile(scn.path, tmp / "scenario.toml")
         res = sr.result
@@ -753,6 +752,14 @@ def write_scenario(sr: ScenarioResult, out_dir: Path) -> list[Path]:
                                          encoding="utf-8")
         names = sorted(p.name for p in tmp.iterdir())
     return [Path(out_dir) / n for n in names]
+
+
+def _scenario_inputs(scn: Scenario) -> dict[str, Path | None]:
+    """The files a scenario reads (none may lie in its output folder)."""
+    return {"scenario": scn.path, "facilities": scn.config.facilities,
+            "boundary": scn.config.boundary, "townships": scn.config.townships,
+            "population": scn.config.population, "network": scn.config.network,
+            "villages": scn.villages, "overrides": scn.overrides}
 
 
 def compare_scenarios(results: Sequence[ScenarioResult]) -> pd.DataFrame:
@@ -782,7 +789,10 @@ def run_scenarios(paths: Sequence[str | Path], out_dir: str | Path, *, progress:
     paths
         Scenario files.
     out_dir
-        Output folder; each scenario writes into ``out_dir/<name>/``.
+        Output folder; each scenario writes into ``out_dir/<name>/``. The folder is one
+        result, replaced as a whole when every scenario is solved and written (see
+        :func:`tcm_coverage._io.atomic_output_dir`): scenarios of an earlier run that are
+        not in this one are not kept.
     progress
         Show progress bars.
     data_dir
@@ -798,22 +808,26 @@ def run_scenarios(paths: Sequence[str | Path], out_dir: str | Path, *, progress:
     if dupes:
         raise InputError(f"several scenarios are named {dupes[0]!r}", path=scenarios[0].path,
                          fix="give each scenario its own [scenario].name")
+    out = Path(out_dir)
+    inputs = {f"{scn.name} {label}": path for scn in scenarios
+              for label, path in _scenario_inputs(scn).items()}
+    check_output_dir(out, inputs=inputs)  # before any solving
     runs: dict[str, AnalysisRun] = {}
     results = []
-    out = Path(out_dir)
     for scn in scenarios:
         key = json.dumps({k: str(v) for k, v in dataclasses.asdict(scn.config).items()
                           if k not in ("out_dir", "lang")}, sort_keys=True)
         if key not in runs:
             runs[key] = compute(dataclasses.replace(scn.config, isochrone_cell_m=100.0), progress=progress)
         logger.info("scenario %s: solving %s", scn.name, scn.model)
-        sr = run_scenario(scn, run=runs[key], progress=progress)
-        write_scenario(sr, out / scn.name)
-        results.append(sr)
+        results.append(run_scenario(scn, run=runs[key], progress=progress))
     lang = scenarios[0].lang if scenarios else "zh"
     table = _localize(compare_scenarios(results), lang)
-    with atomic_output_dir(out) as tmp:
-        table.to_csv(tmp / "comparison.csv", index=False, encoding="utf-8-sig")
-        with pd.ExcelWriter(tmp / "comparison.xlsx", engine="openpyxl") as xw:
-            table.to_excel(xw, sheet_name="方案对比" if lang == "zh" else "comparison", index=False)
+    # one result folder for the whole run: every scenario and the comparison, swapped at once
+    with atomic_output_dir(out, kind="scenarios", inputs=inputs) as tmp:
+        for sr in results:
+            write_scenario(sr, tmp / sr.scenario.name)
+        write_csv(table, tmp / "comparison.csv")
+        with safe_workbook(tmp / "comparison.xlsx") as book:
+            book.add(table, "方案对比" if lang == "zh" else "comparison")
     return results

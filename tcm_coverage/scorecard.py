@@ -59,7 +59,8 @@ import pandas as pd
 
 from tcm_coverage import __version__
 from tcm_coverage._errors import InputError
-from tcm_coverage._io import atomic_output_dir
+from tcm_coverage._io import add_files
+from tcm_coverage._safetext import safe_workbook
 from tcm_coverage.analysis import MODE_LABELS, TARGET_DEFINITIONS, TARGET_LABELS, AccessResult
 from tcm_coverage.metrics import UNASSIGNED, access_summary, assign_areas, facility_indicators
 from tcm_coverage.targets import INDICATORS, Profile, Target, load_profile
@@ -703,11 +704,11 @@ def _xlsx(card: pd.DataFrame, path: Path, lang: str) -> None:
     about = pd.DataFrame(_about_rows(card, lang),
                          columns=["项目", "内容"] if zh else ["item", "value"])
     sheet = "目标对照" if zh else "scorecard"
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        shown.to_excel(writer, sheet_name=sheet, index=False)
-        about.to_excel(writer, sheet_name="说明" if zh else "about", index=False)
+    with safe_workbook(path) as book:
+        sheets = {sheet: book.add(shown, sheet)}
+        sheets["说明" if zh else "about"] = book.add(about, "说明" if zh else "about")
         for name, frame in ((sheet, shown), ("说明" if zh else "about", about)):
-            ws = writer.sheets[name]
+            ws = sheets[name]
             ws.freeze_panes = "A2"
             for cell in ws[1]:
                 cell.font = Font(bold=True)
@@ -715,7 +716,7 @@ def _xlsx(card: pd.DataFrame, path: Path, lang: str) -> None:
                 values = [str(col)] + [str(v) for v in frame[col].tolist()]
                 width = min(60, max(8, max(_display_width(v) for v in values) + 2))
                 ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = width
-        ws = writer.sheets[sheet]
+        ws = sheets[sheet]
         for i, s in enumerate(card["status"].to_list(), start=2):
             fill = PatternFill("solid", fgColor=STATUS_COLOURS[s].lstrip("#").upper())
             for cell in ws[i]:
@@ -727,7 +728,7 @@ def write_scorecard(
     scorecard_df: pd.DataFrame, out_dir: str | PathLike[str], lang: str | None = None, *,
     stem: str = "scorecard",
 ) -> list[Path]:
-    """Write ``scorecard.xlsx`` and ``scorecard.html`` atomically into ``out_dir``.
+    """Write ``scorecard.xlsx`` and ``scorecard.html`` into ``out_dir``.
 
     Both are rendered from the data columns, so ``lang`` may differ from the language the
     scorecard was made in. The HTML is one printable page: the profile, its sources and the
@@ -738,8 +739,9 @@ def write_scorecard(
     scorecard_df
         From :func:`scorecard`.
     out_dir
-        Destination folder (created when missing). Files are written to a temporary folder
-        and moved into place only when both are complete.
+        Destination folder (created when missing). Both files are written first and then
+        put in place (:func:`tcm_coverage._io.add_files`: a tcm-coverage result folder is
+        updated as a whole; other files in a plain folder stay).
     lang
         ``"zh"`` or ``"en"`` (default: the language of ``scorecard_df``).
     stem
@@ -757,7 +759,7 @@ def write_scorecard(
     if missing:
         raise InputError(f"not a scorecard: columns {missing} are missing",
                          fix="pass the DataFrame returned by scorecard()")
-    with atomic_output_dir(out_dir) as tmp:
+    with add_files(out_dir, kind="score") as tmp:
         _xlsx(scorecard_df, tmp / f"{stem}.xlsx", lang)
         (tmp / f"{stem}.html").write_text(_html(scorecard_df, lang), encoding="utf-8")
     return [Path(out_dir) / f"{stem}.xlsx", Path(out_dir) / f"{stem}.html"]

@@ -165,3 +165,60 @@ def test_report_renders_and_prints(browser, demo_computed, tmp_path):
     (tmp_path / "report.pdf").write_bytes(pdf)
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert 1 <= pages <= 6, pages
+
+
+def test_names_from_the_input_are_text_not_markup(browser, demo_computed, tmp_path):
+    """A facility and a township named like an XSS probe: the map's popup, tooltip and label
+    and the report show the name as text; no image element is created, no script runs."""
+    run, config = demo_computed
+    probe = "<img src=x onerror=alert(1)>"
+    fac = run.access.facilities.copy()
+    fac.loc[fac["name"] == "示例县中医医院", "name"] = probe
+    towns = run.townships.copy()
+    towns.loc[towns.index[0], "name"] = probe
+    tables = dict(run.tables)
+    town_table = tables["township"].copy()
+    town_table.loc[town_table["code"] == towns["code"].iloc[0], "name"] = probe
+    tables["township"] = town_table
+    hostile = replace(run, access=replace(run.access, facilities=fac), townships=towns, tables=tables)
+    # without isochrones the township choropleth (and its tooltip) is shown at first
+    bare = replace(hostile, access=replace(hostile.access, isochrones=None))
+    path = save_map(build_map(bare, config), tmp_path / "map.html", self_contained=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, offline=True)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri(), wait_until="load")
+    opened = page.evaluate("""(probe) => {
+      const map = Object.values(window).find(v => v instanceof L.Map);
+      let n = 0;
+      map.eachLayer(l => {
+        if (!l.feature) return;
+        const p = l.feature.properties;
+        if (p.name && p.name.includes('onerror') && p.flag_ge !== undefined) {
+          l.fire('click', {latlng: l.getLatLng()}, true); n++;
+        }
+        if (p.label && p.label.includes('onerror') && l.getBounds) {  // the group's tooltip
+          l.fire('mouseover', {latlng: l.getBounds().getCenter()}, true); n++;
+        }
+      });
+      return n;
+    }""", probe)
+    page.wait_for_timeout(300)
+    assert opened >= 2  # the facility's popup and the township's tooltip
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    tooltips = " ".join(page.locator(".leaflet-tooltip").all_inner_texts())
+    labels = page.locator(".tcm-town-label").all_inner_texts()
+    assert probe in popup and probe in tooltips and probe in labels
+    assert page.locator("img[src='x']").count() == 0 and dialogs == []
+    # the report page (township table, embedded map)
+    from tcm_coverage.maps import map_html
+
+    sc = replace(config, self_contained=True)
+    (report,) = write_reports(hostile, sc, tmp_path, map_html(build_map(hostile, sc, compact=True),
+                                                             self_contained=True))
+    page.goto(report.as_uri(), wait_until="load")
+    page.wait_for_timeout(300)
+    assert probe in page.locator("body").inner_text()
+    assert page.locator("img[src='x']").count() == 0 and dialogs == []
+    context.close()

@@ -157,10 +157,12 @@ def run_batch(
     -------
     BatchResult
     """
+    from tcm_coverage._io import check_output_dir
     from tcm_coverage.batch.summary import province_map, province_table, write_province_table
 
     start = time.perf_counter()
     out = Path(out_dir)
+    check_output_dir(out, inputs=_job_inputs(jobs), keep=("counties",))  # before any county
 
     def say(text: str) -> None:
         (echo or (lambda s: tqdm.write(s, file=sys.stderr)))(text)
@@ -200,7 +202,8 @@ def run_batch(
     from tcm_coverage.maps import save_map
 
     readme = _readme(settings, all_records, jobs)
-    with atomic_output_dir(out) as tmp:
+    # the province files are one result; counties/ (each county a result of its own) is kept
+    with atomic_output_dir(out, kind="batch", keep=("counties",), inputs=_job_inputs(jobs)) as tmp:
         names = write_province_table(table, tmp, lang=settings.lang, readme_rows=readme)
         if settings.write_map:
             geoms = {j.code: j.geometry for j in jobs if j.geometry is not None}
@@ -226,6 +229,13 @@ def run_batch(
         files = [out / p.name for p in names]
     return BatchResult(records=all_records, table=table, files=tuple(files),
                        seconds=time.perf_counter() - start)
+
+
+def _job_inputs(jobs: Sequence[CountyJob]) -> dict[str, Any]:
+    """Every input file of the jobs, labelled for messages (none may be in the output)."""
+    labels = ("facilities", "boundary", "townships", "population", "network")
+    return {f"{job.job_id} {label}": getattr(job.config, label, None)
+            for job in jobs for label in labels}
 
 
 def _drive(client: Any, todo: list[CountyJob], province: ProvinceInputs | None, *, window: int,

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
 from tcm_coverage.maps import _BREAKS, _COLOURS, _class_colour, _geojson, _prepare, base_map
 from tcm_coverage.report import _rounded, localize
@@ -151,8 +152,7 @@ def write_province_table(table: pd.DataFrame, out_dir: Path, *, lang: str = "zh"
     """
     zh = lang == "zh"
     loc = _localized(table, lang)
-    csv = out_dir / "province_summary.csv"
-    loc.to_csv(csv, index=False, encoding="utf-8-sig")
+    csv = write_csv(loc, out_dir / "province_summary.csv")
     xlsx = out_dir / "province_summary.xlsx"
     sheets = {}
     if readme_rows:
@@ -163,10 +163,9 @@ def write_province_table(table: pd.DataFrame, out_dir: Path, *, lang: str = "zh"
     if len(failed):
         sheets["失败" if zh else "failed"] = _localized(
             failed[["job_id", "code", "name", "status", "error"]], lang)
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+    with safe_workbook(xlsx) as book:
         for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-            ws = writer.sheets[name]
+            ws = book.add(frame, name)
             ws.freeze_panes = "A2"
             for idx, col in enumerate(frame.columns, start=1):
                 letter = ws.cell(row=1, column=idx).column_letter
@@ -225,10 +224,10 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
                 pop = float(r.get("population") or 0.0)
                 beyond = pop - float(r.get(pop_col) or 0.0)
                 colours.append(_class_colour(share))
-                labels.append(
-                    f"{r['name']}（{code}）：{threshold:g}分钟覆盖率 {share:.1%}，"
+                labels.append(  # shown as HTML by folium: names escaped
+                    f"{html.escape(str(r['name']))}（{html.escape(str(code))}）：{threshold:g}分钟覆盖率 {share:.1%}，"
                     f"{pop:,.0f} 人中 {beyond:,.0f} 人在{threshold:g}分钟外" if zh else
-                    f"{r['name']} ({code}): {share:.1%} within {threshold:g} min, "
+                    f"{html.escape(str(r['name']))} ({html.escape(str(code))}): {share:.1%} within {threshold:g} min, "
                     f"{beyond:,.0f} of {pop:,.0f} beyond")
             elif code in set(failed["code"]):
                 err = str(failed.set_index("code").loc[code, "error"])[:300]
@@ -236,7 +235,8 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
                 labels.append(("计算失败：" if zh else "failed: ") + html.escape(err))
             else:
                 colours.append("#eeeeee")
-                labels.append(f"{code}：无结果" if zh else f"{code}: no result")
+                labels.append(f"{html.escape(str(code))}：无结果" if zh
+                              else f"{html.escape(str(code))}: no result")
         frame["colour"] = colours
         frame["label"] = labels
         frame = _prepare(frame, datum, 0.0005)

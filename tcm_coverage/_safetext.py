@@ -1,0 +1,172 @@
+"""Text from input files stays text in every output: no live formulas, no markup.
+
+A facility or township name is whatever the planner's file holds, e.g.
+``=HYPERLINK("http://x","y")`` or ``<img src=x onerror=alert(1)>``. The rules:
+
+* **CSV** (OWASP "CSV injection"): a text cell (or header) that begins with ``=``, ``+``,
+  ``-``, ``@``, a tab or a carriage return is written with a leading ``'``, so Excel, WPS
+  and LibreOffice show it as text instead of evaluating it. Numbers are numbers and are not
+  touched. :func:`write_csv`.
+* **XLSX**: pandas' ``to_excel`` through openpyxl stores a string that begins with ``=`` as a
+  *formula*. :func:`safe_workbook` turns every such cell back into a string cell and marks
+  every text cell that begins with one of the characters above with Excel's "quote prefix"
+  (so editing the cell does not turn it into a formula either); the text itself is kept
+  exactly. Characters XML forbids (control characters other than tab, LF, CR) are dropped,
+  where openpyxl would raise.
+* **HTML**: text goes through :func:`html.escape` before it reaches a page, a folium
+  tooltip or popup (folium puts property values into ``innerHTML`` unescaped) or a layer
+  name. :func:`html_columns` escapes the text columns of a frame for GeoJSON properties.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from collections.abc import Iterator, Sequence
+from os import PathLike
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["FORMULA_START", "SafeWorkbook", "csv_safe", "html_columns", "safe_workbook",
+           "write_csv"]
+
+#: Cell beginnings a spreadsheet may evaluate (OWASP CSV-injection list).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype == object or isinstance(series.dtype, pd.StringDtype)
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and headers cannot start a spreadsheet formula.
+
+    Parameters
+    ----------
+    frame
+        Any table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells beginning with :data:`FORMULA_START` get a leading ``'``.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = out[col].map(_csv_cell)
+    return out.rename(columns=lambda c: _csv_cell(c) if isinstance(c, str) else c)
+
+
+def write_csv(frame: pd.DataFrame, path: str | PathLike[str]) -> Path:
+    """Write ``frame`` as UTF-8 CSV with a byte-order mark (Excel reads the Chinese headers),
+    without its index, through :func:`csv_safe`.
+
+    Parameters
+    ----------
+    frame
+        The table.
+    path
+        Destination.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    csv_safe(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    return Path(path)
+
+
+def _xlsx_cell(value: object) -> object:
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _xlsx_clean(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = out[col].map(_xlsx_cell)
+    return out.rename(columns=_xlsx_cell)
+
+
+class SafeWorkbook:
+    """Sheets of a workbook being written by :func:`safe_workbook`.
+
+    Parameters
+    ----------
+    writer
+        The pandas ``ExcelWriter`` (openpyxl engine).
+    """
+
+    def __init__(self, writer: pd.ExcelWriter) -> None:
+        self.writer = writer
+
+    def add(self, frame: pd.DataFrame, sheet_name: str):  # noqa: ANN201 - openpyxl Worksheet
+        """Write ``frame`` (no index) as sheet ``sheet_name`` (cut to 31 characters, Excel's
+        limit) and return the openpyxl worksheet for formatting."""
+        name = sheet_name[:31]
+        _xlsx_clean(frame).to_excel(self.writer, sheet_name=name, index=False)
+        return self.writer.sheets[name]
+
+
+def _defuse(book: object) -> None:
+    for ws in book.worksheets:  # type: ignore[attr-defined]
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # only ever text from the data: no formulas here
+                    cell.data_type = "s"
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                    cell.quotePrefix = True
+
+
+@contextlib.contextmanager
+def safe_workbook(path: str | PathLike[str]) -> Iterator[SafeWorkbook]:
+    """Write an XLSX workbook whose text cells are never formulas (see the module docstring).
+
+    Parameters
+    ----------
+    path
+        Destination ``.xlsx``.
+
+    Yields
+    ------
+    SafeWorkbook
+        Add sheets with :meth:`SafeWorkbook.add`; the workbook is checked and saved on exit.
+    """
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        book = SafeWorkbook(writer)
+        yield book
+        _defuse(writer.book)
+
+
+def html_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """A copy of ``frame`` with the text of ``columns`` HTML-escaped (for GeoJSON properties
+    that folium shows in tooltips and popups as HTML).
+
+    Parameters
+    ----------
+    frame
+        A table or GeoDataFrame.
+    columns
+        Columns to escape (missing ones are skipped); non-text values are turned into text.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    out = frame.copy()
+    for col in columns:
+        if col in out:
+            out[col] = [html.escape(str(v), quote=True) for v in out[col]]
+    return out
