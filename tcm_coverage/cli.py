@@ -232,9 +232,11 @@ def _render_overrides(args: argparse.Namespace) -> dict:
 
 def _site(args: argparse.Namespace) -> int:
     from tcm_coverage.scenario import run_scenarios
+    from tcm_coverage.validation import check_output_dir
 
     start = time.perf_counter()
     try:
+        check_output_dir(args.out, option="--out")
         results = run_scenarios(args.scenarios, args.out, progress=not args.quiet)
     except TCMCoverageError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -265,19 +267,24 @@ def _redraw(args: argparse.Namespace) -> int:
         write_scorecards,
     )
     from tcm_coverage.report import write_tables
+    from tcm_coverage.validation import check_output_dir, check_output_file
 
     run_dir = args.run.parent if args.run.name == "run.json" else args.run
     overrides = _render_overrides(args)
     if args.command == "score":
         overrides["profiles"] = tuple(args.profiles)
     config = load_config(args.run, **overrides)
-    start = time.perf_counter()
-    run = compute(config, progress=not args.quiet)
     if args.command == "map":
         mode = args.mode or config.headline_mode
         thr = config.headline_threshold if args.threshold is None else args.threshold
-        fmap = build_map(run, config, mode=mode, threshold=thr, target=args.target)
         out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.target}.html"
+        check_output_file(out, option="--out" if args.out else "the map file")
+    else:
+        check_output_dir(args.out or run_dir, option="--out" if args.out else "the run folder")
+    start = time.perf_counter()
+    run = compute(config, progress=not args.quiet)
+    if args.command == "map":
+        fmap = build_map(run, config, mode=mode, threshold=thr, target=args.target)
         save_map(fmap, out, self_contained=config.self_contained)
         written = [out]
     else:
