@@ -31,6 +31,7 @@ from tcm_coverage.analysis import (
     target_masks,
 )
 from tcm_coverage.boundaries import read_boundaries
+from tcm_coverage.datum_check import check_inputs
 from tcm_coverage.facilities import read_facilities
 from tcm_coverage.maps import BASEMAPS, coverage_map, map_html, save_map
 from tcm_coverage.metrics import assign_areas, coverage_tables
@@ -178,6 +179,9 @@ class AnalysisRun:
         Profile name -> scorecard (:func:`tcm_coverage.scorecard.scorecard`).
     network
         The road network the run used (for site selection on the same roads).
+    datum_check
+        Median distances of facilities (and villages) to the nearest road under each datum
+        (:func:`tcm_coverage.datum_check.check_inputs`), as written to ``run.json``.
     """
 
     access: AccessResult
@@ -190,6 +194,7 @@ class AnalysisRun:
     fca_areas: gpd.GeoDataFrame | None = None
     scorecards: dict[str, pd.DataFrame] = field(default_factory=dict)
     network: RoadNetwork | None = None
+    datum_check: tuple[dict, ...] = ()
 
 
 def _validate(config: AnalysisConfig, *, files: bool = True, options: bool = True) -> None:
@@ -341,6 +346,11 @@ def compute_from_inputs(
         profiles = [load_profile(p) for p in config.profiles]
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    datum_fits = check_inputs(facilities=facilities, facilities_datum=config.facilities_datum,
+                              demand=demand, population_datum=config.population_datum,
+                              network=network)
+    seconds["datum check"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     access = compute_access(
         demand, facilities, network, modes=config.modes, targets=TARGETS,
         include_other=config.include_other, speed_overrides=config.speed_overrides,
@@ -349,8 +359,9 @@ def compute_from_inputs(
         isochrone_area=counties, isochrone_cell_m=config.isochrone_cell_m or 100.0, progress=progress,
     )
     seconds["travel times and isochrones"] = time.perf_counter() - t0
-    # input warnings (duplicate facility rows) go wherever the routing ones go
-    notes = [*facilities.attrs.get("input_warnings", ())]
+    # input warnings (duplicate facility rows, datum check) go wherever the routing ones go
+    notes = [*facilities.attrs.get("input_warnings", ()),
+             *((f.message(), f.message_zh()) for f in datum_fits if f.suggested)]
     if notes:
         access = replace(access, warnings=(*(en for en, _ in notes), *access.warnings),
                          warnings_zh=(*(zh for _, zh in notes), *access.warnings_zh))
@@ -392,7 +403,7 @@ def compute_from_inputs(
                                   lang=config.lang) for prof in profiles}
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
-                       network=network)
+                       network=network, datum_check=tuple(f.as_dict() for f in datum_fits))
 
 
 def source_lines(config: AnalysisConfig) -> list[str]:
@@ -584,6 +595,7 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
             "network": access.networks,
             "headline": headline_numbers(tables, config),
             "warnings": list(access.warnings),
+            "datum_check": list(run.datum_check),
             "seconds": seconds,
             **dict(extra or {}),
         }
