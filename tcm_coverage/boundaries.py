@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -246,7 +247,9 @@ def read_boundaries(
     if not path.exists():
         raise InputError("file not found", path=path, fix="check the path")
     try:
-        gdf = gpd.read_file(path, layer=layer)
+        with warnings.catch_warnings():  # NaN vertices: reported below, naming the feature
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types
         raise InputError(f"cannot read the file ({exc})", path=path,
                          fix="check that it is a valid GeoJSON / GeoPackage / Shapefile") from exc
@@ -270,6 +273,14 @@ def read_boundaries(
             f"feature is not a polygon ({', '.join(names)})", path=path, row=_rows(not_poly),
             fix="boundaries must be Polygon or MultiPolygon features (areas, not lines or points)",
         )
+
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    not_finite = np.zeros(len(geoms), dtype=bool)
+    not_finite[owner[~np.isfinite(coords).all(axis=1)]] = True
+    if not_finite.any():
+        raise InputError("feature has coordinates that are not numbers (NaN or infinite)",
+                         path=path, row=_rows(not_finite),
+                         fix="fix or redraw those vertices and export the boundary again")
 
     # CRS and datum.
     if file_crs is not None and file_crs.is_projected:
