@@ -270,6 +270,8 @@ def read_facilities(
         ``zhongyiguan``, ``zhongyige``, ``is_tcm_clinic``, ``tcm_gps``, ``tcm_physicians``,
         ``physicians``, ``beds``, ``tcm_beds`` (NaN when absent), ``source_row`` (spreadsheet
         row, header = 1; feature number for vector files) and Point geometry in EPSG:4326.
+        A row that repeats an earlier row in every cell is counted once, with a warning
+        (also in ``attrs["input_warnings"]`` as (English, Chinese) pairs).
 
     Raises
     ------
