@@ -63,6 +63,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M
 
 if TYPE_CHECKING:
     from tcm_coverage.network import RoadNetwork, RoutingGraph, Snap
@@ -326,7 +327,7 @@ def network_fca(
     per: float = 10_000.0,
     speed_overrides: Mapping[str, float] | None = None,
     offroad_kmh: float | None = None,
-    direct_offroad: bool = True,
+    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
     facilities_source: str | None = None,
     routing: tuple[RoutingGraph, Snap, Snap] | None = None,
 ) -> gpd.GeoDataFrame:
@@ -362,8 +363,8 @@ def network_fca(
         See :func:`two_step_fca` (one catchment for all methods).
     speed_overrides, offroad_kmh
         Passed to :func:`tcm_coverage.network.get_profile`.
-    direct_offroad
-        Allow a direct off-road leg (as in the coverage run).
+    direct_offroad_m
+        Longest straight off-road leg to a facility in metres (as in the coverage run).
     facilities_source
         File name for error messages.
     routing
@@ -412,7 +413,7 @@ def network_fca(
                                 demand.geometry.y.to_numpy(float))
             fsnap = snap_points(rg, fac.geometry.x.to_numpy(float),
                                 fac.geometry.y.to_numpy(float))
-        od = od_pairs_within(rg, dsnap, fsnap, float(max_minutes), direct_offroad=direct_offroad)
+        od = od_pairs_within(rg, dsnap, fsnap, float(max_minutes), direct_offroad_m=direct_offroad_m)
         pop = demand["population"].to_numpy(float)
         for m in methods:
             res = two_step_fca(od.demand, od.facility, od.minutes, pop, values, method=m,

@@ -15,7 +15,15 @@ target             Chinese                                    facilities
 ``primary_any``    基层医疗机构 (任意)                         every township centre and village
                                                               station, with or without TCM (where an
                                                               upgrade would close a gap)
+``tcm_any_upper``  中医药服务点（未知按有）                    ``tcm_any`` counting every centre /
+                                                              clinic whose 中医馆/中医阁 is unknown as
+                                                              having one: the upper bound
 =================  =========================================  =====================================
+
+**Unknown 中医馆/中医阁 flags** (no such column in the facility table, or a blank cell) count as
+*no* in ``tcm_any``, ``zhongyiguan`` and ``zhongyige``: those are lower bounds. ``tcm_any_upper``
+counts them as *yes*; the pipeline computes it only when some flag is unknown, and the tables,
+report and scorecard give both bounds so no headline silently depends on the assumption.
 
 Direction is resident → facility (it matters for one-way streets by car). Each (mode, target)
 pair is one multi-source shortest-path run (:func:`tcm_coverage.traveltime.nearest_facility_times`).
@@ -33,8 +41,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.facilities import flag_values
 from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.network import (
+    MIN_COMPONENT_M,
     RoadNetwork,
     RoutingGraph,
     Snap,
@@ -43,11 +53,15 @@ from tcm_coverage.network import (
     network_summary,
     snap_points,
 )
-from tcm_coverage.traveltime import nearest_facility_times
+from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
 
 logger = logging.getLogger(__name__)
 
-TARGETS: tuple[str, ...] = ("tcm_any", "county_tcm", "zhongyiguan", "zhongyige", "primary_any")
+TARGETS: tuple[str, ...] = ("tcm_any", "county_tcm", "zhongyiguan", "zhongyige", "primary_any",
+                            "tcm_any_upper")
+
+#: Computed only when some 中医馆/中医阁 flag is unknown (see :func:`unknown_flags`).
+OPTIONAL_TARGETS: tuple[str, ...] = ("tcm_any_upper",)
 
 #: Targets that get isochrone rings (``primary_any`` is a what-if, not a service area).
 ISOCHRONE_TARGETS: tuple[str, ...] = ("tcm_any", "zhongyiguan", "zhongyige", "county_tcm")
@@ -58,6 +72,8 @@ TARGET_LABELS: dict[str, dict[str, str]] = {
     "zhongyiguan": {"zh": "中医馆", "en": "centre with 中医馆 (TCM hall)"},
     "zhongyige": {"zh": "中医阁", "en": "clinic with 中医阁 (TCM corner)"},
     "primary_any": {"zh": "基层医疗机构", "en": "any primary-care facility"},
+    "tcm_any_upper": {"zh": "中医药服务点（未知按有，上限）",
+                      "en": "any TCM service point (unknown 中医馆/中医阁 as yes: upper bound)"},
 }
 
 TARGET_DEFINITIONS: dict[str, dict[str, str]] = {
@@ -70,6 +86,9 @@ TARGET_DEFINITIONS: dict[str, dict[str, str]] = {
                   "en": "village clinics / community health stations with a 中医阁"},
     "primary_any": {"zh": "所有乡镇卫生院、社区卫生服务中心、村卫生室、社区卫生服务站（不论是否有中医馆/中医阁）",
                     "en": "every township/community centre and village clinic/station, TCM or not"},
+    "tcm_any_upper": {"zh": "同“中医药服务点”，另把中医馆/中医阁情况未知的中心和站室都算作有（上限）",
+                      "en": "as any TCM service point, also counting every centre / clinic whose "
+                            "中医馆/中医阁 is unknown as having one (upper bound)"},
 }
 
 MODE_LABELS: dict[str, dict[str, str]] = {
@@ -81,8 +100,31 @@ MODE_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
+    """Facilities whose TCM status is unknown: centres with an unknown 中医馆 flag and village
+    clinics/stations with an unknown 中医阁 flag.
+
+    Parameters
+    ----------
+    facilities
+        Output of :func:`tcm_coverage.facilities.read_facilities`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, aligned with ``facilities``.
+    """
+    tier = facilities["tier"].to_numpy()
+    _, guan_unknown = flag_values(facilities, "zhongyiguan")
+    _, ge_unknown = flag_values(facilities, "zhongyige")
+    return ((tier == "township_centre") & guan_unknown) | ((tier == "village_station") & ge_unknown)
+
+
 def target_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -> dict[str, np.ndarray]:
     """Boolean masks over ``facilities`` for every target in :data:`TARGETS`.
+
+    Unknown 中医馆/中医阁 flags count as no, except in ``tcm_any_upper`` (see the module
+    docstring).
 
     Parameters
     ----------
@@ -99,14 +141,14 @@ def target_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -
     """
     tier = facilities["tier"].to_numpy()
     county = tier == "county_tcm"
-    guan = (tier == "township_centre") & facilities["zhongyiguan"].to_numpy(bool)
-    ge = (tier == "village_station") & facilities["zhongyige"].to_numpy(bool)
+    guan = (tier == "township_centre") & flag_values(facilities, "zhongyiguan")[0]
+    ge = (tier == "village_station") & flag_values(facilities, "zhongyige")[0]
     tcm = county | guan | ge
     if include_other:
         tcm = tcm | ((tier == "other") & facilities["is_tcm_clinic"].to_numpy(bool))
     primary = (tier == "township_centre") | (tier == "village_station")
     return {"tcm_any": tcm, "county_tcm": county, "zhongyiguan": guan, "zhongyige": ge,
-            "primary_any": primary}
+            "primary_any": primary, "tcm_any_upper": tcm | unknown_flags(facilities)}
 
 
 @dataclass(frozen=True)
@@ -168,12 +210,59 @@ def _check_facilities_on_network(
                 "off by hundreds of metres; swapped or mistyped digits by kilometres), make sure the "
                 "road file covers them, or raise the limit with --max-facility-offroad-m",
         )
-    component = rg.component[rg.network.u[snap.edge]]
-    off_main = component != rg.main_component
+    component = rg.strong_component[rg.network.u[snap.edge]]
+    off_main = component != rg.main_strong_component
     if off_main.any():
         names = ", ".join(facilities["name"].to_numpy()[off_main][:5])
-        logger.warning("%d facilities sit on road pieces not connected to the main network (%s)",
-                       int(off_main.sum()), names)
+        logger.warning("%s: %d facilities sit on road pieces not connected to the main network (%s)",
+                       mode, int(off_main.sum()), names)
+    skipped = snap.skipped_fragment
+    if skipped.any():
+        extra = snap.offroad_m - np.nan_to_num(np.asarray(snap.fragment_m, dtype=float))
+        names = ", ".join(
+            f"{n} (+{e:.0f} m)" for n, e in zip(
+                facilities["name"].to_numpy()[skipped][:5], extra[skipped][:5], strict=True))
+        logger.warning("%s: %d facilities are nearest to a road fragment that joins nothing and "
+                       "were attached to the network instead, with a longer off-road leg: %s",
+                       mode, int(skipped.sum()), names)
+
+
+def snap_summary(rg: RoutingGraph, snap: Snap, weight: np.ndarray) -> dict[str, float]:
+    """How demand points were attached to the network of one mode (for run.json and 说明).
+
+    Parameters
+    ----------
+    rg
+        Graph of the mode.
+    snap
+        The demand points snapped on ``rg``.
+    weight
+        (k,) population of each point.
+
+    Returns
+    -------
+    dict
+        ``demand_points``; ``median_offroad_m``; ``population_offroad_over_1km``;
+        ``population_off_main_component`` and ``points_off_main_component`` (on a routable
+        piece not joined to the main network); ``population_skipped_fragment`` and
+        ``points_skipped_fragment`` (nearer to an unroutable fragment than to their snap),
+        with the extra off-road metres this cost them (``skipped_fragment_extra_m_median``,
+        ``..._max``; 0 when none).
+    """
+    off_main = rg.strong_component[rg.network.u[snap.edge]] != rg.main_strong_component
+    skipped = snap.skipped_fragment
+    extra = (snap.offroad_m - snap.fragment_m)[skipped] if snap.fragment_m is not None else []
+    return {
+        "demand_points": int(len(snap)),
+        "median_offroad_m": float(np.median(snap.offroad_m)) if len(snap) else 0.0,
+        "population_offroad_over_1km": float(weight[snap.offroad_m > 1000].sum()),
+        "population_off_main_component": float(weight[off_main].sum()),
+        "points_off_main_component": int(off_main.sum()),
+        "population_skipped_fragment": float(weight[skipped].sum()),
+        "points_skipped_fragment": int(skipped.sum()),
+        "skipped_fragment_extra_m_median": float(np.median(extra)) if len(extra) else 0.0,
+        "skipped_fragment_extra_m_max": float(np.max(extra)) if len(extra) else 0.0,
+    }
 
 
 def compute_access(
@@ -186,7 +275,7 @@ def compute_access(
     include_other: bool = False,
     speed_overrides: Mapping[str, Mapping[str, float]] | None = None,
     offroad_kmh: Mapping[str, float] | None = None,
-    direct_offroad: bool = True,
+    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
     max_facility_offroad_m: float = 1500.0,
     facilities_source: str | None = None,
     isochrone_minutes: Sequence[float] = (),
@@ -214,8 +303,9 @@ def compute_access(
         Per mode, ``{highway class: km/h}`` overriding the profile's speeds.
     offroad_kmh
         Per mode, the speed of the off-road leg.
-    direct_offroad
-        Also allow a straight off-road leg from a point to a nearby facility.
+    direct_offroad_m
+        Longest straight off-road leg from a point to a facility, in metres (see
+        :data:`tcm_coverage.traveltime.DIRECT_OFFROAD_MAX_M`; 0: none).
     max_facility_offroad_m
         A facility farther than this from every usable road is an input error (usually a datum
         or typing mistake in its coordinates).
@@ -281,22 +371,34 @@ def compute_access(
             dem[f"offroad_m_{mode}"] = dsnap.offroad_m
             summary = dict(network_summary(rg))
             pop = dem["population"].to_numpy(float)
-            off_main = rg.component[rg.network.u[dsnap.edge]] != rg.main_component
-            summary["demand_points"] = int(len(dem))
-            summary["population_off_main_component"] = float(pop[off_main].sum())
-            summary["median_offroad_m"] = float(np.median(dsnap.offroad_m))
-            summary["population_offroad_over_1km"] = float(pop[dsnap.offroad_m > 1000].sum())
+            snapped = snap_summary(rg, dsnap, pop)
+            summary.update(snapped)
+            summary["direct_offroad_m"] = float(direct_offroad_m)
             summaries[mode] = summary
-            if off_main.any():
-                n_pop, n_pts = pop[off_main].sum(), int(off_main.sum())
+            if snapped["points_off_main_component"]:
+                n_pop, n_pts = snapped["population_off_main_component"], snapped["points_off_main_component"]
                 warnings.append(
-                    f"{mode}: {n_pop:,.0f} residents ({n_pts} points) are "
-                    "nearest to road pieces not connected to the main network; they reach only "
-                    "facilities on the same piece (or by a direct off-road leg)"
+                    f"{mode}: {n_pop:,.0f} residents ({n_pts} points) live by a road piece of "
+                    f"at least {MIN_COMPONENT_M / 1000:g} km that is not connected to the main network; they reach only "
+                    f"facilities on the same piece (or within {direct_offroad_m:g} m in a straight line)"
                 )
                 warnings_zh.append(
-                    f"{MODE_LABELS[mode]['zh']}：{n_pop:,.0f} 人（{n_pts} 个居民点）最近的道路与主路网"
-                    "不连通，只能到达同一路段片区上的设施（或直接离路到达）"
+                    f"{MODE_LABELS[mode]['zh']}：{n_pop:,.0f} 人（{n_pts} 个居民点）附近的道路片区（{MIN_COMPONENT_M / 1000:g} 公里以上）"
+                    f"与主路网不连通，只能到达同一片区上的设施（或直线 {direct_offroad_m:g} 米内的设施）"
+                )
+            if snapped["points_skipped_fragment"]:
+                n_pop, n_pts = snapped["population_skipped_fragment"], snapped["points_skipped_fragment"]
+                med, mx = snapped["skipped_fragment_extra_m_median"], snapped["skipped_fragment_extra_m_max"]
+                warnings.append(
+                    f"{mode}: {n_pop:,.0f} residents ({n_pts} points) are nearest to a road "
+                    "fragment that joins nothing (a footway island, steps, a closed service road); "
+                    f"they were attached to the network by a longer off-road leg (median +{med:.0f} m, "
+                    f"at most +{mx:.0f} m)"
+                )
+                warnings_zh.append(
+                    f"{MODE_LABELS[mode]['zh']}：{n_pop:,.0f} 人（{n_pts} 个居民点）最近的是不与路网相连的"
+                    f"零散路段（孤立步道、台阶、封闭的内部道路），改为连接到路网，离路距离增加"
+                    f"（中位数 {med:.0f} 米，最多 {mx:.0f} 米）"
                 )
             for target in targets:
                 bar.set_postfix_str(f"{mode}: {target}")
@@ -308,7 +410,7 @@ def compute_access(
                     warnings.append(f"no facility counts as '{target}'; its travel times are all unreachable")
                     warnings_zh.append(f"没有设施属于「{TARGET_LABELS[target]['zh']}」，到它的出行时间均为不可达")
                 else:
-                    res = nearest_facility_times(rg, dsnap, fsnap.take(mask), direct_offroad=direct_offroad)
+                    res = nearest_facility_times(rg, dsnap, fsnap.take(mask), direct_offroad_m=direct_offroad_m)
                     dem[col_t] = res.minutes
                     ids = fid[mask]
                     dem[col_f] = np.where(res.facility >= 0, ids[np.clip(res.facility, 0, None)], "")
@@ -321,7 +423,7 @@ def compute_access(
                     if cells is None:
                         cells = surface_points(rg, isochrone_area, cell_m=isochrone_cell_m)
                     surface = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
-                                                  direct_offroad=direct_offroad)
+                                                  direct_offroad_m=direct_offroad_m)
                     iso_parts.append(isochrone_bands(surface, isochrone_minutes,
                                                      attributes={"mode": mode, "target": target}))
                 bar.update()

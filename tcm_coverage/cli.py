@@ -36,6 +36,7 @@ from pathlib import Path
 from tcm_coverage import __version__
 from tcm_coverage._errors import TCMCoverageError
 from tcm_coverage.batch import add_batch_parser, run_batch_command
+from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M
 
 logger = logging.getLogger("tcm_coverage")
 
@@ -105,6 +106,10 @@ def _add_common(p: argparse.ArgumentParser, *, default_modes: Sequence[str],
                    help="roads are clipped to the county plus this buffer in metres (default: %(default)s)")
     p.add_argument("--max-facility-offroad-m", type=float, default=1500.0,
                    help="facilities farther than this from a road are an input error (default: %(default)s)")
+    p.add_argument("--direct-offroad-m", type=float, default=DIRECT_OFFROAD_MAX_M,
+                   help="a resident this close to a facility in a straight line may walk there "
+                        "directly; farther trips follow the roads (0: always by road; default: "
+                        "%(default)s)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of tables and map")
     p.add_argument("--no-map", action="store_true", help="do not write map.html")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
@@ -158,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "point, coverage per county and township.")
     ana.add_argument("--facilities", type=Path, required=True, help="facility table: CSV, XLSX, GeoJSON, GPKG")
     ana.add_argument("--facilities-datum", default="wgs84", help="wgs84 | gcj02 (Amap/Tencent) | bd09 (Baidu)")
+    ana.add_argument("--sheet", "--facilities-sheet", dest="facilities_sheet", default=None,
+                     metavar="SHEET", help="sheet of the facility workbook: name or number, 1 = first "
+                                           "(default: the sheet that looks like a facility table)")
     ana.add_argument("--boundary", type=Path, required=True, help="county polygons (GeoJSON/GPKG/SHP)")
     ana.add_argument("--boundary-datum", default="wgs84")
     ana.add_argument("--townships", type=Path, default=None, help="township polygons (optional)")
@@ -166,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="GeoTIFF (WorldPop-style), village table (CSV/XLSX) or polygons with counts")
     ana.add_argument("--population-datum", default="wgs84")
     ana.add_argument("--population-column", default=None, help="population column (found automatically)")
+    ana.add_argument("--population-sheet", default=None, metavar="SHEET",
+                     help="sheet of a village population workbook (name or number)")
     ana.add_argument("--network", type=Path, required=True, help="roads: .osm.pbf, .osm (XML) or .graphml")
     ana.add_argument("--out", type=Path, required=True, help="output folder")
     _add_common(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
@@ -258,6 +268,7 @@ def _site(args: argparse.Namespace) -> int:
 
 def _redraw(args: argparse.Namespace) -> int:
     from tcm_coverage._io import atomic_output_dir
+    from tcm_coverage.facilities import review_sheet
     from tcm_coverage.maps import map_html, save_map
     from tcm_coverage.pipeline import (
         build_map,
@@ -291,7 +302,10 @@ def _redraw(args: argparse.Namespace) -> int:
         out_dir = args.out or run_dir
         page = map_html(build_map(run, config, compact=True), self_contained=config.self_contained)
         with atomic_output_dir(out_dir) as tmp:
-            names = [] if args.command == "score" else write_tables(run.tables, tmp, lang=config.lang)
+            review = (review_sheet(run.facility_review, config.lang)
+                      if run.facility_review is not None else None)
+            names = [] if args.command == "score" else write_tables(run.tables, tmp, lang=config.lang,
+                                                                    review=review)
             names += write_reports(run, config, tmp, page)
             names += write_scorecards(run, config, tmp)
             written = [out_dir / f.name for f in names]
@@ -354,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "modes": tuple(args.modes), "thresholds": tuple(float(t) for t in args.thresholds),
         "include_other": args.include_other_tcm, "speed_overrides": speeds, "offroad_kmh": offroad,
         "buffer_m": args.buffer_m, "max_facility_offroad_m": args.max_facility_offroad_m,
-        "lang": args.lang, "write_map": not args.no_map, "write_report": not args.no_report,
+        "direct_offroad_m": args.direct_offroad_m, "lang": args.lang, "write_map": not args.no_map, "write_report": not args.no_report,
         "isochrone_cell_m": args.isochrone_cell_m, "profiles": tuple(args.profiles),
         "accessibility": not args.no_accessibility, **_render_overrides(args),
     }
@@ -375,7 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             boundary=args.boundary, boundary_datum=args.boundary_datum,
             townships=args.townships, townships_datum=args.townships_datum,
             population=args.population, population_datum=args.population_datum,
-            population_column=args.population_column, network=args.network, out_dir=args.out, **common,
+            population_column=args.population_column, network=args.network, out_dir=args.out,
+            facilities_sheet=args.facilities_sheet, population_sheet=args.population_sheet, **common,
         )
     start = time.perf_counter()
     try:

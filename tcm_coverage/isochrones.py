@@ -33,7 +33,7 @@ from rasterio import features
 from tcm_coverage._errors import InputError
 from tcm_coverage.boundaries import boundary_geometry
 from tcm_coverage.network import RoutingGraph, Snap, snap_points
-from tcm_coverage.traveltime import nearest_facility_times
+from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
 
 __all__ = ["TravelTimeSurface", "isochrone_bands", "surface_points", "travel_time_surface"]
 
@@ -131,7 +131,7 @@ def travel_time_surface(
     *,
     cell_m: float = 100.0,
     cells: tuple[Snap, _Grid] | None = None,
-    direct_offroad: bool = True,
+    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
 ) -> TravelTimeSurface:
     """Minutes from every grid cell of ``area`` to the nearest facility.
 
@@ -147,8 +147,9 @@ def travel_time_surface(
         Cell size in metres (ignored when ``cells`` is given).
     cells : tuple, optional
         The result of :func:`surface_points`, to reuse the snapping across targets.
-    direct_offroad : bool, default True
-        As in :func:`tcm_coverage.traveltime.nearest_facility_times`.
+    direct_offroad_m : float, default :data:`tcm_coverage.traveltime.DIRECT_OFFROAD_MAX_M`
+        Longest straight off-road leg to a facility, as in
+        :func:`tcm_coverage.traveltime.nearest_facility_times`.
 
     Returns
     -------
@@ -156,7 +157,7 @@ def travel_time_surface(
     """
     snap, grid = cells if cells is not None else surface_points(rg, area, cell_m=cell_m)
     minutes = np.full(grid.shape, np.nan)
-    res = nearest_facility_times(rg, snap, facilities, direct_offroad=direct_offroad)
+    res = nearest_facility_times(rg, snap, facilities, direct_offroad_m=direct_offroad_m)
     minutes[grid.inside] = res.minutes
     return TravelTimeSurface(minutes=minutes, transform=grid.transform, crs_m=rg.network.crs_m,
                              cell_m=float(grid.transform.a), area_m=grid.area_m)

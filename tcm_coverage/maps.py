@@ -43,6 +43,7 @@ import shapely
 from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
 from tcm_coverage.chinacrs import transform_geometries
+from tcm_coverage.facilities import flag_values
 
 __all__ = ["BASEMAPS", "TIER_STYLE", "base_map", "coverage_map", "map_html", "save_map"]
 
@@ -74,6 +75,8 @@ _COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
 #: Ring colours, nearest band first (a sequential green-blue scale).
 _BAND_COLOURS = ("#005a32", "#238443", "#41ab5d", "#78c679", "#addd8e", "#d9f0a3", "#ffffcc")
 _ISO_TARGETS = ("tcm_any", "zhongyiguan", "zhongyige", "county_tcm")
+#: Fill of a centre/clinic whose 中医馆/中医阁 is unknown (neither "has one" nor "has none").
+_UNKNOWN_FILL = "#bdbdbd"
 _STATIC = Path(__file__).resolve().parent / "static" / "leaflet-1.9.3"
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/"
 _NUM = {d: re.compile(rf"(-?\d+\.\d{{{d}}})\d+") for d in (4, 5)}
@@ -93,6 +96,13 @@ def _prepare(gdf: gpd.GeoDataFrame, datum: str, tolerance_deg: float = 0.0) -> g
         geoms = transform_geometries(geoms, src="wgs84", dst=datum)
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
     return out
+
+
+def _range(share: float, upper: float) -> str:
+    """``45.0%``, or ``45.0%–90.0%`` when unknown 中医馆/中医阁 leave a range."""
+    if np.isfinite(upper) and round(upper, 3) != round(share, 3):
+        return f"{share:.1%}–{upper:.1%}"
+    return f"{share:.1%}"
 
 
 def _class_colour(share: float | None) -> str:
@@ -309,11 +319,15 @@ def coverage_map(
         towns = _prepare(townships[["code", "name", "geometry"]], datum, 0.0003)
         share = (towns["code"].map(table[share_col]).astype(float) if share_col in table
                  else pd.Series(np.nan, index=towns.index))
+        upper_col = f"{share_col}_upper"
+        upper = (towns["code"].map(table[upper_col]).astype(float) if target == "tcm_any" and upper_col in table
+                 else pd.Series(np.nan, index=towns.index))
         pop = towns["code"].map(table["population"]).astype(float) if "population" in table else share * np.nan
         towns["colour"] = [_class_colour(s) for s in share]
         towns["label"] = [
-            (f"{n}：{s:.1%}（{p:,.0f} 人）" if zh else f"{n}: {s:.1%} of {p:,.0f}") if np.isfinite(s)
-            else f"{n}：–" for n, s, p in zip(towns["name"], share, pop, strict=True)
+            (f"{n}：{_range(s, u)}（{p:,.0f} 人）" if zh else f"{n}: {_range(s, u)} of {p:,.0f}")
+            if np.isfinite(s) else f"{n}：–"
+            for n, s, u, p in zip(towns["name"], share, upper, pop, strict=True)
         ]
         folium.GeoJson(
             _geojson(towns[["name", "label", "colour", "geometry"]]),
@@ -360,18 +374,22 @@ def coverage_map(
     # 4. facilities by tier
     served, upgrade = _served_population(facilities, demand, mode=mode, threshold=threshold)
     fac = _prepare(facilities, datum)
-    yes, no = ("是", "否") if zh else ("yes", "no")
+    yes, no, unknown_text = ("是", "否", "无数据（未知）") if zh else ("yes", "no", "no data (unknown)")
+    guan_yes, guan_unknown = flag_values(fac, "zhongyiguan")
+    ge_yes, ge_unknown = flag_values(fac, "zhongyige")
     fac["flag_guan"] = np.where(fac["tier"] == "township_centre",
-                                np.where(fac["zhongyiguan"].astype(bool), yes, no), "–")
+                                np.where(guan_unknown, unknown_text, np.where(guan_yes, yes, no)), "–")
     fac["flag_ge"] = np.where(fac["tier"] == "village_station",
-                              np.where(fac["zhongyige"].astype(bool), yes, no), "–")
+                              np.where(ge_unknown, unknown_text, np.where(ge_yes, yes, no)), "–")
+    fac_unknown = (((fac["tier"] == "township_centre").to_numpy() & guan_unknown)
+                   | ((fac["tier"] == "village_station").to_numpy() & ge_unknown))
     staff_cols = [c for c in ("tcm_gps", "tcm_physicians", "physicians", "beds") if c in fac]
     for c in staff_cols:
         fac[c] = [("无数据" if zh else "no data") if pd.isna(v) else f"{v:g}" for v in fac[c]]
     fac["served"] = [f"{s:,.0f}" for s in served]
     fac["upgrade"] = [f"{s:,.0f}" if s > 0 else "–" for s in upgrade]
-    fac["is_tcm"] = (fac["zhongyiguan"].astype(bool) | fac["zhongyige"].astype(bool)
-                     | (fac["tier"] == "county_tcm"))
+    fac["is_tcm"] = guan_yes | ge_yes | (fac["tier"] == "county_tcm").to_numpy()
+    fac["unknown"] = fac_unknown
     labels_zh = {"name": "名称", "type": "类型", "flag_guan": "中医馆", "flag_ge": "中医阁",
                  "tcm_gps": "中医类别全科医生", "tcm_physicians": "中医执业医师", "physicians": "执业医师",
                  "beds": "床位", "served": f"{thr}分钟内以其为最近中医药服务点的人口",
@@ -389,7 +407,7 @@ def coverage_map(
         if sub.empty:
             continue
         big = tier in ("county_tcm", "township_centre")
-        sub = sub.assign(fill=np.where(sub["is_tcm"], colour, "#ffffff"),
+        sub = sub.assign(fill=np.where(sub["is_tcm"], colour, np.where(sub["unknown"], _UNKNOWN_FILL, "#ffffff")),
                          radius=8 if big else 4, line=2 if big else 1)
         folium.GeoJson(
             _geojson(sub[[*fields, "fill", "radius", "line", "geometry"]]),
@@ -410,7 +428,7 @@ def coverage_map(
                       mode_label=mode_label, sources=sources, run_date=run_date,
                       bands=bands_legend, basemap=basemap,
                       has_towns=townships is not None and township_table is not None,
-                      show_title=not compact, extra=extra_legend)
+                      show_title=not compact, extra=extra_legend, unknown=int(fac_unknown.sum()))
     return fmap
 
 
@@ -444,7 +462,8 @@ def _fca_layer(fmap: folium.Map, areas: gpd.GeoDataFrame | None, *, mode: str, d
 def _title_and_legend(fmap: folium.Map, *, zh: bool, title: str | None, target: str, threshold: float,
                       mode_label: str, sources: Sequence[str], run_date: str | None,
                       bands: list[tuple[str, str]], basemap: str, has_towns: bool,
-                      show_title: bool = True, extra: Sequence[tuple[str, str]] = ()) -> None:
+                      show_title: bool = True, extra: Sequence[tuple[str, str]] = (),
+                      unknown: int = 0) -> None:
     lang = "zh" if zh else "en"
     target_label = TARGET_LABELS.get(target, {}).get(lang, target)
     if title is None:
@@ -457,6 +476,10 @@ def _title_and_legend(fmap: folium.Map, *, zh: bool, title: str | None, target: 
         meta.append(("计算日期：" if zh else "computed: ") + run_date)
     if basemap == "amap":
         meta.append("图层已转换为GCJ-02以配合高德底图" if zh else "overlays shifted to GCJ-02 for the Amap basemap")
+    if unknown and target in ("tcm_any", "zhongyiguan", "zhongyige"):
+        meta.append(f"{unknown} 个机构是否设中医馆/中医阁未知，按“无”计算（覆盖为下限）" if zh
+                    else f"中医馆/中医阁 unknown at {unknown} facilities, counted as none "
+                         "(coverage is a lower bound)")
     src = "".join(f"<div>{html.escape(s)}</div>" for s in sources)
     if src:
         src = (f"<div class='tcm-src'><b>{'数据来源' if zh else 'Sources'}</b>{src}</div>")
@@ -480,6 +503,10 @@ def _title_and_legend(fmap: folium.Map, *, zh: bool, title: str | None, target: 
                     f"{label_zh if zh else label_en}</div>")
     rows.append(f"<div><span class='tcm-dot' style='background:#fff;border-color:#2166ac'></span>"
                 f"{'空心：无中医馆/中医阁' if zh else 'hollow: no 中医馆/中医阁'}</div>")
+    if unknown:
+        rows.append(f"<div><span class='tcm-dot' style='background:{_UNKNOWN_FILL};border-color:#2166ac'>"
+                    f"</span>{'灰色：中医馆/中医阁无数据（按无计）' if zh else 'grey: 中医馆/中医阁 no data (counted as none)'}"
+                    "</div>")
     rows.append(f"<div><span class='tcm-dot' style='background:#7b3294;border-color:#7b3294;opacity:.6'>"
                 f"</span>{f'{threshold:g}分钟外人口（圆越大人越多）' if zh else f'residents beyond {threshold:g} min (size = people)'}</div>")
     rows += [f"<div><span class='tcm-sw' style='background:{c}'></span>{html.escape(label)}</div>"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.facilities import flag_values
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,12 @@ def access_summary(
 def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.DataFrame:
     """Facility counts and TCM standards per group.
 
+    Unknown is not zero: a centre whose 中医馆 flag is unknown (no such column, or a blank
+    cell) is counted in ``n_centres_zhongyiguan_unknown``, not as a centre without one, and the
+    share is over the centres whose flag is known (NaN, i.e. no data, when none is). The same
+    for clinics/stations and 中医阁. Staff and bed sums are over the facilities that report
+    them (NaN when none does); ``{col}_unreported`` counts the facilities that left them blank.
+
     Parameters
     ----------
     facilities
@@ -136,32 +143,111 @@ def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.
     Returns
     -------
     pandas.DataFrame
-        Indexed by group: ``n_county_tcm``, ``n_centres``, ``n_centres_zhongyiguan``,
-        ``share_centres_zhongyiguan``, ``n_stations``, ``n_stations_zhongyige``,
-        ``share_stations_zhongyige``, ``n_tcm_clinics``, ``n_other``, and the sums of
-        ``tcm_gps``, ``tcm_physicians``, ``beds`` (NaN where no facility reports them).
+        Indexed by group: ``n_county_tcm``, ``n_centres``, ``n_centres_zhongyiguan`` (known
+        to have one), ``n_centres_zhongyiguan_unknown``, ``share_centres_zhongyiguan`` (over
+        the known), ``n_stations``, ``n_stations_zhongyige``, ``n_stations_zhongyige_unknown``,
+        ``share_stations_zhongyige``, ``n_tcm_clinics``, ``n_other``, the sums of
+        ``tcm_gps``, ``tcm_physicians``, ``beds`` (NaN where no facility reports them) and
+        ``tcm_gps_unreported``, ``tcm_physicians_unreported``, ``beds_unreported``.
     """
     tier = facilities["tier"].to_numpy()
+    guan, guan_unknown = flag_values(facilities, "zhongyiguan")
+    ge, ge_unknown = flag_values(facilities, "zhongyige")
+    centre, station = tier == "township_centre", tier == "village_station"
     frame = pd.DataFrame({
         "g": groups,
         "n_county_tcm": tier == "county_tcm",
-        "n_centres": tier == "township_centre",
-        "n_centres_zhongyiguan": (tier == "township_centre") & facilities["zhongyiguan"].to_numpy(bool),
-        "n_stations": tier == "village_station",
-        "n_stations_zhongyige": (tier == "village_station") & facilities["zhongyige"].to_numpy(bool),
+        "n_centres": centre,
+        "n_centres_zhongyiguan": centre & guan,
+        "n_centres_zhongyiguan_unknown": centre & guan_unknown,
+        "n_stations": station,
+        "n_stations_zhongyige": station & ge,
+        "n_stations_zhongyige_unknown": station & ge_unknown,
         "n_tcm_clinics": (tier == "other") & facilities["is_tcm_clinic"].to_numpy(bool),
         "n_other": (tier == "other") & ~facilities["is_tcm_clinic"].to_numpy(bool),
     })
     frame = frame[frame["g"] != UNASSIGNED]
     counts = frame.groupby("g", sort=True).sum().astype(int)
-    counts["share_centres_zhongyiguan"] = counts["n_centres_zhongyiguan"] / counts["n_centres"].where(counts["n_centres"] > 0)
-    counts["share_stations_zhongyige"] = counts["n_stations_zhongyige"] / counts["n_stations"].where(counts["n_stations"] > 0)
+    known_centres = counts["n_centres"] - counts["n_centres_zhongyiguan_unknown"]
+    known_stations = counts["n_stations"] - counts["n_stations_zhongyige_unknown"]
+    counts["share_centres_zhongyiguan"] = counts["n_centres_zhongyiguan"] / known_centres.where(known_centres > 0)
+    counts["share_stations_zhongyige"] = counts["n_stations_zhongyige"] / known_stations.where(known_stations > 0)
     staff = pd.DataFrame({"g": groups})
-    for col in ("tcm_gps", "tcm_physicians", "beds"):
-        staff[col] = facilities[col].to_numpy(float) if col in facilities else np.nan
-    staff = staff[staff["g"] != UNASSIGNED].groupby("g", sort=True).sum(min_count=1)
-    out = counts.join(staff, how="outer")
+    for col in STAFF_COLUMNS:
+        values = facilities[col].to_numpy(float) if col in facilities else np.full(len(facilities), np.nan)
+        staff[col] = values
+        staff[f"{col}_unreported"] = np.isnan(values).astype(int)
+    staff = staff[staff["g"] != UNASSIGNED].groupby("g", sort=True)
+    sums = staff[list(STAFF_COLUMNS)].sum(min_count=1)
+    unreported = staff[[f"{c}_unreported" for c in STAFF_COLUMNS]].sum()
+    out = counts.join(sums.join(unreported), how="outer")
     out.index.name = None
+    return out
+
+
+def no_data_targets(facilities: gpd.GeoDataFrame) -> list[str]:
+    """Targets whose facilities are all of unknown status: ``"zhongyiguan"`` when there are
+    centres and no centre's 中医馆 flag is known, ``"zhongyige"`` likewise for clinics/stations.
+
+    Parameters
+    ----------
+    facilities
+        From :func:`tcm_coverage.facilities.read_facilities`.
+
+    Returns
+    -------
+    list of str
+    """
+    tier = facilities["tier"].to_numpy()
+    out = []
+    for target, tr in (("zhongyiguan", "township_centre"), ("zhongyige", "village_station")):
+        sel = tier == tr
+        if sel.any() and flag_values(facilities, target)[1][sel].all():
+            out.append(target)
+    return out
+
+
+#: Staff and bed columns summed per area (NaN when no facility reports them).
+STAFF_COLUMNS: tuple[str, ...] = ("tcm_gps", "tcm_physicians", "beds")
+
+
+def no_data_cells(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Cells of a coverage table that are *unknown*, to be shown as 无数据 / "no data".
+
+    Parameters
+    ----------
+    table
+        A ``"county"`` or ``"township"`` table of :func:`coverage_tables`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Column -> boolean mask: the 中医馆 count and share where some centre exists and no
+        centre's flag is known (likewise 中医阁), and the staff and bed sums where no facility
+        of the area reports them.
+    """
+    out: dict[str, np.ndarray] = {}
+    for n_col, have, share in (("n_centres", "n_centres_zhongyiguan", "share_centres_zhongyiguan"),
+                               ("n_stations", "n_stations_zhongyige", "share_stations_zhongyige")):
+        unknown_col = f"{have}_unknown"
+        if n_col in table and unknown_col in table:
+            n = table[n_col].to_numpy(float)
+            mask = (n > 0) & (table[unknown_col].to_numpy(float) >= n)
+            out[have] = mask
+            if share in table:
+                out[share] = mask
+    for col in STAFF_COLUMNS:
+        if col in table:
+            out[col] = table[col].isna().to_numpy()
+    if "level" in table and "target" in table:  # the long table: targets of no_data_targets
+        shares = [c for c in table.columns if c.startswith("share_within_")]
+        if shares:
+            rows = (table["target"].isin(["zhongyiguan", "zhongyige"]).to_numpy()
+                    & table[shares[0]].isna().to_numpy()
+                    & (table["population"].to_numpy(float) > 0))
+            for col in table.columns:
+                if col not in ("level", "code", "mode", "target", "population", "name", "parent_code"):
+                    out[col] = rows
     return out
 
 
@@ -190,7 +276,10 @@ def coverage_tables(
     modes, targets, thresholds
         What to tabulate.
     headline_target
-        The target of the main tables (default: any TCM service point).
+        The target of the main tables (default: any TCM service point). When
+        ``{headline_target}_upper`` is among ``targets`` (some 中医馆/中医阁 flags are unknown),
+        the main tables also get ``share_within_T_upper``: the share with unknown flags counted
+        as yes (``share_within_T`` counts them as no).
 
     Returns
     -------
@@ -221,6 +310,7 @@ def coverage_tables(
         parents = areas.set_index("code")["parent_code"] if has_parent else None
         fac = facility_indicators(facilities, facility_codes[lvl])
         rows = []
+        upper = []
         for mode in modes:
             for target in targets:
                 stats = access_summary(codes[keep], demand[f"t_{target}_{mode}"].to_numpy(float)[keep],
@@ -230,7 +320,14 @@ def coverage_tables(
                 long_parts.append(stats.assign(level=lvl).rename_axis("code").reset_index())
                 if target == headline_target:
                     rows.append(stats)
+                elif target == f"{headline_target}_upper":
+                    upper.append(stats[["mode"] + [f"share_within_{t:g}" for t in thresholds]])
         table = pd.concat(rows).rename_axis("code").reset_index()
+        if upper:
+            # the headline with unknown 中医馆/中医阁 counted as yes, beside the lower bound
+            bounds = pd.concat(upper).rename_axis("code").reset_index().rename(
+                columns={f"share_within_{t:g}": f"share_within_{t:g}_upper" for t in thresholds})
+            table = table.merge(bounds, on=["code", "mode"], how="left")
         table = table.merge(fac, left_on="code", right_index=True, how="left")
         # Areas with no population still appear (a boundary with nobody in it is worth seeing).
         empty = sorted(set(areas["code"]) - set(table["code"]))
@@ -240,7 +337,7 @@ def coverage_tables(
                                    for c in empty for m in modes])
             filler = filler.merge(fac, left_on="code", right_index=True, how="left")
             table = pd.concat([table, filler], ignore_index=True)
-        count_cols = [c for c in fac.columns if c.startswith("n_")]
+        count_cols = [c for c in fac.columns if c.startswith("n_") or c.endswith("_unreported")]
         table[count_cols] = table[count_cols].fillna(0).astype(int)
         table.insert(1, "name", table["code"].map(names))
         if parents is not None:
@@ -249,6 +346,10 @@ def coverage_tables(
                                   kind="stable").reset_index(drop=True)
         tables[lvl] = table
     long = pd.concat(long_parts, ignore_index=True)
+    for target in no_data_targets(facilities):
+        # every 中医馆 (中医阁) flag unknown: the travel times to "none of them" mean nothing
+        stat_cols = [c for c in long.columns if c not in ("level", "code", "mode", "target", "population")]
+        long.loc[long["target"] == target, stat_cols] = np.nan
     tables["targets"] = long[["level", "code", "mode", "target"] + [c for c in long.columns
                                                                    if c not in ("level", "code", "mode", "target")]]
     county_of_outside = pd.DataFrame({"points": [int(outside.sum())], "population": [float(pop[outside].sum())]})

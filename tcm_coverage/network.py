@@ -22,7 +22,60 @@ One-way rules
 segment one-way; ``oneway=-1|reverse`` is one-way against the drawing direction, so ``u`` and
 ``v`` are swapped and ``oneway`` is True. This is the rule osmnx applies to OSM XML, so the
 ``.osm.pbf`` and ``.osm`` readers agree. Motorways are not implicitly one-way (in China both
-carriageways are mapped as separate ``oneway=yes`` ways). ``oneway:bicycle`` is ignored.
+carriageways are mapped as separate ``oneway=yes`` ways). For ``bicycle`` and ``ebike``,
+``oneway:bicycle=no`` lifts the restriction (contra-flow cycling) and ``oneway:bicycle=yes``
+adds one; cars follow ``oneway`` only.
+
+Access rules (OSM tags)
+-----------------------
+A road class makes a segment usable by a mode (the profiles below); access tags can only
+*close* a usable segment, never open a class the profile does not use. Each mode reads the
+chain of tags from general to specific and the most specific recognised value wins
+(:data:`ACCESS_CHAINS`):
+
+* ``walk``, ``walk_elderly``: ``access`` -> ``foot``
+* ``bicycle``, ``ebike``: ``access`` -> ``vehicle`` -> ``bicycle`` (in China an e-bike under
+  GB 17761-2018 is a non-motor vehicle: it rides where bicycles ride, on 非机动车道 included,
+  and ``motor_vehicle=no`` does not close a road to it)
+* ``car``: ``access`` -> ``vehicle`` -> ``motor_vehicle`` -> ``motorcar``
+
+Open (:data:`ACCESS_OPEN`): ``yes``, ``permissive``, ``designated``, ``destination`` (a
+resident may drive to a facility inside a local-traffic zone), ``customers``, ``public``,
+``official``, ``discouraged``, ``dismount``, ``use_sidepath``, ``optional_sidepath``.
+Closed (:data:`ACCESS_CLOSED`): ``no``, ``private`` (gated compounds, works roads: a resident
+inside reaches the public road by the off-road leg instead), ``agricultural``, ``forestry``,
+``delivery``, ``military``, ``emergency``, ``permit``. Other values (``unknown``, typos,
+conditional restrictions) are ignored, so the less specific tag decides. ``highway=*`` with
+``area=yes`` (the outline of a square or a plaza) is dropped on loading: an outline is not a
+way along which anyone travels; a point inside reaches a real way by the off-road leg.
+
+All three readers apply the same rules. The PBF and OSM XML readers see every tag; a
+GraphML file (or a networkx graph) holds only the attributes it was saved with (osmnx keeps
+``access`` and ``area`` but not ``foot``, ``bicycle``, ``vehicle``, ``motor_vehicle`` or
+``motorcar`` by default): what the file cannot show is listed in
+:attr:`SegmentAccess.tags_missing` and logged as a warning when the network is read.
+
+Routable pieces and snapping
+----------------------------
+A segment is *routable* by a mode when both its ends lie in one strongly connected piece of
+the mode's graph (a piece one can both enter and leave) holding at least
+:data:`MIN_COMPONENT_M` metres of usable road, or in the largest such piece. Points
+(residents, facilities, isochrone cells, candidate sites) snap to the nearest routable
+segment, as routers do (Valhalla's ``minimum_reachability``): a footway island of a few
+nodes, steps that join nothing, a parking-lot service road or a one-way stub cut off at the
+edge of the extract is skipped, and the off-road leg is measured to the nearest routable
+segment instead, however much longer. How many points skipped a fragment and how far they
+were from it is reported (:func:`snap_points` records ``fragment_m``), never silently.
+
+The off-road leg reaches a road at ground level: segments in a tunnel (``tunnel=*`` other
+than ``no`` and ``building_passage``) or on a bridge (``bridge=*`` other than ``no``) are
+routed along but never snapped to (:attr:`RoadNetwork.grade_separated`). A house above a
+service tunnel or beside a viaduct cannot step onto it; on real OSM data (Helsinki) a
+facility 17 m above a delivery tunnel was otherwise attached to the tunnel and reached by
+a 15-minute detour through it.
+
+Turn restrictions (``type=restriction`` relations) and turn costs are not modelled: car
+times are a little optimistic where a left turn is banned and the detour is long.
 
 maxspeed
 --------
@@ -72,12 +125,14 @@ Override with ``get_profile(mode, overrides={"primary": 45, "track": None}, offr
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
+import threading
 import types
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
@@ -91,20 +146,27 @@ from scipy.sparse.csgraph import connected_components
 
 from tcm_coverage._errors import InputError, NetworkError
 from tcm_coverage.boundaries import boundary_geometry
+from tcm_coverage.vocab import MIN_COMPONENT_M
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "ACCEPTED_EXTENSIONS",
+    "ACCESS_CHAINS",
+    "ACCESS_CLOSED",
+    "ACCESS_OPEN",
+    "MIN_COMPONENT_M",
     "MODES",
     "PROFILES",
     "ROAD_CLASSES",
     "ZERO_TIME_MIN",
     "RoadNetwork",
     "RoutingGraph",
+    "SegmentAccess",
     "Snap",
     "SpeedProfile",
     "build_routing_graph",
+    "access_from_tags",
     "download_network",
     "from_networkx",
     "get_profile",
@@ -149,8 +211,30 @@ ACCEPTED_EXTENSIONS: tuple[str, ...] = (".osm.pbf", ".pbf", ".osm", ".xml", ".gr
 #: Travel time given to a zero-length usable segment so that it is not lost (minutes).
 ZERO_TIME_MIN = 1e-6
 
-#: Edge attributes that stop osmnx simplification from merging two edges (OSM XML).
-_SIMPLIFY_DIFFER = ("highway", "maxspeed", "oneway")
+
+
+#: Access tag values that open a segment to the modes they apply to.
+ACCESS_OPEN = frozenset({"yes", "permissive", "designated", "destination", "customers", "public",
+                         "official", "discouraged", "dismount", "use_sidepath",
+                         "optional_sidepath"})
+#: Access tag values that close a segment to the modes they apply to.
+ACCESS_CLOSED = frozenset({"no", "private", "agricultural", "forestry", "delivery", "military",
+                           "emergency", "permit"})
+#: Per access group, the OSM keys read from general to specific (the last recognised wins).
+ACCESS_CHAINS: Mapping[str, tuple[str, ...]] = types.MappingProxyType({
+    "foot": ("access", "foot"),
+    "bicycle": ("access", "vehicle", "bicycle"),
+    "motorcar": ("access", "vehicle", "motor_vehicle", "motorcar"),
+})
+#: Every OSM key the access rules read (plus ``oneway:bicycle``).
+ACCESS_KEYS: tuple[str, ...] = ("access", "vehicle", "motor_vehicle", "motorcar", "bicycle",
+                                "foot", "oneway:bicycle")
+
+#: Edge attributes that stop osmnx simplification from merging two edges (OSM XML): a
+#: merged edge never mixes classes, speeds, one-way rules or access.
+_SIMPLIFY_DIFFER = ("highway", "maxspeed", "oneway", "area", "tunnel", "bridge", *ACCESS_KEYS)
+#: Tags pyrosm's "all" network does not keep by default but the access rules read.
+_PBF_EXTRA_TAGS = ("vehicle",)
 
 _ONEWAY_YES = frozenset({"yes", "true", "1"})
 _ONEWAY_REVERSE = frozenset({"-1", "reverse"})
@@ -160,6 +244,41 @@ _ROUNDABOUT = frozenset({"roundabout", "circular"})
 # --------------------------------------------------------------------------------------
 # Data classes
 # --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SegmentAccess:
+    """Legal access of every segment per access group, from OSM tags (see the module doc).
+
+    Attributes
+    ----------
+    foot, bicycle, motorcar : numpy.ndarray
+        (m,) bool, True where the tags leave the segment open to walkers, to cyclists and
+        e-bikes, and to cars.
+    bicycle_oneway : numpy.ndarray
+        (m,) bool, True where cyclists may only ride ``u -> v`` (``oneway`` unless
+        ``oneway:bicycle=no``, or ``oneway:bicycle=yes``).
+    tags_missing : tuple of str
+        Access keys the source could not show (a GraphML saved without them); empty for
+        the PBF and OSM XML readers, which read every tag.
+    """
+
+    foot: np.ndarray
+    bicycle: np.ndarray
+    motorcar: np.ndarray
+    bicycle_oneway: np.ndarray
+    tags_missing: tuple[str, ...] = ()
+
+    def take(self, keep: np.ndarray) -> SegmentAccess:
+        """The access of the segments selected by ``keep`` (mask or indices)."""
+        return replace(self, foot=self.foot[keep], bicycle=self.bicycle[keep],
+                       motorcar=self.motorcar[keep], bicycle_oneway=self.bicycle_oneway[keep])
+
+    def open_to(self, group: str) -> np.ndarray:
+        """(m,) bool: segments open to an access group (``foot``, ``bicycle``, ``motorcar``)."""
+        if group not in ACCESS_CHAINS:
+            raise ValueError(f"unknown access group {group!r}; use one of {list(ACCESS_CHAINS)}")
+        return np.asarray(getattr(self, group), dtype=bool)
+
+
 @dataclass(frozen=True)
 class RoadNetwork:
     """An undirected list of road segments with attributes.
@@ -186,6 +305,12 @@ class RoadNetwork:
         Local metric CRS (UTM zone of the centroid), e.g. ``"EPSG:32649"``.
     source : str
         The file (or object) the network came from.
+    access : SegmentAccess or None
+        Access per mode group from the OSM tags; None when the source had no tags at all
+        (every segment open).
+    grade_separated : numpy.ndarray or None
+        (m,) bool, the segment is in a tunnel or on a bridge: routed along, never snapped
+        to; None when not known (every segment at ground level).
     """
 
     node_id: np.ndarray
@@ -200,6 +325,8 @@ class RoadNetwork:
     geometry_m: np.ndarray
     crs_m: str
     source: str
+    access: SegmentAccess | None = None
+    grade_separated: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -230,6 +357,9 @@ class SpeedProfile:
         Use ``min(class speed, maxspeed)`` where ``maxspeed`` is tagged.
     respect_oneway : bool
         Forbid travel against one-way segments.
+    access : str
+        Which access tags apply (a key of :data:`ACCESS_CHAINS`): ``"foot"``, ``"bicycle"``
+        (also e-bikes, which also follow ``oneway:bicycle``) or ``"motorcar"``.
     """
 
     mode: str
@@ -238,6 +368,7 @@ class SpeedProfile:
     offroad_kmh: float
     use_maxspeed: bool
     respect_oneway: bool
+    access: str = "foot"
 
 
 @dataclass(frozen=True)
@@ -261,6 +392,13 @@ class RoutingGraph:
         (n,) int weakly connected component label per node (over usable segments).
     main_component : int
         Label of the largest component.
+    routable : numpy.ndarray
+        (m,) bool, usable and inside a strongly connected piece of at least
+        :data:`MIN_COMPONENT_M` metres (or the largest piece): what points snap to.
+    strong_component : numpy.ndarray
+        (n,) int strongly connected piece per node.
+    main_strong_component : int
+        Label of the strongly connected piece with the most usable road (metres).
     """
 
     csr: sp.csr_matrix
@@ -271,6 +409,9 @@ class RoutingGraph:
     network: RoadNetwork
     component: np.ndarray
     main_component: int
+    routable: np.ndarray
+    strong_component: np.ndarray
+    main_strong_component: int
 
 
 @dataclass(frozen=True)
@@ -289,6 +430,10 @@ class Snap:
         (k,) ``offroad_m`` at ``profile.offroad_kmh``, minutes.
     x_m, y_m : numpy.ndarray
         (k,) point coordinates in ``crs_m``.
+    fragment_m : numpy.ndarray or None
+        (k,) distance in metres to the nearest usable segment of an unroutable fragment
+        where that was nearer than the snap (the point skipped it), NaN elsewhere; None when
+        not recorded.
     """
 
     edge: np.ndarray
@@ -297,6 +442,7 @@ class Snap:
     offroad_min: np.ndarray
     x_m: np.ndarray
     y_m: np.ndarray
+    fragment_m: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.edge.shape[0])
@@ -314,7 +460,15 @@ class Snap:
         Snap
         """
         return Snap(edge=self.edge[index], frac=self.frac[index], offroad_m=self.offroad_m[index],
-                    offroad_min=self.offroad_min[index], x_m=self.x_m[index], y_m=self.y_m[index])
+                    offroad_min=self.offroad_min[index], x_m=self.x_m[index], y_m=self.y_m[index],
+                    fragment_m=None if self.fragment_m is None else self.fragment_m[index])
+
+    @property
+    def skipped_fragment(self) -> np.ndarray:
+        """(k,) bool: the point was nearer to an unroutable fragment than to its snap."""
+        if self.fragment_m is None:
+            return np.zeros(len(self), dtype=bool)
+        return np.isfinite(self.fragment_m)
 
 
 # --------------------------------------------------------------------------------------
@@ -344,11 +498,11 @@ def _make_profiles() -> dict[str, SpeedProfile]:
         "living_street": 10.0, "service": 15.0, "track": 15.0, "road": 25.0,
     }
     specs = {
-        "walk": (walk, 3.6, False, False),
-        "walk_elderly": (elderly, 2.7, False, False),
-        "ebike": (ebike, 4.0, False, True),
-        "bicycle": (bicycle, 4.0, False, True),
-        "car": (car, 4.0, True, True),
+        "walk": (walk, 3.6, False, False, "foot"),
+        "walk_elderly": (elderly, 2.7, False, False, "foot"),
+        "ebike": (ebike, 4.0, False, True, "bicycle"),
+        "bicycle": (bicycle, 4.0, False, True, "bicycle"),
+        "car": (car, 4.0, True, True, "motorcar"),
     }
     return {
         mode: SpeedProfile(
@@ -358,8 +512,9 @@ def _make_profiles() -> dict[str, SpeedProfile]:
             offroad_kmh=offroad,
             use_maxspeed=use_max,
             respect_oneway=oneway,
+            access=group,
         )
-        for mode, (speeds, offroad, use_max, oneway) in specs.items()
+        for mode, (speeds, offroad, use_max, oneway, group) in specs.items()
     }
 
 
@@ -523,6 +678,103 @@ def _as_bool(value: Any) -> bool:
     return text in _ONEWAY_YES or text in _ONEWAY_REVERSE
 
 
+def _access_value(value: Any) -> str:
+    """One access value for a tag (merged edges hold lists: a closed part closes the edge;
+    ``"no;yes"``-style lists: the first recognised value)."""
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        parts = [_access_value(x) for x in value]
+        closed = [x for x in parts if x in ACCESS_CLOSED]
+        known = [x for x in parts if x in ACCESS_OPEN]
+        return closed[0] if closed else (known[0] if known else "")
+    text = _tag_str(value) or ""
+    if ";" in text:
+        known = [t.strip() for t in text.split(";") if t.strip() in ACCESS_OPEN | ACCESS_CLOSED]
+        return known[0] if known else ""
+    return text
+
+
+def _access_state(values: Any, n: int) -> np.ndarray:
+    """(n,) int8: +1 open, -1 closed, 0 not tagged or not understood."""
+    if values is None:
+        return np.zeros(n, dtype=np.int8)
+    text = np.array([_access_value(x) for x in values], dtype=object)
+    state = np.zeros(n, dtype=np.int8)
+    state[np.isin(text, list(ACCESS_OPEN))] = 1
+    state[np.isin(text, list(ACCESS_CLOSED))] = -1
+    return state
+
+
+def access_from_tags(
+    tags: Mapping[str, Any],
+    *,
+    oneway: np.ndarray,
+    reversed_: np.ndarray | None = None,
+    tags_missing: tuple[str, ...] = (),
+) -> SegmentAccess:
+    """Evaluate the OSM access rules of the module doc for every segment.
+
+    Parameters
+    ----------
+    tags : Mapping[str, array-like]
+        Per OSM key of :data:`ACCESS_KEYS`, the (m,) raw values (None/NaN/"" when untagged,
+        lists for merged edges); keys may be missing.
+    oneway : numpy.ndarray
+        (m,) bool one-way for vehicles, ``u -> v`` being the legal direction.
+    reversed_ : numpy.ndarray, optional
+        (m,) bool, the segment was flipped for ``oneway=-1`` (``oneway:bicycle=yes`` then
+        refers to the other direction and is ignored).
+    tags_missing : tuple of str
+        Keys the source cannot show, recorded in the result.
+
+    Returns
+    -------
+    SegmentAccess
+    """
+    oneway = np.asarray(oneway, dtype=bool)
+    m = oneway.shape[0]
+    states = {key: _access_state(tags.get(key), m) for key in ACCESS_KEYS if key != "oneway:bicycle"}
+    groups: dict[str, np.ndarray] = {}
+    for group, chain in ACCESS_CHAINS.items():
+        state = np.zeros(m, dtype=np.int8)
+        for key in chain:
+            state = np.where(states[key] != 0, states[key], state)
+        groups[group] = state >= 0
+    obk_raw = tags.get("oneway:bicycle")
+    obk = (np.array([_tag_str(x) or "" for x in obk_raw], dtype=object) if obk_raw is not None
+           else np.full(m, "", dtype=object))
+    flipped = np.zeros(m, dtype=bool) if reversed_ is None else np.asarray(reversed_, dtype=bool)
+    bike_oneway = ((oneway & (obk != "no"))
+                   | (~oneway & ~flipped & np.isin(obk, list(_ONEWAY_YES))))
+    return SegmentAccess(foot=groups["foot"], bicycle=groups["bicycle"],
+                         motorcar=groups["motorcar"], bicycle_oneway=bike_oneway,
+                         tags_missing=tuple(tags_missing))
+
+
+def _is_grade_separated(tunnel: Any, bridge: Any, n: int) -> np.ndarray:
+    """(n,) bool: in a tunnel (not ``no``/``building_passage``) or on a bridge (not ``no``)."""
+    def flag(values: Any, ground: frozenset[str]) -> np.ndarray:
+        if values is None:
+            return np.zeros(n, dtype=bool)
+        def one(x: Any) -> bool:
+            if isinstance(x, (list, tuple, set, np.ndarray)):
+                return any(one(y) for y in x)
+            text = _tag_str(x)
+            return bool(text) and text not in ground
+        return np.fromiter((one(x) for x in values), dtype=bool, count=n)
+    return flag(tunnel, frozenset({"no", "building_passage"})) | flag(bridge, frozenset({"no"}))
+
+
+def _is_area(values: Any, n: int) -> np.ndarray:
+    """(n,) bool: ``area=yes`` (lists: any part)."""
+    if values is None:
+        return np.zeros(n, dtype=bool)
+    def one(x: Any) -> bool:
+        if isinstance(x, (list, tuple, set, np.ndarray)):
+            return any(one(y) for y in x)
+        return _tag_str(x) in _ONEWAY_YES
+    return np.fromiter((one(x) for x in values), dtype=bool, count=n)
+
+
 # --------------------------------------------------------------------------------------
 # Building a RoadNetwork
 # --------------------------------------------------------------------------------------
@@ -556,19 +808,32 @@ def _build(
     geom_ll: np.ndarray,
     source: str,
     spatial_order: bool = True,
+    area: np.ndarray | None = None,
+    access: SegmentAccess | None = None,
+    grade_separated: np.ndarray | None = None,
 ) -> RoadNetwork:
     """Make a RoadNetwork from raw segment arrays (lon/lat geometries, None -> straight).
 
-    Keeps only :data:`ROAD_CLASSES`, drops unreferenced nodes, projects to the UTM zone of
-    the centroid, orients every geometry from ``u`` to ``v`` and measures lengths. With
-    ``spatial_order`` (the default) the nodes are numbered along a Z-order (Morton) curve
-    of their projected coordinates, see :func:`spatial_node_order`.
+    Keeps only :data:`ROAD_CLASSES` and drops ``area=yes`` outlines (``area``: (m,) bool),
+    drops unreferenced nodes, projects to the UTM zone of the centroid, orients every
+    geometry from ``u`` to ``v`` and measures lengths. With ``spatial_order`` (the default)
+    the nodes are numbered along a Z-order (Morton) curve of their projected coordinates,
+    see :func:`spatial_node_order`.
     """
     highway = np.asarray(highway, dtype=object)
     keep = np.isin(highway, np.array(ROAD_CLASSES, dtype=object))
     if not keep.all():
         dropped = np.unique(highway[~keep].astype(str), return_counts=True)
         logger.debug("dropped segments by highway class: %s", dict(zip(*dropped, strict=True)))
+    if area is not None:
+        is_area = np.asarray(area, dtype=bool) & keep
+        if is_area.any():
+            logger.debug("dropped %d segments of highway areas (area=yes)", int(is_area.sum()))
+        keep &= ~is_area
+    if access is not None:
+        access = access.take(keep)
+    if grade_separated is not None:
+        grade_separated = np.asarray(grade_separated, dtype=bool)[keep]
     u = np.asarray(u, dtype=np.int64)[keep]
     v = np.asarray(v, dtype=np.int64)[keep]
     if u.size == 0:
@@ -630,6 +895,8 @@ def _build(
         geometry_m=geom_m,
         crs_m=crs_m,
         source=source,
+        access=access,
+        grade_separated=grade_separated,
     )
 
 
@@ -701,6 +968,8 @@ def _subset(net: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
         oneway=net.oneway[keep],
         maxspeed_kmh=net.maxspeed_kmh[keep],
         geometry_m=net.geometry_m[keep],
+        access=None if net.access is None else net.access.take(keep),
+        grade_separated=None if net.grade_separated is None else net.grade_separated[keep],
     )
 
 
@@ -738,7 +1007,8 @@ def _read_pbf(path: Path, area: shapely.Geometry | None) -> RoadNetwork:
             # an empty area is reported by us, with both extents
             warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
             osm = pyrosm.OSM(str(path), bounding_box=area)
-            result = osm.get_network(network_type="all", nodes=True)
+            result = osm.get_network(network_type="all", nodes=True,
+                                     extra_attributes=list(_PBF_EXTRA_TAGS))
     except Exception as exc:  # pyrosm raises assorted errors on a bad file
         raise InputError(
             f"could not read the OSM PBF file ({type(exc).__name__}: {exc}).",
@@ -772,6 +1042,13 @@ def _read_pbf(path: Path, area: shapely.Geometry | None) -> RoadNetwork:
               | (np.isin(junction, list(_ROUNDABOUT)) & (ow != "no")))
     maxspeed = (_parse_maxspeed_array(edges["maxspeed"].to_numpy(dtype=object))
                 if "maxspeed" in edges else np.full(len(edges), np.nan))
+    n_e = len(edges)
+    access = access_from_tags(
+        {key: edges[key].to_numpy(dtype=object) for key in ACCESS_KEYS if key in edges},
+        oneway=oneway, reversed_=reverse)
+    area = _is_area(edges["area"].to_numpy(dtype=object) if "area" in edges else None, n_e)
+    grade = _is_grade_separated(*(edges[k].to_numpy(dtype=object) if k in edges else None
+                                  for k in ("tunnel", "bridge")), n_e)
     # swap oneway=-1 segments so that u -> v is the legal direction
     uid, vid = np.where(reverse, vid, uid), np.where(reverse, uid, vid)
     if reverse.any():
@@ -801,7 +1078,8 @@ def _read_pbf(path: Path, area: shapely.Geometry | None) -> RoadNetwork:
     u_idx = sorter[np.searchsorted(ids, uid, sorter=sorter)]
     v_idx = sorter[np.searchsorted(ids, vid, sorter=sorter)]
     return _build(node_id=ids, lon=xy[:, 0], lat=xy[:, 1], u=u_idx, v=v_idx, highway=highway,
-                  oneway=oneway, maxspeed=maxspeed, geom_ll=geoms, source=str(path))
+                  oneway=oneway, maxspeed=maxspeed, geom_ll=geoms, source=str(path), area=area,
+                  access=access, grade_separated=grade)
 
 
 def _ends_match(path: Path) -> str | None:
@@ -872,8 +1150,11 @@ def read_network(
             if ext == ".graphml":
                 G = osmnx.load_graphml(p)
             else:
-                G = osmnx.graph_from_xml(p, bidirectional=False, simplify=False, retain_all=True)
-                # simplify ourselves so that a merged edge never mixes classes/speeds/oneway
+                with _osmnx_way_tags(("area", "tunnel", "bridge", *ACCESS_KEYS)):
+                    G = osmnx.graph_from_xml(p, bidirectional=False, simplify=False,
+                                             retain_all=True)
+                # simplify ourselves so that a merged edge never mixes classes, speeds,
+                # one-way or access rules
                 G = osmnx.simplify_graph(G, edge_attrs_differ=_SIMPLIFY_DIFFER,
                                          remove_rings=False)
         except Exception as exc:  # osmnx/networkx/xml raise assorted errors
@@ -883,14 +1164,20 @@ def read_network(
                 fix="Check that the file is OSM XML or osmnx GraphML.",
             ) from exc
         try:
-            net = from_networkx(G)
+            net = _from_networkx(G, tags_complete=ext != ".graphml")
         except NetworkError as exc:
             raise NetworkError(f"{p}: {exc}") from exc
         net = replace(net, source=str(p))
+    if net.access is not None and net.access.tags_missing:
+        logger.warning(
+            "%s carries no %s tags (a GraphML keeps only the attributes it was saved with): "
+            "those access rules cannot be applied; read the .osm.pbf or .osm file instead to "
+            "apply them", p, ", ".join(net.access.tags_missing))
     if area is not None:
         area_m = _transform_geoms(np.array([area], dtype=object), "EPSG:4326", net.crs_m)[0]
         shapely.prepare(area_m)
-        keep = shapely.intersects(net.geometry_m, area_m)
+        # the prepared polygon first: shapely then tests every segment against it
+        keep = shapely.intersects(area_m, net.geometry_m)
         if not keep.any():
             bounds = shapely.total_bounds(
                 _transform_geoms(net.geometry_m, net.crs_m, "EPSG:4326"))
@@ -899,6 +1186,28 @@ def read_network(
             net = _subset(net, keep)
     logger.info("%s: %d nodes, %d segments", p, net.n_nodes, net.n_segments)
     return net
+
+
+_OSMNX_SETTINGS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _osmnx_way_tags(extra: tuple[str, ...]) -> Iterator[None]:
+    """Let osmnx keep ``extra`` way tags while reading, restoring its settings afterwards.
+
+    osmnx reads the tags it keeps from the global ``osmnx.settings.useful_tags_way``; this
+    widens it for the duration of one read (under a lock) and always puts it back, so the
+    user's osmnx settings are never changed.
+    """
+    import osmnx
+
+    with _OSMNX_SETTINGS_LOCK:
+        before = osmnx.settings.useful_tags_way
+        osmnx.settings.useful_tags_way = list(dict.fromkeys([*before, *extra]))
+        try:
+            yield
+        finally:
+            osmnx.settings.useful_tags_way = before
 
 
 def download_network(polygon: Any, *, buffer_m: float = 5000.0) -> RoadNetwork:
@@ -922,8 +1231,10 @@ def download_network(polygon: Any, *, buffer_m: float = 5000.0) -> RoadNetwork:
     import osmnx
 
     area = _buffer_ll(boundary_geometry(polygon), float(buffer_m))
-    G = osmnx.graph_from_polygon(area, network_type="all", simplify=True, retain_all=True)
-    return replace(from_networkx(G), source="osm-download")
+    with _osmnx_way_tags(("area", "tunnel", "bridge", *ACCESS_KEYS)):
+        G = osmnx.graph_from_polygon(area, network_type="all", simplify=False, retain_all=True)
+    G = osmnx.simplify_graph(G, edge_attrs_differ=_SIMPLIFY_DIFFER, remove_rings=False)
+    return replace(_from_networkx(G, tags_complete=True), source="osm-download")
 
 
 def from_networkx(G: Any) -> RoadNetwork:
@@ -944,6 +1255,11 @@ def from_networkx(G: Any) -> RoadNetwork:
         dropped. List-valued attributes of merged edges: the most major class, the lowest
         maxspeed, one-way only when all parts are.
 
+        Access tags (``access``, ``foot``, ``bicycle``, ``vehicle``, ``motor_vehicle``,
+        ``motorcar``, ``oneway:bicycle``) and ``area`` are read when the edges carry them;
+        a key no edge carries is listed in ``access.tags_missing`` (the graph may have been
+        saved without it).
+
     Returns
     -------
     RoadNetwork
@@ -954,6 +1270,12 @@ def from_networkx(G: Any) -> RoadNetwork:
     NetworkError
         No road segments.
     """
+    return _from_networkx(G, tags_complete=False)
+
+
+def _from_networkx(G: Any, *, tags_complete: bool) -> RoadNetwork:
+    """:func:`from_networkx`; ``tags_complete``: the graph was read keeping every access tag
+    (an OSM XML file), so a key no edge carries is untagged rather than missing."""
     crs = G.graph.get("crs", "EPSG:4326") if hasattr(G, "graph") else "EPSG:4326"
     geographic = pyproj.CRS(crs).is_geographic
     node_keys = list(G.nodes)
@@ -976,6 +1298,8 @@ def from_networkx(G: Any) -> RoadNetwork:
     ow_l: list[bool] = []
     ms_l: list[Any] = []
     geo_l: list[Any] = []
+    tag_keys = ("area", "tunnel", "bridge", *ACCESS_KEYS)
+    tag_l: dict[str, list[Any]] = {key: [] for key in tag_keys}
     groups: dict[tuple, list[tuple[bool, int]]] = {}
     for a, b, _k, d in edges:
         hw = _pick_highway(d.get("highway"))
@@ -1002,6 +1326,8 @@ def from_networkx(G: Any) -> RoadNetwork:
         ow_l.append(ow)
         ms_l.append(d.get("maxspeed"))
         geo_l.append(geom)
+        for key in tag_keys:
+            tag_l[key].append(d.get(key))
     keep = np.ones(len(u_l), dtype=bool)
     for members in groups.values():
         if len(members) > 1:
@@ -1017,6 +1343,10 @@ def from_networkx(G: Any) -> RoadNetwork:
             geoms[have] = _transform_geoms(geoms[have], crs, "EPSG:4326")
     if len(u_l) == 0:
         raise NetworkError("the graph has no road segments (no edge with an OSM highway class).")
+    present = {key for key in tag_keys if any(val is not None for val in tag_l[key])}
+    missing = () if tags_complete else tuple(k for k in ACCESS_KEYS if k not in present)
+    tag_arr = {key: _object_array(tag_l[key])[keep] for key in ACCESS_KEYS if key in present}
+    oneway = np.array(ow_l, dtype=bool)[keep]
     return _build(
         node_id=node_id,
         lon=x,
@@ -1024,11 +1354,23 @@ def from_networkx(G: Any) -> RoadNetwork:
         u=np.array(u_l, dtype=np.int64)[keep],
         v=np.array(v_l, dtype=np.int64)[keep],
         highway=np.array(hw_l, dtype=object)[keep],
-        oneway=np.array(ow_l, dtype=bool)[keep],
+        oneway=oneway,
         maxspeed=_parse_maxspeed_array(ms_l)[keep],
         geom_ll=geoms[keep],
         source="networkx",
+        area=_is_area(_object_array(tag_l["area"])[keep], int(keep.sum())),
+        access=access_from_tags(tag_arr, oneway=oneway, tags_missing=missing),
+        grade_separated=_is_grade_separated(_object_array(tag_l["tunnel"])[keep],
+                                            _object_array(tag_l["bridge"])[keep],
+                                            int(keep.sum())),
     )
+
+
+def _object_array(values: list[Any]) -> np.ndarray:
+    """A 1-D object array of arbitrary values (lists stay elements, not a second axis)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -1071,8 +1413,15 @@ def _segment_speeds(net: RoadNetwork, profile: SpeedProfile) -> np.ndarray:
     return speed
 
 
-def build_routing_graph(net: RoadNetwork, profile: SpeedProfile) -> RoutingGraph:
+def build_routing_graph(
+    net: RoadNetwork, profile: SpeedProfile, *, min_component_m: float = MIN_COMPONENT_M
+) -> RoutingGraph:
     """Build the directed travel-time graph of one mode.
+
+    A segment is usable when the profile gives its class a speed and its access tags leave it
+    open to the profile's access group; bicycles and e-bikes follow ``oneway:bicycle`` (see
+    the module doc). Routable segments (what points snap to) lie in a strongly connected
+    piece with at least ``min_component_m`` metres of usable road, or in the largest piece.
 
     Parameters
     ----------
@@ -1080,6 +1429,8 @@ def build_routing_graph(net: RoadNetwork, profile: SpeedProfile) -> RoutingGraph
         The road network.
     profile : SpeedProfile
         Speeds (see :func:`get_profile`).
+    min_component_m : float, default :data:`MIN_COMPONENT_M`
+        Smallest piece, in metres of usable road, that points may snap to (0: every piece).
 
     Returns
     -------
@@ -1091,10 +1442,17 @@ def build_routing_graph(net: RoadNetwork, profile: SpeedProfile) -> RoutingGraph
     ------
     NetworkError
         No segment is usable by the mode.
+    InputError
+        ``min_component_m`` is negative or not finite.
     """
+    if not (math.isfinite(float(min_component_m)) and min_component_m >= 0):
+        raise InputError(f"min_component_m must be a finite number of metres >= 0, got "
+                         f"{min_component_m!r}.", fix="Use e.g. 1000 (0 snaps to any piece).")
     n = net.n_nodes
     speed = _segment_speeds(net, profile)
     usable = np.isfinite(speed) & (speed > 0)
+    if net.access is not None:
+        usable &= net.access.open_to(profile.access)
     if not usable.any():
         raise NetworkError(
             f"no road in {net.source} is usable by mode {profile.mode!r} "
@@ -1104,7 +1462,9 @@ def build_routing_graph(net: RoadNetwork, profile: SpeedProfile) -> RoutingGraph
         minutes = net.length_m / 1000.0 / speed * 60.0
     minutes = np.where(usable, np.maximum(minutes, ZERO_TIME_MIN), np.inf)
     fwd = minutes
-    bwd = np.where(net.oneway, np.inf, minutes) if profile.respect_oneway else minutes.copy()
+    oneway = (net.access.bicycle_oneway if profile.access == "bicycle" and net.access is not None
+              else net.oneway)
+    bwd = np.where(oneway, np.inf, minutes) if profile.respect_oneway else minutes.copy()
 
     ok_f = np.isfinite(fwd) & (net.u != net.v)
     ok_b = np.isfinite(bwd) & (net.u != net.v)
@@ -1114,6 +1474,15 @@ def build_routing_graph(net: RoadNetwork, profile: SpeedProfile) -> RoutingGraph
     csr = _csr_min(rows, cols, w, n)
     _, labels = connected_components(csr, directed=True, connection="weak")
     sizes = np.bincount(labels)
+    n_strong, strong = connected_components(csr, directed=True, connection="strong")
+    inside = usable & (strong[net.u] == strong[net.v])
+    piece_m = np.bincount(strong[net.u[inside]], weights=net.length_m[inside], minlength=n_strong)
+    main_strong = int(np.argmax(piece_m))
+    big = piece_m >= float(min_component_m)
+    big[main_strong] = True
+    routable = inside & big[strong[net.u]]
+    if not routable.any():  # no cycle at all (a lone one-way road): every usable segment
+        routable = usable.copy()
     return RoutingGraph(
         csr=csr,
         edge_fwd_min=fwd,
@@ -1123,6 +1492,9 @@ def build_routing_graph(net: RoadNetwork, profile: SpeedProfile) -> RoutingGraph
         network=net,
         component=labels.astype(np.int64),
         main_component=int(np.argmax(sizes)),
+        routable=routable,
+        strong_component=strong.astype(np.int64),
+        main_strong_component=main_strong,
     )
 
 
@@ -1130,11 +1502,15 @@ def build_routing_graph(net: RoadNetwork, profile: SpeedProfile) -> RoutingGraph
 # Snapping
 # --------------------------------------------------------------------------------------
 def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
-    """Attach points to the nearest segment usable by the routing graph's mode.
+    """Attach points to the nearest routable segment of the routing graph's mode.
 
     Points are not moved to nodes: the off-road leg is the straight-line (perpendicular)
     distance to the nearest point of the segment, walked at ``profile.offroad_kmh``; routing
-    then continues along the segment to either end.
+    then continues along the segment to either end. Only routable segments at ground level
+    count (``rg.routable``: inside a strongly connected piece of at least
+    :data:`MIN_COMPONENT_M` metres, or the largest piece; not in a tunnel or on a bridge):
+    a point nearer to a usable fragment skips it, and ``Snap.fragment_m`` records how far
+    that fragment was.
 
     Parameters
     ----------
@@ -1173,23 +1549,41 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
     if k == 0:
         empty = np.zeros(0)
         return Snap(edge=np.zeros(0, dtype=np.int64), frac=empty, offroad_m=empty,
-                    offroad_min=empty, x_m=x, y_m=y)
-    usable_idx = np.flatnonzero(rg.usable)
-    tree = shapely.STRtree(net.geometry_m[usable_idx])
+                    offroad_min=empty, x_m=x, y_m=y, fragment_m=empty)
     pts = shapely.points(x, y)
     # query in Z order (points near each other one after the other walk the same tree
     # branches: ~3x faster for 1M points); each point gets exactly one answer
     zorder = spatial_node_order(x, y)
-    (inp, hit), dist_z = tree.query_nearest(pts[zorder], return_distance=True,
-                                            all_matches=False)
-    edge = np.empty(k, dtype=np.int64)
-    dist = np.empty(k, dtype=np.float64)
-    edge[zorder[inp]] = usable_idx[hit]
-    dist[zorder[inp]] = dist_z
+    targets = rg.routable if net.grade_separated is None else rg.routable & ~net.grade_separated
+    if not targets.any():  # only tunnels and bridges (tiny test networks): snap to them
+        targets = rg.routable
+    edge, dist = _nearest_segment(net.geometry_m, np.flatnonzero(targets), pts, zorder)
+    fragment_m = np.full(k, np.nan)
+    frag_idx = np.flatnonzero(rg.usable & ~rg.routable)
+    if frag_idx.size:
+        _, frag_dist = _nearest_segment(net.geometry_m, frag_idx, pts, zorder)
+        nearer = frag_dist < dist
+        fragment_m[nearer] = frag_dist[nearer]
     frac = shapely.line_locate_point(net.geometry_m[edge], pts, normalized=True)
     frac = np.clip(np.nan_to_num(frac, nan=0.0), 0.0, 1.0)
     off_min = dist / (rg.profile.offroad_kmh * 1000.0 / 60.0)
-    return Snap(edge=edge, frac=frac, offroad_m=dist, offroad_min=off_min, x_m=x, y_m=y)
+    return Snap(edge=edge, frac=frac, offroad_m=dist, offroad_min=off_min, x_m=x, y_m=y,
+                fragment_m=fragment_m)
+
+
+def _nearest_segment(
+    geoms: np.ndarray, candidates: np.ndarray, pts: np.ndarray, zorder: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index (into ``geoms``) of the nearest of ``candidates`` for every point, and its
+    distance; points are queried in ``zorder``."""
+    tree = shapely.STRtree(geoms[candidates])
+    (inp, hit), dist_z = tree.query_nearest(pts[zorder], return_distance=True, all_matches=False)
+    k = pts.shape[0]
+    edge = np.empty(k, dtype=np.int64)
+    dist = np.empty(k, dtype=np.float64)
+    edge[zorder[inp]] = candidates[hit]
+    dist[zorder[inp]] = dist_z
+    return edge, dist
 
 
 # --------------------------------------------------------------------------------------
@@ -1211,7 +1605,11 @@ def network_summary(rg: RoutingGraph) -> dict[str, Any]:
         ``km_usable``, ``km_by_class`` (all segments), ``usable_km_by_class``,
         ``oneway_segments``, ``components`` (weakly connected, among usable nodes),
         ``main_component_nodes``, ``main_component_share`` (of usable nodes),
-        ``nodes_outside_main`` (usable nodes), ``km_outside_main`` (usable km).
+        ``nodes_outside_main`` (usable nodes), ``km_outside_main`` (usable km);
+        ``closed_by_access_segments`` (a usable class closed by access tags to this mode),
+        ``access_tags_missing`` (keys the source could not show), ``routable_segments``,
+        ``fragment_segments`` and ``km_fragments`` (usable but not routable: points skip
+        them), ``min_component_m``-style pieces are counted as ``routable_pieces``.
     """
     net = rg.network
     km = net.length_m / 1000.0
@@ -1227,6 +1625,8 @@ def network_summary(rg: RoutingGraph) -> dict[str, Any]:
     main_nodes = int(np.count_nonzero(labels == rg.main_component))
     n_used = int(node_used.sum())
     outside_seg = rg.usable & (rg.component[net.u] != rg.main_component)
+    class_ok = np.isfinite(_segment_speeds(net, rg.profile))
+    fragment = rg.usable & ~rg.routable
     return {
         "mode": rg.profile.mode,
         "source": net.source,
@@ -1247,4 +1647,11 @@ def network_summary(rg: RoutingGraph) -> dict[str, Any]:
         "main_component_share": main_nodes / n_used if n_used else 0.0,
         "nodes_outside_main": n_used - main_nodes,
         "km_outside_main": float(km[outside_seg].sum()),
+        "closed_by_access_segments": int(np.count_nonzero(class_ok & ~rg.usable)),
+        "access_tags_missing": list(net.access.tags_missing) if net.access is not None
+        else list(ACCESS_KEYS),
+        "routable_segments": int(np.count_nonzero(rg.routable)),
+        "routable_pieces": int(np.unique(rg.strong_component[net.u[rg.routable]]).size),
+        "fragment_segments": int(np.count_nonzero(fragment)),
+        "km_fragments": float(km[fragment].sum()),
     }

@@ -23,24 +23,27 @@ from tcm_coverage._io import atomic_output_dir, file_sha256
 from tcm_coverage.accessibility import area_fca, network_fca
 from tcm_coverage.analysis import (
     MODE_LABELS,
+    OPTIONAL_TARGETS,
     TARGET_DEFINITIONS,
     TARGET_LABELS,
     TARGETS,
     AccessResult,
     compute_access,
     target_masks,
+    unknown_flags,
 )
 from tcm_coverage.boundaries import read_boundaries
 from tcm_coverage.datum_check import check_inputs
-from tcm_coverage.facilities import read_facilities
+from tcm_coverage.facilities import load_facilities, review_sheet
 from tcm_coverage.maps import BASEMAPS, coverage_map, map_html, save_map
-from tcm_coverage.metrics import assign_areas, coverage_tables
+from tcm_coverage.metrics import assign_areas, coverage_tables, no_data_targets
 from tcm_coverage.network import PROFILES, RoadNetwork, get_profile, read_network
 from tcm_coverage.population import read_population
 from tcm_coverage.report import write_isochrones, write_layers, write_manifest, write_tables
 from tcm_coverage.report_html import county_report_html, scorecard_section_html
 from tcm_coverage.scorecard import scorecard, write_scorecard
 from tcm_coverage.targets import load_profile
+from tcm_coverage.traveltime import DIRECT_OFFROAD_LIMIT_M, DIRECT_OFFROAD_MAX_M
 from tcm_coverage.validation import (
     check_config,
     check_input_file,
@@ -48,6 +51,7 @@ from tcm_coverage.validation import (
     config_fields_from_json,
     reading,
 )
+from tcm_coverage.vocab import MIN_COMPONENT_M
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +72,9 @@ class AnalysisConfig:
         Datum of each input (``"wgs84"``, ``"gcj02"``, ``"bd09"``).
     population_column
         Population column of a table or polygon file (found automatically when ``None``).
+    facilities_sheet, population_sheet
+        Sheet of a facility / village workbook (name or 1-based number; default: the sheet
+        that looks like the table, named in a warning).
     modes
         Travel modes.
     thresholds
@@ -82,6 +89,9 @@ class AnalysisConfig:
         Roads are clipped to the county plus this buffer (trips across the border count).
     max_facility_offroad_m
         Facilities farther than this from a road are an input error.
+    direct_offroad_m
+        Longest straight off-road walk from a resident to a facility in metres, instead of
+        the roads (:data:`tcm_coverage.traveltime.DIRECT_OFFROAD_MAX_M`; 0: none).
     lang
         ``"zh"`` or ``"en"`` for headers and the map.
     write_map
@@ -118,6 +128,8 @@ class AnalysisConfig:
     townships_datum: str = "wgs84"
     population_datum: str = "wgs84"
     population_column: str | None = None
+    facilities_sheet: str | None = None
+    population_sheet: str | None = None
     modes: tuple[str, ...] = ("walk", "ebike")
     thresholds: tuple[float, ...] = (15.0,)
     include_other: bool = False
@@ -125,6 +137,7 @@ class AnalysisConfig:
     offroad_kmh: Mapping[str, float] = field(default_factory=dict)
     buffer_m: float = 5000.0
     max_facility_offroad_m: float = 1500.0
+    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M
     lang: str = "zh"
     write_map: bool = True
     write_report: bool = True
@@ -179,6 +192,9 @@ class AnalysisRun:
         Profile name -> scorecard (:func:`tcm_coverage.scorecard.scorecard`).
     network
         The road network the run used (for site selection on the same roads).
+    facility_review
+        How each facility row was typed when types were inferred from a map-service POI export
+        (:attr:`tcm_coverage.facilities.FacilityTable.review`), else ``None``.
     datum_check
         Median distances of facilities (and villages) to the nearest road under each datum
         (:func:`tcm_coverage.datum_check.check_inputs`), as written to ``run.json``.
@@ -194,6 +210,7 @@ class AnalysisRun:
     fca_areas: gpd.GeoDataFrame | None = None
     scorecards: dict[str, pd.DataFrame] = field(default_factory=dict)
     network: RoadNetwork | None = None
+    facility_review: pd.DataFrame | None = None
     datum_check: tuple[dict, ...] = ()
 
 
@@ -216,6 +233,12 @@ def _validate(config: AnalysisConfig, *, files: bool = True, options: bool = Tru
         raise InputError(f"--threshold must be minutes above 0 and at most 240, got "
                          f"{[f'{t:g}' if isinstance(t, (int, float)) else t for t in config.thresholds]}",
                          fix="e.g. --threshold 15, or --threshold 5 10 15 20 30")
+    if not (0 <= float(config.direct_offroad_m) <= DIRECT_OFFROAD_LIMIT_M):
+        raise InputError(
+            f"--direct-offroad-m must be between 0 and {DIRECT_OFFROAD_LIMIT_M:g} metres, got "
+            f"{config.direct_offroad_m!r}",
+            fix=f"use e.g. --direct-offroad-m {DIRECT_OFFROAD_MAX_M:g} (0: always by road); a "
+                "longer straight walk crosses rivers, railways and walls the map does not show")
     if config.lang not in ("zh", "en"):
         raise InputError(f"unknown language '{config.lang}'", fix="use zh or en")
     if config.basemap not in BASEMAPS:
@@ -224,6 +247,36 @@ def _validate(config: AnalysisConfig, *, files: bool = True, options: bool = Tru
         raise InputError("the Tianditu basemap needs a key (天地图 tk)",
                          fix="pass --tianditu-key KEY, or choose --basemap osm, amap or none")
     check_config(config)  # numeric options and speeds within their plausible ranges
+
+
+def _routing_rule_rows(config: AnalysisConfig, zh: bool) -> list[tuple[str, str]]:
+    """说明 rows stating the off-road, snapping and access rules the travel times used."""
+    d, comp = config.direct_offroad_m, MIN_COMPONENT_M
+    if zh:
+        return [
+            ("直线离路", f"居民与设施直线距离不超过 {d:g} 米时，可直接步行（离路速度）到达；更远则必须沿道路"
+                      "（直线可能穿过河流、铁路、围墙等地图上没有标出的障碍）" if d > 0
+             else "不允许直线离路到达设施：所有出行都沿道路"),
+            ("接入路网", f"居民点和设施连接到最近的、属于至少 {comp / 1000:g} 公里相互连通道路（或最大连通片区）"
+                      "的路段；不与路网相连的零散路段（孤立步道、台阶、封闭内部道路）被跳过，跳过的人数见注意事项"),
+            ("通行限制", "按 OSM 标签：access、foot（步行）、vehicle/bicycle（自行车、电动自行车）、"
+                      "vehicle/motor_vehicle/motorcar（汽车）；no、private 等视为禁止通行；"
+                      "oneway:bicycle=no 允许自行车、电动自行车逆行；未考虑转向限制"),
+        ]
+    return [
+        ("direct off-road leg", f"a resident within {d:g} m of a facility in a straight line may walk "
+                                "there directly at the off-road speed; farther, the trip follows the roads "
+                                "(a straight line may cross rivers, railways or walls the map does not show)"
+         if d > 0 else "no direct off-road leg: every trip follows the roads"),
+        ("attaching to the roads", f"points attach to the nearest segment of a connected piece of at "
+                                   f"least {comp / 1000:g} km of road (or the largest piece); fragments "
+                                   "that join nothing (footway islands, steps, closed service roads) are "
+                                   "skipped, and the notes say how many residents skipped one"),
+        ("access rules", "OSM tags access, foot (walking), vehicle/bicycle (bicycle, e-bike), "
+                         "vehicle/motor_vehicle/motorcar (car); no, private and the like close a road; "
+                         "oneway:bicycle=no lets bicycles and e-bikes ride both ways; turn restrictions "
+                         "are not modelled"),
+    ]
 
 
 def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> list[tuple[str, str]]:
@@ -242,6 +295,7 @@ def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> li
         ("方向" if zh else "direction",
          f"居民→设施，沿道路网络；居民点到最近道路的离路段速度：{offroad}" if zh
          else f"resident → facility over the road network; off-road leg to the nearest road at {offroad}"),
+        *_routing_rule_rows(config, zh),
     ]
     for label, path in (("设施" if zh else "facilities", config.facilities),
                         ("县界" if zh else "county boundary", config.boundary),
@@ -259,8 +313,107 @@ def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> li
         rows.append((f"目标设施：{TARGET_LABELS[target]['zh']}" if zh
                      else f"target: {TARGET_LABELS[target]['en']}",
                      f"{definition}（{count} 个）" if zh else f"{definition} ({count})"))
-    notes = access.warnings_zh if zh else access.warnings
-    rows.extend(("注意" if zh else "note", w) for w in notes)
+    rows.extend(_unknown_rows(config, access))
+    rows.extend(("注意" if zh else "note", w) for w in access_notes(config, access))
+    return rows
+
+
+def access_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:
+    """The routing warnings of a run in ``config.lang``, less "no facility counts as 中医馆"
+    when that is because every 中医馆 (中医阁) flag is unknown (:func:`facility_notes` says so).
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    access
+        Its travel times.
+
+    Returns
+    -------
+    list of str
+    """
+    zh = config.lang == "zh"
+    notes = list(access.warnings_zh if zh else access.warnings)
+    for target in no_data_targets(access.facilities):
+        key = f"「{TARGET_LABELS[target]['zh']}」" if zh else f"'{target}'"
+        notes = [n for n in notes if key not in n]
+    return notes
+
+
+def facility_notes(config: AnalysisConfig, facilities: gpd.GeoDataFrame,
+                   review: pd.DataFrame | None) -> list[str]:
+    """Notes on what the facility table leaves unknown and how its types were found.
+
+    Parameters
+    ----------
+    config
+        The run's configuration (language).
+    facilities
+        The facilities of the run.
+    review
+        :attr:`AnalysisRun.facility_review` (``None`` for a typed table).
+
+    Returns
+    -------
+    list of str
+        In ``config.lang``: the assumption behind the TCM service point coverage when some
+        中医馆/中医阁 flags are unknown, missing staff and bed counts, and the rows of a POI
+        export left out or not recognised.
+    """
+    zh = config.lang == "zh"
+    notes: list[str] = []
+    tier = facilities["tier"].to_numpy()
+    unknown = unknown_flags(facilities)
+    if unknown.any():
+        n_c = int((unknown & (tier == "township_centre")).sum())
+        n_s = int((unknown & (tier == "village_station")).sum())
+        notes.append(
+            f"{n_c} 个乡镇卫生院/社区卫生服务中心是否设中医馆、{n_s} 个村卫生室/社区卫生服务站是否设中医阁未知"
+            "（设施表无该列或为空）：“中医药服务点”覆盖率按未知为“无”计算（保守的下限），"
+            "并另列未知按“有”计算的上限；中医馆/中医阁设置率只按已知的机构计算，全部未知时为“无数据”。"
+            if zh else
+            f"whether {n_c} township/community centres have a 中医馆 and {n_s} village clinics/stations "
+            "a 中医阁 is unknown (no such column, or blank cells): coverage of TCM service points "
+            "counts them as having none (the conservative lower bound), and the upper bound "
+            "(counted as having one) is given beside it; 中医馆/中医阁 shares are over the "
+            "facilities whose flag is known, and “no data” when none is.")
+    missing = [label for col, label in (("tcm_gps", ("中医类别全科医生数", "TCM GP counts")),
+                                        ("tcm_physicians", ("中医执业医师数", "TCM physician counts")),
+                                        ("beds", ("床位数", "bed counts")))
+               if col not in facilities or facilities[col].isna().all()]
+    if missing:
+        names = ("、" if zh else ", ").join(m[0 if zh else 1] for m in missing)
+        notes.append(f"设施表没有{names}：相关指标为“无数据”，不作为 0。" if zh
+                     else f"the facility table has no {names}: those figures say “no data”, never 0.")
+    if review is not None:
+        counted = int((review["action"] == "counted").sum())
+        left = review[review["action"] == "excluded"]
+        unrec = review[review["action"] == "unrecognised"]
+        by_rule = left["rule_id"].value_counts().sort_index()
+        parts = ("、" if zh else ", ").join(f"{k} {v}" for k, v in by_rule.items())
+        notes.append(
+            f"设施类型按名称和地图POI类别由规则识别（见“设施类型识别”表）：计入 {counted} 个，"
+            f"不计入 {len(left)} 个（{parts or '无'}），未识别 {len(unrec)} 个（未计入）。" if zh else
+            f"facility types were inferred from names and map POI categories by rules (see the "
+            f"“facility type review” sheet): {counted} counted, {len(left)} left out "
+            f"({parts or 'none'}), {len(unrec)} not recognised (left out).")
+    return notes
+
+
+def _unknown_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[str, str]]:
+    zh = config.lang == "zh"
+    unknown = int(unknown_flags(access.facilities).sum())
+    rows = [("未知数据" if zh else "unknown data",
+             "中医馆/中医阁情况未知（设施表无该列或为空）的机构不作为“无”悄悄计入：设置率只按已知机构计算；"
+             "“中医药服务点”覆盖率按未知为“无”计算（下限），另列按“有”计算的上限（“覆盖率上限”列）；"
+             "人员、床位未填报为“无数据”，不作为 0。" if zh else
+             "unknown 中医馆/中医阁 (no such column, or blank cells) are never silently taken as none: "
+             "shares are over the facilities whose flag is known; coverage of TCM service points "
+             "counts unknown as none (lower bound) and gives the upper bound (unknown as yes, the "
+             "“upper bound” columns) beside it; staff and bed counts nobody reported say “no data”, "
+             "not 0.")]
+    rows.append(("中医馆/中医阁未知的机构数" if zh else "facilities with 中医馆/中医阁 unknown", str(unknown)))
     return rows
 
 
@@ -291,10 +444,13 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
             townships = read_boundaries(config.townships, datum=config.townships_datum,
                                         level="township")
     with reading("facilities", config.facilities):
-        facilities = read_facilities(config.facilities, datum=config.facilities_datum)
+        fac_table = load_facilities(config.facilities, datum=config.facilities_datum,
+                                    sheet=config.facilities_sheet)
+    facilities = fac_table.facilities
     with reading("population", config.population):
         demand = read_population(config.population, datum=config.population_datum,
-                                 boundary=counties, population_column=config.population_column)
+                                 boundary=counties, population_column=config.population_column,
+                                 layer=config.population_sheet)
     if float(demand["population"].sum()) <= 0:
         raise InputError("the population inside the county boundary is zero", path=config.population,
                          fix="check that the population file covers the county (and its datum/CRS)")
@@ -306,7 +462,7 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     seconds["read roads"] = time.perf_counter() - t0
     run = compute_from_inputs(config, counties=counties, townships=townships, facilities=facilities,
                               demand=demand, network=network, profiles=profiles, progress=progress)
-    return replace(run, seconds={**seconds, **run.seconds})
+    return replace(run, seconds={**seconds, **run.seconds}, facility_review=fac_table.review)
 
 
 def compute_from_inputs(
@@ -351,11 +507,13 @@ def compute_from_inputs(
                               network=network)
     seconds["datum check"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    # the upper bound (unknown 中医馆/中医阁 counted as yes) only when some flag is unknown
+    targets = tuple(t for t in TARGETS if t not in OPTIONAL_TARGETS or unknown_flags(facilities).any())
     access = compute_access(
-        demand, facilities, network, modes=config.modes, targets=TARGETS,
+        demand, facilities, network, modes=config.modes, targets=targets,
         include_other=config.include_other, speed_overrides=config.speed_overrides,
         offroad_kmh=config.offroad_kmh, max_facility_offroad_m=config.max_facility_offroad_m,
-        facilities_source=str(config.facilities), isochrone_minutes=config.isochrone_minutes,
+        direct_offroad_m=config.direct_offroad_m, facilities_source=str(config.facilities), isochrone_minutes=config.isochrone_minutes,
         isochrone_area=counties, isochrone_cell_m=config.isochrone_cell_m or 100.0, progress=progress,
     )
     seconds["travel times and isochrones"] = time.perf_counter() - t0
@@ -389,6 +547,7 @@ def compute_from_inputs(
                               speed_overrides=config.speed_overrides.get(mode),
                               offroad_kmh=config.offroad_kmh.get(mode), max_minutes=config.headline_threshold,
                               facilities_source=str(config.facilities),
+                              direct_offroad_m=config.direct_offroad_m,
                               routing=access.routing.get(mode))
         except InputError as exc:  # e.g. staff counts filled for some facilities only
             logger.warning("accessibility (E2SFCA) not computed: %s", exc)
@@ -398,6 +557,8 @@ def compute_from_inputs(
             fca_areas = area_fca(dem, townships if townships is not None else counties,
                                  codes=dem["township_code" if townships is not None else "county_code"].to_numpy())
             fca_areas.attrs.update(fca.attrs)
+            # supply counted only at known TCM points: a lower bound when flags are unknown
+            fca_areas.attrs["unknown_flags"] = int(unknown_flags(facilities).sum())
         seconds["accessibility"] = time.perf_counter() - t0
     cards = {prof.name: scorecard(access_own, prof, counties=counties, townships=townships,
                                   lang=config.lang) for prof in profiles}
@@ -489,7 +650,8 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     -------
     list of pathlib.Path
     """
-    notes = run.access.warnings_zh if config.lang == "zh" else run.access.warnings
+    notes = [*facility_notes(config, run.access.facilities, run.facility_review),
+             *access_notes(config, run.access)]
     files = []
     county = run.tables["county"]
     codes = list(dict.fromkeys(county["code"].astype(str)))
@@ -570,9 +732,13 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
                                    ("townships", config.townships), ("population", config.population),
                                    ("network", config.network)) if p is not None}
     with atomic_output_dir(config.out_dir) as tmp:
+        review = (review_sheet(run.facility_review, config.lang)
+                  if run.facility_review is not None else None)
         files = write_tables(tables, tmp, lang=config.lang,
-                             readme_rows=_readme_rows(config, access, today),
-                             facilities=fac_sheet, network=net_sheet)
+                             readme_rows=_readme_rows(config, access, today)
+                             + [("注意" if config.lang == "zh" else "note", n)
+                                for n in facility_notes(config, access.facilities, run.facility_review)],
+                             facilities=fac_sheet, network=net_sheet, review=review)
         files += write_layers(run.demand, access.facilities, tmp, modes=config.modes,
                               targets=access.targets, thresholds=config.thresholds)
         if access.isochrones is not None:
@@ -687,6 +853,9 @@ def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig)
         entry = {"name": rec["name"], "population": round(float(rec["population"]), 0)}
         for t in config.thresholds:
             entry[f"share_within_{t:g}"] = round(float(rec[f"share_within_{t:g}"]), 4)
+            upper = rec.get(f"share_within_{t:g}_upper")
+            if upper is not None and pd.notna(upper):  # unknown 中医馆/中医阁 counted as yes
+                entry[f"share_within_{t:g}_upper"] = round(float(upper), 4)
         entry["mean_min"] = round(float(rec["mean_min"]), 2)
         entry["p90_min"] = None if pd.isna(rec["p90_min"]) else round(float(rec["p90_min"]), 2)
         entry["unreachable_population"] = round(float(rec["unreachable_population"]), 0)
@@ -717,27 +886,44 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
         mode = MODE_LABELS[rec["mode"]][config.lang]
         share = rec[f"share_within_{thr:g}"]
         beyond = rec["population"] - rec[f"pop_within_{thr:g}"]
+        upper = rec.get(f"share_within_{thr:g}_upper")
+        bounded = upper is not None and pd.notna(upper) and round(upper, 3) != round(share, 3)
         if zh:
-            lines.append(f"{rec['name']} {mode}: {thr:g}分钟内可达中医药服务点人口 {share:.1%}"
-                         f"（{rec['population']:,.0f} 人中 {beyond:,.0f} 人在{thr:g}分钟外），"
-                         f"平均 {rec['mean_min']:.1f} 分钟")
+            text = f"{share:.1%}–{upper:.1%}（中医馆/中医阁未知：按无为下限，按有为上限）" if bounded else f"{share:.1%}"
+            lines.append(f"{rec['name']} {mode}: {thr:g}分钟内可达中医药服务点人口 {text}"
+                         f"（{rec['population']:,.0f} 人中 {beyond:,.0f} 人在{thr:g}分钟外"
+                         f"{'，按未知为无' if bounded else ''}），平均 {rec['mean_min']:.1f} 分钟"
+                         f"{'（按未知为无）' if bounded else ''}")
         else:
-            lines.append(f"{rec['name']} by {mode}: {share:.1%} of {rec['population']:,.0f} residents "
-                         f"within {thr:g} min of a TCM service point ({beyond:,.0f} beyond), "
-                         f"mean {rec['mean_min']:.1f} min")
+            text = (f"{share:.1%}–{upper:.1%} (unknown 中医馆/中医阁: as none, lower bound; as yes, "
+                    "upper bound)") if bounded else f"{share:.1%}"
+            lines.append(f"{rec['name']} by {mode}: {text} of {rec['population']:,.0f} residents "
+                         f"within {thr:g} min of a TCM service point ({beyond:,.0f} beyond"
+                         f"{' with unknown as none' if bounded else ''}), mean {rec['mean_min']:.1f} min"
+                         f"{' (unknown as none)' if bounded else ''}")
     if "township" in run.tables:
         town = run.tables["township"]
         mode = "ebike" if "ebike" in config.modes else config.modes[0]
         sub = town[(town["mode"] == mode) & (town["population"] > 0)].sort_values(f"share_within_{thr:g}")
         worst = sub.head(3)
         label = MODE_LABELS[mode][config.lang]
-        parts = [f"{r['name']} {r[f'share_within_{thr:g}']:.0%}" for _, r in worst.iterrows()]
+        upper_col = f"share_within_{thr:g}_upper"
+
+        def share_text(r: pd.Series) -> str:
+            low, high = r[f"share_within_{thr:g}"], r.get(upper_col)
+            if high is not None and pd.notna(high) and round(high, 2) != round(low, 2):
+                return f"{low:.0%}–{high:.0%}"
+            return f"{low:.0%}"
+
+        parts = [f"{r['name']} {share_text(r)}" for _, r in worst.iterrows()]
         lines.append(("覆盖最低的乡镇（" + label + "）：" if zh else f"lowest townships ({label}): ")
                      + ", ".join(parts))
     lines.append(("输出：" if zh else "outputs: ") + str(Path(config.out_dir)))
     return "\n".join(lines)
 
 
-__all__: Sequence[str] = ("AnalysisConfig", "AnalysisRun", "build_map", "compute", "headline_numbers",
+__all__: Sequence[str] = ("AnalysisConfig", "AnalysisRun", "access_notes", "build_map", "compute",
+                          "facility_notes",
+                          "headline_numbers",
                           "compute_from_inputs", "load_config", "run_analysis", "source_lines",
                           "summary_text", "write_outputs", "write_reports", "write_scorecards")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -36,9 +35,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from tcm_coverage._errors import CRSError, InputError
+from tcm_coverage._tables import Table, find_column, read_table
 from tcm_coverage.boundaries import boundary_geometry
 from tcm_coverage.chinacrs import convert, normalize_datum, validate_lonlat
-from tcm_coverage.validation import MAX_POPULATION_PER_POINT, ragged_row_error
+from tcm_coverage.validation import MAX_POPULATION_PER_POINT
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +75,6 @@ _COLUMNS = ["demand_id", "population", "name", "source", "geometry"]
 # helpers
 
 
-def _norm(name: Any) -> str:
-    """Column name key: lower case, no spaces, units in brackets removed."""
-    text = re.sub(r"[（(\[【].*?[)）\]】]", "", str(name))
-    return re.sub(r"[\s_\-]+", "", text).lower()
-
-
 def _find_column(columns: list[str], key: str, given: str | None, *, path: Any) -> str | None:
     """Column for ``key``: the one given (must exist) or the first alias present."""
     if given is not None:
@@ -90,11 +84,7 @@ def _find_column(columns: list[str], key: str, given: str | None, *, path: Any) 
             f"column '{given}' not found; the file has {columns}",
             path=path, column=given, fix="pass the name of an existing column",
         )
-    keys = {_norm(c): c for c in reversed(columns)}
-    for alias in COLUMN_ALIASES[key]:
-        if _norm(alias) in keys:
-            return keys[_norm(alias)]
-    return None
+    return find_column(columns, COLUMN_ALIASES[key])
 
 
 _LABELS = {"lon": "longitude", "lat": "latitude", "population": "population", "name": "name"}
@@ -176,33 +166,10 @@ def _names(frame: pd.DataFrame, column: str | None) -> np.ndarray:
     return col.astype(object).where(col.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    errors = []
-    for encoding in ("utf-8-sig", "gbk", "gb18030"):
-        try:
-            return pd.read_csv(path, encoding=encoding, dtype=str, skipinitialspace=True)
-        except UnicodeDecodeError as exc:
-            errors.append(f"{encoding}: {exc.reason}")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            ragged = ragged_row_error(exc, path)
-            if ragged is not None:
-                raise ragged from exc
-            raise InputError(f"cannot read the table ({str(exc).strip()})", path=path,
-                             fix="save it as a comma-separated CSV with one header row") from exc
-    raise InputError(
-        f"cannot decode the text ({'; '.join(errors)})", path=path,
-        fix="save the CSV as UTF-8 (or GBK) text",
-    )
-
-
-def _read_table(path: Path, *, sheet: str | int | None) -> pd.DataFrame:
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        try:
-            return pd.read_excel(path, sheet_name=0 if sheet is None else sheet)
-        except ValueError as exc:
-            raise InputError(f"cannot read the workbook ({exc})", path=path,
-                             fix="check the sheet name and that it is an Excel file") from exc
-    return _read_csv(path)
+def _read_table(path: Path, *, sheet: str | int | None) -> Table:
+    """The village table (one reader for every table: :func:`tcm_coverage._tables.read_table`)."""
+    known = [a for aliases in COLUMN_ALIASES.values() for a in aliases if len(a) > 1]
+    return read_table(path, sheet=sheet, known=known, what="village table")
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,9 +378,8 @@ def points_from_table(
         frame = path_or_frame.copy()
     else:
         path = Path(path_or_frame)
-        if not path.exists():
-            raise InputError("file not found", path=path, fix="check the path")
-        frame = _read_table(path, sheet=sheet)
+        table = _read_table(path, sheet=sheet)
+        frame = table.frame
     frame.columns = [str(c).strip() for c in frame.columns]
     columns = list(frame.columns)
     if frame.empty:
@@ -429,7 +395,7 @@ def points_from_table(
             raise _missing_column_error(key, columns, path=path, option=option)
     assert lon_col is not None and lat_col is not None and pop_col is not None
 
-    rows = np.arange(2, len(frame) + 2)
+    rows = np.arange(2, len(frame) + 2) if path is None else table.rows
     lon = _to_number(frame[lon_col])
     lat = _to_number(frame[lat_col])
     validate_lonlat(lon, lat, path=path, rows=rows)

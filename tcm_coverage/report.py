@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
+from tcm_coverage.metrics import no_data_cells
 
 COLUMN_LABELS: dict[str, dict[str, str]] = {
     "level": {"zh": "层级", "en": "level"},
@@ -34,15 +35,21 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
     "n_county_tcm": {"zh": "县级中医医院数", "en": "county TCM hospitals"},
     "n_centres": {"zh": "乡镇卫生院/社区卫生服务中心数", "en": "township/community centres"},
     "n_centres_zhongyiguan": {"zh": "设中医馆的中心数", "en": "centres with 中医馆"},
+    "n_centres_zhongyiguan_unknown": {"zh": "中医馆情况未知的中心数", "en": "centres, 中医馆 unknown"},
     "share_centres_zhongyiguan": {"zh": "中医馆设置率", "en": "share of centres with 中医馆"},
     "n_stations": {"zh": "村卫生室/社区卫生服务站数", "en": "village clinics/stations"},
     "n_stations_zhongyige": {"zh": "设中医阁的站室数", "en": "clinics/stations with 中医阁"},
+    "n_stations_zhongyige_unknown": {"zh": "中医阁情况未知的站室数", "en": "clinics/stations, 中医阁 unknown"},
     "share_stations_zhongyige": {"zh": "中医阁设置率", "en": "share of clinics/stations with 中医阁"},
     "n_tcm_clinics": {"zh": "中医诊所/门诊部数", "en": "TCM clinics"},
     "n_other": {"zh": "其他医疗机构数", "en": "other facilities"},
     "tcm_gps": {"zh": "中医类别全科医生数", "en": "TCM general practitioners"},
     "tcm_physicians": {"zh": "中医执业医师数", "en": "TCM physicians"},
     "beds": {"zh": "床位数", "en": "beds"},
+    "tcm_gps_unreported": {"zh": "未填报中医类别全科医生数的机构数", "en": "facilities not reporting TCM GPs"},
+    "tcm_physicians_unreported": {"zh": "未填报中医执业医师数的机构数",
+                                  "en": "facilities not reporting TCM physicians"},
+    "beds_unreported": {"zh": "未填报床位数的机构数", "en": "facilities not reporting beds"},
     "points": {"zh": "需求点数", "en": "demand points"},
 }
 
@@ -53,7 +60,11 @@ _SHEETS = {
     "targets": {"zh": "分目标覆盖", "en": "coverage by target"},
     "facilities": {"zh": "设施", "en": "facilities"},
     "network": {"zh": "路网", "en": "road network"},
+    "review": {"zh": "设施类型识别", "en": "facility type review"},
 }
+
+#: How an unknown value is written in the tables (never 0 or 0 %).
+NO_DATA: dict[str, str] = {"zh": "无数据", "en": "no data"}
 
 
 def column_label(column: str, lang: str = "zh") -> str:
@@ -73,9 +84,12 @@ def column_label(column: str, lang: str = "zh") -> str:
     """
     if column in COLUMN_LABELS:
         return COLUMN_LABELS[column][lang]
-    m = re.fullmatch(r"(pop|share)_within_([\d.]+)", column)
+    m = re.fullmatch(r"(pop|share)_within_([\d.]+)(_upper)?", column)
     if m:
-        kind, minutes = m.groups()
+        kind, minutes, upper = m.groups()
+        if upper:
+            return (f"{minutes}分钟覆盖率上限（中医馆/中医阁未知按有）" if lang == "zh"
+                    else f"share within {minutes} min, upper bound (unknown 中医馆/中医阁 as yes)")
         if lang == "zh":
             return f"{minutes}分钟内人口" if kind == "pop" else f"{minutes}分钟覆盖率"
         return f"population within {minutes} min" if kind == "pop" else f"share within {minutes} min"
@@ -108,7 +122,7 @@ def localize(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return out.rename(columns=lambda c: column_label(c, lang))
 
 
-def _rounded(table: pd.DataFrame) -> pd.DataFrame:
+def _rounded(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     out = table.copy()
     for col in out.columns:
         if col.startswith("share_"):
@@ -117,6 +131,33 @@ def _rounded(table: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].astype(float).round(1)
         elif col == "population" or col.startswith("pop_within_") or col == "unreachable_population":
             out[col] = out[col].astype(float).round(0).astype("Int64")
+    if lang is not None:
+        out = with_no_data(out, lang)
+    return out
+
+
+def with_no_data(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """A copy with unknown cells (:func:`tcm_coverage.metrics.no_data_cells`) written 无数据.
+
+    Parameters
+    ----------
+    table
+        A county or township coverage table (other tables are returned unchanged).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    masks = {c: m for c, m in no_data_cells(table).items() if m.any()}
+    if not masks:
+        return table
+    out = table.copy()
+    for col, mask in masks.items():
+        values = out[col].astype(object).to_numpy(copy=True)
+        values[mask] = NO_DATA[lang]
+        out[col] = values
     return out
 
 
@@ -128,6 +169,7 @@ def write_tables(
     readme_rows: Sequence[tuple[str, str]] = (),
     facilities: pd.DataFrame | None = None,
     network: pd.DataFrame | None = None,
+    review: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write ``coverage_county.csv``, ``coverage_township.csv``, ``coverage_targets.csv`` and
     the workbook ``coverage.xlsx``.
@@ -146,6 +188,12 @@ def write_tables(
         (item, value) pairs for the workbook's first sheet: parameters, sources, definitions.
     facilities, network
         Extra sheets (already localized or plain).
+    review
+        The facility type review (:func:`tcm_coverage.facilities.review_sheet`), written as the
+        sheet 设施类型识别 right after 说明; its text cells are stored as text, never formulas.
+
+    Cells that are unknown (中医馆/中医阁 shares where no flag is known, staff counts nobody
+    reported) say 无数据 / "no data", never 0.
 
     Returns
     -------
@@ -157,10 +205,12 @@ def write_tables(
     if readme_rows:
         sheets[_SHEETS["readme"][lang]] = pd.DataFrame(
             readme_rows, columns=["项目", "内容"] if lang == "zh" else ["item", "value"])
+    if review is not None:
+        sheets[_SHEETS["review"][lang]] = review
     for key in ("county", "township", "targets"):
         if key not in tables:
             continue
-        table = localize(_rounded(tables[key]), lang)
+        table = localize(_rounded(tables[key], lang), lang)
         path = out_dir / f"coverage_{key}.csv"
         table.to_csv(path, index=False, encoding="utf-8-sig")
         written.append(path)
@@ -179,12 +229,24 @@ def write_tables(
                 values = [str(col)] + [str(v) for v in frame[col].head(200).tolist()]
                 width = min(60, max(8, max(_display_width(v) for v in values) + 2))
                 ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = width
-                if str(col).endswith(("覆盖率", "设置率")) or str(col).startswith("share"):
+                if ("覆盖率" in str(col) or str(col).endswith("设置率")
+                        or str(col).startswith("share")):
                     for cell in ws.iter_cols(min_col=idx, max_col=idx, min_row=2):
                         for c in cell:
                             c.number_format = "0.0%"
+            if frame is review:
+                _as_text(ws)
     written.append(path)
     return written
+
+
+def _as_text(ws) -> None:  # noqa: ANN001 (an openpyxl worksheet)
+    """Store every text cell of ``ws`` as text: a name such as ``=HYPERLINK(...)`` from the
+    input must never become a live formula."""
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
 
 
 def _display_width(text: str) -> int:

@@ -131,6 +131,42 @@ def _fmt_min(v: object) -> str:
     return "–" if v is None or pd.isna(v) or not np.isfinite(float(v)) else f"{float(v):.1f}"
 
 
+def _upper(r: pd.Series, thr: str) -> float:
+    """The upper-bound share (unknown 中医馆/中医阁 counted as yes), NaN when not computed."""
+    v = r.get(f"share_within_{thr}_upper", np.nan)
+    return float(v) if v is not None and pd.notna(v) else float("nan")
+
+
+def _share_text(share: float, upper: float) -> str:
+    if not np.isfinite(share):
+        return "–"
+    if np.isfinite(upper) and round(upper, 3) != round(share, 3):
+        return f"{share:.1%}–{upper:.1%}"
+    return f"{share:.1%}"
+
+
+def _beyond_text(population: float, beyond: float, upper: float) -> str:
+    """Residents beyond the threshold; a range when unknown 中医馆/中医阁 make it uncertain."""
+    if np.isfinite(upper):
+        fewest = population * (1.0 - upper)
+        if round(fewest) != round(beyond):
+            return f"{_fmt_int(fewest)}–{_fmt_int(beyond)}"
+    return _fmt_int(beyond)
+
+
+def _flag_cell(r: pd.Series, have: str, n: str, lang: str) -> str:
+    """``3/8`` centres with a 中医馆; 无数据 when no flag is known; the unknown count beside."""
+    total = int(r.get(n, 0) or 0)
+    unknown = int(r.get(f"{have}_unknown", 0) or 0)
+    yes = int(r.get(have, 0) or 0)
+    if total and unknown >= total:
+        return "无数据" if lang == "zh" else "no data"
+    if unknown:
+        return (f"{yes}/{total - unknown}（另 {unknown} 个未知）" if lang == "zh"
+                else f"{yes}/{total - unknown} ({unknown} unknown)")
+    return f"{yes}/{total}"
+
+
 def county_report_html(
     *,
     county_code: str,
@@ -198,16 +234,25 @@ def county_report_html(
             continue
         r = row.iloc[0]
         share = float(r.get(f"share_within_{thr}", np.nan))
+        upper = _upper(r, thr)
         beyond = float(r["population"]) - float(r.get(f"pop_within_{thr}", np.nan))
         label = MODE_LABELS.get(mode, {}).get(lang, mode)
+        bounds = ""
+        if np.isfinite(upper) and round(upper, 3) != round(share, 3):
+            bounds = (f"<div class='card-small'>{'下限' if zh else 'lower bound'} {share:.1%}"
+                      f"（{'中医馆/中医阁未知按无' if zh else 'unknown 中医馆/中医阁 as no'}）"
+                      f"{'；上限' if zh else '; upper bound'} {upper:.1%}"
+                      f"（{'未知按有' if zh else 'as yes'}）</div>")
         cards.append(
             "<div class='card'>"
             f"<div class='card-mode'>{esc(label)}</div>"
-            f"<div class='card-big'>{share:.1%}</div>"
+            f"<div class='card-big'>{_share_text(share, upper)}</div>{bounds}"
             f"<div>{'居民' if zh else 'of residents within'} {thr} {'分钟内可达' if zh else 'min'}</div>"
-            f"<div class='card-small'>{_fmt_int(beyond)} {'人在阈值外' if zh else 'residents beyond'}"
+            f"<div class='card-small'>{_beyond_text(float(r['population']), beyond, upper)} "
+            f"{'人在阈值外' if zh else 'residents beyond'}"
             f"{'；' if zh else '; '}"
-            f"{'平均' if zh else 'mean'} {_fmt_min(r.get('mean_min'))} {'分钟' if zh else 'min'}</div>"
+            f"{'平均' if zh else 'mean'} {_fmt_min(r.get('mean_min'))} {'分钟' if zh else 'min'}"
+            f"{('（按未知为无）' if zh else ' (unknown as none)') if bounds else ''}</div>"
             "</div>")
     pop_total = float(ctab["population"].iloc[0]) if len(ctab) else float("nan")
     # county threshold table
@@ -220,7 +265,8 @@ def county_report_html(
         r = row.iloc[0]
         cells = "".join(
             f"<td style='background:{_share_colour(float(r[f'share_within_{t:g}']))}'>"
-            f"{float(r[f'share_within_{t:g}']):.1%}</td>" for t in thresholds)
+            f"{_share_text(float(r[f'share_within_{t:g}']), _upper(r, f'{t:g}'))}</td>"
+            for t in thresholds)
         rows.append(f"<tr><th>{esc(MODE_LABELS.get(mode, {}).get(lang, mode))}</th>{cells}"
                     f"<td>{_fmt_min(r.get('mean_min'))}</td><td>{_fmt_min(r.get('p90_min'))}</td></tr>")
     county_html = (
@@ -238,18 +284,20 @@ def county_report_html(
         fca_col = f"fca_e2sfca_{headline_mode}"
         fca = (fca_areas.set_index(fca_areas["code"].astype(str))[fca_col]
                if fca_areas is not None and fca_col in fca_areas else None)
+        fca_unknown = int(fca_areas.attrs.get("unknown_flags", 0)) if fca is not None else 0
         trs = []
         for _, r in tt.iterrows():
             share = float(r.get(share_col, np.nan))
             beyond = float(r["population"]) - float(r.get(f"pop_within_{thr}", 0.0) or 0.0)
-            guan = f"{int(r.get('n_centres_zhongyiguan', 0))}/{int(r.get('n_centres', 0))}"
-            ge = f"{int(r.get('n_stations_zhongyige', 0))}/{int(r.get('n_stations', 0))}"
+            guan = _flag_cell(r, "n_centres_zhongyiguan", "n_centres", lang)
+            ge = _flag_cell(r, "n_stations_zhongyige", "n_stations", lang)
             trs.append(
                 f"<tr><th>{esc(str(r['name']))}</th><td>{_fmt_int(r['population'])}</td>"
                 f"<td style='background:{_share_colour(share)}'>"
-                f"{'–' if not np.isfinite(share) else f'{share:.1%}'}</td>"
-                f"<td>{_fmt_int(beyond)}</td><td>{_fmt_min(r.get('mean_min'))}</td>"
-                f"<td>{guan}</td><td>{ge}</td>"
+                f"{_share_text(share, _upper(r, thr))}</td>"
+                f"<td>{_beyond_text(float(r['population']), beyond, _upper(r, thr))}</td>"
+                f"<td>{_fmt_min(r.get('mean_min'))}</td>"
+                f"<td>{esc(guan)}</td><td>{esc(ge)}</td>"
                 + (f"<td>{_fmt_min(fca.get(str(r['code'])))}</td>" if fca is not None else "")
                 + "</tr>")
         mode_label = MODE_LABELS.get(headline_mode, {}).get(lang, headline_mode)
@@ -269,7 +317,12 @@ def county_report_html(
                if fca is not None else "")
             + f"</tr></thead><tbody>{''.join(trs)}</tbody></table>"
             + ((f"<p class='muted'>{'E2SFCA：以' if zh else 'E2SFCA: TCM physicians of the service points within '}"
-                f"{thr}{'分钟为服务半径、按时间衰减加权的供需比，乡镇内按人口加权平均。' if zh else ' min, weighted by travel time, per 10,000 residents; population-weighted mean per township.'}</p>")
+                f"{thr}{'分钟为服务半径、按时间衰减加权的供需比，乡镇内按人口加权平均。' if zh else ' min, weighted by travel time, per 10,000 residents; population-weighted mean per township.'}"
+                + (("只计中医馆/中医阁已知的服务点，"
+                    f"{fca_unknown} 个情况未知的机构未计入，故为下限。" if zh else
+                    f" Only service points known to have a 中医馆/中医阁 count; the {fca_unknown} "
+                    "facilities whose status is unknown do not, so this is a lower bound.")
+                   if fca_unknown else "") + "</p>")
                if fca is not None else ""))
     # chart
     grid = np.arange(0, 61, 1.0)

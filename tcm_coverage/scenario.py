@@ -62,7 +62,8 @@ import pandas as pd
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir, file_sha256
-from tcm_coverage.analysis import MODE_LABELS, TARGETS, target_masks
+from tcm_coverage._tables import find_column, read_table
+from tcm_coverage.analysis import MODE_LABELS, OPTIONAL_TARGETS, TARGETS, target_masks
 from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.maps import BASEMAPS, coverage_map, save_map
 from tcm_coverage.metrics import UNASSIGNED, assign_areas
@@ -244,8 +245,9 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario
         raise _err(path, "access.mode", f"unknown mode {mode!r}", f"use one of {sorted(PROFILES)}")
     threshold = _number(path, "access.threshold", access.get("threshold", 15), low=1, high=240)
     target = access.get("target", "tcm_any")
-    if target not in TARGETS:
-        raise _err(path, "access.target", f"unknown target {target!r}", f"use one of {list(TARGETS)}")
+    targets = [t for t in TARGETS if t not in OPTIONAL_TARGETS]  # the upper bound is not always routed
+    if target not in targets:
+        raise _err(path, "access.target", f"unknown target {target!r}", f"use one of {targets}")
     mp = raw.get("map", {})
     basemap = mp.get("basemap", "osm")
     if basemap not in BASEMAPS:
@@ -371,41 +373,51 @@ class ScenarioResult:
     seconds: dict[str, float]
 
 
+_OVERRIDE_ALIASES: dict[str, tuple[str, ...]] = {
+    "candidate_id": ("candidate_id", "候选编号", "编号"),
+    "name": ("name", "名称"),
+    "cost": ("cost", "成本"),
+    "force": ("force", "必选"),
+    "exclude": ("exclude", "排除"),
+}
+
+
 def _apply_overrides(cands: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
-    table = (pd.read_csv(path, encoding="utf-8-sig", dtype=str) if path.suffix.lower() == ".csv"
-             else pd.read_excel(path, dtype=str))
-    key = "candidate_id" if "candidate_id" in table else ("name" if "name" in table else
-                                                         ("名称" if "名称" in table else None))
+    table = read_table(path, known=[a for v in _OVERRIDE_ALIASES.values() for a in v],
+                       what="candidate overrides table")
+    frame, rows = table.frame, table.rows
+    cols = {k: find_column(list(frame.columns), v) for k, v in _OVERRIDE_ALIASES.items()}
+    key = "candidate_id" if cols["candidate_id"] else ("name" if cols["name"] else None)
     if key is None:
-        raise InputError("the overrides table needs a candidate_id or name (名称) column", path=path,
+        raise InputError(f"the overrides table needs a candidate_id or name (名称) column; it has "
+                         f"{list(frame.columns)} ({table.where()})", path=path,
                          fix="export the candidate list (candidates.xlsx of an earlier run) and edit it")
     out = cands.copy()
-    col_of = {"candidate_id": "candidate_id", "name": "name", "名称": "name"}
-    index = pd.Series(out.index, index=out[col_of[key]].astype(str))
-    for i, row in table.iterrows():
-        ident = str(row[key])
+    index = pd.Series(out.index, index=out[key].astype(str))
+    for i in range(len(frame)):
+        row, number = frame.iloc[i], int(rows[i])
+        ident = "" if pd.isna(row[cols[key]]) else str(row[cols[key]]).strip()
         if ident not in index.index:
-            raise InputError(f"no candidate {ident!r}", path=path, row=int(i) + 2,
+            raise InputError(f"no candidate {ident!r}", path=path, row=number, column=cols[key],
                              fix="use a candidate_id or name from candidates.xlsx")
         j = index[ident]
         j = j.iloc[0] if isinstance(j, pd.Series) else j
-        for col, aliases in (("cost", ("cost", "成本")), ("force", ("force", "必选")),
-                             ("exclude", ("exclude", "排除"))):
-            src = next((a for a in aliases if a in table and pd.notna(row[a]) and str(row[a]).strip()), None)
-            if src is None:
+        for col in ("cost", "force", "exclude"):
+            src = cols[col]
+            if src is None or pd.isna(row[src]) or not str(row[src]).strip():
                 continue
             text = str(row[src]).strip()
             if col == "cost":
                 try:
                     value = float(text)
                 except ValueError:
-                    raise InputError(f"cost {text!r} is not a number", path=path, row=int(i) + 2,
+                    raise InputError(f"cost {text!r} is not a number", path=path, row=number,
                                      column=src, fix="write a number, e.g. 1.5") from None
                 out.loc[j, "cost"] = value
             else:
-                truth = text.lower() in ("1", "true", "yes", "y", "是", "√")
-                if not truth and text.lower() not in ("0", "false", "no", "n", "否", ""):
-                    raise InputError(f"{src} {text!r} is not yes/no", path=path, row=int(i) + 2,
+                truth = text.lower() in ("1", "1.0", "true", "yes", "y", "是", "√")
+                if not truth and text.lower() not in ("0", "0.0", "false", "no", "n", "否", ""):
+                    raise InputError(f"{src} {text!r} is not yes/no", path=path, row=number,
                                      column=src, fix="write 是/否 or 1/0")
                 out.loc[j, col] = truth
     return out
@@ -528,7 +540,8 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
         fsnap = snap_points(rg, fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float))
     cutoff = 2 * scn.threshold if scn.model == "p_median" else scn.threshold
     inst = siting_instance(demand, cands, rg, threshold=scn.threshold, cutoff=cutoff,
-                           existing_minutes=t_before, demand_snap=dsnap)
+                           existing_minutes=t_before, demand_snap=dsnap,
+                           direct_offroad_m=scn.config.direct_offroad_m)
     seconds["candidates and travel times"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = _solve(scn, inst)
@@ -545,10 +558,12 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
     # no existing target facility reached (nearest of a union = the smaller of the two)
     mask = target_masks(fac, include_other=scn.config.include_other)[scn.target]
     cells = surface_points(rg, run.counties, cell_m=100.0)
-    surf_before = travel_time_surface(rg, fsnap.take(mask), None, cells=cells)
+    direct_m = scn.config.direct_offroad_m
+    surf_before = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
+                                      direct_offroad_m=direct_m)
     surf_sites = travel_time_surface(rg, snap_points(rg, sites.geometry.x.to_numpy(float),
                                                      sites.geometry.y.to_numpy(float)),
-                                     None, cells=cells)
+                                     None, cells=cells, direct_offroad_m=direct_m)
     new_cells = (surf_sites.minutes <= scn.threshold) & ~(surf_before.minutes <= scn.threshold)
     new_area = isochrone_bands(
         dataclasses.replace(surf_sites, minutes=np.where(new_cells, 0.0, np.inf)), [scn.threshold],

@@ -31,6 +31,17 @@ Gaps
   ``ceil((r × P − T) / (1 − r))``.
 
 Township gaps are rounded up per township, so they can add up to more than the county gap.
+
+Unknown inputs
+--------------
+Unknown is never zero. A 中医馆/中医阁 share whose flags are all unknown (the facility table
+has no such column, or blank cells) is ``no_data``; partly unknown, the value is the share over
+the centres/clinics whose flag is known (``unreported`` = how many are not), and the status is
+``met`` only if it is met even when every unknown one lacks it, ``unmet`` only if it is unmet
+even when every unknown one has it, else ``no_data``; the gap is then a range ("还需 2–5 个").
+Coverage of TCM service points with unknown flags has a lower bound (unknown = no, ``value``)
+and an upper bound (unknown = yes, ``value_max``, from the ``tcm_any_upper`` travel times) and
+the same rule for its status.
 """
 
 from __future__ import annotations
@@ -72,7 +83,7 @@ STATUSES: dict[str, dict[str, str]] = {
 SCORECARD_COLUMNS = (
     "level", "code", "name", "parent_code", "indicator", "value", "target", "target_max",
     "in_profile", "status", "gap", "numerator", "denominator", "unreported", "mode", "minutes",
-    "source", "note",
+    "source", "note", "value_max", "gap_max",
 )
 
 _TEXT_COLUMNS = ("level_label", "indicator_label", "value_text", "target_text", "met", "gap_text",
@@ -154,16 +165,28 @@ def _status(value: float, t: Target | None) -> str:
     return "met" if value >= t.target - _EPS else "unmet"
 
 
+def _bounded_status(low: float, high: float, t: Target | None) -> str:
+    """Status of a value known only to lie in [low, high]."""
+    if t is None or t.target is None:
+        return "no_target"
+    if low >= t.target - _EPS:
+        return "met"
+    if high < t.target - _EPS:
+        return "unmet"
+    return "no_data"
+
+
 def _row_for(key: str, t: Target | None, *, area: dict, stats: pd.Series | None,
              fac: pd.Series | None, staff: pd.Series | None, present: dict[str, bool],
-             minutes: float) -> dict:
+             minutes: float, stats_upper: pd.Series | None = None) -> dict:
     spec = INDICATORS[key]
     row = {**area, "indicator": key, "value": np.nan,
            "target": np.nan if t is None or t.target is None else t.target,
            "target_max": np.nan if t is None or t.target_max is None else t.target_max,
            "in_profile": t is not None, "status": "no_data", "gap": np.nan, "numerator": np.nan,
            "denominator": np.nan, "unreported": 0, "minutes": np.nan,
-           "source": "" if t is None else t.source, "note": "" if t is None else t.note}
+           "source": "" if t is None else t.source, "note": "" if t is None else t.note,
+           "value_max": np.nan, "gap_max": np.nan}
     population = float(stats["population"]) if stats is not None else 0.0
     if not spec.measured:
         return row
@@ -176,11 +199,26 @@ def _row_for(key: str, t: Target | None, *, area: dict, stats: pd.Series | None,
         row.update(value=within / population, numerator=within, denominator=population)
         row["status"] = _status(row["value"], t)
         beyond = population - within
-        if t is not None and t.target is not None and t.target < 1.0:
+        partial = t is not None and t.target is not None and t.target < 1.0
+        if partial:
             unmet = row["status"] == "unmet"
             row["gap"] = float(_ceil(t.target * population - within)) if unmet else 0.0
         else:
             row["gap"] = float(round(beyond))
+        unknown = 0 if fac is None else int(fac.get("n_centres_zhongyiguan_unknown", 0)
+                                            + fac.get("n_stations_zhongyige_unknown", 0))
+        if stats_upper is not None and unknown:
+            # some 中医馆/中医阁 flags are unknown: the value above is the lower bound
+            within_hi = float(stats_upper[f"pop_within_{minutes:g}"])
+            row.update(value_max=within_hi / population, unreported=unknown)
+            row["status"] = _bounded_status(row["value"], row["value_max"], t)
+            if partial:
+                row["gap_max"], row["gap"] = row["gap"], (
+                    float(_ceil(t.target * population - within_hi)) if row["status"] != "met" else 0.0)
+                if row["status"] == "met":
+                    row["gap_max"] = 0.0
+            else:
+                row["gap_max"], row["gap"] = row["gap"], float(round(population - within_hi))
         return row
     if key == "county_tcm_institution":
         have = 0 if fac is None else int(fac.get("n_county_tcm", 0))
@@ -193,16 +231,24 @@ def _row_for(key: str, t: Target | None, *, area: dict, stats: pd.Series | None,
                            else ("n_stations", "n_stations_zhongyige"))
         n = 0 if fac is None else int(fac.get(n_col, 0))
         have = 0 if fac is None else int(fac.get(have_col, 0))
-        row.update(numerator=have, denominator=n)
+        unknown = 0 if fac is None else int(fac.get(f"{have_col}_unknown", 0))
+        row.update(numerator=have, denominator=n - unknown, unreported=unknown)
         if n == 0:
             row["status"] = "not_applicable"
             return row
-        row["value"] = have / n
-        row["status"] = _status(row["value"], t)
-        if row["status"] == "unmet":
-            row["gap"] = float(_ceil(t.target * n - have))
-        elif row["status"] == "met":
+        if unknown >= n:
+            return row  # no flag known: no data, never 0 %
+        row["value"] = have / (n - unknown)
+        if unknown:
+            row["status"] = _bounded_status(have / n, (have + unknown) / n, t)
+        else:
+            row["status"] = _status(row["value"], t)
+        if row["status"] == "met":
             row["gap"] = 0.0
+        elif row["status"] == "unmet" or (unknown and row["status"] == "no_data"):
+            # at least (every unknown one has it) .. at most (none has)
+            row["gap"] = float(_ceil(t.target * n - have - unknown))
+            row["gap_max"] = float(_ceil(t.target * n - have))
         return row
     # staff and bed inputs
     inputs = _STAFF_INPUTS[key]
@@ -312,6 +358,8 @@ def scorecard(
     demand, facilities = access.demand, access.facilities
     pop = demand["population"].to_numpy(float)
     times = demand[f"t_{target}_{mode}"].to_numpy(float)
+    upper_col = f"t_{target}_upper_{mode}"  # unknown 中医馆/中医阁 counted as yes
+    times_upper = demand[upper_col].to_numpy(float) if upper_col in demand else None
     present = {f"{c}@{tr or 'all'}": _column_present(facilities, c, tr)
                for inputs in _STAFF_INPUTS.values() for c, tr in inputs}
 
@@ -328,6 +376,8 @@ def scorecard(
         keep = dcodes != UNASSIGNED
         stats = (access_summary(dcodes[keep], times[keep], pop[keep], thresholds=[minutes])
                  if keep.any() else pd.DataFrame())
+        stats_upper = (access_summary(dcodes[keep], times_upper[keep], pop[keep], thresholds=[minutes])
+                       if keep.any() and times_upper is not None else pd.DataFrame())
         fac = facility_indicators(facilities, fcodes)
         staff = _staff_sums(facilities, fcodes)
         has_parent = "parent_code" in areas
@@ -346,7 +396,8 @@ def scorecard(
                     stats=stats.loc[code] if code in stats.index else None,
                     fac=fac.loc[code] if code in fac.index else None,
                     staff=staff.loc[code] if code in staff.index else None,
-                    present=present, minutes=minutes))
+                    present=present, minutes=minutes,
+                    stats_upper=stats_upper.loc[code] if code in stats_upper.index else None))
     out = pd.DataFrame(rows, columns=list(SCORECARD_COLUMNS))
     out = pd.concat([out, render_scorecard(out, lang)], axis=1)
     out.attrs.update(profile=prof.name, title=prof.title, title_en=prof.title_en,
@@ -377,9 +428,23 @@ def _value_text(r: pd.Series, lang: str) -> str:
         if r["indicator"] in ("zhongyiguan_share", "zhongyige_share"):
             return "不适用（区域内无此类机构）" if zh else "n/a (no such facilities in the area)"
         return "不适用" if zh else "n/a"
+    flags = r["indicator"] in ("zhongyiguan_share", "zhongyige_share")
     if pd.isna(r["value"]):
+        if flags and r["unreported"]:
+            what = "中医馆" if r["indicator"] == "zhongyiguan_share" else "中医阁"
+            return (f"无数据（{int(r['unreported'])} 个机构是否设{what}未知）" if zh
+                    else f"no data ({what} unknown at {int(r['unreported'])})")
         return STATUSES["no_data"][lang]
     v, num, den = float(r["value"]), r["numerator"], r["denominator"]
+    if r["indicator"] == "coverage_15min" and pd.notna(r.get("value_max", np.nan)):
+        return (f"{_pct(v)}–{_pct(float(r['value_max']))}（{int(r['unreported'])} 个机构中医馆/中医阁"
+                f"情况未知：按无为下限，按有为上限；共 {den:,.0f} 人）" if zh
+                else f"{_pct(v)}–{_pct(float(r['value_max']))} (中医馆/中医阁 unknown at "
+                     f"{int(r['unreported'])} facilities: lower bound as no, upper as yes; of "
+                     f"{den:,.0f} residents)")
+    if flags and r["unreported"]:
+        return (f"{_pct(v)}（已知 {int(num)}/{int(den)}；另 {int(r['unreported'])} 个未知）" if zh
+                else f"{_pct(v)} ({int(num)} of {int(den)} known; {int(r['unreported'])} unknown)")
     if spec.kind == "presence":
         if v >= 1:
             return f"有（{int(num)} 所）" if zh else f"yes ({int(num)})"
@@ -397,7 +462,7 @@ def _value_text(r: pd.Series, lang: str) -> str:
     else:
         text = (f"{_pct(v)}（{_fmt_num(num)}/{_fmt_num(den)} 人）" if zh
                 else f"{_pct(v)} ({_fmt_num(num)} of {_fmt_num(den)})")
-    if r["unreported"]:
+    if r["unreported"] and not flags:
         text += (f"；{int(r['unreported'])} 家机构未填报，数值可能偏低" if zh
                  else f"; {int(r['unreported'])} facilities left it blank, may be low")
     return text
@@ -431,6 +496,28 @@ def _gap_text(r: pd.Series, lang: str) -> str:
     zh = lang == "zh"
     if not spec.measured:
         return spec.method_zh if zh else spec.method_en
+    if key in ("zhongyiguan_share", "zhongyige_share") and r["unreported"] and status != "met":
+        what = "中医馆" if key == "zhongyiguan_share" else "中医阁"
+        unknown = int(r["unreported"])
+        if pd.isna(r["value"]):
+            return (f"设施表未说明是否设{what}（无该列或为空），无法计算；请在设施表填写{what}（是/否）" if zh
+                    else f"the facility table does not say which have a {what} (no column, or "
+                         f"blank): fill in {what} (yes/no)")
+        if pd.isna(r["gap"]):
+            return ""
+        lo, hi = int(r["gap"]), int(r["gap_max"])
+        if status == "no_data":
+            return (f"取决于 {unknown} 个情况未知的机构：还需 0–{hi} 个{what}" if zh
+                    else f"depends on the {unknown} unknown: 0–{hi} more {what} needed")
+        return (f"还需 {lo}–{hi} 个{what}（{unknown} 个情况未知）" if zh and lo != hi
+                else f"还需 {lo} 个{what}" if zh
+                else f"{lo}–{hi} more {what} ({unknown} unknown)" if lo != hi
+                else f"{lo} more {what}")
+    if status == "no_data" and key == "coverage_15min" and pd.notna(r.get("value_max", np.nan)):
+        mode = MODE_LABELS.get(r["mode"], {}).get(lang, r["mode"])
+        return (f"是否达标取决于 {int(r['unreported'])} 个机构是否设中医馆/中医阁（{mode}）；请在设施表填写中医馆、中医阁列" if zh
+                else f"met or not depends on whether {int(r['unreported'])} facilities have a "
+                     f"中医馆/中医阁 ({mode}); fill in the 中医馆/中医阁 columns")
     if status == "no_data":
         inputs = _STAFF_INPUTS.get(key, ())
         names = ("、" if zh else ", ").join(
@@ -443,8 +530,18 @@ def _gap_text(r: pd.Series, lang: str) -> str:
         minutes = f"{float(r['minutes']):g}"
         mode = MODE_LABELS.get(r["mode"], {}).get(lang, r["mode"])
         beyond = float(r["denominator"]) - float(r["numerator"])
-        if gap <= 0:
+        bounded = pd.notna(r.get("gap_max", np.nan)) and int(r["gap_max"]) != gap
+        if gap <= 0 and not bounded:
             return ""
+        if bounded:  # some 中医馆/中医阁 unknown: a range, lower (unknown = yes) to upper (= no)
+            hi = int(r["gap_max"])
+            if pd.notna(r["target"]) and float(r["target"]) < 1.0:
+                return (f"还需 {gap:,}–{hi:,} 人进入{minutes}分钟圈（{mode}；范围取决于中医馆/中医阁情况未知的机构）"
+                        if zh else f"{gap:,}–{hi:,} more residents within {minutes} minutes needed "
+                                   f"({mode}; the range depends on the unknown 中医馆/中医阁)")
+            return (f"{gap:,}–{hi:,} 人在{minutes}分钟（{mode}）外（范围取决于中医馆/中医阁情况未知的机构）" if zh
+                    else f"{gap:,}–{hi:,} residents beyond {minutes} minutes ({mode}; the range "
+                         "depends on the unknown 中医馆/中医阁)")
         if pd.notna(r["target"]) and float(r["target"]) < 1.0:
             return (f"还需 {gap:,} 人进入{minutes}分钟圈（{mode}；{beyond:,.0f} 人在外）" if zh
                     else f"{gap:,} more residents within {minutes} minutes needed ({mode}; "
@@ -534,8 +631,11 @@ def _about_rows(card: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
                f"({TARGET_DEFINITIONS[target]['en']}) within {a.get('minutes', 15):g} minutes by "
                f"{mode} over the road network")),
         ("缺失数据" if zh else "missing data",
-         "“无数据”表示输入中没有该项（例如设施表无人员数），不作为 0 计算" if zh
-         else "“no data” means the input lacks it (e.g. no staff counts); it is never taken as 0"),
+         "“无数据”表示输入中没有该项（例如设施表无人员数或无中医馆/中医阁列），不作为 0 计算；"
+         "中医馆/中医阁情况未知时，覆盖率给出下限（未知按无）与上限（未知按有）" if zh
+         else "“no data” means the input lacks it (e.g. no staff counts, no 中医馆/中医阁 column); it "
+              "is never taken as 0; with unknown 中医馆/中医阁 the coverage is given as a lower "
+              "(unknown = no) and an upper bound (unknown = yes)"),
         ("生成" if zh else "made", f"{date.today().isoformat()}, tcm-coverage {__version__}"),
     ]
     return rows

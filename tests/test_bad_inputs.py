@@ -156,7 +156,7 @@ def _(d, out):
     lines = _csv_lines(FACILITIES)
     lines[5] += ",extra,cells"
     return analyze(out, facilities=_write_lines(d / "ragged.csv", lines)), ["ragged.csv", "row 6",
-                                                                           "fields"]
+                                                                           "header"]
 
 
 @_c("ragged-csv-row-villages")
@@ -377,19 +377,23 @@ def _random_cases(seed: int = 20240615) -> None:
                     dst.write_bytes(b"")
                 elif kind == "garbage":
                     dst.write_bytes(bytes(local.randrange(256) for _ in range(local.randrange(64, 4096))))
-                elif src.suffix == ".csv":  # cut a data row after its first field
+                elif src.suffix == ".csv":  # cut a data row after its name and type/town
                     lines = _csv_lines(src)
                     i = local.randrange(2, len(lines))
-                    _write_lines(dst, lines[:i] + [lines[i].split(",")[0]])
+                    _write_lines(dst, lines[:i] + [",".join(lines[i].split(",")[:3])])
                 else:
                     dst.write_bytes(data[: int(len(data) * local.uniform(0.2, 0.8))])
                 return analyze(out, **{option: dst}), [dst.name]
             CASES.append(Case(f"random-{kind}-{name}", build))
     for name, src in (("facilities", FACILITIES), ("villages", VILLAGES)):
-        for encoding in ("utf-16", "utf-32"):
+        for encoding in ("utf-32", "mojibake"):  # (UTF-16 and GBK are read as they are)
             def enc(d, out, src=src, name=name, encoding=encoding):
                 dst = d / f"{name}_{encoding}.csv"
-                dst.write_bytes(src.read_text(encoding="utf-8-sig").encode(encoding))
+                text = src.read_text(encoding="utf-8-sig")
+                if encoding == "mojibake":  # UTF-8 bytes taken for Latin-1 and saved again
+                    dst.write_bytes(text.encode("utf-8").decode("latin-1").encode("utf-8"))
+                else:
+                    dst.write_bytes(text.encode(encoding))
                 option = "facilities" if name == "facilities" else "population"
                 return analyze(out, **{option: dst}), [dst.name]
             CASES.append(Case(f"random-encoding-{encoding}-{name}", enc))

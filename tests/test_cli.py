@@ -77,7 +77,8 @@ def test_demo_workbook_and_layers(demo_run):
     n_ge = int((facilities["类型"].isin(["村卫生室", "社区卫生服务站"]) & (facilities["中医阁"] == "是")).sum())
     assert readme["目标设施：中医阁"] == [f"设中医阁的村卫生室/社区卫生服务站（{n_ge} 个）"]
     assert "步行 3.6 km/h" in readme["方向"][0]
-    assert readme["注意"] and all("不连通" in note for note in readme["注意"])
+    assert readme["注意"] and all("不连通" in note or "不与路网相连" in note for note in readme["注意"])
+    assert any("直线离路" == key for key in readme) and "150 米" in readme["直线离路"][0]
     demand = gpd.read_file(demo_run / "demand_points.gpkg")
     assert {"population", "t_tcm_any_walk", "t_tcm_any_ebike", "cov15_ebike", "township_code"} <= set(demand.columns)
     covered = demand["cov15_ebike"] == 1

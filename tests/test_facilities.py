@@ -40,8 +40,13 @@ def test_chinese_csv_tiers_flags_counts(tmp_path):
                                  "village_station", "village_station", "village_station", "other", "other"]
     assert list(fac["kind"][:4]) == ["county_tcm_hospital", "township_health_centre",
                                      "township_health_centre", "community_health_centre"]
-    assert list(fac["zhongyiguan"]) == [False, True, False, True, False, False, False, False, False]
-    assert list(fac["zhongyige"]) == [False, False, False, False, True, False, True, False, False]
+    # blank cells are unknown (<NA>), never "no"
+    assert fac["zhongyiguan"].dtype == "boolean"
+    assert fac["zhongyiguan"].fillna(False).tolist()[:4] == [False, True, False, True]
+    assert fac["zhongyiguan"].isna().tolist() == [True, False, False, False] + [True] * 5
+    assert fac["zhongyige"].fillna(False).tolist()[4:7] == [True, False, True]
+    assert fac["zhongyige"].isna().tolist() == [True] * 4 + [False] * 3 + [True] * 2
+    assert (fac["type_rule"] == "T").all()
     assert list(fac["is_tcm_clinic"]) == [False] * 7 + [True, False]
     assert fac["tcm_physicians"].iloc[0] == 60
     assert np.isnan(fac["tcm_physicians"].iloc[5])

@@ -33,7 +33,7 @@ def test_line_by_hand():
     rg = build_routing_graph(line_net(), get_profile("walk"))
     fac = snap_xy(rg, [0.0], [0.0])
     area = area_ll(0, -500, 3000, 500)
-    surf = travel_time_surface(rg, fac, area, cell_m=100, direct_offroad=False)
+    surf = travel_time_surface(rg, fac, area, cell_m=100, direct_offroad_m=0)
     bands = isochrone_bands(surf, [5, 10, 15], simplify_m=0)
     assert list(bands["minutes"]) == [5, 10, 15] and list(bands["min_from"]) == [0, 5, 10]
     within5 = to_local(bands.geometry.iloc[0])

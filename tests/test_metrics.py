@@ -10,7 +10,15 @@ from shapely.geometry import Point, box
 
 from tcm_coverage import InputError
 from tcm_coverage._io import atomic_output_dir
-from tcm_coverage.metrics import access_summary, assign_areas, coverage_tables, facility_indicators
+from tcm_coverage.metrics import (
+    access_summary,
+    assign_areas,
+    coverage_tables,
+    facility_indicators,
+    no_data_cells,
+    no_data_targets,
+)
+from tcm_coverage.report import with_no_data
 
 
 def test_access_summary_by_hand():
@@ -74,6 +82,67 @@ def test_facility_indicators_and_no_data():
     assert np.isnan(out.loc["T2", "tcm_gps"])  # nobody reported: no data, not zero
     assert np.isnan(out.loc["T1", "tcm_physicians"])
     assert out.loc["T1", "beds"] == 30.0
+
+
+def test_unknown_flags_are_not_zero():
+    flag = lambda v: pd.array(v, dtype="boolean")  # noqa: E731
+    fac = gpd.GeoDataFrame({
+        # T1: 3 centres (1 yes, 1 no, 1 unknown); T2: 2 centres, both unknown; stations likewise
+        "tier": ["township_centre"] * 3 + ["village_station"] * 2 + ["township_centre"] * 2
+                + ["village_station"],
+        "zhongyiguan": flag([True, False, None, None, None, None, None, None]),
+        "zhongyige": flag([None, None, None, True, None, None, None, None]),
+        "is_tcm_clinic": [False] * 8,
+        "tcm_gps": [1.0, 2.0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan],
+        "beds": [np.nan] * 8,
+    }, geometry=[Point(0, 0)] * 8)
+    groups = np.array(["T1"] * 5 + ["T2"] * 3, dtype=object)
+    out = facility_indicators(fac, groups)
+    t1, t2 = out.loc["T1"], out.loc["T2"]
+    assert (t1["n_centres"], t1["n_centres_zhongyiguan"], t1["n_centres_zhongyiguan_unknown"]) == (3, 1, 1)
+    assert t1["share_centres_zhongyiguan"] == 0.5  # over the 2 known, not 1/3
+    assert (t1["n_stations"], t1["n_stations_zhongyige"], t1["n_stations_zhongyige_unknown"]) == (2, 1, 1)
+    assert t1["share_stations_zhongyige"] == 1.0
+    assert t2["n_centres_zhongyiguan_unknown"] == 2 and np.isnan(t2["share_centres_zhongyiguan"])
+    assert t1["tcm_gps"] == 3.0 and t1["tcm_gps_unreported"] == 3
+    assert np.isnan(t2["tcm_gps"]) and t2["tcm_gps_unreported"] == 3
+    assert "tcm_physicians" in out and np.isnan(out["tcm_physicians"]).all()  # column absent
+    table = out.rename_axis("code").reset_index().assign(name=["甲", "乙"], mode="walk",
+                                                         target="tcm_any")
+    masks = no_data_cells(table)
+    assert masks["share_centres_zhongyiguan"].tolist() == [False, True]
+    assert masks["n_centres_zhongyiguan"].tolist() == [False, True]
+    assert masks["tcm_gps"].tolist() == [False, True] and masks["beds"].tolist() == [True, True]
+    shown = with_no_data(table, "zh").set_index("code")
+    assert shown.loc["T2", "share_centres_zhongyiguan"] == "无数据"
+    assert shown.loc["T2", "n_centres_zhongyiguan"] == "无数据"
+    assert shown.loc["T1", "share_centres_zhongyiguan"] == 0.5
+    assert shown.loc["T1", "beds"] == "无数据"
+    assert with_no_data(table, "en").set_index("code").loc["T2", "tcm_gps"] == "no data"
+    assert no_data_targets(fac) == []  # some flags are known
+    assert no_data_targets(fac.assign(zhongyige=flag([None] * 8))) == ["zhongyige"]
+
+
+def test_coverage_tables_upper_bound_and_no_data_targets():
+    county = gpd.GeoDataFrame({"code": ["C"], "name": ["县"]}, geometry=[box(112.0, 36.0, 112.2, 36.1)], crs=4326)
+    demand = gpd.GeoDataFrame({"population": [100.0, 300.0], "t_tcm_any_walk": [5.0, 40.0],
+                               "t_tcm_any_upper_walk": [5.0, 10.0], "t_zhongyige_walk": [np.inf, np.inf]},
+                              geometry=[Point(112.05, 36.05), Point(112.06, 36.05)], crs=4326)
+    fac = gpd.GeoDataFrame({"tier": ["village_station"], "zhongyiguan": pd.array([None], dtype="boolean"),
+                            "zhongyige": pd.array([None], dtype="boolean"), "is_tcm_clinic": [False]},
+                           geometry=[Point(112.05, 36.05)], crs=4326)
+    tables = coverage_tables(demand, fac, counties=county, townships=None, modes=["walk"],
+                             targets=["tcm_any", "zhongyige", "tcm_any_upper"], thresholds=[15])
+    row = tables["county"].iloc[0]
+    assert row["share_within_15"] == pytest.approx(0.25)
+    assert row["share_within_15_upper"] == pytest.approx(1.0)
+    long = tables["targets"].set_index("target")
+    assert np.isnan(long.loc["zhongyige", "share_within_15"])  # unknown, not 0 %
+    assert long.loc["zhongyige", "population"] == 400
+    shown = with_no_data(long.reset_index(), "zh").set_index("target")
+    assert shown.loc["zhongyige", "share_within_15"] == "无数据"
+    assert shown.loc["zhongyige", "mean_min"] == "无数据"
+    assert shown.loc["tcm_any", "share_within_15"] == pytest.approx(0.25)
 
 
 def test_coverage_tables_lists_empty_township():

@@ -456,7 +456,7 @@ def test_snap_points_same_as_unordered_query():
     lon[:200] = net.lon[:200]  # points exactly at nodes: ties between segments
     lat[:200] = net.lat[:200]
     s = snap_points(rg, lon, lat)
-    usable = np.flatnonzero(rg.usable)
+    usable = np.flatnonzero(rg.routable)
     tree = shapely.STRtree(net.geometry_m[usable])
     x, y = pyproj.Transformer.from_crs("EPSG:4326", net.crs_m, always_xy=True).transform(lon, lat)
     (inp, hit), dist = tree.query_nearest(shapely.points(x, y), return_distance=True,

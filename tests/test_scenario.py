@@ -145,6 +145,10 @@ def test_overrides_force_and_exclude(demo_computed, tmp_path):
     ids = set(sr.sites["candidate_id"])
     assert best not in ids and "UF0100" in ids
     assert sr.sites.set_index("candidate_id").loc["UF0100", "cost"] == 2.5
+    # the same table saved by Excel on Chinese Windows (GBK), read by the one table reader
+    table.to_csv(tmp_path / "over_gbk.csv", index=False, encoding="gbk")
+    gbk = run_scenario(replace(base, p=3, overrides=tmp_path / "over_gbk.csv"), run=run, progress=False)
+    assert list(gbk.sites["candidate_id"]) == list(sr.sites["candidate_id"])
     bad = pd.DataFrame({"candidate_id": ["nope"], "必选": ["是"]})
     bad.to_csv(tmp_path / "bad.csv", index=False, encoding="utf-8-sig")
     with pytest.raises(InputError, match="no candidate 'nope'"):

@@ -254,3 +254,49 @@ def test_demo_county_national_and_yantai(demo, tmp_path):
     assert nat["status"].isin(["met", "unmet", "no_target", "no_data", "not_applicable"]).all()
     files = write_scorecard(yan, tmp_path)
     assert "烟台" in files[1].read_text(encoding="utf-8")
+
+
+def _with_unknown(access):
+    """乙镇卫生院's 中医馆 and five 甲镇 clinics' 中医阁 unknown; upper-bound travel times."""
+    fac = access.facilities.copy()
+    guan = pd.array(fac["zhongyiguan"].tolist(), dtype="boolean")
+    ge = pd.array(fac["zhongyige"].tolist(), dtype="boolean")
+    guan[(fac["name"] == "乙镇卫生院").to_numpy()] = pd.NA
+    ge[fac["name"].isin([f"甲镇{i}村" for i in range(5)]).to_numpy()] = pd.NA
+    fac["zhongyiguan"], fac["zhongyige"] = guan, ge
+    demand = access.demand.assign(t_tcm_any_upper_ebike=[5.0, 10.0, 12.0, 10.0])
+    return AccessResult(demand=demand, facilities=fac, modes=("ebike",),
+                        targets=("tcm_any", "tcm_any_upper"))
+
+
+def test_unknown_flags_give_bounds_not_zero(county):
+    access, counties, townships = county
+    unknown = _with_unknown(access)
+    card = scorecard(unknown, "national", counties=counties, townships=townships)
+    guan = row(card, "140405", "zhongyiguan_share")  # 1 yes, 1 unknown: 50 %..100 %, target 100 %
+    assert (guan["value"], guan["status"], guan["unreported"]) == (1.0, "no_data", 1)
+    assert guan["value_text"] == "100%（已知 1/1；另 1 个未知）"
+    assert guan["gap_text"] == "取决于 1 个情况未知的机构：还需 0–1 个中医馆"
+    t2 = row(card, "T2", "zhongyiguan_share")  # its only centre unknown: no data, never 0 %
+    assert t2["status"] == "no_data" and np.isnan(t2["value"])
+    assert t2["value_text"] == "无数据（1 个机构是否设中医馆未知）"
+    assert "还需" not in t2["gap_text"] and "0%" not in t2["value_text"]
+    cov = row(card, "140405", "coverage_15min")  # 500 of 1,000 as none, all 1,000 as yes
+    assert (cov["value"], cov["value_max"], cov["unreported"]) == (0.5, 1.0, 6)
+    assert cov["value_text"].startswith("50%–100%（6 个机构中医馆/中医阁情况未知")
+    assert cov["gap_text"] == "0–500 人在15分钟（电动自行车）外（范围取决于中医馆/中医阁情况未知的机构）"
+
+    prof = parse_profile({"indicators": {
+        "coverage_15min": {"target": 0.9, "source": "s"},
+        "zhongyige_share": {"target": 0.5, "source": "s"}}})
+    card = scorecard(unknown, prof, counties=counties, townships=townships)
+    ge = row(card, "140405", "zhongyige_share")  # 1 yes of 10 known, 5 unknown: at most 6/15 < 50 %
+    assert (ge["value"], ge["status"], ge["gap"], ge["gap_max"]) == (0.1, "unmet", 2, 7)
+    assert ge["gap_text"] == "还需 2–7 个中医阁（5 个情况未知）"
+    cov = row(card, "140405", "coverage_15min")  # 50 %..100 % against 90 %: undetermined
+    assert cov["status"] == "no_data" and "取决于 6 个机构" in cov["gap_text"]
+    low = parse_profile({"indicators": {"zhongyige_share": {"target": 0.05, "source": "s"}}})
+    card = scorecard(unknown, low, counties=counties, townships=townships, lang="en")
+    ge = row(card, "140405", "zhongyige_share")  # at least 1/15 = 6.7 % >= 5 %: met whatever
+    assert (ge["status"], ge["gap"]) == ("met", 0)
+    assert ge["value_text"] == "10% (1 of 10 known; 5 unknown)"

