@@ -283,6 +283,24 @@ def _active_root(path: Path) -> Path | None:
     return None
 
 
+def probe_writable(folder: Path) -> str | None:
+    """``None`` when a folder can be created (and removed) in ``folder``, else the reason."""
+    try:
+        probe = tempfile.mkdtemp(prefix=".tcm-write-test-", dir=folder)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    with contextlib.suppress(OSError):
+        os.rmdir(probe)
+    return None
+
+
+def existing_ancestor(path: Path) -> Path:
+    p = path.absolute()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
 def check_output_dir(
     out_dir: str | PathLike[str],
     *,
@@ -321,8 +339,13 @@ def check_output_dir(
         return out
     fix_new = f"give {option} a new folder, e.g. {option} {given.parent / (given.name + '-results')}"
     if out.exists() and not out.is_dir():
-        raise InputError(f"the output folder ({option}) is a file", path=given,
+        raise InputError(f"the output folder ({option}) is a file (an existing file, not a folder)",
+                         path=given,
                          fix=f"{fix_new} (a run writes a folder of tables, maps and run.json)")
+    base = existing_ancestor(out.parent)
+    if not base.is_dir():
+        raise InputError(f"the output folder ({option}) cannot be made: {base} is a file",
+                         path=given, fix=f"choose another {option} folder")
     for label, inp in (inputs or {}).items():
         if inp is None:
             continue
@@ -356,13 +379,12 @@ def check_output_dir(
                 f"the output folder ({option}) holds files that are not a tcm-coverage "
                 f"result ({shown}); a run replaces its whole output folder", path=given,
                 fix=f"{fix_new}, or empty this one")
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write into {parent}, where the output folder ({option}) "
-                         "and its temporary copy are made", path=given,
-                         fix=f"{fix_new} under a folder you can write to")
+    reason = probe_writable(base)  # a real probe: os.access is wrong for root and chattr +i
+    if reason is not None:
+        raise InputError(f"{option}: cannot write into {base} ({reason}), where the output "
+                         "folder and its temporary copy are made", path=given,
+                         fix=f"{fix_new} under a folder you can write to, or ask for write "
+                             f"permission on {base}")
     return out
 
 

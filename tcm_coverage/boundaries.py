@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,15 @@ def _check_lonlat_bounds(gdf: gpd.GeoDataFrame, *, path: Path, file_crs: Any) ->
     shown = f"x {minx:.6g}…{maxx:.6g}, y {miny:.6g}…{maxy:.6g}"
     expected = "lon/lat degrees inside China (EPSG:4326, x 72–138, y 0.8–56)"
     crs_text = _crs_text(file_crs)
+    # swapped first: a latitude column read as x gives y = 72–138, which is also "not degrees"
+    if lon0 <= miny and maxy <= lon1 and lat0 <= minx and maxx <= lat1:
+        raise CRSError(
+            f"latitude and longitude look swapped ({shown}: x holds latitudes, y longitudes); "
+            f"the file's CRS is {crs_text}, expected {expected}",
+            path=path,
+            fix="swap the axes (x must be longitude, y latitude) and export again; in QGIS: "
+                "Processing > Swap X and Y coordinates",
+        )
     if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
         raise CRSError(
             f"coordinates look like metres ({shown}) but the file's CRS is {crs_text}; "
@@ -116,19 +126,17 @@ def _check_lonlat_bounds(gdf: gpd.GeoDataFrame, *, path: Path, file_crs: Any) ->
                 "geopandas: gdf.set_crs('EPSG:…', allow_override=True)) or export it as "
                 "EPSG:4326",
         )
-    if lon0 <= miny and maxy <= lon1 and lat0 <= minx and maxx <= lat1:
-        raise CRSError(
-            f"latitude and longitude look swapped ({shown}); the file's CRS is {crs_text}, "
-            f"expected {expected}",
-            path=path,
-            fix="swap the axes (x must be longitude, y latitude) and export again",
-        )
     raise CRSError(
         f"coordinates are not inside China ({shown}); the file's CRS is {crs_text}, "
         f"expected {expected}",
         path=path,
         fix="check that the file's CRS tag matches its coordinates and that it is the right area",
     )
+
+
+#: A self-intersecting boundary is repaired (with a warning) when that changes its area by at
+#: most this share; beyond it (a bow-tie, a ring drawn twice) the file is refused.
+MAX_REPAIR_AREA_CHANGE = 0.01
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -239,7 +247,9 @@ def read_boundaries(
     if not path.exists():
         raise InputError("file not found", path=path, fix="check the path")
     try:
-        gdf = gpd.read_file(path, layer=layer)
+        with warnings.catch_warnings():  # NaN vertices: reported below, naming the feature
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types
         raise InputError(f"cannot read the file ({exc})", path=path,
                          fix="check that it is a valid GeoJSON / GeoPackage / Shapefile") from exc
@@ -263,6 +273,14 @@ def read_boundaries(
             f"feature is not a polygon ({', '.join(names)})", path=path, row=_rows(not_poly),
             fix="boundaries must be Polygon or MultiPolygon features (areas, not lines or points)",
         )
+
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    not_finite = np.zeros(len(geoms), dtype=bool)
+    not_finite[owner[~np.isfinite(coords).all(axis=1)]] = True
+    if not_finite.any():
+        raise InputError("feature has coordinates that are not numbers (NaN or infinite)",
+                         path=path, row=_rows(not_finite),
+                         fix="fix or redraw those vertices and export the boundary again")
 
     # CRS and datum.
     if file_crs is not None and file_crs.is_projected:
@@ -288,13 +306,33 @@ def read_boundaries(
     # Validity.
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
+        reasons = [shapely.is_valid_reason(g) for g in geoms[invalid]]
         geoms = geoms.copy()
+        # area as drawn (shoelace): the lobes of a bow-tie cancel, a small spike does not matter
+        before = shapely.area(geoms[invalid])
         geoms[invalid] = _polygonal(shapely.make_valid(geoms[invalid]))
         lost = shapely.is_missing(geoms)
         if lost.any():
             raise InputError("feature's polygon is degenerate (no area once repaired)",
-                             path=path, row=_rows(lost), fix="redraw the boundary")
-        logger.info("%s: repaired %d invalid polygon(s)", path.name, int(invalid.sum()))
+                             path=path, row=_rows(lost),
+                             fix="redraw the boundary (QGIS: Vector > Geometry Tools > Check "
+                                 "Validity shows where)")
+        after = shapely.area(geoms[invalid])
+        change = np.abs(after - before) / np.maximum(np.maximum(after, before), 1e-300)
+        rows = np.flatnonzero(invalid) + 1
+        drastic = change > MAX_REPAIR_AREA_CHANGE
+        if drastic.any():
+            i = int(np.flatnonzero(drastic)[0])
+            raise InputError(
+                f"the boundary polygon crosses itself ({reasons[i]}); repairing it would "
+                f"change its area by {change[i]:.0%}, so the shape cannot be trusted",
+                path=path, row=rows[drastic].tolist(),
+                fix="fix the boundary in QGIS (Vector > Geometry Tools > Check Validity, then "
+                    "Fix Geometries) or export it again from the source",
+            )
+        logger.warning("%s: repaired %d invalid polygon(s) (feature %s: %s; area change at most "
+                       "%.2f%%)", path, int(invalid.sum()), ", ".join(map(str, rows[:10])),
+                       reasons[0], 100 * float(change.max()))
 
     # Attributes.
     code_col = _find(columns, CODE_ALIASES, code_column, path=path, option="code_column",

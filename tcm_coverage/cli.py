@@ -250,10 +250,12 @@ def _render_overrides(args: argparse.Namespace) -> dict:
 
 
 def _site(args: argparse.Namespace) -> int:
+    from tcm_coverage._io import check_output_dir
     from tcm_coverage.scenario import run_scenarios
 
     start = time.perf_counter()
     try:
+        check_output_dir(args.out, option="--out")
         results = run_scenarios(args.scenarios, args.out, progress=not args.quiet)
     except TCMCoverageError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -289,6 +291,7 @@ def _redraw(args: argparse.Namespace) -> int:
         write_scorecards,
     )
     from tcm_coverage.report import write_tables
+    from tcm_coverage.validation import check_output_file
 
     run_dir = args.run.parent if args.run.name == "run.json" else args.run
     overrides = _render_overrides(args)
@@ -307,10 +310,12 @@ def _redraw(args: argparse.Namespace) -> int:
         mode = args.mode or config.headline_mode
         thr = config.headline_threshold if args.threshold is None else args.threshold
         out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.target}.html"
+        check_output_file(out, option="--out" if args.out else "the map file")
         if result_kind(Path(out).resolve().parent) is not None:  # refuse before computing
             check_output_dir(Path(out).resolve().parent, inputs=inputs, keep="all")
     else:
-        check_output_dir(out_dir, inputs=inputs, keep="all" if in_place else ())
+        check_output_dir(out_dir, inputs=inputs, keep="all" if in_place else (),
+                         option="--out" if args.out else "the run folder")
     start = time.perf_counter()
     run = compute(config, progress=not args.quiet)
     if args.command == "map":

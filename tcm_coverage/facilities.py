@@ -60,6 +60,7 @@ from tcm_coverage.facility_rules import (
     looks_like_category,
     poi_source,
 )
+from tcm_coverage.validation import MAX_FACILITY_COUNT
 
 logger = logging.getLogger(__name__)
 
@@ -261,14 +262,45 @@ def _parse_count(values: pd.Series, *, path: Path, column: str, rows: np.ndarray
     text = values.astype(str).str.strip()
     blank = values.isna().to_numpy() | text.isin(["", "nan", "None", "-"]).to_numpy()
     numbers = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype=float)
-    bad = (~blank & np.isnan(numbers)) | (numbers < 0)
+    bad = (~blank & ~np.isfinite(numbers)) | (numbers < 0) | (numbers > MAX_FACILITY_COUNT)
     if bad.any():
         raise InputError(
-            "staff and bed counts must be non-negative numbers",
+            f"staff and bed counts must be non-negative numbers up to {MAX_FACILITY_COUNT:,.0f}, got "
+            f"{values[bad].astype(str).unique()[:5].tolist()}",
             path=path, row=rows[bad].tolist(), column=column,
-            fix="write a number (or leave the cell blank when unknown)",
+            fix="write the count (or leave the cell blank when unknown)",
         )
     return numbers
+
+
+def _drop_exact_duplicates(
+    frame: pd.DataFrame, rows: np.ndarray,
+    geometry_lonlat: tuple[np.ndarray, np.ndarray] | None, *, path: Path,
+) -> tuple[pd.DataFrame, np.ndarray, tuple[np.ndarray, np.ndarray] | None, list[tuple[str, str]]]:
+    """Keep the first of rows that repeat another row in every cell (an export pasted twice).
+
+    Such a row describes the same facility, so it is counted once, with a warning naming the
+    rows; rows that differ in any cell are kept (and a repeated id among them is an error).
+    """
+    cells = frame.astype(str)
+    if geometry_lonlat is not None:
+        cells = cells.assign(_lon=geometry_lonlat[0].astype(str), _lat=geometry_lonlat[1].astype(str))
+    dup = cells.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return frame, rows, geometry_lonlat, []
+    first = cells.groupby(list(cells.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first_row = {g: rows[i] for i, g in reversed(list(enumerate(first)))}
+    pairs = [(int(rows[i]), int(first_row[first[i]])) for i in np.flatnonzero(dup)]
+    shown = ", ".join(f"{r} = {f}" for r, f in pairs[:5]) + (" ..." if len(pairs) > 5 else "")
+    shown_zh = "、".join(f"第{r}行同第{f}行" for r, f in pairs[:5]) + ("…" if len(pairs) > 5 else "")
+    en = (f"{path.name}: {len(pairs)} row(s) repeat an earlier row exactly (rows {shown}); "
+          "each facility is counted once")
+    zh = f"{path.name}：{len(pairs)} 行与前面某行完全相同（{shown_zh}），每个设施只计一次"
+    logger.warning("%s", en)
+    keep = ~dup
+    if geometry_lonlat is not None:
+        geometry_lonlat = (geometry_lonlat[0][keep], geometry_lonlat[1][keep])
+    return frame[keep].reset_index(drop=True), rows[keep], geometry_lonlat, [(en, zh)]
 
 
 def _blank(values: pd.Series) -> np.ndarray:
@@ -458,7 +490,9 @@ def read_facilities(
         gave it), ``zhongyiguan``, ``zhongyige`` (``boolean``: ``<NA>`` when unknown),
         ``is_tcm_clinic``, ``tcm_gps``, ``tcm_physicians``, ``physicians``, ``beds``,
         ``tcm_beds`` (NaN when absent or blank), ``source_row`` (spreadsheet row; feature
-        number for vector files) and Point geometry in EPSG:4326.
+        number for vector files) and Point geometry in EPSG:4326. A row that repeats an
+        earlier row in every cell is counted once, with a warning (also in
+        ``attrs["input_warnings"]`` as (English, Chinese) pairs).
 
     Raises
     ------
@@ -534,6 +568,8 @@ def load_facilities(
     if not path.exists():
         raise InputError("file not found", path=path, fix="check the path")
     frame, rows, geometry_lonlat, where = _read_any(path, sheet=sheet, layer=layer)
+    frame, rows, geometry_lonlat, notes = _drop_exact_duplicates(frame, rows, geometry_lonlat,
+                                                                 path=path)
     columns = list(frame.columns)
     found = {key: find_column(columns, aliases) for key, aliases in COLUMN_ALIASES.items()}
     has_coords = geometry_lonlat is not None or (found["lon"] is not None and found["lat"] is not None) \
@@ -642,6 +678,7 @@ def load_facilities(
         geometry_lonlat = (geometry_lonlat[0][index], geometry_lonlat[1][index])
     gdf = _build(sub, found, rows, kinds, rule_ids, halls, geometry_lonlat, path=path, datum=datum,
                  datum_column=datum_column)
+    gdf.attrs["input_warnings"] = notes  # (English, Chinese) pairs for 说明 and run.json
     logger.info("read %d facilities from %s (%s)", len(gdf), path,
                 ", ".join(f"{k}: {v}" for k, v in gdf["kind"].value_counts().items()))
     return FacilityTable(facilities=gdf, review=review, excluded=excluded, source=source)

@@ -7,7 +7,7 @@ import logging
 import platform
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from tcm_coverage.analysis import (
     unknown_flags,
 )
 from tcm_coverage.boundaries import read_boundaries
+from tcm_coverage.datum_check import check_inputs
 from tcm_coverage.facilities import load_facilities, review_sheet
 from tcm_coverage.maps import BASEMAPS, coverage_map, map_html, save_map
 from tcm_coverage.metrics import assign_areas, coverage_tables, no_data_targets
@@ -48,7 +49,13 @@ from tcm_coverage.report import write_isochrones, write_layers, write_manifest, 
 from tcm_coverage.report_html import county_report_html, scorecard_section_html
 from tcm_coverage.scorecard import scorecard, write_scorecard
 from tcm_coverage.targets import load_profile
-from tcm_coverage.traveltime import DIRECT_OFFROAD_LIMIT_M, DIRECT_OFFROAD_MAX_M
+from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M
+from tcm_coverage.validation import (
+    check_config,
+    check_input_file,
+    config_fields_from_json,
+    reading,
+)
 from tcm_coverage.vocab import MIN_COMPONENT_M
 
 logger = logging.getLogger(__name__)
@@ -193,6 +200,9 @@ class AnalysisRun:
     facility_review
         How each facility row was typed when types were inferred from a map-service POI export
         (:attr:`tcm_coverage.facilities.FacilityTable.review`), else ``None``.
+    datum_check
+        Median distances of facilities (and villages) to the nearest road under each datum
+        (:func:`tcm_coverage.datum_check.check_inputs`), as written to ``run.json``.
     """
 
     access: AccessResult
@@ -206,26 +216,28 @@ class AnalysisRun:
     scorecards: dict[str, pd.DataFrame] = field(default_factory=dict)
     network: RoadNetwork | None = None
     facility_review: pd.DataFrame | None = None
+    datum_check: tuple[dict, ...] = ()
 
 
-def _validate(config: AnalysisConfig) -> None:
-    for label, path in (("facilities", config.facilities), ("boundary", config.boundary),
-                        ("population", config.population), ("network", config.network),
-                        ("townships", config.townships)):
-        if path is not None and not Path(path).exists():
-            raise InputError(f"{label} file not found", path=path, fix="check the path")
+def _validate(config: AnalysisConfig, *, files: bool = True, options: bool = True) -> None:
+    """Check the input files (exist, are files, not empty) and the options (known names,
+    plausible ranges: :mod:`tcm_coverage.validation`) before anything is read."""
+    for label, option, path in (("facilities", "--facilities", config.facilities),
+                                ("boundary", "--boundary", config.boundary),
+                                ("population", "--population", config.population),
+                                ("roads", "--network", config.network),
+                                ("townships", "--townships", config.townships)):
+        if files and path is not None:
+            check_input_file(path, label=label, option=option)
+    if not options:
+        return
     bad_modes = [m for m in config.modes if m not in PROFILES]
     if bad_modes or not config.modes:
         raise InputError(f"unknown mode(s) {bad_modes or '(none)'}", fix=f"use some of {sorted(PROFILES)}")
     if not config.thresholds or any(not (0 < t <= 240) for t in config.thresholds):
-        raise InputError(f"thresholds must be minutes between 0 and 240, got {list(config.thresholds)}",
+        raise InputError(f"--threshold must be minutes above 0 and at most 240, got "
+                         f"{[f'{t:g}' if isinstance(t, (int, float)) else t for t in config.thresholds]}",
                          fix="e.g. --threshold 15, or --threshold 5 10 15 20 30")
-    if not (0 <= float(config.direct_offroad_m) <= DIRECT_OFFROAD_LIMIT_M):
-        raise InputError(
-            f"--direct-offroad-m must be between 0 and {DIRECT_OFFROAD_LIMIT_M:g} metres, got "
-            f"{config.direct_offroad_m!r}",
-            fix=f"use e.g. --direct-offroad-m {DIRECT_OFFROAD_MAX_M:g} (0: always by road); a "
-                "longer straight walk crosses rivers, railways and walls the map does not show")
     if config.lang not in ("zh", "en"):
         raise InputError(f"unknown language '{config.lang}'", fix="use zh or en")
     if config.basemap not in BASEMAPS:
@@ -233,7 +245,7 @@ def _validate(config: AnalysisConfig) -> None:
     if config.basemap == "tianditu" and not config.tianditu_key:
         raise InputError("the Tianditu basemap needs a key (天地图 tk)",
                          fix="pass --tianditu-key KEY, or choose --basemap osm, amap or none")
-
+    check_config(config)  # numeric options and speeds within their plausible ranges
 
 
 def _routing_rule_rows(config: AnalysisConfig, zh: bool) -> list[tuple[str, str]]:
@@ -423,22 +435,29 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     profiles = [load_profile(p) for p in config.profiles]  # a bad profile fails before routing
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    counties = read_boundaries(config.boundary, datum=config.boundary_datum, level="county")
-    townships = (read_boundaries(config.townships, datum=config.townships_datum, level="township")
-                 if config.townships is not None else None)
-    fac_table = load_facilities(config.facilities, datum=config.facilities_datum,
-                                sheet=config.facilities_sheet)
+    with reading("boundary", config.boundary):
+        counties = read_boundaries(config.boundary, datum=config.boundary_datum, level="county")
+    townships = None
+    if config.townships is not None:
+        with reading("townships", config.townships):
+            townships = read_boundaries(config.townships, datum=config.townships_datum,
+                                        level="township")
+    with reading("facilities", config.facilities):
+        fac_table = load_facilities(config.facilities, datum=config.facilities_datum,
+                                    sheet=config.facilities_sheet)
     facilities = fac_table.facilities
-    demand = read_population(config.population, datum=config.population_datum,
-                             boundary=counties, population_column=config.population_column,
-                             layer=config.population_sheet)
+    with reading("population", config.population):
+        demand = read_population(config.population, datum=config.population_datum,
+                                 boundary=counties, population_column=config.population_column,
+                                 layer=config.population_sheet)
     if float(demand["population"].sum()) <= 0:
         raise InputError("the population inside the county boundary is zero", path=config.population,
                          fix="check that the population file covers the county (and its datum/CRS)")
     seconds["read inputs"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    network = read_network(config.network, boundary=counties, buffer_m=config.buffer_m)
+    with reading("roads", config.network):
+        network = read_network(config.network, boundary=counties, buffer_m=config.buffer_m)
     seconds["read roads"] = time.perf_counter() - t0
     run = compute_from_inputs(config, counties=counties, townships=townships, facilities=facilities,
                               demand=demand, network=network, profiles=profiles, progress=progress)
@@ -482,6 +501,11 @@ def compute_from_inputs(
         profiles = [load_profile(p) for p in config.profiles]
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    datum_fits = check_inputs(facilities=facilities, facilities_datum=config.facilities_datum,
+                              demand=demand, population_datum=config.population_datum,
+                              network=network)
+    seconds["datum check"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     # the upper bound (unknown 中医馆/中医阁 counted as yes) only when some flag is unknown
     targets = tuple(t for t in TARGETS if t not in OPTIONAL_TARGETS or unknown_flags(facilities).any())
     access = compute_access(
@@ -492,6 +516,12 @@ def compute_from_inputs(
         isochrone_area=counties, isochrone_cell_m=config.isochrone_cell_m or 100.0, progress=progress,
     )
     seconds["travel times and isochrones"] = time.perf_counter() - t0
+    # input warnings (duplicate facility rows, datum check) go wherever the routing ones go
+    notes = [*facilities.attrs.get("input_warnings", ()),
+             *((f.message(), f.message_zh()) for f in datum_fits if f.suggested)]
+    if notes:
+        access = replace(access, warnings=(*(en for en, _ in notes), *access.warnings),
+                         warnings_zh=(*(zh for _, zh in notes), *access.warnings_zh))
 
     t0 = time.perf_counter()
     # neighbours' facilities serve residents above but are counted only in their own county
@@ -533,7 +563,7 @@ def compute_from_inputs(
                                   lang=config.lang) for prof in profiles}
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
-                       network=network)
+                       network=network, datum_check=tuple(f.as_dict() for f in datum_fits))
 
 
 def source_lines(config: AnalysisConfig) -> list[str]:
@@ -661,7 +691,8 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
     -------
     AnalysisRun
     """
-    check_output_dir(config.out_dir, inputs=input_files(config))  # refuse before computing
+    # refuse before hours of routing, not after
+    check_output_dir(config.out_dir, inputs=input_files(config), option="--out")
     run = compute(config, progress=progress)
     return replace(run, files=write_outputs(run, config))
 
@@ -748,6 +779,7 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
             "network": access.networks,
             "headline": headline_numbers(tables, config),
             "warnings": list(access.warnings),
+            "datum_check": list(run.datum_check),
             "seconds": seconds,
             **dict(extra or {}),
         }
@@ -806,24 +838,15 @@ def load_config(run_json: Path, **overrides: object) -> AnalysisConfig:
     recover_output_dir(folder)  # a run killed during its final swap: put the earlier result back
     if path.is_dir():
         path = path / "run.json"
+    if not path.exists():
+        raise InputError("run.json not found", path=path,
+                         fix="give the output folder of a `tcm-coverage demo` or `analyze` run")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))["config"]
-    except FileNotFoundError:
-        raise InputError("run.json not found", path=path,
-                         fix="give the output folder of a `tcm-coverage demo` or `analyze` run") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise InputError(f"not a tcm-coverage run manifest ({exc})", path=path,
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, OSError) as exc:
+        raise InputError(f"not a tcm-coverage run manifest ({type(exc).__name__}: {exc})", path=path,
                          fix="give the run.json written by `tcm-coverage demo` or `analyze`") from None
-    known = {f.name: f for f in fields(AnalysisConfig)}
-    kwargs: dict = {}
-    for key, value in raw.items():
-        if key not in known:
-            continue
-        if key in ("facilities", "boundary", "population", "network", "out_dir", "townships"):
-            value = None if value is None else Path(value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        kwargs[key] = value
+    kwargs: dict = config_fields_from_json(AnalysisConfig, raw, path=path)
     kwargs.update(overrides)
     try:
         return AnalysisConfig(**kwargs)

@@ -38,6 +38,7 @@ from tcm_coverage._errors import CRSError, InputError
 from tcm_coverage._tables import Table, find_column, read_table
 from tcm_coverage.boundaries import boundary_geometry
 from tcm_coverage.chinacrs import convert, normalize_datum, validate_lonlat
+from tcm_coverage.validation import MAX_POPULATION_PER_POINT
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,15 @@ def _check_population(pop: np.ndarray, rows: np.ndarray, *, path: Any, column: s
             "population is negative", path=path, row=bad[0] if len(bad) == 1 else bad,
             column=column, fix="population must be a count of people, 0 or more",
         )
+    huge = pop > MAX_POPULATION_PER_POINT
+    if huge.any():
+        bad = rows[huge].tolist()
+        raise InputError(
+            f"population {pop[huge][0]:.6g} is not plausible (more than "
+            f"{MAX_POPULATION_PER_POINT:,.0f} people in one place)", path=path,
+            row=bad[0] if len(bad) == 1 else bad, column=column,
+            fix="check the number (a typo, a code or an area pasted into the population column)",
+        )
 
 
 def _names(frame: pd.DataFrame, column: str | None) -> np.ndarray:
@@ -250,6 +260,16 @@ def points_from_raster(
                 )
             logger.warning("%s has no CRS; assuming EPSG:4326 lon/lat", path)
         is_lonlat = crs is None or crs.to_epsg() == 4326
+        if crs is not None and crs.is_geographic:
+            left, bottom, right, top = src.bounds
+            if max(abs(left), abs(right)) > 180 or max(abs(bottom), abs(top)) > 90:
+                raise CRSError(
+                    f"the raster is tagged {crs.to_string()} (degrees) but "
+                    f"its bounds x {left:.6g}…{right:.6g}, y {bottom:.6g}…{top:.6g} look like "
+                    "metres", path=path,
+                    fix="set the raster's real projected CRS, e.g. gdal_edit.py -a_srs "
+                        "EPSG:32649 (UTM 49N), or export it as EPSG:4326",
+                )
         window = rasterio.windows.Window(0, 0, src.width, src.height)
         if geom is not None:
             bounds = geom.bounds
@@ -274,6 +294,16 @@ def points_from_raster(
     keep &= values > 0
     rows, cols = np.nonzero(keep)
     pop = values[rows, cols].astype(np.float64)
+    huge = pop > MAX_POPULATION_PER_POINT
+    if huge.any():
+        r, c = int(rows[huge][0] + window.row_off), int(cols[huge][0] + window.col_off)
+        raise InputError(
+            f"{int(huge.sum())} cell(s) hold an implausible population (e.g. {pop[huge][0]:.6g} "
+            f"people at row {r}, column {c}; more than {MAX_POPULATION_PER_POINT:,.0f} in one "
+            "cell)", path=path,
+            fix="if the value is a nodata marker, declare it (gdal_edit.py -a_nodata VALUE); "
+                "otherwise fix the raster",
+        )
     # Cell centres (pixel coordinates in the full raster, then the affine transform).
     cx = cols + window.col_off + 0.5
     cy = rows + window.row_off + 0.5
@@ -530,7 +560,17 @@ def read_population(
     geom = _prepared_boundary(boundary)
     if geom is not None:
         xy = shapely.get_coordinates(out.geometry.to_numpy())
-        outside = int((~shapely.contains_xy(geom, xy[:, 0], xy[:, 1])).sum())
+        outside_mask = ~shapely.contains_xy(geom, xy[:, 0], xy[:, 1])
+        outside = int(outside_mask.sum())
+        pop = out["population"].to_numpy(np.float64)
+        if float(pop[~outside_mask].sum()) <= 0:
+            raise InputError(
+                f"the population inside the county boundary is zero: all {len(out)} points "
+                f"({pop.sum():,.0f} residents) lie outside it" if outside == len(out) else
+                "the population inside the county boundary is zero", path=path,
+                fix="check that the population file covers the county, that the boundary is the "
+                    "right county, and the datum/CRS and lon/lat order of both files",
+            )
         if outside:
             logger.warning("%s: %d of %d demand points are outside the boundary",
                            path, outside, len(out))

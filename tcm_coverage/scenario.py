@@ -75,6 +75,7 @@ from tcm_coverage.population import read_population
 from tcm_coverage.siting import maximal_covering, p_median, set_covering, upgrade_or_build
 from tcm_coverage.siting.candidates import build_candidates, chosen_sites, siting_instance
 from tcm_coverage.siting.models import SitingResult
+from tcm_coverage.validation import reading
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -198,6 +199,13 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("scenario file not found", path=path, fix="check the path") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not a text (TOML) scenario file: byte {exc.start} is not UTF-8 text",
+                         path=path, fix="give a scenario .toml saved as UTF-8 text (examples in "
+                                        "data/scenarios/)") from None
+    except OSError as exc:  # a folder, no permission
+        raise InputError(f"cannot read the scenario file ({exc.strerror or exc})", path=path,
+                         fix="give the path of a scenario .toml file you may read") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", path=path,
                          fix="check quotes, brackets and '=' (see the format in the docs)") from None
@@ -510,7 +518,8 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
     t_before = demand[t_col].to_numpy(float)
     villages = None
     if scn.villages is not None and "new" in scn.kinds:
-        villages = read_population(scn.villages, datum=scn.villages_datum, boundary=run.counties)
+        with reading("villages", scn.villages):
+            villages = read_population(scn.villages, datum=scn.villages_datum, boundary=run.counties)
     uncovered = ~(t_before <= scn.threshold)
     cands = build_candidates(
         fac, villages=villages, demand=demand, uncovered=uncovered if scn.clusters else None,
@@ -518,7 +527,8 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
         clinic_radius_m=scn.clinic_radius_m, min_population=scn.min_population, costs=scn.costs)
     cands = cands[cands["kind"].isin(scn.kinds)].reset_index(drop=True)
     if scn.overrides is not None:
-        cands = _apply_overrides(cands, scn.overrides)
+        with reading("candidate overrides", scn.overrides):
+            cands = _apply_overrides(cands, scn.overrides)
     if cands.empty:
         raise InputError("no candidate sites", path=scn.path,
                          fix="allow kinds = [\"upgrade\", \"new\"], give villages, or add clusters")

@@ -189,15 +189,33 @@ def test_non_polygon_feature_named(tmp_path: Path) -> None:
     assert "not a polygon" in str(exc.value) and "mixed.gpkg" in str(exc.value)
 
 
-def test_invalid_polygon_repaired(tmp_path: Path) -> None:
-    bowtie = Polygon([(112.8, 36.2), (113.0, 36.4), (113.0, 36.2), (112.8, 36.4)])
-    assert not bowtie.is_valid
+def test_invalid_polygon_repaired(tmp_path: Path, caplog) -> None:
+    # a small twisted corner (a digitising slip): repaired, with a warning naming the file
+    x0, y0, s, e = 112.8, 36.2, 0.2, 0.002
+    twisted = Polygon([(x0, y0 + e), (x0 + s, y0), (x0 + s, y0 + s), (x0, y0 + s), (x0 + e, y0)])
+    assert not twisted.is_valid
     gdf_in = gpd.GeoDataFrame({"adcode": [140405, 140406], "name": ["a", "b"]},
-                              geometry=[bowtie, _county()], crs=4326)
-    path = tmp_path / "bowtie.geojson"
+                              geometry=[twisted, _county()], crs=4326)
+    path = tmp_path / "twisted.geojson"
     gdf_in.to_file(path, driver="GeoJSON")
-    gdf = read_boundaries(path)
+    with caplog.at_level("WARNING", logger="tcm_coverage"):
+        gdf = read_boundaries(path)
     _check(gdf)
     assert gdf.geom_type.iloc[0] == "MultiPolygon"
-    assert shapely.area(gdf.geometry.values[0]) == pytest.approx(0.02, rel=1e-9)  # 2 x 0.01 deg²
+    assert shapely.area(gdf.geometry.values[0]) == pytest.approx(s * s, rel=0.02)  # minus the slip
     assert gdf["code"].tolist() == ["140405", "140406"]
+    assert "twisted.geojson" in caplog.text and "Self-intersection" in caplog.text
+
+
+def test_bowtie_boundary_refused(tmp_path: Path) -> None:
+    # a bow-tie: "repairing" it into two triangles halves nothing and invents a county shape
+    bowtie = Polygon([(112.8, 36.2), (113.0, 36.4), (113.0, 36.2), (112.8, 36.4)])
+    gdf_in = gpd.GeoDataFrame({"adcode": [140405, 140406], "name": ["a", "b"]},
+                              geometry=[_county(), bowtie], crs=4326)
+    path = tmp_path / "bowtie.geojson"
+    gdf_in.to_file(path, driver="GeoJSON")
+    with pytest.raises(InputError) as info:
+        read_boundaries(path)
+    text = str(info.value)
+    assert "bowtie.geojson" in text and "row 2" in text and "crosses itself" in text
+    assert "Self-intersection[112.9 36.3]" in text

@@ -406,9 +406,14 @@ def add_batch_parser(subparsers: Any) -> None:
 
 def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], list[dict],
                                                           ProvinceInputs | None]:
+    from tcm_coverage._io import check_output_dir
     from tcm_coverage.cli import _parse_offroad, _parse_speed, _render_overrides
     from tcm_coverage.pipeline import AnalysisConfig, _validate
+    from tcm_coverage.validation import check_memory_limit, check_workers
 
+    args.workers = check_workers(args.workers)
+    args.memory_limit = check_memory_limit(args.memory_limit)
+    check_output_dir(args.out, option="--out")
     try:
         speeds = _parse_speed(args.speed)
         offroad = _parse_offroad(args.offroad_speed, args.modes)
@@ -439,13 +444,12 @@ def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], 
         if args.only:
             raise InputError("--only works with province-wide files",
                              fix="list the county folders you want instead")
-        folders = expand_county_dirs(args.county_dirs)
-        jobs, failures = folder_jobs(folders, out_dir=out, params=params, datums=datums)
-        probe = jobs[0].config if jobs else None
-        if probe is not None:
-            _validate(probe)
         settings = AnalysisConfig(facilities=Path("."), boundary=Path("."), population=Path("."),
                                   network=Path("."), out_dir=out, **params)
+        _validate(settings, files=False)  # options first: they apply to every county
+        folders = expand_county_dirs(args.county_dirs)
+        # each county's files are checked when it runs: a bad file fails that county only
+        jobs, failures = folder_jobs(folders, out_dir=out, params=params, datums=datums)
         if not jobs and failures:
             raise InputError("no county folder could be read: " + "; ".join(
                 f"{f['job_id']}: {f['error']}" for f in failures[:5]), fix="fix the files above")

@@ -72,6 +72,7 @@ import shapely
 from tcm_coverage import __version__
 from tcm_coverage._errors import InputError, TCMCoverageError
 from tcm_coverage._io import file_sha256
+from tcm_coverage.validation import reading
 
 logger = logging.getLogger(__name__)
 
@@ -222,9 +223,31 @@ def _has_roads(folder: Path) -> bool:
     return any(_suffix(p) in _ROADS for p in folder.iterdir() if p.is_file())
 
 
+_OUTPUT_MARKERS = ("run.json", "batch.json", DONE_MARKER)
+
+
+def _looks_like_county(folder: Path) -> bool:
+    """A folder without roads that holds county inputs (boundary, facilities or population by
+    name, or a raster): a county folder whose road file is missing, not an unrelated folder."""
+    if folder.name.startswith("."):
+        return False
+    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    if any(p.name in _OUTPUT_MARKERS for p in files):
+        return False  # an output folder (e.g. --out inside the counties folder)
+    keys = [k for label in ("boundary", "facilities", "population") for k in _KEYWORDS[label]]
+    return any(_suffix(p) in _RASTER or (_suffix(p) in _VECTOR + _TABLE
+                                         and any(k in p.name.lower() for k in keys))
+               for p in files)
+
+
 def expand_county_dirs(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     """County folders from the paths given: a folder holding a road file is a county folder;
     otherwise each of its subfolders holding one is (so ``data/counties`` lists them all).
+
+    A (sub)folder that holds county inputs (boundary, facilities, population) but no road
+    file is returned too, so that planning lists it as failed ("no roads file found") rather
+    than skipping it without a word; folders of outputs (``run.json``) and hidden folders
+    are not counties.
 
     Parameters
     ----------
@@ -239,7 +262,7 @@ def expand_county_dirs(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     Raises
     ------
     InputError
-        A path is not a folder, or neither it nor its subfolders hold a road file.
+        A path is not a folder, or neither it nor its subfolders hold county files.
     """
     out: list[Path] = []
     for raw in paths:
@@ -250,7 +273,12 @@ def expand_county_dirs(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
         if _has_roads(path):
             out.append(path)
             continue
-        subs = sorted(s for s in path.iterdir() if s.is_dir() and _has_roads(s))
+        # subfolders that are counties; one whose road file is missing is kept too, so that
+        # it is listed as failed ("no roads file found") instead of silently skipped
+        subs = sorted(s for s in path.iterdir()
+                      if s.is_dir() and (_has_roads(s) or _looks_like_county(s)))
+        if not subs and _looks_like_county(path):
+            subs = [path]  # the folder itself is a county without a road file
         if not subs:
             raise InputError("no county found: neither the folder nor its subfolders hold a road "
                              "file (.osm.pbf, .osm, .graphml)", path=path,
@@ -370,8 +398,9 @@ def folder_jobs(folders: Sequence[Path], *, out_dir: Path, params: Mapping[str, 
                   for k in ("facilities", "boundary", "townships", "population")}
             config = AnalysisConfig(**files, out_dir=out_dir / "counties" / job_id, **kw,
                                     **params)
-            counties = read_boundaries(files["boundary"], datum=config.boundary_datum,
-                                       level="county")
+            with reading("boundary", files["boundary"]):
+                counties = read_boundaries(files["boundary"], datum=config.boundary_datum,
+                                           level="county")
             hashes = {k: file_sha256(Path(v)) for k, v in files.items() if v is not None}
         except TCMCoverageError as exc:
             failures.append({"job_id": job_id, "folder": str(folder), "error": str(exc)})
@@ -449,8 +478,9 @@ class ProvinceInputs:
         from tcm_coverage.network import read_network
 
         t0 = time.perf_counter()
-        self.network = read_network(self.config.network, boundary=self.counties,
-                                    buffer_m=self.cut_m)
+        with reading("roads", self.config.network):
+            self.network = read_network(self.config.network, boundary=self.counties,
+                                        buffer_m=self.cut_m)
         self.tree = shapely.STRtree(self.network.geometry_m)
         self.seconds["read roads"] = time.perf_counter() - t0
         logger.info("province roads: %d nodes, %d segments (%.1f s)", self.network.n_nodes,
@@ -484,7 +514,8 @@ def read_province_inputs(config: Any, *, only: Sequence[str] | None = None) -> P
     from tcm_coverage.population import read_population
 
     t0 = time.perf_counter()
-    counties = read_boundaries(config.boundary, datum=config.boundary_datum, level="county")
+    with reading("boundary", config.boundary):
+        counties = read_boundaries(config.boundary, datum=config.boundary_datum, level="county")
     dup = counties["code"].duplicated(keep=False).to_numpy()
     if dup.any():
         raise InputError(f"county codes are not unique: {sorted(set(counties['code'][dup]))[:10]}",
@@ -503,18 +534,21 @@ def read_province_inputs(config: Any, *, only: Sequence[str] | None = None) -> P
     townships = None
     township_codes = None
     if config.townships is not None:
-        townships = read_boundaries(config.townships, datum=config.townships_datum,
-                                    level="township")
+        with reading("townships", config.townships):
+            townships = read_boundaries(config.townships, datum=config.townships_datum,
+                                        level="township")
         township_codes = _townships_county(townships, all_counties)
-    facilities = read_facilities(config.facilities, datum=config.facilities_datum)
+    with reading("facilities", config.facilities):
+        facilities = read_facilities(config.facilities, datum=config.facilities_datum)
     # each facility belongs to one county (nearest within 500 m when just outside all, as in
     # the county tables), against every county of the file even with ``only``
     facility_codes = assign_areas(facilities, all_counties, max_distance_m=500.0)
     demand = None
     demand_codes = None
     if Path(config.population).suffix.lower() not in _RASTER:
-        demand = read_population(config.population, datum=config.population_datum,
-                                 population_column=config.population_column)
+        with reading("population", config.population):
+            demand = read_population(config.population, datum=config.population_datum,
+                                     population_column=config.population_column)
         demand_codes = assign_areas(demand, all_counties)
         outside = demand_codes == ""
         if outside.any():
@@ -669,8 +703,9 @@ def compute_county(config: Any, inputs: CountyInputs, *, progress: bool = False)
     counties = inputs.counties
     demand = inputs.demand
     if demand is None:
-        demand = read_population(config.population, datum=config.population_datum,
-                                 boundary=counties, population_column=config.population_column)
+        with reading("population", config.population):
+            demand = read_population(config.population, datum=config.population_datum,
+                                     boundary=counties, population_column=config.population_column)
     if len(demand) == 0 or float(demand["population"].sum()) <= 0:
         raise InputError(f"the population inside county {counties['code'].iloc[0]} is zero",
                          path=config.population,
