@@ -379,12 +379,15 @@ def check_output_dir(
                 f"the output folder ({option}) holds files that are not a tcm-coverage "
                 f"result ({shown}); a run replaces its whole output folder", path=given,
                 fix=f"{fix_new}, or empty this one")
-    reason = probe_writable(base)  # a real probe: os.access is wrong for root and chattr +i
-    if reason is not None:
-        raise InputError(f"{option}: cannot write into {base} ({reason}), where the output "
-                         "folder and its temporary copy are made", path=given,
-                         fix=f"{fix_new} under a folder you can write to, or ask for write "
-                             f"permission on {base}")
+    # a real probe (os.access is wrong for root and chattr +i): the folder beside which the new
+    # result is built, and an existing result folder itself (an immutable one cannot be swapped)
+    for folder in dict.fromkeys([base, *([out] if out.is_dir() else [])]):
+        reason = probe_writable(folder)
+        if reason is not None:
+            raise InputError(f"{option}: cannot write into {folder} ({reason}); the output folder "
+                             "is replaced there by a new one built beside it", path=given,
+                             fix=f"{fix_new} under a folder you can write to, or ask for write "
+                                 f"permission on {folder}")
     return out
 
 

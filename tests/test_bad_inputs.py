@@ -428,7 +428,8 @@ def _earlier_result(out: Path) -> dict[str, bytes]:
     """Fill ``out`` with an earlier run's files; return their bytes."""
     out.mkdir(parents=True)
     (out / "coverage_county.csv").write_bytes("区划代码,名称\n140405,屯留区\n".encode())
-    (out / "run.json").write_text(json.dumps({"tool": "earlier", "config": {}}), encoding="utf-8")
+    (out / "run.json").write_text(json.dumps({"tool": "tcm-coverage (an earlier run)", "config": {}}),
+                              encoding="utf-8")
     (out / "counties" / "140405").mkdir(parents=True)
     (out / "counties" / "140405" / "batch_done.json").write_bytes(b'{"key": "earlier"}')
     return _snapshot(out)
@@ -489,7 +490,11 @@ def _make_unwritable(folder: Path) -> Callable[[], None] | None:
 @pytest.mark.parametrize("where", ["existing", "new-inside"])
 def test_output_folder_without_write_permission(tmp_path, capsys, where):
     out = tmp_path / "out"
-    before = _earlier_result(out)
+    if where == "existing":
+        before = _earlier_result(out)
+    else:  # a new folder inside a plain folder (inside an earlier result is refused anyway)
+        out.mkdir()
+        before = {}
     undo = _make_unwritable(out)
     if undo is None:
         pytest.skip("cannot make a folder unwritable here")
