@@ -66,6 +66,7 @@ from tcm_coverage._io import atomic_output_dir, check_output_dir, file_sha256
 from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage._tables import find_column, read_table
 from tcm_coverage.analysis import MODE_LABELS, OPTIONAL_TARGETS, TARGETS, target_masks
+from tcm_coverage.demo import DEMO_FILES, demo_data_dir, demo_inputs
 from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.maps import BASEMAPS, coverage_map, save_map
 from tcm_coverage.metrics import UNASSIGNED, assign_areas
@@ -182,7 +183,7 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario
     path
         The ``.toml`` file.
     data_dir
-        Folder of the bundled demo data (default: :func:`tcm_coverage.cli.demo_data_dir`).
+        Folder of the bundled demo data (default: :func:`tcm_coverage.demo.demo_data_dir`).
 
     Returns
     -------
@@ -261,20 +262,13 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario
     cand = raw.get("candidates", {})
     villages_default = None
     if data.get("demo", False) is True:
-        if data_dir is None:
-            from tcm_coverage.cli import demo_data_dir
-
-            data_dir = demo_data_dir()
-        d = data_dir
+        d = demo_data_dir() if data_dir is None else data_dir
         config = AnalysisConfig(
-            facilities=d / "facilities" / "demo_facilities_gcj02.csv", facilities_datum="gcj02",
-            boundary=d / "boundaries" / "tunliu_140405_county_wgs84.geojson",
-            townships=d / "boundaries" / "demo_townships_wgs84.geojson",
-            population=d / "population" / "demo_population.tif", network=d / "roads" / "demo_roads.osm",
+            **demo_inputs(d),
             out_dir=base, modes=(mode,), thresholds=(float(threshold),), lang=lang,
             include_other=bool(data.get("include_other", False)), accessibility=False,
         )
-        villages_default = d / "population" / "demo_villages.csv"
+        villages_default = d / DEMO_FILES["villages"]
     else:
         config = AnalysisConfig(
             facilities=file("facilities", True), facilities_datum=data.get("facilities_datum", "wgs84"),
