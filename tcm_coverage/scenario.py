@@ -646,7 +646,7 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
              ("#fdd0a2", "规划选址：升级（增设中医阁）" if zh else "chosen: 中医阁 upgrade"),
              ("#ff7f00", "规划选址：新建村卫生室" if zh else "chosen: new clinic")]
     datum = BASEMAPS[scn.basemap][3]
-    from tcm_coverage.maps import _geojson, _prepare
+    from tcm_coverage.maps import compact_geojson, prepare_layer
 
     layers = []
     # newly covered area: within the threshold after the plan but not before
@@ -655,13 +655,13 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
             f"规划后新增{scn.threshold:g}分钟覆盖范围（{sr.new_area['area_km2'].iloc[0]:.1f} km²）" if zh
             else f"newly within {scn.threshold:g} min ({sr.new_area['area_km2'].iloc[0]:.1f} km²)"])
         layers.append(folium.GeoJson(
-            _geojson(_prepare(new_area[["label", "geometry"]], datum, 0.0008), 4),
+            compact_geojson(prepare_layer(new_area[["label", "geometry"]], datum, 0.0008), 4),
             name=("规划新增覆盖范围" if zh else "newly covered area"),
             style_function=lambda f: {"fillColor": "#ff7f00", "color": "#d94801", "weight": 1,
                                       "fillOpacity": 0.45},
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         ))
-    sites = _prepare(sr.sites, datum)
+    sites = prepare_layer(sr.sites, datum)
     sites["label"] = [  # names from the input files, shown as HTML by folium: escaped
         (f"{html.escape(str(n))}（{_KIND_LABELS[k][0]}）：新覆盖 {c:,} 人，成本 {cost:g}" if zh
          else f"{html.escape(str(n))} ({_KIND_LABELS[k][1]}): {c:,} newly covered, cost {cost:g}")
@@ -669,7 +669,7 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
                                  strict=True)]
     sites["fill"] = np.where(sites["kind"] == "new", "#ff7f00", "#fdd0a2")
     layers.append(folium.GeoJson(
-        _geojson(sites[["label", "fill", "geometry"]]),
+        compact_geojson(sites[["label", "fill", "geometry"]]),
         name=(f"规划选址（{len(sites)}）" if zh else f"chosen sites ({len(sites)})"),
         marker=folium.CircleMarker(radius=9, color="#d94801", weight=3, fill=True, fill_opacity=1.0),
         style_function=lambda f: {"fillColor": f["properties"]["fill"]},

@@ -408,7 +408,7 @@ def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], 
                                                           ProvinceInputs | None]:
     from tcm_coverage._io import check_output_dir
     from tcm_coverage.cli_options import parse_offroad, parse_speed, render_overrides
-    from tcm_coverage.pipeline import AnalysisConfig, _validate
+    from tcm_coverage.pipeline import AnalysisConfig, validate_config
     from tcm_coverage.validation import check_memory_limit, check_workers
 
     args.workers = check_workers(args.workers)
@@ -446,7 +446,7 @@ def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], 
                              fix="list the county folders you want instead")
         settings = AnalysisConfig(facilities=Path("."), boundary=Path("."), population=Path("."),
                                   network=Path("."), out_dir=out, **params)
-        _validate(settings, files=False)  # options first: they apply to every county
+        validate_config(settings, files=False)  # options first: they apply to every county
         folders = expand_county_dirs(args.county_dirs)
         # each county's files are checked when it runs: a bad file fails that county only
         jobs, failures = folder_jobs(folders, out_dir=out, params=params, datums=datums)
@@ -464,7 +464,7 @@ def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], 
     config = AnalysisConfig(**province_files, out_dir=out, **{f"{k}_datum": v
                                                               for k, v in datums.items()},
                             **params)
-    _validate(config)
+    validate_config(config)
     province = read_province_inputs(config, only=args.only)
     jobs = province_jobs(province, out_dir=out)
     return config, jobs, [], province
