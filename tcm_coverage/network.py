@@ -165,6 +165,7 @@ __all__ = [
     "SegmentAccess",
     "Snap",
     "SpeedProfile",
+    "buffer_lonlat",
     "build_routing_graph",
     "access_from_tags",
     "download_network",
@@ -175,6 +176,9 @@ __all__ = [
     "read_network",
     "snap_points",
     "spatial_node_order",
+    "subset_network",
+    "transform_geoms",
+    "utm_crs",
 ]
 
 #: OSM ``highway`` classes kept on loading, from major to minor.
@@ -778,13 +782,13 @@ def _is_area(values: Any, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # Building a RoadNetwork
 # --------------------------------------------------------------------------------------
-def _utm_crs(lon: float, lat: float) -> str:
+def utm_crs(lon: float, lat: float) -> str:
     """EPSG code string of the WGS-84 UTM zone containing (lon, lat)."""
     zone = int(np.clip(math.floor((lon + 180.0) / 6.0) + 1, 1, 60))
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
-def _transform_geoms(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
+def transform_geoms(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
     """Reproject an array of shapely geometries with one pyproj call."""
     tr = pyproj.Transformer.from_crs(src, dst, always_xy=True)
 
@@ -864,8 +868,8 @@ def _build(
         geom_ll = geom_ll.copy()
         geom_ll[straight] = shapely.linestrings(coords)
 
-    crs_m = _utm_crs(float(np.mean(lon)), float(np.mean(lat)))
-    geom_m = _transform_geoms(geom_ll, "EPSG:4326", crs_m)
+    crs_m = utm_crs(float(np.mean(lon)), float(np.mean(lat)))
+    geom_m = transform_geoms(geom_ll, "EPSG:4326", crs_m)
     tr = pyproj.Transformer.from_crs("EPSG:4326", crs_m, always_xy=True)
     nx_m, ny_m = tr.transform(lon, lat)
     nx_m, ny_m = np.asarray(nx_m, dtype=np.float64), np.asarray(ny_m, dtype=np.float64)
@@ -949,7 +953,7 @@ def spatial_node_order(x: np.ndarray, y: np.ndarray, *, bits: int = 20) -> np.nd
     return np.argsort(code, kind="stable").astype(np.int64)
 
 
-def _subset(net: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
+def subset_network(net: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
     """The network restricted to segments ``keep`` (unreferenced nodes dropped; the kept
     nodes keep their relative order, so a spatially ordered network stays so)."""
     used = np.zeros(net.n_nodes, dtype=bool)
@@ -973,14 +977,14 @@ def _subset(net: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
     )
 
 
-def _buffer_ll(geom: shapely.Geometry, buffer_m: float) -> shapely.Geometry:
+def buffer_lonlat(geom: shapely.Geometry, buffer_m: float) -> shapely.Geometry:
     """Buffer a lon/lat geometry by metres (in the UTM zone of its centroid)."""
     if buffer_m <= 0:
         return geom
     c = geom.centroid
-    crs = _utm_crs(c.x, c.y)
-    g_m = _transform_geoms(np.array([geom], dtype=object), "EPSG:4326", crs)[0]
-    return _transform_geoms(np.array([g_m.buffer(buffer_m)], dtype=object), crs, "EPSG:4326")[0]
+    crs = utm_crs(c.x, c.y)
+    g_m = transform_geoms(np.array([geom], dtype=object), "EPSG:4326", crs)[0]
+    return transform_geoms(np.array([g_m.buffer(buffer_m)], dtype=object), crs, "EPSG:4326")[0]
 
 
 def _fmt_bounds(bounds: Any) -> str:
@@ -1139,7 +1143,7 @@ def read_network(
         raise InputError(f"buffer_m must be >= 0, got {buffer_m!r}.", fix="Use e.g. 5000.")
     area = None
     if boundary is not None:
-        area = _buffer_ll(boundary_geometry(boundary), float(buffer_m))
+        area = buffer_lonlat(boundary_geometry(boundary), float(buffer_m))
 
     if ext in (".osm.pbf", ".pbf"):
         net = _read_pbf(p, area)
@@ -1174,16 +1178,16 @@ def read_network(
             "those access rules cannot be applied; read the .osm.pbf or .osm file instead to "
             "apply them", p, ", ".join(net.access.tags_missing))
     if area is not None:
-        area_m = _transform_geoms(np.array([area], dtype=object), "EPSG:4326", net.crs_m)[0]
+        area_m = transform_geoms(np.array([area], dtype=object), "EPSG:4326", net.crs_m)[0]
         shapely.prepare(area_m)
         # the prepared polygon first: shapely then tests every segment against it
         keep = shapely.intersects(area_m, net.geometry_m)
         if not keep.any():
             bounds = shapely.total_bounds(
-                _transform_geoms(net.geometry_m, net.crs_m, "EPSG:4326"))
+                transform_geoms(net.geometry_m, net.crs_m, "EPSG:4326"))
             raise _no_roads_error(p, area, bounds)
         if not keep.all():
-            net = _subset(net, keep)
+            net = subset_network(net, keep)
     logger.info("%s: %d nodes, %d segments", p, net.n_nodes, net.n_segments)
     return net
 
@@ -1230,7 +1234,7 @@ def download_network(polygon: Any, *, buffer_m: float = 5000.0) -> RoadNetwork:
     """
     import osmnx
 
-    area = _buffer_ll(boundary_geometry(polygon), float(buffer_m))
+    area = buffer_lonlat(boundary_geometry(polygon), float(buffer_m))
     with _osmnx_way_tags(("area", "tunnel", "bridge", *ACCESS_KEYS)):
         G = osmnx.graph_from_polygon(area, network_type="all", simplify=False, retain_all=True)
     G = osmnx.simplify_graph(G, edge_attrs_differ=_SIMPLIFY_DIFFER, remove_rings=False)
@@ -1340,7 +1344,7 @@ def _from_networkx(G: Any, *, tags_complete: bool) -> RoadNetwork:
     if not geographic:
         have = np.array([g is not None for g in geo_l], dtype=bool)
         if have.any():
-            geoms[have] = _transform_geoms(geoms[have], crs, "EPSG:4326")
+            geoms[have] = transform_geoms(geoms[have], crs, "EPSG:4326")
     if len(u_l) == 0:
         raise NetworkError("the graph has no road segments (no edge with an OSM highway class).")
     present = {key for key in tag_keys if any(val is not None for val in tag_l[key])}

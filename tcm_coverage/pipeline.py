@@ -219,7 +219,7 @@ class AnalysisRun:
     datum_check: tuple[dict, ...] = ()
 
 
-def _validate(config: AnalysisConfig, *, files: bool = True, options: bool = True) -> None:
+def validate_config(config: AnalysisConfig, *, files: bool = True, options: bool = True) -> None:
     """Check the input files (exist, are files, not empty) and the options (known names,
     plausible ranges: :mod:`tcm_coverage.validation`) before anything is read."""
     for label, option, path in (("facilities", "--facilities", config.facilities),
@@ -431,7 +431,7 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     AnalysisRun
         With ``files=()``.
     """
-    _validate(config)
+    validate_config(config)
     profiles = [load_profile(p) for p in config.profiles]  # a bad profile fails before routing
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -949,4 +949,5 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
 __all__: Sequence[str] = ("AnalysisConfig", "AnalysisRun", "access_notes", "build_map", "compute",
                           "facility_notes", "headline_numbers", "compute_from_inputs",
                           "input_files", "load_config", "run_analysis", "source_lines",
-                          "summary_text", "write_outputs", "write_reports", "write_scorecards")
+                          "summary_text", "validate_config", "write_outputs", "write_reports",
+                          "write_scorecards")

@@ -123,7 +123,9 @@ def localize(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return out.rename(columns=lambda c: column_label(c, lang))
 
 
-def _rounded(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+def rounded_table(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """A copy of a coverage table rounded for output (shares 4 decimals, minutes 1, people whole);
+    with ``lang``, missing values get that language's no-data text (:func:`with_no_data`)."""
     out = table.copy()
     for col in out.columns:
         if col.startswith("share_"):
@@ -212,7 +214,7 @@ def write_tables(
     for key in ("county", "township", "targets"):
         if key not in tables:
             continue
-        table = localize(_rounded(tables[key], lang), lang)
+        table = localize(rounded_table(tables[key], lang), lang)
         path = write_csv(table, out_dir / f"coverage_{key}.csv")
         written.append(path)
         sheets[_SHEETS[key][lang]] = table

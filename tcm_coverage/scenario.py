@@ -66,6 +66,7 @@ from tcm_coverage._io import atomic_output_dir, check_output_dir, file_sha256
 from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage._tables import find_column, read_table
 from tcm_coverage.analysis import MODE_LABELS, OPTIONAL_TARGETS, TARGETS, target_masks
+from tcm_coverage.demo import DEMO_FILES, demo_data_dir, demo_inputs
 from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.maps import BASEMAPS, coverage_map, save_map
 from tcm_coverage.metrics import UNASSIGNED, assign_areas
@@ -182,7 +183,7 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario
     path
         The ``.toml`` file.
     data_dir
-        Folder of the bundled demo data (default: :func:`tcm_coverage.cli.demo_data_dir`).
+        Folder of the bundled demo data (default: :func:`tcm_coverage.demo.demo_data_dir`).
 
     Returns
     -------
@@ -261,20 +262,13 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario
     cand = raw.get("candidates", {})
     villages_default = None
     if data.get("demo", False) is True:
-        if data_dir is None:
-            from tcm_coverage.cli import demo_data_dir
-
-            data_dir = demo_data_dir()
-        d = data_dir
+        d = demo_data_dir() if data_dir is None else data_dir
         config = AnalysisConfig(
-            facilities=d / "facilities" / "demo_facilities_gcj02.csv", facilities_datum="gcj02",
-            boundary=d / "boundaries" / "tunliu_140405_county_wgs84.geojson",
-            townships=d / "boundaries" / "demo_townships_wgs84.geojson",
-            population=d / "population" / "demo_population.tif", network=d / "roads" / "demo_roads.osm",
+            **demo_inputs(d),
             out_dir=base, modes=(mode,), thresholds=(float(threshold),), lang=lang,
             include_other=bool(data.get("include_other", False)), accessibility=False,
         )
-        villages_default = d / "population" / "demo_villages.csv"
+        villages_default = d / DEMO_FILES["villages"]
     else:
         config = AnalysisConfig(
             facilities=file("facilities", True), facilities_datum=data.get("facilities_datum", "wgs84"),
@@ -652,7 +646,7 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
              ("#fdd0a2", "规划选址：升级（增设中医阁）" if zh else "chosen: 中医阁 upgrade"),
              ("#ff7f00", "规划选址：新建村卫生室" if zh else "chosen: new clinic")]
     datum = BASEMAPS[scn.basemap][3]
-    from tcm_coverage.maps import _geojson, _prepare
+    from tcm_coverage.maps import compact_geojson, prepare_layer
 
     layers = []
     # newly covered area: within the threshold after the plan but not before
@@ -661,13 +655,13 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
             f"规划后新增{scn.threshold:g}分钟覆盖范围（{sr.new_area['area_km2'].iloc[0]:.1f} km²）" if zh
             else f"newly within {scn.threshold:g} min ({sr.new_area['area_km2'].iloc[0]:.1f} km²)"])
         layers.append(folium.GeoJson(
-            _geojson(_prepare(new_area[["label", "geometry"]], datum, 0.0008), 4),
+            compact_geojson(prepare_layer(new_area[["label", "geometry"]], datum, 0.0008), 4),
             name=("规划新增覆盖范围" if zh else "newly covered area"),
             style_function=lambda f: {"fillColor": "#ff7f00", "color": "#d94801", "weight": 1,
                                       "fillOpacity": 0.45},
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         ))
-    sites = _prepare(sr.sites, datum)
+    sites = prepare_layer(sr.sites, datum)
     sites["label"] = [  # names from the input files, shown as HTML by folium: escaped
         (f"{html.escape(str(n))}（{_KIND_LABELS[k][0]}）：新覆盖 {c:,} 人，成本 {cost:g}" if zh
          else f"{html.escape(str(n))} ({_KIND_LABELS[k][1]}): {c:,} newly covered, cost {cost:g}")
@@ -675,7 +669,7 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
                                  strict=True)]
     sites["fill"] = np.where(sites["kind"] == "new", "#ff7f00", "#fdd0a2")
     layers.append(folium.GeoJson(
-        _geojson(sites[["label", "fill", "geometry"]]),
+        compact_geojson(sites[["label", "fill", "geometry"]]),
         name=(f"规划选址（{len(sites)}）" if zh else f"chosen sites ({len(sites)})"),
         marker=folium.CircleMarker(radius=9, color="#d94801", weight=3, fill=True, fill_opacity=1.0),
         style_function=lambda f: {"fillColor": f["properties"]["fill"]},

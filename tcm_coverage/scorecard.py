@@ -51,7 +51,6 @@ import math
 from datetime import date
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -64,9 +63,6 @@ from tcm_coverage._safetext import safe_workbook
 from tcm_coverage.analysis import MODE_LABELS, TARGET_DEFINITIONS, TARGET_LABELS, AccessResult
 from tcm_coverage.metrics import UNASSIGNED, access_summary, assign_areas, facility_indicators
 from tcm_coverage.targets import INDICATORS, Profile, Target, load_profile
-
-if TYPE_CHECKING:
-    from tcm_coverage.pipeline import AnalysisRun
 
 __all__ = ["STATUSES", "STATUS_COLOURS", "SCORECARD_COLUMNS", "render_scorecard", "scorecard",
            "write_scorecard"]
@@ -297,7 +293,7 @@ def _row_for(key: str, t: Target | None, *, area: dict, stats: pd.Series | None,
 
 
 def scorecard(
-    access: AccessResult | AnalysisRun,
+    access: AccessResult,
     profile: Profile | str | PathLike[str],
     *,
     counties: gpd.GeoDataFrame,
@@ -311,9 +307,8 @@ def scorecard(
     Parameters
     ----------
     access
-        An :class:`~tcm_coverage.pipeline.AnalysisRun` or its ``access`` (or the result of
-        :func:`tcm_coverage.analysis.compute_access`); its ``facilities`` give the facility
-        indicators and staff counts.
+        The result of :func:`tcm_coverage.analysis.compute_access` (of a pipeline run: its
+        ``access``); its ``facilities`` give the facility indicators and staff counts.
     profile
         A :class:`~tcm_coverage.targets.Profile`, a shipped profile name (``"national"``,
         ``"yantai"``, …) or the path of a profile file.
@@ -344,7 +339,6 @@ def scorecard(
     """
     if lang not in ("zh", "en"):
         raise InputError(f"unknown language '{lang}'", fix="use zh or en")
-    access = getattr(access, "access", access)  # an AnalysisRun works too
     prof = load_profile(profile)
     cov = prof.targets.get("coverage_15min")
     minutes = cov.minutes if cov is not None and cov.minutes is not None else 15.0

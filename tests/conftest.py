@@ -21,16 +21,11 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def demo_computed(tmp_path_factory):
     """The demo county computed once (walk and e-bike, 10 and 15 min), nothing written."""
-    from tcm_coverage.cli import DEMO_SOURCES, demo_data_dir
+    from tcm_coverage.demo import DEMO_SOURCES, demo_inputs
     from tcm_coverage.pipeline import AnalysisConfig, compute
 
-    data = demo_data_dir()
     config = AnalysisConfig(
-        facilities=data / "facilities" / "demo_facilities_gcj02.csv", facilities_datum="gcj02",
-        boundary=data / "boundaries" / "tunliu_140405_county_wgs84.geojson",
-        townships=data / "boundaries" / "demo_townships_wgs84.geojson",
-        population=data / "population" / "demo_population.tif",
-        network=data / "roads" / "demo_roads.osm", out_dir=tmp_path_factory.mktemp("demo_out"),
+        **demo_inputs(), out_dir=tmp_path_factory.mktemp("demo_out"),
         modes=("walk", "ebike"), thresholds=(10.0, 15.0), sources=DEMO_SOURCES["zh"],
     )
     return compute(config, progress=False), config

@@ -36,7 +36,8 @@ import shapely
 from affine import Affine
 from shapely.geometry import Polygon
 
-from tcm_coverage.cli import demo_data_dir, main
+from tcm_coverage.cli import main
+from tcm_coverage.demo import demo_data_dir
 
 DATA = demo_data_dir()
 FACILITIES = DATA / "facilities" / "demo_facilities_gcj02.csv"

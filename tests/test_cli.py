@@ -15,7 +15,8 @@ import pytest
 import rasterio
 from shapely.geometry import box
 
-from tcm_coverage.cli import demo_data_dir, main
+from tcm_coverage.cli import main
+from tcm_coverage.demo import demo_data_dir
 
 DATA = demo_data_dir()
 OUTPUTS = ["coverage_county.csv", "coverage_township.csv", "coverage_targets.csv", "coverage.xlsx",

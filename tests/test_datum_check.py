@@ -17,7 +17,6 @@ import shapely
 
 from tcm_coverage.boundaries import read_boundaries
 from tcm_coverage.chinacrs import gcj02_to_bd09, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
-from tcm_coverage.cli import demo_data_dir
 from tcm_coverage.datum_check import (
     MARKED_GAP_M,
     MARKED_RATIO,
@@ -26,6 +25,7 @@ from tcm_coverage.datum_check import (
     check_inputs,
     nearest_road_distance,
 )
+from tcm_coverage.demo import demo_data_dir
 from tcm_coverage.facilities import read_facilities
 from tcm_coverage.network import read_network
 from tcm_coverage.population import read_population

@@ -24,7 +24,7 @@ import pytest
 
 from tcm_coverage import InputError
 from tcm_coverage.chinacrs import wgs84_to_gcj02
-from tcm_coverage.cli import demo_data_dir
+from tcm_coverage.demo import demo_data_dir
 from tcm_coverage.facilities import load_facilities, read_facilities, review_sheet
 from tcm_coverage.report import write_tables
 

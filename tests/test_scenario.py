@@ -15,7 +15,8 @@ from test_maps import layer_names
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.analysis import compute_access
-from tcm_coverage.cli import demo_data_dir, main
+from tcm_coverage.cli import main
+from tcm_coverage.demo import demo_data_dir
 from tcm_coverage.scenario import load_scenario, run_scenario
 
 SCENARIOS = demo_data_dir() / "scenarios"

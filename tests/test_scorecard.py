@@ -218,7 +218,7 @@ def test_write_scorecard(county, tmp_path):
 def demo():
     from tcm_coverage.analysis import compute_access
     from tcm_coverage.boundaries import read_boundaries
-    from tcm_coverage.cli import demo_data_dir
+    from tcm_coverage.demo import demo_data_dir
     from tcm_coverage.facilities import read_facilities
     from tcm_coverage.network import read_network
     from tcm_coverage.population import read_population

@@ -346,7 +346,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     ----------
     p : argparse.ArgumentParser
     """
-    from tcm_coverage.cli import _add_common
+    from tcm_coverage.cli_options import add_common_options
 
     src = p.add_argument_group("counties: a folder per county, or province-wide files")
     src.add_argument("--county-dirs", nargs="+", type=Path, default=None, metavar="DIR",
@@ -383,7 +383,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
                      help="local cluster: memory per worker, e.g. 4GB (default: RAM / workers)")
     run.add_argument("--force", action="store_true",
                      help="recompute counties that are already done")
-    _add_common(p, default_modes=("walk", "ebike"), default_thresholds=(15,))
+    add_common_options(p, default_modes=("walk", "ebike"), default_thresholds=(15,))
 
 
 def add_batch_parser(subparsers: Any) -> None:
@@ -407,16 +407,16 @@ def add_batch_parser(subparsers: Any) -> None:
 def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], list[dict],
                                                           ProvinceInputs | None]:
     from tcm_coverage._io import check_output_dir
-    from tcm_coverage.cli import _parse_offroad, _parse_speed, _render_overrides
-    from tcm_coverage.pipeline import AnalysisConfig, _validate
+    from tcm_coverage.cli_options import parse_offroad, parse_speed, render_overrides
+    from tcm_coverage.pipeline import AnalysisConfig, validate_config
     from tcm_coverage.validation import check_memory_limit, check_workers
 
     args.workers = check_workers(args.workers)
     args.memory_limit = check_memory_limit(args.memory_limit)
     check_output_dir(args.out, option="--out")
     try:
-        speeds = _parse_speed(args.speed)
-        offroad = _parse_offroad(args.offroad_speed, args.modes)
+        speeds = parse_speed(args.speed)
+        offroad = parse_offroad(args.offroad_speed, args.modes)
     except argparse.ArgumentTypeError as exc:
         raise InputError(str(exc), fix="see tcm-coverage batch --help") from None
     params = {
@@ -428,7 +428,7 @@ def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], 
         "write_map": not args.no_map, "write_report": not args.no_report,
         "isochrone_cell_m": args.isochrone_cell_m, "profiles": tuple(args.profiles),
         "accessibility": not args.no_accessibility, "population_column": args.population_column,
-        **_render_overrides(args),
+        **render_overrides(args),
     }
     province_files = {k: getattr(args, k) for k in ("boundary", "facilities", "population",
                                                      "network", "townships")}
@@ -446,7 +446,7 @@ def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], 
                              fix="list the county folders you want instead")
         settings = AnalysisConfig(facilities=Path("."), boundary=Path("."), population=Path("."),
                                   network=Path("."), out_dir=out, **params)
-        _validate(settings, files=False)  # options first: they apply to every county
+        validate_config(settings, files=False)  # options first: they apply to every county
         folders = expand_county_dirs(args.county_dirs)
         # each county's files are checked when it runs: a bad file fails that county only
         jobs, failures = folder_jobs(folders, out_dir=out, params=params, datums=datums)
@@ -464,7 +464,7 @@ def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], 
     config = AnalysisConfig(**province_files, out_dir=out, **{f"{k}_datum": v
                                                               for k, v in datums.items()},
                             **params)
-    _validate(config)
+    validate_config(config)
     province = read_province_inputs(config, only=args.only)
     jobs = province_jobs(province, out_dir=out)
     return config, jobs, [], province
@@ -554,7 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         See :func:`run_batch_command`.
     """
-    from tcm_coverage.cli import _configure_logging
+    from tcm_coverage.cli_options import configure_logging
 
     parser = argparse.ArgumentParser(prog="python -m tcm_coverage.batch", epilog=_EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -563,6 +563,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-q", "--quiet", action="store_true")
     add_batch_arguments(parser)
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose, args.quiet)
+    configure_logging(args.verbose, args.quiet)
     return run_batch_command(args)
 

@@ -27,7 +27,7 @@ run_analysis`).
 *One province-wide set of files* (:func:`province_jobs`): a boundary file with one feature
 per county, and province-wide facilities, population and roads. The roads are read **once**
 (``read_network(path, boundary=<all counties>)``) and each county gets the segments that
-intersect the county buffered by ``buffer_m + max_facility_offroad_m`` (``_subset`` of the
+intersect the county buffered by ``buffer_m + max_facility_offroad_m`` (``subset_network`` of the
 province network, found with one STRtree query), re-projected to the county's own UTM zone
 when the province spans several. Facilities within ``buffer_m`` of the county are included,
 so a trip to a facility just across a county line counts (the extra
@@ -607,9 +607,9 @@ def province_jobs(province: ProvinceInputs, *, out_dir: Path) -> list[CountyJob]
 
 
 def _reproject_network(net: Any, crs_m: str) -> Any:
-    from tcm_coverage.network import _transform_geoms
+    from tcm_coverage.network import transform_geoms
 
-    geoms = _transform_geoms(net.geometry_m, net.crs_m, crs_m)
+    geoms = transform_geoms(net.geometry_m, net.crs_m, crs_m)
     return dataclasses.replace(net, geometry_m=geoms, crs_m=crs_m,
                                length_m=shapely.length(geoms).astype(np.float64))
 
@@ -637,27 +637,27 @@ def cut_county(province: ProvinceInputs, code: str) -> CountyInputs:
         No road near the county.
     """
     from tcm_coverage._errors import NetworkError
-    from tcm_coverage.network import _buffer_ll, _subset, _transform_geoms, _utm_crs
+    from tcm_coverage.network import buffer_lonlat, subset_network, transform_geoms, utm_crs
 
     province.load_network()
     net = province.network
     config = province.config
     counties = province.counties[province.counties["code"] == code].reset_index(drop=True)
     geom = shapely.union_all(counties.geometry.to_numpy())
-    area_ll = _buffer_ll(geom, province.cut_m)
-    area_m = _transform_geoms(np.array([area_ll], dtype=object), "EPSG:4326", net.crs_m)[0]
+    area_ll = buffer_lonlat(geom, province.cut_m)
+    area_m = transform_geoms(np.array([area_ll], dtype=object), "EPSG:4326", net.crs_m)[0]
     hit = province.tree.query(area_m, predicate="intersects")
     if hit.size == 0:
         raise NetworkError(f"{config.network}: no roads within {province.cut_m:.0f} m of county "
                            f"{code}; check that the road file covers it")
     keep = np.zeros(net.n_segments, dtype=bool)
     keep[hit] = True
-    sub = _subset(net, keep)
+    sub = subset_network(net, keep)
     sub = dataclasses.replace(sub, source=f"{config.network} (county {code})")
-    crs = _utm_crs(float(np.mean(sub.lon)), float(np.mean(sub.lat)))
+    crs = utm_crs(float(np.mean(sub.lon)), float(np.mean(sub.lat)))
     if crs != sub.crs_m:
         sub = _reproject_network(sub, crs)
-    fac_area = _buffer_ll(geom, float(config.buffer_m))
+    fac_area = buffer_lonlat(geom, float(config.buffer_m))
     fac = province.facilities
     near = shapely.contains_xy(fac_area, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
     facilities = fac[near].reset_index(drop=True)

@@ -23,8 +23,15 @@ import shapely
 
 from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
-from tcm_coverage.maps import _BREAKS, _COLOURS, _class_colour, _geojson, _prepare, base_map
-from tcm_coverage.report import _rounded, localize
+from tcm_coverage.maps import (
+    SHARE_BREAKS,
+    SHARE_COLOURS,
+    base_map,
+    compact_geojson,
+    prepare_layer,
+    share_colour,
+)
+from tcm_coverage.report import localize, rounded_table
 
 __all__ = ["STATUS_LABELS", "province_map", "province_table", "write_province_table"]
 
@@ -126,7 +133,7 @@ def _localized(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     out["status"] = out["status"].map(lambda s: STATUS_LABELS.get(s, {}).get(lang, s))
     if lang == "en":
         out.loc[out["name"] == STATUS_LABELS["province"]["zh"], "name"] = "province total"
-    out = localize(_rounded(out, lang), lang)
+    out = localize(rounded_table(out, lang), lang)
     return out.rename(columns=lambda c: _EXTRA_LABELS[c][lang] if c in _EXTRA_LABELS else c)
 
 
@@ -223,7 +230,7 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
                 share = float(r[share_col]) if pd.notna(r.get(share_col)) else np.nan
                 pop = float(r.get("population") or 0.0)
                 beyond = pop - float(r.get(pop_col) or 0.0)
-                colours.append(_class_colour(share))
+                colours.append(share_colour(share))
                 labels.append(  # shown as HTML by folium: names escaped
                     f"{html.escape(str(r['name']))}（{html.escape(str(code))}）：{threshold:g}分钟覆盖率 {share:.1%}，"
                     f"{pop:,.0f} 人中 {beyond:,.0f} 人在{threshold:g}分钟外" if zh else
@@ -239,10 +246,10 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
                               else f"{html.escape(str(code))}: no result")
         frame["colour"] = colours
         frame["label"] = labels
-        frame = _prepare(frame, datum, 0.0005)
+        frame = prepare_layer(frame, datum, 0.0005)
         label = MODE_LABELS.get(mode, {}).get(lang, mode)
         folium.GeoJson(
-            _geojson(frame[["label", "colour", "geometry"]], decimals=4),
+            compact_geojson(frame[["label", "colour", "geometry"]], decimals=4),
             name=(f"{threshold:g}分钟覆盖率（{label}）" if zh else f"share within {threshold:g} min ({label})"),
             show=mode == headline_mode,
             style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
@@ -271,7 +278,7 @@ def _legend(fmap: folium.Map, *, zh: bool, threshold: float, mode_label: str,
                     else f"grey: {n_failed} counties failed (see the summary table)")
     meta += list(sources)
     rows = [f"<div><span class='tcm-sw' style='background:{c}'></span>{lo:.0%}–{min(hi, 1):.0%}</div>"
-            for c, lo, hi in zip(_COLOURS, _BREAKS[:-1], _BREAKS[1:], strict=True)]
+            for c, lo, hi in zip(SHARE_COLOURS, SHARE_BREAKS[:-1], SHARE_BREAKS[1:], strict=True)]
     box = ("<div class='tcm-box' style='top:10px;left:54px;max-width:440px'>"
            f"<div style='font-size:15px;font-weight:bold'>{html.escape(title)}</div>"
            + "".join(f"<div>{html.escape(m)}</div>" for m in meta) + "</div>"

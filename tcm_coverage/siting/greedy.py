@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from tcm_coverage._errors import InputError
 from tcm_coverage.siting.instance import SitingInstance
 
-__all__ = ["GreedyResult", "greedy_max_cover", "greedy_median", "greedy_set_cover"]
+__all__ = ["GreedyResult", "check_limits", "greedy_max_cover", "greedy_median", "greedy_set_cover"]
 
 _EPS = 1e-9
 
@@ -56,7 +56,9 @@ class GreedyResult:
     feasible: bool = True
 
 
-def _check_limits(inst: SitingInstance, p: int | None, budget: float | None) -> None:
+def check_limits(inst: SitingInstance, p: int | None, budget: float | None) -> None:
+    """Refuse (:class:`InputError`) a site count ``p`` or ``budget`` the forced candidates break,
+    or neither given; shared by the greedy heuristics and the MIP models."""
     if p is None and budget is None:
         raise InputError("give the number of new sites p, a budget, or both.")
     n_forced = int(inst.forced.sum())
@@ -129,7 +131,7 @@ def greedy_max_cover(
         ``objective`` is the newly covered weight.
     """
     t0 = time.perf_counter()
-    _check_limits(inst, p, budget)
+    check_limits(inst, p, budget)
     at = _cover_transpose(inst)
     base = inst.weight * ~inst.already_covered
     residual = base.copy()
@@ -277,7 +279,7 @@ def greedy_median(inst: SitingInstance, *, p: int, unreached_minutes: float) -> 
         ``objective`` is the population-weighted minutes.
     """
     t0 = time.perf_counter()
-    _check_limits(inst, p, None)
+    check_limits(inst, p, None)
     best = np.where(np.isfinite(inst.existing_minutes), inst.existing_minutes, unreached_minutes)
     order = np.argsort(inst.pair_candidate, kind="stable")
     pc, pd_, pt = inst.pair_candidate[order], inst.pair_demand[order], inst.pair_minutes[order]

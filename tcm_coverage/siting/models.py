@@ -40,7 +40,7 @@ from tcm_coverage._errors import InputError
 from tcm_coverage.siting._highs import MipOutcome, solve_mip
 from tcm_coverage.siting.greedy import (
     GreedyResult,
-    _check_limits,
+    check_limits,
     greedy_max_cover,
     greedy_median,
     greedy_set_cover,
@@ -319,7 +319,7 @@ def maximal_covering(
         after, the people already covered, and counts and spend per candidate kind.
     """
     t0 = time.perf_counter()
-    _check_limits(inst, p, budget)
+    check_limits(inst, p, budget)
     red = reduce_covering(inst, merge=reduce, drop_dominated=reduce, use_cost=budget is not None)
     r = red.instance
     n, k = r.n_candidates, r.n_demand
@@ -657,7 +657,7 @@ def p_median(
         minutes before and after and the people still unreached.
     """
     t0 = time.perf_counter()
-    _check_limits(inst, p, None)
+    check_limits(inst, p, None)
     unreached = default_unreached_minutes(inst) if unreached_minutes is None \
         else float(unreached_minutes)
     red = reduce_median(inst, unreached_minutes=unreached) if reduce \

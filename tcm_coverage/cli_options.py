@@ -1,0 +1,128 @@
+"""Option groups and option parsers shared by the ``tcm-coverage`` commands and ``batch``.
+
+:mod:`tcm_coverage.cli` and :mod:`tcm_coverage.batch.driver` both build their parsers from
+these groups and read the options with these parsers, so the two take the same options the
+same way without importing each other. Like the CLI itself this module imports only the
+standard library and :mod:`tcm_coverage.vocab` at import time, so ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M
+
+__all__ = [
+    "add_common_options",
+    "add_render_options",
+    "configure_logging",
+    "parse_offroad",
+    "parse_speed",
+    "render_overrides",
+]
+
+logger = logging.getLogger("tcm_coverage")
+
+
+def parse_speed(items: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Read the ``--speed MODE:CLASS=KMH`` items into ``{mode: {road class: km/h}}``."""
+    out: dict[str, dict[str, float]] = {}
+    for item in items:
+        try:
+            mode, rest = item.split(":", 1)
+            cls, value = rest.split("=", 1)
+            out.setdefault(mode.strip(), {})[cls.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"cannot read --speed '{item}'; write MODE:CLASS=KMH, e.g. car:primary=50") from None
+    return out
+
+
+def parse_offroad(items: Sequence[str], modes: Sequence[str]) -> dict[str, float]:
+    """Read the ``--offroad-speed [MODE:]KMH`` items into ``{mode: km/h}`` (bare KMH: all ``modes``)."""
+    out: dict[str, float] = {}
+    for item in items:
+        try:
+            if ":" in item:
+                mode, value = item.split(":", 1)
+                out[mode.strip()] = float(value)
+            else:
+                out.update({m: float(item) for m in modes})
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"cannot read --offroad-speed '{item}'; write KMH or MODE:KMH, e.g. walk:3") from None
+    return out
+
+
+def add_common_options(p: argparse.ArgumentParser, *, default_modes: Sequence[str],
+                       default_thresholds: Sequence[float]) -> None:
+    """Add the analysis options shared by ``demo``, ``analyze`` and ``batch`` (and the render ones)."""
+    p.add_argument("--mode", "--modes", dest="modes", nargs="+", default=list(default_modes),
+                   help="travel modes: walk, walk_elderly, ebike, bicycle, car (default: %(default)s)")
+    p.add_argument("--threshold", "--thresholds", dest="thresholds", nargs="+", type=float,
+                   default=list(default_thresholds),
+                   help="minute thresholds, e.g. 5 10 15 20 30 (default: %(default)s)")
+    p.add_argument("--include-other-tcm", action="store_true",
+                   help="count TCM clinics/outpatient departments (中医诊所/门诊部) as TCM service points")
+    p.add_argument("--speed", action="append", default=[], metavar="MODE:CLASS=KMH",
+                   help="override a road-class speed, e.g. car:primary=50 (repeatable)")
+    p.add_argument("--offroad-speed", action="append", default=[], metavar="[MODE:]KMH",
+                   help="speed of the off-road leg to the road (all modes, or one mode)")
+    p.add_argument("--buffer-m", type=float, default=5000.0,
+                   help="roads are clipped to the county plus this buffer in metres (default: %(default)s)")
+    p.add_argument("--max-facility-offroad-m", type=float, default=1500.0,
+                   help="facilities farther than this from a road are an input error (default: %(default)s)")
+    p.add_argument("--direct-offroad-m", type=float, default=DIRECT_OFFROAD_MAX_M,
+                   help="a resident this close to a facility in a straight line may walk there "
+                        "directly; farther trips follow the roads (0: always by road; default: "
+                        "%(default)s)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of tables and map")
+    p.add_argument("--no-map", action="store_true", help="do not write map.html")
+    p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--profile", "--profiles", dest="profiles", nargs="+", default=["national"],
+                   metavar="NAME|FILE",
+                   help="plan-target profiles for the scorecard: national, jiangsu, jilin_city, "
+                        "yantai, tunliu, ziyang or a profile .toml (default: national)")
+    p.add_argument("--no-accessibility", action="store_true",
+                   help="skip the E2SFCA accessibility of TCM physicians")
+    p.add_argument("--isochrone-cell-m", type=float, default=100.0,
+                   help="grid cell of the isochrones in metres; 0 for none (default: %(default)s)")
+    add_render_options(p)
+
+
+def add_render_options(p: argparse.ArgumentParser) -> None:
+    """Add the map-background options (``--basemap``, ``--tianditu-key``, ``--self-contained``)."""
+    p.add_argument("--basemap", choices=("osm", "amap", "tianditu", "none"), default=None,
+                   help="map background: OpenStreetMap (default), Amap 高德 (overlays shifted to "
+                        "GCJ-02), Tianditu 天地图 (needs --tianditu-key) or none (offline)")
+    p.add_argument("--tianditu-key", default=None, help="Tianditu API key (tk)")
+    p.add_argument("--self-contained", action="store_true",
+                   help="inline Leaflet so the map/report opens with no network (intranets)")
+
+
+def render_overrides(args: argparse.Namespace) -> dict:
+    """The rendering settings the user gave on the command line (basemap, key, inlining, language)."""
+    out: dict = {}
+    if args.basemap is not None:
+        out["basemap"] = args.basemap
+    if args.tianditu_key:
+        out["tianditu_key"] = args.tianditu_key
+    if args.self_contained:
+        out["self_contained"] = True
+    if getattr(args, "lang", None):
+        out["lang"] = args.lang
+    return out
+
+
+def configure_logging(verbose: int, quiet: bool) -> None:
+    """Send the ``tcm_coverage`` log to stderr at the level of ``-v``/``-vv``/``--quiet``."""
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose >= 2 else
+                                         logging.INFO if verbose == 1 else logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False

