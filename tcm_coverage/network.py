@@ -754,29 +754,29 @@ def access_from_tags(
                          tags_missing=tuple(tags_missing))
 
 
+def _tag_flags(values: Any, n: int, test: Any) -> np.ndarray:
+    """(n,) bool: ``test(normalised value)`` per segment; a merged edge's list: any part;
+    no column (None): all False."""
+    if values is None:
+        return np.zeros(n, dtype=bool)
+
+    def one(x: Any) -> bool:
+        if isinstance(x, (list, tuple, set, np.ndarray)):
+            return any(one(y) for y in x)
+        return bool(test(_tag_str(x) or ""))
+
+    return np.fromiter((one(x) for x in values), dtype=bool, count=n)
+
+
 def _is_grade_separated(tunnel: Any, bridge: Any, n: int) -> np.ndarray:
     """(n,) bool: in a tunnel (not ``no``/``building_passage``) or on a bridge (not ``no``)."""
-    def flag(values: Any, ground: frozenset[str]) -> np.ndarray:
-        if values is None:
-            return np.zeros(n, dtype=bool)
-        def one(x: Any) -> bool:
-            if isinstance(x, (list, tuple, set, np.ndarray)):
-                return any(one(y) for y in x)
-            text = _tag_str(x)
-            return bool(text) and text not in ground
-        return np.fromiter((one(x) for x in values), dtype=bool, count=n)
-    return flag(tunnel, frozenset({"no", "building_passage"})) | flag(bridge, frozenset({"no"}))
+    return (_tag_flags(tunnel, n, lambda t: t and t not in ("no", "building_passage"))
+            | _tag_flags(bridge, n, lambda t: t and t != "no"))
 
 
 def _is_area(values: Any, n: int) -> np.ndarray:
     """(n,) bool: ``area=yes`` (lists: any part)."""
-    if values is None:
-        return np.zeros(n, dtype=bool)
-    def one(x: Any) -> bool:
-        if isinstance(x, (list, tuple, set, np.ndarray)):
-            return any(one(y) for y in x)
-        return _tag_str(x) in _ONEWAY_YES
-    return np.fromiter((one(x) for x in values), dtype=bool, count=n)
+    return _tag_flags(values, n, lambda t: t in _ONEWAY_YES)
 
 
 # --------------------------------------------------------------------------------------
