@@ -37,16 +37,16 @@ from affine import Affine
 from shapely.geometry import Polygon
 
 from tcm_coverage.cli import main
-from tcm_coverage.demo import demo_data_dir
+from tcm_coverage.demo import DEMO_FILES, demo_data_dir
 
 DATA = demo_data_dir()
-FACILITIES = DATA / "facilities" / "demo_facilities_gcj02.csv"
-VILLAGES = DATA / "population" / "demo_villages.csv"
-RASTER = DATA / "population" / "demo_population.tif"
-COUNTY = DATA / "boundaries" / "tunliu_140405_county_wgs84.geojson"
-TOWNSHIPS = DATA / "boundaries" / "demo_townships_wgs84.geojson"
-ROADS = DATA / "roads" / "demo_roads.osm"
-SCENARIO = DATA / "scenarios" / "upgrade_only.toml"
+FACILITIES = DATA / DEMO_FILES["facilities"]
+VILLAGES = DATA / DEMO_FILES["villages"]
+RASTER = DATA / DEMO_FILES["population_raster"]
+COUNTY = DATA / DEMO_FILES["boundary"]
+TOWNSHIPS = DATA / DEMO_FILES["townships"]
+ROADS = DATA / DEMO_FILES["network"]
+SCENARIO = DATA / DEMO_FILES["scenarios"] / "upgrade_only.toml"
 
 #: Light settings: the checks are under test, not the maps.
 FAST = ["--mode", "ebike", "--no-map", "--no-report", "--no-accessibility",
