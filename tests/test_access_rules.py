@@ -11,9 +11,9 @@ import math
 
 import networkx as nx
 import numpy as np
-import pyproj
 import pytest
 import shapely
+from _frame import X0, Y0, ll
 
 from tcm_coverage.network import (
     ACCESS_CHAINS,
@@ -24,11 +24,6 @@ from tcm_coverage.network import (
     snap_points,
 )
 from tcm_coverage.traveltime import nearest_facility_times
-
-CRS_M = "EPSG:32649"
-_TO_M = pyproj.Transformer.from_crs("EPSG:4326", CRS_M, always_xy=True)
-_TO_LL = pyproj.Transformer.from_crs(CRS_M, "EPSG:4326", always_xy=True)
-X0, Y0 = _TO_M.transform(112.9, 36.3)
 
 #: spur x position -> (tags, open to walk, open to e-bike/bicycle, open to car)
 SPURS: dict[int, tuple[dict[str, str], bool, bool, bool]] = {
@@ -44,11 +39,6 @@ SPURS: dict[int, tuple[dict[str, str], bool, bool, bool]] = {
     2750: ({"access": "no", "motor_vehicle": "yes"}, False, False, True),
 }
 ONEWAY_BIKE_X = 2000  # oneway=yes, oneway:bicycle=no
-
-
-def _lonlat(x, y):
-    lon, lat = _TO_LL.transform(X0 + np.asarray(x, float), Y0 + np.asarray(y, float))
-    return np.asarray(lon), np.asarray(lat)
 
 
 def write_osm(path):
@@ -84,7 +74,7 @@ def write_osm(path):
     ways.append((401, [s1[4], sq[0]], {"highway": "footway"}))
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
     for key, (x, y) in nodes.items():
-        lon, lat = _lonlat(x, y)
+        (lon,), (lat,) = ll(x, y)
         lines.append(f' <node id="{key}" version="1" lat="{float(lat):.9f}" lon="{float(lon):.9f}"/>')
     for wid, refs, tags in ways:
         body = "".join(f'<nd ref="{r}"/>' for r in refs)
@@ -169,8 +159,8 @@ def test_delivery_tunnel_closed_to_cars_by_hand(osm_files, reader):
     }
     for mode, minutes in expect.items():
         rg = build_routing_graph(net, get_profile(mode))
-        dem = snap_points(rg, *_lonlat([3000], [-50]))
-        fac = snap_points(rg, *_lonlat([3000], [650]))
+        dem = snap_points(rg, *ll([3000], [-50]))
+        fac = snap_points(rg, *ll([3000], [650]))
         res = nearest_facility_times(rg, dem, fac)
         assert res.minutes[0] == pytest.approx(minutes, abs=1e-3), (reader, mode)
         # networkx on the usable segments gives the same road time
@@ -194,7 +184,7 @@ def test_points_never_snap_into_a_tunnel_or_onto_a_bridge(osm_files, reader):
     assert net.grade_separated[[tunnel, passage, bridge]].tolist() == [True, False, True]
     rg = build_routing_graph(net, get_profile("walk"))
     assert rg.routable[[tunnel, passage, bridge]].all()  # routed along, only not snapped to
-    snap = snap_points(rg, *_lonlat([1010, 2010, 3010], [900, 900, 900]))
+    snap = snap_points(rg, *ll([1010, 2010, 3010], [900, 900, 900]))
     assert snap.edge[1] == passage and snap.offroad_m[1] == pytest.approx(10, abs=0.01)
     for k, seg in ((0, tunnel), (2, bridge)):
         assert snap.edge[k] != seg

@@ -5,9 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import pytest
 import shapely
+from _frame import CRS_M, X0, Y0, ll
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.network import RoadNetwork, build_routing_graph, get_profile, snap_points
@@ -23,17 +23,8 @@ from tcm_coverage.siting.candidates import (
 )
 from tcm_coverage.traveltime import nearest_facility_times, od_pairs_within
 
-CRS_M = "EPSG:32649"
-_TO_M = pyproj.Transformer.from_crs("EPSG:4326", CRS_M, always_xy=True)
-_TO_LL = pyproj.Transformer.from_crs(CRS_M, "EPSG:4326", always_xy=True)
-X0, Y0 = _TO_M.transform(112.9, 36.3)
 STEP = 500.0
 N = 9  # 9 x 9 grid of 500 m blocks: 4 km square
-
-
-def ll(x, y):
-    lon, lat = _TO_LL.transform(X0 + np.asarray(x, float), Y0 + np.asarray(y, float))
-    return np.asarray(lon), np.asarray(lat)
 
 
 def points(xy, **cols):

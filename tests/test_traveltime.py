@@ -10,6 +10,7 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
+from _frame import CRS_M, X0, Y0, ll
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay
 
@@ -31,19 +32,6 @@ from tcm_coverage.traveltime import (
     node_times_to_nearest,
     od_pairs_within,
 )
-
-# A local metric frame: metres east/north of 112.9E 36.3N in UTM zone 49N.
-CRS_M = "EPSG:32649"
-_TO_M = pyproj.Transformer.from_crs("EPSG:4326", CRS_M, always_xy=True)
-_TO_LL = pyproj.Transformer.from_crs(CRS_M, "EPSG:4326", always_xy=True)
-X0, Y0 = _TO_M.transform(112.9, 36.3)
-
-
-def ll(x, y):
-    """lon/lat arrays of local metric coordinates."""
-    lon, lat = _TO_LL.transform(X0 + np.atleast_1d(np.asarray(x, float)),
-                                Y0 + np.atleast_1d(np.asarray(y, float)))
-    return np.asarray(lon), np.asarray(lat)
 
 
 def make_net(xy, segs, *, highway="residential", oneway=False, maxspeed=np.nan, lines=None):
