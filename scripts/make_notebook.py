@@ -15,7 +15,7 @@ CELLS: list[tuple[str, str]] = [
     ("md", """# 演示县中医药服务15分钟可达性 · Demo county walkthrough
 
 This notebook follows a planner's question on the bundled demo county (the real boundary of
-Tunliu district, 屯留区, with a **synthetic** interior: see `data/README.md`):
+Tunliu district, 屯留区, with a **synthetic** interior: see `tcm_coverage/demo_data/README.md`):
 
 1. load the facilities, boundaries, population and roads;
 2. compute travel times by walking and e-bike to the nearest TCM service point;
@@ -25,14 +25,14 @@ Tunliu district, 屯留区, with a **synthetic** interior: see `data/README.md`)
 6. write the planner's outputs (tables, map, report).
 
 Run it from the repository root or from `notebooks/`; it finds the demo data itself."""),
-    ("code", """from tcm_coverage.analysis import compute_access
-from tcm_coverage.boundaries import read_boundaries
+    ("code", """from tcm_coverage.access.compute import compute_access
+from tcm_coverage.inputs.boundaries import read_boundaries
 from tcm_coverage.demo import demo_data_dir
-from tcm_coverage.facilities import read_facilities
-from tcm_coverage.maps import coverage_map
-from tcm_coverage.metrics import coverage_tables
-from tcm_coverage.network import read_network
-from tcm_coverage.population import read_population
+from tcm_coverage.inputs.facilities import read_facilities
+from tcm_coverage.outputs.maps import coverage_map
+from tcm_coverage.access.coverage import coverage_tables
+from tcm_coverage.network.network import read_network
+from tcm_coverage.inputs.population import read_population
 
 data = demo_data_dir()
 county = read_boundaries(data / "boundaries" / "tunliu_140405_county_wgs84.geojson", level="county")
@@ -85,13 +85,13 @@ print(f"{share:.1%} of residents walk to a 中医阁 within 10 minutes")
 walk10"""),
     ("md", """## Where to add 中医阁? A site-selection scenario
 
-`data/scenarios/upgrade_only.toml` asks which 15 village clinics should get a 中医阁 so that the
+`tcm_coverage/demo_data/scenarios/upgrade_only.toml` asks which 15 village clinics should get a 中医阁 so that the
 most residents come within 15 minutes by e-bike (maximal covering, solved exactly with HiGHS).
 Here with 5 upgrades instead of 15; the scenario runs its own coverage analysis (a few
-seconds). From the command line: `tcm-coverage site data/scenarios/*.toml`."""),
+seconds). From the command line: `tcm-coverage site tcm_coverage/demo_data/scenarios/*.toml`."""),
     ("code", """from dataclasses import replace
 
-from tcm_coverage.scenario import load_scenario, run_scenario
+from tcm_coverage.workflows.scenario import load_scenario, run_scenario
 
 scn = load_scenario(data / "scenarios" / "upgrade_only.toml")
 plan = run_scenario(replace(scn, p=5), progress=False)
@@ -108,7 +108,7 @@ GeoPackages, the map and the A4 report into one folder, atomically. The command 
     ("code", """import tempfile
 from pathlib import Path
 
-from tcm_coverage.pipeline import AnalysisConfig, run_analysis, summary_text
+from tcm_coverage.workflows.pipeline import AnalysisConfig, run_analysis, summary_text
 
 out = Path(tempfile.mkdtemp()) / "demo"
 config = AnalysisConfig(

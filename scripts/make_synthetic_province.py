@@ -9,7 +9,7 @@ then, for example::
         --facilities OUT/province/facilities.csv --population OUT/province/villages.csv \\
         --network OUT/province/roads.osm --out OUT/results_province
 
-The generator is :func:`tcm_coverage.batch.synthetic.make_synthetic_province` (used by the
+The generator is :func:`tcm_coverage.testing.province.make_synthetic_province` (used by the
 tests and benchmarks); nothing it writes describes a real place.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tcm_coverage.batch.synthetic import make_synthetic_province  # noqa: E402
+from tcm_coverage.testing.province import make_synthetic_province  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,14 +1,100 @@
-"""tcm-coverage: 15-minute traditional Chinese medicine service coverage for Chinese counties."""
+"""tcm-coverage: 15-minute traditional Chinese medicine service coverage for Chinese counties.
+
+The API a notebook uses, in the order of the data flow (each name is imported on first use, so
+``import tcm_coverage`` is instant and ``tcm-coverage --help`` loads no routing stack):
+
+=====================  =========================================================================
+read the inputs        :func:`read_facilities`, :func:`read_boundaries`, :func:`read_population`,
+                       :func:`read_network`, :func:`load_profile`, :func:`demo_inputs`
+travel times           :func:`compute_access` → :class:`AccessResult`
+coverage               :func:`coverage_tables`, :func:`network_fca` (floating catchments)
+outputs                :func:`coverage_map`, :func:`scorecard`
+whole runs             :class:`AnalysisConfig`, :func:`run_analysis`, :func:`load_scenario`,
+                       :func:`run_scenario`
+errors                 :class:`TCMCoverageError` and its :class:`InputError`, :class:`CRSError`,
+                       :class:`NetworkError`, :class:`OutputError`
+=====================  =========================================================================
+
+The folders below are the layers of the flow (``inputs → network → access → siting → outputs →
+workflows → cli/batch``); ``docs/design.md`` says what each owns.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from tcm_coverage._errors import CRSError, InputError, NetworkError, OutputError, TCMCoverageError
+from tcm_coverage._version import __version__
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # the lazily imported names, for type checkers and editors
+    from tcm_coverage.access import AccessResult, compute_access, coverage_tables, network_fca
+    from tcm_coverage.demo import demo_inputs
+    from tcm_coverage.inputs import (
+        load_profile,
+        read_boundaries,
+        read_facilities,
+        read_population,
+    )
+    from tcm_coverage.network import read_network
+    from tcm_coverage.outputs import coverage_map, scorecard
+    from tcm_coverage.workflows import AnalysisConfig, load_scenario, run_analysis, run_scenario
+
+#: Where each lazily imported name lives.
+_LAZY: dict[str, str] = {
+    "read_facilities": "tcm_coverage.inputs",
+    "read_boundaries": "tcm_coverage.inputs",
+    "read_population": "tcm_coverage.inputs",
+    "load_profile": "tcm_coverage.inputs",
+    "read_network": "tcm_coverage.network",
+    "demo_inputs": "tcm_coverage.demo",
+    "AccessResult": "tcm_coverage.access",
+    "compute_access": "tcm_coverage.access",
+    "coverage_tables": "tcm_coverage.access",
+    "network_fca": "tcm_coverage.access",
+    "coverage_map": "tcm_coverage.outputs",
+    "scorecard": "tcm_coverage.outputs",
+    "AnalysisConfig": "tcm_coverage.workflows",
+    "run_analysis": "tcm_coverage.workflows",
+    "load_scenario": "tcm_coverage.workflows",
+    "run_scenario": "tcm_coverage.workflows",
+}
 
 __all__ = [
+    "AccessResult",
+    "AnalysisConfig",
     "CRSError",
     "InputError",
     "NetworkError",
     "OutputError",
     "TCMCoverageError",
     "__version__",
+    "compute_access",
+    "coverage_map",
+    "coverage_tables",
+    "demo_inputs",
+    "load_profile",
+    "load_scenario",
+    "network_fca",
+    "read_boundaries",
+    "read_facilities",
+    "read_network",
+    "read_population",
+    "run_analysis",
+    "run_scenario",
+    "scorecard",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'tcm_coverage' has no attribute {name!r}") from None
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,5 +1,5 @@
 """``python -m tcm_coverage`` runs the ``tcm-coverage`` command."""
 
-from tcm_coverage.cli import main
+from tcm_coverage.cli.main import main
 
 raise SystemExit(main())

@@ -34,7 +34,7 @@ Litter is removed by the next run into the same folder (:func:`recover_output_di
 ``.tmp-`` folder is removed only when no live process holds its lock, ``.del-`` folders
 always, ``.old-`` folders restored when ``<name>`` is missing and removed otherwise. Litter is
 never a result: its names start with a dot, it carries no verified marker, and
-:func:`tcm_coverage.pipeline.load_config` refuses such folders.
+:func:`tcm_coverage.workflows.pipeline.load_config` refuses such folders.
 
 Which folders may be replaced
 -----------------------------
@@ -107,7 +107,7 @@ Keep = Sequence[str] | Literal["all"]
 
 
 def _tool() -> str:
-    from tcm_coverage import __version__
+    from tcm_coverage._version import __version__
 
     return f"tcm-coverage {__version__}"
 

@@ -1,7 +1,7 @@
 """Where the demo county lives and what its files are called (one home for both).
 
 The demo county is the real Tunliu district boundary with a synthetic interior
-(``scripts/make_demo_data.py`` writes it; ``data/README.md`` describes it). It sits in the
+(``scripts/make_demo_data.py`` writes it; ``tcm_coverage/demo_data/README.md`` describes it). It sits in the
 ``data/`` folder of the source checkout. Everything that runs on it — the ``demo`` command,
 ``[data] demo = true`` scenario files, the tests, the notebook and the benchmarks — finds it
 here: :func:`demo_data_dir` for the folder, :data:`DEMO_FILES` for the file names and
@@ -53,11 +53,11 @@ def demo_data_dir() -> Path:
     -------
     pathlib.Path
     """
-    return Path(__file__).resolve().parents[1] / "data"
+    return Path(__file__).resolve().parent / "demo_data"
 
 
 def demo_inputs(data_dir: Path | None = None, *, population: str = "raster") -> dict[str, Path | str]:
-    """The input arguments of :class:`~tcm_coverage.pipeline.AnalysisConfig` for the demo county.
+    """The input arguments of :class:`~tcm_coverage.workflows.pipeline.AnalysisConfig` for the demo county.
 
     Parameters
     ----------

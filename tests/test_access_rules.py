@@ -15,7 +15,8 @@ import pytest
 import shapely
 from _frame import X0, Y0, ll
 
-from tcm_coverage.network import (
+from tcm_coverage.access.traveltime import nearest_facility_times
+from tcm_coverage.network.network import (
     ACCESS_CHAINS,
     access_from_tags,
     build_routing_graph,
@@ -23,7 +24,6 @@ from tcm_coverage.network import (
     read_network,
     snap_points,
 )
-from tcm_coverage.traveltime import nearest_facility_times
 
 #: spur x position -> (tags, open to walk, open to e-bike/bicycle, open to car)
 SPURS: dict[int, tuple[dict[str, str], bool, bool, bool]] = {
@@ -195,7 +195,7 @@ def test_points_never_snap_into_a_tunnel_or_onto_a_bridge(osm_files, reader):
 def test_graphml_without_access_keys_says_so(osm_files, caplog):
     """osmnx's default GraphML keeps `access` but not foot/bicycle/...: the reader applies
     what it sees and names what it cannot."""
-    with caplog.at_level(logging.WARNING, logger="tcm_coverage.network"):
+    with caplog.at_level(logging.WARNING, logger="tcm_coverage.network.network"):
         net = read_network(osm_files["graphml_plain"])
     missing = set(net.access.tags_missing)
     assert {"foot", "bicycle", "vehicle", "motor_vehicle", "motorcar"} <= missing

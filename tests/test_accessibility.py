@@ -1,4 +1,4 @@
-"""Tests of tcm_coverage.accessibility: hand-computed 2SFCA family and PySAL access agreement."""
+"""Tests of tcm_coverage.access.catchments: hand-computed 2SFCA family and PySAL access agreement."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import pytest
 import shapely
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.accessibility import (
+from tcm_coverage.access.catchments import (
     DEFAULT_STEPS,
     area_fca,
     fca_weights,
     network_fca,
     two_step_fca,
 )
-from tcm_coverage.analysis import compute_access
-from tcm_coverage.network import RoadNetwork
+from tcm_coverage.access.compute import compute_access
+from tcm_coverage.network.network import RoadNetwork
 
 # Two facilities (supply 2 and 1), three demand points (100, 200, 300 residents).
 # Pairs within reach; demand 2 -> facility 0 takes 20 min, beyond the 15-minute catchment.

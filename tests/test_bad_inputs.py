@@ -2,7 +2,7 @@
 
 Each case writes a bad input (the classes listed in the issue, then seeded random corruptions
 of the demo inputs: truncations, wrong encodings, NaN/inf/huge numbers, swapped columns, empty
-files, binary garbage), runs the real command line (:func:`tcm_coverage.cli.main`, in-process
+files, binary garbage), runs the real command line (:func:`tcm_coverage.cli.main.main`, in-process
 so the module stays fast; a few cases also as a subprocess) into an output folder holding an
 earlier result, and asserts
 
@@ -36,7 +36,7 @@ import shapely
 from affine import Affine
 from shapely.geometry import Polygon
 
-from tcm_coverage.cli import main
+from tcm_coverage.cli.main import main
 from tcm_coverage.demo import DEMO_FILES, demo_data_dir
 
 DATA = demo_data_dir()
@@ -512,7 +512,7 @@ def test_output_folder_without_write_permission(tmp_path, capsys, where):
 
 
 def test_duplicate_facility_rows_counted_once_with_a_warning(tmp_path, caplog):
-    from tcm_coverage.facilities import read_facilities
+    from tcm_coverage.inputs.facilities import read_facilities
 
     lines = _csv_lines(FACILITIES)
     _write_lines(tmp_path / "dup.csv", [*lines, lines[5], lines[9]])

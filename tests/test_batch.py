@@ -25,7 +25,7 @@ from tcm_coverage.batch.jobs import (
     job_key,
 )
 from tcm_coverage.batch.summary import province_table
-from tcm_coverage.batch.synthetic import make_synthetic_province
+from tcm_coverage.testing.province import make_synthetic_province
 
 REPO = Path(__file__).resolve().parents[1]
 #: Light settings: the batch machinery is under test, not the maps (tested elsewhere).

@@ -1,4 +1,4 @@
-"""Tests of tcm_coverage.boundaries.read_boundaries."""
+"""Tests of tcm_coverage.inputs.boundaries.read_boundaries."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
 from tcm_coverage._errors import CRSError, InputError
-from tcm_coverage.boundaries import read_boundaries
+from tcm_coverage.inputs.boundaries import read_boundaries
 
 logger = logging.getLogger(__name__)
 

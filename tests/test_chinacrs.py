@@ -1,4 +1,4 @@
-"""Tests of tcm_coverage.chinacrs (WGS-84 ⇄ GCJ-02 ⇄ BD-09)."""
+"""Tests of tcm_coverage.inputs.chinacrs (WGS-84 ⇄ GCJ-02 ⇄ BD-09)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 from tcm_coverage._errors import CRSError, InputError
-from tcm_coverage.chinacrs import (
+from tcm_coverage.inputs.chinacrs import (
     bd09_to_gcj02,
     bd09_to_wgs84,
     convert,

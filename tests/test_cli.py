@@ -15,7 +15,7 @@ import pytest
 import rasterio
 from shapely.geometry import box
 
-from tcm_coverage.cli import main
+from tcm_coverage.cli.main import main
 from tcm_coverage.demo import demo_data_dir
 
 DATA = demo_data_dir()

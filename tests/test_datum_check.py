@@ -15,9 +15,15 @@ import pyproj
 import pytest
 import shapely
 
-from tcm_coverage.boundaries import read_boundaries
-from tcm_coverage.chinacrs import gcj02_to_bd09, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
-from tcm_coverage.datum_check import (
+from tcm_coverage.demo import demo_data_dir
+from tcm_coverage.inputs.boundaries import read_boundaries
+from tcm_coverage.inputs.chinacrs import (
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+from tcm_coverage.inputs.datum_check import (
     MARKED_GAP_M,
     MARKED_RATIO,
     DatumFit,
@@ -25,10 +31,9 @@ from tcm_coverage.datum_check import (
     check_inputs,
     nearest_road_distance,
 )
-from tcm_coverage.demo import demo_data_dir
-from tcm_coverage.facilities import read_facilities
-from tcm_coverage.network import read_network
-from tcm_coverage.population import read_population
+from tcm_coverage.inputs.facilities import read_facilities
+from tcm_coverage.inputs.population import read_population
+from tcm_coverage.network.network import read_network
 
 DATA = demo_data_dir()
 FACILITIES = DATA / "facilities" / "demo_facilities_gcj02.csv"  # GCJ-02 numbers

@@ -14,10 +14,10 @@ import pytest
 import rasterio
 import shapely
 
-from tcm_coverage.chinacrs import gcj02_to_wgs84
+from tcm_coverage.inputs.chinacrs import gcj02_to_wgs84
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
+DATA = ROOT / "tcm_coverage" / "demo_data"
 SCRIPT = ROOT / "scripts" / "make_demo_data.py"
 BOUNDARY = DATA / "boundaries" / "tunliu_140405_county_wgs84.geojson"
 TOWNSHIPS = DATA / "boundaries" / "demo_townships_wgs84.geojson"

@@ -9,8 +9,8 @@ import pytest
 from shapely.geometry import Point
 
 from tcm_coverage import InputError
-from tcm_coverage.chinacrs import gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
-from tcm_coverage.facilities import read_facilities
+from tcm_coverage.inputs.chinacrs import gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from tcm_coverage.inputs.facilities import read_facilities
 
 ROWS = [
     # 名称, 类型, 经度, 纬度, 中医馆, 中医阁, 中医执业医师数, 床位数

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import tcm_coverage.facility_rules as fr
-from tcm_coverage.facilities import KIND_TIER, classify_types
-from tcm_coverage.facility_rules import (
+import tcm_coverage.inputs.facility_rules as fr
+from tcm_coverage.inputs.facilities import KIND_TIER, classify_types
+from tcm_coverage.inputs.facility_rules import (
     KIND_LABELS,
     RULES,
     clean_name,

@@ -3,9 +3,14 @@
 Walks every module of ``tcm_coverage`` with :mod:`ast` (no imports are executed) and collects
 each import of a ``tcm_coverage`` module: top-level, function-level and ``TYPE_CHECKING``
 ones, relative imports resolved, ``from tcm_coverage import x`` read as the submodule ``x``
-when ``x`` is a module. Two rules (issue 12):
+when ``x`` is a module. Three rules (issue 12):
 
 * no import circle between modules (the test names the cycle);
+* no import against the data flow: a module imports only modules of its own layer or of layers
+  below it in :data:`LAYERS` (``inputs → network → access → siting → outputs → workflows →
+  cli/batch``, with the underscore modules, ``vocab``, ``i18n`` and ``demo`` at the bottom for
+  all). The package face ``tcm_coverage/__init__.py`` sits on top: it lists the API and imports
+  it lazily;
 * no ``_private`` name taken from another module (``from x import _foo``, ``x._foo``).
   Underscore *modules* (``_errors``, ``_io``, ``_tables``, ``_safetext``, ``_rerun``,
   ``siting._highs``) are package-internal modules and may be imported; dunder names such as
@@ -22,6 +27,54 @@ import pytest
 
 PACKAGE = "tcm_coverage"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
+
+
+#: Layer of each part of the package, bottom (0) to top; a module belongs to the longest prefix.
+#: ``cli.options`` (the option groups ``analyze`` and ``batch`` share) sits below both command
+#: sets, so ``cli.main`` may register the ``batch`` command and ``batch`` may reuse the options.
+LAYERS: dict[str, int] = {
+    f"{PACKAGE}._errors": 0, f"{PACKAGE}._io": 0, f"{PACKAGE}._validate": 0, f"{PACKAGE}._tables": 0,
+    f"{PACKAGE}._geo": 0, f"{PACKAGE}._safetext": 0, f"{PACKAGE}._rerun": 0, f"{PACKAGE}._version": 0,
+    f"{PACKAGE}.vocab": 0, f"{PACKAGE}.i18n": 0, f"{PACKAGE}.demo": 0,
+    f"{PACKAGE}.inputs": 1,
+    f"{PACKAGE}.network": 2,
+    f"{PACKAGE}.access": 3,
+    f"{PACKAGE}.siting": 4,
+    f"{PACKAGE}.outputs": 5,
+    f"{PACKAGE}.workflows": 6,
+    f"{PACKAGE}.cli.options": 7,
+    f"{PACKAGE}.batch": 8,
+    f"{PACKAGE}.cli": 9,
+    f"{PACKAGE}.__main__": 10,
+    f"{PACKAGE}.testing": 10,
+    PACKAGE: 11,
+}
+
+
+def layer_of(module: str, layers: dict[str, int] | None = None) -> int | None:
+    """The layer of ``module``: that of the longest prefix in ``layers`` (``None``: not listed)."""
+    layers = LAYERS if layers is None else layers
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        key = ".".join(parts[:n])
+        if key in layers:
+            return layers[key]
+    return None
+
+
+def upward_imports(edges: dict[str, set[str]], layers: dict[str, int] | None = None) -> list[str]:
+    """Every ``a -> b`` where ``b`` lies in a higher layer than ``a``, and every unlisted module."""
+    bad = []
+    for a in sorted(edges):
+        la = layer_of(a, layers)
+        if la is None:
+            bad.append(f"{a} is in no layer (add it to LAYERS)")
+            continue
+        for b in sorted(edges[a]):
+            lb = layer_of(b, layers)
+            if lb is not None and lb > la:
+                bad.append(f"{a} (layer {la}) imports {b} (layer {lb})")
+    return bad
 
 
 @dataclass(frozen=True)
@@ -90,7 +143,7 @@ def import_graph(root: Path = ROOT) -> tuple[dict[str, set[str]], list[PrivateUs
                         head = alias.name.split(".")[0]
                         if head in modules:
                             bound[head] = head
-                    # ``import tcm_coverage.network._subset`` is not possible; a dotted
+                    # ``import tcm_coverage.network.network._subset`` is not possible; a dotted
                     # import names modules only, so nothing private to check here.
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve_from(node, module, is_package)
@@ -182,9 +235,22 @@ def _shortest_path(edges: dict[str, set[str]], group: set[str], a: str, b: str) 
 
 def test_graph_sees_the_package():
     edges, _ = import_graph()
-    assert f"{PACKAGE}.cli" in edges and f"{PACKAGE}.batch.driver" in edges
-    # function-level imports count: the CLI imports the pipeline only inside functions
-    assert f"{PACKAGE}.pipeline" in edges[f"{PACKAGE}.cli"]
+    assert f"{PACKAGE}.cli.main" in edges and f"{PACKAGE}.batch.driver" in edges
+    # function-level imports count: the CLI imports the workflows only inside functions
+    assert any(m.startswith(f"{PACKAGE}.workflows") for m in edges[f"{PACKAGE}.cli.main"])
+
+
+def test_imports_follow_the_data_flow():
+    bad = upward_imports(import_graph()[0])
+    assert not bad, "imports against the folder order:\n" + "\n".join(bad)
+
+
+def test_order_checker_catches():
+    layers = {"pkg.low": 0, "pkg.high": 1, "pkg": 2}
+    edges = {"pkg.low.a": {"pkg.high.b"}, "pkg.high.b": {"pkg.low.a"}, "pkg.stray": set()}
+    assert upward_imports(edges, layers) == [
+        "pkg.low.a (layer 0) imports pkg.high.b (layer 1)"]
+    assert upward_imports({"pkg.x": set()}, {"pkg.low": 0}) == ["pkg.x is in no layer (add it to LAYERS)"]
 
 
 def test_no_import_cycles():
@@ -218,3 +284,79 @@ def test_checker_catches(tmp_path, files, cycles, private):
     edges, uses = import_graph(root)
     assert import_cycles(edges) == cycles
     assert [u.name for u in uses] == private
+
+
+#: Longest function body, in lines of code (no blank lines, comments or docstrings).
+MAX_FUNCTION_LINES = 80
+#: Longest module, in lines; a longer module says why in a line of its docstring starting
+#: with ``Why this module is long:``.
+MAX_MODULE_LINES = 500
+LONG_MODULE_REASON = "Why this module is long:"
+
+
+def _code_lines(node: ast.AST, source_lines: list[str]) -> int:
+    """Lines of code of a function: not blank, not a comment, not its docstring."""
+    skip: set[int] = set()
+    body = getattr(node, "body", [])
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        skip.update(range(body[0].lineno, (body[0].end_lineno or body[0].lineno) + 1))
+    start = node.lineno  # type: ignore[attr-defined]
+    end = node.end_lineno or start  # type: ignore[attr-defined]
+    count = 0
+    for n in range(start, end + 1):
+        line = source_lines[n - 1].strip()
+        if n in skip or not line or line.startswith("#"):
+            continue
+        count += 1
+    return count
+
+
+def long_functions(root: Path = ROOT, limit: int = MAX_FUNCTION_LINES) -> list[str]:
+    """``module:function (N lines)`` for every function longer than ``limit`` lines of code."""
+    out = []
+    for module, path in package_modules(root).items():
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = _code_lines(node, lines)
+                if n > limit:
+                    out.append(f"{module}:{node.name} ({n} lines)")
+    return sorted(out)
+
+
+def long_modules(root: Path = ROOT, limit: int = MAX_MODULE_LINES) -> list[str]:
+    """``module (N lines)`` for every module over ``limit`` lines whose docstring gives no reason."""
+    out = []
+    for module, path in package_modules(root).items():
+        source = path.read_text(encoding="utf-8")
+        n = len(source.splitlines())
+        doc = ast.get_docstring(ast.parse(source)) or ""
+        if n > limit and LONG_MODULE_REASON not in doc:
+            out.append(f"{module} ({n} lines)")
+    return sorted(out)
+
+
+def test_no_long_functions():
+    found = long_functions()
+    assert not found, f"functions over {MAX_FUNCTION_LINES} lines of code:\n" + "\n".join(found)
+
+
+def test_no_long_modules_without_a_reason():
+    found = long_modules()
+    assert not found, (f"modules over {MAX_MODULE_LINES} lines without '{LONG_MODULE_REASON}' in "
+                       "their docstring:\n" + "\n".join(found))
+
+
+def test_length_checkers_count_code_only(tmp_path):
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "__init__.py").write_text("", encoding="utf-8")
+    body = "".join(f"    x{i} = {i}\n    # comment\n\n" for i in range(3))
+    (root / "a.py").write_text(f'def f():\n    """Doc\n\n    more."""\n{body}', encoding="utf-8")
+    assert long_functions(root, limit=4) == []  # def line + 3 assignments
+    assert long_functions(root, limit=3) == ["pkg.a:f (4 lines)"]
+    (root / "b.py").write_text("x = 1\n" * 20, encoding="utf-8")
+    (root / "c.py").write_text(f'"""{LONG_MODULE_REASON} a table."""\n' + "x = 1\n" * 20, encoding="utf-8")
+    assert long_modules(root, limit=15) == ["pkg.b (20 lines)"]

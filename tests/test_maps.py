@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.chinacrs import wgs84_to_gcj02
-from tcm_coverage.maps import coverage_map, map_html, save_map
-from tcm_coverage.pipeline import build_map, write_reports
-from tcm_coverage.report_html import cumulative_curve
+from tcm_coverage.inputs.chinacrs import wgs84_to_gcj02
+from tcm_coverage.outputs.maps import coverage_map, map_html, save_map
+from tcm_coverage.outputs.report_html import cumulative_curve
+from tcm_coverage.workflows.pipeline import build_map, write_reports
 
 DEMO_GCJ = {"F0001": (112.897243, 36.332081)}  # the county TCM hospital as typed in the CSV
 

@@ -10,15 +10,15 @@ from shapely.geometry import Point, box
 
 from tcm_coverage import InputError
 from tcm_coverage._io import atomic_output_dir
-from tcm_coverage.metrics import (
+from tcm_coverage.access.coverage import (
     access_summary,
     assign_areas,
     coverage_tables,
     facility_indicators,
     no_data_cells,
-    no_data_targets,
+    no_data_facility_sets,
 )
-from tcm_coverage.report import with_no_data
+from tcm_coverage.outputs.tables import with_no_data
 
 
 def test_access_summary_by_hand():
@@ -119,8 +119,8 @@ def test_unknown_flags_are_not_zero():
     assert shown.loc["T1", "share_centres_zhongyiguan"] == 0.5
     assert shown.loc["T1", "beds"] == "无数据"
     assert with_no_data(table, "en").set_index("code").loc["T2", "tcm_gps"] == "no data"
-    assert no_data_targets(fac) == []  # some flags are known
-    assert no_data_targets(fac.assign(zhongyige=flag([None] * 8))) == ["zhongyige"]
+    assert no_data_facility_sets(fac) == []  # some flags are known
+    assert no_data_facility_sets(fac.assign(zhongyige=flag([None] * 8))) == ["zhongyige"]
 
 
 def test_coverage_tables_upper_bound_and_no_data_targets():
@@ -183,7 +183,7 @@ def test_atomic_output_dir_leaves_nothing_on_failure(tmp_path):
 
 
 def test_localized_headers():
-    from tcm_coverage.report import column_label, localize
+    from tcm_coverage.outputs.tables import column_label, localize
 
     assert column_label("share_within_15") == "15分钟覆盖率"
     assert column_label("pop_within_7.5", "en") == "population within 7.5 min"

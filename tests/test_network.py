@@ -1,4 +1,4 @@
-"""Tests of tcm_coverage.network: loading, profiles, routing graphs, snapping, summary."""
+"""Tests of tcm_coverage.network.network: loading, profiles, routing graphs, snapping, summary."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from tcm_coverage._errors import InputError, NetworkError
-from tcm_coverage.network import (
+from tcm_coverage.network.network import (
     ACCEPTED_EXTENSIONS,
     MODES,
     PROFILES,
@@ -32,7 +32,7 @@ from tcm_coverage.network import (
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny_village.osm"
 REPO = Path(__file__).resolve().parents[1]
-TUNLIU = REPO / "data" / "boundaries" / "tunliu_140405_county_wgs84.geojson"
+TUNLIU = REPO / "tcm_coverage" / "demo_data" / "boundaries" / "tunliu_140405_county_wgs84.geojson"
 
 CRS_M = "EPSG:32649"
 _TO_M = pyproj.Transformer.from_crs("EPSG:4326", CRS_M, always_xy=True)
@@ -386,7 +386,7 @@ def test_network_summary():
 # Spatial node numbering (issue 6)
 # --------------------------------------------------------------------------------------
 def test_spatial_node_order_is_a_morton_curve():
-    from tcm_coverage.network import spatial_node_order
+    from tcm_coverage.network.network import spatial_node_order
 
     # a 4x4 grid given in random order comes back in Z order: (0,0) (1,0) (0,1) (1,1) (2,0) ...
     gx, gy = np.meshgrid(np.arange(4.0), np.arange(4.0))
@@ -404,10 +404,10 @@ def test_spatial_node_order_is_a_morton_curve():
 
 def test_spatial_numbering_keeps_travel_times(monkeypatch):
     """Travel times are identical with and without the spatial renumbering of nodes."""
-    import tcm_coverage.network as network
-    from tcm_coverage.traveltime import nearest_facility_times, node_times_to_nearest
+    import tcm_coverage.network.network as network
+    from tcm_coverage.access.traveltime import nearest_facility_times, node_times_to_nearest
 
-    roads = REPO / "data" / "roads" / "demo_roads.osm"
+    roads = REPO / "tcm_coverage" / "demo_data" / "roads" / "demo_roads.osm"
     spatial = read_network(roads)
     monkeypatch.setattr(network, "spatial_node_order",
                         lambda x, y, **_kw: np.arange(np.asarray(x).size, dtype=np.int64))
@@ -448,7 +448,7 @@ def test_spatial_numbering_keeps_travel_times(monkeypatch):
 
 def test_snap_points_same_as_unordered_query():
     """Snapping queries the tree in Z order for speed; the answers are those of input order."""
-    net = read_network(REPO / "data" / "roads" / "demo_roads.osm")
+    net = read_network(REPO / "tcm_coverage" / "demo_data" / "roads" / "demo_roads.osm")
     rg = build_routing_graph(net, get_profile("ebike"))
     rng = np.random.default_rng(3)
     lon = rng.uniform(net.lon.min(), net.lon.max(), 5000)

@@ -40,7 +40,7 @@ from tcm_coverage._io import (
     recover_output_dir,
 )
 from tcm_coverage._safetext import csv_safe, safe_workbook
-from tcm_coverage.batch.synthetic import make_synthetic_province
+from tcm_coverage.testing.province import make_synthetic_province
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -232,7 +232,7 @@ def test_add_files_to_a_plain_folder_keeps_its_files(tmp_path):
 def test_recovery_from_a_killed_swap(tmp_path):
     """The states a SIGKILL can leave (see the _io docstring), made by hand: the next run,
     or ``map``/``report`` on the folder, puts the earlier result back and removes litter."""
-    from tcm_coverage.pipeline import load_config
+    from tcm_coverage.workflows.pipeline import load_config
 
     out = tmp_path / "out"
     _result(out, {"run.json": json.dumps({"config": {}}), "a.csv": "old"})
@@ -324,7 +324,7 @@ def _analyze_argv(inputs: dict[str, Path], out: Path, *extra: str) -> list[str]:
 
 def _cli(capsys, *argv: str) -> tuple[int, str]:
     """Run the CLI in this process (no interpreter start-up); exit code and stderr."""
-    from tcm_coverage.cli import main
+    from tcm_coverage.cli.main import main
 
     capsys.readouterr()
     code = main(["-q", *argv])
@@ -380,7 +380,7 @@ def test_hostile_names_stay_text_in_every_output(tmp_path, capsys):
 
 def test_province_summary_and_map_escape_names(tmp_path):
     from tcm_coverage.batch.summary import province_map, province_table, write_province_table
-    from tcm_coverage.maps import map_html
+    from tcm_coverage.outputs.maps import map_html
 
     rows = [{"code": "320101", "name": IMG, "mode": "walk", "population": 100.0,
              "pop_within_15": 50.0, "share_within_15": 0.5, "mean_min": 9.0,
@@ -401,7 +401,7 @@ def test_province_summary_and_map_escape_names(tmp_path):
 def test_scenario_outputs_escape_names(demo_computed, tmp_path):
     from dataclasses import replace
 
-    from tcm_coverage.scenario import load_scenario, run_scenario, write_scenario
+    from tcm_coverage.workflows.scenario import load_scenario, run_scenario, write_scenario
 
     run, _config = demo_computed
     fac = run.access.facilities.copy()

@@ -23,10 +23,10 @@ import pandas as pd
 import pytest
 
 from tcm_coverage import InputError
-from tcm_coverage.chinacrs import wgs84_to_gcj02
 from tcm_coverage.demo import demo_data_dir
-from tcm_coverage.facilities import load_facilities, read_facilities, review_sheet
-from tcm_coverage.report import write_tables
+from tcm_coverage.inputs.chinacrs import wgs84_to_gcj02
+from tcm_coverage.inputs.facilities import load_facilities, read_facilities, review_sheet
+from tcm_coverage.outputs.tables import write_tables
 
 DATA = demo_data_dir()
 DEMO_FACILITIES = DATA / "facilities" / "demo_facilities_gcj02.csv"
@@ -328,7 +328,7 @@ def _check_amap_run(out: Path) -> None:
 
 
 def test_cli_sheet_is_validated_before_any_work(amap_xlsx, tmp_path, capsys):
-    from tcm_coverage.cli import main
+    from tcm_coverage.cli.main import main
 
     out = tmp_path / "out"
     args = ["analyze", "--facilities", str(amap_xlsx), "--sheet", "设施", "--facilities-datum", "gcj02",
@@ -343,7 +343,7 @@ def test_cli_sheet_is_validated_before_any_work(amap_xlsx, tmp_path, capsys):
 
 
 def test_village_workbook_with_title_row_and_sheet(tmp_path):
-    from tcm_coverage.population import read_population
+    from tcm_coverage.inputs.population import read_population
 
     villages = pd.read_csv(DATA / "population" / "demo_villages.csv", encoding="utf-8-sig").head(5)
     wb = openpyxl.Workbook()

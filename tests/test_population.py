@@ -1,4 +1,4 @@
-"""Tests of tcm_coverage.population (rasters, village tables, polygons with counts)."""
+"""Tests of tcm_coverage.inputs.population (rasters, village tables, polygons with counts)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from affine import Affine
 from shapely.geometry import Point, Polygon, box
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.chinacrs import wgs84_to_bd09, wgs84_to_gcj02
-from tcm_coverage.population import (
+from tcm_coverage.inputs.chinacrs import wgs84_to_bd09, wgs84_to_gcj02
+from tcm_coverage.inputs.population import (
     points_from_polygons,
     points_from_raster,
     points_from_table,

@@ -14,10 +14,10 @@ import pytest
 from test_maps import layer_names
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.analysis import compute_access
-from tcm_coverage.cli import main
+from tcm_coverage.access.compute import compute_access
+from tcm_coverage.cli.main import main
 from tcm_coverage.demo import demo_data_dir
-from tcm_coverage.scenario import load_scenario, run_scenario
+from tcm_coverage.workflows.scenario import load_scenario, run_scenario
 
 SCENARIOS = demo_data_dir() / "scenarios"
 

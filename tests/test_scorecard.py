@@ -1,4 +1,4 @@
-"""Tests of tcm_coverage.scorecard: hand-computed synthetic county, demo county, outputs."""
+"""Tests of tcm_coverage.outputs.scorecard: hand-computed synthetic county, demo county, outputs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import shapely
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.analysis import AccessResult
-from tcm_coverage.scorecard import SCORECARD_COLUMNS, _ceil, scorecard, write_scorecard
-from tcm_coverage.targets import parse_profile
+from tcm_coverage.access.compute import AccessResult
+from tcm_coverage.inputs.plans import parse_profile
+from tcm_coverage.outputs.scorecard import SCORECARD_COLUMNS, _ceil, scorecard, write_scorecard
 
 
 def box(x0, x1):
@@ -216,12 +216,12 @@ def test_write_scorecard(county, tmp_path):
 # --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo():
-    from tcm_coverage.analysis import compute_access
-    from tcm_coverage.boundaries import read_boundaries
+    from tcm_coverage.access.compute import compute_access
     from tcm_coverage.demo import demo_data_dir
-    from tcm_coverage.facilities import read_facilities
-    from tcm_coverage.network import read_network
-    from tcm_coverage.population import read_population
+    from tcm_coverage.inputs.boundaries import read_boundaries
+    from tcm_coverage.inputs.facilities import read_facilities
+    from tcm_coverage.inputs.population import read_population
+    from tcm_coverage.network.network import read_network
 
     data = demo_data_dir()
     counties = read_boundaries(data / "boundaries" / "tunliu_140405_county_wgs84.geojson",

@@ -10,7 +10,8 @@ import shapely
 from _frame import CRS_M, X0, Y0, ll
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.network import RoadNetwork, build_routing_graph, get_profile, snap_points
+from tcm_coverage.access.traveltime import nearest_facility_times, od_pairs_within
+from tcm_coverage.network.network import RoadNetwork, build_routing_graph, get_profile, snap_points
 from tcm_coverage.siting import maximal_covering, p_median, set_covering, upgrade_or_build
 from tcm_coverage.siting.candidates import (
     CANDIDATE_COLUMNS,
@@ -21,7 +22,6 @@ from tcm_coverage.siting.candidates import (
     demand_after,
     siting_instance,
 )
-from tcm_coverage.traveltime import nearest_facility_times, od_pairs_within
 
 STEP = 500.0
 N = 9  # 9 x 9 grid of 500 m blocks: 4 km square

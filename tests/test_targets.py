@@ -1,11 +1,11 @@
-"""Tests of tcm_coverage.targets: shipped plan profiles and clear errors for bad ones."""
+"""Tests of tcm_coverage.inputs.plans: shipped plan profiles and clear errors for bad ones."""
 
 from __future__ import annotations
 
 import pytest
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.targets import (
+from tcm_coverage.inputs.plans import (
     INDICATORS,
     NO_NUMBER,
     Profile,

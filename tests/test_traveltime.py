@@ -1,4 +1,4 @@
-"""Tests of tcm_coverage.traveltime: hand-computed networks and agreement with networkx."""
+"""Tests of tcm_coverage.access.traveltime: hand-computed networks and agreement with networkx."""
 
 from __future__ import annotations
 
@@ -15,7 +15,14 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.network import (
+from tcm_coverage.access.traveltime import (
+    DIRECT_OFFROAD_MAX_M,
+    NearestResult,
+    nearest_facility_times,
+    node_times_to_nearest,
+    od_pairs_within,
+)
+from tcm_coverage.network.network import (
     ZERO_TIME_MIN,
     RoadNetwork,
     Snap,
@@ -24,13 +31,6 @@ from tcm_coverage.network import (
     get_profile,
     read_network,
     snap_points,
-)
-from tcm_coverage.traveltime import (
-    DIRECT_OFFROAD_MAX_M,
-    NearestResult,
-    nearest_facility_times,
-    node_times_to_nearest,
-    od_pairs_within,
 )
 
 
@@ -640,7 +640,7 @@ def test_u_shaped_road_no_straight_shortcut():
     assert pairs.minutes.tolist() == pytest.approx([27.5], abs=1e-6)
     assert len(od_pairs_within(rg, dem, fac, 15.0)) == 0
     # the isochrone grid and everything else use the same rule
-    from tcm_coverage.isochrones import travel_time_surface
+    from tcm_coverage.access.isochrones import travel_time_surface
 
     area = shapely.Polygon(np.column_stack(ll([-50, 250, 250, -50], [-50, -50, 1050, 1050])))
     surf = travel_time_surface(rg, fac, area, cell_m=100)

@@ -10,7 +10,7 @@ hash of their inputs and parameters), so an interrupted run resumes.
 Modules: :mod:`~tcm_coverage.batch.jobs` (county jobs, input discovery, keys, cutting
 province-wide inputs, running one county), :mod:`~tcm_coverage.batch.driver` (the Dask
 driver and the command line), :mod:`~tcm_coverage.batch.summary` (province table and map),
-:mod:`~tcm_coverage.batch.synthetic` (a synthetic province for tests and benchmarks).
+(the synthetic province for tests and benchmarks is :mod:`tcm_coverage.testing.province`).
 
 This package imports nothing heavy until used, so ``tcm-coverage --help`` stays instant;
 :func:`add_batch_parser` and :func:`run_batch_command` are the two entry points the CLI
@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["add_batch_parser", "make_synthetic_province", "run_batch", "run_batch_command"]
+__all__ = ["add_batch_parser", "run_batch", "run_batch_command"]
 
 
 def add_batch_parser(subparsers: Any) -> None:
@@ -61,8 +61,4 @@ def __getattr__(name: str) -> Any:
         from tcm_coverage.batch.driver import run_batch
 
         return run_batch
-    if name == "make_synthetic_province":
-        from tcm_coverage.batch.synthetic import make_synthetic_province
-
-        return make_synthetic_province
     raise AttributeError(f"module 'tcm_coverage.batch' has no attribute {name!r}")

@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from tcm_coverage import __version__
+from tcm_coverage._version import __version__
 from tcm_coverage._errors import InputError, TCMCoverageError
 from tcm_coverage.batch.jobs import (
     CountyJob,
@@ -132,7 +132,7 @@ def run_batch(
     out_dir
         The batch output folder (counties go to ``out_dir/counties/<job_id>``).
     settings
-        An :class:`~tcm_coverage.pipeline.AnalysisConfig` giving modes, thresholds, language
+        An :class:`~tcm_coverage.workflows.pipeline.AnalysisConfig` giving modes, thresholds, language
         and basemap of the summary.
     province
         Province mode: the province-wide inputs (each county is cut from them just before it
@@ -199,7 +199,7 @@ def run_batch(
     table = province_table(all_records, thresholds=settings.thresholds, modes=settings.modes)
     files: list[Path] = []
     from tcm_coverage._io import atomic_output_dir
-    from tcm_coverage.maps import save_map
+    from tcm_coverage.outputs import save_map
 
     readme = _readme(settings, all_records, jobs)
     # the province files are one result; counties/ (each county a result of its own) is kept
@@ -294,7 +294,7 @@ def _drive(client: Any, todo: list[CountyJob], province: ProvinceInputs | None, 
 
 
 def _readme(settings: Any, records: list[dict], jobs: Sequence[CountyJob]) -> list[tuple[str, str]]:
-    from tcm_coverage.analysis import MODE_LABELS
+    from tcm_coverage.i18n import MODE_LABELS
 
     zh = settings.lang == "zh"
     n = {s: sum(r["status"] == s for r in records) for s in ("done", "skipped", "failed")}
@@ -346,7 +346,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     ----------
     p : argparse.ArgumentParser
     """
-    from tcm_coverage.cli_options import add_common_options
+    from tcm_coverage.cli.options import add_common_options
 
     src = p.add_argument_group("counties: a folder per county, or province-wide files")
     src.add_argument("--county-dirs", nargs="+", type=Path, default=None, metavar="DIR",
@@ -407,9 +407,9 @@ def add_batch_parser(subparsers: Any) -> None:
 def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], list[dict],
                                                           ProvinceInputs | None]:
     from tcm_coverage._io import check_output_dir
-    from tcm_coverage.cli_options import parse_offroad, parse_speed, render_overrides
-    from tcm_coverage.pipeline import AnalysisConfig, validate_config
-    from tcm_coverage.validation import check_memory_limit, check_workers
+    from tcm_coverage._validate import check_memory_limit, check_workers
+    from tcm_coverage.cli.options import parse_offroad, parse_speed, render_overrides
+    from tcm_coverage.workflows import AnalysisConfig, validate_config
 
     args.workers = check_workers(args.workers)
     args.memory_limit = check_memory_limit(args.memory_limit)
@@ -554,7 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         See :func:`run_batch_command`.
     """
-    from tcm_coverage.cli_options import configure_logging
+    from tcm_coverage.cli.options import configure_logging
 
     parser = argparse.ArgumentParser(prog="python -m tcm_coverage.batch", epilog=_EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -21,7 +21,7 @@ population      the one ``*.tif``/``*.tiff``, or a CSV/XLSX/GeoJSON/GPKG whose n
 
 A token ``wgs84``, ``gcj02`` or ``bd09`` in a file name sets that file's datum (e.g.
 ``facilities_gcj02.csv``); otherwise the ``--*-datum`` options apply. Each folder runs
-exactly as ``tcm-coverage analyze`` would on those files (:func:`tcm_coverage.pipeline.
+exactly as ``tcm-coverage analyze`` would on those files (:func:`tcm_coverage.workflows.pipeline.
 run_analysis`).
 
 *One province-wide set of files* (:func:`province_jobs`): a boundary file with one feature
@@ -34,7 +34,7 @@ so a trip to a facility just across a county line counts (the extra
 ``max_facility_offroad_m`` of road guarantees that every such facility with a road within
 ``max_facility_offroad_m`` in the province file finds it). Residents are those of the
 county only: village tables and polygons are read once and assigned to counties by
-point-in-polygon (:func:`tcm_coverage.metrics.assign_areas`); a raster is read per county
+point-in-polygon (:func:`tcm_coverage.access.coverage.assign_areas`); a raster is read per county
 on the worker (a window of the county's bounds).
 
 Resume
@@ -69,10 +69,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from tcm_coverage import __version__
+from tcm_coverage._version import __version__
 from tcm_coverage._errors import InputError, TCMCoverageError
 from tcm_coverage._io import file_sha256
-from tcm_coverage.validation import reading
+from tcm_coverage._validate import reading
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def job_key(config: Any, input_hashes: Mapping[str, str], *, kind: str,
     Parameters
     ----------
     config
-        The county's :class:`tcm_coverage.pipeline.AnalysisConfig`.
+        The county's :class:`tcm_coverage.workflows.pipeline.AnalysisConfig`.
     input_hashes
         SHA-256 of each input file, by field name (``facilities``, ``boundary``, ...).
     kind
@@ -367,7 +367,7 @@ def folder_jobs(folders: Sequence[Path], *, out_dir: Path, params: Mapping[str, 
     out_dir
         The batch output folder; county ``k`` writes to ``out_dir/counties/<folder name>``.
     params
-        :class:`tcm_coverage.pipeline.AnalysisConfig` fields other than the files and
+        :class:`tcm_coverage.workflows.pipeline.AnalysisConfig` fields other than the files and
         ``out_dir`` (modes, thresholds, ...).
     datums
         Default datum per input (``facilities``, ``boundary``, ``townships``,
@@ -380,8 +380,8 @@ def folder_jobs(folders: Sequence[Path], *, out_dir: Path, params: Mapping[str, 
         files, unreadable boundary): dicts with ``job_id``, ``folder`` and ``error``; the
         other counties still run.
     """
-    from tcm_coverage.boundaries import read_boundaries
-    from tcm_coverage.pipeline import AnalysisConfig
+    from tcm_coverage.inputs import read_boundaries
+    from tcm_coverage.workflows import AnalysisConfig
 
     datums = dict(datums or {})
     jobs: list[CountyJob] = []
@@ -493,7 +493,7 @@ def read_province_inputs(config: Any, *, only: Sequence[str] | None = None) -> P
     Parameters
     ----------
     config
-        An :class:`~tcm_coverage.pipeline.AnalysisConfig` whose input paths are the
+        An :class:`~tcm_coverage.workflows.pipeline.AnalysisConfig` whose input paths are the
         province-wide files (``boundary``: one feature per county).
     only
         County codes to keep (default: all).
@@ -508,10 +508,8 @@ def read_province_inputs(config: Any, *, only: Sequence[str] | None = None) -> P
         Any problem with a province-wide file (nothing is run then), duplicate county codes,
         codes in ``only`` that the boundary file lacks.
     """
-    from tcm_coverage.boundaries import read_boundaries
-    from tcm_coverage.facilities import read_facilities
-    from tcm_coverage.metrics import assign_areas
-    from tcm_coverage.population import read_population
+    from tcm_coverage.access import assign_areas
+    from tcm_coverage.inputs import read_boundaries, read_facilities, read_population
 
     t0 = time.perf_counter()
     with reading("boundary", config.boundary):
@@ -570,7 +568,7 @@ def _townships_county(townships: gpd.GeoDataFrame, counties: gpd.GeoDataFrame) -
     out = np.array([p if p in known else "" for p in parent], dtype=object)
     todo = out == ""
     if todo.any():
-        from tcm_coverage.metrics import assign_areas
+        from tcm_coverage.access import assign_areas
 
         pts = gpd.GeoDataFrame(geometry=townships.geometry[todo].representative_point().to_numpy(),
                                crs=4326)
@@ -679,7 +677,7 @@ def cut_county(province: ProvinceInputs, code: str) -> CountyInputs:
 # Running one county
 # --------------------------------------------------------------------------------------
 def compute_county(config: Any, inputs: CountyInputs, *, progress: bool = False) -> Any:
-    """:func:`tcm_coverage.pipeline.compute` on inputs already cut (province mode).
+    """:func:`tcm_coverage.workflows.pipeline.compute` on inputs already cut (province mode).
 
     Facilities of neighbouring counties within the buffer serve residents (trips across a
     county line count) but are counted only in their own county's tables and scorecard.
@@ -695,10 +693,10 @@ def compute_county(config: Any, inputs: CountyInputs, *, progress: bool = False)
 
     Returns
     -------
-    tcm_coverage.pipeline.AnalysisRun
+    tcm_coverage.workflows.pipeline.AnalysisRun
     """
-    from tcm_coverage.pipeline import compute_from_inputs
-    from tcm_coverage.population import read_population
+    from tcm_coverage.inputs import read_population
+    from tcm_coverage.workflows import compute_from_inputs
 
     counties = inputs.counties
     demand = inputs.demand
@@ -717,7 +715,7 @@ def compute_county(config: Any, inputs: CountyInputs, *, progress: bool = False)
 
 def write_county(run: Any, config: Any, *, input_hashes: Mapping[str, str],
                  extra: Mapping[str, Any] | None = None) -> tuple[Path, ...]:
-    """Write a computed county's outputs atomically (:func:`tcm_coverage.pipeline.write_outputs`;
+    """Write a computed county's outputs atomically (:func:`tcm_coverage.workflows.pipeline.write_outputs`;
     ``run.json`` records the province files' hashes and the county cut).
 
     Parameters
@@ -736,7 +734,7 @@ def write_county(run: Any, config: Any, *, input_hashes: Mapping[str, str],
     tuple of pathlib.Path
         The files, in ``config.out_dir``.
     """
-    from tcm_coverage.pipeline import write_outputs
+    from tcm_coverage.workflows import write_outputs
 
     inputs = {label: {"path": str(getattr(config, label)), "sha256": sha}
               for label, sha in input_hashes.items()}
@@ -776,7 +774,7 @@ def run_county(job: CountyJob, inputs: CountyInputs | None = None) -> dict:
     """Run one county and write its outputs and done marker; never raises for a county error.
 
     Called on a Dask worker (or in-process). A folder job runs
-    :func:`tcm_coverage.pipeline.run_analysis` on the folder's files; a province job runs
+    :func:`tcm_coverage.workflows.pipeline.run_analysis` on the folder's files; a province job runs
     :func:`compute_county` and :func:`write_county` on the cut inputs.
 
     Parameters
@@ -804,7 +802,7 @@ def run_county(job: CountyJob, inputs: CountyInputs | None = None) -> dict:
         marker = Path(job.config.out_dir) / DONE_MARKER
         marker.unlink(missing_ok=True)  # a stale marker must not survive a failed rerun
         if inputs is None:
-            from tcm_coverage.pipeline import run_analysis
+            from tcm_coverage.workflows import run_analysis
 
             run = run_analysis(job.config, progress=False)
         else:

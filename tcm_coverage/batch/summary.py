@@ -22,16 +22,17 @@ import pandas as pd
 import shapely
 
 from tcm_coverage._safetext import safe_workbook, write_csv
-from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
-from tcm_coverage.maps import (
+from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS
+from tcm_coverage.outputs import (
     SHARE_BREAKS,
     SHARE_COLOURS,
     base_map,
     compact_geojson,
+    localize,
     prepare_layer,
+    rounded_table,
     share_colour,
 )
-from tcm_coverage.report import localize, rounded_table
 
 __all__ = ["STATUS_LABELS", "province_map", "province_table", "write_province_table"]
 
@@ -193,7 +194,7 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
 
     One layer per mode (the headline mode shown); failed counties are grey with the error in
     the tooltip. Colours and classes are those of the township choropleth of
-    :func:`tcm_coverage.maps.coverage_map`.
+    :func:`tcm_coverage.outputs.maps.coverage_map`.
 
     Parameters
     ----------
@@ -204,7 +205,7 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
     modes, headline_mode, threshold
         What to draw.
     lang, basemap, tianditu_key, sources
-        As for :func:`tcm_coverage.maps.coverage_map`.
+        As for :func:`tcm_coverage.outputs.maps.coverage_map`.
 
     Returns
     -------
@@ -267,7 +268,7 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
 
 def _legend(fmap: folium.Map, *, zh: bool, threshold: float, mode_label: str,
             sources: Sequence[str], n_failed: int, basemap: str) -> None:
-    target = TARGET_LABELS["tcm_any"]["zh" if zh else "en"]
+    target = FACILITY_SET_LABELS["tcm_any"]["zh" if zh else "en"]
     title = (f"各县区{target}{threshold:g}分钟可达覆盖率（{mode_label}）" if zh
              else f"Share of residents within {threshold:g} min of {target}, by county ({mode_label})")
     meta = [("计算日期：" if zh else "computed: ") + date.today().isoformat()]

@@ -22,7 +22,7 @@ through the same way.
 
 :func:`siting_instance` then snaps demand, candidates and existing TCM facilities on a
 routing graph and builds a :class:`~tcm_coverage.siting.instance.SitingInstance` with the
-network travel times of :func:`tcm_coverage.traveltime.od_pairs_within` (the same time
+network travel times of :func:`tcm_coverage.access.traveltime.od_pairs_within` (the same time
 definition as the coverage tables). :func:`chosen_sites` and :func:`demand_after` turn a
 :class:`~tcm_coverage.siting.models.SitingResult` back into GeoDataFrames.
 """
@@ -39,10 +39,10 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.facilities import flag_values
+from tcm_coverage.access import DIRECT_OFFROAD_MAX_M
+from tcm_coverage.inputs import flag_values
 from tcm_coverage.network import RoutingGraph, Snap, snap_points
 from tcm_coverage.siting.instance import KINDS, SitingInstance, instance_from_od
-from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M
 
 logger = logging.getLogger(__name__)
 
@@ -258,11 +258,11 @@ def build_candidates(
     Parameters
     ----------
     facilities
-        Output of :func:`tcm_coverage.facilities.read_facilities`. Village clinics/stations
+        Output of :func:`tcm_coverage.inputs.facilities.read_facilities`. Village clinics/stations
         without a 中医阁 become ``upgrade`` candidates; township centres and village
         stations are the "clinics" new sites must be away from.
     villages
-        Village points (e.g. :func:`tcm_coverage.population.points_from_table`); those with
+        Village points (e.g. :func:`tcm_coverage.inputs.population.points_from_table`); those with
         no clinic within ``clinic_radius_m`` become ``new`` candidates.
     demand
         Demand points, used with ``new_from_demand`` and for clusters.
@@ -422,11 +422,11 @@ def siting_instance(
         Keep resident → candidate pairs up to this many minutes (default ``threshold``;
         use e.g. ``2 * threshold`` for the p-median model).
     existing
-        Existing TCM service points (e.g. ``facilities[target_masks(facilities)["tcm_any"]]``
-        from :mod:`tcm_coverage.analysis`); they count as already open.
+        Existing TCM service points (e.g. ``facilities[facility_set_masks(facilities)["tcm_any"]]``
+        from :mod:`tcm_coverage.access.compute`); they count as already open.
     existing_minutes
         (k,) minutes to the nearest existing TCM point when already computed (e.g. the
-        ``t_tcm_any_<mode>`` column of :func:`tcm_coverage.analysis.compute_access`);
+        ``t_tcm_any_<mode>`` column of :func:`tcm_coverage.access.compute.compute_access`);
         takes precedence over ``existing``.
     weight_column
         Population column of ``demand``.
@@ -441,7 +441,7 @@ def siting_instance(
     SitingInstance
         Candidate ``j`` is row ``j`` of ``candidates``; demand ``i`` row ``i`` of ``demand``.
     """
-    from tcm_coverage.traveltime import nearest_facility_times, od_pairs_within
+    from tcm_coverage.access import nearest_facility_times, od_pairs_within
 
     if weight_column not in demand:
         raise InputError(f"the demand table has no '{weight_column}' column",

@@ -344,7 +344,7 @@ def instance_from_matrix(
 
 
 def instance_from_od(od: Any, weight: Any, *, threshold: float, **kwargs: Any) -> SitingInstance:
-    """Build an instance from an ``ODPairs`` object (:func:`tcm_coverage.traveltime.od_pairs_within`).
+    """Build an instance from an ``ODPairs`` object (:func:`tcm_coverage.access.traveltime.od_pairs_within`).
 
     Parameters
     ----------

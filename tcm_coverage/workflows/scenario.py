@@ -65,18 +65,25 @@ from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir, check_output_dir, file_sha256
 from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage._tables import find_column, read_table
-from tcm_coverage.analysis import MODE_LABELS, OPTIONAL_TARGETS, TARGETS, target_masks
+from tcm_coverage._validate import reading
+from tcm_coverage.access import (
+    UNASSIGNED,
+    assign_areas,
+    facility_set_masks,
+    isochrone_bands,
+    surface_points,
+    travel_time_surface,
+)
 from tcm_coverage.demo import DEMO_FILES, demo_data_dir, demo_inputs
-from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
-from tcm_coverage.maps import BASEMAPS, coverage_map, save_map
-from tcm_coverage.metrics import UNASSIGNED, assign_areas
+from tcm_coverage.i18n import MODE_LABELS
+from tcm_coverage.inputs import read_population
 from tcm_coverage.network import PROFILES, build_routing_graph, get_profile, snap_points
-from tcm_coverage.pipeline import AnalysisConfig, AnalysisRun, compute
-from tcm_coverage.population import read_population
+from tcm_coverage.outputs import BASEMAPS, coverage_map, save_map
 from tcm_coverage.siting import maximal_covering, p_median, set_covering, upgrade_or_build
 from tcm_coverage.siting.candidates import build_candidates, chosen_sites, siting_instance
 from tcm_coverage.siting.models import SitingResult
-from tcm_coverage.validation import reading
+from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
+from tcm_coverage.workflows.pipeline import AnalysisConfig, AnalysisRun, compute
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -203,7 +210,7 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario
     except UnicodeDecodeError as exc:
         raise InputError(f"not a text (TOML) scenario file: byte {exc.start} is not UTF-8 text",
                          path=path, fix="give a scenario .toml saved as UTF-8 text (examples in "
-                                        "data/scenarios/)") from None
+                                        "tcm_coverage/demo_data/scenarios/)") from None
     except OSError as exc:  # a folder, no permission
         raise InputError(f"cannot read the scenario file ({exc.strerror or exc})", path=path,
                          fix="give the path of a scenario .toml file you may read") from None
@@ -248,7 +255,7 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario
         raise _err(path, "access.mode", f"unknown mode {mode!r}", f"use one of {sorted(PROFILES)}")
     threshold = _number(path, "access.threshold", access.get("threshold", 15), low=1, high=240)
     target = access.get("target", "tcm_any")
-    targets = [t for t in TARGETS if t not in OPTIONAL_TARGETS]  # the upper bound is not always routed
+    targets = [t for t in FACILITY_SETS if t not in OPTIONAL_FACILITY_SETS]  # the upper bound is not always routed
     if target not in targets:
         raise _err(path, "access.target", f"unknown target {target!r}", f"use one of {targets}")
     mp = raw.get("map", {})
@@ -552,7 +559,7 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
     sites = _site_reasons(res, inst, cands, run.townships)
     # the area newly within the threshold: grid cells the chosen sites reach within it that
     # no existing target facility reached (nearest of a union = the smaller of the two)
-    mask = target_masks(fac, include_other=scn.config.include_other)[scn.target]
+    mask = facility_set_masks(fac, include_other=scn.config.include_other)[scn.target]
     cells = surface_points(rg, run.counties, cell_m=100.0)
     direct_m = scn.config.direct_offroad_m
     surf_before = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
@@ -646,7 +653,7 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
              ("#fdd0a2", "规划选址：升级（增设中医阁）" if zh else "chosen: 中医阁 upgrade"),
              ("#ff7f00", "规划选址：新建村卫生室" if zh else "chosen: new clinic")]
     datum = BASEMAPS[scn.basemap][3]
-    from tcm_coverage.maps import compact_geojson, prepare_layer
+    from tcm_coverage.outputs import compact_geojson, prepare_layer
 
     layers = []
     # newly covered area: within the threshold after the plan but not before
@@ -696,7 +703,7 @@ def run_sources(scn: Scenario) -> list[str]:
     -------
     list of str
     """
-    from tcm_coverage.pipeline import source_lines
+    from tcm_coverage.workflows.pipeline import source_lines
 
     zh = scn.lang == "zh"
     return [("方案文件：" if zh else "scenario: ") + scn.path.name] + source_lines(scn.config)

@@ -1,6 +1,6 @@
 """Option groups and option parsers shared by the ``tcm-coverage`` commands and ``batch``.
 
-:mod:`tcm_coverage.cli` and :mod:`tcm_coverage.batch.driver` both build their parsers from
+:mod:`tcm_coverage.cli.main` and :mod:`tcm_coverage.batch.driver` both build their parsers from
 these groups and read the options with these parsers, so the two take the same options the
 same way without importing each other. Like the CLI itself this module imports only the
 standard library and :mod:`tcm_coverage.vocab` at import time, so ``--help`` stays instant.

@@ -145,7 +145,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from tcm_coverage._errors import InputError, NetworkError
-from tcm_coverage.boundaries import boundary_geometry
+from tcm_coverage.inputs import boundary_geometry
 from tcm_coverage.vocab import MIN_COMPONENT_M
 
 logger = logging.getLogger(__name__)

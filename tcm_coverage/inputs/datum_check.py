@@ -19,7 +19,7 @@ GCJ-02 facilities declared as WGS-84 gave 47 m, read as GCJ-02 24 m (ratio 0.51,
 Fewer than ``MIN_POINTS`` (5) points are not checked (a median of two points says little).
 
 The result is a warning, never an error: it names both medians and the option to use (e.g.
-``--facilities-datum gcj02``); :mod:`tcm_coverage.pipeline` writes it to the log, the 说明
+``--facilities-datum gcj02``); :mod:`tcm_coverage.workflows.pipeline` writes it to the log, the 说明
 sheet of ``coverage.xlsx`` and ``run.json``.
 """
 
@@ -34,7 +34,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from tcm_coverage.chinacrs import convert, normalize_datum
+from tcm_coverage.inputs.chinacrs import convert, normalize_datum
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def nearest_road_distance(geometry_m: np.ndarray, crs_m: str) -> DistanceFunctio
     Parameters
     ----------
     geometry_m
-        Road geometries (e.g. :attr:`tcm_coverage.network.RoadNetwork.geometry_m`) in ``crs_m``.
+        Road geometries (e.g. :attr:`tcm_coverage.network.network.RoadNetwork.geometry_m`) in ``crs_m``.
     crs_m
         Their metric CRS.
 
@@ -171,7 +171,7 @@ def check_datum(lon: Any, lat: Any, *, declared: str, distance: DistanceFunction
     lon, lat
         Coordinates **as written in the input file** (i.e. in the declared datum).
     declared
-        The declared datum (any spelling :func:`tcm_coverage.chinacrs.normalize_datum` accepts).
+        The declared datum (any spelling :func:`tcm_coverage.inputs.chinacrs.normalize_datum` accepts).
     distance
         ``distance(lon, lat)`` in metres from WGS-84 points to the nearest road (e.g.
         :func:`nearest_road_distance`).
@@ -211,16 +211,16 @@ def check_inputs(*, facilities: Any, facilities_datum: str, demand: Any, populat
     Parameters
     ----------
     facilities
-        Facilities as :func:`tcm_coverage.facilities.read_facilities` returns them.
+        Facilities as :func:`tcm_coverage.inputs.facilities.read_facilities` returns them.
     facilities_datum
         Their declared datum.
     demand
-        Demand points as :func:`tcm_coverage.population.read_population` returns them; only
+        Demand points as :func:`tcm_coverage.inputs.population.read_population` returns them; only
         rows whose ``source`` is ``"table"`` (a village table) are checked.
     population_datum
         The population table's declared datum.
     network
-        The :class:`tcm_coverage.network.RoadNetwork` (``geometry_m`` in ``crs_m``).
+        The :class:`tcm_coverage.network.network.RoadNetwork` (``geometry_m`` in ``crs_m``).
 
     Returns
     -------

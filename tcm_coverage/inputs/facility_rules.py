@@ -66,7 +66,7 @@ class TypeRule:
     pattern
         Regular expression (``re.search``).
     kind
-        The inferred kind (see :mod:`tcm_coverage.facilities`), ``None``: not a health service
+        The inferred kind (see :mod:`tcm_coverage.inputs.facilities`), ``None``: not a health service
         point, the row is left out.
     note_zh, note_en
         What the rule means, for the review sheet.
@@ -163,7 +163,7 @@ RULES: tuple[TypeRule, ...] = (
 
 _BY_ID = {r.rule_id: r for r in RULES}
 
-#: Labels of the inferred kinds: an accepted type name of :mod:`tcm_coverage.facilities` in
+#: Labels of the inferred kinds: an accepted type name of :mod:`tcm_coverage.inputs.facilities` in
 #: each language, so the review sheet can be read back as a typed facility table.
 KIND_LABELS: dict[str, dict[str, str]] = {
     "county_tcm_hospital": {"zh": "县级中医医院", "en": "county TCM hospital"},

@@ -56,13 +56,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from tcm_coverage import __version__
+from tcm_coverage._version import __version__
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import add_files
 from tcm_coverage._safetext import safe_workbook
-from tcm_coverage.analysis import MODE_LABELS, TARGET_DEFINITIONS, TARGET_LABELS, AccessResult
-from tcm_coverage.metrics import UNASSIGNED, access_summary, assign_areas, facility_indicators
-from tcm_coverage.targets import INDICATORS, Profile, Target, load_profile
+from tcm_coverage.access import (
+    UNASSIGNED,
+    AccessResult,
+    access_summary,
+    assign_areas,
+    facility_indicators,
+)
+from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS
+from tcm_coverage.inputs import INDICATORS, Profile, Target, load_profile
 
 __all__ = ["STATUSES", "STATUS_COLOURS", "SCORECARD_COLUMNS", "render_scorecard", "scorecard",
            "write_scorecard"]
@@ -307,14 +313,14 @@ def scorecard(
     Parameters
     ----------
     access
-        The result of :func:`tcm_coverage.analysis.compute_access` (of a pipeline run: its
+        The result of :func:`tcm_coverage.access.compute.compute_access` (of a pipeline run: its
         ``access``); its ``facilities`` give the facility indicators and staff counts.
     profile
-        A :class:`~tcm_coverage.targets.Profile`, a shipped profile name (``"national"``,
+        A :class:`~tcm_coverage.inputs.plans.Profile`, a shipped profile name (``"national"``,
         ``"yantai"``, …) or the path of a profile file.
     counties, townships
         Area polygons with ``code`` and ``name`` (as read by
-        :func:`tcm_coverage.boundaries.read_boundaries`); townships optional.
+        :func:`tcm_coverage.inputs.boundaries.read_boundaries`); townships optional.
     mode
         Travel mode of the coverage row. Default: the profile's coverage ``mode``, else
         ``"ebike"`` when computed, else the first mode of ``access``.
@@ -620,10 +626,10 @@ def _about_rows(card: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
          else f"{a.get('title_en', '')} ({a.get('profile', '')})"),
         ("目标来源" if zh else "sources", ("；" if zh else "; ").join(sources)),
         ("覆盖率口径" if zh else "coverage definition",
-         (f"{mode}，{a.get('minutes', 15):g} 分钟内沿道路网络可达{TARGET_LABELS[target]['zh']}"
-          f"（{TARGET_DEFINITIONS[target]['zh']}）的人口占比") if zh
-         else (f"share of residents reaching a {TARGET_LABELS[target]['en']} "
-               f"({TARGET_DEFINITIONS[target]['en']}) within {a.get('minutes', 15):g} minutes by "
+         (f"{mode}，{a.get('minutes', 15):g} 分钟内沿道路网络可达{FACILITY_SET_LABELS[target]['zh']}"
+          f"（{FACILITY_SET_DEFINITIONS[target]['zh']}）的人口占比") if zh
+         else (f"share of residents reaching a {FACILITY_SET_LABELS[target]['en']} "
+               f"({FACILITY_SET_DEFINITIONS[target]['en']}) within {a.get('minutes', 15):g} minutes by "
                f"{mode} over the road network")),
         ("缺失数据" if zh else "missing data",
          "“无数据”表示输入中没有该项（例如设施表无人员数或无中医馆/中医阁列），不作为 0 计算；"

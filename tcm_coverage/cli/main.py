@@ -33,10 +33,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tcm_coverage import __version__
+from tcm_coverage._version import __version__
 from tcm_coverage._errors import TCMCoverageError
 from tcm_coverage.batch import add_batch_parser, run_batch_command
-from tcm_coverage.cli_options import (
+from tcm_coverage.cli.options import (
     add_common_options,
     add_render_options,
     configure_logging,
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the analysis on the bundled demo county",
                           description="Coverage of the demo county: the real boundary of Tunliu "
-                                      "district (140405) with a synthetic interior (see data/README.md).")
+                                      "district (140405) with a synthetic interior (see tcm_coverage/demo_data/README.md).")
     demo.add_argument("--out", type=Path, default=DEFAULT_DEMO_OUT, help="output folder (default: %(default)s)")
     demo.add_argument("--data-dir", type=Path, default=None, help="folder with the demo data (default: the repo's data/)")
     demo.add_argument("--population-source", choices=("raster", "villages"), default="raster",
@@ -131,8 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Where to add 中医阁 (upgrading village clinics) or new village "
                                     "clinics so more residents reach TCM care within the threshold. "
                                     "Each scenario file (TOML) names the data, mode, threshold, "
-                                    "candidates, costs and the model; see data/scenarios/ and the "
-                                    "docstring of tcm_coverage.scenario.")
+                                    "candidates, costs and the model; see tcm_coverage/demo_data/scenarios/ and the "
+                                    "docstring of tcm_coverage.workflows.scenario.")
     st.add_argument("scenarios", type=Path, nargs="+", help="scenario .toml files")
     st.add_argument("--out", type=Path, default=Path("maps") / "scenarios",
                     help="output folder; one subfolder per scenario (default: %(default)s)")
@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _site(args: argparse.Namespace) -> int:
     from tcm_coverage._io import check_output_dir
-    from tcm_coverage.scenario import run_scenarios
+    from tcm_coverage.workflows import run_scenarios
 
     start = time.perf_counter()
     try:
@@ -184,9 +184,10 @@ def _redraw(args: argparse.Namespace) -> int:
 
     from tcm_coverage._io import atomic_output_dir, check_output_dir, output_file, result_kind
     from tcm_coverage._rerun import rerun_note
-    from tcm_coverage.facilities import review_sheet
-    from tcm_coverage.maps import map_html, save_map
-    from tcm_coverage.pipeline import (
+    from tcm_coverage._validate import check_output_file
+    from tcm_coverage.inputs import review_sheet
+    from tcm_coverage.outputs import map_html, save_map, write_tables
+    from tcm_coverage.workflows import (
         build_map,
         compute,
         input_files,
@@ -194,8 +195,6 @@ def _redraw(args: argparse.Namespace) -> int:
         write_reports,
         write_scorecards,
     )
-    from tcm_coverage.report import write_tables
-    from tcm_coverage.validation import check_output_file
 
     run_dir = args.run.parent if args.run.name == "run.json" else args.run
     overrides = render_overrides(args)
@@ -268,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "batch":
         return run_batch_command(args)
     # Imported here so `--help` stays instant.
-    from tcm_coverage.pipeline import AnalysisConfig, run_analysis, summary_text
+    from tcm_coverage.workflows import AnalysisConfig, run_analysis, summary_text
 
     if args.command == "site":
         return _site(args)

@@ -36,9 +36,9 @@ from shapely.geometry.base import BaseGeometry
 
 from tcm_coverage._errors import CRSError, InputError
 from tcm_coverage._tables import Table, find_column, read_table
-from tcm_coverage.boundaries import boundary_geometry
-from tcm_coverage.chinacrs import convert, normalize_datum, validate_lonlat
-from tcm_coverage.validation import MAX_POPULATION_PER_POINT
+from tcm_coverage._validate import MAX_POPULATION_PER_POINT
+from tcm_coverage.inputs.boundaries import boundary_geometry
+from tcm_coverage.inputs.chinacrs import convert, normalize_datum, validate_lonlat
 
 logger = logging.getLogger(__name__)
 
@@ -351,7 +351,7 @@ def points_from_table(
         longitude, lat / 纬度 / y / latitude, population / 人口 / 常住人口 / 户籍人口 / pop.
     datum
         Datum of the coordinates: ``"wgs84"``, ``"gcj02"`` (Amap, Tencent) or ``"bd09"``
-        (Baidu); any spelling accepted by :func:`tcm_coverage.chinacrs.normalize_datum`.
+        (Baidu); any spelling accepted by :func:`tcm_coverage.inputs.chinacrs.normalize_datum`.
     population_column, name_column, lon_column, lat_column
         Column names to use instead of the automatic match.
     sheet

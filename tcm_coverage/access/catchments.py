@@ -46,7 +46,7 @@ The core (:func:`two_step_fca`) takes flat ``(demand index, facility index, minu
 and works with one sparse demand × facility weight matrix (``scipy.sparse``): two sparse
 matrix–vector products, no Python loop over demand points or facilities. The network adapter
 (:func:`network_fca`) gets those arrays from
-:func:`tcm_coverage.traveltime.od_pairs_within`; :func:`area_fca` aggregates per township
+:func:`tcm_coverage.access.traveltime.od_pairs_within`; :func:`area_fca` aggregates per township
 (population-weighted mean) for a choropleth.
 """
 
@@ -63,7 +63,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M
+from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M
 
 if TYPE_CHECKING:
     from tcm_coverage.network import RoadNetwork, RoutingGraph, Snap
@@ -334,7 +334,7 @@ def network_fca(
     """Accessibility of every demand point over the road network (GeoDataFrame adapter).
 
     Travel times are resident → facility over the network of ``mode``, from
-    :func:`tcm_coverage.traveltime.od_pairs_within` (same definition as the coverage times:
+    :func:`tcm_coverage.access.traveltime.od_pairs_within` (same definition as the coverage times:
     off-road leg, along the segment, direct off-road leg), cut at ``max_minutes``.
 
     Parameters
@@ -342,9 +342,9 @@ def network_fca(
     demand
         Demand points with ``population`` (EPSG:4326 points).
     facilities
-        From :func:`tcm_coverage.facilities.read_facilities`.
+        From :func:`tcm_coverage.inputs.facilities.read_facilities`.
     network
-        :class:`tcm_coverage.network.RoadNetwork`.
+        :class:`tcm_coverage.network.network.RoadNetwork`.
     mode
         Travel mode.
     supply
@@ -353,7 +353,7 @@ def network_fca(
         some facilities lack it, an :class:`InputError` names their rows. ``None``: 1 per
         facility.
     target
-        Which facilities supply TCM (see :func:`tcm_coverage.analysis.target_masks`; default
+        Which facilities supply TCM (see :func:`tcm_coverage.access.compute.facility_set_masks`; default
         every TCM service point).
     include_other
         Count TCM clinics as TCM service points.
@@ -362,7 +362,7 @@ def network_fca(
     max_minutes, steps, sigma, per
         See :func:`two_step_fca` (one catchment for all methods).
     speed_overrides, offroad_kmh
-        Passed to :func:`tcm_coverage.network.get_profile`.
+        Passed to :func:`tcm_coverage.network.network.get_profile`.
     direct_offroad_m
         Longest straight off-road leg to a facility in metres (as in the coverage run).
     facilities_source
@@ -370,7 +370,7 @@ def network_fca(
     routing
         ``(routing graph, demand snap, facility snap)`` of ``mode`` already built for these
         very ``demand`` and ``facilities`` rows (e.g. ``AccessResult.routing[mode]`` of
-        :func:`tcm_coverage.analysis.compute_access`): reused instead of rebuilding the graph
+        :func:`tcm_coverage.access.compute.compute_access`): reused instead of rebuilding the graph
         and snapping again; ``network``, ``speed_overrides`` and ``offroad_kmh`` are then
         not used.
 
@@ -381,15 +381,15 @@ def network_fca(
         ``per`` residents). ``attrs`` records ``supply``, ``mode``, ``max_minutes``, ``steps``,
         ``sigma``, ``per`` and the number of facilities.
     """
-    from tcm_coverage.analysis import target_masks
+    from tcm_coverage.access.compute import facility_set_masks
+    from tcm_coverage.access.traveltime import od_pairs_within
     from tcm_coverage.network import build_routing_graph, get_profile, snap_points
-    from tcm_coverage.traveltime import od_pairs_within
 
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise InputError(f"unknown accessibility method(s) {bad or '(none)'}",
                          fix=f"use some of {list(METHODS)}")
-    masks = target_masks(facilities, include_other=include_other)
+    masks = facility_set_masks(facilities, include_other=include_other)
     if target not in masks:
         raise InputError(f"unknown target '{target}'", fix=f"use one of {list(masks)}")
     fac = facilities[masks[target]]
@@ -444,7 +444,7 @@ def area_fca(
     columns
         Accessibility columns to aggregate (default: every ``fca_*`` column).
     codes
-        Area code per demand point (default: :func:`tcm_coverage.metrics.assign_areas`).
+        Area code per demand point (default: :func:`tcm_coverage.access.coverage.assign_areas`).
 
     Returns
     -------
@@ -453,7 +453,7 @@ def area_fca(
         :math:`\\sum_i P_i A_i / \\sum_i P_i` over the area's demand points (NaN for an area
         with no population).
     """
-    from tcm_coverage.metrics import UNASSIGNED, assign_areas
+    from tcm_coverage.access.coverage import UNASSIGNED, assign_areas
 
     cols = (list(columns) if columns is not None
             else [c for c in demand.columns if c.startswith("fca_")])

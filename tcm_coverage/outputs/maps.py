@@ -3,7 +3,7 @@
 Layers (each switchable in the layer control):
 
 * isochrone bands (0–5, 5–10, 10–15 … minutes) per facility tier, computed on a grid from the
-  network travel times (:mod:`tcm_coverage.isochrones`);
+  network travel times (:mod:`tcm_coverage.access.isochrones`);
 * the township choropleth of the population share within the threshold (classed breaks);
 * county and township outlines with names;
 * residents beyond the threshold, summed on a ~1 km grid, as graduated circles;
@@ -42,9 +42,8 @@ import shapely
 
 from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage._safetext import html_columns
-from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
-from tcm_coverage.chinacrs import transform_geometries
-from tcm_coverage.facilities import flag_values
+from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS
+from tcm_coverage.inputs import flag_values, transform_geometries
 
 __all__ = ["BASEMAPS", "SHARE_BREAKS", "SHARE_COLOURS", "TIER_STYLE", "base_map", "compact_geojson",
            "coverage_map", "map_html", "prepare_layer", "save_map", "share_colour"]
@@ -81,7 +80,7 @@ _BAND_COLOURS = ("#005a32", "#238443", "#41ab5d", "#78c679", "#addd8e", "#d9f0a3
 _ISO_TARGETS = ("tcm_any", "zhongyiguan", "zhongyige", "county_tcm")
 #: Fill of a centre/clinic whose 中医馆/中医阁 is unknown (neither "has one" nor "has none").
 _UNKNOWN_FILL = "#bdbdbd"
-_STATIC = Path(__file__).resolve().parent / "static" / "leaflet-1.9.3"
+_STATIC = Path(__file__).resolve().parents[1] / "static" / "leaflet-1.9.3"
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/"
 _NUM = {d: re.compile(rf"(-?\d+\.\d{{{d}}})\d+") for d in (4, 5)}
 
@@ -237,22 +236,22 @@ def coverage_map(
     counties, townships
         Area polygons (``code``, ``name``), EPSG:4326 (WGS-84).
     township_table
-        The ``"township"`` table of :func:`tcm_coverage.metrics.coverage_tables`.
+        The ``"township"`` table of :func:`tcm_coverage.access.coverage.coverage_tables`.
     facilities
         Facilities with ``facility_id``, ``name``, ``type``, ``tier``, ``zhongyiguan``,
         ``zhongyige`` (and staff columns when known).
     demand
         Demand points with ``population`` and the ``t_*``/``f_*`` columns of
-        :func:`tcm_coverage.analysis.compute_access`.
+        :func:`tcm_coverage.access.compute.compute_access`.
     mode, threshold, target
         Which travel time and threshold the map shows.
     isochrones
-        Rings from :func:`tcm_coverage.isochrones.isochrone_bands` with ``mode`` and ``target``
+        Rings from :func:`tcm_coverage.access.isochrones.isochrone_bands` with ``mode`` and ``target``
         columns; those of ``mode`` are drawn, one layer per target (only ``target``'s shown at
         first).
     fca_areas
         Township (or county) polygons with ``fca_e2sfca_{mode}`` from
-        :func:`tcm_coverage.accessibility.area_fca`: drawn as a choropleth of TCM physicians
+        :func:`tcm_coverage.access.catchments.area_fca`: drawn as a choropleth of TCM physicians
         within reach per 10,000 residents (hidden at first).
     lang
         ``"zh"`` or ``"en"``.
@@ -310,7 +309,7 @@ def coverage_map(
                              for a, b in zip(rings["min_from"], rings["minutes"], strict=True)]
             rings["colour"] = rings["minutes"].map(colour)
             rings["area"] = [f"{a:,.1f} km²" for a in rings["area_km2"]]
-            label = TARGET_LABELS[tgt][lang]
+            label = FACILITY_SET_LABELS[tgt][lang]
             name = (f"等时圈：{label}（{mode_label}）" if zh else f"isochrones: {label} ({mode_label})")
             folium.GeoJson(
                 compact_geojson(rings[["band", "colour", "area", "geometry"]], 4), name=name,
@@ -476,7 +475,7 @@ def _title_and_legend(fmap: folium.Map, *, zh: bool, title: str | None, target: 
                       show_title: bool = True, extra: Sequence[tuple[str, str]] = (),
                       unknown: int = 0) -> None:
     lang = "zh" if zh else "en"
-    target_label = TARGET_LABELS.get(target, {}).get(lang, target)
+    target_label = FACILITY_SET_LABELS.get(target, {}).get(lang, target)
     if title is None:
         title = (f"{target_label}{threshold:g}分钟可达覆盖（{mode_label}）" if zh
                  else f"Residents within {threshold:g} min of {target_label} ({mode_label})")

@@ -5,7 +5,7 @@ Method
 A grid of square cells (``cell_m``, default 100 m) is laid over the county in the road
 network's metric CRS. Every cell centre inside the county is treated exactly like a resident:
 an off-road leg to the nearest usable road segment, then the network to the nearest facility
-(:func:`tcm_coverage.traveltime.nearest_facility_times`, including the direct off-road leg).
+(:func:`tcm_coverage.access.traveltime.nearest_facility_times`, including the direct off-road leg).
 So a band painted on the map means what the coverage tables count: a resident living in that
 cell reaches a facility within the band's minutes. The cells are classed by threshold,
 polygonised (:func:`rasterio.features.shapes`), simplified to half a cell, clipped to the
@@ -31,9 +31,9 @@ from affine import Affine
 from rasterio import features
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.boundaries import boundary_geometry
+from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
+from tcm_coverage.inputs import boundary_geometry
 from tcm_coverage.network import RoutingGraph, Snap, snap_points
-from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
 
 __all__ = ["TravelTimeSurface", "isochrone_bands", "surface_points", "travel_time_surface"]
 
@@ -147,9 +147,9 @@ def travel_time_surface(
         Cell size in metres (ignored when ``cells`` is given).
     cells : tuple, optional
         The result of :func:`surface_points`, to reuse the snapping across targets.
-    direct_offroad_m : float, default :data:`tcm_coverage.traveltime.DIRECT_OFFROAD_MAX_M`
+    direct_offroad_m : float, default :data:`tcm_coverage.access.traveltime.DIRECT_OFFROAD_MAX_M`
         Longest straight off-road leg to a facility, as in
-        :func:`tcm_coverage.traveltime.nearest_facility_times`.
+        :func:`tcm_coverage.access.traveltime.nearest_facility_times`.
 
     Returns
     -------

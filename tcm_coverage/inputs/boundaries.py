@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from tcm_coverage._errors import CRSError, InputError
-from tcm_coverage.chinacrs import CHINA_BBOX, normalize_datum, transform_geometries
+from tcm_coverage.inputs.chinacrs import CHINA_BBOX, normalize_datum, transform_geometries
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ def read_boundaries(
     datum
         Datum of lon/lat coordinates: ``"wgs84"``, ``"gcj02"`` (Amap/DataV downloads, cnmaps)
         or ``"bd09"`` (Baidu); any alias accepted by
-        :func:`tcm_coverage.chinacrs.normalize_datum`. GCJ-02 data are usually tagged EPSG:4326
+        :func:`tcm_coverage.inputs.chinacrs.normalize_datum`. GCJ-02 data are usually tagged EPSG:4326
         all the same, so the tag is not trusted for the datum. A file in a projected CRS is
         reprojected to EPSG:4326 and taken as WGS-84-based (``datum`` is then ignored).
     level

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.facilities import flag_values
+from tcm_coverage.inputs import flag_values
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["STAFF_COLUMNS", "UNASSIGNED", "access_summary", "assign_areas", "coverage_tables", "facility_indicators", "no_data_cells", "no_data_facility_sets"]
 
 UNASSIGNED = ""
 
@@ -136,7 +138,7 @@ def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.
     Parameters
     ----------
     facilities
-        From :func:`tcm_coverage.facilities.read_facilities`.
+        From :func:`tcm_coverage.inputs.facilities.read_facilities`.
     groups
         Group key per facility (``""`` = outside every area; dropped).
 
@@ -185,14 +187,14 @@ def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.
     return out
 
 
-def no_data_targets(facilities: gpd.GeoDataFrame) -> list[str]:
+def no_data_facility_sets(facilities: gpd.GeoDataFrame) -> list[str]:
     """Targets whose facilities are all of unknown status: ``"zhongyiguan"`` when there are
     centres and no centre's 中医馆 flag is known, ``"zhongyige"`` likewise for clinics/stations.
 
     Parameters
     ----------
     facilities
-        From :func:`tcm_coverage.facilities.read_facilities`.
+        From :func:`tcm_coverage.inputs.facilities.read_facilities`.
 
     Returns
     -------
@@ -239,7 +241,7 @@ def no_data_cells(table: pd.DataFrame) -> dict[str, np.ndarray]:
     for col in STAFF_COLUMNS:
         if col in table:
             out[col] = table[col].isna().to_numpy()
-    if "level" in table and "target" in table:  # the long table: targets of no_data_targets
+    if "level" in table and "target" in table:  # the long table: targets of no_data_facility_sets
         shares = [c for c in table.columns if c.startswith("share_within_")]
         if shares:
             rows = (table["target"].isin(["zhongyiguan", "zhongyige"]).to_numpy()
@@ -268,7 +270,7 @@ def coverage_tables(
     ----------
     demand
         Demand points with ``population`` and the ``t_{target}_{mode}`` columns of
-        :func:`tcm_coverage.analysis.compute_access`.
+        :func:`tcm_coverage.access.compute.compute_access`.
     facilities
         Facilities (for counts and TCM standards per area).
     counties, townships
@@ -346,7 +348,7 @@ def coverage_tables(
                                   kind="stable").reset_index(drop=True)
         tables[lvl] = table
     long = pd.concat(long_parts, ignore_index=True)
-    for target in no_data_targets(facilities):
+    for target in no_data_facility_sets(facilities):
         # every 中医馆 (中医阁) flag unknown: the travel times to "none of them" mean nothing
         stat_cols = [c for c in long.columns if c not in ("level", "code", "mode", "target", "population")]
         long.loc[long["target"] == target, stat_cols] = np.nan

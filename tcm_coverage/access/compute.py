@@ -26,7 +26,7 @@ counts them as *yes*; the pipeline computes it only when some flag is unknown, a
 report and scorecard give both bounds so no headline silently depends on the assumption.
 
 Direction is resident → facility (it matters for one-way streets by car). Each (mode, target)
-pair is one multi-source shortest-path run (:func:`tcm_coverage.traveltime.nearest_facility_times`).
+pair is one multi-source shortest-path run (:func:`tcm_coverage.access.traveltime.nearest_facility_times`).
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.facilities import flag_values
-from tcm_coverage.isochrones import isochrone_bands, surface_points, travel_time_surface
+from tcm_coverage.access.isochrones import isochrone_bands, surface_points, travel_time_surface
+from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
+from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS
+from tcm_coverage.inputs import flag_values
 from tcm_coverage.network import (
     MIN_COMPONENT_M,
     RoadNetwork,
@@ -53,52 +55,11 @@ from tcm_coverage.network import (
     network_summary,
     snap_points,
 )
-from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
+from tcm_coverage.vocab import FACILITY_SETS, ISOCHRONE_FACILITY_SETS
 
 logger = logging.getLogger(__name__)
 
-TARGETS: tuple[str, ...] = ("tcm_any", "county_tcm", "zhongyiguan", "zhongyige", "primary_any",
-                            "tcm_any_upper")
-
-#: Computed only when some 中医馆/中医阁 flag is unknown (see :func:`unknown_flags`).
-OPTIONAL_TARGETS: tuple[str, ...] = ("tcm_any_upper",)
-
-#: Targets that get isochrone rings (``primary_any`` is a what-if, not a service area).
-ISOCHRONE_TARGETS: tuple[str, ...] = ("tcm_any", "zhongyiguan", "zhongyige", "county_tcm")
-
-TARGET_LABELS: dict[str, dict[str, str]] = {
-    "tcm_any": {"zh": "中医药服务点", "en": "any TCM service point"},
-    "county_tcm": {"zh": "县级中医医院", "en": "county TCM hospital"},
-    "zhongyiguan": {"zh": "中医馆", "en": "centre with 中医馆 (TCM hall)"},
-    "zhongyige": {"zh": "中医阁", "en": "clinic with 中医阁 (TCM corner)"},
-    "primary_any": {"zh": "基层医疗机构", "en": "any primary-care facility"},
-    "tcm_any_upper": {"zh": "中医药服务点（未知按有，上限）",
-                      "en": "any TCM service point (unknown 中医馆/中医阁 as yes: upper bound)"},
-}
-
-TARGET_DEFINITIONS: dict[str, dict[str, str]] = {
-    "tcm_any": {"zh": "县级中医医院、设中医馆的乡镇卫生院/社区卫生服务中心、设中医阁的村卫生室/社区卫生服务站",
-                "en": "county TCM hospitals, centres with a 中医馆, clinics/stations with a 中医阁"},
-    "county_tcm": {"zh": "县级中医医院", "en": "county TCM hospitals"},
-    "zhongyiguan": {"zh": "设中医馆的乡镇卫生院/社区卫生服务中心",
-                    "en": "township health centres / community health service centres with a 中医馆"},
-    "zhongyige": {"zh": "设中医阁的村卫生室/社区卫生服务站",
-                  "en": "village clinics / community health stations with a 中医阁"},
-    "primary_any": {"zh": "所有乡镇卫生院、社区卫生服务中心、村卫生室、社区卫生服务站（不论是否有中医馆/中医阁）",
-                    "en": "every township/community centre and village clinic/station, TCM or not"},
-    "tcm_any_upper": {"zh": "同“中医药服务点”，另把中医馆/中医阁情况未知的中心和站室都算作有（上限）",
-                      "en": "as any TCM service point, also counting every centre / clinic whose "
-                            "中医馆/中医阁 is unknown as having one (upper bound)"},
-}
-
-MODE_LABELS: dict[str, dict[str, str]] = {
-    "walk": {"zh": "步行", "en": "walking"},
-    "walk_elderly": {"zh": "老人步行", "en": "walking (elderly)"},
-    "ebike": {"zh": "电动自行车", "en": "e-bike"},
-    "bicycle": {"zh": "自行车", "en": "bicycle"},
-    "car": {"zh": "汽车", "en": "car"},
-}
-
+__all__ = ["AccessResult", "compute_access", "facility_set_masks", "snap_summary", "unknown_flags"]
 
 def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
     """Facilities whose TCM status is unknown: centres with an unknown 中医馆 flag and village
@@ -107,7 +68,7 @@ def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
     Parameters
     ----------
     facilities
-        Output of :func:`tcm_coverage.facilities.read_facilities`.
+        Output of :func:`tcm_coverage.inputs.facilities.read_facilities`.
 
     Returns
     -------
@@ -120,8 +81,8 @@ def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
     return ((tier == "township_centre") & guan_unknown) | ((tier == "village_station") & ge_unknown)
 
 
-def target_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -> dict[str, np.ndarray]:
-    """Boolean masks over ``facilities`` for every target in :data:`TARGETS`.
+def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -> dict[str, np.ndarray]:
+    """Boolean masks over ``facilities`` for every target in :data:`FACILITY_SETS`.
 
     Unknown 中医馆/中医阁 flags count as no, except in ``tcm_any_upper`` (see the module
     docstring).
@@ -129,7 +90,7 @@ def target_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -
     Parameters
     ----------
     facilities
-        Output of :func:`tcm_coverage.facilities.read_facilities`.
+        Output of :func:`tcm_coverage.inputs.facilities.read_facilities`.
     include_other
         Count TCM clinics and outpatient departments (tier ``other`` with ``is_tcm_clinic``) as
         TCM service points. The plans count them "when the user says so".
@@ -166,13 +127,13 @@ class AccessResult:
     modes, targets
         What was computed.
     networks
-        :func:`tcm_coverage.network.network_summary` per mode, plus snapping statistics.
+        :func:`tcm_coverage.network.network.network_summary` per mode, plus snapping statistics.
     warnings
         Things a planner should know (disconnected pieces, targets with no facility), in English.
     warnings_zh
         The same, in Chinese, for the Chinese reports.
     isochrones
-        Isochrone rings (:func:`tcm_coverage.isochrones.isochrone_bands`) per mode and target
+        Isochrone rings (:func:`tcm_coverage.access.isochrones.isochrone_bands`) per mode and target
         with ``mode`` and ``target`` columns, when asked for.
     routing
         Per mode, ``(routing graph, demand snap, facility snap)`` as used here, so later steps
@@ -271,7 +232,7 @@ def compute_access(
     network: RoadNetwork,
     *,
     modes: Sequence[str] = ("walk", "ebike"),
-    targets: Iterable[str] = TARGETS,
+    targets: Iterable[str] = FACILITY_SETS,
     include_other: bool = False,
     speed_overrides: Mapping[str, Mapping[str, float]] | None = None,
     offroad_kmh: Mapping[str, float] | None = None,
@@ -290,22 +251,22 @@ def compute_access(
     demand
         Demand points (``population`` column, Point geometry in EPSG:4326).
     facilities
-        Facilities from :func:`tcm_coverage.facilities.read_facilities`.
+        Facilities from :func:`tcm_coverage.inputs.facilities.read_facilities`.
     network
         The road network.
     modes
-        Travel modes (see :data:`tcm_coverage.network.PROFILES`).
+        Travel modes (see :data:`tcm_coverage.network.network.PROFILES`).
     targets
-        Targets from :data:`TARGETS`.
+        Targets from :data:`FACILITY_SETS`.
     include_other
-        Count TCM clinics as TCM service points (see :func:`target_masks`).
+        Count TCM clinics as TCM service points (see :func:`facility_set_masks`).
     speed_overrides
         Per mode, ``{highway class: km/h}`` overriding the profile's speeds.
     offroad_kmh
         Per mode, the speed of the off-road leg.
     direct_offroad_m
         Longest straight off-road leg from a point to a facility, in metres (see
-        :data:`tcm_coverage.traveltime.DIRECT_OFFROAD_MAX_M`; 0: none).
+        :data:`tcm_coverage.access.traveltime.DIRECT_OFFROAD_MAX_M`; 0: none).
     max_facility_offroad_m
         A facility farther than this from every usable road is an input error (usually a datum
         or typing mistake in its coordinates).
@@ -313,7 +274,7 @@ def compute_access(
         File name used in error messages.
     isochrone_minutes
         Also compute isochrone rings at these minutes, for the targets of
-        :data:`ISOCHRONE_TARGETS` (empty: none).
+        :data:`ISOCHRONE_FACILITY_SETS` (empty: none).
     isochrone_area
         The area the isochrones cover (county polygons; required with ``isochrone_minutes``).
     isochrone_cell_m
@@ -326,16 +287,16 @@ def compute_access(
     AccessResult
     """
     targets = tuple(targets)
-    unknown = [t for t in targets if t not in TARGETS]
+    unknown = [t for t in targets if t not in FACILITY_SETS]
     if unknown:
-        raise InputError(f"unknown target(s) {unknown}", fix=f"use some of {list(TARGETS)}")
+        raise InputError(f"unknown target(s) {unknown}", fix=f"use some of {list(FACILITY_SETS)}")
     if len(demand) == 0:
         raise InputError("there are no demand points (population is empty)",
                          fix="check the population file covers the study area")
     if len(facilities) == 0:
         raise InputError("there are no facilities", path=facilities_source,
                          fix="check the facility file")
-    masks = target_masks(facilities, include_other=include_other)
+    masks = facility_set_masks(facilities, include_other=include_other)
     dem = demand.copy()
     fac = facilities.copy()
     dlon, dlat = dem.geometry.x.to_numpy(float), dem.geometry.y.to_numpy(float)
@@ -345,7 +306,7 @@ def compute_access(
     routing: dict[str, tuple[RoutingGraph, Snap, Snap]] = {}
     warnings: list[str] = []
     warnings_zh: list[str] = []
-    iso_targets = [t for t in ISOCHRONE_TARGETS if t in targets] if isochrone_minutes else []
+    iso_targets = [t for t in ISOCHRONE_FACILITY_SETS if t in targets] if isochrone_minutes else []
     if iso_targets and isochrone_area is None:
         raise InputError("isochrones need the area they cover", fix="pass isochrone_area=<county polygons>")
     iso_parts: list[gpd.GeoDataFrame] = []
@@ -408,7 +369,7 @@ def compute_access(
                     dem[col_t] = np.inf
                     dem[col_f] = ""
                     warnings.append(f"no facility counts as '{target}'; its travel times are all unreachable")
-                    warnings_zh.append(f"没有设施属于「{TARGET_LABELS[target]['zh']}」，到它的出行时间均为不可达")
+                    warnings_zh.append(f"没有设施属于「{FACILITY_SET_LABELS[target]['zh']}」，到它的出行时间均为不可达")
                 else:
                     res = nearest_facility_times(rg, dsnap, fsnap.take(mask), direct_offroad_m=direct_offroad_m)
                     dem[col_t] = res.minutes

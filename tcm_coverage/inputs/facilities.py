@@ -19,7 +19,7 @@ tier                          kinds (Chinese type strings accepted)             
 **Map-service POI exports** (高德 Amap, 百度 Baidu, 腾讯 Tencent) load as they are: when the
 type column holds POI categories (``医疗保健服务;综合医院;卫生院``, several joined by ``|``) or
 there is no type column, each row's type is inferred from its name and categories by the rule
-table of :mod:`tcm_coverage.facility_rules`; pet clinics, cosmetic surgery, dental-only places
+table of :mod:`tcm_coverage.inputs.facility_rules`; pet clinics, cosmetic surgery, dental-only places
 and pharmacies are left out with a count, rows no rule types are listed and left out, and
 :attr:`FacilityTable.review` says how each row was typed (the ``设施类型识别`` sheet of
 ``coverage.xlsx``, itself a typed table to correct and rerun with). A location column
@@ -49,8 +49,9 @@ import pandas as pd
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._tables import TABLE_SUFFIXES, Table, find_column, normalize_name, read_table
-from tcm_coverage.chinacrs import convert, normalize_datum, validate_lonlat
-from tcm_coverage.facility_rules import (
+from tcm_coverage._validate import MAX_FACILITY_COUNT
+from tcm_coverage.inputs.chinacrs import convert, normalize_datum, validate_lonlat
+from tcm_coverage.inputs.facility_rules import (
     KIND_LABELS,
     RULES,
     SKIP_LABELS,
@@ -60,7 +61,6 @@ from tcm_coverage.facility_rules import (
     looks_like_category,
     poi_source,
 )
-from tcm_coverage.validation import MAX_FACILITY_COUNT
 
 logger = logging.getLogger(__name__)
 
@@ -471,7 +471,7 @@ def read_facilities(
         table or a map-service POI export.
     datum
         Datum of the coordinates: ``"wgs84"``, ``"gcj02"`` (Amap, Tencent) or ``"bd09"`` (Baidu).
-        Any spelling accepted by :func:`tcm_coverage.chinacrs.normalize_datum`.
+        Any spelling accepted by :func:`tcm_coverage.inputs.chinacrs.normalize_datum`.
     datum_column
         Column giving the datum per row (overrides ``datum`` where filled). A column named
         坐标系 / datum is used automatically.
@@ -486,7 +486,7 @@ def read_facilities(
     geopandas.GeoDataFrame
         Columns ``facility_id``, ``name``, ``type`` (as given: the type string, or the POI
         category), ``kind``, ``tier``, ``type_rule`` (the rule of
-        :mod:`tcm_coverage.facility_rules` that typed the row, ``"T"`` when the type column
+        :mod:`tcm_coverage.inputs.facility_rules` that typed the row, ``"T"`` when the type column
         gave it), ``zhongyiguan``, ``zhongyige`` (``boolean``: ``<NA>`` when unknown),
         ``is_tcm_clinic``, ``tcm_gps``, ``tcm_physicians``, ``physicians``, ``beds``,
         ``tcm_beds`` (NaN when absent or blank), ``source_row`` (spreadsheet row; feature
@@ -644,7 +644,7 @@ def load_facilities(
         left_out = {k: v for k, v in excluded.items() if k}
         logger.warning(
             "%s: facility types inferred from names and POI categories (rules of "
-            "tcm_coverage.facility_rules): %d counted, %d left out (%s), %d not recognised%s; "
+            "tcm_coverage.inputs.facility_rules): %d counted, %d left out (%s), %d not recognised%s; "
             "check the 设施类型识别 sheet of coverage.xlsx",
             path, int(keep.sum()), sum(left_out.values()),
             ", ".join(f"{k}: {v}" for k, v in sorted(left_out.items())) or "none", n_unrec,
@@ -666,7 +666,7 @@ def load_facilities(
             "no row is a health facility this tool counts"
             + (" (every row was left out or not recognised by the type rules)" if mode == "poi" else ""),
             path=path, fix="check the type column (类型) or the names; see the rules in "
-                           "tcm_coverage.facility_rules",
+                           "tcm_coverage.inputs.facility_rules",
         )
     index = np.flatnonzero(keep)
     sub = frame.iloc[index].reset_index(drop=True)

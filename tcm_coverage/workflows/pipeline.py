@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from tcm_coverage import __version__
+from tcm_coverage._version import __version__
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import (
     atomic_output_dir,
@@ -26,37 +26,49 @@ from tcm_coverage._io import (
     litter_of,
     recover_output_dir,
 )
-from tcm_coverage.accessibility import area_fca, network_fca
-from tcm_coverage.analysis import (
-    MODE_LABELS,
-    OPTIONAL_TARGETS,
-    TARGET_DEFINITIONS,
-    TARGET_LABELS,
-    TARGETS,
-    AccessResult,
-    compute_access,
-    target_masks,
-    unknown_flags,
-)
-from tcm_coverage.boundaries import read_boundaries
-from tcm_coverage.datum_check import check_inputs
-from tcm_coverage.facilities import load_facilities, review_sheet
-from tcm_coverage.maps import BASEMAPS, coverage_map, map_html, save_map
-from tcm_coverage.metrics import assign_areas, coverage_tables, no_data_targets
-from tcm_coverage.network import PROFILES, RoadNetwork, get_profile, read_network
-from tcm_coverage.population import read_population
-from tcm_coverage.report import write_isochrones, write_layers, write_manifest, write_tables
-from tcm_coverage.report_html import county_report_html, scorecard_section_html
-from tcm_coverage.scorecard import scorecard, write_scorecard
-from tcm_coverage.targets import load_profile
-from tcm_coverage.traveltime import DIRECT_OFFROAD_MAX_M
-from tcm_coverage.validation import (
+from tcm_coverage._validate import (
     check_config,
     check_input_file,
     config_fields_from_json,
     reading,
 )
-from tcm_coverage.vocab import MIN_COMPONENT_M
+from tcm_coverage.access import (
+    DIRECT_OFFROAD_MAX_M,
+    AccessResult,
+    area_fca,
+    assign_areas,
+    compute_access,
+    coverage_tables,
+    facility_set_masks,
+    network_fca,
+    no_data_facility_sets,
+    unknown_flags,
+)
+from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS
+from tcm_coverage.inputs import (
+    check_inputs,
+    load_facilities,
+    load_profile,
+    read_boundaries,
+    read_population,
+    review_sheet,
+)
+from tcm_coverage.network import PROFILES, RoadNetwork, get_profile, read_network
+from tcm_coverage.outputs import (
+    BASEMAPS,
+    county_report_html,
+    coverage_map,
+    map_html,
+    save_map,
+    scorecard,
+    scorecard_section_html,
+    write_isochrones,
+    write_layers,
+    write_manifest,
+    write_scorecard,
+    write_tables,
+)
+from tcm_coverage.vocab import FACILITY_SETS, MIN_COMPONENT_M, OPTIONAL_FACILITY_SETS
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +108,7 @@ class AnalysisConfig:
         Facilities farther than this from a road are an input error.
     direct_offroad_m
         Longest straight off-road walk from a resident to a facility in metres, instead of
-        the roads (:data:`tcm_coverage.traveltime.DIRECT_OFFROAD_MAX_M`; 0: none).
+        the roads (:data:`tcm_coverage.access.traveltime.DIRECT_OFFROAD_MAX_M`; 0: none).
     lang
         ``"zh"`` or ``"en"`` for headers and the map.
     write_map
@@ -116,10 +128,10 @@ class AnalysisConfig:
         Extra data-source lines for the map and report (input file names are always listed).
     profiles
         Plan-target profiles to score against (names such as ``"national"``, ``"yantai"`` or
-        profile files); one scorecard each (:mod:`tcm_coverage.scorecard`).
+        profile files); one scorecard each (:mod:`tcm_coverage.outputs.scorecard`).
     accessibility
         Compute the floating-catchment accessibility (2SFCA, E2SFCA, Gaussian) of TCM
-        physicians for the headline mode (:mod:`tcm_coverage.accessibility`).
+        physicians for the headline mode (:mod:`tcm_coverage.access.catchments`).
     """
 
     facilities: Path
@@ -179,9 +191,9 @@ class AnalysisRun:
     Attributes
     ----------
     access
-        Travel times per demand point (see :class:`tcm_coverage.analysis.AccessResult`).
+        Travel times per demand point (see :class:`tcm_coverage.access.compute.AccessResult`).
     tables
-        Coverage tables (see :func:`tcm_coverage.metrics.coverage_tables`).
+        Coverage tables (see :func:`tcm_coverage.access.coverage.coverage_tables`).
     files
         Output files, in the final folder.
     seconds
@@ -194,15 +206,15 @@ class AnalysisRun:
     fca_areas
         Population-weighted mean accessibility per township (per county without townships).
     scorecards
-        Profile name -> scorecard (:func:`tcm_coverage.scorecard.scorecard`).
+        Profile name -> scorecard (:func:`tcm_coverage.outputs.scorecard.scorecard`).
     network
         The road network the run used (for site selection on the same roads).
     facility_review
         How each facility row was typed when types were inferred from a map-service POI export
-        (:attr:`tcm_coverage.facilities.FacilityTable.review`), else ``None``.
+        (:attr:`tcm_coverage.inputs.facilities.FacilityTable.review`), else ``None``.
     datum_check
         Median distances of facilities (and villages) to the nearest road under each datum
-        (:func:`tcm_coverage.datum_check.check_inputs`), as written to ``run.json``.
+        (:func:`tcm_coverage.inputs.datum_check.check_inputs`), as written to ``run.json``.
     """
 
     access: AccessResult
@@ -221,7 +233,7 @@ class AnalysisRun:
 
 def validate_config(config: AnalysisConfig, *, files: bool = True, options: bool = True) -> None:
     """Check the input files (exist, are files, not empty) and the options (known names,
-    plausible ranges: :mod:`tcm_coverage.validation`) before anything is read."""
+    plausible ranges: :mod:`tcm_coverage._validate`) before anything is read."""
     for label, option, path in (("facilities", "--facilities", config.facilities),
                                 ("boundary", "--boundary", config.boundary),
                                 ("population", "--population", config.population),
@@ -303,14 +315,14 @@ def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> li
                         ("路网" if zh else "roads", config.network)):
         if path is not None:
             rows.append((label, Path(path).name))
-    masks = target_masks(access.facilities, include_other=config.include_other)
+    masks = facility_set_masks(access.facilities, include_other=config.include_other)
     for target in access.targets:
-        definition = TARGET_DEFINITIONS[target][lang]
+        definition = FACILITY_SET_DEFINITIONS[target][lang]
         if target == "tcm_any" and config.include_other:
             definition += "、中医诊所/门诊部" if zh else ", TCM clinics and outpatient departments"
         count = int(masks[target].sum())
-        rows.append((f"目标设施：{TARGET_LABELS[target]['zh']}" if zh
-                     else f"target: {TARGET_LABELS[target]['en']}",
+        rows.append((f"目标设施：{FACILITY_SET_LABELS[target]['zh']}" if zh
+                     else f"target: {FACILITY_SET_LABELS[target]['en']}",
                      f"{definition}（{count} 个）" if zh else f"{definition} ({count})"))
     rows.extend(_unknown_rows(config, access))
     rows.extend(("注意" if zh else "note", w) for w in access_notes(config, access))
@@ -334,8 +346,8 @@ def access_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:
     """
     zh = config.lang == "zh"
     notes = list(access.warnings_zh if zh else access.warnings)
-    for target in no_data_targets(access.facilities):
-        key = f"「{TARGET_LABELS[target]['zh']}」" if zh else f"'{target}'"
+    for target in no_data_facility_sets(access.facilities):
+        key = f"「{FACILITY_SET_LABELS[target]['zh']}」" if zh else f"'{target}'"
         notes = [n for n in notes if key not in n]
     return notes
 
@@ -507,7 +519,7 @@ def compute_from_inputs(
     seconds["datum check"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     # the upper bound (unknown 中医馆/中医阁 counted as yes) only when some flag is unknown
-    targets = tuple(t for t in TARGETS if t not in OPTIONAL_TARGETS or unknown_flags(facilities).any())
+    targets = tuple(t for t in FACILITY_SETS if t not in OPTIONAL_FACILITY_SETS or unknown_flags(facilities).any())
     access = compute_access(
         demand, facilities, network, modes=config.modes, targets=targets,
         include_other=config.include_other, speed_overrides=config.speed_overrides,
@@ -594,7 +606,7 @@ def source_lines(config: AnalysisConfig) -> list[str]:
 def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = None,
               threshold: float | None = None, target: str = "tcm_any",
               compact: bool = False) -> folium.Map:
-    """The coverage map of a computed run (see :func:`tcm_coverage.maps.coverage_map`).
+    """The coverage map of a computed run (see :func:`tcm_coverage.outputs.maps.coverage_map`).
 
     Parameters
     ----------
@@ -615,8 +627,8 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
     if mode not in config.modes:
         raise InputError(f"mode {mode!r} was not computed in this run",
                          fix=f"use one of {list(config.modes)} or rerun with --mode {mode}")
-    if target not in TARGETS:
-        raise InputError(f"unknown target {target!r}", fix=f"use one of {list(TARGETS)}")
+    if target not in FACILITY_SETS:
+        raise InputError(f"unknown target {target!r}", fix=f"use one of {list(FACILITY_SETS)}")
     thr = config.headline_threshold if threshold is None else float(threshold)
     if thr not in config.thresholds:
         raise InputError(f"threshold {thr:g} was not computed in this run",
@@ -861,7 +873,7 @@ def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig)
     Parameters
     ----------
     tables
-        From :func:`tcm_coverage.metrics.coverage_tables`.
+        From :func:`tcm_coverage.access.coverage.coverage_tables`.
     config
         The run's configuration.
 

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage._safetext import safe_workbook, write_csv
-from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
-from tcm_coverage.metrics import no_data_cells
+from tcm_coverage.access import no_data_cells
+from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS
+
+__all__ = ["COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "with_no_data", "write_isochrones", "write_layers", "write_manifest", "write_tables"]
 
 COLUMN_LABELS: dict[str, dict[str, str]] = {
     "level": {"zh": "层级", "en": "level"},
@@ -103,7 +105,7 @@ def localize(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     Parameters
     ----------
     table
-        A table from :func:`tcm_coverage.metrics.coverage_tables`.
+        A table from :func:`tcm_coverage.access.coverage.coverage_tables`.
     lang
         ``"zh"`` (default) or ``"en"``.
 
@@ -116,7 +118,7 @@ def localize(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     if "mode" in out:
         out["mode"] = out["mode"].map(lambda m: MODE_LABELS.get(m, {}).get(lang, m))
     if "target" in out:
-        out["target"] = out["target"].map(lambda t: TARGET_LABELS.get(t, {}).get(lang, t))
+        out["target"] = out["target"].map(lambda t: FACILITY_SET_LABELS.get(t, {}).get(lang, t))
     if "level" in out:
         out["level"] = out["level"].map({"county": {"zh": "县区", "en": "county"}[lang],
                                          "township": {"zh": "乡镇", "en": "township"}[lang]})
@@ -140,7 +142,7 @@ def rounded_table(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
 
 
 def with_no_data(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy with unknown cells (:func:`tcm_coverage.metrics.no_data_cells`) written 无数据.
+    """A copy with unknown cells (:func:`tcm_coverage.access.coverage.no_data_cells`) written 无数据.
 
     Parameters
     ----------
@@ -183,7 +185,7 @@ def write_tables(
     Parameters
     ----------
     tables
-        From :func:`tcm_coverage.metrics.coverage_tables`.
+        From :func:`tcm_coverage.access.coverage.coverage_tables`.
     out_dir
         Destination folder.
     lang
@@ -193,7 +195,7 @@ def write_tables(
     facilities, network
         Extra sheets (already localized or plain).
     review
-        The facility type review (:func:`tcm_coverage.facilities.review_sheet`), written as the
+        The facility type review (:func:`tcm_coverage.inputs.facilities.review_sheet`), written as the
         sheet 设施类型识别 right after 说明; its text cells are stored as text, never formulas.
 
     Cells that are unknown (中医馆/中医阁 shares where no flag is known, staff counts nobody
@@ -255,6 +257,7 @@ def write_layers(
     thresholds: Sequence[float],
     headline_target: str = "tcm_any",
 ) -> list[Path]:
+
     """Write ``demand_points.gpkg`` (travel times and covered flags) and ``facilities.gpkg``.
 
     Travel times are minutes rounded up to 0.1; unreachable points have NULL time. For the headline
@@ -263,7 +266,7 @@ def write_layers(
     Parameters
     ----------
     demand, facilities
-        From :func:`tcm_coverage.analysis.compute_access` (with area codes when assigned).
+        From :func:`tcm_coverage.access.compute.compute_access` (with area codes when assigned).
     out_dir
         Destination folder.
     modes, targets, thresholds
@@ -335,7 +338,7 @@ def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str =
     Parameters
     ----------
     isochrones
-        From :attr:`tcm_coverage.analysis.AccessResult.isochrones`.
+        From :attr:`tcm_coverage.access.compute.AccessResult.isochrones`.
     out_dir
         Destination folder.
     lang
@@ -348,7 +351,7 @@ def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str =
     out = isochrones.copy()
     unit = "分钟" if lang == "zh" else " min"
     out["label"] = [
-        f"{MODE_LABELS.get(m, {}).get(lang, m)} {TARGET_LABELS.get(t, {}).get(lang, t)} {a:g}–{b:g}{unit}"
+        f"{MODE_LABELS.get(m, {}).get(lang, m)} {FACILITY_SET_LABELS.get(t, {}).get(lang, t)} {a:g}–{b:g}{unit}"
         for m, t, a, b in zip(out["mode"], out["target"], out["min_from"], out["minutes"], strict=True)
     ]
     out["area_km2"] = out["area_km2"].round(3)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from tcm_coverage.analysis import MODE_LABELS, TARGET_LABELS
+from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS
 
 __all__ = ["county_report_html", "cumulative_chart_svg", "cumulative_curve", "scorecard_section_html"]
 
@@ -194,7 +194,7 @@ def county_report_html(
     county_code, county_name
         The county.
     county_table, township_table
-        The ``"county"`` and ``"township"`` tables of :func:`tcm_coverage.metrics.coverage_tables`.
+        The ``"county"`` and ``"township"`` tables of :func:`tcm_coverage.access.coverage.coverage_tables`.
     demand
         Demand points with ``population``, ``county_code`` and ``t_tcm_any_{mode}`` columns.
     modes, thresholds
@@ -213,7 +213,7 @@ def county_report_html(
         Further HTML sections (e.g. the plan-target scorecard) appended before the notes.
     fca_areas
         Per township ``code`` and ``fca_e2sfca_{mode}`` (from
-        :func:`tcm_coverage.accessibility.area_fca`): adds an E2SFCA column.
+        :func:`tcm_coverage.access.catchments.area_fca`): adds an E2SFCA column.
 
     Returns
     -------
@@ -331,7 +331,7 @@ def county_report_html(
                                          sub["population"].to_numpy(float), grid))
               for m in modes if f"t_tcm_any_{m}" in sub}
     chart = cumulative_chart_svg(curves, threshold=headline_threshold, lang=lang)
-    target_label = TARGET_LABELS["tcm_any"][lang]
+    target_label = FACILITY_SET_LABELS["tcm_any"][lang]
     map_html = ""
     if map_page is not None:
         map_html = (f"<h2>{'覆盖地图' if zh else 'Map'}</h2>"
@@ -392,7 +392,7 @@ def scorecard_section_html(card: pd.DataFrame, *, county_code: str, lang: str = 
     Parameters
     ----------
     card : pandas.DataFrame
-        From :func:`tcm_coverage.scorecard.scorecard`.
+        From :func:`tcm_coverage.outputs.scorecard.scorecard`.
     county_code : str
         The county of the report.
     lang : str
@@ -403,7 +403,7 @@ def scorecard_section_html(card: pd.DataFrame, *, county_code: str, lang: str = 
     str
         An HTML fragment (``<h2>`` and a table).
     """
-    from tcm_coverage.scorecard import STATUS_COLOURS, render_scorecard
+    from tcm_coverage.outputs.scorecard import STATUS_COLOURS, render_scorecard
 
     zh = lang == "zh"
     esc = html.escape

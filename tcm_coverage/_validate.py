@@ -18,7 +18,7 @@ option                          valid range
 ``--isochrone-cell-m``          0 (no isochrones) or 10 to 5,000 m
 ``--speed MODE:CLASS=KMH``      per mode, km/h: walk 0.5–8, walk_elderly 0.5–6, bicycle 2–40,
                                 ebike 2–50, car 2–130 (average travel speeds; the built-in
-                                profiles are inside these ranges, see :mod:`tcm_coverage.network`)
+                                profiles are inside these ranges, see :mod:`tcm_coverage.network.network`)
 ``--offroad-speed [MODE:]KMH``  per mode, km/h: walk 0.5–8, walk_elderly 0.5–6, bicycle, ebike
                                 and car 0.5–25 (the leg across yards and fields to the road)
 ``batch --workers``             1 to 1,024 processes
@@ -208,7 +208,7 @@ def check_config(config: Any) -> None:
     Parameters
     ----------
     config
-        A :class:`tcm_coverage.pipeline.AnalysisConfig`.
+        A :class:`tcm_coverage.workflows.pipeline.AnalysisConfig`.
 
     Raises
     ------
@@ -526,7 +526,7 @@ def config_fields_from_json(cls: Any, raw: Any, *, path: str | PathLike[str]) ->
     Parameters
     ----------
     cls
-        The dataclass (:class:`tcm_coverage.pipeline.AnalysisConfig`).
+        The dataclass (:class:`tcm_coverage.workflows.pipeline.AnalysisConfig`).
     raw
         ``json.load(...)["config"]``.
     path

@@ -1,0 +1,80 @@
+"""Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
+
+Modules: :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
+"""
+
+from tcm_coverage.access.catchments import (
+    DEFAULT_STEPS,
+    METHODS,
+    FCAResult,
+    area_fca,
+    fca_weights,
+    network_fca,
+    two_step_fca,
+)
+from tcm_coverage.access.compute import (
+    AccessResult,
+    compute_access,
+    facility_set_masks,
+    snap_summary,
+    unknown_flags,
+)
+from tcm_coverage.access.coverage import (
+    STAFF_COLUMNS,
+    UNASSIGNED,
+    access_summary,
+    assign_areas,
+    coverage_tables,
+    facility_indicators,
+    no_data_cells,
+    no_data_facility_sets,
+)
+from tcm_coverage.access.isochrones import (
+    TravelTimeSurface,
+    isochrone_bands,
+    surface_points,
+    travel_time_surface,
+)
+from tcm_coverage.access.traveltime import (
+    DIRECT_OFFROAD_LIMIT_M,
+    DIRECT_OFFROAD_MAX_M,
+    NearestResult,
+    ODPairs,
+    nearest_facility_times,
+    node_times_to_nearest,
+    od_pairs_within,
+)
+
+__all__ = [
+    "AccessResult",
+    "DEFAULT_STEPS",
+    "DIRECT_OFFROAD_LIMIT_M",
+    "DIRECT_OFFROAD_MAX_M",
+    "FCAResult",
+    "METHODS",
+    "NearestResult",
+    "ODPairs",
+    "STAFF_COLUMNS",
+    "TravelTimeSurface",
+    "UNASSIGNED",
+    "access_summary",
+    "area_fca",
+    "assign_areas",
+    "compute_access",
+    "coverage_tables",
+    "facility_indicators",
+    "facility_set_masks",
+    "fca_weights",
+    "isochrone_bands",
+    "nearest_facility_times",
+    "network_fca",
+    "no_data_cells",
+    "no_data_facility_sets",
+    "node_times_to_nearest",
+    "od_pairs_within",
+    "snap_summary",
+    "surface_points",
+    "travel_time_surface",
+    "two_step_fca",
+    "unknown_flags",
+]
