@@ -115,12 +115,71 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
 # cli/
 # ---------------------------------------------------------------------------------------------
 _CLI: dict[str, tuple[str, str]] = {
+    # 说明 row of a rewritten workbook whose run was recomputed from changed inputs
+    "readme_note": ("注意", "note"),
 }
 
 # ---------------------------------------------------------------------------------------------
 # batch/
 # ---------------------------------------------------------------------------------------------
 _BATCH: dict[str, tuple[str, str]] = {
+    # county status in the province summary (``status`` column)
+    "status_done": ("完成", "done"),
+    "status_skipped": ("已完成（沿用上次结果）", "done in an earlier run"),
+    "status_failed": ("失败", "failed"),
+    "status_province": ("全省合计", "province total"),
+    # headers of the batch's own columns
+    "column_job_id": ("任务", "job"),
+    "column_status": ("状态", "status"),
+    "column_error": ("错误信息", "error"),
+    "column_seconds": ("用时(秒)", "seconds"),
+    # province_summary.xlsx sheets
+    "sheet_readme": ("说明", "README"),
+    "sheet_summary": ("全省汇总", "province summary"),
+    "sheet_failed": ("失败", "failed"),
+    "readme_item": ("项目", "item"),
+    "readme_value": ("内容", "value"),
+    # 说明 rows
+    "list_sep": ("、", ", "),
+    "readme_date": ("生成日期", "date"),
+    "readme_software": ("软件", "software"),
+    "readme_counties": ("县区数", "counties"),
+    "readme_done": ("完成", "done"),
+    "readme_skipped": ("沿用上次结果", "done in an earlier run"),
+    "readme_failed": ("失败", "failed"),
+    "readme_modes": ("出行方式", "modes"),
+    "readme_thresholds": ("时间阈值(分钟)", "thresholds (min)"),
+    "readme_buffer": ("跨界缓冲(米)", "cross-border buffer (m)"),
+    "readme_total": ("全省合计", "province total"),
+    "readme_total_rule": ("完成的县区之和；平均时间按可达人口加权；不含失败的县区",
+                          "sum over finished counties; mean time weighted by reachable residents; "
+                          "failed counties left out"),
+    "readme_facilities": ("设施", "facilities"),
+    "readme_boundary": ("县界", "counties"),
+    "readme_population": ("人口", "population"),
+    "readme_roads": ("路网", "roads"),
+    "readme_source": ("数据来源", "source"),
+    # the terminal line of a batch
+    "summary_share": ("；完成县区{minutes:g}分钟覆盖率 {share:.1%}",
+                      "; {share:.1%} of residents of finished counties within {minutes:g} min"),
+    "summary_counts": ("{total} 个县区：完成 {done}，沿用上次结果 {skipped}，失败 {failed}{share}",
+                       "{total} counties: {done} done, {skipped} done in an earlier run, "
+                       "{failed} failed{share}"),
+    "summary_failed": ("\n  失败 {job_id}: {error}", "\n  failed {job_id}: {error}"),
+    # province_map.html (name and code arrive HTML-escaped)
+    "map_county": ("{name}（{code}）：{minutes:g}分钟覆盖率 {share:.1%}，"
+                   "{population:,.0f} 人中 {beyond:,.0f} 人在{minutes:g}分钟外",
+                   "{name} ({code}): {share:.1%} within {minutes:g} min, "
+                   "{beyond:,.0f} of {population:,.0f} beyond"),
+    "map_failed": ("计算失败：", "failed: "),
+    "map_no_result": ("{code}：无结果", "{code}: no result"),
+    "map_layer": ("{minutes:g}分钟覆盖率（{mode}）", "share within {minutes:g} min ({mode})"),
+    "legend_title": ("各县区{facilities}{minutes:g}分钟可达覆盖率（{mode}）",
+                     "Share of residents within {minutes:g} min of {facilities}, by county ({mode})"),
+    "legend_computed": ("计算日期：", "computed: "),
+    "legend_gcj02": ("图层已转换为GCJ-02以配合高德底图", "overlays shifted to GCJ-02"),
+    "legend_failed": ("灰色：{n} 个县区计算失败（见汇总表）",
+                      "grey: {n} counties failed (see the summary table)"),
 }
 
 # ---------------------------------------------------------------------------------------------

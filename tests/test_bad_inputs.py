@@ -533,6 +533,7 @@ def test_duplicate_facility_rows_counted_once_with_a_warning(tmp_path, caplog):
 
 def test_road_less_county_folder_is_listed_as_failed(tmp_path):
     from tcm_coverage.batch.jobs import expand_county_dirs, folder_jobs
+    from tcm_coverage.workflows import AnalysisConfig
 
     good, bad, other = tmp_path / "140405", tmp_path / "140406", tmp_path / "notes"
     for folder in (good, bad, other):
@@ -545,8 +546,10 @@ def test_road_less_county_folder_is_listed_as_failed(tmp_path):
     (other / "readme.txt").write_text("not a county", encoding="utf-8")
     folders = expand_county_dirs([tmp_path])
     assert [f.name for f in folders] == ["140405", "140406"]  # the unrelated folder is not one
-    jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out",
-                                 params={"modes": ("ebike",), "thresholds": (15.0,)})
+    settings = AnalysisConfig(facilities=Path("."), boundary=Path("."), population=Path("."),
+                              network=Path("."), out_dir=tmp_path / "out", modes=("ebike",),
+                              thresholds=(15.0,))
+    jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out", settings=settings)
     assert [j.job_id for j in jobs] == ["140405"]
     assert [f["job_id"] for f in failures] == ["140406"]
     assert "no roads file" in failures[0]["error"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.batch.driver import main
+from tcm_coverage.batch.command import main
 from tcm_coverage.batch.jobs import (
     DONE_MARKER,
     discover_county_files,
@@ -26,6 +27,7 @@ from tcm_coverage.batch.jobs import (
 )
 from tcm_coverage.batch.summary import province_table
 from tcm_coverage.testing.province import make_synthetic_province
+from tcm_coverage.workflows import AnalysisConfig
 
 REPO = Path(__file__).resolve().parents[1]
 #: Light settings: the batch machinery is under test, not the maps (tested elsewhere).
@@ -221,21 +223,23 @@ def test_discovery_keys_and_summary(tmp_path):
         discover_county_files(folders[1])
     (folders[1] / "facilities_gcj02.xlsx").unlink()
     (folders[1] / "facilities.csv").rename(folders[1] / "设施_gcj02.csv")
-    params = {"modes": ("walk",), "thresholds": (15.0,)}
-    jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out", params=params)
+    settings = AnalysisConfig(facilities=Path("."), boundary=Path("."), population=Path("."),
+                              network=Path("."), out_dir=tmp_path / "out", modes=("walk",),
+                              thresholds=(15.0,))
+    jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out", settings=settings)
     assert not failures and [j.code for j in jobs] == list(prov.codes)
     assert jobs[1].config.facilities_datum == "gcj02"  # from the file name
     assert jobs[0].config.facilities_datum == "wgs84"
     assert len({j.key for j in jobs}) == 2
-    again, _ = folder_jobs(folders, out_dir=tmp_path / "elsewhere", params=params)
+    again, _ = folder_jobs(folders, out_dir=tmp_path / "elsewhere", settings=settings)
     assert [j.key for j in again] == [j.key for j in jobs]  # the output folder is not an input
     other, _ = folder_jobs(folders, out_dir=tmp_path / "out",
-                           params={**params, "thresholds": (10.0, 15.0)})
+                           settings=dataclasses.replace(settings, thresholds=(10.0, 15.0)))
     assert other[0].key != jobs[0].key
     assert job_key(jobs[0].config, {"network": "a"}, kind="folder") != job_key(
         jobs[0].config, {"network": "b"}, kind="folder")
     (folders[0] / "boundary.geojson").unlink()
-    jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out", params=params)
+    jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out", settings=settings)
     assert len(jobs) == 1 and failures[0]["job_id"] == prov.codes[0]
     assert "no boundary file" in failures[0]["error"]
 

@@ -1,5 +1,5 @@
-"""``python -m tcm_coverage.batch``: see :func:`tcm_coverage.batch.driver.main`."""
+"""``python -m tcm_coverage.batch``: see :func:`tcm_coverage.batch.command.main`."""
 
-from tcm_coverage.batch.driver import main
+from tcm_coverage.batch.command import main
 
 raise SystemExit(main())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pandas as pd
 import shapely
 
 from tcm_coverage._safetext import safe_workbook, write_csv
-from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS
+from tcm_coverage.i18n import FACILITY_SET_LABELS, LANGS, MODE_LABELS, text
 from tcm_coverage.outputs import (
     SHARE_BREAKS,
     SHARE_COLOURS,
@@ -33,21 +34,20 @@ from tcm_coverage.outputs import (
     rounded_table,
     share_colour,
 )
+from tcm_coverage.vocab import share_column
 
-__all__ = ["STATUS_LABELS", "province_map", "province_table", "write_province_table"]
+__all__ = ["STATUS_LABELS", "MapSettings", "province_map", "province_table", "write_province_table"]
 
-#: Status values and their labels.
+#: Status values and their labels (:data:`tcm_coverage.i18n` ``batch.status_*``).
 STATUS_LABELS: dict[str, dict[str, str]] = {
-    "done": {"zh": "完成", "en": "done"},
-    "skipped": {"zh": "已完成（沿用上次结果）", "en": "done in an earlier run"},
-    "failed": {"zh": "失败", "en": "failed"},
-    "province": {"zh": "全省合计", "en": "province total"},
+    status: {lang: text(f"batch.status_{status}", lang) for lang in LANGS}
+    for status in ("done", "skipped", "failed", "province")
 }
+#: Headers of the batch's own columns (``batch.column_*``; the county columns are localized
+#: as in the county tables).
 _EXTRA_LABELS = {
-    "job_id": {"zh": "任务", "en": "job"},
-    "status": {"zh": "状态", "en": "status"},
-    "error": {"zh": "错误信息", "en": "error"},
-    "seconds": {"zh": "用时(秒)", "en": "seconds"},
+    column: {lang: text(f"batch.column_{column}", lang) for lang in LANGS}
+    for column in ("job_id", "status", "error", "seconds")
 }
 _FIRST = ["job_id", "code", "name", "mode", "status"]
 _DROP = ("target", "parent_code", "level")
@@ -92,48 +92,49 @@ def province_table(records: Sequence[Mapping], *, thresholds: Sequence[float],
     table = table.assign(_m=table["mode"].map(mode_rank).fillna(len(modes)))
     table = table.sort_values(["code", "job_id", "_m"], kind="stable").drop(columns="_m")
     ok = table[table["status"] != "failed"]
-    totals = []
-    for mode in modes:
-        sub = ok[ok["mode"] == mode]
-        if sub.empty:
-            continue
-        pop = float(sub["population"].sum())
-        tot = {"job_id": "", "code": "", "name": STATUS_LABELS["province"]["zh"], "mode": mode,
-               "status": "province", "population": pop, "error": ""}
-        for t in thresholds:
-            col = f"pop_within_{t:g}"
-            if col in sub:
-                tot[col] = float(sub[col].sum())
-                tot[f"share_within_{t:g}"] = tot[col] / pop if pop > 0 else np.nan
-        if "unreachable_population" in sub:
-            tot["unreachable_population"] = float(sub["unreachable_population"].sum())
-            reach = sub["population"] - sub["unreachable_population"]
-            mean = pd.to_numeric(sub["mean_min"], errors="coerce")
-            good = mean.notna() & (reach > 0)
-            if good.any():
-                tot["mean_min"] = float((mean[good] * reach[good]).sum() / reach[good].sum())
-        for col in sub.columns:
-            if (col.startswith("n_") or col.endswith("_unreported")
-                    or col in ("tcm_gps", "tcm_physicians", "beds")):
-                tot[col] = pd.to_numeric(sub[col], errors="coerce").sum(min_count=1)
-        for share, num, den in (("share_centres_zhongyiguan", "n_centres_zhongyiguan", "n_centres"),
-                                ("share_stations_zhongyige", "n_stations_zhongyige", "n_stations")):
-            # over the centres/stations whose 中医馆/中医阁 is known (unknown is not "no")
-            known = tot.get(den, 0) - (tot.get(f"{num}_unknown", 0) or 0) if den in tot else 0
-            if num in tot and known and known > 0:
-                tot[share] = tot[num] / known
-        totals.append(tot)
+    totals = [_province_total(ok[ok["mode"] == mode], mode, thresholds) for mode in modes
+              if (ok["mode"] == mode).any()]
     if totals:
         table = pd.concat([table, pd.DataFrame(totals)], ignore_index=True)
     order = _FIRST + [c for c in table.columns if c not in _FIRST + ["seconds", "error"]]
     return table[order + ["seconds", "error"]].reset_index(drop=True)
 
 
+def _province_total(sub: pd.DataFrame, mode: str, thresholds: Sequence[float]) -> dict:
+    """The province row of one mode: the finished counties' rows ``sub`` added up."""
+    pop = float(sub["population"].sum())
+    tot: dict = {"job_id": "", "code": "", "name": STATUS_LABELS["province"]["zh"], "mode": mode,
+                 "status": "province", "population": pop, "error": ""}
+    for t in thresholds:
+        col = f"pop_within_{t:g}"
+        if col in sub:
+            tot[col] = float(sub[col].sum())
+            tot[share_column(t)] = tot[col] / pop if pop > 0 else np.nan
+    if "unreachable_population" in sub:
+        tot["unreachable_population"] = float(sub["unreachable_population"].sum())
+        reach = sub["population"] - sub["unreachable_population"]
+        mean = pd.to_numeric(sub["mean_min"], errors="coerce")
+        good = mean.notna() & (reach > 0)
+        if good.any():
+            tot["mean_min"] = float((mean[good] * reach[good]).sum() / reach[good].sum())
+    for col in sub.columns:
+        if (col.startswith("n_") or col.endswith("_unreported")
+                or col in ("tcm_gps", "tcm_physicians", "beds")):
+            tot[col] = pd.to_numeric(sub[col], errors="coerce").sum(min_count=1)
+    for share, num, den in (("share_centres_zhongyiguan", "n_centres_zhongyiguan", "n_centres"),
+                            ("share_stations_zhongyige", "n_stations_zhongyige", "n_stations")):
+        # over the centres/stations whose 中医馆/中医阁 is known (unknown is not "no")
+        known = tot.get(den, 0) - (tot.get(f"{num}_unknown", 0) or 0) if den in tot else 0
+        if num in tot and known and known > 0:
+            tot[share] = tot[num] / known
+    return tot
+
+
 def _localized(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     out = table.copy()
     out["status"] = out["status"].map(lambda s: STATUS_LABELS.get(s, {}).get(lang, s))
     if lang == "en":
-        out.loc[out["name"] == STATUS_LABELS["province"]["zh"], "name"] = "province total"
+        out.loc[out["name"] == STATUS_LABELS["province"]["zh"], "name"] = STATUS_LABELS["province"]["en"]
     out = localize(rounded_table(out, lang), lang)
     return out.rename(columns=lambda c: _EXTRA_LABELS[c][lang] if c in _EXTRA_LABELS else c)
 
@@ -158,18 +159,17 @@ def write_province_table(table: pd.DataFrame, out_dir: Path, *, lang: str = "zh"
     -------
     list of pathlib.Path
     """
-    zh = lang == "zh"
     loc = _localized(table, lang)
     csv = write_csv(loc, out_dir / "province_summary.csv")
     xlsx = out_dir / "province_summary.xlsx"
     sheets = {}
     if readme_rows:
-        sheets["说明" if zh else "README"] = pd.DataFrame(
-            readme_rows, columns=["项目", "内容"] if zh else ["item", "value"])
-    sheets["全省汇总" if zh else "province summary"] = loc
+        sheets[text("batch.sheet_readme", lang)] = pd.DataFrame(
+            readme_rows, columns=[text("batch.readme_item", lang), text("batch.readme_value", lang)])
+    sheets[text("batch.sheet_summary", lang)] = loc
     failed = table[table["status"] == "failed"]
     if len(failed):
-        sheets["失败" if zh else "failed"] = _localized(
+        sheets[text("batch.sheet_failed", lang)] = _localized(
             failed[["job_id", "code", "name", "status", "error"]], lang)
     with safe_workbook(xlsx) as book:
         for name, frame in sheets.items():
@@ -186,10 +186,31 @@ def write_province_table(table: pd.DataFrame, out_dir: Path, *, lang: str = "zh"
     return [csv, xlsx]
 
 
+@dataclass(frozen=True)
+class MapSettings:
+    """How the province map is rendered (as for :func:`tcm_coverage.outputs.maps.coverage_map`).
+
+    Attributes
+    ----------
+    lang
+        ``"zh"`` or ``"en"``.
+    basemap
+        ``"osm"``, ``"amap"`` (overlays shifted to GCJ-02), ``"tianditu"`` or ``"none"``.
+    tianditu_key
+        Tianditu API key.
+    sources
+        Data-source lines of the legend.
+    """
+
+    lang: str = "zh"
+    basemap: str = "osm"
+    tianditu_key: str | None = None
+    sources: Sequence[str] = ()
+
+
 def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry], *,
                  modes: Sequence[str], headline_mode: str, threshold: float,
-                 lang: str = "zh", basemap: str = "osm", tianditu_key: str | None = None,
-                 sources: Sequence[str] = ()) -> folium.Map:
+                 look: MapSettings = MapSettings()) -> folium.Map:
     """County choropleth of the share of residents within ``threshold`` of a TCM point.
 
     One layer per mode (the headline mode shown); failed counties are grey with the error in
@@ -204,54 +225,34 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
         County code -> boundary (WGS-84).
     modes, headline_mode, threshold
         What to draw.
-    lang, basemap, tianditu_key, sources
-        As for :func:`tcm_coverage.outputs.maps.coverage_map`.
+    look
+        Language, basemap and data-source lines.
 
     Returns
     -------
     folium.Map
     """
-    zh = lang == "zh"
-    datum = "gcj02" if basemap == "amap" else "wgs84"
+    lang = look.lang
+    datum = "gcj02" if look.basemap == "amap" else "wgs84"
     codes = [c for c in geometries if geometries[c] is not None]
     gdf = gpd.GeoDataFrame({"code": codes}, geometry=[geometries[c] for c in codes], crs=4326)
     minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (110, 30, 120, 40)
-    fmap = base_map((minx, miny, maxx, maxy), basemap=basemap, tianditu_key=tianditu_key, zh=zh)
-    share_col = f"share_within_{threshold:g}"
-    pop_col = f"pop_within_{threshold:g}"
+    fmap = base_map((minx, miny, maxx, maxy), basemap=look.basemap,
+                    tianditu_key=look.tianditu_key, zh=lang == "zh")
     county_rows = table[table["status"] != "province"]
     failed = county_rows[county_rows["status"] == "failed"].drop_duplicates("code")
     for mode in modes:
         rows = county_rows[county_rows["mode"] == mode].drop_duplicates("code").set_index("code")
         frame = gdf.copy()
-        colours, labels = [], []
-        for code in frame["code"]:
-            if code in rows.index:
-                r = rows.loc[code]
-                share = float(r[share_col]) if pd.notna(r.get(share_col)) else np.nan
-                pop = float(r.get("population") or 0.0)
-                beyond = pop - float(r.get(pop_col) or 0.0)
-                colours.append(share_colour(share))
-                labels.append(  # shown as HTML by folium: names escaped
-                    f"{html.escape(str(r['name']))}（{html.escape(str(code))}）：{threshold:g}分钟覆盖率 {share:.1%}，"
-                    f"{pop:,.0f} 人中 {beyond:,.0f} 人在{threshold:g}分钟外" if zh else
-                    f"{html.escape(str(r['name']))} ({html.escape(str(code))}): {share:.1%} within {threshold:g} min, "
-                    f"{beyond:,.0f} of {pop:,.0f} beyond")
-            elif code in set(failed["code"]):
-                err = str(failed.set_index("code").loc[code, "error"])[:300]
-                colours.append("#bbbbbb")
-                labels.append(("计算失败：" if zh else "failed: ") + html.escape(err))
-            else:
-                colours.append("#eeeeee")
-                labels.append(f"{html.escape(str(code))}：无结果" if zh
-                              else f"{html.escape(str(code))}: no result")
-        frame["colour"] = colours
-        frame["label"] = labels
+        styled = [_county_style(code, rows, failed, threshold=threshold, lang=lang)
+                  for code in frame["code"]]
+        frame["colour"] = [colour for colour, _ in styled]
+        frame["label"] = [label for _, label in styled]
         frame = prepare_layer(frame, datum, 0.0005)
         label = MODE_LABELS.get(mode, {}).get(lang, mode)
         folium.GeoJson(
             compact_geojson(frame[["label", "colour", "geometry"]], decimals=4),
-            name=(f"{threshold:g}分钟覆盖率（{label}）" if zh else f"share within {threshold:g} min ({label})"),
+            name=text("batch.map_layer", lang, minutes=threshold, mode=label),
             show=mode == headline_mode,
             style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
                                       "weight": 1, "fillOpacity": 0.75},
@@ -261,23 +262,42 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
     if len(gdf):
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     folium.LayerControl(collapsed=False).add_to(fmap)
-    _legend(fmap, zh=zh, threshold=threshold, mode_label=MODE_LABELS.get(headline_mode, {}).get(
-        lang, headline_mode), sources=sources, n_failed=len(failed), basemap=basemap)
+    _legend(fmap, look, threshold=threshold,
+            mode_label=MODE_LABELS.get(headline_mode, {}).get(lang, headline_mode),
+            n_failed=len(failed))
     return fmap
 
 
-def _legend(fmap: folium.Map, *, zh: bool, threshold: float, mode_label: str,
-            sources: Sequence[str], n_failed: int, basemap: str) -> None:
-    target = FACILITY_SET_LABELS["tcm_any"]["zh" if zh else "en"]
-    title = (f"各县区{target}{threshold:g}分钟可达覆盖率（{mode_label}）" if zh
-             else f"Share of residents within {threshold:g} min of {target}, by county ({mode_label})")
-    meta = [("计算日期：" if zh else "computed: ") + date.today().isoformat()]
-    if basemap == "amap":
-        meta.append("图层已转换为GCJ-02以配合高德底图" if zh else "overlays shifted to GCJ-02")
+def _county_style(code: str, rows: pd.DataFrame, failed: pd.DataFrame, *, threshold: float,
+                  lang: str) -> tuple[str, str]:
+    """Fill colour and tooltip (HTML: names escaped) of one county on one mode's layer."""
+    if code in rows.index:
+        r = rows.loc[code]
+        share_col = share_column(threshold)
+        share = float(r[share_col]) if pd.notna(r.get(share_col)) else np.nan
+        pop = float(r.get("population") or 0.0)
+        beyond = pop - float(r.get(f"pop_within_{threshold:g}") or 0.0)
+        return share_colour(share), text(
+            "batch.map_county", lang, name=html.escape(str(r["name"])), code=html.escape(str(code)),
+            minutes=threshold, share=share, population=pop, beyond=beyond)
+    if code in set(failed["code"]):
+        err = str(failed.set_index("code").loc[code, "error"])[:300]
+        return "#bbbbbb", text("batch.map_failed", lang) + html.escape(err)
+    return "#eeeeee", text("batch.map_no_result", lang, code=html.escape(str(code)))
+
+
+def _legend(fmap: folium.Map, look: MapSettings, *, threshold: float, mode_label: str,
+            n_failed: int) -> None:
+    lang = look.lang
+    facilities = FACILITY_SET_LABELS["tcm_any"][lang]
+    title = text("batch.legend_title", lang, facilities=facilities, minutes=threshold,
+                 mode=mode_label)
+    meta = [text("batch.legend_computed", lang) + date.today().isoformat()]
+    if look.basemap == "amap":
+        meta.append(text("batch.legend_gcj02", lang))
     if n_failed:
-        meta.append(f"灰色：{n_failed} 个县区计算失败（见汇总表）" if zh
-                    else f"grey: {n_failed} counties failed (see the summary table)")
-    meta += list(sources)
+        meta.append(text("batch.legend_failed", lang, n=n_failed))
+    meta += list(look.sources)
     rows = [f"<div><span class='tcm-sw' style='background:{c}'></span>{lo:.0%}–{min(hi, 1):.0%}</div>"
             for c, lo, hi in zip(SHARE_COLOURS, SHARE_BREAKS[:-1], SHARE_BREAKS[1:], strict=True)]
     box = ("<div class='tcm-box' style='top:10px;left:54px;max-width:440px'>"

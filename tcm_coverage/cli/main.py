@@ -8,7 +8,7 @@ Sub-commands:
 ``analyze``
     Run it on your own files.
 ``map``
-    Redraw the map of a finished run (another mode, threshold, target, basemap or language;
+    Redraw the map of a finished run (another mode, threshold, facility set, basemap or language;
     ``--self-contained`` for intranets).
 ``report``
     Rewrite the county report(s) and workbook of a finished run.
@@ -33,22 +33,25 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tcm_coverage._version import __version__
 from tcm_coverage._errors import TCMCoverageError
+from tcm_coverage._version import __version__
 from tcm_coverage.batch import add_batch_parser, run_batch_command
 from tcm_coverage.cli.options import (
     add_common_options,
     add_render_options,
+    config_from_args,
     configure_logging,
-    parse_offroad,
-    parse_speed,
     render_overrides,
 )
 from tcm_coverage.demo import DEMO_SOURCES, demo_data_dir, demo_inputs
+from tcm_coverage.i18n import text
+from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
 
 logger = logging.getLogger("tcm_coverage")
 
 DEFAULT_DEMO_OUT = Path("maps") / "demo"
+#: The facility sets ``map --facility-set`` draws (the optional upper bound is not one).
+_MAP_FACILITY_SETS = tuple(s for s in FACILITY_SETS if s not in OPTIONAL_FACILITY_SETS)
 
 def _add_rerun(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-changed-inputs", action="store_true",
@@ -71,7 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors; no progress bars")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_demo(sub)
+    _add_analyze(sub)
+    _add_map(sub)
+    _add_report(sub)
+    _add_site(sub)
+    _add_score(sub)
+    add_batch_parser(sub)
+    return parser
 
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo", help="run the analysis on the bundled demo county",
                           description="Coverage of the demo county: the real boundary of Tunliu "
                                       "district (140405) with a synthetic interior (see tcm_coverage/demo_data/README.md).")
@@ -81,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="demo population from the GeoTIFF or the village table")
     add_common_options(demo, default_modes=("walk", "ebike", "car"), default_thresholds=(5, 10, 15, 20, 30))
 
+
+def _add_analyze(sub: argparse._SubParsersAction) -> None:
     ana = sub.add_parser("analyze", help="run the analysis on your files",
                          description="Travel times from every resident to the nearest TCM service "
                                      "point, coverage per county and township.")
@@ -103,21 +118,26 @@ def build_parser() -> argparse.ArgumentParser:
     ana.add_argument("--out", type=Path, required=True, help="output folder")
     add_common_options(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
 
+
+def _add_map(sub: argparse._SubParsersAction) -> None:
     mp = sub.add_parser("map", help="redraw the map of a finished run",
                         description="Recompute a finished run from its run.json (seconds) and draw "
-                                    "its map for another mode, threshold, target or basemap.")
+                                    "its map for another mode, threshold, facility set or basemap.")
     mp.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
     mp.add_argument("--out", type=Path, default=None,
-                    help="HTML file to write (default: RUN/map_<mode>_<minutes>_<target>.html)")
+                    help="HTML file to write (default: RUN/map_<mode>_<minutes>_<set>.html)")
     mp.add_argument("--mode", default=None, help="travel mode (default: e-bike when computed)")
     mp.add_argument("--threshold", type=float, default=None, help="minutes (default: 15)")
-    mp.add_argument("--target", default="tcm_any",
-                    choices=("tcm_any", "county_tcm", "zhongyiguan", "zhongyige", "primary_any"),
-                    help="facilities to reach (default: any TCM service point)")
+    mp.add_argument("--facility-set", "--target", dest="facility_set", default="tcm_any",
+                    choices=_MAP_FACILITY_SETS,
+                    help="facilities to reach (default: any TCM service point; --target is the "
+                         "old name)")
     mp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     add_render_options(mp)
     _add_rerun(mp)
 
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
     rp = sub.add_parser("report", help="rewrite the report(s) of a finished run",
                         description="Recompute a finished run from its run.json and write "
                                     "report.html (one per county) and coverage.xlsx.")
@@ -127,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_render_options(rp)
     _add_rerun(rp)
 
+
+def _add_site(sub: argparse._SubParsersAction) -> None:
     st = sub.add_parser("site", help="run site-selection scenarios and compare them",
                         description="Where to add 中医阁 (upgrading village clinics) or new village "
                                     "clinics so more residents reach TCM care within the threshold. "
@@ -137,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--out", type=Path, default=Path("maps") / "scenarios",
                     help="output folder; one subfolder per scenario (default: %(default)s)")
 
+
+def _add_score(sub: argparse._SubParsersAction) -> None:
     sc = sub.add_parser("score", help="score a finished run against plan-target profiles",
                         description="Recompute a finished run from its run.json and write the "
                                     "plan-target scorecard(s) and the report that includes them.")
@@ -148,9 +172,6 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     add_render_options(sc)
     _add_rerun(sc)
-
-    add_batch_parser(sub)
-    return parser
 
 
 def _site(args: argparse.Namespace) -> int:
@@ -212,7 +233,7 @@ def _redraw(args: argparse.Namespace) -> int:
     if args.command == "map":
         mode = args.mode or config.headline_mode
         thr = config.headline_threshold if args.threshold is None else args.threshold
-        out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.target}.html"
+        out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.facility_set}.html"
         check_output_file(out, option="--out" if args.out else "the map file")
         if result_kind(Path(out).resolve().parent) is not None:  # refuse before computing
             check_output_dir(Path(out).resolve().parent, inputs=inputs, keep="all")
@@ -222,9 +243,9 @@ def _redraw(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     run = compute(config, progress=not args.quiet)
     if args.command == "map":
-        fmap = build_map(run, config, mode=mode, threshold=thr, target=args.target)
-        with output_file(out, kind="map", inputs=inputs) as target:
-            save_map(fmap, target, self_contained=config.self_contained)
+        fmap = build_map(run, config, mode=mode, threshold=thr, target=args.facility_set)
+        with output_file(out, kind="map", inputs=inputs) as staged:
+            save_map(fmap, staged, self_contained=config.self_contained)
         written = [out]
     else:
         page = map_html(build_map(run, config, compact=True), self_contained=config.self_contained)
@@ -234,7 +255,7 @@ def _redraw(args: argparse.Namespace) -> int:
                       if run.facility_review is not None else None)
             names = [] if args.command == "score" else write_tables(
                 run.tables, tmp, lang=config.lang, review=review,
-                readme_rows=[("注意" if config.lang == "zh" else "note", note)] if note else ())
+                readme_rows=[(text("cli.readme_note", config.lang), note)] if note else ())
             names += write_reports(run, config, tmp, page)
             names += write_scorecards(run, config, tmp)
             written = [out_dir / f.name for f in names]
@@ -267,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "batch":
         return run_batch_command(args)
     # Imported here so `--help` stays instant.
-    from tcm_coverage.workflows import AnalysisConfig, run_analysis, summary_text
+    from tcm_coverage.workflows import run_analysis, summary_text
 
     if args.command == "site":
         return _site(args)
@@ -279,33 +300,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("nothing was written.", file=sys.stderr)
             return 2 if isinstance(exc, ValueError) else 1
     try:
-        speeds = parse_speed(args.speed)
-        offroad = parse_offroad(args.offroad_speed, args.modes)
+        if args.command == "demo":
+            data = args.data_dir or demo_data_dir()
+            config = config_from_args(args, inputs=demo_inputs(data, population=args.population_source),
+                                      sources=DEMO_SOURCES[args.lang])
+        else:
+            config = config_from_args(args)
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
-    common = {
-        "modes": tuple(args.modes), "thresholds": tuple(float(t) for t in args.thresholds),
-        "include_other": args.include_other_tcm, "speed_overrides": speeds, "offroad_kmh": offroad,
-        "buffer_m": args.buffer_m, "max_facility_offroad_m": args.max_facility_offroad_m,
-        "direct_offroad_m": args.direct_offroad_m, "lang": args.lang, "write_map": not args.no_map, "write_report": not args.no_report,
-        "isochrone_cell_m": args.isochrone_cell_m, "profiles": tuple(args.profiles),
-        "accessibility": not args.no_accessibility, **render_overrides(args),
-    }
-    if args.command == "demo":
-        data = args.data_dir or demo_data_dir()
-        config = AnalysisConfig(
-            **demo_inputs(data, population=args.population_source),
-            out_dir=args.out, sources=DEMO_SOURCES[args.lang], **common,
-        )
-    else:
-        config = AnalysisConfig(
-            facilities=args.facilities, facilities_datum=args.facilities_datum,
-            boundary=args.boundary, boundary_datum=args.boundary_datum,
-            townships=args.townships, townships_datum=args.townships_datum,
-            population=args.population, population_datum=args.population_datum,
-            population_column=args.population_column, network=args.network, out_dir=args.out,
-            facilities_sheet=args.facilities_sheet, population_sheet=args.population_sheet, **common,
-        )
     start = time.perf_counter()
     try:
         run = run_analysis(config, progress=not args.quiet)

@@ -2,8 +2,11 @@
 
 :mod:`tcm_coverage.cli.main` and :mod:`tcm_coverage.batch.driver` both build their parsers from
 these groups and read the options with these parsers, so the two take the same options the
-same way without importing each other. Like the CLI itself this module imports only the
-standard library and :mod:`tcm_coverage.vocab` at import time, so ``--help`` stays instant.
+same way without importing each other, and :func:`config_from_args` is the one mapping from
+parsed options to an :class:`~tcm_coverage.workflows.AnalysisConfig` that both use. Like the
+CLI itself this module imports only the standard library and :mod:`tcm_coverage.vocab` at
+import time, so ``--help`` stays instant (the configuration class is imported when a command
+runs: ``tcm_coverage.workflows`` takes seconds to import).
 """
 
 from __future__ import annotations
@@ -11,13 +14,19 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M
+
+if TYPE_CHECKING:
+    from tcm_coverage.workflows import AnalysisConfig
 
 __all__ = [
     "add_common_options",
     "add_render_options",
+    "config_from_args",
     "configure_logging",
     "parse_offroad",
     "parse_speed",
@@ -126,3 +135,65 @@ def configure_logging(verbose: int, quiet: bool) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
+
+
+class InputOptions(TypedDict, total=False):
+    """The :class:`~tcm_coverage.workflows.AnalysisConfig` fields that name a run's input files
+    and how to read them; each comes from the option of the same name when a command has it."""
+
+    facilities: Path
+    facilities_datum: str
+    facilities_sheet: str | None
+    boundary: Path
+    boundary_datum: str
+    townships: Path | None
+    townships_datum: str
+    population: Path
+    population_datum: str
+    population_column: str | None
+    population_sheet: str | None
+    network: Path
+
+
+def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] | None = None,
+                     sources: tuple[str, ...] = ()) -> AnalysisConfig:
+    """The analysis configuration of parsed ``demo``, ``analyze`` or ``batch`` options.
+
+    The one mapping from the options of :func:`add_common_options` (and the input options a
+    command has, such as ``--facilities`` or ``--population-datum``) to the configuration's
+    fields; ``out_dir`` is ``--out``.
+
+    Parameters
+    ----------
+    args
+        Parsed arguments of a parser set up with :func:`add_common_options`.
+    inputs
+        Input fields that do not come from options, or replace them (the demo county's files,
+        placeholders for the options every county folder shares); see :class:`InputOptions`.
+    sources
+        Data-source lines for the map and report.
+
+    Returns
+    -------
+    tcm_coverage.workflows.AnalysisConfig
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        A ``--speed`` or ``--offroad-speed`` item cannot be read.
+    """
+    from tcm_coverage.workflows import AnalysisConfig
+
+    given = {name: getattr(args, name) for name in InputOptions.__annotations__ if hasattr(args, name)}
+    # argparse values are untyped; the parser's types make them those of InputOptions
+    files = cast(InputOptions, {**given, **(inputs or {})})
+    return AnalysisConfig(
+        **files, out_dir=args.out,
+        modes=tuple(args.modes), thresholds=tuple(float(t) for t in args.thresholds),
+        include_other=args.include_other_tcm, speed_overrides=parse_speed(args.speed),
+        offroad_kmh=parse_offroad(args.offroad_speed, args.modes), buffer_m=args.buffer_m,
+        max_facility_offroad_m=args.max_facility_offroad_m,
+        direct_offroad_m=args.direct_offroad_m, write_map=not args.no_map,
+        write_report=not args.no_report, isochrone_cell_m=args.isochrone_cell_m,
+        profiles=tuple(args.profiles), accessibility=not args.no_accessibility, sources=sources,
+        **render_overrides(args))  # basemap, Tianditu key, inlining and --lang
