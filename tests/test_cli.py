@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import pytest
 import rasterio
 from shapely.geometry import box
 
-from tcm_coverage.cli.main import main
+from tcm_coverage.cli.main import build_parser, main
+from tcm_coverage.cli.options import config_from_args
 from tcm_coverage.demo import demo_data_dir
 
 DATA = demo_data_dir()
@@ -112,9 +114,41 @@ def test_demo_isochrones_read_back(demo_run):
     assert "电动自行车 中医药服务点 5–10分钟" in set(iso["label"])
 
 
+def test_map_facility_set_option_and_its_old_name():
+    parser = build_parser()
+    assert parser.parse_args(["map", "run", "--facility-set", "zhongyige"]).facility_set == "zhongyige"
+    assert parser.parse_args(["map", "run", "--target", "county_tcm"]).facility_set == "county_tcm"
+    assert parser.parse_args(["map", "run"]).facility_set == "tcm_any"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["map", "run", "--facility-set", "tcm_any_upper"])
+
+
+def test_one_mapping_from_options_to_config(tmp_path):
+    from tcm_coverage.batch.parser import add_batch_arguments
+
+    files = ["--facilities", "f.csv", "--boundary", "b.geojson", "--population", "p.tif",
+             "--network", "r.osm", "--facilities-datum", "gcj02"]
+    options = ["--out", str(tmp_path), "--mode", "walk", "car", "--threshold", "10", "15",
+               "--speed", "car:primary=50", "--offroad-speed", "3", "--no-map", "--lang", "en",
+               "--basemap", "none", "--population-column", "人口"]
+    ana = config_from_args(build_parser().parse_args(["analyze", *files, *options]))
+    batch = argparse.ArgumentParser()
+    add_batch_arguments(batch)
+    prov = config_from_args(batch.parse_args([*files, *options]))
+    assert ana == prov  # analyze and province-wide batch read the same options the same way
+    assert ana.facilities == Path("f.csv") and ana.facilities_datum == "gcj02"
+    assert ana.modes == ("walk", "car") and ana.thresholds == (10.0, 15.0)
+    assert ana.speed_overrides == {"car": {"primary": 50.0}}
+    assert ana.offroad_kmh == {"walk": 3.0, "car": 3.0}
+    assert (ana.write_map, ana.lang, ana.basemap, ana.population_column) == (False, "en", "none", "人口")
+    assert ana.out_dir == tmp_path
+    with pytest.raises(argparse.ArgumentTypeError, match="--speed"):
+        config_from_args(build_parser().parse_args(["analyze", *files, *options, "--speed", "car"]))
+
+
 def test_map_and_report_subcommands(demo_run, tmp_path, capsys):
     out = tmp_path / "walk_ge.html"
-    code = main(["-q", "map", str(demo_run), "--mode", "walk", "--threshold", "10", "--target",
+    code = main(["-q", "map", str(demo_run), "--mode", "walk", "--threshold", "10", "--facility-set",
                  "zhongyige", "--basemap", "amap", "--self-contained", "--out", str(out)])
     assert code == 0
     page = out.read_text(encoding="utf-8")

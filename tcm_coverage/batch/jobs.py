@@ -386,7 +386,7 @@ def folder_jobs(folders: Sequence[Path], *, out_dir: Path,
             with reading("boundary", files["boundary"]):
                 counties = read_boundaries(files["boundary"], datum=config.boundary_datum,
                                            level="county")
-            hashes = {k: file_sha256(Path(v)) for k, v in files.items() if v is not None}
+            hashes = {k: file_sha256(v) for k, v in files.items() if isinstance(v, Path)}
         except TCMCoverageError as exc:
             failures.append({"job_id": job_id, "folder": str(folder), "error": str(exc)})
             continue

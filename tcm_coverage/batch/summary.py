@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import folium
 import geopandas as gpd
@@ -272,7 +273,7 @@ def _county_style(code: str, rows: pd.DataFrame, failed: pd.DataFrame, *, thresh
                   lang: str) -> tuple[str, str]:
     """Fill colour and tooltip (HTML: names escaped) of one county on one mode's layer."""
     if code in rows.index:
-        r = rows.loc[code]
+        r = rows.loc[code].to_dict()
         share_col = share_column(threshold)
         share = float(r[share_col]) if pd.notna(r.get(share_col)) else np.nan
         pop = float(r.get("population") or 0.0)
@@ -308,6 +309,6 @@ def _legend(fmap: folium.Map, look: MapSettings, *, threshold: float, mode_label
            "border:1px solid #999;border-radius:4px;padding:6px 9px;font:12px/1.45 'Noto Sans CJK SC',"
            "'Microsoft YaHei',sans-serif}.tcm-sw{display:inline-block;width:14px;height:10px;"
            "margin-right:5px;border:1px solid #888;vertical-align:middle}</style>")
-    root = fmap.get_root()
+    root = cast(folium.Figure, fmap.get_root())  # a map's root is its figure
     root.header.add_child(folium.Element(css))
     root.html.add_child(folium.Element(box))

@@ -129,9 +129,9 @@ def _add_map(sub: argparse._SubParsersAction) -> None:
     mp.add_argument("--mode", default=None, help="travel mode (default: e-bike when computed)")
     mp.add_argument("--threshold", type=float, default=None, help="minutes (default: 15)")
     mp.add_argument("--facility-set", "--target", dest="facility_set", default="tcm_any",
-                    choices=_MAP_FACILITY_SETS,
-                    help="facilities to reach (default: any TCM service point; --target is the "
-                         "old name)")
+                    choices=_MAP_FACILITY_SETS, metavar="SET",
+                    help=f"facilities to reach: {', '.join(_MAP_FACILITY_SETS)} (default: "
+                         "%(default)s, any TCM service point; --target is the old name)")
     mp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     add_render_options(mp)
     _add_rerun(mp)
