@@ -1,6 +1,6 @@
 """Inputs: what the planner's files say, read and checked (coordinates, boundaries, facilities, population, plan profiles).
 
-Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`.
+Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`.
 """
 
 from tcm_coverage.inputs.boundaries import (
@@ -35,18 +35,12 @@ from tcm_coverage.inputs.datum_check import (
     nearest_road_distance,
 )
 from tcm_coverage.inputs.facilities import (
-    COLUMN_ALIASES,
-    KIND_TIER,
-    TIERS,
-    TYPE_NAMES,
     FacilityTable,
-    accepted_types,
-    classify_types,
     flag_values,
     load_facilities,
     read_facilities,
-    review_sheet,
 )
+from tcm_coverage.inputs.facility_review import review_sheet
 from tcm_coverage.inputs.facility_rules import (
     KIND_LABELS,
     RULES,
@@ -57,6 +51,13 @@ from tcm_coverage.inputs.facility_rules import (
     poi_source,
     rules_markdown,
     split_categories,
+)
+from tcm_coverage.inputs.facility_types import (
+    COLUMN_ALIASES,
+    KIND_TIER,
+    TYPE_NAMES,
+    accepted_types,
+    classify_types,
 )
 from tcm_coverage.inputs.plans import (
     INDICATORS,
@@ -94,7 +95,6 @@ __all__ = [
     "PARENT_ALIASES",
     "Profile",
     "RULES",
-    "TIERS",
     "TYPE_NAMES",
     "Target",
     "TypeResult",
