@@ -1,6 +1,6 @@
 """Inputs: what the planner's files say, read and checked (coordinates, boundaries, facilities, population, plan profiles).
 
-Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`.
+Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`, :mod:`~tcm_coverage.inputs.population_raster`, :mod:`~tcm_coverage.inputs.demand`.
 """
 
 from tcm_coverage.inputs.boundaries import (
@@ -61,20 +61,21 @@ from tcm_coverage.inputs.facility_types import (
 )
 from tcm_coverage.inputs.plans import (
     INDICATORS,
+    MEASURES,
     NO_NUMBER,
     IndicatorSpec,
+    PlanTarget,
     Profile,
-    Target,
     list_profiles,
     load_profile,
     parse_profile,
 )
 from tcm_coverage.inputs.population import (
     points_from_polygons,
-    points_from_raster,
     points_from_table,
     read_population,
 )
+from tcm_coverage.inputs.population_raster import points_from_raster
 
 __all__ = [
     "CODE_ALIASES",
@@ -89,14 +90,15 @@ __all__ = [
     "KIND_TIER",
     "MARKED_GAP_M",
     "MARKED_RATIO",
+    "MEASURES",
     "MIN_POINTS",
     "NAME_ALIASES",
     "NO_NUMBER",
     "PARENT_ALIASES",
+    "PlanTarget",
     "Profile",
     "RULES",
     "TYPE_NAMES",
-    "Target",
     "TypeResult",
     "TypeRule",
     "accepted_types",

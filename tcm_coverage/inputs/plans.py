@@ -55,10 +55,11 @@ from tcm_coverage._errors import InputError
 
 __all__ = [
     "INDICATORS",
+    "MEASURES",
     "NO_NUMBER",
     "IndicatorSpec",
+    "PlanTarget",
     "Profile",
-    "Target",
     "list_profiles",
     "load_profile",
     "parse_profile",
@@ -67,9 +68,10 @@ __all__ = [
 #: The literal a profile writes when a plan names an indicator but gives no number.
 NO_NUMBER = "no number"
 
-#: Indicator kinds: ``share`` (fraction 0–1), ``ratio`` (per population unit), ``presence``
-#: (an area has at least one such facility; target 1.0 = every county), ``count`` (facilities).
-KINDS = ("share", "ratio", "presence", "count")
+#: What an indicator measures: ``share`` (fraction 0–1), ``ratio`` (per population unit),
+#: ``presence`` (an area has at least one such facility; target 1.0 = every county), ``count``
+#: (facilities). (A facility's *kind* is its type; an indicator's is its *measure*.)
+MEASURES = ("share", "ratio", "presence", "count")
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,8 @@ class IndicatorSpec:
         Identifier used in profile files.
     label_zh, label_en
         Row label on the scorecard.
-    kind
-        One of :data:`KINDS`.
+    measure
+        What it measures, one of :data:`MEASURES`.
     levels
         Area levels the indicator is computed for (``"county"``, ``"township"``).
     measured
@@ -99,7 +101,7 @@ class IndicatorSpec:
     key: str
     label_zh: str
     label_en: str
-    kind: str
+    measure: str
     levels: tuple[str, ...]
     measured: bool
     method_zh: str
@@ -109,9 +111,9 @@ class IndicatorSpec:
     unit_en: str = ""
 
 
-def _spec(key: str, label_zh: str, label_en: str, kind: str, levels: tuple[str, ...],
+def _spec(key: str, label_zh: str, label_en: str, measure: str, levels: tuple[str, ...],
           measured: bool, method_zh: str, method_en: str, **kw: Any) -> IndicatorSpec:
-    return IndicatorSpec(key, label_zh, label_en, kind, levels, measured, method_zh, method_en,
+    return IndicatorSpec(key, label_zh, label_en, measure, levels, measured, method_zh, method_en,
                          **kw)
 
 
@@ -225,8 +227,8 @@ _TOP_FIELDS = {"name", "title", "title_en", "description", "indicators"}
 
 
 @dataclass(frozen=True)
-class Target:
-    """One indicator of a profile.
+class PlanTarget:
+    """One indicator of a profile: the number a plan sets for it (its *target*) and where from.
 
     Attributes
     ----------
@@ -274,7 +276,7 @@ class Profile:
     description
         Free text.
     targets
-        Indicator key → :class:`Target`, in file order.
+        Indicator key → :class:`PlanTarget`, in file order.
     path
         The file it was read from (``None`` when parsed from a mapping).
     """
@@ -283,7 +285,7 @@ class Profile:
     title: str
     title_en: str
     description: str = ""
-    targets: Mapping[str, Target] = field(default_factory=dict)
+    targets: Mapping[str, PlanTarget] = field(default_factory=dict)
     path: Path | None = None
 
     @property
@@ -311,9 +313,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _parse_target(key: str, raw: Mapping[str, Any], *, where: str | None) -> Target:
-    spec = INDICATORS[key]
-    field_name = f"[indicators.{key}]"
+def _check_fields(key: str, raw: Mapping[str, Any], *, where: str | None, field_name: str) -> str:
+    """Only known fields, a source plan (returned, stripped) and a target."""
     unknown = sorted(set(raw) - _TARGET_FIELDS)
     if unknown:
         hint = "; ".join(f"'{u}' → did you mean '{m[0]}'?" for u in unknown
@@ -335,13 +336,24 @@ def _parse_target(key: str, raw: Mapping[str, Any], *, where: str | None) -> Tar
             fix=f'add target = <number>, a range [low, high], or target = "{NO_NUMBER}" when the '
                 "plan names the indicator without a number",
         )
-    value = raw["target"]
-    low: float | None
-    high: float | None = None
+    return source.strip()
+
+
+def _check_text_fields(key: str, raw: Mapping[str, Any], *, where: str | None,
+                       field_name: str) -> None:
+    for text_field in ("note", "computed"):
+        if text_field in raw and not isinstance(raw[text_field], str):
+            raise InputError(f"indicator '{key}': {text_field} must be text", path=where,
+                             column=field_name, fix=f'write {text_field} = "…"')
+
+
+def _target_range(key: str, value: Any, *, where: str | None,
+                  field_name: str) -> tuple[float | None, float | None]:
+    """The target as (low, high): a number (high ``None``), a range, or "no number" (both ``None``)."""
     if isinstance(value, str) and value.strip().lower() == NO_NUMBER:
-        low = None
+        low, high = None, None
     elif _is_number(value):
-        low = float(value)
+        low, high = float(value), None
     elif (isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value)
           and value[0] <= value[1]):
         low, high = float(value[0]), float(value[1])
@@ -351,10 +363,11 @@ def _parse_target(key: str, raw: Mapping[str, Any], *, where: str | None) -> Tar
             fix="write a number (10 % is 0.1), a range [low, high] with low <= high, "
                 f'or "{NO_NUMBER}"',
         )
+    spec = INDICATORS[key]
     for v in (low, high):
         if v is None:
             continue
-        if spec.kind in ("share", "presence") and not 0.0 <= v <= 1.0:
+        if spec.measure in ("share", "presence") and not 0.0 <= v <= 1.0:
             raise InputError(
                 f"indicator '{key}' is a share but its target is {v:g}", path=where,
                 column=field_name,
@@ -364,6 +377,12 @@ def _parse_target(key: str, raw: Mapping[str, Any], *, where: str | None) -> Tar
         if v < 0:
             raise InputError(f"indicator '{key}' has a negative target {v:g}", path=where,
                              column=field_name, fix="write a number >= 0")
+    return low, high
+
+
+def _coverage_options(key: str, raw: Mapping[str, Any], *, where: str | None,
+                      field_name: str) -> tuple[float | None, str | None]:
+    """``minutes`` and ``mode`` of the coverage indicator (15 minutes by default)."""
     minutes = raw.get("minutes")
     mode = raw.get("mode")
     if (minutes is not None or mode is not None) and key != "coverage_15min":
@@ -377,14 +396,19 @@ def _parse_target(key: str, raw: Mapping[str, Any], *, where: str | None) -> Tar
                          column=field_name, fix='e.g. mode = "ebike"')
     if key == "coverage_15min" and minutes is None:
         minutes = 15.0
-    for text_field in ("note", "computed"):
-        if text_field in raw and not isinstance(raw[text_field], str):
-            raise InputError(f"indicator '{key}': {text_field} must be text", path=where,
-                             column=field_name, fix=f'write {text_field} = "…"')
-    return Target(key=key, target=low, target_max=high, source=source.strip(),
-                  note=str(raw.get("note", "")).strip(),
-                  computed=str(raw.get("computed", "")).strip() or spec.method_en,
-                  minutes=None if minutes is None else float(minutes), mode=mode)
+    return (None if minutes is None else float(minutes)), mode
+
+
+def _parse_target(key: str, raw: Mapping[str, Any], *, where: str | None) -> PlanTarget:
+    field_name = f"[indicators.{key}]"
+    source = _check_fields(key, raw, where=where, field_name=field_name)
+    low, high = _target_range(key, raw["target"], where=where, field_name=field_name)
+    minutes, mode = _coverage_options(key, raw, where=where, field_name=field_name)
+    _check_text_fields(key, raw, where=where, field_name=field_name)
+    return PlanTarget(key=key, target=low, target_max=high, source=source,
+                      note=str(raw.get("note", "")).strip(),
+                      computed=str(raw.get("computed", "")).strip() or INDICATORS[key].method_en,
+                      minutes=minutes, mode=mode)
 
 
 def parse_profile(data: Mapping[str, Any], *, name: str = "custom",
@@ -423,7 +447,7 @@ def parse_profile(data: Mapping[str, Any], *, name: str = "custom",
     if not isinstance(indicators, Mapping) or not indicators:
         raise InputError("the profile lists no indicators", path=where,
                          fix="add at least one table [indicators.<key>] with target and source")
-    targets: dict[str, Target] = {}
+    targets: dict[str, PlanTarget] = {}
     for key, raw in indicators.items():
         if key not in INDICATORS:
             close = difflib.get_close_matches(key, INDICATORS, n=1)
