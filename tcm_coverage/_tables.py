@@ -24,6 +24,11 @@ once and :func:`alias_names` lists the names that identify a header row.
 Yes/no cells (中医馆/中医阁 flags, ``force``/``exclude`` of site candidates, the scenario's
 overrides table) are read by :func:`parse_yes_no` with the one vocabulary :data:`YES_WORDS`,
 :data:`NO_WORDS` and :data:`UNKNOWN_WORDS`.
+
+Why this module is long: it is the one contract for every table a user gives (decoding, the
+header and sheet search, column aliases, yes/no cells), in the bottom layer so that inputs,
+siting and the scenario overrides share it; the yes/no vocabulary and the alias helpers could
+move to a second bottom module once the layer table (tests/test_layout.py) lists one.
 """
 
 from __future__ import annotations

@@ -157,7 +157,7 @@ def review_sheet(review: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         if col in FLAGS:
             # always there, blank when unknown: the planner fills them in and reruns
             values = review[col] if col in review else pd.Series(None, index=review.index, dtype=object)
-            out[col] = [_yes_no_cell(v, lang) for v in values]
+            out[col] = pd.Series([_yes_no_cell(v, lang) for v in values], index=out.index)
         elif col in review:
             out[col] = review[col].to_numpy(object)
     return out.rename(columns={c: text(f"inputs.review.{c}", lang) for c in out.columns})

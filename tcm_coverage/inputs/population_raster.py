@@ -158,7 +158,7 @@ def _window(src: Any, geom: shapely.Geometry | None, *, crs: Any, is_lonlat: boo
     """The part of the raster covering the boundary (the whole raster without one)."""
     if geom is None:
         return rasterio.windows.Window(0, 0, src.width, src.height)
-    bounds = geom.bounds
+    bounds = tuple(float(v) for v in shapely.bounds(geom))
     if not is_lonlat:
         bounds = rasterio.warp.transform_bounds("EPSG:4326", crs, *bounds, densify_pts=21)
     cols, rows = _pixel_coords(src.transform, bounds)
