@@ -18,7 +18,17 @@ overrides) is read by :func:`read_table`, and its columns are found by :func:`fi
 
 Column names are compared by :func:`normalize_name`: case, spaces, ``_``/``-`` and
 full-width/half-width forms are ignored, and a unit in brackets may be left off
-(``人口(人)`` matches ``人口``).
+(``人口(人)`` matches ``人口``). :func:`find_columns` finds every column of an alias table at
+once and :func:`alias_names` lists the names that identify a header row.
+
+Yes/no cells (中医馆/中医阁 flags, ``force``/``exclude`` of site candidates, the scenario's
+overrides table) are read by :func:`parse_yes_no` with the one vocabulary :data:`YES_WORDS`,
+:data:`NO_WORDS` and :data:`UNKNOWN_WORDS`.
+
+Why this module is long: it is the one contract for every table a user gives (decoding, the
+header and sheet search, column aliases, yes/no cells), in the bottom layer so that inputs,
+siting and the scenario overrides share it; the yes/no vocabulary and the alias helpers could
+move to a second bottom module once the layer table (tests/test_layout.py) lists one.
 """
 
 from __future__ import annotations
@@ -29,19 +39,21 @@ import logging
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 
 from tcm_coverage._errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HEADER_SEARCH_ROWS", "TABLE_SUFFIXES", "Table", "find_column", "normalize_name",
+__all__ = ["HEADER_SEARCH_ROWS", "NO_WORDS", "TABLE_SUFFIXES", "UNKNOWN_WORDS", "YES_WORDS", "Table",
+           "YesNo", "alias_names", "blank_cells", "find_column", "find_columns", "normalize_name", "parse_yes_no",
            "read_table", "sheet_names"]
 
 #: The header row is looked for among this many first non-blank rows.
@@ -54,6 +66,17 @@ _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 _BRACKETED = re.compile(r"[(\[【].*?[)\]】]")
 _SEPARATORS = re.compile(r"[\s_\-·]+")
+
+#: Cell values read as yes (compared by :func:`normalize_name`: case and full-width forms ignored).
+YES_WORDS: frozenset[str] = frozenset({
+    "是", "有", "y", "yes", "true", "t", "1", "1.0", "√", "✓", "已建", "建成", "已建成"})
+#: Cell values read as no.
+NO_WORDS: frozenset[str] = frozenset({
+    "否", "无", "没有", "n", "no", "false", "f", "0", "0.0", "×", "✗", "未建"})
+#: Cell values meaning "not known" (a blank cell is also unknown, never "no").
+UNKNOWN_WORDS: frozenset[str] = frozenset({
+    "", "nan", "none", "未知", "不详", "不清楚", "unknown", "?", "？", "-", "–", "无数据", "nodata",
+    "<na>"})
 
 
 def normalize_name(text: object) -> str:
@@ -114,6 +137,103 @@ def find_column(columns: Sequence[object], aliases: Iterable[str]) -> str | None
         if _unbracketed(alias) in loose:
             return loose[_unbracketed(alias)]
     return None
+
+
+def blank_cells(values: pd.Series) -> np.ndarray:
+    """(n,) bool: the cell is missing, empty or whitespace, or the text ``nan``/``None``.
+
+    Parameters
+    ----------
+    values
+        Cells as read (a vector file's attributes may hold ``None`` or ``NaN``).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    text = values.astype(str).str.strip()
+    return values.isna().to_numpy() | text.isin(["", "nan", "None"]).to_numpy()
+
+
+def find_columns(columns: Sequence[object],
+                 aliases: Mapping[str, Iterable[str]]) -> dict[str, str | None]:
+    """The column of every key of an alias table (:func:`find_column` per key).
+
+    Parameters
+    ----------
+    columns
+        Column names as in the file.
+    aliases
+        Key -> accepted names, most specific first.
+
+    Returns
+    -------
+    dict
+        Key -> the column as spelled in the file, or ``None``.
+    """
+    return {key: find_column(columns, names) for key, names in aliases.items()}
+
+
+def alias_names(aliases: Mapping[str, Iterable[str]], *, min_length: int = 1) -> tuple[str, ...]:
+    """Every name of an alias table, for finding the header row (``known`` of :func:`read_table`).
+
+    Parameters
+    ----------
+    aliases
+        Key -> accepted names.
+    min_length
+        Leave out names whose :func:`normalize_name` key is shorter (one-letter names such as
+        ``x`` would make a data row look like a header).
+
+    Returns
+    -------
+    tuple of str
+    """
+    return tuple(a for names in aliases.values() for a in names
+                 if len(normalize_name(a)) >= min_length)
+
+
+@dataclass(frozen=True, eq=False)
+class YesNo:
+    """A column of yes/no cells as read by :func:`parse_yes_no`.
+
+    Attributes
+    ----------
+    yes, no, unknown, bad
+        (n,) bool masks: the cell says yes; says no; is blank or says "not known"
+        (:data:`UNKNOWN_WORDS`); is none of these (an error for the caller to report).
+    """
+
+    yes: np.ndarray
+    no: np.ndarray
+    unknown: np.ndarray
+    bad: np.ndarray
+
+    def flags(self) -> pd.arrays.BooleanArray:
+        """``boolean`` array: ``True``/``False`` where known, ``<NA>`` where unknown or bad."""
+        out = pd.array(self.yes.copy(), dtype="boolean")
+        out[self.unknown | self.bad] = pd.NA
+        return out
+
+
+def parse_yes_no(values: pd.Series) -> YesNo:
+    """Read yes/no cells with the one vocabulary (:data:`YES_WORDS`, :data:`NO_WORDS`).
+
+    Parameters
+    ----------
+    values
+        The cells as read (text, numbers, booleans; missing cells ``NaN``/``None``).
+
+    Returns
+    -------
+    YesNo
+        The yes, no, unknown and unreadable masks, aligned with ``values``.
+    """
+    keys = values.map(lambda v: normalize_name(v) if pd.notna(v) else "").to_numpy(dtype=object)
+    yes = np.isin(keys, list(YES_WORDS))
+    no = np.isin(keys, list(NO_WORDS))
+    unknown = np.isin(keys, list(UNKNOWN_WORDS))
+    return YesNo(yes=yes, no=no, unknown=unknown, bad=~(yes | no | unknown))
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,9 +406,7 @@ def _embedded_newlines(record: list[str]) -> int:
     return sum(cell.count("\n") for cell in record)
 
 
-def _open_workbook(path: Path):  # -> openpyxl Workbook
-    import openpyxl
-
+def _open_workbook(path: Path) -> openpyxl.Workbook:
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
@@ -303,13 +421,13 @@ def _open_workbook(path: Path):  # -> openpyxl Workbook
 def _sheet_rows(ws, limit: int | None = None) -> list[tuple[int, list[object]]]:
     if hasattr(ws, "reset_dimensions"):
         ws.reset_dimensions()  # some writers store a wrong sheet size; read what is there
-    rows = []
+    rows: list[tuple[int, list[object]]] = []
     for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
         if limit is not None and len(rows) >= limit:
             break
-        values = list(values)
-        if any(not _is_blank(v) for v in values):
-            rows.append((number, values))
+        cells = list(values)
+        if any(not _is_blank(v) for v in cells):
+            rows.append((number, cells))
     return rows
 
 

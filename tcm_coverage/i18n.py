@@ -79,6 +79,45 @@ _MODE: dict[str, tuple[str, str]] = {
 # inputs/
 # ---------------------------------------------------------------------------------------------
 _INPUTS: dict[str, tuple[str, str]] = {
+    # facility tables (inputs/facilities.py)
+    "duplicate_rows": ("{file}：{n} 行与前面某行完全相同（{shown}），每个设施只计一次",
+                       "{file}: {n} row(s) repeat an earlier row exactly (rows {shown}); each "
+                       "facility is counted once"),
+    "duplicate_pair": ("第{row}行同第{first}行", "{row} = {first}"),
+    "duplicate_sep": ("、", ", "),
+    "duplicate_more": ("…", " ..."),
+    # the facility type review sheet 设施类型识别 (inputs/facility_review.py)
+    "rule_t_note": ("类型列已给出（可接受的类型名）", "the type column gives an accepted type"),
+    "rule_none_note": ("没有规则能识别：未计入，请在“识别类型”列填写类型后重新运行",
+                       "no rule types it: left out; write its type in “inferred type” and rerun"),
+    "rule_via_note": ("（按所属机构名“{via}”识别）", " (typed by its facility's name {via})"),
+    "rule_part_of_note": ("：{via}", ": {via}"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "review.row": ("行号", "row"),
+    "review.name": ("名称", "name"),
+    "review.category": ("POI类别", "POI category"),
+    "review.type": ("识别类型", "inferred type"),
+    "review.rule_id": ("规则", "rule"),
+    "review.note": ("规则说明", "rule note"),
+    "review.evidence": ("中医馆/中医阁依据", "中医馆/中医阁 evidence"),
+    "review.lon": ("经度", "lon"),
+    "review.lat": ("纬度", "lat"),
+    "review.location": ("location", "location"),
+    "review.datum": ("坐标系", "datum"),
+    "review.facility_id": ("编号", "facility_id"),
+    "review.zhongyiguan": ("中医馆", "zhongyiguan"),
+    "review.zhongyige": ("中医阁", "zhongyige"),
+    "review.tcm_gps": ("中医类别全科医生数", "tcm_gps"),
+    "review.tcm_physicians": ("中医执业医师数", "tcm_physicians"),
+    "review.physicians": ("执业医师数", "physicians"),
+    "review.beds": ("床位数", "beds"),
+    "review.tcm_beds": ("中医床位数", "tcm_beds"),
+    # the rule table (inputs/facility_rules.py: rules_markdown)
+    "rules.header": ("| 规则 | 依据 | 匹配（正则表达式） | 识别为 | 说明 |",
+                     "| rule | field | matches (regular expression) | inferred type | note |"),
+    "rules.field.name": ("名称", "name"),
+    "rules.field.category": ("类别", "category"),
 }
 
 # ---------------------------------------------------------------------------------------------

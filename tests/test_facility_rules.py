@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import tcm_coverage.inputs.facility_rules as fr
-from tcm_coverage.inputs.facilities import KIND_TIER, classify_types
+from tcm_coverage.inputs import KIND_TIER, classify_types
 from tcm_coverage.inputs.facility_rules import (
     KIND_LABELS,
     RULES,

@@ -15,13 +15,13 @@ from affine import Affine
 from shapely.geometry import Point, Polygon, box
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.inputs.chinacrs import wgs84_to_bd09, wgs84_to_gcj02
-from tcm_coverage.inputs.population import (
+from tcm_coverage.inputs import (
     points_from_polygons,
     points_from_raster,
     points_from_table,
     read_population,
 )
+from tcm_coverage.inputs.chinacrs import wgs84_to_bd09, wgs84_to_gcj02
 
 COLUMNS = ["demand_id", "population", "name", "source", "geometry"]
 F32_MIN = np.float32(-3.4028235e38)  # WorldPop's nodata value

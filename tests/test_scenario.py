@@ -154,3 +154,40 @@ def test_overrides_force_and_exclude(demo_computed, tmp_path):
     bad.to_csv(tmp_path / "bad.csv", index=False, encoding="utf-8-sig")
     with pytest.raises(InputError, match="no candidate 'nope'"):
         run_scenario(replace(base, p=3, overrides=tmp_path / "bad.csv"), run=run, progress=False)
+
+
+def _candidates():
+    return gpd.GeoDataFrame(
+        {"candidate_id": ["U1", "U2", "U3"], "name": ["甲村卫生室", "乙村卫生室", "丙村卫生室"],
+         "cost": [1.0, 1.0, 1.0], "force": [False, False, True], "exclude": [False, False, True]},
+        geometry=gpd.points_from_xy([112.8, 112.9, 113.0], [36.3, 36.3, 36.3]), crs=4326)
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-8"])
+def test_overrides_table_encodings_and_yes_no_words(tmp_path, encoding):
+    """The overrides table is read by the one table reader (GBK as Excel on Chinese Windows
+    saves it, UTF-8 with or without BOM) and its yes/no cells with the one vocabulary: 有, ✓
+    and t are yes (they were errors here while the facility reader took them), 未知 keeps the
+    candidate's setting, and the alias table of the candidate columns (费用 = cost) is shared."""
+    from tcm_coverage.workflows.scenario import _apply_overrides
+
+    path = tmp_path / "over.csv"
+    tick, cross = ("√", "×") if encoding == "gbk" else ("✓", "✗")  # GBK has no ✓/✗
+    pd.DataFrame({"名称": ["甲村卫生室", "乙村卫生室", "丙村卫生室"], "必选": ["有", tick, "未知"],
+                  "排除": ["t", "没有", cross], "费用": ["2.5", "", "3"]}).to_csv(
+        path, index=False, encoding=encoding)
+    out = _apply_overrides(_candidates(), path)
+    assert out["force"].tolist() == [True, True, True]
+    assert out["exclude"].tolist() == [True, False, False]
+    assert out["cost"].tolist() == [2.5, 1.0, 3.0]
+
+
+def test_overrides_table_bad_yes_no_names_the_row(tmp_path):
+    from tcm_coverage.workflows.scenario import _apply_overrides
+
+    path = tmp_path / "over.csv"
+    pd.DataFrame({"candidate_id": ["U1", "U2"], "必选": ["是", "也许"]}).to_csv(
+        path, index=False, encoding="gbk")
+    with pytest.raises(InputError, match="必选 '也许' is not yes/no") as err:
+        _apply_overrides(_candidates(), path)
+    assert err.value.row == 3

@@ -187,3 +187,19 @@ def test_non_point_villages_use_representative_points(tables):
     cand = build_candidates(facilities, villages=polys, min_population=100)
     assert (cand.geometry.geom_type == "Point").all()
     assert pd.Series(cand["name"]).isin(["丁村", "己村"]).sum() == 2
+
+
+def test_force_and_exclude_read_with_the_one_yes_no_vocabulary(tables):
+    """The candidate reader takes every yes/no word of tcm_coverage._tables (the union of the
+    lists that had drifted apart): 有/✓/已建 are yes, 没有/✗/未建 no, blank or 未知 not forced."""
+    facilities, _, _ = tables
+    fac = facilities.assign(必选=["有", "✓", "已建", "未知", "t"], 排除=["没有", "✗", "未建", "", "f"])
+    up = build_candidates(fac).set_index("facility_id")
+    assert up.loc[["F3", "F5"], "force"].tolist() == [True, True]
+    assert not up["exclude"].any()
+    fac = facilities.assign(必选=["否", "否", "未知", "否", "-"])
+    assert not build_candidates(fac)["force"].any()  # unknown is not "must build"
+    fac = facilities.assign(必选=["否", "否", "也许", "否", "否"])
+    with pytest.raises(InputError, match="not yes/no") as err:
+        build_candidates(fac)
+    assert err.value.row == [4]

@@ -171,3 +171,18 @@ def test_blank_cells_are_nan_and_text_is_kept(tmp_path):
     assert frame["人口"].tolist() == ["NA", "0012"]  # text as written, "NA" is not missing
     assert pd.isna(frame["备注"].iat[0]) and frame["备注"].iat[1] == "无"
     assert isinstance(frame["人口"].dtype, np.dtype) and frame["人口"].dtype == object
+
+
+def test_parse_yes_no_one_vocabulary():
+    from tcm_coverage._tables import NO_WORDS, UNKNOWN_WORDS, YES_WORDS, parse_yes_no
+
+    assert not (YES_WORDS & NO_WORDS) and not (YES_WORDS | NO_WORDS) & UNKNOWN_WORDS
+    cells = pd.Series(["是", " YES ", "✓", 1, 1.0, True, "否", "ｎｏ", 0, False, None, np.nan, "未知",
+                       "  ", "也许"], dtype=object)
+    parsed = parse_yes_no(cells)
+    assert parsed.yes.tolist() == [True] * 6 + [False] * 9
+    assert parsed.no.tolist() == [False] * 6 + [True] * 4 + [False] * 5
+    assert parsed.unknown.tolist() == [False] * 10 + [True] * 4 + [False]
+    assert parsed.bad.tolist() == [False] * 14 + [True]
+    flags = parsed.flags()
+    assert bool(flags[0]) and not bool(flags[6]) and pd.isna(flags[10]) and pd.isna(flags[14])

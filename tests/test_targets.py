@@ -153,3 +153,14 @@ def test_parse_profile_mapping():
     assert prof.targets["coverage_15min"].minutes == 15.0
     with pytest.raises(InputError, match="boolean|not a number"):
         parse_profile({"indicators": {"coverage_15min": {"target": True, "source": "s"}}})
+
+
+def test_plan_target_and_indicator_measure_names():
+    """One name per concept: a profile's entries are PlanTargets (their number is ``target``),
+    an indicator's kind of number is its ``measure`` (a facility's kind is its type)."""
+    from tcm_coverage.inputs import MEASURES, PlanTarget
+
+    assert {spec.measure for spec in INDICATORS.values()} == set(MEASURES)
+    for name in list_profiles():
+        for t in load_profile(name).targets.values():
+            assert isinstance(t, PlanTarget) and t.spec.measure in MEASURES

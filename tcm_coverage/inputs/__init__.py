@@ -1,6 +1,6 @@
 """Inputs: what the planner's files say, read and checked (coordinates, boundaries, facilities, population, plan profiles).
 
-Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`.
+Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.indicators`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`, :mod:`~tcm_coverage.inputs.population_raster`, :mod:`~tcm_coverage.inputs.demand`.
 """
 
 from tcm_coverage.inputs.boundaries import (
@@ -35,18 +35,12 @@ from tcm_coverage.inputs.datum_check import (
     nearest_road_distance,
 )
 from tcm_coverage.inputs.facilities import (
-    COLUMN_ALIASES,
-    KIND_TIER,
-    TIERS,
-    TYPE_NAMES,
     FacilityTable,
-    accepted_types,
-    classify_types,
     flag_values,
     load_facilities,
     read_facilities,
-    review_sheet,
 )
+from tcm_coverage.inputs.facility_review import review_sheet
 from tcm_coverage.inputs.facility_rules import (
     KIND_LABELS,
     RULES,
@@ -58,22 +52,28 @@ from tcm_coverage.inputs.facility_rules import (
     rules_markdown,
     split_categories,
 )
+from tcm_coverage.inputs.facility_types import (
+    COLUMN_ALIASES,
+    KIND_TIER,
+    TYPE_NAMES,
+    accepted_types,
+    classify_types,
+)
+from tcm_coverage.inputs.indicators import INDICATORS, MEASURES, IndicatorSpec
 from tcm_coverage.inputs.plans import (
-    INDICATORS,
     NO_NUMBER,
-    IndicatorSpec,
+    PlanTarget,
     Profile,
-    Target,
     list_profiles,
     load_profile,
     parse_profile,
 )
 from tcm_coverage.inputs.population import (
     points_from_polygons,
-    points_from_raster,
     points_from_table,
     read_population,
 )
+from tcm_coverage.inputs.population_raster import points_from_raster
 
 __all__ = [
     "CODE_ALIASES",
@@ -88,15 +88,15 @@ __all__ = [
     "KIND_TIER",
     "MARKED_GAP_M",
     "MARKED_RATIO",
+    "MEASURES",
     "MIN_POINTS",
     "NAME_ALIASES",
     "NO_NUMBER",
     "PARENT_ALIASES",
+    "PlanTarget",
     "Profile",
     "RULES",
-    "TIERS",
     "TYPE_NAMES",
-    "Target",
     "TypeResult",
     "TypeRule",
     "accepted_types",

@@ -10,7 +10,6 @@ in WGS-84 (EPSG:4326), and says clearly what is wrong when it cannot.
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from os import PathLike
 from pathlib import Path
@@ -22,13 +21,15 @@ import pandas as pd
 import shapely
 
 from tcm_coverage._errors import CRSError, InputError
+from tcm_coverage._tables import find_column
 from tcm_coverage.inputs.chinacrs import CHINA_BBOX, normalize_datum, transform_geometries
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CODE_ALIASES", "NAME_ALIASES", "PARENT_ALIASES", "boundary_geometry", "read_boundaries"]
 
-#: Code column names, first match wins (compared case- and space-insensitively).
+#: Code column names, first match wins (compared by :func:`tcm_coverage._tables.find_column`:
+#: case, spaces, ``_``/``-`` and full-width forms ignored).
 CODE_ALIASES: tuple[str, ...] = ("code", "adcode", "district_adcode", "代码", "区划代码",
                                  "行政区划代码", "编码")
 #: Name column names, first match wins. ``district`` (cnmaps files) is an extension of the
@@ -43,10 +44,6 @@ _POLYGON = 3
 _MULTIPOLYGON = 6
 
 
-def _norm(name: Any) -> str:
-    return re.sub(r"\s+", "", str(name)).lower()
-
-
 def _find(columns: list[str], aliases: tuple[str, ...], given: str | None, *,
           path: Path, option: str, what: str, required: bool) -> str | None:
     if given is not None:
@@ -56,18 +53,15 @@ def _find(columns: list[str], aliases: tuple[str, ...], given: str | None, *,
                 path=path, column=given, fix=f"pass {option}= with one of the file's columns",
             )
         return given
-    keys = {_norm(c): c for c in reversed(columns)}
-    for alias in aliases:
-        if _norm(alias) in keys:
-            return keys[_norm(alias)]
-    if required:
+    found = find_column(columns, aliases)
+    if found is None and required:
         raise InputError(
             f"no {what} column found; the file has columns {columns} and the accepted names "
             f"are {list(aliases)}",
             path=path, fix=f"rename the column or pass {option}= (e.g. {option}='{columns[0]}')"
             if columns else f"add a {what} column",
         )
-    return None
+    return found
 
 
 def _rows(mask: np.ndarray) -> int | list[int]:
@@ -174,6 +168,7 @@ def boundary_geometry(boundary: Any) -> shapely.Geometry:
     InputError
         When ``boundary`` is of another type or empty.
     """
+    geom: shapely.Geometry
     if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
         geo = boundary.geometry if isinstance(boundary, gpd.GeoDataFrame) else boundary
         if geo.crs is not None and geo.crs.to_epsg() != 4326:
@@ -187,7 +182,7 @@ def boundary_geometry(boundary: Any) -> shapely.Geometry:
             f"{type(boundary).__name__}",
             fix="pass the result of read_boundaries() or a shapely (Multi)Polygon in EPSG:4326",
         )
-    if geom is None or geom.is_empty:
+    if geom is None or shapely.is_empty(geom):
         raise InputError("the boundary is empty", fix="pass a non-empty county or township polygon")
     return geom
 
@@ -244,6 +239,24 @@ def read_boundaries(
     """
     src_datum = normalize_datum(datum)
     path = Path(path)
+    gdf = _read_features(path, layer=layer)
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    _check_geometry(gdf.geometry.to_numpy(), gdf.geom_type, path=path)
+    gdf, src_datum = _to_epsg4326(gdf, path=path, src_datum=src_datum, datum=datum)
+    geoms = gdf.geometry.to_numpy()
+    if src_datum != "wgs84":
+        geoms = transform_geometries(geoms, src=src_datum, dst="wgs84")
+    geoms = _repaired(geoms, path=path)
+    attributes = _attributes(gdf, columns, path=path, level=level, given={
+        "code": code_column, "name": name_column, "parent": parent_column})
+    out = gpd.GeoDataFrame(attributes, geometry=geoms, crs=4326)
+    if out["code"].duplicated().any():
+        logger.warning("%s: duplicated codes %s", path.name,
+                       sorted(set(out.loc[out["code"].duplicated(), "code"]))[:10])
+    return out
+
+
+def _read_features(path: Path, *, layer: str | int | None) -> gpd.GeoDataFrame:
     if not path.exists():
         raise InputError("file not found", path=path, fix="check the path")
     try:
@@ -256,11 +269,11 @@ def read_boundaries(
     if len(gdf) == 0:
         raise InputError("the file has no features", path=path,
                          fix="export the county / township polygons into it")
-    file_crs = gdf.crs
-    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    return gdf
 
-    # Geometry types.
-    geoms = gdf.geometry.to_numpy()
+
+def _check_geometry(geoms: np.ndarray, geom_type: pd.Series, *, path: Path) -> None:
+    """Every feature a polygon with finite coordinates (errors name the feature numbers)."""
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         raise InputError("feature has no geometry", path=path, row=_rows(missing),
@@ -268,12 +281,11 @@ def read_boundaries(
     types = shapely.get_type_id(geoms)
     not_poly = ~np.isin(types, [_POLYGON, _MULTIPOLYGON])
     if not_poly.any():
-        names = sorted(set(gdf.geom_type[not_poly]))
+        names = sorted(set(geom_type[not_poly]))
         raise InputError(
             f"feature is not a polygon ({', '.join(names)})", path=path, row=_rows(not_poly),
             fix="boundaries must be Polygon or MultiPolygon features (areas, not lines or points)",
         )
-
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     not_finite = np.zeros(len(geoms), dtype=bool)
     not_finite[owner[~np.isfinite(coords).all(axis=1)]] = True
@@ -282,7 +294,11 @@ def read_boundaries(
                          path=path, row=_rows(not_finite),
                          fix="fix or redraw those vertices and export the boundary again")
 
-    # CRS and datum.
+
+def _to_epsg4326(gdf: gpd.GeoDataFrame, *, path: Path, src_datum: str,
+                 datum: str) -> tuple[gpd.GeoDataFrame, str]:
+    """The features in EPSG:4326 and the datum of their numbers (a projected file: WGS-84)."""
+    file_crs = gdf.crs
     if file_crs is not None and file_crs.is_projected:
         if src_datum != "wgs84":
             logger.warning(
@@ -299,47 +315,52 @@ def read_boundaries(
                            f"EPSG:4326 ({exc})", path=path,
                            fix="re-export the file as EPSG:4326") from exc
     _check_lonlat_bounds(gdf, path=path, file_crs=file_crs)
-    geoms = gdf.geometry.to_numpy()
-    if src_datum != "wgs84":
-        geoms = transform_geometries(geoms, src=src_datum, dst="wgs84")
+    return gdf, src_datum
 
-    # Validity.
+
+def _repaired(geoms: np.ndarray, *, path: Path) -> np.ndarray:
+    """Invalid polygons repaired (a new array), refused when that changes their area much."""
     invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        reasons = [shapely.is_valid_reason(g) for g in geoms[invalid]]
-        geoms = geoms.copy()
-        # area as drawn (shoelace): the lobes of a bow-tie cancel, a small spike does not matter
-        before = shapely.area(geoms[invalid])
-        geoms[invalid] = _polygonal(shapely.make_valid(geoms[invalid]))
-        lost = shapely.is_missing(geoms)
-        if lost.any():
-            raise InputError("feature's polygon is degenerate (no area once repaired)",
-                             path=path, row=_rows(lost),
-                             fix="redraw the boundary (QGIS: Vector > Geometry Tools > Check "
-                                 "Validity shows where)")
-        after = shapely.area(geoms[invalid])
-        change = np.abs(after - before) / np.maximum(np.maximum(after, before), 1e-300)
-        rows = np.flatnonzero(invalid) + 1
-        drastic = change > MAX_REPAIR_AREA_CHANGE
-        if drastic.any():
-            i = int(np.flatnonzero(drastic)[0])
-            raise InputError(
-                f"the boundary polygon crosses itself ({reasons[i]}); repairing it would "
-                f"change its area by {change[i]:.0%}, so the shape cannot be trusted",
-                path=path, row=rows[drastic].tolist(),
-                fix="fix the boundary in QGIS (Vector > Geometry Tools > Check Validity, then "
-                    "Fix Geometries) or export it again from the source",
-            )
-        logger.warning("%s: repaired %d invalid polygon(s) (feature %s: %s; area change at most "
-                       "%.2f%%)", path, int(invalid.sum()), ", ".join(map(str, rows[:10])),
-                       reasons[0], 100 * float(change.max()))
+    if not invalid.any():
+        return geoms
+    reasons = [shapely.is_valid_reason(g) for g in geoms[invalid]]
+    geoms = geoms.copy()
+    # area as drawn (shoelace): the lobes of a bow-tie cancel, a small spike does not matter
+    before = shapely.area(geoms[invalid])
+    geoms[invalid] = _polygonal(shapely.make_valid(geoms[invalid]))
+    lost = shapely.is_missing(geoms)
+    if lost.any():
+        raise InputError("feature's polygon is degenerate (no area once repaired)",
+                         path=path, row=_rows(lost),
+                         fix="redraw the boundary (QGIS: Vector > Geometry Tools > Check "
+                             "Validity shows where)")
+    after = shapely.area(geoms[invalid])
+    change = np.abs(after - before) / np.maximum(np.maximum(after, before), 1e-300)
+    rows = np.flatnonzero(invalid) + 1
+    drastic = change > MAX_REPAIR_AREA_CHANGE
+    if drastic.any():
+        i = int(np.flatnonzero(drastic)[0])
+        raise InputError(
+            f"the boundary polygon crosses itself ({reasons[i]}); repairing it would "
+            f"change its area by {change[i]:.0%}, so the shape cannot be trusted",
+            path=path, row=rows[drastic].tolist(),
+            fix="fix the boundary in QGIS (Vector > Geometry Tools > Check Validity, then "
+                "Fix Geometries) or export it again from the source",
+        )
+    logger.warning("%s: repaired %d invalid polygon(s) (feature %s: %s; area change at most "
+                   "%.2f%%)", path, int(invalid.sum()), ", ".join(map(str, rows[:10])),
+                   reasons[0], 100 * float(change.max()))
+    return geoms
 
-    # Attributes.
-    code_col = _find(columns, CODE_ALIASES, code_column, path=path, option="code_column",
+
+def _attributes(gdf: gpd.GeoDataFrame, columns: list[str], *, path: Path, level: str | None,
+                given: dict[str, str | None]) -> dict[str, np.ndarray]:
+    """``code``, ``name``, ``level`` and ``parent_code`` of every feature."""
+    code_col = _find(columns, CODE_ALIASES, given["code"], path=path, option="code_column",
                      what="code", required=True)
-    name_col = _find(columns, NAME_ALIASES, name_column, path=path, option="name_column",
+    name_col = _find(columns, NAME_ALIASES, given["name"], path=path, option="name_column",
                      what="name", required=True)
-    parent_col = _find(columns, PARENT_ALIASES, parent_column, path=path,
+    parent_col = _find(columns, PARENT_ALIASES, given["parent"], path=path,
                        option="parent_column", what="parent code", required=False)
     codes = _codes(gdf[code_col])
     blank = codes == ""
@@ -355,18 +376,11 @@ def read_boundaries(
         is_county = np.full(len(codes), level == "county")
         levels = np.full(len(codes), level, dtype=object)
     if parent_col is not None:
-        parents = _codes(gdf[parent_col])
-        parents = np.where(parents == "", None, parents).astype(object)
+        parents = _codes(gdf[parent_col]).astype(object)
+        parents[parents == ""] = None
     else:
         prefix = pd.Series(codes, dtype=object).str[:6].to_numpy(dtype=object)
-        parents = np.where(~is_county & (lengths >= 9), prefix, None).astype(object)
-
-    out = gpd.GeoDataFrame(
-        {"code": codes, "name": names, "level": levels, "parent_code": parents},
-        geometry=geoms,
-        crs=4326,
-    )
-    if out["code"].duplicated().any():
-        logger.warning("%s: duplicated codes %s", path.name,
-                       sorted(set(out.loc[out["code"].duplicated(), "code"]))[:10])
-    return out
+        parents = np.full(len(codes), None, dtype=object)
+        township = ~is_county & (lengths >= 9)
+        parents[township] = prefix[township]
+    return {"code": codes, "name": names, "level": levels, "parent_code": parents}

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from os import PathLike
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
@@ -437,8 +438,6 @@ def to_wgs84_frame(gdf: Any, *, datum: str) -> Any:
                 out.crs.to_string(), datum,
             )
         return out.to_crs(4326)
-    import geopandas as gpd  # local: keep this module importable with numpy + shapely only
-
     geoms = transform_geometries(out.geometry.values, src=src, dst="wgs84")
     name = out.geometry.name
     out[name] = gpd.GeoSeries(geoms, index=out.index, crs=None)

@@ -152,7 +152,8 @@ def nearest_road_distance(geometry_m: np.ndarray, crs_m: str) -> DistanceFunctio
 
     def distance(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         x, y = to_m.transform(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
-        points = shapely.points(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        points = np.asarray(shapely.points(np.asarray(x, dtype=np.float64),
+                                           np.asarray(y, dtype=np.float64)), dtype=object)
         out = np.full(len(points), np.inf)
         if len(geoms) and len(points):
             (which, _), dist = tree.query_nearest(points, return_distance=True, all_matches=False)

@@ -48,6 +48,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tcm_coverage.i18n import LANGS, check_lang, text
+
 __all__ = ["KIND_LABELS", "RULES", "TypeRule", "TypeResult", "clean_name", "infer_type",
            "poi_source", "rules_markdown", "split_categories"]
 
@@ -83,6 +85,10 @@ class TypeRule:
     def regex(self) -> re.Pattern[str]:
         """The compiled pattern."""
         return _compiled(self.pattern)
+
+    def note(self, lang: str) -> str:
+        """The note in ``lang`` (``"zh"`` or ``"en"``)."""
+        return (self.note_zh, self.note_en)[LANGS.index(check_lang(lang))]
 
 
 _CACHE: dict[str, re.Pattern[str]] = {}
@@ -386,16 +392,11 @@ def rules_markdown(lang: str = "en") -> str:
     -------
     str
     """
-    zh = lang == "zh"
-    head = ("| 规则 | 依据 | 匹配（正则表达式） | 识别为 | 说明 |" if zh
-            else "| rule | field | matches (regular expression) | inferred type | note |")
-    lines = [head, "|---|---|---|---|---|"]
+    lines = [text("inputs.rules.header", lang), "|---|---|---|---|---|"]
     for r in RULES:
-        field = {"name": "名称", "category": "类别"}[r.field] if zh else r.field
-        kind = (KIND_LABELS[r.kind]["zh" if zh else "en"] if r.kind
-                else SKIP_LABELS["excluded"]["zh" if zh else "en"])
-        note = r.note_zh if zh else r.note_en
-        lines.append(f"| {r.rule_id} | {field} | `{_pattern_text(r)}` | {kind} | {note} |")
+        field = text(f"inputs.rules.field.{r.field}", lang)
+        kind = KIND_LABELS[r.kind][lang] if r.kind else SKIP_LABELS["excluded"][lang]
+        lines.append(f"| {r.rule_id} | {field} | `{_pattern_text(r)}` | {kind} | {r.note(lang)} |")
     return "\n".join(lines)
 
 

@@ -6,7 +6,8 @@ Three kinds of input become the same table of demand points (``demand_id``, ``po
 * a **population raster** such as WorldPop 100 m (GeoTIFF): one point per cell centre with
   population > 0; nodata (the declared nodata value, WorldPop's float32 −3.4e38, NaN and any
   negative value) is excluded, and an optional county boundary masks cells whose centre is
-  outside it. Only the window covering the boundary is read, so national rasters stay cheap;
+  outside it. Only the window covering the boundary is read, so national rasters stay cheap
+  (:mod:`tcm_coverage.inputs.population_raster`);
 * a **village table** (CSV or XLSX, Chinese or English headers): one point per row;
 * **polygons with counts** (GeoJSON / GeoPackage / Shapefile, e.g. township or village areas with
   a population field): one point per polygon at its ``representative_point()`` (always inside it).
@@ -18,7 +19,6 @@ from GCJ-02 / BD-09 when ``datum`` says so.
 from __future__ import annotations
 
 import logging
-import math
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -26,26 +26,20 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
-import rasterio
-import rasterio.errors
-import rasterio.warp
-import rasterio.windows
 import shapely
-from shapely.geometry.base import BaseGeometry
 
-from tcm_coverage._errors import CRSError, InputError
-from tcm_coverage._tables import Table, find_column, read_table
+from tcm_coverage._errors import InputError
+from tcm_coverage._tables import Table, alias_names, find_column, read_table
 from tcm_coverage._validate import MAX_POPULATION_PER_POINT
-from tcm_coverage.inputs.boundaries import boundary_geometry
 from tcm_coverage.inputs.chinacrs import convert, normalize_datum, validate_lonlat
+from tcm_coverage.inputs.demand import demand_frame, prepared_boundary
+from tcm_coverage.inputs.population_raster import points_from_raster
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "COLUMN_ALIASES",
     "points_from_polygons",
-    "points_from_raster",
     "points_from_table",
     "read_population",
 ]
@@ -64,11 +58,6 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 _RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img")
 _TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
 _VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
-
-#: Values at or below this are nodata whatever the raster declares (WorldPop: −3.4028235e38).
-_NODATA_FLOOR = -1e30
-
-_COLUMNS = ["demand_id", "population", "name", "source", "geometry"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,30 +85,6 @@ def _missing_column_error(key: str, columns: list[str], *, path: Any, option: st
         path=path,
         fix=f"name the column one of {list(COLUMN_ALIASES[key])}, or pass {option}=",
     )
-
-
-def _prepared_boundary(boundary: Any) -> BaseGeometry | None:
-    """Single prepared lon/lat geometry of ``boundary`` (see ``boundary_geometry``), or None."""
-    if boundary is None:
-        return None
-    geom = boundary_geometry(boundary)
-    shapely.prepare(geom)
-    return geom
-
-
-def _frame(lon: np.ndarray, lat: np.ndarray, population: np.ndarray, names: Any,
-           source: str) -> gpd.GeoDataFrame:
-    n = len(lon)
-    return gpd.GeoDataFrame(
-        {
-            "demand_id": np.arange(n, dtype=np.int64),
-            "population": np.asarray(population, dtype=np.float64),
-            "name": pd.Series(names, dtype=object).to_numpy() if n else np.array([], dtype=object),
-            "source": np.full(n, source, dtype=object),
-        },
-        geometry=gpd.points_from_xy(lon, lat),
-        crs=4326,
-    )[_COLUMNS]
 
 
 def _to_number(series: pd.Series, *, thousands: bool = False) -> np.ndarray:
@@ -168,163 +133,8 @@ def _names(frame: pd.DataFrame, column: str | None) -> np.ndarray:
 
 def _read_table(path: Path, *, sheet: str | int | None) -> Table:
     """The village table (one reader for every table: :func:`tcm_coverage._tables.read_table`)."""
-    known = [a for aliases in COLUMN_ALIASES.values() for a in aliases if len(a) > 1]
+    known = [a for a in alias_names(COLUMN_ALIASES) if len(a) > 1]
     return read_table(path, sheet=sheet, known=known, what="village table")
-
-
-# --------------------------------------------------------------------------------------------
-# raster
-
-
-def _valid_cells(values: np.ndarray, nodata: float | None) -> np.ndarray:
-    """Mask of valid cells: finite, not nodata, not ≤ −1e30, not negative."""
-    valid = np.isfinite(values) if values.dtype.kind == "f" else np.ones(values.shape, bool)
-    if nodata is not None and not math.isnan(nodata):
-        # Compare in the raster's own dtype: a float32 −3.4e38 is not the float64 −3.4e38.
-        if values.dtype.kind == "f":
-            valid &= values != np.asarray(nodata).astype(values.dtype)
-            valid &= values.astype(np.float64) != nodata
-        else:
-            info = np.iinfo(values.dtype)
-            if info.min <= nodata <= info.max and float(nodata).is_integer():
-                valid &= values != np.asarray(nodata).astype(values.dtype)
-    with np.errstate(invalid="ignore"):
-        valid &= values.astype(np.float64) > _NODATA_FLOOR
-        valid &= values >= 0
-    return valid
-
-
-def _pixel_coords(transform: Any, bounds: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Fractional (col, row) of the four corners of ``bounds`` under an affine transform."""
-    left, bottom, right, top = bounds
-    x = np.array([left, right, right, left], dtype=np.float64)
-    y = np.array([bottom, bottom, top, top], dtype=np.float64)
-    inv = ~transform
-    return inv.a * x + inv.b * y + inv.c, inv.d * x + inv.e * y + inv.f
-
-
-def points_from_raster(
-    path: PathLikeStr,
-    *,
-    boundary: Any = None,
-    band: int = 1,
-) -> gpd.GeoDataFrame:
-    """Demand points from a population raster (e.g. WorldPop 100 m GeoTIFF).
-
-    Parameters
-    ----------
-    path
-        Raster file readable by rasterio; cell values are people per cell.
-    boundary
-        Optional county/township boundary (GeoDataFrame, GeoSeries or shapely geometry, in
-        EPSG:4326). Only the raster window covering its bounds is read and cells whose centre
-        lies outside it are dropped.
-    band
-        Raster band (1-based).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Columns ``demand_id``, ``population`` (float64 > 0), ``name`` (empty), ``source``
-        (``"raster"``) and Point geometry at cell centres, EPSG:4326.
-
-    Raises
-    ------
-    InputError
-        The file cannot be read, the band does not exist, the boundary does not overlap the
-        raster, or there is no positive population inside the boundary.
-    CRSError
-        The raster has no CRS and does not look like lon/lat.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", path=path, fix="check the path")
-    geom = _prepared_boundary(boundary)
-    try:
-        src = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise InputError(f"cannot read the raster ({exc})", path=path,
-                         fix="pass a GeoTIFF population raster such as WorldPop") from exc
-    with src:
-        if not 1 <= band <= src.count:
-            raise InputError(f"band {band} does not exist (the raster has {src.count})",
-                             path=path, fix=f"pass band= between 1 and {src.count}")
-        crs = src.crs
-        if crs is None:
-            left, bottom, right, top = src.bounds
-            if not (-180 <= left <= right <= 180 and -90 <= bottom <= top <= 90):
-                raise CRSError(
-                    "the raster has no coordinate reference system and its bounds "
-                    f"{tuple(src.bounds)} are not lon/lat", path=path,
-                    fix="set the raster's CRS (e.g. gdal_edit.py -a_srs EPSG:4326)",
-                )
-            logger.warning("%s has no CRS; assuming EPSG:4326 lon/lat", path)
-        is_lonlat = crs is None or crs.to_epsg() == 4326
-        if crs is not None and crs.is_geographic:
-            left, bottom, right, top = src.bounds
-            if max(abs(left), abs(right)) > 180 or max(abs(bottom), abs(top)) > 90:
-                raise CRSError(
-                    f"the raster is tagged {crs.to_string()} (degrees) but "
-                    f"its bounds x {left:.6g}…{right:.6g}, y {bottom:.6g}…{top:.6g} look like "
-                    "metres", path=path,
-                    fix="set the raster's real projected CRS, e.g. gdal_edit.py -a_srs "
-                        "EPSG:32649 (UTM 49N), or export it as EPSG:4326",
-                )
-        window = rasterio.windows.Window(0, 0, src.width, src.height)
-        if geom is not None:
-            bounds = geom.bounds
-            if not is_lonlat:
-                bounds = rasterio.warp.transform_bounds("EPSG:4326", crs, *bounds, densify_pts=21)
-            cols, rows = _pixel_coords(src.transform, bounds)
-            col0 = max(0, math.floor(cols.min()))
-            row0 = max(0, math.floor(rows.min()))
-            col1 = min(src.width, math.ceil(cols.max()))
-            row1 = min(src.height, math.ceil(rows.max()))
-            if col1 <= col0 or row1 <= row0:
-                raise InputError(
-                    "the boundary does not overlap the raster", path=path,
-                    fix="use a population raster that covers the study area",
-                )
-            window = rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0)
-        values = src.read(band, window=window)
-        full = src.transform
-        nodata = src.nodatavals[band - 1]
-
-    keep = _valid_cells(values, nodata)
-    keep &= values > 0
-    rows, cols = np.nonzero(keep)
-    pop = values[rows, cols].astype(np.float64)
-    huge = pop > MAX_POPULATION_PER_POINT
-    if huge.any():
-        r, c = int(rows[huge][0] + window.row_off), int(cols[huge][0] + window.col_off)
-        raise InputError(
-            f"{int(huge.sum())} cell(s) hold an implausible population (e.g. {pop[huge][0]:.6g} "
-            f"people at row {r}, column {c}; more than {MAX_POPULATION_PER_POINT:,.0f} in one "
-            "cell)", path=path,
-            fix="if the value is a nodata marker, declare it (gdal_edit.py -a_nodata VALUE); "
-                "otherwise fix the raster",
-        )
-    # Cell centres (pixel coordinates in the full raster, then the affine transform).
-    cx = cols + window.col_off + 0.5
-    cy = rows + window.row_off + 0.5
-    x = full.a * cx + full.b * cy + full.c
-    y = full.d * cx + full.e * cy + full.f
-    if not is_lonlat:
-        tr = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-        x, y = tr.transform(x, y)
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-    if geom is not None:
-        inside = shapely.contains_xy(geom, x, y)
-        x, y, pop = x[inside], y[inside], pop[inside]
-    if pop.size == 0:
-        where = " inside the boundary" if geom is not None else ""
-        raise InputError(
-            f"the raster has no cells with positive population{where}", path=path,
-            fix="check that the raster covers the study area and that the boundary is WGS-84",
-        )
-    logger.info("%s: %d populated cells, %.0f people", path.name, pop.size, pop.sum())
-    return _frame(x, y, pop, np.full(pop.size, "", dtype=object), "raster")
 
 
 # --------------------------------------------------------------------------------------------
@@ -403,7 +213,7 @@ def points_from_table(
     _check_population(pop, rows, path=path, column=pop_col)
     lon, lat = convert(lon, lat, src=src_datum, dst="wgs84")
     logger.info("%s: %d villages, %.0f people", path or "table", len(pop), pop.sum())
-    return _frame(lon, lat, pop, _names(frame, name_col), "table")
+    return demand_frame(lon, lat, pop, _names(frame, name_col), "table")
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,7 +303,7 @@ def points_from_polygons(
     xy = shapely.get_coordinates(points)
     validate_lonlat(xy[:, 0], xy[:, 1], path=path, rows=features)
     lon, lat = convert(xy[:, 0], xy[:, 1], src=src_datum, dst="wgs84")
-    return _frame(lon, lat, pop, _names(pd.DataFrame(gdf), name_col), "polygons")
+    return demand_frame(lon, lat, pop, _names(pd.DataFrame(gdf), name_col), "polygons")
 
 
 # --------------------------------------------------------------------------------------------
@@ -557,7 +367,7 @@ def read_population(
             f"unsupported population file type '{suffix}'", path=path,
             fix="use a GeoTIFF raster, a CSV/XLSX village table or GeoJSON/GPKG/SHP polygons",
         )
-    geom = _prepared_boundary(boundary)
+    geom = prepared_boundary(boundary)
     if geom is not None:
         xy = shapely.get_coordinates(out.geometry.to_numpy())
         outside_mask = ~shapely.contains_xy(geom, xy[:, 0], xy[:, 1])

@@ -68,7 +68,7 @@ from tcm_coverage.access import (
     facility_indicators,
 )
 from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS
-from tcm_coverage.inputs import INDICATORS, Profile, Target, load_profile
+from tcm_coverage.inputs import INDICATORS, PlanTarget, Profile, load_profile
 
 __all__ = ["STATUSES", "STATUS_COLOURS", "SCORECARD_COLUMNS", "render_scorecard", "scorecard",
            "write_scorecard"]
@@ -162,13 +162,13 @@ def _column_present(facilities: gpd.GeoDataFrame, col: str, tr: str | None) -> b
     return bool(np.isfinite(facilities[col].to_numpy(float)[sel]).any())
 
 
-def _status(value: float, t: Target | None) -> str:
+def _status(value: float, t: PlanTarget | None) -> str:
     if t is None or t.target is None:
         return "no_target"
     return "met" if value >= t.target - _EPS else "unmet"
 
 
-def _bounded_status(low: float, high: float, t: Target | None) -> str:
+def _bounded_status(low: float, high: float, t: PlanTarget | None) -> str:
     """Status of a value known only to lie in [low, high]."""
     if t is None or t.target is None:
         return "no_target"
@@ -179,7 +179,7 @@ def _bounded_status(low: float, high: float, t: Target | None) -> str:
     return "no_data"
 
 
-def _row_for(key: str, t: Target | None, *, area: dict, stats: pd.Series | None,
+def _row_for(key: str, t: PlanTarget | None, *, area: dict, stats: pd.Series | None,
              fac: pd.Series | None, staff: pd.Series | None, present: dict[str, bool],
              minutes: float, stats_upper: pd.Series | None = None) -> dict:
     spec = INDICATORS[key]
@@ -264,7 +264,7 @@ def _row_for(key: str, t: Target | None, *, area: dict, stats: pd.Series | None,
         counts.append(0 if staff is None else int(staff.get(f"n:{k}", 0)))
         missing.append(0 if staff is None else int(staff.get(f"na:{k}", 0)))
     row["unreported"] = max(missing)
-    if spec.kind == "ratio":
+    if spec.measure == "ratio":
         if population <= 0:
             row["status"] = "not_applicable"
             return row
@@ -446,13 +446,13 @@ def _value_text(r: pd.Series, lang: str) -> str:
     if flags and r["unreported"]:
         return (f"{_pct(v)}（已知 {int(num)}/{int(den)}；另 {int(r['unreported'])} 个未知）" if zh
                 else f"{_pct(v)} ({int(num)} of {int(den)} known; {int(r['unreported'])} unknown)")
-    if spec.kind == "presence":
+    if spec.measure == "presence":
         if v >= 1:
             return f"有（{int(num)} 所）" if zh else f"yes ({int(num)})"
         return "无" if zh else "none"
-    if spec.kind == "ratio":
+    if spec.measure == "ratio":
         text = f"{v:.2f} {_ratio_unit(spec.per, lang)}"
-    elif spec.kind == "count":
+    elif spec.measure == "count":
         text = f"{v:.0f}"
     elif r["indicator"] == "coverage_15min":
         text = (f"{_pct(v)}（{num:,.0f}/{den:,.0f} 人）" if zh
@@ -477,13 +477,13 @@ def _target_text(r: pd.Series, lang: str) -> str:
         return "无具体数值" if zh else "no number"
     spec = INDICATORS[r["indicator"]]
     low, high = float(r["target"]), r["target_max"]
-    if spec.kind in ("share", "presence"):
+    if spec.measure in ("share", "presence"):
         if pd.notna(high):
             return f"{_pct(low)}–{_pct(float(high))}"
-        if spec.kind == "presence" and low >= 1:
+        if spec.measure == "presence" and low >= 1:
             return "每县至少 1 所" if zh else "at least 1 per county"
         return f"≥ {_pct(low)}"
-    if spec.kind == "ratio":
+    if spec.measure == "ratio":
         unit = _ratio_unit(spec.per, lang)
         if pd.notna(high):
             return f"{low:g}–{float(high):g} {unit}"

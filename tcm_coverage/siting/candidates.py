@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from tcm_coverage._errors import InputError
+from tcm_coverage._tables import find_column, parse_yes_no
 from tcm_coverage.access import DIRECT_OFFROAD_MAX_M
 from tcm_coverage.inputs import flag_values
 from tcm_coverage.network import RoutingGraph, Snap, snap_points
@@ -47,6 +48,7 @@ from tcm_coverage.siting.instance import KINDS, SitingInstance, instance_from_od
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CANDIDATE_ALIASES",
     "CANDIDATE_COLUMNS",
     "DEFAULT_COSTS",
     "build_candidates",
@@ -67,25 +69,18 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "exclude", "geometry",
 )
 
-_ALIASES: dict[str, tuple[str, ...]] = {
+#: Column names of the per-row candidate settings in facility, village and overrides tables
+#: (compared by :func:`tcm_coverage._tables.find_column`; yes/no cells are read by
+#: :func:`tcm_coverage._tables.parse_yes_no`).
+CANDIDATE_ALIASES: dict[str, tuple[str, ...]] = {
     "cost": ("cost", "成本", "费用", "造价", "投资", "预算"),
     "force": ("force", "forced", "必选", "强制", "必建"),
     "exclude": ("exclude", "excluded", "排除", "不选", "禁选"),
 }
-_TRUE = {"是", "有", "y", "yes", "true", "t", "1", "√", "✓", "1.0"}
-_FALSE = {"否", "无", "n", "no", "false", "f", "0", "×", "", "nan", "none", "0.0"}
-
-
-def _norm(name: Any) -> str:
-    return str(name).strip().lower().replace(" ", "").replace("_", "")
 
 
 def _find(frame: pd.DataFrame, key: str) -> str | None:
-    wanted = {_norm(a) for a in _ALIASES[key]}
-    for col in frame.columns:
-        if _norm(col) in wanted:
-            return str(col)
-    return None
+    return find_column(list(frame.columns), CANDIDATE_ALIASES[key])
 
 
 def _sheet_rows(frame: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
@@ -102,13 +97,12 @@ def _bool_column(frame: pd.DataFrame, key: str, *, what: str, rows: np.ndarray) 
     values = frame[col]
     if values.dtype == bool:
         return values.to_numpy()
-    text = values.astype(str).str.strip().str.lower()
-    bad = ~text.isin(_TRUE | _FALSE) & values.notna().to_numpy()
-    if bad.any():
+    parsed = parse_yes_no(values)  # blank or 未知: not forced / not excluded
+    if parsed.bad.any():
         raise InputError(f"the {what} column '{col}' has values that are not yes/no",
-                         row=rows[bad.to_numpy()].tolist(), column=col,
+                         row=rows[parsed.bad].tolist(), column=col,
                          fix="use 是/否, yes/no or 1/0")
-    return text.isin(_TRUE).to_numpy()
+    return parsed.yes
 
 
 def _cost_column(frame: pd.DataFrame, default: float, *, what: str,

@@ -64,7 +64,7 @@ import pandas as pd
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir, check_output_dir, file_sha256
 from tcm_coverage._safetext import safe_workbook, write_csv
-from tcm_coverage._tables import find_column, read_table
+from tcm_coverage._tables import YesNo, alias_names, find_columns, parse_yes_no, read_table
 from tcm_coverage._validate import reading
 from tcm_coverage.access import (
     UNASSIGNED,
@@ -80,7 +80,12 @@ from tcm_coverage.inputs import read_population
 from tcm_coverage.network import PROFILES, build_routing_graph, get_profile, snap_points
 from tcm_coverage.outputs import BASEMAPS, coverage_map, save_map
 from tcm_coverage.siting import maximal_covering, p_median, set_covering, upgrade_or_build
-from tcm_coverage.siting.candidates import build_candidates, chosen_sites, siting_instance
+from tcm_coverage.siting.candidates import (
+    CANDIDATE_ALIASES,
+    build_candidates,
+    chosen_sites,
+    siting_instance,
+)
 from tcm_coverage.siting.models import SitingResult
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
 from tcm_coverage.workflows.pipeline import AnalysisConfig, AnalysisRun, compute
@@ -376,25 +381,50 @@ class ScenarioResult:
     seconds: dict[str, float]
 
 
+#: Columns of the overrides table: which candidate, then the settings of
+#: :data:`~tcm_coverage.siting.candidates.CANDIDATE_ALIASES` (one alias table for both).
 _OVERRIDE_ALIASES: dict[str, tuple[str, ...]] = {
     "candidate_id": ("candidate_id", "候选编号", "编号"),
     "name": ("name", "名称"),
-    "cost": ("cost", "成本"),
-    "force": ("force", "必选"),
-    "exclude": ("exclude", "排除"),
+    **CANDIDATE_ALIASES,
 }
 
 
+def _override_cost(cell: object, *, path: Path, row: int, column: str) -> float:
+    try:
+        return float(str(cell).strip())
+    except ValueError:
+        raise InputError(f"cost {str(cell).strip()!r} is not a number", path=path, row=row,
+                         column=column, fix="write a number, e.g. 1.5") from None
+
+
+def _override_flags(frame: pd.DataFrame, cols: dict[str, str | None], *, path: Path,
+                    rows: np.ndarray) -> dict[str, YesNo]:
+    """The force/exclude columns read as yes/no (the one vocabulary of :mod:`tcm_coverage._tables`)."""
+    flags = {}
+    for col in ("force", "exclude"):
+        src = cols[col]
+        if src is None:
+            continue
+        parsed = parse_yes_no(frame[src])
+        if parsed.bad.any():
+            i = int(np.flatnonzero(parsed.bad)[0])
+            raise InputError(f"{src} {str(frame[src].iat[i]).strip()!r} is not yes/no", path=path,
+                             row=int(rows[i]), column=src, fix="write 是/否 or 1/0")
+        flags[col] = parsed
+    return flags
+
+
 def _apply_overrides(cands: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
-    table = read_table(path, known=[a for v in _OVERRIDE_ALIASES.values() for a in v],
-                       what="candidate overrides table")
+    table = read_table(path, known=alias_names(_OVERRIDE_ALIASES), what="candidate overrides table")
     frame, rows = table.frame, table.rows
-    cols = {k: find_column(list(frame.columns), v) for k, v in _OVERRIDE_ALIASES.items()}
+    cols = find_columns(list(frame.columns), _OVERRIDE_ALIASES)
     key = "candidate_id" if cols["candidate_id"] else ("name" if cols["name"] else None)
     if key is None:
         raise InputError(f"the overrides table needs a candidate_id or name (名称) column; it has "
                          f"{list(frame.columns)} ({table.where()})", path=path,
                          fix="export the candidate list (candidates.xlsx of an earlier run) and edit it")
+    flags = _override_flags(frame, cols, path=path, rows=rows)
     out = cands.copy()
     index = pd.Series(out.index, index=out[key].astype(str))
     for i in range(len(frame)):
@@ -405,24 +435,12 @@ def _apply_overrides(cands: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
                              fix="use a candidate_id or name from candidates.xlsx")
         j = index[ident]
         j = j.iloc[0] if isinstance(j, pd.Series) else j
-        for col in ("cost", "force", "exclude"):
-            src = cols[col]
-            if src is None or pd.isna(row[src]) or not str(row[src]).strip():
-                continue
-            text = str(row[src]).strip()
-            if col == "cost":
-                try:
-                    value = float(text)
-                except ValueError:
-                    raise InputError(f"cost {text!r} is not a number", path=path, row=number,
-                                     column=src, fix="write a number, e.g. 1.5") from None
-                out.loc[j, "cost"] = value
-            else:
-                truth = text.lower() in ("1", "1.0", "true", "yes", "y", "是", "√")
-                if not truth and text.lower() not in ("0", "0.0", "false", "no", "n", "否", ""):
-                    raise InputError(f"{src} {text!r} is not yes/no", path=path, row=number,
-                                     column=src, fix="write 是/否 or 1/0")
-                out.loc[j, col] = truth
+        src = cols["cost"]
+        if src is not None and not pd.isna(row[src]) and str(row[src]).strip():
+            out.loc[j, "cost"] = _override_cost(row[src], path=path, row=number, column=src)
+        for col, parsed in flags.items():
+            if not parsed.unknown[i]:  # blank or 未知: the candidate keeps its setting
+                out.loc[j, col] = bool(parsed.yes[i])
     return out
 
 
