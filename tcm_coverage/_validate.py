@@ -37,7 +37,6 @@ that is not computed in this run is reported as a warning.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import logging
 import math
 import os
@@ -55,12 +54,13 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_FACILITY_COUNT",
+    "ISOCHRONE_CELL_RANGE_M",
     "MAX_POPULATION_PER_POINT",
     "OFFROAD_RANGES_KMH",
     "OPTION_RANGES",
     "SPEED_RANGES_KMH",
-    "check_config",
     "check_input_file",
+    "check_isochrone_cell",
     "check_memory_limit",
     "check_number",
     "check_output_file",
@@ -112,20 +112,12 @@ MAX_POPULATION_PER_POINT: float = 1e7
 #: No facility has more staff or beds than this (the largest Chinese hospitals have ~10,000 beds).
 MAX_FACILITY_COUNT: float = 1e5
 
-_LABEL = {"walk": "walking", "walk_elderly": "older adults' walking", "bicycle": "bicycle",
-          "ebike": "e-bike", "car": "car"}
-
 
 def _fmt(value: Any) -> str:
     try:
         return f"{float(value):g}"
     except (TypeError, ValueError):
         return repr(value)
-
-
-def _suggest(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def check_number(value: Any, *, option: str, low: float, high: float, unit: str = "",
@@ -164,61 +156,23 @@ def check_number(value: Any, *, option: str, low: float, high: float, unit: str 
     return number
 
 
-def _check_speeds(config: Any) -> None:
-    from tcm_coverage.network import MODES, PROFILES, ROAD_CLASSES
-
-    for mode, classes in dict(config.speed_overrides).items():
-        if mode not in MODES:
-            raise InputError(f"--speed: unknown travel mode '{mode}'{_suggest(mode, MODES)}",
-                             fix=f"write MODE:CLASS=KMH with MODE one of {', '.join(MODES)}, "
-                                 "e.g. --speed ebike:primary=18")
-        if mode not in config.modes:
-            logger.warning("--speed %s:...: %s is not among the modes of this run (%s); the "
-                           "override is not used", mode, mode, ", ".join(config.modes))
-        if not isinstance(classes, Mapping):
-            raise InputError(f"--speed: the overrides of '{mode}' must map road classes to km/h, "
-                             f"got {classes!r}", fix="e.g. --speed ebike:primary=18")
-        low, high = SPEED_RANGES_KMH[mode]
-        for cls, kmh in classes.items():
-            if cls not in ROAD_CLASSES:
-                raise InputError(f"--speed {mode}:{cls}=...: unknown road class '{cls}'"
-                                 f"{_suggest(cls, ROAD_CLASSES)}",
-                                 fix=f"use an OSM highway class: {', '.join(ROAD_CLASSES)}")
-            if kmh is None:  # API: None makes a class unusable
-                continue
-            default = PROFILES[mode].speeds_kmh.get(cls)
-            check_number(kmh, option=f"--speed {mode}:{cls}", low=low, high=high, unit="km/h",
-                         what=f"the average {_LABEL[mode]} speed on {cls} roads",
-                         example=f"--speed {mode}:{cls}={default or (low + high) / 4:g}"
-                                 + (" (the built-in value)" if default else ""))
-    for mode, kmh in dict(config.offroad_kmh).items():
-        if mode not in MODES:
-            raise InputError(f"--offroad-speed: unknown travel mode '{mode}'{_suggest(mode, MODES)}",
-                             fix=f"write KMH or MODE:KMH with MODE one of {', '.join(MODES)}")
-        low, high = OFFROAD_RANGES_KMH[mode]
-        check_number(kmh, option=f"--offroad-speed {mode}", low=low, high=high, unit="km/h",
-                     what=f"the {_LABEL[mode]} speed from a home or facility to the nearest road",
-                     example=f"--offroad-speed {mode}:{PROFILES[mode].offroad_kmh:g} (the "
-                             "built-in value)")
-
-
-def check_config(config: Any) -> None:
-    """Check the numeric options and speed overrides of an analysis configuration.
+def check_isochrone_cell(cell: Any) -> float:
+    """``--isochrone-cell-m``: 0 (no isochrones) or a cell size in :data:`ISOCHRONE_CELL_RANGE_M`.
 
     Parameters
     ----------
-    config
-        A :class:`tcm_coverage.workflows.pipeline.AnalysisConfig`.
+    cell
+        The value given.
+
+    Returns
+    -------
+    float
 
     Raises
     ------
     InputError
-        Naming the option, its valid range (see the module docstring) and the value given.
+        Naming the option, its valid range and the value given.
     """
-    for name, (option, low, high, unit, what, example) in OPTION_RANGES.items():
-        check_number(getattr(config, name), option=option, low=low, high=high, unit=unit,
-                     what=what, example=example)
-    cell = config.isochrone_cell_m
     lo, hi = ISOCHRONE_CELL_RANGE_M
     try:
         cell_f = float(cell)
@@ -231,7 +185,7 @@ def check_config(config: Any) -> None:
             raise InputError(f"--isochrone-cell-m must be 0 (no isochrones) or between {lo:g} "
                              f"and {hi:g} m, got {_fmt(cell)}",
                              fix="the default 100 m suits a county") from None
-    _check_speeds(config)
+    return cell_f
 
 
 def _folder_hint(path: Path) -> str:
@@ -526,7 +480,7 @@ def config_fields_from_json(cls: Any, raw: Any, *, path: str | PathLike[str]) ->
     Parameters
     ----------
     cls
-        The dataclass (:class:`tcm_coverage.workflows.pipeline.AnalysisConfig`).
+        The dataclass (a settings group of :class:`tcm_coverage.workflows.config.AnalysisConfig`).
     raw
         ``json.load(...)["config"]``.
     path

@@ -224,8 +224,8 @@ def test_discovery_keys_and_summary(tmp_path):
     params = {"modes": ("walk",), "thresholds": (15.0,)}
     jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out", params=params)
     assert not failures and [j.code for j in jobs] == list(prov.codes)
-    assert jobs[1].config.facilities_datum == "gcj02"  # from the file name
-    assert jobs[0].config.facilities_datum == "wgs84"
+    assert jobs[1].config.inputs.facilities_datum == "gcj02"  # from the file name
+    assert jobs[0].config.inputs.facilities_datum == "wgs84"
     assert len({j.key for j in jobs}) == 2
     again, _ = folder_jobs(folders, out_dir=tmp_path / "elsewhere", params=params)
     assert [j.key for j in again] == [j.key for j in jobs]  # the output folder is not an input

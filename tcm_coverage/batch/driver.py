@@ -196,7 +196,7 @@ def run_batch(
     all_records += [{"job_id": f["job_id"], "code": "", "name": "", "status": "failed",
                      "rows": [], "error": f["error"], "seconds": None} for f in planning_failures]
 
-    table = province_table(all_records, thresholds=settings.thresholds, modes=settings.modes)
+    table = province_table(all_records, thresholds=settings.options.thresholds, modes=settings.options.modes)
     files: list[Path] = []
     from tcm_coverage._io import atomic_output_dir
     from tcm_coverage.outputs import save_map
@@ -204,16 +204,16 @@ def run_batch(
     readme = _readme(settings, all_records, jobs)
     # the province files are one result; counties/ (each county a result of its own) is kept
     with atomic_output_dir(out, kind="batch", keep=("counties",), inputs=_job_inputs(jobs)) as tmp:
-        names = write_province_table(table, tmp, lang=settings.lang, readme_rows=readme)
-        if settings.write_map:
+        names = write_province_table(table, tmp, lang=settings.rendering.lang, readme_rows=readme)
+        if settings.rendering.write_map:
             geoms = {j.code: j.geometry for j in jobs if j.geometry is not None}
-            fmap = province_map(table, geoms, modes=settings.modes,
-                                headline_mode=settings.headline_mode,
-                                threshold=settings.headline_threshold, lang=settings.lang,
-                                basemap=settings.basemap, tianditu_key=settings.tianditu_key,
-                                sources=settings.sources)
+            fmap = province_map(table, geoms, modes=settings.options.modes,
+                                headline_mode=settings.options.headline_mode,
+                                threshold=settings.options.headline_threshold, lang=settings.rendering.lang,
+                                basemap=settings.rendering.basemap, tianditu_key=settings.rendering.tianditu_key,
+                                sources=settings.rendering.sources)
             names.append(save_map(fmap, tmp / "province_map.html",
-                                  self_contained=settings.self_contained))
+                                  self_contained=settings.rendering.self_contained))
         manifest = {
             "tool": f"tcm-coverage {__version__}", "date": date.today().isoformat(),
             "mode": "province" if province is not None else "folders",
@@ -296,7 +296,7 @@ def _drive(client: Any, todo: list[CountyJob], province: ProvinceInputs | None, 
 def _readme(settings: Any, records: list[dict], jobs: Sequence[CountyJob]) -> list[tuple[str, str]]:
     from tcm_coverage.i18n import MODE_LABELS
 
-    zh = settings.lang == "zh"
+    zh = settings.rendering.lang == "zh"
     n = {s: sum(r["status"] == s for r in records) for s in ("done", "skipped", "failed")}
     sep = "、" if zh else ", "
     rows = [
@@ -306,9 +306,9 @@ def _readme(settings: Any, records: list[dict], jobs: Sequence[CountyJob]) -> li
         ("完成" if zh else "done", str(n["done"])),
         ("沿用上次结果" if zh else "done in an earlier run", str(n["skipped"])),
         ("失败" if zh else "failed", str(n["failed"])),
-        ("出行方式" if zh else "modes", sep.join(MODE_LABELS[m][settings.lang] for m in settings.modes)),
-        ("时间阈值(分钟)" if zh else "thresholds (min)", ", ".join(f"{t:g}" for t in settings.thresholds)),
-        ("跨界缓冲(米)" if zh else "cross-border buffer (m)", f"{settings.buffer_m:g}"),
+        ("出行方式" if zh else "modes", sep.join(MODE_LABELS[m][settings.rendering.lang] for m in settings.options.modes)),
+        ("时间阈值(分钟)" if zh else "thresholds (min)", ", ".join(f"{t:g}" for t in settings.options.thresholds)),
+        ("跨界缓冲(米)" if zh else "cross-border buffer (m)", f"{settings.options.buffer_m:g}"),
         ("全省合计" if zh else "province total",
          "完成的县区之和；平均时间按可达人口加权；不含失败的县区" if zh
          else "sum over finished counties; mean time weighted by reachable residents; failed "
@@ -316,11 +316,11 @@ def _readme(settings: Any, records: list[dict], jobs: Sequence[CountyJob]) -> li
     ]
     if jobs and jobs[0].kind == "province":
         cfg = jobs[0].config
-        rows += [("设施" if zh else "facilities", Path(cfg.facilities).name),
-                 ("县界" if zh else "counties", Path(cfg.boundary).name),
-                 ("人口" if zh else "population", Path(cfg.population).name),
-                 ("路网" if zh else "roads", Path(cfg.network).name)]
-    rows += [("数据来源" if zh else "source", s) for s in settings.sources]
+        rows += [("设施" if zh else "facilities", Path(cfg.inputs.facilities).name),
+                 ("县界" if zh else "counties", Path(cfg.inputs.boundary).name),
+                 ("人口" if zh else "population", Path(cfg.inputs.population).name),
+                 ("路网" if zh else "roads", Path(cfg.inputs.network).name)]
+    rows += [("数据来源" if zh else "source", s) for s in settings.rendering.sources]
     return rows
 
 
@@ -444,7 +444,7 @@ def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], 
         if args.only:
             raise InputError("--only works with province-wide files",
                              fix="list the county folders you want instead")
-        settings = AnalysisConfig(facilities=Path("."), boundary=Path("."), population=Path("."),
+        settings = AnalysisConfig.from_options(facilities=Path("."), boundary=Path("."), population=Path("."),
                                   network=Path("."), out_dir=out, **params)
         validate_config(settings, files=False)  # options first: they apply to every county
         folders = expand_county_dirs(args.county_dirs)
@@ -461,7 +461,7 @@ def _settings_and_jobs(args: argparse.Namespace) -> tuple[Any, list[CountyJob], 
             "no counties given: pass --county-dirs, or all of --boundary, --facilities, "
             f"--population and --network (missing: {', '.join('--' + m for m in missing)})",
             fix="see tcm-coverage batch --help")
-    config = AnalysisConfig(**province_files, out_dir=out, **{f"{k}_datum": v
+    config = AnalysisConfig.from_options(**province_files, out_dir=out, **{f"{k}_datum": v
                                                               for k, v in datums.items()},
                             **params)
     validate_config(config)
@@ -521,10 +521,10 @@ def run_batch_command(args: argparse.Namespace) -> int:
 
 
 def _summary_line(result: BatchResult, settings: Any) -> str:
-    zh = settings.lang == "zh"
+    zh = settings.rendering.lang == "zh"
     done, skipped, failed = (result.count(s) for s in ("done", "skipped", "failed"))
-    thr = settings.headline_threshold
-    mode = settings.headline_mode
+    thr = settings.options.headline_threshold
+    mode = settings.options.headline_mode
     total = result.table[(result.table["status"] == "province") & (result.table["mode"] == mode)]
     share = ""
     if len(total) and f"share_within_{thr:g}" in total:
