@@ -300,7 +300,7 @@ def _candidate_limits(path: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _model_needs(path: Path, mtype: str, p: int | None, budget: float | None) -> None:
+def _model_needs(path: Path, mtype: str, p: float | None, budget: float | None) -> None:
     """Each model's required parameters."""
     if mtype == "max_cover" and p is None and budget is None:
         raise _err(path, "model.p", "max_cover needs p or budget", "write p = 10 or budget = 60")

@@ -125,14 +125,15 @@ def _apply_overrides(cands: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
 
 
 def _solve(scn: Scenario, inst: Any) -> SitingResult:
-    kw = {"time_limit": scn.time_limit}
+    """The scenario's model (``load_scenario`` checked that each has its p or budget)."""
+    limit = scn.time_limit
     if scn.model == "max_cover":
-        return maximal_covering(inst, p=scn.p, budget=scn.budget, **kw)
+        return maximal_covering(inst, p=scn.p, budget=scn.budget, time_limit=limit)
     if scn.model == "upgrade_or_build":
-        return upgrade_or_build(inst, budget=float(scn.budget), p=scn.p, **kw)
+        return upgrade_or_build(inst, budget=float(scn.budget or 0.0), p=scn.p, time_limit=limit)
     if scn.model == "set_cover":
-        return set_covering(inst, share=scn.share, minimize=scn.minimize, **kw)
-    return p_median(inst, p=int(scn.p), **kw)
+        return set_covering(inst, share=scn.share, minimize=scn.minimize, time_limit=limit)
+    return p_median(inst, p=int(scn.p or 0), time_limit=limit)
 
 
 def _township_table(demand: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, codes: np.ndarray,
@@ -235,6 +236,8 @@ def _routing(scn: Scenario, run: AnalysisRun) -> tuple[Any, Any, Any]:
     fac = run.access.facilities
     profile = get_profile(scn.mode, overrides=scn.config.options.speed_overrides.get(scn.mode),
                           offroad_kmh=scn.config.options.offroad_kmh.get(scn.mode))
+    if run.network is None:
+        raise ValueError("the coverage run keeps no road network to route the candidates on")
     rg = build_routing_graph(run.network, profile)
     fsnap = snap_points(rg, fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float))
     return rg, None, fsnap
@@ -306,6 +309,8 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
     seconds["coverage"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     demand = run.demand
+    if demand is None:
+        raise ValueError("the coverage run has no demand points (use workflows.compute)")
     t_before = demand[time_column(scn.facility_set, scn.mode)].to_numpy(float)
     cands = _candidate_sites(scn, run, ~(t_before <= scn.threshold))
     routing = _routing(scn, run)

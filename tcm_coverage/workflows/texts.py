@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -27,10 +28,6 @@ from tcm_coverage.workflows.run import AnalysisRun
 
 __all__ = ["access_notes", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
            "summary_text"]
-
-#: Input files in the order the readme and the source lines list them.
-_FILES = ("facilities", "boundary", "townships", "population", "network")
-
 
 def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
     """说明 rows stating the off-road, snapping and access rules the travel times used."""
@@ -100,8 +97,8 @@ def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> lis
         *_routing_rule_rows(config),
     ]
     files = config.inputs.files()
-    rows += [(text(f"workflows.readme.file.{name}", lang), Path(files[name]).name)
-             for name in _FILES if files[name] is not None]
+    rows += [(text(f"workflows.readme.file.{name}", lang), Path(p).name)
+             for name, p in files.items() if p is not None]
     rows += _facility_set_rows(config, access)
     rows += _unknown_rows(config, access)
     rows += [(text("workflows.readme.note", lang), w) for w in access_notes(config, access)]
@@ -203,8 +200,13 @@ def source_lines(config: AnalysisConfig) -> list[str]:
     files = config.inputs.files()
     return [*config.rendering.sources,
             *(text("workflows.source.line", lang, label=text(f"workflows.source.{name}", lang),
-                   name=Path(files[name]).name)
-              for name in _FILES if files[name] is not None)]
+                   name=Path(p).name)
+              for name, p in files.items() if p is not None)]
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a coverage table as ``{column: value}`` (the values of ``itertuples``)."""
+    return [dict(zip(table.columns, row, strict=True)) for row in table.itertuples(index=False)]
 
 
 def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig) -> dict:
@@ -223,9 +225,7 @@ def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig)
         ``{mode: {county code: {...}}}``.
     """
     out: dict = {}
-    county = tables["county"]
-    for row in county.itertuples(index=False):
-        rec = row._asdict()
+    for rec in _records(tables["county"]):
         entry = {"name": rec["name"], "population": round(float(rec["population"]), 0)}
         for t in config.options.thresholds:
             entry[share_column(t)] = round(float(rec[share_column(t)]), 4)
@@ -287,8 +287,7 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
     -------
     str
     """
-    lines = [_county_line(row._asdict(), config)
-             for row in run.tables["county"].itertuples(index=False)]
+    lines = [_county_line(rec, config) for rec in _records(run.tables["county"])]
     if "township" in run.tables:
         lines.append(_lowest_townships(run.tables["township"], config))
     lines.append(text("workflows.summary.outputs", config.rendering.lang) + str(Path(config.out_dir)))

@@ -106,6 +106,8 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     list of pathlib.Path
     """
     opts, lang = config.options, config.rendering.lang
+    if run.demand is None:
+        raise ValueError("the run has no demand points (use workflows.compute)")
     notes = [*facility_notes(config, run.access.facilities, run.facility_review),
              *access_notes(config, run.access)]
     files = []
