@@ -224,11 +224,11 @@ def child_demo() -> dict:
     import tempfile
 
     from tcm_coverage.cli.main import DEMO_SOURCES, demo_data_dir
-    from tcm_coverage.workflows.pipeline import AnalysisConfig, run_analysis
+    from tcm_coverage.workflows import AnalysisConfig, run_analysis
 
     data = demo_data_dir()
     with tempfile.TemporaryDirectory() as tmp:
-        config = AnalysisConfig(
+        config = AnalysisConfig.from_options(
             facilities=data / "facilities" / "demo_facilities_gcj02.csv", facilities_datum="gcj02",
             boundary=data / "boundaries" / "tunliu_140405_county_wgs84.geojson",
             townships=data / "boundaries" / "demo_townships_wgs84.geojson",

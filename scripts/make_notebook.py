@@ -91,7 +91,7 @@ Here with 5 upgrades instead of 15; the scenario runs its own coverage analysis 
 seconds). From the command line: `tcm-coverage site tcm_coverage/demo_data/scenarios/*.toml`."""),
     ("code", """from dataclasses import replace
 
-from tcm_coverage.workflows.scenario import load_scenario, run_scenario
+from tcm_coverage.workflows import load_scenario, run_scenario
 
 scn = load_scenario(data / "scenarios" / "upgrade_only.toml")
 plan = run_scenario(replace(scn, p=5), progress=False)
@@ -108,10 +108,10 @@ GeoPackages, the map and the A4 report into one folder, atomically. The command 
     ("code", """import tempfile
 from pathlib import Path
 
-from tcm_coverage.workflows.pipeline import AnalysisConfig, run_analysis, summary_text
+from tcm_coverage.workflows import AnalysisConfig, run_analysis, summary_text
 
 out = Path(tempfile.mkdtemp()) / "demo"
-config = AnalysisConfig(
+config = AnalysisConfig.from_options(
     facilities=data / "facilities" / "demo_facilities_gcj02.csv", facilities_datum="gcj02",
     boundary=data / "boundaries" / "tunliu_140405_county_wgs84.geojson",
     townships=data / "boundaries" / "demo_townships_wgs84.geojson",

@@ -77,6 +77,7 @@ from pathlib import Path
 from typing import Literal
 
 from tcm_coverage._errors import InputError, OutputError
+from tcm_coverage._version import __version__
 
 try:  # POSIX
     import fcntl
@@ -107,8 +108,6 @@ Keep = Sequence[str] | Literal["all"]
 
 
 def _tool() -> str:
-    from tcm_coverage._version import __version__
-
     return f"tcm-coverage {__version__}"
 
 

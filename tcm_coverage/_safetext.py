@@ -27,6 +27,7 @@ from os import PathLike
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 __all__ = ["FORMULA_START", "SafeWorkbook", "csv_safe", "html_columns", "safe_workbook",
            "write_csv"]
@@ -86,8 +87,6 @@ def write_csv(frame: pd.DataFrame, path: str | PathLike[str]) -> Path:
 
 def _xlsx_cell(value: object) -> object:
     if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
         return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
 

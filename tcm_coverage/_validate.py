@@ -37,11 +37,11 @@ that is not computed in this run is reported as a warning.
 from __future__ import annotations
 
 import contextlib
-import difflib
+import dataclasses
 import logging
 import math
-import os
 import re
+import zipfile
 from collections.abc import Iterator, Mapping
 from os import PathLike
 from pathlib import Path
@@ -55,16 +55,16 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_FACILITY_COUNT",
+    "ISOCHRONE_CELL_RANGE_M",
     "MAX_POPULATION_PER_POINT",
     "OFFROAD_RANGES_KMH",
     "OPTION_RANGES",
     "SPEED_RANGES_KMH",
-    "check_config",
     "check_input_file",
-    "check_memory_limit",
+    "check_isochrone_cell",
     "check_number",
     "check_output_file",
-    "check_workers",
+    "fmt_value",
     "config_fields_from_json",
     "ragged_row_error",
     "reading",
@@ -112,20 +112,12 @@ MAX_POPULATION_PER_POINT: float = 1e7
 #: No facility has more staff or beds than this (the largest Chinese hospitals have ~10,000 beds).
 MAX_FACILITY_COUNT: float = 1e5
 
-_LABEL = {"walk": "walking", "walk_elderly": "older adults' walking", "bicycle": "bicycle",
-          "ebike": "e-bike", "car": "car"}
 
-
-def _fmt(value: Any) -> str:
+def fmt_value(value: Any) -> str:
     try:
         return f"{float(value):g}"
     except (TypeError, ValueError):
         return repr(value)
-
-
-def _suggest(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def check_number(value: Any, *, option: str, low: float, high: float, unit: str = "",
@@ -158,67 +150,29 @@ def check_number(value: Any, *, option: str, low: float, high: float, unit: str 
     if not (math.isfinite(number) and low <= number <= high):
         u = f" {unit}" if unit else ""
         about = f" ({what})" if what else ""
-        raise InputError(f"{option} must be between {low:g} and {high:g}{u}{about}, got {_fmt(value)}",
+        raise InputError(f"{option} must be between {low:g} and {high:g}{u}{about}, got {fmt_value(value)}",
                          fix=f"give a value from {low:g} to {high:g}{u}"
                              + (f", e.g. {example}" if example else ""))
     return number
 
 
-def _check_speeds(config: Any) -> None:
-    from tcm_coverage.network import MODES, PROFILES, ROAD_CLASSES
-
-    for mode, classes in dict(config.speed_overrides).items():
-        if mode not in MODES:
-            raise InputError(f"--speed: unknown travel mode '{mode}'{_suggest(mode, MODES)}",
-                             fix=f"write MODE:CLASS=KMH with MODE one of {', '.join(MODES)}, "
-                                 "e.g. --speed ebike:primary=18")
-        if mode not in config.modes:
-            logger.warning("--speed %s:...: %s is not among the modes of this run (%s); the "
-                           "override is not used", mode, mode, ", ".join(config.modes))
-        if not isinstance(classes, Mapping):
-            raise InputError(f"--speed: the overrides of '{mode}' must map road classes to km/h, "
-                             f"got {classes!r}", fix="e.g. --speed ebike:primary=18")
-        low, high = SPEED_RANGES_KMH[mode]
-        for cls, kmh in classes.items():
-            if cls not in ROAD_CLASSES:
-                raise InputError(f"--speed {mode}:{cls}=...: unknown road class '{cls}'"
-                                 f"{_suggest(cls, ROAD_CLASSES)}",
-                                 fix=f"use an OSM highway class: {', '.join(ROAD_CLASSES)}")
-            if kmh is None:  # API: None makes a class unusable
-                continue
-            default = PROFILES[mode].speeds_kmh.get(cls)
-            check_number(kmh, option=f"--speed {mode}:{cls}", low=low, high=high, unit="km/h",
-                         what=f"the average {_LABEL[mode]} speed on {cls} roads",
-                         example=f"--speed {mode}:{cls}={default or (low + high) / 4:g}"
-                                 + (" (the built-in value)" if default else ""))
-    for mode, kmh in dict(config.offroad_kmh).items():
-        if mode not in MODES:
-            raise InputError(f"--offroad-speed: unknown travel mode '{mode}'{_suggest(mode, MODES)}",
-                             fix=f"write KMH or MODE:KMH with MODE one of {', '.join(MODES)}")
-        low, high = OFFROAD_RANGES_KMH[mode]
-        check_number(kmh, option=f"--offroad-speed {mode}", low=low, high=high, unit="km/h",
-                     what=f"the {_LABEL[mode]} speed from a home or facility to the nearest road",
-                     example=f"--offroad-speed {mode}:{PROFILES[mode].offroad_kmh:g} (the "
-                             "built-in value)")
-
-
-def check_config(config: Any) -> None:
-    """Check the numeric options and speed overrides of an analysis configuration.
+def check_isochrone_cell(cell: Any) -> float:
+    """``--isochrone-cell-m``: 0 (no isochrones) or a cell size in :data:`ISOCHRONE_CELL_RANGE_M`.
 
     Parameters
     ----------
-    config
-        A :class:`tcm_coverage.workflows.pipeline.AnalysisConfig`.
+    cell
+        The value given.
+
+    Returns
+    -------
+    float
 
     Raises
     ------
     InputError
-        Naming the option, its valid range (see the module docstring) and the value given.
+        Naming the option, its valid range and the value given.
     """
-    for name, (option, low, high, unit, what, example) in OPTION_RANGES.items():
-        check_number(getattr(config, name), option=option, low=low, high=high, unit=unit,
-                     what=what, example=example)
-    cell = config.isochrone_cell_m
     lo, hi = ISOCHRONE_CELL_RANGE_M
     try:
         cell_f = float(cell)
@@ -229,9 +183,9 @@ def check_config(config: Any) -> None:
             check_number(cell, option="--isochrone-cell-m", low=lo, high=hi, unit="m")
         except InputError:
             raise InputError(f"--isochrone-cell-m must be 0 (no isochrones) or between {lo:g} "
-                             f"and {hi:g} m, got {_fmt(cell)}",
+                             f"and {hi:g} m, got {fmt_value(cell)}",
                              fix="the default 100 m suits a county") from None
-    _check_speeds(config)
+    return cell_f
 
 
 def _folder_hint(path: Path) -> str:
@@ -296,8 +250,6 @@ def _content_problem(path: Path, first: bytes) -> tuple[str, str] | None:
     Only formats with an unambiguous signature are checked: ``.xlsx``/``.xlsm`` (a ZIP holding
     ``xl/workbook.xml``), ``.gpkg`` (SQLite) and ``.tif``/``.tiff`` (TIFF).
     """
-    import zipfile
-
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         if first.startswith(_OLE2_MAGIC):
@@ -352,51 +304,6 @@ def check_output_file(path: str | PathLike[str], *, option: str = "--out") -> No
     if reason is not None:
         raise InputError(f"{option}: cannot write in {base} ({reason})", path=out,
                          fix="choose a folder you may write to, or ask for write permission")
-
-
-def check_workers(workers: Any) -> int | None:
-    """``batch --workers``: ``None`` (all cores) or a whole number from 1 to 1,024."""
-    if workers is None:
-        return None
-    number = check_number(workers, option="--workers", low=1, high=1024,
-                          what="worker processes of the local cluster",
-                          example=f"--workers {os.cpu_count() or 2}")
-    if not float(number).is_integer():
-        raise InputError(f"--workers must be a whole number, got {_fmt(workers)}",
-                         fix="e.g. --workers 4")
-    return int(number)
-
-
-def check_memory_limit(value: Any) -> str | float:
-    """``batch --memory-limit``: ``auto``, a size (``4GB``, ``500MiB``) or a fraction 0–1.
-
-    Returns
-    -------
-    str or float
-        What :class:`distributed.LocalCluster` accepts.
-    """
-    fix = "write auto, a size with its unit such as 4GB or 500MB, or a fraction of the memory such as 0.5"
-    if value is None or str(value).strip().lower() == "auto":
-        return "auto"
-    text = str(value).strip().replace(" ", "")
-    try:
-        fraction = float(text)
-    except ValueError:
-        fraction = math.nan
-    if not math.isnan(fraction):
-        if math.isfinite(fraction) and 0 < fraction <= 1:
-            return fraction
-        raise InputError(f"--memory-limit {text}: a plain number must be a fraction of the "
-                         "memory between 0 and 1", fix=fix)
-    from dask.utils import parse_bytes
-
-    try:
-        size = parse_bytes(text)
-    except (ValueError, TypeError):
-        raise InputError(f"--memory-limit: cannot read '{value}' as a memory size", fix=fix) from None
-    if size < 100e6:
-        raise InputError(f"--memory-limit {text} is less than 100 MB per worker", fix=fix)
-    return text
 
 
 # --------------------------------------------------------------------------------------
@@ -526,7 +433,7 @@ def config_fields_from_json(cls: Any, raw: Any, *, path: str | PathLike[str]) ->
     Parameters
     ----------
     cls
-        The dataclass (:class:`tcm_coverage.workflows.pipeline.AnalysisConfig`).
+        The dataclass (a settings group of :class:`tcm_coverage.workflows.config.AnalysisConfig`).
     raw
         ``json.load(...)["config"]``.
     path
@@ -538,8 +445,6 @@ def config_fields_from_json(cls: Any, raw: Any, *, path: str | PathLike[str]) ->
         ``config`` is not a JSON object, or a key holds a value of the wrong type (naming
         the key, the expected type and the value).
     """
-    import dataclasses
-
     if not isinstance(raw, dict):
         raise InputError(f"'config' must be a JSON object, got {type(raw).__name__}", path=path,
                          fix="give the run.json written by `tcm-coverage demo` or `analyze` "

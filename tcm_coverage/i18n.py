@@ -148,6 +148,170 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
 # workflows/
 # ---------------------------------------------------------------------------------------------
 _WORKFLOWS: dict[str, tuple[str, str]] = {
+    # run.json / coverage.xlsx 说明 sheet (workflows.texts.readme_rows)
+    "sep": ("、", ", "),
+    "none": ("无", "none"),
+    "readme.date": ("生成日期", "date"),
+    "readme.software": ("软件", "software"),
+    "readme.modes": ("出行方式", "modes"),
+    "readme.thresholds": ("时间阈值(分钟)", "thresholds (min)"),
+    "readme.direction": ("方向", "direction"),
+    "readme.direction_text": ("居民→设施，沿道路网络；居民点到最近道路的离路段速度：{offroad}",
+                              "resident → facility over the road network; off-road leg to the "
+                              "nearest road at {offroad}"),
+    "readme.file.facilities": ("设施", "facilities"),
+    "readme.file.boundary": ("县界", "county boundary"),
+    "readme.file.townships": ("乡镇界", "township boundaries"),
+    "readme.file.population": ("人口", "population"),
+    "readme.file.network": ("路网", "roads"),
+    "readme.facility_set": ("目标设施：{label}", "target: {label}"),
+    "readme.facility_set_text": ("{definition}（{count} 个）", "{definition} ({count})"),
+    "readme.include_other": ("、中医诊所/门诊部", ", TCM clinics and outpatient departments"),
+    "readme.note": ("注意", "note"),
+    "readme.unknown": ("未知数据", "unknown data"),
+    "readme.unknown_text": (
+        "中医馆/中医阁情况未知（设施表无该列或为空）的机构不作为“无”悄悄计入：设置率只按已知机构计算；"
+        "“中医药服务点”覆盖率按未知为“无”计算（下限），另列按“有”计算的上限（“覆盖率上限”列）；"
+        "人员、床位未填报为“无数据”，不作为 0。",
+        "unknown 中医馆/中医阁 (no such column, or blank cells) are never silently taken as none: "
+        "shares are over the facilities whose flag is known; coverage of TCM service points "
+        "counts unknown as none (lower bound) and gives the upper bound (unknown as yes, the "
+        "“upper bound” columns) beside it; staff and bed counts nobody reported say “no data”, "
+        "not 0."),
+    "readme.unknown_count": ("中医馆/中医阁未知的机构数", "facilities with 中医馆/中医阁 unknown"),
+    # the routing rules of the 说明 sheet
+    "rule.direct": ("直线离路", "direct off-road leg"),
+    "rule.direct_text": (
+        "居民与设施直线距离不超过 {metres:g} 米时，可直接步行（离路速度）到达；更远则必须沿道路"
+        "（直线可能穿过河流、铁路、围墙等地图上没有标出的障碍）",
+        "a resident within {metres:g} m of a facility in a straight line may walk "
+        "there directly at the off-road speed; farther, the trip follows the roads "
+        "(a straight line may cross rivers, railways or walls the map does not show)"),
+    "rule.no_direct": ("不允许直线离路到达设施：所有出行都沿道路",
+                       "no direct off-road leg: every trip follows the roads"),
+    "rule.attach": ("接入路网", "attaching to the roads"),
+    "rule.attach_text": (
+        "居民点和设施连接到最近的、属于至少 {km:g} 公里相互连通道路（或最大连通片区）"
+        "的路段；不与路网相连的零散路段（孤立步道、台阶、封闭内部道路）被跳过，跳过的人数见注意事项",
+        "points attach to the nearest segment of a connected piece of at "
+        "least {km:g} km of road (or the largest piece); fragments "
+        "that join nothing (footway islands, steps, closed service roads) are "
+        "skipped, and the notes say how many residents skipped one"),
+    "rule.access": ("通行限制", "access rules"),
+    "rule.access_text": (
+        "按 OSM 标签：access、foot（步行）、vehicle/bicycle（自行车、电动自行车）、"
+        "vehicle/motor_vehicle/motorcar（汽车）；no、private 等视为禁止通行；"
+        "oneway:bicycle=no 允许自行车、电动自行车逆行；未考虑转向限制",
+        "OSM tags access, foot (walking), vehicle/bicycle (bicycle, e-bike), "
+        "vehicle/motor_vehicle/motorcar (car); no, private and the like close a road; "
+        "oneway:bicycle=no lets bicycles and e-bikes ride both ways; turn restrictions "
+        "are not modelled"),
+    # notes on the facility table (workflows.texts.facility_notes)
+    "note.unknown_flags": (
+        "{centres} 个乡镇卫生院/社区卫生服务中心是否设中医馆、{stations} 个村卫生室/社区卫生服务站是否设中医阁未知"
+        "（设施表无该列或为空）：“中医药服务点”覆盖率按未知为“无”计算（保守的下限），"
+        "并另列未知按“有”计算的上限；中医馆/中医阁设置率只按已知的机构计算，全部未知时为“无数据”。",
+        "whether {centres} township/community centres have a 中医馆 and {stations} village clinics/stations "
+        "a 中医阁 is unknown (no such column, or blank cells): coverage of TCM service points "
+        "counts them as having none (the conservative lower bound), and the upper bound "
+        "(counted as having one) is given beside it; 中医馆/中医阁 shares are over the "
+        "facilities whose flag is known, and “no data” when none is."),
+    "note.missing.tcm_gps": ("中医类别全科医生数", "TCM GP counts"),
+    "note.missing.tcm_physicians": ("中医执业医师数", "TCM physician counts"),
+    "note.missing.beds": ("床位数", "bed counts"),
+    "note.missing": ("设施表没有{names}：相关指标为“无数据”，不作为 0。",
+                     "the facility table has no {names}: those figures say “no data”, never 0."),
+    "note.review": (
+        "设施类型按名称和地图POI类别由规则识别（见“设施类型识别”表）：计入 {counted} 个，"
+        "不计入 {left} 个（{parts}），未识别 {unrecognised} 个（未计入）。",
+        "facility types were inferred from names and map POI categories by rules (see the "
+        "“facility type review” sheet): {counted} counted, {left} left out "
+        "({parts}), {unrecognised} not recognised (left out)."),
+    # data-source lines of the map and report (workflows.texts.source_lines)
+    "source.facilities": ("设施", "facilities"),
+    "source.boundary": ("县界", "county boundary"),
+    "source.townships": ("乡镇界", "townships"),
+    "source.population": ("人口", "population"),
+    "source.network": ("路网", "roads"),
+    "source.line": ("{label}：{name}", "{label}: {name}"),
+    # the terminal summary (workflows.texts.summary_text)
+    "summary.bounded": ("{share:.1%}–{upper:.1%}（中医馆/中医阁未知：按无为下限，按有为上限）",
+                        "{share:.1%}–{upper:.1%} (unknown 中医馆/中医阁: as none, lower bound; as yes, "
+                        "upper bound)"),
+    "summary.county": (
+        "{name} {mode}: {minutes:g}分钟内可达中医药服务点人口 {share}"
+        "（{population:,.0f} 人中 {beyond:,.0f} 人在{minutes:g}分钟外{beyond_note}），平均 {mean:.1f} 分钟"
+        "{mean_note}",
+        "{name} by {mode}: {share} of {population:,.0f} residents "
+        "within {minutes:g} min of a TCM service point ({beyond:,.0f} beyond"
+        "{beyond_note}), mean {mean:.1f} min{mean_note}"),
+    "summary.beyond_as_none": ("，按未知为无", " with unknown as none"),
+    "summary.mean_as_none": ("（按未知为无）", " (unknown as none)"),
+    "summary.lowest": ("覆盖最低的乡镇（{mode}）：", "lowest townships ({mode}): "),
+    "summary.outputs": ("输出：", "outputs: "),
+    # scenarios: column labels of sites.xlsx, townships.csv and the comparison (scenario_write)
+    "scenario.column.candidate_id": ("候选编号", "candidate"),
+    "scenario.column.name": ("名称", "name"),
+    "scenario.column.kind": ("类型", "kind"),
+    "scenario.column.source": ("来源", "source"),
+    "scenario.column.facility_id": ("设施编号", "facility id"),
+    "scenario.column.population": ("人口", "population"),
+    "scenario.column.cost": ("成本", "cost"),
+    "scenario.column.force": ("必选", "forced"),
+    "scenario.column.exclude": ("排除", "excluded"),
+    "scenario.column.township": ("乡镇代码", "township code"),
+    "scenario.column.township_name": ("乡镇", "township"),
+    "scenario.column.newly_covered": ("新覆盖人口", "residents newly covered"),
+    "scenario.column.only_this_site": ("仅由该点新覆盖人口", "newly covered by this site only"),
+    "scenario.column.lon": ("经度", "lon"),
+    "scenario.column.lat": ("纬度", "lat"),
+    "scenario.column.model": ("模型", "model"),
+    "scenario.column.status": ("求解状态", "solver status"),
+    "scenario.column.code": ("区划代码", "code"),
+    "scenario.column.covered_before": ("规划前覆盖人口", "covered before"),
+    "scenario.column.share_before": ("规划前覆盖率", "share before"),
+    "scenario.column.covered_after": ("规划后覆盖人口", "covered after"),
+    "scenario.column.share_after": ("规划后覆盖率", "share after"),
+    "scenario.column.scenario": ("方案", "scenario"),
+    "scenario.column.title": ("方案名称", "title"),
+    "scenario.column.mode": ("出行方式", "mode"),
+    "scenario.column.threshold": ("阈值(分钟)", "threshold (min)"),
+    "scenario.column.p": ("新增点数p", "p"),
+    "scenario.column.budget": ("预算", "budget"),
+    "scenario.column.share_target": ("覆盖率目标", "share target"),
+    "scenario.column.candidates": ("候选点数", "candidates"),
+    "scenario.column.sites": ("选中点数", "sites chosen"),
+    "scenario.column.upgrades": ("升级中医阁", "中医阁 upgrades"),
+    "scenario.column.new_clinics": ("新建村卫生室", "new clinics"),
+    "scenario.column.still_beyond": ("仍在阈值外人口", "still beyond"),
+    "scenario.column.uncoverable": ("任何候选点都无法覆盖的人口", "no candidate can cover"),
+    "scenario.column.new_area_km2": ("新增覆盖面积(km²)", "area newly covered (km²)"),
+    "scenario.column.optimal": ("已证明最优", "proven optimal"),
+    "scenario.column.gap": ("最优性差距", "optimality gap"),
+    "scenario.column.greedy_gap": ("贪心解差距", "greedy gap"),
+    "scenario.column.solve_seconds": ("求解秒数", "solve seconds"),
+    # candidate kinds
+    "scenario.kind.upgrade": ("升级（增设中医阁）", "upgrade (add 中医阁)"),
+    "scenario.kind.new": ("新建村卫生室（含中医阁）", "new clinic with 中医阁"),
+    # sheet names
+    "scenario.sheet.sites": ("选址", "sites"),
+    "scenario.sheet.townships": ("乡镇前后对比", "before-after"),
+    "scenario.sheet.candidates": ("全部候选点", "candidates"),
+    "scenario.sheet.summary": ("方案摘要", "summary"),
+    "scenario.sheet.comparison": ("方案对比", "comparison"),
+    # the scenario map (scenario_map)
+    "scenario.map_title": ("{title}：规划后{minutes:g}分钟覆盖（{mode}）",
+                           "{title}: coverage within {minutes:g} min after the plan ({mode})"),
+    "scenario.legend.new_area": ("规划新增覆盖范围", "area newly covered"),
+    "scenario.legend.upgrade": ("规划选址：升级（增设中医阁）", "chosen: 中医阁 upgrade"),
+    "scenario.legend.new": ("规划选址：新建村卫生室", "chosen: new clinic"),
+    "scenario.new_area": ("规划后新增{minutes:g}分钟覆盖范围（{km2:.1f} km²）",
+                          "newly within {minutes:g} min ({km2:.1f} km²)"),
+    "scenario.layer.new_area": ("规划新增覆盖范围", "newly covered area"),
+    "scenario.site": ("{name}（{kind}）：新覆盖 {covered:,} 人，成本 {cost:g}",
+                      "{name} ({kind}): {covered:,} newly covered, cost {cost:g}"),
+    "scenario.layer.sites": ("规划选址（{count}）", "chosen sites ({count})"),
+    "scenario.source": ("方案文件：", "scenario: "),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -22,9 +22,9 @@ def shared_data() -> Path:
 def demo_computed(tmp_path_factory):
     """The demo county computed once (walk and e-bike, 10 and 15 min), nothing written."""
     from tcm_coverage.demo import DEMO_SOURCES, demo_inputs
-    from tcm_coverage.workflows.pipeline import AnalysisConfig, compute
+    from tcm_coverage.workflows import AnalysisConfig, compute
 
-    config = AnalysisConfig(
+    config = AnalysisConfig.from_options(
         **demo_inputs(), out_dir=tmp_path_factory.mktemp("demo_out"),
         modes=("walk", "ebike"), thresholds=(10.0, 15.0), sources=DEMO_SOURCES["zh"],
     )

@@ -546,7 +546,7 @@ def test_road_less_county_folder_is_listed_as_failed(tmp_path):
     (other / "readme.txt").write_text("not a county", encoding="utf-8")
     folders = expand_county_dirs([tmp_path])
     assert [f.name for f in folders] == ["140405", "140406"]  # the unrelated folder is not one
-    settings = AnalysisConfig(facilities=Path("."), boundary=Path("."), population=Path("."),
+    settings = AnalysisConfig.from_options(facilities=Path("."), boundary=Path("."), population=Path("."),
                               network=Path("."), out_dir=tmp_path / "out", modes=("ebike",),
                               thresholds=(15.0,))
     jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out", settings=settings)

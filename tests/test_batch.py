@@ -220,13 +220,13 @@ def test_discovery_keys_and_summary(tmp_path):
         discover_county_files(folders[1])
     (folders[1] / "facilities_gcj02.xlsx").unlink()
     (folders[1] / "facilities.csv").rename(folders[1] / "设施_gcj02.csv")
-    settings = AnalysisConfig(facilities=Path("."), boundary=Path("."), population=Path("."),
+    settings = AnalysisConfig.from_options(facilities=Path("."), boundary=Path("."), population=Path("."),
                               network=Path("."), out_dir=tmp_path / "out", modes=("walk",),
                               thresholds=(15.0,))
     jobs, failures = folder_jobs(folders, out_dir=tmp_path / "out", settings=settings)
     assert not failures and [j.code for j in jobs] == list(prov.codes)
-    assert jobs[1].config.facilities_datum == "gcj02"  # from the file name
-    assert jobs[0].config.facilities_datum == "wgs84"
+    assert jobs[1].config.inputs.facilities_datum == "gcj02"  # from the file name
+    assert jobs[0].config.inputs.facilities_datum == "wgs84"
     assert len({j.key for j in jobs}) == 2
     again, _ = folder_jobs(folders, out_dir=tmp_path / "elsewhere", settings=settings)
     assert [j.key for j in again] == [j.key for j in jobs]  # the output folder is not an input

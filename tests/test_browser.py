@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tcm_coverage.outputs.maps import save_map
-from tcm_coverage.workflows.pipeline import build_map, write_reports
+from tcm_coverage.workflows import build_map, write_reports
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -127,8 +127,8 @@ def test_cdn_map_fails_offline_but_self_contained_does_not(browser, demo_compute
 
 def test_amap_map_renders(browser, demo_computed, tmp_path):
     run, config = demo_computed
-    amap = replace(config, basemap="amap")
-    path = save_map(build_map(run, amap, mode="walk", threshold=10, target="zhongyige"),
+    amap = config.updated(basemap="amap")
+    path = save_map(build_map(run, amap, mode="walk", threshold=10, facility_set="zhongyige"),
                     tmp_path / "amap.html", self_contained=True)
     page, errors, _blocked = open_page(browser, path, offline=True, shot=tmp_path / "amap.png")
     assert [e for e in errors if "autonavi" not in e and "ERR_" not in e] == []
@@ -147,7 +147,7 @@ def test_amap_map_renders(browser, demo_computed, tmp_path):
 
 def test_report_renders_and_prints(browser, demo_computed, tmp_path):
     run, config = demo_computed
-    sc = replace(config, self_contained=True)
+    sc = config.updated(self_contained=True)
     from tcm_coverage.outputs.maps import map_html
 
     page_html = map_html(build_map(run, sc, compact=True), self_contained=True)
@@ -214,7 +214,7 @@ def test_names_from_the_input_are_text_not_markup(browser, demo_computed, tmp_pa
     # the report page (township table, embedded map)
     from tcm_coverage.outputs.maps import map_html
 
-    sc = replace(config, self_contained=True)
+    sc = config.updated(self_contained=True)
     (report,) = write_reports(hostile, sc, tmp_path, map_html(build_map(hostile, sc, compact=True),
                                                              self_contained=True))
     page.goto(report.as_uri(), wait_until="load")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ from tcm_coverage._errors import InputError
 from tcm_coverage.inputs.chinacrs import wgs84_to_gcj02
 from tcm_coverage.outputs.maps import coverage_map, map_html, save_map
 from tcm_coverage.outputs.report_html import cumulative_curve
-from tcm_coverage.workflows.pipeline import build_map, write_reports
+from tcm_coverage.workflows import build_map, write_reports
 
 DEMO_GCJ = {"F0001": (112.897243, 36.332081)}  # the county TCM hospital as typed in the CSV
 
@@ -82,7 +81,7 @@ def test_facility_features_and_popups(demo_computed):
 def test_amap_basemap_shifts_overlays_to_gcj02(demo_computed):
     run, config = demo_computed
     osm = map_html(build_map(run, config))
-    amap = map_html(build_map(run, replace(config, basemap="amap")))
+    amap = map_html(build_map(run, config.updated(basemap="amap")))
     assert "autonavi.com" in amap and "tile.openstreetmap.org" not in amap
     lon_g, lat_g = DEMO_GCJ["F0001"]
     got = feature_named(amap, "示例县中医医院")["geometry"]["coordinates"]
@@ -115,7 +114,7 @@ def test_self_contained_has_no_external_reference(demo_computed, tmp_path):
 
 def test_english_map(demo_computed):
     run, config = demo_computed
-    en = replace(config, lang="en")
+    en = config.updated(lang="en")
     page = map_html(build_map(run, en, mode="walk", threshold=10))
     names = layer_names(page)
     assert "county boundary" in names and "residents beyond 10 min" in names

@@ -232,7 +232,7 @@ def test_add_files_to_a_plain_folder_keeps_its_files(tmp_path):
 def test_recovery_from_a_killed_swap(tmp_path):
     """The states a SIGKILL can leave (see the _io docstring), made by hand: the next run,
     or ``map``/``report`` on the folder, puts the earlier result back and removes litter."""
-    from tcm_coverage.workflows.pipeline import load_config
+    from tcm_coverage.workflows import load_config
 
     out = tmp_path / "out"
     _result(out, {"run.json": json.dumps({"config": {}}), "a.csv": "old"})
@@ -401,7 +401,7 @@ def test_province_summary_and_map_escape_names(tmp_path):
 def test_scenario_outputs_escape_names(demo_computed, tmp_path):
     from dataclasses import replace
 
-    from tcm_coverage.workflows.scenario import load_scenario, run_scenario, write_scenario
+    from tcm_coverage.workflows import load_scenario, run_scenario, write_scenario
 
     run, _config = demo_computed
     fac = run.access.facilities.copy()

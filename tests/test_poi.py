@@ -24,8 +24,8 @@ import pytest
 
 from tcm_coverage import InputError
 from tcm_coverage.demo import demo_data_dir
-from tcm_coverage.inputs.chinacrs import wgs84_to_gcj02
 from tcm_coverage.inputs import load_facilities, read_facilities, review_sheet
+from tcm_coverage.inputs.chinacrs import wgs84_to_gcj02
 from tcm_coverage.outputs.tables import write_tables
 
 DATA = demo_data_dir()

@@ -17,7 +17,7 @@ from tcm_coverage._errors import InputError
 from tcm_coverage.access.compute import compute_access
 from tcm_coverage.cli.main import main
 from tcm_coverage.demo import demo_data_dir
-from tcm_coverage.workflows.scenario import load_scenario, run_scenario
+from tcm_coverage.workflows import load_scenario, run_scenario
 
 SCENARIOS = demo_data_dir() / "scenarios"
 
@@ -116,7 +116,7 @@ def test_upgrade_plan_recomputed_independently(demo_computed, tmp_path):
     within 15 minutes is the one the model promised."""
     run, config = demo_computed
     scn = load_scenario(SCENARIOS / "upgrade_only.toml")
-    scn = replace(scn, p=6, config=replace(scn.config, modes=("ebike",), thresholds=(15.0,)))
+    scn = replace(scn, p=6, config=scn.config.updated(modes=("ebike",), thresholds=(15.0,)))
     sr = run_scenario(scn, run=run, progress=False)
     assert len(sr.sites) == 6 and (sr.sites["kind"] == "upgrade").all()
     fac = run.access.facilities.copy()

@@ -6,15 +6,19 @@ that sums it up. The options themselves are :mod:`tcm_coverage.batch.parser`.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from dask.utils import parse_bytes
 
 from tcm_coverage._errors import InputError, TCMCoverageError
 from tcm_coverage._io import check_output_dir
-from tcm_coverage._validate import check_memory_limit, check_workers
+from tcm_coverage._validate import check_number, fmt_value
 from tcm_coverage.batch.cut import ProvinceInputs, province_jobs, read_province_inputs
 from tcm_coverage.batch.driver import BatchOptions, BatchResult, run_batch
 from tcm_coverage.batch.jobs import CountyJob, expand_county_dirs, folder_jobs
@@ -29,6 +33,50 @@ __all__ = ["main", "run_batch_command"]
 #: The province-wide input options, and those province mode needs.
 _PROVINCE_FILES = ("boundary", "facilities", "population", "network", "townships")
 _PROVINCE_REQUIRED = ("boundary", "facilities", "population", "network")
+
+
+
+def check_workers(workers: Any) -> int | None:
+    """``batch --workers``: ``None`` (all cores) or a whole number from 1 to 1,024."""
+    if workers is None:
+        return None
+    number = check_number(workers, option="--workers", low=1, high=1024,
+                          what="worker processes of the local cluster",
+                          example=f"--workers {os.cpu_count() or 2}")
+    if not float(number).is_integer():
+        raise InputError(f"--workers must be a whole number, got {fmt_value(workers)}",
+                         fix="e.g. --workers 4")
+    return int(number)
+
+
+def check_memory_limit(value: Any) -> str | float:
+    """``batch --memory-limit``: ``auto``, a size (``4GB``, ``500MiB``) or a fraction 0–1.
+
+    Returns
+    -------
+    str or float
+        What :class:`distributed.LocalCluster` accepts.
+    """
+    fix = "write auto, a size with its unit such as 4GB or 500MB, or a fraction of the memory such as 0.5"
+    if value is None or str(value).strip().lower() == "auto":
+        return "auto"
+    text = str(value).strip().replace(" ", "")
+    try:
+        fraction = float(text)
+    except ValueError:
+        fraction = math.nan
+    if not math.isnan(fraction):
+        if math.isfinite(fraction) and 0 < fraction <= 1:
+            return fraction
+        raise InputError(f"--memory-limit {text}: a plain number must be a fraction of the "
+                         "memory between 0 and 1", fix=fix)
+    try:
+        size = parse_bytes(text)
+    except (ValueError, TypeError):
+        raise InputError(f"--memory-limit: cannot read '{value}' as a memory size", fix=fix) from None
+    if size < 100e6:
+        raise InputError(f"--memory-limit {text} is less than 100 MB per worker", fix=fix)
+    return text
 
 
 def _settings(args: argparse.Namespace, *, folders: bool) -> AnalysisConfig:
@@ -142,10 +190,10 @@ def run_batch_command(args: argparse.Namespace) -> int:
 
 def _summary_line(result: BatchResult, settings: AnalysisConfig) -> str:
     """The terminal line of a batch: counties done, skipped and failed, the headline share."""
-    lang = settings.lang
+    lang = settings.rendering.lang
     done, skipped, failed = (result.count(s) for s in ("done", "skipped", "failed"))
-    thr = settings.headline_threshold
-    mode = settings.headline_mode
+    thr = settings.options.headline_threshold
+    mode = settings.options.headline_mode
     total = result.table[(result.table["status"] == "province") & (result.table["mode"] == mode)]
     share = ""
     column = share_column(thr)

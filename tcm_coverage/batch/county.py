@@ -71,12 +71,12 @@ def compute_county(config: AnalysisConfig, inputs: CountyInputs, *,
     counties = inputs.counties
     demand = inputs.demand
     if demand is None:
-        with reading("population", config.population):
-            demand = read_population(config.population, datum=config.population_datum,
-                                     boundary=counties, population_column=config.population_column)
+        with reading("population", config.inputs.population):
+            demand = read_population(config.inputs.population, datum=config.inputs.population_datum,
+                                     boundary=counties, population_column=config.inputs.population_column)
     if len(demand) == 0 or float(demand["population"].sum()) <= 0:
         raise InputError(f"the population inside county {counties['code'].iloc[0]} is zero",
-                         path=config.population,
+                         path=config.inputs.population,
                          fix="check that the population file covers the county (and its datum/CRS)")
     return compute_from_inputs(config, counties=counties, townships=inputs.townships,
                                facilities=inputs.facilities, demand=demand, network=inputs.network,

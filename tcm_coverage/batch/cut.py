@@ -63,7 +63,7 @@ class CountyInputs:
     facilities
         Facilities within ``buffer_m`` of the county.
     demand
-        Its demand points, or None to read ``config.population`` (a raster) on the worker.
+        Its demand points, or None to read ``config.inputs.population`` (a raster) on the worker.
     network
         Road segments of the county plus buffer (:func:`cut_county`).
     own_facilities
@@ -103,7 +103,7 @@ class ProvinceInputs:
     @property
     def cut_m(self) -> float:
         """Roads are cut to the county plus this many metres."""
-        return float(self.config.buffer_m) + float(self.config.max_facility_offroad_m)
+        return float(self.config.options.buffer_m) + float(self.config.options.max_facility_offroad_m)
 
     def load_network(self) -> tuple[RoadNetwork, shapely.STRtree]:
         """Read the province road file once (clipped to all counties plus the cut buffer).
@@ -115,8 +115,8 @@ class ProvinceInputs:
         """
         if self.network is None or self.tree is None:
             t0 = time.perf_counter()
-            with reading("roads", self.config.network):
-                self.network = read_network(self.config.network, boundary=self.counties,
+            with reading("roads", self.config.inputs.network):
+                self.network = read_network(self.config.inputs.network, boundary=self.counties,
                                             buffer_m=self.cut_m)
             self.tree = shapely.STRtree(self.network.geometry_m)
             self.seconds["read roads"] = time.perf_counter() - t0
@@ -147,41 +147,41 @@ def read_province_inputs(config: AnalysisConfig, *, only: Sequence[str] | None =
         codes in ``only`` that the boundary file lacks.
     """
     t0 = time.perf_counter()
-    with reading("boundary", config.boundary):
-        counties = read_boundaries(config.boundary, datum=config.boundary_datum, level="county")
+    with reading("boundary", config.inputs.boundary):
+        counties = read_boundaries(config.inputs.boundary, datum=config.inputs.boundary_datum, level="county")
     dup = counties["code"].duplicated(keep=False).to_numpy()
     if dup.any():
         raise InputError(f"county codes are not unique: {sorted(set(counties['code'][dup]))[:10]}",
-                         path=config.boundary, row=(np.flatnonzero(dup) + 1).tolist(),
+                         path=config.inputs.boundary, row=(np.flatnonzero(dup) + 1).tolist(),
                          fix="give every county feature its own code (adcode)")
     if only:
         wanted = [str(c) for c in only]
         missing = sorted(set(wanted) - set(counties["code"]))
         if missing:
             raise InputError(f"county codes {missing} are not in the boundary file",
-                             path=config.boundary,
+                             path=config.inputs.boundary,
                              fix=f"use codes from the file, e.g. {list(counties['code'][:5])}")
     all_counties = counties
     if only:
         counties = counties[counties["code"].isin(wanted)].reset_index(drop=True)
     townships = None
     township_codes = None
-    if config.townships is not None:
-        with reading("townships", config.townships):
-            townships = read_boundaries(config.townships, datum=config.townships_datum,
+    if config.inputs.townships is not None:
+        with reading("townships", config.inputs.townships):
+            townships = read_boundaries(config.inputs.townships, datum=config.inputs.townships_datum,
                                         level="township")
         township_codes = _townships_county(townships, all_counties)
-    with reading("facilities", config.facilities):
-        facilities = read_facilities(config.facilities, datum=config.facilities_datum)
+    with reading("facilities", config.inputs.facilities):
+        facilities = read_facilities(config.inputs.facilities, datum=config.inputs.facilities_datum)
     # each facility belongs to one county (nearest within 500 m when just outside all, as in
     # the county tables), against every county of the file even with ``only``
     facility_codes = assign_areas(facilities, all_counties, max_distance_m=500.0)
     demand = None
     demand_codes = None
-    if Path(config.population).suffix.lower() not in RASTER_SUFFIXES:
-        with reading("population", config.population):
-            demand = read_population(config.population, datum=config.population_datum,
-                                     population_column=config.population_column)
+    if Path(config.inputs.population).suffix.lower() not in RASTER_SUFFIXES:
+        with reading("population", config.inputs.population):
+            demand = read_population(config.inputs.population, datum=config.inputs.population_datum,
+                                     population_column=config.inputs.population_column)
         demand_codes = assign_areas(demand, all_counties)
         outside = demand_codes == ""
         if outside.any():
@@ -273,16 +273,16 @@ def cut_county(province: ProvinceInputs, code: str) -> CountyInputs:
     area_m = transform_geoms(np.array([area_ll], dtype=object), "EPSG:4326", net.crs_m)[0]
     hit = tree.query(area_m, predicate="intersects")
     if hit.size == 0:
-        raise NetworkError(f"{config.network}: no roads within {province.cut_m:.0f} m of county "
+        raise NetworkError(f"{config.inputs.network}: no roads within {province.cut_m:.0f} m of county "
                            f"{code}; check that the road file covers it")
     keep = np.zeros(net.n_segments, dtype=bool)
     keep[hit] = True
     sub = subset_network(net, keep)
-    sub = dataclasses.replace(sub, source=f"{config.network} (county {code})")
+    sub = dataclasses.replace(sub, source=f"{config.inputs.network} (county {code})")
     crs = utm_crs(float(np.mean(sub.lon)), float(np.mean(sub.lat)))
     if crs != sub.crs_m:
         sub = _reproject_network(sub, crs)
-    fac_area = buffer_lonlat(geom, float(config.buffer_m))
+    fac_area = buffer_lonlat(geom, float(config.options.buffer_m))
     fac = province.facilities
     near = shapely.contains_xy(fac_area, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
     facilities = fac[near].reset_index(drop=True)

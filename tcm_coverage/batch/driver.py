@@ -190,7 +190,7 @@ def run_batch(
     all_records = [records[j.job_id] for j in jobs if j.job_id in records]
     all_records += [{"job_id": f["job_id"], "code": "", "name": "", "status": "failed",
                      "rows": [], "error": f["error"], "seconds": None} for f in planning_failures]
-    table = province_table(all_records, thresholds=settings.thresholds, modes=settings.modes)
+    table = province_table(all_records, thresholds=settings.options.thresholds, modes=settings.options.modes)
     files = _write_province(out, table, settings, all_records, jobs,
                             mode="province" if province is not None else "folders", start=start)
     return BatchResult(records=all_records, table=table, files=files,
@@ -236,17 +236,17 @@ def _write_province(out: Path, table: pd.DataFrame, settings: AnalysisConfig,
     county a result of its own, is kept)."""
     readme = _readme(settings, records, jobs)
     with atomic_output_dir(out, kind="batch", keep=("counties",), inputs=_job_inputs(jobs)) as tmp:
-        names = write_province_table(table, tmp, lang=settings.lang, readme_rows=readme)
-        if settings.write_map:
+        names = write_province_table(table, tmp, lang=settings.rendering.lang, readme_rows=readme)
+        if settings.rendering.write_map:
             geoms = {j.code: j.geometry for j in jobs if j.geometry is not None}
-            fmap = province_map(table, geoms, modes=settings.modes,
-                                headline_mode=settings.headline_mode,
-                                threshold=settings.headline_threshold,
-                                look=MapSettings(lang=settings.lang, basemap=settings.basemap,
-                                                 tianditu_key=settings.tianditu_key,
-                                                 sources=settings.sources))
+            fmap = province_map(table, geoms, modes=settings.options.modes,
+                                headline_mode=settings.options.headline_mode,
+                                threshold=settings.options.headline_threshold,
+                                look=MapSettings(lang=settings.rendering.lang, basemap=settings.rendering.basemap,
+                                                 tianditu_key=settings.rendering.tianditu_key,
+                                                 sources=settings.rendering.sources))
             names.append(save_map(fmap, tmp / "province_map.html",
-                                  self_contained=settings.self_contained))
+                                  self_contained=settings.rendering.self_contained))
         manifest = {
             "tool": f"tcm-coverage {__version__}", "date": date.today().isoformat(),
             "mode": mode,
@@ -324,7 +324,7 @@ def _drive(client: Client, todo: list[CountyJob], province: ProvinceInputs | Non
 def _readme(settings: AnalysisConfig, records: list[dict],
             jobs: Sequence[CountyJob]) -> list[tuple[str, str]]:
     """The 说明 rows of the province workbook."""
-    lang = settings.lang
+    lang = settings.rendering.lang
     n = {s: sum(r["status"] == s for r in records) for s in ("done", "skipped", "failed")}
     sep = text("batch.list_sep", lang)
     rows = [
@@ -334,16 +334,16 @@ def _readme(settings: AnalysisConfig, records: list[dict],
         (text("batch.readme_done", lang), str(n["done"])),
         (text("batch.readme_skipped", lang), str(n["skipped"])),
         (text("batch.readme_failed", lang), str(n["failed"])),
-        (text("batch.readme_modes", lang), sep.join(MODE_LABELS[m][lang] for m in settings.modes)),
-        (text("batch.readme_thresholds", lang), ", ".join(f"{t:g}" for t in settings.thresholds)),
-        (text("batch.readme_buffer", lang), f"{settings.buffer_m:g}"),
+        (text("batch.readme_modes", lang), sep.join(MODE_LABELS[m][lang] for m in settings.options.modes)),
+        (text("batch.readme_thresholds", lang), ", ".join(f"{t:g}" for t in settings.options.thresholds)),
+        (text("batch.readme_buffer", lang), f"{settings.options.buffer_m:g}"),
         (text("batch.readme_total", lang), text("batch.readme_total_rule", lang)),
     ]
     if jobs and jobs[0].kind == "province":
         cfg = jobs[0].config
-        rows += [(text("batch.readme_facilities", lang), Path(cfg.facilities).name),
-                 (text("batch.readme_boundary", lang), Path(cfg.boundary).name),
-                 (text("batch.readme_population", lang), Path(cfg.population).name),
-                 (text("batch.readme_roads", lang), Path(cfg.network).name)]
-    rows += [(text("batch.readme_source", lang), s) for s in settings.sources]
+        rows += [(text("batch.readme_facilities", lang), Path(cfg.inputs.facilities).name),
+                 (text("batch.readme_boundary", lang), Path(cfg.inputs.boundary).name),
+                 (text("batch.readme_population", lang), Path(cfg.inputs.population).name),
+                 (text("batch.readme_roads", lang), Path(cfg.inputs.network).name)]
+    rows += [(text("batch.readme_source", lang), s) for s in settings.rendering.sources]
     return rows

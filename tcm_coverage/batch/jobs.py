@@ -130,13 +130,12 @@ class CountyJob:
 def _params(config: AnalysisConfig) -> dict[str, Any]:
     """Every setting of a config except the output folder and the input paths."""
     out = {}
-    for f in dataclasses.fields(config):
-        if f.name in ("out_dir", *INPUT_FILE_FIELDS):
+    for name, value in config.settings().items():
+        if name in ("out_dir", *INPUT_FILE_FIELDS):
             continue
-        value = getattr(config, f.name)
         if isinstance(value, Mapping):
             value = {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
-        out[f.name] = value
+        out[name] = value
     return out
 
 
@@ -339,14 +338,14 @@ def _datum_of(path: Path | None, default: str) -> str:
 def _folder_config(settings: AnalysisConfig, files: CountyFiles, out_dir: Path) -> AnalysisConfig:
     """The configuration of one county folder: ``settings`` with the folder's files, its output
     folder, and the datum a file's name states (else the datum of ``settings``)."""
-    return dataclasses.replace(
-        settings, out_dir=out_dir, network=files["network"], boundary=files["boundary"],
+    return settings.updated(
+        out_dir=out_dir, network=files["network"], boundary=files["boundary"],
         townships=files["townships"], facilities=files["facilities"],
         population=files["population"],
-        facilities_datum=_datum_of(files["facilities"], settings.facilities_datum),
-        boundary_datum=_datum_of(files["boundary"], settings.boundary_datum),
-        townships_datum=_datum_of(files["townships"], settings.townships_datum),
-        population_datum=_datum_of(files["population"], settings.population_datum))
+        facilities_datum=_datum_of(files["facilities"], settings.inputs.facilities_datum),
+        boundary_datum=_datum_of(files["boundary"], settings.inputs.boundary_datum),
+        townships_datum=_datum_of(files["townships"], settings.inputs.townships_datum),
+        population_datum=_datum_of(files["population"], settings.inputs.population_datum))
 
 
 def folder_jobs(folders: Sequence[Path], *, out_dir: Path,
@@ -384,7 +383,7 @@ def folder_jobs(folders: Sequence[Path], *, out_dir: Path,
             files = discover_county_files(folder)
             config = _folder_config(settings, files, out_dir / "counties" / job_id)
             with reading("boundary", files["boundary"]):
-                counties = read_boundaries(files["boundary"], datum=config.boundary_datum,
+                counties = read_boundaries(files["boundary"], datum=config.inputs.boundary_datum,
                                            level="county")
             hashes = {k: file_sha256(v) for k, v in files.items() if isinstance(v, Path)}
         except TCMCoverageError as exc:

@@ -201,8 +201,6 @@ def _site(args: argparse.Namespace) -> int:
 
 
 def _redraw(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from tcm_coverage._io import atomic_output_dir, check_output_dir, output_file, result_kind
     from tcm_coverage._rerun import rerun_note
     from tcm_coverage._validate import check_output_file
@@ -224,15 +222,15 @@ def _redraw(args: argparse.Namespace) -> int:
     config = load_config(args.run, **overrides)
     # the run folder describes its inputs: refuse (or label) a recomputation from changed ones
     note = rerun_note(run_dir, allow=args.allow_changed_inputs, out=args.out, command=args.command,
-                      lang=config.lang)
+                      lang=config.rendering.lang)
     if note:
-        config = replace(config, sources=(*config.sources, note))
+        config = config.updated(sources=(*config.rendering.sources, note))
     inputs = input_files(config)
     out_dir = args.out or run_dir
     in_place = Path(out_dir).resolve() == run_dir.resolve()
     if args.command == "map":
-        mode = args.mode or config.headline_mode
-        thr = config.headline_threshold if args.threshold is None else args.threshold
+        mode = args.mode or config.options.headline_mode
+        thr = config.options.headline_threshold if args.threshold is None else args.threshold
         out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.facility_set}.html"
         check_output_file(out, option="--out" if args.out else "the map file")
         if result_kind(Path(out).resolve().parent) is not None:  # refuse before computing
@@ -243,19 +241,19 @@ def _redraw(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     run = compute(config, progress=not args.quiet)
     if args.command == "map":
-        fmap = build_map(run, config, mode=mode, threshold=thr, target=args.facility_set)
+        fmap = build_map(run, config, mode=mode, threshold=thr, facility_set=args.facility_set)
         with output_file(out, kind="map", inputs=inputs) as staged:
-            save_map(fmap, staged, self_contained=config.self_contained)
+            save_map(fmap, staged, self_contained=config.rendering.self_contained)
         written = [out]
     else:
-        page = map_html(build_map(run, config, compact=True), self_contained=config.self_contained)
+        page = map_html(build_map(run, config, compact=True), self_contained=config.rendering.self_contained)
         with atomic_output_dir(out_dir, kind=args.command, keep="all" if in_place else (),
                                inputs=inputs) as tmp:
-            review = (review_sheet(run.facility_review, config.lang)
+            review = (review_sheet(run.facility_review, config.rendering.lang)
                       if run.facility_review is not None else None)
             names = [] if args.command == "score" else write_tables(
-                run.tables, tmp, lang=config.lang, review=review,
-                readme_rows=[(text("cli.readme_note", config.lang), note)] if note else ())
+                run.tables, tmp, lang=config.rendering.lang, review=review,
+                readme_rows=[(text("cli.readme_note", config.rendering.lang), note)] if note else ())
             names += write_reports(run, config, tmp, page)
             names += write_scorecards(run, config, tmp)
             written = [out_dir / f.name for f in names]

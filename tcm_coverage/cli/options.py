@@ -187,7 +187,7 @@ def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] |
     given = {name: getattr(args, name) for name in InputOptions.__annotations__ if hasattr(args, name)}
     # argparse values are untyped; the parser's types make them those of InputOptions
     files = cast(InputOptions, {**given, **(inputs or {})})
-    return AnalysisConfig(
+    return AnalysisConfig.from_options(
         **files, out_dir=args.out,
         modes=tuple(args.modes), thresholds=tuple(float(t) for t in args.thresholds),
         include_other=args.include_other_tcm, speed_overrides=parse_speed(args.speed),

@@ -56,10 +56,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from tcm_coverage._version import __version__
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import add_files
 from tcm_coverage._safetext import safe_workbook
+from tcm_coverage._version import __version__
 from tcm_coverage.access import (
     UNASSIGNED,
     AccessResult,

@@ -1,46 +1,54 @@
-"""Whole runs: the analysis pipeline (config → run → outputs) and scenario files for site selection.
+"""Whole runs: the coverage analysis (config → compute → outputs) and site-selection scenarios.
 
-Modules: :mod:`~tcm_coverage.workflows.pipeline`, :mod:`~tcm_coverage.workflows.scenario`.
+Modules: :mod:`~tcm_coverage.workflows.config` (the configuration in groups: input files,
+computation options, rendering; its checks; ``run.json``), :mod:`~tcm_coverage.workflows.run`
+(what a run reads and produces), :mod:`~tcm_coverage.workflows.pipeline` (compute and run),
+:mod:`~tcm_coverage.workflows.texts` (readme rows, notes, source lines, summary),
+:mod:`~tcm_coverage.workflows.write` (map, reports, scorecards, all outputs),
+:mod:`~tcm_coverage.workflows.scenario_file` (the scenario format and its loader),
+:mod:`~tcm_coverage.workflows.scenario_run` (solving a scenario),
+:mod:`~tcm_coverage.workflows.scenario_map` and :mod:`~tcm_coverage.workflows.scenario_write`.
 """
 
-from tcm_coverage.workflows.pipeline import (
+from tcm_coverage.workflows.config import (
     AnalysisConfig,
-    AnalysisRun,
-    access_notes,
-    build_map,
-    compute,
-    compute_from_inputs,
-    facility_notes,
-    headline_numbers,
+    ComputeOptions,
+    InputFiles,
+    Rendering,
+    check_config,
     input_files,
     load_config,
-    run_analysis,
+    validate_config,
+)
+from tcm_coverage.workflows.pipeline import compute, compute_from_inputs, run_analysis
+from tcm_coverage.workflows.run import AnalysisRun, RunInputs
+from tcm_coverage.workflows.scenario_file import MODELS, Scenario, load_scenario
+from tcm_coverage.workflows.scenario_map import scenario_map
+from tcm_coverage.workflows.scenario_run import ScenarioResult, compare_scenarios, run_scenario
+from tcm_coverage.workflows.scenario_write import run_scenarios, write_scenario
+from tcm_coverage.workflows.texts import (
+    access_notes,
+    facility_notes,
+    headline_numbers,
+    readme_rows,
     source_lines,
     summary_text,
-    validate_config,
-    write_outputs,
-    write_reports,
-    write_scorecards,
 )
-from tcm_coverage.workflows.scenario import (
-    MODELS,
-    Scenario,
-    ScenarioResult,
-    compare_scenarios,
-    load_scenario,
-    run_scenario,
-    run_scenarios,
-    write_scenario,
-)
+from tcm_coverage.workflows.write import build_map, write_outputs, write_reports, write_scorecards
 
 __all__ = [
+    "MODELS",
     "AnalysisConfig",
     "AnalysisRun",
-    "MODELS",
+    "ComputeOptions",
+    "InputFiles",
+    "Rendering",
+    "RunInputs",
     "Scenario",
     "ScenarioResult",
     "access_notes",
     "build_map",
+    "check_config",
     "compare_scenarios",
     "compute",
     "compute_from_inputs",
@@ -49,9 +57,11 @@ __all__ = [
     "input_files",
     "load_config",
     "load_scenario",
+    "readme_rows",
     "run_analysis",
     "run_scenario",
     "run_scenarios",
+    "scenario_map",
     "source_lines",
     "summary_text",
     "validate_config",

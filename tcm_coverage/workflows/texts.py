@@ -1,0 +1,294 @@
+"""The words of a run for people: the 说明 (readme) rows, notes on the facility table and the
+routing, data-source lines, the ``run.json`` headline numbers and the terminal summary.
+
+Every text comes from the ``workflows`` section of :mod:`tcm_coverage.i18n`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from tcm_coverage._version import __version__
+from tcm_coverage.access import (
+    AccessResult,
+    facility_set_masks,
+    no_data_facility_sets,
+    unknown_flags,
+)
+from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS, text
+from tcm_coverage.network import get_profile
+from tcm_coverage.vocab import HEADLINE_FACILITY_SET, MIN_COMPONENT_M, share_column
+from tcm_coverage.workflows.config import AnalysisConfig
+from tcm_coverage.workflows.run import AnalysisRun
+
+__all__ = ["access_notes", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
+           "summary_text"]
+
+def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
+    """说明 rows stating the off-road, snapping and access rules the travel times used."""
+    lang, d = config.rendering.lang, config.options.direct_offroad_m
+    direct = (text("workflows.rule.direct_text", lang, metres=d) if d > 0
+              else text("workflows.rule.no_direct", lang))
+    return [
+        (text("workflows.rule.direct", lang), direct),
+        (text("workflows.rule.attach", lang),
+         text("workflows.rule.attach_text", lang, km=MIN_COMPONENT_M / 1000)),
+        (text("workflows.rule.access", lang), text("workflows.rule.access_text", lang)),
+    ]
+
+
+def _facility_set_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[str, str]]:
+    """One 说明 row per facility set: what it holds and how many facilities."""
+    lang = config.rendering.lang
+    include_other = config.options.include_other
+    masks = facility_set_masks(access.facilities, include_other=include_other)
+    rows = []
+    for facility_set in access.targets:
+        definition = FACILITY_SET_DEFINITIONS[facility_set][lang]
+        if facility_set == HEADLINE_FACILITY_SET and include_other:
+            definition += text("workflows.readme.include_other", lang)
+        rows.append((text("workflows.readme.facility_set", lang,
+                          label=FACILITY_SET_LABELS[facility_set][lang]),
+                     text("workflows.readme.facility_set_text", lang, definition=definition,
+                          count=int(masks[facility_set].sum()))))
+    return rows
+
+
+def _unknown_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[str, str]]:
+    lang = config.rendering.lang
+    unknown = int(unknown_flags(access.facilities).sum())
+    return [(text("workflows.readme.unknown", lang), text("workflows.readme.unknown_text", lang)),
+            (text("workflows.readme.unknown_count", lang), str(unknown))]
+
+
+def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> list[tuple[str, str]]:
+    """The rows of the 说明 (readme) sheet of ``coverage.xlsx``.
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    access
+        Its travel times.
+    today
+        The run date (ISO).
+
+    Returns
+    -------
+    list of (label, value)
+    """
+    lang, opts = config.rendering.lang, config.options
+    sep = text("workflows.sep", lang)
+    offroad = sep.join(
+        f"{MODE_LABELS[m][lang]} {get_profile(m, offroad_kmh=opts.offroad_kmh.get(m)).offroad_kmh:g} km/h"
+        for m in opts.modes)
+    rows = [
+        (text("workflows.readme.date", lang), today),
+        (text("workflows.readme.software", lang), f"tcm-coverage {__version__}"),
+        (text("workflows.readme.modes", lang), sep.join(MODE_LABELS[m][lang] for m in opts.modes)),
+        (text("workflows.readme.thresholds", lang), ", ".join(f"{t:g}" for t in opts.thresholds)),
+        (text("workflows.readme.direction", lang),
+         text("workflows.readme.direction_text", lang, offroad=offroad)),
+        *_routing_rule_rows(config),
+    ]
+    files = config.inputs.files()
+    rows += [(text(f"workflows.readme.file.{name}", lang), Path(p).name)
+             for name, p in files.items() if p is not None]
+    rows += _facility_set_rows(config, access)
+    rows += _unknown_rows(config, access)
+    rows += [(text("workflows.readme.note", lang), w) for w in access_notes(config, access)]
+    return rows
+
+
+def access_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:
+    """The routing warnings of a run in its language, less "no facility counts as 中医馆"
+    when that is because every 中医馆 (中医阁) flag is unknown (:func:`facility_notes` says so).
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    access
+        Its travel times.
+
+    Returns
+    -------
+    list of str
+    """
+    zh = config.rendering.lang == "zh"
+    notes = list(access.warnings_zh if zh else access.warnings)
+    for facility_set in no_data_facility_sets(access.facilities):
+        # how the access warnings name a facility set: its Chinese label, or its machine name
+        key = f"「{FACILITY_SET_LABELS[facility_set]['zh']}」" if zh else f"'{facility_set}'"
+        notes = [n for n in notes if key not in n]
+    return notes
+
+
+def _unknown_flag_note(facilities: gpd.GeoDataFrame, lang: str) -> str | None:
+    tier = facilities["tier"].to_numpy()
+    unknown = unknown_flags(facilities)
+    if not unknown.any():
+        return None
+    return text("workflows.note.unknown_flags", lang,
+                centres=int((unknown & (tier == "township_centre")).sum()),
+                stations=int((unknown & (tier == "village_station")).sum()))
+
+
+def _review_note(review: pd.DataFrame, lang: str) -> str:
+    left = review[review["action"] == "excluded"]
+    by_rule = left["rule_id"].value_counts().sort_index()
+    parts = text("workflows.sep", lang).join(f"{k} {v}" for k, v in by_rule.items())
+    return text("workflows.note.review", lang, counted=int((review["action"] == "counted").sum()),
+                left=len(left), parts=parts or text("workflows.none", lang),
+                unrecognised=int((review["action"] == "unrecognised").sum()))
+
+
+def facility_notes(config: AnalysisConfig, facilities: gpd.GeoDataFrame,
+                   review: pd.DataFrame | None) -> list[str]:
+    """Notes on what the facility table leaves unknown and how its types were found.
+
+    Parameters
+    ----------
+    config
+        The run's configuration (language).
+    facilities
+        The facilities of the run.
+    review
+        :attr:`AnalysisRun.facility_review` (``None`` for a typed table).
+
+    Returns
+    -------
+    list of str
+        In the run's language: the assumption behind the TCM service point coverage when some
+        中医馆/中医阁 flags are unknown, missing staff and bed counts, and the rows of a POI
+        export left out or not recognised.
+    """
+    lang = config.rendering.lang
+    notes: list[str] = []
+    unknown = _unknown_flag_note(facilities, lang)
+    if unknown is not None:
+        notes.append(unknown)
+    missing = [text(f"workflows.note.missing.{col}", lang)
+               for col in ("tcm_gps", "tcm_physicians", "beds")
+               if col not in facilities or facilities[col].isna().all()]
+    if missing:
+        notes.append(text("workflows.note.missing", lang,
+                          names=text("workflows.sep", lang).join(missing)))
+    if review is not None:
+        notes.append(_review_note(review, lang))
+    return notes
+
+
+def source_lines(config: AnalysisConfig) -> list[str]:
+    """Data-source lines for the map and report: the configured ones, then the input files.
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+
+    Returns
+    -------
+    list of str
+    """
+    lang = config.rendering.lang
+    files = config.inputs.files()
+    return [*config.rendering.sources,
+            *(text("workflows.source.line", lang, label=text(f"workflows.source.{name}", lang),
+                   name=Path(p).name)
+              for name, p in files.items() if p is not None)]
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a coverage table as ``{column: value}`` (the values of ``itertuples``)."""
+    return [dict(zip(table.columns, row, strict=True)) for row in table.itertuples(index=False)]
+
+
+def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig) -> dict:
+    """Per mode: county population, share within each threshold, mean and P90 minutes.
+
+    Parameters
+    ----------
+    tables
+        From :func:`tcm_coverage.access.coverage.coverage_tables`.
+    config
+        The run's configuration.
+
+    Returns
+    -------
+    dict
+        ``{mode: {county code: {...}}}``.
+    """
+    out: dict = {}
+    for rec in _records(tables["county"]):
+        entry = {"name": rec["name"], "population": round(float(rec["population"]), 0)}
+        for t in config.options.thresholds:
+            entry[share_column(t)] = round(float(rec[share_column(t)]), 4)
+            upper = rec.get(share_column(t, upper=True))
+            if upper is not None and pd.notna(upper):  # unknown 中医馆/中医阁 counted as yes
+                entry[share_column(t, upper=True)] = round(float(upper), 4)
+        entry["mean_min"] = round(float(rec["mean_min"]), 2)
+        entry["p90_min"] = None if pd.isna(rec["p90_min"]) else round(float(rec["p90_min"]), 2)
+        entry["unreachable_population"] = round(float(rec["unreachable_population"]), 0)
+        out.setdefault(rec["mode"], {})[rec["code"]] = entry
+    return out
+
+
+def _county_line(rec: Mapping, config: AnalysisConfig) -> str:
+    """One summary line: a county's headline coverage by one mode."""
+    lang, thr = config.rendering.lang, config.options.headline_threshold
+    share = rec[share_column(thr)]
+    upper = rec.get(share_column(thr, upper=True))
+    bounded = upper is not None and pd.notna(upper) and round(upper, 3) != round(share, 3)
+    shown = (text("workflows.summary.bounded", lang, share=share, upper=upper) if bounded
+             else f"{share:.1%}")
+    return text("workflows.summary.county", lang, name=rec["name"],
+                mode=MODE_LABELS[rec["mode"]][lang], minutes=thr, share=shown,
+                population=rec["population"],
+                beyond=rec["population"] - rec[f"pop_within_{thr:g}"],
+                beyond_note=text("workflows.summary.beyond_as_none", lang) if bounded else "",
+                mean=rec["mean_min"],
+                mean_note=text("workflows.summary.mean_as_none", lang) if bounded else "")
+
+
+def _lowest_townships(town: pd.DataFrame, config: AnalysisConfig) -> str:
+    """The summary line naming the three townships of lowest headline coverage."""
+    lang, opts = config.rendering.lang, config.options
+    thr = opts.headline_threshold
+    mode = opts.headline_mode
+    sub = town[(town["mode"] == mode) & (town["population"] > 0)].sort_values(share_column(thr))
+
+    def share_text(r: pd.Series) -> str:
+        low, high = r[share_column(thr)], r.get(share_column(thr, upper=True))
+        if high is not None and pd.notna(high) and round(high, 2) != round(low, 2):
+            return f"{low:.0%}–{high:.0%}"
+        return f"{low:.0%}"
+
+    parts = [f"{r['name']} {share_text(r)}" for _, r in sub.head(3).iterrows()]
+    return text("workflows.summary.lowest", lang, mode=MODE_LABELS[mode][lang]) + ", ".join(parts)
+
+
+def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
+    """A short plain-text coverage summary for the terminal.
+
+    Parameters
+    ----------
+    run
+        From :func:`~tcm_coverage.workflows.pipeline.run_analysis`.
+    config
+        The run's configuration.
+
+    Returns
+    -------
+    str
+    """
+    lines = [_county_line(rec, config) for rec in _records(run.tables["county"])]
+    if "township" in run.tables:
+        lines.append(_lowest_townships(run.tables["township"], config))
+    lines.append(text("workflows.summary.outputs", config.rendering.lang) + str(Path(config.out_dir)))
+    return "\n".join(lines)
