@@ -40,6 +40,7 @@ from tcm_coverage._io import (
     recover_output_dir,
 )
 from tcm_coverage._safetext import csv_safe, safe_workbook
+from tcm_coverage.demo import DEMO_FILES, demo_data_dir
 from tcm_coverage.testing.province import make_synthetic_province
 
 REPO = Path(__file__).resolve().parents[1]
@@ -408,7 +409,7 @@ def test_scenario_outputs_escape_names(demo_computed, tmp_path):
     clinics = fac.index[fac["tier"] == "village_station"]
     fac.loc[clinics, "name"] = [IMG if i % 2 else LINK for i in range(len(clinics))]
     hostile = replace(run, access=replace(run.access, facilities=fac))
-    scn = load_scenario(REPO / "data" / "scenarios" / "upgrade_only.toml")
+    scn = load_scenario(demo_data_dir() / DEMO_FILES["scenarios"] / "upgrade_only.toml")
     sr = run_scenario(replace(scn, p=4), run=hostile, progress=False)
     assert set(sr.sites["name"]) & {IMG, LINK}
     write_scenario(sr, tmp_path / "s")
