@@ -18,7 +18,7 @@ from tcm_coverage.access.catchments import (
     two_step_fca,
 )
 from tcm_coverage.access.compute import compute_access
-from tcm_coverage.network.network import RoadNetwork
+from tcm_coverage.network import RoadNetwork
 
 # Two facilities (supply 2 and 1), three demand points (100, 200, 300 residents).
 # Pairs within reach; demand 2 -> facility 0 takes 20 min, beyond the 15-minute catchment.

@@ -344,7 +344,7 @@ def network_fca(
     facilities
         From :func:`tcm_coverage.inputs.facilities.read_facilities`.
     network
-        :class:`tcm_coverage.network.network.RoadNetwork`.
+        :class:`tcm_coverage.network.RoadNetwork`.
     mode
         Travel mode.
     supply
@@ -362,7 +362,7 @@ def network_fca(
     max_minutes, steps, sigma, per
         See :func:`two_step_fca` (one catchment for all methods).
     speed_overrides, offroad_kmh
-        Passed to :func:`tcm_coverage.network.network.get_profile`.
+        Passed to :func:`tcm_coverage.network.get_profile`.
     direct_offroad_m
         Longest straight off-road leg to a facility in metres (as in the coverage run).
     facilities_source

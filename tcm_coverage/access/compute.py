@@ -127,7 +127,7 @@ class AccessResult:
     modes, targets
         What was computed.
     networks
-        :func:`tcm_coverage.network.network.network_summary` per mode, plus snapping statistics.
+        :func:`tcm_coverage.network.network_summary` per mode, plus snapping statistics.
     warnings
         Things a planner should know (disconnected pieces, targets with no facility), in English.
     warnings_zh
@@ -255,7 +255,7 @@ def compute_access(
     network
         The road network.
     modes
-        Travel modes (see :data:`tcm_coverage.network.network.PROFILES`).
+        Travel modes (see :data:`tcm_coverage.network.PROFILES`).
     targets
         Targets from :data:`FACILITY_SETS`.
     include_other
