@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage._errors import InputError
+from tcm_coverage._geo import frame_utm_crs
 from tcm_coverage.inputs import flag_values
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def assign_areas(
     inside = joined["code"].notna().to_numpy()
     codes[inside] = joined["code"].to_numpy()[inside]
     if (~inside).any():
-        crs_m = pts.estimate_utm_crs()
+        crs_m = frame_utm_crs(pts)
         rest = pts[~inside].to_crs(crs_m)
         near = gpd.sjoin_nearest(rest, polys.to_crs(crs_m), how="left", max_distance=max_distance_m)
         near = near[~near.index.duplicated(keep="first")]

@@ -605,7 +605,7 @@ def province_jobs(province: ProvinceInputs, *, out_dir: Path) -> list[CountyJob]
 
 
 def _reproject_network(net: Any, crs_m: str) -> Any:
-    from tcm_coverage.network import transform_geoms
+    from tcm_coverage._geo import transform_geoms
 
     geoms = transform_geoms(net.geometry_m, net.crs_m, crs_m)
     return dataclasses.replace(net, geometry_m=geoms, crs_m=crs_m,
@@ -635,7 +635,8 @@ def cut_county(province: ProvinceInputs, code: str) -> CountyInputs:
         No road near the county.
     """
     from tcm_coverage._errors import NetworkError
-    from tcm_coverage.network import buffer_lonlat, subset_network, transform_geoms, utm_crs
+    from tcm_coverage._geo import buffer_lonlat, transform_geoms, utm_crs
+    from tcm_coverage.network import subset_network
 
     province.load_network()
     net = province.network

@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from tcm_coverage._errors import InputError
+from tcm_coverage._geo import frame_utm_crs
 from tcm_coverage.access import DIRECT_OFFROAD_MAX_M
 from tcm_coverage.inputs import flag_values
 from tcm_coverage.network import RoutingGraph, Snap, snap_points
@@ -129,7 +130,7 @@ def _cost_column(frame: pd.DataFrame, default: float, *, what: str,
 
 
 def _metric(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, Any]:
-    crs = gdf.estimate_utm_crs()
+    crs = frame_utm_crs(gdf)
     pts = gdf.geometry.to_crs(crs)
     return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]), crs
 
