@@ -434,7 +434,7 @@ def siting_instance(
     direct_offroad_m
         Longest straight off-road leg to a site in metres (as in the coverage times).
     demand_snap
-        ``demand`` already snapped on ``rg`` (e.g. from ``AccessResult.routing[mode]``); not
+        ``demand`` already snapped on ``rg`` (e.g. ``AccessResult.routing[mode].demand``); not
         snapped again when given.
 
     Returns
@@ -453,7 +453,7 @@ def siting_instance(
                          fix="use a cutoff >= threshold")
     if demand_snap is not None and len(demand_snap) != len(demand):
         raise InputError(f"demand_snap has {len(demand_snap)} points for {len(demand)} demand rows",
-                         fix="pass the snap of these demand points (AccessResult.routing[mode][1])")
+                         fix="pass the snap of these demand points (AccessResult.routing[mode].demand)")
     dsnap = demand_snap if demand_snap is not None else _snap_gdf(rg, demand, "demand")
     csnap = _snap_gdf(rg, candidates, "candidate")
     od = od_pairs_within(rg, dsnap, csnap, cut, direct_offroad_m=direct_offroad_m)

@@ -534,7 +534,8 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
         raise InputError("no candidate sites", path=scn.path,
                          fix="allow kinds = [\"upgrade\", \"new\"], give villages, or add clusters")
     if scn.mode in run.access.routing:  # the coverage run's graph and snaps, not rebuilt
-        rg, dsnap, fsnap = run.access.routing[scn.mode]
+        routing = run.access.routing[scn.mode]
+        rg, dsnap, fsnap = routing.graph, routing.demand, routing.facilities
     else:
         profile = get_profile(scn.mode, overrides=scn.config.speed_overrides.get(scn.mode),
                               offroad_kmh=scn.config.offroad_kmh.get(scn.mode))
