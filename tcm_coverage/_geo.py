@@ -109,7 +109,7 @@ def buffer_lonlat(geom: shapely.Geometry, buffer_m: float) -> shapely.Geometry:
     """
     if buffer_m <= 0:
         return geom
-    c = geom.centroid
-    crs = utm_crs(c.x, c.y)
+    cx, cy = shapely.get_coordinates(shapely.centroid(geom))[0]
+    crs = utm_crs(float(cx), float(cy))
     g_m = transform_geoms(np.array([geom], dtype=object), WGS84, crs)[0]
     return transform_geoms(np.array([g_m.buffer(buffer_m)], dtype=object), crs, WGS84)[0]

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import osmnx
@@ -127,7 +127,9 @@ def download_network(polygon: Any, *, buffer_m: float = 5000.0) -> RoadNetwork:
     RoadNetwork
         The network, ``source`` is ``"osm-download"``.
     """
-    area = buffer_lonlat(boundary_geometry(polygon), float(buffer_m))
+    # a (multi)polygon boundary stays one when buffered
+    area = cast("shapely.Polygon | shapely.MultiPolygon",
+                buffer_lonlat(boundary_geometry(polygon), float(buffer_m)))
     with _osmnx_way_tags(_WAY_TAGS):
         G = osmnx.graph_from_polygon(area, network_type="all", simplify=False, retain_all=True)
     G = osmnx.simplify_graph(G, edge_attrs_differ=_SIMPLIFY_DIFFER, remove_rings=False)

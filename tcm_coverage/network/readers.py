@@ -63,7 +63,7 @@ def _fmt_bounds(bounds: Any) -> str:
 
 def _no_roads_error(path: Path, area: shapely.Geometry, file_bounds: Any) -> NetworkError:
     return NetworkError(
-        f"{path}: no roads inside the boundary (buffered) at {_fmt_bounds(area.bounds)}; "
+        f"{path}: no roads inside the boundary (buffered) at {_fmt_bounds(shapely.bounds(area))}; "
         f"the file covers {_fmt_bounds(file_bounds)}. Check that the OSM extract covers the "
         "county and that the boundary is in WGS-84 lon/lat."
     )

@@ -167,7 +167,7 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
         empty = np.zeros(0)
         return Snap(edge=np.zeros(0, dtype=np.int64), frac=empty, offroad_m=empty,
                     offroad_min=empty, x_m=x, y_m=y, fragment_m=empty)
-    pts = shapely.points(x, y)
+    pts = np.asarray(shapely.points(x, y), dtype=object)
     # query in Z order (points near each other one after the other walk the same tree
     # branches: ~3x faster for 1M points); each point gets exactly one answer
     zorder = spatial_node_order(x, y)
