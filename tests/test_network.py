@@ -12,6 +12,7 @@ import pyproj
 import pytest
 import shapely
 
+from tcm_coverage import vocab
 from tcm_coverage._errors import InputError, NetworkError
 from tcm_coverage.network import (
     ACCEPTED_EXTENSIONS,
@@ -259,7 +260,10 @@ def test_file_errors(tmp_path):
 # Profiles
 # --------------------------------------------------------------------------------------
 def test_profiles_numbers():
+    # the profile order (error messages and --help list modes in it); vocab.MODES is the
+    # display order of the tables and reports, over the same modes
     assert MODES == ("walk", "walk_elderly", "ebike", "bicycle", "car")
+    assert sorted(MODES) == sorted(vocab.MODES)
     walk = PROFILES["walk"]
     assert walk.speeds_kmh["trunk"] == 4.8 and walk.speeds_kmh["footway"] == 4.8
     assert not ({"motorway", "motorway_link", "trunk_link"} & set(walk.speeds_kmh))

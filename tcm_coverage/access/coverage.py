@@ -18,6 +18,7 @@ import pandas as pd
 from tcm_coverage._errors import InputError
 from tcm_coverage._geo import frame_utm_crs
 from tcm_coverage.inputs import flag_values
+from tcm_coverage.vocab import MODES
 
 logger = logging.getLogger(__name__)
 
@@ -360,7 +361,7 @@ def coverage_tables(
     return tables
 
 
-_MODE_ORDER = {"walk": 0, "walk_elderly": 1, "bicycle": 2, "ebike": 3, "car": 4}
+_MODE_ORDER = {mode: i for i, mode in enumerate(MODES)}  # the display order of vocab
 
 
 def _mode_order(mode: str) -> int:
