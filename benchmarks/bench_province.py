@@ -22,7 +22,7 @@ real lon/lat, so snapping works as on OSM data:
    extrapolated (marked ``~``). Both give the same node sets (checked on the sample).
 3. **spatial node numbering**: the same multi-source Dijkstra with random node ids, the
    generation (row-major) order, and the Z-order (Morton) numbering that
-   ``tcm_coverage.network.network`` now applies when it builds a RoadNetwork.
+   ``tcm_coverage.network`` now applies when it builds a RoadNetwork.
 4. **whole pipeline**, each in a fresh subprocess (wall time, peak RSS): the demo county exactly as ``tcm-coverage demo`` runs it, and a
    synthetic province-sized network (``--big-side``\\ :sup:`2` nodes, >= 1M segments;
    peak memory is ``VmHWM`` of the child, ``resource.getrusage`` where /proc is absent):
@@ -62,7 +62,7 @@ from tcm_coverage.access.traveltime import (  # noqa: E402
     nearest_facility_times,
     node_times_to_nearest,
 )
-from tcm_coverage.network.network import (  # noqa: E402
+from tcm_coverage.network import (  # noqa: E402
     RoadNetwork,
     RoutingGraph,
     build_routing_graph,
@@ -246,22 +246,23 @@ def child_demo() -> dict:
 
 
 def child_big(side: int, n_points: int, seed: int) -> dict:
-    from tcm_coverage.network.network import _build
+    from tcm_coverage.network.model import RawNodes, RawSegments, assemble_network
 
     out: dict = {}
     t0 = time.perf_counter()
     raw = grid_network(side, seed)
     out["make grid"] = time.perf_counter() - t0
     rng = np.random.default_rng(seed)
-    # the RoadNetwork as read_network would build it: through _build (projection, lengths,
+    # the RoadNetwork as read_network would build it: through assemble_network (projection, lengths,
     # spatial renumbering) from lon/lat geometries
     t0 = time.perf_counter()
     geom_ll = shapely.linestrings(np.stack(
         [np.column_stack([raw.lon[raw.u], raw.lat[raw.u]]),
          np.column_stack([raw.lon[raw.v], raw.lat[raw.v]])], axis=1))
-    net = _build(node_id=raw.node_id, lon=raw.lon, lat=raw.lat, u=raw.u, v=raw.v,
-                 highway=raw.highway, oneway=raw.oneway, maxspeed=raw.maxspeed_kmh,
-                 geom_ll=geom_ll, source="synthetic")
+    net = assemble_network(RawNodes(node_id=raw.node_id, lon=raw.lon, lat=raw.lat),
+                           RawSegments(u=raw.u, v=raw.v, highway=raw.highway, oneway=raw.oneway,
+                                       maxspeed_kmh=raw.maxspeed_kmh, geometry_ll=geom_ll),
+                           source="synthetic")
     del raw, geom_ll
     out["build RoadNetwork (+renumber)"] = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -33,7 +33,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tcm_coverage.access.traveltime import node_times_to_nearest  # noqa: E402
-from tcm_coverage.network.network import (  # noqa: E402
+from tcm_coverage.network import (  # noqa: E402
     RoadNetwork,
     RoutingGraph,
     Snap,

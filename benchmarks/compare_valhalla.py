@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import _valhalla as V  # noqa: E402
 
-from tcm_coverage.network.network import build_routing_graph, get_profile, read_network  # noqa: E402
+from tcm_coverage.network import build_routing_graph, get_profile, read_network  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,7 @@ from tcm_coverage.demo import demo_data_dir
 from tcm_coverage.inputs.facilities import read_facilities
 from tcm_coverage.outputs.maps import coverage_map
 from tcm_coverage.access.coverage import coverage_tables
-from tcm_coverage.network.network import read_network
+from tcm_coverage.network import read_network
 from tcm_coverage.inputs.population import read_population
 
 data = demo_data_dir()

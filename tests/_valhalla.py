@@ -479,7 +479,7 @@ def tcm_times(net: Any, mode: str, res_lonlat: Any, fac_lonlat: Any, *,
         A graph already built for ``mode`` on ``net``.
     """
     from tcm_coverage.access.traveltime import nearest_facility_times, od_pairs_within
-    from tcm_coverage.network.network import build_routing_graph, get_profile, snap_points
+    from tcm_coverage.network import build_routing_graph, get_profile, snap_points
 
     if rg is None:
         rg = build_routing_graph(net, get_profile(mode))

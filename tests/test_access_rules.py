@@ -16,7 +16,7 @@ import shapely
 from _frame import X0, Y0, ll
 
 from tcm_coverage.access.traveltime import nearest_facility_times
-from tcm_coverage.network.network import (
+from tcm_coverage.network import (
     ACCESS_CHAINS,
     access_from_tags,
     build_routing_graph,
@@ -195,7 +195,7 @@ def test_points_never_snap_into_a_tunnel_or_onto_a_bridge(osm_files, reader):
 def test_graphml_without_access_keys_says_so(osm_files, caplog):
     """osmnx's default GraphML keeps `access` but not foot/bicycle/...: the reader applies
     what it sees and names what it cannot."""
-    with caplog.at_level(logging.WARNING, logger="tcm_coverage.network.network"):
+    with caplog.at_level(logging.WARNING, logger="tcm_coverage.network.readers"):
         net = read_network(osm_files["graphml_plain"])
     missing = set(net.access.tags_missing)
     assert {"foot", "bicycle", "vehicle", "motor_vehicle", "motorcar"} <= missing

@@ -18,7 +18,7 @@ from tcm_coverage.access.catchments import (
     two_step_fca,
 )
 from tcm_coverage.access.compute import compute_access
-from tcm_coverage.network.network import RoadNetwork
+from tcm_coverage.network import RoadNetwork, Routing
 
 # Two facilities (supply 2 and 1), three demand points (100, 200, 300 residents).
 # Pairs within reach; demand 2 -> facility 0 takes 20 min, beyond the 15-minute catchment.
@@ -224,7 +224,11 @@ def test_network_fca_reuses_the_coverage_routing(road):
     fac = _facilities([2.0, 1.0])
     access = compute_access(demand, fac, road, modes=("walk",), targets=("tcm_any",), progress=False)
     fresh = network_fca(demand, fac, road, mode="walk")
-    reused = network_fca(demand, fac, None, mode="walk", routing=access.routing["walk"])
+    routing = access.routing["walk"]
+    assert isinstance(routing, Routing)
+    assert (len(routing.demand), len(routing.facilities)) == (len(demand), len(fac))
+    assert routing.graph.profile.mode == "walk"
+    reused = network_fca(demand, fac, None, mode="walk", routing=routing)
     for col in ("fca_2sfca_walk", "fca_e2sfca_walk", "fca_gaussian_walk"):
         np.testing.assert_array_equal(reused[col], fresh[col])
     with pytest.raises(InputError, match="does not match"):

@@ -33,7 +33,7 @@ from tcm_coverage.inputs.datum_check import (
 )
 from tcm_coverage.inputs.facilities import read_facilities
 from tcm_coverage.inputs.population import read_population
-from tcm_coverage.network.network import read_network
+from tcm_coverage.network import read_network
 
 DATA = demo_data_dir()
 FACILITIES = DATA / "facilities" / "demo_facilities_gcj02.csv"  # GCJ-02 numbers

@@ -11,7 +11,7 @@ from test_traveltime import CRS_M, X0, Y0, line_net, random_network, snap_xy
 from tcm_coverage._errors import InputError
 from tcm_coverage.access.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.access.traveltime import nearest_facility_times
-from tcm_coverage.network.network import build_routing_graph, get_profile
+from tcm_coverage.network import build_routing_graph, get_profile
 
 _TO_LL = pyproj.Transformer.from_crs(CRS_M, "EPSG:4326", always_xy=True)
 _TO_M = pyproj.Transformer.from_crs("EPSG:4326", CRS_M, always_xy=True)

@@ -1,4 +1,4 @@
-"""Tests of tcm_coverage.network.network: loading, profiles, routing graphs, snapping, summary."""
+"""Tests of tcm_coverage.network: loading, profiles, routing graphs, snapping, summary."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pyproj
 import pytest
 import shapely
 
+from tcm_coverage import vocab
 from tcm_coverage._errors import InputError, NetworkError
-from tcm_coverage.network.network import (
+from tcm_coverage.network import (
     ACCEPTED_EXTENSIONS,
     MODES,
     PROFILES,
@@ -259,7 +260,10 @@ def test_file_errors(tmp_path):
 # Profiles
 # --------------------------------------------------------------------------------------
 def test_profiles_numbers():
+    # the profile order (error messages and --help list modes in it); vocab.MODES is the
+    # display order of the tables and reports, over the same modes
     assert MODES == ("walk", "walk_elderly", "ebike", "bicycle", "car")
+    assert sorted(MODES) == sorted(vocab.MODES)
     walk = PROFILES["walk"]
     assert walk.speeds_kmh["trunk"] == 4.8 and walk.speeds_kmh["footway"] == 4.8
     assert not ({"motorway", "motorway_link", "trunk_link"} & set(walk.speeds_kmh))
@@ -386,7 +390,7 @@ def test_network_summary():
 # Spatial node numbering (issue 6)
 # --------------------------------------------------------------------------------------
 def test_spatial_node_order_is_a_morton_curve():
-    from tcm_coverage.network.network import spatial_node_order
+    from tcm_coverage.network import spatial_node_order
 
     # a 4x4 grid given in random order comes back in Z order: (0,0) (1,0) (0,1) (1,1) (2,0) ...
     gx, gy = np.meshgrid(np.arange(4.0), np.arange(4.0))
@@ -404,12 +408,12 @@ def test_spatial_node_order_is_a_morton_curve():
 
 def test_spatial_numbering_keeps_travel_times(monkeypatch):
     """Travel times are identical with and without the spatial renumbering of nodes."""
-    import tcm_coverage.network.network as network
+    import tcm_coverage.network.model as model
     from tcm_coverage.access.traveltime import nearest_facility_times, node_times_to_nearest
 
     roads = REPO / "tcm_coverage" / "demo_data" / "roads" / "demo_roads.osm"
     spatial = read_network(roads)
-    monkeypatch.setattr(network, "spatial_node_order",
+    monkeypatch.setattr(model, "spatial_node_order",
                         lambda x, y, **_kw: np.arange(np.asarray(x).size, dtype=np.int64))
     plain = read_network(roads)
     monkeypatch.undo()
@@ -422,7 +426,7 @@ def test_spatial_numbering_keeps_travel_times(monkeypatch):
     # the spatial network is in Z order of its projected coordinates
     tr = pyproj.Transformer.from_crs("EPSG:4326", spatial.crs_m, always_xy=True)
     x, y = tr.transform(spatial.lon, spatial.lat)
-    assert np.array_equal(network.spatial_node_order(np.asarray(x), np.asarray(y)),
+    assert np.array_equal(model.spatial_node_order(np.asarray(x), np.asarray(y)),
                           np.arange(spatial.n_nodes))
 
     rng = np.random.default_rng(6)

@@ -221,7 +221,7 @@ def demo():
     from tcm_coverage.inputs.boundaries import read_boundaries
     from tcm_coverage.inputs.facilities import read_facilities
     from tcm_coverage.inputs.population import read_population
-    from tcm_coverage.network.network import read_network
+    from tcm_coverage.network import read_network
 
     data = demo_data_dir()
     counties = read_boundaries(data / "boundaries" / "tunliu_140405_county_wgs84.geojson",

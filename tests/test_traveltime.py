@@ -22,7 +22,7 @@ from tcm_coverage.access.traveltime import (
     node_times_to_nearest,
     od_pairs_within,
 )
-from tcm_coverage.network.network import (
+from tcm_coverage.network import (
     ZERO_TIME_MIN,
     RoadNetwork,
     Snap,

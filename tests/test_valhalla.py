@@ -44,7 +44,7 @@ from _valhalla import (  # noqa: E402
     verdict_differs_share,
 )
 
-from tcm_coverage.network.network import build_routing_graph, get_profile, read_network  # noqa: E402
+from tcm_coverage.network import build_routing_graph, get_profile, read_network  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -66,7 +66,7 @@ from tcm_coverage._errors import InputError
 from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M
 
 if TYPE_CHECKING:
-    from tcm_coverage.network import RoadNetwork, RoutingGraph, Snap
+    from tcm_coverage.network import RoadNetwork, Routing
 
 logger = logging.getLogger(__name__)
 
@@ -329,7 +329,7 @@ def network_fca(
     offroad_kmh: float | None = None,
     direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
     facilities_source: str | None = None,
-    routing: tuple[RoutingGraph, Snap, Snap] | None = None,
+    routing: Routing | None = None,
 ) -> gpd.GeoDataFrame:
     """Accessibility of every demand point over the road network (GeoDataFrame adapter).
 
@@ -344,7 +344,7 @@ def network_fca(
     facilities
         From :func:`tcm_coverage.inputs.facilities.read_facilities`.
     network
-        :class:`tcm_coverage.network.network.RoadNetwork`.
+        :class:`tcm_coverage.network.RoadNetwork`.
     mode
         Travel mode.
     supply
@@ -362,13 +362,13 @@ def network_fca(
     max_minutes, steps, sigma, per
         See :func:`two_step_fca` (one catchment for all methods).
     speed_overrides, offroad_kmh
-        Passed to :func:`tcm_coverage.network.network.get_profile`.
+        Passed to :func:`tcm_coverage.network.get_profile`.
     direct_offroad_m
         Longest straight off-road leg to a facility in metres (as in the coverage run).
     facilities_source
         File name for error messages.
     routing
-        ``(routing graph, demand snap, facility snap)`` of ``mode`` already built for these
+        The :class:`~tcm_coverage.network.Routing` (graph, demand snap, facility snap) of ``mode`` already built for these
         very ``demand`` and ``facilities`` rows (e.g. ``AccessResult.routing[mode]`` of
         :func:`tcm_coverage.access.compute.compute_access`): reused instead of rebuilding the graph
         and snapping again; ``network``, ``speed_overrides`` and ``offroad_kmh`` are then
@@ -401,7 +401,7 @@ def network_fca(
             out[f"fca_{m}_{mode}"] = 0.0
     else:
         if routing is not None:
-            rg, dsnap, fsnap_all = routing
+            rg, dsnap, fsnap_all = routing.graph, routing.demand, routing.facilities
             if len(dsnap) != len(demand) or len(fsnap_all) != len(facilities):
                 raise InputError("the routing given does not match the demand points and facilities",
                                  fix="pass AccessResult.routing[mode] of the same demand and facilities")

@@ -48,6 +48,7 @@ from tcm_coverage.inputs import flag_values
 from tcm_coverage.network import (
     MIN_COMPONENT_M,
     RoadNetwork,
+    Routing,
     RoutingGraph,
     Snap,
     build_routing_graph,
@@ -127,7 +128,7 @@ class AccessResult:
     modes, targets
         What was computed.
     networks
-        :func:`tcm_coverage.network.network.network_summary` per mode, plus snapping statistics.
+        :func:`tcm_coverage.network.network_summary` per mode, plus snapping statistics.
     warnings
         Things a planner should know (disconnected pieces, targets with no facility), in English.
     warnings_zh
@@ -136,8 +137,9 @@ class AccessResult:
         Isochrone rings (:func:`tcm_coverage.access.isochrones.isochrone_bands`) per mode and target
         with ``mode`` and ``target`` columns, when asked for.
     routing
-        Per mode, ``(routing graph, demand snap, facility snap)`` as used here, so later steps
-        on the same roads (accessibility, site selection) need not rebuild and re-snap.
+        Per mode, the :class:`~tcm_coverage.network.Routing` used here (``graph``, ``demand``
+        and ``facilities`` snaps), so later steps on the same roads (accessibility, site
+        selection) need not rebuild and re-snap.
     """
 
     demand: gpd.GeoDataFrame
@@ -148,7 +150,7 @@ class AccessResult:
     warnings: tuple[str, ...] = ()
     warnings_zh: tuple[str, ...] = ()
     isochrones: gpd.GeoDataFrame | None = None
-    routing: Mapping[str, tuple[RoutingGraph, Snap, Snap]] = field(default_factory=dict, repr=False)
+    routing: Mapping[str, Routing] = field(default_factory=dict, repr=False)
 
 
 def _check_facilities_on_network(
@@ -255,7 +257,7 @@ def compute_access(
     network
         The road network.
     modes
-        Travel modes (see :data:`tcm_coverage.network.network.PROFILES`).
+        Travel modes (see :data:`tcm_coverage.network.PROFILES`).
     targets
         Targets from :data:`FACILITY_SETS`.
     include_other
@@ -303,7 +305,7 @@ def compute_access(
     flon, flat = fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float)
     fid = fac["facility_id"].to_numpy(dtype=object)
     summaries: dict[str, dict] = {}
-    routing: dict[str, tuple[RoutingGraph, Snap, Snap]] = {}
+    routing: dict[str, Routing] = {}
     warnings: list[str] = []
     warnings_zh: list[str] = []
     iso_targets = [t for t in ISOCHRONE_FACILITY_SETS if t in targets] if isochrone_minutes else []
@@ -326,7 +328,7 @@ def compute_access(
             _check_facilities_on_network(rg, fsnap, fac, mode=mode, max_offroad_m=max_facility_offroad_m,
                                          source=facilities_source)
             dsnap = snap_points(rg, dlon, dlat)
-            routing[mode] = (rg, dsnap, fsnap)
+            routing[mode] = Routing(graph=rg, demand=dsnap, facilities=fsnap)
             bar.update()
             fac[f"offroad_m_{mode}"] = fsnap.offroad_m
             dem[f"offroad_m_{mode}"] = dsnap.offroad_m

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage._errors import InputError
+from tcm_coverage._geo import frame_utm_crs
 from tcm_coverage.inputs import flag_values
+from tcm_coverage.vocab import MODES
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ def assign_areas(
     inside = joined["code"].notna().to_numpy()
     codes[inside] = joined["code"].to_numpy()[inside]
     if (~inside).any():
-        crs_m = pts.estimate_utm_crs()
+        crs_m = frame_utm_crs(pts)
         rest = pts[~inside].to_crs(crs_m)
         near = gpd.sjoin_nearest(rest, polys.to_crs(crs_m), how="left", max_distance=max_distance_m)
         near = near[~near.index.duplicated(keep="first")]
@@ -359,7 +361,7 @@ def coverage_tables(
     return tables
 
 
-_MODE_ORDER = {"walk": 0, "walk_elderly": 1, "bicycle": 2, "ebike": 3, "car": 4}
+_MODE_ORDER = {mode: i for i, mode in enumerate(MODES)}  # the display order of vocab
 
 
 def _mode_order(mode: str) -> int:

@@ -170,7 +170,7 @@ def node_times_to_nearest(rg: RoutingGraph, facilities: Snap) -> np.ndarray:
     rg : RoutingGraph
         Graph of one mode.
     facilities : Snap
-        Facilities snapped with :func:`tcm_coverage.network.network.snap_points` on ``rg``; their
+        Facilities snapped with :func:`tcm_coverage.network.snap_points` on ``rg``; their
         off-road leg is included.
 
     Returns

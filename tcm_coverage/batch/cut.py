@@ -30,19 +30,13 @@ import numpy as np
 import shapely
 
 from tcm_coverage._errors import InputError, NetworkError
+from tcm_coverage._geo import buffer_lonlat, transform_geoms, utm_crs
 from tcm_coverage._io import file_sha256
 from tcm_coverage._validate import reading
 from tcm_coverage.access import assign_areas
 from tcm_coverage.batch.jobs import INPUT_FILE_FIELDS, RASTER_SUFFIXES, CountyJob, job_key
 from tcm_coverage.inputs import read_boundaries, read_facilities, read_population
-from tcm_coverage.network import (
-    RoadNetwork,
-    buffer_lonlat,
-    read_network,
-    subset_network,
-    transform_geoms,
-    utm_crs,
-)
+from tcm_coverage.network import RoadNetwork, read_network, subset_network
 from tcm_coverage.workflows import AnalysisConfig
 
 logger = logging.getLogger(__name__)

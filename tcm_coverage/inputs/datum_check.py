@@ -136,7 +136,7 @@ def nearest_road_distance(geometry_m: np.ndarray, crs_m: str) -> DistanceFunctio
     Parameters
     ----------
     geometry_m
-        Road geometries (e.g. :attr:`tcm_coverage.network.network.RoadNetwork.geometry_m`) in ``crs_m``.
+        Road geometries (e.g. :attr:`tcm_coverage.network.RoadNetwork.geometry_m`) in ``crs_m``.
     crs_m
         Their metric CRS.
 
@@ -221,7 +221,7 @@ def check_inputs(*, facilities: Any, facilities_datum: str, demand: Any, populat
     population_datum
         The population table's declared datum.
     network
-        The :class:`tcm_coverage.network.network.RoadNetwork` (``geometry_m`` in ``crs_m``).
+        The :class:`tcm_coverage.network.RoadNetwork` (``geometry_m`` in ``crs_m``).
 
     Returns
     -------

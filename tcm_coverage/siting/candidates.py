@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from tcm_coverage._errors import InputError
+from tcm_coverage._geo import frame_utm_crs
 from tcm_coverage._tables import find_column, parse_yes_no
 from tcm_coverage.access import DIRECT_OFFROAD_MAX_M
 from tcm_coverage.inputs import flag_values
@@ -123,7 +124,7 @@ def _cost_column(frame: pd.DataFrame, default: float, *, what: str,
 
 
 def _metric(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, Any]:
-    crs = gdf.estimate_utm_crs()
+    crs = frame_utm_crs(gdf)
     pts = gdf.geometry.to_crs(crs)
     return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]), crs
 
@@ -427,7 +428,7 @@ def siting_instance(
     direct_offroad_m
         Longest straight off-road leg to a site in metres (as in the coverage times).
     demand_snap
-        ``demand`` already snapped on ``rg`` (e.g. from ``AccessResult.routing[mode]``); not
+        ``demand`` already snapped on ``rg`` (e.g. ``AccessResult.routing[mode].demand``); not
         snapped again when given.
 
     Returns
@@ -446,7 +447,7 @@ def siting_instance(
                          fix="use a cutoff >= threshold")
     if demand_snap is not None and len(demand_snap) != len(demand):
         raise InputError(f"demand_snap has {len(demand_snap)} points for {len(demand)} demand rows",
-                         fix="pass the snap of these demand points (AccessResult.routing[mode][1])")
+                         fix="pass the snap of these demand points (AccessResult.routing[mode].demand)")
     dsnap = demand_snap if demand_snap is not None else _snap_gdf(rg, demand, "demand")
     csnap = _snap_gdf(rg, candidates, "candidate")
     od = od_pairs_within(rg, dsnap, csnap, cut, direct_offroad_m=direct_offroad_m)

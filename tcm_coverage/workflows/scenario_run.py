@@ -249,8 +249,8 @@ def _candidate_sites(scn: Scenario, run: AnalysisRun, uncovered: np.ndarray) -> 
 def _routing(scn: Scenario, run: AnalysisRun) -> tuple[Any, Any, Any]:
     """(routing graph, demand snaps or ``None``, facility snaps) of the scenario's mode."""
     if scn.mode in run.access.routing:  # the coverage run's graph and snaps, not rebuilt
-        rg, dsnap, fsnap = run.access.routing[scn.mode]
-        return rg, dsnap, fsnap
+        routing = run.access.routing[scn.mode]
+        return routing.graph, routing.demand, routing.facilities
     fac = run.access.facilities
     profile = get_profile(scn.mode, overrides=scn.config.options.speed_overrides.get(scn.mode),
                           offroad_kmh=scn.config.options.offroad_kmh.get(scn.mode))

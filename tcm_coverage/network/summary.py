@@ -1,0 +1,80 @@
+"""Numbers about a mode's routing graph for the run report (:func:`network_summary`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tcm_coverage.network.graph import RoutingGraph, segment_speeds
+from tcm_coverage.network.tags import ACCESS_KEYS
+
+__all__ = ["network_summary"]
+
+
+def network_summary(rg: RoutingGraph) -> dict[str, Any]:
+    """Numbers about a routing graph for a report.
+
+    Parameters
+    ----------
+    rg : RoutingGraph
+        Graph of one mode.
+
+    Returns
+    -------
+    dict
+        ``mode``, ``source``, ``crs_m``, ``nodes`` (all), ``segments`` (all),
+        ``usable_nodes`` (touching a usable segment), ``usable_segments``, ``km_total``,
+        ``km_usable``, ``km_by_class`` (all segments), ``usable_km_by_class``,
+        ``oneway_segments``, ``components`` (weakly connected, among usable nodes),
+        ``main_component_nodes``, ``main_component_share`` (of usable nodes),
+        ``nodes_outside_main`` (usable nodes), ``km_outside_main`` (usable km);
+        ``closed_by_access_segments`` (a usable class closed by access tags to this mode),
+        ``access_tags_missing`` (keys the source could not show), ``routable_segments``,
+        ``fragment_segments`` and ``km_fragments`` (usable but not routable: points skip
+        them), ``min_component_m``-style pieces are counted as ``routable_pieces``.
+    """
+    net = rg.network
+    km = net.length_m / 1000.0
+    classes, inverse = np.unique(net.highway.astype(str), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    km_all = np.bincount(inverse, weights=km, minlength=classes.size)
+    km_use = np.bincount(inverse, weights=np.where(rg.usable, km, 0.0), minlength=classes.size)
+    node_used = np.zeros(net.n_nodes, dtype=bool)
+    node_used[net.u[rg.usable]] = True
+    node_used[net.v[rg.usable]] = True
+    labels = rg.component[node_used]
+    n_comp = int(np.unique(labels).size)
+    main_nodes = int(np.count_nonzero(labels == rg.main_component))
+    n_used = int(node_used.sum())
+    outside_seg = rg.usable & (rg.component[net.u] != rg.main_component)
+    class_ok = np.isfinite(segment_speeds(net, rg.profile))
+    fragment = rg.usable & ~rg.routable
+    return {
+        "mode": rg.profile.mode,
+        "source": net.source,
+        "crs_m": net.crs_m,
+        "nodes": net.n_nodes,
+        "segments": net.n_segments,
+        "usable_nodes": n_used,
+        "usable_segments": int(rg.usable.sum()),
+        "km_total": float(km.sum()),
+        "km_usable": float(km[rg.usable].sum()),
+        "km_by_class": {str(c): float(k) for c, k in zip(classes, km_all, strict=True)},
+        "usable_km_by_class": {
+            str(c): float(k) for c, k in zip(classes, km_use, strict=True) if k > 0
+        },
+        "oneway_segments": int(np.count_nonzero(net.oneway)),
+        "components": n_comp,
+        "main_component_nodes": main_nodes,
+        "main_component_share": main_nodes / n_used if n_used else 0.0,
+        "nodes_outside_main": n_used - main_nodes,
+        "km_outside_main": float(km[outside_seg].sum()),
+        "closed_by_access_segments": int(np.count_nonzero(class_ok & ~rg.usable)),
+        "access_tags_missing": list(net.access.tags_missing) if net.access is not None
+        else list(ACCESS_KEYS),
+        "routable_segments": int(np.count_nonzero(rg.routable)),
+        "routable_pieces": int(np.unique(rg.strong_component[net.u[rg.routable]]).size),
+        "fragment_segments": int(np.count_nonzero(fragment)),
+        "km_fragments": float(km[fragment].sum()),
+    }
