@@ -136,11 +136,12 @@ def test_one_mapping_from_options_to_config(tmp_path):
     add_batch_arguments(batch)
     prov = config_from_args(batch.parse_args([*files, *options]))
     assert ana == prov  # analyze and province-wide batch read the same options the same way
-    assert ana.facilities == Path("f.csv") and ana.facilities_datum == "gcj02"
-    assert ana.modes == ("walk", "car") and ana.thresholds == (10.0, 15.0)
-    assert ana.speed_overrides == {"car": {"primary": 50.0}}
-    assert ana.offroad_kmh == {"walk": 3.0, "car": 3.0}
-    assert (ana.write_map, ana.lang, ana.basemap, ana.population_column) == (False, "en", "none", "人口")
+    assert ana.inputs.facilities == Path("f.csv") and ana.inputs.facilities_datum == "gcj02"
+    assert ana.options.modes == ("walk", "car") and ana.options.thresholds == (10.0, 15.0)
+    assert ana.options.speed_overrides == {"car": {"primary": 50.0}}
+    assert ana.options.offroad_kmh == {"walk": 3.0, "car": 3.0}
+    assert (ana.rendering.write_map, ana.rendering.lang, ana.rendering.basemap,
+            ana.inputs.population_column) == (False, "en", "none", "人口")
     assert ana.out_dir == tmp_path
     with pytest.raises(argparse.ArgumentTypeError, match="--speed"):
         config_from_args(build_parser().parse_args(["analyze", *files, *options, "--speed", "car"]))

@@ -169,7 +169,7 @@ def test_overrides_table_encodings_and_yes_no_words(tmp_path, encoding):
     saves it, UTF-8 with or without BOM) and its yes/no cells with the one vocabulary: 有, ✓
     and t are yes (they were errors here while the facility reader took them), 未知 keeps the
     candidate's setting, and the alias table of the candidate columns (费用 = cost) is shared."""
-    from tcm_coverage.workflows.scenario import _apply_overrides
+    from tcm_coverage.workflows.scenario_run import _apply_overrides
 
     path = tmp_path / "over.csv"
     tick, cross = ("√", "×") if encoding == "gbk" else ("✓", "✗")  # GBK has no ✓/✗
@@ -183,7 +183,7 @@ def test_overrides_table_encodings_and_yes_no_words(tmp_path, encoding):
 
 
 def test_overrides_table_bad_yes_no_names_the_row(tmp_path):
-    from tcm_coverage.workflows.scenario import _apply_overrides
+    from tcm_coverage.workflows.scenario_run import _apply_overrides
 
     path = tmp_path / "over.csv"
     pd.DataFrame({"candidate_id": ["U1", "U2"], "必选": ["是", "也许"]}).to_csv(

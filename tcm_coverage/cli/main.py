@@ -154,7 +154,7 @@ def _add_site(sub: argparse._SubParsersAction) -> None:
                                     "clinics so more residents reach TCM care within the threshold. "
                                     "Each scenario file (TOML) names the data, mode, threshold, "
                                     "candidates, costs and the model; see tcm_coverage/demo_data/scenarios/ and the "
-                                    "docstring of tcm_coverage.workflows.scenario.")
+                                    "docstring of tcm_coverage.workflows.scenario_file.")
     st.add_argument("scenarios", type=Path, nargs="+", help="scenario .toml files")
     st.add_argument("--out", type=Path, default=Path("maps") / "scenarios",
                     help="output folder; one subfolder per scenario (default: %(default)s)")
