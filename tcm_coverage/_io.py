@@ -1,6 +1,10 @@
 """Safe output folders: a finished run replaces the whole folder at once; a killed run leaves
 the earlier result (or, after the swap, the new one) and nothing another run trips over.
 
+Why this module is long: it is one protocol (check the folder, build beside it, mark, flush,
+swap, recover after a kill) whose steps share one lock and one set of naming rules; split
+across modules, its private steps would become an API others could call out of order.
+
 The rule
 --------
 A *result folder* holds the files of one run and nothing else. A run builds its files in a
