@@ -79,9 +79,16 @@ from tcm_coverage.i18n import MODE_LABELS
 from tcm_coverage.inputs import read_population
 from tcm_coverage.network import PROFILES, build_routing_graph, get_profile, snap_points
 from tcm_coverage.outputs import BASEMAPS, coverage_map, save_map
-from tcm_coverage.siting import maximal_covering, p_median, set_covering, upgrade_or_build
-from tcm_coverage.siting.candidates import build_candidates, chosen_sites, siting_instance
-from tcm_coverage.siting.models import SitingResult
+from tcm_coverage.siting import (
+    SitingResult,
+    build_candidates,
+    chosen_sites,
+    maximal_covering,
+    p_median,
+    set_covering,
+    siting_instance,
+    upgrade_or_build,
+)
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
 from tcm_coverage.workflows.pipeline import AnalysisConfig, AnalysisRun, compute
 
