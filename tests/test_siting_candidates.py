@@ -8,19 +8,22 @@ import pandas as pd
 import pytest
 import shapely
 from _frame import CRS_M, X0, Y0, ll
+from tcm_coverage.network.network import RoadNetwork, build_routing_graph, get_profile, snap_points
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.access.traveltime import nearest_facility_times, od_pairs_within
-from tcm_coverage.network import RoadNetwork, build_routing_graph, get_profile, snap_points
-from tcm_coverage.siting import maximal_covering, p_median, set_covering, upgrade_or_build
-from tcm_coverage.siting.candidates import (
+from tcm_coverage.siting import (
     CANDIDATE_COLUMNS,
     DEFAULT_COSTS,
     build_candidates,
     chosen_sites,
     cluster_candidates,
     demand_after,
+    maximal_covering,
+    p_median,
+    set_covering,
     siting_instance,
+    upgrade_or_build,
 )
 
 STEP = 500.0

@@ -18,7 +18,7 @@ from tcm_coverage.siting import (
     reduce_median,
     set_covering,
 )
-from tcm_coverage.siting.instance import _row_groups
+from tcm_coverage.siting.reduction import _row_groups
 
 
 def clustered_instance(seed, *, k=300, n=40, threshold=12.0, existing=True):

@@ -1,10 +1,23 @@
 """Site selection: where to add 中医阁 (TCM corners) or new village clinics.
 
-A matrix-first core (:mod:`~tcm_coverage.siting.instance`, :mod:`~tcm_coverage.siting.greedy`,
-:mod:`~tcm_coverage.siting.models`) solved exactly with HiGHS, and a GeoDataFrame adapter
+A matrix-first core solved exactly with HiGHS: the instance (:mod:`~tcm_coverage.siting.instance`)
+and its reduction (:mod:`~tcm_coverage.siting.reduction`), greedy plans
+(:mod:`~tcm_coverage.siting.greedy`), the formulations as named constraint blocks
+(:mod:`~tcm_coverage.siting.formulation`), the models on one skeleton
+(:mod:`~tcm_coverage.siting.models`, :mod:`~tcm_coverage.siting.skeleton`) and their result
+(:mod:`~tcm_coverage.siting.result`); and a GeoDataFrame adapter
 (:mod:`~tcm_coverage.siting.candidates`) that builds candidates and network travel times.
 """
 
+from tcm_coverage.siting.adapter import KnownTimes, chosen_sites, demand_after, siting_instance
+from tcm_coverage.siting.candidates import (
+    CANDIDATE_ALIASES,
+    CANDIDATE_COLUMNS,
+    DEFAULT_COSTS,
+    DemandSites,
+    build_candidates,
+    cluster_candidates,
+)
 from tcm_coverage.siting.greedy import (
     GreedyResult,
     greedy_max_cover,
@@ -12,32 +25,47 @@ from tcm_coverage.siting.greedy import (
     greedy_set_cover,
 )
 from tcm_coverage.siting.instance import (
-    ReducedInstance,
-    ReductionStats,
+    CandidateColumns,
     SitingInstance,
     coverage_after,
     instance_from_matrix,
     instance_from_od,
     make_instance,
     minutes_after,
-    reduce_covering,
-    reduce_median,
 )
 from tcm_coverage.siting.models import (
-    SitingResult,
+    default_unreached_minutes,
     maximal_covering,
     p_median,
     set_covering,
     upgrade_or_build,
 )
+from tcm_coverage.siting.reduction import (
+    ReducedInstance,
+    ReductionStats,
+    reduce_covering,
+    reduce_median,
+)
+from tcm_coverage.siting.result import SitingResult
 
 __all__ = [
+    "CANDIDATE_ALIASES",
+    "CANDIDATE_COLUMNS",
+    "DEFAULT_COSTS",
+    "CandidateColumns",
+    "DemandSites",
     "GreedyResult",
+    "KnownTimes",
     "ReducedInstance",
     "ReductionStats",
     "SitingInstance",
     "SitingResult",
+    "build_candidates",
+    "chosen_sites",
+    "cluster_candidates",
     "coverage_after",
+    "default_unreached_minutes",
+    "demand_after",
     "greedy_max_cover",
     "greedy_median",
     "greedy_set_cover",
@@ -50,5 +78,6 @@ __all__ = [
     "reduce_covering",
     "reduce_median",
     "set_covering",
+    "siting_instance",
     "upgrade_or_build",
 ]

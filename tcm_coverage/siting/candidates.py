@@ -20,18 +20,16 @@ row by a ``cost`` (成本/费用/造价) column in the facility or village table
 editing the candidate table. ``exclude`` (排除) and ``force`` (必选) columns are carried
 through the same way.
 
-:func:`siting_instance` then snaps demand, candidates and existing TCM facilities on a
-routing graph and builds a :class:`~tcm_coverage.siting.instance.SitingInstance` with the
-network travel times of :func:`tcm_coverage.access.traveltime.od_pairs_within` (the same time
-definition as the coverage tables). :func:`chosen_sites` and :func:`demand_after` turn a
-:class:`~tcm_coverage.siting.models.SitingResult` back into GeoDataFrames.
+:mod:`tcm_coverage.siting.adapter` then turns demand and candidates into a
+:class:`~tcm_coverage.siting.instance.SitingInstance` with network travel times, and a
+result back into GeoDataFrames.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -41,10 +39,11 @@ from scipy.spatial import cKDTree
 from tcm_coverage._errors import InputError
 from tcm_coverage._geo import frame_utm_crs
 from tcm_coverage._tables import find_column, parse_yes_no
-from tcm_coverage.access import DIRECT_OFFROAD_MAX_M
 from tcm_coverage.inputs import flag_values
-from tcm_coverage.network import RoutingGraph, Snap, snap_points
-from tcm_coverage.siting.instance import KINDS, SitingInstance, instance_from_od
+from tcm_coverage.siting.instance import KINDS
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; the package runs on 3.10
+    from typing_extensions import Unpack
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +51,10 @@ __all__ = [
     "CANDIDATE_ALIASES",
     "CANDIDATE_COLUMNS",
     "DEFAULT_COSTS",
+    "DemandSites",
     "build_candidates",
-    "chosen_sites",
     "cluster_candidates",
-    "demand_after",
-    "siting_instance",
+    "points_4326",
 ]
 
 #: Default cost per candidate kind, in *relative units* (a 中医阁 upgrade = 1). These are
@@ -129,7 +127,7 @@ def _metric(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, Any]:
     return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]), crs
 
 
-def _points_4326(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+def points_4326(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         raise InputError(f"the {what} table has no CRS", fix="set it to EPSG:4326 (WGS-84)")
     out = gdf.to_crs("EPSG:4326") if gdf.crs.to_epsg() != 4326 else gdf
@@ -195,9 +193,10 @@ def cluster_candidates(
         Columns :data:`CANDIDATE_COLUMNS` with kind ``"new"``, source ``"cluster"`` and the
         cluster's population; costs are filled by :func:`build_candidates`.
     """
-    from sklearn.cluster import DBSCAN, KMeans
+    # scikit-learn costs ~1.7 s CPU to import; only clusters need it, not every CLI start
+    from sklearn.cluster import DBSCAN, KMeans  # noqa: PLC0415
 
-    pts = _points_4326(demand, "demand")
+    pts = points_4326(demand, "demand")
     sel = np.asarray(mask, dtype=bool)
     if sel.shape != (len(pts),):
         raise InputError(f"the cluster mask has shape {sel.shape}, expected ({len(pts)},)")
@@ -234,67 +233,33 @@ def cluster_candidates(
     }, geom.to_numpy())
 
 
-def build_candidates(
-    facilities: gpd.GeoDataFrame,
-    *,
-    villages: gpd.GeoDataFrame | None = None,
-    demand: gpd.GeoDataFrame | None = None,
-    new_from_demand: bool = False,
-    uncovered: Any = None,
-    cluster_method: str | None = None,
-    n_clusters: int = 10,
-    clinic_radius_m: float = 500.0,
-    min_population: float = 0.0,
-    costs: Mapping[str, float] | None = None,
-    weight_column: str = "population",
-) -> gpd.GeoDataFrame:
-    """Candidate sites: 中医阁 upgrades of village clinics and new village clinics.
+class DemandSites(TypedDict, total=False):
+    """New-site candidates taken from the demand table (keyword arguments of
+    :func:`build_candidates`).
 
-    Parameters
+    Attributes
     ----------
-    facilities
-        Output of :func:`tcm_coverage.inputs.facilities.read_facilities`. Village clinics/stations
-        without a 中医阁 become ``upgrade`` candidates; township centres and village
-        stations are the "clinics" new sites must be away from.
-    villages
-        Village points (e.g. :func:`tcm_coverage.inputs.population.points_from_table`); those with
-        no clinic within ``clinic_radius_m`` become ``new`` candidates.
-    demand
-        Demand points, used with ``new_from_demand`` and for clusters.
-    new_from_demand
+    new_from_demand : bool
         Demand points (with at least ``min_population`` people) with no clinic within
         ``clinic_radius_m`` become ``new`` candidates. Use with village-level demand, not a
-        100 m raster.
+        100 m raster. Default False.
     uncovered
         (len(demand),) bool: residents to cluster (e.g. ``demand["t_tcm_any_walk"] > 15``).
-    cluster_method
+    cluster_method : str or None
         ``"kmeans"`` or ``"dbscan"`` to add cluster centres of ``uncovered`` as ``new``
-        candidates (see :func:`cluster_candidates`); None for none.
-    n_clusters
-        KMeans clusters.
-    clinic_radius_m
-        Straight-line radius for "a clinic nearby".
-    min_population
-        Smallest population of a village or demand point to become a new site.
-    costs
-        Cost per kind overriding :data:`DEFAULT_COSTS`; a ``cost`` column in the facility or
-        village table overrides both, row by row.
-    weight_column
-        Population column of ``villages`` and ``demand``.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Columns :data:`CANDIDATE_COLUMNS` in EPSG:4326, index 0..n-1; ``candidate_id`` is
-        ``U<facility_id>`` (upgrade), ``V<n>`` (village), ``D<demand_id>`` (demand) or
-        ``C<n>`` (cluster).
-
-    Raises
-    ------
-    InputError
-        Bad ``cost``/``force``/``exclude`` values (naming the rows), unknown kinds in
-        ``costs``, or a demand table missing when needed.
+        candidates (see :func:`cluster_candidates`); None (default) for none.
+    n_clusters : int
+        KMeans clusters (default 10).
     """
+
+    new_from_demand: bool
+    uncovered: Any
+    cluster_method: str | None
+    n_clusters: int
+
+
+def _unit_costs(costs: Mapping[str, float] | None) -> dict[str, float]:
+    """:data:`DEFAULT_COSTS` overridden per kind by ``costs``."""
     unit = dict(DEFAULT_COSTS)
     for kind, value in (costs or {}).items():
         if kind not in KINDS:
@@ -302,69 +267,97 @@ def build_candidates(
         if not np.isfinite(value) or value < 0:
             raise InputError(f"the cost of {kind!r} must be a number >= 0, got {value!r}")
         unit[kind] = float(value)
-    parts: list[gpd.GeoDataFrame] = []
-    fac = _points_4326(facilities, "facility")
-    tier = fac["tier"].to_numpy() if "tier" in fac else np.full(len(fac), "", dtype=object)
-    # a clinic whose 中医阁 is unknown is an upgrade candidate, as it counts as none in tcm_any
-    has_ge = flag_values(fac, "zhongyige")[0]
-    clinics = fac[(tier == "village_station") | (tier == "township_centre")]
-    up_mask = (tier == "village_station") & ~has_ge
+    return unit
+
+
+def _upgrade_candidates(fac: gpd.GeoDataFrame, up_mask: np.ndarray,
+                        cost: float) -> gpd.GeoDataFrame | None:
+    """Village clinics/stations without a 中医阁 as ``upgrade`` candidates (None: none)."""
     up = fac[up_mask]
-    if len(up):
-        rows = _sheet_rows(fac, np.flatnonzero(up_mask))
-        fid = up["facility_id"].astype(str).to_numpy() if "facility_id" in up \
-            else np.arange(len(up)).astype(str)
-        parts.append(_frame({
-            "candidate_id": ["U" + f for f in fid],
-            "name": up["name"].astype(str).to_numpy() if "name" in up else fid,
-            "kind": "upgrade", "source": "facility", "facility_id": fid,
-            "population": np.nan,
-            "cost": _cost_column(up, unit["upgrade"], what="facility", rows=rows),
-            "force": _bool_column(up, "force", what="facility", rows=rows),
-            "exclude": _bool_column(up, "exclude", what="facility", rows=rows),
-        }, up.geometry.to_numpy()))
-    if villages is not None and len(villages):
-        vil = _points_4326(villages, "village")
-        pop = vil[weight_column].to_numpy(dtype=np.float64) if weight_column in vil \
-            else np.full(len(vil), np.nan)
-        keep = _far_from(vil, clinics, clinic_radius_m) & ~(pop < min_population)
-        v = vil[keep]
-        rows = _sheet_rows(vil, np.flatnonzero(keep))
-        names = v["name"].astype(str).to_numpy() if "name" in v \
-            else np.array([f"village {i + 1}" for i in np.flatnonzero(keep)])
-        parts.append(_frame({
-            "candidate_id": [f"V{i + 1}" for i in np.flatnonzero(keep)],
-            "name": names, "kind": "new", "source": "village", "facility_id": "",
-            "population": pop[keep],
-            "cost": _cost_column(v, unit["new"], what="village", rows=rows),
-            "force": _bool_column(v, "force", what="village", rows=rows),
-            "exclude": _bool_column(v, "exclude", what="village", rows=rows),
-        }, v.geometry.to_numpy()))
-    if new_from_demand or cluster_method is not None:
-        if demand is None:
-            raise InputError("demand points are needed for new_from_demand / clusters",
-                             fix="pass demand=")
-        dem = _points_4326(demand, "demand")
-        if new_from_demand:
-            pop = dem[weight_column].to_numpy(dtype=np.float64)
-            keep = _far_from(dem, clinics, clinic_radius_m) & (pop >= min_population) & (pop > 0)
-            d = dem[keep]
-            ids = d["demand_id"].astype(str).to_numpy() if "demand_id" in d \
-                else np.flatnonzero(keep).astype(str)
-            parts.append(_frame({
-                "candidate_id": ["D" + i for i in ids],
-                "name": d["name"].astype(str).to_numpy() if "name" in d else ids,
-                "kind": "new", "source": "demand", "facility_id": "", "population": pop[keep],
-                "cost": unit["new"], "force": False, "exclude": False,
-            }, d.geometry.to_numpy()))
-        if cluster_method is not None:
-            if uncovered is None:
-                raise InputError("clusters need the mask of uncovered residents",
-                                 fix="pass uncovered= (e.g. demand['t_tcm_any_walk'] > 15)")
-            cl = cluster_candidates(dem, uncovered, method=cluster_method,
-                                    n_clusters=n_clusters, weight_column=weight_column)
-            cl["cost"] = unit["new"]
-            parts.append(cl)
+    if not len(up):
+        return None
+    rows = _sheet_rows(fac, np.flatnonzero(up_mask))
+    fid = up["facility_id"].astype(str).to_numpy() if "facility_id" in up \
+        else np.arange(len(up)).astype(str)
+    return _frame({
+        "candidate_id": ["U" + f for f in fid],
+        "name": up["name"].astype(str).to_numpy() if "name" in up else fid,
+        "kind": "upgrade", "source": "facility", "facility_id": fid,
+        "population": np.nan,
+        "cost": _cost_column(up, cost, what="facility", rows=rows),
+        "force": _bool_column(up, "force", what="facility", rows=rows),
+        "exclude": _bool_column(up, "exclude", what="facility", rows=rows),
+    }, up.geometry.to_numpy())
+
+
+def _village_candidates(villages: gpd.GeoDataFrame, keep_far: Any, *, cost: float,
+                        min_population: float, weight_column: str) -> gpd.GeoDataFrame:
+    """Villages with no clinic nearby (``keep_far(points)``) as ``new`` candidates."""
+    vil = points_4326(villages, "village")
+    pop = vil[weight_column].to_numpy(dtype=np.float64) if weight_column in vil \
+        else np.full(len(vil), np.nan)
+    keep = keep_far(vil) & ~(pop < min_population)
+    v = vil[keep]
+    rows = _sheet_rows(vil, np.flatnonzero(keep))
+    names = v["name"].astype(str).to_numpy() if "name" in v \
+        else np.array([f"village {i + 1}" for i in np.flatnonzero(keep)])
+    return _frame({
+        "candidate_id": [f"V{i + 1}" for i in np.flatnonzero(keep)],
+        "name": names, "kind": "new", "source": "village", "facility_id": "",
+        "population": pop[keep],
+        "cost": _cost_column(v, cost, what="village", rows=rows),
+        "force": _bool_column(v, "force", what="village", rows=rows),
+        "exclude": _bool_column(v, "exclude", what="village", rows=rows),
+    }, v.geometry.to_numpy())
+
+
+def _demand_point_candidates(dem: gpd.GeoDataFrame, keep_far: Any, *, cost: float,
+                             min_population: float, weight_column: str) -> gpd.GeoDataFrame:
+    """Demand points with people and no clinic nearby as ``new`` candidates."""
+    pop = dem[weight_column].to_numpy(dtype=np.float64)
+    keep = keep_far(dem) & (pop >= min_population) & (pop > 0)
+    d = dem[keep]
+    ids = d["demand_id"].astype(str).to_numpy() if "demand_id" in d \
+        else np.flatnonzero(keep).astype(str)
+    return _frame({
+        "candidate_id": ["D" + i for i in ids],
+        "name": d["name"].astype(str).to_numpy() if "name" in d else ids,
+        "kind": "new", "source": "demand", "facility_id": "", "population": pop[keep],
+        "cost": cost, "force": False, "exclude": False,
+    }, d.geometry.to_numpy())
+
+
+def _from_demand(demand: gpd.GeoDataFrame | None, keep_far: Any, sites: DemandSites, *,
+                 cost: float, min_population: float,
+                 weight_column: str) -> list[gpd.GeoDataFrame]:
+    """The ``new`` candidates of :class:`DemandSites`: demand points and cluster centres."""
+    cluster_method = sites.get("cluster_method")
+    if not sites.get("new_from_demand", False) and cluster_method is None:
+        return []
+    if demand is None:
+        raise InputError("demand points are needed for new_from_demand / clusters",
+                         fix="pass demand=")
+    dem = points_4326(demand, "demand")
+    parts = []
+    if sites.get("new_from_demand", False):
+        parts.append(_demand_point_candidates(dem, keep_far, cost=cost,
+                                              min_population=min_population,
+                                              weight_column=weight_column))
+    if cluster_method is not None:
+        uncovered = sites.get("uncovered")
+        if uncovered is None:
+            raise InputError("clusters need the mask of uncovered residents",
+                             fix="pass uncovered= (e.g. demand['t_tcm_any_walk'] > 15)")
+        cl = cluster_candidates(dem, uncovered, method=cluster_method,
+                                n_clusters=sites.get("n_clusters", 10),
+                                weight_column=weight_column)
+        cl["cost"] = cost
+        parts.append(cl)
+    return parts
+
+
+def _candidate_table(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """One table of all candidates: column types fixed, duplicated ids made unique."""
     if not parts:
         return _frame({c: [] for c in CANDIDATE_COLUMNS if c != "geometry"}, [])
     out = pd.concat(parts, ignore_index=True)
@@ -382,135 +375,77 @@ def build_candidates(
     return out[list(CANDIDATE_COLUMNS)]
 
 
-def _snap_gdf(rg: RoutingGraph, gdf: gpd.GeoDataFrame, what: str) -> Any:
-    pts = _points_4326(gdf, what)
-    return snap_points(rg, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
-
-
-def siting_instance(
-    demand: gpd.GeoDataFrame,
-    candidates: gpd.GeoDataFrame,
-    rg: RoutingGraph,
+def build_candidates(
+    facilities: gpd.GeoDataFrame,
     *,
-    threshold: float = 15.0,
-    cutoff: float | None = None,
-    existing: gpd.GeoDataFrame | None = None,
-    existing_minutes: Any = None,
+    villages: gpd.GeoDataFrame | None = None,
+    demand: gpd.GeoDataFrame | None = None,
+    clinic_radius_m: float = 500.0,
+    min_population: float = 0.0,
+    costs: Mapping[str, float] | None = None,
     weight_column: str = "population",
-    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
-    demand_snap: Snap | None = None,
-) -> SitingInstance:
-    """Network travel times between residents and candidates as a :class:`SitingInstance`.
+    **from_demand: Unpack[DemandSites],
+) -> gpd.GeoDataFrame:
+    """Candidate sites: 中医阁 upgrades of village clinics and new village clinics.
 
     Parameters
     ----------
+    facilities
+        Output of :func:`tcm_coverage.inputs.facilities.read_facilities`. Village clinics/stations
+        without a 中医阁 become ``upgrade`` candidates; township centres and village
+        stations are the "clinics" new sites must be away from.
+    villages
+        Village points (e.g. :func:`tcm_coverage.inputs.population.points_from_table`); those with
+        no clinic within ``clinic_radius_m`` become ``new`` candidates.
     demand
-        Demand points with a population column.
-    candidates
-        Output of :func:`build_candidates` (or any table with ``kind``, ``cost``, ``force``,
-        ``exclude`` and Point geometry).
-    rg
-        Routing graph of the travel mode.
-    threshold
-        Coverage threshold in minutes (15 for the 15-minute circle).
-    cutoff
-        Keep resident → candidate pairs up to this many minutes (default ``threshold``;
-        use e.g. ``2 * threshold`` for the p-median model).
-    existing
-        Existing TCM service points (e.g. ``facilities[facility_set_masks(facilities)["tcm_any"]]``
-        from :mod:`tcm_coverage.access.compute`); they count as already open.
-    existing_minutes
-        (k,) minutes to the nearest existing TCM point when already computed (e.g. the
-        ``t_tcm_any_<mode>`` column of :func:`tcm_coverage.access.compute.compute_access`);
-        takes precedence over ``existing``.
+        Demand points, used with ``new_from_demand`` and for clusters.
+    clinic_radius_m
+        Straight-line radius for "a clinic nearby".
+    min_population
+        Smallest population of a village or demand point to become a new site.
+    costs
+        Cost per kind overriding :data:`DEFAULT_COSTS`; a ``cost`` column in the facility or
+        village table overrides both, row by row.
     weight_column
-        Population column of ``demand``.
-    direct_offroad_m
-        Longest straight off-road leg to a site in metres (as in the coverage times).
-    demand_snap
-        ``demand`` already snapped on ``rg`` (e.g. ``AccessResult.routing[mode].demand``); not
-        snapped again when given.
-
-    Returns
-    -------
-    SitingInstance
-        Candidate ``j`` is row ``j`` of ``candidates``; demand ``i`` row ``i`` of ``demand``.
-    """
-    from tcm_coverage.access import nearest_facility_times, od_pairs_within
-
-    if weight_column not in demand:
-        raise InputError(f"the demand table has no '{weight_column}' column",
-                         column=weight_column, fix="pass weight_column=")
-    cut = float(threshold if cutoff is None else cutoff)
-    if cut < threshold:
-        raise InputError(f"the cutoff {cut:g} is below the threshold {threshold:g} minutes",
-                         fix="use a cutoff >= threshold")
-    if demand_snap is not None and len(demand_snap) != len(demand):
-        raise InputError(f"demand_snap has {len(demand_snap)} points for {len(demand)} demand rows",
-                         fix="pass the snap of these demand points (AccessResult.routing[mode].demand)")
-    dsnap = demand_snap if demand_snap is not None else _snap_gdf(rg, demand, "demand")
-    csnap = _snap_gdf(rg, candidates, "candidate")
-    od = od_pairs_within(rg, dsnap, csnap, cut, direct_offroad_m=direct_offroad_m)
-    if existing_minutes is not None:
-        ex_min = np.asarray(existing_minutes, dtype=np.float64)
-    elif existing is not None and len(existing):
-        esnap = _snap_gdf(rg, existing, "existing facility")
-        ex_min = nearest_facility_times(rg, dsnap, esnap, direct_offroad_m=direct_offroad_m).minutes
-    else:
-        ex_min = None
-    cost = candidates["cost"].to_numpy(dtype=np.float64) if "cost" in candidates else None
-    if cost is not None and np.isnan(cost).any():
-        kinds = candidates["kind"].astype(str).tolist() if "kind" in candidates else []
-        default = np.array([DEFAULT_COSTS.get(k, 1.0) for k in kinds], dtype=np.float64)
-        cost = np.where(np.isnan(cost), default, cost) if len(kinds) else np.nan_to_num(cost, nan=1.0)
-    return instance_from_od(
-        od, demand[weight_column].to_numpy(dtype=np.float64), threshold=threshold,
-        cost=cost,
-        forced=candidates["force"].to_numpy(dtype=bool) if "force" in candidates else None,
-        excluded=candidates["exclude"].to_numpy(dtype=bool) if "exclude" in candidates else None,
-        existing_minutes=ex_min,
-        kind=candidates["kind"].astype(str).to_numpy(dtype=object) if "kind" in candidates else None,
-    )
-
-
-def chosen_sites(candidates: gpd.GeoDataFrame, result: Any) -> gpd.GeoDataFrame:
-    """The chosen candidates as a GeoDataFrame (for maps and tables).
-
-    Parameters
-    ----------
-    candidates
-        The candidate table the instance was built from.
-    result
-        A :class:`~tcm_coverage.siting.models.SitingResult`.
+        Population column of ``villages`` and ``demand``.
+    **from_demand
+        New sites from ``demand`` (:class:`DemandSites`): ``new_from_demand``,
+        ``uncovered``, ``cluster_method``, ``n_clusters``.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        The chosen rows of ``candidates`` plus ``model`` and ``status``.
+        Columns :data:`CANDIDATE_COLUMNS` in EPSG:4326, index 0..n-1; ``candidate_id`` is
+        ``U<facility_id>`` (upgrade), ``V<n>`` (village), ``D<demand_id>`` (demand) or
+        ``C<n>`` (cluster).
+
+    Raises
+    ------
+    InputError
+        Bad ``cost``/``force``/``exclude`` values (naming the rows), unknown kinds in
+        ``costs``, or a demand table missing when needed.
+    TypeError
+        An unknown keyword argument.
     """
-    out = candidates.iloc[np.asarray(result.chosen, dtype=np.int64)].copy()
-    out["model"] = result.model
-    out["status"] = result.status
-    return out
+    unknown = sorted(set(from_demand) - set(DemandSites.__annotations__))
+    if unknown:
+        raise TypeError(f"build_candidates() got unexpected keyword argument(s) {unknown}")
+    unit = _unit_costs(costs)
+    fac = points_4326(facilities, "facility")
+    tier = fac["tier"].to_numpy() if "tier" in fac else np.full(len(fac), "", dtype=object)
+    # a clinic whose 中医阁 is unknown is an upgrade candidate, as it counts as none in tcm_any
+    has_ge = flag_values(fac, "zhongyige")[0]
+    clinics = fac[(tier == "village_station") | (tier == "township_centre")]
 
+    def keep_far(points: gpd.GeoDataFrame) -> np.ndarray:
+        return _far_from(points, clinics, clinic_radius_m)
 
-def demand_after(demand: gpd.GeoDataFrame, result: Any) -> gpd.GeoDataFrame:
-    """Demand points with the plan's effect: ``covered_after``, ``minutes_after``, ``uncoverable``.
-
-    Parameters
-    ----------
-    demand
-        The demand table the instance was built from.
-    result
-        A :class:`~tcm_coverage.siting.models.SitingResult`.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        A copy of ``demand`` with the three columns added.
-    """
-    out = demand.copy()
-    out["covered_after"] = np.asarray(result.covered, dtype=bool)
-    out["minutes_after"] = np.asarray(result.minutes, dtype=np.float64)
-    out["uncoverable"] = np.asarray(result.uncoverable, dtype=bool)
-    return out
+    up = _upgrade_candidates(fac, (tier == "village_station") & ~has_ge, unit["upgrade"])
+    parts = [] if up is None else [up]
+    if villages is not None and len(villages):
+        parts.append(_village_candidates(villages, keep_far, cost=unit["new"],
+                                         min_population=min_population,
+                                         weight_column=weight_column))
+    parts += _from_demand(demand, keep_far, from_demand, cost=unit["new"],
+                          min_population=min_population, weight_column=weight_column)
+    return _candidate_table(parts)

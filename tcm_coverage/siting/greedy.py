@@ -136,8 +136,8 @@ def greedy_max_cover(
     base = inst.weight * ~inst.already_covered
     residual = base.copy()
     forced = np.flatnonzero(inst.forced)
-    for j in forced:
-        residual[at.indices[at.indptr[j]:at.indptr[j + 1]]] = 0.0
+    for f in forced:
+        residual[at.indices[at.indptr[f]:at.indptr[f + 1]]] = 0.0
     available = ~inst.excluded & ~inst.forced
     p_left = np.inf if p is None else p - forced.size
     b_left = np.inf if budget is None else budget - float(inst.cost[forced].sum())
@@ -199,10 +199,10 @@ def greedy_set_cover(
         raise InputError(f"minimize must be 'cost' or 'count', got {minimize!r}.")
     cost = inst.cost if minimize == "cost" else np.ones(inst.n_candidates)
     at = _cover_transpose(inst)
-    need = ~inst.already_covered & inst.coverable()
+    open_rows = ~inst.already_covered & inst.coverable()
     full = share >= 1.0
-    base = need.astype(np.float64) if full else inst.weight * need
-    target = float(base.sum()) if full else min(
+    base = open_rows.astype(np.float64) if full else inst.weight * open_rows
+    need = float(base.sum()) if full else min(
         share * inst.total_weight - float(inst.weight[inst.already_covered].sum()),
         float(base.sum()),
     )
@@ -211,7 +211,7 @@ def greedy_set_cover(
     available = ~inst.excluded & ~inst.forced
     picks: list[int] = []
     got = float(base.sum() - residual.sum())
-    while got < target - _EPS * max(1.0, target):
+    while got < need - _EPS * max(1.0, need):
         gain = at @ residual
         ok = available & (gain > _EPS)
         if not ok.any():
@@ -224,13 +224,13 @@ def greedy_set_cover(
         residual[at.indices[at.indptr[j]:at.indptr[j + 1]]] = 0.0
         available[j] = False
         got = float(base.sum() - residual.sum())
-    feasible = got >= target - _EPS * max(1.0, target)
+    feasible = got >= need - _EPS * max(1.0, need)
     # drop redundant picks, most expensive first
     chosen = list(picks)
     for j in sorted(picks, key=lambda c: (-cost[c], c)):
         trial = np.asarray(forced.tolist() + [c for c in chosen if c != j], dtype=np.int64)
         val = float(base.sum() - _residual_after(at, base, trial).sum())
-        if val >= target - _EPS * max(1.0, target):
+        if val >= need - _EPS * max(1.0, need):
             chosen.remove(j)
     out = np.sort(np.concatenate([forced, np.asarray(chosen, dtype=np.int64)]))
     return GreedyResult(chosen=out, objective=float(cost[out].sum()),
@@ -285,8 +285,8 @@ def greedy_median(inst: SitingInstance, *, p: int, unreached_minutes: float) -> 
     pc, pd_, pt = inst.pair_candidate[order], inst.pair_demand[order], inst.pair_minutes[order]
     start = np.searchsorted(pc, np.arange(inst.n_candidates + 1))
     forced = np.flatnonzero(inst.forced)
-    for j in forced:
-        sl = slice(start[j], start[j + 1])
+    for f in forced:
+        sl = slice(start[f], start[f + 1])
         np.minimum.at(best, pd_[sl], pt[sl])
     available = ~inst.excluded & ~inst.forced
     picks: list[int] = []

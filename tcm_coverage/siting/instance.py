@@ -1,4 +1,4 @@
-"""Matrix-first description of a site-selection problem, its evaluation and its reduction.
+"""Matrix-first description of a site-selection problem and the evaluation of a plan.
 
 A :class:`SitingInstance` is what every model in :mod:`tcm_coverage.siting` reads:
 
@@ -13,21 +13,17 @@ A :class:`SitingInstance` is what every model in :mod:`tcm_coverage.siting` read
   (``inf`` when none can be reached). Existing facilities count as already open: a row with
   ``existing_minutes <= threshold`` is *already covered*.
 
-:func:`reduce_covering` shrinks an instance for the covering models without changing their
-optimum: rows already covered and rows no candidate can cover are dropped (their weight is
-constant), rows with the same set of covering candidates are merged into one weighted row,
-and dominated candidates (covering a subset of another candidate's rows at no lower cost)
-are dropped. :func:`reduce_median` does the same job for the p-median model.
+:mod:`tcm_coverage.siting.reduction` shrinks an instance for a model without changing its
+optimum.
 
 Nothing here loops in Python over demand rows or pairs.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -35,19 +31,19 @@ import scipy.sparse as sp
 
 from tcm_coverage._errors import InputError
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; the package runs on 3.10
+    from typing_extensions import Unpack
 
 __all__ = [
-    "ReducedInstance",
-    "ReductionStats",
+    "KINDS",
+    "CandidateColumns",
     "SitingInstance",
+    "bool_csr",
     "coverage_after",
     "instance_from_matrix",
     "instance_from_od",
     "make_instance",
     "minutes_after",
-    "reduce_covering",
-    "reduce_median",
 ]
 
 #: Candidate kinds understood by the adapters and the upgrade-versus-build reporting.
@@ -129,7 +125,7 @@ class SitingInstance:
             the threshold. Indices are sorted within rows.
         """
         keep = (self.pair_minutes <= self.threshold) & ~self.excluded[self.pair_candidate]
-        return _bool_csr(self.pair_demand[keep], self.pair_candidate[keep],
+        return bool_csr(self.pair_demand[keep], self.pair_candidate[keep],
                          (self.n_demand, self.n_candidates))
 
     def coverable(self) -> np.ndarray:
@@ -140,7 +136,7 @@ class SitingInstance:
         return out
 
 
-def _bool_csr(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+def bool_csr(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
     """Boolean CSR with sorted indices from (row, col) lists without duplicates."""
     mat = sp.csr_matrix((np.ones(rows.shape[0], dtype=bool), (rows, cols)), shape=shape)
     mat.sum_duplicates()
@@ -171,56 +167,29 @@ def _positions(mask: np.ndarray) -> list[int]:
     return np.flatnonzero(mask).tolist()
 
 
-def make_instance(
-    weight: Any,
-    demand: Any,
-    candidate: Any,
-    minutes: Any,
-    *,
-    n_candidates: int,
-    threshold: float,
-    cost: Any = None,
-    forced: Any = None,
-    excluded: Any = None,
-    existing_minutes: Any = None,
-    kind: Sequence[str] | np.ndarray | None = None,
-) -> SitingInstance:
-    """Build and validate a :class:`SitingInstance` from pair lists.
+class CandidateColumns(TypedDict, total=False):
+    """The per-candidate keyword arguments of :func:`make_instance` (each (n,), all optional).
 
-    Parameters
+    Attributes
     ----------
-    weight
-        (k,) demand weights (population), finite and >= 0.
-    demand, candidate, minutes
-        (m,) pairs: demand row, candidate index and travel minutes. Pairs with non-finite
-        minutes are dropped; duplicated pairs keep the smallest time.
-    n_candidates
-        Number of candidates ``n`` (candidates without any pair are allowed).
-    threshold
-        Coverage threshold in minutes (> 0).
     cost
-        (n,) costs, >= 0; default 1 for every candidate.
+        Costs, >= 0; default 1 for every candidate.
     forced, excluded
-        (n,) flags; a candidate cannot be both.
-    existing_minutes
-        (k,) minutes to the nearest existing facility (``inf``/NaN: none); default none.
+        Flags (booleans or 0/1); a candidate cannot be both.
     kind
-        (n,) candidate kinds (``"upgrade"``, ``"new"``); default empty strings.
-
-    Returns
-    -------
-    SitingInstance
-
-    Raises
-    ------
-    InputError
-        Shapes differ, weights or costs are negative or missing, pair indices are out of
-        range, minutes are negative, or a candidate is both forced and excluded.
+        Candidate kinds (``"upgrade"``, ``"new"``); default empty strings.
     """
+
+    cost: Any
+    forced: Any
+    excluded: Any
+    kind: Sequence[str] | np.ndarray | None
+
+
+def _weights(weight: Any) -> np.ndarray:
     w = np.atleast_1d(np.asarray(weight, dtype=np.float64))
     if w.ndim != 1:
         raise InputError(f"demand weights must be one-dimensional, got shape {w.shape}.")
-    k = w.shape[0]
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         raise InputError(
@@ -228,12 +197,22 @@ def make_instance(
             f"(first at demand position {int(np.flatnonzero(bad)[0])}).",
             fix="Give every demand point a population >= 0.",
         )
+    return w
+
+
+def _sizes(n_candidates: int, threshold: float) -> tuple[int, float]:
     n = int(n_candidates)
     if n < 0:
         raise InputError(f"n_candidates must be >= 0, got {n}.")
     thr = float(threshold)
     if not np.isfinite(thr) or thr <= 0:
         raise InputError(f"the coverage threshold must be a positive number of minutes, got {threshold}.")
+    return n, thr
+
+
+def _pairs(demand: Any, candidate: Any, minutes: Any, k: int,
+           n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated pairs sorted by (demand, candidate), non-finite dropped, fastest duplicate kept."""
     d = np.atleast_1d(np.asarray(demand, dtype=np.int64))
     c = np.atleast_1d(np.asarray(candidate, dtype=np.int64))
     t = np.atleast_1d(np.asarray(minutes, dtype=np.float64))
@@ -259,20 +238,26 @@ def make_instance(
         first = np.ones(d.size, dtype=bool)
         first[1:] = (d[1:] != d[:-1]) | (c[1:] != c[:-1])
         d, c, t = d[first], c[first], t[first]
+    return d, c, t
 
+
+def _costs(cost: Any, n: int) -> np.ndarray:
     if cost is None:
-        cst = np.ones(n)
-    else:
-        cst = np.atleast_1d(np.asarray(cost, dtype=np.float64))
-        if cst.shape != (n,):
-            raise InputError(f"'cost' has shape {cst.shape}, expected ({n},) (one per candidate).")
-        badc = ~np.isfinite(cst) | (cst < 0)
-        if badc.any():
-            raise InputError(
-                f"{int(badc.sum())} candidate cost(s) are negative or missing "
-                f"(candidate positions {_positions(badc)[:10]}).",
-                column="cost", fix="Give every candidate a cost >= 0.",
-            )
+        return np.ones(n)
+    cst = np.atleast_1d(np.asarray(cost, dtype=np.float64))
+    if cst.shape != (n,):
+        raise InputError(f"'cost' has shape {cst.shape}, expected ({n},) (one per candidate).")
+    badc = ~np.isfinite(cst) | (cst < 0)
+    if badc.any():
+        raise InputError(
+            f"{int(badc.sum())} candidate cost(s) are negative or missing "
+            f"(candidate positions {_positions(badc)[:10]}).",
+            column="cost", fix="Give every candidate a cost >= 0.",
+        )
+    return cst
+
+
+def _forced_excluded(forced: Any, excluded: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     fo = _flag(forced, n, "forced")
     ex = _flag(excluded, n, "excluded")
     both = fo & ex
@@ -282,21 +267,84 @@ def make_instance(
             f"(candidate positions {_positions(both)[:10]}).",
             fix="Clear one of the two flags.",
         )
+    return fo, ex
+
+
+def _existing(existing_minutes: Any, k: int) -> np.ndarray:
     if existing_minutes is None:
-        ex_min = np.full(k, np.inf)
-    else:
-        ex_min = np.atleast_1d(np.asarray(existing_minutes, dtype=np.float64)).copy()
-        if ex_min.shape != (k,):
-            raise InputError(f"existing_minutes has shape {ex_min.shape}, expected ({k},).")
-        ex_min[np.isnan(ex_min)] = np.inf
-        if (ex_min < 0).any():
-            raise InputError("existing_minutes must be >= 0 (inf when no facility is reachable).")
+        return np.full(k, np.inf)
+    ex_min = np.atleast_1d(np.asarray(existing_minutes, dtype=np.float64)).copy()
+    if ex_min.shape != (k,):
+        raise InputError(f"existing_minutes has shape {ex_min.shape}, expected ({k},).")
+    ex_min[np.isnan(ex_min)] = np.inf
+    if (ex_min < 0).any():
+        raise InputError("existing_minutes must be >= 0 (inf when no facility is reachable).")
+    return ex_min
+
+
+def _kinds(kind: Any, n: int) -> np.ndarray:
     if kind is None:
-        knd = np.full(n, "", dtype=object)
-    else:
-        knd = np.asarray(kind, dtype=object)
-        if knd.shape != (n,):
-            raise InputError(f"'kind' has shape {knd.shape}, expected ({n},).")
+        return np.full(n, "", dtype=object)
+    knd = np.asarray(kind, dtype=object)
+    if knd.shape != (n,):
+        raise InputError(f"'kind' has shape {knd.shape}, expected ({n},).")
+    return knd
+
+
+def make_instance(
+    weight: Any,
+    demand: Any,
+    candidate: Any,
+    minutes: Any,
+    *,
+    n_candidates: int,
+    threshold: float,
+    existing_minutes: Any = None,
+    **candidates: Unpack[CandidateColumns],
+) -> SitingInstance:
+    """Build and validate a :class:`SitingInstance` from pair lists.
+
+    Parameters
+    ----------
+    weight
+        (k,) demand weights (population), finite and >= 0.
+    demand, candidate, minutes
+        (m,) pairs: demand row, candidate index and travel minutes. Pairs with non-finite
+        minutes are dropped; duplicated pairs keep the smallest time.
+    n_candidates
+        Number of candidates ``n`` (candidates without any pair are allowed).
+    threshold
+        Coverage threshold in minutes (> 0).
+    existing_minutes
+        (k,) minutes to the nearest existing facility (``inf``/NaN: none); default none.
+    **candidates
+        The per-candidate columns of :class:`CandidateColumns`: ``cost`` ((n,) costs >= 0,
+        default 1), ``forced`` and ``excluded`` ((n,) flags; a candidate cannot be both),
+        ``kind`` ((n,) ``"upgrade"``/``"new"``, default empty strings).
+
+    Returns
+    -------
+    SitingInstance
+
+    Raises
+    ------
+    InputError
+        Shapes differ, weights or costs are negative or missing, pair indices are out of
+        range, minutes are negative, or a candidate is both forced and excluded.
+    TypeError
+        An unknown keyword argument.
+    """
+    unknown = sorted(set(candidates) - set(CandidateColumns.__annotations__))
+    if unknown:
+        raise TypeError(f"make_instance() got unexpected keyword argument(s) {unknown}")
+    w = _weights(weight)
+    k = w.shape[0]
+    n, thr = _sizes(n_candidates, threshold)
+    d, c, t = _pairs(demand, candidate, minutes, k, n)
+    cst = _costs(candidates.get("cost"), n)
+    fo, ex = _forced_excluded(candidates.get("forced"), candidates.get("excluded"), n)
+    ex_min = _existing(existing_minutes, k)
+    knd = _kinds(candidates.get("kind"), n)
     return SitingInstance(
         weight=w, pair_demand=d, pair_candidate=c, pair_minutes=t, n_candidates=n,
         threshold=thr, cost=cst, forced=fo, excluded=ex, existing_minutes=ex_min, kind=knd,
@@ -425,374 +473,3 @@ def minutes_after(inst: SitingInstance, chosen: Any) -> np.ndarray:
     out = inst.existing_minutes.copy()
     np.minimum.at(out, inst.pair_demand[hit], inst.pair_minutes[hit])
     return out
-
-
-# --------------------------------------------------------------------------------------
-# Reduction
-# --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ReductionStats:
-    """How much a reduction shrank an instance.
-
-    Attributes
-    ----------
-    n_demand, n_demand_reduced : int
-        Demand rows before and after.
-    n_already_covered : int
-        Rows dropped because an existing facility covers them (p-median: rows no
-        candidate can improve on their existing facility).
-    already_covered_weight : float
-        Their weight.
-    n_uncoverable : int
-        Rows dropped because nothing (existing or candidate) covers them.
-    uncoverable_weight : float
-        Their weight.
-    n_merged : int
-        Rows removed by merging rows with identical covering candidates.
-    n_candidates, n_candidates_reduced : int
-        Candidates before and after.
-    n_excluded : int
-        Excluded candidates removed.
-    n_useless : int
-        Candidates (not forced) that serve no remaining row.
-    n_dominated : int
-        Candidates (not forced) dominated by another one.
-    n_pairs, n_pairs_reduced : int
-        Pairs before and after.
-    """
-
-    n_demand: int
-    n_demand_reduced: int
-    n_already_covered: int
-    already_covered_weight: float
-    n_uncoverable: int
-    uncoverable_weight: float
-    n_merged: int
-    n_candidates: int
-    n_candidates_reduced: int
-    n_excluded: int
-    n_useless: int
-    n_dominated: int
-    n_pairs: int
-    n_pairs_reduced: int
-
-    def summary(self) -> str:
-        """One line for logs and reports."""
-        return (
-            f"demand {self.n_demand} -> {self.n_demand_reduced} rows "
-            f"({self.n_already_covered} already covered, {self.n_uncoverable} uncoverable, "
-            f"{self.n_merged} merged); candidates {self.n_candidates} -> "
-            f"{self.n_candidates_reduced} ({self.n_excluded} excluded, {self.n_useless} useless, "
-            f"{self.n_dominated} dominated); pairs {self.n_pairs} -> {self.n_pairs_reduced}"
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class ReducedInstance:
-    """A reduced instance and the maps back to the original one.
-
-    Attributes
-    ----------
-    instance : SitingInstance
-        The reduced instance (rows are merged groups, candidates a subset).
-    demand_map : numpy.ndarray
-        (k_original,) int64 reduced row of each original row, ``-1`` when dropped.
-    candidate_map : numpy.ndarray
-        (n_reduced,) int64 original index of each reduced candidate.
-    uncoverable : numpy.ndarray
-        (k_original,) bool rows that neither an existing facility nor any non-excluded
-        candidate can reach within the threshold (covering) / at all (p-median).
-    constant : float
-        Objective contribution of the dropped rows (p-median: weighted minutes of rows no
-        candidate can improve; covering models: 0).
-    stats : ReductionStats
-    """
-
-    instance: SitingInstance
-    demand_map: np.ndarray
-    candidate_map: np.ndarray
-    uncoverable: np.ndarray
-    constant: float
-    stats: ReductionStats
-
-    def to_original(self, chosen: Any) -> np.ndarray:
-        """Map reduced candidate indices back to the original ones (sorted).
-
-        Parameters
-        ----------
-        chosen
-            Reduced candidate indices.
-
-        Returns
-        -------
-        numpy.ndarray
-            Original candidate indices.
-        """
-        idx = np.asarray(chosen, dtype=np.int64).ravel()
-        return np.sort(self.candidate_map[idx])
-
-    def to_reduced(self, chosen: Any) -> np.ndarray:
-        """Map original candidate indices to reduced ones, dropping removed candidates.
-
-        Parameters
-        ----------
-        chosen
-            Original candidate indices.
-
-        Returns
-        -------
-        numpy.ndarray
-            Reduced candidate indices (sorted).
-        """
-        inv = np.full(self.stats.n_candidates, -1, dtype=np.int64)
-        inv[self.candidate_map] = np.arange(self.candidate_map.shape[0])
-        idx = inv[np.asarray(chosen, dtype=np.int64).ravel()]
-        return np.sort(idx[idx >= 0])
-
-
-_HASH_SEED = 20240915
-
-
-def _row_groups(mat: sp.csr_matrix) -> np.ndarray:
-    """Group id per row of a sorted boolean CSR: rows with identical column sets share an id.
-
-    Rows are hashed (length and two random 64-bit column sums) and rows sharing a hash are
-    then compared exactly, so a hash collision can only prevent a merge, never cause one.
-    """
-    k, n = mat.shape
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    rng = np.random.default_rng(_HASH_SEED)
-    r1 = rng.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
-    r2 = rng.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
-    lengths = np.diff(mat.indptr).astype(np.int64)
-    row_of = np.repeat(np.arange(k), lengths)
-    h1 = np.zeros(k, dtype=np.uint64)
-    h2 = np.zeros(k, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        np.add.at(h1, row_of, r1[mat.indices])
-        np.add.at(h2, row_of, r2[mat.indices])
-    order = np.lexsort((h2, h1, lengths))
-    lo, a, b = lengths[order], h1[order], h2[order]
-    same_key = np.zeros(k, dtype=bool)
-    same_key[1:] = (lo[1:] == lo[:-1]) & (a[1:] == a[:-1]) & (b[1:] == b[:-1])
-    # exact check of each row against its predecessor in the same hash group
-    pos = np.flatnonzero(same_key)
-    if pos.size:
-        prev_rows, rows = order[pos - 1], order[pos]
-        ln = lengths[rows]
-        tot = int(ln.sum())
-        if tot:
-            pair_id = np.repeat(np.arange(pos.size), ln)
-            offs = np.arange(tot) - np.repeat(np.cumsum(ln) - ln, ln)
-            ia = mat.indices[np.repeat(mat.indptr[prev_rows], ln) + offs]
-            ib = mat.indices[np.repeat(mat.indptr[rows], ln) + offs]
-            mismatch = np.bincount(pair_id, weights=(ia != ib), minlength=pos.size) > 0
-            same_key[pos[mismatch]] = False
-    gid_sorted = np.cumsum(~same_key) - 1
-    gid = np.empty(k, dtype=np.int64)
-    gid[order] = gid_sorted
-    return gid
-
-
-def _dominated(cov: sp.csr_matrix, cost: np.ndarray, forced: np.ndarray) -> np.ndarray:
-    """(n,) bool: candidate dominated by another (subset of rows, cost not lower).
-
-    The relation "j is dominated by j2" is: rows(j) ⊆ rows(j2), cost_j >= cost_j2, and
-    strictly better on (rows, cost, lower index) — a strict order, so every dropped
-    candidate keeps an undominated dominator. Forced candidates are never dropped.
-    """
-    n = cov.shape[1]
-    a = cov.astype(np.int32).tocsc()
-    size = np.diff(a.indptr)
-    inter = (a.T @ a).tocoo()  # inter[j, j2] = |rows(j) ∩ rows(j2)|
-    j, j2, cnt = inter.row, inter.col, inter.data
-    sub = (j != j2) & (cnt == size[j]) & (size[j] > 0) & (cost[j] >= cost[j2])
-    j, j2 = j[sub], j2[sub]
-    strict = (size[j2] > size[j]) | (cost[j] > cost[j2]) | (j2 < j)
-    out = np.zeros(n, dtype=bool)
-    out[j[strict]] = True
-    return out & ~forced
-
-
-def _subset_candidates(inst: SitingInstance, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    cmap = np.flatnonzero(keep).astype(np.int64)
-    inv = np.full(inst.n_candidates, -1, dtype=np.int64)
-    inv[cmap] = np.arange(cmap.shape[0])
-    return cmap, inv
-
-
-def reduce_covering(
-    inst: SitingInstance,
-    *,
-    merge: bool = True,
-    drop_dominated: bool = True,
-    use_cost: bool = True,
-) -> ReducedInstance:
-    """Shrink an instance for the covering models (MCLP, LSCP) without changing the optimum.
-
-    Steps: drop excluded candidates and non-covering pairs; drop rows already covered by
-    existing facilities and rows no candidate covers (both are constants for the covering
-    objectives and are reported); merge rows with identical sets of covering candidates
-    into one row carrying the summed weight; drop candidates that cover no remaining row
-    and candidates dominated by another (covered rows ⊆ the other's, cost >= the other's;
-    of identical ones the first is kept). Forced candidates are always kept.
-
-    Parameters
-    ----------
-    inst
-        The instance.
-    merge
-        Merge identical rows.
-    drop_dominated
-        Drop dominated candidates.
-    use_cost
-        Compare costs when judging dominance. Pass False for models where every site counts
-        the same (MCLP with only a number of sites ``p``): then covering a subset is enough.
-
-    Returns
-    -------
-    ReducedInstance
-        The reduced instance has ``existing_minutes = inf`` (no row is already covered) and
-        pair minutes equal to the smallest time within each merged group.
-    """
-    k, n = inst.n_demand, inst.n_candidates
-    covered = inst.already_covered
-    coverable = inst.coverable()
-    uncoverable = ~covered & ~coverable
-    keep_rows = ~covered & coverable
-
-    sel = (inst.pair_minutes <= inst.threshold) & ~inst.excluded[inst.pair_candidate]
-    sel &= keep_rows[inst.pair_demand]
-    row_ids = np.flatnonzero(keep_rows)
-    new_row = np.full(k, -1, dtype=np.int64)
-    new_row[row_ids] = np.arange(row_ids.shape[0])
-    pd_, pc, pt = new_row[inst.pair_demand[sel]], inst.pair_candidate[sel], inst.pair_minutes[sel]
-    cov = _bool_csr(pd_, pc, (row_ids.shape[0], n))
-
-    if merge and row_ids.size:
-        gid = _row_groups(cov)
-    else:
-        gid = np.arange(row_ids.shape[0], dtype=np.int64)
-    n_groups = int(gid.max()) + 1 if gid.size else 0
-    weight = np.bincount(gid, weights=inst.weight[row_ids], minlength=n_groups)
-    # pairs of the merged rows: (group, candidate), minutes = min within group
-    gd = gid[pd_]
-    order = np.lexsort((pt, pc, gd))
-    gd, gc, gt = gd[order], pc[order], pt[order]
-    if gd.size:
-        first = np.ones(gd.size, dtype=bool)
-        first[1:] = (gd[1:] != gd[:-1]) | (gc[1:] != gc[:-1])
-        gd, gc, gt = gd[first], gc[first], gt[first]
-    gcov = _bool_csr(gd, gc, (n_groups, n))
-
-    keep_c = ~inst.excluded
-    col_count = np.diff(gcov.tocsc().indptr)
-    useless = keep_c & (col_count == 0) & ~inst.forced
-    keep_c &= ~useless
-    n_dom = 0
-    if drop_dominated and n:
-        cst = inst.cost if use_cost else np.zeros(n)
-        dom = _dominated(gcov, cst, inst.forced) & keep_c
-        n_dom = int(dom.sum())
-        keep_c &= ~dom
-    cmap, inv = _subset_candidates(inst, keep_c)
-    psel = keep_c[gc]
-    red = SitingInstance(
-        weight=weight,
-        pair_demand=gd[psel],
-        pair_candidate=inv[gc[psel]],
-        pair_minutes=gt[psel],
-        n_candidates=int(cmap.shape[0]),
-        threshold=inst.threshold,
-        cost=inst.cost[cmap],
-        forced=inst.forced[cmap],
-        excluded=np.zeros(cmap.shape[0], dtype=bool),
-        existing_minutes=np.full(n_groups, np.inf),
-        kind=inst.kind[cmap],
-    )
-    demand_map = np.full(k, -1, dtype=np.int64)
-    demand_map[row_ids] = gid
-    stats = ReductionStats(
-        n_demand=k, n_demand_reduced=n_groups,
-        n_already_covered=int(covered.sum()),
-        already_covered_weight=float(inst.weight[covered].sum()),
-        n_uncoverable=int(uncoverable.sum()),
-        uncoverable_weight=float(inst.weight[uncoverable].sum()),
-        n_merged=int(row_ids.shape[0] - n_groups),
-        n_candidates=n, n_candidates_reduced=int(cmap.shape[0]),
-        n_excluded=int(inst.excluded.sum()), n_useless=int(useless.sum()), n_dominated=n_dom,
-        n_pairs=inst.n_pairs, n_pairs_reduced=red.n_pairs,
-    )
-    logger.debug("covering reduction: %s", stats.summary())
-    return ReducedInstance(instance=red, demand_map=demand_map, candidate_map=cmap,
-                           uncoverable=uncoverable, constant=0.0, stats=stats)
-
-
-def reduce_median(inst: SitingInstance, *, unreached_minutes: float) -> ReducedInstance:
-    """Shrink an instance for the p-median model without changing the optimum.
-
-    Only pairs faster than the row's existing facility matter (otherwise the resident keeps
-    going to the existing one). Rows without such a pair are constants (their weighted
-    existing time, or ``unreached_minutes`` when nothing reaches them) and are dropped;
-    candidates (not forced, not excluded) that improve no row are dropped. Rows are not
-    merged (identical time vectors are rare with real travel times).
-
-    Parameters
-    ----------
-    inst
-        The instance.
-    unreached_minutes
-        Minutes charged to a row that no open facility reaches.
-
-    Returns
-    -------
-    ReducedInstance
-        ``uncoverable`` marks rows with no existing facility and no pair at all; their
-        penalty is part of ``constant``. The reduced instance keeps ``existing_minutes``.
-    """
-    k, n = inst.n_demand, inst.n_candidates
-    base = np.where(np.isfinite(inst.existing_minutes), inst.existing_minutes, unreached_minutes)
-    sel = ~inst.excluded[inst.pair_candidate] & (inst.pair_minutes < base[inst.pair_demand])
-    improvable = np.zeros(k, dtype=bool)
-    improvable[inst.pair_demand[sel]] = True
-    has_pair = np.zeros(k, dtype=bool)
-    has_pair[inst.pair_demand[~inst.excluded[inst.pair_candidate]]] = True
-    uncoverable = ~np.isfinite(inst.existing_minutes) & ~has_pair
-    constant = float((inst.weight[~improvable] * base[~improvable]).sum())
-    row_ids = np.flatnonzero(improvable)
-    new_row = np.full(k, -1, dtype=np.int64)
-    new_row[row_ids] = np.arange(row_ids.shape[0])
-    used = np.zeros(n, dtype=bool)
-    used[inst.pair_candidate[sel]] = True
-    keep_c = ~inst.excluded & (used | inst.forced)
-    cmap, inv = _subset_candidates(inst, keep_c)
-    psel = sel & keep_c[inst.pair_candidate]
-    red = replace(
-        inst,
-        weight=inst.weight[row_ids],
-        pair_demand=new_row[inst.pair_demand[psel]],
-        pair_candidate=inv[inst.pair_candidate[psel]],
-        pair_minutes=inst.pair_minutes[psel],
-        n_candidates=int(cmap.shape[0]),
-        cost=inst.cost[cmap],
-        forced=inst.forced[cmap],
-        excluded=np.zeros(cmap.shape[0], dtype=bool),
-        existing_minutes=inst.existing_minutes[row_ids],
-        kind=inst.kind[cmap],
-    )
-    stats = ReductionStats(
-        n_demand=k, n_demand_reduced=int(row_ids.shape[0]),
-        n_already_covered=int((~improvable & ~uncoverable).sum()),
-        already_covered_weight=float(inst.weight[~improvable & ~uncoverable].sum()),
-        n_uncoverable=int(uncoverable.sum()),
-        uncoverable_weight=float(inst.weight[uncoverable].sum()),
-        n_merged=0,
-        n_candidates=n, n_candidates_reduced=int(cmap.shape[0]),
-        n_excluded=int(inst.excluded.sum()),
-        n_useless=int((~inst.excluded & ~keep_c).sum()), n_dominated=0,
-        n_pairs=inst.n_pairs, n_pairs_reduced=red.n_pairs,
-    )
-    logger.debug("p-median reduction: %s", stats.summary())
-    return ReducedInstance(instance=red, demand_map=new_row, candidate_map=cmap,
-                           uncoverable=uncoverable, constant=constant, stats=stats)

@@ -26,14 +26,17 @@ from tcm_coverage.access import (
 )
 from tcm_coverage.inputs import read_population
 from tcm_coverage.network import build_routing_graph, get_profile, snap_points
-from tcm_coverage.siting import maximal_covering, p_median, set_covering, upgrade_or_build
-from tcm_coverage.siting.candidates import (
+from tcm_coverage.siting import (
     CANDIDATE_ALIASES,
+    SitingResult,
     build_candidates,
     chosen_sites,
+    maximal_covering,
+    p_median,
+    set_covering,
     siting_instance,
+    upgrade_or_build,
 )
-from tcm_coverage.siting.models import SitingResult
 from tcm_coverage.vocab import time_column
 from tcm_coverage.workflows.pipeline import compute
 from tcm_coverage.workflows.run import AnalysisRun

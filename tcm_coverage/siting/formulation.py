@@ -1,0 +1,362 @@
+r"""The siting models as MILPs, written as named constraint blocks.
+
+Each block is one line of a model's formulation (see the docstrings of
+:mod:`tcm_coverage.siting.models`) and builds the rows ``lower <= A x <= upper`` of that line
+over the model's columns. The columns always start with the site variables ``y`` (one per
+candidate of the reduced instance), then the model's own ones:
+
+=================  ===========================  =========================================
+model              columns                      blocks (row order)
+=================  ===========================  =========================================
+maximal covering   ``y | z``                    cover_rows, open_limit?, budget?
+full set cover     ``y``                        cover_every_row
+partial set cover  ``y | z``                    cover_rows, covered_weight
+p-median           ``y | x (pairs) | s``        assignment, open_link, open_limit
+=================  ===========================  =========================================
+
+with ``z_i`` "row i newly covered", ``x_ij`` "row i goes to site j" over the listed pairs and
+``s_i`` "row i stays with its existing facility (or stays unreached)". Site variables are
+binary, forced ones fixed to 1; the others are continuous in [0, 1] (integral at an optimum
+for integer ``y``).
+
+A :class:`Formulation` also knows how to turn a set of open sites (the greedy plan) into a full
+starting vector for the solver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from tcm_coverage.siting._highs import MipProblem
+from tcm_coverage.siting.instance import SitingInstance
+
+__all__ = [
+    "Formulation",
+    "Rows",
+    "assignment",
+    "budget",
+    "cover_every_row",
+    "cover_rows",
+    "covered_weight",
+    "max_cover_formulation",
+    "median_formulation",
+    "open_limit",
+    "open_link",
+    "set_cover_formulation",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Rows:
+    """One named block of constraints ``lower <= a x <= upper``.
+
+    Attributes
+    ----------
+    name : str
+        The block's name (the line of the formulation it writes).
+    a : scipy.sparse.csr_matrix
+        (rows, columns) coefficients over all columns of the model.
+    lower, upper : numpy.ndarray
+        (rows,) bounds, infinite as ``±inf``.
+    """
+
+    name: str
+    a: sp.csr_matrix
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Formulation:
+    """A siting MILP: the assembled problem, its blocks' names and a start builder.
+
+    Attributes
+    ----------
+    problem : MipProblem
+        The model handed to the solver.
+    blocks : tuple of str
+        Names of the row blocks, in row order.
+    n_sites : int
+        Number of site columns ``y`` (the first columns).
+    start : callable
+        ``start(y)`` with ``y`` the (n_sites,) 0/1 open sites: the full column vector.
+    """
+
+    problem: MipProblem
+    blocks: tuple[str, ...]
+    n_sites: int
+    start: Callable[[np.ndarray], np.ndarray]
+
+
+def _row(values: np.ndarray) -> sp.csr_matrix:
+    """A dense coefficient vector as a one-row sparse matrix (zeros left out)."""
+    return sp.csr_matrix(np.asarray(values, dtype=np.float64)[None, :])
+
+
+# --------------------------------------------------------------------------------------
+# Blocks: one line of a formulation each
+# --------------------------------------------------------------------------------------
+def cover_rows(cover: sp.csr_matrix) -> Rows:
+    r"""``z_i <= sum_{j in N_i} y_j`` for every row ``i``, over the columns ``y | z``.
+
+    Parameters
+    ----------
+    cover
+        (k, n) float covering matrix :math:`A_{ij} = [j \in N_i]`.
+
+    Returns
+    -------
+    Rows
+    """
+    k = cover.shape[0]
+    a = sp.hstack([-cover, sp.identity(k, format="csr")], format="csr")
+    return Rows("cover_rows", a, np.full(k, -np.inf), np.zeros(k))
+
+
+def cover_every_row(cover: sp.csr_matrix) -> Rows:
+    r"""``sum_{j in N_i} y_j >= 1`` for every row ``i``, over the columns ``y``.
+
+    Parameters
+    ----------
+    cover
+        (k, n) float covering matrix.
+
+    Returns
+    -------
+    Rows
+    """
+    k = cover.shape[0]
+    return Rows("cover_every_row", cover, np.ones(k), np.full(k, np.inf))
+
+
+def open_limit(n_sites: int, n_columns: int, p: int) -> Rows:
+    """``sum_j y_j <= p``.
+
+    Parameters
+    ----------
+    n_sites
+        Number of site columns ``y`` (the first ones).
+    n_columns
+        Number of columns of the model.
+    p
+        Maximum number of open sites.
+
+    Returns
+    -------
+    Rows
+    """
+    coef = np.concatenate([np.ones(n_sites), np.zeros(n_columns - n_sites)])
+    return Rows("open_limit", _row(coef), np.array([-np.inf]), np.array([float(p)]))
+
+
+def budget(cost: np.ndarray, n_columns: int, limit: float) -> Rows:
+    """``sum_j c_j y_j <= B``.
+
+    Parameters
+    ----------
+    cost
+        (n,) site costs :math:`c_j` (the first columns).
+    n_columns
+        Number of columns of the model.
+    limit
+        The budget :math:`B`.
+
+    Returns
+    -------
+    Rows
+    """
+    coef = np.concatenate([cost, np.zeros(n_columns - cost.shape[0])])
+    return Rows("budget", _row(coef), np.array([-np.inf]), np.array([float(limit)]))
+
+
+def covered_weight(weight: np.ndarray, n_sites: int, need: float) -> Rows:
+    """``sum_i w_i z_i >= need`` over the columns ``y | z``.
+
+    Parameters
+    ----------
+    weight
+        (k,) row weights :math:`w_i`.
+    n_sites
+        Number of site columns ``y``.
+    need
+        Weight the new sites must cover (already lowered by the caller's tolerance).
+
+    Returns
+    -------
+    Rows
+    """
+    coef = np.concatenate([np.zeros(n_sites), weight])
+    return Rows("covered_weight", _row(coef), np.array([need]), np.array([np.inf]))
+
+
+def assignment(inst: SitingInstance) -> Rows:
+    """``sum_j x_ij + s_i = 1`` for every row ``i``, over the columns ``y | x | s``.
+
+    Parameters
+    ----------
+    inst
+        The (reduced) instance: its pairs are the ``x`` columns.
+
+    Returns
+    -------
+    Rows
+    """
+    n, k, m = inst.n_candidates, inst.n_demand, inst.n_pairs
+    rows = np.concatenate([inst.pair_demand, np.arange(k)])
+    cols = np.concatenate([n + np.arange(m), n + m + np.arange(k)])
+    a = sp.csr_matrix((np.ones(m + k), (rows, cols)), shape=(k, n + m + k))
+    return Rows("assignment", a, np.ones(k), np.ones(k))
+
+
+def open_link(inst: SitingInstance) -> Rows:
+    """``x_ij <= y_j`` for every listed pair ``(i, j)``, over the columns ``y | x | s``.
+
+    Parameters
+    ----------
+    inst
+        The (reduced) instance.
+
+    Returns
+    -------
+    Rows
+    """
+    n, k, m = inst.n_candidates, inst.n_demand, inst.n_pairs
+    ar_m = np.arange(m)
+    a = sp.csr_matrix(
+        (np.concatenate([np.ones(m), -np.ones(m)]),
+         (np.concatenate([ar_m, ar_m]), np.concatenate([n + ar_m, inst.pair_candidate]))),
+        shape=(m, n + m + k))
+    return Rows("open_link", a, np.full(m, -np.inf), np.zeros(m))
+
+
+def _assemble(
+    c: np.ndarray, blocks: list[Rows], *, forced: np.ndarray, maximize: bool
+) -> tuple[MipProblem, tuple[str, ...]]:
+    """Stack the blocks; the first ``len(forced)`` columns are the binary sites ``y``."""
+    n, ncol = forced.shape[0], c.shape[0]
+    a = blocks[0].a if len(blocks) == 1 else sp.vstack([b.a for b in blocks], format="csr")
+    problem = MipProblem(
+        c=c, a=a,
+        row_lower=np.concatenate([b.lower for b in blocks]),
+        row_upper=np.concatenate([b.upper for b in blocks]),
+        col_lower=np.concatenate([forced.astype(np.float64), np.zeros(ncol - n)]),
+        col_upper=np.ones(ncol),
+        integer=np.concatenate([np.ones(n, dtype=bool), np.zeros(ncol - n, dtype=bool)]),
+        maximize=maximize,
+    )
+    return problem, tuple(b.name for b in blocks)
+
+
+def _cover_start(cover: sp.csr_matrix) -> Callable[[np.ndarray], np.ndarray]:
+    """``y | z`` with ``z`` the rows the open sites cover."""
+    return lambda y: np.concatenate([y, np.minimum(cover @ y, 1.0)])
+
+
+# --------------------------------------------------------------------------------------
+# The models
+# --------------------------------------------------------------------------------------
+def max_cover_formulation(
+    inst: SitingInstance, *, p: int | None, limit: float | None
+) -> Formulation:
+    """Maximal covering: maximise ``sum_i w_i z_i`` (columns ``y | z``).
+
+    Parameters
+    ----------
+    inst
+        The reduced instance (no row already covered).
+    p
+        Maximum number of sites, or None.
+    limit
+        Budget, or None.
+
+    Returns
+    -------
+    Formulation
+    """
+    n, k = inst.n_candidates, inst.n_demand
+    cover = inst.coverage().astype(np.float64)
+    blocks = [cover_rows(cover)]
+    if p is not None:
+        blocks.append(open_limit(n, n + k, p))
+    if limit is not None:
+        blocks.append(budget(inst.cost, n + k, limit))
+    c = np.concatenate([np.zeros(n), inst.weight])
+    problem, names = _assemble(c, blocks, forced=inst.forced, maximize=True)
+    return Formulation(problem=problem, blocks=names, n_sites=n, start=_cover_start(cover))
+
+
+def set_cover_formulation(inst: SitingInstance, *, need: float | None) -> Formulation:
+    """Set covering: minimise ``sum_j c_j y_j``, every row (``need`` None) or weight ``need``.
+
+    Parameters
+    ----------
+    inst
+        The reduced instance (costs already 1 when minimising the number of sites).
+    need
+        None: cover every row (columns ``y``). Otherwise the weight the new sites must cover
+        (columns ``y | z``); a relative tolerance of 1e-9 is granted.
+
+    Returns
+    -------
+    Formulation
+    """
+    n, k = inst.n_candidates, inst.n_demand
+    cover = inst.coverage().astype(np.float64)
+    if need is None:
+        problem, names = _assemble(inst.cost.copy(), [cover_every_row(cover)],
+                                   forced=inst.forced, maximize=False)
+        return Formulation(problem=problem, blocks=names, n_sites=n, start=lambda y: y)
+    tol = 1e-9 * max(1.0, need)
+    blocks = [cover_rows(cover), covered_weight(inst.weight, n, need - tol)]
+    c = np.concatenate([inst.cost, np.zeros(k)])
+    problem, names = _assemble(c, blocks, forced=inst.forced, maximize=False)
+    return Formulation(problem=problem, blocks=names, n_sites=n, start=_cover_start(cover))
+
+
+def median_formulation(inst: SitingInstance, *, p: int, base: np.ndarray) -> Formulation:
+    """p-median: minimise ``sum_i w_i (sum_j t_ij x_ij + b_i s_i)`` (columns ``y | x | s``).
+
+    Parameters
+    ----------
+    inst
+        The reduced instance.
+    p
+        Maximum number of sites.
+    base
+        (k,) minutes :math:`b_i` of a row that stays (existing facility or the penalty).
+
+    Returns
+    -------
+    Formulation
+    """
+    n, k, m = inst.n_candidates, inst.n_demand, inst.n_pairs
+    blocks = [assignment(inst), open_link(inst), open_limit(n, n + m + k, p)]
+    c = np.concatenate([np.zeros(n), inst.weight[inst.pair_demand] * inst.pair_minutes,
+                        inst.weight * base])
+    problem, names = _assemble(c, blocks, forced=inst.forced, maximize=False)
+    return Formulation(problem=problem, blocks=names, n_sites=n,
+                       start=lambda y: _median_start(inst, y, base))
+
+
+def _median_start(inst: SitingInstance, y: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Full start vector (y | x | s) for open sites ``y``: each row to its nearest open site."""
+    k, m = inst.n_demand, inst.n_pairs
+    x = np.zeros(m)
+    s = np.ones(k)
+    open_pair = np.flatnonzero(y[inst.pair_candidate] > 0)
+    if open_pair.size:
+        t = inst.pair_minutes[open_pair]
+        d = inst.pair_demand[open_pair]
+        order = np.lexsort((t, d))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = d[order][1:] != d[order][:-1]
+        best_pair = open_pair[order[first]]
+        better = inst.pair_minutes[best_pair] < base[inst.pair_demand[best_pair]]
+        best_pair = best_pair[better]
+        x[best_pair] = 1.0
+        s[inst.pair_demand[best_pair]] = 0.0
+    return np.concatenate([y, x, s])
