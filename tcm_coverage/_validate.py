@@ -18,7 +18,7 @@ option                          valid range
 ``--isochrone-cell-m``          0 (no isochrones) or 10 to 5,000 m
 ``--speed MODE:CLASS=KMH``      per mode, km/h: walk 0.5–8, walk_elderly 0.5–6, bicycle 2–40,
                                 ebike 2–50, car 2–130 (average travel speeds; the built-in
-                                profiles are inside these ranges, see :mod:`tcm_coverage.network.network`)
+                                profiles are inside these ranges, see :mod:`tcm_coverage.network.profiles`)
 ``--offroad-speed [MODE:]KMH``  per mode, km/h: walk 0.5–8, walk_elderly 0.5–6, bicycle, ebike
                                 and car 0.5–25 (the leg across yards and fields to the road)
 ``batch --workers``             1 to 1,024 processes

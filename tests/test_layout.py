@@ -143,7 +143,7 @@ def import_graph(root: Path = ROOT) -> tuple[dict[str, set[str]], list[PrivateUs
                         head = alias.name.split(".")[0]
                         if head in modules:
                             bound[head] = head
-                    # ``import tcm_coverage.network.network._subset`` is not possible; a dotted
+                    # ``import tcm_coverage.network.model._subset`` is not possible; a dotted
                     # import names modules only, so nothing private to check here.
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve_from(node, module, is_package)
