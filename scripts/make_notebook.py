@@ -52,7 +52,7 @@ grid of the same travel times."""),
     ("code", """access = compute_access(people, facilities, roads, modes=("walk", "ebike"),
                         isochrone_minutes=(5, 10, 15), isochrone_area=county, progress=False)
 tables = coverage_tables(access.demand, access.facilities, counties=county, townships=towns,
-                         modes=access.modes, targets=access.targets, thresholds=(10, 15))
+                         modes=access.modes, facility_sets=access.facility_sets, thresholds=(10, 15))
 tables["county"][["name", "mode", "population", "share_within_10", "share_within_15", "mean_min"]]"""),
     ("md", """## Which townships fall short?
 

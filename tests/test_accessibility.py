@@ -222,7 +222,7 @@ def test_network_fca_reuses_the_coverage_routing(road):
     """Given compute_access's graph and snaps it gives the same numbers without re-snapping."""
     demand = _points([0.0, 300.0, 2000.0], population=POP)
     fac = _facilities([2.0, 1.0])
-    access = compute_access(demand, fac, road, modes=("walk",), targets=("tcm_any",), progress=False)
+    access = compute_access(demand, fac, road, modes=("walk",), facility_sets=("tcm_any",), progress=False)
     fresh = network_fca(demand, fac, road, mode="walk")
     reused = network_fca(demand, fac, None, mode="walk", routing=access.routing["walk"])
     for col in ("fca_2sfca_walk", "fca_e2sfca_walk", "fca_gaussian_walk"):

@@ -132,7 +132,7 @@ def test_coverage_tables_upper_bound_and_no_data_targets():
                             "zhongyige": pd.array([None], dtype="boolean"), "is_tcm_clinic": [False]},
                            geometry=[Point(112.05, 36.05)], crs=4326)
     tables = coverage_tables(demand, fac, counties=county, townships=None, modes=["walk"],
-                             targets=["tcm_any", "zhongyige", "tcm_any_upper"], thresholds=[15])
+                             facility_sets=["tcm_any", "zhongyige", "tcm_any_upper"], thresholds=[15])
     row = tables["county"].iloc[0]
     assert row["share_within_15"] == pytest.approx(0.25)
     assert row["share_within_15_upper"] == pytest.approx(1.0)
@@ -154,14 +154,14 @@ def test_coverage_tables_lists_empty_township():
                             "is_tcm_clinic": [False], "tcm_gps": [np.nan], "tcm_physicians": [np.nan],
                             "beds": [np.nan]}, geometry=[Point(112.05, 36.05)], crs=4326)
     tables = coverage_tables(demand, fac, counties=county, townships=towns, modes=["walk"],
-                             targets=["tcm_any"], thresholds=[15])
+                             facility_sets=["tcm_any"], thresholds=[15])
     town = tables["township"].set_index("code")
     assert town.loc["T1", "share_within_15"] == pytest.approx(0.25)
     assert town.loc["T2", "population"] == 0  # no population, still listed
     assert town.loc["T1", "n_stations_zhongyige"] == 1
     assert tables["county"].loc[0, "pop_within_15"] == 100
     with pytest.raises(InputError):
-        coverage_tables(demand, fac, counties=county, townships=towns, modes=["walk"], targets=["tcm_any"],
+        coverage_tables(demand, fac, counties=county, townships=towns, modes=["walk"], facility_sets=["tcm_any"],
                         thresholds=[])
 
 

@@ -318,7 +318,7 @@ def network_fca(
     *,
     mode: str = "ebike",
     supply: str | None = "tcm_physicians",
-    target: str = "tcm_any",
+    facility_set: str = "tcm_any",
     include_other: bool = False,
     methods: Sequence[str] = METHODS,
     max_minutes: float = 15.0,
@@ -352,7 +352,7 @@ def network_fca(
         missing, every facility counts 1 (logged and stated in ``attrs["supply"]``); when only
         some facilities lack it, an :class:`InputError` names their rows. ``None``: 1 per
         facility.
-    target
+    facility_set
         Which facilities supply TCM (see :func:`tcm_coverage.access.compute.facility_set_masks`; default
         every TCM service point).
     include_other
@@ -390,13 +390,13 @@ def network_fca(
         raise InputError(f"unknown accessibility method(s) {bad or '(none)'}",
                          fix=f"use some of {list(METHODS)}")
     masks = facility_set_masks(facilities, include_other=include_other)
-    if target not in masks:
-        raise InputError(f"unknown target '{target}'", fix=f"use one of {list(masks)}")
-    fac = facilities[masks[target]]
+    if facility_set not in masks:
+        raise InputError(f"unknown facility set '{facility_set}'", fix=f"use one of {list(masks)}")
+    fac = facilities[masks[facility_set]]
     values, supply_label = _supply_values(fac, supply, facilities_source)
     out = demand.copy()
     if len(fac) == 0:
-        logger.warning("no facility counts as '%s'; accessibility is 0 everywhere", target)
+        logger.warning("no facility counts as '%s'; accessibility is 0 everywhere", facility_set)
         for m in methods:
             out[f"fca_{m}_{mode}"] = 0.0
     else:
@@ -405,7 +405,7 @@ def network_fca(
             if len(dsnap) != len(demand) or len(fsnap_all) != len(facilities):
                 raise InputError("the routing given does not match the demand points and facilities",
                                  fix="pass AccessResult.routing[mode] of the same demand and facilities")
-            fsnap = fsnap_all.take(masks[target])
+            fsnap = fsnap_all.take(masks[facility_set])
         else:
             profile = get_profile(mode, overrides=speed_overrides, offroad_kmh=offroad_kmh)
             rg = build_routing_graph(network, profile)
@@ -419,7 +419,7 @@ def network_fca(
             res = two_step_fca(od.demand, od.facility, od.minutes, pop, values, method=m,
                                max_minutes=max_minutes, steps=steps, sigma=sigma, per=per)
             out[f"fca_{m}_{mode}"] = res.access
-    out.attrs.update(supply=supply_label, mode=mode, target=target, max_minutes=float(max_minutes),
+    out.attrs.update(supply=supply_label, mode=mode, target=facility_set, max_minutes=float(max_minutes),
                      steps=[list(s) for s in _check_steps(steps)],
                      sigma=float(max_minutes) / 2.0 if sigma is None else float(sigma),
                      per=float(per), facilities=int(len(fac)))

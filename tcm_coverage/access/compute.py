@@ -1,9 +1,9 @@
-"""Travel times from every demand point to the nearest facility of each target, per mode.
+"""Travel times from every demand point to the nearest facility of each facility set, per mode.
 
-A *target* is a set of facilities a resident may want to reach:
+A *facility set* is a set of facilities a resident may want to reach:
 
 =================  =========================================  =====================================
-target             Chinese                                    facilities
+facility set       Chinese                                    facilities
 =================  =========================================  =====================================
 ``tcm_any``        中医药服务点 (15分钟中医药服务圈)            county TCM hospital, township/community
                                                               centre with a 中医馆, village clinic /
@@ -25,7 +25,7 @@ target             Chinese                                    facilities
 counts them as *yes*; the pipeline computes it only when some flag is unknown, and the tables,
 report and scorecard give both bounds so no headline silently depends on the assumption.
 
-Direction is resident → facility (it matters for one-way streets by car). Each (mode, target)
+Direction is resident → facility (it matters for one-way streets by car). Each (mode, facility set)
 pair is one multi-source shortest-path run (:func:`tcm_coverage.access.traveltime.nearest_facility_times`).
 """
 
@@ -82,7 +82,7 @@ def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -> dict[str, np.ndarray]:
-    """Boolean masks over ``facilities`` for every target in :data:`FACILITY_SETS`.
+    """Boolean masks over ``facilities`` for every facility set in :data:`FACILITY_SETS`.
 
     Unknown 中医馆/中医阁 flags count as no, except in ``tcm_any_upper`` (see the module
     docstring).
@@ -98,7 +98,7 @@ def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = Fa
     Returns
     -------
     dict of str to numpy.ndarray
-        One boolean array per target, aligned with ``facilities``.
+        One boolean array per facility set, aligned with ``facilities``.
     """
     tier = facilities["tier"].to_numpy()
     county = tier == "county_tcm"
@@ -114,27 +114,27 @@ def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = Fa
 
 @dataclass(frozen=True)
 class AccessResult:
-    """Travel times of every demand point to the nearest facility of each target, per mode.
+    """Travel times of every demand point to the nearest facility of each facility set, per mode.
 
     Attributes
     ----------
     demand
-        The demand points with, for every mode ``m`` and target ``t``, columns ``t_{t}_{m}``
-        (minutes, ``inf`` when unreachable) and ``f_{t}_{m}`` (``facility_id`` of the nearest
+        The demand points with, for every mode ``m`` and facility set ``s``, columns ``t_{s}_{m}``
+        (minutes, ``inf`` when unreachable) and ``f_{s}_{m}`` (``facility_id`` of the nearest
         facility, empty when none), plus ``offroad_m_{m}`` (metres from the point to the road).
     facilities
         The facilities with ``offroad_m_{m}`` per mode.
-    modes, targets
+    modes, facility_sets
         What was computed.
     networks
         :func:`tcm_coverage.network.network.network_summary` per mode, plus snapping statistics.
     warnings
-        Things a planner should know (disconnected pieces, targets with no facility), in English.
+        Things a planner should know (disconnected pieces, facility sets with no facility), in English.
     warnings_zh
         The same, in Chinese, for the Chinese reports.
     isochrones
-        Isochrone rings (:func:`tcm_coverage.access.isochrones.isochrone_bands`) per mode and target
-        with ``mode`` and ``target`` columns, when asked for.
+        Isochrone rings (:func:`tcm_coverage.access.isochrones.isochrone_bands`) per mode and facility
+        set with ``mode`` and ``target`` (the facility set) columns, when asked for.
     routing
         Per mode, ``(routing graph, demand snap, facility snap)`` as used here, so later steps
         on the same roads (accessibility, site selection) need not rebuild and re-snap.
@@ -143,7 +143,7 @@ class AccessResult:
     demand: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     modes: tuple[str, ...]
-    targets: tuple[str, ...]
+    facility_sets: tuple[str, ...]
     networks: Mapping[str, dict] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     warnings_zh: tuple[str, ...] = ()
@@ -232,7 +232,7 @@ def compute_access(
     network: RoadNetwork,
     *,
     modes: Sequence[str] = ("walk", "ebike"),
-    targets: Iterable[str] = FACILITY_SETS,
+    facility_sets: Iterable[str] = FACILITY_SETS,
     include_other: bool = False,
     speed_overrides: Mapping[str, Mapping[str, float]] | None = None,
     offroad_kmh: Mapping[str, float] | None = None,
@@ -244,7 +244,7 @@ def compute_access(
     isochrone_cell_m: float = 100.0,
     progress: bool = True,
 ) -> AccessResult:
-    """Compute nearest-facility travel times for every demand point, target and mode.
+    """Compute nearest-facility travel times for every demand point, facility set and mode.
 
     Parameters
     ----------
@@ -256,8 +256,8 @@ def compute_access(
         The road network.
     modes
         Travel modes (see :data:`tcm_coverage.network.network.PROFILES`).
-    targets
-        Targets from :data:`FACILITY_SETS`.
+    facility_sets
+        Facility sets from :data:`FACILITY_SETS`.
     include_other
         Count TCM clinics as TCM service points (see :func:`facility_set_masks`).
     speed_overrides
@@ -273,7 +273,7 @@ def compute_access(
     facilities_source
         File name used in error messages.
     isochrone_minutes
-        Also compute isochrone rings at these minutes, for the targets of
+        Also compute isochrone rings at these minutes, for the facility sets of
         :data:`ISOCHRONE_FACILITY_SETS` (empty: none).
     isochrone_area
         The area the isochrones cover (county polygons; required with ``isochrone_minutes``).
@@ -286,10 +286,10 @@ def compute_access(
     -------
     AccessResult
     """
-    targets = tuple(targets)
-    unknown = [t for t in targets if t not in FACILITY_SETS]
+    facility_sets = tuple(facility_sets)
+    unknown = [t for t in facility_sets if t not in FACILITY_SETS]
     if unknown:
-        raise InputError(f"unknown target(s) {unknown}", fix=f"use some of {list(FACILITY_SETS)}")
+        raise InputError(f"unknown facility set(s) {unknown}", fix=f"use some of {list(FACILITY_SETS)}")
     if len(demand) == 0:
         raise InputError("there are no demand points (population is empty)",
                          fix="check the population file covers the study area")
@@ -306,11 +306,11 @@ def compute_access(
     routing: dict[str, tuple[RoutingGraph, Snap, Snap]] = {}
     warnings: list[str] = []
     warnings_zh: list[str] = []
-    iso_targets = [t for t in ISOCHRONE_FACILITY_SETS if t in targets] if isochrone_minutes else []
-    if iso_targets and isochrone_area is None:
+    iso_sets = [t for t in ISOCHRONE_FACILITY_SETS if t in facility_sets] if isochrone_minutes else []
+    if iso_sets and isochrone_area is None:
         raise InputError("isochrones need the area they cover", fix="pass isochrone_area=<county polygons>")
     iso_parts: list[gpd.GeoDataFrame] = []
-    steps = len(modes) * (2 + len(targets) + len(iso_targets))
+    steps = len(modes) * (2 + len(facility_sets) + len(iso_sets))
     with tqdm(total=steps, desc="travel times", unit="step", disable=not progress, leave=False) as bar:
         for mode in modes:
             profile = get_profile(
@@ -361,15 +361,15 @@ def compute_access(
                     f"零散路段（孤立步道、台阶、封闭的内部道路），改为连接到路网，离路距离增加"
                     f"（中位数 {med:.0f} 米，最多 {mx:.0f} 米）"
                 )
-            for target in targets:
-                bar.set_postfix_str(f"{mode}: {target}")
-                mask = masks[target]
-                col_t, col_f = f"t_{target}_{mode}", f"f_{target}_{mode}"
+            for facility_set in facility_sets:
+                bar.set_postfix_str(f"{mode}: {facility_set}")
+                mask = masks[facility_set]
+                col_t, col_f = f"t_{facility_set}_{mode}", f"f_{facility_set}_{mode}"
                 if not mask.any():
                     dem[col_t] = np.inf
                     dem[col_f] = ""
-                    warnings.append(f"no facility counts as '{target}'; its travel times are all unreachable")
-                    warnings_zh.append(f"没有设施属于「{FACILITY_SET_LABELS[target]['zh']}」，到它的出行时间均为不可达")
+                    warnings.append(f"no facility counts as '{facility_set}'; its travel times are all unreachable")
+                    warnings_zh.append(f"没有设施属于「{FACILITY_SET_LABELS[facility_set]['zh']}」，到它的出行时间均为不可达")
                 else:
                     res = nearest_facility_times(rg, dsnap, fsnap.take(mask), direct_offroad_m=direct_offroad_m)
                     dem[col_t] = res.minutes
@@ -377,21 +377,21 @@ def compute_access(
                     dem[col_f] = np.where(res.facility >= 0, ids[np.clip(res.facility, 0, None)], "")
                 bar.update()
             cells = None
-            for target in iso_targets:
-                bar.set_postfix_str(f"{mode}: isochrones {target}")
-                mask = masks[target]
+            for facility_set in iso_sets:
+                bar.set_postfix_str(f"{mode}: isochrones {facility_set}")
+                mask = masks[facility_set]
                 if mask.any():
                     if cells is None:
                         cells = surface_points(rg, isochrone_area, cell_m=isochrone_cell_m)
                     surface = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
                                                   direct_offroad_m=direct_offroad_m)
                     iso_parts.append(isochrone_bands(surface, isochrone_minutes,
-                                                     attributes={"mode": mode, "target": target}))
+                                                     attributes={"mode": mode, "target": facility_set}))
                 bar.update()
     for w in warnings:
         logger.warning(w)
     isochrones = (gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs="EPSG:4326")
                   if iso_parts else None)
-    return AccessResult(demand=dem, facilities=fac, modes=tuple(modes), targets=targets,
+    return AccessResult(demand=dem, facilities=fac, modes=tuple(modes), facility_sets=facility_sets,
                         networks=summaries, warnings=tuple(warnings),
                         warnings_zh=tuple(warnings_zh), isochrones=isochrones, routing=routing)

@@ -188,7 +188,7 @@ def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.
 
 
 def no_data_facility_sets(facilities: gpd.GeoDataFrame) -> list[str]:
-    """Targets whose facilities are all of unknown status: ``"zhongyiguan"`` when there are
+    """Facility sets whose facilities are all of unknown status: ``"zhongyiguan"`` when there are
     centres and no centre's 中医馆 flag is known, ``"zhongyige"`` likewise for clinics/stations.
 
     Parameters
@@ -202,10 +202,10 @@ def no_data_facility_sets(facilities: gpd.GeoDataFrame) -> list[str]:
     """
     tier = facilities["tier"].to_numpy()
     out = []
-    for target, tr in (("zhongyiguan", "township_centre"), ("zhongyige", "village_station")):
+    for facility_set, tr in (("zhongyiguan", "township_centre"), ("zhongyige", "village_station")):
         sel = tier == tr
-        if sel.any() and flag_values(facilities, target)[1][sel].all():
-            out.append(target)
+        if sel.any() and flag_values(facilities, facility_set)[1][sel].all():
+            out.append(facility_set)
     return out
 
 
@@ -241,7 +241,7 @@ def no_data_cells(table: pd.DataFrame) -> dict[str, np.ndarray]:
     for col in STAFF_COLUMNS:
         if col in table:
             out[col] = table[col].isna().to_numpy()
-    if "level" in table and "target" in table:  # the long table: targets of no_data_facility_sets
+    if "level" in table and "target" in table:  # the long table: facility sets of no_data_facility_sets
         shares = [c for c in table.columns if c.startswith("share_within_")]
         if shares:
             rows = (table["target"].isin(["zhongyiguan", "zhongyige"]).to_numpy()
@@ -260,34 +260,34 @@ def coverage_tables(
     counties: gpd.GeoDataFrame,
     townships: gpd.GeoDataFrame | None,
     modes: Sequence[str],
-    targets: Sequence[str],
+    facility_sets: Sequence[str],
     thresholds: Sequence[float],
-    headline_target: str = "tcm_any",
+    headline_facility_set: str = "tcm_any",
 ) -> dict[str, pd.DataFrame]:
     """Coverage tables per county and per township.
 
     Parameters
     ----------
     demand
-        Demand points with ``population`` and the ``t_{target}_{mode}`` columns of
+        Demand points with ``population`` and the ``t_{facility_set}_{mode}`` columns of
         :func:`tcm_coverage.access.compute.compute_access`.
     facilities
         Facilities (for counts and TCM standards per area).
     counties, townships
         Area polygons with ``code`` and ``name`` (townships optional).
-    modes, targets, thresholds
+    modes, facility_sets, thresholds
         What to tabulate.
-    headline_target
-        The target of the main tables (default: any TCM service point). When
-        ``{headline_target}_upper`` is among ``targets`` (some 中医馆/中医阁 flags are unknown),
+    headline_facility_set
+        The facility set of the main tables (default: any TCM service point). When
+        ``{headline_facility_set}_upper`` is among ``facility_sets`` (some 中医馆/中医阁 flags are unknown),
         the main tables also get ``share_within_T_upper``: the share with unknown flags counted
         as yes (``share_within_T`` counts them as no).
 
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``"county"`` and ``"township"`` (one row per area and mode, headline target, every
-        threshold, plus facility indicators), ``"targets"`` (long: area × mode × target) and
+        ``"county"`` and ``"township"`` (one row per area and mode, headline facility set, every
+        threshold, plus facility indicators), ``"targets"`` (long: area × mode × facility set) and
         ``"unassigned"`` (population outside every area, per county).
     """
     if not thresholds:
@@ -314,15 +314,15 @@ def coverage_tables(
         rows = []
         upper = []
         for mode in modes:
-            for target in targets:
-                stats = access_summary(codes[keep], demand[f"t_{target}_{mode}"].to_numpy(float)[keep],
+            for facility_set in facility_sets:
+                stats = access_summary(codes[keep], demand[f"t_{facility_set}_{mode}"].to_numpy(float)[keep],
                                        pop[keep], thresholds=thresholds)
-                stats.insert(0, "target", target)
+                stats.insert(0, "target", facility_set)
                 stats.insert(0, "mode", mode)
                 long_parts.append(stats.assign(level=lvl).rename_axis("code").reset_index())
-                if target == headline_target:
+                if facility_set == headline_facility_set:
                     rows.append(stats)
-                elif target == f"{headline_target}_upper":
+                elif facility_set == f"{headline_facility_set}_upper":
                     upper.append(stats[["mode"] + [f"share_within_{t:g}" for t in thresholds]])
         table = pd.concat(rows).rename_axis("code").reset_index()
         if upper:
@@ -335,7 +335,7 @@ def coverage_tables(
         empty = sorted(set(areas["code"]) - set(table["code"]))
         if empty:
             logger.warning("%s areas have no population: %s", lvl, ", ".join(map(str, empty)))
-            filler = pd.DataFrame([{"code": c, "mode": m, "target": headline_target, "population": 0.0}
+            filler = pd.DataFrame([{"code": c, "mode": m, "target": headline_facility_set, "population": 0.0}
                                    for c in empty for m in modes])
             filler = filler.merge(fac, left_on="code", right_index=True, how="left")
             table = pd.concat([table, filler], ignore_index=True)
@@ -348,10 +348,10 @@ def coverage_tables(
                                   kind="stable").reset_index(drop=True)
         tables[lvl] = table
     long = pd.concat(long_parts, ignore_index=True)
-    for target in no_data_facility_sets(facilities):
+    for facility_set in no_data_facility_sets(facilities):
         # every 中医馆 (中医阁) flag unknown: the travel times to "none of them" mean nothing
         stat_cols = [c for c in long.columns if c not in ("level", "code", "mode", "target", "population")]
-        long.loc[long["target"] == target, stat_cols] = np.nan
+        long.loc[long["target"] == facility_set, stat_cols] = np.nan
     tables["targets"] = long[["level", "code", "mode", "target"] + [c for c in long.columns
                                                                    if c not in ("level", "code", "mode", "target")]]
     county_of_outside = pd.DataFrame({"points": [int(outside.sum())], "population": [float(pop[outside].sum())]})

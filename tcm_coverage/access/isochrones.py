@@ -15,7 +15,7 @@ rings up to ``t``.
 
 This is not a convex hull (which paints coverage over land with no road) nor a union of
 buffered edges per facility (slow: one ego-graph per facility); one multi-source shortest-path
-run per target gives every cell at once.
+run per facility set gives every cell at once.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def surface_points(rg: RoutingGraph, area: object, *, cell_m: float = 100.0) -> 
     -------
     (Snap, grid)
         The snapped cell centres and the grid they came from; pass both to
-        :func:`travel_time_surface` to reuse them for several targets.
+        :func:`travel_time_surface` to reuse them for several facility sets.
     """
     grid = _grid(rg, area, cell_m)
     to_ll = pyproj.Transformer.from_crs(rg.network.crs_m, "EPSG:4326", always_xy=True)
@@ -146,7 +146,7 @@ def travel_time_surface(
     cell_m : float, default 100
         Cell size in metres (ignored when ``cells`` is given).
     cells : tuple, optional
-        The result of :func:`surface_points`, to reuse the snapping across targets.
+        The result of :func:`surface_points`, to reuse the snapping across facility sets.
     direct_offroad_m : float, default :data:`tcm_coverage.access.traveltime.DIRECT_OFFROAD_MAX_M`
         Longest straight off-road leg to a facility, as in
         :func:`tcm_coverage.access.traveltime.nearest_facility_times`.

@@ -316,7 +316,7 @@ def _readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> li
         if path is not None:
             rows.append((label, Path(path).name))
     masks = facility_set_masks(access.facilities, include_other=config.include_other)
-    for target in access.targets:
+    for target in access.facility_sets:
         definition = FACILITY_SET_DEFINITIONS[target][lang]
         if target == "tcm_any" and config.include_other:
             definition += "、中医诊所/门诊部" if zh else ", TCM clinics and outpatient departments"
@@ -521,7 +521,7 @@ def compute_from_inputs(
     # the upper bound (unknown 中医馆/中医阁 counted as yes) only when some flag is unknown
     targets = tuple(t for t in FACILITY_SETS if t not in OPTIONAL_FACILITY_SETS or unknown_flags(facilities).any())
     access = compute_access(
-        demand, facilities, network, modes=config.modes, targets=targets,
+        demand, facilities, network, modes=config.modes, facility_sets=targets,
         include_other=config.include_other, speed_overrides=config.speed_overrides,
         offroad_kmh=config.offroad_kmh, max_facility_offroad_m=config.max_facility_offroad_m,
         direct_offroad_m=config.direct_offroad_m, facilities_source=str(config.facilities), isochrone_minutes=config.isochrone_minutes,
@@ -540,7 +540,7 @@ def compute_from_inputs(
     access_own = access if counted is None else replace(
         access, facilities=access.facilities[np.asarray(counted, bool)].reset_index(drop=True))
     tables = coverage_tables(access.demand, access_own.facilities, counties=counties,
-                             townships=townships, modes=config.modes, targets=access.targets,
+                             townships=townships, modes=config.modes, facility_sets=access.facility_sets,
                              thresholds=config.thresholds)
     dem = access.demand.copy()
     dem.insert(1, "county_code", assign_areas(dem, counties))
@@ -770,7 +770,7 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
                                 for n in facility_notes(config, access.facilities, run.facility_review)],
                              facilities=fac_sheet, network=net_sheet, review=review)
         files += write_layers(run.demand, access.facilities, tmp, modes=config.modes,
-                              targets=access.targets, thresholds=config.thresholds)
+                              targets=access.facility_sets, thresholds=config.thresholds)
         if access.isochrones is not None:
             files.append(write_isochrones(access.isochrones, tmp, lang=config.lang))
         if config.write_map:
