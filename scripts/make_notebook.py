@@ -53,11 +53,11 @@ grid of the same travel times."""),
                         isochrone_minutes=(5, 10, 15), isochrone_area=county, progress=False)
 tables = coverage_tables(access.demand, access.facilities, counties=county, townships=towns,
                          modes=access.modes, facility_sets=access.facility_sets, thresholds=(10, 15))
-tables["county"][["name", "mode", "population", "share_within_10", "share_within_15", "mean_min"]]"""),
+tables.county[["name", "mode", "population", "share_within_10", "share_within_15", "mean_min"]]"""),
     ("md", """## Which townships fall short?
 
 E-bike is the usual way rural residents reach a clinic. Sorted by the share within 15 minutes:"""),
-    ("code", """town = tables["township"]
+    ("code", """town = tables.township
 ebike = town[town["mode"] == "ebike"].sort_values("share_within_15")
 ebike[["name", "population", "share_within_15", "mean_min", "n_centres_zhongyiguan",
        "n_stations", "n_stations_zhongyige"]]"""),

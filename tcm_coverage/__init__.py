@@ -7,7 +7,7 @@ The API a notebook uses, in the order of the data flow (each name is imported on
 read the inputs        :func:`read_facilities`, :func:`read_boundaries`, :func:`read_population`,
                        :func:`read_network`, :func:`load_profile`, :func:`demo_inputs`
 travel times           :func:`compute_access` → :class:`AccessResult`
-coverage               :func:`coverage_tables`, :func:`network_fca` (floating catchments)
+coverage               :func:`coverage_tables` → :class:`CoverageTables`, :func:`network_fca` (floating catchments)
 outputs                :func:`coverage_map`, :func:`scorecard`
 whole runs             :class:`AnalysisConfig`, :func:`run_analysis`, :func:`load_scenario`,
                        :func:`run_scenario`
@@ -28,7 +28,13 @@ from tcm_coverage._errors import CRSError, InputError, NetworkError, OutputError
 from tcm_coverage._version import __version__
 
 if TYPE_CHECKING:  # the lazily imported names, for type checkers and editors
-    from tcm_coverage.access import AccessResult, compute_access, coverage_tables, network_fca
+    from tcm_coverage.access import (
+        AccessResult,
+        CoverageTables,
+        compute_access,
+        coverage_tables,
+        network_fca,
+    )
     from tcm_coverage.demo import demo_inputs
     from tcm_coverage.inputs import (
         load_profile,
@@ -51,6 +57,7 @@ _LAZY: dict[str, str] = {
     "AccessResult": "tcm_coverage.access",
     "compute_access": "tcm_coverage.access",
     "coverage_tables": "tcm_coverage.access",
+    "CoverageTables": "tcm_coverage.access",
     "network_fca": "tcm_coverage.access",
     "coverage_map": "tcm_coverage.outputs",
     "scorecard": "tcm_coverage.outputs",
@@ -64,6 +71,7 @@ __all__ = [
     "AccessResult",
     "AnalysisConfig",
     "CRSError",
+    "CoverageTables",
     "InputError",
     "NetworkError",
     "OutputError",

@@ -1,6 +1,6 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
 from tcm_coverage.access.catchments import (
@@ -12,6 +12,12 @@ from tcm_coverage.access.catchments import (
     network_fca,
     two_step_fca,
 )
+from tcm_coverage.access.checks import (
+    check_names,
+    check_thresholds,
+    check_time_columns,
+    computed_times,
+)
 from tcm_coverage.access.compute import (
     AccessResult,
     compute_access,
@@ -22,6 +28,7 @@ from tcm_coverage.access.compute import (
 from tcm_coverage.access.coverage import (
     STAFF_COLUMNS,
     UNASSIGNED,
+    CoverageTables,
     access_summary,
     assign_areas,
     coverage_tables,
@@ -47,6 +54,7 @@ from tcm_coverage.access.traveltime import (
 
 __all__ = [
     "AccessResult",
+    "CoverageTables",
     "DEFAULT_STEPS",
     "DIRECT_OFFROAD_LIMIT_M",
     "DIRECT_OFFROAD_MAX_M",
@@ -60,7 +68,11 @@ __all__ = [
     "access_summary",
     "area_fca",
     "assign_areas",
+    "check_names",
+    "check_thresholds",
+    "check_time_columns",
     "compute_access",
+    "computed_times",
     "coverage_tables",
     "facility_indicators",
     "facility_set_masks",

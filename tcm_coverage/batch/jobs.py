@@ -810,7 +810,7 @@ def run_county(job: CountyJob, inputs: CountyInputs | None = None) -> dict:
             write_county(run, job.config, input_hashes=job.input_hashes,
                          extra={"batch": {"county": job.code, "key": job.key,
                                           "cut": "county + buffer_m + max_facility_offroad_m"}})
-        county = run.tables["county"]
+        county = run.tables.county
         result.update(status="done", rows=_county_rows(county),
                       code=job.code or "、".join(dict.fromkeys(county["code"].astype(str))),
                       name=job.name or "、".join(dict.fromkeys(county["name"].astype(str))))

@@ -35,6 +35,7 @@ from tcm_coverage._validate import (
 from tcm_coverage.access import (
     DIRECT_OFFROAD_MAX_M,
     AccessResult,
+    CoverageTables,
     area_fca,
     assign_areas,
     compute_access,
@@ -193,7 +194,7 @@ class AnalysisRun:
     access
         Travel times per demand point (see :class:`tcm_coverage.access.compute.AccessResult`).
     tables
-        Coverage tables (see :func:`tcm_coverage.access.coverage.coverage_tables`).
+        Coverage tables (:class:`tcm_coverage.access.coverage.CoverageTables`).
     files
         Output files, in the final folder.
     seconds
@@ -218,7 +219,7 @@ class AnalysisRun:
     """
 
     access: AccessResult
-    tables: dict[str, pd.DataFrame]
+    tables: CoverageTables
     files: tuple[Path, ...]
     seconds: dict[str, float]
     counties: gpd.GeoDataFrame | None = None
@@ -634,7 +635,7 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
         raise InputError(f"threshold {thr:g} was not computed in this run",
                          fix=f"use one of {[f'{t:g}' for t in config.thresholds]} or rerun with it")
     return coverage_map(counties=run.counties, townships=run.townships,
-                        township_table=run.tables.get("township"), facilities=run.access.facilities,
+                        township_table=run.tables.township, facilities=run.access.facilities,
                         demand=run.access.demand, mode=mode, threshold=thr, target=target,
                         isochrones=run.access.isochrones, fca_areas=run.fca_areas,
                         lang=config.lang, basemap=config.basemap,
@@ -664,13 +665,13 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     notes = [*facility_notes(config, run.access.facilities, run.facility_review),
              *access_notes(config, run.access)]
     files = []
-    county = run.tables["county"]
+    county = run.tables.county
     codes = list(dict.fromkeys(county["code"].astype(str)))
     for code in codes:
         name = str(county.loc[county["code"].astype(str) == code, "name"].iloc[0])
         page = county_report_html(
             county_code=code, county_name=name, county_table=county,
-            township_table=run.tables.get("township"), demand=run.demand, modes=config.modes,
+            township_table=run.tables.township, demand=run.demand, modes=config.modes,
             thresholds=config.thresholds, headline_threshold=config.headline_threshold,
             headline_mode=config.headline_mode, map_page=map_page, notes=notes,
             sources=source_lines(config), run_date=date.today().isoformat(),
@@ -867,7 +868,7 @@ def load_config(run_json: Path, **overrides: object) -> AnalysisConfig:
                          fix="rerun the analysis with this version of tcm-coverage") from None
 
 
-def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig) -> dict:
+def headline_numbers(tables: CoverageTables, config: AnalysisConfig) -> dict:
     """Per mode: county population, share within each threshold, mean and P90 minutes.
 
     Parameters
@@ -883,7 +884,7 @@ def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig)
         ``{mode: {county code: {...}}}``.
     """
     out: dict = {}
-    county = tables["county"]
+    county = tables.county
     for row in county.itertuples(index=False):
         rec = row._asdict()
         entry = {"name": rec["name"], "population": round(float(rec["population"]), 0)}
@@ -916,7 +917,7 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
     zh = config.lang == "zh"
     thr = config.headline_threshold
     lines = []
-    county = run.tables["county"]
+    county = run.tables.county
     for row in county.itertuples(index=False):
         rec = row._asdict()
         mode = MODE_LABELS[rec["mode"]][config.lang]
@@ -937,8 +938,8 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
                          f"within {thr:g} min of a TCM service point ({beyond:,.0f} beyond"
                          f"{' with unknown as none' if bounded else ''}), mean {rec['mean_min']:.1f} min"
                          f"{' (unknown as none)' if bounded else ''}")
-    if "township" in run.tables:
-        town = run.tables["township"]
+    if run.tables.township is not None:
+        town = run.tables.township
         mode = "ebike" if "ebike" in config.modes else config.modes[0]
         sub = town[(town["mode"] == mode) & (town["population"] > 0)].sort_values(f"share_within_{thr:g}")
         worst = sub.head(3)
