@@ -19,7 +19,9 @@ from tcm_coverage.access.checks import (
     computed_times,
 )
 from tcm_coverage.access.compute import (
+    AccessOptions,
     AccessResult,
+    IsochroneOptions,
     compute_access,
     facility_set_masks,
     snap_summary,
@@ -53,12 +55,14 @@ from tcm_coverage.access.traveltime import (
 )
 
 __all__ = [
+    "AccessOptions",
     "AccessResult",
     "CoverageTables",
     "DEFAULT_STEPS",
     "DIRECT_OFFROAD_LIMIT_M",
     "DIRECT_OFFROAD_MAX_M",
     "FCAResult",
+    "IsochroneOptions",
     "METHODS",
     "NearestResult",
     "ODPairs",

@@ -34,8 +34,10 @@ from tcm_coverage._validate import (
 )
 from tcm_coverage.access import (
     DIRECT_OFFROAD_MAX_M,
+    AccessOptions,
     AccessResult,
     CoverageTables,
+    IsochroneOptions,
     area_fca,
     assign_areas,
     compute_access,
@@ -521,12 +523,14 @@ def compute_from_inputs(
     t0 = time.perf_counter()
     # the upper bound (unknown 中医馆/中医阁 counted as yes) only when some flag is unknown
     targets = tuple(t for t in FACILITY_SETS if t not in OPTIONAL_FACILITY_SETS or unknown_flags(facilities).any())
-    access = compute_access(
-        demand, facilities, network, modes=config.modes, facility_sets=targets,
+    options = AccessOptions(
         include_other=config.include_other, speed_overrides=config.speed_overrides,
         offroad_kmh=config.offroad_kmh, max_facility_offroad_m=config.max_facility_offroad_m,
-        direct_offroad_m=config.direct_offroad_m, facilities_source=str(config.facilities), isochrone_minutes=config.isochrone_minutes,
-        isochrone_area=counties, isochrone_cell_m=config.isochrone_cell_m or 100.0, progress=progress,
+        direct_offroad_m=config.direct_offroad_m, facilities_source=str(config.facilities))
+    access = compute_access(
+        demand, facilities, network, modes=config.modes, facility_sets=targets, options=options,
+        isochrones=IsochroneOptions(minutes=config.isochrone_minutes, area=counties,
+                                    cell_m=config.isochrone_cell_m or 100.0), progress=progress,
     )
     seconds["travel times and isochrones"] = time.perf_counter() - t0
     # input warnings (duplicate facility rows, datum check) go wherever the routing ones go
