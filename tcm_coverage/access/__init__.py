@@ -6,6 +6,8 @@ Modules: :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.chec
 from tcm_coverage.access.catchments import (
     DEFAULT_STEPS,
     METHODS,
+    Catchment,
+    FCAMeasure,
     FCAResult,
     area_fca,
     fca_weights,
@@ -57,10 +59,12 @@ from tcm_coverage.access.traveltime import (
 __all__ = [
     "AccessOptions",
     "AccessResult",
+    "Catchment",
     "CoverageTables",
     "DEFAULT_STEPS",
     "DIRECT_OFFROAD_LIMIT_M",
     "DIRECT_OFFROAD_MAX_M",
+    "FCAMeasure",
     "FCAResult",
     "IsochroneOptions",
     "METHODS",

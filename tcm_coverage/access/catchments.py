@@ -53,9 +53,8 @@ matrix–vector products, no Python loop over demand points or facilities. The n
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -63,16 +62,27 @@ import pandas as pd
 import scipy.sparse as sp
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M
-
-if TYPE_CHECKING:
-    from tcm_coverage.network import RoadNetwork, RoutingGraph, Snap
+from tcm_coverage.access.checks import check_names
+from tcm_coverage.access.compute import AccessOptions, facility_set_masks
+from tcm_coverage.access.coverage import UNASSIGNED, assign_areas
+from tcm_coverage.access.traveltime import od_pairs_within
+from tcm_coverage.network import (
+    RoadNetwork,
+    RoutingGraph,
+    Snap,
+    build_routing_graph,
+    get_profile,
+    snap_points,
+)
+from tcm_coverage.vocab import HEADLINE_FACILITY_SET, HEADLINE_MINUTES
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_STEPS",
     "METHODS",
+    "Catchment",
+    "FCAMeasure",
     "FCAResult",
     "area_fca",
     "fca_weights",
@@ -85,6 +95,47 @@ METHODS: tuple[str, ...] = ("2sfca", "e2sfca", "gaussian")
 
 #: Default E2SFCA zones: (upper bound in minutes, weight), bounds inclusive.
 DEFAULT_STEPS: tuple[tuple[float, float], ...] = ((5.0, 1.0), (10.0, 0.68), (15.0, 0.22))
+
+
+@dataclass(frozen=True)
+class Catchment:
+    """The catchment of :func:`two_step_fca` and its distance decay.
+
+    Attributes
+    ----------
+    max_minutes
+        Catchment :math:`d_0`, inclusive (default: last E2SFCA break, else 15).
+    steps
+        E2SFCA zones ``((upper minutes, weight), ...)``, default :data:`DEFAULT_STEPS`.
+    sigma
+        Gaussian width in minutes (default ``max_minutes / 2``).
+    per
+        Population unit of the result (default 10,000 residents).
+    """
+
+    max_minutes: float | None = None
+    steps: Sequence[Sequence[float]] = DEFAULT_STEPS
+    sigma: float | None = None
+    per: float = 10_000.0
+
+
+@dataclass(frozen=True)
+class FCAMeasure:
+    """Which accessibility :func:`network_fca` computes.
+
+    Attributes
+    ----------
+    methods
+        Any of :data:`METHODS` (one column each).
+    supply
+        Facility column giving the supply (default ``tcm_physicians``; ``None``: 1 per facility).
+    catchment
+        One catchment for all methods (default: 15 minutes).
+    """
+
+    methods: Sequence[str] = METHODS
+    supply: str | None = "tcm_physicians"
+    catchment: Catchment = field(default_factory=lambda: Catchment(max_minutes=HEADLINE_MINUTES))
 
 
 @dataclass(frozen=True)
@@ -205,10 +256,7 @@ def two_step_fca(
     supply: np.ndarray,
     *,
     method: str = "e2sfca",
-    max_minutes: float | None = None,
-    steps: Sequence[Sequence[float]] = DEFAULT_STEPS,
-    sigma: float | None = None,
-    per: float = 10_000.0,
+    catchment: Catchment | None = None,
 ) -> FCAResult:
     """Two-step floating catchment accessibility over a sparse demand × facility cost list.
 
@@ -227,14 +275,9 @@ def two_step_fca(
         (n_facility,) supply per facility (>= 0), e.g. TCM physicians.
     method
         ``"2sfca"``, ``"e2sfca"`` (default) or ``"gaussian"``.
-    max_minutes
-        Catchment :math:`d_0`, inclusive (default: last E2SFCA break, else 15).
-    steps
-        E2SFCA zones ``((upper minutes, weight), ...)``, default :data:`DEFAULT_STEPS`.
-    sigma
-        Gaussian width in minutes (default ``max_minutes / 2``).
-    per
-        Population unit of the result (default 10,000 residents).
+    catchment
+        Catchment, E2SFCA zones, Gaussian width and population unit (default
+        :class:`Catchment()`).
 
     Returns
     -------
@@ -245,6 +288,8 @@ def two_step_fca(
     InputError
         Mismatched lengths, indices out of range, negative or missing numbers.
     """
+    c = Catchment() if catchment is None else catchment
+    max_minutes, steps, sigma, per = c.max_minutes, c.steps, c.sigma, c.per
     d = np.asarray(demand)
     f = np.asarray(facility)
     t = np.asarray(minutes, dtype=float)
@@ -306,7 +351,7 @@ def _supply_values(facilities: gpd.GeoDataFrame, supply: str | None,
         raise InputError(
             f"{int(missing.sum())} of {n} facilities have no '{supply}' count", path=source,
             row=rows, column=supply,
-            fix="fill the counts (0 when there is none), or count facilities with supply=None",
+            fix="fill the counts (0 when there is none), or count facilities with FCAMeasure(supply=None)",
         )
     return values, supply
 
@@ -314,28 +359,19 @@ def _supply_values(facilities: gpd.GeoDataFrame, supply: str | None,
 def network_fca(
     demand: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
-    network: RoadNetwork,
+    network: RoadNetwork | None,
     *,
     mode: str = "ebike",
-    supply: str | None = "tcm_physicians",
-    facility_set: str = "tcm_any",
-    include_other: bool = False,
-    methods: Sequence[str] = METHODS,
-    max_minutes: float = 15.0,
-    steps: Sequence[Sequence[float]] = DEFAULT_STEPS,
-    sigma: float | None = None,
-    per: float = 10_000.0,
-    speed_overrides: Mapping[str, float] | None = None,
-    offroad_kmh: float | None = None,
-    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
-    facilities_source: str | None = None,
+    facility_set: str = HEADLINE_FACILITY_SET,
+    measure: FCAMeasure | None = None,
+    options: AccessOptions | None = None,
     routing: tuple[RoutingGraph, Snap, Snap] | None = None,
 ) -> gpd.GeoDataFrame:
     """Accessibility of every demand point over the road network (GeoDataFrame adapter).
 
     Travel times are resident → facility over the network of ``mode``, from
     :func:`tcm_coverage.access.traveltime.od_pairs_within` (same definition as the coverage times:
-    off-road leg, along the segment, direct off-road leg), cut at ``max_minutes``.
+    off-road leg, along the segment, direct off-road leg), cut at the catchment.
 
     Parameters
     ----------
@@ -344,56 +380,44 @@ def network_fca(
     facilities
         From :func:`tcm_coverage.inputs.facilities.read_facilities`.
     network
-        :class:`tcm_coverage.network.network.RoadNetwork`.
+        :class:`tcm_coverage.network.network.RoadNetwork` (not used with ``routing``).
     mode
         Travel mode.
-    supply
-        Facility column giving the supply (default ``tcm_physicians``). When the whole column is
-        missing, every facility counts 1 (logged and stated in ``attrs["supply"]``); when only
-        some facilities lack it, an :class:`InputError` names their rows. ``None``: 1 per
-        facility.
     facility_set
         Which facilities supply TCM (see :func:`tcm_coverage.access.compute.facility_set_masks`; default
         every TCM service point).
-    include_other
-        Count TCM clinics as TCM service points.
-    methods
-        Any of :data:`METHODS`.
-    max_minutes, steps, sigma, per
-        See :func:`two_step_fca` (one catchment for all methods).
-    speed_overrides, offroad_kmh
-        Passed to :func:`tcm_coverage.network.network.get_profile`.
-    direct_offroad_m
-        Longest straight off-road leg to a facility in metres (as in the coverage run).
-    facilities_source
-        File name for error messages.
+    measure
+        Methods, supply column and catchment (default :class:`FCAMeasure()`: every method,
+        ``tcm_physicians``, 15 minutes; a catchment without ``max_minutes`` is 15 minutes). When the whole supply column is missing, every facility
+        counts 1 (logged and stated in ``attrs["supply"]``); when only some facilities lack it,
+        an :class:`InputError` names their rows.
+    options
+        As for :func:`tcm_coverage.access.compute.compute_access`: ``include_other``, the speeds
+        and off-road speed of ``mode``, ``direct_offroad_m`` and ``facilities_source``.
     routing
         ``(routing graph, demand snap, facility snap)`` of ``mode`` already built for these
         very ``demand`` and ``facilities`` rows (e.g. ``AccessResult.routing[mode]`` of
         :func:`tcm_coverage.access.compute.compute_access`): reused instead of rebuilding the graph
-        and snapping again; ``network``, ``speed_overrides`` and ``offroad_kmh`` are then
-        not used.
+        and snapping again; ``network`` and the speeds are then not used.
 
     Returns
     -------
     geopandas.GeoDataFrame
         A copy of ``demand`` with one column ``fca_{method}_{mode}`` per method (supply per
-        ``per`` residents). ``attrs`` records ``supply``, ``mode``, ``max_minutes``, ``steps``,
-        ``sigma``, ``per`` and the number of facilities.
+        ``per`` residents). ``attrs`` records ``supply``, ``mode``, ``target`` (the facility
+        set), ``max_minutes``, ``steps``, ``sigma``, ``per`` and the number of facilities.
     """
-    from tcm_coverage.access.compute import facility_set_masks
-    from tcm_coverage.access.traveltime import od_pairs_within
-    from tcm_coverage.network import build_routing_graph, get_profile, snap_points
-
-    bad = [m for m in methods if m not in METHODS]
-    if bad or not methods:
-        raise InputError(f"unknown accessibility method(s) {bad or '(none)'}",
-                         fix=f"use some of {list(METHODS)}")
-    masks = facility_set_masks(facilities, include_other=include_other)
-    if facility_set not in masks:
-        raise InputError(f"unknown facility set '{facility_set}'", fix=f"use one of {list(masks)}")
+    meas = FCAMeasure() if measure is None else measure
+    opts = AccessOptions() if options is None else options
+    if not meas.methods:
+        raise InputError("unknown accessibility method(s) (none)", fix=f"use some of {list(METHODS)}")
+    methods = check_names(meas.methods, METHODS, what="accessibility method")
+    masks = facility_set_masks(facilities, include_other=opts.include_other)
+    check_names([facility_set], list(masks), what="facility set")
     fac = facilities[masks[facility_set]]
-    values, supply_label = _supply_values(fac, supply, facilities_source)
+    values, supply_label = _supply_values(fac, meas.supply, opts.facilities_source)
+    c = meas.catchment
+    d0 = HEADLINE_MINUTES if c.max_minutes is None else _default_max("2sfca", c.max_minutes, c.steps)
     out = demand.copy()
     if len(fac) == 0:
         logger.warning("no facility counts as '%s'; accessibility is 0 everywhere", facility_set)
@@ -401,29 +425,42 @@ def network_fca(
             out[f"fca_{m}_{mode}"] = 0.0
     else:
         if routing is not None:
-            rg, dsnap, fsnap_all = routing
-            if len(dsnap) != len(demand) or len(fsnap_all) != len(facilities):
-                raise InputError("the routing given does not match the demand points and facilities",
-                                 fix="pass AccessResult.routing[mode] of the same demand and facilities")
-            fsnap = fsnap_all.take(masks[facility_set])
+            rg, dsnap, fsnap = _reused_routing(routing, demand, facilities, masks[facility_set])
         else:
-            profile = get_profile(mode, overrides=speed_overrides, offroad_kmh=offroad_kmh)
+            if network is None:
+                raise InputError("accessibility needs the road network or the routing of compute_access",
+                                 fix="pass the RoadNetwork, or routing=AccessResult.routing[mode]")
+            profile = get_profile(mode, overrides=opts.speed_overrides.get(mode),
+                                  offroad_kmh=opts.offroad_kmh.get(mode))
             rg = build_routing_graph(network, profile)
             dsnap = snap_points(rg, demand.geometry.x.to_numpy(float),
                                 demand.geometry.y.to_numpy(float))
             fsnap = snap_points(rg, fac.geometry.x.to_numpy(float),
                                 fac.geometry.y.to_numpy(float))
-        od = od_pairs_within(rg, dsnap, fsnap, float(max_minutes), direct_offroad_m=direct_offroad_m)
+        od = od_pairs_within(rg, dsnap, fsnap, d0, direct_offroad_m=opts.direct_offroad_m)
         pop = demand["population"].to_numpy(float)
         for m in methods:
             res = two_step_fca(od.demand, od.facility, od.minutes, pop, values, method=m,
-                               max_minutes=max_minutes, steps=steps, sigma=sigma, per=per)
+                               catchment=Catchment(max_minutes=d0, steps=c.steps, sigma=c.sigma, per=c.per))
             out[f"fca_{m}_{mode}"] = res.access
-    out.attrs.update(supply=supply_label, mode=mode, target=facility_set, max_minutes=float(max_minutes),
-                     steps=[list(s) for s in _check_steps(steps)],
-                     sigma=float(max_minutes) / 2.0 if sigma is None else float(sigma),
-                     per=float(per), facilities=int(len(fac)))
+    out.attrs.update(supply=supply_label, mode=mode, target=facility_set, max_minutes=d0,
+                     steps=[list(s) for s in _check_steps(c.steps)],
+                     sigma=d0 / 2.0 if c.sigma is None else float(c.sigma),
+                     per=float(c.per), facilities=int(len(fac)))
     return out
+
+
+def _reused_routing(
+    routing: tuple[RoutingGraph, Snap, Snap], demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+    mask: np.ndarray,
+) -> tuple[RoutingGraph, Snap, Snap]:
+    """The routing of :func:`compute_access` for the facilities of ``mask``, once it is checked
+    to be that of these very demand points and facilities."""
+    rg, dsnap, fsnap_all = routing
+    if len(dsnap) != len(demand) or len(fsnap_all) != len(facilities):
+        raise InputError("the routing given does not match the demand points and facilities",
+                         fix="pass AccessResult.routing[mode] of the same demand and facilities")
+    return rg, dsnap, fsnap_all.take(mask)
 
 
 def area_fca(
@@ -453,8 +490,6 @@ def area_fca(
         :math:`\\sum_i P_i A_i / \\sum_i P_i` over the area's demand points (NaN for an area
         with no population).
     """
-    from tcm_coverage.access.coverage import UNASSIGNED, assign_areas
-
     cols = (list(columns) if columns is not None
             else [c for c in demand.columns if c.startswith("fca_")])
     if not cols:

@@ -36,7 +36,9 @@ from tcm_coverage.access import (
     DIRECT_OFFROAD_MAX_M,
     AccessOptions,
     AccessResult,
+    Catchment,
     CoverageTables,
+    FCAMeasure,
     IsochroneOptions,
     area_fca,
     assign_areas,
@@ -559,12 +561,8 @@ def compute_from_inputs(
         mode = config.headline_mode
         try:
             fca = network_fca(dem[["population", "geometry"]], facilities, network, mode=mode,
-                              include_other=config.include_other,
-                              speed_overrides=config.speed_overrides.get(mode),
-                              offroad_kmh=config.offroad_kmh.get(mode), max_minutes=config.headline_threshold,
-                              facilities_source=str(config.facilities),
-                              direct_offroad_m=config.direct_offroad_m,
-                              routing=access.routing.get(mode))
+                              measure=FCAMeasure(catchment=Catchment(max_minutes=config.headline_threshold)),
+                              options=options, routing=access.routing.get(mode))
         except InputError as exc:  # e.g. staff counts filled for some facilities only
             logger.warning("accessibility (E2SFCA) not computed: %s", exc)
         else:
