@@ -10,13 +10,11 @@ import pytest
 import shapely
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.access.catchment_areas import FCAMeasure, area_fca, network_fca
 from tcm_coverage.access.catchments import (
     DEFAULT_STEPS,
     Catchment,
-    FCAMeasure,
-    area_fca,
     fca_weights,
-    network_fca,
     two_step_fca,
 )
 from tcm_coverage.access.compute import compute_access

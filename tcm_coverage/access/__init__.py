@@ -1,17 +1,15 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
+from tcm_coverage.access.catchment_areas import FCAMeasure, area_fca, network_fca
 from tcm_coverage.access.catchments import (
     DEFAULT_STEPS,
     METHODS,
     Catchment,
-    FCAMeasure,
     FCAResult,
-    area_fca,
     fca_weights,
-    network_fca,
     two_step_fca,
 )
 from tcm_coverage.access.checks import (

@@ -230,7 +230,7 @@ def snap_summary(rg: RoutingGraph, snap: Snap, weight: np.ndarray) -> dict[str, 
 
 @dataclass(frozen=True)
 class AccessOptions:
-    """How travel times are computed (:func:`compute_access`, :func:`~tcm_coverage.access.catchments.network_fca`).
+    """How travel times are computed (:func:`compute_access`, :func:`~tcm_coverage.access.catchment_areas.network_fca`).
 
     Attributes
     ----------

@@ -346,7 +346,7 @@ def coverage_tables(
         logger.warning("%d demand points (%.0f residents) lie outside every county boundary and are "
                        "left out of the tables", int(outside.sum()), pop[outside].sum())
     tables: dict[str, pd.DataFrame] = {}
-    long_parts = []
+    long_parts: list[pd.DataFrame] = []
     for lvl, areas in levels.items():
         stats = _level_stats(demand_codes[lvl], demand, pop, modes=modes, facility_sets=facility_sets,
                              thresholds=thresholds)
@@ -354,7 +354,7 @@ def coverage_tables(
         fac = facility_indicators(facilities, assign_areas(facilities, areas, max_distance_m=500.0))
         tables[lvl] = _area_table(stats, fac, areas, level=lvl, modes=modes, thresholds=thresholds,
                                   headline_facility_set=headline_facility_set)
-    long = pd.concat(long_parts, ignore_index=True)
+    long: pd.DataFrame = pd.concat(long_parts, ignore_index=True)
     for facility_set in no_data_facility_sets(facilities):
         # every 中医馆 (中医阁) flag unknown: the travel times to "none of them" mean nothing
         stat_cols = [c for c in long.columns if c not in ("level", "code", "mode", "target", "population")]
