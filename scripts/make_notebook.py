@@ -25,7 +25,7 @@ Tunliu district, 屯留区, with a **synthetic** interior: see `tcm_coverage/dem
 6. write the planner's outputs (tables, map, report).
 
 Run it from the repository root or from `notebooks/`; it finds the demo data itself."""),
-    ("code", """from tcm_coverage.access.compute import compute_access
+    ("code", """from tcm_coverage.access.compute import IsochroneOptions, compute_access
 from tcm_coverage.inputs.boundaries import read_boundaries
 from tcm_coverage.demo import demo_data_dir
 from tcm_coverage.inputs.facilities import read_facilities
@@ -47,17 +47,17 @@ facilities["type"].value_counts()"""),
     ("md", """## Travel times
 
 One multi-source shortest-path run per mode and target gives every resident's time to the
-nearest facility of each kind. `isochrone_minutes` also draws 5/10/15-minute bands from a 100 m
+nearest facility of each kind. `IsochroneOptions` also draws 5/10/15-minute bands from a 100 m
 grid of the same travel times."""),
     ("code", """access = compute_access(people, facilities, roads, modes=("walk", "ebike"),
-                        isochrone_minutes=(5, 10, 15), isochrone_area=county, progress=False)
+                        isochrones=IsochroneOptions(minutes=(5, 10, 15), area=county), progress=False)
 tables = coverage_tables(access.demand, access.facilities, counties=county, townships=towns,
-                         modes=access.modes, targets=access.targets, thresholds=(10, 15))
-tables["county"][["name", "mode", "population", "share_within_10", "share_within_15", "mean_min"]]"""),
+                         modes=access.modes, facility_sets=access.facility_sets, thresholds=(10, 15))
+tables.county[["name", "mode", "population", "share_within_10", "share_within_15", "mean_min"]]"""),
     ("md", """## Which townships fall short?
 
 E-bike is the usual way rural residents reach a clinic. Sorted by the share within 15 minutes:"""),
-    ("code", """town = tables["township"]
+    ("code", """town = tables.township
 ebike = town[town["mode"] == "ebike"].sort_values("share_within_15")
 ebike[["name", "population", "share_within_15", "mean_min", "n_centres_zhongyiguan",
        "n_stations", "n_stations_zhongyige"]]"""),

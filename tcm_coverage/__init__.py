@@ -6,8 +6,9 @@ The API a notebook uses, in the order of the data flow (each name is imported on
 =====================  =========================================================================
 read the inputs        :func:`read_facilities`, :func:`read_boundaries`, :func:`read_population`,
                        :func:`read_network`, :func:`load_profile`, :func:`demo_inputs`
-travel times           :func:`compute_access` → :class:`AccessResult`
-coverage               :func:`coverage_tables`, :func:`network_fca` (floating catchments)
+travel times           :func:`compute_access` (:class:`AccessOptions`, :class:`IsochroneOptions`)
+                       → :class:`AccessResult`
+coverage               :func:`coverage_tables` → :class:`CoverageTables`, :func:`network_fca` (floating catchments)
 outputs                :func:`coverage_map`, :func:`scorecard`
 whole runs             :class:`AnalysisConfig`, :func:`run_analysis`, :func:`load_scenario`,
                        :func:`run_scenario`
@@ -28,7 +29,15 @@ from tcm_coverage._errors import CRSError, InputError, NetworkError, OutputError
 from tcm_coverage._version import __version__
 
 if TYPE_CHECKING:  # the lazily imported names, for type checkers and editors
-    from tcm_coverage.access import AccessResult, compute_access, coverage_tables, network_fca
+    from tcm_coverage.access import (
+        AccessOptions,
+        AccessResult,
+        CoverageTables,
+        IsochroneOptions,
+        compute_access,
+        coverage_tables,
+        network_fca,
+    )
     from tcm_coverage.demo import demo_inputs
     from tcm_coverage.inputs import (
         load_profile,
@@ -48,9 +57,12 @@ _LAZY: dict[str, str] = {
     "load_profile": "tcm_coverage.inputs",
     "read_network": "tcm_coverage.network",
     "demo_inputs": "tcm_coverage.demo",
+    "AccessOptions": "tcm_coverage.access",
     "AccessResult": "tcm_coverage.access",
+    "IsochroneOptions": "tcm_coverage.access",
     "compute_access": "tcm_coverage.access",
     "coverage_tables": "tcm_coverage.access",
+    "CoverageTables": "tcm_coverage.access",
     "network_fca": "tcm_coverage.access",
     "coverage_map": "tcm_coverage.outputs",
     "scorecard": "tcm_coverage.outputs",
@@ -61,10 +73,13 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "AccessOptions",
     "AccessResult",
     "AnalysisConfig",
     "CRSError",
+    "CoverageTables",
     "InputError",
+    "IsochroneOptions",
     "NetworkError",
     "OutputError",
     "TCMCoverageError",

@@ -130,6 +130,25 @@ _NETWORK: dict[str, tuple[str, str]] = {
 # access/
 # ---------------------------------------------------------------------------------------------
 _ACCESS: dict[str, tuple[str, str]] = {
+    # warnings of compute_access; {mode} and {facility_set} are the label in Chinese, the
+    # machine name in English
+    "off_main_component": (
+        "{mode}：{population:,.0f} 人（{points} 个居民点）附近的道路片区（{km:g} 公里以上）"
+        "与主路网不连通，只能到达同一片区上的设施（或直线 {direct_m:g} 米内的设施）",
+        "{mode}: {population:,.0f} residents ({points} points) live by a road piece of "
+        "at least {km:g} km that is not connected to the main network; they reach only "
+        "facilities on the same piece (or within {direct_m:g} m in a straight line)"),
+    "skipped_fragment": (
+        "{mode}：{population:,.0f} 人（{points} 个居民点）最近的是不与路网相连的"
+        "零散路段（孤立步道、台阶、封闭的内部道路），改为连接到路网，离路距离增加"
+        "（中位数 {median_m:.0f} 米，最多 {max_m:.0f} 米）",
+        "{mode}: {population:,.0f} residents ({points} points) are nearest to a road "
+        "fragment that joins nothing (a footway island, steps, a closed service road); "
+        "they were attached to the network by a longer off-road leg (median +{median_m:.0f} m, "
+        "at most +{max_m:.0f} m)"),
+    "no_facility": (
+        "没有设施属于「{facility_set}」，到它的出行时间均为不可达",
+        "no facility counts as '{facility_set}'; its travel times are all unreachable"),
 }
 
 # ---------------------------------------------------------------------------------------------

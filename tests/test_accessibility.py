@@ -10,11 +10,11 @@ import pytest
 import shapely
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.access.catchment_areas import FCAMeasure, area_fca, network_fca
 from tcm_coverage.access.catchments import (
     DEFAULT_STEPS,
-    area_fca,
+    Catchment,
     fca_weights,
-    network_fca,
     two_step_fca,
 )
 from tcm_coverage.access.compute import compute_access
@@ -30,7 +30,7 @@ T = np.array([3.0, 8.0, 4.0, 12.0, 20.0])
 
 
 def test_2sfca_by_hand():
-    res = two_step_fca(D, F, T, POP, SUPPLY, method="2sfca", max_minutes=15)
+    res = two_step_fca(D, F, T, POP, SUPPLY, method="2sfca", catchment=Catchment(max_minutes=15))
     # R0 = 2 / (100 + 200), R1 = 1 / (200 + 300)
     r0, r1 = 2 / 300, 1 / 500
     np.testing.assert_allclose(res.access, 1e4 * np.array([r0, r0 + r1, r1]), rtol=1e-12)
@@ -52,7 +52,8 @@ def test_e2sfca_by_hand():
 
 
 def test_gaussian_by_hand():
-    res = two_step_fca(D, F, T, POP, SUPPLY, method="gaussian", max_minutes=15, sigma=6, per=1)
+    res = two_step_fca(D, F, T, POP, SUPPLY, method="gaussian",
+                       catchment=Catchment(max_minutes=15, sigma=6, per=1))
 
     def g(t):
         return np.exp(-t * t / 72)
@@ -98,11 +99,11 @@ def test_bad_inputs():
     with pytest.raises(InputError, match="one length"):
         two_step_fca([0, 1], [0], [1.0], POP, SUPPLY)
     with pytest.raises(InputError, match="increasing"):
-        two_step_fca(D, F, T, POP, SUPPLY, steps=((10, 1), (5, 0.5)))
+        two_step_fca(D, F, T, POP, SUPPLY, catchment=Catchment(steps=((10, 1), (5, 0.5))))
     with pytest.raises(InputError, match="unknown accessibility method"):
         two_step_fca(D, F, T, POP, SUPPLY, method="3sfca")
     with pytest.raises(InputError, match="sigma"):
-        two_step_fca(D, F, T, POP, SUPPLY, method="gaussian", sigma=0)
+        two_step_fca(D, F, T, POP, SUPPLY, method="gaussian", catchment=Catchment(sigma=0))
 
 
 def test_agrees_with_pysal_access():
@@ -137,8 +138,8 @@ def test_agrees_with_pysal_access():
     }
     for method, series in ref.items():
         want = series.reindex(demand_df.index).to_numpy(float)
-        got = two_step_fca(d, f, t, pop, sup, method=method, max_minutes=15, sigma=7.5,
-                           per=1).access
+        got = two_step_fca(d, f, t, pop, sup, method=method,
+                           catchment=Catchment(max_minutes=15, sigma=7.5, per=1)).access
         reached = np.isfinite(want)
         # access leaves them out (NaN) when max_cost cuts the pairs (2SFCA, Gaussian); its
         # E2SFCA has no max_cost, the step function weighs them 0, so it says 0 like we do
@@ -222,7 +223,7 @@ def test_network_fca_reuses_the_coverage_routing(road):
     """Given compute_access's graph and snaps it gives the same numbers without re-snapping."""
     demand = _points([0.0, 300.0, 2000.0], population=POP)
     fac = _facilities([2.0, 1.0])
-    access = compute_access(demand, fac, road, modes=("walk",), targets=("tcm_any",), progress=False)
+    access = compute_access(demand, fac, road, modes=("walk",), facility_sets=("tcm_any",), progress=False)
     fresh = network_fca(demand, fac, road, mode="walk")
     routing = access.routing["walk"]
     assert isinstance(routing, Routing)
@@ -237,7 +238,8 @@ def test_network_fca_reuses_the_coverage_routing(road):
 
 def test_network_fca_supply_fallback_and_partial_counts(road):
     demand = _points([0.0, 300.0, 2000.0], population=POP)
-    out = network_fca(demand, _facilities([np.nan, np.nan]), road, mode="walk", methods=("2sfca",))
+    out = network_fca(demand, _facilities([np.nan, np.nan]), road, mode="walk",
+                      measure=FCAMeasure(methods=("2sfca",)))
     assert "1 each" in out.attrs["supply"]
     np.testing.assert_allclose(out["fca_2sfca_walk"], 1e4 * np.array([1 / 300 + 1 / 600] * 2
                                                                       + [1 / 600]))
@@ -245,5 +247,5 @@ def test_network_fca_supply_fallback_and_partial_counts(road):
         network_fca(demand, _facilities([2.0, np.nan]), road, mode="walk")
     assert "supply=None" in str(info.value)
     none = network_fca(demand, _facilities([2.0, 1.0]).assign(zhongyiguan=False), road,
-                       mode="walk", methods=("e2sfca",))
+                       mode="walk", measure=FCAMeasure(methods=("e2sfca",)))
     assert (none["fca_e2sfca_walk"] == 0).all()

@@ -176,10 +176,9 @@ def test_names_from_the_input_are_text_not_markup(browser, demo_computed, tmp_pa
     fac.loc[fac["name"] == "示例县中医医院", "name"] = probe
     towns = run.townships.copy()
     towns.loc[towns.index[0], "name"] = probe
-    tables = dict(run.tables)
-    town_table = tables["township"].copy()
+    town_table = run.tables.township.copy()
     town_table.loc[town_table["code"] == towns["code"].iloc[0], "name"] = probe
-    tables["township"] = town_table
+    tables = replace(run.tables, township=town_table)
     hostile = replace(run, access=replace(run.access, facilities=fac), townships=towns, tables=tables)
     # without isochrones the township choropleth (and its tooltip) is shown at first
     bare = replace(hostile, access=replace(hostile.access, isochrones=None))

@@ -128,7 +128,7 @@ def test_bad_map_requests(demo_computed, tmp_path):
         build_map(run, config, mode="car")
     with pytest.raises(InputError, match="threshold 20 was not computed"):
         build_map(run, config, threshold=20)
-    kw = dict(counties=run.counties, townships=run.townships, township_table=run.tables["township"],
+    kw = dict(counties=run.counties, townships=run.townships, township_table=run.tables.township,
               facilities=run.access.facilities, demand=run.access.demand, mode="walk", threshold=15)
     with pytest.raises(InputError, match="basemap"):
         coverage_map(**kw, basemap="google")
@@ -165,10 +165,10 @@ def test_report_page(demo_computed, tmp_path):
     assert path.name == "report.html"
     assert "屯留区 中医药服务15分钟可达性报告" in text
     assert "<svg" in text and "<polyline" in text and "srcdoc=" in text
-    town = run.tables["township"]
+    town = run.tables.township
     for name in town["name"].unique():
         assert f"<th>{name}</th>" in text
-    county = run.tables["county"].set_index("mode")
+    county = run.tables.county.set_index("mode")
     assert f"{county.loc['ebike', 'share_within_15']:.1%}" in text
     assert "@page" in text and "size: A4" in text
     assert pd.notna(county.loc["walk", "mean_min"])

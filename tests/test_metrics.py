@@ -132,11 +132,11 @@ def test_coverage_tables_upper_bound_and_no_data_targets():
                             "zhongyige": pd.array([None], dtype="boolean"), "is_tcm_clinic": [False]},
                            geometry=[Point(112.05, 36.05)], crs=4326)
     tables = coverage_tables(demand, fac, counties=county, townships=None, modes=["walk"],
-                             targets=["tcm_any", "zhongyige", "tcm_any_upper"], thresholds=[15])
-    row = tables["county"].iloc[0]
+                             facility_sets=["tcm_any", "zhongyige", "tcm_any_upper"], thresholds=[15])
+    row = tables.county.iloc[0]
     assert row["share_within_15"] == pytest.approx(0.25)
     assert row["share_within_15_upper"] == pytest.approx(1.0)
-    long = tables["targets"].set_index("target")
+    long = tables.by_facility_set.set_index("target")
     assert np.isnan(long.loc["zhongyige", "share_within_15"])  # unknown, not 0 %
     assert long.loc["zhongyige", "population"] == 400
     shown = with_no_data(long.reset_index(), "zh").set_index("target")
@@ -154,15 +154,39 @@ def test_coverage_tables_lists_empty_township():
                             "is_tcm_clinic": [False], "tcm_gps": [np.nan], "tcm_physicians": [np.nan],
                             "beds": [np.nan]}, geometry=[Point(112.05, 36.05)], crs=4326)
     tables = coverage_tables(demand, fac, counties=county, townships=towns, modes=["walk"],
-                             targets=["tcm_any"], thresholds=[15])
-    town = tables["township"].set_index("code")
+                             facility_sets=["tcm_any"], thresholds=[15])
+    town = tables.township.set_index("code")
     assert town.loc["T1", "share_within_15"] == pytest.approx(0.25)
     assert town.loc["T2", "population"] == 0  # no population, still listed
     assert town.loc["T1", "n_stations_zhongyige"] == 1
-    assert tables["county"].loc[0, "pop_within_15"] == 100
+    assert tables.county.loc[0, "pop_within_15"] == 100
     with pytest.raises(InputError):
-        coverage_tables(demand, fac, counties=county, townships=towns, modes=["walk"], targets=["tcm_any"],
+        coverage_tables(demand, fac, counties=county, townships=towns, modes=["walk"], facility_sets=["tcm_any"],
                         thresholds=[])
+
+
+def test_coverage_tables_name_what_is_missing():
+    county = gpd.GeoDataFrame({"code": ["C"], "name": ["县"]}, geometry=[box(112.0, 36.0, 112.2, 36.1)], crs=4326)
+    demand = gpd.GeoDataFrame({"population": [100.0], "t_tcm_any_walk": [5.0], "t_tcm_any_upper_walk": [5.0],
+                               "t_zhongyige_ebike": [3.0]}, geometry=[Point(112.05, 36.05)], crs=4326)
+    fac = gpd.GeoDataFrame({"tier": ["village_station"], "zhongyiguan": [False], "zhongyige": [True],
+                            "is_tcm_clinic": [False]}, geometry=[Point(112.05, 36.05)], crs=4326)
+    kw = dict(counties=county, townships=None, thresholds=[15])
+    with pytest.raises(InputError) as err:  # was a bare KeyError: 't_tcm_walk'
+        coverage_tables(demand, fac, modes=["walk"], facility_sets=["tcm"], **kw)
+    assert err.value.column == "t_tcm_walk"
+    assert "walk: tcm_any, tcm_any_upper; ebike: zhongyige" in err.value.fix
+    with pytest.raises(InputError, match="'t_tcm_any_car' \\(and 1 more\\)"):
+        coverage_tables(demand, fac, modes=["car", "bicycle"], facility_sets=["tcm_any"], **kw)
+    with pytest.raises(InputError, match="headline facility set 'tcm_any'"):
+        coverage_tables(demand, fac, modes=["ebike"], facility_sets=["zhongyige"], **kw)
+    with pytest.raises(InputError, match="no modes"):
+        coverage_tables(demand, fac, modes=[], facility_sets=["tcm_any"], **kw)
+    with pytest.raises(InputError, match="positive minutes"):
+        coverage_tables(demand, fac, modes=["walk"], facility_sets=["tcm_any"], **{**kw, "thresholds": [15, -1]})
+    ok = coverage_tables(demand, fac, modes=["walk"], facility_sets=["tcm_any", "tcm_any_upper"], **kw)
+    assert ok.township is None and list(ok.by_facility_set["target"]) == ["tcm_any", "tcm_any_upper"]
+    assert ok.county.loc[0, "share_within_15_upper"] == 1.0
 
 
 def test_atomic_output_dir_leaves_nothing_on_failure(tmp_path):

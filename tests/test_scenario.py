@@ -124,7 +124,7 @@ def test_upgrade_plan_recomputed_independently(demo_computed, tmp_path):
     assert chosen.sum() == 6 and not fac.loc[chosen, "zhongyige"].any()
     fac.loc[chosen, "zhongyige"] = True
     again = compute_access(run.access.demand[["population", "geometry"]], fac, run.network,
-                           modes=("ebike",), targets=("tcm_any",), progress=False)
+                           modes=("ebike",), facility_sets=("tcm_any",), progress=False)
     pop = again.demand["population"].to_numpy(float)
     share = pop[again.demand["t_tcm_any_ebike"].to_numpy(float) <= 15].sum() / pop.sum()
     assert share == pytest.approx(sr.summary["share_after"], abs=1e-9)

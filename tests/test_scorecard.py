@@ -50,7 +50,7 @@ def county():
     facilities = gpd.GeoDataFrame(fac.drop(columns="x"), crs=4326,
                                   geometry=gpd.points_from_xy(fac["x"], [36.02] * len(fac)))
     access = AccessResult(demand=demand, facilities=facilities, modes=("ebike",),
-                          targets=("tcm_any",))
+                          facility_sets=("tcm_any",))
     return access, counties, townships
 
 
@@ -158,7 +158,7 @@ def test_partial_counts_are_flagged_not_zeroed(county):
     fac = access.facilities.copy()
     fac.loc[fac["name"] == "乙镇卫生院", "tcm_physicians"] = np.nan
     fac.loc[fac["tier"] == "county_tcm", "beds"] = np.nan
-    acc = AccessResult(demand=access.demand, facilities=fac, modes=("ebike",), targets=("tcm_any",))
+    acc = AccessResult(demand=access.demand, facilities=fac, modes=("ebike",), facility_sets=("tcm_any",))
     card = scorecard(acc, "national", counties=counties, townships=townships)
     t2 = row(card, "T2", "centre_tcm_physician_share")
     assert t2["status"] == "no_data" and np.isnan(t2["value"])  # its only centre left it blank
@@ -266,7 +266,7 @@ def _with_unknown(access):
     fac["zhongyiguan"], fac["zhongyige"] = guan, ge
     demand = access.demand.assign(t_tcm_any_upper_ebike=[5.0, 10.0, 12.0, 10.0])
     return AccessResult(demand=demand, facilities=fac, modes=("ebike",),
-                        targets=("tcm_any", "tcm_any_upper"))
+                        facility_sets=("tcm_any", "tcm_any_upper"))
 
 
 def test_unknown_flags_give_bounds_not_zero(county):

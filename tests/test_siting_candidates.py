@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import shapely
 from _frame import CRS_M, X0, Y0, ll
-from tcm_coverage.network import RoadNetwork, build_routing_graph, get_profile, snap_points
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.access.traveltime import nearest_facility_times, od_pairs_within
+from tcm_coverage.network import RoadNetwork, build_routing_graph, get_profile, snap_points
 from tcm_coverage.siting import (
     CANDIDATE_COLUMNS,
     DEFAULT_COSTS,

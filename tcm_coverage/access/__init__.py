@@ -1,19 +1,27 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
+from tcm_coverage.access.catchment_areas import FCAMeasure, area_fca, network_fca
 from tcm_coverage.access.catchments import (
     DEFAULT_STEPS,
     METHODS,
+    Catchment,
     FCAResult,
-    area_fca,
     fca_weights,
-    network_fca,
     two_step_fca,
 )
+from tcm_coverage.access.checks import (
+    check_names,
+    check_thresholds,
+    check_time_columns,
+    computed_times,
+)
 from tcm_coverage.access.compute import (
+    AccessOptions,
     AccessResult,
+    IsochroneOptions,
     compute_access,
     facility_set_masks,
     snap_summary,
@@ -22,6 +30,7 @@ from tcm_coverage.access.compute import (
 from tcm_coverage.access.coverage import (
     STAFF_COLUMNS,
     UNASSIGNED,
+    CoverageTables,
     access_summary,
     assign_areas,
     coverage_tables,
@@ -46,11 +55,16 @@ from tcm_coverage.access.traveltime import (
 )
 
 __all__ = [
+    "AccessOptions",
     "AccessResult",
+    "Catchment",
+    "CoverageTables",
     "DEFAULT_STEPS",
     "DIRECT_OFFROAD_LIMIT_M",
     "DIRECT_OFFROAD_MAX_M",
+    "FCAMeasure",
     "FCAResult",
+    "IsochroneOptions",
     "METHODS",
     "NearestResult",
     "ODPairs",
@@ -60,7 +74,11 @@ __all__ = [
     "access_summary",
     "area_fca",
     "assign_areas",
+    "check_names",
+    "check_thresholds",
+    "check_time_columns",
     "compute_access",
+    "computed_times",
     "coverage_tables",
     "facility_indicators",
     "facility_set_masks",

@@ -45,38 +45,30 @@ population. The Gaussian of Dai (2010), which reaches 0 at :math:`d_0`, is not t
 The core (:func:`two_step_fca`) takes flat ``(demand index, facility index, minutes)`` arrays
 and works with one sparse demand × facility weight matrix (``scipy.sparse``): two sparse
 matrix–vector products, no Python loop over demand points or facilities. The network adapter
-(:func:`network_fca`) gets those arrays from
-:func:`tcm_coverage.access.traveltime.od_pairs_within`; :func:`area_fca` aggregates per township
+(:func:`tcm_coverage.access.catchment_areas.network_fca`) gets those arrays from
+:func:`tcm_coverage.access.traveltime.od_pairs_within`;
+:func:`tcm_coverage.access.catchment_areas.area_fca` aggregates per township
 (population-weighted mean) for a choropleth.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M
-
-if TYPE_CHECKING:
-    from tcm_coverage.network import RoadNetwork, Routing
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_STEPS",
     "METHODS",
+    "Catchment",
     "FCAResult",
-    "area_fca",
+    "check_steps",
+    "default_max_minutes",
     "fca_weights",
-    "network_fca",
     "two_step_fca",
 ]
 
@@ -85,6 +77,28 @@ METHODS: tuple[str, ...] = ("2sfca", "e2sfca", "gaussian")
 
 #: Default E2SFCA zones: (upper bound in minutes, weight), bounds inclusive.
 DEFAULT_STEPS: tuple[tuple[float, float], ...] = ((5.0, 1.0), (10.0, 0.68), (15.0, 0.22))
+
+
+@dataclass(frozen=True)
+class Catchment:
+    """The catchment of :func:`two_step_fca` and its distance decay.
+
+    Attributes
+    ----------
+    max_minutes
+        Catchment :math:`d_0`, inclusive (default: last E2SFCA break, else 15).
+    steps
+        E2SFCA zones ``((upper minutes, weight), ...)``, default :data:`DEFAULT_STEPS`.
+    sigma
+        Gaussian width in minutes (default ``max_minutes / 2``).
+    per
+        Population unit of the result (default 10,000 residents).
+    """
+
+    max_minutes: float | None = None
+    steps: Sequence[Sequence[float]] = DEFAULT_STEPS
+    sigma: float | None = None
+    per: float = 10_000.0
 
 
 @dataclass(frozen=True)
@@ -119,7 +133,9 @@ class FCAResult:
     steps: tuple[tuple[float, float], ...] | None = None
 
 
-def _check_steps(steps: Sequence[Sequence[float]]) -> tuple[tuple[float, float], ...]:
+def check_steps(steps: Sequence[Sequence[float]]) -> tuple[tuple[float, float], ...]:
+    """E2SFCA zones as float pairs, when the bounds are positive and increasing and the weights
+    >= 0 (else :class:`InputError`)."""
     try:
         out = tuple((float(b), float(w)) for b, w in steps)
     except (TypeError, ValueError) as exc:
@@ -169,11 +185,11 @@ def fca_weights(
     if method not in METHODS:
         raise InputError(f"unknown accessibility method '{method}'",
                          fix=f"use one of {list(METHODS)}")
-    d0 = _default_max(method, max_minutes, steps)
+    d0 = default_max_minutes(method, max_minutes, steps)
     if method == "2sfca":
         w = np.ones_like(t)
     elif method == "e2sfca":
-        st = _check_steps(steps)
+        st = check_steps(steps)
         breaks = np.array([b for b, _ in st])
         table = np.append([w for _, w in st], 0.0)
         w = table[np.searchsorted(breaks, t, side="left")]  # t == break -> that zone
@@ -186,9 +202,11 @@ def fca_weights(
     return np.where(t <= d0, w, 0.0)
 
 
-def _default_max(method: str, max_minutes: float | None, steps: Sequence[Sequence[float]]) -> float:
+def default_max_minutes(method: str, max_minutes: float | None, steps: Sequence[Sequence[float]]) -> float:
+    """The catchment :math:`d_0`: ``max_minutes``, else the last E2SFCA break for ``"e2sfca"``
+    and 15 for the others (:class:`InputError` unless positive)."""
     if max_minutes is None:
-        d0 = _check_steps(steps)[-1][0] if method == "e2sfca" else 15.0
+        d0 = check_steps(steps)[-1][0] if method == "e2sfca" else 15.0
     else:
         d0 = float(max_minutes)
     if not np.isfinite(d0) or d0 <= 0:
@@ -205,10 +223,7 @@ def two_step_fca(
     supply: np.ndarray,
     *,
     method: str = "e2sfca",
-    max_minutes: float | None = None,
-    steps: Sequence[Sequence[float]] = DEFAULT_STEPS,
-    sigma: float | None = None,
-    per: float = 10_000.0,
+    catchment: Catchment | None = None,
 ) -> FCAResult:
     """Two-step floating catchment accessibility over a sparse demand × facility cost list.
 
@@ -227,14 +242,9 @@ def two_step_fca(
         (n_facility,) supply per facility (>= 0), e.g. TCM physicians.
     method
         ``"2sfca"``, ``"e2sfca"`` (default) or ``"gaussian"``.
-    max_minutes
-        Catchment :math:`d_0`, inclusive (default: last E2SFCA break, else 15).
-    steps
-        E2SFCA zones ``((upper minutes, weight), ...)``, default :data:`DEFAULT_STEPS`.
-    sigma
-        Gaussian width in minutes (default ``max_minutes / 2``).
-    per
-        Population unit of the result (default 10,000 residents).
+    catchment
+        Catchment, E2SFCA zones, Gaussian width and population unit (default
+        :class:`Catchment()`).
 
     Returns
     -------
@@ -245,6 +255,8 @@ def two_step_fca(
     InputError
         Mismatched lengths, indices out of range, negative or missing numbers.
     """
+    c = Catchment() if catchment is None else catchment
+    max_minutes, steps, sigma, per = c.max_minutes, c.steps, c.sigma, c.per
     d = np.asarray(demand)
     f = np.asarray(facility)
     t = np.asarray(minutes, dtype=float)
@@ -265,7 +277,7 @@ def two_step_fca(
             bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))[:10].tolist()
             raise InputError(f"{name} must be finite and >= 0 (bad at positions {bad})",
                              fix=f"fill the missing {name} counts, or drop those points")
-    d0 = _default_max(method, max_minutes, steps)
+    d0 = default_max_minutes(method, max_minutes, steps)
     d = d.astype(np.int64)
     f = f.astype(np.int64)
     if d.size:
@@ -277,201 +289,12 @@ def two_step_fca(
         d, f, t = d[keep], f[keep], t[keep]
     w = fca_weights(t, method, max_minutes=d0, steps=steps, sigma=sigma)
     weight = sp.csr_matrix((w, (d, f)), shape=(nd, nf))
-    catchment = np.asarray(weight.T @ p, dtype=float).ravel()
-    ratio = np.divide(s, catchment, out=np.zeros(nf), where=catchment > 0)
+    catchment_pop = np.asarray(weight.T @ p, dtype=float).ravel()
+    ratio = np.divide(s, catchment_pop, out=np.zeros(nf), where=catchment_pop > 0)
     access = per * np.asarray(weight @ ratio, dtype=float).ravel()
     return FCAResult(
-        access=access, ratio=per * ratio, catchment_population=catchment, method=method,
+        access=access, ratio=per * ratio, catchment_population=catchment_pop, method=method,
         max_minutes=d0, per=float(per),
         sigma=(d0 / 2.0 if sigma is None else float(sigma)) if method == "gaussian" else None,
-        steps=_check_steps(steps) if method == "e2sfca" else None,
+        steps=check_steps(steps) if method == "e2sfca" else None,
     )
-
-
-def _supply_values(facilities: gpd.GeoDataFrame, supply: str | None,
-                   source: str | None) -> tuple[np.ndarray, str]:
-    n = len(facilities)
-    if supply is None:
-        return np.ones(n), "facilities (1 each)"
-    values = (facilities[supply].to_numpy(float) if supply in facilities
-              else np.full(n, np.nan))
-    missing = np.isnan(values)
-    if missing.all():
-        logger.warning("the facility table has no '%s' counts; accessibility counts 1 per "
-                       "facility instead", supply)
-        return np.ones(n), f"facilities (1 each; no '{supply}' counts in the facility table)"
-    if missing.any():
-        rows = (facilities["source_row"].to_numpy()[missing].tolist()
-                if "source_row" in facilities else None)
-        raise InputError(
-            f"{int(missing.sum())} of {n} facilities have no '{supply}' count", path=source,
-            row=rows, column=supply,
-            fix="fill the counts (0 when there is none), or count facilities with supply=None",
-        )
-    return values, supply
-
-
-def network_fca(
-    demand: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    network: RoadNetwork,
-    *,
-    mode: str = "ebike",
-    supply: str | None = "tcm_physicians",
-    target: str = "tcm_any",
-    include_other: bool = False,
-    methods: Sequence[str] = METHODS,
-    max_minutes: float = 15.0,
-    steps: Sequence[Sequence[float]] = DEFAULT_STEPS,
-    sigma: float | None = None,
-    per: float = 10_000.0,
-    speed_overrides: Mapping[str, float] | None = None,
-    offroad_kmh: float | None = None,
-    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
-    facilities_source: str | None = None,
-    routing: Routing | None = None,
-) -> gpd.GeoDataFrame:
-    """Accessibility of every demand point over the road network (GeoDataFrame adapter).
-
-    Travel times are resident → facility over the network of ``mode``, from
-    :func:`tcm_coverage.access.traveltime.od_pairs_within` (same definition as the coverage times:
-    off-road leg, along the segment, direct off-road leg), cut at ``max_minutes``.
-
-    Parameters
-    ----------
-    demand
-        Demand points with ``population`` (EPSG:4326 points).
-    facilities
-        From :func:`tcm_coverage.inputs.facilities.read_facilities`.
-    network
-        :class:`tcm_coverage.network.RoadNetwork`.
-    mode
-        Travel mode.
-    supply
-        Facility column giving the supply (default ``tcm_physicians``). When the whole column is
-        missing, every facility counts 1 (logged and stated in ``attrs["supply"]``); when only
-        some facilities lack it, an :class:`InputError` names their rows. ``None``: 1 per
-        facility.
-    target
-        Which facilities supply TCM (see :func:`tcm_coverage.access.compute.facility_set_masks`; default
-        every TCM service point).
-    include_other
-        Count TCM clinics as TCM service points.
-    methods
-        Any of :data:`METHODS`.
-    max_minutes, steps, sigma, per
-        See :func:`two_step_fca` (one catchment for all methods).
-    speed_overrides, offroad_kmh
-        Passed to :func:`tcm_coverage.network.get_profile`.
-    direct_offroad_m
-        Longest straight off-road leg to a facility in metres (as in the coverage run).
-    facilities_source
-        File name for error messages.
-    routing
-        The :class:`~tcm_coverage.network.Routing` (graph, demand snap, facility snap) of ``mode`` already built for these
-        very ``demand`` and ``facilities`` rows (e.g. ``AccessResult.routing[mode]`` of
-        :func:`tcm_coverage.access.compute.compute_access`): reused instead of rebuilding the graph
-        and snapping again; ``network``, ``speed_overrides`` and ``offroad_kmh`` are then
-        not used.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        A copy of ``demand`` with one column ``fca_{method}_{mode}`` per method (supply per
-        ``per`` residents). ``attrs`` records ``supply``, ``mode``, ``max_minutes``, ``steps``,
-        ``sigma``, ``per`` and the number of facilities.
-    """
-    from tcm_coverage.access.compute import facility_set_masks
-    from tcm_coverage.access.traveltime import od_pairs_within
-    from tcm_coverage.network import build_routing_graph, get_profile, snap_points
-
-    bad = [m for m in methods if m not in METHODS]
-    if bad or not methods:
-        raise InputError(f"unknown accessibility method(s) {bad or '(none)'}",
-                         fix=f"use some of {list(METHODS)}")
-    masks = facility_set_masks(facilities, include_other=include_other)
-    if target not in masks:
-        raise InputError(f"unknown target '{target}'", fix=f"use one of {list(masks)}")
-    fac = facilities[masks[target]]
-    values, supply_label = _supply_values(fac, supply, facilities_source)
-    out = demand.copy()
-    if len(fac) == 0:
-        logger.warning("no facility counts as '%s'; accessibility is 0 everywhere", target)
-        for m in methods:
-            out[f"fca_{m}_{mode}"] = 0.0
-    else:
-        if routing is not None:
-            rg, dsnap, fsnap_all = routing.graph, routing.demand, routing.facilities
-            if len(dsnap) != len(demand) or len(fsnap_all) != len(facilities):
-                raise InputError("the routing given does not match the demand points and facilities",
-                                 fix="pass AccessResult.routing[mode] of the same demand and facilities")
-            fsnap = fsnap_all.take(masks[target])
-        else:
-            profile = get_profile(mode, overrides=speed_overrides, offroad_kmh=offroad_kmh)
-            rg = build_routing_graph(network, profile)
-            dsnap = snap_points(rg, demand.geometry.x.to_numpy(float),
-                                demand.geometry.y.to_numpy(float))
-            fsnap = snap_points(rg, fac.geometry.x.to_numpy(float),
-                                fac.geometry.y.to_numpy(float))
-        od = od_pairs_within(rg, dsnap, fsnap, float(max_minutes), direct_offroad_m=direct_offroad_m)
-        pop = demand["population"].to_numpy(float)
-        for m in methods:
-            res = two_step_fca(od.demand, od.facility, od.minutes, pop, values, method=m,
-                               max_minutes=max_minutes, steps=steps, sigma=sigma, per=per)
-            out[f"fca_{m}_{mode}"] = res.access
-    out.attrs.update(supply=supply_label, mode=mode, target=target, max_minutes=float(max_minutes),
-                     steps=[list(s) for s in _check_steps(steps)],
-                     sigma=float(max_minutes) / 2.0 if sigma is None else float(sigma),
-                     per=float(per), facilities=int(len(fac)))
-    return out
-
-
-def area_fca(
-    demand: gpd.GeoDataFrame,
-    areas: gpd.GeoDataFrame,
-    columns: Sequence[str] | None = None,
-    *,
-    codes: np.ndarray | None = None,
-) -> gpd.GeoDataFrame:
-    """Population-weighted mean accessibility per area (e.g. township), for a choropleth.
-
-    Parameters
-    ----------
-    demand
-        Output of :func:`network_fca` (``population`` and ``fca_*`` columns).
-    areas
-        Polygons with ``code`` and ``name``.
-    columns
-        Accessibility columns to aggregate (default: every ``fca_*`` column).
-    codes
-        Area code per demand point (default: :func:`tcm_coverage.access.coverage.assign_areas`).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``areas`` (code, name, geometry) with ``population`` and, per column,
-        :math:`\\sum_i P_i A_i / \\sum_i P_i` over the area's demand points (NaN for an area
-        with no population).
-    """
-    from tcm_coverage.access.coverage import UNASSIGNED, assign_areas
-
-    cols = (list(columns) if columns is not None
-            else [c for c in demand.columns if c.startswith("fca_")])
-    if not cols:
-        raise InputError("no accessibility columns to aggregate",
-                         fix="run network_fca() first, or name the columns")
-    if codes is None:
-        codes = assign_areas(demand, areas)
-    pop = demand["population"].to_numpy(float)
-    frame = pd.DataFrame({"code": codes, "population": pop})
-    for c in cols:
-        frame[c] = pop * demand[c].to_numpy(float)
-    frame = frame[frame["code"] != UNASSIGNED]
-    sums = frame.groupby("code", sort=True).sum()
-    for c in cols:
-        sums[c] = sums[c] / sums["population"].where(sums["population"] > 0)
-    keep = [c for c in ("code", "name", "parent_code") if c in areas] + ["geometry"]
-    out = areas[keep].merge(sums, left_on="code", right_index=True, how="left")
-    out["population"] = out["population"].fillna(0.0)
-    out.attrs.update(demand.attrs)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=areas.crs)

@@ -1,9 +1,9 @@
-"""Travel times from every demand point to the nearest facility of each target, per mode.
+"""Travel times from every demand point to the nearest facility of each facility set, per mode.
 
-A *target* is a set of facilities a resident may want to reach:
+A *facility set* is a set of facilities a resident may want to reach:
 
 =================  =========================================  =====================================
-target             Chinese                                    facilities
+facility set       Chinese                                    facilities
 =================  =========================================  =====================================
 ``tcm_any``        中医药服务点 (15分钟中医药服务圈)            county TCM hospital, township/community
                                                               centre with a 中医馆, village clinic /
@@ -25,7 +25,7 @@ target             Chinese                                    facilities
 counts them as *yes*; the pipeline computes it only when some flag is unknown, and the tables,
 report and scorecard give both bounds so no headline silently depends on the assumption.
 
-Direction is resident → facility (it matters for one-way streets by car). Each (mode, target)
+Direction is resident → facility (it matters for one-way streets by car). Each (mode, facility set)
 pair is one multi-source shortest-path run (:func:`tcm_coverage.access.traveltime.nearest_facility_times`).
 """
 
@@ -41,9 +41,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.access.checks import check_names
 from tcm_coverage.access.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
-from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS
+from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS, text
 from tcm_coverage.inputs import flag_values
 from tcm_coverage.network import (
     MIN_COMPONENT_M,
@@ -56,11 +57,12 @@ from tcm_coverage.network import (
     network_summary,
     snap_points,
 )
-from tcm_coverage.vocab import FACILITY_SETS, ISOCHRONE_FACILITY_SETS
+from tcm_coverage.vocab import FACILITY_SETS, ISOCHRONE_FACILITY_SETS, time_column
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AccessResult", "compute_access", "facility_set_masks", "snap_summary", "unknown_flags"]
+__all__ = ["AccessOptions", "AccessResult", "IsochroneOptions", "compute_access", "facility_set_masks",
+           "snap_summary", "unknown_flags"]
 
 def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
     """Facilities whose TCM status is unknown: centres with an unknown 中医馆 flag and village
@@ -83,7 +85,7 @@ def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -> dict[str, np.ndarray]:
-    """Boolean masks over ``facilities`` for every target in :data:`FACILITY_SETS`.
+    """Boolean masks over ``facilities`` for every facility set in :data:`FACILITY_SETS`.
 
     Unknown 中医馆/中医阁 flags count as no, except in ``tcm_any_upper`` (see the module
     docstring).
@@ -99,7 +101,7 @@ def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = Fa
     Returns
     -------
     dict of str to numpy.ndarray
-        One boolean array per target, aligned with ``facilities``.
+        One boolean array per facility set, aligned with ``facilities``.
     """
     tier = facilities["tier"].to_numpy()
     county = tier == "county_tcm"
@@ -115,27 +117,27 @@ def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = Fa
 
 @dataclass(frozen=True)
 class AccessResult:
-    """Travel times of every demand point to the nearest facility of each target, per mode.
+    """Travel times of every demand point to the nearest facility of each facility set, per mode.
 
     Attributes
     ----------
     demand
-        The demand points with, for every mode ``m`` and target ``t``, columns ``t_{t}_{m}``
-        (minutes, ``inf`` when unreachable) and ``f_{t}_{m}`` (``facility_id`` of the nearest
+        The demand points with, for every mode ``m`` and facility set ``s``, columns ``t_{s}_{m}``
+        (minutes, ``inf`` when unreachable) and ``f_{s}_{m}`` (``facility_id`` of the nearest
         facility, empty when none), plus ``offroad_m_{m}`` (metres from the point to the road).
     facilities
         The facilities with ``offroad_m_{m}`` per mode.
-    modes, targets
+    modes, facility_sets
         What was computed.
     networks
         :func:`tcm_coverage.network.network_summary` per mode, plus snapping statistics.
     warnings
-        Things a planner should know (disconnected pieces, targets with no facility), in English.
+        Things a planner should know (disconnected pieces, facility sets with no facility), in English.
     warnings_zh
         The same, in Chinese, for the Chinese reports.
     isochrones
-        Isochrone rings (:func:`tcm_coverage.access.isochrones.isochrone_bands`) per mode and target
-        with ``mode`` and ``target`` columns, when asked for.
+        Isochrone rings (:func:`tcm_coverage.access.isochrones.isochrone_bands`) per mode and facility
+        set with ``mode`` and ``target`` (the facility set) columns, when asked for.
     routing
         Per mode, the :class:`~tcm_coverage.network.Routing` used here (``graph``, ``demand``
         and ``facilities`` snaps), so later steps on the same roads (accessibility, site
@@ -145,7 +147,7 @@ class AccessResult:
     demand: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     modes: tuple[str, ...]
-    targets: tuple[str, ...]
+    facility_sets: tuple[str, ...]
     networks: Mapping[str, dict] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     warnings_zh: tuple[str, ...] = ()
@@ -228,38 +230,12 @@ def snap_summary(rg: RoutingGraph, snap: Snap, weight: np.ndarray) -> dict[str, 
     }
 
 
-def compute_access(
-    demand: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    network: RoadNetwork,
-    *,
-    modes: Sequence[str] = ("walk", "ebike"),
-    targets: Iterable[str] = FACILITY_SETS,
-    include_other: bool = False,
-    speed_overrides: Mapping[str, Mapping[str, float]] | None = None,
-    offroad_kmh: Mapping[str, float] | None = None,
-    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
-    max_facility_offroad_m: float = 1500.0,
-    facilities_source: str | None = None,
-    isochrone_minutes: Sequence[float] = (),
-    isochrone_area: object | None = None,
-    isochrone_cell_m: float = 100.0,
-    progress: bool = True,
-) -> AccessResult:
-    """Compute nearest-facility travel times for every demand point, target and mode.
+@dataclass(frozen=True)
+class AccessOptions:
+    """How travel times are computed (:func:`compute_access`, :func:`~tcm_coverage.access.catchment_areas.network_fca`).
 
-    Parameters
+    Attributes
     ----------
-    demand
-        Demand points (``population`` column, Point geometry in EPSG:4326).
-    facilities
-        Facilities from :func:`tcm_coverage.inputs.facilities.read_facilities`.
-    network
-        The road network.
-    modes
-        Travel modes (see :data:`tcm_coverage.network.PROFILES`).
-    targets
-        Targets from :data:`FACILITY_SETS`.
     include_other
         Count TCM clinics as TCM service points (see :func:`facility_set_masks`).
     speed_overrides
@@ -271,16 +247,69 @@ def compute_access(
         :data:`tcm_coverage.access.traveltime.DIRECT_OFFROAD_MAX_M`; 0: none).
     max_facility_offroad_m
         A facility farther than this from every usable road is an input error (usually a datum
-        or typing mistake in its coordinates).
+        or typing mistake in its coordinates); checked by :func:`compute_access`.
     facilities_source
         File name used in error messages.
-    isochrone_minutes
-        Also compute isochrone rings at these minutes, for the targets of
-        :data:`ISOCHRONE_FACILITY_SETS` (empty: none).
-    isochrone_area
-        The area the isochrones cover (county polygons; required with ``isochrone_minutes``).
-    isochrone_cell_m
+    """
+
+    include_other: bool = False
+    speed_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    offroad_kmh: Mapping[str, float] = field(default_factory=dict)
+    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M
+    max_facility_offroad_m: float = 1500.0
+    facilities_source: str | None = None
+
+
+@dataclass(frozen=True)
+class IsochroneOptions:
+    """Isochrone rings of :func:`compute_access`.
+
+    Attributes
+    ----------
+    minutes
+        Ring limits in minutes (empty: no isochrones).
+    area
+        The area the isochrones cover (county polygons).
+    cell_m
         Grid cell of the isochrones in metres.
+    """
+
+    minutes: Sequence[float]
+    area: object
+    cell_m: float = 100.0
+
+
+def compute_access(
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    network: RoadNetwork,
+    *,
+    modes: Sequence[str] = ("walk", "ebike"),
+    facility_sets: Iterable[str] = FACILITY_SETS,
+    options: AccessOptions | None = None,
+    isochrones: IsochroneOptions | None = None,
+    progress: bool = True,
+) -> AccessResult:
+    """Compute nearest-facility travel times for every demand point, facility set and mode.
+
+    Parameters
+    ----------
+    demand
+        Demand points (``population`` column, Point geometry in EPSG:4326).
+    facilities
+        Facilities from :func:`tcm_coverage.inputs.facilities.read_facilities`.
+    network
+        The road network.
+    modes
+        Travel modes (see :data:`tcm_coverage.network.PROFILES`).
+    facility_sets
+        Facility sets from :data:`FACILITY_SETS`.
+    options
+        Speeds, off-road legs, the facility-set rule and the facility check
+        (default :class:`AccessOptions()`).
+    isochrones
+        Also compute isochrone rings for the facility sets of :data:`ISOCHRONE_FACILITY_SETS`
+        (default: none).
     progress
         Show a progress bar.
 
@@ -288,112 +317,145 @@ def compute_access(
     -------
     AccessResult
     """
-    targets = tuple(targets)
-    unknown = [t for t in targets if t not in FACILITY_SETS]
-    if unknown:
-        raise InputError(f"unknown target(s) {unknown}", fix=f"use some of {list(FACILITY_SETS)}")
-    if len(demand) == 0:
-        raise InputError("there are no demand points (population is empty)",
-                         fix="check the population file covers the study area")
-    if len(facilities) == 0:
-        raise InputError("there are no facilities", path=facilities_source,
-                         fix="check the facility file")
-    masks = facility_set_masks(facilities, include_other=include_other)
+    facility_sets = check_names(facility_sets, FACILITY_SETS, what="facility set")
+    opts = AccessOptions() if options is None else options
+    _check_not_empty(demand, facilities, source=opts.facilities_source)
+    iso_sets = ([t for t in ISOCHRONE_FACILITY_SETS if t in facility_sets]
+                if isochrones is not None and len(isochrones.minutes) else [])
+    if iso_sets and isochrones is not None and isochrones.area is None:
+        raise InputError("isochrones need the area they cover", fix="pass IsochroneOptions(area=<county polygons>)")
+    masks = facility_set_masks(facilities, include_other=opts.include_other)
     dem = demand.copy()
     fac = facilities.copy()
     dlon, dlat = dem.geometry.x.to_numpy(float), dem.geometry.y.to_numpy(float)
     flon, flat = fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float)
+    pop = dem["population"].to_numpy(float)
     fid = fac["facility_id"].to_numpy(dtype=object)
     summaries: dict[str, dict] = {}
     routing: dict[str, Routing] = {}
-    warnings: list[str] = []
-    warnings_zh: list[str] = []
-    iso_targets = [t for t in ISOCHRONE_FACILITY_SETS if t in targets] if isochrone_minutes else []
-    if iso_targets and isochrone_area is None:
-        raise InputError("isochrones need the area they cover", fix="pass isochrone_area=<county polygons>")
+    notes: list[tuple[str, str]] = []
     iso_parts: list[gpd.GeoDataFrame] = []
-    steps = len(modes) * (2 + len(targets) + len(iso_targets))
+    steps = len(modes) * (2 + len(facility_sets) + len(iso_sets))
     with tqdm(total=steps, desc="travel times", unit="step", disable=not progress, leave=False) as bar:
         for mode in modes:
             profile = get_profile(
                 mode,
-                overrides=(speed_overrides or {}).get(mode),
-                offroad_kmh=(offroad_kmh or {}).get(mode),
+                overrides=opts.speed_overrides.get(mode),
+                offroad_kmh=opts.offroad_kmh.get(mode),
             )
             bar.set_postfix_str(f"{mode}: graph")
             rg = build_routing_graph(network, profile)
             bar.update()
             bar.set_postfix_str(f"{mode}: snapping")
             fsnap = snap_points(rg, flon, flat)
-            _check_facilities_on_network(rg, fsnap, fac, mode=mode, max_offroad_m=max_facility_offroad_m,
-                                         source=facilities_source)
+            _check_facilities_on_network(rg, fsnap, fac, mode=mode, max_offroad_m=opts.max_facility_offroad_m,
+                                         source=opts.facilities_source)
             dsnap = snap_points(rg, dlon, dlat)
             routing[mode] = Routing(graph=rg, demand=dsnap, facilities=fsnap)
             bar.update()
             fac[f"offroad_m_{mode}"] = fsnap.offroad_m
             dem[f"offroad_m_{mode}"] = dsnap.offroad_m
-            summary = dict(network_summary(rg))
-            pop = dem["population"].to_numpy(float)
-            snapped = snap_summary(rg, dsnap, pop)
-            summary.update(snapped)
-            summary["direct_offroad_m"] = float(direct_offroad_m)
-            summaries[mode] = summary
-            if snapped["points_off_main_component"]:
-                n_pop, n_pts = snapped["population_off_main_component"], snapped["points_off_main_component"]
-                warnings.append(
-                    f"{mode}: {n_pop:,.0f} residents ({n_pts} points) live by a road piece of "
-                    f"at least {MIN_COMPONENT_M / 1000:g} km that is not connected to the main network; they reach only "
-                    f"facilities on the same piece (or within {direct_offroad_m:g} m in a straight line)"
-                )
-                warnings_zh.append(
-                    f"{MODE_LABELS[mode]['zh']}：{n_pop:,.0f} 人（{n_pts} 个居民点）附近的道路片区（{MIN_COMPONENT_M / 1000:g} 公里以上）"
-                    f"与主路网不连通，只能到达同一片区上的设施（或直线 {direct_offroad_m:g} 米内的设施）"
-                )
-            if snapped["points_skipped_fragment"]:
-                n_pop, n_pts = snapped["population_skipped_fragment"], snapped["points_skipped_fragment"]
-                med, mx = snapped["skipped_fragment_extra_m_median"], snapped["skipped_fragment_extra_m_max"]
-                warnings.append(
-                    f"{mode}: {n_pop:,.0f} residents ({n_pts} points) are nearest to a road "
-                    "fragment that joins nothing (a footway island, steps, a closed service road); "
-                    f"they were attached to the network by a longer off-road leg (median +{med:.0f} m, "
-                    f"at most +{mx:.0f} m)"
-                )
-                warnings_zh.append(
-                    f"{MODE_LABELS[mode]['zh']}：{n_pop:,.0f} 人（{n_pts} 个居民点）最近的是不与路网相连的"
-                    f"零散路段（孤立步道、台阶、封闭的内部道路），改为连接到路网，离路距离增加"
-                    f"（中位数 {med:.0f} 米，最多 {mx:.0f} 米）"
-                )
-            for target in targets:
-                bar.set_postfix_str(f"{mode}: {target}")
-                mask = masks[target]
-                col_t, col_f = f"t_{target}_{mode}", f"f_{target}_{mode}"
-                if not mask.any():
-                    dem[col_t] = np.inf
-                    dem[col_f] = ""
-                    warnings.append(f"no facility counts as '{target}'; its travel times are all unreachable")
-                    warnings_zh.append(f"没有设施属于「{FACILITY_SET_LABELS[target]['zh']}」，到它的出行时间均为不可达")
-                else:
-                    res = nearest_facility_times(rg, dsnap, fsnap.take(mask), direct_offroad_m=direct_offroad_m)
-                    dem[col_t] = res.minutes
-                    ids = fid[mask]
-                    dem[col_f] = np.where(res.facility >= 0, ids[np.clip(res.facility, 0, None)], "")
-                bar.update()
-            cells = None
-            for target in iso_targets:
-                bar.set_postfix_str(f"{mode}: isochrones {target}")
-                mask = masks[target]
-                if mask.any():
-                    if cells is None:
-                        cells = surface_points(rg, isochrone_area, cell_m=isochrone_cell_m)
-                    surface = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
-                                                  direct_offroad_m=direct_offroad_m)
-                    iso_parts.append(isochrone_bands(surface, isochrone_minutes,
-                                                     attributes={"mode": mode, "target": target}))
-                bar.update()
-    for w in warnings:
-        logger.warning(w)
-    isochrones = (gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs="EPSG:4326")
-                  if iso_parts else None)
-    return AccessResult(demand=dem, facilities=fac, modes=tuple(modes), targets=targets,
-                        networks=summaries, warnings=tuple(warnings),
-                        warnings_zh=tuple(warnings_zh), isochrones=isochrones, routing=routing)
+            summaries[mode] = _mode_summary(rg, dsnap, pop, direct_offroad_m=opts.direct_offroad_m)
+            notes.extend(_snap_notes(mode, summaries[mode]))
+            columns, empty = _nearest_columns(rg, dsnap, fsnap, fid, {s: masks[s] for s in facility_sets},
+                                              mode=mode, direct_offroad_m=opts.direct_offroad_m, bar=bar)
+            for col, values in columns.items():
+                dem[col] = values
+            notes.extend(_note("no_facility", facility_set=(s, FACILITY_SET_LABELS[s]["zh"])) for s in empty)
+            if iso_sets and isochrones is not None:
+                iso_parts.extend(_mode_isochrones(rg, fsnap, masks, mode=mode, facility_sets=iso_sets,
+                                                  isochrones=isochrones, direct_offroad_m=opts.direct_offroad_m,
+                                                  bar=bar))
+    for en, _ in notes:
+        logger.warning(en)
+    rings = (gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs="EPSG:4326")
+             if iso_parts else None)
+    return AccessResult(demand=dem, facilities=fac, modes=tuple(modes), facility_sets=facility_sets,
+                        networks=summaries, warnings=tuple(en for en, _ in notes),
+                        warnings_zh=tuple(zh for _, zh in notes), isochrones=rings, routing=routing)
+
+
+def _check_not_empty(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, source: str | None) -> None:
+    if len(demand) == 0:
+        raise InputError("there are no demand points (population is empty)",
+                         fix="check the population file covers the study area")
+    if len(facilities) == 0:
+        raise InputError("there are no facilities", path=source, fix="check the facility file")
+
+
+def _mode_summary(rg: RoutingGraph, dsnap: Snap, pop: np.ndarray, *, direct_offroad_m: float) -> dict:
+    """:func:`network_summary` of one mode with the :func:`snap_summary` of its demand points."""
+    summary = dict(network_summary(rg))
+    summary.update(snap_summary(rg, dsnap, pop))
+    summary["direct_offroad_m"] = float(direct_offroad_m)
+    return summary
+
+
+def _note(key: str, **values: object) -> tuple[str, str]:
+    """The ``access.{key}`` warning as ``(en, zh)``; a value given as a pair is ``(en, zh)``."""
+    def pick(i: int) -> dict[str, object]:
+        return {k: v[i] if isinstance(v, tuple) else v for k, v in values.items()}
+    return text(f"access.{key}", "en", **pick(0)), text(f"access.{key}", "zh", **pick(1))
+
+
+def _snap_notes(mode: str, summary: Mapping[str, float]) -> list[tuple[str, str]]:
+    """Warnings about residents off the main network or attached past a fragment, ``(en, zh)``."""
+    name = (mode, MODE_LABELS[mode]["zh"])
+    notes = []
+    if summary["points_off_main_component"]:
+        notes.append(_note("off_main_component", mode=name, population=summary["population_off_main_component"],
+                           points=summary["points_off_main_component"], km=MIN_COMPONENT_M / 1000,
+                           direct_m=summary["direct_offroad_m"]))
+    if summary["points_skipped_fragment"]:
+        notes.append(_note("skipped_fragment", mode=name, population=summary["population_skipped_fragment"],
+                           points=summary["points_skipped_fragment"],
+                           median_m=summary["skipped_fragment_extra_m_median"],
+                           max_m=summary["skipped_fragment_extra_m_max"]))
+    return notes
+
+
+def _nearest_columns(
+    rg: RoutingGraph, dsnap: Snap, fsnap: Snap, fid: np.ndarray, masks: Mapping[str, np.ndarray], *,
+    mode: str, direct_offroad_m: float, bar: tqdm,
+) -> tuple[dict[str, object], list[str]]:
+    """The ``t_{set}_{mode}`` and ``f_{set}_{mode}`` columns of one mode for each facility set of
+    ``masks`` (``fid``: ``facility_id`` per facility), and the sets with no facility (their times
+    are all ``inf``)."""
+    columns: dict[str, object] = {}
+    empty = []
+    for facility_set, mask in masks.items():
+        bar.set_postfix_str(f"{mode}: {facility_set}")
+        col_t, col_f = time_column(facility_set, mode), f"f_{facility_set}_{mode}"
+        if not mask.any():
+            columns[col_t] = np.inf
+            columns[col_f] = ""
+            empty.append(facility_set)
+        else:
+            res = nearest_facility_times(rg, dsnap, fsnap.take(mask), direct_offroad_m=direct_offroad_m)
+            columns[col_t] = res.minutes
+            ids = fid[mask]
+            columns[col_f] = np.where(res.facility >= 0, ids[np.clip(res.facility, 0, None)], "")
+        bar.update()
+    return columns, empty
+
+
+def _mode_isochrones(
+    rg: RoutingGraph, fsnap: Snap, masks: Mapping[str, np.ndarray], *, mode: str, facility_sets: Sequence[str],
+    isochrones: IsochroneOptions, direct_offroad_m: float, bar: tqdm,
+) -> list[gpd.GeoDataFrame]:
+    """Isochrone rings of one mode per facility set (none for a set with no facility); the grid
+    is snapped once per mode."""
+    cells = None
+    parts = []
+    for facility_set in facility_sets:
+        bar.set_postfix_str(f"{mode}: isochrones {facility_set}")
+        mask = masks[facility_set]
+        if mask.any():
+            if cells is None:
+                cells = surface_points(rg, isochrones.area, cell_m=isochrones.cell_m)
+            surface = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
+                                          direct_offroad_m=direct_offroad_m)
+            parts.append(isochrone_bands(surface, isochrones.minutes,
+                                         attributes={"mode": mode, "target": facility_set}))
+        bar.update()
+    return parts

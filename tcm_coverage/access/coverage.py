@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -17,12 +18,14 @@ import pandas as pd
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._geo import frame_utm_crs
+from tcm_coverage.access.checks import check_thresholds, check_time_columns
 from tcm_coverage.inputs import flag_values
-from tcm_coverage.vocab import MODES
+from tcm_coverage.vocab import HEADLINE_FACILITY_SET, MODES, share_column, time_column
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["STAFF_COLUMNS", "UNASSIGNED", "access_summary", "assign_areas", "coverage_tables", "facility_indicators", "no_data_cells", "no_data_facility_sets"]
+__all__ = ["STAFF_COLUMNS", "UNASSIGNED", "CoverageTables", "access_summary", "assign_areas", "coverage_tables",
+           "facility_indicators", "no_data_cells", "no_data_facility_sets"]
 
 UNASSIGNED = ""
 
@@ -117,9 +120,9 @@ def access_summary(
     out["population"] = sums["w"]
     for t in thresholds:
         out[f"pop_within_{t:g}"] = sums[f"pop_within_{t:g}"]
-        out[f"share_within_{t:g}"] = np.where(out["population"] > 0,
-                                              out[f"pop_within_{t:g}"] / out["population"].where(out["population"] > 0, 1),
-                                              np.nan)
+        out[share_column(t)] = np.where(out["population"] > 0,
+                                        out[f"pop_within_{t:g}"] / out["population"].where(out["population"] > 0, 1),
+                                        np.nan)
     out["mean_min"] = sums["wt"] / sums["reach_w"].where(sums["reach_w"] > 0)
     out["p90_min"] = _weighted_quantile_by_group(np.asarray(groups), minutes, population, 0.9)
     out["max_min"] = grouped["t_reach"].max()
@@ -181,16 +184,16 @@ def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.
         values = facilities[col].to_numpy(float) if col in facilities else np.full(len(facilities), np.nan)
         staff[col] = values
         staff[f"{col}_unreported"] = np.isnan(values).astype(int)
-    staff = staff[staff["g"] != UNASSIGNED].groupby("g", sort=True)
-    sums = staff[list(STAFF_COLUMNS)].sum(min_count=1)
-    unreported = staff[[f"{c}_unreported" for c in STAFF_COLUMNS]].sum()
+    by_group = staff[staff["g"] != UNASSIGNED].groupby("g", sort=True)
+    sums = by_group[list(STAFF_COLUMNS)].sum(min_count=1)
+    unreported = by_group[[f"{c}_unreported" for c in STAFF_COLUMNS]].sum()
     out = counts.join(sums.join(unreported), how="outer")
     out.index.name = None
     return out
 
 
 def no_data_facility_sets(facilities: gpd.GeoDataFrame) -> list[str]:
-    """Targets whose facilities are all of unknown status: ``"zhongyiguan"`` when there are
+    """Facility sets whose facilities are all of unknown status: ``"zhongyiguan"`` when there are
     centres and no centre's 中医馆 flag is known, ``"zhongyige"`` likewise for clinics/stations.
 
     Parameters
@@ -204,10 +207,10 @@ def no_data_facility_sets(facilities: gpd.GeoDataFrame) -> list[str]:
     """
     tier = facilities["tier"].to_numpy()
     out = []
-    for target, tr in (("zhongyiguan", "township_centre"), ("zhongyige", "village_station")):
+    for facility_set, tr in (("zhongyiguan", "township_centre"), ("zhongyige", "village_station")):
         sel = tier == tr
-        if sel.any() and flag_values(facilities, target)[1][sel].all():
-            out.append(target)
+        if sel.any() and flag_values(facilities, facility_set)[1][sel].all():
+            out.append(facility_set)
     return out
 
 
@@ -221,7 +224,7 @@ def no_data_cells(table: pd.DataFrame) -> dict[str, np.ndarray]:
     Parameters
     ----------
     table
-        A ``"county"`` or ``"township"`` table of :func:`coverage_tables`.
+        A table of :class:`CoverageTables` (``county``, ``township`` or ``by_facility_set``).
 
     Returns
     -------
@@ -243,7 +246,7 @@ def no_data_cells(table: pd.DataFrame) -> dict[str, np.ndarray]:
     for col in STAFF_COLUMNS:
         if col in table:
             out[col] = table[col].isna().to_numpy()
-    if "level" in table and "target" in table:  # the long table: targets of no_data_facility_sets
+    if "level" in table and "target" in table:  # the long table: facility sets of no_data_facility_sets
         shares = [c for c in table.columns if c.startswith("share_within_")]
         if shares:
             rows = (table["target"].isin(["zhongyiguan", "zhongyige"]).to_numpy()
@@ -255,6 +258,34 @@ def no_data_cells(table: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
+@dataclass(frozen=True)
+class CoverageTables:
+    """The coverage tables of :func:`coverage_tables`.
+
+    Attributes
+    ----------
+    county
+        One row per county and mode for the headline facility set: ``population``,
+        ``pop_within_T`` and ``share_within_T`` per threshold (plus ``share_within_T_upper``
+        when the upper bound was computed), ``mean_min``, ``p90_min``, ``max_min``,
+        ``unreachable_population`` (:func:`access_summary`) and the facility indicators
+        (:func:`facility_indicators`); ``parent_code`` first when the areas have one.
+    township
+        The same per township; ``None`` without township boundaries.
+    by_facility_set
+        Long: one row per level (``county``/``township``) × area × mode × facility set (column
+        ``target``), with the :func:`access_summary` statistics; NaN for the facility sets of
+        :func:`no_data_facility_sets`. Written as ``coverage_targets.csv``.
+    unassigned
+        One row: ``points`` and ``population`` outside every county.
+    """
+
+    county: pd.DataFrame
+    township: pd.DataFrame | None
+    by_facility_set: pd.DataFrame
+    unassigned: pd.DataFrame
+
+
 def coverage_tables(
     demand: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
@@ -262,103 +293,130 @@ def coverage_tables(
     counties: gpd.GeoDataFrame,
     townships: gpd.GeoDataFrame | None,
     modes: Sequence[str],
-    targets: Sequence[str],
+    facility_sets: Sequence[str],
     thresholds: Sequence[float],
-    headline_target: str = "tcm_any",
-) -> dict[str, pd.DataFrame]:
+    headline_facility_set: str = HEADLINE_FACILITY_SET,
+) -> CoverageTables:
     """Coverage tables per county and per township.
 
     Parameters
     ----------
     demand
-        Demand points with ``population`` and the ``t_{target}_{mode}`` columns of
+        Demand points with ``population`` and the ``t_{facility_set}_{mode}`` columns of
         :func:`tcm_coverage.access.compute.compute_access`.
     facilities
         Facilities (for counts and TCM standards per area).
     counties, townships
         Area polygons with ``code`` and ``name`` (townships optional).
-    modes, targets, thresholds
+    modes, facility_sets, thresholds
         What to tabulate.
-    headline_target
-        The target of the main tables (default: any TCM service point). When
-        ``{headline_target}_upper`` is among ``targets`` (some 中医馆/中医阁 flags are unknown),
-        the main tables also get ``share_within_T_upper``: the share with unknown flags counted
-        as yes (``share_within_T`` counts them as no).
+    headline_facility_set
+        The facility set of the main tables (default: any TCM service point); one of
+        ``facility_sets``. When ``{headline_facility_set}_upper`` is among ``facility_sets``
+        (some 中医馆/中医阁 flags are unknown), the main tables also get
+        ``share_within_T_upper``: the share with unknown flags counted as yes
+        (``share_within_T`` counts them as no).
 
     Returns
     -------
-    dict of str to pandas.DataFrame
-        ``"county"`` and ``"township"`` (one row per area and mode, headline target, every
-        threshold, plus facility indicators), ``"targets"`` (long: area × mode × target) and
-        ``"unassigned"`` (population outside every area, per county).
+    CoverageTables
+
+    Raises
+    ------
+    InputError
+        No threshold, no mode or facility set, the headline facility set not among those asked
+        for, or a travel-time column missing from ``demand`` (the message names it and the
+        facility sets and modes ``demand`` does carry).
     """
-    if not thresholds:
-        raise InputError("no thresholds given", fix="pass at least one threshold in minutes, e.g. 15")
+    thresholds = check_thresholds(thresholds)
+    if "population" not in demand.columns:
+        raise InputError("the demand points have no 'population' column", column="population",
+                         fix="pass demand points with a population per point")
+    check_time_columns(demand, facility_sets=facility_sets, modes=modes)
+    if headline_facility_set not in facility_sets:
+        raise InputError(f"the headline facility set '{headline_facility_set}' is not among "
+                         f"the facility sets asked for {list(facility_sets)}",
+                         fix=f"add it, or pass headline_facility_set= one of {list(facility_sets)}")
     pop = demand["population"].to_numpy(float)
     levels = {"county": counties}
     if townships is not None and len(townships):
         levels["township"] = townships
     demand_codes = {lvl: assign_areas(demand, areas) for lvl, areas in levels.items()}
-    facility_codes = {lvl: assign_areas(facilities, areas, max_distance_m=500.0) for lvl, areas in levels.items()}
     outside = demand_codes["county"] == UNASSIGNED
     if outside.any():
         logger.warning("%d demand points (%.0f residents) lie outside every county boundary and are "
                        "left out of the tables", int(outside.sum()), pop[outside].sum())
     tables: dict[str, pd.DataFrame] = {}
-    long_parts = []
+    long_parts: list[pd.DataFrame] = []
     for lvl, areas in levels.items():
-        codes = demand_codes[lvl]
-        keep = codes != UNASSIGNED
-        names = areas.set_index("code")["name"]
-        has_parent = "parent_code" in areas and areas["parent_code"].notna().any()
-        parents = areas.set_index("code")["parent_code"] if has_parent else None
-        fac = facility_indicators(facilities, facility_codes[lvl])
-        rows = []
-        upper = []
-        for mode in modes:
-            for target in targets:
-                stats = access_summary(codes[keep], demand[f"t_{target}_{mode}"].to_numpy(float)[keep],
-                                       pop[keep], thresholds=thresholds)
-                stats.insert(0, "target", target)
-                stats.insert(0, "mode", mode)
-                long_parts.append(stats.assign(level=lvl).rename_axis("code").reset_index())
-                if target == headline_target:
-                    rows.append(stats)
-                elif target == f"{headline_target}_upper":
-                    upper.append(stats[["mode"] + [f"share_within_{t:g}" for t in thresholds]])
-        table = pd.concat(rows).rename_axis("code").reset_index()
-        if upper:
-            # the headline with unknown 中医馆/中医阁 counted as yes, beside the lower bound
-            bounds = pd.concat(upper).rename_axis("code").reset_index().rename(
-                columns={f"share_within_{t:g}": f"share_within_{t:g}_upper" for t in thresholds})
-            table = table.merge(bounds, on=["code", "mode"], how="left")
-        table = table.merge(fac, left_on="code", right_index=True, how="left")
-        # Areas with no population still appear (a boundary with nobody in it is worth seeing).
-        empty = sorted(set(areas["code"]) - set(table["code"]))
-        if empty:
-            logger.warning("%s areas have no population: %s", lvl, ", ".join(map(str, empty)))
-            filler = pd.DataFrame([{"code": c, "mode": m, "target": headline_target, "population": 0.0}
-                                   for c in empty for m in modes])
-            filler = filler.merge(fac, left_on="code", right_index=True, how="left")
-            table = pd.concat([table, filler], ignore_index=True)
-        count_cols = [c for c in fac.columns if c.startswith("n_") or c.endswith("_unreported")]
-        table[count_cols] = table[count_cols].fillna(0).astype(int)
-        table.insert(1, "name", table["code"].map(names))
-        if parents is not None:
-            table.insert(0, "parent_code", table["code"].map(parents))
-        table = table.sort_values(["mode", "code"], key=lambda s: s.map(_mode_order) if s.name == "mode" else s,
-                                  kind="stable").reset_index(drop=True)
-        tables[lvl] = table
-    long = pd.concat(long_parts, ignore_index=True)
-    for target in no_data_facility_sets(facilities):
+        stats = _level_stats(demand_codes[lvl], demand, pop, modes=modes, facility_sets=facility_sets,
+                             thresholds=thresholds)
+        long_parts.extend(s.assign(level=lvl).rename_axis("code").reset_index() for s in stats.values())
+        fac = facility_indicators(facilities, assign_areas(facilities, areas, max_distance_m=500.0))
+        tables[lvl] = _area_table(stats, fac, areas, level=lvl, modes=modes, thresholds=thresholds,
+                                  headline_facility_set=headline_facility_set)
+    long: pd.DataFrame = pd.concat(long_parts, ignore_index=True)
+    for facility_set in no_data_facility_sets(facilities):
         # every 中医馆 (中医阁) flag unknown: the travel times to "none of them" mean nothing
         stat_cols = [c for c in long.columns if c not in ("level", "code", "mode", "target", "population")]
-        long.loc[long["target"] == target, stat_cols] = np.nan
-    tables["targets"] = long[["level", "code", "mode", "target"] + [c for c in long.columns
-                                                                   if c not in ("level", "code", "mode", "target")]]
-    county_of_outside = pd.DataFrame({"points": [int(outside.sum())], "population": [float(pop[outside].sum())]})
-    tables["unassigned"] = county_of_outside
-    return tables
+        long.loc[long["target"] == facility_set, stat_cols] = np.nan
+    by_facility_set = long[["level", "code", "mode", "target"]
+                           + [c for c in long.columns if c not in ("level", "code", "mode", "target")]]
+    unassigned = pd.DataFrame({"points": [int(outside.sum())], "population": [float(pop[outside].sum())]})
+    return CoverageTables(county=tables["county"], township=tables.get("township"),
+                          by_facility_set=by_facility_set, unassigned=unassigned)
+
+
+def _level_stats(
+    codes: np.ndarray, demand: gpd.GeoDataFrame, pop: np.ndarray, *, modes: Sequence[str],
+    facility_sets: Sequence[str], thresholds: Sequence[float],
+) -> dict[tuple[str, str], pd.DataFrame]:
+    """:func:`access_summary` per (mode, facility set) over the areas of one level, with ``mode``
+    and ``target`` columns first; points outside every area are left out."""
+    keep = codes != UNASSIGNED
+    out = {}
+    for mode in modes:
+        for facility_set in facility_sets:
+            stats = access_summary(codes[keep], demand[time_column(facility_set, mode)].to_numpy(float)[keep],
+                                   pop[keep], thresholds=thresholds)
+            stats.insert(0, "target", facility_set)
+            stats.insert(0, "mode", mode)
+            out[mode, facility_set] = stats
+    return out
+
+
+def _area_table(
+    stats: dict[tuple[str, str], pd.DataFrame], fac: pd.DataFrame, areas: gpd.GeoDataFrame, *,
+    level: str, modes: Sequence[str], thresholds: Sequence[float], headline_facility_set: str,
+) -> pd.DataFrame:
+    """The main table of one level: the headline rows (with the upper bound beside them when
+    computed), the facility indicators, and a row per mode for areas with no population."""
+    table = pd.concat([stats[m, headline_facility_set] for m in modes]).rename_axis("code").reset_index()
+    upper_set = f"{headline_facility_set}_upper"
+    upper = [stats[m, upper_set][["mode"] + [share_column(t) for t in thresholds]]
+             for m in modes if (m, upper_set) in stats]
+    if upper:
+        # the headline with unknown 中医馆/中医阁 counted as yes, beside the lower bound
+        bounds = pd.concat(upper).rename_axis("code").reset_index().rename(
+            columns={share_column(t): share_column(t, upper=True) for t in thresholds})
+        table = table.merge(bounds, on=["code", "mode"], how="left")
+    table = table.merge(fac, left_on="code", right_index=True, how="left")
+    # Areas with no population still appear (a boundary with nobody in it is worth seeing).
+    empty = sorted(set(areas["code"]) - set(table["code"]))
+    if empty:
+        logger.warning("%s areas have no population: %s", level, ", ".join(map(str, empty)))
+        filler = pd.DataFrame([{"code": c, "mode": m, "target": headline_facility_set, "population": 0.0}
+                               for c in empty for m in modes])
+        filler = filler.merge(fac, left_on="code", right_index=True, how="left")
+        table = pd.concat([table, filler], ignore_index=True)
+    count_cols = [c for c in fac.columns if c.startswith("n_") or c.endswith("_unreported")]
+    table[count_cols] = table[count_cols].fillna(0).astype(int)
+    by_code = areas.set_index("code")
+    table.insert(1, "name", table["code"].map(by_code["name"]))
+    if "parent_code" in areas and areas["parent_code"].notna().any():
+        table.insert(0, "parent_code", table["code"].map(by_code["parent_code"]))
+    return table.sort_values(["mode", "code"], key=lambda s: s.map(_mode_order) if s.name == "mode" else s,
+                             kind="stable").reset_index(drop=True)
 
 
 _MODE_ORDER = {mode: i for i, mode in enumerate(MODES)}  # the display order of vocab

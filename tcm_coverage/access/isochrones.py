@@ -15,7 +15,7 @@ rings up to ``t``.
 
 This is not a convex hull (which paints coverage over land with no road) nor a union of
 buffered edges per facility (slow: one ego-graph per facility); one multi-source shortest-path
-run per target gives every cell at once.
+run per facility set gives every cell at once.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _grid(rg: RoutingGraph, area: object, cell_m: float) -> _Grid:
     geom = boundary_geometry(area)
     to_m = pyproj.Transformer.from_crs("EPSG:4326", rg.network.crs_m, always_xy=True)
     area_m = shapely.transform(geom, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
-    minx, miny, maxx, maxy = area_m.bounds
+    minx, miny, maxx, maxy = (float(v) for v in shapely.bounds(area_m))
     cols = int(np.ceil((maxx - minx) / cell_m))
     rows = int(np.ceil((maxy - miny) / cell_m))
     if rows * cols > MAX_CELLS:
@@ -96,7 +96,7 @@ def _grid(rg: RoutingGraph, area: object, cell_m: float) -> _Grid:
     cy = maxy - (np.arange(rows) + 0.5) * cell_m
     xx, yy = np.meshgrid(cx, cy)
     shapely.prepare(area_m)
-    inside = shapely.contains_xy(area_m, xx, yy)
+    inside = np.asarray(shapely.contains_xy(area_m, xx, yy), dtype=bool)
     return _Grid(x=xx, y=yy, inside=inside, shape=(rows, cols), transform=transform, area_m=area_m)
 
 
@@ -116,7 +116,7 @@ def surface_points(rg: RoutingGraph, area: object, *, cell_m: float = 100.0) -> 
     -------
     (Snap, grid)
         The snapped cell centres and the grid they came from; pass both to
-        :func:`travel_time_surface` to reuse them for several targets.
+        :func:`travel_time_surface` to reuse them for several facility sets.
     """
     grid = _grid(rg, area, cell_m)
     to_ll = pyproj.Transformer.from_crs(rg.network.crs_m, "EPSG:4326", always_xy=True)
@@ -146,7 +146,7 @@ def travel_time_surface(
     cell_m : float, default 100
         Cell size in metres (ignored when ``cells`` is given).
     cells : tuple, optional
-        The result of :func:`surface_points`, to reuse the snapping across targets.
+        The result of :func:`surface_points`, to reuse the snapping across facility sets.
     direct_offroad_m : float, default :data:`tcm_coverage.access.traveltime.DIRECT_OFFROAD_MAX_M`
         Longest straight off-road leg to a facility, as in
         :func:`tcm_coverage.access.traveltime.nearest_facility_times`.
@@ -198,6 +198,7 @@ def isochrone_bands(
     within: list[shapely.Geometry] = []
     for t in ts:
         mask = np.nan_to_num(surface.minutes, nan=np.inf) <= t
+        geom: shapely.Geometry
         if mask.any():
             polys = [shapely.geometry.shape(g) for g, _ in
                      features.shapes(mask.astype(np.uint8), mask=mask, transform=surface.transform,
@@ -211,12 +212,12 @@ def isochrone_bands(
     rings, lows = [], []
     prev: shapely.Geometry = shapely.Polygon()
     for t, geom in zip(ts, within, strict=True):
-        ring = shapely.difference(geom, prev) if not prev.is_empty else geom
+        ring = shapely.difference(geom, prev) if not shapely.is_empty(prev) else geom
         ring = _polygonal(shapely.make_valid(ring))
         rings.append(ring)
         lows.append(ts[ts.index(t) - 1] if ts.index(t) else 0.0)
-        prev = shapely.union(prev, geom) if not prev.is_empty else geom
-    area_km2 = np.array([g.area / 1e6 for g in rings])
+        prev = shapely.union(prev, geom) if not shapely.is_empty(prev) else geom
+    area_km2 = np.array([shapely.area(g) / 1e6 for g in rings])
     to_ll = pyproj.Transformer.from_crs(surface.crs_m, "EPSG:4326", always_xy=True)
     rings_ll = [shapely.transform(g, lambda c: np.column_stack(to_ll.transform(c[:, 0], c[:, 1])))
                 for g in rings]
@@ -228,7 +229,7 @@ def isochrone_bands(
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     """Keep only the polygon parts of a geometry (set operations may leave slivers of lines)."""
-    if geom.is_empty:
+    if shapely.is_empty(geom):
         return shapely.MultiPolygon()
     parts = shapely.get_parts(geom)
     polys = [p for p in parts if isinstance(p, (shapely.Polygon, shapely.MultiPolygon)) and p.area > 0]

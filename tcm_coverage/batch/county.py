@@ -28,6 +28,7 @@ from tcm_coverage.inputs import read_population
 from tcm_coverage.workflows import (
     AnalysisConfig,
     AnalysisRun,
+    RunInputs,
     compute_from_inputs,
     run_analysis,
     write_outputs,
@@ -78,8 +79,9 @@ def compute_county(config: AnalysisConfig, inputs: CountyInputs, *,
         raise InputError(f"the population inside county {counties['code'].iloc[0]} is zero",
                          path=config.inputs.population,
                          fix="check that the population file covers the county (and its datum/CRS)")
-    return compute_from_inputs(config, counties=counties, townships=inputs.townships,
-                               facilities=inputs.facilities, demand=demand, network=inputs.network,
+    return compute_from_inputs(config, RunInputs(counties=counties, townships=inputs.townships,
+                                                 facilities=inputs.facilities, demand=demand,
+                                                 network=inputs.network),
                                counted=inputs.own_facilities, progress=progress)
 
 
@@ -176,7 +178,7 @@ def run_county(job: CountyJob, inputs: CountyInputs | None = None) -> dict:
             write_county(run, job.config, input_hashes=job.input_hashes,
                          extra={"batch": {"county": job.code, "key": job.key,
                                           "cut": "county + buffer_m + max_facility_offroad_m"}})
-        county = run.tables["county"]
+        county = run.tables.county
         result.update(status="done", rows=_county_rows(county),
                       code=job.code or "、".join(dict.fromkeys(county["code"].astype(str))),
                       name=job.name or "、".join(dict.fromkeys(county["name"].astype(str))))

@@ -353,9 +353,9 @@ def scorecard(
     if mode not in access.modes:
         raise InputError(f"mode '{mode}' was not computed (the run has {list(access.modes)})",
                          fix=f"rerun with --mode {mode}, or score one of {list(access.modes)}")
-    if target not in access.targets:
+    if target not in access.facility_sets:
         raise InputError(f"target '{target}' was not computed",
-                         fix=f"use one of {list(access.targets)}")
+                         fix=f"use one of {list(access.facility_sets)}")
     demand, facilities = access.demand, access.facilities
     pop = demand["population"].to_numpy(float)
     times = demand[f"t_{target}_{mode}"].to_numpy(float)

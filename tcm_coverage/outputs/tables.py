@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage._safetext import safe_workbook, write_csv
-from tcm_coverage.access import no_data_cells
+from tcm_coverage.access import CoverageTables, no_data_cells
 from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS
 
 __all__ = ["COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "with_no_data", "write_isochrones", "write_layers", "write_manifest", "write_tables"]
@@ -167,7 +167,7 @@ def with_no_data(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 
 
 def write_tables(
-    tables: Mapping[str, pd.DataFrame],
+    tables: CoverageTables,
     out_dir: Path,
     *,
     lang: str = "zh",
@@ -213,10 +213,11 @@ def write_tables(
             readme_rows, columns=["项目", "内容"] if lang == "zh" else ["item", "value"])
     if review is not None:
         sheets[_SHEETS["review"][lang]] = review
-    for key in ("county", "township", "targets"):
-        if key not in tables:
+    for key, frame in (("county", tables.county), ("township", tables.township),
+                       ("targets", tables.by_facility_set)):
+        if frame is None:
             continue
-        table = localize(rounded_table(tables[key], lang), lang)
+        table = localize(rounded_table(frame, lang), lang)
         path = write_csv(table, out_dir / f"coverage_{key}.csv")
         written.append(path)
         sheets[_SHEETS[key][lang]] = table

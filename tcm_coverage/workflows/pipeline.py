@@ -20,7 +20,11 @@ from tcm_coverage._errors import InputError
 from tcm_coverage._io import check_output_dir
 from tcm_coverage._validate import reading
 from tcm_coverage.access import (
+    AccessOptions,
     AccessResult,
+    Catchment,
+    FCAMeasure,
+    IsochroneOptions,
     area_fca,
     assign_areas,
     compute_access,
@@ -103,6 +107,15 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     return replace(run, seconds={**seconds, **run.seconds}, facility_review=fac_table.review)
 
 
+def access_options(config: AnalysisConfig) -> AccessOptions:
+    """The routing options of a run (the same for travel times and floating catchments)."""
+    opts = config.options
+    return AccessOptions(
+        include_other=opts.include_other, speed_overrides=opts.speed_overrides,
+        offroad_kmh=opts.offroad_kmh, max_facility_offroad_m=opts.max_facility_offroad_m,
+        direct_offroad_m=opts.direct_offroad_m, facilities_source=str(config.inputs.facilities))
+
+
 def _travel_times(config: AnalysisConfig, inputs: RunInputs, datum_fits: Sequence[Any], *,
                   progress: bool) -> AccessResult:
     """Travel times and isochrones, with the input warnings ahead of the routing ones."""
@@ -111,12 +124,11 @@ def _travel_times(config: AnalysisConfig, inputs: RunInputs, datum_fits: Sequenc
     facility_sets = tuple(t for t in FACILITY_SETS
                           if t not in OPTIONAL_FACILITY_SETS or unknown_flags(facilities).any())
     access = compute_access(
-        inputs.demand, facilities, inputs.network, modes=opts.modes, targets=facility_sets,
-        include_other=opts.include_other, speed_overrides=opts.speed_overrides,
-        offroad_kmh=opts.offroad_kmh, max_facility_offroad_m=opts.max_facility_offroad_m,
-        direct_offroad_m=opts.direct_offroad_m, facilities_source=str(config.inputs.facilities),
-        isochrone_minutes=opts.isochrone_minutes, isochrone_area=inputs.counties,
-        isochrone_cell_m=opts.isochrone_cell_m or 100.0, progress=progress,
+        inputs.demand, facilities, inputs.network, modes=opts.modes, facility_sets=facility_sets,
+        options=access_options(config),
+        isochrones=IsochroneOptions(minutes=opts.isochrone_minutes, area=inputs.counties,
+                                    cell_m=opts.isochrone_cell_m or 100.0),
+        progress=progress,
     )
     # input warnings (duplicate facility rows, datum check) go wherever the routing ones go
     notes = [*facilities.attrs.get("input_warnings", ()),
@@ -135,12 +147,8 @@ def _accessibility(config: AnalysisConfig, inputs: RunInputs, access: AccessResu
     mode = opts.headline_mode
     try:
         fca = network_fca(dem[["population", "geometry"]], facilities, inputs.network, mode=mode,
-                          include_other=opts.include_other,
-                          speed_overrides=opts.speed_overrides.get(mode),
-                          offroad_kmh=opts.offroad_kmh.get(mode), max_minutes=opts.headline_threshold,
-                          facilities_source=str(config.inputs.facilities),
-                          direct_offroad_m=opts.direct_offroad_m,
-                          routing=access.routing.get(mode))
+                          measure=FCAMeasure(catchment=Catchment(max_minutes=opts.headline_threshold)),
+                          options=access_options(config), routing=access.routing.get(mode))
     except InputError as exc:  # e.g. staff counts filled for some facilities only
         logger.warning("accessibility (E2SFCA) not computed: %s", exc)
         return None
@@ -203,7 +211,7 @@ def compute_from_inputs(
     access_own = access if counted is None else replace(
         access, facilities=access.facilities[np.asarray(counted, bool)].reset_index(drop=True))
     tables = coverage_tables(access.demand, access_own.facilities, counties=counties,
-                             townships=townships, modes=opts.modes, targets=access.targets,
+                             townships=townships, modes=opts.modes, facility_sets=access.facility_sets,
                              thresholds=opts.thresholds)
     dem = access.demand.copy()
     dem.insert(1, "county_code", assign_areas(dem, counties))

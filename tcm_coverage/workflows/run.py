@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from tcm_coverage.access import AccessResult
+from tcm_coverage.access import AccessResult, CoverageTables
 from tcm_coverage.network import RoadNetwork
 
 __all__ = ["AnalysisRun", "RunInputs"]
@@ -74,7 +74,7 @@ class AnalysisRun:
     """
 
     access: AccessResult
-    tables: dict[str, pd.DataFrame]
+    tables: CoverageTables
     files: tuple[Path, ...]
     seconds: dict[str, float]
     counties: gpd.GeoDataFrame | None = None

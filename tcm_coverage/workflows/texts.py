@@ -16,6 +16,7 @@ import pandas as pd
 from tcm_coverage._version import __version__
 from tcm_coverage.access import (
     AccessResult,
+    CoverageTables,
     facility_set_masks,
     no_data_facility_sets,
     unknown_flags,
@@ -48,7 +49,7 @@ def _facility_set_rows(config: AnalysisConfig, access: AccessResult) -> list[tup
     include_other = config.options.include_other
     masks = facility_set_masks(access.facilities, include_other=include_other)
     rows = []
-    for facility_set in access.targets:
+    for facility_set in access.facility_sets:
         definition = FACILITY_SET_DEFINITIONS[facility_set][lang]
         if facility_set == HEADLINE_FACILITY_SET and include_other:
             definition += text("workflows.readme.include_other", lang)
@@ -209,7 +210,7 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(table.columns, row, strict=True)) for row in table.itertuples(index=False)]
 
 
-def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig) -> dict:
+def headline_numbers(tables: CoverageTables, config: AnalysisConfig) -> dict:
     """Per mode: county population, share within each threshold, mean and P90 minutes.
 
     Parameters
@@ -225,7 +226,7 @@ def headline_numbers(tables: Mapping[str, pd.DataFrame], config: AnalysisConfig)
         ``{mode: {county code: {...}}}``.
     """
     out: dict = {}
-    for rec in _records(tables["county"]):
+    for rec in _records(tables.county):
         entry = {"name": rec["name"], "population": round(float(rec["population"]), 0)}
         for t in config.options.thresholds:
             entry[share_column(t)] = round(float(rec[share_column(t)]), 4)
@@ -287,8 +288,8 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
     -------
     str
     """
-    lines = [_county_line(rec, config) for rec in _records(run.tables["county"])]
-    if "township" in run.tables:
-        lines.append(_lowest_townships(run.tables["township"], config))
+    lines = [_county_line(rec, config) for rec in _records(run.tables.county)]
+    if run.tables.township is not None:
+        lines.append(_lowest_townships(run.tables.township, config))
     lines.append(text("workflows.summary.outputs", config.rendering.lang) + str(Path(config.out_dir)))
     return "\n".join(lines)

@@ -78,7 +78,7 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
         raise InputError(f"threshold {thr:g} was not computed in this run",
                          fix=f"use one of {[f'{t:g}' for t in opts.thresholds]} or rerun with it")
     return coverage_map(counties=run.counties, townships=run.townships,
-                        township_table=run.tables.get("township"), facilities=run.access.facilities,
+                        township_table=run.tables.township, facilities=run.access.facilities,
                         demand=run.access.demand, mode=mode, threshold=thr, target=facility_set,
                         isochrones=run.access.isochrones, fca_areas=run.fca_areas,
                         lang=rendering.lang, basemap=rendering.basemap,
@@ -111,13 +111,13 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     notes = [*facility_notes(config, run.access.facilities, run.facility_review),
              *access_notes(config, run.access)]
     files = []
-    county = run.tables["county"]
+    county = run.tables.county
     codes = list(dict.fromkeys(county["code"].astype(str)))
     for code in codes:
         name = str(county.loc[county["code"].astype(str) == code, "name"].iloc[0])
         page = county_report_html(
             county_code=code, county_name=name, county_table=county,
-            township_table=run.tables.get("township"), demand=run.demand, modes=opts.modes,
+            township_table=run.tables.township, demand=run.demand, modes=opts.modes,
             thresholds=opts.thresholds, headline_threshold=opts.headline_threshold,
             headline_mode=opts.headline_mode, map_page=map_page, notes=notes,
             sources=source_lines(config), run_date=date.today().isoformat(),
@@ -215,7 +215,7 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
     with atomic_output_dir(config.out_dir, kind="analyze", inputs=input_files(config)) as tmp:
         files = _write_tables(run, config, tmp, today)
         files += write_layers(run.demand, access.facilities, tmp, modes=config.options.modes,
-                              targets=access.targets, thresholds=config.options.thresholds)
+                              targets=access.facility_sets, thresholds=config.options.thresholds)
         if access.isochrones is not None:
             files.append(write_isochrones(access.isochrones, tmp, lang=config.rendering.lang))
         files += _write_pages(run, config, tmp)
