@@ -216,7 +216,7 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
     codes = [c for c in geometries if geometries[c] is not None]
     gdf = gpd.GeoDataFrame({"code": codes}, geometry=[geometries[c] for c in codes], crs=4326)
     minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (110, 30, 120, 40)
-    fmap = base_map((minx, miny, maxx, maxy), basemap=basemap, tianditu_key=tianditu_key, zh=zh)
+    fmap = base_map((minx, miny, maxx, maxy), basemap=basemap, tianditu_key=tianditu_key, lang=lang)
     share_col = f"share_within_{threshold:g}"
     pop_col = f"pop_within_{threshold:g}"
     county_rows = table[table["status"] != "province"]

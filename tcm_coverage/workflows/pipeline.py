@@ -56,6 +56,11 @@ from tcm_coverage.inputs import (
 from tcm_coverage.network import PROFILES, RoadNetwork, get_profile, read_network
 from tcm_coverage.outputs import (
     BASEMAPS,
+    MapLayers,
+    MapOptions,
+    ReportOptions,
+    ReportTables,
+    Scorecard,
     county_report_html,
     coverage_map,
     map_html,
@@ -225,7 +230,7 @@ class AnalysisRun:
     townships: gpd.GeoDataFrame | None = None
     demand: gpd.GeoDataFrame | None = None
     fca_areas: gpd.GeoDataFrame | None = None
-    scorecards: dict[str, pd.DataFrame] = field(default_factory=dict)
+    scorecards: dict[str, Scorecard] = field(default_factory=dict)
     network: RoadNetwork | None = None
     facility_review: pd.DataFrame | None = None
     datum_check: tuple[dict, ...] = ()
@@ -633,13 +638,14 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
     if thr not in config.thresholds:
         raise InputError(f"threshold {thr:g} was not computed in this run",
                          fix=f"use one of {[f'{t:g}' for t in config.thresholds]} or rerun with it")
-    return coverage_map(counties=run.counties, townships=run.townships,
-                        township_table=run.tables.get("township"), facilities=run.access.facilities,
-                        demand=run.access.demand, mode=mode, threshold=thr, target=target,
-                        isochrones=run.access.isochrones, fca_areas=run.fca_areas,
-                        lang=config.lang, basemap=config.basemap,
-                        tianditu_key=config.tianditu_key, sources=source_lines(config),
-                        run_date=date.today().isoformat(), compact=compact)
+    return coverage_map(MapLayers(counties=run.counties, townships=run.townships,
+                                  township_table=run.tables.get("township"), facilities=run.access.facilities,
+                                  demand=run.access.demand, isochrones=run.access.isochrones,
+                                  fca_areas=run.fca_areas),
+                        mode=mode, threshold=thr, facility_set=target,
+                        options=MapOptions(lang=config.lang, basemap=config.basemap,
+                                           tianditu_key=config.tianditu_key, sources=source_lines(config),
+                                           run_date=date.today().isoformat(), compact=compact))
 
 
 def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
@@ -666,15 +672,16 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     files = []
     county = run.tables["county"]
     codes = list(dict.fromkeys(county["code"].astype(str)))
+    tables = ReportTables(county_table=county, township_table=run.tables.get("township"),
+                          demand=run.demand, fca_areas=run.fca_areas)
+    options = ReportOptions(modes=config.modes, thresholds=config.thresholds,
+                            headline_threshold=config.headline_threshold, headline_mode=config.headline_mode,
+                            notes=notes, sources=source_lines(config), run_date=date.today().isoformat(),
+                            software=f"tcm-coverage {__version__}", lang=config.lang)
     for code in codes:
         name = str(county.loc[county["code"].astype(str) == code, "name"].iloc[0])
         page = county_report_html(
-            county_code=code, county_name=name, county_table=county,
-            township_table=run.tables.get("township"), demand=run.demand, modes=config.modes,
-            thresholds=config.thresholds, headline_threshold=config.headline_threshold,
-            headline_mode=config.headline_mode, map_page=map_page, notes=notes,
-            sources=source_lines(config), run_date=date.today().isoformat(),
-            software=f"tcm-coverage {__version__}", lang=config.lang, fca_areas=run.fca_areas,
+            tables, options, county_code=code, county_name=name, map_page=map_page,
             extra_sections=[scorecard_section_html(card, county_code=code, lang=config.lang)
                             for card in run.scorecards.values()])
         path = out_dir / ("report.html" if len(codes) == 1 else f"report_{code}.html")
@@ -770,7 +777,7 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
                                 for n in facility_notes(config, access.facilities, run.facility_review)],
                              facilities=fac_sheet, network=net_sheet, review=review)
         files += write_layers(run.demand, access.facilities, tmp, modes=config.modes,
-                              targets=access.targets, thresholds=config.thresholds)
+                              facility_sets=access.targets, thresholds=config.thresholds)
         if access.isochrones is not None:
             files.append(write_isochrones(access.isochrones, tmp, lang=config.lang))
         if config.write_map:

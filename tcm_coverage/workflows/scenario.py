@@ -78,7 +78,7 @@ from tcm_coverage.demo import DEMO_FILES, demo_data_dir, demo_inputs
 from tcm_coverage.i18n import MODE_LABELS
 from tcm_coverage.inputs import read_population
 from tcm_coverage.network import PROFILES, build_routing_graph, get_profile, snap_points
-from tcm_coverage.outputs import BASEMAPS, coverage_map, save_map
+from tcm_coverage.outputs import BASEMAPS, MapLayers, MapOptions, coverage_map, save_map
 from tcm_coverage.siting import maximal_covering, p_median, set_covering, upgrade_or_build
 from tcm_coverage.siting.candidates import build_candidates, chosen_sites, siting_instance
 from tcm_coverage.siting.models import SitingResult
@@ -683,11 +683,12 @@ def _scenario_map(sr: ScenarioResult) -> folium.Map:
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         popup=folium.GeoJsonPopup(fields=["label"], labels=False),
     ))
-    fmap = coverage_map(counties=run.counties, townships=run.townships, township_table=town_table,
-                        facilities=run.access.facilities, demand=demand, mode=scn.mode,
-                        threshold=scn.threshold, target=scn.target, isochrones=iso, lang=scn.lang,
-                        basemap=scn.basemap, tianditu_key=scn.tianditu_key, title=title,
-                        sources=list(run_sources(scn)), extra_legend=extra, extra_layers=layers)
+    fmap = coverage_map(MapLayers(counties=run.counties, townships=run.townships, township_table=town_table,
+                                  facilities=run.access.facilities, demand=demand, isochrones=iso,
+                                  extra_legend=extra, extra_layers=layers),
+                        mode=scn.mode, threshold=scn.threshold, facility_set=scn.target,
+                        options=MapOptions(lang=scn.lang, basemap=scn.basemap, tianditu_key=scn.tianditu_key,
+                                           title=title, sources=list(run_sources(scn))))
     return fmap
 
 
