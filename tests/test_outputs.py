@@ -401,6 +401,7 @@ def test_province_summary_and_map_escape_names(tmp_path):
 def test_scenario_outputs_escape_names(demo_computed, tmp_path):
     from dataclasses import replace
 
+    from tcm_coverage.demo import DEMO_FILES, demo_data_dir
     from tcm_coverage.workflows.scenario import load_scenario, run_scenario, write_scenario
 
     run, _config = demo_computed
@@ -408,7 +409,7 @@ def test_scenario_outputs_escape_names(demo_computed, tmp_path):
     clinics = fac.index[fac["tier"] == "village_station"]
     fac.loc[clinics, "name"] = [IMG if i % 2 else LINK for i in range(len(clinics))]
     hostile = replace(run, access=replace(run.access, facilities=fac))
-    scn = load_scenario(REPO / "data" / "scenarios" / "upgrade_only.toml")
+    scn = load_scenario(demo_data_dir() / DEMO_FILES["scenarios"] / "upgrade_only.toml")
     sr = run_scenario(replace(scn, p=4), run=hostile, progress=False)
     assert set(sr.sites["name"]) & {IMG, LINK}
     write_scenario(sr, tmp_path / "s")
