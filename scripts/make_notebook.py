@@ -29,7 +29,7 @@ Run it from the repository root or from `notebooks/`; it finds the demo data its
 from tcm_coverage.inputs.boundaries import read_boundaries
 from tcm_coverage.demo import demo_data_dir
 from tcm_coverage.inputs.facilities import read_facilities
-from tcm_coverage.outputs.maps import coverage_map
+from tcm_coverage.outputs import MapLayers, coverage_map
 from tcm_coverage.access.coverage import coverage_tables
 from tcm_coverage.network import read_network
 from tcm_coverage.inputs.population import read_population
@@ -69,16 +69,14 @@ assert worst["share_within_15"] < ebike["share_within_15"].median()"""),
 
 Isochrone bands, township shares, residents beyond 15 minutes (graduated circles) and the
 facilities (hollow: no 中医馆/中医阁). Click a facility for its details."""),
-    ("code", """fmap = coverage_map(counties=county, townships=towns, township_table=town,
-                    facilities=access.facilities, demand=access.demand, mode="ebike",
-                    threshold=15, isochrones=access.isochrones)
+    ("code", """layers = MapLayers(counties=county, townships=towns, township_table=town,
+                   facilities=access.facilities, demand=access.demand, isochrones=access.isochrones)
+fmap = coverage_map(layers, mode="ebike", threshold=15)
 fmap"""),
     ("md", """## Change the threshold and the mode
 
 Walking, 10 minutes, and the reach of 中医阁 alone (the village level of the service circle):"""),
-    ("code", """walk10 = coverage_map(counties=county, townships=towns, township_table=town,
-                      facilities=access.facilities, demand=access.demand, mode="walk",
-                      threshold=10, target="zhongyige", isochrones=access.isochrones)
+    ("code", """walk10 = coverage_map(layers, mode="walk", threshold=10, facility_set="zhongyige")
 share = (access.demand["t_zhongyige_walk"] <= 10).mul(access.demand["population"]).sum() \\
     / access.demand["population"].sum()
 print(f"{share:.1%} of residents walk to a 中医阁 within 10 minutes")

@@ -9,7 +9,8 @@ read the inputs        :func:`read_facilities`, :func:`read_boundaries`, :func:`
 travel times           :func:`compute_access` (:class:`AccessOptions`, :class:`IsochroneOptions`)
                        → :class:`AccessResult`
 coverage               :func:`coverage_tables` → :class:`CoverageTables`, :func:`network_fca` (floating catchments)
-outputs                :func:`coverage_map`, :func:`scorecard`
+outputs                :func:`coverage_map` (of :class:`MapLayers`, :class:`MapOptions`),
+                       :func:`scorecard` → :class:`Scorecard`
 whole runs             :class:`AnalysisConfig`, :func:`run_analysis`, :func:`load_scenario`,
                        :func:`run_scenario`
 errors                 :class:`TCMCoverageError` and its :class:`InputError`, :class:`CRSError`,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:  # the lazily imported names, for type checkers and editors
         read_population,
     )
     from tcm_coverage.network import read_network
-    from tcm_coverage.outputs import coverage_map, scorecard
+    from tcm_coverage.outputs import MapLayers, MapOptions, Scorecard, coverage_map, scorecard
     from tcm_coverage.workflows import AnalysisConfig, load_scenario, run_analysis, run_scenario
 
 #: Where each lazily imported name lives.
@@ -64,7 +65,10 @@ _LAZY: dict[str, str] = {
     "coverage_tables": "tcm_coverage.access",
     "CoverageTables": "tcm_coverage.access",
     "network_fca": "tcm_coverage.access",
+    "MapLayers": "tcm_coverage.outputs",
+    "MapOptions": "tcm_coverage.outputs",
     "coverage_map": "tcm_coverage.outputs",
+    "Scorecard": "tcm_coverage.outputs",
     "scorecard": "tcm_coverage.outputs",
     "AnalysisConfig": "tcm_coverage.workflows",
     "run_analysis": "tcm_coverage.workflows",
@@ -80,8 +84,11 @@ __all__ = [
     "CoverageTables",
     "InputError",
     "IsochroneOptions",
+    "MapLayers",
+    "MapOptions",
     "NetworkError",
     "OutputError",
+    "Scorecard",
     "TCMCoverageError",
     "__version__",
     "compute_access",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tcm_coverage.outputs.maps import save_map
+from tcm_coverage.outputs import save_map
 from tcm_coverage.workflows import build_map, write_reports
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -148,7 +148,7 @@ def test_amap_map_renders(browser, demo_computed, tmp_path):
 def test_report_renders_and_prints(browser, demo_computed, tmp_path):
     run, config = demo_computed
     sc = config.updated(self_contained=True)
-    from tcm_coverage.outputs.maps import map_html
+    from tcm_coverage.outputs import map_html
 
     page_html = map_html(build_map(run, sc, compact=True), self_contained=True)
     (path,) = write_reports(run, sc, tmp_path, page_html)
@@ -211,7 +211,7 @@ def test_names_from_the_input_are_text_not_markup(browser, demo_computed, tmp_pa
     assert probe in popup and probe in tooltips and probe in labels
     assert page.locator("img[src='x']").count() == 0 and dialogs == []
     # the report page (township table, embedded map)
-    from tcm_coverage.outputs.maps import map_html
+    from tcm_coverage.outputs import map_html
 
     sc = config.updated(self_contained=True)
     (report,) = write_reports(hostile, sc, tmp_path, map_html(build_map(hostile, sc, compact=True),

@@ -14,8 +14,14 @@ import pytest
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.inputs.chinacrs import wgs84_to_gcj02
-from tcm_coverage.outputs.maps import coverage_map, map_html, save_map
-from tcm_coverage.outputs.report_html import cumulative_curve
+from tcm_coverage.outputs import (
+    MapLayers,
+    MapOptions,
+    coverage_map,
+    cumulative_curve,
+    map_html,
+    save_map,
+)
 from tcm_coverage.workflows import build_map, write_reports
 
 DEMO_GCJ = {"F0001": (112.897243, 36.332081)}  # the county TCM hospital as typed in the CSV
@@ -128,13 +134,15 @@ def test_bad_map_requests(demo_computed, tmp_path):
         build_map(run, config, mode="car")
     with pytest.raises(InputError, match="threshold 20 was not computed"):
         build_map(run, config, threshold=20)
-    kw = dict(counties=run.counties, townships=run.townships, township_table=run.tables.township,
-              facilities=run.access.facilities, demand=run.access.demand, mode="walk", threshold=15)
+    layers = MapLayers(counties=run.counties, townships=run.townships, township_table=run.tables.township,
+
+                       facilities=run.access.facilities, demand=run.access.demand)
+    kw = dict(mode="walk", threshold=15)
     with pytest.raises(InputError, match="basemap"):
-        coverage_map(**kw, basemap="google")
+        coverage_map(layers, **kw, options=MapOptions(basemap="google"))
     with pytest.raises(InputError, match="Tianditu basemap needs a key"):
-        coverage_map(**kw, basemap="tianditu")
-    page = map_html(coverage_map(**kw, basemap="tianditu", tianditu_key="abc123"))
+        coverage_map(layers, **kw, options=MapOptions(basemap="tianditu"))
+    page = map_html(coverage_map(layers, **kw, options=MapOptions(basemap="tianditu", tianditu_key="abc123")))
     assert "tianditu.gov.cn/vec_w" in page and "tk=abc123" in page
     # a failed save leaves the earlier file untouched and no temporary file behind
     target = tmp_path / "map.html"

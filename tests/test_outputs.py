@@ -381,7 +381,7 @@ def test_hostile_names_stay_text_in_every_output(tmp_path, capsys):
 
 def test_province_summary_and_map_escape_names(tmp_path):
     from tcm_coverage.batch.summary import province_map, province_table, write_province_table
-    from tcm_coverage.outputs.maps import map_html
+    from tcm_coverage.outputs import map_html
 
     rows = [{"code": "320101", "name": IMG, "mode": "walk", "population": 100.0,
              "pop_within_15": 50.0, "share_within_15": 0.5, "mean_min": 9.0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -11,7 +13,8 @@ import shapely
 from tcm_coverage._errors import InputError
 from tcm_coverage.access.compute import AccessResult
 from tcm_coverage.inputs.plans import parse_profile
-from tcm_coverage.outputs.scorecard import SCORECARD_COLUMNS, _ceil, scorecard, write_scorecard
+from tcm_coverage.outputs import SCORECARD_COLUMNS, write_scorecard
+from tcm_coverage.outputs.scorecard import _ceil, scorecard
 
 
 def box(x0, x1):
@@ -55,7 +58,8 @@ def county():
 
 
 def row(card, code, key):
-    sel = card[(card["code"] == code) & (card["indicator"] == key)]
+    rows = card.rows
+    sel = rows[(rows["code"] == code) & (rows["indicator"] == key)]
     assert len(sel) == 1, (code, key)
     return sel.iloc[0]
 
@@ -63,9 +67,9 @@ def row(card, code, key):
 def test_national_hand_computed(county):
     access, counties, townships = county
     card = scorecard(access, "national", counties=counties, townships=townships)
-    assert list(card.columns[:len(SCORECARD_COLUMNS)]) == list(SCORECARD_COLUMNS)
-    assert card.attrs["profile"] == "national" and card.attrs["mode"] == "ebike"
-    assert card.attrs["minutes"] == 15
+    assert list(card.rows.columns[:len(SCORECARD_COLUMNS)]) == list(SCORECARD_COLUMNS)
+    assert card.profile == "national" and card.mode == "ebike"
+    assert card.minutes == 15 and card.facility_set == "tcm_any" and card.lang == "zh"
 
     cov = row(card, "140405", "coverage_15min")
     assert cov["value"] == pytest.approx(0.5)
@@ -77,8 +81,8 @@ def test_national_hand_computed(county):
     assert row(card, "T2", "coverage_15min")["value"] == 1.0
 
     assert row(card, "140405", "county_tcm_institution")["status"] == "met"
-    assert card[(card["level"] == "township")
-                & (card["indicator"] == "county_tcm_institution")].empty
+    assert card.rows[(card.rows["level"] == "township")
+                     & (card.rows["indicator"] == "county_tcm_institution")].empty
 
     guan = row(card, "140405", "zhongyiguan_share")
     assert (guan["value"], guan["status"], guan["gap"]) == (0.5, "unmet", 1)
@@ -108,8 +112,8 @@ def test_national_hand_computed(county):
 
     health = row(card, "140405", "health_mgmt_65plus")  # cannot be measured from the inputs
     assert health["status"] == "no_data" and health["target"] == 0.75
-    assert card[(card["level"] == "township") & (card["indicator"] == "health_mgmt_65plus")].empty
-    assert (card["level"].iloc[0], card["level"].iloc[-1]) == ("county", "township")
+    assert card.rows[(card.rows["level"] == "township") & (card.rows["indicator"] == "health_mgmt_65plus")].empty
+    assert (card.rows["level"].iloc[0], card.rows["level"].iloc[-1]) == ("county", "township")
 
 
 def test_yantai_and_english(county):
@@ -122,7 +126,7 @@ def test_yantai_and_english(county):
     cov = row(card, "140405", "coverage_15min")
     assert cov["gap_text"] == "500 residents beyond 15 minutes (e-bike)"
     assert cov["target_text"] == "not in this plan" and cov["met"] == "no target"
-    assert "tcm_gps_per_10k" not in set(card["indicator"])  # no data and no target
+    assert "tcm_gps_per_10k" not in set(card.rows["indicator"])  # no data and no target
     assert row(card, "140405", "county_tcm_institution")["value_text"] == "yes (1)"
     nat = scorecard(access, "national", counties=counties, townships=townships, lang="en")
     assert row(nat, "140405", "centre_tcm_physician_share")["gap_text"] == "4 more TCM physicians"
@@ -138,7 +142,7 @@ def test_custom_targets_gaps(county):
         "tcm_gps_per_10k": {"target": [0.6, 0.8], "source": "s"},
     }})
     card = scorecard(access, prof, counties=counties)
-    assert set(card["level"]) == {"county"}
+    assert set(card.rows["level"]) == {"county"}
     cov = row(card, "140405", "coverage_15min")  # 90 % of 1,000 = 900, 500 within
     assert (cov["status"], cov["gap"]) == ("unmet", 400)
     assert cov["gap_text"] == "还需 400 人进入15分钟圈（电动自行车；500 人在外）"
@@ -164,7 +168,7 @@ def test_partial_counts_are_flagged_not_zeroed(county):
     assert t2["status"] == "no_data" and np.isnan(t2["value"])  # its only centre left it blank
     county_share = row(card, "140405", "centre_tcm_physician_share")
     assert county_share["unreported"] == 1 and "1 家机构未填报" in county_share["value_text"]
-    assert "tcm_hospital_beds_per_1k" not in set(card["indicator"])  # no beds anywhere
+    assert "tcm_hospital_beds_per_1k" not in set(card.rows["indicator"])  # no beds anywhere
 
 
 def test_rounding_up_ignores_float_dust():
@@ -201,13 +205,13 @@ def test_write_scorecard(county, tmp_path):
     sheet = pd.read_excel(out / "scorecard.xlsx", sheet_name=None)
     assert list(sheet) == ["目标对照", "说明"]
     assert list(sheet["目标对照"].columns[:4]) == ["层级", "区划代码", "名称", "指标"]
-    assert len(sheet["目标对照"]) == len(card)
+    assert len(sheet["目标对照"]) == len(card.rows)
     # rendered from the data, so English works from a Chinese scorecard too
     write_scorecard(card, tmp_path / "en", "en")
     en = (tmp_path / "en" / "scorecard.html").read_text(encoding="utf-8")
     assert "1 more 中医阁" in en and "<th>met</th>" in en
     with pytest.raises(InputError, match="not a scorecard"):
-        write_scorecard(card[["code"]], tmp_path / "bad")
+        write_scorecard(replace(card, rows=card.rows[["code"]]), tmp_path / "bad")
     assert not (tmp_path / "bad" / "scorecard.html").exists()
 
 
@@ -239,7 +243,7 @@ def test_demo_county_national_and_yantai(demo, tmp_path):
     access, counties, townships = demo
     nat = scorecard(access, "national", counties=counties, townships=townships)
     yan = scorecard(access, "yantai", counties=counties, townships=townships)
-    assert set(nat["code"]) == {"140405"} | set(townships["code"])
+    assert set(nat.rows["code"]) == {"140405"} | set(townships["code"])
     # 乙镇 (D02) has no 中医馆 and no 中医阁: the demo is built to show that gap
     assert row(nat, "140405D02", "zhongyiguan_share")["gap"] == 1
     assert row(nat, "140405D02", "coverage_15min")["value"] < 0.2
@@ -251,7 +255,7 @@ def test_demo_county_national_and_yantai(demo, tmp_path):
     cov = row(nat, "140405", "coverage_15min")
     assert cov["denominator"] == pytest.approx(230_000, rel=1e-6)
     assert 0.5 < cov["value"] < 1.0
-    assert nat["status"].isin(["met", "unmet", "no_target", "no_data", "not_applicable"]).all()
+    assert nat.rows["status"].isin(["met", "unmet", "no_target", "no_data", "not_applicable"]).all()
     files = write_scorecard(yan, tmp_path)
     assert "烟台" in files[1].read_text(encoding="utf-8")
 

@@ -239,7 +239,7 @@ def province_map(table: pd.DataFrame, geometries: Mapping[str, shapely.Geometry]
     gdf = gpd.GeoDataFrame({"code": codes}, geometry=[geometries[c] for c in codes], crs=4326)
     minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (110, 30, 120, 40)
     fmap = base_map((minx, miny, maxx, maxy), basemap=look.basemap,
-                    tianditu_key=look.tianditu_key, zh=lang == "zh")
+                    tianditu_key=look.tianditu_key, lang=lang)
     county_rows = table[table["status"] != "province"]
     failed = county_rows[county_rows["status"] == "failed"].drop_duplicates("code")
     for mode in modes:

@@ -259,8 +259,8 @@ def _redraw(args: argparse.Namespace) -> int:
             written = [out_dir / f.name for f in names]
         if args.command == "score" and not args.quiet:
             for name, card in run.scorecards.items():
-                unmet = card[card["status"] == "unmet"]
-                print(f"{name}: {len(unmet)} unmet of {int(card['status'].isin(['met', 'unmet']).sum())} "
+                unmet = card.rows[card.rows["status"] == "unmet"]
+                print(f"{name}: {len(unmet)} unmet of {int(card.rows['status'].isin(['met', 'unmet']).sum())} "
                       "indicators with a target")
     if not args.quiet:
         print(f"({time.perf_counter() - start:.1f} s) " + ", ".join(str(f) for f in written))

@@ -1,34 +1,44 @@
 """What a planner opens: tables (XLSX/CSV/GPKG), maps (Folium HTML), the HTML report and the scorecard.
 
-Modules: :mod:`~tcm_coverage.outputs.maps`, :mod:`~tcm_coverage.outputs.report_html`, :mod:`~tcm_coverage.outputs.scorecard`, :mod:`~tcm_coverage.outputs.tables`.
+Modules: :mod:`~tcm_coverage.outputs.style` (colours, classes, number formats),
+:mod:`~tcm_coverage.outputs.maps` (coverage map layers), :mod:`~tcm_coverage.outputs.map_page`
+(basemaps, the page as one file), :mod:`~tcm_coverage.outputs.report_html` (with its chart, :mod:`~tcm_coverage.outputs.chart`),
+:mod:`~tcm_coverage.outputs.scorecard` (computing), :mod:`~tcm_coverage.outputs.scorecard_text`
+and :mod:`~tcm_coverage.outputs.scorecard_render` (its text, HTML and XLSX),
+:mod:`~tcm_coverage.outputs.tables`.
 """
 
-from tcm_coverage.outputs.maps import (
+from tcm_coverage.outputs.chart import cumulative_chart_svg, cumulative_curve
+from tcm_coverage.outputs.map_page import (
     BASEMAPS,
-    SHARE_BREAKS,
-    SHARE_COLOURS,
-    TIER_STYLE,
     base_map,
     compact_geojson,
-    coverage_map,
     map_html,
     prepare_layer,
     save_map,
-    share_colour,
 )
+from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
 from tcm_coverage.outputs.report_html import (
+    ReportOptions,
+    ReportTables,
     county_report_html,
-    cumulative_chart_svg,
-    cumulative_curve,
     scorecard_section_html,
 )
-from tcm_coverage.outputs.scorecard import (
+from tcm_coverage.outputs.scorecard import Scorecard, scorecard
+from tcm_coverage.outputs.scorecard_render import scorecard_html, write_scorecard
+from tcm_coverage.outputs.scorecard_text import (
     SCORECARD_COLUMNS,
-    STATUS_COLOURS,
     STATUSES,
     render_scorecard,
-    scorecard,
-    write_scorecard,
+    status_label,
+)
+from tcm_coverage.outputs.style import (
+    SHARE_BREAKS,
+    SHARE_COLOURS,
+    SHARE_TINTS,
+    STATUS_COLOURS,
+    TIER_STYLE,
+    share_colour,
 )
 from tcm_coverage.outputs.tables import (
     COLUMN_LABELS,
@@ -50,9 +60,15 @@ __all__ = [
     "SCORECARD_COLUMNS",
     "SHARE_BREAKS",
     "SHARE_COLOURS",
+    "SHARE_TINTS",
     "STATUSES",
     "STATUS_COLOURS",
     "TIER_STYLE",
+    "MapLayers",
+    "MapOptions",
+    "ReportOptions",
+    "ReportTables",
+    "Scorecard",
     "base_map",
     "column_label",
     "compact_geojson",
@@ -67,8 +83,10 @@ __all__ = [
     "rounded_table",
     "save_map",
     "scorecard",
+    "scorecard_html",
     "scorecard_section_html",
     "share_colour",
+    "status_label",
     "with_no_data",
     "write_isochrones",
     "write_layers",

@@ -46,20 +46,17 @@ the same rule for its status.
 
 from __future__ import annotations
 
-import html
 import math
-from datetime import date
+from collections.abc import Mapping
+from dataclasses import dataclass
 from os import PathLike
-from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from tcm_coverage._errors import InputError
-from tcm_coverage._io import add_files
-from tcm_coverage._safetext import safe_workbook
-from tcm_coverage._version import __version__
 from tcm_coverage.access import (
     UNASSIGNED,
     AccessResult,
@@ -67,70 +64,76 @@ from tcm_coverage.access import (
     assign_areas,
     facility_indicators,
 )
-from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS
+from tcm_coverage.i18n import check_lang
 from tcm_coverage.inputs import INDICATORS, PlanTarget, Profile, load_profile
+from tcm_coverage.outputs.scorecard_text import SCORECARD_COLUMNS, STAFF_INPUTS, render_scorecard
+from tcm_coverage.vocab import UPPER_SUFFIX, time_column
 
-__all__ = ["STATUSES", "STATUS_COLOURS", "SCORECARD_COLUMNS", "render_scorecard", "scorecard",
-           "write_scorecard"]
-
-#: Row statuses, in Chinese and English.
-STATUSES: dict[str, dict[str, str]] = {
-    "met": {"zh": "达标", "en": "met"},
-    "unmet": {"zh": "未达标", "en": "not met"},
-    "no_target": {"zh": "无目标值", "en": "no target"},
-    "no_data": {"zh": "无数据", "en": "no data"},
-    "not_applicable": {"zh": "不适用", "en": "n/a"},
-}
-
-#: Columns of :func:`scorecard`'s data part (the text columns come from :func:`render_scorecard`).
-SCORECARD_COLUMNS = (
-    "level", "code", "name", "parent_code", "indicator", "value", "target", "target_max",
-    "in_profile", "status", "gap", "numerator", "denominator", "unreported", "mode", "minutes",
-    "source", "note", "value_max", "gap_max",
-)
-
-_TEXT_COLUMNS = ("level_label", "indicator_label", "value_text", "target_text", "met", "gap_text",
-                 "method")
-
-_HEADERS = {
-    "level_label": {"zh": "层级", "en": "level"},
-    "code": {"zh": "区划代码", "en": "code"},
-    "name": {"zh": "名称", "en": "area"},
-    "indicator_label": {"zh": "指标", "en": "indicator"},
-    "value_text": {"zh": "现状值", "en": "value"},
-    "target_text": {"zh": "目标值", "en": "target"},
-    "met": {"zh": "是否达标", "en": "met"},
-    "gap_text": {"zh": "差距", "en": "gap"},
-    "source": {"zh": "目标来源", "en": "source"},
-    "note": {"zh": "规划表述", "en": "plan wording"},
-    "method": {"zh": "计算方法", "en": "how computed"},
-}
-
-_LEVELS = {"county": {"zh": "县区", "en": "county"}, "township": {"zh": "乡镇", "en": "township"}}
+__all__ = ["Scorecard", "scorecard"]
 
 # Always on the scorecard (when computable); ratios only with data or a target.
 _CORE = ("coverage_15min", "county_tcm_institution", "zhongyiguan_share", "zhongyige_share")
 _RATIOS = ("tcm_gps_per_10k", "tcm_physicians_per_1k", "tcm_hospital_beds_per_1k")
 
-# (column, tier or None for all facilities) behind each staff/bed indicator.
-_STAFF_INPUTS: dict[str, tuple[tuple[str, str | None], ...]] = {
-    "tcm_gps_per_10k": (("tcm_gps", None),),
-    "tcm_physicians_per_1k": (("tcm_physicians", None),),
-    "tcm_hospital_beds_per_1k": (("beds", "county_tcm"),),
-    "centre_tcm_physician_share": (("tcm_physicians", "township_centre"),
-                                   ("physicians", "township_centre")),
-    "county_hospital_tcm_physician_share": (("tcm_physicians", "county_tcm"),
-                                            ("physicians", "county_tcm")),
-}
-
-_COLUMN_NAMES = {
-    "tcm_gps": {"zh": "中医类别全科医生数", "en": "TCM GP counts"},
-    "tcm_physicians": {"zh": "中医执业医师数", "en": "TCM physician counts"},
-    "physicians": {"zh": "执业医师数", "en": "physician counts"},
-    "beds": {"zh": "床位数", "en": "bed counts"},
-}
-
 _EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A scorecard: its rows and what they were scored against.
+
+    Attributes
+    ----------
+    rows
+        One row per area and indicator: the data columns :data:`SCORECARD_COLUMNS` and the
+        text columns ``level_label``, ``indicator_label``, ``value_text``, ``target_text``,
+        ``met``, ``gap_text``, ``method`` in :attr:`lang`. County rows come first.
+    profile
+        Name of the plan profile.
+    title, title_en
+        The profile's title in Chinese and English.
+    sources
+        The profile's sources.
+    mode
+        Travel mode of the coverage row.
+    minutes
+        Threshold of the coverage row.
+    facility_set
+        Facilities that count as TCM service points for coverage.
+    lang
+        Language of the text columns (and default of :func:`write_scorecard`).
+    """
+
+    rows: pd.DataFrame
+    profile: str
+    title: str
+    title_en: str
+    sources: tuple[str, ...]
+    mode: str
+    minutes: float
+    facility_set: str
+    lang: str
+
+    def title_in(self, lang: str) -> str:
+        """The profile's title in ``lang`` (``"zh"``: :attr:`title`, ``"en"``: :attr:`title_en`)."""
+        return self.title if check_lang(lang) == "zh" else self.title_en
+
+
+@dataclass(frozen=True)
+class _AreaData:
+    """What one area's rows are computed from (``None``: the area has none)."""
+
+    stats: pd.Series | None
+    stats_upper: pd.Series | None
+    fac: pd.Series | None
+    staff: pd.Series | None
+
+    @property
+    def population(self) -> float:
+        return float(self.stats["population"]) if self.stats is not None else 0.0
+
+    def fac_count(self, column: str) -> int:
+        return 0 if self.fac is None else int(self.fac.get(column, 0))
 
 
 def _ceil(x: float) -> int:
@@ -138,16 +141,20 @@ def _ceil(x: float) -> int:
     return max(0, math.ceil(round(x, 9)))
 
 
+def _input_key(col: str, tr: str | None) -> str:
+    return f"{col}@{tr or 'all'}"
+
+
 def _staff_sums(facilities: gpd.GeoDataFrame, codes: np.ndarray) -> pd.DataFrame:
     """Per area: sum, facility count and unreported count of every (column, tier) input."""
     tier = facilities["tier"].to_numpy()
     frame = pd.DataFrame({"g": codes})
-    pairs = {pair for inputs in _STAFF_INPUTS.values() for pair in inputs}
+    pairs = {pair for inputs in STAFF_INPUTS.values() for pair in inputs}
     for col, tr in sorted(pairs, key=str):
         sel = np.ones(len(facilities), bool) if tr is None else tier == tr
         values = (facilities[col].to_numpy(float) if col in facilities
                   else np.full(len(facilities), np.nan))
-        key = f"{col}@{tr or 'all'}"
+        key = _input_key(col, tr)
         frame[f"sum:{key}"] = np.where(sel, np.nan_to_num(values), 0.0)
         frame[f"n:{key}"] = sel.astype(int)
         frame[f"na:{key}"] = (sel & np.isnan(values)).astype(int)
@@ -179,107 +186,112 @@ def _bounded_status(low: float, high: float, t: PlanTarget | None) -> str:
     return "no_data"
 
 
-def _row_for(key: str, t: PlanTarget | None, *, area: dict, stats: pd.Series | None,
-             fac: pd.Series | None, staff: pd.Series | None, present: dict[str, bool],
-             minutes: float, stats_upper: pd.Series | None = None) -> dict:
-    spec = INDICATORS[key]
-    row = {**area, "indicator": key, "value": np.nan,
-           "target": np.nan if t is None or t.target is None else t.target,
-           "target_max": np.nan if t is None or t.target_max is None else t.target_max,
-           "in_profile": t is not None, "status": "no_data", "gap": np.nan, "numerator": np.nan,
-           "denominator": np.nan, "unreported": 0, "minutes": np.nan,
-           "source": "" if t is None else t.source, "note": "" if t is None else t.note,
-           "value_max": np.nan, "gap_max": np.nan}
-    population = float(stats["population"]) if stats is not None else 0.0
-    if not spec.measured:
+def _base_row(key: str, t: PlanTarget | None, area: Mapping[str, object]) -> dict:
+    """The row of an indicator before anything is measured: no data."""
+    return {**area, "indicator": key, "value": np.nan,
+            "target": np.nan if t is None or t.target is None else t.target,
+            "target_max": np.nan if t is None or t.target_max is None else t.target_max,
+            "in_profile": t is not None, "status": "no_data", "gap": np.nan, "numerator": np.nan,
+            "denominator": np.nan, "unreported": 0, "minutes": np.nan,
+            "source": "" if t is None else t.source, "note": "" if t is None else t.note,
+            "value_max": np.nan, "gap_max": np.nan}
+
+
+def _partial_goal(t: PlanTarget | None) -> float | None:
+    """The coverage target when it is below 100 % (the gap is then residents still to bring in)."""
+    return t.target if t is not None and t.target is not None and t.target < 1.0 else None
+
+
+def _coverage_gap(goal: float | None, population: float, within: float, status: str) -> float:
+    """Residents beyond the threshold; with a target below 100 %, residents still to bring in."""
+    if goal is not None:
+        return float(_ceil(goal * population - within)) if status == "unmet" else 0.0
+    return float(round(population - within))
+
+
+def _coverage_row(row: dict, t: PlanTarget | None, data: _AreaData, minutes: float) -> dict:
+    row["minutes"] = minutes
+    population = data.population
+    if data.stats is None or population <= 0:
+        row["status"] = "not_applicable"
         return row
-    if key == "coverage_15min":
-        row["minutes"] = minutes
-        if stats is None or population <= 0:
-            row["status"] = "not_applicable"
-            return row
-        within = float(stats[f"pop_within_{minutes:g}"])
-        row.update(value=within / population, numerator=within, denominator=population)
-        row["status"] = _status(row["value"], t)
-        beyond = population - within
-        partial = t is not None and t.target is not None and t.target < 1.0
-        if partial:
-            unmet = row["status"] == "unmet"
-            row["gap"] = float(_ceil(t.target * population - within)) if unmet else 0.0
+    within = float(data.stats[f"pop_within_{minutes:g}"])
+    row.update(value=within / population, numerator=within, denominator=population)
+    row["status"] = _status(row["value"], t)
+    goal = _partial_goal(t)
+    row["gap"] = _coverage_gap(goal, population, within, row["status"])
+    unknown = data.fac_count("n_centres_zhongyiguan_unknown") + data.fac_count("n_stations_zhongyige_unknown")
+    if data.stats_upper is not None and unknown:
+        # some 中医馆/中医阁 flags are unknown: the value above is the lower bound
+        within_hi = float(data.stats_upper[f"pop_within_{minutes:g}"])
+        row.update(value_max=within_hi / population, unreported=unknown)
+        row["status"] = _bounded_status(row["value"], row["value_max"], t)
+        if goal is not None and row["status"] == "met":
+            row["gap_max"], row["gap"] = 0.0, 0.0
+        elif goal is not None:
+            row["gap_max"], row["gap"] = row["gap"], float(_ceil(goal * population - within_hi))
         else:
-            row["gap"] = float(round(beyond))
-        unknown = 0 if fac is None else int(fac.get("n_centres_zhongyiguan_unknown", 0)
-                                            + fac.get("n_stations_zhongyige_unknown", 0))
-        if stats_upper is not None and unknown:
-            # some 中医馆/中医阁 flags are unknown: the value above is the lower bound
-            within_hi = float(stats_upper[f"pop_within_{minutes:g}"])
-            row.update(value_max=within_hi / population, unreported=unknown)
-            row["status"] = _bounded_status(row["value"], row["value_max"], t)
-            if partial:
-                row["gap_max"], row["gap"] = row["gap"], (
-                    float(_ceil(t.target * population - within_hi)) if row["status"] != "met" else 0.0)
-                if row["status"] == "met":
-                    row["gap_max"] = 0.0
-            else:
-                row["gap_max"], row["gap"] = row["gap"], float(round(population - within_hi))
+            row["gap_max"], row["gap"] = row["gap"], float(round(population - within_hi))
+    return row
+
+
+def _county_tcm_row(row: dict, t: PlanTarget | None, data: _AreaData) -> dict:
+    have = data.fac_count("n_county_tcm")
+    row.update(value=float(have >= 1), numerator=have, denominator=1)
+    row["status"] = _status(row["value"], t)
+    row["gap"] = 1.0 if row["status"] == "unmet" else 0.0
+    return row
+
+
+def _flag_share_row(row: dict, key: str, t: PlanTarget | None, data: _AreaData) -> dict:
+    """Share of centres with a 中医馆 / clinics with a 中医阁, bounded when flags are unknown."""
+    n_col, have_col = (("n_centres", "n_centres_zhongyiguan") if key == "zhongyiguan_share"
+                       else ("n_stations", "n_stations_zhongyige"))
+    n, have = data.fac_count(n_col), data.fac_count(have_col)
+    unknown = data.fac_count(f"{have_col}_unknown")
+    row.update(numerator=have, denominator=n - unknown, unreported=unknown)
+    if n == 0:
+        row["status"] = "not_applicable"
         return row
-    if key == "county_tcm_institution":
-        have = 0 if fac is None else int(fac.get("n_county_tcm", 0))
-        row.update(value=float(have >= 1), numerator=have, denominator=1)
+    if unknown >= n:
+        return row  # no flag known: no data, never 0 %
+    row["value"] = have / (n - unknown)
+    if unknown:
+        row["status"] = _bounded_status(have / n, (have + unknown) / n, t)
+    else:
         row["status"] = _status(row["value"], t)
-        row["gap"] = 1.0 if row["status"] == "unmet" else 0.0
+    if row["status"] == "met":
+        row["gap"] = 0.0
+    elif t is not None and t.target is not None and (
+            row["status"] == "unmet" or (unknown and row["status"] == "no_data")):
+        # at least (every unknown one has it) .. at most (none has)
+        row["gap"] = float(_ceil(t.target * n - have - unknown))
+        row["gap_max"] = float(_ceil(t.target * n - have))
+    return row
+
+
+def _ratio_row(row: dict, t: PlanTarget | None, data: _AreaData, inputs: tuple[list, list, list],
+               per: int) -> dict:
+    """Staff or beds per ``per`` residents."""
+    sums, counts, missing = inputs
+    population = data.population
+    if population <= 0:
+        row["status"] = "not_applicable"
         return row
-    if key in ("zhongyiguan_share", "zhongyige_share"):
-        n_col, have_col = (("n_centres", "n_centres_zhongyiguan") if key == "zhongyiguan_share"
-                           else ("n_stations", "n_stations_zhongyige"))
-        n = 0 if fac is None else int(fac.get(n_col, 0))
-        have = 0 if fac is None else int(fac.get(have_col, 0))
-        unknown = 0 if fac is None else int(fac.get(f"{have_col}_unknown", 0))
-        row.update(numerator=have, denominator=n - unknown, unreported=unknown)
-        if n == 0:
-            row["status"] = "not_applicable"
-            return row
-        if unknown >= n:
-            return row  # no flag known: no data, never 0 %
-        row["value"] = have / (n - unknown)
-        if unknown:
-            row["status"] = _bounded_status(have / n, (have + unknown) / n, t)
-        else:
-            row["status"] = _status(row["value"], t)
-        if row["status"] == "met":
-            row["gap"] = 0.0
-        elif row["status"] == "unmet" or (unknown and row["status"] == "no_data"):
-            # at least (every unknown one has it) .. at most (none has)
-            row["gap"] = float(_ceil(t.target * n - have - unknown))
-            row["gap_max"] = float(_ceil(t.target * n - have))
-        return row
-    # staff and bed inputs
-    inputs = _STAFF_INPUTS[key]
-    if not all(present[f"{c}@{tr or 'all'}"] for c, tr in inputs):
-        return row  # the column is missing from the whole table: no data, never zero
-    sums, counts, missing = [], [], []
-    for col, tr in inputs:
-        k = f"{col}@{tr or 'all'}"
-        sums.append(0.0 if staff is None else float(staff.get(f"sum:{k}", 0.0)))
-        counts.append(0 if staff is None else int(staff.get(f"n:{k}", 0)))
-        missing.append(0 if staff is None else int(staff.get(f"na:{k}", 0)))
-    row["unreported"] = max(missing)
-    if spec.measure == "ratio":
-        if population <= 0:
-            row["status"] = "not_applicable"
-            return row
-        if counts[0] > 0 and missing[0] == counts[0]:
-            return row  # every facility concerned left the count blank
-        row.update(value=sums[0] / population * spec.per, numerator=sums[0],
-                   denominator=population)
-        row["status"] = _status(row["value"], t)
-        if row["status"] == "unmet":
-            row["gap"] = float(_ceil(t.target * population / spec.per - sums[0]))
-        elif row["status"] == "met":
-            row["gap"] = 0.0
-        return row
-    # staff share: TCM physicians / physicians in one tier
-    tcm, phys = sums
+    if counts[0] > 0 and missing[0] == counts[0]:
+        return row  # every facility concerned left the count blank
+    row.update(value=sums[0] / population * per, numerator=sums[0], denominator=population)
+    row["status"] = _status(row["value"], t)
+    if row["status"] == "unmet" and t is not None and t.target is not None:
+        row["gap"] = float(_ceil(t.target * population / per - sums[0]))
+    elif row["status"] == "met":
+        row["gap"] = 0.0
+    return row
+
+
+def _staff_share_row(row: dict, t: PlanTarget | None, inputs: tuple[list, list, list]) -> dict:
+    """TCM physicians / physicians in one tier."""
+    (tcm, phys), counts, missing = inputs
     if counts[0] == 0:
         row["status"] = "not_applicable"
         return row
@@ -290,12 +302,95 @@ def _row_for(key: str, t: PlanTarget | None, *, area: dict, stats: pd.Series | N
         return row
     row.update(value=tcm / phys, numerator=tcm, denominator=phys)
     row["status"] = _status(row["value"], t)
-    if row["status"] == "unmet":
+    if row["status"] == "unmet" and t is not None and t.target is not None:
         r = t.target
         row["gap"] = float(_ceil((r * phys - tcm) / (1.0 - r))) if r < 1.0 else float(phys - tcm)
     elif row["status"] == "met":
         row["gap"] = 0.0
     return row
+
+
+def _staff_row(row: dict, key: str, t: PlanTarget | None, data: _AreaData,
+               present: Mapping[str, bool]) -> dict:
+    inputs = STAFF_INPUTS[key]
+    if not all(present[_input_key(c, tr)] for c, tr in inputs):
+        return row  # the column is missing from the whole table: no data, never zero
+    staff = data.staff
+    sums, counts, missing = [], [], []
+    for col, tr in inputs:
+        k = _input_key(col, tr)
+        sums.append(0.0 if staff is None else float(staff.get(f"sum:{k}", 0.0)))
+        counts.append(0 if staff is None else int(staff.get(f"n:{k}", 0)))
+        missing.append(0 if staff is None else int(staff.get(f"na:{k}", 0)))
+    row["unreported"] = max(missing)
+    spec = INDICATORS[key]
+    if spec.measure == "ratio":
+        assert spec.per is not None, f"ratio indicator {key} without a population unit"
+        return _ratio_row(row, t, data, (sums, counts, missing), spec.per)
+    return _staff_share_row(row, t, (sums, counts, missing))
+
+
+def _row_for(key: str, t: PlanTarget | None, *, area: Mapping[str, object], data: _AreaData,
+             present: Mapping[str, bool], minutes: float) -> dict:
+    row = _base_row(key, t, area)
+    if not INDICATORS[key].measured:
+        return row
+    if key == "coverage_15min":
+        return _coverage_row(row, t, data, minutes)
+    if key == "county_tcm_institution":
+        return _county_tcm_row(row, t, data)
+    if key in ("zhongyiguan_share", "zhongyige_share"):
+        return _flag_share_row(row, key, t, data)
+    return _staff_row(row, key, t, data, present)
+
+
+def _indicator_keys(prof: Profile, present: Mapping[str, bool]) -> list[str]:
+    """The indicators of the scorecard: the profile's, the core ones, ratios with data."""
+    return [k for k in INDICATORS
+            if k in prof.targets or k in _CORE
+            or (k in _RATIOS and all(present[_input_key(c, tr)] for c, tr in STAFF_INPUTS[k]))]
+
+
+@dataclass(frozen=True)
+class _Times:
+    """Travel times of the demand points to the scored facility set (``upper``: unknown as yes)."""
+
+    population: np.ndarray
+    times: np.ndarray
+    upper: np.ndarray | None
+    minutes: float
+
+
+def _area_data(access: AccessResult, areas: gpd.GeoDataFrame, times: _Times) -> dict[Any, _AreaData]:
+    """Per area code: the coverage statistics, facility indicators and staff sums."""
+    demand, facilities = access.demand, access.facilities
+    dcodes = assign_areas(demand, areas)
+    fcodes = assign_areas(facilities, areas, max_distance_m=500.0)
+    keep = dcodes != UNASSIGNED
+    thresholds = [times.minutes]
+    stats = (access_summary(dcodes[keep], times.times[keep], times.population[keep], thresholds=thresholds)
+             if keep.any() else pd.DataFrame())
+    stats_upper = (access_summary(dcodes[keep], times.upper[keep], times.population[keep],
+                                  thresholds=thresholds)
+                   if keep.any() and times.upper is not None else pd.DataFrame())
+    fac = facility_indicators(facilities, fcodes)
+    staff = _staff_sums(facilities, fcodes)
+
+    def at(frame: pd.DataFrame, code: Any) -> pd.Series | None:
+        return frame.loc[code] if code in frame.index else None
+
+    return {code: _AreaData(stats=at(stats, code), stats_upper=at(stats_upper, code),
+                            fac=at(fac, code), staff=at(staff, code))
+            for code in areas["code"]}
+
+
+def _check_run(access: AccessResult, mode: str, facility_set: str) -> None:
+    if mode not in access.modes:
+        raise InputError(f"mode '{mode}' was not computed (the run has {list(access.modes)})",
+                         fix=f"rerun with --mode {mode}, or score one of {list(access.modes)}")
+    if facility_set not in access.facility_sets:
+        raise InputError(f"target '{facility_set}' was not computed",
+                         fix=f"use one of {list(access.facility_sets)}")
 
 
 def scorecard(
@@ -305,9 +400,9 @@ def scorecard(
     counties: gpd.GeoDataFrame,
     townships: gpd.GeoDataFrame | None = None,
     mode: str | None = None,
-    target: str = "tcm_any",
+    facility_set: str = "tcm_any",
     lang: str = "zh",
-) -> pd.DataFrame:
+) -> Scorecard:
     """Score every county and township against a plan profile.
 
     Parameters
@@ -324,24 +419,21 @@ def scorecard(
     mode
         Travel mode of the coverage row. Default: the profile's coverage ``mode``, else
         ``"ebike"`` when computed, else the first mode of ``access``.
-    target
+    facility_set
         Facilities that count as TCM service points for coverage (default ``"tcm_any"``).
     lang
         ``"zh"`` or ``"en"`` for the text columns.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per area and indicator: the data columns :data:`SCORECARD_COLUMNS` and the text
-        columns ``level_label``, ``indicator_label``, ``value_text``, ``target_text``, ``met``,
-        ``gap_text``, ``method`` in ``lang``. County rows come first. ``DataFrame.attrs`` holds
-        ``profile`` (name), ``title``, ``title_en``, ``sources``, ``mode``, ``minutes``,
-        ``target`` and ``lang`` for :func:`write_scorecard`.
+    Scorecard
+        The rows (data columns :data:`SCORECARD_COLUMNS` and the text columns in ``lang``) with
+        the profile, its titles and sources, mode, minutes, facility set and language.
 
     Raises
     ------
     InputError
-        Unknown language, mode or target not computed, invalid profile.
+        Unknown language, mode or facility set not computed, invalid profile.
     """
     if lang not in ("zh", "en"):
         raise InputError(f"unknown language '{lang}'", fix="use zh or en")
@@ -350,416 +442,33 @@ def scorecard(
     minutes = cov.minutes if cov is not None and cov.minutes is not None else 15.0
     mode = mode or (cov.mode if cov is not None else None) or (
         "ebike" if "ebike" in access.modes else access.modes[0])
-    if mode not in access.modes:
-        raise InputError(f"mode '{mode}' was not computed (the run has {list(access.modes)})",
-                         fix=f"rerun with --mode {mode}, or score one of {list(access.modes)}")
-    if target not in access.facility_sets:
-        raise InputError(f"target '{target}' was not computed",
-                         fix=f"use one of {list(access.facility_sets)}")
-    demand, facilities = access.demand, access.facilities
-    pop = demand["population"].to_numpy(float)
-    times = demand[f"t_{target}_{mode}"].to_numpy(float)
-    upper_col = f"t_{target}_upper_{mode}"  # unknown 中医馆/中医阁 counted as yes
-    times_upper = demand[upper_col].to_numpy(float) if upper_col in demand else None
-    present = {f"{c}@{tr or 'all'}": _column_present(facilities, c, tr)
-               for inputs in _STAFF_INPUTS.values() for c, tr in inputs}
-
-    keys = [k for k in INDICATORS
-            if k in prof.targets or k in _CORE
-            or (k in _RATIOS and all(present[f"{c}@{tr or 'all'}"] for c, tr in _STAFF_INPUTS[k]))]
+    _check_run(access, mode, facility_set)
+    demand = access.demand
+    upper_col = time_column(facility_set + UPPER_SUFFIX, mode)  # unknown 中医馆/中医阁 counted as yes
+    times = _Times(population=demand["population"].to_numpy(float),
+                   times=demand[time_column(facility_set, mode)].to_numpy(float),
+                   upper=demand[upper_col].to_numpy(float) if upper_col in demand else None,
+                   minutes=minutes)
+    present = {_input_key(c, tr): _column_present(access.facilities, c, tr)
+               for inputs in STAFF_INPUTS.values() for c, tr in inputs}
+    keys = _indicator_keys(prof, present)
     levels: dict[str, gpd.GeoDataFrame] = {"county": counties}
     if townships is not None and len(townships):
         levels["township"] = townships
     rows: list[dict] = []
     for lvl, areas in levels.items():
-        dcodes = assign_areas(demand, areas)
-        fcodes = assign_areas(facilities, areas, max_distance_m=500.0)
-        keep = dcodes != UNASSIGNED
-        stats = (access_summary(dcodes[keep], times[keep], pop[keep], thresholds=[minutes])
-                 if keep.any() else pd.DataFrame())
-        stats_upper = (access_summary(dcodes[keep], times_upper[keep], pop[keep], thresholds=[minutes])
-                       if keep.any() and times_upper is not None else pd.DataFrame())
-        fac = facility_indicators(facilities, fcodes)
-        staff = _staff_sums(facilities, fcodes)
+        data = _area_data(access, areas, times)
         has_parent = "parent_code" in areas
+        level_keys = [k for k in keys if lvl in INDICATORS[k].levels
+                      and (INDICATORS[k].measured or lvl == "county")]
         for _, a in areas.sort_values("code", kind="stable").iterrows():
             code = a["code"]
             area = {"level": lvl, "code": code, "name": a.get("name", code),
                     "parent_code": a["parent_code"] if has_parent else None, "mode": mode}
-            for key in keys:
-                spec = INDICATORS[key]
-                if lvl not in spec.levels:
-                    continue
-                if not spec.measured and lvl != "county":
-                    continue
-                rows.append(_row_for(
-                    key, prof.targets.get(key), area=area,
-                    stats=stats.loc[code] if code in stats.index else None,
-                    fac=fac.loc[code] if code in fac.index else None,
-                    staff=staff.loc[code] if code in staff.index else None,
-                    present=present, minutes=minutes,
-                    stats_upper=stats_upper.loc[code] if code in stats_upper.index else None))
+            rows += [_row_for(key, prof.targets.get(key), area=area, data=data[code],
+                              present=present, minutes=minutes) for key in level_keys]
     out = pd.DataFrame(rows, columns=list(SCORECARD_COLUMNS))
     out = pd.concat([out, render_scorecard(out, lang)], axis=1)
-    out.attrs.update(profile=prof.name, title=prof.title, title_en=prof.title_en,
-                     sources=list(prof.sources), mode=mode, minutes=minutes, target=target,
-                     lang=lang)
-    return out
-
-
-def _pct(v: float) -> str:
-    text = f"{v:.1%}"
-    return text.replace(".0%", "%")
-
-
-def _fmt_num(v: float) -> str:
-    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
-
-
-def _ratio_unit(per: int, lang: str) -> str:
-    if lang == "zh":
-        return "/万人" if per == 10_000 else "/千人"
-    return "per 10,000" if per == 10_000 else "per 1,000"
-
-
-def _value_text(r: pd.Series, lang: str) -> str:
-    spec = INDICATORS[r["indicator"]]
-    zh = lang == "zh"
-    if r["status"] == "not_applicable":
-        if r["indicator"] in ("zhongyiguan_share", "zhongyige_share"):
-            return "不适用（区域内无此类机构）" if zh else "n/a (no such facilities in the area)"
-        return "不适用" if zh else "n/a"
-    flags = r["indicator"] in ("zhongyiguan_share", "zhongyige_share")
-    if pd.isna(r["value"]):
-        if flags and r["unreported"]:
-            what = "中医馆" if r["indicator"] == "zhongyiguan_share" else "中医阁"
-            return (f"无数据（{int(r['unreported'])} 个机构是否设{what}未知）" if zh
-                    else f"no data ({what} unknown at {int(r['unreported'])})")
-        return STATUSES["no_data"][lang]
-    v, num, den = float(r["value"]), r["numerator"], r["denominator"]
-    if r["indicator"] == "coverage_15min" and pd.notna(r.get("value_max", np.nan)):
-        return (f"{_pct(v)}–{_pct(float(r['value_max']))}（{int(r['unreported'])} 个机构中医馆/中医阁"
-                f"情况未知：按无为下限，按有为上限；共 {den:,.0f} 人）" if zh
-                else f"{_pct(v)}–{_pct(float(r['value_max']))} (中医馆/中医阁 unknown at "
-                     f"{int(r['unreported'])} facilities: lower bound as no, upper as yes; of "
-                     f"{den:,.0f} residents)")
-    if flags and r["unreported"]:
-        return (f"{_pct(v)}（已知 {int(num)}/{int(den)}；另 {int(r['unreported'])} 个未知）" if zh
-                else f"{_pct(v)} ({int(num)} of {int(den)} known; {int(r['unreported'])} unknown)")
-    if spec.measure == "presence":
-        if v >= 1:
-            return f"有（{int(num)} 所）" if zh else f"yes ({int(num)})"
-        return "无" if zh else "none"
-    if spec.measure == "ratio":
-        text = f"{v:.2f} {_ratio_unit(spec.per, lang)}"
-    elif spec.measure == "count":
-        text = f"{v:.0f}"
-    elif r["indicator"] == "coverage_15min":
-        text = (f"{_pct(v)}（{num:,.0f}/{den:,.0f} 人）" if zh
-                else f"{_pct(v)} ({num:,.0f} of {den:,.0f} residents)")
-    elif r["indicator"] in ("zhongyiguan_share", "zhongyige_share"):
-        text = (f"{_pct(v)}（{int(num)}/{int(den)}）" if zh
-                else f"{_pct(v)} ({int(num)} of {int(den)})")
-    else:
-        text = (f"{_pct(v)}（{_fmt_num(num)}/{_fmt_num(den)} 人）" if zh
-                else f"{_pct(v)} ({_fmt_num(num)} of {_fmt_num(den)})")
-    if r["unreported"] and not flags:
-        text += (f"；{int(r['unreported'])} 家机构未填报，数值可能偏低" if zh
-                 else f"; {int(r['unreported'])} facilities left it blank, may be low")
-    return text
-
-
-def _target_text(r: pd.Series, lang: str) -> str:
-    zh = lang == "zh"
-    if not r["in_profile"]:
-        return "本规划未设目标" if zh else "not in this plan"
-    if pd.isna(r["target"]):
-        return "无具体数值" if zh else "no number"
-    spec = INDICATORS[r["indicator"]]
-    low, high = float(r["target"]), r["target_max"]
-    if spec.measure in ("share", "presence"):
-        if pd.notna(high):
-            return f"{_pct(low)}–{_pct(float(high))}"
-        if spec.measure == "presence" and low >= 1:
-            return "每县至少 1 所" if zh else "at least 1 per county"
-        return f"≥ {_pct(low)}"
-    if spec.measure == "ratio":
-        unit = _ratio_unit(spec.per, lang)
-        if pd.notna(high):
-            return f"{low:g}–{float(high):g} {unit}"
-        return f"≥ {low:g} {unit}"
-    return f"≥ {low:g}"
-
-
-def _gap_text(r: pd.Series, lang: str) -> str:
-    key, status = r["indicator"], r["status"]
-    spec = INDICATORS[key]
-    zh = lang == "zh"
-    if not spec.measured:
-        return spec.method_zh if zh else spec.method_en
-    if key in ("zhongyiguan_share", "zhongyige_share") and r["unreported"] and status != "met":
-        what = "中医馆" if key == "zhongyiguan_share" else "中医阁"
-        unknown = int(r["unreported"])
-        if pd.isna(r["value"]):
-            return (f"设施表未说明是否设{what}（无该列或为空），无法计算；请在设施表填写{what}（是/否）" if zh
-                    else f"the facility table does not say which have a {what} (no column, or "
-                         f"blank): fill in {what} (yes/no)")
-        if pd.isna(r["gap"]):
-            return ""
-        lo, hi = int(r["gap"]), int(r["gap_max"])
-        if status == "no_data":
-            return (f"取决于 {unknown} 个情况未知的机构：还需 0–{hi} 个{what}" if zh
-                    else f"depends on the {unknown} unknown: 0–{hi} more {what} needed")
-        return (f"还需 {lo}–{hi} 个{what}（{unknown} 个情况未知）" if zh and lo != hi
-                else f"还需 {lo} 个{what}" if zh
-                else f"{lo}–{hi} more {what} ({unknown} unknown)" if lo != hi
-                else f"{lo} more {what}")
-    if status == "no_data" and key == "coverage_15min" and pd.notna(r.get("value_max", np.nan)):
-        mode = MODE_LABELS.get(r["mode"], {}).get(lang, r["mode"])
-        return (f"是否达标取决于 {int(r['unreported'])} 个机构是否设中医馆/中医阁（{mode}）；请在设施表填写中医馆、中医阁列" if zh
-                else f"met or not depends on whether {int(r['unreported'])} facilities have a "
-                     f"中医馆/中医阁 ({mode}); fill in the 中医馆/中医阁 columns")
-    if status == "no_data":
-        inputs = _STAFF_INPUTS.get(key, ())
-        names = ("、" if zh else ", ").join(
-            dict.fromkeys(_COLUMN_NAMES[c][lang] for c, _ in inputs))
-        return f"设施表缺少{names}" if zh else f"the facility table has no {names}"
-    if status == "not_applicable" or pd.isna(r["gap"]):
-        return ""
-    gap = int(r["gap"])
-    if key == "coverage_15min":
-        minutes = f"{float(r['minutes']):g}"
-        mode = MODE_LABELS.get(r["mode"], {}).get(lang, r["mode"])
-        beyond = float(r["denominator"]) - float(r["numerator"])
-        bounded = pd.notna(r.get("gap_max", np.nan)) and int(r["gap_max"]) != gap
-        if gap <= 0 and not bounded:
-            return ""
-        if bounded:  # some 中医馆/中医阁 unknown: a range, lower (unknown = yes) to upper (= no)
-            hi = int(r["gap_max"])
-            if pd.notna(r["target"]) and float(r["target"]) < 1.0:
-                return (f"还需 {gap:,}–{hi:,} 人进入{minutes}分钟圈（{mode}；范围取决于中医馆/中医阁情况未知的机构）"
-                        if zh else f"{gap:,}–{hi:,} more residents within {minutes} minutes needed "
-                                   f"({mode}; the range depends on the unknown 中医馆/中医阁)")
-            return (f"{gap:,}–{hi:,} 人在{minutes}分钟（{mode}）外（范围取决于中医馆/中医阁情况未知的机构）" if zh
-                    else f"{gap:,}–{hi:,} residents beyond {minutes} minutes ({mode}; the range "
-                         "depends on the unknown 中医馆/中医阁)")
-        if pd.notna(r["target"]) and float(r["target"]) < 1.0:
-            return (f"还需 {gap:,} 人进入{minutes}分钟圈（{mode}；{beyond:,.0f} 人在外）" if zh
-                    else f"{gap:,} more residents within {minutes} minutes needed ({mode}; "
-                         f"{beyond:,.0f} beyond)")
-        return (f"{gap:,} 人在{minutes}分钟（{mode}）外" if zh
-                else f"{gap:,} residents beyond {minutes} minutes ({mode})")
-    if gap <= 0:
-        return ""
-    if key == "county_tcm_institution":
-        return "需设立 1 所县办中医医疗机构" if zh else "1 county-run TCM institution needed"
-    unit = spec.unit_en[:-1] if gap == 1 and spec.unit_en.endswith("s") else spec.unit_en
-    return f"还需 {gap:,} {spec.unit_zh}" if zh else f"{gap:,} more {unit}"
-
-
-def _method_text(r: pd.Series, lang: str) -> str:
-    spec = INDICATORS[r["indicator"]]
-    text = spec.method_zh if lang == "zh" else spec.method_en
-    if r["indicator"] == "coverage_15min":
-        mode = MODE_LABELS.get(r["mode"], {}).get(lang, r["mode"])
-        minutes = f"{float(r['minutes']):g}" if pd.notna(r["minutes"]) else "15"
-        text += (f"；出行方式：{mode}，阈值 {minutes} 分钟" if lang == "zh"
-                 else f"; mode: {mode}, threshold {minutes} minutes")
-    return text
-
-
-def render_scorecard(card: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """Text columns of a scorecard in one language.
-
-    Parameters
-    ----------
-    card
-        The data columns of :func:`scorecard` (:data:`SCORECARD_COLUMNS`).
-    lang
-        ``"zh"`` or ``"en"``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``level_label``, ``indicator_label``, ``value_text``, ``target_text``, ``met``,
-        ``gap_text``, ``method``, aligned with ``card``.
-    """
-    if lang not in ("zh", "en"):
-        raise InputError(f"unknown language '{lang}'", fix="use zh or en")
-    out = pd.DataFrame(index=card.index, columns=list(_TEXT_COLUMNS), dtype=object)
-    if card.empty:
-        return out
-    label = "label_zh" if lang == "zh" else "label_en"
-    out["level_label"] = card["level"].map(lambda v: _LEVELS.get(v, {}).get(lang, v))
-    out["indicator_label"] = card["indicator"].map(lambda k: getattr(INDICATORS[k], label))
-    out["value_text"] = card.apply(_value_text, axis=1, lang=lang)
-    out["target_text"] = card.apply(_target_text, axis=1, lang=lang)
-    out["met"] = card["status"].map(lambda s: STATUSES[s][lang])
-    out["gap_text"] = card.apply(_gap_text, axis=1, lang=lang)
-    out["method"] = card.apply(_method_text, axis=1, lang=lang)
-    return out
-
-
-def _display(card: pd.DataFrame, lang: str) -> pd.DataFrame:
-    data = card[[c for c in SCORECARD_COLUMNS if c in card]]
-    text = render_scorecard(data, lang)
-    frame = pd.concat([data, text], axis=1)
-    cols = ["level_label", "code", "name", "indicator_label", "value_text", "target_text", "met",
-            "gap_text", "source", "note", "method"]
-    return frame[cols].rename(columns={c: _HEADERS[c][lang] for c in cols})
-
-
-#: Row background per status (scorecard HTML/XLSX and the report's scorecard section).
-STATUS_COLOURS = {"met": "#d9f2e3", "unmet": "#f9d9d6", "no_target": "#eeeeee",
-                  "no_data": "#fff4cc", "not_applicable": "#f7f7f7"}
-
-
-def _about_rows(card: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
-    zh = lang == "zh"
-    a = card.attrs
-    mode = MODE_LABELS.get(a.get("mode", ""), {}).get(lang, a.get("mode", ""))
-    target = a.get("target", "tcm_any")
-    sources = a.get("sources") or sorted({s for s in card["source"] if s})
-    rows = [
-        ("规划目标" if zh else "plan profile",
-         f"{a.get('title' if zh else 'title_en', '')}（{a.get('profile', '')}）" if zh
-         else f"{a.get('title_en', '')} ({a.get('profile', '')})"),
-        ("目标来源" if zh else "sources", ("；" if zh else "; ").join(sources)),
-        ("覆盖率口径" if zh else "coverage definition",
-         (f"{mode}，{a.get('minutes', 15):g} 分钟内沿道路网络可达{FACILITY_SET_LABELS[target]['zh']}"
-          f"（{FACILITY_SET_DEFINITIONS[target]['zh']}）的人口占比") if zh
-         else (f"share of residents reaching a {FACILITY_SET_LABELS[target]['en']} "
-               f"({FACILITY_SET_DEFINITIONS[target]['en']}) within {a.get('minutes', 15):g} minutes by "
-               f"{mode} over the road network")),
-        ("缺失数据" if zh else "missing data",
-         "“无数据”表示输入中没有该项（例如设施表无人员数或无中医馆/中医阁列），不作为 0 计算；"
-         "中医馆/中医阁情况未知时，覆盖率给出下限（未知按无）与上限（未知按有）" if zh
-         else "“no data” means the input lacks it (e.g. no staff counts, no 中医馆/中医阁 column); it "
-              "is never taken as 0; with unknown 中医馆/中医阁 the coverage is given as a lower "
-              "(unknown = no) and an upper bound (unknown = yes)"),
-        ("生成" if zh else "made", f"{date.today().isoformat()}, tcm-coverage {__version__}"),
-    ]
-    return rows
-
-
-def _html(card: pd.DataFrame, lang: str) -> str:
-    zh = lang == "zh"
-    shown = _display(card, lang)
-    method_col, source_col = _HEADERS["method"][lang], _HEADERS["source"][lang]
-    # Each indicator's method once, below the table; the source column only when several plans.
-    methods = dict(zip(shown[_HEADERS["indicator_label"][lang]], shown[method_col], strict=True))
-    one_plan = card["source"].replace("", np.nan).nunique() <= 1
-    drop = [method_col] + ([source_col] if one_plan else [])
-    shown = shown.drop(columns=drop)
-    status = card["status"].to_list()
-    esc = html.escape
-    title = (f"中医药服务规划目标对照表：{card.attrs.get('title', '')}" if zh
-             else f"TCM plan targets scorecard: {card.attrs.get('title_en', '')}")
-    about = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>"
-                    for k, v in _about_rows(card, lang))
-    legend = "".join(
-        f'<span class="chip" style="background:{STATUS_COLOURS[s]}">'
-        f"{esc(STATUSES[s][lang])}</span>"
-        for s in STATUSES)
-    narrow = {_HEADERS[c][lang] for c in ("level_label", "code", "name", "met")}
-    head = "".join(f"<th>{esc(str(c))}</th>" for c in shown.columns)
-    body = []
-    for i, rec in enumerate(shown.itertuples(index=False)):
-        cells = "".join(
-            f'<td{" class=nw" if col in narrow else ""}>{esc("" if pd.isna(v) else str(v))}</td>'
-            for col, v in zip(shown.columns, rec, strict=True))
-        body.append(f'<tr class="{status[i]}">{cells}</tr>')
-    defs = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in methods.items())
-    defs_title = "指标计算方法" if zh else "How each indicator is computed"
-    css = ("body{font-family:'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif;"
-           "margin:24px;color:#222;font-size:13px}"
-           "h1{font-size:20px;margin:0 0 12px}h2{font-size:15px;margin:16px 0 8px}"
-           "table{border-collapse:collapse;margin-bottom:16px}"
-           "th,td{border:1px solid #bbb;padding:4px 6px;vertical-align:top;text-align:left}"
-           "td.nw{white-space:nowrap}"
-           "thead th{background:#34495e;color:#fff;position:sticky;top:0;white-space:nowrap}"
-           "table.about th{background:#f2f2f2;white-space:nowrap}"
-           ".chip{display:inline-block;padding:2px 8px;margin-right:6px;border:1px solid #bbb}"
-           + "".join(f"tr.{s} td{{background:{c}}}" for s, c in STATUS_COLOURS.items())
-           + "@media print{body{margin:8mm;font-size:10px}thead{display:table-header-group}"
-             "thead th{position:static}tr{page-break-inside:avoid}"
-             "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}")
-    return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8">'
-            f"<title>{esc(title)}</title><style>{css}</style></head><body>"
-            f"<h1>{esc(title)}</h1><table class=\"about\">{about}</table>"
-            f"<p>{legend}</p><table class=\"card\"><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>"
-            f"<h2>{esc(defs_title)}</h2><table class=\"about\">{defs}</table></body></html>\n")
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _xlsx(card: pd.DataFrame, path: Path, lang: str) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    zh = lang == "zh"
-    shown = _display(card, lang)
-    about = pd.DataFrame(_about_rows(card, lang),
-                         columns=["项目", "内容"] if zh else ["item", "value"])
-    sheet = "目标对照" if zh else "scorecard"
-    with safe_workbook(path) as book:
-        sheets = {sheet: book.add(shown, sheet)}
-        sheets["说明" if zh else "about"] = book.add(about, "说明" if zh else "about")
-        for name, frame in ((sheet, shown), ("说明" if zh else "about", about)):
-            ws = sheets[name]
-            ws.freeze_panes = "A2"
-            for cell in ws[1]:
-                cell.font = Font(bold=True)
-            for idx, col in enumerate(frame.columns, start=1):
-                values = [str(col)] + [str(v) for v in frame[col].tolist()]
-                width = min(60, max(8, max(_display_width(v) for v in values) + 2))
-                ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = width
-        ws = sheets[sheet]
-        for i, s in enumerate(card["status"].to_list(), start=2):
-            fill = PatternFill("solid", fgColor=STATUS_COLOURS[s].lstrip("#").upper())
-            for cell in ws[i]:
-                cell.fill = fill
-                cell.alignment = Alignment(vertical="top", wrap_text=False)
-
-
-def write_scorecard(
-    scorecard_df: pd.DataFrame, out_dir: str | PathLike[str], lang: str | None = None, *,
-    stem: str = "scorecard",
-) -> list[Path]:
-    """Write ``scorecard.xlsx`` and ``scorecard.html`` into ``out_dir``.
-
-    Both are rendered from the data columns, so ``lang`` may differ from the language the
-    scorecard was made in. The HTML is one printable page: the profile, its sources and the
-    coverage definition on top, then the table with met/unmet rows coloured.
-
-    Parameters
-    ----------
-    scorecard_df
-        From :func:`scorecard`.
-    out_dir
-        Destination folder (created when missing). Both files are written first and then
-        put in place (:func:`tcm_coverage._io.add_files`: a tcm-coverage result folder is
-        updated as a whole; other files in a plain folder stay).
-    lang
-        ``"zh"`` or ``"en"`` (default: the language of ``scorecard_df``).
-    stem
-        File name without extension (``scorecard_yantai`` when writing several profiles).
-
-    Returns
-    -------
-    list of pathlib.Path
-        The two files, in ``out_dir``.
-    """
-    lang = lang or scorecard_df.attrs.get("lang", "zh")
-    if lang not in ("zh", "en"):
-        raise InputError(f"unknown language '{lang}'", fix="use zh or en")
-    missing = [c for c in SCORECARD_COLUMNS if c not in scorecard_df]
-    if missing:
-        raise InputError(f"not a scorecard: columns {missing} are missing",
-                         fix="pass the DataFrame returned by scorecard()")
-    with add_files(out_dir, kind="score") as tmp:
-        _xlsx(scorecard_df, tmp / f"{stem}.xlsx", lang)
-        (tmp / f"{stem}.html").write_text(_html(scorecard_df, lang), encoding="utf-8")
-    return [Path(out_dir) / f"{stem}.xlsx", Path(out_dir) / f"{stem}.html"]
+    return Scorecard(rows=out, profile=prof.name, title=prof.title, title_en=prof.title_en,
+                     sources=tuple(prof.sources), mode=mode, minutes=minutes,
+                     facility_set=facility_set, lang=lang)

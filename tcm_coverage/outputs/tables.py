@@ -19,55 +19,33 @@ import pandas as pd
 
 from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage.access import CoverageTables, no_data_cells
-from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS
+from tcm_coverage.i18n import LANGS, label, text
+from tcm_coverage.outputs.style import display_width
+from tcm_coverage.vocab import HEADLINE_FACILITY_SET, coverage_flag_column, time_column
 
-__all__ = ["COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "with_no_data", "write_isochrones", "write_layers", "write_manifest", "write_tables"]
+__all__ = ["COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "with_no_data",
+           "write_isochrones", "write_layers", "write_manifest", "write_tables"]
 
+#: Columns with a fixed header (labels: ``outputs.col_<column>`` in :mod:`tcm_coverage.i18n`).
+_LABELLED = (
+    "level", "parent_code", "code", "name", "mode", "target", "population", "mean_min",
+    "p90_min", "max_min", "unreachable_population", "n_county_tcm", "n_centres",
+    "n_centres_zhongyiguan", "n_centres_zhongyiguan_unknown", "share_centres_zhongyiguan",
+    "n_stations", "n_stations_zhongyige", "n_stations_zhongyige_unknown",
+    "share_stations_zhongyige", "n_tcm_clinics", "n_other", "tcm_gps", "tcm_physicians", "beds",
+    "tcm_gps_unreported", "tcm_physicians_unreported", "beds_unreported", "points"
+)
+
+#: Header of each internal column name, in Chinese and English.
 COLUMN_LABELS: dict[str, dict[str, str]] = {
-    "level": {"zh": "层级", "en": "level"},
-    "parent_code": {"zh": "上级代码", "en": "parent code"},
-    "code": {"zh": "区划代码", "en": "code"},
-    "name": {"zh": "名称", "en": "name"},
-    "mode": {"zh": "出行方式", "en": "mode"},
-    "target": {"zh": "目标设施", "en": "target"},
-    "population": {"zh": "人口", "en": "population"},
-    "mean_min": {"zh": "平均时间(分钟)", "en": "mean time (min)"},
-    "p90_min": {"zh": "90%人口时间(分钟)", "en": "90th percentile time (min)"},
-    "max_min": {"zh": "最长时间(分钟)", "en": "longest time (min)"},
-    "unreachable_population": {"zh": "不可达人口", "en": "unreachable population"},
-    "n_county_tcm": {"zh": "县级中医医院数", "en": "county TCM hospitals"},
-    "n_centres": {"zh": "乡镇卫生院/社区卫生服务中心数", "en": "township/community centres"},
-    "n_centres_zhongyiguan": {"zh": "设中医馆的中心数", "en": "centres with 中医馆"},
-    "n_centres_zhongyiguan_unknown": {"zh": "中医馆情况未知的中心数", "en": "centres, 中医馆 unknown"},
-    "share_centres_zhongyiguan": {"zh": "中医馆设置率", "en": "share of centres with 中医馆"},
-    "n_stations": {"zh": "村卫生室/社区卫生服务站数", "en": "village clinics/stations"},
-    "n_stations_zhongyige": {"zh": "设中医阁的站室数", "en": "clinics/stations with 中医阁"},
-    "n_stations_zhongyige_unknown": {"zh": "中医阁情况未知的站室数", "en": "clinics/stations, 中医阁 unknown"},
-    "share_stations_zhongyige": {"zh": "中医阁设置率", "en": "share of clinics/stations with 中医阁"},
-    "n_tcm_clinics": {"zh": "中医诊所/门诊部数", "en": "TCM clinics"},
-    "n_other": {"zh": "其他医疗机构数", "en": "other facilities"},
-    "tcm_gps": {"zh": "中医类别全科医生数", "en": "TCM general practitioners"},
-    "tcm_physicians": {"zh": "中医执业医师数", "en": "TCM physicians"},
-    "beds": {"zh": "床位数", "en": "beds"},
-    "tcm_gps_unreported": {"zh": "未填报中医类别全科医生数的机构数", "en": "facilities not reporting TCM GPs"},
-    "tcm_physicians_unreported": {"zh": "未填报中医执业医师数的机构数",
-                                  "en": "facilities not reporting TCM physicians"},
-    "beds_unreported": {"zh": "未填报床位数的机构数", "en": "facilities not reporting beds"},
-    "points": {"zh": "需求点数", "en": "demand points"},
-}
-
-_SHEETS = {
-    "readme": {"zh": "说明", "en": "README"},
-    "county": {"zh": "县区覆盖", "en": "county coverage"},
-    "township": {"zh": "乡镇覆盖", "en": "township coverage"},
-    "targets": {"zh": "分目标覆盖", "en": "coverage by target"},
-    "facilities": {"zh": "设施", "en": "facilities"},
-    "network": {"zh": "路网", "en": "road network"},
-    "review": {"zh": "设施类型识别", "en": "facility type review"},
-}
+    c: {lang: text(f"outputs.col_{c}", lang) for lang in LANGS} for c in _LABELLED}
 
 #: How an unknown value is written in the tables (never 0 or 0 %).
-NO_DATA: dict[str, str] = {"zh": "无数据", "en": "no data"}
+NO_DATA: dict[str, str] = {lang: text("outputs.no_data", lang) for lang in LANGS}
+
+
+def _sheet(key: str, lang: str) -> str:
+    return text(f"outputs.sheet_{key}", lang)
 
 
 def column_label(column: str, lang: str = "zh") -> str:
@@ -91,11 +69,8 @@ def column_label(column: str, lang: str = "zh") -> str:
     if m:
         kind, minutes, upper = m.groups()
         if upper:
-            return (f"{minutes}分钟覆盖率上限（中医馆/中医阁未知按有）" if lang == "zh"
-                    else f"share within {minutes} min, upper bound (unknown 中医馆/中医阁 as yes)")
-        if lang == "zh":
-            return f"{minutes}分钟内人口" if kind == "pop" else f"{minutes}分钟覆盖率"
-        return f"population within {minutes} min" if kind == "pop" else f"share within {minutes} min"
+            return text("outputs.col_within_upper", lang, minutes=minutes)
+        return text(f"outputs.col_{kind}_within", lang, minutes=minutes)
     return column
 
 
@@ -116,12 +91,12 @@ def localize(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """
     out = table.copy()
     if "mode" in out:
-        out["mode"] = out["mode"].map(lambda m: MODE_LABELS.get(m, {}).get(lang, m))
-    if "target" in out:
-        out["target"] = out["target"].map(lambda t: FACILITY_SET_LABELS.get(t, {}).get(lang, t))
+        out["mode"] = out["mode"].map(lambda m: label("mode", m, lang))
+    if "target" in out:  # the facility set of each row
+        out["target"] = out["target"].map(lambda t: label("facility_set", t, lang))
     if "level" in out:
-        out["level"] = out["level"].map({"county": {"zh": "县区", "en": "county"}[lang],
-                                         "township": {"zh": "乡镇", "en": "township"}[lang]})
+        out["level"] = out["level"].map({"county": text("outputs.level_county", lang),
+                                         "township": text("outputs.level_township", lang)})
     return out.rename(columns=lambda c: column_label(c, lang))
 
 
@@ -209,10 +184,10 @@ def write_tables(
     written = []
     sheets: dict[str, pd.DataFrame] = {}
     if readme_rows:
-        sheets[_SHEETS["readme"][lang]] = pd.DataFrame(
-            readme_rows, columns=["项目", "内容"] if lang == "zh" else ["item", "value"])
+        sheets[_sheet("readme", lang)] = pd.DataFrame(
+            readme_rows, columns=[text("outputs.readme_item", lang), text("outputs.readme_value", lang)])
     if review is not None:
-        sheets[_SHEETS["review"][lang]] = review
+        sheets[_sheet("review", lang)] = review
     for key, frame in (("county", tables.county), ("township", tables.township),
                        ("targets", tables.by_facility_set)):
         if frame is None:
@@ -220,11 +195,11 @@ def write_tables(
         table = localize(rounded_table(frame, lang), lang)
         path = write_csv(table, out_dir / f"coverage_{key}.csv")
         written.append(path)
-        sheets[_SHEETS[key][lang]] = table
+        sheets[_sheet(key, lang)] = table
     if facilities is not None:
-        sheets[_SHEETS["facilities"][lang]] = facilities
+        sheets[_sheet("facilities", lang)] = facilities
     if network is not None:
-        sheets[_SHEETS["network"][lang]] = network
+        sheets[_sheet("network", lang)] = network
     path = out_dir / "coverage.xlsx"
     with safe_workbook(path) as book:
         for name, frame in sheets.items():
@@ -232,7 +207,7 @@ def write_tables(
             ws.freeze_panes = "A2"
             for idx, col in enumerate(frame.columns, start=1):
                 values = [str(col)] + [str(v) for v in frame[col].head(200).tolist()]
-                width = min(60, max(8, max(_display_width(v) for v in values) + 2))
+                width = min(60, max(8, max(display_width(v) for v in values) + 2))
                 ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = width
                 if ("覆盖率" in str(col) or str(col).endswith("设置率")
                         or str(col).startswith("share")):
@@ -243,26 +218,20 @@ def write_tables(
     return written
 
 
-def _display_width(text: str) -> int:
-    # CJK characters take two columns in a spreadsheet.
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
 def write_layers(
     demand: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     out_dir: Path,
     *,
     modes: Sequence[str],
-    targets: Sequence[str],
+    facility_sets: Sequence[str],
     thresholds: Sequence[float],
-    headline_target: str = "tcm_any",
+    headline_facility_set: str = HEADLINE_FACILITY_SET,
 ) -> list[Path]:
-
     """Write ``demand_points.gpkg`` (travel times and covered flags) and ``facilities.gpkg``.
 
     Travel times are minutes rounded up to 0.1; unreachable points have NULL time. For the headline
-    target every mode and threshold gets a flag ``cov{T}_{mode}`` (1 = within ``T`` minutes).
+    facility set every mode and threshold gets a flag ``cov{T}_{mode}`` (1 = within ``T`` minutes).
 
     Parameters
     ----------
@@ -270,10 +239,10 @@ def write_layers(
         From :func:`tcm_coverage.access.compute.compute_access` (with area codes when assigned).
     out_dir
         Destination folder.
-    modes, targets, thresholds
+    modes, facility_sets, thresholds
         What was computed.
-    headline_target
-        Target of the covered flags.
+    headline_facility_set
+        Facility set of the covered flags.
 
     Returns
     -------
@@ -282,14 +251,14 @@ def write_layers(
     """
     dem = demand.copy()
     for mode in modes:
-        for target in targets:
-            col = f"t_{target}_{mode}"
+        for facility_set in facility_sets:
+            col = time_column(facility_set, mode)
             t = dem[col].to_numpy(float)
             # Rounded *up* to 0.1 min so a displayed 15.0 is always within 15 minutes.
             dem[col] = np.where(np.isfinite(t), np.ceil(np.round(t * 10, 6)) / 10, np.nan)
-        head = demand[f"t_{headline_target}_{mode}"].to_numpy(float)
+        head = demand[time_column(headline_facility_set, mode)].to_numpy(float)
         for thr in thresholds:
-            dem[f"cov{thr:g}_{mode}"] = (head <= thr).astype(np.int8)
+            dem[coverage_flag_column(thr, mode)] = (head <= thr).astype(np.int8)
     path_d = out_dir / "demand_points.gpkg"
     dem.to_file(path_d, layer="demand_points", driver="GPKG")
     path_f = out_dir / "facilities.gpkg"
@@ -350,9 +319,9 @@ def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str =
     pathlib.Path
     """
     out = isochrones.copy()
-    unit = "分钟" if lang == "zh" else " min"
     out["label"] = [
-        f"{MODE_LABELS.get(m, {}).get(lang, m)} {FACILITY_SET_LABELS.get(t, {}).get(lang, t)} {a:g}–{b:g}{unit}"
+        text("outputs.isochrone_label", lang, mode=label("mode", m, lang),
+             facility_set=label("facility_set", t, lang), low=a, high=b)
         for m, t, a, b in zip(out["mode"], out["target"], out["min_from"], out["minutes"], strict=True)
     ]
     out["area_km2"] = out["area_km2"].round(3)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from tcm_coverage.access import AccessResult, CoverageTables
 from tcm_coverage.network import RoadNetwork
+from tcm_coverage.outputs import Scorecard
 
 __all__ = ["AnalysisRun", "RunInputs"]
 
@@ -81,7 +82,7 @@ class AnalysisRun:
     townships: gpd.GeoDataFrame | None = None
     demand: gpd.GeoDataFrame | None = None
     fca_areas: gpd.GeoDataFrame | None = None
-    scorecards: dict[str, pd.DataFrame] = field(default_factory=dict)
+    scorecards: dict[str, Scorecard] = field(default_factory=dict)
     network: RoadNetwork | None = None
     facility_review: pd.DataFrame | None = None
     datum_check: tuple[dict, ...] = ()

@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage.i18n import MODE_LABELS, text
-from tcm_coverage.outputs import BASEMAPS, compact_geojson, coverage_map, prepare_layer
+from tcm_coverage.outputs import (
+    BASEMAPS,
+    MapLayers,
+    MapOptions,
+    compact_geojson,
+    coverage_map,
+    prepare_layer,
+)
 from tcm_coverage.vocab import share_column, time_column
 from tcm_coverage.workflows.scenario_file import Scenario
 from tcm_coverage.workflows.scenario_run import ScenarioResult
@@ -110,9 +117,11 @@ def scenario_map(sr: ScenarioResult) -> folium.Map:
     if not sr.new_area.geometry.iloc[0].is_empty:
         layers.append(_new_area_layer(sr, datum))
     layers.append(_sites_layer(sr, datum))
-    return coverage_map(counties=run.counties, townships=run.townships, township_table=town_table,
-                        facilities=run.access.facilities, demand=demand, mode=scn.mode,
-                        threshold=scn.threshold, target=scn.facility_set,
-                        isochrones=_before_isochrones(sr), lang=lang,
-                        basemap=scn.basemap, tianditu_key=scn.tianditu_key, title=title,
-                        sources=list(run_sources(scn)), extra_legend=extra, extra_layers=layers)
+    return coverage_map(MapLayers(counties=run.counties, townships=run.townships,
+                                  township_table=town_table, facilities=run.access.facilities,
+                                  demand=demand, isochrones=_before_isochrones(sr),
+                                  extra_legend=extra, extra_layers=layers),
+                        mode=scn.mode, threshold=scn.threshold, facility_set=scn.facility_set,
+                        options=MapOptions(lang=lang, basemap=scn.basemap,
+                                           tianditu_key=scn.tianditu_key, title=title,
+                                           sources=list(run_sources(scn))))

@@ -20,6 +20,10 @@ from tcm_coverage._version import __version__
 from tcm_coverage.i18n import MODE_LABELS, text
 from tcm_coverage.inputs import review_sheet
 from tcm_coverage.outputs import (
+    MapLayers,
+    MapOptions,
+    ReportOptions,
+    ReportTables,
     county_report_html,
     coverage_map,
     map_html,
@@ -77,13 +81,15 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
     if thr not in opts.thresholds:
         raise InputError(f"threshold {thr:g} was not computed in this run",
                          fix=f"use one of {[f'{t:g}' for t in opts.thresholds]} or rerun with it")
-    return coverage_map(counties=run.counties, townships=run.townships,
-                        township_table=run.tables.township, facilities=run.access.facilities,
-                        demand=run.access.demand, mode=mode, threshold=thr, target=facility_set,
-                        isochrones=run.access.isochrones, fca_areas=run.fca_areas,
-                        lang=rendering.lang, basemap=rendering.basemap,
-                        tianditu_key=rendering.tianditu_key, sources=source_lines(config),
-                        run_date=date.today().isoformat(), compact=compact)
+    return coverage_map(MapLayers(counties=run.counties, townships=run.townships,
+                                  township_table=run.tables.township, facilities=run.access.facilities,
+                                  demand=run.access.demand, isochrones=run.access.isochrones,
+                                  fca_areas=run.fca_areas),
+                        mode=mode, threshold=thr, facility_set=facility_set,
+                        options=MapOptions(lang=rendering.lang, basemap=rendering.basemap,
+                                           tianditu_key=rendering.tianditu_key,
+                                           sources=source_lines(config),
+                                           run_date=date.today().isoformat(), compact=compact))
 
 
 def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
@@ -116,12 +122,14 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     for code in codes:
         name = str(county.loc[county["code"].astype(str) == code, "name"].iloc[0])
         page = county_report_html(
-            county_code=code, county_name=name, county_table=county,
-            township_table=run.tables.township, demand=run.demand, modes=opts.modes,
-            thresholds=opts.thresholds, headline_threshold=opts.headline_threshold,
-            headline_mode=opts.headline_mode, map_page=map_page, notes=notes,
-            sources=source_lines(config), run_date=date.today().isoformat(),
-            software=f"tcm-coverage {__version__}", lang=lang, fca_areas=run.fca_areas,
+            ReportTables(county_table=county, township_table=run.tables.township,
+                         demand=run.demand, fca_areas=run.fca_areas),
+            ReportOptions(modes=opts.modes, thresholds=opts.thresholds,
+                          headline_threshold=opts.headline_threshold,
+                          headline_mode=opts.headline_mode, notes=notes,
+                          sources=source_lines(config), run_date=date.today().isoformat(),
+                          software=f"tcm-coverage {__version__}", lang=lang),
+            county_code=code, county_name=name, map_page=map_page,
             extra_sections=[scorecard_section_html(card, county_code=code, lang=lang)
                             for card in run.scorecards.values()])
         path = out_dir / ("report.html" if len(codes) == 1 else f"report_{code}.html")
@@ -215,7 +223,7 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
     with atomic_output_dir(config.out_dir, kind="analyze", inputs=input_files(config)) as tmp:
         files = _write_tables(run, config, tmp, today)
         files += write_layers(run.demand, access.facilities, tmp, modes=config.options.modes,
-                              targets=access.facility_sets, thresholds=config.options.thresholds)
+                              facility_sets=access.facility_sets, thresholds=config.options.thresholds)
         if access.isochrones is not None:
             files.append(write_isochrones(access.isochrones, tmp, lang=config.rendering.lang))
         files += _write_pages(run, config, tmp)

@@ -1,0 +1,143 @@
+"""The cumulative travel-time chart of the report: share of residents against minutes, one
+line per mode, as inline SVG (the report needs no script or image file)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from tcm_coverage.i18n import label, text
+from tcm_coverage.outputs.style import MODE_COLOURS
+
+__all__ = ["cumulative_chart_svg", "cumulative_curve"]
+
+esc = html.escape
+
+
+def cumulative_curve(minutes: np.ndarray, population: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Share of the population reaching a facility within each minute of ``grid``.
+
+    Parameters
+    ----------
+    minutes : numpy.ndarray
+        Travel time per demand point (``inf`` unreachable).
+    population : numpy.ndarray
+        Weight per demand point.
+    grid : numpy.ndarray
+        Minutes at which to evaluate (ascending).
+
+    Returns
+    -------
+    numpy.ndarray
+        Same length as ``grid``, values in [0, 1].
+    """
+    minutes = np.asarray(minutes, float)
+    w = np.asarray(population, float)
+    total = w.sum()
+    if total <= 0:
+        return np.full(len(grid), np.nan)
+    order = np.argsort(minutes, kind="stable")
+    cum = np.concatenate([[0.0], np.cumsum(w[order])])
+    idx = np.searchsorted(minutes[order], np.asarray(grid, float), side="right")
+    return cum[idx] / total
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The plot area of the chart in CSS pixels."""
+
+    width: int
+    height: int
+    xmax: float
+    left: int = 52
+    right: int = 120
+    top: int = 12
+    bottom: int = 40
+
+    @property
+    def pw(self) -> int:
+        return self.width - self.left - self.right
+
+    @property
+    def ph(self) -> int:
+        return self.height - self.top - self.bottom
+
+    def x(self, v: float) -> float:
+        return self.left + self.pw * v / self.xmax
+
+    def y(self, v: float) -> float:
+        return self.top + self.ph * (1 - v)
+
+
+def _chart_axes(f: _Frame, lang: str) -> list[str]:
+    left, top, pw, ph = f.left, f.top, f.pw, f.ph
+    parts = []
+    for v in np.linspace(0, 1, 6):
+        parts.append(f"<line x1='{left}' x2='{left + pw}' y1='{f.y(v):.1f}' y2='{f.y(v):.1f}' stroke='#ddd'/>"
+                     f"<text x='{left - 6}' y='{f.y(v) + 4:.1f}' text-anchor='end'>{v:.0%}</text>")
+    step = 5 if f.xmax <= 60 else 10
+    for v in np.arange(0, f.xmax + 1e-9, step):
+        parts.append(f"<line x1='{f.x(v):.1f}' x2='{f.x(v):.1f}' y1='{top + ph}' y2='{top + ph + 4}' stroke='#444'/>"
+                     f"<text x='{f.x(v):.1f}' y='{top + ph + 16}' text-anchor='middle'>{v:g}</text>")
+    parts.append(f"<line x1='{left}' x2='{left + pw}' y1='{top + ph}' y2='{top + ph}' stroke='#444'/>"
+                 f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + ph}' stroke='#444'/>")
+    parts.append(f"<text x='{left + pw / 2}' y='{f.height - 6}' text-anchor='middle'>"
+                 f"{text('outputs.chart_x', lang)}</text>")
+    parts.append(f"<text transform='translate(12 {top + ph / 2}) rotate(-90)' text-anchor='middle'>"
+                 f"{text('outputs.chart_y', lang)}</text>")
+    return parts
+
+
+def _chart_threshold(f: _Frame, threshold: float, lang: str) -> str:
+    if threshold > f.xmax:
+        return ""
+    return (f"<line x1='{f.x(threshold):.1f}' x2='{f.x(threshold):.1f}' y1='{f.top}' y2='{f.top + f.ph}' "
+            "stroke='#b2182b' stroke-dasharray='5 3'/>"
+            f"<text x='{f.x(threshold) + 3:.1f}' y='{f.top + 10}' fill='#b2182b'>"
+            f"{text('outputs.chart_minutes', lang, minutes=threshold)}</text>")
+
+
+def _chart_lines(f: _Frame, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], lang: str) -> list[str]:
+    parts = []
+    for i, (mode, (grid, share)) in enumerate(curves.items()):
+        colour = MODE_COLOURS.get(mode, "#333333")
+        pts = " ".join(f"{f.x(g):.1f},{f.y(s):.1f}" for g, s in zip(grid, share, strict=True) if np.isfinite(s))
+        parts.append(f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{pts}'/>")
+        ly = f.top + 14 + 16 * i
+        lx = f.left + f.pw
+        parts.append(f"<line x1='{lx + 10}' x2='{lx + 30}' y1='{ly}' y2='{ly}' "
+                     f"stroke='{colour}' stroke-width='2'/><text x='{lx + 34}' y='{ly + 4}'>"
+                     f"{esc(label('mode', mode, lang))}</text>")
+    return parts
+
+
+def cumulative_chart_svg(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, threshold: float,
+                         lang: str = "zh", width: int = 640, height: int = 300) -> str:
+    """An SVG line chart of cumulative share covered against minutes, one line per mode.
+
+    Parameters
+    ----------
+    curves : mapping
+        ``{mode: (minutes grid, share)}``.
+    threshold : float
+        Minutes marked with a dashed vertical line.
+    lang : str
+        ``"zh"`` or ``"en"``.
+    width, height : int
+        Size in CSS pixels (the SVG scales to the page width).
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element.
+    """
+    frame = _Frame(width=width, height=height,
+                   xmax=max((float(g[-1]) for g, _ in curves.values()), default=60.0))
+    parts = [f"<svg class='chart' viewBox='0 0 {width} {height}' xmlns='http://www.w3.org/2000/svg' "
+             f"role='img' font-family='sans-serif' font-size='11'>",
+             *_chart_axes(frame, lang), _chart_threshold(frame, threshold, lang),
+             *_chart_lines(frame, curves, lang), "</svg>"]
+    return "".join(parts)
