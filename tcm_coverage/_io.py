@@ -185,9 +185,9 @@ class ResultMarker:
             elif file_sha256(path) != sha:
                 out.append(f"changed {rel}")
         listed = set(self.files)
-        for path in _files(root, skip=self.kept):
-            if path not in listed:
-                out.append(f"extra {path}")
+        for name in _files(root, skip=self.kept):
+            if name not in listed:
+                out.append(f"extra {name}")
         return out
 
 

@@ -126,13 +126,14 @@ def _apply_overrides(cands: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
                          f"{list(frame.columns)} ({table.where()})", path=path,
                          fix="export the candidate list (candidates.xlsx of an earlier run) and edit it")
     flags = _override_flags(frame, cols, path=path, rows=rows)
+    key_col: str = cols[key] or key  # found: key was chosen from the columns present
     out = cands.copy()
     index = pd.Series(out.index, index=out[key].astype(str))
     for i in range(len(frame)):
         row, number = frame.iloc[i], int(rows[i])
-        ident = "" if pd.isna(row[cols[key]]) else str(row[cols[key]]).strip()
+        ident: str = "" if pd.isna(row[key_col]) else str(row[key_col]).strip()
         if ident not in index.index:
-            raise InputError(f"no candidate {ident!r}", path=path, row=number, column=cols[key],
+            raise InputError(f"no candidate {ident!r}", path=path, row=number, column=key_col,
                              fix="use a candidate_id or name from candidates.xlsx")
         j = index[ident]
         j = j.iloc[0] if isinstance(j, pd.Series) else j
