@@ -14,6 +14,9 @@ whose names are those of :mod:`tcm_coverage.vocab`. A test checks that every ent
 languages and that both carry the same fields.
 
 This module imports only the standard library, so every layer may use it.
+
+Why this module is long: it is the catalogue itself, one table of every text a person reads,
+kept in one file so a translator or reviewer sees all of it (sections by folder).
 """
 
 from __future__ import annotations
