@@ -5,14 +5,16 @@ The API a notebook uses, in the order of the data flow (each name is imported on
 
 =====================  =========================================================================
 read the inputs        :func:`read_facilities`, :func:`read_boundaries`, :func:`read_population`,
-                       :func:`read_network`, :func:`load_profile`, :func:`demo_inputs`
+                       :func:`read_network`, :func:`load_profile`, :func:`demo_inputs`,
+                       :func:`demo_data_dir`
 travel times           :func:`compute_access` (:class:`AccessOptions`, :class:`IsochroneOptions`)
                        → :class:`AccessResult`
-coverage               :func:`coverage_tables` → :class:`CoverageTables`, :func:`network_fca` (floating catchments)
+coverage               :func:`coverage_tables` → :class:`CoverageTables`, :func:`network_fca`
+                       (floating catchments)
 outputs                :func:`coverage_map` (of :class:`MapLayers`, :class:`MapOptions`),
                        :func:`scorecard` → :class:`Scorecard`
 whole runs             :class:`AnalysisConfig`, :func:`run_analysis`, :func:`load_scenario`,
-                       :func:`run_scenario`
+                       :func:`run_scenario`, :func:`summary_text`
 errors                 :class:`TCMCoverageError` and its :class:`InputError`, :class:`CRSError`,
                        :class:`NetworkError`, :class:`OutputError`
 =====================  =========================================================================
@@ -39,7 +41,7 @@ if TYPE_CHECKING:  # the lazily imported names, for type checkers and editors
         coverage_tables,
         network_fca,
     )
-    from tcm_coverage.demo import demo_inputs
+    from tcm_coverage.demo import demo_data_dir, demo_inputs
     from tcm_coverage.inputs import (
         load_profile,
         read_boundaries,
@@ -48,7 +50,13 @@ if TYPE_CHECKING:  # the lazily imported names, for type checkers and editors
     )
     from tcm_coverage.network import read_network
     from tcm_coverage.outputs import MapLayers, MapOptions, Scorecard, coverage_map, scorecard
-    from tcm_coverage.workflows import AnalysisConfig, load_scenario, run_analysis, run_scenario
+    from tcm_coverage.workflows import (
+        AnalysisConfig,
+        load_scenario,
+        run_analysis,
+        run_scenario,
+        summary_text,
+    )
 
 #: Where each lazily imported name lives.
 _LAZY: dict[str, str] = {
@@ -58,6 +66,7 @@ _LAZY: dict[str, str] = {
     "load_profile": "tcm_coverage.inputs",
     "read_network": "tcm_coverage.network",
     "demo_inputs": "tcm_coverage.demo",
+    "demo_data_dir": "tcm_coverage.demo",
     "AccessOptions": "tcm_coverage.access",
     "AccessResult": "tcm_coverage.access",
     "IsochroneOptions": "tcm_coverage.access",
@@ -74,6 +83,7 @@ _LAZY: dict[str, str] = {
     "run_analysis": "tcm_coverage.workflows",
     "load_scenario": "tcm_coverage.workflows",
     "run_scenario": "tcm_coverage.workflows",
+    "summary_text": "tcm_coverage.workflows",
 }
 
 __all__ = [
@@ -94,6 +104,7 @@ __all__ = [
     "compute_access",
     "coverage_map",
     "coverage_tables",
+    "demo_data_dir",
     "demo_inputs",
     "load_profile",
     "load_scenario",
@@ -105,6 +116,7 @@ __all__ = [
     "run_analysis",
     "run_scenario",
     "scorecard",
+    "summary_text",
 ]
 
 
