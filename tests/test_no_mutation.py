@@ -41,9 +41,8 @@ import tcm_coverage as tc
 from tcm_coverage.access import area_fca, assign_areas
 from tcm_coverage.demo import DEMO_DATUM, DEMO_FILES, demo_data_dir
 from tcm_coverage.inputs import points_from_table
-from tcm_coverage.siting import maximal_covering
 from tcm_coverage.outputs import MapLayers, ReportOptions, ReportTables
-from tcm_coverage.siting import build_candidates, siting_instance
+from tcm_coverage.siting import build_candidates, maximal_covering, siting_instance
 
 #: The faces whose functions are checked.
 FACES = ("inputs", "network", "access", "siting", "outputs")

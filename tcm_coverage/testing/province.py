@@ -120,6 +120,110 @@ def _grid_ways(ids: np.ndarray, inside: np.ndarray, major_every: int) -> list[tu
     return ways
 
 
+@dataclass(frozen=True)
+class _Grid:
+    """The jittered road grid of the province, in metres from the origin and in lon/lat."""
+
+    xx: np.ndarray
+    yy: np.ndarray
+    ids: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    to_ll: pyproj.Transformer
+    ox: float
+    oy: float
+    side: float
+
+    @property
+    def node_xy(self) -> np.ndarray:
+        return np.column_stack([self.xx.ravel(), self.yy.ravel()])
+
+
+def _road_grid(rng: np.random.Generator, *, nx: int, ny: int, side: float,
+               road_spacing_m: float) -> _Grid:
+    to_m = pyproj.Transformer.from_crs("EPSG:4326", _CRS_M, always_xy=True)
+    ox, oy = to_m.transform(*_ORIGIN_LONLAT)
+    ox, oy = float(np.round(ox, -3)), float(np.round(oy, -3))
+    to_ll = pyproj.Transformer.from_crs(_CRS_M, "EPSG:4326", always_xy=True)
+    width, height = nx * side, ny * side
+    # Road grid over the province plus one spacing all round.
+    gx = np.arange(-road_spacing_m, width + road_spacing_m * 1.5, road_spacing_m)
+    gy = np.arange(-road_spacing_m, height + road_spacing_m * 1.5, road_spacing_m)
+    xx, yy = np.meshgrid(gx, gy)  # rows = y, cols = x
+    jitter = road_spacing_m * 0.08
+    xx = xx + rng.normal(0, jitter, xx.shape)
+    yy = yy + rng.normal(0, jitter, yy.shape)
+    ids = np.arange(1, xx.size + 1, dtype=np.int64).reshape(xx.shape)
+    lon, lat = to_ll.transform(xx.ravel() + ox, yy.ravel() + oy)
+    return _Grid(xx=xx, yy=yy, ids=ids, lon=np.asarray(lon), lat=np.asarray(lat), to_ll=to_ll,
+                 ox=ox, oy=oy, side=side)
+
+
+def _county_feature(g: _Grid, code: str, name: str, x0: float, y0: float) -> dict:
+    side = g.side
+    ring = [(x0, y0), (x0 + side, y0), (x0 + side, y0 + side), (x0, y0 + side), (x0, y0)]
+    rlon, rlat = g.to_ll.transform([q[0] + g.ox for q in ring], [q[1] + g.oy for q in ring])
+    geom = {"type": "Polygon",
+            "coordinates": [[[round(a, 7), round(b, 7)] for a, b in zip(rlon, rlat, strict=True)]]}
+    return {"type": "Feature", "properties": {"code": code, "name": name}, "geometry": geom}
+
+
+def _county_facilities(g: _Grid, rng: np.random.Generator, code: str, name: str,
+                       x0: float, y0: float) -> pd.DataFrame:
+    """A township centre, a county TCM hospital and village clinics at road nodes of the county
+    (away from its edge by 10 %)."""
+    side, node_xy = g.side, g.node_xy
+    inner = ((node_xy[:, 0] > x0 + 0.1 * side) & (node_xy[:, 0] < x0 + 0.9 * side)
+             & (node_xy[:, 1] > y0 + 0.1 * side) & (node_xy[:, 1] < y0 + 0.9 * side))
+    cand = np.flatnonzero(inner)
+    centre = cand[np.argmin(np.hypot(node_xy[cand, 0] - (x0 + side / 2),
+                                     node_xy[cand, 1] - (y0 + side / 2)))]
+    others = rng.choice(cand[cand != centre], size=min(4, cand.size - 1), replace=False)
+    pos = np.concatenate([[centre], others])
+    n_f = pos.size
+    flon, flat = g.to_ll.transform(node_xy[pos, 0] + g.ox + 5.0, node_xy[pos, 1] + g.oy + 5.0)
+    n_v = n_f - 2  # village clinics
+    return pd.DataFrame({
+        "编号": [f"{code}-F{k + 1:02d}" for k in range(n_f)],
+        "名称": ([f"{name}中心卫生院", f"{name}中医医院"]
+                 + [f"{name}第{k}村卫生室" for k in range(1, n_v + 1)]),
+        "类型": ["乡镇卫生院", "县级中医医院"] + ["村卫生室"] * n_v,
+        "经度": np.round(flon, 7), "纬度": np.round(flat, 7),
+        "中医馆": ["是", "否"] + ["否"] * n_v,
+        "中医阁": ["否", "否"] + ["是" if k % 2 else "否" for k in range(1, n_v + 1)],
+        "中医执业医师数": [3, 20] + [1] * n_v,
+    })
+
+
+def _county_villages(g: _Grid, rng: np.random.Generator, name: str, x0: float,
+                     y0: float) -> pd.DataFrame:
+    n_v = int(rng.integers(10, 21))
+    vx = x0 + rng.uniform(0.05, 0.95, n_v) * g.side
+    vy = y0 + rng.uniform(0.05, 0.95, n_v) * g.side
+    vlon, vlat = g.to_ll.transform(vx + g.ox, vy + g.oy)
+    return pd.DataFrame({"名称": [f"{name}{k + 1:02d}村" for k in range(n_v)],
+                         "经度": np.round(vlon, 7), "纬度": np.round(vlat, 7),
+                         "人口": rng.integers(200, 2000, n_v)})
+
+
+def _write_county(cdir: Path, g: _Grid, feature: dict, tables: tuple[pd.DataFrame, pd.DataFrame],
+                  *, corner: tuple[float, float], margin_m: float) -> None:
+    """One county folder: boundary, facilities, villages and the roads within ``margin_m``."""
+    (x0, y0), side = corner, g.side
+    cdir.mkdir(parents=True, exist_ok=True)
+    (cdir / "boundary.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False),
+        encoding="utf-8")
+    tables[0].to_csv(cdir / "facilities.csv", index=False, encoding="utf-8-sig")
+    tables[1].to_csv(cdir / "villages.csv", index=False, encoding="utf-8-sig")
+    near = ((g.xx > x0 - margin_m) & (g.xx < x0 + side + margin_m)
+            & (g.yy > y0 - margin_m) & (g.yy < y0 + side + margin_m))
+    sel = near.ravel()
+    (cdir / "roads.osm").write_text(
+        _osm_xml(g.ids.ravel()[sel], g.lon[sel], g.lat[sel], _grid_ways(g.ids, near, 4)),
+        encoding="utf-8")
+
+
 def make_synthetic_province(
     root: str | Path,
     *,
@@ -154,30 +258,14 @@ def make_synthetic_province(
     root = Path(root)
     rng = np.random.default_rng(seed)
     side = county_km * 1000.0
-    to_m = pyproj.Transformer.from_crs("EPSG:4326", _CRS_M, always_xy=True)
-    ox, oy = to_m.transform(*_ORIGIN_LONLAT)
-    ox, oy = float(np.round(ox, -3)), float(np.round(oy, -3))
-    to_ll = pyproj.Transformer.from_crs(_CRS_M, "EPSG:4326", always_xy=True)
-    width, height = nx * side, ny * side
-
-    # Road grid over the province plus one spacing all round.
-    gx = np.arange(-road_spacing_m, width + road_spacing_m * 1.5, road_spacing_m)
-    gy = np.arange(-road_spacing_m, height + road_spacing_m * 1.5, road_spacing_m)
-    xx, yy = np.meshgrid(gx, gy)  # rows = y, cols = x
-    jitter = road_spacing_m * 0.08
-    xx = xx + rng.normal(0, jitter, xx.shape)
-    yy = yy + rng.normal(0, jitter, yy.shape)
-    ids = np.arange(1, xx.size + 1, dtype=np.int64).reshape(xx.shape)
-    lon, lat = to_ll.transform(xx.ravel() + ox, yy.ravel() + oy)
-    lon, lat = np.asarray(lon), np.asarray(lat)
-
+    g = _road_grid(rng, nx=nx, ny=ny, side=side, road_spacing_m=road_spacing_m)
     prov_dir = root / "province"
     county_root = root / "counties"
     prov_dir.mkdir(parents=True, exist_ok=True)
     county_root.mkdir(parents=True, exist_ok=True)
-    everywhere = np.ones(xx.shape, dtype=bool)
     network = prov_dir / "roads.osm"
-    network.write_text(_osm_xml(ids.ravel(), lon, lat, _grid_ways(ids, everywhere, 4)),
+    network.write_text(_osm_xml(g.ids.ravel(), g.lon, g.lat,
+                                _grid_ways(g.ids, np.ones(g.xx.shape, dtype=bool), 4)),
                        encoding="utf-8")
 
     codes: list[str] = []
@@ -185,61 +273,17 @@ def make_synthetic_province(
     features = []
     fac_all: list[pd.DataFrame] = []
     vil_all: list[pd.DataFrame] = []
-    node_xy = np.column_stack([xx.ravel(), yy.ravel()])
     for j in range(ny):
         for i in range(nx):
             code = f"32{j + 1:02d}{i + 1:02d}"
             name = f"合成{j + 1}-{i + 1}县"
             x0, y0 = i * side, j * side
-            ring = [(x0, y0), (x0 + side, y0), (x0 + side, y0 + side), (x0, y0 + side), (x0, y0)]
-            rlon, rlat = to_ll.transform([p[0] + ox for p in ring], [p[1] + oy for p in ring])
-            geom = {"type": "Polygon",
-                    "coordinates": [[[round(a, 7), round(b, 7)] for a, b in zip(rlon, rlat, strict=True)]]}
-            feature = {"type": "Feature", "properties": {"code": code, "name": name}, "geometry": geom}
+            feature = _county_feature(g, code, name, x0, y0)
             features.append(feature)
-
-            # facilities at road nodes inside the county (away from the edge by 10 %)
-            inner = ((node_xy[:, 0] > x0 + 0.1 * side) & (node_xy[:, 0] < x0 + 0.9 * side)
-                     & (node_xy[:, 1] > y0 + 0.1 * side) & (node_xy[:, 1] < y0 + 0.9 * side))
-            cand = np.flatnonzero(inner)
-            centre = cand[np.argmin(np.hypot(node_xy[cand, 0] - (x0 + side / 2),
-                                             node_xy[cand, 1] - (y0 + side / 2)))]
-            others = rng.choice(cand[cand != centre], size=min(4, cand.size - 1), replace=False)
-            pos = np.concatenate([[centre], others])
-            n_f = pos.size
-            flon, flat = to_ll.transform(node_xy[pos, 0] + ox + 5.0, node_xy[pos, 1] + oy + 5.0)
-            n_v = n_f - 2  # village clinics
-            fac = pd.DataFrame({
-                "编号": [f"{code}-F{k + 1:02d}" for k in range(n_f)],
-                "名称": ([f"{name}中心卫生院", f"{name}中医医院"]
-                         + [f"{name}第{k}村卫生室" for k in range(1, n_v + 1)]),
-                "类型": ["乡镇卫生院", "县级中医医院"] + ["村卫生室"] * n_v,
-                "经度": np.round(flon, 7), "纬度": np.round(flat, 7),
-                "中医馆": ["是", "否"] + ["否"] * n_v,
-                "中医阁": ["否", "否"] + ["是" if k % 2 else "否" for k in range(1, n_v + 1)],
-                "中医执业医师数": [3, 20] + [1] * n_v,
-            })
-            n_v = int(rng.integers(10, 21))
-            vx = x0 + rng.uniform(0.05, 0.95, n_v) * side
-            vy = y0 + rng.uniform(0.05, 0.95, n_v) * side
-            vlon, vlat = to_ll.transform(vx + ox, vy + oy)
-            vil = pd.DataFrame({"名称": [f"{name}{k + 1:02d}村" for k in range(n_v)],
-                                "经度": np.round(vlon, 7), "纬度": np.round(vlat, 7),
-                                "人口": rng.integers(200, 2000, n_v)})
-
+            fac = _county_facilities(g, rng, code, name, x0, y0)
+            vil = _county_villages(g, rng, name, x0, y0)
             cdir = county_root / code
-            cdir.mkdir(parents=True, exist_ok=True)
-            (cdir / "boundary.geojson").write_text(
-                json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False),
-                encoding="utf-8")
-            fac.to_csv(cdir / "facilities.csv", index=False, encoding="utf-8-sig")
-            vil.to_csv(cdir / "villages.csv", index=False, encoding="utf-8-sig")
-            near = ((xx > x0 - margin_m) & (xx < x0 + side + margin_m)
-                    & (yy > y0 - margin_m) & (yy < y0 + side + margin_m))
-            sel = near.ravel()
-            (cdir / "roads.osm").write_text(
-                _osm_xml(ids.ravel()[sel], lon[sel], lat[sel], _grid_ways(ids, near, 4)),
-                encoding="utf-8")
+            _write_county(cdir, g, feature, (fac, vil), corner=(x0, y0), margin_m=margin_m)
             codes.append(code)
             dirs.append(cdir)
             fac_all.append(fac)
@@ -254,5 +298,5 @@ def make_synthetic_province(
     pd.concat(vil_all, ignore_index=True).to_csv(population, index=False, encoding="utf-8-sig")
     return SyntheticProvince(root=root, codes=tuple(codes), county_dirs=tuple(dirs),
                              boundary=boundary, facilities=facilities, population=population,
-                             network=network, county_m=side, origin_m=(ox, oy), crs_m=_CRS_M,
+                             network=network, county_m=side, origin_m=(g.ox, g.oy), crs_m=_CRS_M,
                              nx=nx, ny=ny)
