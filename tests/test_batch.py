@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import signal
@@ -231,7 +230,7 @@ def test_discovery_keys_and_summary(tmp_path):
     again, _ = folder_jobs(folders, out_dir=tmp_path / "elsewhere", settings=settings)
     assert [j.key for j in again] == [j.key for j in jobs]  # the output folder is not an input
     other, _ = folder_jobs(folders, out_dir=tmp_path / "out",
-                           settings=dataclasses.replace(settings, thresholds=(10.0, 15.0)))
+                           settings=settings.updated(thresholds=(10.0, 15.0)))
     assert other[0].key != jobs[0].key
     assert job_key(jobs[0].config, {"network": "a"}, kind="folder") != job_key(
         jobs[0].config, {"network": "b"}, kind="folder")

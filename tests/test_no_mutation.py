@@ -213,6 +213,8 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("access", "facility_set_masks", lambda d, tmp: ((d.facilities,), {})),
     Case("access", "unknown_flags", lambda d, tmp: ((d.facilities,), {})),
     Case("access", "no_data_facility_sets", lambda d, tmp: ((d.facilities,), {})),
+    Case("access", "check_time_columns", lambda d, tmp: ((d.access.demand,), dict(
+        facility_sets=d.access.facility_sets, modes=d.access.modes))),
     Case("access", "no_data_cells", lambda d, tmp: ((d.tables.township,), {})),
     Case("access", "network_fca", lambda d, tmp: ((d.dem[["population", "geometry"]], d.facilities,
                                                    d.roads), dict(mode="ebike"))),

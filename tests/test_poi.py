@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from tcm_coverage import InputError
+from tcm_coverage.access import CoverageTables
 from tcm_coverage.demo import demo_data_dir
 from tcm_coverage.inputs import load_facilities, read_facilities, review_sheet
 from tcm_coverage.inputs.chinacrs import wgs84_to_gcj02
@@ -137,6 +138,14 @@ def test_amap_export_types_every_row(amap_xlsx, caplog):
     assert "counted" in caplog.text or "left out" in caplog.text
 
 
+
+def _one_row_tables() -> CoverageTables:
+    """The smallest coverage tables a workbook can be written from (one county row)."""
+    row = pd.DataFrame({"code": ["1"], "name": ["x"], "mode": ["walk"], "target": ["tcm_any"],
+                        "population": [1.0]})
+    return CoverageTables(county=row, township=None, by_facility_set=row.assign(level="county"),
+                          unassigned=pd.DataFrame())
+
 def test_review_sheet_reads_back_as_a_typed_table(amap_xlsx, tmp_path):
     table = load_facilities(amap_xlsx, datum="gcj02")
     sheet = review_sheet(table.review, "zh")
@@ -156,8 +165,7 @@ def test_review_sheet_reads_back_as_a_typed_table(amap_xlsx, tmp_path):
     edited = sheet.copy()
     edited.loc[edited["名称"] == "康健医疗服务部", "识别类型"] = "诊所"
     edited.loc[edited["名称"] == "示例县人民医院", "识别类型"] = "不计入"
-    tables = {"county": pd.DataFrame({"code": ["1"], "name": ["x"], "mode": ["walk"],
-                                      "target": ["tcm_any"], "population": [1.0]})}
+    tables = _one_row_tables()
     write_tables(tables, tmp_path, lang="zh", readme_rows=[("项目", "内容")], review=edited)
     again = load_facilities(tmp_path / "coverage.xlsx", datum="gcj02", sheet="设施类型识别")
     assert again.source == "typed" and again.review is None
@@ -175,11 +183,10 @@ def test_review_sheet_reads_back_as_a_typed_table(amap_xlsx, tmp_path):
 
 def test_review_sheet_is_text_not_formulas(amap_xlsx, tmp_path):
     table = load_facilities(amap_xlsx, datum="gcj02")
-    tables = {"county": pd.DataFrame({"code": ["1"], "name": ["x"], "mode": ["walk"],
-                                      "target": ["tcm_any"], "population": [1.0]})}
+    tables = _one_row_tables()
     write_tables(tables, tmp_path, lang="en", review=review_sheet(table.review, "en"))
     wb = openpyxl.load_workbook(tmp_path / "coverage.xlsx")
-    assert wb.sheetnames == ["facility type review", "county coverage"]
+    assert wb.sheetnames == ["facility type review", "county coverage", "coverage by target"]
     ws = wb["facility type review"]
     headers = [c.value for c in ws[1]]
     assert headers[:6] == ["row", "name", "POI category", "inferred type", "rule", "rule note"]

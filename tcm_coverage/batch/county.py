@@ -106,7 +106,7 @@ def write_county(run: AnalysisRun, config: AnalysisConfig, *, input_hashes: Mapp
     tuple of pathlib.Path
         The files, in ``config.out_dir``.
     """
-    inputs = {label: {"path": str(getattr(config, label)), "sha256": sha}
+    inputs = {label: {"path": str(getattr(config.inputs, label)), "sha256": sha}
               for label, sha in input_hashes.items()}
     return write_outputs(run, config, inputs=inputs, extra=extra)
 

@@ -218,8 +218,8 @@ def province_jobs(province: ProvinceInputs, *, out_dir: Path) -> list[CountyJob]
     list of CountyJob
     """
     config = province.config
-    hashes = {k: file_sha256(Path(getattr(config, k))) for k in INPUT_FILE_FIELDS
-              if getattr(config, k) is not None}
+    hashes = {k: file_sha256(Path(getattr(config.inputs, k))) for k in INPUT_FILE_FIELDS
+              if getattr(config.inputs, k) is not None}
     jobs = []
     for row in province.counties.itertuples(index=False):
         code = str(row.code)

@@ -264,7 +264,7 @@ def _write_province(out: Path, table: pd.DataFrame, settings: AnalysisConfig,
 
 def _job_inputs(jobs: Sequence[CountyJob]) -> dict[str, Any]:
     """Every input file of the jobs, labelled for messages (none may be in the output)."""
-    return {f"{job.job_id} {label}": getattr(job.config, label, None)
+    return {f"{job.job_id} {label}": getattr(job.config.inputs, label, None)
             for job in jobs for label in INPUT_FILE_FIELDS}
 
 
