@@ -114,6 +114,22 @@ def test_demo_isochrones_read_back(demo_run):
     assert "电动自行车 中医药服务点 5–10分钟" in set(iso["label"])
 
 
+@pytest.mark.parametrize("argv", [
+    ["-q", "report", "RUN"], ["report", "RUN", "-q"], ["report", "-q", "RUN"],
+    ["-q", "batch", "--county-dirs", "d", "--out", "o"], ["batch", "--county-dirs", "d", "--out", "o", "-q"],
+])
+def test_quiet_before_or_after_the_subcommand(argv):
+    args = build_parser().parse_args(argv)
+    assert args.quiet is True and args.verbose == 0
+
+
+def test_verbose_and_quiet_defaults_survive_the_subcommand():
+    assert (build_parser().parse_args(["-vv", "score", "RUN"]).verbose,
+            build_parser().parse_args(["score", "RUN", "-v"]).verbose,
+            build_parser().parse_args(["score", "RUN"]).verbose,
+            build_parser().parse_args(["score", "RUN"]).quiet) == (2, 1, 0, False)
+
+
 def test_map_facility_set_option_and_its_old_name():
     parser = build_parser()
     assert parser.parse_args(["map", "run", "--facility-set", "zhongyige"]).facility_set == "zhongyige"

@@ -23,7 +23,7 @@ from tcm_coverage.batch.cut import ProvinceInputs, province_jobs, read_province_
 from tcm_coverage.batch.driver import BatchOptions, BatchResult, run_batch
 from tcm_coverage.batch.jobs import CountyJob, expand_county_dirs, folder_jobs
 from tcm_coverage.batch.parser import EPILOG, add_batch_arguments
-from tcm_coverage.cli.options import config_from_args, configure_logging
+from tcm_coverage.cli.options import add_global_options, config_from_args, configure_logging
 from tcm_coverage.i18n import text
 from tcm_coverage.vocab import share_column
 from tcm_coverage.workflows import AnalysisConfig, validate_config
@@ -222,8 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tcm_coverage.batch", epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="tcm-coverage batch: many counties in parallel.")
-    parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("-q", "--quiet", action="store_true")
+    add_global_options(parser)
     add_batch_arguments(parser)
     args = parser.parse_args(argv)
     configure_logging(args.verbose, args.quiet)

@@ -38,6 +38,7 @@ from tcm_coverage._version import __version__
 from tcm_coverage.batch import add_batch_parser, run_batch_command
 from tcm_coverage.cli.options import (
     add_common_options,
+    add_global_options,
     add_render_options,
     config_from_args,
     configure_logging,
@@ -71,8 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="15-minute TCM service coverage (15分钟中医药服务圈) for Chinese counties.",
     )
     parser.add_argument("--version", action="version", version=f"tcm-coverage {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only errors; no progress bars")
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_demo(sub)
     _add_analyze(sub)
@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_site(sub)
     _add_score(sub)
     add_batch_parser(sub)
+    for command in sub.choices.values():  # -q/-v also after the sub-command
+        add_global_options(command, in_subcommand=True)
     return parser
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_common_options",
+    "add_global_options",
     "add_render_options",
     "config_from_args",
     "configure_logging",
@@ -124,6 +125,24 @@ def render_overrides(args: argparse.Namespace) -> dict:
     if getattr(args, "lang", None):
         out["lang"] = args.lang
     return out
+
+
+def add_global_options(p: argparse.ArgumentParser, *, in_subcommand: bool = False) -> None:
+    """``-v``/``--verbose`` and ``-q``/``--quiet``, the same before or after the sub-command.
+
+    Parameters
+    ----------
+    p
+        The top-level parser, or (``in_subcommand=True``) a sub-command's parser. There the
+        options default to "not given", so ``tcm-coverage -q report RUN`` and ``tcm-coverage
+        report RUN -q`` mean the same and an option given only before the sub-command stays set.
+    in_subcommand
+        Add them to a sub-command's parser.
+    """
+    verbose, quiet = (argparse.SUPPRESS, argparse.SUPPRESS) if in_subcommand else (0, False)
+    p.add_argument("-v", "--verbose", action="count", default=verbose, help="more logging (-vv: debug)")
+    p.add_argument("-q", "--quiet", action="store_true", default=quiet,
+                   help="only errors; no progress bars")
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:
