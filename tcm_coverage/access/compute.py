@@ -333,7 +333,7 @@ def compute_access(
     fid = fac["facility_id"].to_numpy(dtype=object)
     summaries: dict[str, dict] = {}
     routing: dict[str, Routing] = {}
-    notes: list[tuple[str, str]] = []
+    raw_notes: list[_RawNote] = []
     iso_parts: list[gpd.GeoDataFrame] = []
     steps = len(modes) * (2 + len(facility_sets) + len(iso_sets))
     with tqdm(total=steps, desc="travel times", unit="step", disable=not progress, leave=False) as bar:
@@ -356,16 +356,18 @@ def compute_access(
             fac[f"offroad_m_{mode}"] = fsnap.offroad_m
             dem[f"offroad_m_{mode}"] = dsnap.offroad_m
             summaries[mode] = _mode_summary(rg, dsnap, pop, direct_offroad_m=opts.direct_offroad_m)
-            notes.extend(_snap_notes(mode, summaries[mode]))
+            raw_notes.extend((key, values, mode) for key, values in _snap_notes(summaries[mode]))
             columns, empty = _nearest_columns(rg, dsnap, fsnap, fid, {s: masks[s] for s in facility_sets},
                                               mode=mode, direct_offroad_m=opts.direct_offroad_m, bar=bar)
             for col, values in columns.items():
                 dem[col] = values
-            notes.extend(_note("no_facility", facility_set=(s, FACILITY_SET_LABELS[s]["zh"])) for s in empty)
+            raw_notes.extend(("no_facility", (("facility_set", (s, FACILITY_SET_LABELS[s]["zh"])),), None)
+                             for s in empty)
             if iso_sets and isochrones is not None:
                 iso_parts.extend(_mode_isochrones(rg, fsnap, masks, mode=mode, facility_sets=iso_sets,
                                                   isochrones=isochrones, direct_offroad_m=opts.direct_offroad_m,
                                                   bar=bar))
+    notes = _once_per_run(raw_notes)
     for en, _ in notes:
         logger.warning(en)
     rings = (gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs="EPSG:4326")
@@ -398,19 +400,44 @@ def _note(key: str, **values: object) -> tuple[str, str]:
     return text(f"access.{key}", "en", **pick(0)), text(f"access.{key}", "zh", **pick(1))
 
 
-def _snap_notes(mode: str, summary: Mapping[str, float]) -> list[tuple[str, str]]:
-    """Warnings about residents off the main network or attached past a fragment, ``(en, zh)``."""
-    name = (mode, MODE_LABELS[mode]["zh"])
-    notes = []
+#: A warning before it is written: its catalogue key, its values (``(name, value)`` pairs; a value
+#: given as a pair is ``(en, zh)``) and the mode it concerns (``None``: every mode alike).
+_RawNote = tuple[str, tuple[tuple[str, object], ...], str | None]
+
+
+def _snap_notes(summary: Mapping[str, float]) -> list[tuple[str, tuple[tuple[str, object], ...]]]:
+    """Warnings about residents off the main network or attached past a fragment, as catalogue
+    keys and values (the mode is added by :func:`_once_per_run`)."""
+    notes: list[tuple[str, tuple[tuple[str, object], ...]]] = []
     if summary["points_off_main_component"]:
-        notes.append(_note("off_main_component", mode=name, population=summary["population_off_main_component"],
-                           points=summary["points_off_main_component"], km=MIN_COMPONENT_M / 1000,
-                           direct_m=summary["direct_offroad_m"]))
+        notes.append(("off_main_component", (
+            ("population", summary["population_off_main_component"]),
+            ("points", summary["points_off_main_component"]), ("km", MIN_COMPONENT_M / 1000),
+            ("direct_m", summary["direct_offroad_m"]))))
     if summary["points_skipped_fragment"]:
-        notes.append(_note("skipped_fragment", mode=name, population=summary["population_skipped_fragment"],
-                           points=summary["points_skipped_fragment"],
-                           median_m=summary["skipped_fragment_extra_m_median"],
-                           max_m=summary["skipped_fragment_extra_m_max"]))
+        notes.append(("skipped_fragment", (
+            ("population", summary["population_skipped_fragment"]),
+            ("points", summary["points_skipped_fragment"]),
+            ("median_m", summary["skipped_fragment_extra_m_median"]),
+            ("max_m", summary["skipped_fragment_extra_m_max"]))))
+    return notes
+
+
+def _once_per_run(raw: Sequence[_RawNote]) -> list[tuple[str, str]]:
+    """Each warning once, ``(en, zh)``, in the order first met: the same warning with the same
+    numbers for several modes is one line naming them all ("walk, ebike: ..." /
+    "步行、电动自行车：..."), a warning about no mode in particular is not repeated per mode."""
+    modes: dict[tuple[str, tuple[tuple[str, object], ...]], list[str]] = {}
+    for key, values, mode in raw:
+        seen = modes.setdefault((key, values), [])
+        if mode is not None and mode not in seen:
+            seen.append(mode)
+    notes: list[tuple[str, str]] = []
+    for (key, values), concerned in modes.items():
+        fields = dict(values)
+        if concerned:
+            fields["mode"] = (", ".join(concerned), "、".join(MODE_LABELS[m]["zh"] for m in concerned))
+        notes.append(_note(key, **fields))
     return notes
 
 
