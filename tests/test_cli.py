@@ -312,6 +312,20 @@ def test_help_and_bad_mode(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+def test_interrupt_is_exit_130_with_one_line(monkeypatch, capsys):
+    import importlib
+
+    cli_main = importlib.import_module("tcm_coverage.cli.main")  # the module (cli.main is the function)
+
+    def interrupted(args, parser):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_main, "_command", interrupted)
+    assert main(["report", "RUN"]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("interrupted") and "Traceback" not in err
+
+
 def test_readme_quick_start_names_the_commands():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "tcm-coverage demo" in readme

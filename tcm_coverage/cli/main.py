@@ -280,11 +280,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit code: 0 success, 2 bad input, 1 other errors.
+        Exit code: 0 success, 1 partly done (batch) or another error, 2 bad input,
+        130 interrupted (the earlier result is kept: outputs are swapped in only when complete).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose, args.quiet)
+    try:
+        return _command(args, parser)
+    except KeyboardInterrupt:
+        print("interrupted: nothing was replaced (the earlier result, if any, is kept).",
+              file=sys.stderr)
+        return 130
+
+
+def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run the parsed sub-command and return its exit code."""
     if args.command == "batch":
         return run_batch_command(args)
     # Imported here so `--help` stays instant.
