@@ -121,13 +121,14 @@ def access_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:
     -------
     list of str
     """
-    zh = config.rendering.lang == "zh"
-    notes = list(access.warnings_zh if zh else access.warnings)
-    for facility_set in no_data_facility_sets(access.facilities):
-        # how the access warnings name a facility set: its Chinese label, or its machine name
-        key = f"「{FACILITY_SET_LABELS[facility_set]['zh']}」" if zh else f"'{facility_set}'"
-        notes = [n for n in notes if key not in n]
-    return notes
+    lang = config.rendering.lang
+    notes = list(access.warnings_zh if lang == "zh" else access.warnings)
+    # the very "no facility" warning of access/compute, from the one catalogue entry (it names a
+    # set by its Chinese label in zh, by its machine name in en)
+    dropped = {text("access.no_facility", lang,
+                    facility_set=FACILITY_SET_LABELS[s]["zh"] if lang == "zh" else s)
+               for s in no_data_facility_sets(access.facilities)}
+    return [n for n in notes if n not in dropped]
 
 
 def _unknown_flag_note(facilities: gpd.GeoDataFrame, lang: str) -> str | None:
