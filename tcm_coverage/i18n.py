@@ -121,6 +121,18 @@ _INPUTS: dict[str, tuple[str, str]] = {
                      "| rule | field | matches (regular expression) | inferred type | note |"),
     "rules.field.name": ("名称", "name"),
     "rules.field.category": ("类别", "category"),
+    # facilities of a province-wide file around one county (inputs/facility_area.py)
+    "far_facilities": ("{file}：{n} 个设施距县界超过 {km:g} 公里，未纳入本次分析（全省/全市设施表？"
+                       "若不是，请检查其坐标）：{shown}",
+                       "{file}: {n} facilities more than {km:g} km outside the county were left "
+                       "out (a province- or city-wide facility file? If not, check their "
+                       "coordinates): {shown}"),
+    "far_facility": ("{name}（第{row}行）", "{name} (row {row})"),
+    "neighbour_facilities": ("{n} 个设施在县界外 {km:g} 公里以内：为本县居民提供服务（跨县就医计入），"
+                             "但不计入本县的设施指标",
+                             "{n} facilities outside the county (within {km:g} km) serve its "
+                             "residents (trips across the line count) but are not counted in its "
+                             "facility indicators"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ __all__ = [
     "HEADLINE_MINUTES",
     "ISOCHRONE_FACILITY_SETS",
     "MIN_COMPONENT_M",
+    "OWN_FACILITY_TOLERANCE_M",
     "MODES",
     "OPTIONAL_FACILITY_SETS",
     "TIERS",
@@ -74,6 +75,10 @@ DIRECT_OFFROAD_LIMIT_M = 1000.0
 #: Smallest strongly connected road piece (metres of usable road) that points snap to,
 #: besides the largest piece; smaller pieces are fragments.
 MIN_COMPONENT_M = 1000.0
+#: A facility this close to the county (outside its boundary line by at most this many metres)
+#: is the county's own: boundary files and facility coordinates disagree by tens to hundreds of
+#: metres. Farther ones serve residents across the line but are counted in their own county.
+OWN_FACILITY_TOLERANCE_M = 500.0
 
 
 def time_column(facility_set: str, mode: str) -> str:

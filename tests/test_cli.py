@@ -256,11 +256,45 @@ def test_unknown_facility_type(tmp_path):
     _assert_failed_cleanly(proc, tmp_path, "row 2", "中医药大学", "村卫生室")
 
 
+def _east_of_county(km: float) -> tuple[str, str]:
+    """GCJ-02 lon/lat ``km`` east of the county's easternmost vertex (no demo road there)."""
+    from tcm_coverage.inputs import wgs84_to_gcj02
+
+    county = gpd.read_file(DATA / "boundaries" / "tunliu_140405_county_wgs84.geojson")
+    xy = county.get_coordinates().to_numpy()
+    x, y = xy[np.argmax(xy[:, 0])]
+    lon, lat = wgs84_to_gcj02(np.array([x + km / (111.32 * np.cos(np.radians(y)))]), np.array([y]))
+    return f"{lon[0]:.6f}", f"{lat[0]:.6f}"
+
+
 def test_facility_off_the_network(tmp_path):
-    def edit(f):  # 60 km east of the county: no road within the clipped network
-        f.loc[2, "经度"] = "113.6"
+    def edit(f):  # 3 km outside the county: within the 5 km buffer, but no road near it
+        f.loc[2, "经度"], f.loc[2, "纬度"] = _east_of_county(3.0)
     proc = _analyze(tmp_path, **{"--facilities": _bad_facilities(tmp_path, edit)})
     _assert_failed_cleanly(proc, tmp_path, "row 4", "from the nearest road")
+
+
+def test_province_wide_facility_file_keeps_those_near_the_county(tmp_path):
+    """Facilities far outside the county are left out with a note naming them (issue 16)."""
+    base = pd.read_csv(DATA / "facilities" / "demo_facilities_gcj02.csv", encoding="utf-8-sig",
+                       dtype=str)
+    far = base.iloc[:3].copy()  # three of another county, 60 km east
+    far["编号"] = ["X1", "X2", "X3"]
+    far["名称"] = ["邻县甲卫生院", "邻县乙卫生室", "邻县丙卫生室"]
+    far["经度"] = "113.6"
+    path = tmp_path / "province.csv"
+    pd.concat([base, far]).to_csv(path, index=False, encoding="utf-8-sig")
+    proc = _analyze(tmp_path, **{"--facilities": path})
+    assert proc.returncode == 0, proc.stderr
+    run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    note = [w for w in run["warnings"] if "left out" in w]
+    assert len(note) == 1 and "3 facilities more than 5 km outside" in note[0]
+    assert "邻县甲卫生院 (row" in note[0]
+    own = _analyze(tmp_path / "own", **{"--out": tmp_path / "own" / "out"})
+    assert own.returncode == 0, own.stderr
+    a = pd.read_csv(tmp_path / "out" / "coverage_county.csv")
+    b = pd.read_csv(tmp_path / "own" / "out" / "coverage_county.csv")
+    pd.testing.assert_frame_equal(a, b)  # the far ones change nothing
 
 
 def test_empty_facilities(tmp_path):

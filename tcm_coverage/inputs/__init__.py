@@ -1,6 +1,6 @@
 """Inputs: what the planner's files say, read and checked (coordinates, boundaries, facilities, population, plan profiles).
 
-Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.indicators`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`, :mod:`~tcm_coverage.inputs.population_raster`, :mod:`~tcm_coverage.inputs.demand`.
+Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_area`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.indicators`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`, :mod:`~tcm_coverage.inputs.population_raster`, :mod:`~tcm_coverage.inputs.demand`.
 """
 
 from tcm_coverage.inputs.boundaries import (
@@ -40,6 +40,7 @@ from tcm_coverage.inputs.facilities import (
     load_facilities,
     read_facilities,
 )
+from tcm_coverage.inputs.facility_area import CountyFacilities, county_facilities
 from tcm_coverage.inputs.facility_review import review_sheet
 from tcm_coverage.inputs.facility_rules import (
     KIND_LABELS,
@@ -78,6 +79,7 @@ from tcm_coverage.inputs.population_raster import points_from_raster
 __all__ = [
     "CODE_ALIASES",
     "COLUMN_ALIASES",
+    "CountyFacilities",
     "DATUMS",
     "DATUM_ALIASES",
     "DatumFit",
@@ -108,6 +110,7 @@ __all__ = [
     "classify_types",
     "clean_name",
     "convert",
+    "county_facilities",
     "flag_values",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",

@@ -35,6 +35,7 @@ from tcm_coverage.access import (
 from tcm_coverage.inputs import (
     FacilityTable,
     check_inputs,
+    county_facilities,
     load_facilities,
     load_profile,
     read_boundaries,
@@ -103,7 +104,11 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     validate_config(config)
     profiles = [load_profile(p) for p in config.options.profiles]  # a bad profile fails before routing
     inputs, fac_table, seconds = _read_inputs(config)
-    run = compute_from_inputs(config, inputs, profiles=profiles, progress=progress)
+    # a province-wide facility file: keep those that can serve the county's residents
+    near = county_facilities(inputs.facilities, inputs.counties, buffer_m=config.options.buffer_m,
+                             source=config.inputs.facilities)
+    inputs = replace(inputs, facilities=near.facilities)
+    run = compute_from_inputs(config, inputs, counted=near.own, profiles=profiles, progress=progress)
     return replace(run, seconds={**seconds, **run.seconds}, facility_review=fac_table.review)
 
 
