@@ -102,6 +102,9 @@ def test_demo_isochrones_read_back(demo_run):
     assert set(iso["mode"]) == {"walk", "ebike", "car"}
     assert set(iso["target"]) == {"tcm_any", "zhongyiguan", "zhongyige", "county_tcm"}
     assert sorted(iso["minutes"].unique()) == [5, 10, 15, 20, 30]
+    # valid polygons, as QGIS/ArcGIS check them (13 of 60 rings were invalid after the move
+    # to lon/lat before the rings were repaired there)
+    assert iso.is_valid.all(), iso[~iso.is_valid][["mode", "target", "minutes"]]
     county = gpd.read_file(DATA / "boundaries" / "tunliu_140405_county_wgs84.geojson").to_crs(32649)
     for _key, rings in iso.groupby(["mode", "target"]):
         rings = rings.sort_values("minutes")

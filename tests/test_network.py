@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import osmnx
+import pandas as pd
 import pyproj
 import pytest
 import shapely
@@ -110,38 +111,40 @@ def test_read_osm_xml_fixture():
 
     assert net.source == str(TINY)
     assert net.crs_m == "EPSG:32649"
-    assert net.n_nodes == 9 and net.n_segments == 8
-    assert sorted(net.node_id.tolist()) == [1, 3, 4, 5, 8, 9, 14, 20, 21]
+    # one straight segment per pair of consecutive way nodes (pyosmium reader, like the PBF)
+    assert net.n_nodes == 12 and net.n_segments == 11
+    assert sorted(net.node_id.tolist()) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 20, 21]
     s = seg_by_ids(net)
-    # two-way ways keep their drawing direction (osmnx's reversed=False copy)
-    assert set(s) == {(1, 3), (3, 4), (5, 4), (5, 5), (3, 8), (8, 9), (1, 14), (20, 21)}
+    # two-way ways keep their drawing direction; oneway=-1 (4-5 drawn) becomes 5 -> 4
+    assert set(s) == {(1, 2), (2, 3), (3, 4), (5, 4), (5, 6), (6, 7), (7, 5), (3, 8), (8, 9),
+                      (1, 14), (20, 21)}
     by_pair = {frozenset(k): i for k, i in s.items()}
     hw = {k: net.highway[i] for k, i in by_pair.items()}
-    assert hw[frozenset({1, 3})] == "residential"
+    assert hw[frozenset({1, 2})] == hw[frozenset({2, 3})] == "residential"
     assert hw[frozenset({3, 4})] == "primary"
     assert hw[frozenset({4, 5})] == "tertiary"
-    assert hw[frozenset({5})] == "unclassified"
+    assert hw[frozenset({5, 6})] == hw[frozenset({6, 7})] == hw[frozenset({5, 7})] == "unclassified"
     assert hw[frozenset({3, 8})] == "track"
     assert hw[frozenset({8, 9})] == "footway"
     assert hw[frozenset({1, 14})] == "service"
     # one-way: primary 3->4 as drawn; tertiary oneway=-1 drawn 4->5 becomes 5->4;
-    # the roundabout is a one-way self-loop; everything else two-way
+    # the roundabout 5-6-7-5 one-way round; everything else two-way
     assert net.oneway[s[(3, 4)]]
     assert (5, 4) in s and net.oneway[s[(5, 4)]] and (4, 5) not in s
-    assert net.oneway[s[(5, 5)]]
-    assert int(net.oneway.sum()) == 3
+    assert net.oneway[s[(5, 6)]] and net.oneway[s[(6, 7)]] and net.oneway[s[(7, 5)]]
+    assert int(net.oneway.sum()) == 5
     # maxspeed
     assert net.maxspeed_kmh[s[(3, 4)]] == 60.0
     assert net.maxspeed_kmh[s[(5, 4)]] == pytest.approx(48.28032)
     assert net.maxspeed_kmh[by_pair[frozenset({8, 9})]] == 50.0
     assert math.isnan(net.maxspeed_kmh[by_pair[frozenset({3, 8})]])  # CN:rural
     # lengths: UTM length within 0.01 % of the geodesic (scale factor ~0.99996 here)
-    i = by_pair[frozenset({1, 3})]
-    assert net.length_m[i] == pytest.approx(geodesic([(112.90, 36.3), (112.91, 36.3)]), rel=1e-4)
-    assert net.geometry_m[i].coords.__len__() == 3  # node 2 kept as a shape point
-    j = s[(5, 5)]
+    w1 = net.length_m[s[(1, 2)]] + net.length_m[s[(2, 3)]]
+    assert w1 == pytest.approx(geodesic([(112.90, 36.3), (112.91, 36.3)]), rel=1e-4)
+    assert all(len(g.coords) == 2 for g in net.geometry_m)  # straight: its two nodes
     ring = [(112.915, 36.305), (112.917, 36.3065), (112.917, 36.3035), (112.915, 36.305)]
-    assert net.length_m[j] == pytest.approx(geodesic(ring), rel=1e-4)
+    loop = sum(net.length_m[s[k]] for k in ((5, 6), (6, 7), (7, 5)))
+    assert loop == pytest.approx(geodesic(ring), rel=1e-4)
     # geometry runs from u to v
     for k in range(net.n_segments):
         x, y = _TO_M.transform(net.lon[net.u[k]], net.lat[net.u[k]])
@@ -156,13 +159,13 @@ def test_graphml_round_trip(tmp_path):
     out = tmp_path / "tiny.graphml"
     osmnx.save_graphml(G, out)
     net2 = read_network(out)
-    assert net2.n_segments == net.n_segments == 8
-    assert net2.n_nodes == net.n_nodes
-    assert net2.length_m.sum() == pytest.approx(net.length_m.sum(), rel=1e-9)
+    # osmnx merges the chains (8 segments between 9 nodes); the same roads, the same lengths
+    assert (net2.n_segments, net2.n_nodes, net.n_segments) == (8, 9, 11)
     assert int(net2.oneway.sum()) == 3
-    assert sorted(net2.highway.tolist()) == sorted(net.highway.tolist())
-    np.testing.assert_array_equal(np.sort(np.nan_to_num(net2.maxspeed_kmh)),
-                                  np.sort(np.nan_to_num(net.maxspeed_kmh)))
+    for attr in ("highway", "oneway", "maxspeed_kmh"):  # the same length per class, rule, speed
+        a = pd.Series(net.length_m).groupby(pd.Series(getattr(net, attr)).fillna(-1)).sum()
+        b = pd.Series(net2.length_m).groupby(pd.Series(getattr(net2, attr)).fillna(-1)).sum()
+        pd.testing.assert_series_equal(a, b, rtol=1e-9)
 
 
 def test_from_networkx_default_simplify_lists():
@@ -186,13 +189,13 @@ def test_boundary_clip_and_buffer():
     # a small box around nodes 1..9 (not the isolated road at 112.930-112.935)
     box = shapely.box(112.899, 36.289, 112.918, 36.307)
     clipped = read_network(TINY, boundary=box, buffer_m=0)
-    assert clipped.n_segments == 7 and clipped.n_nodes == 7
+    assert clipped.n_segments == 10 and clipped.n_nodes == 10
     assert 20 not in clipped.node_id
     # 1.5 km buffer reaches the isolated road (1.07 km east of the box)
-    assert read_network(TINY, boundary=box, buffer_m=1500).n_segments == 8
+    assert read_network(TINY, boundary=box, buffer_m=1500).n_segments == 11
     gpd = pytest.importorskip("geopandas")
     frame = gpd.GeoDataFrame(geometry=[box], crs="EPSG:4326").to_crs(CRS_M)
-    assert read_network(TINY, boundary=frame, buffer_m=0).n_segments == 7
+    assert read_network(TINY, boundary=frame, buffer_m=0).n_segments == 10
 
 
 def test_no_roads_in_boundary_says_both_extents():

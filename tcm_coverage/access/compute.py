@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -55,7 +56,9 @@ from tcm_coverage.network import (
     build_routing_graph,
     get_profile,
     network_summary,
+    snap_key,
     snap_points,
+    snap_with_profile,
 )
 from tcm_coverage.vocab import FACILITY_SETS, ISOCHRONE_FACILITY_SETS, time_column
 
@@ -335,6 +338,7 @@ def compute_access(
     routing: dict[str, Routing] = {}
     raw_notes: list[_RawNote] = []
     iso_parts: list[gpd.GeoDataFrame] = []
+    snaps: dict[tuple[str, bytes], Any] = {}  # each point set snapped once per snap_key
     steps = len(modes) * (2 + len(facility_sets) + len(iso_sets))
     with tqdm(total=steps, desc="travel times", unit="step", disable=not progress, leave=False) as bar:
         for mode in modes:
@@ -347,10 +351,10 @@ def compute_access(
             rg = build_routing_graph(network, profile)
             bar.update()
             bar.set_postfix_str(f"{mode}: snapping")
-            fsnap = snap_points(rg, flon, flat)
+            fsnap = _snapped(snaps, "facilities", rg, flon, flat)
             _check_facilities_on_network(rg, fsnap, fac, mode=mode, max_offroad_m=opts.max_facility_offroad_m,
                                          source=opts.facilities_source)
-            dsnap = snap_points(rg, dlon, dlat)
+            dsnap = _snapped(snaps, "demand", rg, dlon, dlat)
             routing[mode] = Routing(graph=rg, demand=dsnap, facilities=fsnap)
             bar.update()
             fac[f"offroad_m_{mode}"] = fsnap.offroad_m
@@ -364,9 +368,9 @@ def compute_access(
             raw_notes.extend(("no_facility", (("facility_set", (s, FACILITY_SET_LABELS[s]["zh"])),), None)
                              for s in empty)
             if iso_sets and isochrones is not None:
-                iso_parts.extend(_mode_isochrones(rg, fsnap, masks, mode=mode, facility_sets=iso_sets,
+                iso_parts.extend(_mode_isochrones(routing[mode], masks, mode=mode, facility_sets=iso_sets,
                                                   isochrones=isochrones, direct_offroad_m=opts.direct_offroad_m,
-                                                  bar=bar))
+                                                  bar=bar, snaps=snaps))
     notes = _once_per_run(raw_notes)
     for en, _ in notes:
         logger.warning(en)
@@ -466,12 +470,34 @@ def _nearest_columns(
     return columns, empty
 
 
+def _snapped(snaps: dict[tuple[str, bytes], Any], name: str, rg: RoutingGraph, lon: np.ndarray,
+             lat: np.ndarray) -> Snap:
+    """``snap_points(rg, lon, lat)``, done once per point set ``name`` for all modes with the
+    same :func:`~tcm_coverage.network.snap_key` (``snaps`` keeps the first)."""
+    key = (name, snap_key(rg))
+    if key not in snaps:
+        snaps[key] = snap_points(rg, lon, lat)
+    return snap_with_profile(snaps[key], rg)
+
+
+def _cells(snaps: dict[tuple[str, bytes], Any], rg: RoutingGraph,
+           isochrones: IsochroneOptions) -> tuple[Snap, Any]:
+    """The isochrone grid of ``rg`` snapped, once for all modes with the same snap key."""
+    key = ("isochrone cells", snap_key(rg))
+    if key not in snaps:
+        snaps[key] = surface_points(rg, isochrones.area, cell_m=isochrones.cell_m)
+    snap, grid = snaps[key]
+    return snap_with_profile(snap, rg), grid
+
+
 def _mode_isochrones(
-    rg: RoutingGraph, fsnap: Snap, masks: Mapping[str, np.ndarray], *, mode: str, facility_sets: Sequence[str],
+    routed: Routing, masks: Mapping[str, np.ndarray], *, mode: str, facility_sets: Sequence[str],
     isochrones: IsochroneOptions, direct_offroad_m: float, bar: tqdm,
+    snaps: dict[tuple[str, bytes], Any],
 ) -> list[gpd.GeoDataFrame]:
     """Isochrone rings of one mode per facility set (none for a set with no facility); the grid
-    is snapped once per mode."""
+    is snapped once for the modes that share a snap key."""
+    rg, fsnap = routed.graph, routed.facilities
     cells = None
     parts = []
     for facility_set in facility_sets:
@@ -479,7 +505,7 @@ def _mode_isochrones(
         mask = masks[facility_set]
         if mask.any():
             if cells is None:
-                cells = surface_points(rg, isochrones.area, cell_m=isochrones.cell_m)
+                cells = _cells(snaps, rg, isochrones)
             surface = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
                                           direct_offroad_m=direct_offroad_m)
             parts.append(isochrone_bands(surface, isochrones.minutes,

@@ -12,8 +12,10 @@ Modules, one topic each:
 * :mod:`~tcm_coverage.network.tags`: OSM one-way, access and ``maxspeed`` rules per segment;
 * :mod:`~tcm_coverage.network.model`: :class:`RoadNetwork`, building one from a reader's raw
   segments, spatial node order, subsets;
-* :mod:`~tcm_coverage.network.readers`: ``read_network`` (``.osm.pbf`` with pyrosm);
-  :mod:`~tcm_coverage.network.osmnx_graph`: OSM XML, GraphML, downloads and networkx graphs;
+* :mod:`~tcm_coverage.network.readers`: ``read_network`` (by file ending);
+  :mod:`~tcm_coverage.network.osm_reader`: OSM XML and PBF in one pyosmium pass, as arrays;
+  :mod:`~tcm_coverage.network.osmnx_graph`: GraphML, downloads and networkx graphs (osmnx,
+  imported on first use);
 * :mod:`~tcm_coverage.network.graph`: the routing graph of one mode and its routable pieces;
 * :mod:`~tcm_coverage.network.snapping`: :class:`Snap`, ``snap_points`` and :class:`Routing`;
 * :mod:`~tcm_coverage.network.summary`: ``network_summary`` for the run report.
@@ -33,7 +35,7 @@ from tcm_coverage.network.model import RoadNetwork, spatial_node_order, subset_n
 from tcm_coverage.network.osmnx_graph import download_network, from_networkx
 from tcm_coverage.network.profiles import MODES, PROFILES, ROAD_CLASSES, SpeedProfile, get_profile
 from tcm_coverage.network.readers import ACCEPTED_EXTENSIONS, read_network
-from tcm_coverage.network.snapping import Routing, Snap, snap_points
+from tcm_coverage.network.snapping import Routing, Snap, snap_key, snap_points, snap_with_profile
 from tcm_coverage.network.summary import network_summary
 from tcm_coverage.network.tags import (
     ACCESS_CHAINS,
@@ -69,7 +71,9 @@ __all__ = [
     "network_summary",
     "parse_maxspeed",
     "read_network",
+    "snap_key",
     "snap_points",
+    "snap_with_profile",
     "spatial_node_order",
     "subset_network",
     "transform_geoms",

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-import osmnx
 import pyproj
 import shapely
 
@@ -47,6 +46,15 @@ _SIMPLIFY_DIFFER = ("highway", "maxspeed", "oneway", *_WAY_TAGS)
 _OSMNX_SETTINGS_LOCK = threading.Lock()
 
 
+def _osmnx() -> Any:
+    """The osmnx module, imported on first use: it takes ~2 s to import (it loads networkx,
+    geopandas' plotting stack and requests) and only GraphML files, downloads and the osmnx
+    cross-checks need it, not a run on OSM XML or PBF."""
+    import osmnx  # noqa: PLC0415 - deferred on purpose, see the docstring
+
+    return osmnx
+
+
 @contextlib.contextmanager
 def _osmnx_way_tags(extra: tuple[str, ...]) -> Iterator[None]:
     """Let osmnx keep ``extra`` way tags while reading, restoring its settings afterwards.
@@ -55,6 +63,7 @@ def _osmnx_way_tags(extra: tuple[str, ...]) -> Iterator[None]:
     widens it for the duration of one read (under a lock) and always puts it back, so the
     user's osmnx settings are never changed.
     """
+    osmnx = _osmnx()
     with _OSMNX_SETTINGS_LOCK:
         before = osmnx.settings.useful_tags_way
         osmnx.settings.useful_tags_way = list(dict.fromkeys([*before, *extra]))
@@ -86,6 +95,7 @@ def read_osmnx_file(path: Path, ext: str) -> RoadNetwork:
     NetworkError
         No road segments.
     """
+    osmnx = _osmnx()
     try:
         if ext == ".graphml":
             G = osmnx.load_graphml(path)
@@ -130,6 +140,7 @@ def download_network(polygon: Any, *, buffer_m: float = 5000.0) -> RoadNetwork:
     # a (multi)polygon boundary stays one when buffered
     area = cast("shapely.Polygon | shapely.MultiPolygon",
                 buffer_lonlat(boundary_geometry(polygon), float(buffer_m)))
+    osmnx = _osmnx()
     with _osmnx_way_tags(_WAY_TAGS):
         G = osmnx.graph_from_polygon(area, network_type="all", simplify=False, retain_all=True)
     G = osmnx.simplify_graph(G, edge_attrs_differ=_SIMPLIFY_DIFFER, remove_rings=False)

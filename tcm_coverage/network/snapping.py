@@ -22,7 +22,7 @@ a 15-minute detour through it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ from tcm_coverage._geo import WGS84
 from tcm_coverage.network.graph import RoutingGraph
 from tcm_coverage.network.model import spatial_node_order
 
-__all__ = ["Routing", "Snap", "snap_points"]
+__all__ = ["Routing", "Snap", "snap_key", "snap_points", "snap_with_profile"]
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,50 @@ class Routing:
     facilities: Snap
 
 
+def _snap_targets(rg: RoutingGraph) -> tuple[np.ndarray, np.ndarray]:
+    """The segments points snap to, and the usable fragments they skip (see :func:`snap_points`)."""
+    net = rg.network
+    targets = rg.routable if net.grade_separated is None else rg.routable & ~net.grade_separated
+    if not targets.any():  # only tunnels and bridges (tiny test networks): snap to them
+        targets = rg.routable
+    return targets, rg.usable & ~rg.routable
+
+
+def snap_key(rg: RoutingGraph) -> bytes:
+    """What a snap on ``rg`` depends on besides the points: the network, the segments points
+    snap to and the fragments they skip. Two modes with the same key snap every point to the
+    same place (walk and e-bike usually do), so one :func:`snap_points` serves both through
+    :func:`snap_with_profile`.
+
+    Parameters
+    ----------
+    rg : RoutingGraph
+
+    Returns
+    -------
+    bytes
+    """
+    targets, fragments = _snap_targets(rg)
+    return (id(rg.network).to_bytes(8, "little") + np.packbits(targets).tobytes()
+            + np.packbits(fragments).tobytes())
+
+
+def snap_with_profile(snap: Snap, rg: RoutingGraph) -> Snap:
+    """``snap`` (made on a graph with the same :func:`snap_key`) with the off-road minutes of
+    ``rg``'s mode.
+
+    Parameters
+    ----------
+    snap : Snap
+    rg : RoutingGraph
+
+    Returns
+    -------
+    Snap
+    """
+    return replace(snap, offroad_min=snap.offroad_m / (rg.profile.offroad_kmh * 1000.0 / 60.0))
+
+
 def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
     """Attach points to the nearest routable segment of the routing graph's mode.
 
@@ -171,12 +215,10 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
     # query in Z order (points near each other one after the other walk the same tree
     # branches: ~3x faster for 1M points); each point gets exactly one answer
     zorder = spatial_node_order(x, y)
-    targets = rg.routable if net.grade_separated is None else rg.routable & ~net.grade_separated
-    if not targets.any():  # only tunnels and bridges (tiny test networks): snap to them
-        targets = rg.routable
+    targets, fragments = _snap_targets(rg)
     edge, dist = _nearest_segment(net.geometry_m, np.flatnonzero(targets), pts, zorder)
     fragment_m = np.full(k, np.nan)
-    frag_idx = np.flatnonzero(rg.usable & ~rg.routable)
+    frag_idx = np.flatnonzero(fragments)
     if frag_idx.size:
         _, frag_dist = _nearest_segment(net.geometry_m, frag_idx, pts, zorder)
         nearer = frag_dist < dist
