@@ -24,7 +24,6 @@ from tcm_coverage.access.compute import (
     IsochroneOptions,
     compute_access,
     facility_set_masks,
-    snap_summary,
     unknown_flags,
 )
 from tcm_coverage.access.coverage import (
@@ -90,7 +89,6 @@ __all__ = [
     "no_data_facility_sets",
     "node_times_to_nearest",
     "od_pairs_within",
-    "snap_summary",
     "surface_points",
     "travel_time_surface",
     "two_step_fca",

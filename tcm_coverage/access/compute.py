@@ -58,6 +58,7 @@ from tcm_coverage.network import (
     network_summary,
     snap_key,
     snap_points,
+    snap_summary,
     snap_with_profile,
 )
 from tcm_coverage.vocab import FACILITY_SETS, ISOCHRONE_FACILITY_SETS, time_column
@@ -65,7 +66,7 @@ from tcm_coverage.vocab import FACILITY_SETS, ISOCHRONE_FACILITY_SETS, time_colu
 logger = logging.getLogger(__name__)
 
 __all__ = ["AccessOptions", "AccessResult", "IsochroneOptions", "compute_access", "facility_set_masks",
-           "snap_summary", "unknown_flags"]
+           "unknown_flags"]
 
 def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
     """Facilities whose TCM status is unknown: centres with an unknown 中医馆 flag and village
@@ -195,44 +196,6 @@ def _check_facilities_on_network(
                        mode, int(skipped.sum()), names)
 
 
-def snap_summary(rg: RoutingGraph, snap: Snap, weight: np.ndarray) -> dict[str, float]:
-    """How demand points were attached to the network of one mode (for run.json and 说明).
-
-    Parameters
-    ----------
-    rg
-        Graph of the mode.
-    snap
-        The demand points snapped on ``rg``.
-    weight
-        (k,) population of each point.
-
-    Returns
-    -------
-    dict
-        ``demand_points``; ``median_offroad_m``; ``population_offroad_over_1km``;
-        ``population_off_main_component`` and ``points_off_main_component`` (on a routable
-        piece not joined to the main network); ``population_skipped_fragment`` and
-        ``points_skipped_fragment`` (nearer to an unroutable fragment than to their snap),
-        with the extra off-road metres this cost them (``skipped_fragment_extra_m_median``,
-        ``..._max``; 0 when none).
-    """
-    off_main = rg.strong_component[rg.network.u[snap.edge]] != rg.main_strong_component
-    skipped = snap.skipped_fragment
-    extra = (snap.offroad_m - snap.fragment_m)[skipped] if snap.fragment_m is not None else []
-    return {
-        "demand_points": int(len(snap)),
-        "median_offroad_m": float(np.median(snap.offroad_m)) if len(snap) else 0.0,
-        "population_offroad_over_1km": float(weight[snap.offroad_m > 1000].sum()),
-        "population_off_main_component": float(weight[off_main].sum()),
-        "points_off_main_component": int(off_main.sum()),
-        "population_skipped_fragment": float(weight[skipped].sum()),
-        "points_skipped_fragment": int(skipped.sum()),
-        "skipped_fragment_extra_m_median": float(np.median(extra)) if len(extra) else 0.0,
-        "skipped_fragment_extra_m_max": float(np.max(extra)) if len(extra) else 0.0,
-    }
-
-
 @dataclass(frozen=True)
 class AccessOptions:
     """How travel times are computed (:func:`compute_access`, :func:`~tcm_coverage.access.catchment_areas.network_fca`).
@@ -351,10 +314,10 @@ def compute_access(
             rg = build_routing_graph(network, profile)
             bar.update()
             bar.set_postfix_str(f"{mode}: snapping")
-            fsnap = _snapped(snaps, "facilities", rg, flon, flat)
+            fsnap = snap_with_profile(_once(snaps, "facilities", rg, lambda g: snap_points(g, flon, flat)), rg)
             _check_facilities_on_network(rg, fsnap, fac, mode=mode, max_offroad_m=opts.max_facility_offroad_m,
                                          source=opts.facilities_source)
-            dsnap = _snapped(snaps, "demand", rg, dlon, dlat)
+            dsnap = snap_with_profile(_once(snaps, "demand", rg, lambda g: snap_points(g, dlon, dlat)), rg)
             routing[mode] = Routing(graph=rg, demand=dsnap, facilities=fsnap)
             bar.update()
             fac[f"offroad_m_{mode}"] = fsnap.offroad_m
@@ -470,24 +433,13 @@ def _nearest_columns(
     return columns, empty
 
 
-def _snapped(snaps: dict[tuple[str, bytes], Any], name: str, rg: RoutingGraph, lon: np.ndarray,
-             lat: np.ndarray) -> Snap:
-    """``snap_points(rg, lon, lat)``, done once per point set ``name`` for all modes with the
-    same :func:`~tcm_coverage.network.snap_key` (``snaps`` keeps the first)."""
+def _once(snaps: dict[tuple[str, bytes], Any], name: str, rg: RoutingGraph, make: Any) -> Any:
+    """``make(rg)`` (a snap of point set ``name``), once for all modes with the same
+    :func:`~tcm_coverage.network.snap_key`; ``snaps`` keeps the first."""
     key = (name, snap_key(rg))
     if key not in snaps:
-        snaps[key] = snap_points(rg, lon, lat)
-    return snap_with_profile(snaps[key], rg)
-
-
-def _cells(snaps: dict[tuple[str, bytes], Any], rg: RoutingGraph,
-           isochrones: IsochroneOptions) -> tuple[Snap, Any]:
-    """The isochrone grid of ``rg`` snapped, once for all modes with the same snap key."""
-    key = ("isochrone cells", snap_key(rg))
-    if key not in snaps:
-        snaps[key] = surface_points(rg, isochrones.area, cell_m=isochrones.cell_m)
-    snap, grid = snaps[key]
-    return snap_with_profile(snap, rg), grid
+        snaps[key] = make(rg)
+    return snaps[key]
 
 
 def _mode_isochrones(
@@ -505,7 +457,9 @@ def _mode_isochrones(
         mask = masks[facility_set]
         if mask.any():
             if cells is None:
-                cells = _cells(snaps, rg, isochrones)
+                snap, grid = _once(snaps, "isochrone cells", rg, lambda g: surface_points(
+                    g, isochrones.area, cell_m=isochrones.cell_m))
+                cells = (snap_with_profile(snap, rg), grid)
             surface = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
                                           direct_offroad_m=direct_offroad_m)
             parts.append(isochrone_bands(surface, isochrones.minutes,

@@ -18,7 +18,7 @@ Modules, one topic each:
   imported on first use);
 * :mod:`~tcm_coverage.network.graph`: the routing graph of one mode and its routable pieces;
 * :mod:`~tcm_coverage.network.snapping`: :class:`Snap`, ``snap_points`` and :class:`Routing`;
-* :mod:`~tcm_coverage.network.summary`: ``network_summary`` for the run report.
+* :mod:`~tcm_coverage.network.summary`: ``network_summary`` and ``snap_summary`` for the run report.
 
 The projection rule (``utm_crs``, ``transform_geoms``, ``buffer_lonlat``) lives in
 :mod:`tcm_coverage._geo` and is re-exported here for the callers that read it from the network.
@@ -36,7 +36,7 @@ from tcm_coverage.network.osmnx_graph import download_network, from_networkx
 from tcm_coverage.network.profiles import MODES, PROFILES, ROAD_CLASSES, SpeedProfile, get_profile
 from tcm_coverage.network.readers import ACCEPTED_EXTENSIONS, read_network
 from tcm_coverage.network.snapping import Routing, Snap, snap_key, snap_points, snap_with_profile
-from tcm_coverage.network.summary import network_summary
+from tcm_coverage.network.summary import network_summary, snap_summary
 from tcm_coverage.network.tags import (
     ACCESS_CHAINS,
     ACCESS_CLOSED,
@@ -69,6 +69,7 @@ __all__ = [
     "from_networkx",
     "get_profile",
     "network_summary",
+    "snap_summary",
     "parse_maxspeed",
     "read_network",
     "snap_key",

@@ -1,4 +1,5 @@
-"""Numbers about a mode's routing graph for the run report (:func:`network_summary`)."""
+"""Numbers about a mode's routing graph (:func:`network_summary`) and about how points were
+attached to it (:func:`snap_summary`), for the run report and ``run.json``."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from tcm_coverage.network.graph import RoutingGraph, segment_speeds
+from tcm_coverage.network.snapping import Snap
 from tcm_coverage.network.tags import ACCESS_KEYS
 
-__all__ = ["network_summary"]
+__all__ = ["network_summary", "snap_summary"]
 
 
 def network_summary(rg: RoutingGraph) -> dict[str, Any]:
@@ -77,4 +79,42 @@ def network_summary(rg: RoutingGraph) -> dict[str, Any]:
         "routable_pieces": int(np.unique(rg.strong_component[net.u[rg.routable]]).size),
         "fragment_segments": int(np.count_nonzero(fragment)),
         "km_fragments": float(km[fragment].sum()),
+    }
+
+
+def snap_summary(rg: RoutingGraph, snap: Snap, weight: np.ndarray) -> dict[str, float]:
+    """How demand points were attached to the network of one mode (for run.json and 说明).
+
+    Parameters
+    ----------
+    rg
+        Graph of the mode.
+    snap
+        The demand points snapped on ``rg``.
+    weight
+        (k,) population of each point.
+
+    Returns
+    -------
+    dict
+        ``demand_points``; ``median_offroad_m``; ``population_offroad_over_1km``;
+        ``population_off_main_component`` and ``points_off_main_component`` (on a routable
+        piece not joined to the main network); ``population_skipped_fragment`` and
+        ``points_skipped_fragment`` (nearer to an unroutable fragment than to their snap),
+        with the extra off-road metres this cost them (``skipped_fragment_extra_m_median``,
+        ``..._max``; 0 when none).
+    """
+    off_main = rg.strong_component[rg.network.u[snap.edge]] != rg.main_strong_component
+    skipped = snap.skipped_fragment
+    extra = (snap.offroad_m - snap.fragment_m)[skipped] if snap.fragment_m is not None else []
+    return {
+        "demand_points": int(len(snap)),
+        "median_offroad_m": float(np.median(snap.offroad_m)) if len(snap) else 0.0,
+        "population_offroad_over_1km": float(weight[snap.offroad_m > 1000].sum()),
+        "population_off_main_component": float(weight[off_main].sum()),
+        "points_off_main_component": int(off_main.sum()),
+        "population_skipped_fragment": float(weight[skipped].sum()),
+        "points_skipped_fragment": int(skipped.sum()),
+        "skipped_fragment_extra_m_median": float(np.median(extra)) if len(extra) else 0.0,
+        "skipped_fragment_extra_m_max": float(np.max(extra)) if len(extra) else 0.0,
     }
