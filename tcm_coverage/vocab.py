@@ -41,6 +41,8 @@ __all__ = [
     "OPTIONAL_FACILITY_SETS",
     "TIERS",
     "UPPER_SUFFIX",
+    "capacity_pop_column",
+    "capacity_share_column",
     "coverage_flag_column",
     "share_column",
     "time_column",
@@ -101,3 +103,23 @@ def coverage_flag_column(minutes: float, mode: str) -> str:
     'cov15_walk'
     """
     return f"cov{float(minutes):g}_{mode}"
+
+
+# --- capacity-aware coverage (access/capacity.py) ---------------------------------------
+def capacity_share_column(minutes: float, *, upper: bool = False) -> str:
+    """Name of the column with the population share within ``minutes`` *and* within the
+    capacity of a TCM point (``_upper``: points of unknown capacity counted without limit).
+
+    >>> capacity_share_column(15.0), capacity_share_column(15, upper=True)
+    ('share_within_capacity_15', 'share_within_capacity_15_upper')
+    """
+    return f"share_within_capacity_{float(minutes):g}" + (UPPER_SUFFIX if upper else "")
+
+
+def capacity_pop_column(minutes: float, *, upper: bool = False) -> str:
+    """Name of the column with the residents within ``minutes`` and within capacity.
+
+    >>> capacity_pop_column(15.0)
+    'pop_within_capacity_15'
+    """
+    return f"pop_within_capacity_{float(minutes):g}" + (UPPER_SUFFIX if upper else "")

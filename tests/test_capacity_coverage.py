@@ -1,0 +1,135 @@
+"""Capacity-aware coverage (access/capacity.py): a hand case, an independent plain-Python
+implementation of the same rule, the transportation-LP bound and the facility capacities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linprog
+
+from tcm_coverage._errors import InputError
+from tcm_coverage.access.capacity import (
+    DEFAULT_RESIDENTS_PER_PHYSICIAN,
+    CapacityRule,
+    CapacityServed,
+    allocate_capacity,
+    capacity_columns,
+    facility_capacity,
+)
+
+
+def reference(pairs: list[tuple[int, int, float]], pop: list[float], cap: list[float],
+              threshold: float) -> list[float]:
+    """The documented rule written the slow obvious way: facilities by (capacity, index),
+    each walks its pairs by (minutes, demand) and takes what is left."""
+    left = list(pop)
+    best: dict[tuple[int, int], float] = {}
+    for i, j, t in pairs:
+        if t <= threshold:
+            best[i, j] = min(t, best.get((i, j), np.inf))
+    for j in sorted(range(len(cap)), key=lambda j: (cap[j], j)):
+        room = cap[j]
+        for (i, _), _t in sorted(((k, v) for k, v in best.items() if k[1] == j),
+                                 key=lambda kv: (kv[1], kv[0][0])):
+            take = min(room, left[i])
+            left[i] -= take
+            room -= take
+    return [p - r for p, r in zip(pop, left, strict=True)]
+
+
+def lp_bound(pairs: list[tuple[int, int, float]], pop: np.ndarray, cap: np.ndarray,
+             threshold: float) -> float:
+    """The most residents servable within the threshold and capacities (transportation LP)."""
+    use = [(i, j) for i, j, t in pairs if t <= threshold]
+    if not use:
+        return 0.0
+    n = len(use)
+    a, b = [], []
+    for i in range(len(pop)):
+        a.append([1.0 if p[0] == i else 0.0 for p in use])
+        b.append(pop[i])
+    for j in range(len(cap)):
+        if np.isfinite(cap[j]):
+            a.append([1.0 if p[1] == j else 0.0 for p in use])
+            b.append(cap[j])
+    res = linprog(-np.ones(n), A_ub=np.array(a), b_ub=np.array(b), bounds=(0, None), method="highs")
+    return float(-res.fun)
+
+
+def _call(pairs, pop, cap, threshold):
+    d, f, t = (np.array([p[k] for p in pairs]) for k in range(3)) if pairs else (
+        np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+    return allocate_capacity(d, f, t, np.asarray(pop, float), np.asarray(cap, float),
+                             threshold=threshold)
+
+
+def test_hand_case() -> None:
+    # A (cap 60) 2 min from village 0 (100 people); B (cap 80) 5 min from village 0 and 3 min
+    # from village 1 (50 people); village 2 (30 people) 20 min from B (beyond 15).
+    # A first (smaller): serves 60 of village 0. B: village 1 first (3 min) 50, then village 0
+    # (5 min) 30 of its remaining 40. Village 2: out of reach.
+    pairs = [(0, 0, 2.0), (0, 1, 5.0), (1, 1, 3.0), (2, 1, 20.0)]
+    served = _call(pairs, [100, 50, 30], [60, 80], 15)
+    np.testing.assert_allclose(served, [90, 50, 0])
+    # with the threshold at 4 min B reaches only village 1
+    np.testing.assert_allclose(_call(pairs, [100, 50, 30], [60, 80], 4), [60, 50, 0])
+    # unlimited B serves all it reaches; capacity 0 serves nobody
+    np.testing.assert_allclose(_call(pairs, [100, 50, 30], [60, np.inf], 15), [100, 50, 0])
+    np.testing.assert_allclose(_call(pairs, [100, 50, 30], [0, 0], 15), [0, 0, 0])
+
+
+def test_matches_reference_and_lp_bound() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        nd, nf = int(rng.integers(1, 9)), int(rng.integers(1, 5))
+        pop = rng.integers(0, 100, nd).astype(float)
+        cap = rng.integers(0, 150, nf).astype(float)
+        if rng.random() < 0.3:
+            cap[rng.integers(nf)] = np.inf
+        m = int(rng.integers(0, nd * nf + 3))
+        pairs = [(int(rng.integers(nd)), int(rng.integers(nf)), float(rng.integers(0, 25)))
+                 for _ in range(m)]  # duplicates on purpose
+        got = _call(pairs, pop, cap, 15.0)
+        np.testing.assert_allclose(got, reference(pairs, list(pop), list(cap), 15.0), atol=1e-9)
+        assert (got >= -1e-9).all() and (got <= pop + 1e-9).all()
+        assert got.sum() <= lp_bound(pairs, pop, cap, 15.0) + 1e-6
+        # never more than the plain coverage (anyone within the threshold)
+        within = {i for i, _, t in pairs if t <= 15 and cap[_] > 0}
+        assert got.sum() <= sum(pop[i] for i in within) + 1e-9
+
+
+def test_bad_input() -> None:
+    with pytest.raises(InputError):
+        _call([(0, 0, 1.0)], [10], [np.nan], 15)
+    with pytest.raises(InputError):
+        _call([(0, 3, 1.0)], [10], [5], 15)
+
+
+def test_facility_capacity() -> None:
+    fac = pd.DataFrame({"capacity": [5000, np.nan, np.nan, np.nan],
+                        "tcm_physicians": [1, 3, 0, np.nan], "tcm_gps": [0, 1, 0, 2]})
+    cap = facility_capacity(fac)
+    np.testing.assert_allclose(cap[:3], [5000, 3 * DEFAULT_RESIDENTS_PER_PHYSICIAN, 0])
+    assert np.isnan(cap[3])  # unknown stays unknown
+    assert DEFAULT_RESIDENTS_PER_PHYSICIAN == pytest.approx(1612.9, abs=0.1)
+    gp = facility_capacity(fac, CapacityRule(staff="tcm_gps", residents_per_staff=12_500))
+    np.testing.assert_allclose(gp, [5000, 12_500, 0, 25_000])
+    no_column = facility_capacity(fac.drop(columns="capacity"))
+    assert no_column[0] == pytest.approx(DEFAULT_RESIDENTS_PER_PHYSICIAN)
+    with pytest.raises(InputError):
+        facility_capacity(fac, CapacityRule(residents_per_staff=0))
+
+
+def test_capacity_columns_per_area() -> None:
+    table = pd.DataFrame({"code": ["a", "b", "a", "b"], "mode": ["walk", "walk", "car", "car"],
+                          "population": [150.0, 30.0, 150.0, 30.0], "share_within_15": [1, 0, 1, 1.0],
+                          "mean_min": [1, 2, 3, 4.0]})
+    served = CapacityServed(
+        served={("walk", 15.0): np.array([90.0, 50, 0]), ("car", 15.0): np.array([100.0, 50, 30])},
+        served_upper={}, n_points=2, n_known=2, n_unknown=0, capacity_total=140, rule=CapacityRule())
+    out = capacity_columns(table, served, np.array(["a", "a", "b"]), np.array([100.0, 50, 30]))
+    assert list(out.columns) == ["code", "mode", "population", "share_within_15",
+                                 "pop_within_capacity_15", "share_within_capacity_15", "mean_min"]
+    np.testing.assert_allclose(out["pop_within_capacity_15"], [140, 0, 150, 30])
+    np.testing.assert_allclose(out["share_within_capacity_15"], [140 / 150, 0, 1, 1])
