@@ -39,6 +39,7 @@ __all__ = [
     "MIN_COMPONENT_M",
     "MODES",
     "OPTIONAL_FACILITY_SETS",
+    "RESIDENTS_PER_TCM_PHYSICIAN",
     "TIERS",
     "UPPER_SUFFIX",
     "capacity_pop_column",
@@ -106,6 +107,11 @@ def coverage_flag_column(minutes: float, mode: str) -> str:
 
 
 # --- capacity-aware coverage (access/capacity.py) ---------------------------------------
+#: Residents one TCM physician serves by default: 1,000 / 0.62 (Jilin City's 14th five-year
+#: TCM plan: 0.62 TCM physicians per 1,000 residents by 2025; ``docs/targets.md``).
+RESIDENTS_PER_TCM_PHYSICIAN: float = 1000.0 / 0.62
+
+
 def capacity_share_column(minutes: float, *, upper: bool = False) -> str:
     """Name of the column with the population share within ``minutes`` *and* within the
     capacity of a TCM point (``_upper``: points of unknown capacity counted without limit).

@@ -60,6 +60,7 @@ from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, od_pairs_within
 from tcm_coverage.network import Routing
 from tcm_coverage.vocab import (
     HEADLINE_FACILITY_SET,
+    RESIDENTS_PER_TCM_PHYSICIAN,
     capacity_pop_column,
     capacity_share_column,
 )
@@ -71,7 +72,7 @@ __all__ = ["DEFAULT_RESIDENTS_PER_PHYSICIAN", "CapacityRule", "CapacityServed", 
 
 #: Residents per TCM physician: 1,000 / 0.62 (Jilin City's 2025 target of 0.62 TCM
 #: physicians per 1,000 residents, ``docs/targets.md``).
-DEFAULT_RESIDENTS_PER_PHYSICIAN: float = 1000.0 / 0.62
+DEFAULT_RESIDENTS_PER_PHYSICIAN: float = RESIDENTS_PER_TCM_PHYSICIAN
 
 
 @dataclass(frozen=True)

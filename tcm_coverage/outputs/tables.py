@@ -65,6 +65,10 @@ def column_label(column: str, lang: str = "zh") -> str:
     """
     if column in COLUMN_LABELS:
         return COLUMN_LABELS[column][lang]
+    m = re.fullmatch(r"(pop|share)_within_capacity_([\d.]+)(_upper)?", column)
+    if m:  # capacity-aware coverage (access/capacity.py)
+        kind, minutes, upper = m.groups()
+        return text(f"outputs.col_capacity_{kind}_within{upper or ''}", lang, minutes=minutes)
     m = re.fullmatch(r"(pop|share)_within_([\d.]+)(_upper)?", column)
     if m:
         kind, minutes, upper = m.groups()
