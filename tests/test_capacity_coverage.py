@@ -17,6 +17,7 @@ from tcm_coverage.access.capacity import (
     capacity_columns,
     facility_capacity,
 )
+from tcm_coverage.outputs.tables import column_label
 
 
 def reference(pairs: list[tuple[int, int, float]], pop: list[float], cap: list[float],
@@ -133,3 +134,10 @@ def test_capacity_columns_per_area() -> None:
                                  "pop_within_capacity_15", "share_within_capacity_15", "mean_min"]
     np.testing.assert_allclose(out["pop_within_capacity_15"], [140, 0, 150, 30])
     np.testing.assert_allclose(out["share_within_capacity_15"], [140 / 150, 0, 1, 1])
+
+
+def test_column_labels_both_languages() -> None:
+    assert column_label("share_within_capacity_15", "zh") == "考虑服务能力的15分钟覆盖率"
+    assert column_label("share_within_capacity_15", "en") == "share within 15 min and capacity"
+    assert "上限" in column_label("share_within_capacity_15_upper", "zh")
+    assert column_label("share_within_15", "zh") == "15分钟覆盖率"  # the plain label unchanged

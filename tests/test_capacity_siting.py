@@ -17,6 +17,7 @@ from tcm_coverage.siting import (
     make_instance,
     served_within_capacity,
 )
+from tcm_coverage.workflows import load_scenario
 
 
 def lp_served(w, site_pairs, site_cap, open_sites, ex_pairs, ex_cap) -> float:
@@ -137,3 +138,35 @@ def test_bad_capacity() -> None:
     with pytest.raises(InputError):
         capacity_data(inst, per_site=1.0, existing=np.array([5.0]), existing_demand=np.array([3]),
                       existing_facility=np.array([0]))
+
+
+SCENARIO = """
+[scenario]
+name = "t"
+[data]
+demo = true
+[candidates]
+kinds = ["upgrade"]
+[model]
+type = "max_cover"
+p = 3
+"""
+
+
+def test_scenario_capacity_keys(tmp_path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    plain = load_scenario(path)
+    assert plain.capacity is False
+    path.write_text(SCENARIO + "capacity = true\ncapacity_per_site = 2000\n", encoding="utf-8")
+    scn = load_scenario(path)
+    assert scn.capacity is True and scn.capacity_per_site == 2000.0
+    for extra, needle in (("capacity = 1\n", "[model.capacity] must be true or false"),
+                          ("capacity = true\ncapacity_per_site = -5\n", "[model.capacity_per_site]")):
+        path.write_text(SCENARIO + extra, encoding="utf-8")
+        with pytest.raises(InputError, match=needle.replace("[", r"\[").replace("]", r"\]")):
+            load_scenario(path)
+    path.write_text(SCENARIO.replace('type = "max_cover"', 'type = "p_median"') + "capacity = true\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match="p_median has no capacitated form"):
+        load_scenario(path)

@@ -248,6 +248,9 @@ def _township_row(r: pd.Series, minutes: float, fca: pd.Series | None, lang: str
             f"<td>{_beyond_text(float(r['population']), beyond, _upper(r, minutes))}</td>"
             f"<td>{fmt_min(r.get('mean_min'))}</td>"
             f"<td>{esc(guan)}</td><td>{esc(ge)}</td>"
+            + (f"<td>{share_range(float(r[cap]), float('nan'))}</td>"
+               if (cap := capacity_share_column(minutes)) in r and pd.notna(r[cap]) else
+               ("<td>–</td>" if cap in r else ""))
             + (f"<td>{fmt_min(fca.get(str(r['code'])))}</td>" if fca is not None else "")
             + "</tr>")
 
@@ -274,6 +277,8 @@ def township_section(tables: ReportTables, options: ReportOptions, county_code: 
              text("outputs.report_share_within", lang, thr=thr), text("outputs.report_beyond", lang),
              text("outputs.report_mean", lang), text("outputs.report_centres", lang),
              text("outputs.report_clinics", lang)]
+    if capacity_share_column(minutes) in tt:
+        heads.append(text("outputs.report_capacity_share", lang, thr=thr))
     if fca is not None:
         heads.append(text("outputs.report_fca", lang))
     mode_label = esc(label("mode", options.headline_mode, lang))
