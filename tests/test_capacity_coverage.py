@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import linprog
+from test_accessibility import POP, _facilities, _points, road  # noqa: F401 (the road fixture)
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.access.capacity import (
@@ -15,8 +16,10 @@ from tcm_coverage.access.capacity import (
     CapacityServed,
     allocate_capacity,
     capacity_columns,
+    capacity_served,
     facility_capacity,
 )
+from tcm_coverage.access.compute import compute_access
 from tcm_coverage.outputs.tables import column_label
 
 
@@ -141,3 +144,34 @@ def test_column_labels_both_languages() -> None:
     assert column_label("share_within_capacity_15", "en") == "share within 15 min and capacity"
     assert "上限" in column_label("share_within_capacity_15_upper", "zh")
     assert column_label("share_within_15", "zh") == "15分钟覆盖率"  # the plain label unchanged
+
+
+def test_network_capacity_by_hand(road) -> None:  # noqa: F811 (the fixture)
+    """On the 3 km test road (walk: d0-f0 0, d1-f0 3.75, d1-f1 8.75, d0-f1 and d2-f1 12.5 min,
+    d2-f0 25): F1 (100 residents) first serves d0; F2 (300) then d1 (200, 8.75 min) and 100 of
+    d2 (12.5 min; d0 at the same time is already served)."""
+    demand = _points([0.0, 300.0, 2000.0], population=POP)
+    fac = _facilities([1.0, 3.0])
+    access = compute_access(demand, fac, road, modes=("walk",), facility_sets=("tcm_any",), progress=False)
+    rule = CapacityRule(residents_per_staff=100.0)
+    got = capacity_served(demand, fac, access.routing, thresholds=(10, 15), rule=rule)
+    assert got is not None and got.n_known == 2 and not got.served_upper
+    np.testing.assert_allclose(got.served["walk", 15.0], [100, 200, 100])
+    np.testing.assert_allclose(got.served["walk", 10.0], [100, 200, 0])
+    # F1's capacity unknown: left out (lower) or unlimited (upper)
+    fac2 = _facilities([np.nan, 3.0])
+    low_up = capacity_served(demand, fac2, access.routing, thresholds=(15,), rule=rule)
+    assert low_up is not None and low_up.n_unknown == 1
+    np.testing.assert_allclose(low_up.served["walk", 15.0], [100, 200, 0])
+    fac3 = _facilities([np.nan, 0.5])  # F2 serves 50: lower d1 50; upper F1 takes d0 and d1 too
+    b = capacity_served(demand, fac3, access.routing, thresholds=(15,), rule=rule)
+    assert b is not None
+    np.testing.assert_allclose(b.served["walk", 15.0], [0, 50, 0])
+    np.testing.assert_allclose(b.served_upper["walk", 15.0], [100, 200, 0])
+    # no capacity known anywhere: no figure at all
+    assert capacity_served(demand, _facilities([np.nan, np.nan]), access.routing, thresholds=(15,)) is None
+    # per area: all in one county
+    table = pd.DataFrame({"code": ["A"], "mode": ["walk"], "population": [600.0],
+                          "share_within_15": [1.0]})
+    out = capacity_columns(table, got, np.array(["A"] * 3), POP)
+    assert out["share_within_capacity_15"].iloc[0] == pytest.approx(400 / 600)
