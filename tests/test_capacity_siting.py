@@ -170,3 +170,17 @@ def test_scenario_capacity_keys(tmp_path) -> None:
                     encoding="utf-8")
     with pytest.raises(InputError, match="p_median has no capacitated form"):
         load_scenario(path)
+
+
+def test_identical_rows_merge_exactly() -> None:
+    """Rows reaching the same points are merged; the optimum is that of one row of their total."""
+    split = make_instance(np.array([60.0, 50.0, 40.0]), np.array([0, 1, 2, 0, 2]),
+                          np.array([0, 0, 0, 1, 1]), np.array([5.0, 8.0, 9.0, 3.0, 4.0]),
+                          n_candidates=2, threshold=15.0)
+    whole = make_instance(np.array([100.0, 50.0]), np.array([0, 1, 0]), np.array([0, 0, 1]),
+                          np.array([5.0, 8.0, 3.0]), n_candidates=2, threshold=15.0)
+    for p in (1, 2):
+        a = capacitated_max_cover(split, capacity_data(split, per_site=[70.0, 30.0]), p=p)
+        b = capacitated_max_cover(whole, capacity_data(whole, per_site=[70.0, 30.0]), p=p)
+        assert a.objective == pytest.approx(b.objective)
+    assert a.objective == pytest.approx(100.0)  # 70 + 30 with both open

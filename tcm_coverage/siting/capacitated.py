@@ -65,8 +65,8 @@ from tcm_coverage.siting.formulation import (
     served_by_unlimited,
 )
 from tcm_coverage.siting.greedy import GreedyResult, check_limits
-from tcm_coverage.siting.instance import SitingInstance
-from tcm_coverage.siting.reduction import ReducedInstance, unreduced_median
+from tcm_coverage.siting.instance import SitingInstance, bool_csr
+from tcm_coverage.siting.reduction import ReducedInstance, row_groups, unreduced_median
 from tcm_coverage.siting.result import SitingResult
 from tcm_coverage.siting.skeleton import ModelSpec, Plan, finish
 
@@ -125,15 +125,53 @@ class _Model:
     constant: float
 
 
+def _merge_rows(r: SitingInstance, data: CapacityData) -> tuple[SitingInstance, CapacityData, np.ndarray]:
+    """Rows with the same candidates and existing points within the threshold merged into one
+    (exact with fractional assignment); rows served by an unlimited existing point, of weight 0
+    or with nothing in reach dropped. Returns the merged instance, its capacities and the
+    merged row of each row (-1: dropped)."""
+    k, n, n_e = r.n_demand, r.n_candidates, data.existing.shape[0]
+    fixed = served_by_unlimited(data, k)
+    cov = r.pair_minutes <= r.threshold
+    pd_, pc = r.pair_demand[cov], r.pair_candidate[cov]
+    fin = np.isfinite(data.existing)[data.existing_facility]
+    ed, ef = data.existing_demand[fin], data.existing_facility[fin]
+    rows, cols = np.r_[pd_, ed], np.r_[pc, n + ef]
+    keep = ~fixed[rows] & (r.weight[rows] > 0)
+    rows, cols = rows[keep], cols[keep]
+    order = np.lexsort((cols, rows))
+    rows, cols = rows[order], cols[order]
+    once = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])] if rows.size else rows.astype(bool)
+    rows, cols = rows[once], cols[once]
+    sig = bool_csr(rows, cols, (k, n + n_e))
+    live = np.diff(sig.indptr) > 0
+    gid = np.full(k, -1, dtype=np.int64)
+    groups = row_groups(sig[np.flatnonzero(live)])
+    gid[live] = groups
+    g = int(groups.max()) + 1 if groups.size else 0
+    first = np.full(g, k, dtype=np.int64)
+    np.minimum.at(first, groups, np.flatnonzero(live))
+    rep = np.zeros(k, dtype=bool)
+    rep[first] = True
+    weight = np.bincount(gid[live], weights=r.weight[live], minlength=g)
+    sel = np.flatnonzero(rep[pd_])
+    sel = sel[np.lexsort((pc[sel], gid[pd_[sel]]))]  # pairs sorted by (merged row, candidate)
+    merged = replace(r, weight=weight, pair_demand=gid[pd_[sel]], pair_candidate=pc[sel],
+                     pair_minutes=r.pair_minutes[cov][sel], existing_minutes=np.full(g, np.inf))
+    esel = rep[ed]
+    return merged, replace(data, existing_demand=gid[ed[esel]], existing_facility=ef[esel]), gid
+
+
 def _model(inst: SitingInstance, data: CapacityData, *, p: int | None, limit: float | None,
            need: float | None = None) -> _Model:
     red = unreduced_median(inst)
-    r = red.instance
     d = replace(data, site=data.site[red.candidate_map])
     constant = float(inst.weight[served_by_unlimited(data, inst.n_demand)].sum())
+    r, d, gid = _merge_rows(red.instance, d)
     form = capacitated_formulation(r, d, p=p, limit=limit,
                                    need=None if need is None else need - constant)
-    return _Model(red=replace(red, constant=constant), data=d, form=form, constant=constant)
+    return _Model(red=replace(red, instance=r, demand_map=gid, constant=constant), data=d, form=form,
+                  constant=constant)
 
 
 def _fixed_solve(model: _Model, y: np.ndarray) -> MipOutcome:
