@@ -170,8 +170,12 @@ def _model(inst: SitingInstance, data: CapacityData, *, p: int | None, limit: fl
     r, d, gid = _merge_rows(red.instance, d)
     form = capacitated_formulation(r, d, p=p, limit=limit,
                                    need=None if need is None else need - constant)
-    return _Model(red=replace(red, instance=r, demand_map=gid, constant=constant), data=d, form=form,
-                  constant=constant)
+    fixed = served_by_unlimited(data, inst.n_demand)
+    stats = replace(red.stats, n_demand_reduced=r.n_demand, n_already_covered=int(fixed.sum()),
+                    already_covered_weight=constant,
+                    n_merged=int((gid >= 0).sum()) - r.n_demand, n_pairs_reduced=r.n_pairs)
+    return _Model(red=replace(red, instance=r, demand_map=gid, constant=constant, stats=stats),
+                  data=d, form=form, constant=constant)
 
 
 def _fixed_solve(model: _Model, y: np.ndarray) -> MipOutcome:
