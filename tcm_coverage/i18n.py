@@ -397,6 +397,7 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "sc_sheet": ("目标对照", "scorecard"),
     "sc_sheet_about": ("说明", "about"),
     # capacity-aware coverage (access/capacity.py; outputs/tables.py, outputs/report_html.py)
+    "col_capacity": ("服务能力（人）", "capacity (residents)"),
     "col_capacity_pop_within": ("考虑服务能力的{minutes}分钟内人口", "population within {minutes} min and capacity"),
     "col_capacity_share_within": ("考虑服务能力的{minutes}分钟覆盖率", "share within {minutes} min and capacity"),
     "col_capacity_pop_within_upper": ("考虑服务能力的{minutes}分钟内人口上限（服务能力未知按不限）",

@@ -33,7 +33,7 @@ _LABELLED = (
     "n_centres_zhongyiguan", "n_centres_zhongyiguan_unknown", "share_centres_zhongyiguan",
     "n_stations", "n_stations_zhongyige", "n_stations_zhongyige_unknown",
     "share_stations_zhongyige", "n_tcm_clinics", "n_other", "tcm_gps", "tcm_physicians", "beds",
-    "tcm_gps_unreported", "tcm_physicians_unreported", "beds_unreported", "points"
+    "tcm_gps_unreported", "tcm_physicians_unreported", "beds_unreported", "points", "capacity"
 )
 
 #: Header of each internal column name, in Chinese and English.
