@@ -3,6 +3,8 @@ implementation of the same rule, the transportation-LP bound and the facility ca
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +22,7 @@ from tcm_coverage.access.capacity import (
     facility_capacity,
 )
 from tcm_coverage.access.compute import compute_access
+from tcm_coverage.outputs.report_html import ReportOptions, capacity_section
 from tcm_coverage.outputs.tables import column_label
 
 
@@ -175,3 +178,17 @@ def test_network_capacity_by_hand(road) -> None:  # noqa: F811 (the fixture)
                           "share_within_15": [1.0]})
     out = capacity_columns(table, got, np.array(["A"] * 3), POP)
     assert out["share_within_capacity_15"].iloc[0] == pytest.approx(400 / 600)
+
+
+def test_report_section() -> None:
+    ctab = pd.DataFrame({"code": ["A"], "mode": ["ebike"], "population": [100.0],
+                         "share_within_15": [0.8], "pop_within_15": [80.0]})
+    opts = ReportOptions(modes=("ebike",), thresholds=(15.0,), headline_threshold=15.0,
+                         headline_mode="ebike", capacity_notes=())
+    assert "无数据" in capacity_section(ctab, opts)  # asked for, no capacity known
+    assert capacity_section(ctab, replace(opts, capacity_notes=None)) == ""  # not asked for
+    with_cap = ctab.assign(share_within_capacity_15=[0.5], pop_within_capacity_15=[50.0],
+                           share_within_capacity_15_upper=[0.7])
+    html = capacity_section(with_cap, replace(opts, capacity_notes=("rule <b>",)))
+    assert "考虑服务能力" in html and "80.0%" in html and "50.0%–70.0%" in html
+    assert "rule &lt;b&gt;" in html  # notes are escaped
