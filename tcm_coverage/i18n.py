@@ -598,12 +598,6 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "capacity.norm_source": ("吉林市“十四五”中医药规划：每千人口中医执业（助理）医师 0.62 人",
                              "Jilin City's 14th five-year TCM plan: 0.62 TCM physicians per 1,000 residents"),
     "capacity.norm_given": ("用户指定", "given by the user"),
-    "capacity.siting": (
-        "选址考虑服务能力：新建点每处服务 {per_site:,.0f} 人；现有服务点按各自服务能力（{unknown} 个未知者按不限）；"
-        "居民可分配到多个服务点（分数分配）。",
-        "Capacitated siting: each new site serves up to {per_site:,.0f} residents; existing points "
-        "serve up to their capacity ({unknown} of unknown capacity without limit); a demand row may "
-        "be split between points (fractional assignment)."),
 }
 
 # ---------------------------------------------------------------------------------------------
