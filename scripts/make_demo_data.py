@@ -899,7 +899,8 @@ the seat and most people on the eastern plain, sparse villages and roads in the 
   (the smallest villages have none). 中医阁 at {stats["zhongyige"]} village clinics (picked
   greedily to cover the most people by road, outside 乙镇) and at one seat community station.
   The two 中医诊所 are private clinics (tier "other"). Staff and bed numbers are plausible
-  inventions.
+  inventions. Every TCM service point has a 中医执业医师数 (1–58), so the
+  capacity-aware coverage uses TCM physicians × 1,613 residents (no capacity column).
 
 The demo is built to show gaps: within 15 minutes on foot many villages reach no TCM service
 point, by e-bike most do, but remote hill villages and 乙镇 (no 中医馆) still do not.

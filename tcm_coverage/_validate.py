@@ -49,7 +49,11 @@ from typing import Any
 
 from tcm_coverage._errors import InputError, TCMCoverageError
 from tcm_coverage._io import existing_ancestor, probe_writable
-from tcm_coverage.vocab import DIRECT_OFFROAD_LIMIT_M, DIRECT_OFFROAD_MAX_M
+from tcm_coverage.vocab import (
+    DIRECT_OFFROAD_LIMIT_M,
+    DIRECT_OFFROAD_MAX_M,
+    RESIDENTS_PER_TCM_PHYSICIAN,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +105,10 @@ OPTION_RANGES: Mapping[str, tuple[str, float, float, str, str, str]] = {
                          "longer one crosses rivers, railways and walls the map does not show",
                          f"--direct-offroad-m {DIRECT_OFFROAD_MAX_M:g} (the default; 0: always "
                          "by road)"),
+    "residents_per_physician": ("--residents-per-physician", 10.0, 1_000_000.0, "residents",
+                                "residents one TCM physician serves (capacity-aware coverage)",
+                                f"--residents-per-physician {RESIDENTS_PER_TCM_PHYSICIAN:.0f} (the "
+                                "default: 0.62 TCM physicians per 1,000 residents)"),
 }
 
 #: ``--isochrone-cell-m``: 0 (no isochrones) or this range in metres.

@@ -408,6 +408,21 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "sc_methods": ("指标计算方法", "How each indicator is computed"),
     "sc_sheet": ("目标对照", "scorecard"),
     "sc_sheet_about": ("说明", "about"),
+    # capacity-aware coverage (access/capacity.py; outputs/tables.py, outputs/report_html.py)
+    "col_capacity": ("服务能力（人）", "capacity (residents)"),
+    "col_capacity_pop_within": ("考虑服务能力的{minutes}分钟内人口", "population within {minutes} min and capacity"),
+    "col_capacity_share_within": ("考虑服务能力的{minutes}分钟覆盖率", "share within {minutes} min and capacity"),
+    "col_capacity_pop_within_upper": ("考虑服务能力的{minutes}分钟内人口上限（服务能力未知按不限）",
+                                      "population within {minutes} min and capacity, upper bound (unknown capacity unlimited)"),
+    "col_capacity_share_within_upper": ("考虑服务能力的{minutes}分钟覆盖率上限（服务能力未知按不限）",
+                                        "share within {minutes} min and capacity, upper bound (unknown capacity unlimited)"),
+    "report_capacity_heading": ("考虑服务能力的覆盖（{thr} 分钟）", "Coverage within capacity ({thr} min)"),
+    "report_capacity_plain": ("{thr}分钟覆盖率（不考虑服务能力）", "{thr}-min share (any number served)"),
+    "report_capacity_share": ("{thr}分钟覆盖率（考虑服务能力）", "{thr}-min share (within capacity)"),
+    "report_capacity_pop": ("服务能力内人口", "residents within capacity"),
+    "report_capacity_none": ("无数据：设施表既无服务能力列，也无中医执业医师数，无法计算考虑服务能力的覆盖率。",
+                             "No data: the facility table has neither a capacity column nor TCM physician "
+                             "counts, so coverage within capacity cannot be computed."),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -578,6 +593,23 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
                       "{name} ({kind}): {covered:,} newly covered, cost {cost:g}"),
     "scenario.layer.sites": ("规划选址（{count}）", "chosen sites ({count})"),
     "scenario.source": ("方案文件：", "scenario: "),
+    # capacity-aware coverage and capacitated siting (workflows/texts.py, workflows/scenario_run.py)
+    "capacity.rule": (
+        "考虑服务能力：每个中医药服务点的服务能力取设施表的服务能力列，未填时按中医执业医师数 × 每名医师服务 "
+        "{norm:,.0f} 名居民（{source}）。{known}/{points} 个服务点服务能力已知。分配规则：服务点按服务能力从小到大"
+        "依次在{thr}分钟服务范围内由近及远服务尚未被服务的居民，直到服务能力用完。",
+        "Within capacity: each TCM point serves up to its capacity column, else its TCM physicians × "
+        "{norm:,.0f} residents each ({source}); {known} of {points} points have a known capacity. "
+        "Allocation: points in increasing capacity each serve the residents not yet served within "
+        "{thr} minutes, nearest first, until their capacity is used."),
+    "capacity.unknown": (
+        "{unknown} 个服务点服务能力未知：“考虑服务能力”的覆盖率不计它们（下限），“上限”列按不限服务能力计。",
+        "{unknown} points have no known capacity: the within-capacity share leaves them out (lower "
+        "bound); the “upper bound” columns count them without limit."),
+    "capacity.summary": ("；考虑服务能力 {share:.1%}", "; within capacity {share:.1%}"),
+    "capacity.norm_source": ("吉林市“十四五”中医药规划：每千人口中医执业（助理）医师 0.62 人",
+                             "Jilin City's 14th five-year TCM plan: 0.62 TCM physicians per 1,000 residents"),
+    "capacity.norm_given": ("用户指定", "given by the user"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -40,8 +40,11 @@ __all__ = [
     "OWN_FACILITY_TOLERANCE_M",
     "MODES",
     "OPTIONAL_FACILITY_SETS",
+    "RESIDENTS_PER_TCM_PHYSICIAN",
     "TIERS",
     "UPPER_SUFFIX",
+    "capacity_pop_column",
+    "capacity_share_column",
     "coverage_flag_column",
     "share_column",
     "time_column",
@@ -106,3 +109,28 @@ def coverage_flag_column(minutes: float, mode: str) -> str:
     'cov15_walk'
     """
     return f"cov{float(minutes):g}_{mode}"
+
+
+# --- capacity-aware coverage (access/capacity.py) ---------------------------------------
+#: Residents one TCM physician serves by default: 1,000 / 0.62 (Jilin City's 14th five-year
+#: TCM plan: 0.62 TCM physicians per 1,000 residents by 2025; ``docs/targets.md``).
+RESIDENTS_PER_TCM_PHYSICIAN: float = 1000.0 / 0.62
+
+
+def capacity_share_column(minutes: float, *, upper: bool = False) -> str:
+    """Name of the column with the population share within ``minutes`` *and* within the
+    capacity of a TCM point (``_upper``: points of unknown capacity counted without limit).
+
+    >>> capacity_share_column(15.0), capacity_share_column(15, upper=True)
+    ('share_within_capacity_15', 'share_within_capacity_15_upper')
+    """
+    return f"share_within_capacity_{float(minutes):g}" + (UPPER_SUFFIX if upper else "")
+
+
+def capacity_pop_column(minutes: float, *, upper: bool = False) -> str:
+    """Name of the column with the residents within ``minutes`` and within capacity.
+
+    >>> capacity_pop_column(15.0)
+    'pop_within_capacity_15'
+    """
+    return f"pop_within_capacity_{float(minutes):g}" + (UPPER_SUFFIX if upper else "")

@@ -1,8 +1,17 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
+from tcm_coverage.access.capacity import (
+    DEFAULT_RESIDENTS_PER_PHYSICIAN,
+    CapacityRule,
+    CapacityServed,
+    allocate_capacity,
+    capacity_columns,
+    capacity_served,
+    facility_capacity,
+)
 from tcm_coverage.access.catchment_areas import FCAMeasure, area_fca, network_fca
 from tcm_coverage.access.catchments import (
     DEFAULT_STEPS,
@@ -56,8 +65,11 @@ from tcm_coverage.access.traveltime import (
 __all__ = [
     "AccessOptions",
     "AccessResult",
+    "CapacityRule",
+    "CapacityServed",
     "Catchment",
     "CoverageTables",
+    "DEFAULT_RESIDENTS_PER_PHYSICIAN",
     "DEFAULT_STEPS",
     "DIRECT_OFFROAD_LIMIT_M",
     "DIRECT_OFFROAD_MAX_M",
@@ -71,14 +83,18 @@ __all__ = [
     "TravelTimeSurface",
     "UNASSIGNED",
     "access_summary",
+    "allocate_capacity",
     "area_fca",
     "assign_areas",
+    "capacity_columns",
+    "capacity_served",
     "check_names",
     "check_thresholds",
     "check_time_columns",
     "compute_access",
     "computed_times",
     "coverage_tables",
+    "facility_capacity",
     "facility_indicators",
     "facility_set_masks",
     "fca_weights",

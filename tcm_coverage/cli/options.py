@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M
+from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, RESIDENTS_PER_TCM_PHYSICIAN
 
 if TYPE_CHECKING:
     from tcm_coverage.workflows import AnalysisConfig
@@ -98,6 +98,14 @@ def add_common_options(p: argparse.ArgumentParser, *, default_modes: Sequence[st
                         "yantai, tunliu, ziyang or a profile .toml (default: national)")
     p.add_argument("--no-accessibility", action="store_true",
                    help="skip the E2SFCA accessibility of TCM physicians")
+    p.add_argument("--no-capacity", action="store_true",
+                   help="skip the capacity-aware coverage (residents within the threshold and "
+                        "within a TCM point's capacity)")
+    p.add_argument("--residents-per-physician", type=float, default=RESIDENTS_PER_TCM_PHYSICIAN,
+                   metavar="N",
+                   help="residents one TCM physician serves, for TCM points without a capacity "
+                        "column (default: %(default).0f = 0.62 TCM physicians per 1,000 residents, "
+                        "Jilin City's TCM plan)")
     p.add_argument("--isochrone-cell-m", type=float, default=100.0,
                    help="grid cell of the isochrones in metres; 0 for none (default: %(default)s)")
     add_render_options(p)
@@ -215,4 +223,5 @@ def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] |
         direct_offroad_m=args.direct_offroad_m, write_map=not args.no_map,
         write_report=not args.no_report, isochrone_cell_m=args.isochrone_cell_m,
         profiles=tuple(args.profiles), accessibility=not args.no_accessibility, sources=sources,
+        capacity=not args.no_capacity, residents_per_physician=args.residents_per_physician,
         **render_overrides(args))  # basemap, Tianditu key, inlining and --lang

@@ -23,7 +23,10 @@ from tcm_coverage.inputs.chinacrs import convert, normalize_datum, validate_lonl
 from tcm_coverage.inputs.facility_review import FLAGS
 from tcm_coverage.inputs.facility_types import COUNT_COLUMNS, KIND_TIER
 
-__all__ = ["TypedRows", "build_facilities"]
+__all__ = ["MAX_CAPACITY", "TypedRows", "build_facilities"]
+
+#: Largest capacity (residents one facility serves) a facility table may give.
+MAX_CAPACITY: float = 1e7
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,14 +73,15 @@ def _parse_flag(values: pd.Series, *, path: Path, column: str, rows: np.ndarray)
     return pd.Series(parsed.flags(), index=values.index)
 
 
-def _parse_count(values: pd.Series, *, path: Path, column: str, rows: np.ndarray) -> np.ndarray:
+def _parse_count(values: pd.Series, *, path: Path, column: str, rows: np.ndarray,
+                 limit: float = MAX_FACILITY_COUNT, what: str = "staff and bed counts") -> np.ndarray:
     text = values.astype(str).str.strip()
     blank = values.isna().to_numpy() | text.isin(["", "nan", "None", "-"]).to_numpy()
     numbers = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype=float)
-    bad = (~blank & ~np.isfinite(numbers)) | (numbers < 0) | (numbers > MAX_FACILITY_COUNT)
+    bad = (~blank & ~np.isfinite(numbers)) | (numbers < 0) | (numbers > limit)
     if bad.any():
         raise InputError(
-            f"staff and bed counts must be non-negative numbers up to {MAX_FACILITY_COUNT:,.0f}, got "
+            f"{what} must be non-negative numbers up to {limit:,.0f}, got "
             f"{values[bad].astype(str).unique()[:5].tolist()}",
             path=path, row=rows[bad].tolist(), column=column,
             fix="write the count (or leave the cell blank when unknown)",
@@ -228,5 +232,10 @@ def build_facilities(typed: TypedRows, *, path: Path, datum: str,
         col = found[key]
         out[key] = (np.full(len(frame), np.nan) if col is None
                     else _parse_count(frame[col], path=path, column=col, rows=data.rows))
+    # residents each facility can serve (blank = unknown); the capacity-aware coverage
+    cap_col = found.get("capacity")
+    out["capacity"] = (np.full(len(frame), np.nan) if cap_col is None
+                       else _parse_count(frame[cap_col], path=path, column=cap_col, rows=data.rows,
+                                         limit=MAX_CAPACITY, what="capacities (residents served)"))
     out["source_row"] = data.rows
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out_lon, out_lat), crs="EPSG:4326")

@@ -25,7 +25,7 @@ __all__ = ["FLAGS", "mark_halls", "review_frame", "review_sheet"]
 FLAGS: tuple[str, str] = ("zhongyiguan", "zhongyige")
 
 #: Input columns carried into the review sheet (so that it reads back as a typed table).
-_CARRIED = ("lon", "lat", "location", "datum", "facility_id", *FLAGS, *COUNT_COLUMNS)
+_CARRIED = ("lon", "lat", "location", "datum", "facility_id", *FLAGS, *COUNT_COLUMNS, "capacity")
 
 _RULE_OF = {r.rule_id: r for r in RULES}
 _NOTE_COLUMN = {"zh": "note_zh", "en": "note"}

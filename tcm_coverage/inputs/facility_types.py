@@ -96,6 +96,9 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "beds": ("床位数", "床位", "实有床位数", "编制床位数", "beds"),
     "tcm_beds": ("中医床位数", "中医床位", "tcm_beds"),
     "datum": ("坐标系", "坐标系统", "datum", "coordinate_system", "crs"),
+    # residents a TCM point can serve (capacity-aware coverage, access/capacity.py)
+    "capacity": ("服务能力", "服务能力(人)", "服务人口", "服务人口数", "服务能力人数", "容量",
+                 "capacity", "service_capacity"),
 }
 
 #: Staff and bed count columns (NaN where not given).

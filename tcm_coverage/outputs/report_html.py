@@ -31,9 +31,15 @@ from tcm_coverage.outputs.style import (
     share_colour,
     share_range,
 )
-from tcm_coverage.vocab import HEADLINE_FACILITY_SET, share_column, time_column
+from tcm_coverage.vocab import (
+    HEADLINE_FACILITY_SET,
+    capacity_pop_column,
+    capacity_share_column,
+    share_column,
+    time_column,
+)
 
-__all__ = ["ReportOptions", "ReportTables", "county_report_html", "cumulative_section",
+__all__ = ["ReportOptions", "ReportTables", "capacity_section", "county_report_html", "cumulative_section",
            "headline_section", "map_section", "notes_section", "scorecard_section_html",
            "thresholds_section", "township_section"]
 
@@ -77,6 +83,9 @@ class ReportOptions:
         Shown in the header.
     lang
         ``"zh"`` or ``"en"``.
+    capacity_notes
+        How the capacity-aware coverage was computed (shown under its table); ``None``: it was
+        not asked for (no section); empty with no capacity columns: the section says 无数据.
     """
 
     modes: Sequence[str]
@@ -88,6 +97,7 @@ class ReportOptions:
     run_date: str = ""
     software: str = ""
     lang: str = "zh"
+    capacity_notes: Sequence[str] | None = None
 
 
 def _cell_colour(share: float) -> str:
@@ -179,6 +189,34 @@ def thresholds_section(ctab: pd.DataFrame, options: ReportOptions) -> str:
             f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+def capacity_section(ctab: pd.DataFrame, options: ReportOptions) -> str:
+    """考虑服务能力: per mode, the plain share beside the share within capacity (with its upper
+    bound when some capacity is unknown); 无数据 when no capacity is known; nothing when not asked."""
+    if options.capacity_notes is None:
+        return ""
+    lang, minutes = options.lang, options.headline_threshold
+    thr = f"{minutes:g}"
+    heading = f"<h2>{text('outputs.report_capacity_heading', lang, thr=thr)}</h2>"
+    col = capacity_share_column(minutes)
+    if col not in ctab:
+        return heading + f"<p>{text('outputs.report_capacity_none', lang)}</p>"
+    rows = []
+    for mode, r in _mode_rows(ctab, options.modes):
+        share = float(r.get(col, np.nan))
+        upper = r.get(capacity_share_column(minutes, upper=True), np.nan)
+        upper = float(upper) if upper is not None and pd.notna(upper) else float("nan")
+        plain = float(r[share_column(minutes)])
+        rows.append(f"<tr><th>{esc(label('mode', mode, lang))}</th>"
+                    f"<td>{share_range(plain, _upper(r, minutes))}</td>"
+                    f"<td style='background:{_cell_colour(share)}'>{share_range(share, upper)}</td>"
+                    f"<td>{fmt_int(r.get(capacity_pop_column(minutes), np.nan))}</td></tr>")
+    heads = [text("outputs.report_mode", lang), text("outputs.report_capacity_plain", lang, thr=thr),
+             text("outputs.report_capacity_share", lang, thr=thr), text("outputs.report_capacity_pop", lang)]
+    notes = "".join(f"<p class='muted'>{esc(n)}</p>" for n in options.capacity_notes)
+    return (heading + "<table class='grid'><thead><tr>" + "".join(f"<th>{h}</th>" for h in heads)
+            + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{notes}")
+
+
 def cumulative_section(tables: ReportTables, options: ReportOptions, county_code: str) -> str:
     """The chart of the share of residents reaching a TCM service point against minutes."""
     grid = np.arange(0, 61, 1.0)
@@ -210,6 +248,9 @@ def _township_row(r: pd.Series, minutes: float, fca: pd.Series | None, lang: str
             f"<td>{_beyond_text(float(r['population']), beyond, _upper(r, minutes))}</td>"
             f"<td>{fmt_min(r.get('mean_min'))}</td>"
             f"<td>{esc(guan)}</td><td>{esc(ge)}</td>"
+            + (f"<td>{share_range(float(r[cap]), float('nan'))}</td>"
+               if (cap := capacity_share_column(minutes)) in r and pd.notna(r[cap]) else
+               ("<td>–</td>" if cap in r else ""))
             + (f"<td>{fmt_min(fca.get(str(r['code'])))}</td>" if fca is not None else "")
             + "</tr>")
 
@@ -236,6 +277,8 @@ def township_section(tables: ReportTables, options: ReportOptions, county_code: 
              text("outputs.report_share_within", lang, thr=thr), text("outputs.report_beyond", lang),
              text("outputs.report_mean", lang), text("outputs.report_centres", lang),
              text("outputs.report_clinics", lang)]
+    if capacity_share_column(minutes) in tt:
+        heads.append(text("outputs.report_capacity_share", lang, thr=thr))
     if fca is not None:
         heads.append(text("outputs.report_fca", lang))
     mode_label = esc(label("mode", options.headline_mode, lang))
@@ -298,6 +341,7 @@ ul {{ margin: 4px 0; padding-left: 20px; }}
 <div class="cards">{cards}</div>
 <h2>{thresholds_heading}</h2>
 {thresholds}
+{capacity}
 <h2>{chart_heading}</h2>
 <p class="muted">{chart_note}</p>
 {chart}
@@ -350,7 +394,7 @@ def county_report_html(
         intro=text("outputs.report_intro", lang),
         headline_heading=text("outputs.report_headline", lang), cards=headline_section(ctab, options),
         thresholds_heading=text("outputs.report_by_threshold", lang),
-        thresholds=thresholds_section(ctab, options),
+        thresholds=thresholds_section(ctab, options), capacity=capacity_section(ctab, options),
         chart_heading=text("outputs.report_distribution", lang), chart_note=text("outputs.report_chart_note", lang),
         chart=cumulative_section(tables, options, county_code),
         townships=township_section(tables, options, county_code), map=map_section(map_page, lang),

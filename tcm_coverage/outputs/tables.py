@@ -33,7 +33,7 @@ _LABELLED = (
     "n_centres_zhongyiguan", "n_centres_zhongyiguan_unknown", "share_centres_zhongyiguan",
     "n_stations", "n_stations_zhongyige", "n_stations_zhongyige_unknown",
     "share_stations_zhongyige", "n_tcm_clinics", "n_other", "tcm_gps", "tcm_physicians", "beds",
-    "tcm_gps_unreported", "tcm_physicians_unreported", "beds_unreported", "points"
+    "tcm_gps_unreported", "tcm_physicians_unreported", "beds_unreported", "points", "capacity"
 )
 
 #: Header of each internal column name, in Chinese and English.
@@ -65,6 +65,10 @@ def column_label(column: str, lang: str = "zh") -> str:
     """
     if column in COLUMN_LABELS:
         return COLUMN_LABELS[column][lang]
+    m = re.fullmatch(r"(pop|share)_within_capacity_([\d.]+)(_upper)?", column)
+    if m:  # capacity-aware coverage (access/capacity.py)
+        kind, minutes, upper = m.groups()
+        return text(f"outputs.col_capacity_{kind}_within{upper or ''}", lang, minutes=minutes)
     m = re.fullmatch(r"(pop|share)_within_([\d.]+)(_upper)?", column)
     if m:
         kind, minutes, upper = m.groups()

@@ -4,7 +4,8 @@ A matrix-first core solved exactly with HiGHS: the instance (:mod:`~tcm_coverage
 and its reduction (:mod:`~tcm_coverage.siting.reduction`), greedy plans
 (:mod:`~tcm_coverage.siting.greedy`), the formulations as named constraint blocks
 (:mod:`~tcm_coverage.siting.formulation`), the models on one skeleton
-(:mod:`~tcm_coverage.siting.models`, :mod:`~tcm_coverage.siting.skeleton`) and their result
+(:mod:`~tcm_coverage.siting.models`, :mod:`~tcm_coverage.siting.skeleton`; with capacities
+:mod:`~tcm_coverage.siting.capacitated`) and their result
 (:mod:`~tcm_coverage.siting.result`); and a GeoDataFrame adapter
 (:mod:`~tcm_coverage.siting.candidates`) that builds candidates and network travel times.
 """
@@ -17,6 +18,13 @@ from tcm_coverage.siting.candidates import (
     DemandSites,
     build_candidates,
     cluster_candidates,
+)
+from tcm_coverage.siting.capacitated import (
+    CapacityData,
+    capacitated_max_cover,
+    capacitated_set_cover,
+    capacity_data,
+    served_within_capacity,
 )
 from tcm_coverage.siting.greedy import (
     GreedyResult,
@@ -53,6 +61,7 @@ __all__ = [
     "CANDIDATE_COLUMNS",
     "DEFAULT_COSTS",
     "CandidateColumns",
+    "CapacityData",
     "DemandSites",
     "GreedyResult",
     "KnownTimes",
@@ -61,6 +70,9 @@ __all__ = [
     "SitingInstance",
     "SitingResult",
     "build_candidates",
+    "capacitated_max_cover",
+    "capacitated_set_cover",
+    "capacity_data",
     "chosen_sites",
     "cluster_candidates",
     "coverage_after",
@@ -77,6 +89,7 @@ __all__ = [
     "p_median",
     "reduce_covering",
     "reduce_median",
+    "served_within_capacity",
     "set_covering",
     "siting_instance",
     "upgrade_or_build",

@@ -29,6 +29,7 @@ __all__ = [
     "ReductionStats",
     "reduce_covering",
     "reduce_median",
+    "row_groups",
     "unreduced_median",
 ]
 
@@ -196,6 +197,23 @@ def _row_groups(mat: sp.csr_matrix) -> np.ndarray:
     gid = np.empty(k, dtype=np.int64)
     gid[order] = gid_sorted
     return gid
+
+
+def row_groups(mat: sp.csr_matrix) -> np.ndarray:
+    """Group id per row of a sorted boolean CSR: rows with identical column sets share an id
+    (hashed, then compared exactly; used by the merges here and in ``capacitated``).
+
+    Parameters
+    ----------
+    mat
+        (k, n) boolean CSR with sorted indices.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k,) int64 group ids 0..g-1.
+    """
+    return _row_groups(mat)
 
 
 def _dominated(cov: sp.csr_matrix, cost: np.ndarray, forced: np.ndarray) -> np.ndarray:

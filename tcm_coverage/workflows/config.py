@@ -30,7 +30,7 @@ from tcm_coverage._validate import (
 )
 from tcm_coverage.network import MODES, PROFILES, ROAD_CLASSES
 from tcm_coverage.outputs import BASEMAPS
-from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, HEADLINE_MINUTES
+from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, HEADLINE_MINUTES, RESIDENTS_PER_TCM_PHYSICIAN
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,12 @@ class ComputeOptions:
     accessibility
         Compute the floating-catchment accessibility (2SFCA, E2SFCA, Gaussian) of TCM
         physicians for the headline mode (:mod:`tcm_coverage.access.catchments`).
+    capacity
+        Compute the capacity-aware coverage (:mod:`tcm_coverage.access.capacity`) when some TCM
+        point's capacity is known.
+    residents_per_physician
+        Residents one TCM physician serves, for points without a capacity column
+        (:data:`tcm_coverage.vocab.RESIDENTS_PER_TCM_PHYSICIAN`).
     """
 
     modes: tuple[str, ...] = ("walk", "ebike")
@@ -121,6 +127,8 @@ class ComputeOptions:
     isochrone_cell_m: float = 100.0
     profiles: tuple[str, ...] = ()
     accessibility: bool = True
+    capacity: bool = True
+    residents_per_physician: float = RESIDENTS_PER_TCM_PHYSICIAN
 
     @property
     def headline_threshold(self) -> float:
@@ -183,6 +191,7 @@ SETTINGS: tuple[str, ...] = (
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
     "direct_offroad_m", "lang", "write_map", "write_report", "basemap", "tianditu_key",
     "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility",
+    "capacity", "residents_per_physician",
 )
 
 

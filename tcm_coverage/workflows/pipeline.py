@@ -22,11 +22,16 @@ from tcm_coverage._validate import reading
 from tcm_coverage.access import (
     AccessOptions,
     AccessResult,
+    CapacityRule,
+    CapacityServed,
     Catchment,
+    CoverageTables,
     FCAMeasure,
     IsochroneOptions,
     area_fca,
     assign_areas,
+    capacity_columns,
+    capacity_served,
     compute_access,
     coverage_tables,
     network_fca,
@@ -167,6 +172,25 @@ def _accessibility(config: AnalysisConfig, inputs: RunInputs, access: AccessResu
     return fca_areas
 
 
+def _capacity(config: AnalysisConfig, access: AccessResult, tables: CoverageTables,
+              dem: gpd.GeoDataFrame) -> tuple[CapacityServed | None, CoverageTables]:
+    """The capacity-aware coverage of a run and the tables with its columns (unchanged, and
+    ``None``, when no TCM point's capacity is known)."""
+    opts = config.options
+    served = capacity_served(access.demand, access.facilities, access.routing,
+                             thresholds=opts.thresholds,
+                             rule=CapacityRule(residents_per_staff=opts.residents_per_physician),
+                             include_other=opts.include_other, direct_offroad_m=opts.direct_offroad_m)
+    if served is None:
+        logger.info("no TCM point has a known capacity; no capacity-aware coverage")
+        return None, tables
+    pop = dem["population"].to_numpy(float)
+    county = capacity_columns(tables.county, served, dem["county_code"].to_numpy(), pop)
+    township = (None if tables.township is None or "township_code" not in dem
+                else capacity_columns(tables.township, served, dem["township_code"].to_numpy(), pop))
+    return served, replace(tables, county=county, township=township)
+
+
 def compute_from_inputs(
     config: AnalysisConfig,
     inputs: RunInputs,
@@ -224,6 +248,12 @@ def compute_from_inputs(
         dem.insert(2, "township_code", assign_areas(dem, townships))
     seconds["tables"] = time.perf_counter() - t0
 
+    capacity = None
+    if opts.capacity:
+        t0 = time.perf_counter()
+        capacity, tables = _capacity(config, access, tables, dem)
+        seconds["capacity"] = time.perf_counter() - t0
+
     fca_areas = None
     if opts.accessibility:
         t0 = time.perf_counter()
@@ -233,7 +263,8 @@ def compute_from_inputs(
                                   lang=config.rendering.lang) for prof in profiles}
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
-                       network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits))
+                       network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits),
+                       capacity=capacity)
 
 
 def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:

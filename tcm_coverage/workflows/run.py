@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from tcm_coverage.access import AccessResult, CoverageTables
+from tcm_coverage.access import AccessResult, CapacityServed, CoverageTables
 from tcm_coverage.network import RoadNetwork
 from tcm_coverage.outputs import Scorecard
 
@@ -72,6 +72,9 @@ class AnalysisRun:
     datum_check
         Median distances of facilities (and villages) to the nearest road under each datum
         (:func:`tcm_coverage.inputs.datum_check.check_inputs`), as written to ``run.json``.
+    capacity
+        The capacity-aware coverage (:func:`tcm_coverage.access.capacity_served`), ``None``
+        when not computed or no TCM point's capacity is known.
     """
 
     access: AccessResult
@@ -86,3 +89,4 @@ class AnalysisRun:
     network: RoadNetwork | None = None
     facility_review: pd.DataFrame | None = None
     datum_check: tuple[dict, ...] = ()
+    capacity: CapacityServed | None = None

@@ -36,6 +36,9 @@ has a default)::
     share = 1.0                           # population share to cover (set_cover)
     minimize = "cost"                     # set_cover: "cost" or "count"
     time_limit = 120                      # seconds for the exact solver
+    capacity = false                      # max_cover/upgrade_or_build/set_cover with capacities:
+    capacity_per_site = 1613              # residents a new site serves (default: one TCM physician)
+    residents_per_physician = 1613        # existing points: capacity column, else TCM physicians × this
 
 Errors name the file, the key and the fix. Results are reproducible: the scenario file and the
 input hashes are copied into the output folder.
@@ -56,7 +59,7 @@ from tcm_coverage._errors import InputError
 from tcm_coverage.demo import DEMO_FILES, demo_data_dir, demo_inputs
 from tcm_coverage.network import PROFILES
 from tcm_coverage.outputs import BASEMAPS
-from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
+from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS, RESIDENTS_PER_TCM_PHYSICIAN
 from tcm_coverage.workflows.config import AnalysisConfig
 
 if sys.version_info >= (3, 11):
@@ -77,7 +80,8 @@ _KEYS = {
     "access": {"mode", "threshold", "target"},
     "candidates": {"kinds", "villages", "villages_datum", "clusters", "clinic_radius_m", "costs",
                    "overrides", "min_population"},
-    "model": {"type", "p", "budget", "share", "minimize", "time_limit"},
+    "model": {"type", "p", "budget", "share", "minimize", "time_limit", "capacity",
+              "capacity_per_site", "residents_per_physician"},
     "map": {"basemap", "tianditu_key", "self_contained", "lang"},
 }
 
@@ -105,6 +109,9 @@ class Scenario:
         Candidate generation (see :func:`tcm_coverage.siting.candidates.build_candidates`).
     model, p, budget, share, minimize, time_limit
         The model and its parameters.
+    capacity, capacity_per_site, residents_per_physician
+        Capacitated siting (:mod:`tcm_coverage.siting.capacitated`): residents a new site
+        serves; existing points serve their capacity column, else TCM physicians × the norm.
     basemap, tianditu_key, self_contained, lang
         Map options.
     """
@@ -131,6 +138,9 @@ class Scenario:
     share: float = 1.0
     minimize: str = "cost"
     time_limit: float | None = 120.0
+    capacity: bool = False
+    capacity_per_site: float = RESIDENTS_PER_TCM_PHYSICIAN
+    residents_per_physician: float = RESIDENTS_PER_TCM_PHYSICIAN
     basemap: str = "osm"
     tianditu_key: str | None = None
     self_contained: bool = False
@@ -248,7 +258,8 @@ def _data(path: Path, raw: Mapping[str, Any], access: Mapping[str, Any], lang: s
     data = raw.get("data", {})
     settings = {"out_dir": path.resolve().parent, "modes": (access["mode"],),
                 "thresholds": (access["threshold"],), "lang": lang,
-                "include_other": bool(data.get("include_other", False)), "accessibility": False}
+                "include_other": bool(data.get("include_other", False)), "accessibility": False,
+                "capacity": False}
     if data.get("demo", False) is True:
         d = demo_data_dir() if data_dir is None else data_dir
         return AnalysisConfig.from_options(**demo_inputs(d), **settings), d / DEMO_FILES["villages"]
@@ -331,7 +342,24 @@ def _model(path: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
     time_limit = model.get("time_limit", 120)
     time_limit = None if time_limit is None else _number(path, "model.time_limit", time_limit, low=1)
     return {"model": mtype, "p": p, "budget": budget, "share": float(share), "minimize": minimize,
-            "time_limit": time_limit}
+            "time_limit": time_limit, **_capacity(path, model, mtype)}
+
+
+def _capacity(path: Path, model: Mapping[str, Any], mtype: str) -> dict[str, Any]:
+    """``[model]``: capacitated siting (``capacity = true``) and its capacities."""
+    capacity = model.get("capacity", False)
+    if not isinstance(capacity, bool):
+        raise _err(path, "model.capacity", f"must be true or false, got {capacity!r}",
+                   "write capacity = true")
+    if capacity and mtype == "p_median":
+        raise _err(path, "model.capacity", "p_median has no capacitated form here",
+                   'use type = "max_cover" or "set_cover" with capacity = true')
+    per_site = _number(path, "model.capacity_per_site",
+                       model.get("capacity_per_site", RESIDENTS_PER_TCM_PHYSICIAN), low=1, high=1e7)
+    norm = _number(path, "model.residents_per_physician",
+                   model.get("residents_per_physician", RESIDENTS_PER_TCM_PHYSICIAN), low=10, high=1e6)
+    return {"capacity": capacity, "capacity_per_site": float(per_site),
+            "residents_per_physician": float(norm)}
 
 
 def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario:

@@ -18,9 +18,12 @@ from tcm_coverage._tables import YesNo, alias_names, find_columns, parse_yes_no,
 from tcm_coverage._validate import reading
 from tcm_coverage.access import (
     UNASSIGNED,
+    CapacityRule,
     assign_areas,
+    facility_capacity,
     facility_set_masks,
     isochrone_bands,
+    od_pairs_within,
     surface_points,
     travel_time_surface,
 )
@@ -30,6 +33,9 @@ from tcm_coverage.siting import (
     CANDIDATE_ALIASES,
     SitingResult,
     build_candidates,
+    capacitated_max_cover,
+    capacitated_set_cover,
+    capacity_data,
     chosen_sites,
     maximal_covering,
     p_median,
@@ -146,9 +152,31 @@ def _apply_overrides(cands: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     return out
 
 
-def _solve(scn: Scenario, inst: Any) -> SitingResult:
-    """The scenario's model (``load_scenario`` checked that each has its p or budget)."""
+def _capacity_data(scn: Scenario, run: AnalysisRun, routing: tuple[Any, Any, Any], inst: Any) -> Any:
+    """Capacities of a capacitated scenario: ``capacity_per_site`` for every candidate; the
+    existing points of the scenario's facility set serve their capacity (unknown: no limit)."""
+    rg, dsnap, fsnap = routing
+    fac = run.access.facilities
+    mask = facility_set_masks(fac, include_other=scn.config.options.include_other)[scn.facility_set]
+    cap = facility_capacity(fac[mask], CapacityRule(residents_per_staff=scn.residents_per_physician))
+    if dsnap is None:
+        dem = run.access.demand
+        dsnap = snap_points(rg, dem.geometry.x.to_numpy(float), dem.geometry.y.to_numpy(float))
+    od = od_pairs_within(rg, dsnap, fsnap.take(mask), scn.threshold,
+                         direct_offroad_m=scn.config.options.direct_offroad_m)
+    return capacity_data(inst, per_site=scn.capacity_per_site, existing=cap,
+                         existing_demand=od.demand, existing_facility=od.facility)
+
+
+def _solve(scn: Scenario, inst: Any, capacities: Any = None) -> SitingResult:
+    """The scenario's model (``load_scenario`` checked that each has its p or budget); with
+    ``capacities`` the capacitated form of max_cover/upgrade_or_build/set_cover."""
     limit = scn.time_limit
+    if capacities is not None:
+        if scn.model == "set_cover":
+            return capacitated_set_cover(inst, capacities, share=scn.share, minimize=scn.minimize,
+                                         time_limit=limit)
+        return capacitated_max_cover(inst, capacities, p=scn.p, budget=scn.budget, time_limit=limit)
     if scn.model == "max_cover":
         return maximal_covering(inst, p=scn.p, budget=scn.budget, time_limit=limit)
     if scn.model == "upgrade_or_build":
@@ -305,6 +333,11 @@ def _summary(scn: Scenario, cands: gpd.GeoDataFrame, res: SitingResult, sites: g
         "new_area_km2": round(float(new_area["area_km2"].iloc[0]), 1),
         "status": res.status, "optimal": bool(res.optimal), "gap": float(res.gap),
         "greedy_gap": float(res.greedy_gap), "solve_seconds": round(float(res.seconds), 3),
+        # capacitated siting: residents served within the threshold and the capacities
+        "capacity": scn.capacity,
+        "capacity_per_site": scn.capacity_per_site if scn.capacity else None,
+        "share_within_capacity_before": res.details.get("share_before") if scn.capacity else None,
+        "share_within_capacity_after": res.details.get("share_after") if scn.capacity else None,
     }
 
 
@@ -342,7 +375,8 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
                            direct_offroad_m=scn.config.options.direct_offroad_m)
     seconds["candidates and travel times"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = _solve(scn, inst)
+    capacities = _capacity_data(scn, run, routing, inst) if scn.capacity else None
+    res = _solve(scn, inst, capacities)
     seconds["solve"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     after = np.asarray(res.minutes, float) <= scn.threshold

@@ -16,6 +16,7 @@ import pandas as pd
 from tcm_coverage._version import __version__
 from tcm_coverage.access import (
     AccessResult,
+    CapacityServed,
     CoverageTables,
     facility_set_masks,
     no_data_facility_sets,
@@ -23,11 +24,17 @@ from tcm_coverage.access import (
 )
 from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS, text
 from tcm_coverage.network import get_profile
-from tcm_coverage.vocab import HEADLINE_FACILITY_SET, MIN_COMPONENT_M, share_column
+from tcm_coverage.vocab import (
+    HEADLINE_FACILITY_SET,
+    MIN_COMPONENT_M,
+    RESIDENTS_PER_TCM_PHYSICIAN,
+    capacity_share_column,
+    share_column,
+)
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
 
-__all__ = ["access_notes", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
+__all__ = ["access_notes", "capacity_notes", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
            "summary_text"]
 
 def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
@@ -65,6 +72,32 @@ def _unknown_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[st
     unknown = int(unknown_flags(access.facilities).sum())
     return [(text("workflows.readme.unknown", lang), text("workflows.readme.unknown_text", lang)),
             (text("workflows.readme.unknown_count", lang), str(unknown))]
+
+
+def capacity_notes(config: AnalysisConfig, capacity: CapacityServed | None) -> list[str]:
+    """How the capacity-aware coverage was computed (nothing when it was not).
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    capacity
+        :attr:`AnalysisRun.capacity`.
+
+    Returns
+    -------
+    list of str
+    """
+    if capacity is None:
+        return []
+    lang, norm = config.rendering.lang, capacity.rule.residents_per_staff
+    source = text("workflows.capacity.norm_source" if norm == RESIDENTS_PER_TCM_PHYSICIAN
+                  else "workflows.capacity.norm_given", lang)
+    notes = [text("workflows.capacity.rule", lang, norm=norm, source=source, known=capacity.n_known,
+                  points=capacity.n_points, thr=f"{config.options.headline_threshold:g}")]
+    if capacity.n_unknown:
+        notes.append(text("workflows.capacity.unknown", lang, unknown=capacity.n_unknown))
+    return notes
 
 
 def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> list[tuple[str, str]]:
@@ -234,6 +267,10 @@ def headline_numbers(tables: CoverageTables, config: AnalysisConfig) -> dict:
             upper = rec.get(share_column(t, upper=True))
             if upper is not None and pd.notna(upper):  # unknown 中医馆/中医阁 counted as yes
                 entry[share_column(t, upper=True)] = round(float(upper), 4)
+            for col in (capacity_share_column(t), capacity_share_column(t, upper=True)):
+                value = rec.get(col)  # within capacity (access/capacity.py), when computed
+                if value is not None and pd.notna(value):
+                    entry[col] = round(float(value), 4)
         entry["mean_min"] = round(float(rec["mean_min"]), 2)
         entry["p90_min"] = None if pd.isna(rec["p90_min"]) else round(float(rec["p90_min"]), 2)
         entry["unreachable_population"] = round(float(rec["unreachable_population"]), 0)
@@ -249,13 +286,16 @@ def _county_line(rec: Mapping, config: AnalysisConfig) -> str:
     bounded = upper is not None and pd.notna(upper) and round(upper, 3) != round(share, 3)
     shown = (text("workflows.summary.bounded", lang, share=share, upper=upper) if bounded
              else f"{share:.1%}")
+    within_capacity = rec.get(capacity_share_column(thr))
     return text("workflows.summary.county", lang, name=rec["name"],
                 mode=MODE_LABELS[rec["mode"]][lang], minutes=thr, share=shown,
                 population=rec["population"],
                 beyond=rec["population"] - rec[f"pop_within_{thr:g}"],
                 beyond_note=text("workflows.summary.beyond_as_none", lang) if bounded else "",
                 mean=rec["mean_min"],
-                mean_note=text("workflows.summary.mean_as_none", lang) if bounded else "")
+                mean_note=text("workflows.summary.mean_as_none", lang) if bounded else "") + (
+        text("workflows.capacity.summary", lang, share=within_capacity)
+        if within_capacity is not None and pd.notna(within_capacity) else "")
 
 
 def _lowest_townships(town: pd.DataFrame, config: AnalysisConfig) -> str:

@@ -40,6 +40,7 @@ from tcm_coverage.workflows.config import AnalysisConfig, input_files
 from tcm_coverage.workflows.run import AnalysisRun
 from tcm_coverage.workflows.texts import (
     access_notes,
+    capacity_notes,
     facility_notes,
     headline_numbers,
     readme_rows,
@@ -128,7 +129,9 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
                           headline_threshold=opts.headline_threshold,
                           headline_mode=opts.headline_mode, notes=notes,
                           sources=source_lines(config), run_date=date.today().isoformat(),
-                          software=f"tcm-coverage {__version__}", lang=lang),
+                          software=f"tcm-coverage {__version__}", lang=lang,
+                          capacity_notes=(tuple(capacity_notes(config, run.capacity))
+                                          if opts.capacity else None)),
             county_code=code, county_name=name, map_page=map_page,
             extra_sections=[scorecard_section_html(card, county_code=code, lang=lang)
                             for card in run.scorecards.values()])
@@ -171,7 +174,8 @@ def _write_tables(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, today
                               for m, s in access.networks.items()])
     review = (review_sheet(run.facility_review, lang) if run.facility_review is not None else None)
     notes = [(text("workflows.readme.note", lang), n)
-             for n in facility_notes(config, access.facilities, run.facility_review)]
+             for n in (*facility_notes(config, access.facilities, run.facility_review),
+                       *capacity_notes(config, run.capacity))]
     return write_tables(run.tables, out_dir, lang=lang,
                         readme_rows=readme_rows(config, access, today) + notes,
                         facilities=fac_sheet, network=net_sheet, review=review)
