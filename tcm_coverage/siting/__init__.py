@@ -40,6 +40,14 @@ from tcm_coverage.siting.models import (
     set_covering,
     upgrade_or_build,
 )
+from tcm_coverage.siting.quotas import (
+    QuotaProblem,
+    TownshipQuotas,
+    check_quotas,
+    quota_problems,
+    quota_violations,
+    township_quotas,
+)
 from tcm_coverage.siting.reduction import (
     ReducedInstance,
     ReductionStats,
@@ -56,11 +64,14 @@ __all__ = [
     "DemandSites",
     "GreedyResult",
     "KnownTimes",
+    "QuotaProblem",
     "ReducedInstance",
     "ReductionStats",
     "SitingInstance",
     "SitingResult",
+    "TownshipQuotas",
     "build_candidates",
+    "check_quotas",
     "chosen_sites",
     "cluster_candidates",
     "coverage_after",
@@ -75,9 +86,12 @@ __all__ = [
     "maximal_covering",
     "minutes_after",
     "p_median",
+    "quota_problems",
+    "quota_violations",
     "reduce_covering",
     "reduce_median",
     "set_covering",
     "siting_instance",
+    "township_quotas",
     "upgrade_or_build",
 ]
