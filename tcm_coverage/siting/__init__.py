@@ -5,7 +5,8 @@ and its reduction (:mod:`~tcm_coverage.siting.reduction`), greedy plans
 (:mod:`~tcm_coverage.siting.greedy`), the formulations as named constraint blocks
 (:mod:`~tcm_coverage.siting.formulation`), the models on one skeleton
 (:mod:`~tcm_coverage.siting.models`, :mod:`~tcm_coverage.siting.skeleton`) and their result
-(:mod:`~tcm_coverage.siting.result`); and a GeoDataFrame adapter
+(:mod:`~tcm_coverage.siting.result`), per-township quotas (:mod:`~tcm_coverage.siting.quotas`)
+and the ranked upgrade order (:mod:`~tcm_coverage.siting.order`); and a GeoDataFrame adapter
 (:mod:`~tcm_coverage.siting.candidates`) that builds candidates and network travel times.
 """
 
@@ -40,6 +41,7 @@ from tcm_coverage.siting.models import (
     set_covering,
     upgrade_or_build,
 )
+from tcm_coverage.siting.order import ORDER_BY, UpgradeOrder, upgrade_order, year_of_steps
 from tcm_coverage.siting.quotas import (
     QuotaProblem,
     TownshipQuotas,
@@ -62,6 +64,7 @@ __all__ = [
     "DEFAULT_COSTS",
     "CandidateColumns",
     "DemandSites",
+    "ORDER_BY",
     "GreedyResult",
     "KnownTimes",
     "QuotaProblem",
@@ -70,6 +73,7 @@ __all__ = [
     "SitingInstance",
     "SitingResult",
     "TownshipQuotas",
+    "UpgradeOrder",
     "build_candidates",
     "check_quotas",
     "chosen_sites",
@@ -94,4 +98,6 @@ __all__ = [
     "siting_instance",
     "township_quotas",
     "upgrade_or_build",
+    "upgrade_order",
+    "year_of_steps",
 ]
