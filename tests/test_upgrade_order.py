@@ -4,12 +4,21 @@ brute force over all subsets of size k, the yearly cuts by hand."""
 from __future__ import annotations
 
 import itertools
+import json
+from dataclasses import replace
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
+from test_maps import layer_names
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.cli.main import main
+from tcm_coverage.demo import DEMO_DATUM, DEMO_FILES, demo_data_dir
+from tcm_coverage.inputs import read_facilities
 from tcm_coverage.siting import coverage_after, make_instance, upgrade_order, year_of_steps
+from tcm_coverage.workflows import load_scenario, run_scenario
 
 
 def newly(inst, chosen):
@@ -118,3 +127,129 @@ def test_years_by_hand():
     assert year_of_steps([0.0, 5.0], [0, 5]).tolist() == [1, 2]
     with pytest.raises(InputError, match="budget_per_year"):
         year_of_steps([1.0], [-1])
+
+
+# --------------------------------------------------------------------------------------------
+# End to end: tcm-coverage site ranked_quota.toml on the demo county, the workbook read back
+# --------------------------------------------------------------------------------------------
+SCENARIOS = demo_data_dir() / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def ranked_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ranked") / "scenarios"
+    assert main(["-q", "site", str(SCENARIOS / "ranked_quota.toml"), "--out", str(out)]) == 0
+    return out / "ranked_quota"
+
+
+def test_ranked_quota_workbook(ranked_run):
+    book = pd.read_excel(ranked_run / "sites.xlsx", sheet_name=None)
+    order, sites, towns = book["建设顺序"], book["选址"], book["乡镇前后对比"]
+    summary = book["方案摘要"].iloc[0]
+    assert order["顺序"].tolist() == list(range(1, len(order) + 1))
+    assert set(order["候选编号"]) == set(sites["候选编号"])  # among = "plan": the chosen sites ranked
+    assert order["累计成本"].tolist() == pytest.approx(np.cumsum(order["成本"]).tolist())
+    before = round(summary["规划前覆盖率"] * towns.loc[towns["区划代码"] == "total", "人口"].iloc[0])
+    assert (order["累计覆盖人口"] - before - np.cumsum(order["新覆盖人口"])).abs().max() <= len(order)
+    assert order["累计覆盖人口"].iloc[-1] == pytest.approx(
+        towns.loc[towns["区划代码"] == "total", "规划后覆盖人口"].iloc[0], abs=len(order))
+    # years by hand: budgets 15 and 15, unspent money carries over
+    cum = order["累计成本"].to_numpy()
+    expect = np.where(cum <= 15, "2026", np.where(cum <= 30, "2027", "预算外"))
+    assert order["年度"].astype(str).tolist() == expect.tolist()
+    # the optimum for k is at least the greedy prefix; the gap is (optimum - greedy) / optimum
+    opt, got = order["同点数最优覆盖人口"].to_numpy(float), order["累计覆盖人口"].to_numpy(float)
+    assert (opt >= got - 1).all() and (np.diff(opt) >= -1).all()
+    gap = (opt - got) / (opt - before)
+    assert order["与最优差距"].to_numpy() == pytest.approx(gap, abs=2e-4)
+    assert summary["成本"] <= 30 and summary["排序步数"] == len(order)
+
+
+def test_ranked_quota_meets_the_township_quotas(ranked_run):
+    """Recount from the demo facility table: every township has >= 20 % of its village clinics
+    with a 中医阁 after the plan, and no township has more than 6 sites."""
+    book = pd.read_excel(ranked_run / "sites.xlsx", sheet_name=None)
+    sites, towns = book["选址"], book["乡镇前后对比"]
+    fac = read_facilities(demo_data_dir() / DEMO_FILES["facilities"], datum=DEMO_DATUM)
+    areas = gpd.read_file(demo_data_dir() / DEMO_FILES["townships"])
+    clinics = fac[fac["tier"] == "village_station"].reset_index(drop=True)
+    joined = gpd.sjoin(clinics[["zhongyige", "geometry"]], areas[["name", "geometry"]],
+                       predicate="within")
+    n = joined.groupby("name").size()
+    ge = joined.groupby("name")["zhongyige"].apply(lambda v: int((v == True).sum()))  # noqa: E712
+    per_town = sites.groupby("乡镇").size()
+    assert per_town.max() <= 6
+    new = sites[sites["类型"].str.startswith("新建")].groupby("乡镇").size()
+    up = sites[sites["类型"].str.startswith("升级")].groupby("乡镇").size()
+    for town in n.index:
+        have = ge.get(town, 0) + up.get(town, 0) + new.get(town, 0)
+        total = n[town] + new.get(town, 0)
+        assert have / total >= 0.2 - 1e-12, town
+        row = towns[towns["乡镇"] == town].iloc[0] if "乡镇" in towns else None
+        if row is not None:
+            assert row["规划后中医阁数"] == have and row["规划后村卫生室数"] == total
+    # the quotas bind: before the plan some township is below 20 %
+    assert ((ge.reindex(n.index, fill_value=0) / n) < 0.2).any()
+
+
+def test_ranked_quota_map_and_record(ranked_run):
+    page = (ranked_run / "map.html").read_text(encoding="utf-8")
+    order = pd.read_excel(ranked_run / "sites.xlsx", sheet_name="建设顺序")
+    assert f"建设顺序（{len(order)}）" in layer_names(page)
+    # the rank on each site (folium writes the marker's HTML JSON-escaped)
+    numbers = [f'solid #fff\\"\\u003e{k}\\u003c/div\\u003e' for k in range(1, len(order) + 1)]
+    assert "第1位：" in page and all(n in page for n in numbers)
+    record = json.loads((ranked_run / "result.json").read_text(encoding="utf-8"))
+    assert len(record["upgrade_order"]) == len(order)
+    assert record["summary"]["plan_years"].startswith("2026年：")
+
+
+@pytest.mark.parametrize(("extra", "needle"), [
+    ("[plan]\nbudget_per_year = [1, 2]\nyears = [2026]\n", "[plan.years] must list one label"),
+    ("[plan]\norder = \"fast\"\n", "[plan.order] unknown order"),
+    ("[quotas]\nquota_profile = \"yantai\"\nmin_share_per_township = 0.1\n", "not both"),
+    ("[quotas]\nquota_profile = \"nowhere\"\n", "[quotas.quota_profile]"),
+    ("[quotas]\n", "[quotas] sets no quota"),
+    ("[quotas]\nmin_sites_per_township = 3\nmax_sites_per_township = 2\n", "below the minimum"),
+])
+def test_bad_plan_and_quota_keys(tmp_path, extra, needle):
+    path = tmp_path / "s.toml"
+    path.write_text(BASE + extra, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert needle in str(info.value) and "s.toml" in str(info.value) and "Fix:" in str(info.value)
+
+
+def test_plan_budget_and_profile_share(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(BASE.replace("p = 3\nbudget = 10\n", "") + "[plan]\nbudget_per_year = [4, 5]\n"
+                    "[quotas]\nquota_profile = \"national\"\n", encoding="utf-8")
+    scn = load_scenario(path)
+    assert scn.budget == 9 and scn.plan.years == ("1", "2") and scn.quotas.min_share == 0.1
+
+
+def test_impossible_quota_names_the_file_and_township(demo_computed, tmp_path):
+    run, _ = demo_computed
+    path = tmp_path / "q.toml"
+    path.write_text(BASE + "[quotas]\nmin_sites_per_township = 3\n", encoding="utf-8")
+    scn = load_scenario(path)
+    scn = replace(scn, config=scn.config.updated(modes=("ebike",), thresholds=(15.0,)))
+    with pytest.raises(InputError) as info:
+        run_scenario(scn, run=run, progress=False)
+    text = str(info.value)
+    # p = 3 cannot give 10 townships 3 sites each: named before any solve
+    assert "q.toml" in text and "more than p = 3" in text and "Fix:" in text
+
+
+BASE = """
+[scenario]
+name = "t"
+[data]
+demo = true
+[candidates]
+kinds = ["upgrade"]
+[model]
+type = "upgrade_or_build"
+p = 3
+budget = 10
+"""

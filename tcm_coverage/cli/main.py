@@ -196,6 +196,12 @@ def _site(args: argparse.Namespace) -> int:
                   f"{s['share_before']:.1%} -> {s['share_after']:.1%} (+{s['newly_covered']:,} residents); "
                   f"{s['status']}, gap {s['gap']:.2%}, greedy gap {s['greedy_gap']:.2%}, "
                   f"{s['solve_seconds']:.2f} s")
+            if "ranked_steps" in s:
+                print(f"  upgrade order: {s['ranked_steps']} steps, largest gap to the optimum "
+                      f"for the same number of sites {s['order_max_gap']:.1%}"
+                      + (f"; {s['plan_years']}" if s.get("plan_years") else ""))
+            if s.get("quotas"):
+                print(f"  township quotas: {s['quotas']}")
             for m in r.result.messages:
                 print(f"  note: {m}")
         print(f"({time.perf_counter() - start:.1f} s) outputs: {args.out}")

@@ -1,5 +1,6 @@
-"""Running a scenario: the coverage before the plan, the candidate sites, the model solved,
-and the before/after tables per township and the area newly covered."""
+"""Running a scenario: the coverage before the plan, the candidate sites, the model solved
+(with its per-township quotas), the ranked upgrade order, and the before/after tables per
+township and the area newly covered."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from tcm_coverage.network import build_routing_graph, get_profile, snap_points
 from tcm_coverage.siting import (
     CANDIDATE_ALIASES,
     SitingResult,
+    TownshipQuotas,
     build_candidates,
     chosen_sites,
     maximal_covering,
@@ -41,6 +43,13 @@ from tcm_coverage.vocab import time_column
 from tcm_coverage.workflows.pipeline import compute
 from tcm_coverage.workflows.run import AnalysisRun
 from tcm_coverage.workflows.scenario_file import Scenario
+from tcm_coverage.workflows.scenario_plan import (
+    order_table,
+    plan_summary,
+    scenario_order,
+    scenario_quotas,
+    with_zhongyige,
+)
 
 __all__ = ["ScenarioResult", "compare_scenarios", "run_scenario", "scenario_run"]
 
@@ -69,6 +78,10 @@ class ScenarioResult:
         One row for the comparison table.
     seconds
         Wall time per stage.
+    order
+        The ranked plan (``[plan]``): one row per step (rank, candidate, township, newly
+        covered, cumulative covered and share, cost, cumulative cost, year, optimum for k,
+        gap), or None.
     """
 
     scenario: Scenario
@@ -80,6 +93,7 @@ class ScenarioResult:
     new_area: gpd.GeoDataFrame
     summary: dict[str, Any]
     seconds: dict[str, float]
+    order: pd.DataFrame | None = None
 
 
 #: Columns of the overrides table: which candidate, then the settings of
@@ -146,16 +160,29 @@ def _apply_overrides(cands: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     return out
 
 
-def _solve(scn: Scenario, inst: Any) -> SitingResult:
+def _model_result(scn: Scenario, inst: Any, quotas: TownshipQuotas | None) -> SitingResult:
     """The scenario's model (``load_scenario`` checked that each has its p or budget)."""
     limit = scn.time_limit
     if scn.model == "max_cover":
-        return maximal_covering(inst, p=scn.p, budget=scn.budget, time_limit=limit)
+        return maximal_covering(inst, p=scn.p, budget=scn.budget, quotas=quotas, time_limit=limit)
     if scn.model == "upgrade_or_build":
-        return upgrade_or_build(inst, budget=float(scn.budget or 0.0), p=scn.p, time_limit=limit)
+        return upgrade_or_build(inst, budget=float(scn.budget or 0.0), p=scn.p, quotas=quotas,
+                                time_limit=limit)
     if scn.model == "set_cover":
-        return set_covering(inst, share=scn.share, minimize=scn.minimize, time_limit=limit)
+        return set_covering(inst, share=scn.share, minimize=scn.minimize, quotas=quotas,
+                            time_limit=limit)
     return p_median(inst, p=int(scn.p or 0), time_limit=limit)
+
+
+def _solve(scn: Scenario, inst: Any, quotas: TownshipQuotas | None) -> SitingResult:
+    """The model solved; its input errors (impossible quotas, limits) name the scenario file."""
+    try:
+        return _model_result(scn, inst, quotas)
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        raise InputError(exc.message, path=scn.path, row=exc.row, column=exc.column,
+                         fix=exc.fix) from None
 
 
 def _township_table(demand: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, codes: np.ndarray,
@@ -342,8 +369,15 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
                            direct_offroad_m=scn.config.options.direct_offroad_m)
     seconds["candidates and travel times"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = _solve(scn, inst)
+    cand_town = (assign_areas(cands, run.townships) if run.townships is not None else None)
+    quotas = scenario_quotas(scn, run, cand_town)
+    res = _solve(scn, inst, quotas)
     seconds["solve"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    names = (run.townships.set_index("code")["name"].astype(str) if run.townships is not None
+             else pd.Series(dtype=object))
+    order = order_table(scn, scenario_order(scn, inst, res), cands, cand_town, names)
+    seconds["upgrade order"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     after = np.asarray(res.minutes, float) <= scn.threshold
     before = t_before <= scn.threshold
@@ -351,14 +385,16 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
     towns = _township_table(demand, run.townships if by_town else run.counties,
                             demand["township_code" if by_town else "county_code"].to_numpy(),
                             before, after, np.asarray(res.uncoverable, bool) & ~before)
+    if quotas is not None:
+        towns = with_zhongyige(towns, quotas, inst, res)
     sites = _site_reasons(res, inst, cands, run.townships)
     new_area = _new_area(scn, run, routing, sites)
     seconds["tables and isochrones"] = time.perf_counter() - t0
     summary = _summary(scn, cands, res, sites, (demand["population"].to_numpy(float), before, after),
-                       new_area)
+                       new_area) | plan_summary(scn, order)
     return ScenarioResult(scenario=scn, run=run, candidates=cands, result=res, sites=sites,
                           townships=towns, new_area=new_area, summary=summary,
-                          seconds=seconds)
+                          seconds=seconds, order=order)
 
 
 def compare_scenarios(results: Sequence[ScenarioResult]) -> pd.DataFrame:
