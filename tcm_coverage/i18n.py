@@ -592,6 +592,7 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "scenario.quota_share": ("每乡镇中医阁占村卫生室≥{share:.0%}", "中医阁 in >= {share:.0%} of "
                              "village clinics per township"),
     "scenario.quota_profile": ("（{profile}规划目标）", " ({profile} target)"),
+    "scenario.legend.order": ("建设顺序（数字为第几个建设）", "upgrade order (the number is the rank)"),
     "scenario.layer.order": ("建设顺序（{count}）", "upgrade order ({count})"),
     "scenario.order_site": ("第{rank}位：{name}（{kind}）{year}，新覆盖 {covered:,} 人，累计 {share:.1%}",
                             "#{rank}: {name} ({kind}) {year}, {covered:,} newly covered, "

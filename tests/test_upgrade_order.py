@@ -185,9 +185,9 @@ def test_ranked_quota_meets_the_township_quotas(ranked_run):
         have = ge.get(town, 0) + up.get(town, 0) + new.get(town, 0)
         total = n[town] + new.get(town, 0)
         assert have / total >= 0.2 - 1e-12, town
-        row = towns[towns["乡镇"] == town].iloc[0] if "乡镇" in towns else None
-        if row is not None:
-            assert row["规划后中医阁数"] == have and row["规划后村卫生室数"] == total
+        row = towns[towns["名称"] == town].iloc[0]
+        assert row["规划后中医阁数"] == have and row["规划后村卫生室数"] == total
+        assert row["规划前中医阁数"] == ge.get(town, 0)
     # the quotas bind: before the plan some township is below 20 %
     assert ((ge.reindex(n.index, fill_value=0) / n) < 0.2).any()
 

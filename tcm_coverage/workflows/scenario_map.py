@@ -138,6 +138,8 @@ def scenario_map(sr: ScenarioResult) -> folium.Map:
     extra = [("#ff7f00", text("workflows.scenario.legend.new_area", lang)),
              ("#fdd0a2", text("workflows.scenario.legend.upgrade", lang)),
              ("#ff7f00", text("workflows.scenario.legend.new", lang))]
+    if sr.order is not None and len(sr.order):
+        extra.append(("#7f2704", text("workflows.scenario.legend.order", lang)))
     datum = BASEMAPS[scn.basemap][3]
     layers: list[folium.map.Layer] = []
     if not sr.new_area.geometry.iloc[0].is_empty:
