@@ -174,3 +174,15 @@ def test_too_many_sites_for_p_and_max_below_min_are_named():
     msgs = [p.message for p in quota_problems(inst2, q2, budget=10)]
     assert any("costs at least 11, more than the budget 10" in m for m in msgs)
     assert not quota_problems(inst2, q2, budget=11)
+
+
+def test_greedy_plan_breaking_the_quotas_is_not_the_start_and_has_no_gap():
+    # candidates 0 and 1 (township A) cover 100 and 90 people, 2 (township B) covers 5
+    inst = make_instance([100.0, 90.0, 5.0], [0, 1, 2], [0, 1, 2], [5.0] * 3, n_candidates=3,
+                         threshold=15)
+    q = township_quotas(["A", "A", "B"], min_sites=1)
+    res = maximal_covering(inst, p=2, quotas=q)
+    assert res.greedy_chosen.tolist() == [0, 1]  # greedy ignores the quotas
+    assert res.chosen.tolist() == [0, 2] and res.objective == 105.0 and res.optimal
+    assert np.isnan(res.greedy_gap)
+    assert res.details["quota_broken"] == 0 and not res.messages

@@ -76,7 +76,7 @@ class ModelSpec:
         ``report(plan)``: the model's details and its messages for the planner.
     greedy_ok : bool
         The greedy plan is feasible (may replace a worse plan of an early stop; it is the
-        solver's start only then).
+        solver's start only then; otherwise its gap is unknown, nan).
     infeasible : str
         The planner's message when the solver proves the model infeasible (e.g. per-township
         quotas no count check caught); empty: the solver's status is reported as it is.
@@ -210,7 +210,7 @@ def finish(inst: SitingInstance, spec: ModelSpec, outcome: MipOutcome, t0: float
         model=spec.name, status=status, optimal=status == "optimal", objective=objective,
         bound=bound, gap=clean_gap(objective, bound, maximize=spec.maximize),
         seconds=time.perf_counter() - t0, chosen=chosen, greedy_objective=g_obj,
-        greedy_gap=clean_gap(g_obj, bound, maximize=spec.maximize),
+        greedy_gap=clean_gap(g_obj, bound, maximize=spec.maximize) if spec.greedy_ok else np.nan,
         greedy_chosen=greedy_chosen, cost=float(inst.cost[chosen].sum()), covered=plan.covered,
         minutes=plan.minutes, uncoverable=red.uncoverable,
         uncoverable_weight=float(inst.weight[red.uncoverable].sum()), reduction=red.stats,
