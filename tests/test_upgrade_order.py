@@ -239,6 +239,16 @@ def test_impossible_quota_names_the_file_and_township(demo_computed, tmp_path):
     text = str(info.value)
     # p = 3 cannot give 10 townships 3 sites each: named before any solve
     assert "q.toml" in text and "more than p = 3" in text and "Fix:" in text
+    path.write_text(BASE.replace("p = 3\n", "") + "[quotas]\nmin_sites_per_township = 40\n",
+                    encoding="utf-8")
+    scn = replace(load_scenario(path), config=scn.config)
+    with pytest.raises(InputError) as info:
+        run_scenario(scn, run=run, progress=False)
+    text = str(info.value)
+    # township by township: no demo township has 40 clinics without a 中医阁
+    assert "township 乙镇 (140405D02) needs at least 40 sites but has only" in text
+    assert "township 甲街道 (140405D01) needs at least 40 sites" in text
+    assert "q.toml" in text and "Fix: lower min_sites_per_township" in text
 
 
 BASE = """
