@@ -610,6 +610,37 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "capacity.norm_source": ("吉林市“十四五”中医药规划：每千人口中医执业（助理）医师 0.62 人",
                              "Jilin City's 14th five-year TCM plan: 0.62 TCM physicians per 1,000 residents"),
     "capacity.norm_given": ("用户指定", "given by the user"),
+    # the ranked plan and the township quotas (scenario_run, scenario_write, scenario_map)
+    "scenario.column.rank": ("顺序", "rank"),
+    "scenario.column.cum_covered": ("累计覆盖人口", "covered so far"),
+    "scenario.column.cum_share": ("累计覆盖率", "share covered so far"),
+    "scenario.column.cum_cost": ("累计成本", "cost so far"),
+    "scenario.column.year": ("年度", "year"),
+    "scenario.column.optimum_k": ("同点数最优覆盖人口", "optimum for k (covered)"),
+    "scenario.column.optimum_share": ("同点数最优覆盖率", "optimum for k (share)"),
+    "scenario.column.gap_k": ("与最优差距", "gap to the optimum"),
+    "scenario.column.ranked_steps": ("排序步数", "ranked steps"),
+    "scenario.column.order_max_gap": ("排序与最优最大差距", "largest gap to the optimum"),
+    "scenario.column.plan_years": ("分年度计划", "plan by year"),
+    "scenario.column.quotas": ("乡镇配额", "township quotas"),
+    "scenario.sheet.order": ("建设顺序", "upgrade order"),
+    "scenario.year_later": ("预算外", "beyond the budgets"),
+    "scenario.plan_year": ("{year}年：{sites}个点，成本{cost:g}（预算{budget:g}）",
+                           "{year}: {sites} sites, cost {cost:g} (budget {budget:g})"),
+    "scenario.column.village_clinics": ("规划后村卫生室数", "village clinics after the plan"),
+    "scenario.column.zhongyige_before": ("规划前中医阁数", "中医阁 before"),
+    "scenario.column.zhongyige_after": ("规划后中医阁数", "中医阁 after"),
+    "scenario.column.zhongyige_share_after": ("规划后中医阁占比", "中医阁 share after"),
+    "scenario.quota_min": ("每乡镇至少{count}个点", "at least {count} sites per township"),
+    "scenario.quota_max": ("每乡镇至多{count}个点", "at most {count} sites per township"),
+    "scenario.quota_share": ("每乡镇中医阁占村卫生室≥{share:.0%}", "中医阁 in >= {share:.0%} of "
+                             "village clinics per township"),
+    "scenario.quota_profile": ("（{profile}规划目标）", " ({profile} target)"),
+    "scenario.legend.order": ("建设顺序（数字为第几个建设）", "upgrade order (the number is the rank)"),
+    "scenario.layer.order": ("建设顺序（{count}）", "upgrade order ({count})"),
+    "scenario.order_site": ("第{rank}位：{name}（{kind}）{year}，新覆盖 {covered:,} 人，累计 {share:.1%}",
+                            "#{rank}: {name} ({kind}) {year}, {covered:,} newly covered, "
+                            "{share:.1%} so far"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -191,11 +191,19 @@ def _site(args: argparse.Namespace) -> int:
     if not args.quiet:
         for r in results:
             s = r.summary
+            g_gap = s["greedy_gap"]  # nan: unknown (no bound, or the greedy plan breaks quotas)
+            greedy = "n/a" if g_gap != g_gap else f"{g_gap:.2%}"
             print(f"{s['scenario']} ({s['title']}): {s['sites']} sites ({s['upgrades']} 中医阁 upgrades, "
                   f"{s['new_clinics']} new clinics), cost {s['cost']:g}; within {s['threshold']:g} min "
                   f"{s['share_before']:.1%} -> {s['share_after']:.1%} (+{s['newly_covered']:,} residents); "
-                  f"{s['status']}, gap {s['gap']:.2%}, greedy gap {s['greedy_gap']:.2%}, "
+                  f"{s['status']}, gap {s['gap']:.2%}, greedy gap {greedy}, "
                   f"{s['solve_seconds']:.2f} s")
+            if "ranked_steps" in s:
+                print(f"  upgrade order: {s['ranked_steps']} steps, largest gap to the optimum "
+                      f"for the same number of sites {s['order_max_gap']:.1%}"
+                      + (f"; {s['plan_years']}" if s.get("plan_years") else ""))
+            if s.get("quotas"):
+                print(f"  township quotas: {s['quotas']}")
             for m in r.result.messages:
                 print(f"  note: {m}")
         print(f"({time.perf_counter() - start:.1f} s) outputs: {args.out}")

@@ -6,7 +6,8 @@ and its reduction (:mod:`~tcm_coverage.siting.reduction`), greedy plans
 (:mod:`~tcm_coverage.siting.formulation`), the models on one skeleton
 (:mod:`~tcm_coverage.siting.models`, :mod:`~tcm_coverage.siting.skeleton`; with capacities
 :mod:`~tcm_coverage.siting.capacitated`) and their result
-(:mod:`~tcm_coverage.siting.result`); and a GeoDataFrame adapter
+(:mod:`~tcm_coverage.siting.result`), per-township quotas (:mod:`~tcm_coverage.siting.quotas`)
+and the ranked upgrade order (:mod:`~tcm_coverage.siting.order`); and a GeoDataFrame adapter
 (:mod:`~tcm_coverage.siting.candidates`) that builds candidates and network travel times.
 """
 
@@ -48,6 +49,15 @@ from tcm_coverage.siting.models import (
     set_covering,
     upgrade_or_build,
 )
+from tcm_coverage.siting.order import ORDER_BY, UpgradeOrder, upgrade_order, year_of_steps
+from tcm_coverage.siting.quotas import (
+    QuotaProblem,
+    TownshipQuotas,
+    check_quotas,
+    quota_problems,
+    quota_violations,
+    township_quotas,
+)
 from tcm_coverage.siting.reduction import (
     ReducedInstance,
     ReductionStats,
@@ -63,16 +73,21 @@ __all__ = [
     "CandidateColumns",
     "CapacityData",
     "DemandSites",
+    "ORDER_BY",
     "GreedyResult",
     "KnownTimes",
+    "QuotaProblem",
     "ReducedInstance",
     "ReductionStats",
     "SitingInstance",
     "SitingResult",
+    "TownshipQuotas",
+    "UpgradeOrder",
     "build_candidates",
     "capacitated_max_cover",
     "capacitated_set_cover",
     "capacity_data",
+    "check_quotas",
     "chosen_sites",
     "cluster_candidates",
     "coverage_after",
@@ -87,10 +102,15 @@ __all__ = [
     "maximal_covering",
     "minutes_after",
     "p_median",
+    "quota_problems",
+    "quota_violations",
     "reduce_covering",
     "reduce_median",
     "served_within_capacity",
     "set_covering",
     "siting_instance",
+    "township_quotas",
     "upgrade_or_build",
+    "upgrade_order",
+    "year_of_steps",
 ]

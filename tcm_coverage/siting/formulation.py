@@ -8,9 +8,9 @@ candidate of the reduced instance), then the model's own ones:
 =================  ===========================  =========================================
 model              columns                      blocks (row order)
 =================  ===========================  =========================================
-maximal covering   ``y | z``                    cover_rows, open_limit?, budget?
-full set cover     ``y``                        cover_every_row
-partial set cover  ``y | z``                    cover_rows, covered_weight
+maximal covering   ``y | z``                    cover_rows, open_limit?, budget?, township_quota?
+full set cover     ``y``                        cover_every_row, township_quota?
+partial set cover  ``y | z``                    cover_rows, covered_weight, township_quota?
 p-median           ``y | x (pairs) | s``        assignment, open_link, open_limit
 capacitated cover  ``y | x (pairs) | u``        assign_once, open_link, site_capacity,
                                                 existing_capacity, open_limit?, budget?,
@@ -38,6 +38,7 @@ import scipy.sparse as sp
 
 from tcm_coverage.siting._highs import MipProblem
 from tcm_coverage.siting.instance import SitingInstance
+from tcm_coverage.siting.quotas import TownshipQuotas
 
 __all__ = [
     "CapacityData",
@@ -55,6 +56,7 @@ __all__ = [
     "open_link",
     "served_by_unlimited",
     "set_cover_formulation",
+    "township_quota",
 ]
 
 
@@ -201,6 +203,51 @@ def covered_weight(weight: np.ndarray, n_sites: int, need: float) -> Rows:
     return Rows("covered_weight", _row(coef), np.array([need]), np.array([np.inf]))
 
 
+def township_quota(quotas: TownshipQuotas, kind: np.ndarray, n_columns: int) -> Rows:
+    r"""Per township ``T``: ``kmin_T <= sum_{j in T} y_j <= kmax_T`` and
+    ``sum_{j in U_T} y_j + (1 - s) sum_{j in V_T} y_j >= s N_T - E_T`` (the share of village
+    clinics with a 中医阁, :mod:`tcm_coverage.siting.quotas`), over the site columns ``y``.
+
+    Only rows that bind something are written (a minimum > 0 or a finite maximum; a share row
+    whose right-hand side is > 0).
+
+    Parameters
+    ----------
+    quotas
+        The quotas over the model's candidates (``quotas.member`` has one entry per site column).
+    kind
+        (n_sites,) candidate kinds.
+    n_columns
+        Number of columns of the model.
+
+    Returns
+    -------
+    Rows
+    """
+    has = np.flatnonzero(quotas.member >= 0)
+    town = quotas.member[has]
+    count_rows = np.flatnonzero((quotas.min_sites > 0) | np.isfinite(quotas.max_sites))
+    need = quotas.share_need()
+    share_rows = np.flatnonzero(need > 0) if quotas.min_share is not None \
+        else np.zeros(0, dtype=np.int64)
+    # row r of the block: count rows first, then share rows
+    count_pos = np.full(quotas.n_townships, -1)
+    count_pos[count_rows] = np.arange(count_rows.size)
+    share_pos = np.full(quotas.n_townships, -1)
+    share_pos[share_rows] = count_rows.size + np.arange(share_rows.size)
+    coef = quotas.share_coefficients(kind)[has]
+    in_count, in_share = count_pos[town] >= 0, share_pos[town] >= 0
+    rows = np.concatenate([count_pos[town][in_count], share_pos[town][in_share]])
+    cols = np.concatenate([has[in_count], has[in_share]])
+    vals = np.concatenate([np.ones(int(in_count.sum())), coef[in_share]])
+    keep = vals != 0
+    shape = (count_rows.size + share_rows.size, n_columns)
+    a = sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=shape)
+    lower = np.concatenate([quotas.min_sites[count_rows], need[share_rows]])
+    upper = np.concatenate([quotas.max_sites[count_rows], np.full(share_rows.size, np.inf)])
+    return Rows("township_quota", a, lower, upper)
+
+
 def assignment(inst: SitingInstance) -> Rows:
     """``sum_j x_ij + s_i = 1`` for every row ``i``, over the columns ``y | x | s``.
 
@@ -268,7 +315,8 @@ def _cover_start(cover: sp.csr_matrix) -> Callable[[np.ndarray], np.ndarray]:
 # The models
 # --------------------------------------------------------------------------------------
 def max_cover_formulation(
-    inst: SitingInstance, *, p: int | None, limit: float | None
+    inst: SitingInstance, *, p: int | None, limit: float | None,
+    quotas: TownshipQuotas | None = None,
 ) -> Formulation:
     """Maximal covering: maximise ``sum_i w_i z_i`` (columns ``y | z``).
 
@@ -280,6 +328,8 @@ def max_cover_formulation(
         Maximum number of sites, or None.
     limit
         Budget, or None.
+    quotas
+        Per-township quotas over the candidates of ``inst``, or None.
 
     Returns
     -------
@@ -292,12 +342,15 @@ def max_cover_formulation(
         blocks.append(open_limit(n, n + k, p))
     if limit is not None:
         blocks.append(budget(inst.cost, n + k, limit))
+    if quotas is not None:
+        blocks.append(township_quota(quotas, inst.kind, n + k))
     c = np.concatenate([np.zeros(n), inst.weight])
     problem, names = _assemble(c, blocks, forced=inst.forced, maximize=True)
     return Formulation(problem=problem, blocks=names, n_sites=n, start=_cover_start(cover))
 
 
-def set_cover_formulation(inst: SitingInstance, *, need: float | None) -> Formulation:
+def set_cover_formulation(inst: SitingInstance, *, need: float | None,
+                          quotas: TownshipQuotas | None = None) -> Formulation:
     """Set covering: minimise ``sum_j c_j y_j``, every row (``need`` None) or weight ``need``.
 
     Parameters
@@ -307,6 +360,8 @@ def set_cover_formulation(inst: SitingInstance, *, need: float | None) -> Formul
     need
         None: cover every row (columns ``y``). Otherwise the weight the new sites must cover
         (columns ``y | z``); a relative tolerance of 1e-9 is granted.
+    quotas
+        Per-township quotas over the candidates of ``inst``, or None.
 
     Returns
     -------
@@ -315,11 +370,15 @@ def set_cover_formulation(inst: SitingInstance, *, need: float | None) -> Formul
     n, k = inst.n_candidates, inst.n_demand
     cover = inst.coverage().astype(np.float64)
     if need is None:
-        problem, names = _assemble(inst.cost.copy(), [cover_every_row(cover)],
-                                   forced=inst.forced, maximize=False)
+        full = [cover_every_row(cover)]
+        if quotas is not None:
+            full.append(township_quota(quotas, inst.kind, n))
+        problem, names = _assemble(inst.cost.copy(), full, forced=inst.forced, maximize=False)
         return Formulation(problem=problem, blocks=names, n_sites=n, start=lambda y: y)
     tol = 1e-9 * max(1.0, need)
     blocks = [cover_rows(cover), covered_weight(inst.weight, n, need - tol)]
+    if quotas is not None:
+        blocks.append(township_quota(quotas, inst.kind, n + k))
     c = np.concatenate([inst.cost, np.zeros(k)])
     problem, names = _assemble(c, blocks, forced=inst.forced, maximize=False)
     return Formulation(problem=problem, blocks=names, n_sites=n, start=_cover_start(cover))

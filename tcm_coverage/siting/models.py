@@ -39,7 +39,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -59,6 +59,13 @@ from tcm_coverage.siting.greedy import (
     median_objective,
 )
 from tcm_coverage.siting.instance import KINDS, SitingInstance, coverage_after
+from tcm_coverage.siting.quotas import (
+    QUOTA_INFEASIBLE,
+    TownshipQuotas,
+    check_quotas,
+    quota_greedy_ok,
+    quota_notes,
+)
 from tcm_coverage.siting.reduction import (
     ReducedInstance,
     reduce_covering,
@@ -66,12 +73,24 @@ from tcm_coverage.siting.reduction import (
     unreduced_median,
 )
 from tcm_coverage.siting.result import SitingResult, uncoverable_message
-from tcm_coverage.siting.skeleton import NOTHING_TO_SOLVE, ModelSpec, Plan, finish, warm_start
+from tcm_coverage.siting.skeleton import (
+    NOTHING_TO_SOLVE,
+    ModelSpec,
+    Plan,
+    SolverKeywords,
+    finish,
+    solve_options,
+    warm_start,
+)
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; the package runs on 3.10
+    from typing_extensions import Unpack
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "SitingResult",
+    "SolverKeywords",
     "default_unreached_minutes",
     "maximal_covering",
     "p_median",
@@ -86,11 +105,10 @@ __all__ = [
 def _run_model(inst: SitingInstance, spec: ModelSpec, solver: SolveOptions,
                t0: float) -> SitingResult:
     """The skeleton every model shares: solve (the greedy plan as start), then finish."""
-    if spec.formulation is None:
-        outcome = NOTHING_TO_SOLVE
-    else:
-        outcome = solve_mip(problem=spec.formulation.problem, start=warm_start(spec, solver),
-                            options=solver)
+    outcome = NOTHING_TO_SOLVE if spec.formulation is None else solve_mip(
+        problem=spec.formulation.problem, start=warm_start(spec, solver), options=solver)
+    if outcome.status == "infeasible" and spec.infeasible:
+        raise InputError(spec.infeasible, fix="lower the township quotas or raise p / the budget")
     result = finish(inst, spec, outcome, t0)
     logger.info(result.summary())
     return result
@@ -104,11 +122,9 @@ def maximal_covering(
     *,
     p: int | None = None,
     budget: float | None = None,
+    quotas: TownshipQuotas | None = None,
     reduce: bool = True,
-    warm_start: bool = True,
-    time_limit: float | None = None,
-    mip_gap: float = 1e-6,
-    options: Mapping[str, Any] | None = None,
+    **solver: Unpack[SolverKeywords],
 ) -> SitingResult:
     r"""Maximal covering location problem: cover the most people not yet covered.
 
@@ -119,9 +135,11 @@ def maximal_covering(
         subject to  z_i <= sum_{j in N_i} y_j          for every row i     [cover_rows]
                     sum_j y_j <= p                     (when p is given)   [open_limit]
                     sum_j c_j y_j <= B                 (when a budget B)   [budget]
+                    per-township quotas               (when given)        [township_quota]
                     y_j = 1 for forced j,  y_j in {0,1},  0 <= z_i <= 1
 
-    (``z`` may be continuous: for integer ``y`` an optimal ``z`` is 0/1.)
+    (``z`` may be continuous: for integer ``y`` an optimal ``z`` is 0/1. The quota rows are
+    those of :mod:`tcm_coverage.siting.quotas`.)
 
     Parameters
     ----------
@@ -131,16 +149,19 @@ def maximal_covering(
         Maximum number of new sites (forced ones included).
     budget
         Maximum total cost (forced ones included). Give ``p``, ``budget`` or both.
+    quotas
+        Per-township quotas (:func:`~tcm_coverage.siting.quotas.township_quotas`): at least /
+        at most so many sites, a share of village clinics with a 中医阁. Impossible ones are
+        named township by township before the solve (:class:`InputError`); with quotas no
+        candidate is dropped as dominated (rows are still merged).
     reduce
         Merge identical rows and drop dominated candidates first.
-    warm_start
-        Pass the greedy plan to HiGHS as a starting solution.
-    time_limit
-        Seconds for HiGHS; the best plan found so far is returned (status ``"time_limit"``).
-    mip_gap
-        Relative gap at which the solver stops and calls the plan optimal.
-    options
-        More HiGHS options.
+    **solver
+        The solver's keywords (:class:`SolverKeywords`): ``warm_start`` (pass the greedy plan
+        to HiGHS as a starting solution, default True), ``time_limit`` (seconds for HiGHS; the
+        best plan found so far is returned with status ``"time_limit"``), ``mip_gap`` (relative
+        gap at which the solver stops and calls the plan optimal, default 1e-6) and
+        ``options`` (more HiGHS options).
 
     Returns
     -------
@@ -150,7 +171,10 @@ def maximal_covering(
     """
     t0 = time.perf_counter()
     check_limits(inst, p, budget)
-    red = reduce_covering(inst, merge=reduce, drop_dominated=reduce, use_cost=budget is not None)
+    if quotas is not None:
+        check_quotas(inst, quotas, p=p, budget=budget)
+    red = reduce_covering(inst, merge=reduce, drop_dominated=reduce, use_cost=budget is not None,
+                          keep_candidates=quotas is not None)
     r = red.instance
     already = inst.already_covered
     total = inst.total_weight
@@ -167,15 +191,20 @@ def maximal_covering(
             "share_before": float(inst.weight[already].sum() / total) if total else np.nan,
             "share_after": float(inst.weight[plan.covered].sum() / total) if total else np.nan,
         }
-        return details, uncoverable_message(inst, red.uncoverable, what="covered")
+        q_details, q_notes = quota_notes(inst, quotas, plan.chosen)
+        return {**details, **q_details}, uncoverable_message(inst, red.uncoverable,
+                                                             what="covered") + q_notes
 
-    trivial = r.n_candidates == 0 or r.n_demand == 0
+    trivial = r.n_candidates == 0 or (r.n_demand == 0 and quotas is None)
+    greedy = greedy_max_cover(r, p=p, budget=budget)
+    rq = None if quotas is None else quotas.restricted(red.candidate_map)
     spec = ModelSpec(
-        name="mclp", maximize=True, reduced=red, greedy=greedy_max_cover(r, p=p, budget=budget),
-        formulation=None if trivial else max_cover_formulation(r, p=p, limit=budget),
-        evaluate=newly_covered, report=report,
+        name="mclp", maximize=True, reduced=red, greedy=greedy,
+        formulation=None if trivial else max_cover_formulation(r, p=p, limit=budget, quotas=rq),
+        evaluate=newly_covered, report=report, greedy_ok=quota_greedy_ok(red, quotas, greedy),
+        infeasible="" if quotas is None else QUOTA_INFEASIBLE,
     )
-    return _run_model(inst, spec, SolveOptions(warm_start, time_limit, mip_gap, options), t0)
+    return _run_model(inst, spec, solve_options(solver), t0)
 
 
 def upgrade_or_build(
@@ -195,6 +224,7 @@ def upgrade_or_build(
         subject to  z_i <= sum_{j in N_i} y_j                       for every row i  [cover_rows]
                     sum_{j upgrade} c_j y_j + sum_{j new} c_j y_j <= B               [budget]
                     sum_j y_j <= p                                  (optional)       [open_limit]
+                    per-township quotas                             (optional)       [township_quota]
                     y_j = 1 for forced j,  y_j in {0,1},  0 <= z_i <= 1
 
     Parameters
@@ -207,8 +237,8 @@ def upgrade_or_build(
     p
         Optional cap on the number of sites.
     **kwargs
-        Passed on to :func:`maximal_covering` (``reduce``, ``warm_start``, ``time_limit``,
-        ``mip_gap``, ``options``).
+        Passed on to :func:`maximal_covering` (``quotas``, ``reduce``, ``warm_start``,
+        ``time_limit``, ``mip_gap``, ``options``).
 
     Returns
     -------
@@ -262,11 +292,9 @@ def set_covering(
     *,
     share: float = 1.0,
     minimize: str = "cost",
+    quotas: TownshipQuotas | None = None,
     reduce: bool = True,
-    warm_start: bool = True,
-    time_limit: float | None = None,
-    mip_gap: float = 1e-6,
-    options: Mapping[str, Any] | None = None,
+    **solver: Unpack[SolverKeywords],
 ) -> SitingResult:
     r"""Location set covering: the cheapest (or fewest) sites covering a share of the people.
 
@@ -274,6 +302,7 @@ def set_covering(
 
         minimise    sum_j c_j y_j            (c_j = 1 with minimize="count")
         subject to  sum_{j in N_i} y_j >= 1  for every such row i       [cover_every_row]
+                    per-township quotas  (when given)                  [township_quota]
                     y_j = 1 for forced j,  y_j in {0,1}
 
     Partial cover (``share < 1``), with ``W`` the total weight and ``W0`` the weight already
@@ -282,6 +311,7 @@ def set_covering(
         minimise    sum_j c_j y_j
         subject to  z_i <= sum_{j in N_i} y_j      for every row i      [cover_rows]
                     sum_i w_i z_i >= share * W - W0                     [covered_weight]
+                    per-township quotas  (when given)                  [township_quota]
                     y_j = 1 for forced j,  y_j in {0,1},  0 <= z_i <= 1
 
     Rows that no existing facility and no candidate can cover are never "infeasible": they
@@ -297,7 +327,9 @@ def set_covering(
         Target share of all people, in (0, 1].
     minimize
         ``"cost"`` or ``"count"``.
-    reduce, warm_start, time_limit, mip_gap, options
+    quotas
+        Per-township quotas, as in :func:`maximal_covering`.
+    reduce, **solver
         As in :func:`maximal_covering`.
 
     Returns
@@ -312,15 +344,19 @@ def set_covering(
     if minimize not in ("cost", "count"):
         raise InputError(f"minimize must be 'cost' or 'count', got {minimize!r}.")
     work = inst if minimize == "cost" else replace(inst, cost=np.ones(inst.n_candidates))
-    red = reduce_covering(work, merge=reduce, drop_dominated=reduce, use_cost=True)
+    if quotas is not None:
+        check_quotas(work, quotas)
+    red = reduce_covering(work, merge=reduce, drop_dominated=reduce, use_cost=True,
+                          keep_candidates=quotas is not None)
     r = red.instance
     full = share >= 1.0
     goal = _cover_goal(inst, red, share)
     total = inst.total_weight
     w_already = float(inst.weight[inst.already_covered].sum())
     reachable = float(r.weight.sum())
-    trivial = r.n_candidates == 0 or r.n_demand == 0 or goal.need <= 0
-    if trivial:
+    nothing = r.n_demand == 0 or goal.need <= 0
+    trivial = r.n_candidates == 0 or (quotas is None and nothing)
+    if trivial or nothing:
         forced = np.flatnonzero(r.forced).astype(np.int64)
         greedy = GreedyResult(chosen=forced, objective=float(r.cost[forced].sum()), seconds=0.0)
     else:
@@ -334,16 +370,21 @@ def set_covering(
             "share_reachable": (w_already + reachable) / total if total else np.nan,
             "target_reached": goal.reached,
         }
-        return details, list(goal.messages)
+        q_details, q_notes = quota_notes(inst, quotas, plan.chosen)
+        return {**details, **q_details}, list(goal.messages) + q_notes
 
+    rq = None if quotas is None else quotas.restricted(red.candidate_map)
+    need = None if full else goal.need
+    if need is not None and need <= 0:
+        need = None if r.n_demand == 0 else 0.0
     spec = ModelSpec(
         name="lscp", maximize=False, reduced=red, greedy=greedy,
-        formulation=None if trivial else set_cover_formulation(
-            r, need=None if full else goal.need),
+        formulation=None if trivial else set_cover_formulation(r, need=need, quotas=rq),
         evaluate=lambda chosen: float(work.cost[chosen].sum()), report=report,
-        greedy_ok=greedy.feasible,
+        greedy_ok=quota_greedy_ok(red, quotas, greedy),
+        infeasible="" if quotas is None else QUOTA_INFEASIBLE,
     )
-    return _run_model(inst, spec, SolveOptions(warm_start, time_limit, mip_gap, options), t0)
+    return _run_model(inst, spec, solve_options(solver), t0)
 
 
 # --------------------------------------------------------------------------------------

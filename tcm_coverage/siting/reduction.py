@@ -249,6 +249,7 @@ def reduce_covering(
     merge: bool = True,
     drop_dominated: bool = True,
     use_cost: bool = True,
+    keep_candidates: bool = False,
 ) -> ReducedInstance:
     """Shrink an instance for the covering models (MCLP, LSCP) without changing the optimum.
 
@@ -270,6 +271,10 @@ def reduce_covering(
     use_cost
         Compare costs when judging dominance. Pass False for models where every site counts
         the same (MCLP with only a number of sites ``p``): then covering a subset is enough.
+    keep_candidates
+        Keep every candidate that is not excluded, even one serving no remaining row and
+        dominated ones (per-township quotas count sites, not people: such a site may be the
+        one a township's quota needs).
 
     Returns
     -------
@@ -309,10 +314,10 @@ def reduce_covering(
 
     keep_c = ~inst.excluded
     col_count = np.diff(gcov.tocsc().indptr)
-    useless = keep_c & (col_count == 0) & ~inst.forced
+    useless = keep_c & (col_count == 0) & ~inst.forced & (not keep_candidates)
     keep_c &= ~useless
     n_dom = 0
-    if drop_dominated and n:
+    if drop_dominated and n and not keep_candidates:
         cst = inst.cost if use_cost else np.zeros(n)
         dom = _dominated(gcov, cst, inst.forced) & keep_c
         n_dom = int(dom.sum())

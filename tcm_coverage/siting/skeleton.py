@@ -11,9 +11,9 @@ when an early stop left a worse one, and fills the :class:`SitingResult`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -24,7 +24,8 @@ from tcm_coverage.siting.instance import SitingInstance, coverage_after, minutes
 from tcm_coverage.siting.reduction import ReducedInstance
 from tcm_coverage.siting.result import SitingResult, clean_gap, kind_details
 
-__all__ = ["NOTHING_TO_SOLVE", "ModelSpec", "Plan", "finish", "warm_start"]
+__all__ = ["NOTHING_TO_SOLVE", "ModelSpec", "Plan", "SolverKeywords", "finish", "solve_options",
+           "warm_start"]
 
 #: The outcome of a model with nothing to optimise (no candidate or no row left).
 NOTHING_TO_SOLVE = MipOutcome(x=None, status="optimal", objective=np.nan, bound=np.nan,
@@ -74,7 +75,11 @@ class ModelSpec:
     report : callable
         ``report(plan)``: the model's details and its messages for the planner.
     greedy_ok : bool
-        The greedy plan is feasible (may replace a worse plan of an early stop).
+        The greedy plan is feasible (may replace a worse plan of an early stop; it is the
+        solver's start only then; otherwise its gap is unknown, nan).
+    infeasible : str
+        The planner's message when the solver proves the model infeasible (e.g. per-township
+        quotas no count check caught); empty: the solver's status is reported as it is.
     """
 
     name: str
@@ -85,6 +90,38 @@ class ModelSpec:
     evaluate: Callable[[np.ndarray], float]
     report: Callable[[Plan], tuple[dict[str, Any], list[str]]]
     greedy_ok: bool = True
+    infeasible: str = ""
+
+
+class SolverKeywords(TypedDict, total=False):
+    """The solver's keyword arguments of :func:`maximal_covering` and :func:`set_covering`.
+
+    Attributes
+    ----------
+    warm_start
+        Pass the greedy plan to HiGHS as a starting solution (default True).
+    time_limit
+        Seconds for HiGHS (default none).
+    mip_gap
+        Relative gap at which the solver stops (default 1e-6).
+    options
+        More HiGHS options.
+    """
+
+    warm_start: bool
+    time_limit: float | None
+    mip_gap: float
+    options: Mapping[str, Any] | None
+
+
+def solve_options(solver: SolverKeywords) -> SolveOptions:
+    """:class:`SolveOptions` from the keywords (unknown ones refused as Python does)."""
+    unknown = sorted(set(solver) - set(SolverKeywords.__annotations__))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {unknown}")
+    return SolveOptions(warm_start=solver.get("warm_start", True),
+                        time_limit=solver.get("time_limit"), mip_gap=solver.get("mip_gap", 1e-6),
+                        options=solver.get("options"))
 
 
 def warm_start(spec: ModelSpec, solver: SolveOptions) -> np.ndarray | None:
@@ -102,7 +139,7 @@ def warm_start(spec: ModelSpec, solver: SolveOptions) -> np.ndarray | None:
     numpy.ndarray or None
     """
     form = spec.formulation
-    if form is None or not (solver.warm_start and form.n_sites):
+    if form is None or not (solver.warm_start and form.n_sites and spec.greedy_ok):
         return None
     y0 = np.zeros(form.n_sites)
     y0[spec.greedy.chosen] = 1.0
@@ -173,7 +210,7 @@ def finish(inst: SitingInstance, spec: ModelSpec, outcome: MipOutcome, t0: float
         model=spec.name, status=status, optimal=status == "optimal", objective=objective,
         bound=bound, gap=clean_gap(objective, bound, maximize=spec.maximize),
         seconds=time.perf_counter() - t0, chosen=chosen, greedy_objective=g_obj,
-        greedy_gap=clean_gap(g_obj, bound, maximize=spec.maximize),
+        greedy_gap=clean_gap(g_obj, bound, maximize=spec.maximize) if spec.greedy_ok else np.nan,
         greedy_chosen=greedy_chosen, cost=float(inst.cost[chosen].sum()), covered=plan.covered,
         minutes=plan.minutes, uncoverable=red.uncoverable,
         uncoverable_weight=float(inst.weight[red.uncoverable].sum()), reduction=red.stats,

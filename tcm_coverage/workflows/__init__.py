@@ -7,6 +7,7 @@ computation options, rendering; its checks; ``run.json``), :mod:`~tcm_coverage.w
 :mod:`~tcm_coverage.workflows.write` (map, reports, scorecards, all outputs),
 :mod:`~tcm_coverage.workflows.scenario_file` (the scenario format and its loader),
 :mod:`~tcm_coverage.workflows.scenario_run` (solving a scenario),
+:mod:`~tcm_coverage.workflows.scenario_plan` (its township quotas and ranked plan),
 :mod:`~tcm_coverage.workflows.scenario_map` and :mod:`~tcm_coverage.workflows.scenario_write`.
 """
 

@@ -40,8 +40,32 @@ has a default)::
     capacity_per_site = 1613              # residents a new site serves (default: one TCM physician)
     residents_per_physician = 1613        # existing points: capacity column, else TCM physicians × this
 
-Errors name the file, the key and the fix. Results are reproducible: the scenario file and the
+    [plan]                                # optional: a ranked plan (upgrade order)
+    order = "coverage"                    # each step the site adding the most newly covered
+                                          #   residents; "per_cost": the most per unit cost
+    among = "plan"                        # rank the model's chosen sites; "all": every candidate
+    steps = 20                            # at most this many steps (default: all)
+    budget_per_year = [300, 300]          # yearly budgets: the year of each step (unspent budget
+                                          #   carries over); the model's budget defaults to the sum
+    years = [2026, 2027]                  # labels of those years (default 1, 2, ...)
+    exact = true                          # HiGHS optimum for each prefix size k (gap per step)
+
+    [quotas]                              # optional, per township (max_cover, set_cover,
+                                          #   upgrade_or_build; needs township boundaries)
+    min_sites_per_township = 1            # at least so many sites in every township
+    max_sites_per_township = 5            # at most so many
+    min_share_per_township = 0.2          # village clinics with a 中医阁 after the plan (existing
+                                          #   ones count; a new clinic comes with one), or:
+    quota_profile = "yantai"              # the share from a profile's 中医阁 target (yantai 20 %,
+                                          #   national 10 %; a name or a profile .toml)
+
+Impossible quotas are named township by township before solving ("township T needs 3 more
+中医阁 but has only 2 candidates"). Errors name the file, the key and the fix. Results are reproducible: the scenario file and the
 input hashes are copied into the output folder.
+
+Why this module is long: it is the one definition of the scenario file format — every section's
+keys, defaults and checks (with the file, key and fix of each error) side by side, so the format
+and its docstring cannot drift apart.
 """
 
 from __future__ import annotations
@@ -57,6 +81,7 @@ import numpy as np
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.demo import DEMO_FILES, demo_data_dir, demo_inputs
+from tcm_coverage.inputs import load_profile
 from tcm_coverage.network import PROFILES
 from tcm_coverage.outputs import BASEMAPS
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS, RESIDENTS_PER_TCM_PHYSICIAN
@@ -67,7 +92,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["MODELS", "Scenario", "load_scenario"]
+__all__ = ["MODELS", "QuotaSettings", "RankedPlan", "Scenario", "load_scenario"]
 
 #: Model names accepted in ``[model].type``.
 MODELS: tuple[str, ...] = ("max_cover", "set_cover", "p_median", "upgrade_or_build")
@@ -82,8 +107,59 @@ _KEYS = {
                    "overrides", "min_population"},
     "model": {"type", "p", "budget", "share", "minimize", "time_limit", "capacity",
               "capacity_per_site", "residents_per_physician"},
+    "plan": {"order", "among", "steps", "budget_per_year", "years", "exact"},
+    "quotas": {"min_sites_per_township", "max_sites_per_township", "min_share_per_township",
+               "quota_profile"},
     "map": {"basemap", "tianditu_key", "self_contained", "lang"},
 }
+
+
+@dataclass(frozen=True)
+class RankedPlan:
+    """``[plan]``: the ranked upgrade order (:func:`tcm_coverage.siting.upgrade_order`).
+
+    Attributes
+    ----------
+    order
+        ``"coverage"`` or ``"per_cost"``.
+    among
+        ``"plan"`` (rank the model's chosen sites) or ``"all"`` (every candidate).
+    steps
+        At most this many steps (None: all).
+    budgets
+        Yearly budgets (empty: no yearly cut).
+    years
+        Labels of the years (as many as budgets).
+    exact
+        Solve the optimum of every prefix.
+    """
+
+    order: str = "coverage"
+    among: str = "plan"
+    steps: int | None = None
+    budgets: tuple[float, ...] = ()
+    years: tuple[str, ...] = ()
+    exact: bool = True
+
+
+@dataclass(frozen=True)
+class QuotaSettings:
+    """``[quotas]``: per-township quotas (:func:`tcm_coverage.siting.township_quotas`).
+
+    Attributes
+    ----------
+    min_sites, max_sites
+        At least / at most so many sites per township (None: no limit).
+    min_share
+        Share of village clinics with a 中医阁 after the plan (None: none).
+    profile
+        The profile the share comes from (``quota_profile``), or ``""``.
+    """
+
+    min_sites: int | None = None
+    max_sites: int | None = None
+    min_share: float | None = None
+    profile: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +190,10 @@ class Scenario:
         serves; existing points serve their capacity column, else TCM physicians × the norm.
     basemap, tianditu_key, self_contained, lang
         Map options.
+    plan
+        The ranked plan (``[plan]``), or None.
+    quotas
+        The per-township quotas (``[quotas]``), or None.
     """
 
     name: str
@@ -145,6 +225,8 @@ class Scenario:
     tianditu_key: str | None = None
     self_contained: bool = False
     lang: str = "zh"
+    plan: RankedPlan | None = None
+    quotas: QuotaSettings | None = None
 
 
 def _err(path: Path, key: str, message: str, fix: str) -> InputError:
@@ -321,8 +403,8 @@ def _model_needs(path: Path, mtype: str, p: float | None, budget: float | None) 
         raise _err(path, "model.budget", "upgrade_or_build needs a budget", "write budget = 60")
 
 
-def _model(path: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """``[model]``: the model and its parameters."""
+def _model(path: Path, raw: Mapping[str, Any], plan: RankedPlan | None) -> dict[str, Any]:
+    """``[model]``: the model and its parameters (the budget defaults to the yearly budgets' sum)."""
     model = raw.get("model")
     if model is None:
         raise _err(path, "model", "is missing", 'add [model] with type = "max_cover" and p = 10')
@@ -333,6 +415,8 @@ def _model(path: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
     p = None if p is None else _number(path, "model.p", p, integer=True, low=1)
     budget = model.get("budget")
     budget = None if budget is None else _number(path, "model.budget", budget)
+    if budget is None and plan is not None and plan.budgets and mtype != "p_median":
+        budget = float(sum(plan.budgets))
     share = _number(path, "model.share", model.get("share", 1.0), low=0.0, high=1.0)
     minimize = model.get("minimize", "cost")
     if minimize not in ("cost", "count"):
@@ -360,6 +444,86 @@ def _capacity(path: Path, model: Mapping[str, Any], mtype: str) -> dict[str, Any
                    model.get("residents_per_physician", RESIDENTS_PER_TCM_PHYSICIAN), low=10, high=1e6)
     return {"capacity": capacity, "capacity_per_site": float(per_site),
             "residents_per_physician": float(norm)}
+
+
+def _plan(path: Path, raw: Mapping[str, Any]) -> RankedPlan | None:
+    """``[plan]``: the ranked plan, or None without the section."""
+    if "plan" not in raw:
+        return None
+    plan = raw["plan"]
+    order = plan.get("order", "coverage")
+    if order not in ("coverage", "per_cost"):
+        raise _err(path, "plan.order", f"unknown order {order!r}", 'use "coverage" or "per_cost"')
+    among = plan.get("among", "plan")
+    if among not in ("plan", "all"):
+        raise _err(path, "plan.among", f"must be 'plan' or 'all', got {among!r}",
+                   'write among = "plan" (rank the chosen sites) or "all" (every candidate)')
+    steps = plan.get("steps")
+    steps = None if steps is None else _number(path, "plan.steps", steps, integer=True, low=1)
+    budgets = plan.get("budget_per_year", [])
+    if not isinstance(budgets, list):
+        raise _err(path, "plan.budget_per_year", f"must be a list, got {budgets!r}",
+                   "write budget_per_year = [300, 300]")
+    budgets = [_number(path, "plan.budget_per_year", b) for b in budgets]
+    years = plan.get("years", list(range(1, len(budgets) + 1)))
+    if not isinstance(years, list) or len(years) != len(budgets):
+        raise _err(path, "plan.years", f"must list one label per yearly budget ({len(budgets)}), "
+                   f"got {years!r}", "write e.g. years = [2026, 2027] beside budget_per_year")
+    exact = plan.get("exact", True)
+    if not isinstance(exact, bool):
+        raise _err(path, "plan.exact", f"must be true or false, got {exact!r}", "write exact = true")
+    return RankedPlan(order=order, among=among, steps=None if steps is None else int(steps),
+                      budgets=tuple(float(b) for b in budgets),
+                      years=tuple(str(y) for y in years), exact=exact)
+
+
+def _quota_share(path: Path, quotas: Mapping[str, Any]) -> tuple[float | None, str]:
+    """The share per township: given, or the ``zhongyige_share`` target of ``quota_profile``."""
+    share, profile = quotas.get("min_share_per_township"), quotas.get("quota_profile")
+    if share is not None and profile is not None:
+        raise _err(path, "quotas.quota_profile", "give min_share_per_township or quota_profile, "
+                   "not both", "keep one of the two keys")
+    if share is not None:
+        return float(_number(path, "quotas.min_share_per_township", share, high=1.0)), ""
+    if profile is None:
+        return None, ""
+    name = str(profile)
+    candidate = Path(name)
+    if candidate.suffix == ".toml" and not candidate.is_absolute():
+        name = str(path.resolve().parent / candidate)
+    try:
+        target = load_profile(name).targets.get("zhongyige_share")
+    except InputError as exc:
+        raise _err(path, "quotas.quota_profile", exc.message,
+                   exc.fix or "use yantai, national, ... or a profile .toml") from None
+    if target is None or target.target is None:
+        raise _err(path, "quotas.quota_profile", f"the profile {profile!r} sets no 中医阁 share "
+                   "(zhongyige_share)", "use a profile with one (yantai, national) or write "
+                   "min_share_per_township = 0.2")
+    return float(target.target), str(profile)
+
+
+def _quotas(path: Path, raw: Mapping[str, Any], model: str) -> QuotaSettings | None:
+    """``[quotas]``: per-township quotas, or None without the section."""
+    if "quotas" not in raw:
+        return None
+    if model == "p_median":
+        raise _err(path, "quotas", "township quotas apply to max_cover, set_cover and "
+                   "upgrade_or_build, not p_median", "remove [quotas] or change [model].type")
+    quotas = raw["quotas"]
+    counts = {}
+    for key in ("min_sites_per_township", "max_sites_per_township"):
+        v = quotas.get(key)
+        counts[key] = None if v is None else int(_number(path, f"quotas.{key}", v, integer=True))
+    lo, hi = counts["min_sites_per_township"], counts["max_sites_per_township"]
+    if lo is not None and hi is not None and hi < lo:
+        raise _err(path, "quotas.max_sites_per_township", f"{hi} is below the minimum {lo}",
+                   "raise max_sites_per_township or lower min_sites_per_township")
+    share, profile = _quota_share(path, quotas)
+    if lo is None and hi is None and share is None:
+        raise _err(path, "quotas", "sets no quota", "write e.g. min_share_per_township = 0.2 "
+                   'or quota_profile = "yantai" or min_sites_per_township = 1')
+    return QuotaSettings(min_sites=lo, max_sites=hi, min_share=share, profile=profile)
 
 
 def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario:
@@ -393,7 +557,9 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None) -> Scenario
     rendering = _map(path, raw)
     config, villages_default = _data(path, raw, access, rendering["lang"], data_dir)
     candidates = _candidates(path, raw, villages_default)
-    model = _model(path, raw)
+    plan = _plan(path, raw)
+    model = _model(path, raw, plan)
     return Scenario(name=name, path=path, config=config, title=str(sc.get("title", name)),
                     description=str(sc.get("description", "")), **access, **candidates,
-                    **_candidate_limits(path, raw), **model, **rendering)
+                    **_candidate_limits(path, raw), **model, **rendering, plan=plan,
+                    quotas=_quotas(path, raw, model["model"]))

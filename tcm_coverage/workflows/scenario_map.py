@@ -1,5 +1,6 @@
-"""The map of a solved scenario: coverage after the plan, the area newly covered and the
-chosen sites over the coverage map of :mod:`tcm_coverage.outputs.maps`."""
+"""The map of a solved scenario: coverage after the plan, the area newly covered, the chosen
+sites and (with a ranked plan) each site's rank as a number, over the coverage map of
+:mod:`tcm_coverage.outputs.maps`."""
 
 from __future__ import annotations
 
@@ -77,6 +78,31 @@ def _sites_layer(sr: ScenarioResult, datum: str) -> folium.GeoJson:
     )
 
 
+def _order_layer(sr: ScenarioResult, datum: str) -> folium.FeatureGroup:
+    """The ranked plan: each site's rank as a number on the map."""
+    lang, order = sr.scenario.lang, sr.order
+    assert order is not None  # drawn only with a ranked plan
+    pts = prepare_layer(gpd.GeoDataFrame(order, geometry=gpd.points_from_xy(order["lon"], order["lat"]),
+                                         crs=4326), datum)
+    group = folium.FeatureGroup(name=text("workflows.scenario.layer.order", lang, count=len(order)))
+    ranks = order["rank"].to_numpy(int)
+    covered = order["newly_covered"].to_numpy(int)
+    shares = order["cum_share"].to_numpy(float)
+    rows = zip(ranks, order["name"].astype(str), order["kind"].astype(str),
+               order["year"].astype(str), covered, shares, pts.geometry, strict=True)
+    for rank, name, kind, year, cov, share, geom in rows:
+        label = text("workflows.scenario.order_site", lang, rank=int(rank), name=html.escape(name),
+                     kind=text(f"workflows.scenario.kind.{kind}", lang), year=html.escape(year),
+                     covered=int(cov), share=float(share))
+        folium.Marker(
+            [geom.y, geom.x], tooltip=label,
+            icon=folium.DivIcon(icon_size=(22, 22), icon_anchor=(11, 11), html=(
+                '<div style="width:22px;height:22px;border-radius:11px;background:#7f2704;'
+                'color:#fff;font:bold 12px sans-serif;text-align:center;line-height:22px;'
+                f'border:2px solid #fff">{int(rank)}</div>'))).add_to(group)
+    return group
+
+
 def _before_isochrones(sr: ScenarioResult) -> gpd.GeoDataFrame | None:
     """The isochrone rings before the plan, of the scenario's mode and facility set."""
     scn, before_iso = sr.scenario, sr.run.access.isochrones
@@ -112,11 +138,15 @@ def scenario_map(sr: ScenarioResult) -> folium.Map:
     extra = [("#ff7f00", text("workflows.scenario.legend.new_area", lang)),
              ("#fdd0a2", text("workflows.scenario.legend.upgrade", lang)),
              ("#ff7f00", text("workflows.scenario.legend.new", lang))]
+    if sr.order is not None and len(sr.order):
+        extra.append(("#7f2704", text("workflows.scenario.legend.order", lang)))
     datum = BASEMAPS[scn.basemap][3]
-    layers = []
+    layers: list[folium.map.Layer] = []
     if not sr.new_area.geometry.iloc[0].is_empty:
         layers.append(_new_area_layer(sr, datum))
     layers.append(_sites_layer(sr, datum))
+    if sr.order is not None and len(sr.order):
+        layers.append(_order_layer(sr, datum))
     return coverage_map(MapLayers(counties=run.counties, townships=run.townships,
                                   township_table=town_table, facilities=run.access.facilities,
                                   demand=demand, isochrones=_before_isochrones(sr),

@@ -1,5 +1,6 @@
-"""Running a scenario: the coverage before the plan, the candidate sites, the model solved,
-and the before/after tables per township and the area newly covered."""
+"""Running a scenario: the coverage before the plan, the candidate sites, the model solved
+(with its per-township quotas), the ranked upgrade order, and the before/after tables per
+township and the area newly covered."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from tcm_coverage.network import build_routing_graph, get_profile, snap_points
 from tcm_coverage.siting import (
     CANDIDATE_ALIASES,
     SitingResult,
+    TownshipQuotas,
     build_candidates,
     capacitated_max_cover,
     capacitated_set_cover,
@@ -47,6 +49,13 @@ from tcm_coverage.vocab import time_column
 from tcm_coverage.workflows.pipeline import compute
 from tcm_coverage.workflows.run import AnalysisRun
 from tcm_coverage.workflows.scenario_file import Scenario
+from tcm_coverage.workflows.scenario_plan import (
+    order_table,
+    plan_summary,
+    scenario_order,
+    scenario_quotas,
+    with_zhongyige,
+)
 
 __all__ = ["ScenarioResult", "compare_scenarios", "run_scenario", "scenario_run"]
 
@@ -75,6 +84,10 @@ class ScenarioResult:
         One row for the comparison table.
     seconds
         Wall time per stage.
+    order
+        The ranked plan (``[plan]``): one row per step (rank, candidate, township, newly
+        covered, cumulative covered and share, cost, cumulative cost, year, optimum for k,
+        gap), or None.
     """
 
     scenario: Scenario
@@ -86,6 +99,7 @@ class ScenarioResult:
     new_area: gpd.GeoDataFrame
     summary: dict[str, Any]
     seconds: dict[str, float]
+    order: pd.DataFrame | None = None
 
 
 #: Columns of the overrides table: which candidate, then the settings of
@@ -168,22 +182,41 @@ def _capacity_data(scn: Scenario, run: AnalysisRun, routing: tuple[Any, Any, Any
                          existing_demand=od.demand, existing_facility=od.facility)
 
 
-def _solve(scn: Scenario, inst: Any, capacities: Any = None) -> SitingResult:
+def _model_result(scn: Scenario, inst: Any, quotas: TownshipQuotas | None,
+                  capacities: Any = None) -> SitingResult:
     """The scenario's model (``load_scenario`` checked that each has its p or budget); with
     ``capacities`` the capacitated form of max_cover/upgrade_or_build/set_cover."""
     limit = scn.time_limit
+    if capacities is not None and quotas is not None:
+        raise InputError("[model] capacity = true and [quotas] cannot be combined (the "
+                         "capacitated models take no township quotas yet)",
+                         fix="drop one of them from the scenario file")
     if capacities is not None:
         if scn.model == "set_cover":
             return capacitated_set_cover(inst, capacities, share=scn.share, minimize=scn.minimize,
                                          time_limit=limit)
         return capacitated_max_cover(inst, capacities, p=scn.p, budget=scn.budget, time_limit=limit)
     if scn.model == "max_cover":
-        return maximal_covering(inst, p=scn.p, budget=scn.budget, time_limit=limit)
+        return maximal_covering(inst, p=scn.p, budget=scn.budget, quotas=quotas, time_limit=limit)
     if scn.model == "upgrade_or_build":
-        return upgrade_or_build(inst, budget=float(scn.budget or 0.0), p=scn.p, time_limit=limit)
+        return upgrade_or_build(inst, budget=float(scn.budget or 0.0), p=scn.p, quotas=quotas,
+                                time_limit=limit)
     if scn.model == "set_cover":
-        return set_covering(inst, share=scn.share, minimize=scn.minimize, time_limit=limit)
+        return set_covering(inst, share=scn.share, minimize=scn.minimize, quotas=quotas,
+                            time_limit=limit)
     return p_median(inst, p=int(scn.p or 0), time_limit=limit)
+
+
+def _solve(scn: Scenario, inst: Any, quotas: TownshipQuotas | None,
+           capacities: Any = None) -> SitingResult:
+    """The model solved; its input errors (impossible quotas, limits) name the scenario file."""
+    try:
+        return _model_result(scn, inst, quotas, capacities)
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        raise InputError(exc.message, path=scn.path, row=exc.row, column=exc.column,
+                         fix=exc.fix) from None
 
 
 def _township_table(demand: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, codes: np.ndarray,
@@ -376,8 +409,15 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
     seconds["candidates and travel times"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     capacities = _capacity_data(scn, run, routing, inst) if scn.capacity else None
-    res = _solve(scn, inst, capacities)
+    cand_town = (assign_areas(cands, run.townships) if run.townships is not None else None)
+    quotas = scenario_quotas(scn, run, cand_town)
+    res = _solve(scn, inst, quotas, capacities)
     seconds["solve"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    names = (run.townships.set_index("code")["name"].astype(str) if run.townships is not None
+             else pd.Series(dtype=object))
+    order = order_table(scn, scenario_order(scn, inst, res), cands, cand_town, names)
+    seconds["upgrade order"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     after = np.asarray(res.minutes, float) <= scn.threshold
     before = t_before <= scn.threshold
@@ -385,14 +425,16 @@ def run_scenario(scn: Scenario, *, run: AnalysisRun | None = None, progress: boo
     towns = _township_table(demand, run.townships if by_town else run.counties,
                             demand["township_code" if by_town else "county_code"].to_numpy(),
                             before, after, np.asarray(res.uncoverable, bool) & ~before)
+    if quotas is not None:
+        towns = with_zhongyige(towns, quotas, inst, res)
     sites = _site_reasons(res, inst, cands, run.townships)
     new_area = _new_area(scn, run, routing, sites)
     seconds["tables and isochrones"] = time.perf_counter() - t0
     summary = _summary(scn, cands, res, sites, (demand["population"].to_numpy(float), before, after),
-                       new_area)
+                       new_area) | plan_summary(scn, order)
     return ScenarioResult(scenario=scn, run=run, candidates=cands, result=res, sites=sites,
                           townships=towns, new_area=new_area, summary=summary,
-                          seconds=seconds)
+                          seconds=seconds, order=order)
 
 
 def compare_scenarios(results: Sequence[ScenarioResult]) -> pd.DataFrame:

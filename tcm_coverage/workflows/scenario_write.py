@@ -69,7 +69,8 @@ def scenario_inputs(scn: Scenario) -> dict[str, Path | None]:
 
 
 def _write_workbook(sr: ScenarioResult, out_dir: Path) -> None:
-    """``sites.xlsx``: the chosen sites, before/after per township, every candidate, the summary."""
+    """``sites.xlsx``: the chosen sites, before/after per township, every candidate, the summary
+    and, with ``[plan]``, the upgrade order."""
     lang = sr.scenario.lang
     sites = sr.sites[[c for c in _SITE_COLUMNS if c in sr.sites]]
     cands = sr.candidates.drop(columns="geometry").assign(
@@ -80,6 +81,8 @@ def _write_workbook(sr: ScenarioResult, out_dir: Path) -> None:
         book.add(_localize(cands, lang), text("workflows.scenario.sheet.candidates", lang))
         book.add(_localize(pd.DataFrame([sr.summary]), lang),
                  text("workflows.scenario.sheet.summary", lang))
+        if sr.order is not None:
+            book.add(_localize(sr.order, lang), text("workflows.scenario.sheet.order", lang))
 
 
 def _result_record(sr: ScenarioResult) -> dict:
@@ -90,6 +93,7 @@ def _result_record(sr: ScenarioResult) -> dict:
         "summary": sr.summary, "messages": list(res.messages), "seconds": sr.seconds,
         "reduction": res.reduction.summary() if res.reduction is not None else None,
         "bound": res.bound, "greedy_objective": res.greedy_objective, "objective": res.objective,
+        "upgrade_order": None if sr.order is None else sr.order.to_dict(orient="records"),
         "inputs": {k: {"path": str(v), "sha256": file_sha256(v)} for k, v in
                    (("scenario", scn.path), ("facilities", inputs.facilities),
                     ("population", inputs.population), ("network", inputs.network),
