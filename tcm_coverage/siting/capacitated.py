@@ -58,12 +58,12 @@ import numpy as np
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.siting._highs import MipOutcome, SolveOptions, solve_mip
-from tcm_coverage.siting.formulation import (
+from tcm_coverage.siting.capacity_formulation import (
     CapacityData,
-    Formulation,
     capacitated_formulation,
     served_by_unlimited,
 )
+from tcm_coverage.siting.formulation import Formulation
 from tcm_coverage.siting.greedy import GreedyResult, check_limits
 from tcm_coverage.siting.instance import SitingInstance, bool_csr
 from tcm_coverage.siting.reduction import ReducedInstance, row_groups, unreduced_median

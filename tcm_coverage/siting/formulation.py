@@ -12,15 +12,13 @@ maximal covering   ``y | z``                    cover_rows, open_limit?, budget?
 full set cover     ``y``                        cover_every_row, township_quota?
 partial set cover  ``y | z``                    cover_rows, covered_weight, township_quota?
 p-median           ``y | x (pairs) | s``        assignment, open_link, open_limit
-capacitated cover  ``y | x (pairs) | u``        assign_once, open_link, site_capacity,
-                                                existing_capacity, open_limit?, budget?,
-                                                served_weight?
+capacitated cover  ``y | x (pairs) | u``        in :mod:`~tcm_coverage.siting.capacity_formulation`
 =================  ===========================  =========================================
 
 with ``z_i`` "row i newly covered", ``x_ij`` "row i goes to site j" over the listed pairs and
 ``s_i`` "row i stays with its existing facility (or stays unreached)"; in the capacitated
 models ``x_ij`` / ``u_ie`` are the *shares* of row i served by site j / existing point e
-(fractional assignment, :class:`CapacityData`). Site variables are
+(fractional assignment, :class:`~tcm_coverage.siting.capacity_formulation.CapacityData`). Site variables are
 binary, forced ones fixed to 1; the others are continuous in [0, 1] (integral at an optimum
 for integer ``y``).
 
@@ -41,12 +39,11 @@ from tcm_coverage.siting.instance import SitingInstance
 from tcm_coverage.siting.quotas import TownshipQuotas
 
 __all__ = [
-    "CapacityData",
     "Formulation",
     "Rows",
     "assignment",
+    "assemble",
     "budget",
-    "capacitated_formulation",
     "cover_every_row",
     "cover_rows",
     "covered_weight",
@@ -54,8 +51,8 @@ __all__ = [
     "median_formulation",
     "open_limit",
     "open_link",
-    "served_by_unlimited",
     "set_cover_formulation",
+    "single_row",
     "township_quota",
 ]
 
@@ -102,7 +99,7 @@ class Formulation:
     start: Callable[[np.ndarray], np.ndarray]
 
 
-def _row(values: np.ndarray) -> sp.csr_matrix:
+def single_row(values: np.ndarray) -> sp.csr_matrix:
     """A dense coefficient vector as a one-row sparse matrix (zeros left out)."""
     return sp.csr_matrix(np.asarray(values, dtype=np.float64)[None, :])
 
@@ -160,7 +157,7 @@ def open_limit(n_sites: int, n_columns: int, p: int) -> Rows:
     Rows
     """
     coef = np.concatenate([np.ones(n_sites), np.zeros(n_columns - n_sites)])
-    return Rows("open_limit", _row(coef), np.array([-np.inf]), np.array([float(p)]))
+    return Rows("open_limit", single_row(coef), np.array([-np.inf]), np.array([float(p)]))
 
 
 def budget(cost: np.ndarray, n_columns: int, limit: float) -> Rows:
@@ -180,7 +177,7 @@ def budget(cost: np.ndarray, n_columns: int, limit: float) -> Rows:
     Rows
     """
     coef = np.concatenate([cost, np.zeros(n_columns - cost.shape[0])])
-    return Rows("budget", _row(coef), np.array([-np.inf]), np.array([float(limit)]))
+    return Rows("budget", single_row(coef), np.array([-np.inf]), np.array([float(limit)]))
 
 
 def covered_weight(weight: np.ndarray, n_sites: int, need: float) -> Rows:
@@ -200,7 +197,7 @@ def covered_weight(weight: np.ndarray, n_sites: int, need: float) -> Rows:
     Rows
     """
     coef = np.concatenate([np.zeros(n_sites), weight])
-    return Rows("covered_weight", _row(coef), np.array([need]), np.array([np.inf]))
+    return Rows("covered_weight", single_row(coef), np.array([need]), np.array([np.inf]))
 
 
 def township_quota(quotas: TownshipQuotas, kind: np.ndarray, n_columns: int) -> Rows:
@@ -288,7 +285,7 @@ def open_link(inst: SitingInstance) -> Rows:
     return Rows("open_link", a, np.full(m, -np.inf), np.zeros(m))
 
 
-def _assemble(
+def assemble(
     c: np.ndarray, blocks: list[Rows], *, forced: np.ndarray, maximize: bool
 ) -> tuple[MipProblem, tuple[str, ...]]:
     """Stack the blocks; the first ``len(forced)`` columns are the binary sites ``y``."""
@@ -345,7 +342,7 @@ def max_cover_formulation(
     if quotas is not None:
         blocks.append(township_quota(quotas, inst.kind, n + k))
     c = np.concatenate([np.zeros(n), inst.weight])
-    problem, names = _assemble(c, blocks, forced=inst.forced, maximize=True)
+    problem, names = assemble(c, blocks, forced=inst.forced, maximize=True)
     return Formulation(problem=problem, blocks=names, n_sites=n, start=_cover_start(cover))
 
 
@@ -373,14 +370,14 @@ def set_cover_formulation(inst: SitingInstance, *, need: float | None,
         full = [cover_every_row(cover)]
         if quotas is not None:
             full.append(township_quota(quotas, inst.kind, n))
-        problem, names = _assemble(inst.cost.copy(), full, forced=inst.forced, maximize=False)
+        problem, names = assemble(inst.cost.copy(), full, forced=inst.forced, maximize=False)
         return Formulation(problem=problem, blocks=names, n_sites=n, start=lambda y: y)
     tol = 1e-9 * max(1.0, need)
     blocks = [cover_rows(cover), covered_weight(inst.weight, n, need - tol)]
     if quotas is not None:
         blocks.append(township_quota(quotas, inst.kind, n + k))
     c = np.concatenate([inst.cost, np.zeros(k)])
-    problem, names = _assemble(c, blocks, forced=inst.forced, maximize=False)
+    problem, names = assemble(c, blocks, forced=inst.forced, maximize=False)
     return Formulation(problem=problem, blocks=names, n_sites=n, start=_cover_start(cover))
 
 
@@ -404,7 +401,7 @@ def median_formulation(inst: SitingInstance, *, p: int, base: np.ndarray) -> For
     blocks = [assignment(inst), open_link(inst), open_limit(n, n + m + k, p)]
     c = np.concatenate([np.zeros(n), inst.weight[inst.pair_demand] * inst.pair_minutes,
                         inst.weight * base])
-    problem, names = _assemble(c, blocks, forced=inst.forced, maximize=False)
+    problem, names = assemble(c, blocks, forced=inst.forced, maximize=False)
     return Formulation(problem=problem, blocks=names, n_sites=n,
                        start=lambda y: _median_start(inst, y, base))
 
@@ -432,118 +429,3 @@ def _median_start(inst: SitingInstance, y: np.ndarray, base: np.ndarray) -> np.n
 # --------------------------------------------------------------------------------------
 # Capacitated covering (siting/capacitated.py): blocks and the formulation
 # --------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class CapacityData:
-    """Capacities of a capacitated siting model.
-
-    Attributes
-    ----------
-    site : numpy.ndarray
-        (n,) residents each candidate serves once opened (``inf``: no limit).
-    existing : numpy.ndarray
-        (E,) residents each existing TCM point serves (``inf``: no limit, e.g. unknown).
-    existing_demand, existing_facility : numpy.ndarray
-        (q,) int64 demand row and existing point of each pair *within the threshold*.
-    """
-
-    site: np.ndarray
-    existing: np.ndarray
-    existing_demand: np.ndarray
-    existing_facility: np.ndarray
-
-
-def served_by_unlimited(data: CapacityData, n_demand: int) -> np.ndarray:
-    """(n_demand,) bool: rows within the threshold of an existing point of unlimited capacity.
-
-    Parameters
-    ----------
-    data
-        The capacities.
-    n_demand
-        Number of demand rows.
-
-    Returns
-    -------
-    numpy.ndarray
-    """
-    out = np.zeros(n_demand, dtype=bool)
-    out[data.existing_demand[~np.isfinite(data.existing)[data.existing_facility]]] = True
-    return out
-
-
-def _sum_rows(group: np.ndarray, column: np.ndarray, coef: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
-    return sp.csr_matrix((coef, (group, column)), shape=shape)
-
-
-def capacitated_formulation(
-    inst: SitingInstance, data: CapacityData, *, p: int | None, limit: float | None,
-    need: float | None,
-) -> Formulation:
-    r"""Capacitated covering over the columns ``y | x | u`` (see :mod:`tcm_coverage.siting.capacitated`).
-
-    ``x`` are the covering pairs (``t_ij <= T``) of ``inst`` with weight > 0, ``u`` the pairs
-    of ``data`` to existing points of finite capacity; rows an unlimited existing point covers
-    are served whatever is built and left out (the caller adds them as a constant).
-
-    Parameters
-    ----------
-    inst
-        The instance without excluded candidates (``unreduced_median``).
-    data
-        Capacities (``data.site`` over the candidates of ``inst``).
-    p, limit
-        Site count and budget (either may be None).
-    need
-        None: maximise the weight served. Otherwise minimise the cost subject to serving at
-        least ``need`` (already net of the constant; a relative tolerance of 1e-9 is granted).
-
-    Returns
-    -------
-    Formulation
-        ``start(y)`` gives ``y`` with ``x = u = 0`` (feasible for the maximisation).
-    """
-    n, k = inst.n_candidates, inst.n_demand
-    w = inst.weight
-    unlimited = ~np.isfinite(data.existing)
-    fixed = served_by_unlimited(data, k)
-    xs = np.flatnonzero((inst.pair_minutes <= inst.threshold) & ~fixed[inst.pair_demand]
-                        & (w[inst.pair_demand] > 0))
-    us = np.flatnonzero(~unlimited[data.existing_facility] & ~fixed[data.existing_demand]
-                        & (w[data.existing_demand] > 0))
-    xd, xc = inst.pair_demand[xs], inst.pair_candidate[xs]
-    ud, ue = data.existing_demand[us], data.existing_facility[us]
-    m, q = xs.size, us.size
-    ncol = n + m + q
-    x_cols, u_cols = n + np.arange(m), n + m + np.arange(q)
-    once = _sum_rows(np.r_[xd, ud], np.r_[x_cols, u_cols], np.ones(m + q), (k, ncol))
-    blocks = [Rows("assign_once", once, np.full(k, -np.inf), np.ones(k))]
-    link = _sum_rows(np.r_[np.arange(m), np.arange(m)], np.r_[x_cols, xc],
-                     np.r_[np.ones(m), -np.ones(m)], (m, ncol))
-    blocks.append(Rows("open_link", link, np.full(m, -np.inf), np.zeros(m)))
-    finite = np.flatnonzero(np.isfinite(data.site))
-    row_of = np.full(n, -1)
-    row_of[finite] = np.arange(finite.size)
-    cap_x = np.isfinite(data.site[xc])
-    site = _sum_rows(np.r_[row_of[xc[cap_x]], np.arange(finite.size)],
-                     np.r_[x_cols[cap_x], finite], np.r_[w[xd[cap_x]], -data.site[finite]],
-                     (finite.size, ncol))
-    blocks.append(Rows("site_capacity", site, np.full(finite.size, -np.inf), np.zeros(finite.size)))
-    n_e = data.existing.shape[0]
-    ex = _sum_rows(ue, u_cols, w[ud], (n_e, ncol))
-    keep_e = ~unlimited
-    blocks.append(Rows("existing_capacity", ex[np.flatnonzero(keep_e)], np.full(int(keep_e.sum()), -np.inf),
-                       data.existing[keep_e]))
-    if p is not None:
-        blocks.append(open_limit(n, ncol, p))
-    if limit is not None:
-        blocks.append(budget(inst.cost, ncol, limit))
-    served = np.r_[np.zeros(n), w[xd], w[ud]]
-    if need is None:
-        problem, names = _assemble(served, blocks, forced=inst.forced, maximize=True)
-    else:
-        blocks.append(Rows("served_weight", _row(served), np.array([need - 1e-9 * max(1.0, need)]),
-                           np.array([np.inf])))
-        problem, names = _assemble(np.r_[inst.cost, np.zeros(m + q)], blocks, forced=inst.forced,
-                                   maximize=False)
-    return Formulation(problem=problem, blocks=names, n_sites=n,
-                       start=lambda y: np.r_[y, np.zeros(m + q)])
