@@ -347,7 +347,7 @@ def compute_access(
             rg = build_routing_graph(network, profile)
             bar.update()
             bar.set_postfix_str(f"{mode}: snapping")
-            fsnap = snap_points(rg, flon, flat)
+            fsnap = snap_points(rg, flon, flat, leg="from_road")
             _check_facilities_on_network(rg, fsnap, fac, mode=mode, max_offroad_m=opts.max_facility_offroad_m,
                                          source=opts.facilities_source)
             dsnap = snap_points(rg, dlon, dlat)

@@ -1,6 +1,7 @@
 """Travel times from residents to their nearest facility over the road network.
 
-Direction is **resident -> facility** (it matters for one-way streets by car and e-bike).
+Direction is **resident -> facility** (it matters for one-way streets by car and e-bike, and
+with a DEM for every climb: uphill and downhill times differ, :mod:`tcm_coverage.network.terrain`).
 
 Method
 ------
@@ -56,7 +57,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.network import RoutingGraph, Snap
+from tcm_coverage.network import RoutingGraph, Snap, offroad_speed_factor, tobler_factor
 from tcm_coverage.vocab import DIRECT_OFFROAD_LIMIT_M, DIRECT_OFFROAD_MAX_M
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,18 @@ def _along(frac: np.ndarray, minutes: np.ndarray) -> np.ndarray:
     """``frac * minutes`` with ``0 * inf = 0`` (no distance to cover needs no permission)."""
     with np.errstate(invalid="ignore"):
         return np.where(frac <= 0.0, 0.0, frac * minutes)
+
+
+def _direct_minutes(rg: RoutingGraph, demand: Snap, facilities: Snap, d_idx: np.ndarray,
+                    f_idx: np.ndarray, dist_m: np.ndarray) -> np.ndarray:
+    """Minutes of the straight off-road walk from demand ``d_idx`` to facility ``f_idx``
+    (``dist_m`` apart), by the grade between them when the snaps have elevations."""
+    speed = rg.profile.offroad_kmh * 1000.0 / 60.0  # metres per minute
+    dist = np.asarray(dist_m, dtype=np.float64)
+    if demand.z_m is None or facilities.z_m is None:
+        return dist / speed
+    rise = facilities.z_m[f_idx] - demand.z_m[d_idx]
+    return dist / (speed * offroad_speed_factor(rg.profile.mode, dist, rise))
 
 
 def _check_snap(rg: RoutingGraph, snap: Snap, what: str) -> None:
@@ -271,12 +284,13 @@ def nearest_facility_times(
     direct = np.full(k, np.inf)
     direct_f = np.full(k, -1, dtype=np.int64)
     if direct_m > 0 and k and len(facilities):
-        speed = rg.profile.offroad_kmh * 1000.0 / 60.0  # metres per minute
         tree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
         dd, ii = tree.query(np.column_stack([demand.x_m, demand.y_m]), k=1,
                             distance_upper_bound=float(np.nextafter(direct_m, np.inf)))
-        found = dd <= direct_m
-        direct[found] = dd[found] / speed
+        found = np.flatnonzero(dd <= direct_m)
+        # the nearest in a straight line is the fastest direct leg on the flat; with slopes a
+        # farther one could be a little faster downhill, which this ignores (legs <= 150 m)
+        direct[found] = _direct_minutes(rg, demand, facilities, found, ii[found], dd[found])
         direct_f[found] = ii[found]
     cand = np.column_stack([via_u, via_v, same, direct])
     cand_f = np.column_stack([node_fac[nu], node_fac[nv], same_f, direct_f])
@@ -413,13 +427,17 @@ def od_pairs_within(
         parts_t.append(t_s[keep])
         if direct_m > 0:
             speed = rg.profile.offroad_kmh * 1000.0 / 60.0  # metres per minute
-            radius = min(speed * cutoff, direct_m)
+            fastest = float(tobler_factor(-0.05)) if demand.z_m is not None else 1.0
+            radius = min(speed * fastest * cutoff, direct_m)
             dtree = cKDTree(np.column_stack([demand.x_m, demand.y_m]))
             ftree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
             sdm = dtree.sparse_distance_matrix(ftree, radius, output_type="coo_matrix")
-            parts_d.append(sdm.row.astype(np.int64))  # coincident points included (0 m)
-            parts_f.append(sdm.col.astype(np.int64))
-            parts_t.append(sdm.data / speed)
+            rows, cols = sdm.row.astype(np.int64), sdm.col.astype(np.int64)
+            tt = _direct_minutes(rg, demand, facilities, rows, cols, sdm.data)
+            keep = tt <= cutoff
+            parts_d.append(rows[keep])  # coincident points included (0 m)
+            parts_f.append(cols[keep])
+            parts_t.append(tt[keep])
     if parts_d:
         d = np.concatenate(parts_d).astype(np.int64)
         f = np.concatenate(parts_f).astype(np.int64)
