@@ -363,3 +363,93 @@ def test_read_dem_errors(tmp_path):
         dst.write(np.zeros((3, 3), np.int16), 1)
     with pytest.raises(InputError, match="coordinate reference"):
         read_dem(nocrs)
+
+
+# --------------------------------------------------------------------------------------
+# The run: --dem, the demo DEM, run.json, the 说明, a DEM not covering the county
+# --------------------------------------------------------------------------------------
+def test_cli_dem_options(tmp_path):
+    from tcm_coverage.cli.main import build_parser
+    from tcm_coverage.cli.options import config_from_args
+
+    args = build_parser().parse_args(
+        ["analyze", "--facilities", "f.csv", "--boundary", "b.geojson", "--population", "p.tif",
+         "--network", "r.osm", "--dem", "h.tif", "--out", str(tmp_path / "o")])
+    config = config_from_args(args)
+    assert str(config.inputs.dem) == "h.tif" and config.record()["dem"] == "h.tif"
+    assert config.inputs.files()["dem"] == config.inputs.dem
+    plain = build_parser().parse_args(
+        ["analyze", "--facilities", "f.csv", "--boundary", "b.geojson", "--population", "p.tif",
+         "--network", "r.osm", "--out", str(tmp_path / "o")])
+    assert config_from_args(plain).inputs.dem is None
+    demo = build_parser().parse_args(["demo", "--no-dem"])
+    assert demo.no_dem is True
+
+
+def test_demo_uses_its_dem_and_reports_the_grades(demo_computed):
+    from scipy.ndimage import map_coordinates
+
+    from tcm_coverage.demo import DEMO_FILES, demo_data_dir, demo_inputs
+    from tcm_coverage.workflows.texts import readme_rows
+
+    run, config = demo_computed
+    assert config.inputs.dem == demo_data_dir() / DEMO_FILES["dem"]
+    assert "dem" not in demo_inputs(dem=False)
+    rg = run.access.routing["walk"].graph
+    net = rg.network
+    assert net.terrain is not None
+    # the summary's grades, recomputed independently: scipy's bilinear interpolation
+    # (map_coordinates, order 1) of the GeoTIFF at the same sample points
+    with rasterio.open(config.inputs.dem) as src:
+        z = src.read(1).astype(float)
+        inv = ~src.transform
+        assert src.crs.to_epsg() == 32649 and net.crs_m == "EPSG:32649"
+    use = np.flatnonzero(rg.usable)
+    length = net.length_m[use]
+    n = np.maximum(np.ceil(length / 50.0), 1).astype(int)
+    if net.grade_separated is not None:
+        n = np.where(net.grade_separated[use], 1, n)
+    grades, weights = [], []
+    for k, e in enumerate(use):
+        pts = [net.geometry_m[e].interpolate(i / n[k], normalized=True) for i in range(n[k] + 1)]
+        cols, rows = zip(*(inv * (p.x, p.y) for p in pts), strict=True)
+        h = map_coordinates(z, [np.array(rows) - 0.5, np.array(cols) - 0.5], order=1, mode="nearest")
+        piece = length[k] / n[k]
+        if piece > 0:
+            grades.append(np.clip(np.diff(h) / piece, -0.3, 0.3))
+            weights.append(np.full(n[k], piece))
+    g, w = np.abs(np.concatenate(grades)) * 100, np.concatenate(weights)
+    summary = run.access.networks["walk"]
+    assert summary["grade_mean_pct"] == pytest.approx(np.average(g, weights=w), rel=1e-6)
+    assert summary["grade_max_pct"] == pytest.approx(g.max(), rel=1e-6)
+    assert summary["km_without_elevation"] == 0.0
+    assert 0.5 < summary["grade_mean_pct"] < 5  # a plain with hills in the west
+    rows = dict(readme_rows(config, run.access, "2026-01-01"))
+    assert f"平均 {summary['grade_mean_pct']:.1f}%" in rows["坡度"]
+    assert "Tobler" in rows["坡度"]
+    assert rows["高程（DEM）"] == "demo_dem.tif"
+    en = dict(readme_rows(config.updated(lang="en"), run.access, "2026-01-01"))
+    assert f"mean {summary['grade_mean_pct']:.1f}%" in en["slopes"]
+    flat = dict(readme_rows(config.updated(dem=None, lang="en"), run.access, "2026-01-01"))
+    assert flat["slopes"] == "no DEM: every road is taken as flat"
+
+
+@pytest.mark.slow
+def test_dem_not_covering_the_county_is_a_clear_error(tmp_path):
+    from tcm_coverage.demo import demo_inputs
+    from tcm_coverage.workflows import AnalysisConfig, compute
+
+    src_path = demo_inputs()["dem"]
+    east = tmp_path / "east_only.tif"
+    with rasterio.open(src_path) as src:
+        profile = src.profile
+        half = src.width // 2
+        data = src.read(1)[:, half:]
+        profile.update(width=data.shape[1], transform=src.transform * rasterio.Affine.translation(half, 0))
+    with rasterio.open(east, "w", **profile) as dst:
+        dst.write(data, 1)
+    config = AnalysisConfig.from_options(**{**demo_inputs(), "dem": east}, out_dir=tmp_path / "out",
+                                         modes=("walk",))
+    with pytest.raises(InputError, match="does not cover the county") as err:
+        compute(config, progress=False)
+    assert str(err.value.path) == str(east) and "DEM covering the county" in (err.value.fix or "")
