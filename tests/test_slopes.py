@@ -453,3 +453,34 @@ def test_dem_not_covering_the_county_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="does not cover the county") as err:
         compute(config, progress=False)
     assert str(err.value.path) == str(east) and "DEM covering the county" in (err.value.fix or "")
+
+
+def test_direct_leg_takes_the_fastest_not_the_nearest():
+    # z = 0.2·y: from (0, 500) a facility 100 m north (20 m up) and one 120 m south (24 m down)
+    net = with_elevation(line_net(), plane_dem(b=0.2, c=300))
+    rg = build_routing_graph(net, get_profile("walk"))
+    d = snap_xy(rg, 0, 500)
+    f = snap_points(rg, *ll([0, 0], [600, 380]), leg="from_road")
+    up20 = math.exp(-3.5 * 0.25) / math.exp(-3.5 * 0.05)
+    down20 = math.exp(-3.5 * 0.15) / math.exp(-3.5 * 0.05)
+    assert 120 / 60 / down20 < 100 / 60 / up20  # the farther one, downhill, is faster
+    res = nearest_facility_times(rg, d, f, direct_offroad_m=150)
+    assert res.facility.tolist() == [1]
+    assert res.minutes[0] == pytest.approx(120 / 60 / down20, rel=1e-6)
+
+
+def test_nearest_is_the_fastest_pair_on_a_hilly_grid():
+    # the documented invariant of od_pairs_within holds with slopes: its fastest pair per
+    # demand point is the nearest-facility time
+    dem = grid_dem(lambda x, y: 600 + 80 * np.sin(x / 300.0) * np.cos(y / 250.0))
+    net = with_elevation(grid_net(), dem)
+    rng = np.random.default_rng(11)
+    for mode in ("walk", "ebike"):
+        rg = build_routing_graph(net, get_profile(mode))
+        d = snap_xy(rg, rng.uniform(0, 1600, 60), rng.uniform(0, 1600, 60))
+        f = snap_points(rg, *ll(rng.uniform(0, 1600, 6), rng.uniform(0, 1600, 6)), leg="from_road")
+        near = nearest_facility_times(rg, d, f, direct_offroad_m=400)
+        od = od_pairs_within(rg, d, f, 1e4, direct_offroad_m=400)
+        fastest = np.full(len(d), np.inf)
+        np.minimum.at(fastest, od.demand, od.minutes)
+        np.testing.assert_allclose(near.minutes, fastest, rtol=1e-12, atol=1e-12)

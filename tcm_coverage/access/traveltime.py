@@ -117,6 +117,41 @@ def _direct_minutes(rg: RoutingGraph, demand: Snap, facilities: Snap, d_idx: np.
     return dist / (speed * offroad_speed_factor(rg.profile.mode, dist, rise))
 
 
+def _direct_best(rg: RoutingGraph, demand: Snap, facilities: Snap,
+                 direct_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """(k,) fastest straight off-road walk of each demand point to a facility at most
+    ``direct_m`` away (inf if none) and that facility (-1).
+
+    On the flat the nearest facility in a straight line is the fastest (one KD-tree query);
+    with slopes a farther one may be faster downhill, so every facility within ``direct_m`` is
+    timed (a sparse distance matrix) and the fastest kept.
+    """
+    k = len(demand)
+    best = np.full(k, np.inf)
+    best_f = np.full(k, -1, dtype=np.int64)
+    if direct_m <= 0 or k == 0 or len(facilities) == 0:
+        return best, best_f
+    ftree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
+    dpts = np.column_stack([demand.x_m, demand.y_m])
+    if demand.z_m is None or facilities.z_m is None:
+        dd, ii = ftree.query(dpts, k=1, distance_upper_bound=float(np.nextafter(direct_m, np.inf)))
+        found = dd <= direct_m
+        best[found] = _direct_minutes(rg, demand, facilities, np.flatnonzero(found), ii[found],
+                                      dd[found])
+        best_f[found] = ii[found]
+        return best, best_f
+    sdm = cKDTree(dpts).sparse_distance_matrix(ftree, direct_m, output_type="coo_matrix")
+    rows, cols = sdm.row.astype(np.int64), sdm.col.astype(np.int64)
+    tt = _direct_minutes(rg, demand, facilities, rows, cols, sdm.data)
+    order = np.lexsort((cols, tt, rows))  # per demand point: fastest first, then lowest index
+    rows, cols, tt = rows[order], cols[order], tt[order]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    best[rows[first]] = tt[first]
+    best_f[rows[first]] = cols[first]
+    return best, best_f
+
+
 def _check_snap(rg: RoutingGraph, snap: Snap, what: str) -> None:
     m = rg.network.n_segments
     e = snap.edge
@@ -281,17 +316,7 @@ def nearest_facility_times(
     via_u = demand.offroad_min + _along(t, rg.edge_bwd_min[e]) + node_min[nu]
     via_v = demand.offroad_min + _along(1.0 - t, rg.edge_fwd_min[e]) + node_min[nv]
     same, same_f = _same_segment(rg, demand, facilities)
-    direct = np.full(k, np.inf)
-    direct_f = np.full(k, -1, dtype=np.int64)
-    if direct_m > 0 and k and len(facilities):
-        tree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
-        dd, ii = tree.query(np.column_stack([demand.x_m, demand.y_m]), k=1,
-                            distance_upper_bound=float(np.nextafter(direct_m, np.inf)))
-        found = np.flatnonzero(dd <= direct_m)
-        # the nearest in a straight line is the fastest direct leg on the flat; with slopes a
-        # farther one could be a little faster downhill, which this ignores (legs <= 150 m)
-        direct[found] = _direct_minutes(rg, demand, facilities, found, ii[found], dd[found])
-        direct_f[found] = ii[found]
+    direct, direct_f = _direct_best(rg, demand, facilities, direct_m)
     cand = np.column_stack([via_u, via_v, same, direct])
     cand_f = np.column_stack([node_fac[nu], node_fac[nv], same_f, direct_f])
     pick = np.argmin(cand, axis=1) if k else np.zeros(0, dtype=np.int64)
