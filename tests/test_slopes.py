@@ -390,7 +390,7 @@ def test_demo_uses_its_dem_and_reports_the_grades(demo_computed):
     from scipy.ndimage import map_coordinates
 
     from tcm_coverage.demo import DEMO_FILES, demo_data_dir, demo_inputs
-    from tcm_coverage.workflows.texts import readme_rows
+    from tcm_coverage.workflows.texts import readme_rows, slope_notes
 
     run, config = demo_computed
     assert config.inputs.dem == demo_data_dir() / DEMO_FILES["dem"]
@@ -432,6 +432,9 @@ def test_demo_uses_its_dem_and_reports_the_grades(demo_computed):
     assert f"mean {summary['grade_mean_pct']:.1f}%" in en["slopes"]
     flat = dict(readme_rows(config.updated(dem=None, lang="en"), run.access, "2026-01-01"))
     assert flat["slopes"] == "no DEM: every road is taken as flat"
+    # the report says so too (its notes), in the run's language; nothing without a DEM
+    assert slope_notes(config, run.access) == [f"坡度：{rows['坡度']}"]
+    assert slope_notes(config.updated(dem=None), run.access) == []
 
 
 @pytest.mark.slow

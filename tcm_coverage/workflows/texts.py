@@ -27,8 +27,8 @@ from tcm_coverage.vocab import HEADLINE_FACILITY_SET, MIN_COMPONENT_M, share_col
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
 
-__all__ = ["access_notes", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
-           "summary_text"]
+__all__ = ["access_notes", "facility_notes", "headline_numbers", "readme_rows", "slope_notes",
+           "source_lines", "summary_text"]
 
 def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
     """说明 rows stating the off-road, snapping and access rules the travel times used."""
@@ -58,6 +58,14 @@ def _slope_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[str,
                   max=pct("grade_max_pct"), km_flat=km_flat,
                   bike_k=CLIMB_RULES["bicycle"].kmh_per_pct, bike_min=CLIMB_RULES["bicycle"].min_kmh,
                   ebike_k=CLIMB_RULES["ebike"].kmh_per_pct, ebike_min=CLIMB_RULES["ebike"].min_kmh))]
+
+
+def slope_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:
+    """The report note saying that slopes were used (``--dem``), and how; none without a DEM."""
+    if config.inputs.dem is None:
+        return []
+    return [text("workflows.source.line", config.rendering.lang, label=label, name=value)
+            for label, value in _slope_rows(config, access)]
 
 
 def _facility_set_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[str, str]]:
