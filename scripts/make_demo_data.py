@@ -16,6 +16,7 @@ Outputs (relative to ``--out``)::
     population/demo_villages.csv              villages and town communities with population
     population/demo_population.tif            WorldPop-style 3" population raster
     facilities/demo_facilities_gcj02.csv      health facilities, GCJ-02 coordinates
+    dem/demo_dem.tif                          synthetic elevation (hills rising to the west)
     README.md                                 what is real, what is synthetic, counts
 """
 
@@ -702,6 +703,43 @@ def write_raster(arr: np.ndarray, transform, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Elevation (synthetic DEM)
+# --------------------------------------------------------------------------------------------
+DEM_CELL_M = 100.0
+DEM_MARGIN_M = 8000.0             # past the county: the roads run a few km beyond it
+DEM_NODATA = -32768
+
+
+def make_dem(county: County) -> tuple:
+    """Elevation in metres on a 100 m UTM grid, no randomness: a plain at ~930 m in the east,
+    hills rising ~550 m to the west (the ``mountain`` ramp) with ridges and valleys in them."""
+    x0, y0, x1, y1 = county.poly_m.bounds
+    west = np.floor((x0 - DEM_MARGIN_M) / DEM_CELL_M) * DEM_CELL_M
+    north = np.ceil((y1 + DEM_MARGIN_M) / DEM_CELL_M) * DEM_CELL_M
+    width = int(np.ceil((x1 + DEM_MARGIN_M - west) / DEM_CELL_M))
+    height = int(np.ceil((north - (y0 - DEM_MARGIN_M)) / DEM_CELL_M))
+    gx, gy = np.meshgrid(west + (np.arange(width) + 0.5) * DEM_CELL_M,
+                         north - (np.arange(height) + 0.5) * DEM_CELL_M)
+    hills = mountain(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape) ** 1.3
+    z = (930.0 + 15.0 * np.sin(gx / 3000.0) * np.cos(gy / 4000.0)
+         + 550.0 * hills
+         + 140.0 * hills * np.sin(gx / 1700.0) * np.cos(gy / 2100.0)
+         + 45.0 * hills * np.sin(gx / 600.0 + gy / 900.0))
+    return np.round(z).astype(np.int16), from_origin(west, north, DEM_CELL_M, DEM_CELL_M)
+
+
+def write_dem(arr: np.ndarray, transform, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    profile = dict(driver="GTiff", width=arr.shape[1], height=arr.shape[0], count=1,
+                   dtype="int16", crs=METRIC_CRS, transform=transform, nodata=DEM_NODATA,
+                   compress="deflate", predictor=2, tiled=True, blockxsize=256, blockysize=256)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(arr, 1)
+        dst.update_tags(DESCRIPTION="SYNTHETIC demo elevation (metres), tcm_coverage "
+                                    "scripts/make_demo_data.py; not the real terrain of Tunliu")
+
+
+# --------------------------------------------------------------------------------------------
 # Facilities
 # --------------------------------------------------------------------------------------------
 FACILITY_COLUMNS = ("编号", "名称", "类型", "经度", "纬度", "中医馆", "中医阁", "中医类别全科医生数",
@@ -902,6 +940,14 @@ the seat and most people on the eastern plain, sparse villages and roads in the 
   inventions. Every TCM service point has a 中医执业医师数 (1–58), so the
   capacity-aware coverage uses TCM physicians × 1,613 residents (no capacity column).
 
+- **Elevation** (`dem/demo_dem.tif`): a **synthetic** DEM, *not* Tunliu's real terrain;
+  int16 metres, EPSG:32649 (UTM 49N), 100 m cells, {stats["dem_shape"][0]} rows ×
+  {stats["dem_shape"][1]} columns, deflate, covering the county and 8 km around it. No
+  randomness: a plain at ~930 m in the east, hills rising about 550 m to the west (like
+  Tunliu's mountainous west) with ridges and valleys in them; {stats["dem_range"][0]}–{stats["dem_range"][1]} m.
+  `tcm-coverage demo` uses it (slopes: walking by Tobler's hiking function, bicycles and
+  e-bikes slower on climbs); `demo --no-dem` takes every road as flat.
+
 The demo is built to show gaps: within 15 minutes on foot many villages reach no TCM service
 point, by e-bike most do, but remote hill villages and 乙镇 (no 中医馆) still do not.
 """
@@ -934,6 +980,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = make_facilities(roads, grids, st, stage_rng(6))
     write_facilities(rows, out / "facilities" / "demo_facilities_gcj02.csv")
 
+    dem, dem_transform = make_dem(county)
+    write_dem(dem, dem_transform, out / "dem" / "demo_dem.tif")
+
     highways: dict[str, int] = {}
     for _nodes, tags in roads.ways:
         highways[tags["highway"]] = highways.get(tags["highway"], 0) + 1
@@ -947,6 +996,7 @@ def main(argv: list[str] | None = None) -> int:
             ("population/demo_villages.csv", "villages, towns, seat communities"),
             ("population/demo_population.tif", "population raster"),
             ("facilities/demo_facilities_gcj02.csv", "health facilities, GCJ-02"),
+            ("dem/demo_dem.tif", "elevation (DEM), synthetic"),
         ],
         "county_km2": county.poly_m.area / 1e6,
         "townships": len(TOWNSHIPS),
@@ -964,6 +1014,8 @@ def main(argv: list[str] | None = None) -> int:
         "facility_types": ftypes,
         "clinic_villages": ftypes.get("村卫生室", 0),
         "zhongyige": sum(r["中医阁"] == "是" and r["类型"] == "村卫生室" for r in rows),
+        "dem_shape": dem.shape,
+        "dem_range": (int(dem.min()), int(dem.max())),
     }
     write_readme(out, stats)
     return 0

@@ -6,7 +6,7 @@ The API a notebook uses, in the order of the data flow (each name is imported on
 =====================  =========================================================================
 read the inputs        :func:`read_facilities`, :func:`read_boundaries`, :func:`read_population`,
                        :func:`read_network`, :func:`load_profile`, :func:`demo_inputs`,
-                       :func:`demo_data_dir`
+                       :func:`demo_data_dir`; slopes: :func:`read_dem`, :func:`with_elevation`
 travel times           :func:`compute_access` (:class:`AccessOptions`, :class:`IsochroneOptions`)
                        → :class:`AccessResult`
 coverage               :func:`coverage_tables` → :class:`CoverageTables`, :func:`network_fca`
@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # the lazily imported names, for type checkers and editors
         read_facilities,
         read_population,
     )
-    from tcm_coverage.network import read_network
+    from tcm_coverage.network import read_dem, read_network, with_elevation
     from tcm_coverage.outputs import MapLayers, MapOptions, Scorecard, coverage_map, scorecard
     from tcm_coverage.workflows import (
         AnalysisConfig,
@@ -65,6 +65,8 @@ _LAZY: dict[str, str] = {
     "read_population": "tcm_coverage.inputs",
     "load_profile": "tcm_coverage.inputs",
     "read_network": "tcm_coverage.network",
+    "read_dem": "tcm_coverage.network",
+    "with_elevation": "tcm_coverage.network",
     "demo_inputs": "tcm_coverage.demo",
     "demo_data_dir": "tcm_coverage.demo",
     "AccessOptions": "tcm_coverage.access",
@@ -110,6 +112,7 @@ __all__ = [
     "load_scenario",
     "network_fca",
     "read_boundaries",
+    "read_dem",
     "read_facilities",
     "read_network",
     "read_population",
@@ -117,6 +120,7 @@ __all__ = [
     "run_scenario",
     "scorecard",
     "summary_text",
+    "with_elevation",
 ]
 
 

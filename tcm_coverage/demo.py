@@ -30,6 +30,7 @@ DEMO_FILES: dict[str, Path] = {
     "population_raster": Path("population") / "demo_population.tif",
     "villages": Path("population") / "demo_villages.csv",
     "network": Path("roads") / "demo_roads.osm",
+    "dem": Path("dem") / "demo_dem.tif",
     "scenarios": Path("scenarios"),
 }
 
@@ -56,7 +57,8 @@ def demo_data_dir() -> Path:
     return Path(__file__).resolve().parent / "demo_data"
 
 
-def demo_inputs(data_dir: Path | None = None, *, population: str = "raster") -> dict[str, Path | str]:
+def demo_inputs(data_dir: Path | None = None, *, population: str = "raster",
+                dem: bool = True) -> dict[str, Path | str]:
     """The input arguments of :class:`~tcm_coverage.workflows.pipeline.AnalysisConfig` for the demo county.
 
     Parameters
@@ -65,12 +67,14 @@ def demo_inputs(data_dir: Path | None = None, *, population: str = "raster") -> 
         Folder of the demo data (default: :func:`demo_data_dir`).
     population
         ``"raster"`` (the population raster) or ``"villages"`` (the village table).
+    dem
+        Include the synthetic demo DEM (``dem``: slopes; hills rising to the west).
 
     Returns
     -------
     dict
-        ``facilities``, ``facilities_datum``, ``boundary``, ``townships``, ``population`` and
-        ``network``.
+        ``facilities``, ``facilities_datum``, ``boundary``, ``townships``, ``population``,
+        ``network`` and (``dem=True``) ``dem``.
     """
     d = demo_data_dir() if data_dir is None else data_dir
     return {
@@ -78,4 +82,5 @@ def demo_inputs(data_dir: Path | None = None, *, population: str = "raster") -> 
         "boundary": d / DEMO_FILES["boundary"], "townships": d / DEMO_FILES["townships"],
         "population": d / DEMO_FILES["population_raster" if population == "raster" else "villages"],
         "network": d / DEMO_FILES["network"],
+        **({"dem": d / DEMO_FILES["dem"]} if dem else {}),
     }

@@ -641,6 +641,31 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "scenario.order_site": ("第{rank}位：{name}（{kind}）{year}，新覆盖 {covered:,} 人，累计 {share:.1%}",
                             "#{rank}: {name} ({kind}) {year}, {covered:,} newly covered, "
                             "{share:.1%} so far"),
+    # slopes (--dem): the 说明 rows of workflows.texts and the DEM check of workflows.pipeline
+    "readme.file.dem": ("高程（DEM）", "elevation (DEM)"),
+    "source.dem": ("高程（DEM）", "elevation (DEM)"),
+    "rule.slopes": ("坡度", "slopes"),
+    "rule.slopes_text": (
+        "按高程（DEM）计坡度，按行进方向区分上下坡：步行按 Tobler 徒步函数（保持平地速度，"
+        "v = v平地·exp(−3.5·|S+0.05|)/exp(−3.5·0.05)）；自行车上坡每 1% 坡度减 {bike_k:g} km/h"
+        "（最低 {bike_min:g} km/h），电动自行车每 1% 减 {ebike_k:g} km/h（最低 {ebike_min:g} km/h），下坡按平地速度（规划假设）；"
+        "小汽车（含其离路段）不变；其他方式的离路段按其两端高程间的坡度步行。路网坡度：平均 {mean}，最大 {max}；"
+        "无高程按平地计的道路 {km_flat}",
+        "by elevation (DEM), uphill and downhill apart, in the direction of travel: walking by "
+        "Tobler's hiking function keeping the flat speed (v = v_flat·exp(−3.5·|S+0.05|)/"
+        "exp(−3.5·0.05)); bicycles lose {bike_k:g} km/h per 1 % of climb (at least {bike_min:g} "
+        "km/h), e-bikes {ebike_k:g} km/h (at least {ebike_min:g} km/h), downhill at the flat speed (a planning assumption); cars "
+        "(and their off-road legs) unchanged; the other modes' off-road legs are walked at the "
+        "grade between their ends. Road grades: mean "
+        "{mean}, max {max}; road without elevation, taken as flat: {km_flat}"),
+    "rule.no_slopes": ("未使用高程：所有道路按平地计", "no DEM: every road is taken as flat"),
+    "dem_outside": (
+        "高程文件（DEM）未覆盖县域：县界上 {share:.0%} 的点没有高程",
+        "the DEM does not cover the county: {share:.0%} of the county outline has no elevation"),
+    "dem_outside_fix": (
+        "请提供覆盖全县及周边道路的 DEM（如 SRTM、Copernicus GLO-30，按县界外扩裁剪）",
+        "give a DEM covering the county and the roads around it (e.g. SRTM or Copernicus "
+        "GLO-30 clipped to the county plus a buffer)"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def network_fca(
             dsnap = snap_points(rg, demand.geometry.x.to_numpy(float),
                                 demand.geometry.y.to_numpy(float))
             fsnap = snap_points(rg, fac.geometry.x.to_numpy(float),
-                                fac.geometry.y.to_numpy(float))
+                                fac.geometry.y.to_numpy(float), leg="from_road")
         od = od_pairs_within(rg, dsnap, fsnap, d0, direct_offroad_m=opts.direct_offroad_m)
         pop = demand["population"].to_numpy(float)
         for m in methods:

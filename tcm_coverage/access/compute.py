@@ -314,7 +314,8 @@ def compute_access(
             rg = build_routing_graph(network, profile)
             bar.update()
             bar.set_postfix_str(f"{mode}: snapping")
-            fsnap = snap_with_profile(_once(snaps, "facilities", rg, lambda g: snap_points(g, flon, flat)), rg)
+            fsnap = snap_with_profile(_once(snaps, "facilities", rg,
+                                            lambda g: snap_points(g, flon, flat, leg="from_road")), rg)
             _check_facilities_on_network(rg, fsnap, fac, mode=mode, max_offroad_m=opts.max_facility_offroad_m,
                                          source=opts.facilities_source)
             dsnap = snap_with_profile(_once(snaps, "demand", rg, lambda g: snap_points(g, dlon, dlat)), rg)

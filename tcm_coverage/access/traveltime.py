@@ -1,6 +1,7 @@
 """Travel times from residents to their nearest facility over the road network.
 
-Direction is **resident -> facility** (it matters for one-way streets by car and e-bike).
+Direction is **resident -> facility** (it matters for one-way streets by car and e-bike, and
+with a DEM for every climb: uphill and downhill times differ, :mod:`tcm_coverage.network.terrain`).
 
 Method
 ------
@@ -56,7 +57,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.network import RoutingGraph, Snap
+from tcm_coverage.network import RoutingGraph, Snap, offroad_speed_factor, tobler_factor
 from tcm_coverage.vocab import DIRECT_OFFROAD_LIMIT_M, DIRECT_OFFROAD_MAX_M
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,53 @@ def _along(frac: np.ndarray, minutes: np.ndarray) -> np.ndarray:
     """``frac * minutes`` with ``0 * inf = 0`` (no distance to cover needs no permission)."""
     with np.errstate(invalid="ignore"):
         return np.where(frac <= 0.0, 0.0, frac * minutes)
+
+
+def _direct_minutes(rg: RoutingGraph, demand: Snap, facilities: Snap, d_idx: np.ndarray,
+                    f_idx: np.ndarray, dist_m: np.ndarray) -> np.ndarray:
+    """Minutes of the straight off-road walk from demand ``d_idx`` to facility ``f_idx``
+    (``dist_m`` apart), by the grade between them when the snaps have elevations."""
+    speed = rg.profile.offroad_kmh * 1000.0 / 60.0  # metres per minute
+    dist = np.asarray(dist_m, dtype=np.float64)
+    if demand.z_m is None or facilities.z_m is None:
+        return dist / speed
+    rise = facilities.z_m[f_idx] - demand.z_m[d_idx]
+    return dist / (speed * offroad_speed_factor(rg.profile.mode, dist, rise))
+
+
+def _direct_best(rg: RoutingGraph, demand: Snap, facilities: Snap,
+                 direct_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """(k,) fastest straight off-road walk of each demand point to a facility at most
+    ``direct_m`` away (inf if none) and that facility (-1).
+
+    On the flat the nearest facility in a straight line is the fastest (one KD-tree query);
+    with slopes a farther one may be faster downhill, so every facility within ``direct_m`` is
+    timed (a sparse distance matrix) and the fastest kept.
+    """
+    k = len(demand)
+    best = np.full(k, np.inf)
+    best_f = np.full(k, -1, dtype=np.int64)
+    if direct_m <= 0 or k == 0 or len(facilities) == 0:
+        return best, best_f
+    ftree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
+    dpts = np.column_stack([demand.x_m, demand.y_m])
+    if demand.z_m is None or facilities.z_m is None:
+        dd, ii = ftree.query(dpts, k=1, distance_upper_bound=float(np.nextafter(direct_m, np.inf)))
+        found = dd <= direct_m
+        best[found] = _direct_minutes(rg, demand, facilities, np.flatnonzero(found), ii[found],
+                                      dd[found])
+        best_f[found] = ii[found]
+        return best, best_f
+    sdm = cKDTree(dpts).sparse_distance_matrix(ftree, direct_m, output_type="coo_matrix")
+    rows, cols = sdm.row.astype(np.int64), sdm.col.astype(np.int64)
+    tt = _direct_minutes(rg, demand, facilities, rows, cols, sdm.data)
+    order = np.lexsort((cols, tt, rows))  # per demand point: fastest first, then lowest index
+    rows, cols, tt = rows[order], cols[order], tt[order]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    best[rows[first]] = tt[first]
+    best_f[rows[first]] = cols[first]
+    return best, best_f
 
 
 def _check_snap(rg: RoutingGraph, snap: Snap, what: str) -> None:
@@ -268,16 +316,7 @@ def nearest_facility_times(
     via_u = demand.offroad_min + _along(t, rg.edge_bwd_min[e]) + node_min[nu]
     via_v = demand.offroad_min + _along(1.0 - t, rg.edge_fwd_min[e]) + node_min[nv]
     same, same_f = _same_segment(rg, demand, facilities)
-    direct = np.full(k, np.inf)
-    direct_f = np.full(k, -1, dtype=np.int64)
-    if direct_m > 0 and k and len(facilities):
-        speed = rg.profile.offroad_kmh * 1000.0 / 60.0  # metres per minute
-        tree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
-        dd, ii = tree.query(np.column_stack([demand.x_m, demand.y_m]), k=1,
-                            distance_upper_bound=float(np.nextafter(direct_m, np.inf)))
-        found = dd <= direct_m
-        direct[found] = dd[found] / speed
-        direct_f[found] = ii[found]
+    direct, direct_f = _direct_best(rg, demand, facilities, direct_m)
     cand = np.column_stack([via_u, via_v, same, direct])
     cand_f = np.column_stack([node_fac[nu], node_fac[nv], same_f, direct_f])
     pick = np.argmin(cand, axis=1) if k else np.zeros(0, dtype=np.int64)
@@ -413,13 +452,17 @@ def od_pairs_within(
         parts_t.append(t_s[keep])
         if direct_m > 0:
             speed = rg.profile.offroad_kmh * 1000.0 / 60.0  # metres per minute
-            radius = min(speed * cutoff, direct_m)
+            fastest = float(tobler_factor(-0.05)) if demand.z_m is not None else 1.0
+            radius = min(speed * fastest * cutoff, direct_m)
             dtree = cKDTree(np.column_stack([demand.x_m, demand.y_m]))
             ftree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
             sdm = dtree.sparse_distance_matrix(ftree, radius, output_type="coo_matrix")
-            parts_d.append(sdm.row.astype(np.int64))  # coincident points included (0 m)
-            parts_f.append(sdm.col.astype(np.int64))
-            parts_t.append(sdm.data / speed)
+            rows, cols = sdm.row.astype(np.int64), sdm.col.astype(np.int64)
+            tt = _direct_minutes(rg, demand, facilities, rows, cols, sdm.data)
+            keep = tt <= cutoff
+            parts_d.append(rows[keep])  # coincident points included (0 m)
+            parts_f.append(cols[keep])
+            parts_t.append(tt[keep])
     if parts_d:
         d = np.concatenate(parts_d).astype(np.int64)
         f = np.concatenate(parts_f).astype(np.int64)

@@ -94,6 +94,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--data-dir", type=Path, default=None, help="folder with the demo data (default: the repo's data/)")
     demo.add_argument("--population-source", choices=("raster", "villages"), default="raster",
                       help="demo population from the GeoTIFF or the village table")
+    demo.add_argument("--no-dem", action="store_true",
+                      help="ignore the demo's synthetic DEM: every road flat (to compare with slopes)")
     add_common_options(demo, default_modes=("walk", "ebike", "car"), default_thresholds=(5, 10, 15, 20, 30))
 
 
@@ -117,6 +119,10 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
     ana.add_argument("--population-sheet", default=None, metavar="SHEET",
                      help="sheet of a village population workbook (name or number)")
     ana.add_argument("--network", type=Path, required=True, help="roads: .osm.pbf, .osm (XML) or .graphml")
+    ana.add_argument("--dem", type=Path, default=None, metavar="FILE.tif",
+                     help="elevation GeoTIFF (any CRS, metres; optional): walking, bicycle and "
+                          "e-bike times follow the slopes, uphill slower than downhill (Tobler "
+                          "for walking); car unchanged. It must cover the county")
     ana.add_argument("--out", type=Path, required=True, help="output folder")
     add_common_options(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
 
@@ -321,7 +327,8 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         if args.command == "demo":
             data = args.data_dir or demo_data_dir()
-            config = config_from_args(args, inputs=demo_inputs(data, population=args.population_source),
+            config = config_from_args(args, inputs=demo_inputs(data, population=args.population_source,
+                                                               dem=not args.no_dem),
                                       sources=DEMO_SOURCES[args.lang])
         else:
             config = config_from_args(args)

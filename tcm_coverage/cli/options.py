@@ -180,6 +180,7 @@ class InputOptions(TypedDict, total=False):
     population_column: str | None
     population_sheet: str | None
     network: Path
+    dem: Path | None
 
 
 def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] | None = None,

@@ -18,6 +18,8 @@ Modules, one topic each:
   imported on first use);
 * :mod:`~tcm_coverage.network.graph`: the routing graph of one mode and its routable pieces;
 * :mod:`~tcm_coverage.network.snapping`: :class:`Snap`, ``snap_points`` and :class:`Routing`;
+* :mod:`~tcm_coverage.network.terrain`: a DEM (``read_dem``), elevation along segments
+  (``with_elevation`` in ``model``) and how grade changes each mode's speed (Tobler for walking);
 * :mod:`~tcm_coverage.network.summary`: ``network_summary`` and ``snap_summary`` for the run report.
 
 The projection rule (``utm_crs``, ``transform_geoms``, ``buffer_lonlat``) lives in
@@ -31,7 +33,12 @@ from tcm_coverage.network.graph import (
     RoutingGraph,
     build_routing_graph,
 )
-from tcm_coverage.network.model import RoadNetwork, spatial_node_order, subset_network
+from tcm_coverage.network.model import (
+    RoadNetwork,
+    spatial_node_order,
+    subset_network,
+    with_elevation,
+)
 from tcm_coverage.network.osmnx_graph import download_network, from_networkx
 from tcm_coverage.network.profiles import MODES, PROFILES, ROAD_CLASSES, SpeedProfile, get_profile
 from tcm_coverage.network.readers import ACCEPTED_EXTENSIONS, read_network
@@ -45,12 +52,24 @@ from tcm_coverage.network.tags import (
     access_from_tags,
     parse_maxspeed,
 )
+from tcm_coverage.network.terrain import (
+    CLIMB_RULES,
+    ClimbRule,
+    Dem,
+    Terrain,
+    offroad_speed_factor,
+    read_dem,
+    tobler_factor,
+)
 
 __all__ = [
     "ACCEPTED_EXTENSIONS",
     "ACCESS_CHAINS",
     "ACCESS_CLOSED",
     "ACCESS_OPEN",
+    "CLIMB_RULES",
+    "ClimbRule",
+    "Dem",
     "MIN_COMPONENT_M",
     "MODES",
     "PROFILES",
@@ -61,6 +80,7 @@ __all__ = [
     "SegmentAccess",
     "Snap",
     "SpeedProfile",
+    "Terrain",
     "ZERO_TIME_MIN",
     "access_from_tags",
     "buffer_lonlat",
@@ -70,13 +90,17 @@ __all__ = [
     "get_profile",
     "network_summary",
     "snap_summary",
+    "offroad_speed_factor",
     "parse_maxspeed",
+    "read_dem",
     "read_network",
     "snap_key",
     "snap_points",
     "snap_with_profile",
     "spatial_node_order",
     "subset_network",
+    "tobler_factor",
     "transform_geoms",
     "utm_crs",
+    "with_elevation",
 ]

@@ -23,6 +23,7 @@ from scipy.sparse.csgraph import connected_components
 from tcm_coverage._errors import InputError, NetworkError
 from tcm_coverage.network.model import RoadNetwork
 from tcm_coverage.network.profiles import SpeedProfile
+from tcm_coverage.network.terrain import climb_time_factors
 from tcm_coverage.vocab import MIN_COMPONENT_M
 
 __all__ = ["MIN_COMPONENT_M", "ZERO_TIME_MIN", "RoutingGraph", "build_routing_graph",
@@ -118,7 +119,8 @@ def segment_speeds(net: RoadNetwork, profile: SpeedProfile) -> np.ndarray:
 
 def _segment_minutes(net: RoadNetwork, profile: SpeedProfile) -> tuple[np.ndarray, np.ndarray,
                                                                       np.ndarray]:
-    """Usable segments and their minutes ``u -> v`` and ``v -> u`` (inf: not allowed)."""
+    """Usable segments and their minutes ``u -> v`` and ``v -> u`` (inf: not allowed; with a
+    DEM the two differ by the grade in each direction, :mod:`~tcm_coverage.network.terrain`)."""
     speed = segment_speeds(net, profile)
     usable = np.isfinite(speed) & (speed > 0)
     if net.access is not None:
@@ -130,11 +132,15 @@ def _segment_minutes(net: RoadNetwork, profile: SpeedProfile) -> tuple[np.ndarra
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         minutes = net.length_m / 1000.0 / speed * 60.0
-    minutes = np.where(usable, np.maximum(minutes, ZERO_TIME_MIN), np.inf)
-    fwd = minutes
+    back = minutes
+    if net.terrain is not None:  # slopes: the time depends on the direction of travel
+        up, down = climb_time_factors(net.terrain, profile.mode, speed)
+        minutes, back = minutes * up, minutes * down
+    fwd = np.where(usable, np.maximum(minutes, ZERO_TIME_MIN), np.inf)
+    back = np.where(usable, np.maximum(back, ZERO_TIME_MIN), np.inf)
     oneway = (net.access.bicycle_oneway if profile.access == "bicycle" and net.access is not None
               else net.oneway)
-    bwd = np.where(oneway, np.inf, minutes) if profile.respect_oneway else minutes.copy()
+    bwd = np.where(oneway, np.inf, back) if profile.respect_oneway else back
     return usable, fwd, bwd
 
 

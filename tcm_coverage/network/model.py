@@ -17,15 +17,16 @@ import numpy as np
 import pyproj
 import shapely
 
-from tcm_coverage._errors import NetworkError
+from tcm_coverage._errors import InputError, NetworkError
 from tcm_coverage._geo import WGS84, transform_geoms, utm_crs
 from tcm_coverage.network.profiles import ROAD_CLASSES
 from tcm_coverage.network.tags import SegmentAccess
+from tcm_coverage.network.terrain import DEM_STEP_M, Dem, Terrain, sample_segments
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["RawNodes", "RawSegments", "RoadNetwork", "assemble_network", "spatial_node_order",
-           "subset_network"]
+           "subset_network", "with_elevation"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class RoadNetwork:
     grade_separated : numpy.ndarray or None
         (m,) bool, the segment is in a tunnel or on a bridge: routed along, never snapped
         to; None when not known (every segment at ground level).
+    terrain : Terrain or None
+        Elevation along every segment from a DEM (:func:`with_elevation`); None: every
+        segment is flat (no slopes).
     """
 
     node_id: np.ndarray
@@ -76,6 +80,7 @@ class RoadNetwork:
     source: str
     access: SegmentAccess | None = None
     grade_separated: np.ndarray | None = None
+    terrain: Terrain | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -338,5 +343,48 @@ def subset_network(net: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
         geometry_m=net.geometry_m[keep],
         access=None if net.access is None else net.access.take(keep),
         grade_separated=None if net.grade_separated is None else net.grade_separated[keep],
+        terrain=None if net.terrain is None else net.terrain.take(keep),
     )
+
+
+def with_elevation(net: RoadNetwork, dem: Dem, *, step_m: float = DEM_STEP_M) -> RoadNetwork:
+    """The network with elevation along its segments, so routing follows the slopes.
+
+    Samples ``dem`` at both nodes of every segment and at most every ``step_m`` metres along it
+    (bilinear; bridges and tunnels: the two nodes only); see
+    :mod:`~tcm_coverage.network.terrain` for how grades change each mode's speed.
+
+    Parameters
+    ----------
+    net : RoadNetwork
+        The network (not changed).
+    dem : Dem
+        From :func:`~tcm_coverage.network.terrain.read_dem`.
+    step_m : float, default :data:`~tcm_coverage.network.terrain.DEM_STEP_M`
+        Longest horizontal step between samples.
+
+    Returns
+    -------
+    RoadNetwork
+        A copy with ``terrain`` set.
+
+    Raises
+    ------
+    InputError
+        The DEM gives no road any elevation (it covers another place, or its CRS is wrong).
+    """
+    terrain = sample_segments(net.geometry_m, net.crs_m, dem, straight=net.grade_separated,
+                              step_m=step_m)
+    known_m = float(terrain.piece_m[terrain.piece_known].sum())
+    total_m = float(terrain.piece_m.sum())
+    if total_m > 0 and known_m <= 0:
+        raise InputError(
+            "the DEM gives no road of the network an elevation (it covers another area, or its "
+            "CRS is wrong)", path=dem.source,
+            fix="give a DEM covering the county and the roads around it (its CRS must be set)")
+    if known_m < total_m:
+        logger.warning("the DEM has no elevation for %.1f km of %.1f km of road (%.1f %%; past its "
+                       "edge or nodata): those pieces are taken as flat",
+                       (total_m - known_m) / 1000, total_m / 1000, 100 * (1 - known_m / total_m))
+    return replace(net, terrain=terrain)
 

@@ -33,6 +33,7 @@ from tcm_coverage._errors import InputError
 from tcm_coverage._geo import WGS84
 from tcm_coverage.network.graph import RoutingGraph
 from tcm_coverage.network.model import spatial_node_order
+from tcm_coverage.network.terrain import offroad_speed_factor
 
 __all__ = ["Routing", "Snap", "snap_key", "snap_points", "snap_with_profile"]
 
@@ -57,6 +58,12 @@ class Snap:
         (k,) distance in metres to the nearest usable segment of an unroutable fragment
         where that was nearer than the snap (the point skipped it), NaN elsewhere; None when
         not recorded.
+    z_m : numpy.ndarray or None
+        (k,) ground elevation of each point from the network's DEM (NaN: outside it); None
+        without a DEM.
+    rise_m : numpy.ndarray or None
+        (k,) metres the off-road leg climbs in its direction (``leg`` of :func:`snap_points`);
+        None without a DEM.
     """
 
     edge: np.ndarray
@@ -66,6 +73,8 @@ class Snap:
     x_m: np.ndarray
     y_m: np.ndarray
     fragment_m: np.ndarray | None = None
+    z_m: np.ndarray | None = None
+    rise_m: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.edge.shape[0])
@@ -84,7 +93,9 @@ class Snap:
         """
         return Snap(edge=self.edge[index], frac=self.frac[index], offroad_m=self.offroad_m[index],
                     offroad_min=self.offroad_min[index], x_m=self.x_m[index], y_m=self.y_m[index],
-                    fragment_m=None if self.fragment_m is None else self.fragment_m[index])
+                    fragment_m=None if self.fragment_m is None else self.fragment_m[index],
+                    z_m=None if self.z_m is None else self.z_m[index],
+                    rise_m=None if self.rise_m is None else self.rise_m[index])
 
     @property
     def skipped_fragment(self) -> np.ndarray:
@@ -159,10 +170,19 @@ def snap_with_profile(snap: Snap, rg: RoutingGraph) -> Snap:
     -------
     Snap
     """
-    return replace(snap, offroad_min=snap.offroad_m / (rg.profile.offroad_kmh * 1000.0 / 60.0))
+    return replace(snap, offroad_min=_offroad_minutes(rg, snap.offroad_m, snap.rise_m))
 
 
-def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
+def _offroad_minutes(rg: RoutingGraph, dist: np.ndarray, rise: np.ndarray | None) -> np.ndarray:
+    """Minutes of the off-road legs of ``dist`` metres at the mode's off-road speed, slowed or
+    sped by the grade of a leg that climbs ``rise`` metres (None: flat)."""
+    minutes = dist / (rg.profile.offroad_kmh * 1000.0 / 60.0)
+    if rise is None:
+        return minutes
+    return minutes / offroad_speed_factor(rg.profile.mode, dist, rise)
+
+
+def snap_points(rg: RoutingGraph, lon: Any, lat: Any, *, leg: str = "to_road") -> Snap:
     """Attach points to the nearest routable segment of the routing graph's mode.
 
     Points are not moved to nodes: the off-road leg is the straight-line (perpendicular)
@@ -173,12 +193,20 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
     a point nearer to a usable fragment skips it, and ``Snap.fragment_m`` records how far
     that fragment was.
 
+    With a DEM on the network (:func:`~tcm_coverage.network.model.with_elevation`) the off-road
+    leg's speed follows its grade (:func:`~tcm_coverage.network.terrain.offroad_speed_factor`)
+    in the direction ``leg`` says: residents walk *to* the road, facilities are reached *from*
+    it.
+
     Parameters
     ----------
     rg : RoutingGraph
         Graph of the mode.
     lon, lat : array-like
         WGS-84 coordinates, same length.
+    leg : {"to_road", "from_road"}, default "to_road"
+        Direction of the off-road leg: ``"to_road"`` for origins (residents, grid cells),
+        ``"from_road"`` for destinations (facilities, candidate sites). Only matters with a DEM.
 
     Returns
     -------
@@ -192,6 +220,8 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
     """
     lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
     lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    if leg not in ("to_road", "from_road"):
+        raise InputError(f"leg must be 'to_road' or 'from_road', got {leg!r}.")
     if lon.shape != lat.shape or lon.ndim != 1:
         raise InputError(f"lon and lat differ in shape: {lon.shape} vs {lat.shape}.")
     bad = ~(np.isfinite(lon) & np.isfinite(lat))
@@ -210,7 +240,9 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
     if k == 0:
         empty = np.zeros(0)
         return Snap(edge=np.zeros(0, dtype=np.int64), frac=empty, offroad_m=empty,
-                    offroad_min=empty, x_m=x, y_m=y, fragment_m=empty)
+                    offroad_min=empty, x_m=x, y_m=y, fragment_m=empty,
+                    z_m=None if net.terrain is None else empty,
+                    rise_m=None if net.terrain is None else empty)
     pts = np.asarray(shapely.points(x, y), dtype=object)
     # query in Z order (points near each other one after the other walk the same tree
     # branches: ~3x faster for 1M points); each point gets exactly one answer
@@ -225,9 +257,15 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any) -> Snap:
         fragment_m[nearer] = frag_dist[nearer]
     frac = shapely.line_locate_point(net.geometry_m[edge], pts, normalized=True)
     frac = np.clip(np.nan_to_num(frac, nan=0.0), 0.0, 1.0)
-    off_min = dist / (rg.profile.offroad_kmh * 1000.0 / 60.0)
-    return Snap(edge=edge, frac=frac, offroad_m=dist, offroad_min=off_min, x_m=x, y_m=y,
-                fragment_m=fragment_m)
+    z_m = rise = None
+    if net.terrain is not None:
+        z_m = net.terrain.dem.elevation(x, y, net.crs_m)
+        on_road = shapely.get_coordinates(
+            shapely.line_interpolate_point(net.geometry_m[edge], frac, normalized=True))
+        z_road = net.terrain.dem.elevation(on_road[:, 0], on_road[:, 1], net.crs_m)
+        rise = z_road - z_m if leg == "to_road" else z_m - z_road
+    return Snap(edge=edge, frac=frac, offroad_m=dist, offroad_min=_offroad_minutes(rg, dist, rise),
+                x_m=x, y_m=y, fragment_m=fragment_m, z_m=z_m, rise_m=rise)
 
 
 def _nearest_segment(

@@ -35,6 +35,9 @@ def network_summary(rg: RoutingGraph) -> dict[str, Any]:
         ``access_tags_missing`` (keys the source could not show), ``routable_segments``,
         ``fragment_segments`` and ``km_fragments`` (usable but not routable: points skip
         them), ``min_component_m``-style pieces are counted as ``routable_pieces``.
+        With a DEM (``network.terrain``) also ``grade_mean_pct`` (length-weighted mean of the
+        absolute grade of the usable road, capped as routing caps it), ``grade_max_pct`` and
+        ``km_without_elevation`` (usable road taken as flat: no DEM value).
     """
     net = rg.network
     km = net.length_m / 1000.0
@@ -52,7 +55,7 @@ def network_summary(rg: RoutingGraph) -> dict[str, Any]:
     outside_seg = rg.usable & (rg.component[net.u] != rg.main_component)
     class_ok = np.isfinite(segment_speeds(net, rg.profile))
     fragment = rg.usable & ~rg.routable
-    return {
+    summary: dict[str, Any] = {
         "mode": rg.profile.mode,
         "source": net.source,
         "crs_m": net.crs_m,
@@ -79,6 +82,24 @@ def network_summary(rg: RoutingGraph) -> dict[str, Any]:
         "routable_pieces": int(np.unique(rg.strong_component[net.u[rg.routable]]).size),
         "fragment_segments": int(np.count_nonzero(fragment)),
         "km_fragments": float(km[fragment].sum()),
+    }
+    summary.update(_grades(rg))
+    return summary
+
+
+def _grades(rg: RoutingGraph) -> dict[str, float]:
+    """Mean and max absolute grade (%) of the usable road, and its km with no elevation."""
+    terrain = rg.network.terrain
+    if terrain is None:
+        return {}
+    use = rg.usable[terrain.piece_segment] & (terrain.piece_m > 0)
+    grade = np.abs(terrain.grade()[use]) * 100.0
+    length = terrain.piece_m[use]
+    known = terrain.piece_known[use]
+    return {
+        "grade_mean_pct": float(np.average(grade, weights=length)) if length.sum() > 0 else 0.0,
+        "grade_max_pct": float(grade.max()) if grade.size else 0.0,
+        "km_without_elevation": float(length[~known].sum() / 1000.0),
     }
 
 

@@ -26,9 +26,11 @@ if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; the package runs on 3.10
 __all__ = ["KnownTimes", "chosen_sites", "demand_after", "siting_instance"]
 
 
-def _snap_gdf(rg: RoutingGraph, gdf: gpd.GeoDataFrame, what: str) -> Any:
+def _snap_gdf(rg: RoutingGraph, gdf: gpd.GeoDataFrame, what: str, *, leg: str = "from_road") -> Any:
+    """Points of ``gdf`` snapped on ``rg``; ``leg`` is the direction of the off-road leg
+    (destinations ``"from_road"``, the demand ``"to_road"``)."""
     pts = points_4326(gdf, what)
-    return snap_points(rg, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
+    return snap_points(rg, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), leg=leg)
 
 
 class KnownTimes(TypedDict, total=False):
@@ -130,7 +132,7 @@ def siting_instance(
     if demand_snap is not None and len(demand_snap) != len(demand):
         raise InputError(f"demand_snap has {len(demand_snap)} points for {len(demand)} demand rows",
                          fix="pass the snap of these demand points (AccessResult.routing[mode].demand)")
-    dsnap = demand_snap if demand_snap is not None else _snap_gdf(rg, demand, "demand")
+    dsnap = demand_snap if demand_snap is not None else _snap_gdf(rg, demand, "demand", leg="to_road")
     csnap = _snap_gdf(rg, candidates, "candidate")
     od = od_pairs_within(rg, dsnap, csnap, cut, direct_offroad_m=direct_offroad_m)
     ex_min = _existing_minutes(rg, dsnap, known, direct_offroad_m=direct_offroad_m)

@@ -55,6 +55,9 @@ class InputFiles:
     facilities_sheet, population_sheet
         Sheet of a facility / village workbook (name or 1-based number; default: the sheet
         that looks like the table, named in a warning).
+    dem
+        Elevation GeoTIFF (any CRS; optional): walking, cycling and e-bike times follow the
+        slopes (:mod:`tcm_coverage.network.terrain`); None: every road is flat.
     """
 
     facilities: Path
@@ -69,12 +72,13 @@ class InputFiles:
     population_column: str | None = None
     facilities_sheet: str | None = None
     population_sheet: str | None = None
+    dem: Path | None = None
 
     def files(self) -> dict[str, Path | None]:
         """Label -> file, in the order of the record (``townships`` may be ``None``)."""
         return {"facilities": self.facilities, "boundary": self.boundary,
                 "townships": self.townships, "population": self.population,
-                "network": self.network}
+                "network": self.network, "dem": self.dem}
 
 
 @dataclass(frozen=True)
@@ -185,7 +189,7 @@ _GROUPS: dict[str, type] = {"inputs": InputFiles, "options": ComputeOptions, "re
 
 #: The flat settings in the order ``run.json`` records them.
 SETTINGS: tuple[str, ...] = (
-    "facilities", "boundary", "population", "network", "out_dir", "townships",
+    "facilities", "boundary", "population", "network", "dem", "out_dir", "townships",
     "facilities_datum", "boundary_datum", "townships_datum", "population_datum",
     "population_column", "facilities_sheet", "population_sheet", "modes", "thresholds",
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
@@ -315,7 +319,8 @@ def validate_config(config: AnalysisConfig, *, files: bool = True, options: bool
                                 ("boundary", "--boundary", inputs.boundary),
                                 ("population", "--population", inputs.population),
                                 ("roads", "--network", inputs.network),
-                                ("townships", "--townships", inputs.townships)):
+                                ("townships", "--townships", inputs.townships),
+                                ("DEM", "--dem", inputs.dem)):
         if files and path is not None:
             check_input_file(path, label=label, option=option)
     if not options:

@@ -11,10 +11,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import check_output_dir
@@ -37,6 +39,7 @@ from tcm_coverage.access import (
     network_fca,
     unknown_flags,
 )
+from tcm_coverage.i18n import text
 from tcm_coverage.inputs import (
     FacilityTable,
     check_inputs,
@@ -46,7 +49,7 @@ from tcm_coverage.inputs import (
     read_boundaries,
     read_population,
 )
-from tcm_coverage.network import read_network
+from tcm_coverage.network import RoadNetwork, read_dem, read_network, with_elevation
 from tcm_coverage.outputs import scorecard
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
 from tcm_coverage.workflows.config import AnalysisConfig, input_files, validate_config
@@ -86,9 +89,26 @@ def _read_inputs(config: AnalysisConfig) -> tuple[RunInputs, FacilityTable, dict
     with reading("roads", files.network):
         network = read_network(files.network, boundary=counties, buffer_m=config.options.buffer_m)
     seconds["read roads"] = time.perf_counter() - t0
+    if files.dem is not None:
+        t0 = time.perf_counter()
+        network = _with_dem(network, files.dem, counties)
+        seconds["elevation (DEM)"] = time.perf_counter() - t0
     inputs = RunInputs(counties=counties, townships=townships, facilities=fac_table.facilities,
                        demand=demand, network=network)
     return inputs, fac_table, seconds
+
+
+def _with_dem(network: RoadNetwork, path: Path, counties: gpd.GeoDataFrame) -> RoadNetwork:
+    """The roads with elevation from the DEM at ``path``, after checking that it covers the
+    county (every vertex of the county outline; 2 % may fall in nodata holes)."""
+    with reading("DEM", path):
+        dem = read_dem(path)
+    outline = shapely.get_coordinates(counties.geometry.boundary.to_numpy())
+    missing = 1.0 - float(np.mean(dem.covers_lonlat(outline[:, 0], outline[:, 1])))
+    if missing > 0.02:
+        raise InputError(text("workflows.dem_outside", "en", share=missing), path=path,
+                         fix=text("workflows.dem_outside_fix", "en"))
+    return with_elevation(network, dem)
 
 
 def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:

@@ -322,7 +322,8 @@ def _routing(scn: Scenario, run: AnalysisRun) -> tuple[Any, Any, Any]:
     if run.network is None:
         raise ValueError("the coverage run keeps no road network to route the candidates on")
     rg = build_routing_graph(run.network, profile)
-    fsnap = snap_points(rg, fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float))
+    fsnap = snap_points(rg, fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float),
+                        leg="from_road")
     return rg, None, fsnap
 
 
@@ -338,7 +339,8 @@ def _new_area(scn: Scenario, run: AnalysisRun, routing: tuple[Any, Any, Any],
     surf_before = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
                                       direct_offroad_m=direct_m)
     surf_sites = travel_time_surface(rg, snap_points(rg, sites.geometry.x.to_numpy(float),
-                                                     sites.geometry.y.to_numpy(float)),
+                                                     sites.geometry.y.to_numpy(float),
+                                                     leg="from_road"),
                                      None, cells=cells, direct_offroad_m=direct_m)
     new_cells = (surf_sites.minutes <= scn.threshold) & ~(surf_before.minutes <= scn.threshold)
     return isochrone_bands(

@@ -23,7 +23,7 @@ from tcm_coverage.access import (
     unknown_flags,
 )
 from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS, text
-from tcm_coverage.network import get_profile
+from tcm_coverage.network import CLIMB_RULES, get_profile
 from tcm_coverage.vocab import (
     HEADLINE_FACILITY_SET,
     MIN_COMPONENT_M,
@@ -34,8 +34,8 @@ from tcm_coverage.vocab import (
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
 
-__all__ = ["access_notes", "capacity_notes", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
-           "summary_text"]
+__all__ = ["access_notes", "capacity_notes", "facility_notes", "headline_numbers", "readme_rows",
+           "slope_notes", "source_lines", "summary_text"]
 
 def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
     """说明 rows stating the off-road, snapping and access rules the travel times used."""
@@ -48,6 +48,31 @@ def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
          text("workflows.rule.attach_text", lang, km=MIN_COMPONENT_M / 1000)),
         (text("workflows.rule.access", lang), text("workflows.rule.access_text", lang)),
     ]
+
+
+def _slope_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[str, str]]:
+    """The 说明 row saying whether slopes were used (``--dem``) and the network's grades."""
+    lang = config.rendering.lang
+    if config.inputs.dem is None:
+        return [(text("workflows.rule.slopes", lang), text("workflows.rule.no_slopes", lang))]
+    grades = [s for s in access.networks.values() if "grade_mean_pct" in s]
+    first = grades[0] if grades else {}
+    def pct(key: str) -> str:
+        return f"{first[key]:.1f}%" if key in first else text("workflows.none", lang)
+    km_flat = f"{first['km_without_elevation']:.1f} km" if first else text("workflows.none", lang)
+    return [(text("workflows.rule.slopes", lang),
+             text("workflows.rule.slopes_text", lang, mean=pct("grade_mean_pct"),
+                  max=pct("grade_max_pct"), km_flat=km_flat,
+                  bike_k=CLIMB_RULES["bicycle"].kmh_per_pct, bike_min=CLIMB_RULES["bicycle"].min_kmh,
+                  ebike_k=CLIMB_RULES["ebike"].kmh_per_pct, ebike_min=CLIMB_RULES["ebike"].min_kmh))]
+
+
+def slope_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:
+    """The report note saying that slopes were used (``--dem``), and how; none without a DEM."""
+    if config.inputs.dem is None:
+        return []
+    return [text("workflows.source.line", config.rendering.lang, label=label, name=value)
+            for label, value in _slope_rows(config, access)]
 
 
 def _facility_set_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[str, str]]:
@@ -129,6 +154,7 @@ def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> lis
         (text("workflows.readme.direction", lang),
          text("workflows.readme.direction_text", lang, offroad=offroad)),
         *_routing_rule_rows(config),
+        *_slope_rows(config, access),
     ]
     files = config.inputs.files()
     rows += [(text(f"workflows.readme.file.{name}", lang), Path(p).name)

@@ -44,6 +44,7 @@ from tcm_coverage.workflows.texts import (
     facility_notes,
     headline_numbers,
     readme_rows,
+    slope_notes,
     source_lines,
 )
 
@@ -116,7 +117,7 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     if run.demand is None:
         raise ValueError("the run has no demand points (use workflows.compute)")
     notes = [*facility_notes(config, run.access.facilities, run.facility_review),
-             *access_notes(config, run.access)]
+             *access_notes(config, run.access), *slope_notes(config, run.access)]
     files = []
     county = run.tables.county
     codes = list(dict.fromkeys(county["code"].astype(str)))
