@@ -1,6 +1,6 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.referral`, :mod:`~tcm_coverage.access.sensitivity`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
 from tcm_coverage.access.catchment_areas import FCAMeasure, area_fca, network_fca
@@ -38,11 +38,30 @@ from tcm_coverage.access.coverage import (
     no_data_cells,
     no_data_facility_sets,
 )
+from tcm_coverage.access.fairness import (
+    fairness_table,
+    lorenz_curve,
+    lorenz_points,
+    township_kind,
+    weighted_gini,
+)
 from tcm_coverage.access.isochrones import (
     TravelTimeSurface,
     isochrone_bands,
     surface_points,
     travel_time_surface,
+)
+from tcm_coverage.access.referral import (
+    ReferralChain,
+    referral_chain,
+    referral_routing,
+    referral_township_table,
+)
+from tcm_coverage.access.sensitivity import (
+    ASSUMPTIONS,
+    scaled_routing,
+    sensitivity_band,
+    sensitivity_table,
 )
 from tcm_coverage.access.traveltime import (
     DIRECT_OFFROAD_LIMIT_M,
@@ -55,6 +74,7 @@ from tcm_coverage.access.traveltime import (
 )
 
 __all__ = [
+    "ASSUMPTIONS",
     "AccessOptions",
     "AccessResult",
     "Catchment",
@@ -68,6 +88,7 @@ __all__ = [
     "METHODS",
     "NearestResult",
     "ODPairs",
+    "ReferralChain",
     "STAFF_COLUMNS",
     "TravelTimeSurface",
     "UNASSIGNED",
@@ -82,17 +103,28 @@ __all__ = [
     "coverage_tables",
     "facility_indicators",
     "facility_set_masks",
+    "fairness_table",
     "fca_weights",
     "isochrone_bands",
+    "lorenz_curve",
+    "lorenz_points",
     "nearest_facility_times",
     "network_fca",
     "no_data_cells",
     "no_data_facility_sets",
     "node_times_to_nearest",
     "od_pairs_within",
+    "referral_chain",
+    "referral_routing",
+    "referral_township_table",
+    "scaled_routing",
+    "sensitivity_band",
+    "sensitivity_table",
     "snap_summary",
     "surface_points",
+    "township_kind",
     "travel_time_surface",
     "two_step_fca",
     "unknown_flags",
+    "weighted_gini",
 ]
