@@ -101,6 +101,9 @@ OPTION_RANGES: Mapping[str, tuple[str, float, float, str, str, str]] = {
                          "longer one crosses rivers, railways and walls the map does not show",
                          f"--direct-offroad-m {DIRECT_OFFROAD_MAX_M:g} (the default; 0: always "
                          "by road)"),
+    "referral_minutes": ("--referral-minutes", 1.0, 240.0, "min",
+                         "the car time to the county TCM hospital of the referral-chain check",
+                         "--referral-minutes 30 (the default, a common county check)"),
 }
 
 #: ``--isochrone-cell-m``: 0 (no isochrones) or this range in metres.

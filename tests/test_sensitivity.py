@@ -3,6 +3,8 @@ the scaled graph against a graph built with the scaled speeds, and the band in t
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,14 @@ from tcm_coverage.access import (
     sensitivity_table,
 )
 from tcm_coverage.network import Routing, build_routing_graph, get_profile
+from tcm_coverage.outputs import (
+    DecisionSections,
+    ReportOptions,
+    ReportTables,
+    county_report_html,
+    decision_sections_html,
+)
+from tcm_coverage.workflows import AnalysisConfig, summary_text
 
 POP = np.array([100.0, 200.0, 300.0])
 
@@ -74,3 +84,35 @@ def test_scaled_graph_equals_a_graph_built_with_the_scaled_speeds():
     np.testing.assert_allclose(a, [60 / (3200 / 60) + 5.0 * k for k in (1, 2, 3)], rtol=1e-9)
     # the run's routing is not changed
     assert nearest_facility_times(base.graph, base.demand, base.facilities).minutes[0] == pytest.approx(4.9)
+
+
+def _county_table(share):
+    return pd.DataFrame({"level": ["county"], "code": ["K"], "name": ["演示县"], "mode": ["ebike"],
+                         "population": [600.0], "share_within_15": [share], "pop_within_15": [600.0 * share],
+                         "mean_min": [8.9], "p90_min": [12.9], "unreachable_population": [0.0]})
+
+
+def test_summary_and_report_show_the_band(tmp_path):
+    table = shares().reset_index()
+    band = sensitivity_band(table)
+    config = AnalysisConfig.from_options(facilities=tmp_path / "f.csv", boundary=tmp_path / "b.geojson",
+                                         population=tmp_path / "p.tif", network=tmp_path / "r.osm",
+                                         out_dir=tmp_path / "out", modes=("walk", "ebike"))
+    run = SimpleNamespace(tables=SimpleNamespace(county=_county_table(0.5), township=None), sensitivity=table,
+                          referral_township=None)
+    line = summary_text(run, config).splitlines()[0]  # type: ignore[arg-type]
+    assert "50.0%（敏感性区间 17–100%）" in line
+    en = summary_text(run, config.updated(lang="en")).splitlines()[0]  # type: ignore[arg-type]
+    assert "50.0% (sensitivity band 17–100%)" in en
+    demand = pd.DataFrame({"population": [600.0], "county_code": ["K"], "t_tcm_any_ebike": [8.9]})
+    sections = DecisionSections(referral_township=None, fairness=None, lorenz=None, sensitivity=table,
+                                headline_mode="ebike", headline_threshold=15.0)
+    page = county_report_html(
+        ReportTables(county_table=_county_table(0.5), township_table=None, demand=demand),
+        ReportOptions(modes=("ebike",), thresholds=(15.0,), headline_threshold=15.0, headline_mode="ebike",
+                      bands=band),
+        county_code="K", county_name="演示县", map_page=None, after_townships=decision_sections_html(sections, "K"))
+    assert "敏感性区间 17–100%" in page  # on the headline card
+    assert "50.0%（17–100%）" in page    # in the section
+    tornado = page[page.index("结论有多稳"):]
+    assert tornado.index("时间阈值") < tornado.index("道路速度") < tornado.index("离路步行速度")

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M
+from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, REFERRAL_MINUTES
 
 if TYPE_CHECKING:
     from tcm_coverage.workflows import AnalysisConfig
@@ -98,6 +98,10 @@ def add_common_options(p: argparse.ArgumentParser, *, default_modes: Sequence[st
                         "yantai, tunliu, ziyang or a profile .toml (default: national)")
     p.add_argument("--no-accessibility", action="store_true",
                    help="skip the E2SFCA accessibility of TCM physicians")
+    p.add_argument("--referral-minutes", type=float, default=REFERRAL_MINUTES,
+                   help="referral chain: share of residents within this many minutes of the county "
+                        "TCM hospital by car (no plan sets it; 30 is a common county check; "
+                        "default: %(default)s)")
     p.add_argument("--isochrone-cell-m", type=float, default=100.0,
                    help="grid cell of the isochrones in metres; 0 for none (default: %(default)s)")
     add_render_options(p)
@@ -215,4 +219,5 @@ def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] |
         direct_offroad_m=args.direct_offroad_m, write_map=not args.no_map,
         write_report=not args.no_report, isochrone_cell_m=args.isochrone_cell_m,
         profiles=tuple(args.profiles), accessibility=not args.no_accessibility, sources=sources,
+        referral_minutes=args.referral_minutes,
         **render_overrides(args))  # basemap, Tianditu key, inlining and --lang

@@ -5,10 +5,17 @@ Modules: :mod:`~tcm_coverage.outputs.style` (colours, classes, number formats),
 (basemaps, the page as one file), :mod:`~tcm_coverage.outputs.report_html` (with its chart, :mod:`~tcm_coverage.outputs.chart`),
 :mod:`~tcm_coverage.outputs.scorecard` (computing), :mod:`~tcm_coverage.outputs.scorecard_text`
 and :mod:`~tcm_coverage.outputs.scorecard_render` (its text, HTML and XLSX),
-:mod:`~tcm_coverage.outputs.tables`.
+:mod:`~tcm_coverage.outputs.tables`, and the referral/fairness/sensitivity tables and report
+sections (:mod:`~tcm_coverage.outputs.decision_tables`, :mod:`~tcm_coverage.outputs.report_decisions`).
 """
 
-from tcm_coverage.outputs.chart import cumulative_chart_svg, cumulative_curve
+from tcm_coverage.outputs.chart import cumulative_chart_svg, cumulative_curve, lorenz_chart_svg
+from tcm_coverage.outputs.decision_tables import (
+    DecisionTables,
+    decision_sheets,
+    localize_decision_table,
+    write_decision_tables,
+)
 from tcm_coverage.outputs.map_page import (
     BASEMAPS,
     base_map,
@@ -18,6 +25,11 @@ from tcm_coverage.outputs.map_page import (
     save_map,
 )
 from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
+from tcm_coverage.outputs.report_decisions import (
+    DecisionSections,
+    band_text,
+    decision_sections_html,
+)
 from tcm_coverage.outputs.report_html import (
     ReportOptions,
     ReportTables,
@@ -56,19 +68,22 @@ from tcm_coverage.outputs.tables import (
 __all__ = [
     "BASEMAPS",
     "COLUMN_LABELS",
+    "DecisionSections",
+    "DecisionTables",
+    "MapLayers",
+    "MapOptions",
     "NO_DATA",
+    "ReportOptions",
+    "ReportTables",
     "SCORECARD_COLUMNS",
     "SHARE_BREAKS",
     "SHARE_COLOURS",
     "SHARE_TINTS",
     "STATUSES",
     "STATUS_COLOURS",
-    "TIER_STYLE",
-    "MapLayers",
-    "MapOptions",
-    "ReportOptions",
-    "ReportTables",
     "Scorecard",
+    "TIER_STYLE",
+    "band_text",
     "base_map",
     "column_label",
     "compact_geojson",
@@ -76,7 +91,11 @@ __all__ = [
     "coverage_map",
     "cumulative_chart_svg",
     "cumulative_curve",
+    "decision_sections_html",
+    "decision_sheets",
     "localize",
+    "localize_decision_table",
+    "lorenz_chart_svg",
     "map_html",
     "prepare_layer",
     "render_scorecard",
@@ -88,6 +107,7 @@ __all__ = [
     "share_colour",
     "status_label",
     "with_no_data",
+    "write_decision_tables",
     "write_isochrones",
     "write_layers",
     "write_manifest",

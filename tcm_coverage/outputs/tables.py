@@ -150,6 +150,7 @@ def write_tables(
     facilities: pd.DataFrame | None = None,
     network: pd.DataFrame | None = None,
     review: pd.DataFrame | None = None,
+    extra_sheets: Mapping[str, pd.DataFrame] | None = None,
 ) -> list[Path]:
     """Write ``coverage_county.csv``, ``coverage_township.csv``, ``coverage_targets.csv`` and
     the workbook ``coverage.xlsx``.
@@ -172,6 +173,9 @@ def write_tables(
     review
         The facility type review (:func:`tcm_coverage.inputs.facilities.review_sheet`), written as the
         sheet 设施类型识别 right after 说明; its text cells are stored as text, never formulas.
+    extra_sheets
+        Sheet name -> table, written after the others (the referral, fairness and sensitivity
+        tables of :mod:`tcm_coverage.outputs.decision_tables`).
 
     Cells that are unknown (中医馆/中医阁 shares where no flag is known, staff counts nobody
     reported) say 无数据 / "no data", never 0.
@@ -200,6 +204,7 @@ def write_tables(
         sheets[_sheet("facilities", lang)] = facilities
     if network is not None:
         sheets[_sheet("network", lang)] = network
+    sheets.update(extra_sheets or {})
     path = out_dir / "coverage.xlsx"
     with safe_workbook(path) as book:
         for name, frame in sheets.items():
@@ -209,7 +214,7 @@ def write_tables(
                 values = [str(col)] + [str(v) for v in frame[col].head(200).tolist()]
                 width = min(60, max(8, max(display_width(v) for v in values) + 2))
                 ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = width
-                if ("覆盖率" in str(col) or str(col).endswith("设置率")
+                if ("覆盖率" in str(col) or str(col).endswith("设置率") or str(col).endswith("占比")
                         or str(col).startswith("share")):
                     for cell in ws.iter_cols(min_col=idx, max_col=idx, min_row=2):
                         for c in cell:

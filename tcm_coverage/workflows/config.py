@@ -30,7 +30,7 @@ from tcm_coverage._validate import (
 )
 from tcm_coverage.network import MODES, PROFILES, ROAD_CLASSES
 from tcm_coverage.outputs import BASEMAPS
-from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, HEADLINE_MINUTES
+from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, HEADLINE_MINUTES, REFERRAL_MINUTES
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,9 @@ class ComputeOptions:
     accessibility
         Compute the floating-catchment accessibility (2SFCA, E2SFCA, Gaussian) of TCM
         physicians for the headline mode (:mod:`tcm_coverage.access.catchments`).
+    referral_minutes
+        Minutes by car to the county TCM hospital of the referral-chain check
+        (:mod:`tcm_coverage.access.referral`; 30: a common county check, no plan sets it).
     """
 
     modes: tuple[str, ...] = ("walk", "ebike")
@@ -121,6 +124,7 @@ class ComputeOptions:
     isochrone_cell_m: float = 100.0
     profiles: tuple[str, ...] = ()
     accessibility: bool = True
+    referral_minutes: float = REFERRAL_MINUTES
 
     @property
     def headline_threshold(self) -> float:
@@ -183,6 +187,7 @@ SETTINGS: tuple[str, ...] = (
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
     "direct_offroad_m", "lang", "write_map", "write_report", "basemap", "tianditu_key",
     "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility",
+    "referral_minutes",
 )
 
 
