@@ -446,7 +446,7 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "dec_kind_township": ("乡", "township"),
     "dec_kind_unknown": ("未知", "unknown"),
     "dec_assumption_speed": ("道路速度 ×0.8 / ×1.2", "road speeds ×0.8 / ×1.2"),
-    "dec_assumption_offroad": ("离路步行速度 ×0.8 / ×1.2", "off-road speed ×0.8 / ×1.2"),
+    "dec_assumption_offroad": ("离路速度（住处到道路）×0.8 / ×1.2", "off-road (home to road) speed ×0.8 / ×1.2"),
     "dec_assumption_threshold": ("时间阈值 −5 / +5 分钟", "threshold −5 / +5 min"),
     "dec_unreachable": ("不可达", "unreachable"),
     "dec_band": ("{share:.1%}（{low:.0f}–{high:.0f}%）", "{share:.1%} ({low:.0f}–{high:.0f}%)"),
@@ -468,12 +468,12 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "dec_referral_share": ("{minutes:g}分钟内居民占比", "residents within {minutes:g} min"),
     "dec_fairness_heading": ("公平性（{mode}，到最近中医药服务点）", "Fairness ({mode}, nearest TCM service point)"),
     "dec_fairness_intro": ("出行时间人口加权基尼系数 {gini}（0 为人人相同，越大越不均）；"
-                           "街道 {urban} / 乡镇 {rural} 在{minutes:g}分钟内（差距 {gap}）；"
+                           "街道 {urban} / 乡镇 {rural} 在{minutes:g}分钟内（差距 {gap} 个百分点）；"
                            "{minutes:g}分钟外的 {uncovered} 人中 {worst_share} 住在覆盖最低的三个乡镇（{worst}）。"
                            "无法到达任何服务点的居民（{unreached} 人）不计入基尼系数与洛伦兹曲线，另行列出。",
                            "Population-weighted Gini of travel time {gini} (0: everyone alike; higher: more "
                            "unequal); subdistricts {urban} / towns and townships {rural} within {minutes:g} "
-                           "min (gap {gap}); of the {uncovered} residents beyond {minutes:g} min, {worst_share} "
+                           "min (gap {gap} percentage points); of the {uncovered} residents beyond {minutes:g} min, {worst_share} "
                            "live in the three worst townships ({worst}). Residents who reach no service point "
                            "({unreached}) are left out of the Gini and the Lorenz curve and counted here."),
     "dec_fairness_kind": ("类型", "kind"),
@@ -489,6 +489,8 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
                               "share when the routing is rerun under each variation; largest swing first."),
     "dec_sensitivity_band": ("敏感性区间 {low:.0f}–{high:.0f}%", "sensitivity band {low:.0f}–{high:.0f}%"),
     "dec_map_layer": ("转诊：村卫生室 → 中医馆", "referral: clinic → 中医馆"),
+    "dec_map_legend": ("转诊线：驾车 {low:g}–{high:g} 分钟到中医馆", "referral line: {low:g}–{high:g} min by car"),
+    "dec_map_legend_beyond": ("转诊线：驾车超过 {low:g} 分钟到中医馆", "referral line: over {low:g} min by car"),
     "dec_map_line": ("{clinic} → {centre}：驾车 {minutes:.1f} 分钟", "{clinic} → {centre}: {minutes:.1f} min by car"),
 }
 

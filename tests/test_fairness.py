@@ -14,6 +14,7 @@ from tcm_coverage.access import (
     township_kind,
     weighted_gini,
 )
+from tcm_coverage.outputs import DecisionSections, decision_sections_html
 
 
 def direct_gini(x, w):
@@ -105,3 +106,22 @@ def test_no_urban_township_is_no_data():
     county = table.iloc[0]
     assert np.isnan(county["urban_share_within"]) and np.isnan(county["gap_share_within"])
     assert county["rural_share_within"] == pytest.approx(0.5)
+
+
+def test_report_section_shows_gini_gap_and_lorenz():
+    towns = pd.DataFrame({"code": ["S", "A"], "name": ["城关街道", "<b>甲</b>镇"]})
+    minutes, pop = np.array([5.0, 10.0, 20.0, np.inf]), np.array([400.0, 100.0, 100.0, 50.0])
+    table = fairness_table(minutes, pop, county_codes=np.array(["K"] * 4),
+                           counties=pd.DataFrame({"code": ["K"], "name": ["县"]}), threshold=15.0,
+                           township_codes=np.array(["S", "S", "A", "A"]), townships=towns)
+    lorenz = lorenz_points(minutes, pop).assign(code="K")
+    page = decision_sections_html(DecisionSections(referral_township=None, fairness=table, lorenz=lorenz,
+                                                   sensitivity=None, headline_mode="ebike",
+                                                   headline_threshold=15.0), "K")
+    gini = weighted_gini(minutes, pop)
+    assert f"基尼系数 {gini:.3f}" in page
+    # urban 100 % (500 of 500), rural 0 % (0 of 150): gap +100.0 points; 50 unreached counted
+    assert "街道 100.0% / 乡镇 0.0%" in page and "差距 +100.0 个百分点" in page
+    assert "（50 人）" in page
+    assert "<polyline" in page and "洛伦兹曲线" in page
+    assert "&lt;b&gt;甲&lt;/b&gt;镇" in page and "<b>甲" not in page  # names escaped

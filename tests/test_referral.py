@@ -3,6 +3,7 @@ a hand-made graph, checked by hand and against networkx; the township table by h
 
 from __future__ import annotations
 
+import folium
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -19,6 +20,7 @@ from tcm_coverage.access import (
     referral_township_table,
 )
 from tcm_coverage.network import get_profile
+from tcm_coverage.outputs import referral_layer
 
 # A(0,0) - B(1000,0) - C(2000,0) - D(3000,0), and B - E(1000,1000); residential roads
 XY = [(0, 0), (1000, 0), (2000, 0), (3000, 0), (1000, 1000)]
@@ -130,3 +132,16 @@ def test_township_table_by_hand(run):
         population=np.array([100.0, 200.0, 300.0]), areas=areas).set_index("code")
     assert short.at["T2", "share_within_referral"] == pytest.approx(200 / 500)
     assert short.at["T1", "share_within_referral"] == pytest.approx(0.0)
+
+
+def test_map_layer_lines_clinic_to_centre(run):
+    _, access, chain = run
+    layer = referral_layer(chain.clinics, access.facilities, lang="en")
+    assert isinstance(layer, folium.GeoJson)
+    features = layer.data["features"]
+    assert len(features) == 2  # V1 -> G and V2 -> G
+    labels = sorted(f["properties"]["label"] for f in features)
+    assert labels == sorted(["甲村 → 甲镇卫生院: 6.0 min by car", "乙村 → 甲镇卫生院: 6.0 min by car"])
+    assert {f["properties"]["colour"] for f in features} == {"#1a9850"}  # within 15 min
+    none = chain.clinics.assign(f_zhongyiguan_car="")
+    assert referral_layer(none, access.facilities) is None

@@ -115,4 +115,4 @@ def test_summary_and_report_show_the_band(tmp_path):
     assert "敏感性区间 17–100%" in page  # on the headline card
     assert "50.0%（17–100%）" in page    # in the section
     tornado = page[page.index("结论有多稳"):]
-    assert tornado.index("时间阈值") < tornado.index("道路速度") < tornado.index("离路步行速度")
+    assert tornado.index("时间阈值") < tornado.index("道路速度") < tornado.index("离路速度（住处到道路）")

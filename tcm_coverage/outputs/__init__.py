@@ -24,6 +24,7 @@ from tcm_coverage.outputs.map_page import (
     prepare_layer,
     save_map,
 )
+from tcm_coverage.outputs.map_referral import REFERRAL_LINE_COLOURS, referral_layer
 from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
 from tcm_coverage.outputs.report_decisions import (
     DecisionSections,
@@ -73,6 +74,7 @@ __all__ = [
     "MapLayers",
     "MapOptions",
     "NO_DATA",
+    "REFERRAL_LINE_COLOURS",
     "ReportOptions",
     "ReportTables",
     "SCORECARD_COLUMNS",
@@ -98,6 +100,7 @@ __all__ = [
     "lorenz_chart_svg",
     "map_html",
     "prepare_layer",
+    "referral_layer",
     "render_scorecard",
     "rounded_table",
     "save_map",

@@ -54,6 +54,12 @@ def _share(v: Any) -> str:
     return f"{x:.1%}" if np.isfinite(x) else "–"
 
 
+def _points(v: Any) -> str:
+    """A difference of shares in percentage points (``+16.4``), ``–`` when unknown."""
+    x = float(v) if v is not None and pd.notna(v) else float("nan")
+    return f"{100 * x:+.1f}" if np.isfinite(x) else "–"
+
+
 def band_text(headline: float, low: float, high: float, lang: str) -> str:
     """``82.8%（79–86%）``: the headline share and its sensitivity band in whole percent."""
     return text("outputs.dec_band", lang, share=headline, low=100 * low, high=100 * high)
@@ -85,7 +91,7 @@ def referral_section(s: DecisionSections, county_code: str) -> str:
                  population=fmt_int(c["population"]))
     rows = []
     for _, r in pd.concat([_towns(table, county_code), county]).iterrows():
-        rows.append(f"<tr><th>{esc(str(r['name']))}</th><td>{int(r['clinics'])}</td>"
+        rows.append(f"<tr><th style='white-space:nowrap'>{esc(str(r['name']))}</th><td>{int(r['clinics'])}</td>"
                     f"<td>{fmt_min(r['median_zhongyiguan_car'])} / {fmt_min(r['max_zhongyiguan_car'])}</td>"
                     f"<td>{fmt_min(r['median_zhongyiguan_ebike'])}</td>"
                     f"<td>{fmt_min(r['median_county_tcm_car'])} / {fmt_min(r['max_county_tcm_car'])}</td>"
@@ -114,7 +120,7 @@ def fairness_section(s: DecisionSections, county_code: str) -> str:
 
     intro = text("outputs.dec_fairness_intro", lang, gini=num("gini", ".3f"),
                  urban=_share(c.get("urban_share_within")), rural=_share(c.get("rural_share_within")),
-                 gap=(num("gap_share_within", "+.1%")), minutes=s.headline_threshold,
+                 gap=_points(c.get("gap_share_within")), minutes=s.headline_threshold,
                  uncovered=fmt_int(c.get("uncovered_population")),
                  worst_share=_share(c.get("uncovered_share_worst3")),
                  worst=str(c.get("worst_townships") or "–"), unreached=fmt_int(c.get("unreachable_population")))

@@ -21,6 +21,8 @@ from tcm_coverage.access import sensitivity_band
 from tcm_coverage.i18n import MODE_LABELS, text
 from tcm_coverage.inputs import review_sheet
 from tcm_coverage.outputs import (
+    BASEMAPS,
+    REFERRAL_LINE_COLOURS,
     DecisionSections,
     DecisionTables,
     MapLayers,
@@ -31,6 +33,7 @@ from tcm_coverage.outputs import (
     coverage_map,
     decision_sections_html,
     map_html,
+    referral_layer,
     save_map,
     scorecard_section_html,
     write_decision_tables,
@@ -87,15 +90,27 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
     if thr not in opts.thresholds:
         raise InputError(f"threshold {thr:g} was not computed in this run",
                          fix=f"use one of {[f'{t:g}' for t in opts.thresholds]} or rerun with it")
+    referral = (None if run.referral_clinics is None else
+                referral_layer(run.referral_clinics, run.access.facilities,
+                               datum=BASEMAPS[rendering.basemap][3], lang=rendering.lang))
     return coverage_map(MapLayers(counties=run.counties, townships=run.townships,
                                   township_table=run.tables.township, facilities=run.access.facilities,
                                   demand=run.access.demand, isochrones=run.access.isochrones,
-                                  fca_areas=run.fca_areas),
+                                  fca_areas=run.fca_areas, extra_layers=[referral] if referral else [],
+                                  extra_legend=_referral_legend(rendering.lang) if referral else []),
                         mode=mode, threshold=thr, facility_set=facility_set,
                         options=MapOptions(lang=rendering.lang, basemap=rendering.basemap,
                                            tianditu_key=rendering.tianditu_key,
                                            sources=source_lines(config),
                                            run_date=date.today().isoformat(), compact=compact))
+
+
+def _referral_legend(lang: str) -> list[tuple[str, str]]:
+    """Legend rows of the referral lines (car minutes clinic -> 中医馆)."""
+    lows = [0.0, *(lim for lim, _ in REFERRAL_LINE_COLOURS[:-1])]
+    return [(colour, text("outputs.dec_map_legend", lang, low=low, high=lim))
+            if np.isfinite(lim) else (colour, text("outputs.dec_map_legend_beyond", lang, low=low))
+            for low, (lim, colour) in zip(lows, REFERRAL_LINE_COLOURS, strict=True)]
 
 
 def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
