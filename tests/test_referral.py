@@ -3,6 +3,8 @@ a hand-made graph, checked by hand and against networkx; the township table by h
 
 from __future__ import annotations
 
+import argparse
+
 import folium
 import geopandas as gpd
 import networkx as nx
@@ -12,6 +14,7 @@ import pytest
 from _frame import ll
 from test_traveltime import make_net
 
+from tcm_coverage._errors import InputError
 from tcm_coverage.access import (
     AccessOptions,
     compute_access,
@@ -19,8 +22,10 @@ from tcm_coverage.access import (
     referral_routing,
     referral_township_table,
 )
+from tcm_coverage.cli.options import add_common_options, config_from_args
 from tcm_coverage.network import get_profile
 from tcm_coverage.outputs import referral_layer
+from tcm_coverage.workflows import check_config
 
 # A(0,0) - B(1000,0) - C(2000,0) - D(3000,0), and B - E(1000,1000); residential roads
 XY = [(0, 0), (1000, 0), (2000, 0), (3000, 0), (1000, 1000)]
@@ -145,3 +150,20 @@ def test_map_layer_lines_clinic_to_centre(run):
     assert {f["properties"]["colour"] for f in features} == {"#1a9850"}  # within 15 min
     none = chain.clinics.assign(f_zhongyiguan_car="")
     assert referral_layer(none, access.facilities) is None
+
+
+def test_referral_minutes_option_reaches_the_config_and_is_checked(tmp_path):
+    parser = argparse.ArgumentParser()
+    add_common_options(parser, default_modes=("walk", "ebike"), default_thresholds=(15,))
+    args = parser.parse_args(["--referral-minutes", "45"])
+    args.out = tmp_path / "out"
+    inputs = {"facilities": tmp_path / "f.csv", "boundary": tmp_path / "b.geojson",
+              "population": tmp_path / "p.tif", "network": tmp_path / "r.osm"}
+    config = config_from_args(args, inputs=inputs)
+    assert config.options.referral_minutes == 45.0
+    assert config.record()["referral_minutes"] == 45.0
+    default = parser.parse_args([])
+    default.out = tmp_path / "out"
+    assert config_from_args(default, inputs=inputs).options.referral_minutes == 30.0
+    with pytest.raises(InputError, match="--referral-minutes"):
+        check_config(config.updated(referral_minutes=0.0))
