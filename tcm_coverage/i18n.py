@@ -440,7 +440,7 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "dec_col_headline": ("基准覆盖率", "headline share"),
     "dec_col_share_low": ("低值下覆盖率", "share at the low setting"),
     "dec_col_share_high": ("高值下覆盖率", "share at the high setting"),
-    "dec_col_swing": ("摆幅", "swing"),
+    "dec_col_swing": ("覆盖率摆幅", "share swing"),
     "dec_kind_subdistrict": ("街道", "subdistrict"),
     "dec_kind_town": ("镇", "town"),
     "dec_kind_township": ("乡", "township"),

@@ -167,3 +167,12 @@ def test_referral_minutes_option_reaches_the_config_and_is_checked(tmp_path):
     assert config_from_args(default, inputs=inputs).options.referral_minutes == 30.0
     with pytest.raises(InputError, match="--referral-minutes"):
         check_config(config.updated(referral_minutes=0.0))
+
+
+def test_resident_minutes_equal_the_runs_own_county_tcm_car_times():
+    # two independent paths: compute_access's t_county_tcm_car and the chain's resident minutes
+    net = make_net(XY, SEGS)
+    access = compute_access(demand(), facilities(), net, modes=("car", "ebike"), progress=False,
+                            facility_sets=("tcm_any", "county_tcm", "zhongyiguan"))
+    chain = referral_chain(access, net)
+    np.testing.assert_allclose(chain.resident_minutes, access.demand["t_county_tcm_car"], rtol=1e-12)
