@@ -41,6 +41,7 @@ __all__ = [
     "OPTIONAL_FACILITY_SETS",
     "REFERRAL_MINUTES",
     "REFERRAL_MODES",
+    "REFERRAL_RESIDENT_COLUMN",
     "REFERRAL_TARGETS",
     "SENSITIVITY_OFFROAD_FACTORS",
     "SENSITIVITY_SPEED_FACTORS",
@@ -78,6 +79,8 @@ MODES: tuple[str, ...] = ("walk", "walk_elderly", "bicycle", "ebike", "car")
 REFERRAL_MINUTES = 30.0
 #: Modes of the referral chain (village clinic -> 中医馆 centre -> county TCM hospital).
 REFERRAL_MODES: tuple[str, ...] = ("car", "ebike")
+#: Demand-point column (``demand_points.gpkg``): car minutes to the county TCM hospital (referral chain).
+REFERRAL_RESIDENT_COLUMN = "county_tcm_car_min"
 #: Facility sets a village clinic refers to, in the order of the chain.
 REFERRAL_TARGETS: tuple[str, ...] = ("zhongyiguan", "county_tcm")
 #: Township kinds by the suffix of the township's name (街道 urban, 镇 town, 乡 rural township),

@@ -24,7 +24,7 @@ from tcm_coverage.access import (
 )
 from tcm_coverage.cli.options import add_common_options, config_from_args
 from tcm_coverage.network import get_profile
-from tcm_coverage.outputs import referral_layer
+from tcm_coverage.outputs import referral_layer, write_layers
 from tcm_coverage.workflows import check_config
 
 # A(0,0) - B(1000,0) - C(2000,0) - D(3000,0), and B - E(1000,1000); residential roads
@@ -176,3 +176,14 @@ def test_resident_minutes_equal_the_runs_own_county_tcm_car_times():
                             facility_sets=("tcm_any", "county_tcm", "zhongyiguan"))
     chain = referral_chain(access, net)
     np.testing.assert_allclose(chain.resident_minutes, access.demand["t_county_tcm_car"], rtol=1e-12)
+
+
+def test_demand_layer_carries_the_car_minutes_to_the_county_hospital(tmp_path):
+    dem = demand().assign(t_tcm_any_walk=[3.0, 20.0, np.inf], county_tcm_car_min=[7.51, np.inf, 30.0])
+    write_layers(dem, facilities().drop(columns=["zhongyiguan", "zhongyige"]), tmp_path, modes=("walk",),
+                 facility_sets=("tcm_any",), thresholds=(15,))
+    back = gpd.read_file(tmp_path / "demand_points.gpkg")
+    # rounded up to 0.1 (a shown 30.0 is within 30), unreachable is NULL, never 0
+    assert back["county_tcm_car_min"].iloc[0] == pytest.approx(7.6)
+    assert np.isnan(back["county_tcm_car_min"].iloc[1])
+    assert back["county_tcm_car_min"].iloc[2] == pytest.approx(30.0)

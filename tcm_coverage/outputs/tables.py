@@ -21,7 +21,12 @@ from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage.access import CoverageTables, no_data_cells
 from tcm_coverage.i18n import LANGS, label, text
 from tcm_coverage.outputs.style import display_width
-from tcm_coverage.vocab import HEADLINE_FACILITY_SET, coverage_flag_column, time_column
+from tcm_coverage.vocab import (
+    HEADLINE_FACILITY_SET,
+    REFERRAL_RESIDENT_COLUMN,
+    coverage_flag_column,
+    time_column,
+)
 
 __all__ = ["COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "with_no_data",
            "write_isochrones", "write_layers", "write_manifest", "write_tables"]
@@ -235,7 +240,9 @@ def write_layers(
 ) -> list[Path]:
     """Write ``demand_points.gpkg`` (travel times and covered flags) and ``facilities.gpkg``.
 
-    Travel times are minutes rounded up to 0.1; unreachable points have NULL time. For the headline
+    Travel times (and the car minutes to the county TCM hospital of the referral chain,
+    ``county_tcm_car_min``, when present) are minutes rounded up to 0.1; unreachable points have
+    NULL time. For the headline
     facility set every mode and threshold gets a flag ``cov{T}_{mode}`` (1 = within ``T`` minutes).
 
     Parameters
@@ -255,12 +262,12 @@ def write_layers(
         Files written.
     """
     dem = demand.copy()
+    referral = [REFERRAL_RESIDENT_COLUMN] if REFERRAL_RESIDENT_COLUMN in dem else []
+    for col in [time_column(s, m) for m in modes for s in facility_sets] + referral:
+        t = dem[col].to_numpy(float)
+        # Rounded *up* to 0.1 min so a displayed 15.0 is always within 15 minutes.
+        dem[col] = np.where(np.isfinite(t), np.ceil(np.round(t * 10, 6)) / 10, np.nan)
     for mode in modes:
-        for facility_set in facility_sets:
-            col = time_column(facility_set, mode)
-            t = dem[col].to_numpy(float)
-            # Rounded *up* to 0.1 min so a displayed 15.0 is always within 15 minutes.
-            dem[col] = np.where(np.isfinite(t), np.ceil(np.round(t * 10, 6)) / 10, np.nan)
         head = demand[time_column(headline_facility_set, mode)].to_numpy(float)
         for thr in thresholds:
             dem[coverage_flag_column(thr, mode)] = (head <= thr).astype(np.int8)

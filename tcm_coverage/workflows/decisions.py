@@ -54,8 +54,7 @@ def _referral(config: AnalysisConfig, inputs: RunInputs, access: AccessResult, d
                                              areas=inputs.townships).assign(level="township"))
     table = pd.concat(parts, ignore_index=True)
     table.insert(0, "level", table.pop("level"))
-    table.attrs["referral_minutes"] = chain.minutes
-    return {"referral_township": table, "referral_clinics": clinics}
+    return {"referral_township": table, "referral_clinics": clinics, "resident_minutes": chain.resident_minutes}
 
 
 def _fairness(config: AnalysisConfig, inputs: RunInputs, dem: pd.DataFrame) -> dict[str, Any]:
@@ -110,7 +109,9 @@ def decision_tables(config: AnalysisConfig, inputs: RunInputs, access: AccessRes
     Returns
     -------
     dict
-        ``referral_township``, ``referral_clinics``, ``fairness``, ``lorenz``, ``sensitivity``.
+        ``referral_township``, ``referral_clinics``, ``fairness``, ``lorenz``, ``sensitivity``, and
+        ``resident_minutes`` ((k,) car minutes of each demand point to the county TCM hospital,
+        not a run field: the pipeline puts it on the demand points).
     """
     out: dict[str, Any] = {}
     out.update(_referral(config, inputs, access, dem, options, counted))

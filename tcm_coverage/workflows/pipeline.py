@@ -42,7 +42,7 @@ from tcm_coverage.inputs import (
 )
 from tcm_coverage.network import read_network
 from tcm_coverage.outputs import scorecard
-from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
+from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS, REFERRAL_RESIDENT_COLUMN
 from tcm_coverage.workflows.config import AnalysisConfig, input_files, validate_config
 from tcm_coverage.workflows.decisions import decision_tables
 from tcm_coverage.workflows.run import AnalysisRun, RunInputs
@@ -227,6 +227,7 @@ def compute_from_inputs(
         seconds["accessibility"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     decisions = decision_tables(config, inputs, access, dem, options=access_options(config), counted=counted)
+    dem[REFERRAL_RESIDENT_COLUMN] = decisions.pop("resident_minutes")  # the run's own copy
     seconds["referral, fairness, sensitivity"] = time.perf_counter() - t0
     cards = {prof.name: scorecard(access_own, prof, counties=counties, townships=townships,
                                   lang=config.rendering.lang) for prof in profiles}
