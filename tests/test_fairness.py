@@ -14,7 +14,7 @@ from tcm_coverage.access import (
     township_kind,
     weighted_gini,
 )
-from tcm_coverage.outputs import DecisionSections, decision_sections_html
+from tcm_coverage.outputs import DecisionSections, decision_sections_html, localize_decision_table
 
 
 def direct_gini(x, w):
@@ -125,3 +125,18 @@ def test_report_section_shows_gini_gap_and_lorenz():
     assert "（50 人）" in page
     assert "<polyline" in page and "洛伦兹曲线" in page
     assert "&lt;b&gt;甲&lt;/b&gt;镇" in page and "<b>甲" not in page  # names escaped
+
+
+def test_without_townships_county_rows_only_and_no_gap_invented():
+    table = fairness_table(np.array([5.0, 20.0, np.inf]), np.array([1.0, 1.0, 2.0]),
+                           county_codes=np.array(["K"] * 3), counties=pd.DataFrame({"code": ["K"], "name": ["县"]}),
+                           threshold=15.0)
+    assert table["level"].tolist() == ["county"]
+    assert table.at[0, "uncovered_population"] == pytest.approx(3.0)
+    assert "gap_share_within" not in table
+    page = decision_sections_html(DecisionSections(referral_township=None, fairness=table, lorenz=None,
+                                                   sensitivity=None, headline_mode="walk",
+                                                   headline_threshold=15.0, lang="en"), "K")
+    assert "subdistricts – / towns and townships – within 15 min (gap – percentage points)" in page
+    shown = localize_decision_table(table, "en")
+    assert shown["share within 15 min"].tolist() == [0.25]
