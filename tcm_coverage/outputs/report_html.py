@@ -152,10 +152,10 @@ def _headline_card(mode: str, r: pd.Series, minutes: float, lang: str, band: str
                  mean=fmt_min(r.get("mean_min")))
     return ("<div class='card'>"
             f"<div class='card-mode'>{esc(label('mode', mode, lang))}</div>"
-            f"<div class='card-big'>{share_range(share, upper)}</div>{bounds}{band}"
+            f"<div class='card-big'>{share_range(share, upper)}</div>{bounds}"
             f"<div>{text('outputs.report_card_within', lang, thr=thr)}</div>"
             f"<div class='card-small'>{small}"
-            f"{text('outputs.report_unknown_as_none', lang) if bounds else ''}</div>"
+            f"{text('outputs.report_unknown_as_none', lang) if bounds else ''}</div>{band}"
             "</div>")
 
 
