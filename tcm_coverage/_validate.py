@@ -109,6 +109,9 @@ OPTION_RANGES: Mapping[str, tuple[str, float, float, str, str, str]] = {
                                 "residents one TCM physician serves (capacity-aware coverage)",
                                 f"--residents-per-physician {RESIDENTS_PER_TCM_PHYSICIAN:.0f} (the "
                                 "default: 0.62 TCM physicians per 1,000 residents)"),
+    "referral_minutes": ("--referral-minutes", 1.0, 240.0, "min",
+                         "the car time to the county TCM hospital of the referral-chain check",
+                         "--referral-minutes 30 (the default, a common county check)"),
 }
 
 #: ``--isochrone-cell-m``: 0 (no isochrones) or this range in metres.

@@ -423,6 +423,102 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "report_capacity_none": ("无数据：设施表既无服务能力列，也无中医执业医师数，无法计算考虑服务能力的覆盖率。",
                              "No data: the facility table has neither a capacity column nor TCM physician "
                              "counts, so coverage within capacity cannot be computed."),
+    # --- outputs/decision_tables, outputs/report_decisions: referral chain, fairness, sensitivity (issue 15) ---
+    "dec_sheet_referral_township": ("转诊链-乡镇", "referral by township"),
+    "dec_sheet_referral_clinics": ("转诊链-村卫生室", "referral by clinic"),
+    "dec_sheet_fairness": ("公平性", "fairness"),
+    "dec_sheet_sensitivity": ("敏感性", "sensitivity"),
+    "dec_col_clinics": ("村卫生室数", "village clinics"),
+    "dec_col_median": ("村卫生室到{target}中位时间（{mode}，分钟）", "clinic to {target}, median ({mode}, min)"),
+    "dec_col_max": ("村卫生室到{target}最长时间（{mode}，分钟）", "clinic to {target}, max ({mode}, min)"),
+    "dec_col_unreachable": ("不可达{target}的村卫生室数（{mode}）", "clinics not reaching {target} ({mode})"),
+    "dec_col_time": ("到{target}时间（{mode}，分钟）", "to {target} ({mode}, min)"),
+    "dec_col_reached": ("到达的{target}编号（{mode}）", "{target} reached ({mode})"),
+    "dec_col_resident_median": ("居民驾车到县级中医医院中位时间（分钟）",
+                                "residents to the county TCM hospital by car, median (min)"),
+    "dec_col_resident_max": ("居民驾车到县级中医医院最长时间（分钟）",
+                             "residents to the county TCM hospital by car, max (min)"),
+    "dec_col_pop_within_referral": ("驾车{minutes:g}分钟内可达县级中医医院人口",
+                                    "residents within {minutes:g} min of the county TCM hospital by car"),
+    "dec_col_share_within_referral": ("驾车{minutes:g}分钟内可达县级中医医院人口占比",
+                                      "share within {minutes:g} min of the county TCM hospital by car"),
+    "dec_col_facility_id": ("设施编号", "facility id"),
+    "dec_col_county_code": ("县区代码", "county code"),
+    "dec_col_township_code": ("乡镇代码", "township code"),
+    "dec_col_lon": ("经度", "lon"),
+    "dec_col_lat": ("纬度", "lat"),
+    "dec_col_kind": ("乡镇类型", "township kind"),
+    "dec_col_share_within": ("{minutes:g}分钟内人口占比", "share within {minutes:g} min"),
+    "dec_col_gini": ("出行时间基尼系数", "Gini of travel time"),
+    "dec_col_urban_population": ("街道人口", "subdistrict (urban) population"),
+    "dec_col_rural_population": ("乡镇人口", "town/township (rural) population"),
+    "dec_col_urban_share_within": ("街道{minutes:g}分钟内人口占比", "urban share within {minutes:g} min"),
+    "dec_col_rural_share_within": ("乡镇{minutes:g}分钟内人口占比", "rural share within {minutes:g} min"),
+    "dec_col_gap_share_within": ("城乡差距（街道减乡镇，占比）", "urban minus rural share"),
+    "dec_col_urban_mean_min": ("街道平均时间(分钟)", "urban mean time (min)"),
+    "dec_col_rural_mean_min": ("乡镇平均时间(分钟)", "rural mean time (min)"),
+    "dec_col_gap_mean_min": ("城乡差距（乡镇减街道，分钟）", "rural minus urban mean (min)"),
+    "dec_col_uncovered_population": ("{minutes:g}分钟外人口（含不可达）", "beyond {minutes:g} min (unreached included)"),
+    "dec_col_worst_townships": ("覆盖最低的三个乡镇", "three worst townships"),
+    "dec_col_uncovered_share_worst3": ("三个最低乡镇的未覆盖人口占比", "share of the uncovered in the three worst"),
+    "dec_col_assumption": ("假设", "assumption"),
+    "dec_col_low_setting": ("低值设定", "low setting"),
+    "dec_col_high_setting": ("高值设定", "high setting"),
+    "dec_col_headline": ("基准覆盖率", "headline share"),
+    "dec_col_share_low": ("低值下覆盖率", "share at the low setting"),
+    "dec_col_share_high": ("高值下覆盖率", "share at the high setting"),
+    "dec_col_swing": ("覆盖率摆幅", "share swing"),
+    "dec_kind_subdistrict": ("街道", "subdistrict"),
+    "dec_kind_town": ("镇", "town"),
+    "dec_kind_township": ("乡", "township"),
+    "dec_kind_unknown": ("未知", "unknown"),
+    "dec_assumption_speed": ("道路速度 ×0.8 / ×1.2", "road speeds ×0.8 / ×1.2"),
+    "dec_assumption_offroad": ("离路速度（住处到道路）×0.8 / ×1.2", "off-road (home to road) speed ×0.8 / ×1.2"),
+    "dec_assumption_threshold": ("时间阈值 −5 / +5 分钟", "threshold −5 / +5 min"),
+    "dec_unreachable": ("不可达", "unreachable"),
+    "dec_band": ("{share:.1%}（{low:.0f}–{high:.0f}%）", "{share:.1%} ({low:.0f}–{high:.0f}%)"),
+    "dec_referral_heading": ("县域医共体转诊链（村卫生室 → 中医馆 → 县级中医医院）",
+                             "Referral chain (village clinic → 中医馆 centre → county TCM hospital)"),
+    "dec_referral_intro": ("驾车{minutes:g}分钟内可达县级中医医院的居民：{share}（{within} / {population} 人）。"
+                           "{minutes:g}分钟为县域常用检查口径，规划文件未规定；可用 --referral-minutes 修改。"
+                           "村卫生室为起点，到最近的设中医馆的乡镇卫生院/社区卫生服务中心和县级中医医院。",
+                           "Residents within {minutes:g} min of the county TCM hospital by car: {share} "
+                           "({within} of {population}). {minutes:g} min is a common county check, set by "
+                           "no plan; change it with --referral-minutes. Village clinics are the origins, "
+                           "to the nearest centre with a 中医馆 and the county TCM hospital."),
+    "dec_referral_township": ("乡镇", "township"),
+    "dec_referral_clinics": ("村卫生室", "clinics"),
+    "dec_referral_to_guan": ("到中医馆 中位/最长（驾车，分钟）", "to 中医馆 median/max (car, min)"),
+    "dec_referral_to_county": ("到县中医院 中位/最长（驾车，分钟）", "to county TCM hospital median/max (car, min)"),
+    "dec_referral_to_guan_ebike": ("到中医馆 中位（电动车，分钟）", "to 中医馆 median (e-bike, min)"),
+    "dec_referral_residents": ("居民到县中医院 中位（驾车，分钟）", "residents to county hospital median (car, min)"),
+    "dec_referral_share": ("{minutes:g}分钟内居民占比", "residents within {minutes:g} min"),
+    "dec_fairness_heading": ("公平性（{mode}，到最近中医药服务点）", "Fairness ({mode}, nearest TCM service point)"),
+    "dec_fairness_intro": ("出行时间人口加权基尼系数 {gini}（0 为人人相同，越大越不均）；"
+                           "街道 {urban} / 乡镇 {rural} 在{minutes:g}分钟内（差距 {gap} 个百分点）；"
+                           "{minutes:g}分钟外的 {uncovered} 人中 {worst_share} 住在覆盖最低的三个乡镇（{worst}）。"
+                           "无法到达任何服务点的居民（{unreached} 人）不计入基尼系数与洛伦兹曲线，另行列出。",
+                           "Population-weighted Gini of travel time {gini} (0: everyone alike; higher: more "
+                           "unequal); subdistricts {urban} / towns and townships {rural} within {minutes:g} "
+                           "min (gap {gap} percentage points); of the {uncovered} residents beyond {minutes:g} min, {worst_share} "
+                           "live in the three worst townships ({worst}). Residents who reach no service point "
+                           "({unreached}) are left out of the Gini and the Lorenz curve and counted here."),
+    "dec_fairness_kind": ("类型", "kind"),
+    "dec_fairness_gini": ("基尼系数", "Gini"),
+    "dec_lorenz_x": ("人口累计占比（按出行时间由短到长）", "cumulative share of residents (shortest trip first)"),
+    "dec_lorenz_y": ("出行时间累计占比", "cumulative share of travel time"),
+    "dec_lorenz_equal": ("完全均等", "equal"),
+    "dec_lorenz_curve": ("洛伦兹曲线", "Lorenz curve"),
+    "dec_sensitivity_heading": ("结论有多稳（敏感性）", "How sure the headline is (sensitivity)"),
+    "dec_sensitivity_intro": ("{mode} {minutes:g}分钟覆盖率 {band}：括号内为各假设变化后重新计算路径所得的最低与最高值。"
+                              "按影响从大到小排列。",
+                              "{mode} share within {minutes:g} min {band}: in brackets the lowest and highest "
+                              "share when the routing is rerun under each variation; largest swing first."),
+    "dec_sensitivity_band": ("敏感性区间 {low:.0f}–{high:.0f}%", "sensitivity band {low:.0f}–{high:.0f}%"),
+    "dec_map_layer": ("转诊：村卫生室 → 中医馆", "referral: clinic → 中医馆"),
+    "dec_map_legend": ("转诊线：驾车 {low:g}–{high:g} 分钟到中医馆", "referral line: {low:g}–{high:g} min by car"),
+    "dec_map_legend_beyond": ("转诊线：驾车超过 {low:g} 分钟到中医馆", "referral line: over {low:g} min by car"),
+    "dec_map_line": ("{clinic} → {centre}：驾车 {minutes:.1f} 分钟", "{clinic} → {centre}: {minutes:.1f} min by car"),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -530,6 +626,10 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "summary.mean_as_none": ("（按未知为无）", " (unknown as none)"),
     "summary.lowest": ("覆盖最低的乡镇（{mode}）：", "lowest townships ({mode}): "),
     "summary.outputs": ("输出：", "outputs: "),
+    # --- workflows/texts: the sensitivity band in the summary (issue 15) ---
+    "summary.band": ("（敏感性区间 {low:.0f}–{high:.0f}%）", " (sensitivity band {low:.0f}–{high:.0f}%)"),
+    "summary.referral": ("{name}：驾车{minutes:g}分钟内可达县级中医医院 {share:.1%}",
+                         "{name}: {share:.1%} within {minutes:g} min of the county TCM hospital by car"),
     # scenarios: column labels of sites.xlsx, townships.csv and the comparison (scenario_write)
     "scenario.column.candidate_id": ("候选编号", "candidate"),
     "scenario.column.name": ("名称", "name"),

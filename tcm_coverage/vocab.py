@@ -41,6 +41,15 @@ __all__ = [
     "MODES",
     "OPTIONAL_FACILITY_SETS",
     "RESIDENTS_PER_TCM_PHYSICIAN",
+    "REFERRAL_MINUTES",
+    "REFERRAL_MODES",
+    "REFERRAL_RESIDENT_COLUMN",
+    "REFERRAL_TARGETS",
+    "SENSITIVITY_OFFROAD_FACTORS",
+    "SENSITIVITY_SPEED_FACTORS",
+    "SENSITIVITY_THRESHOLD_MINUTES",
+    "TOWNSHIP_KINDS",
+    "URBAN_KINDS",
     "TIERS",
     "UPPER_SUFFIX",
     "capacity_pop_column",
@@ -67,6 +76,28 @@ TIERS: tuple[str, ...] = ("county_tcm", "township_centre", "village_station", "o
 
 #: Travel modes in display order (walk, elderly walk, bicycle, e-bike, car).
 MODES: tuple[str, ...] = ("walk", "walk_elderly", "bicycle", "ebike", "car")
+
+# --- referral chain, fairness, sensitivity (access/referral, access/fairness, access/sensitivity) ---
+#: Minutes by car to the county TCM hospital of the referral check. No plan sets it
+#: (docs/targets.md: "30-min drive coverage is a common local check"); ``--referral-minutes``.
+REFERRAL_MINUTES = 30.0
+#: Modes of the referral chain (village clinic -> 中医馆 centre -> county TCM hospital).
+REFERRAL_MODES: tuple[str, ...] = ("car", "ebike")
+#: Demand-point column (``demand_points.gpkg``): car minutes to the county TCM hospital (referral chain).
+REFERRAL_RESIDENT_COLUMN = "county_tcm_car_min"
+#: Facility sets a village clinic refers to, in the order of the chain.
+REFERRAL_TARGETS: tuple[str, ...] = ("zhongyiguan", "county_tcm")
+#: Township kinds by the suffix of the township's name (街道 urban, 镇 town, 乡 rural township),
+#: checked in this order; a name with none of them is of unknown kind.
+TOWNSHIP_KINDS: tuple[tuple[str, str], ...] = (("subdistrict", "街道"), ("town", "镇"), ("township", "乡"))
+#: The kinds counted as urban in the 街道/乡镇 gap (the rest of the known kinds are rural).
+URBAN_KINDS: tuple[str, ...] = ("subdistrict",)
+#: Factors on every road speed of the headline mode (the documented ±20 %).
+SENSITIVITY_SPEED_FACTORS: tuple[float, float] = (0.8, 1.2)
+#: Factors on the off-road (home to road) speed of the headline mode (±20 %).
+SENSITIVITY_OFFROAD_FACTORS: tuple[float, float] = (0.8, 1.2)
+#: Minutes added to the headline threshold (±5 min).
+SENSITIVITY_THRESHOLD_MINUTES: tuple[float, float] = (-5.0, 5.0)
 
 #: Suffix of the share column that counts unknown 中医馆/中医阁 flags as yes.
 UPPER_SUFFIX = "_upper"

@@ -23,7 +23,9 @@ from tcm_coverage.demo import demo_data_dir
 DATA = demo_data_dir()
 OUTPUTS = ["coverage_county.csv", "coverage_township.csv", "coverage_targets.csv", "coverage.xlsx",
            "demand_points.gpkg", "facilities.gpkg", "isochrones.gpkg", "map.html", "report.html",
-           "scorecard.xlsx", "scorecard.html", "run.json"]
+           "scorecard.xlsx", "scorecard.html", "run.json",
+           # referral chain, fairness, sensitivity (issue 15)
+           "referral_township.csv", "referral_clinics.csv", "fairness.csv", "sensitivity.csv"]
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,7 @@ import scipy.sparse as sp
 import shapely
 
 import tcm_coverage as tc
-from tcm_coverage.access import area_fca, assign_areas
+from tcm_coverage.access import area_fca, assign_areas, fairness_table, referral_chain
 from tcm_coverage.demo import DEMO_DATUM, DEMO_FILES, demo_data_dir
 from tcm_coverage.inputs import points_from_table
 from tcm_coverage.outputs import MapLayers, ReportOptions, ReportTables
@@ -185,6 +185,19 @@ def _county_report(d: SimpleNamespace, tmp: Path) -> Args:
                                    map_page=None)
 
 
+def _chain(d: SimpleNamespace) -> Any:
+    """The referral chain of the demo (computed once; car is built for it)."""
+    if not hasattr(d, "chain"):
+        d.chain = referral_chain(d.access, d.roads)
+    return d.chain
+
+
+def _fairness(d: SimpleNamespace) -> pd.DataFrame:
+    return fairness_table(d.dem["t_tcm_any_ebike"].to_numpy(), d.dem["population"].to_numpy(),
+                          county_codes=d.dem["county_code"].to_numpy(), counties=d.county, threshold=15.0,
+                          township_codes=d.dem["township_code"].to_numpy(), townships=d.towns)
+
+
 #: The call of every checked function, in one place (adapt here when a parameter is renamed).
 CASES: dict[str, Case] = {c.name: c for c in (
     # inputs
@@ -219,6 +232,18 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("access", "network_fca", lambda d, tmp: ((d.dem[["population", "geometry"]], d.facilities,
                                                    d.roads), dict(mode="ebike"))),
     Case("access", "area_fca", lambda d, tmp: ((d.dem, d.towns), dict(codes=d.dem["township_code"].to_numpy()))),
+    # access: referral chain, fairness, sensitivity (issue 15)
+    Case("access", "referral_chain", lambda d, tmp: ((d.access, d.roads), {})),
+    Case("access", "referral_routing", lambda d, tmp: ((d.access, d.roads), dict(modes=("ebike", "car")))),
+    Case("access", "referral_township_table", lambda d, tmp: ((_chain(d),), dict(
+        clinic_codes=assign_areas(_chain(d).clinics, d.towns), demand_codes=d.dem["township_code"].to_numpy(),
+        population=d.dem["population"].to_numpy(), areas=d.towns))),
+    Case("access", "fairness_table", lambda d, tmp: ((d.dem["t_tcm_any_ebike"].to_numpy(),
+                                                      d.dem["population"].to_numpy()), dict(
+        county_codes=d.dem["county_code"].to_numpy(), counties=d.county, threshold=15.0,
+        township_codes=d.dem["township_code"].to_numpy(), townships=d.towns))),
+    Case("access", "sensitivity_band", lambda d, tmp: ((pd.DataFrame({
+        "code": ["K", "K"], "headline": [0.5, 0.5], "share_low": [0.4, 0.45], "share_high": [0.6, 0.5]}),), {})),
     # siting: the GeoDataFrame adapter
     Case("siting", "build_candidates", lambda d, tmp: ((d.facilities,), dict(
         villages=d.villages, demand=d.dem,
@@ -250,6 +275,9 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("outputs", "write_tables", lambda d, tmp: ((d.tables, tmp), dict(facilities=d.facilities))),
     Case("outputs", "write_isochrones", lambda d, tmp: ((d.access.isochrones, tmp), {})),
     Case("outputs", "write_scorecard", lambda d, tmp: ((d.card, tmp), {})),
+    Case("outputs", "localize_decision_table", lambda d, tmp: ((_fairness(d), "en"), {})),
+    Case("outputs", "referral_layer", lambda d, tmp: ((_chain(d).clinics, d.access.facilities), dict(
+        datum="gcj02"))),
 )}
 
 #: Face functions taking a frame that are not called here, and why.

@@ -1,6 +1,6 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.referral`, :mod:`~tcm_coverage.access.sensitivity`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
 from tcm_coverage.access.capacity import (
@@ -46,11 +46,30 @@ from tcm_coverage.access.coverage import (
     no_data_cells,
     no_data_facility_sets,
 )
+from tcm_coverage.access.fairness import (
+    fairness_table,
+    lorenz_curve,
+    lorenz_points,
+    township_kind,
+    weighted_gini,
+)
 from tcm_coverage.access.isochrones import (
     TravelTimeSurface,
     isochrone_bands,
     surface_points,
     travel_time_surface,
+)
+from tcm_coverage.access.referral import (
+    ReferralChain,
+    referral_chain,
+    referral_routing,
+    referral_township_table,
+)
+from tcm_coverage.access.sensitivity import (
+    ASSUMPTIONS,
+    scaled_routing,
+    sensitivity_band,
+    sensitivity_table,
 )
 from tcm_coverage.access.traveltime import (
     DIRECT_OFFROAD_LIMIT_M,
@@ -63,6 +82,7 @@ from tcm_coverage.access.traveltime import (
 )
 
 __all__ = [
+    "ASSUMPTIONS",
     "AccessOptions",
     "AccessResult",
     "CapacityRule",
@@ -79,6 +99,7 @@ __all__ = [
     "METHODS",
     "NearestResult",
     "ODPairs",
+    "ReferralChain",
     "STAFF_COLUMNS",
     "TravelTimeSurface",
     "UNASSIGNED",
@@ -97,16 +118,27 @@ __all__ = [
     "facility_capacity",
     "facility_indicators",
     "facility_set_masks",
+    "fairness_table",
     "fca_weights",
     "isochrone_bands",
+    "lorenz_curve",
+    "lorenz_points",
     "nearest_facility_times",
     "network_fca",
     "no_data_cells",
     "no_data_facility_sets",
     "node_times_to_nearest",
     "od_pairs_within",
+    "referral_chain",
+    "referral_routing",
+    "referral_township_table",
+    "scaled_routing",
+    "sensitivity_band",
+    "sensitivity_table",
     "surface_points",
+    "township_kind",
     "travel_time_surface",
     "two_step_fca",
     "unknown_flags",
+    "weighted_gini",
 ]

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, RESIDENTS_PER_TCM_PHYSICIAN
+from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, REFERRAL_MINUTES, RESIDENTS_PER_TCM_PHYSICIAN
 
 if TYPE_CHECKING:
     from tcm_coverage.workflows import AnalysisConfig
@@ -106,6 +106,10 @@ def add_common_options(p: argparse.ArgumentParser, *, default_modes: Sequence[st
                    help="residents one TCM physician serves, for TCM points without a capacity "
                         "column (default: %(default).0f = 0.62 TCM physicians per 1,000 residents, "
                         "Jilin City's TCM plan)")
+    p.add_argument("--referral-minutes", type=float, default=REFERRAL_MINUTES,
+                   help="referral chain: share of residents within this many minutes of the county "
+                        "TCM hospital by car (no plan sets it; 30 is a common county check; "
+                        "default: %(default)s)")
     p.add_argument("--isochrone-cell-m", type=float, default=100.0,
                    help="grid cell of the isochrones in metres; 0 for none (default: %(default)s)")
     add_render_options(p)
@@ -225,4 +229,5 @@ def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] |
         write_report=not args.no_report, isochrone_cell_m=args.isochrone_cell_m,
         profiles=tuple(args.profiles), accessibility=not args.no_accessibility, sources=sources,
         capacity=not args.no_capacity, residents_per_physician=args.residents_per_physician,
+        referral_minutes=args.referral_minutes,
         **render_overrides(args))  # basemap, Tianditu key, inlining and --lang

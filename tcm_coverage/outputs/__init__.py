@@ -5,10 +5,17 @@ Modules: :mod:`~tcm_coverage.outputs.style` (colours, classes, number formats),
 (basemaps, the page as one file), :mod:`~tcm_coverage.outputs.report_html` (with its chart, :mod:`~tcm_coverage.outputs.chart`),
 :mod:`~tcm_coverage.outputs.scorecard` (computing), :mod:`~tcm_coverage.outputs.scorecard_text`
 and :mod:`~tcm_coverage.outputs.scorecard_render` (its text, HTML and XLSX),
-:mod:`~tcm_coverage.outputs.tables`.
+:mod:`~tcm_coverage.outputs.tables`, and the referral/fairness/sensitivity tables and report
+sections (:mod:`~tcm_coverage.outputs.decision_tables`, :mod:`~tcm_coverage.outputs.report_decisions`).
 """
 
-from tcm_coverage.outputs.chart import cumulative_chart_svg, cumulative_curve
+from tcm_coverage.outputs.chart import cumulative_chart_svg, cumulative_curve, lorenz_chart_svg
+from tcm_coverage.outputs.decision_tables import (
+    DecisionTables,
+    decision_sheets,
+    localize_decision_table,
+    write_decision_tables,
+)
 from tcm_coverage.outputs.map_page import (
     BASEMAPS,
     base_map,
@@ -17,7 +24,13 @@ from tcm_coverage.outputs.map_page import (
     prepare_layer,
     save_map,
 )
+from tcm_coverage.outputs.map_referral import REFERRAL_LINE_COLOURS, referral_layer
 from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
+from tcm_coverage.outputs.report_decisions import (
+    DecisionSections,
+    band_text,
+    decision_sections_html,
+)
 from tcm_coverage.outputs.report_html import (
     ReportOptions,
     ReportTables,
@@ -56,19 +69,23 @@ from tcm_coverage.outputs.tables import (
 __all__ = [
     "BASEMAPS",
     "COLUMN_LABELS",
+    "DecisionSections",
+    "DecisionTables",
+    "MapLayers",
+    "MapOptions",
     "NO_DATA",
+    "REFERRAL_LINE_COLOURS",
+    "ReportOptions",
+    "ReportTables",
     "SCORECARD_COLUMNS",
     "SHARE_BREAKS",
     "SHARE_COLOURS",
     "SHARE_TINTS",
     "STATUSES",
     "STATUS_COLOURS",
-    "TIER_STYLE",
-    "MapLayers",
-    "MapOptions",
-    "ReportOptions",
-    "ReportTables",
     "Scorecard",
+    "TIER_STYLE",
+    "band_text",
     "base_map",
     "column_label",
     "compact_geojson",
@@ -76,9 +93,14 @@ __all__ = [
     "coverage_map",
     "cumulative_chart_svg",
     "cumulative_curve",
+    "decision_sections_html",
+    "decision_sheets",
     "localize",
+    "localize_decision_table",
+    "lorenz_chart_svg",
     "map_html",
     "prepare_layer",
+    "referral_layer",
     "render_scorecard",
     "rounded_table",
     "save_map",
@@ -88,6 +110,7 @@ __all__ = [
     "share_colour",
     "status_label",
     "with_no_data",
+    "write_decision_tables",
     "write_isochrones",
     "write_layers",
     "write_manifest",

@@ -12,7 +12,7 @@ import numpy as np
 from tcm_coverage.i18n import label, text
 from tcm_coverage.outputs.style import MODE_COLOURS
 
-__all__ = ["cumulative_chart_svg", "cumulative_curve"]
+__all__ = ["cumulative_chart_svg", "cumulative_curve", "lorenz_chart_svg"]
 
 esc = html.escape
 
@@ -141,3 +141,60 @@ def cumulative_chart_svg(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *,
              *_chart_axes(frame, lang), _chart_threshold(frame, threshold, lang),
              *_chart_lines(frame, curves, lang), "</svg>"]
     return "".join(parts)
+
+
+# --- the Lorenz curve of the fairness section (outputs/report_decisions, issue 15) ---
+def _lorenz_axes(f: _Frame, lang: str) -> list[str]:
+    left, top, pw, ph = f.left, f.top, f.pw, f.ph
+    parts = []
+    for v in np.linspace(0, 1, 6):
+        parts.append(f"<line x1='{left}' x2='{left + pw}' y1='{f.y(v):.1f}' y2='{f.y(v):.1f}' stroke='#ddd'/>"
+                     f"<text x='{left - 6}' y='{f.y(v) + 4:.1f}' text-anchor='end'>{v:.0%}</text>"
+                     f"<line x1='{f.x(v):.1f}' x2='{f.x(v):.1f}' y1='{top + ph}' y2='{top + ph + 4}' stroke='#444'/>"
+                     f"<text x='{f.x(v):.1f}' y='{top + ph + 16}' text-anchor='middle'>{v:.0%}</text>")
+    parts.append(f"<line x1='{left}' x2='{left + pw}' y1='{top + ph}' y2='{top + ph}' stroke='#444'/>"
+                 f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + ph}' stroke='#444'/>")
+    parts.append(f"<text x='{left + pw / 2}' y='{f.height - 6}' text-anchor='middle'>"
+                 f"{text('outputs.dec_lorenz_x', lang)}</text>")
+    parts.append(f"<text transform='translate(12 {top + ph / 2}) rotate(-90)' text-anchor='middle'>"
+                 f"{text('outputs.dec_lorenz_y', lang)}</text>")
+    return parts
+
+
+def lorenz_chart_svg(p: np.ndarray, lorenz: np.ndarray, *, lang: str = "zh", colour: str = "#b2182b",
+                     width: int = 640, height: int = 300) -> str:
+    """An SVG of a Lorenz curve with the line of equality, in the style of
+    :func:`cumulative_chart_svg`.
+
+    Parameters
+    ----------
+    p, lorenz : numpy.ndarray
+        Cumulative population share and cumulative share of travel time (from
+        :func:`tcm_coverage.access.lorenz_points`).
+    lang : str
+        ``"zh"`` or ``"en"``.
+    colour : str
+        Colour of the curve.
+    width, height : int
+        Size in CSS pixels.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element.
+    """
+    f = _Frame(width=width, height=height, xmax=1.0)
+    pts = " ".join(f"{f.x(a):.1f},{f.y(b):.1f}" for a, b in zip(p, lorenz, strict=True)
+                   if np.isfinite(a) and np.isfinite(b))
+    lx, ly = f.left + f.pw, f.top + 14
+    legend = (f"<line x1='{lx + 10}' x2='{lx + 30}' y1='{ly}' y2='{ly}' stroke='{colour}' stroke-width='2'/>"
+              f"<text x='{lx + 34}' y='{ly + 4}'>{esc(text('outputs.dec_lorenz_curve', lang))}</text>"
+              f"<line x1='{lx + 10}' x2='{lx + 30}' y1='{ly + 16}' y2='{ly + 16}' stroke='#888' "
+              f"stroke-dasharray='4 3'/><text x='{lx + 34}' y='{ly + 20}'>"
+              f"{esc(text('outputs.dec_lorenz_equal', lang))}</text>")
+    return "".join([f"<svg class='chart' viewBox='0 0 {width} {height}' xmlns='http://www.w3.org/2000/svg' "
+                    f"role='img' font-family='sans-serif' font-size='11'>", *_lorenz_axes(f, lang),
+                    f"<line x1='{f.x(0):.1f}' y1='{f.y(0):.1f}' x2='{f.x(1):.1f}' y2='{f.y(1):.1f}' "
+                    "stroke='#888' stroke-dasharray='4 3'/>",
+                    f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{pts}'/>", legend,
+                    "</svg>"])

@@ -12,8 +12,8 @@ Each section is a function of the data it shows; :data:`_PAGE` is the page templ
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,9 @@ class ReportOptions:
     capacity_notes
         How the capacity-aware coverage was computed (shown under its table); ``None``: it was
         not asked for (no section); empty with no capacity columns: the section says 无数据.
+    bands
+        County code -> (headline, low, high) share of the sensitivity band
+        (:func:`tcm_coverage.access.sensitivity_band`), shown on the headline mode's card.
     """
 
     modes: Sequence[str]
@@ -98,6 +101,7 @@ class ReportOptions:
     software: str = ""
     lang: str = "zh"
     capacity_notes: Sequence[str] | None = None
+    bands: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
 
 
 def _cell_colour(share: float) -> str:
@@ -146,7 +150,7 @@ def _mode_rows(ctab: pd.DataFrame, modes: Sequence[str]) -> list[tuple[str, pd.S
     return out
 
 
-def _headline_card(mode: str, r: pd.Series, minutes: float, lang: str) -> str:
+def _headline_card(mode: str, r: pd.Series, minutes: float, lang: str, band: str = "") -> str:
     thr = f"{minutes:g}"
     share = float(r.get(share_column(minutes), np.nan))
     upper = _upper(r, minutes)
@@ -161,13 +165,20 @@ def _headline_card(mode: str, r: pd.Series, minutes: float, lang: str) -> str:
             f"<div class='card-big'>{share_range(share, upper)}</div>{bounds}"
             f"<div>{text('outputs.report_card_within', lang, thr=thr)}</div>"
             f"<div class='card-small'>{small}"
-            f"{text('outputs.report_unknown_as_none', lang) if bounds else ''}</div>"
+            f"{text('outputs.report_unknown_as_none', lang) if bounds else ''}</div>{band}"
             "</div>")
 
 
 def headline_section(ctab: pd.DataFrame, options: ReportOptions) -> str:
     """One card per mode: the share within the headline threshold, residents beyond, mean time."""
-    return "".join(_headline_card(mode, r, options.headline_threshold, options.lang)
+    def band(mode: str, r: pd.Series) -> str:
+        b = options.bands.get(str(r["code"])) if mode == options.headline_mode else None
+        if b is None:
+            return ""
+        return (f"<div class='card-small'>"
+                f"{text('outputs.dec_sensitivity_band', options.lang, low=100 * b[1], high=100 * b[2])}</div>")
+
+    return "".join(_headline_card(mode, r, options.headline_threshold, options.lang, band(mode, r))
                    for mode, r in _mode_rows(ctab, options.modes))
 
 
@@ -346,6 +357,7 @@ ul {{ margin: 4px 0; padding-left: 20px; }}
 <p class="muted">{chart_note}</p>
 {chart}
 {townships}
+{decisions}
 {map}
 {extra}
 {notes}
@@ -361,6 +373,7 @@ def county_report_html(
     county_name: str,
     map_page: str | None,
     extra_sections: Sequence[str] = (),
+    after_townships: str = "",
 ) -> str:
     """Render the coverage report of one county.
 
@@ -376,6 +389,9 @@ def county_report_html(
         The map's HTML page (embedded with ``srcdoc``), or ``None``.
     extra_sections
         Further HTML sections (e.g. the plan-target scorecard) appended before the notes.
+    after_townships
+        HTML shown right after the township table (the referral, fairness and sensitivity
+        sections of :mod:`tcm_coverage.outputs.report_decisions`).
 
     Returns
     -------
@@ -397,7 +413,8 @@ def county_report_html(
         thresholds=thresholds_section(ctab, options), capacity=capacity_section(ctab, options),
         chart_heading=text("outputs.report_distribution", lang), chart_note=text("outputs.report_chart_note", lang),
         chart=cumulative_section(tables, options, county_code),
-        townships=township_section(tables, options, county_code), map=map_section(map_page, lang),
+        townships=township_section(tables, options, county_code), decisions=after_townships,
+        map=map_section(map_page, lang),
         extra="".join(extra_sections), notes=notes_section(options))
 
 

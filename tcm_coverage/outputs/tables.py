@@ -21,7 +21,12 @@ from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage.access import CoverageTables, no_data_cells
 from tcm_coverage.i18n import LANGS, label, text
 from tcm_coverage.outputs.style import display_width
-from tcm_coverage.vocab import HEADLINE_FACILITY_SET, coverage_flag_column, time_column
+from tcm_coverage.vocab import (
+    HEADLINE_FACILITY_SET,
+    REFERRAL_RESIDENT_COLUMN,
+    coverage_flag_column,
+    time_column,
+)
 
 __all__ = ["COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "with_no_data",
            "write_isochrones", "write_layers", "write_manifest", "write_tables"]
@@ -154,6 +159,7 @@ def write_tables(
     facilities: pd.DataFrame | None = None,
     network: pd.DataFrame | None = None,
     review: pd.DataFrame | None = None,
+    extra_sheets: Mapping[str, pd.DataFrame] | None = None,
 ) -> list[Path]:
     """Write ``coverage_county.csv``, ``coverage_township.csv``, ``coverage_targets.csv`` and
     the workbook ``coverage.xlsx``.
@@ -176,6 +182,9 @@ def write_tables(
     review
         The facility type review (:func:`tcm_coverage.inputs.facilities.review_sheet`), written as the
         sheet 设施类型识别 right after 说明; its text cells are stored as text, never formulas.
+    extra_sheets
+        Sheet name -> table, written after the others (the referral, fairness and sensitivity
+        tables of :mod:`tcm_coverage.outputs.decision_tables`).
 
     Cells that are unknown (中医馆/中医阁 shares where no flag is known, staff counts nobody
     reported) say 无数据 / "no data", never 0.
@@ -204,6 +213,7 @@ def write_tables(
         sheets[_sheet("facilities", lang)] = facilities
     if network is not None:
         sheets[_sheet("network", lang)] = network
+    sheets.update(extra_sheets or {})
     path = out_dir / "coverage.xlsx"
     with safe_workbook(path) as book:
         for name, frame in sheets.items():
@@ -213,7 +223,7 @@ def write_tables(
                 values = [str(col)] + [str(v) for v in frame[col].head(200).tolist()]
                 width = min(60, max(8, max(display_width(v) for v in values) + 2))
                 ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = width
-                if ("覆盖率" in str(col) or str(col).endswith("设置率")
+                if ("覆盖率" in str(col) or str(col).endswith("设置率") or str(col).endswith("占比")
                         or str(col).startswith("share")):
                     for cell in ws.iter_cols(min_col=idx, max_col=idx, min_row=2):
                         for c in cell:
@@ -234,7 +244,9 @@ def write_layers(
 ) -> list[Path]:
     """Write ``demand_points.gpkg`` (travel times and covered flags) and ``facilities.gpkg``.
 
-    Travel times are minutes rounded up to 0.1; unreachable points have NULL time. For the headline
+    Travel times (and the car minutes to the county TCM hospital of the referral chain,
+    ``county_tcm_car_min``, when present) are minutes rounded up to 0.1; unreachable points have
+    NULL time. For the headline
     facility set every mode and threshold gets a flag ``cov{T}_{mode}`` (1 = within ``T`` minutes).
 
     Parameters
@@ -254,12 +266,12 @@ def write_layers(
         Files written.
     """
     dem = demand.copy()
+    referral = [REFERRAL_RESIDENT_COLUMN] if REFERRAL_RESIDENT_COLUMN in dem else []
+    for col in [time_column(s, m) for m in modes for s in facility_sets] + referral:
+        t = dem[col].to_numpy(float)
+        # Rounded *up* to 0.1 min so a displayed 15.0 is always within 15 minutes.
+        dem[col] = np.where(np.isfinite(t), np.ceil(np.round(t * 10, 6)) / 10, np.nan)
     for mode in modes:
-        for facility_set in facility_sets:
-            col = time_column(facility_set, mode)
-            t = dem[col].to_numpy(float)
-            # Rounded *up* to 0.1 min so a displayed 15.0 is always within 15 minutes.
-            dem[col] = np.where(np.isfinite(t), np.ceil(np.round(t * 10, 6)) / 10, np.nan)
         head = demand[time_column(headline_facility_set, mode)].to_numpy(float)
         for thr in thresholds:
             dem[coverage_flag_column(thr, mode)] = (head <= thr).astype(np.int8)

@@ -30,7 +30,12 @@ from tcm_coverage._validate import (
 )
 from tcm_coverage.network import MODES, PROFILES, ROAD_CLASSES
 from tcm_coverage.outputs import BASEMAPS
-from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, HEADLINE_MINUTES, RESIDENTS_PER_TCM_PHYSICIAN
+from tcm_coverage.vocab import (
+    DIRECT_OFFROAD_MAX_M,
+    HEADLINE_MINUTES,
+    REFERRAL_MINUTES,
+    RESIDENTS_PER_TCM_PHYSICIAN,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +123,9 @@ class ComputeOptions:
     residents_per_physician
         Residents one TCM physician serves, for points without a capacity column
         (:data:`tcm_coverage.vocab.RESIDENTS_PER_TCM_PHYSICIAN`).
+    referral_minutes
+        Minutes by car to the county TCM hospital of the referral-chain check
+        (:mod:`tcm_coverage.access.referral`; 30: a common county check, no plan sets it).
     """
 
     modes: tuple[str, ...] = ("walk", "ebike")
@@ -133,6 +141,7 @@ class ComputeOptions:
     accessibility: bool = True
     capacity: bool = True
     residents_per_physician: float = RESIDENTS_PER_TCM_PHYSICIAN
+    referral_minutes: float = REFERRAL_MINUTES
 
     @property
     def headline_threshold(self) -> float:
@@ -195,7 +204,7 @@ SETTINGS: tuple[str, ...] = (
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
     "direct_offroad_m", "lang", "write_map", "write_report", "basemap", "tianditu_key",
     "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility",
-    "capacity", "residents_per_physician",
+    "capacity", "residents_per_physician",     "referral_minutes",
 )
 
 

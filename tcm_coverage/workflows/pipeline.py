@@ -51,8 +51,9 @@ from tcm_coverage.inputs import (
 )
 from tcm_coverage.network import RoadNetwork, read_dem, read_network, with_elevation
 from tcm_coverage.outputs import scorecard
-from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
+from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS, REFERRAL_RESIDENT_COLUMN
 from tcm_coverage.workflows.config import AnalysisConfig, input_files, validate_config
+from tcm_coverage.workflows.decisions import decision_tables
 from tcm_coverage.workflows.run import AnalysisRun, RunInputs
 from tcm_coverage.workflows.write import write_outputs
 
@@ -279,12 +280,16 @@ def compute_from_inputs(
         t0 = time.perf_counter()
         fca_areas = _accessibility(config, inputs, access, dem)
         seconds["accessibility"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    decisions = decision_tables(config, inputs, access, dem, options=access_options(config), counted=counted)
+    dem[REFERRAL_RESIDENT_COLUMN] = decisions.pop("resident_minutes")  # the run's own copy
+    seconds["referral, fairness, sensitivity"] = time.perf_counter() - t0
     cards = {prof.name: scorecard(access_own, prof, counties=counties, townships=townships,
                                   lang=config.rendering.lang) for prof in profiles}
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
                        network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits),
-                       capacity=capacity)
+                       capacity=capacity, **decisions)
 
 
 def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:

@@ -75,6 +75,20 @@ class AnalysisRun:
     capacity
         The capacity-aware coverage (:func:`tcm_coverage.access.capacity_served`), ``None``
         when not computed or no TCM point's capacity is known.
+    referral_township
+        The referral chain per county and township (:func:`tcm_coverage.access.referral_township_table`
+        with a ``level`` column), or ``None``.
+    referral_clinics
+        The referral chain per village clinic (:attr:`tcm_coverage.access.ReferralChain.clinics`
+        with ``township_code``, ``county_code``), or ``None``.
+    fairness
+        Gini, 街道/乡镇 gap and worst-three share per county and township
+        (:func:`tcm_coverage.access.fairness_table`), or ``None``.
+    lorenz
+        The Lorenz curve of the headline travel time per county: ``code``, ``p``, ``lorenz``.
+    sensitivity
+        The headline share under each variation (:func:`tcm_coverage.access.sensitivity_table`),
+        or ``None``.
     """
 
     access: AccessResult
@@ -90,3 +104,9 @@ class AnalysisRun:
     facility_review: pd.DataFrame | None = None
     datum_check: tuple[dict, ...] = ()
     capacity: CapacityServed | None = None
+    # --- referral chain, fairness, sensitivity (issue 15) ---
+    referral_township: pd.DataFrame | None = None
+    referral_clinics: gpd.GeoDataFrame | None = None
+    fairness: pd.DataFrame | None = None
+    lorenz: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None

@@ -6,6 +6,7 @@ Every text comes from the ``workflows`` section of :mod:`tcm_coverage.i18n`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from tcm_coverage.access import (
     CoverageTables,
     facility_set_masks,
     no_data_facility_sets,
+    sensitivity_band,
     unknown_flags,
 )
 from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS, text
@@ -34,8 +36,8 @@ from tcm_coverage.vocab import (
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
 
-__all__ = ["access_notes", "capacity_notes", "facility_notes", "headline_numbers", "readme_rows",
-           "slope_notes", "source_lines", "summary_text"]
+__all__ = ["access_notes", "capacity_notes", "decision_numbers", "facility_notes", "headline_numbers",
+           "readme_rows", "slope_notes", "source_lines", "summary_text"]
 
 def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
     """说明 rows stating the off-road, snapping and access rules the travel times used."""
@@ -304,8 +306,10 @@ def headline_numbers(tables: CoverageTables, config: AnalysisConfig) -> dict:
     return out
 
 
-def _county_line(rec: Mapping, config: AnalysisConfig) -> str:
-    """One summary line: a county's headline coverage by one mode."""
+def _county_line(rec: Mapping, config: AnalysisConfig,
+                 bands: Mapping[str, tuple[float, float, float]] | None = None) -> str:
+    """One summary line: a county's headline coverage by one mode (with the sensitivity band
+    for the headline mode)."""
     lang, thr = config.rendering.lang, config.options.headline_threshold
     share = rec[share_column(thr)]
     upper = rec.get(share_column(thr, upper=True))
@@ -313,6 +317,9 @@ def _county_line(rec: Mapping, config: AnalysisConfig) -> str:
     shown = (text("workflows.summary.bounded", lang, share=share, upper=upper) if bounded
              else f"{share:.1%}")
     within_capacity = rec.get(capacity_share_column(thr))
+    band = (bands or {}).get(str(rec["code"])) if rec["mode"] == config.options.headline_mode else None
+    if band is not None:
+        shown += text("workflows.summary.band", lang, low=100 * band[1], high=100 * band[2])
     return text("workflows.summary.county", lang, name=rec["name"],
                 mode=MODE_LABELS[rec["mode"]][lang], minutes=thr, share=shown,
                 population=rec["population"],
@@ -355,8 +362,72 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
     -------
     str
     """
-    lines = [_county_line(rec, config) for rec in _records(run.tables.county)]
+    bands = sensitivity_band(run.sensitivity)
+    lines = [_county_line(rec, config, bands) for rec in _records(run.tables.county)]
     if run.tables.township is not None:
         lines.append(_lowest_townships(run.tables.township, config))
+    referral = run.referral_township
+    if referral is not None:
+        lines += [text("workflows.summary.referral", config.rendering.lang, name=r["name"],
+                       minutes=config.options.referral_minutes, share=r["share_within_referral"])
+                  for r in _records(referral[referral["level"] == "county"])
+                  if pd.notna(r["share_within_referral"])]
     lines.append(text("workflows.summary.outputs", config.rendering.lang) + str(Path(config.out_dir)))
     return "\n".join(lines)
+
+
+# --- run.json: the referral chain, fairness and sensitivity numbers (issue 15) ---
+def _json_number(v: object, digits: int) -> float | None:
+    """A rounded number for run.json; ``None`` for no data (NaN) and unreachable (inf)."""
+    if v is None or pd.isna(v):  # type: ignore[call-overload]
+        return None
+    x = float(v)  # type: ignore[arg-type]
+    return round(x, digits) if math.isfinite(x) else None
+
+
+def decision_numbers(run: AnalysisRun, config: AnalysisConfig) -> dict[str, Any]:
+    """The ``referral``, ``fairness`` and ``sensitivity`` entries of ``run.json``, per county.
+
+    Parameters
+    ----------
+    run
+        A computed run.
+    config
+        Its configuration.
+
+    Returns
+    -------
+    dict
+        ``referral``: ``{code: {minutes, share_within, pop_within, population}}``; ``fairness``:
+        ``{code: {gini, urban_share_within, rural_share_within, gap_share_within,
+        uncovered_share_worst3, worst_townships, unreachable_population, gini_unreached}}``;
+        ``sensitivity``: ``{code: {headline, low, high, mode, threshold, variations: [...]}}``.
+        ``null`` is no data.
+    """
+    out: dict[str, Any] = {}
+    opts = config.options
+    if run.referral_township is not None:
+        county = run.referral_township[run.referral_township["level"] == "county"]
+        out["referral"] = {str(r["code"]): {"minutes": opts.referral_minutes, "mode": "car",
+                                            "share_within": _json_number(r["share_within_referral"], 4),
+                                            "pop_within": _json_number(r["pop_within_referral"], 0),
+                                            "population": _json_number(r["population"], 0)}
+                           for r in _records(county)}
+    if run.fairness is not None:
+        county = run.fairness[run.fairness["level"] == "county"]
+        keys = ("gini", "urban_share_within", "rural_share_within", "gap_share_within", "uncovered_share_worst3")
+        out["fairness"] = {str(r["code"]): {**{k: _json_number(r.get(k), 4) for k in keys},
+                                            "worst_townships": r.get("worst_townships") or None,
+                                            "unreachable_population": _json_number(r["unreachable_population"], 0),
+                                            "gini_unreached": "left out, counted in unreachable_population"}
+                           for r in _records(county)}
+    if run.sensitivity is not None:
+        bands = sensitivity_band(run.sensitivity)
+        out["sensitivity"] = {
+            code: {"mode": opts.headline_mode, "threshold": opts.headline_threshold,
+                   "headline": round(b[0], 4), "low": round(b[1], 4), "high": round(b[2], 4),
+                   "variations": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in rec.items()
+                                   if k not in ("code", "name", "headline")}
+                                  for rec in _records(run.sensitivity[run.sensitivity["code"] == code])]}
+            for code, b in bands.items()}
+    return out

@@ -17,18 +17,26 @@ import pandas as pd
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir, file_sha256
 from tcm_coverage._version import __version__
+from tcm_coverage.access import sensitivity_band
 from tcm_coverage.i18n import MODE_LABELS, text
 from tcm_coverage.inputs import review_sheet
 from tcm_coverage.outputs import (
+    BASEMAPS,
+    REFERRAL_LINE_COLOURS,
+    DecisionSections,
+    DecisionTables,
     MapLayers,
     MapOptions,
     ReportOptions,
     ReportTables,
     county_report_html,
     coverage_map,
+    decision_sections_html,
     map_html,
+    referral_layer,
     save_map,
     scorecard_section_html,
+    write_decision_tables,
     write_isochrones,
     write_layers,
     write_manifest,
@@ -41,6 +49,7 @@ from tcm_coverage.workflows.run import AnalysisRun
 from tcm_coverage.workflows.texts import (
     access_notes,
     capacity_notes,
+    decision_numbers,
     facility_notes,
     headline_numbers,
     readme_rows,
@@ -83,15 +92,27 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
     if thr not in opts.thresholds:
         raise InputError(f"threshold {thr:g} was not computed in this run",
                          fix=f"use one of {[f'{t:g}' for t in opts.thresholds]} or rerun with it")
+    referral = (None if run.referral_clinics is None else
+                referral_layer(run.referral_clinics, run.access.facilities,
+                               datum=BASEMAPS[rendering.basemap][3], lang=rendering.lang))
     return coverage_map(MapLayers(counties=run.counties, townships=run.townships,
                                   township_table=run.tables.township, facilities=run.access.facilities,
                                   demand=run.access.demand, isochrones=run.access.isochrones,
-                                  fca_areas=run.fca_areas),
+                                  fca_areas=run.fca_areas, extra_layers=[referral] if referral else [],
+                                  extra_legend=_referral_legend(rendering.lang) if referral else []),
                         mode=mode, threshold=thr, facility_set=facility_set,
                         options=MapOptions(lang=rendering.lang, basemap=rendering.basemap,
                                            tianditu_key=rendering.tianditu_key,
                                            sources=source_lines(config),
                                            run_date=date.today().isoformat(), compact=compact))
+
+
+def _referral_legend(lang: str) -> list[tuple[str, str]]:
+    """Legend rows of the referral lines (car minutes clinic -> 中医馆)."""
+    lows = [0.0, *(lim for lim, _ in REFERRAL_LINE_COLOURS[:-1])]
+    return [(colour, text("outputs.dec_map_legend", lang, low=low, high=lim))
+            if np.isfinite(lim) else (colour, text("outputs.dec_map_legend_beyond", lang, low=low))
+            for low, (lim, colour) in zip(lows, REFERRAL_LINE_COLOURS, strict=True)]
 
 
 def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
@@ -121,6 +142,7 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     files = []
     county = run.tables.county
     codes = list(dict.fromkeys(county["code"].astype(str)))
+    sections = _decision_sections(run, config)
     for code in codes:
         name = str(county.loc[county["code"].astype(str) == code, "name"].iloc[0])
         page = county_report_html(
@@ -132,14 +154,33 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
                           sources=source_lines(config), run_date=date.today().isoformat(),
                           software=f"tcm-coverage {__version__}", lang=lang,
                           capacity_notes=(tuple(capacity_notes(config, run.capacity))
-                                          if opts.capacity else None)),
+                                          if opts.capacity else None),
+                          bands=sensitivity_band(run.sensitivity)),
             county_code=code, county_name=name, map_page=map_page,
+            after_townships=decision_sections_html(sections, code),
             extra_sections=[scorecard_section_html(card, county_code=code, lang=lang)
                             for card in run.scorecards.values()])
         path = out_dir / ("report.html" if len(codes) == 1 else f"report_{code}.html")
         path.write_text(page, encoding="utf-8")
         files.append(path)
     return files
+
+
+def _decision_sections(run: AnalysisRun, config: AnalysisConfig) -> DecisionSections:
+    """The referral, fairness and sensitivity sections of the reports."""
+    opts = config.options
+    return DecisionSections(referral_township=run.referral_township, fairness=run.fairness, lorenz=run.lorenz,
+                            sensitivity=run.sensitivity, headline_mode=opts.headline_mode,
+                            headline_threshold=opts.headline_threshold,
+                            referral_minutes=opts.referral_minutes, lang=config.rendering.lang)
+
+
+def _decision_tables(run: AnalysisRun, config: AnalysisConfig) -> DecisionTables:
+    """The referral, fairness and sensitivity tables of a run, for the files."""
+    return DecisionTables(referral_township=run.referral_township, referral_clinics=run.referral_clinics,
+                          fairness=run.fairness, sensitivity=run.sensitivity,
+                          referral_minutes=config.options.referral_minutes,
+                          headline_threshold=config.options.headline_threshold)
 
 
 def write_scorecards(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
@@ -177,9 +218,11 @@ def _write_tables(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, today
     notes = [(text("workflows.readme.note", lang), n)
              for n in (*facility_notes(config, access.facilities, run.facility_review),
                        *capacity_notes(config, run.capacity))]
-    return write_tables(run.tables, out_dir, lang=lang,
-                        readme_rows=readme_rows(config, access, today) + notes,
-                        facilities=fac_sheet, network=net_sheet, review=review)
+    decision_files, decision_sheets = write_decision_tables(_decision_tables(run, config), out_dir, lang=lang)
+    return decision_files + write_tables(run.tables, out_dir, lang=lang,
+                                         readme_rows=readme_rows(config, access, today) + notes,
+                                         facilities=fac_sheet, network=net_sheet, review=review,
+                                         extra_sheets=decision_sheets)
 
 
 def _write_pages(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
@@ -241,6 +284,7 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
             "inputs": dict(inputs),
             "network": access.networks,
             "headline": headline_numbers(run.tables, config),
+            **decision_numbers(run, config),
             "warnings": list(access.warnings),
             "datum_check": list(run.datum_check),
             "seconds": seconds,
