@@ -62,9 +62,9 @@ def test_compute_access_snaps_each_point_set_once_per_key(monkeypatch, plain):
     calls: list[int] = []
     real = compute_module.snap_points
 
-    def spy(rg, lo, la):
+    def spy(rg, lo, la, **kw):
         calls.append(len(np.atleast_1d(lo)))
-        return real(rg, lo, la)
+        return real(rg, lo, la, **kw)
 
     monkeypatch.setattr(compute_module, "snap_points", spy)
     res = compute_access(demand, facilities, net, modes=("walk", "ebike", "car"), progress=False)
