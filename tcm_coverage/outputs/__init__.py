@@ -3,12 +3,15 @@
 Modules: :mod:`~tcm_coverage.outputs.style` (colours, classes, number formats),
 :mod:`~tcm_coverage.outputs.maps` (coverage map layers), :mod:`~tcm_coverage.outputs.map_page`
 (basemaps, the page as one file), :mod:`~tcm_coverage.outputs.report_html` (with its chart, :mod:`~tcm_coverage.outputs.chart`),
+:mod:`~tcm_coverage.outputs.report_docx` (the Word report; both reports take their figures from
+:mod:`~tcm_coverage.outputs.report_figures`, the Word one its fonts from :mod:`~tcm_coverage.outputs.fonts`),
 :mod:`~tcm_coverage.outputs.scorecard` (computing), :mod:`~tcm_coverage.outputs.scorecard_text`
 and :mod:`~tcm_coverage.outputs.scorecard_render` (its text, HTML and XLSX),
 :mod:`~tcm_coverage.outputs.tables`.
 """
 
-from tcm_coverage.outputs.chart import cumulative_chart_svg, cumulative_curve
+from tcm_coverage.outputs.chart import cumulative_chart_png, cumulative_chart_svg, cumulative_curve
+from tcm_coverage.outputs.fonts import cjk_font
 from tcm_coverage.outputs.map_page import (
     BASEMAPS,
     base_map,
@@ -18,12 +21,9 @@ from tcm_coverage.outputs.map_page import (
     save_map,
 )
 from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
-from tcm_coverage.outputs.report_html import (
-    ReportOptions,
-    ReportTables,
-    county_report_html,
-    scorecard_section_html,
-)
+from tcm_coverage.outputs.report_docx import DocxFonts, county_report_docx, docx_fonts
+from tcm_coverage.outputs.report_figures import ReportOptions, ReportTables
+from tcm_coverage.outputs.report_html import county_report_html, scorecard_section_html
 from tcm_coverage.outputs.scorecard import Scorecard, scorecard
 from tcm_coverage.outputs.scorecard_render import scorecard_html, write_scorecard
 from tcm_coverage.outputs.scorecard_text import (
@@ -64,18 +64,23 @@ __all__ = [
     "STATUSES",
     "STATUS_COLOURS",
     "TIER_STYLE",
+    "DocxFonts",
     "MapLayers",
     "MapOptions",
     "ReportOptions",
     "ReportTables",
     "Scorecard",
     "base_map",
+    "cjk_font",
     "column_label",
     "compact_geojson",
+    "county_report_docx",
     "county_report_html",
     "coverage_map",
+    "cumulative_chart_png",
     "cumulative_chart_svg",
     "cumulative_curve",
+    "docx_fonts",
     "localize",
     "map_html",
     "prepare_layer",
