@@ -185,6 +185,12 @@ def _county_report(d: SimpleNamespace, tmp: Path) -> Args:
                                    map_page=None)
 
 
+def _county_report_docx(d: SimpleNamespace, tmp: Path) -> Args:
+    (tables, options), kw = _county_report(d, tmp)
+    del kw["map_page"]
+    return (tables, options), dict(kw, path=tmp / "report.docx")
+
+
 #: The call of every checked function, in one place (adapt here when a parameter is renamed).
 CASES: dict[str, Case] = {c.name: c for c in (
     # inputs
@@ -240,6 +246,7 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("outputs", "scorecard_section_html", lambda d, tmp: ((d.card,), dict(
         county_code=str(d.county["code"].iloc[0])))),
     Case("outputs", "county_report_html", _county_report),
+    Case("outputs", "county_report_docx", _county_report_docx),
     Case("outputs", "localize", lambda d, tmp: ((d.tables.township,), dict(lang="en"))),
     Case("outputs", "rounded_table", lambda d, tmp: ((d.tables.township,), dict(lang="zh"))),
     Case("outputs", "with_no_data", lambda d, tmp: ((d.tables.county,), {})),

@@ -228,6 +228,18 @@ def _widths(doc: DocxDocument, weights: Sequence[float]) -> list[Length]:
     return [Length(int(usable * w / total)) for w in weights]
 
 
+def _cell_margins(table: Table, side: Length) -> None:
+    """Narrow left/right cell margins (``w:tblCellMar``), so more fits in a column."""
+    mar = OxmlElement("w:tblCellMar")
+    for edge in ("left", "right"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:w"), str(int(side.twips)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    table._tbl.tblPr.insert_element_before(mar, "w:tblLook", "w:tblCaption", "w:tblDescription",
+                                           "w:tblPrChange")
+
+
 def _align(j: int, left: Sequence[int], center: Sequence[int]) -> WD_ALIGN_PARAGRAPH:
     if j in left:
         return WD_ALIGN_PARAGRAPH.LEFT
@@ -245,6 +257,7 @@ def _table(doc: DocxDocument, table: FigureTable, weights: Sequence[float], *,
     out.style = "Table Grid"
     out.alignment = WD_TABLE_ALIGNMENT.CENTER
     out.autofit = False
+    _cell_margins(out, Cm(0.1))
     for col, width in zip(out._tbl.tblGrid.gridCol_lst, widths, strict=True):
         col.w = width
     for j, head in enumerate(table.heads):
@@ -312,7 +325,7 @@ def _townships(doc: DocxDocument, tables: ReportTables, options: ReportOptions, 
     doc.add_heading(text("outputs.report_township_heading", lang,
                          mode=label("mode", options.headline_mode, lang), thr=thr), level=1)
     _para(doc, text("outputs.report_lowest_first", lang), muted=True, keep_with_next=True)
-    weights = [2.0, 1.6, 2.0, 2.0, 1.5, 2.2, 2.2, 2.5][:len(table.heads)]
+    weights = [1.8, 2.3, 1.9, 2.1, 1.5, 2.1, 2.1, 2.2][:len(table.heads)]
     _table(doc, table, weights)
     note = fca_note(tables, options)
     if note:
