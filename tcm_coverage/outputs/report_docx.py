@@ -69,6 +69,8 @@ __all__ = ["DocxFonts", "county_report_docx", "docx_fonts"]
 _HEAD_FILL = "F0F0F0"
 #: Grey of the notes under a table or chart.
 _MUTED = RGBColor(0x55, 0x55, 0x55)
+#: Tables up to this many rows are kept on one page (with the heading and note above them).
+_KEEP_TOGETHER_ROWS = 20
 #: Largest height of the map plate on the page.
 _MAP_MAX_HEIGHT = Cm(20)
 
@@ -213,10 +215,12 @@ def _row_flags(row: object, *, header: bool) -> None:
         trpr.append(OxmlElement("w:tblHeader"))
 
 
-def _fill_cell(cell: _Cell, words: str, *, align: WD_ALIGN_PARAGRAPH, bold: bool = False) -> None:
+def _fill_cell(cell: _Cell, words: str, *, align: WD_ALIGN_PARAGRAPH, bold: bool = False,
+               keep_with_next: bool = False) -> None:
     p = cell.paragraphs[0]
     p.style = "Table Text"
     p.alignment = align
+    p.paragraph_format.keep_with_next = keep_with_next
     run = p.add_run(xml_text(words))
     run.bold = bold
 
@@ -253,6 +257,7 @@ def _table(doc: DocxDocument, table: FigureTable, weights: Sequence[float], *,
     whole rows coloured by ``fills`` (scorecard statuses); the columns in ``left`` left-aligned,
     in ``center`` centred, the others (numbers) right-aligned."""
     widths = _widths(doc, weights)
+    short = len(table.rows) <= _KEEP_TOGETHER_ROWS  # kept whole: every row but the last keeps with the next
     out = doc.add_table(rows=1 + len(table.rows), cols=len(table.heads))
     out.style = "Table Grid"
     out.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -263,7 +268,7 @@ def _table(doc: DocxDocument, table: FigureTable, weights: Sequence[float], *,
     for j, head in enumerate(table.heads):
         cell = out.rows[0].cells[j]
         _shade(cell, _HEAD_FILL)
-        _fill_cell(cell, head, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
+        _fill_cell(cell, head, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, keep_with_next=True)
     _row_flags(out.rows[0], header=True)
     for i, row in enumerate(table.rows, start=1):
         fill = fills[i - 1] if fills else None
@@ -273,7 +278,8 @@ def _table(doc: DocxDocument, table: FigureTable, weights: Sequence[float], *,
                               else None)
             if colour:
                 _shade(cell, colour)
-            _fill_cell(cell, value.text, bold=j == 0, align=_align(j, left, center))
+            _fill_cell(cell, value.text, bold=j == 0, align=_align(j, left, center),
+                       keep_with_next=short and i < len(table.rows))
         _row_flags(out.rows[i], header=False)
     for row in out.rows:
         for cell, width in zip(row.cells, widths, strict=True):
