@@ -16,12 +16,17 @@ A facility or township name is whatever the planner's file holds, e.g.
 * **HTML**: text goes through :func:`html.escape` before it reaches a page, a folium
   tooltip or popup (folium puts property values into ``innerHTML`` unescaped) or a layer
   name. :func:`html_columns` escapes the text columns of a frame for GeoJSON properties.
+* **DOCX**: python-docx escapes ``<``/``&`` itself but refuses characters XML 1.0 forbids
+  (control characters other than tab, LF, CR; lone surrogates; U+FFFE/U+FFFF):
+  :func:`xml_text` drops them, so a name with a stray control character does not stop the
+  Word report.
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
+import re
 from collections.abc import Iterator, Sequence
 from os import PathLike
 from pathlib import Path
@@ -30,7 +35,10 @@ import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 __all__ = ["FORMULA_START", "SafeWorkbook", "csv_safe", "html_columns", "safe_workbook",
-           "write_csv"]
+           "write_csv", "xml_text"]
+
+#: Characters XML 1.0 does not allow in a document (python-docx/lxml refuse them).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 #: Cell beginnings a spreadsheet may evaluate (OWASP CSV-injection list).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -169,3 +177,8 @@ def html_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         if col in out:
             out[col] = [html.escape(str(v), quote=True) for v in out[col]]
     return out
+
+
+def xml_text(value: object) -> str:
+    """``str(value)`` without the characters XML 1.0 forbids (for the Word report)."""
+    return _XML_ILLEGAL.sub("", str(value))

@@ -323,6 +323,11 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "report_sc_target": ("目标", "target"),
     "report_sc_met": ("是否达标", "met"),
     "report_sc_gap": ("差距", "gap"),
+    # the Word report (outputs/report_docx.py)
+    "report_docx_bounds": ("{mode}：{bounds}", "{mode}: {bounds}"),
+    "report_docx_no_map": ("本报告未附打印地图图版；交互式地图见结果文件夹中的 map.html。",
+                           "No printed map plate in this report; the interactive map is map.html in the "
+                           "result folder."),
     # scorecard: statuses, levels, values, targets, gaps (outputs/scorecard_text.py)
     "status_met": ("达标", "met"),
     "status_unmet": ("未达标", "not met"),

@@ -23,7 +23,7 @@ from tcm_coverage.demo import demo_data_dir
 DATA = demo_data_dir()
 OUTPUTS = ["coverage_county.csv", "coverage_township.csv", "coverage_targets.csv", "coverage.xlsx",
            "demand_points.gpkg", "facilities.gpkg", "isochrones.gpkg", "map.html", "report.html",
-           "scorecard.xlsx", "scorecard.html", "run.json",
+           "report.docx", "scorecard.xlsx", "scorecard.html", "run.json",
            # referral chain, fairness, sensitivity (issue 15)
            "referral_township.csv", "referral_clinics.csv", "fairness.csv", "sensitivity.csv"]
 
@@ -180,6 +180,7 @@ def test_map_and_report_subcommands(demo_run, tmp_path, capsys):
     assert code == 0
     report = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
     assert "15-minute access to TCM services" in report and "srcdoc=" in report
+    assert (tmp_path / "rep" / "report.docx").stat().st_size > 0  # the Word report beside it
     book = openpyxl.load_workbook(tmp_path / "rep" / "coverage.xlsx", read_only=True)
     assert "county coverage" in book.sheetnames
     code = main(["-q", "score", str(demo_run), "--profile", "national", "yantai", "--out",

@@ -198,6 +198,12 @@ def _fairness(d: SimpleNamespace) -> pd.DataFrame:
                           township_codes=d.dem["township_code"].to_numpy(), townships=d.towns)
 
 
+def _county_report_docx(d: SimpleNamespace, tmp: Path) -> Args:
+    (tables, options), kw = _county_report(d, tmp)
+    del kw["map_page"]
+    return (tables, options), dict(kw, path=tmp / "report.docx")
+
+
 #: The call of every checked function, in one place (adapt here when a parameter is renamed).
 CASES: dict[str, Case] = {c.name: c for c in (
     # inputs
@@ -265,6 +271,7 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("outputs", "scorecard_section_html", lambda d, tmp: ((d.card,), dict(
         county_code=str(d.county["code"].iloc[0])))),
     Case("outputs", "county_report_html", _county_report),
+    Case("outputs", "county_report_docx", _county_report_docx),
     Case("outputs", "localize", lambda d, tmp: ((d.tables.township,), dict(lang="en"))),
     Case("outputs", "rounded_table", lambda d, tmp: ((d.tables.township,), dict(lang="zh"))),
     Case("outputs", "with_no_data", lambda d, tmp: ((d.tables.county,), {})),

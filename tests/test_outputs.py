@@ -427,10 +427,11 @@ def test_cli_no_stale_files_no_clobbered_inputs_no_changed_inputs(tmp_path, caps
     inputs = _county(tmp_path, hostile=False)
     out = tmp_path / "run"
     assert _cli(capsys, *_analyze_args(inputs, out))[0] == 0
-    assert (out / "map.html").exists() and (out / "report.html").exists()
-    code, err = _cli(capsys, *_analyze_args(inputs, out, "--no-map", "--no-report"))
+    assert (out / "map.html").exists() and (out / "report.html").exists() and (out / "report.docx").exists()
+    code, err = _cli(capsys, *_analyze_args(inputs, out, "--no-map", "--no-report", "--no-docx"))
     assert code == 0, err
     assert not (out / "map.html").exists() and not (out / "report.html").exists()  # not stale
+    assert not (out / "report.docx").exists()
     assert _complete(out)
     # --out the folder holding the inputs: refused before anything is computed or written
     folder = inputs["--facilities"].parent

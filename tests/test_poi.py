@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import docx
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -324,6 +325,10 @@ def _check_amap_run(out: Path) -> None:
 
     page = (out / "report.html").read_text(encoding="utf-8").split("<iframe")[0]
     assert f"{low:.1%}–{high:.1%}" in page and "下限" in page
+    # the Word report shows the same range (its figures come from the same place)
+    doc = docx.Document(str(out / "report.docx"))
+    cells = {c.text for t in doc.tables[:2] for row in t.rows for c in row.cells}
+    assert f"{low:.1%}–{high:.1%}" in cells and any("下限" in p.text for p in doc.paragraphs)
     fmap = (out / "map.html").read_text(encoding="utf-8")
     assert "灰色：中医馆/中医阁无数据" in fmap  # legend
     assert json.dumps("无数据（未知）")[1:-1] in fmap  # popups (JSON-escaped in the page)

@@ -227,6 +227,7 @@ def _redraw(args: argparse.Namespace) -> int:
         compute,
         input_files,
         load_config,
+        write_docx_reports,
         write_reports,
         write_scorecards,
     )
@@ -271,6 +272,8 @@ def _redraw(args: argparse.Namespace) -> int:
                 run.tables, tmp, lang=config.rendering.lang, review=review,
                 readme_rows=[(text("cli.readme_note", config.rendering.lang), note)] if note else ())
             names += write_reports(run, config, tmp, page)
+            if config.rendering.write_docx:
+                names += write_docx_reports(run, config, tmp)
             names += write_scorecards(run, config, tmp)
             written = [out_dir / f.name for f in names]
         if args.command == "score" and not args.quiet:

@@ -92,6 +92,7 @@ def add_common_options(p: argparse.ArgumentParser, *, default_modes: Sequence[st
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of tables and map")
     p.add_argument("--no-map", action="store_true", help="do not write map.html")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--no-docx", action="store_true", help="do not write report.docx (the Word report)")
     p.add_argument("--profile", "--profiles", dest="profiles", nargs="+", default=["national"],
                    metavar="NAME|FILE",
                    help="plan-target profiles for the scorecard: national, jiangsu, jilin_city, "
@@ -226,7 +227,7 @@ def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] |
         offroad_kmh=parse_offroad(args.offroad_speed, args.modes), buffer_m=args.buffer_m,
         max_facility_offroad_m=args.max_facility_offroad_m,
         direct_offroad_m=args.direct_offroad_m, write_map=not args.no_map,
-        write_report=not args.no_report, isochrone_cell_m=args.isochrone_cell_m,
+        write_report=not args.no_report, write_docx=not args.no_docx, isochrone_cell_m=args.isochrone_cell_m,
         profiles=tuple(args.profiles), accessibility=not args.no_accessibility, sources=sources,
         capacity=not args.no_capacity, residents_per_physician=args.residents_per_physician,
         referral_minutes=args.referral_minutes,

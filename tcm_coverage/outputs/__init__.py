@@ -3,19 +3,27 @@
 Modules: :mod:`~tcm_coverage.outputs.style` (colours, classes, number formats),
 :mod:`~tcm_coverage.outputs.maps` (coverage map layers), :mod:`~tcm_coverage.outputs.map_page`
 (basemaps, the page as one file), :mod:`~tcm_coverage.outputs.report_html` (with its chart, :mod:`~tcm_coverage.outputs.chart`),
+:mod:`~tcm_coverage.outputs.report_docx` (the Word report; both reports take their figures from
+:mod:`~tcm_coverage.outputs.report_figures`, the Word one its fonts from :mod:`~tcm_coverage.outputs.fonts`),
 :mod:`~tcm_coverage.outputs.scorecard` (computing), :mod:`~tcm_coverage.outputs.scorecard_text`
 and :mod:`~tcm_coverage.outputs.scorecard_render` (its text, HTML and XLSX),
 :mod:`~tcm_coverage.outputs.tables`, and the referral/fairness/sensitivity tables and report
 sections (:mod:`~tcm_coverage.outputs.decision_tables`, :mod:`~tcm_coverage.outputs.report_decisions`).
 """
 
-from tcm_coverage.outputs.chart import cumulative_chart_svg, cumulative_curve, lorenz_chart_svg
+from tcm_coverage.outputs.chart import (
+    cumulative_chart_png,
+    cumulative_chart_svg,
+    cumulative_curve,
+    lorenz_chart_svg,
+)
 from tcm_coverage.outputs.decision_tables import (
     DecisionTables,
     decision_sheets,
     localize_decision_table,
     write_decision_tables,
 )
+from tcm_coverage.outputs.fonts import cjk_font
 from tcm_coverage.outputs.map_page import (
     BASEMAPS,
     base_map,
@@ -31,12 +39,9 @@ from tcm_coverage.outputs.report_decisions import (
     band_text,
     decision_sections_html,
 )
-from tcm_coverage.outputs.report_html import (
-    ReportOptions,
-    ReportTables,
-    county_report_html,
-    scorecard_section_html,
-)
+from tcm_coverage.outputs.report_docx import DocxFonts, county_report_docx, docx_fonts
+from tcm_coverage.outputs.report_figures import ReportOptions, ReportTables
+from tcm_coverage.outputs.report_html import county_report_html, scorecard_section_html
 from tcm_coverage.outputs.scorecard import Scorecard, scorecard
 from tcm_coverage.outputs.scorecard_render import scorecard_html, write_scorecard
 from tcm_coverage.outputs.scorecard_text import (
@@ -71,6 +76,7 @@ __all__ = [
     "COLUMN_LABELS",
     "DecisionSections",
     "DecisionTables",
+    "DocxFonts",
     "MapLayers",
     "MapOptions",
     "NO_DATA",
@@ -87,14 +93,18 @@ __all__ = [
     "TIER_STYLE",
     "band_text",
     "base_map",
+    "cjk_font",
     "column_label",
     "compact_geojson",
+    "county_report_docx",
     "county_report_html",
     "coverage_map",
+    "cumulative_chart_png",
     "cumulative_chart_svg",
     "cumulative_curve",
     "decision_sections_html",
     "decision_sheets",
+    "docx_fonts",
     "localize",
     "localize_decision_table",
     "lorenz_chart_svg",

@@ -1,18 +1,29 @@
 """The cumulative travel-time chart of the report: share of residents against minutes, one
-line per mode, as inline SVG (the report needs no script or image file)."""
+line per mode, as inline SVG for ``report.html`` (the page needs no script or image file) and as
+a PNG for ``report.docx`` (matplotlib, drawn on its own figure: no pyplot, no global state).
+Both take the line colours from :data:`~tcm_coverage.outputs.style.MODE_COLOURS`."""
 
 from __future__ import annotations
 
 import html
+import io
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.ticker import PercentFormatter
 
 from tcm_coverage.i18n import label, text
+from tcm_coverage.outputs.fonts import cjk_font
 from tcm_coverage.outputs.style import MODE_COLOURS
 
-__all__ = ["cumulative_chart_svg", "cumulative_curve", "lorenz_chart_svg"]
+__all__ = ["cumulative_chart_png", "cumulative_chart_svg", "cumulative_curve", "lorenz_chart_svg"]
+
+log = logging.getLogger(__name__)
 
 esc = html.escape
 
@@ -198,3 +209,59 @@ def lorenz_chart_svg(p: np.ndarray, lorenz: np.ndarray, *, lang: str = "zh", col
                     "stroke='#888' stroke-dasharray='4 3'/>",
                     f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{pts}'/>", legend,
                     "</svg>"])
+
+
+def cumulative_chart_png(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, threshold: float,
+                         lang: str = "zh", width_cm: float = 16.0, height_cm: float = 7.5,
+                         dpi: int = 200) -> bytes:
+    """The chart of :func:`cumulative_chart_svg` as a PNG (for the Word report).
+
+    Parameters
+    ----------
+    curves : mapping
+        ``{mode: (minutes grid, share)}``.
+    threshold : float
+        Minutes marked with a dashed vertical line.
+    lang : str
+        ``"zh"`` or ``"en"``.
+    width_cm, height_cm : float
+        Printed size.
+    dpi : int
+        Resolution.
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+    """
+    family, installed = cjk_font("sans")
+    if not installed and lang == "zh":
+        log.warning("no CJK font is installed, the chart's Chinese labels will not show "
+                    "(Debian: apt install fonts-noto-cjk)")
+    font = FontProperties(family=[family, "DejaVu Sans"], size=9)
+    fig = Figure(figsize=(width_cm / 2.54, height_cm / 2.54), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    xmax = max((float(g[-1]) for g, _ in curves.values()), default=60.0)
+    for mode, (grid, share) in curves.items():
+        ax.plot(grid, share, color=MODE_COLOURS.get(mode, "#333333"), linewidth=1.6,
+                label=label("mode", mode, lang))
+    if threshold <= xmax:
+        ax.axvline(threshold, color="#b2182b", linestyle=(0, (5, 3)), linewidth=1.0)
+        ax.text(threshold + xmax / 200, 1.0, text("outputs.chart_minutes", lang, minutes=threshold),
+                color="#b2182b", va="top", fontproperties=font)
+    ax.set_xlim(0, xmax)
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(np.arange(0, xmax + 1e-9, 5 if xmax <= 60 else 10))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel(text("outputs.chart_x", lang), fontproperties=font)
+    ax.set_ylabel(text("outputs.chart_y", lang), fontproperties=font)
+    if curves:
+        ax.legend(prop=font, loc="lower right", frameon=False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()

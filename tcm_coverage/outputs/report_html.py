@@ -12,31 +12,36 @@ Each section is a function of the data it shows; :data:`_PAGE` is the page templ
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from tcm_coverage.i18n import label, text
-from tcm_coverage.outputs.chart import cumulative_chart_svg, cumulative_curve
+from tcm_coverage.outputs.chart import cumulative_chart_svg
+from tcm_coverage.outputs.report_figures import (
+    Cell,
+    FigureTable,
+    HeadlineFigure,
+    ReportOptions,
+    ReportTables,
+    capacity_table,
+    county_population,
+    county_rows,
+    cumulative_curves,
+    fca_note,
+    headline_figures,
+    report_title,
+    scorecard_table,
+    threshold_table,
+    township_table,
+)
 from tcm_coverage.outputs.scorecard import Scorecard
-from tcm_coverage.outputs.scorecard_text import render_scorecard
 from tcm_coverage.outputs.style import (
     MISSING_TINT,
     SHARE_TINTS,
     STATUS_COLOURS,
     fmt_int,
-    fmt_min,
     share_colour,
-    share_range,
-)
-from tcm_coverage.vocab import (
-    HEADLINE_FACILITY_SET,
-    capacity_pop_column,
-    capacity_share_column,
-    share_column,
-    time_column,
 )
 
 __all__ = ["ReportOptions", "ReportTables", "capacity_section", "county_report_html", "cumulative_section",
@@ -46,258 +51,73 @@ __all__ = ["ReportOptions", "ReportTables", "capacity_section", "county_report_h
 esc = html.escape
 
 
-@dataclass(frozen=True)
-class ReportTables:
-    """What a report shows.
-
-    Attributes
-    ----------
-    county_table, township_table
-        The ``"county"`` and ``"township"`` tables of :func:`tcm_coverage.access.coverage.coverage_tables`.
-    demand
-        Demand points with ``population``, ``county_code`` and ``t_tcm_any_{mode}`` columns.
-    fca_areas
-        Per township ``code`` and ``fca_e2sfca_{mode}`` (from
-        :func:`tcm_coverage.access.catchments.area_fca`): adds an E2SFCA column.
-    """
-
-    county_table: pd.DataFrame
-    township_table: pd.DataFrame | None
-    demand: pd.DataFrame
-    fca_areas: pd.DataFrame | None = None
+def _td(cell: Cell) -> str:
+    """A data cell, tinted by its share's class when it has one."""
+    if cell.share is None:
+        return f"<td>{esc(cell.text)}</td>"
+    return f"<td style='background:{share_colour(cell.share, SHARE_TINTS, MISSING_TINT)}'>{esc(cell.text)}</td>"
 
 
-@dataclass(frozen=True)
-class ReportOptions:
-    """What a report is about and the lines around its numbers.
-
-    Attributes
-    ----------
-    modes, thresholds
-        What was computed.
-    headline_threshold, headline_mode
-        The threshold and mode of the township table and the map.
-    notes, sources
-        Lines for the notes and sources sections.
-    run_date, software
-        Shown in the header.
-    lang
-        ``"zh"`` or ``"en"``.
-    capacity_notes
-        How the capacity-aware coverage was computed (shown under its table); ``None``: it was
-        not asked for (no section); empty with no capacity columns: the section says 无数据.
-    bands
-        County code -> (headline, low, high) share of the sensitivity band
-        (:func:`tcm_coverage.access.sensitivity_band`), shown on the headline mode's card.
-    """
-
-    modes: Sequence[str]
-    thresholds: Sequence[float]
-    headline_threshold: float
-    headline_mode: str
-    notes: Sequence[str] = ()
-    sources: Sequence[str] = ()
-    run_date: str = ""
-    software: str = ""
-    lang: str = "zh"
-    capacity_notes: Sequence[str] | None = None
-    bands: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
+def _grid(table: FigureTable) -> str:
+    """A ``grid`` table: the first cell of each row is its header."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in table.heads)
+    body = "".join(f"<tr><th>{esc(row[0].text)}</th>{''.join(_td(c) for c in row[1:])}</tr>"
+                   for row in table.rows)
+    return f"<table class='grid'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _cell_colour(share: float) -> str:
-    return share_colour(share, SHARE_TINTS, MISSING_TINT)
-
-
-def _upper(r: pd.Series, minutes: float) -> float:
-    """The upper-bound share (unknown 中医馆/中医阁 counted as yes), NaN when not computed."""
-    v = r.get(share_column(minutes, upper=True), np.nan)
-    return float(v) if v is not None and pd.notna(v) else float("nan")
-
-
-def _beyond_text(population: float, beyond: float, upper: float) -> str:
-    """Residents beyond the threshold; a range when unknown 中医馆/中医阁 make it uncertain."""
-    if np.isfinite(upper):
-        fewest = population * (1.0 - upper)
-        if round(fewest) != round(beyond):
-            return f"{fmt_int(fewest)}–{fmt_int(beyond)}"
-    return fmt_int(beyond)
-
-
-def _flag_cell(r: pd.Series, have: str, n: str, lang: str) -> str:
-    """``3/8`` centres with a 中医馆; 无数据 when no flag is known; the unknown count beside."""
-    total = int(r.get(n, 0) or 0)
-    unknown = int(r.get(f"{have}_unknown", 0) or 0)
-    yes = int(r.get(have, 0) or 0)
-    if total and unknown >= total:
-        return text("outputs.no_data", lang)
-    if unknown:
-        return text("outputs.report_flag_unknown", lang, yes=yes, known=total - unknown, unknown=unknown)
-    return f"{yes}/{total}"
-
-
-def _county_rows(tables: ReportTables, county_code: str) -> pd.DataFrame:
-    county = tables.county_table
-    return county[county["code"].astype(str) == str(county_code)]
-
-
-def _mode_rows(ctab: pd.DataFrame, modes: Sequence[str]) -> list[tuple[str, pd.Series]]:
-    """The first county row of each computed mode."""
-    out = []
-    for mode in modes:
-        row = ctab[ctab["mode"] == mode]
-        if not row.empty:
-            out.append((mode, row.iloc[0]))
-    return out
-
-
-def _headline_card(mode: str, r: pd.Series, minutes: float, lang: str, band: str = "") -> str:
-    thr = f"{minutes:g}"
-    share = float(r.get(share_column(minutes), np.nan))
-    upper = _upper(r, minutes)
-    beyond = float(r["population"]) - float(r.get(f"pop_within_{thr}", np.nan))
-    bounds = ""
-    if np.isfinite(upper) and round(upper, 3) != round(share, 3):
-        bounds = f"<div class='card-small'>{text('outputs.report_bounds', lang, share=share, upper=upper)}</div>"
-    small = text("outputs.report_card_beyond", lang, beyond=_beyond_text(float(r["population"]), beyond, upper),
-                 mean=fmt_min(r.get("mean_min")))
+def _headline_card(h: HeadlineFigure) -> str:
+    bounds = f"<div class='card-small'>{esc(h.bounds)}</div>" if h.bounds else ""
+    band = f"<div class='card-small'>{esc(h.band)}</div>" if h.band else ""
     return ("<div class='card'>"
-            f"<div class='card-mode'>{esc(label('mode', mode, lang))}</div>"
-            f"<div class='card-big'>{share_range(share, upper)}</div>{bounds}"
-            f"<div>{text('outputs.report_card_within', lang, thr=thr)}</div>"
-            f"<div class='card-small'>{small}"
-            f"{text('outputs.report_unknown_as_none', lang) if bounds else ''}</div>{band}"
+            f"<div class='card-mode'>{esc(h.mode_label)}</div>"
+            f"<div class='card-big'>{esc(h.share)}</div>{bounds}{band}"
+            f"<div>{esc(h.within)}</div>"
+            f"<div class='card-small'>{esc(h.detail)}</div>"
             "</div>")
 
 
 def headline_section(ctab: pd.DataFrame, options: ReportOptions) -> str:
     """One card per mode: the share within the headline threshold, residents beyond, mean time."""
-    def band(mode: str, r: pd.Series) -> str:
-        b = options.bands.get(str(r["code"])) if mode == options.headline_mode else None
-        if b is None:
-            return ""
-        return (f"<div class='card-small'>"
-                f"{text('outputs.dec_sensitivity_band', options.lang, low=100 * b[1], high=100 * b[2])}</div>")
-
-    return "".join(_headline_card(mode, r, options.headline_threshold, options.lang, band(mode, r))
-                   for mode, r in _mode_rows(ctab, options.modes))
+    return "".join(_headline_card(h) for h in headline_figures(ctab, options))
 
 
 def thresholds_section(ctab: pd.DataFrame, options: ReportOptions) -> str:
     """The county's share within every threshold, per mode, with the mean and P90 times."""
-    lang = options.lang
-    head = "".join(f"<th>{text('outputs.report_within_minutes', lang, minutes=t)}</th>"
-                   for t in options.thresholds)
-    rows = []
-    for mode, r in _mode_rows(ctab, options.modes):
-        cells = "".join(
-            f"<td style='background:{_cell_colour(float(r[share_column(t)]))}'>"
-            f"{share_range(float(r[share_column(t)]), _upper(r, t))}</td>"
-            for t in options.thresholds)
-        rows.append(f"<tr><th>{esc(label('mode', mode, lang))}</th>{cells}"
-                    f"<td>{fmt_min(r.get('mean_min'))}</td><td>{fmt_min(r.get('p90_min'))}</td></tr>")
-    return (f"<table class='grid'><thead><tr><th>{text('outputs.report_mode', lang)}</th>{head}"
-            f"<th>{text('outputs.report_mean', lang)}</th><th>{text('outputs.report_p90', lang)}</th>"
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return _grid(threshold_table(ctab, options))
 
 
 def capacity_section(ctab: pd.DataFrame, options: ReportOptions) -> str:
-    """考虑服务能力: per mode, the plain share beside the share within capacity (with its upper
-    bound when some capacity is unknown); 无数据 when no capacity is known; nothing when not asked."""
+    """考虑服务能力 (:func:`~tcm_coverage.outputs.report_figures.capacity_table`): 无数据 when no
+    capacity is known; nothing when not asked for."""
     if options.capacity_notes is None:
         return ""
-    lang, minutes = options.lang, options.headline_threshold
-    thr = f"{minutes:g}"
-    heading = f"<h2>{text('outputs.report_capacity_heading', lang, thr=thr)}</h2>"
-    col = capacity_share_column(minutes)
-    if col not in ctab:
+    lang = options.lang
+    heading = f"<h2>{text('outputs.report_capacity_heading', lang, thr=f'{options.headline_threshold:g}')}</h2>"
+    table = capacity_table(ctab, options)
+    if table is None:
         return heading + f"<p>{text('outputs.report_capacity_none', lang)}</p>"
-    rows = []
-    for mode, r in _mode_rows(ctab, options.modes):
-        share = float(r.get(col, np.nan))
-        upper = r.get(capacity_share_column(minutes, upper=True), np.nan)
-        upper = float(upper) if upper is not None and pd.notna(upper) else float("nan")
-        plain = float(r[share_column(minutes)])
-        rows.append(f"<tr><th>{esc(label('mode', mode, lang))}</th>"
-                    f"<td>{share_range(plain, _upper(r, minutes))}</td>"
-                    f"<td style='background:{_cell_colour(share)}'>{share_range(share, upper)}</td>"
-                    f"<td>{fmt_int(r.get(capacity_pop_column(minutes), np.nan))}</td></tr>")
-    heads = [text("outputs.report_mode", lang), text("outputs.report_capacity_plain", lang, thr=thr),
-             text("outputs.report_capacity_share", lang, thr=thr), text("outputs.report_capacity_pop", lang)]
     notes = "".join(f"<p class='muted'>{esc(n)}</p>" for n in options.capacity_notes)
-    return (heading + "<table class='grid'><thead><tr>" + "".join(f"<th>{h}</th>" for h in heads)
-            + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{notes}")
+    return heading + _grid(table) + notes
 
 
 def cumulative_section(tables: ReportTables, options: ReportOptions, county_code: str) -> str:
     """The chart of the share of residents reaching a TCM service point against minutes."""
-    grid = np.arange(0, 61, 1.0)
-    demand = tables.demand
-    sub = demand[demand["county_code"].astype(str) == str(county_code)] if "county_code" in demand else demand
-    columns = {m: time_column(HEADLINE_FACILITY_SET, m) for m in options.modes}
-    curves = {m: (grid, cumulative_curve(sub[col].to_numpy(float), sub["population"].to_numpy(float), grid))
-              for m, col in columns.items() if col in sub}
-    return cumulative_chart_svg(curves, threshold=options.headline_threshold, lang=options.lang)
-
-
-def _fca_column(tables: ReportTables, mode: str) -> pd.Series | None:
-    """E2SFCA per township code (``None`` when not computed)."""
-    fca_areas, col = tables.fca_areas, f"fca_e2sfca_{mode}"
-    if fca_areas is None or col not in fca_areas:
-        return None
-    return fca_areas.set_index(fca_areas["code"].astype(str))[col]
-
-
-def _township_row(r: pd.Series, minutes: float, fca: pd.Series | None, lang: str) -> str:
-    thr = f"{minutes:g}"
-    share = float(r.get(share_column(minutes), np.nan))
-    beyond = float(r["population"]) - float(r.get(f"pop_within_{thr}", 0.0) or 0.0)
-    guan = _flag_cell(r, "n_centres_zhongyiguan", "n_centres", lang)
-    ge = _flag_cell(r, "n_stations_zhongyige", "n_stations", lang)
-    return (f"<tr><th>{esc(str(r['name']))}</th><td>{fmt_int(r['population'])}</td>"
-            f"<td style='background:{_cell_colour(share)}'>"
-            f"{share_range(share, _upper(r, minutes))}</td>"
-            f"<td>{_beyond_text(float(r['population']), beyond, _upper(r, minutes))}</td>"
-            f"<td>{fmt_min(r.get('mean_min'))}</td>"
-            f"<td>{esc(guan)}</td><td>{esc(ge)}</td>"
-            + (f"<td>{share_range(float(r[cap]), float('nan'))}</td>"
-               if (cap := capacity_share_column(minutes)) in r and pd.notna(r[cap]) else
-               ("<td>–</td>" if cap in r else ""))
-            + (f"<td>{fmt_min(fca.get(str(r['code'])))}</td>" if fca is not None else "")
-            + "</tr>")
-
-
-def _fca_note(tables: ReportTables, thr: str, lang: str) -> str:
-    unknown = int(tables.fca_areas.attrs.get("unknown_flags", 0)) if tables.fca_areas is not None else 0
-    return (f"<p class='muted'>{text('outputs.report_fca_note', lang, thr=thr)}"
-            + (text("outputs.report_fca_lower_bound", lang, n=unknown) if unknown else "") + "</p>")
+    return cumulative_chart_svg(cumulative_curves(tables, options, county_code),
+                                threshold=options.headline_threshold, lang=options.lang)
 
 
 def township_section(tables: ReportTables, options: ReportOptions, county_code: str) -> str:
     """Coverage per township in the headline mode and threshold, lowest share first."""
-    if tables.township_table is None or not len(tables.township_table):
+    table = township_table(tables, options, county_code)
+    if table is None:
         return ""
-    lang, minutes = options.lang, options.headline_threshold
-    thr = f"{minutes:g}"
-    tt = tables.township_table[tables.township_table["mode"] == options.headline_mode].copy()
-    if "parent_code" in tt and tt["parent_code"].notna().any():
-        tt = tt[tt["parent_code"].astype(str) == str(county_code)]
-    tt = tt.sort_values(share_column(minutes), na_position="first")
-    fca = _fca_column(tables, options.headline_mode)
-    trs = [_township_row(r, minutes, fca, lang) for _, r in tt.iterrows()]
-    heads = [text("outputs.report_township", lang), text("outputs.report_population", lang),
-             text("outputs.report_share_within", lang, thr=thr), text("outputs.report_beyond", lang),
-             text("outputs.report_mean", lang), text("outputs.report_centres", lang),
-             text("outputs.report_clinics", lang)]
-    if capacity_share_column(minutes) in tt:
-        heads.append(text("outputs.report_capacity_share", lang, thr=thr))
-    if fca is not None:
-        heads.append(text("outputs.report_fca", lang))
+    lang, thr = options.lang, f"{options.headline_threshold:g}"
+    note = fca_note(tables, options)
     mode_label = esc(label("mode", options.headline_mode, lang))
     return (f"<h2>{text('outputs.report_township_heading', lang, mode=mode_label, thr=thr)}</h2>"
             f"<p class='muted'>{text('outputs.report_lowest_first', lang)}</p>"
-            "<table class='grid'><thead><tr>" + "".join(f"<th>{h}</th>" for h in heads)
-            + f"</tr></thead><tbody>{''.join(trs)}</tbody></table>"
-            + (_fca_note(tables, thr, lang) if fca is not None else ""))
+            + _grid(table) + (f"<p class='muted'>{esc(note)}</p>" if note else ""))
 
 
 def map_section(map_page: str | None, lang: str) -> str:
@@ -399,9 +219,9 @@ def county_report_html(
         A complete HTML page.
     """
     lang = options.lang
-    ctab = _county_rows(tables, county_code)
-    pop_total = float(ctab["population"].iloc[0]) if len(ctab) else float("nan")
-    title = text("outputs.report_title", lang, county=county_name, thr=f"{options.headline_threshold:g}")
+    ctab = county_rows(tables, county_code)
+    pop_total = county_population(tables, county_code)
+    title = report_title(options, county_name)
     return _PAGE.format(
         html_lang=text("outputs.html_lang", lang), title=esc(title),
         code_label=text("outputs.report_code", lang), code=esc(str(county_code)),
@@ -436,24 +256,18 @@ def scorecard_section_html(card: Scorecard, *, county_code: str, lang: str = "zh
     str
         An HTML fragment (``<h2>`` and a table).
     """
-    rows = card.rows
-    shown = render_scorecard(rows, lang)
-    county = (rows["level"] == "county") & (rows["code"].astype(str) == str(county_code))
-    towns = (rows["level"] == "township") & (rows["status"] == "unmet")
-    if "parent_code" in rows and rows["parent_code"].notna().any():
-        towns &= rows["parent_code"].astype(str) == str(county_code)
+    table = scorecard_table(card, county_code=county_code, lang=lang)
     trs = []
-    for i in rows.index[county | towns]:
-        bg = STATUS_COLOURS[str(rows.at[i, "status"])]
+    for row, status in zip(table.rows, table.statuses, strict=True):
+        name, indicator, value, target, met, gap = (c.text for c in row)
         trs.append(
-            f"<tr style='background:{bg}'><th style='white-space:nowrap'>{esc(str(rows.at[i, 'name']))}</th>"
-            f"<td style='text-align:left'>{esc(str(shown.at[i, 'indicator_label']))}</td>"
-            f"<td>{esc(str(shown.at[i, 'value_text']))}</td><td>{esc(str(shown.at[i, 'target_text']))}</td>"
-            f"<td style='text-align:center;white-space:nowrap'>{esc(str(shown.at[i, 'met']))}</td>"
-            f"<td style='text-align:left'>{esc(str(shown.at[i, 'gap_text'] or ''))}</td></tr>")
+            f"<tr style='background:{STATUS_COLOURS[status]}'><th style='white-space:nowrap'>{esc(name)}</th>"
+            f"<td style='text-align:left'>{esc(indicator)}</td>"
+            f"<td>{esc(value)}</td><td>{esc(target)}</td>"
+            f"<td style='text-align:center;white-space:nowrap'>{esc(met)}</td>"
+            f"<td style='text-align:left'>{esc(gap)}</td></tr>")
     title = card.title_in(lang)
-    head = "".join(f"<th>{text(f'outputs.report_sc_{k}', lang)}</th>"
-                   for k in ("area", "indicator", "value", "target", "met", "gap"))
+    head = "".join(f"<th>{esc(h)}</th>" for h in table.heads)
     return (f"<h2>{text('outputs.report_sc_heading', lang, title=esc(str(title)))}</h2>"
             f"<p class='muted'>{text('outputs.report_sc_note', lang)}</p>"
             f"<table class='grid'><thead><tr>{head}</tr></thead><tbody>{''.join(trs)}</tbody></table>")

@@ -35,7 +35,13 @@ from tcm_coverage.workflows.texts import (
     source_lines,
     summary_text,
 )
-from tcm_coverage.workflows.write import build_map, write_outputs, write_reports, write_scorecards
+from tcm_coverage.workflows.write import (
+    build_map,
+    write_docx_reports,
+    write_outputs,
+    write_reports,
+    write_scorecards,
+)
 
 __all__ = [
     "MODELS",
@@ -67,6 +73,7 @@ __all__ = [
     "summary_text",
     "validate_config",
     "write_outputs",
+    "write_docx_reports",
     "write_reports",
     "write_scenario",
     "write_scorecards",

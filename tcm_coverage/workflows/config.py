@@ -173,6 +173,8 @@ class Rendering:
         Write ``map.html``.
     write_report
         Write ``report.html`` (one per county: ``report_{code}.html`` when there are several).
+    write_docx
+        Write ``report.docx`` beside it, the Word report (``report_{code}.docx`` per county).
     basemap
         Map basemap: ``"osm"``, ``"amap"`` (overlays shifted to GCJ-02), ``"tianditu"`` (needs
         ``tianditu_key``) or ``"none"``.
@@ -187,6 +189,7 @@ class Rendering:
     lang: str = "zh"
     write_map: bool = True
     write_report: bool = True
+    write_docx: bool = True
     basemap: str = "osm"
     tianditu_key: str | None = None
     self_contained: bool = False
@@ -202,7 +205,7 @@ SETTINGS: tuple[str, ...] = (
     "facilities_datum", "boundary_datum", "townships_datum", "population_datum",
     "population_column", "facilities_sheet", "population_sheet", "modes", "thresholds",
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
-    "direct_offroad_m", "lang", "write_map", "write_report", "basemap", "tianditu_key",
+    "direct_offroad_m", "lang", "write_map", "write_report", "write_docx", "basemap", "tianditu_key",
     "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility",
     "capacity", "residents_per_physician",     "referral_minutes",
 )

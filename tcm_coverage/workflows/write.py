@@ -29,6 +29,7 @@ from tcm_coverage.outputs import (
     MapOptions,
     ReportOptions,
     ReportTables,
+    county_report_docx,
     county_report_html,
     coverage_map,
     decision_sections_html,
@@ -57,7 +58,7 @@ from tcm_coverage.workflows.texts import (
     source_lines,
 )
 
-__all__ = ["build_map", "write_outputs", "write_reports", "write_scorecards"]
+__all__ = ["build_map", "write_docx_reports", "write_outputs", "write_reports", "write_scorecards"]
 
 
 def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = None,
@@ -115,6 +116,33 @@ def _referral_legend(lang: str) -> list[tuple[str, str]]:
             for low, (lim, colour) in zip(lows, REFERRAL_LINE_COLOURS, strict=True)]
 
 
+def _county_reports(run: AnalysisRun, config: AnalysisConfig) -> list[tuple[str, str, ReportOptions]]:
+    """``(code, name, options)`` of each county's report (HTML and Word alike)."""
+    opts, lang = config.options, config.rendering.lang
+    if run.demand is None:
+        raise ValueError("the run has no demand points (use workflows.compute)")
+    notes = [*facility_notes(config, run.access.facilities, run.facility_review),
+             *access_notes(config, run.access), *slope_notes(config, run.access)]
+    options = ReportOptions(modes=opts.modes, thresholds=opts.thresholds,
+                            headline_threshold=opts.headline_threshold,
+                            headline_mode=opts.headline_mode, notes=notes,
+                            sources=source_lines(config), run_date=date.today().isoformat(),
+                            software=f"tcm-coverage {__version__}", lang=lang,
+                            capacity_notes=(tuple(capacity_notes(config, run.capacity))
+                                            if opts.capacity else None),
+                            bands=sensitivity_band(run.sensitivity))
+    county = run.tables.county
+    codes = list(dict.fromkeys(county["code"].astype(str)))
+    return [(code, str(county.loc[county["code"].astype(str) == code, "name"].iloc[0]), options)
+            for code in codes]
+
+
+def _report_tables(run: AnalysisRun) -> ReportTables:
+    assert run.demand is not None  # checked by _county_reports
+    return ReportTables(county_table=run.tables.county, township_table=run.tables.township,
+                        demand=run.demand, fca_areas=run.fca_areas)
+
+
 def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
                   map_page: str | None) -> list[Path]:
     """Write ``report.html`` (``report_{code}.html`` per county when there are several).
@@ -134,33 +162,17 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     -------
     list of pathlib.Path
     """
-    opts, lang = config.options, config.rendering.lang
-    if run.demand is None:
-        raise ValueError("the run has no demand points (use workflows.compute)")
-    notes = [*facility_notes(config, run.access.facilities, run.facility_review),
-             *access_notes(config, run.access), *slope_notes(config, run.access)]
-    files = []
-    county = run.tables.county
-    codes = list(dict.fromkeys(county["code"].astype(str)))
+    lang = config.rendering.lang
+    reports = _county_reports(run, config)
     sections = _decision_sections(run, config)
-    for code in codes:
-        name = str(county.loc[county["code"].astype(str) == code, "name"].iloc[0])
+    files = []
+    for code, name, options in reports:
         page = county_report_html(
-            ReportTables(county_table=county, township_table=run.tables.township,
-                         demand=run.demand, fca_areas=run.fca_areas),
-            ReportOptions(modes=opts.modes, thresholds=opts.thresholds,
-                          headline_threshold=opts.headline_threshold,
-                          headline_mode=opts.headline_mode, notes=notes,
-                          sources=source_lines(config), run_date=date.today().isoformat(),
-                          software=f"tcm-coverage {__version__}", lang=lang,
-                          capacity_notes=(tuple(capacity_notes(config, run.capacity))
-                                          if opts.capacity else None),
-                          bands=sensitivity_band(run.sensitivity)),
-            county_code=code, county_name=name, map_page=map_page,
+            _report_tables(run), options, county_code=code, county_name=name, map_page=map_page,
             after_townships=decision_sections_html(sections, code),
             extra_sections=[scorecard_section_html(card, county_code=code, lang=lang)
                             for card in run.scorecards.values()])
-        path = out_dir / ("report.html" if len(codes) == 1 else f"report_{code}.html")
+        path = out_dir / ("report.html" if len(reports) == 1 else f"report_{code}.html")
         path.write_text(page, encoding="utf-8")
         files.append(path)
     return files
@@ -181,6 +193,37 @@ def _decision_tables(run: AnalysisRun, config: AnalysisConfig) -> DecisionTables
                           fairness=run.fairness, sensitivity=run.sensitivity,
                           referral_minutes=config.options.referral_minutes,
                           headline_threshold=config.options.headline_threshold)
+
+
+def write_docx_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
+                       map_images: Mapping[str, bytes | Path] | None = None) -> list[Path]:
+    """Write ``report.docx`` (``report_{code}.docx`` per county when there are several), the
+    Word report with the sections and figures of ``report.html``.
+
+    Parameters
+    ----------
+    run
+        A computed run.
+    config
+        Its configuration.
+    out_dir
+        Destination folder.
+    map_images
+        The print map plate per county code (PNG bytes or file); a county without one gets a
+        report whose map section says no plate is attached.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    reports = _county_reports(run, config)
+    files = []
+    for code, name, options in reports:
+        path = out_dir / ("report.docx" if len(reports) == 1 else f"report_{code}.docx")
+        files.append(county_report_docx(_report_tables(run), options, county_code=code, county_name=name,
+                                        path=path, scorecards=list(run.scorecards.values()),
+                                        map_image=(map_images or {}).get(code)))
+    return files
 
 
 def write_scorecards(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
@@ -235,6 +278,8 @@ def _write_pages(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> lis
     if rendering.write_report:
         page = map_html(build_map(run, config, compact=True), self_contained=rendering.self_contained)
         files += write_reports(run, config, out_dir, page)
+    if rendering.write_docx:
+        files += write_docx_reports(run, config, out_dir)
     files += write_scorecards(run, config, out_dir)
     return files
 

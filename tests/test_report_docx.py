@@ -1,0 +1,208 @@
+"""The Word report (``report.docx``): read back with python-docx and rendered by LibreOffice.
+
+The numbers in its tables are checked against the run's tables and, for the headline share,
+against a hand computation from the demand points. The LibreOffice test converts the file to
+PDF (Debian ``libreoffice-writer``) and the pages to PNG (``pdftoppm``); it is skipped when
+they are missing, except in CI (``CI`` set), where that fails (as the browser tests do).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Cm
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+
+from tcm_coverage.outputs import (
+    ReportOptions,
+    ReportTables,
+    county_report_docx,
+    docx_fonts,
+    scorecard,
+)
+from tcm_coverage.outputs.style import share_range
+from tcm_coverage.vocab import share_column, time_column
+from tcm_coverage.workflows import write_docx_reports
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+PDFTOPPM = shutil.which("pdftoppm")
+
+
+def _plate_png() -> bytes:
+    """A stand-in for the print map plate (A4 landscape)."""
+    fig = Figure(figsize=(11.69, 8.27), dpi=60)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.fill([0, 1, 1, 0], [0, 0, 1, 1], color="#a6d96a")
+    ax.set_title("plate")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _headings(doc) -> list[str]:
+    return [p.text for p in doc.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+
+
+def _cells(table) -> list[list[str]]:
+    return [[c.text for c in row.cells] for row in table.rows]
+
+
+@pytest.fixture(scope="module")
+def demo_docx(demo_computed, tmp_path_factory):
+    run, config = demo_computed
+    card = scorecard(run.access, "national", counties=run.counties, townships=run.townships)
+    run = replace(run, scorecards={"national": card})
+    out = tmp_path_factory.mktemp("docx")
+    code = str(run.tables.county["code"].iloc[0])
+    (zh,) = write_docx_reports(run, config, out, map_images={code: _plate_png()})
+    en_dir = out / "en"
+    en_dir.mkdir()
+    (en,) = write_docx_reports(run, config.updated(lang="en"), en_dir)
+    return run, config, zh, en
+
+
+def test_docx_sections_and_numbers(demo_docx):
+    run, config, path, _ = demo_docx
+    assert path.name == "report.docx"
+    doc = Document(str(path))
+    heads = _headings(doc)
+    assert heads[0] == "屯留区 中医药服务15分钟可达性报告"
+    for h in ("主要结论", "各阈值覆盖率", "出行时间分布", "各乡镇覆盖（电动自行车，15 分钟）", "覆盖地图", "说明",
+              "数据来源"):
+        assert h in heads, (h, heads)
+    assert any(h.startswith("规划目标对照") for h in heads)
+    headline, thresholds, townships, scorecard = doc.tables[:4]
+    # the headline share of e-bike, recomputed by hand from the demand points
+    demand = run.demand
+    t = demand[time_column("tcm_any", "ebike")].to_numpy(float)
+    pop = demand["population"].to_numpy(float)
+    by_hand = pop[t <= 15].sum() / pop.sum()
+    rows = {r[0]: r for r in _cells(headline)[1:]}
+    assert rows["电动自行车"][1].split("–")[0] == f"{by_hand:.1%}"
+    assert rows["电动自行车"][2] == f"{pop[t > 15].sum():,.0f}" or "–" in rows["电动自行车"][2]
+    # shares by threshold: every cell as the county table says
+    county = run.tables.county.set_index("mode")
+    trows = {r[0]: r for r in _cells(thresholds)[1:]}
+    for i, minutes in enumerate(config.options.thresholds, start=1):
+        for mode, label in (("walk", "步行"), ("ebike", "电动自行车")):
+            r = county.loc[mode]
+            upper = r.get(share_column(minutes, upper=True), np.nan)
+            assert trows[label][i] == share_range(float(r[share_column(minutes)]), float(upper))
+    # townships: every one, lowest share first
+    town = run.tables.township
+    town = town[town["mode"] == "ebike"]
+    body = _cells(townships)[1:]
+    assert [r[0] for r in body] == list(town.sort_values(share_column(15))["name"])
+    first = town.sort_values(share_column(15)).iloc[0]
+    assert body[0][1] == f"{first['population']:,.0f}"
+    assert body[0][2].split("–")[0] == f"{first[share_column(15)]:.1%}"
+    # the scorecard's county rows come first
+    assert _cells(scorecard)[1][0] == "屯留区"
+
+
+def test_docx_layout(demo_docx):
+    _, _, path, _ = demo_docx
+    doc = Document(str(path))
+    section = doc.sections[0]
+    assert abs(section.page_width - Cm(21)) < Cm(0.01) and abs(section.page_height - Cm(29.7)) < Cm(0.01)
+    assert abs(section.left_margin - Cm(2.5)) < Cm(0.01)
+    # chart and map plate
+    assert len(doc.inline_shapes) == 2
+    # the header row of every table repeats on each page; data rows do not
+    for table in doc.tables:
+        first = table.rows[0]._tr
+        assert first.trPr is not None and first.trPr.find(qn("w:tblHeader")) is not None
+        assert all(r._tr.trPr.find(qn("w:tblHeader")) is None for r in table.rows[1:])
+    # the page number: a PAGE field in the footer
+    footer = section.footer._element
+    instr = [el.text for el in footer.iter(qn("w:instrText"))]
+    assert any(i.strip() == "PAGE" for i in instr)
+    # fonts: the installed Song/Fangsong for the body, Hei for the headings
+    fonts = docx_fonts()
+    normal = doc.styles["Normal"].element.rPr.rFonts
+    assert normal.get(qn("w:eastAsia")) == fonts.body
+    assert doc.styles["Heading 1"].element.rPr.rFonts.get(qn("w:eastAsia")) == fonts.title
+
+
+def test_docx_english(demo_docx):
+    _, _, _, path = demo_docx
+    doc = Document(str(path))
+    heads = _headings(doc)
+    assert heads[0] == "屯留区: 15-minute access to TCM services"
+    for h in ("Headline", "Share of residents by threshold", "Travel-time distribution", "Map", "Notes"):
+        assert h in heads
+    assert "电动自行车" not in _cells(doc.tables[0])[1][0] + _cells(doc.tables[0])[2][0]
+    # no plate given: the map section says so, only the chart is an image
+    assert len(doc.inline_shapes) == 1
+    assert any("No printed map plate" in p.text for p in doc.paragraphs)
+
+
+def _no_data_tables() -> ReportTables:
+    county = pd.DataFrame({"code": ["1"], "name": ["县"], "mode": ["walk"], "population": [100.0],
+                           "pop_within_15": [40.0], share_column(15): [0.4], "mean_min": [20.0],
+                           "p90_min": [np.inf]})
+    township = pd.DataFrame({
+        "code": ["11", "12"], "name": ["甲镇\x01<b>&amp;", "乙镇"], "parent_code": ["1", "1"],
+        "mode": ["walk", "walk"], "population": [0.0, 100.0], "pop_within_15": [0.0, 40.0],
+        share_column(15): [np.nan, 0.4], "mean_min": [np.nan, 20.0],
+        "n_centres": [1, 1], "n_centres_zhongyiguan": [0, 1], "n_centres_zhongyiguan_unknown": [1, 0],
+        "n_stations": [0, 2], "n_stations_zhongyige": [0, 1], "n_stations_zhongyige_unknown": [0, 0]})
+    demand = pd.DataFrame({"population": [40.0, 60.0], "county_code": ["1", "1"],
+                           time_column("tcm_any", "walk"): [5.0, np.inf]})
+    return ReportTables(county_table=county, township_table=township, demand=demand)
+
+
+def test_docx_no_data_and_hostile_text(tmp_path):
+    options = ReportOptions(modes=("walk",), thresholds=(15.0,), headline_threshold=15.0,
+                            headline_mode="walk", notes=("note\x0bwith a vertical tab",),
+                            sources=("<script>alert(1)</script>",))
+    path = county_report_docx(_no_data_tables(), options, county_code="1", county_name="县\x00",
+                              path=tmp_path / "r.docx")
+    doc = Document(str(path))
+    body = _cells(doc.tables[2])[1:]
+    unknown = body[0]  # the township without residents sorts first
+    assert unknown[0] == "甲镇<b>&amp;"  # plain text, the control character dropped
+    assert unknown[2] == "无数据" and "0%" not in unknown[2]  # unknown share: no data, not 0 %
+    assert unknown[5] == "无数据"  # no 中医馆 flag known
+    assert body[1][2] == "40.0%"
+    assert _cells(doc.tables[1])[1][-1] == "–"  # P90 unreachable
+    texts = [p.text for p in doc.paragraphs]
+    assert "<script>alert(1)</script>" in texts and "notewith a vertical tab" in texts
+    assert any("未附打印地图图版" in t for t in texts)
+
+
+def _missing(why: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{why} (CI must install it: see .ci/run)")
+    pytest.skip(why)
+
+
+def test_docx_renders_in_libreoffice(demo_docx, tmp_path):
+    if SOFFICE is None or PDFTOPPM is None:
+        _missing("LibreOffice (soffice) or poppler-utils (pdftoppm) is not installed")
+    _, _, path, _ = demo_docx
+    profile = tmp_path / "lo-profile"  # per test: parallel runs do not share a profile
+    subprocess.run([SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=300)
+    pdf = tmp_path / "report.pdf"
+    assert pdf.stat().st_size > 10_000
+    subprocess.run([PDFTOPPM, "-png", "-r", "50", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) > 1
+    for page in pages:
+        pixels = imread(page)[..., :3]
+        ink = (pixels.mean(axis=2) < 0.9).mean()
+        assert ink > 0.002, f"{page.name} looks blank"
+        assert pixels.shape[0] > pixels.shape[1]  # A4 portrait
