@@ -83,7 +83,14 @@ def test_docx_sections_and_numbers(demo_docx):
               "数据来源"):
         assert h in heads, (h, heads)
     assert any(h.startswith("规划目标对照") for h in heads)
-    headline, thresholds, townships, scorecard = doc.tables[:4]
+    by_head = {_cells(t)[0][0]: t for t in doc.tables}  # each table by its first header cell
+    headline, thresholds = doc.tables[:2]
+    townships, scorecard = by_head["乡镇"], by_head["地区"]
+    # capacity-aware coverage (the demo has TCM physician counts): its own table, beside the plain share
+    capacity = doc.tables[2]
+    assert _cells(capacity)[0][2] == "15分钟覆盖率（考虑服务能力）"
+    within = run.tables.county.set_index("mode").loc["ebike", "share_within_capacity_15"]
+    assert {r[0]: r for r in _cells(capacity)[1:]}["电动自行车"][2].split("–")[0] == f"{within:.1%}"
     # the headline share of e-bike, recomputed by hand from the demand points
     demand = run.demand
     t = demand[time_column("tcm_any", "ebike")].to_numpy(float)
