@@ -192,6 +192,14 @@ def _chain(d: SimpleNamespace) -> Any:
     return d.chain
 
 
+def _served(d: SimpleNamespace) -> Any:
+    """The demo's capacity-aware coverage (computed once)."""
+    if not hasattr(d, "served"):
+        d.served = tc.access.capacity_served(d.access.demand, d.access.facilities, d.access.routing,
+                                             thresholds=(15.0,))
+    return d.served
+
+
 def _fairness(d: SimpleNamespace) -> pd.DataFrame:
     return fairness_table(d.dem["t_tcm_any_ebike"].to_numpy(), d.dem["population"].to_numpy(),
                           county_codes=d.dem["county_code"].to_numpy(), counties=d.county, threshold=15.0,
@@ -210,11 +218,14 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("inputs", "to_wgs84_frame", lambda d, tmp: ((d.facilities,), dict(datum="gcj02"))),
     Case("inputs", "flag_values", lambda d, tmp: ((d.facilities, "zhongyige"), {})),
     Case("inputs", "points_from_table", lambda d, tmp: ((d.village_table,), {})),
+    Case("inputs", "county_facilities", lambda d, tmp: ((d.facilities, d.county), dict(buffer_m=5000.0))),
     Case("inputs", "check_inputs", lambda d, tmp: ((), dict(
         facilities=d.facilities, facilities_datum="wgs84", demand=d.villages,
         population_datum="wgs84", network=d.roads))),
     # network
     Case("network", "build_routing_graph", lambda d, tmp: ((d.roads, d.rg.profile), {})),
+    Case("network", "with_elevation", lambda d, tmp: ((d.roads, tc.read_dem(
+        tc.demo_data_dir() / "dem" / "demo_dem.tif")), {})),
     Case("network", "subset_network", lambda d, tmp: ((d.roads, np.arange(d.roads.n_segments) % 2 == 0), {})),
     # access
     Case("access", "compute_access", lambda d, tmp: ((d.people, d.facilities, d.roads), dict(
@@ -238,6 +249,13 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("access", "network_fca", lambda d, tmp: ((d.dem[["population", "geometry"]], d.facilities,
                                                    d.roads), dict(mode="ebike"))),
     Case("access", "area_fca", lambda d, tmp: ((d.dem, d.towns), dict(codes=d.dem["township_code"].to_numpy()))),
+    # access: capacity-aware coverage (issue 14)
+    Case("access", "facility_capacity", lambda d, tmp: ((d.facilities,), {})),
+    Case("access", "capacity_served", lambda d, tmp: ((d.access.demand, d.access.facilities,
+                                                       d.access.routing), dict(thresholds=(15.0,)))),
+    Case("access", "capacity_columns", lambda d, tmp: ((d.tables.township, _served(d),
+                                                        d.dem["township_code"].to_numpy(),
+                                                        d.dem["population"].to_numpy()), {})),
     # access: referral chain, fairness, sensitivity (issue 15)
     Case("access", "referral_chain", lambda d, tmp: ((d.access, d.roads), {})),
     Case("access", "referral_routing", lambda d, tmp: ((d.access, d.roads), dict(modes=("ebike", "car")))),
