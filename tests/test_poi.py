@@ -281,9 +281,10 @@ def test_analyze_runs_an_amap_export_with_no_editing(amap_xlsx, tmp_path):
         res = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600, check=False)
         assert res.returncode == 0, res.stderr
         results[label] = pd.read_csv(tmp_path / label / "coverage_township.csv", encoding="utf-8-sig")
-    # the export has no staff counts, and one more private clinic (the =HYPERLINK one)
+    # the export has no staff counts (so no capacities either), and one more private clinic
+    # (the =HYPERLINK one)
     same = [c for c in results["typed"].columns
-            if not any(w in c for w in ("医生", "医师", "床位", "其他医疗机构", "未填报"))]
+            if not any(w in c for w in ("医生", "医师", "床位", "其他医疗机构", "未填报", "服务能力"))]
     assert "15分钟覆盖率" in same and "中医阁设置率" in same
     pd.testing.assert_frame_equal(results["corrected"][same], results["typed"][same])
     first = pd.read_csv(out / "coverage_county.csv", encoding="utf-8-sig").iloc[0]
