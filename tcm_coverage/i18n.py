@@ -254,6 +254,17 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "map_legend_hollow": ("空心：无中医馆/中医阁", "hollow: no 中医馆/中医阁"),
     "map_legend_grey": ("灰色：中医馆/中医阁无数据（按无计）", "grey: 中医馆/中医阁 no data (counted as none)"),
     "map_legend_uncovered": ("{minutes:g}分钟外人口（圆越大人越多）", "residents beyond {minutes:g} min (size = people)"),
+    # print map plates (outputs/print_map.py, print_options.py)
+    "print_scale": ("比例尺 1:{ratio}", "scale 1:{ratio}"),
+    "print_north": ("北", "N"),
+    "print_crs": ("坐标系：{crs}；投影：UTM {zone} 带（米）", "coordinate system: {crs}; projection: UTM zone {zone} (metres)"),
+    "print_approval": ("审图号：{number}", "map approval number (审图号): {number}"),
+    "print_legend_bands": ("等时圈边界（分钟）", "isochrone edges (minutes)"),
+    "print_legend_shares": ("乡镇{minutes:g}分钟覆盖率", "township share within {minutes:g} min"),
+    "print_atlas_title": ("{name}：{title}", "{name}: {title}"),
+    "print_beyond": ("{minutes:g}分钟外人口", "residents beyond {minutes:g} min"),
+    "print_sep": ("；", "; "),
+    "print_colon": ("：", ": "),
     # the county report (outputs/report_html.py)
     "html_lang": ("zh-CN", "en"),
     "no_data": ("无数据", "no data"),

@@ -5,7 +5,9 @@ Modules: :mod:`~tcm_coverage.outputs.style` (colours, classes, number formats),
 (basemaps, the page as one file), :mod:`~tcm_coverage.outputs.report_html` (with its chart, :mod:`~tcm_coverage.outputs.chart`),
 :mod:`~tcm_coverage.outputs.scorecard` (computing), :mod:`~tcm_coverage.outputs.scorecard_text`
 and :mod:`~tcm_coverage.outputs.scorecard_render` (its text, HTML and XLSX),
-:mod:`~tcm_coverage.outputs.tables`.
+:mod:`~tcm_coverage.outputs.tables`, the print plates :mod:`~tcm_coverage.outputs.print_map`
+(with :mod:`~tcm_coverage.outputs.print_layers`, :mod:`~tcm_coverage.outputs.print_options`,
+:mod:`~tcm_coverage.outputs.print_basemap` and the CJK font finder :mod:`~tcm_coverage.outputs.fonts`).
 """
 
 from tcm_coverage.outputs.chart import cumulative_chart_svg, cumulative_curve
@@ -18,6 +20,15 @@ from tcm_coverage.outputs.map_page import (
     save_map,
 )
 from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
+from tcm_coverage.outputs.print_map import (
+    PAPER_SIZES,
+    PRINT_FORMATS,
+    PrintOptions,
+    print_atlas_figures,
+    print_map_figure,
+    write_print_atlas,
+    write_print_map,
+)
 from tcm_coverage.outputs.report_html import (
     ReportOptions,
     ReportTables,
@@ -57,6 +68,8 @@ __all__ = [
     "BASEMAPS",
     "COLUMN_LABELS",
     "NO_DATA",
+    "PAPER_SIZES",
+    "PRINT_FORMATS",
     "SCORECARD_COLUMNS",
     "SHARE_BREAKS",
     "SHARE_COLOURS",
@@ -66,6 +79,7 @@ __all__ = [
     "TIER_STYLE",
     "MapLayers",
     "MapOptions",
+    "PrintOptions",
     "ReportOptions",
     "ReportTables",
     "Scorecard",
@@ -79,6 +93,8 @@ __all__ = [
     "localize",
     "map_html",
     "prepare_layer",
+    "print_atlas_figures",
+    "print_map_figure",
     "render_scorecard",
     "rounded_table",
     "save_map",
@@ -91,6 +107,8 @@ __all__ = [
     "write_isochrones",
     "write_layers",
     "write_manifest",
+    "write_print_atlas",
+    "write_print_map",
     "write_scorecard",
     "write_tables",
 ]
