@@ -499,6 +499,10 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "source.population": ("人口", "population"),
     "source.network": ("路网", "roads"),
     "source.line": ("{label}：{name}", "{label}: {name}"),
+    # print plates of a run (workflows/write.py)
+    "print_no_font": ("未找到中文字体，未生成 map.png/map.pdf：请安装 {package}（sudo apt-get install {package}）后重新运行，或使用 --lang en",
+                      "no Chinese (CJK) font is installed, so map.png/map.pdf were not written: "
+                      "install {package} (sudo apt-get install {package}) and rerun, or use --lang en"),
     # the terminal summary (workflows.texts.summary_text)
     "summary.bounded": ("{share:.1%}–{upper:.1%}（中医馆/中医阁未知：按无为下限，按有为上限）",
                         "{share:.1%}–{upper:.1%} (unknown 中医馆/中医阁: as none, lower bound; as yes, "

@@ -92,6 +92,9 @@ def add_common_options(p: argparse.ArgumentParser, *, default_modes: Sequence[st
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of tables and map")
     p.add_argument("--no-map", action="store_true", help="do not write map.html")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--no-print-map", action="store_true",
+                   help="do not write the print plates map.png and map.pdf (A4, 200 dpi; "
+                        "`tcm-coverage map RUN --format png|pdf|svg` draws others)")
     p.add_argument("--profile", "--profiles", dest="profiles", nargs="+", default=["national"],
                    metavar="NAME|FILE",
                    help="plan-target profiles for the scorecard: national, jiangsu, jilin_city, "
@@ -215,4 +218,5 @@ def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] |
         direct_offroad_m=args.direct_offroad_m, write_map=not args.no_map,
         write_report=not args.no_report, isochrone_cell_m=args.isochrone_cell_m,
         profiles=tuple(args.profiles), accessibility=not args.no_accessibility, sources=sources,
+        **({"print_formats": ()} if getattr(args, "no_print_map", False) else {}),
         **render_overrides(args))  # basemap, Tianditu key, inlining and --lang

@@ -11,6 +11,7 @@ and :mod:`~tcm_coverage.outputs.scorecard_render` (its text, HTML and XLSX),
 """
 
 from tcm_coverage.outputs.chart import cumulative_chart_svg, cumulative_curve
+from tcm_coverage.outputs.fonts import CJK_FONT_PACKAGE, find_cjk_font
 from tcm_coverage.outputs.map_page import (
     BASEMAPS,
     base_map,
@@ -26,6 +27,7 @@ from tcm_coverage.outputs.print_map import (
     PrintOptions,
     print_atlas_figures,
     print_map_figure,
+    save_plate,
     write_print_atlas,
     write_print_map,
 )
@@ -66,6 +68,7 @@ from tcm_coverage.outputs.tables import (
 
 __all__ = [
     "BASEMAPS",
+    "CJK_FONT_PACKAGE",
     "COLUMN_LABELS",
     "NO_DATA",
     "PAPER_SIZES",
@@ -90,6 +93,7 @@ __all__ = [
     "coverage_map",
     "cumulative_chart_svg",
     "cumulative_curve",
+    "find_cjk_font",
     "localize",
     "map_html",
     "prepare_layer",
@@ -98,6 +102,7 @@ __all__ = [
     "render_scorecard",
     "rounded_table",
     "save_map",
+    "save_plate",
     "scorecard",
     "scorecard_html",
     "scorecard_section_html",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -87,7 +87,7 @@ from tcm_coverage.outputs.style import (
 from tcm_coverage.vocab import time_column
 
 __all__ = ["PAPER_SIZES", "PRINT_FORMATS", "PrintOptions", "print_atlas_figures",
-           "print_map_figure", "write_print_atlas", "write_print_map"]
+           "print_map_figure", "save_plate", "write_print_atlas", "write_print_map"]
 
 #: The default plate (A4 portrait, 300 dpi, Chinese, no basemap).
 DEFAULT_PRINT = PrintOptions()
@@ -111,7 +111,7 @@ def _check(layers: MapLayers, what: PlateView, options: PrintOptions) -> None:
 def _style(lang: str) -> Iterator[None]:
     """Fonts and output settings of a plate (matplotlib's rc, restored afterwards)."""
     with matplotlib.rc_context({"font.family": plate_fonts(lang), "svg.fonttype": "none",
-                                "pdf.fonttype": 42, "axes.unicode_minus": False}):
+                                "axes.unicode_minus": False}):
         yield
 
 
@@ -387,19 +387,24 @@ def _format(path: Path, fmt: str | None) -> str:
     return fmt
 
 
-def _save(fig: Figure, target: Path | PdfPages, fmt: str, lang: str) -> None:
+def save_plate(fig: Figure, target: Path | PdfPages, *, lang: str, fmt: str | None = None) -> None:
+    """Save a plate of :func:`print_map_figure` to a file (format from ``fmt`` or the suffix)
+    or as the next page of a ``PdfPages``, in the plate's fonts (no atomic swap: for writers
+    already inside an output folder's build, such as :func:`tcm_coverage.workflows.write_outputs`)."""
     with _style(lang):
         if isinstance(target, PdfPages):
             target.savefig(fig)
         else:
+            fmt = _format(Path(target), fmt)
             fig.savefig(target, format=fmt, dpi=fig.dpi, facecolor="white",
                         metadata={"Software": None} if fmt == "png" else None)
 
 
 def write_print_map(layers: MapLayers, path: str | Path, *, mode: str, threshold: float,
                     facility_set: str = "tcm_any", options: PrintOptions = DEFAULT_PRINT,
-                    fmt: str | None = None) -> Path:
-    """Write the print plate to ``path`` (PNG, PDF or SVG, from ``fmt`` or the suffix), atomically.
+                    fmt: str | None = None, inputs: Mapping[str, Path | None] | None = None) -> Path:
+    """Write the print plate to ``path`` (PNG, PDF or SVG, from ``fmt`` or the suffix), atomically
+    (:func:`tcm_coverage._io.output_file`; ``inputs``: label -> input file, never overwritten).
 
     Returns
     -------
@@ -409,16 +414,17 @@ def write_print_map(layers: MapLayers, path: str | Path, *, mode: str, threshold
     fmt = _format(path, fmt)
     fig = print_map_figure(layers, mode=mode, threshold=threshold, facility_set=facility_set,
                            options=options)
-    with output_file(path, kind="map") as staged:
-        _save(fig, staged, fmt, options.lang)
+    with output_file(path, kind="map", inputs=inputs) as staged:
+        save_plate(fig, staged, lang=options.lang, fmt=fmt)
     return path
 
 
 def write_print_atlas(layers: MapLayers, path: str | Path, *, mode: str, threshold: float,
                       facility_set: str = "tcm_any", options: PrintOptions = DEFAULT_PRINT,
-                      fmt: str | None = None) -> list[Path]:
+                      fmt: str | None = None,
+                      inputs: Mapping[str, Path | None] | None = None) -> list[Path]:
     """Write the township atlas: one multi-page PDF at ``path``, or (PNG/SVG) one file per
-    township named ``<stem>_<code>.<fmt>`` beside it.
+    township named ``<stem>_<code>.<fmt>`` beside it (all or none: :func:`tcm_coverage._io.add_files`).
 
     Returns
     -------
@@ -429,15 +435,15 @@ def write_print_atlas(layers: MapLayers, path: str | Path, *, mode: str, thresho
     pages = print_atlas_figures(layers, mode=mode, threshold=threshold, facility_set=facility_set,
                                 options=options)
     written: list[Path] = []
-    with add_files(path.resolve().parent, kind="map") as tmp:
+    with add_files(path.resolve().parent, kind="map", inputs=inputs) as tmp:
         if fmt == "pdf":
             with PdfPages(tmp / path.name) as pdf:
                 for _, _, fig in pages:
-                    _save(fig, pdf, fmt, options.lang)
+                    save_plate(fig, pdf, lang=options.lang)
             written.append(path)
         else:
             for code, _, fig in pages:
                 name = f"{path.stem}_{code}.{fmt}"
-                _save(fig, tmp / name, fmt, options.lang)
+                save_plate(fig, tmp / name, lang=options.lang, fmt=fmt)
                 written.append(path.parent / name)
     return written

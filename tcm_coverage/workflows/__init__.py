@@ -34,7 +34,14 @@ from tcm_coverage.workflows.texts import (
     source_lines,
     summary_text,
 )
-from tcm_coverage.workflows.write import build_map, write_outputs, write_reports, write_scorecards
+from tcm_coverage.workflows.write import (
+    build_map,
+    build_print_map,
+    write_outputs,
+    write_print,
+    write_reports,
+    write_scorecards,
+)
 
 __all__ = [
     "MODELS",
@@ -48,6 +55,7 @@ __all__ = [
     "ScenarioResult",
     "access_notes",
     "build_map",
+    "build_print_map",
     "check_config",
     "compare_scenarios",
     "compute",
@@ -66,6 +74,7 @@ __all__ = [
     "summary_text",
     "validate_config",
     "write_outputs",
+    "write_print",
     "write_reports",
     "write_scenario",
     "write_scorecards",
