@@ -20,6 +20,7 @@ import contextlib
 import math
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import geopandas as gpd
 import matplotlib
@@ -100,7 +101,7 @@ def _check(layers: MapLayers, what: PlateView, options: PrintOptions) -> None:
     for name, value, choices in checks:
         if value not in choices:
             raise InputError(f"unknown {name} {value!r} for the print map", fix=f"use one of {list(choices)}")
-    if not 50 <= options.dpi <= 1200:
+    if not 20 <= options.dpi <= 1200:
         raise InputError(f"dpi {options.dpi:g} is out of range", fix="use 150 to 600 (300: print quality)")
     if time_column(what.facility_set, what.mode) not in layers.demand:
         raise InputError(f"the demand points have no travel times for target {what.facility_set!r} "
@@ -235,6 +236,8 @@ def _draw(plate: PlateLayers, layers: MapLayers, what: PlateView, options: Print
         w_in, h_in = h_in, w_in
     scale = math.sqrt(w_in * h_in / (PAPER_SIZES["a4"][0] * PAPER_SIZES["a4"][1]))
     fs = 7.5 * scale
+    # whole pixels: A4 at 300 dpi is 2480 × 3508, not 2480 × 3507
+    w_in, h_in = round(w_in * options.dpi) / options.dpi, round(h_in * options.dpi) / options.dpi
     fig = Figure(figsize=(w_in, h_in), dpi=options.dpi)
     FigureCanvasAgg(fig)
     towns = plate.townships
@@ -387,7 +390,8 @@ def _format(path: Path, fmt: str | None) -> str:
     return fmt
 
 
-def save_plate(fig: Figure, target: Path | PdfPages, *, lang: str, fmt: str | None = None) -> None:
+def save_plate(fig: Figure, target: Path | PdfPages | BinaryIO, *, lang: str,
+               fmt: str | None = None) -> None:
     """Save a plate of :func:`print_map_figure` to a file (format from ``fmt`` or the suffix)
     or as the next page of a ``PdfPages``, in the plate's fonts (no atomic swap: for writers
     already inside an output folder's build, such as :func:`tcm_coverage.workflows.write_outputs`)."""
@@ -395,7 +399,7 @@ def save_plate(fig: Figure, target: Path | PdfPages, *, lang: str, fmt: str | No
         if isinstance(target, PdfPages):
             target.savefig(fig)
         else:
-            fmt = _format(Path(target), fmt)
+            fmt = _format(Path(target) if isinstance(target, (str, Path)) else Path("plate"), fmt)
             fig.savefig(target, format=fmt, dpi=fig.dpi, facecolor="white",
                         metadata={"Software": None} if fmt == "png" else None)
 
