@@ -255,3 +255,21 @@ def test_mbtiles_basemap_is_drawn_with_the_approval_line(layers, tmp_path):
     with pytest.raises(InputError, match="do not exist"):
         print_map_figure(layers, mode=MODE, threshold=THR,
                          options=PrintOptions(basemap=tmp_path / "none.mbtiles"))
+
+
+def test_run_writes_plates_or_warns_without_a_cjk_font(demo_computed, tmp_path, monkeypatch, caplog):
+    from tcm_coverage.workflows import write as write_module
+    from tcm_coverage.workflows import write_outputs
+
+    run, config = demo_computed
+    config = config.updated(out_dir=tmp_path / "run", write_report=False, write_map=False,
+                            print_formats=("png",))
+    names = {p.name for p in write_outputs(run, config)}
+    assert "map.png" in names and "map.pdf" not in names
+    px = mpimg.imread(tmp_path / "run" / "map.png")
+    assert px.shape[:2] == (round(297 / 25.4 * write_module.RUN_PRINT_DPI),
+                            round(210 / 25.4 * write_module.RUN_PRINT_DPI))
+    monkeypatch.setattr(write_module, "find_cjk_font", lambda: None)
+    names = {p.name for p in write_outputs(run, config.updated(out_dir=tmp_path / "run2"))}
+    assert "map.png" not in names and "coverage.xlsx" in names
+    assert "fonts-noto-cjk" in caplog.text
