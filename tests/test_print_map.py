@@ -32,6 +32,7 @@ from tcm_coverage.outputs import (
     write_print_map,
 )
 from tcm_coverage.outputs import fonts as fonts_module
+from tcm_coverage.outputs.print_basemap import basemap_image, open_tiles
 from tcm_coverage.outputs.print_layers import TOWN_ALPHA
 from tcm_coverage.outputs.style import MISSING_COLOUR
 from tcm_coverage.vocab import share_column, time_column
@@ -223,35 +224,62 @@ def test_atlas_one_page_per_township_with_its_gaps(layers, tmp_path):
     assert len(artists(fig, "atlas-focus")) == 1
 
 
-def _mbtiles(path, bounds, z: int, rgb=(1.0, 0.0, 1.0)) -> None:
-    """A tiny MBTiles file: magenta PNG tiles over ``bounds`` at zoom ``z`` (TMS rows)."""
-    buf = io.BytesIO()
-    mpimg.imsave(buf, np.broadcast_to(np.array([*rgb, 1.0]), (256, 256, 4)).copy(), format="png")
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """XYZ tile (y from the north) holding lon/lat, by the Web Mercator formulas."""
     n = 2 ** z
-    def tile(lon, lat):
-        return (int((lon + 180) / 360 * n),
-                int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
-    (x0, y1), (x1, y0) = tile(bounds[0] - 0.3, bounds[1] - 0.3), tile(bounds[2] + 0.3, bounds[3] + 0.3)
+    return (int((lon + 180) / 360 * n),
+            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+
+
+def _tile_colour(x: int, y: int) -> tuple[int, int, int]:
+    return (x * 37 % 256, y * 53 % 256, 200)
+
+
+def _mbtiles(path, bounds, z: int) -> None:
+    """A tiny MBTiles file over ``bounds`` at zoom ``z``: one flat colour per tile
+    (:func:`_tile_colour` of its XYZ x, y), stored in TMS rows (y from the south)."""
+    (x0, y1), (x1, y0) = _tile_of(bounds[0] - 0.3, bounds[1] - 0.3, z), _tile_of(bounds[2] + 0.3, bounds[3] + 0.3, z)
+    rows = []
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            buf = io.BytesIO()
+            rgba = np.array([*(c / 255 for c in _tile_colour(x, y)), 1.0])
+            mpimg.imsave(buf, np.broadcast_to(rgba, (256, 256, 4)).copy(), format="png")
+            rows.append((z, x, 2 ** z - 1 - y, buf.getvalue()))
     with sqlite3.connect(path) as con:
         con.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
-        con.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)",
-                        [(z, x, n - 1 - y, buf.getvalue()) for x in range(x0, x1 + 1)
-                         for y in range(y0, y1 + 1)])
+        con.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)", rows)
 
 
 def test_mbtiles_basemap_is_drawn_with_the_approval_line(layers, tmp_path):
     tiles = tmp_path / "base.mbtiles"
-    _mbtiles(tiles, layers.counties.total_bounds, z=8)
+    _mbtiles(tiles, layers.counties.total_bounds, z=9)
     fig = print_map_figure(layers, mode=MODE, threshold=THR,
                            options=PrintOptions(dpi=40, basemap=tiles, approval_number="GS(2024)1234号"))
     images = artists(fig, "basemap")
     assert len(images) == 1
     arr = np.asarray(images[0].get_array())
-    assert (arr[..., 0] == 255).mean() > 0.99 and (arr[..., 1] == 0).mean() > 0.99  # magenta everywhere
+    assert (arr[..., 3] == 255).all()  # tiles everywhere under the map
+    # the right tile at a few places of the map (a TMS/XYZ row mix-up picks another tile)
+    ax = fig.axes[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    crs = pyproj.CRS(gpd.GeoSeries(layers.counties.geometry).estimate_utm_crs())
+    to_ll = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+    h, w = arr.shape[:2]
+    for fx, fy in ((0.5, 0.5), (0.1, 0.15), (0.9, 0.85), (0.3, 0.8)):
+        lon, lat = to_ll.transform(x0 + fx * (x1 - x0), y1 - fy * (y1 - y0))
+        got = tuple(int(v) for v in arr[int(fy * h), int(fx * w), :3])
+        assert got == _tile_colour(*_tile_of(lon, lat, 9)), (fx, fy)
     assert "审图号：GS(2024)1234号" in artists(fig, "plate-info")[0].get_text()
-    px = png_pixels(fig)
-    corner = px[int(px.shape[0] * 0.12), int(px.shape[1] * 0.08), :3]  # map corner, outside the county
-    assert corner[0] > 0.9 and corner[1] < 0.1  # the basemap shows there
+    # the same tiles as a z/x/y.png folder give the same image
+    folder = tmp_path / "xyz"
+    with sqlite3.connect(tiles) as con:
+        for z, x, row, data in con.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles"):
+            (folder / str(z) / str(x)).mkdir(parents=True, exist_ok=True)
+            (folder / str(z) / str(x) / f"{2 ** z - 1 - row}.png").write_bytes(data)
+    extent = (x0, x1, y0, y1)
+    assert np.array_equal(basemap_image(open_tiles(folder), extent, crs.to_string(), (w, h)),
+                          basemap_image(open_tiles(tiles), extent, crs.to_string(), (w, h)))
     with pytest.raises(InputError, match="do not exist"):
         print_map_figure(layers, mode=MODE, threshold=THR,
                          options=PrintOptions(basemap=tmp_path / "none.mbtiles"))

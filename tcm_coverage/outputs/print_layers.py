@@ -193,10 +193,12 @@ def draw_facilities(ax: Axes, fac: gpd.GeoDataFrame, scale: float) -> list[tuple
 def draw_labels(ax: Axes, towns: gpd.GeoDataFrame, *, fontsize: float,
                 priority: np.ndarray | None = None) -> list[Text]:
     """Township names at their representative points; a name overlapping a more important one
-    (larger ``priority``, e.g. population) is hidden. Returns the names drawn."""
+    (larger ``priority``, e.g. population) or cut by the map's frame is left out. Returns the
+    names drawn."""
     pts = towns.geometry.representative_point()
     order = np.argsort(-priority) if priority is not None else np.arange(len(towns))
     renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    frame = ax.get_window_extent(renderer)
     kept: list[Text] = []
     boxes: list[Bbox] = []
     for i in order:
@@ -204,7 +206,8 @@ def draw_labels(ax: Axes, towns: gpd.GeoDataFrame, *, fontsize: float,
                     ha="center", va="center", color="#222222", zorder=8, path_effects=_HALO,
                     gid="township-label", clip_on=True)
         box = t.get_window_extent(renderer).expanded(1.05, 1.1)
-        if any(box.overlaps(b) for b in boxes):
+        inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+        if not inside or any(box.overlaps(b) for b in boxes):
             t.remove()
             continue
         boxes.append(box)
