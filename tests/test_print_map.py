@@ -301,3 +301,17 @@ def test_run_writes_plates_or_warns_without_a_cjk_font(demo_computed, tmp_path, 
     names = {p.name for p in write_outputs(run, config.updated(out_dir=tmp_path / "run2"))}
     assert "map.png" not in names and "coverage.xlsx" in names
     assert "fonts-noto-cjk" in caplog.text
+
+
+def test_names_from_the_inputs_stay_text(layers):
+    towns = layers.townships.copy()
+    hostile = "=HYPERLINK(1) $x_1$ <b>乡 $"  # an unbalanced $ would break matplotlib's mathtext
+    towns.loc[towns.index[0], "name"] = hostile
+    fig = print_map_figure(MapLayers(counties=layers.counties, townships=towns,
+                                     township_table=layers.township_table,
+                                     facilities=layers.facilities, demand=layers.demand),
+                           mode=MODE, threshold=THR,
+                           options=PrintOptions(dpi=30, title="$ 标题 $", sources=("a$b.csv",)))
+    assert png_pixels(fig)[..., :3].std() > 0.1  # drawn without a mathtext error
+    assert hostile in {t.get_text() for t in artists(fig, "township-label")}
+    assert artists(fig, "plate-title")[0].get_text() == "$ 标题 $"

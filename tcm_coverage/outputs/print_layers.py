@@ -204,7 +204,7 @@ def draw_labels(ax: Axes, towns: gpd.GeoDataFrame, *, fontsize: float,
     for i in order:
         t = ax.text(pts.iloc[i].x, pts.iloc[i].y, str(towns["name"].iloc[i]), fontsize=fontsize,
                     ha="center", va="center", color="#222222", zorder=8, path_effects=_HALO,
-                    gid="township-label", clip_on=True)
+                    gid="township-label", clip_on=True, parse_math=False)  # names stay text
         box = t.get_window_extent(renderer).expanded(1.05, 1.1)
         inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
         if not inside or any(box.overlaps(b) for b in boxes):

@@ -222,10 +222,10 @@ def _panel(fig: Figure, rect: Rect, flow: str, legend_args: tuple, info: list[st
     lines = [line for item in info for line in wrap(item, width_pt, fontsize * 0.9)]
     if flow == "down":  # landscape: the footer at the bottom of the column
         sub.text(0.0, 0.0, "\n".join(lines), transform=sub.transAxes, ha="left", va="bottom",
-                 fontsize=fontsize * 0.9, color="#333333", linespacing=1.35, gid="plate-info")
+                 fontsize=fontsize * 0.9, color="#333333", linespacing=1.35, gid="plate-info", parse_math=False)
     else:  # portrait: right below the legends
         sub.text(0.0, low - 0.06, "\n".join(lines), transform=sub.transAxes, ha="left", va="top",
-                 fontsize=fontsize * 0.9, color="#333333", linespacing=1.35, gid="plate-info")
+                 fontsize=fontsize * 0.9, color="#333333", linespacing=1.35, gid="plate-info", parse_math=False)
 
 
 def _draw(plate: PlateLayers, layers: MapLayers, what: PlateView, options: PrintOptions,
@@ -325,12 +325,12 @@ def _title(fig: Figure, layers: MapLayers, what: PlateView, options: PrintOption
         name = str(layers.townships["name"].iloc[focus])
         title = text("outputs.print_atlas_title", lang, name=name, title=title)
     fig.text(0.5, 0.965, title, ha="center", va="center", fontsize=fs * 2.0, fontweight="bold",
-             gid="plate-title")
+             gid="plate-title", parse_math=False)
     sub = [text("outputs.map_meta", lang, mode=mode, minutes=what.threshold)]
     if options.run_date:
         sub.append(text("outputs.map_computed", lang, date=options.run_date))
     fig.text(0.5, 0.935, text("outputs.print_sep", lang).join(sub), ha="center", va="center",
-             fontsize=fs * 1.1, color="#444444", gid="plate-subtitle")
+             fontsize=fs * 1.1, color="#444444", gid="plate-subtitle", parse_math=False)
 
 
 def print_map_figure(layers: MapLayers, *, mode: str, threshold: float, facility_set: str = "tcm_any",
