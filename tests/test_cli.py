@@ -209,6 +209,13 @@ def test_map_format_png_writes_a_print_plate(demo_run, tmp_path, capsys):
     assert px.shape[:2] == (round(297 / 25.4 * 100), round(420 / 25.4 * 100))  # A3 landscape
     assert px[..., :3].std() > 0.1
     assert list(tmp_path.iterdir()) == [out]  # one file, no litter
+    # refused before anything is computed: an --out of another format, missing tiles
+    assert main(["-q", "map", str(demo_run), "--format", "pdf", "--out", str(tmp_path / "p.png")]) == 2
+    assert "does not end in .pdf" in capsys.readouterr().err
+    assert main(["-q", "map", str(demo_run), "--format", "png", "--out", str(tmp_path / "q.png"),
+                 "--basemap-tiles", str(tmp_path / "none.mbtiles")]) == 2
+    assert "basemap tiles do not exist" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [out]
     head = (demo_run / "map.png").read_bytes()[:8]
     assert head == b"\x89PNG\r\n\x1a\n" and (demo_run / "map.pdf").read_bytes()[:5] == b"%PDF-"
 

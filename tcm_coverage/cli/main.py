@@ -131,7 +131,8 @@ def _add_map(sub: argparse._SubParsersAction) -> None:
                                     "its map for another mode, threshold, facility set or basemap.")
     mp.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
     mp.add_argument("--out", type=Path, default=None,
-                    help="HTML file to write (default: RUN/map_<mode>_<minutes>_<set>.html)")
+                    help="file to write: .html, or .png/.pdf/.svg with --format (default: "
+                         "RUN/map_<mode>_<minutes>_<set>.<format>; RUN/atlas_... with --atlas)")
     mp.add_argument("--mode", default=None, help="travel mode (default: e-bike when computed)")
     mp.add_argument("--threshold", type=float, default=None, help="minutes (default: 15)")
     mp.add_argument("--facility-set", "--target", dest="facility_set", default="tcm_any",
@@ -166,6 +167,20 @@ def _add_print_options(mp: argparse.ArgumentParser) -> None:
     pr.add_argument("--approval-number", default=None, metavar="TEXT",
                     help="the basemap's map approval number 审图号, printed in the footer when "
                          "--basemap-tiles is given")
+
+
+def _check_print(args: argparse.Namespace, out: Path) -> None:
+    """Refuse, before any computation, a print ``--out`` of another format or missing tiles."""
+    from tcm_coverage._errors import InputError
+    from tcm_coverage.outputs import open_tiles
+
+    if args.format == "html":
+        return
+    if out.suffix.lower() != f".{args.format}":
+        raise InputError(f"--out {out} does not end in .{args.format}", path=out,
+                         fix=f"name the file {out.stem}.{args.format}, or give --format {out.suffix.lstrip('.') or 'png'}")
+    if args.basemap_tiles is not None:
+        open_tiles(args.basemap_tiles)
 
 
 def _write_print(args: argparse.Namespace, run: AnalysisRun, config: AnalysisConfig, out: Path, *,
@@ -278,6 +293,7 @@ def _redraw(args: argparse.Namespace) -> int:
         stem = "atlas" if args.atlas and args.format != "html" else "map"
         out = args.out or run_dir / f"{stem}_{mode}_{thr:g}_{args.facility_set}.{args.format}"
         check_output_file(out, option="--out" if args.out else "the map file")
+        _check_print(args, Path(out))  # before computing
         if result_kind(Path(out).resolve().parent) is not None:  # refuse before computing
             check_output_dir(Path(out).resolve().parent, inputs=inputs, keep="all")
     else:

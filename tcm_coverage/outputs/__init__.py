@@ -21,6 +21,7 @@ from tcm_coverage.outputs.map_page import (
     save_map,
 )
 from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
+from tcm_coverage.outputs.print_basemap import open_tiles
 from tcm_coverage.outputs.print_map import (
     PAPER_SIZES,
     PRINT_FORMATS,
@@ -96,6 +97,7 @@ __all__ = [
     "find_cjk_font",
     "localize",
     "map_html",
+    "open_tiles",
     "prepare_layer",
     "print_atlas_figures",
     "print_map_figure",
