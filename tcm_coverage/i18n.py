@@ -266,6 +266,17 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "map_legend_hollow": ("空心：无中医馆/中医阁", "hollow: no 中医馆/中医阁"),
     "map_legend_grey": ("灰色：中医馆/中医阁无数据（按无计）", "grey: 中医馆/中医阁 no data (counted as none)"),
     "map_legend_uncovered": ("{minutes:g}分钟外人口（圆越大人越多）", "residents beyond {minutes:g} min (size = people)"),
+    # print map plates (outputs/print_map.py, print_options.py)
+    "print_scale": ("比例尺 1:{ratio}", "scale 1:{ratio}"),
+    "print_north": ("北", "N"),
+    "print_crs": ("坐标系：{crs}；投影：UTM {zone} 带（米）", "coordinate system: {crs}; projection: UTM zone {zone} (metres)"),
+    "print_approval": ("审图号：{number}", "map approval number (审图号): {number}"),
+    "print_legend_bands": ("等时圈边界（分钟）", "isochrone edges (minutes)"),
+    "print_legend_shares": ("乡镇{minutes:g}分钟覆盖率", "township share within {minutes:g} min"),
+    "print_atlas_title": ("{name}：{title}", "{name}: {title}"),
+    "print_beyond": ("{minutes:g}分钟外人口", "residents beyond {minutes:g} min"),
+    "print_sep": ("；", "; "),
+    "print_colon": ("：", ": "),
     # the county report (outputs/report_html.py)
     "html_lang": ("zh-CN", "en"),
     "no_data": ("无数据", "no data"),
@@ -550,6 +561,7 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "readme.facility_set_text": ("{definition}（{count} 个）", "{definition} ({count})"),
     "readme.include_other": ("、中医诊所/门诊部", ", TCM clinics and outpatient departments"),
     "readme.note": ("注意", "note"),
+    "readme.capacity": ("考虑服务能力", "within capacity"),
     "readme.unknown": ("未知数据", "unknown data"),
     "readme.unknown_text": (
         "中医馆/中医阁情况未知（设施表无该列或为空）的机构不作为“无”悄悄计入：设置率只按已知机构计算；"
@@ -616,6 +628,10 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "source.population": ("人口", "population"),
     "source.network": ("路网", "roads"),
     "source.line": ("{label}：{name}", "{label}: {name}"),
+    # print plates of a run (workflows/write.py)
+    "print_no_font": ("未找到中文字体，未生成 map.png/map.pdf：请安装 {package}（sudo apt-get install {package}）后重新运行，或使用 --lang en",
+                      "no Chinese (CJK) font is installed, so map.png/map.pdf were not written: "
+                      "install {package} (sudo apt-get install {package}) and rerun, or use --lang en"),
     # the terminal summary (workflows.texts.summary_text)
     "summary.bounded": ("{share:.1%}–{upper:.1%}（中医馆/中医阁未知：按无为下限，按有为上限）",
                         "{share:.1%}–{upper:.1%} (unknown 中医馆/中医阁: as none, lower bound; as yes, "

@@ -22,8 +22,8 @@ from tcm_coverage.demo import demo_data_dir
 
 DATA = demo_data_dir()
 OUTPUTS = ["coverage_county.csv", "coverage_township.csv", "coverage_targets.csv", "coverage.xlsx",
-           "demand_points.gpkg", "facilities.gpkg", "isochrones.gpkg", "map.html", "report.html",
-           "report.docx", "scorecard.xlsx", "scorecard.html", "run.json",
+           "demand_points.gpkg", "facilities.gpkg", "isochrones.gpkg", "map.html", "map.png", "map.pdf",
+           "report.html", "report.docx", "scorecard.xlsx", "scorecard.html", "run.json",
            # referral chain, fairness, sensitivity (issue 15)
            "referral_township.csv", "referral_clinics.csv", "fairness.csv", "sensitivity.csv"]
 
@@ -201,6 +201,28 @@ def test_map_and_report_subcommands(demo_run, tmp_path, capsys):
     assert main(["-q", "map", str(demo_run), "--mode", "walk_elderly", "--out", str(tmp_path / "x.html")]) == 2
     assert "was not computed" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+
+
+def test_map_format_png_writes_a_print_plate(demo_run, tmp_path, capsys):
+    from matplotlib import image as mpimg
+
+    out = tmp_path / "plate.png"
+    code = main(["-q", "map", str(demo_run), "--format", "png", "--paper", "a3", "--orientation",
+                 "landscape", "--dpi", "100", "--mode", "walk", "--threshold", "10", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    px = mpimg.imread(out)
+    assert px.shape[:2] == (round(297 / 25.4 * 100), round(420 / 25.4 * 100))  # A3 landscape
+    assert px[..., :3].std() > 0.1
+    assert list(tmp_path.iterdir()) == [out]  # one file, no litter
+    # refused before anything is computed: an --out of another format, missing tiles
+    assert main(["-q", "map", str(demo_run), "--format", "pdf", "--out", str(tmp_path / "p.png")]) == 2
+    assert "does not end in .pdf" in capsys.readouterr().err
+    assert main(["-q", "map", str(demo_run), "--format", "png", "--out", str(tmp_path / "q.png"),
+                 "--basemap-tiles", str(tmp_path / "none.mbtiles")]) == 2
+    assert "basemap tiles do not exist" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [out]
+    head = (demo_run / "map.png").read_bytes()[:8]
+    assert head == b"\x89PNG\r\n\x1a\n" and (demo_run / "map.pdf").read_bytes()[:5] == b"%PDF-"
 
 
 def _analyze(tmp_path, **overrides):

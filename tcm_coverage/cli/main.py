@@ -32,6 +32,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tcm_coverage._errors import TCMCoverageError
 from tcm_coverage._version import __version__
@@ -47,6 +48,9 @@ from tcm_coverage.cli.options import (
 from tcm_coverage.demo import DEMO_SOURCES, demo_data_dir, demo_inputs
 from tcm_coverage.i18n import text
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
+
+if TYPE_CHECKING:
+    from tcm_coverage.workflows import AnalysisConfig, AnalysisRun
 
 logger = logging.getLogger("tcm_coverage")
 
@@ -133,7 +137,8 @@ def _add_map(sub: argparse._SubParsersAction) -> None:
                                     "its map for another mode, threshold, facility set or basemap.")
     mp.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
     mp.add_argument("--out", type=Path, default=None,
-                    help="HTML file to write (default: RUN/map_<mode>_<minutes>_<set>.html)")
+                    help="file to write: .html, or .png/.pdf/.svg with --format (default: "
+                         "RUN/map_<mode>_<minutes>_<set>.<format>; RUN/atlas_... with --atlas)")
     mp.add_argument("--mode", default=None, help="travel mode (default: e-bike when computed)")
     mp.add_argument("--threshold", type=float, default=None, help="minutes (default: 15)")
     mp.add_argument("--facility-set", "--target", dest="facility_set", default="tcm_any",
@@ -141,8 +146,60 @@ def _add_map(sub: argparse._SubParsersAction) -> None:
                     help=f"facilities to reach: {', '.join(_MAP_FACILITY_SETS)} (default: "
                          "%(default)s, any TCM service point; --target is the old name)")
     mp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
+    _add_print_options(mp)
     add_render_options(mp)
     _add_rerun(mp)
+
+
+def _add_print_options(mp: argparse.ArgumentParser) -> None:
+    """The print plate options of ``map`` (``--format png|pdf|svg``)."""
+    pr = mp.add_argument_group("print plates (--format png, pdf or svg)")
+    pr.add_argument("--format", choices=("html", "png", "pdf", "svg"), default="html",
+                    help="html: the interactive map (default); png/pdf/svg: a print plate at "
+                         "300 dpi with title, legend, scale bar, north arrow 指北针, sources and "
+                         "coordinate system")
+    pr.add_argument("--paper", choices=("a4", "a3"), default="a4", help="paper size (default: a4)")
+    pr.add_argument("--orientation", choices=("portrait", "landscape"), default="portrait",
+                    help="page orientation (default: portrait)")
+    pr.add_argument("--dpi", type=float, default=300.0, help="PNG resolution (default: 300)")
+    pr.add_argument("--atlas", action="store_true",
+                    help="township atlas 乡镇图集: one plate per township with its table of gaps "
+                         "(pdf: one multi-page file; png/svg: RUN/atlas_..._<code>.png per township)")
+    pr.add_argument("--crs-label", choices=("WGS-84", "CGCS2000"), default="WGS-84",
+                    help="coordinate system stated on the plate (default: WGS-84)")
+    pr.add_argument("--basemap-tiles", type=Path, default=None, metavar="PATH",
+                    help="basemap under the plate: a folder of z/x/y.png tiles or an .mbtiles "
+                         "file, Web Mercator in WGS-84 (default: none, offline)")
+    pr.add_argument("--approval-number", default=None, metavar="TEXT",
+                    help="the basemap's map approval number 审图号, printed in the footer when "
+                         "--basemap-tiles is given")
+
+
+def _check_print(args: argparse.Namespace, out: Path) -> None:
+    """Refuse, before any computation, a print ``--out`` of another format or missing tiles."""
+    from tcm_coverage._errors import InputError
+    from tcm_coverage.outputs import open_tiles
+
+    if args.format == "html":
+        return
+    if out.suffix.lower() != f".{args.format}":
+        raise InputError(f"--out {out} does not end in .{args.format}", path=out,
+                         fix=f"name the file {out.stem}.{args.format}, or give --format {out.suffix.lstrip('.') or 'png'}")
+    if args.basemap_tiles is not None:
+        open_tiles(args.basemap_tiles)
+
+
+def _write_print(args: argparse.Namespace, run: AnalysisRun, config: AnalysisConfig, out: Path, *,
+                 mode: str, thr: float) -> list[Path]:
+    """``map --format png|pdf|svg``: the print plate or township atlas of the run."""
+    from tcm_coverage.outputs import PrintOptions
+    from tcm_coverage.workflows import write_print
+
+    options = PrintOptions(paper=args.paper, orientation=args.orientation, dpi=args.dpi,
+                           crs_label=args.crs_label, approval_number=args.approval_number,
+                           basemap=args.basemap_tiles)
+    return write_print(run, config, out, mode=mode, threshold=thr,
+                       facility_set=args.facility_set, options=options, atlas=args.atlas)
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -248,8 +305,10 @@ def _redraw(args: argparse.Namespace) -> int:
     if args.command == "map":
         mode = args.mode or config.options.headline_mode
         thr = config.options.headline_threshold if args.threshold is None else args.threshold
-        out = args.out or run_dir / f"map_{mode}_{thr:g}_{args.facility_set}.html"
+        stem = "atlas" if args.atlas and args.format != "html" else "map"
+        out = args.out or run_dir / f"{stem}_{mode}_{thr:g}_{args.facility_set}.{args.format}"
         check_output_file(out, option="--out" if args.out else "the map file")
+        _check_print(args, Path(out))  # before computing
         if result_kind(Path(out).resolve().parent) is not None:  # refuse before computing
             check_output_dir(Path(out).resolve().parent, inputs=inputs, keep="all")
     else:
@@ -257,7 +316,9 @@ def _redraw(args: argparse.Namespace) -> int:
                          option="--out" if args.out else "the run folder")
     start = time.perf_counter()
     run = compute(config, progress=not args.quiet)
-    if args.command == "map":
+    if args.command == "map" and args.format != "html":
+        written = _write_print(args, run, config, out, mode=mode, thr=thr)
+    elif args.command == "map":
         fmap = build_map(run, config, mode=mode, threshold=thr, facility_set=args.facility_set)
         with output_file(out, kind="map", inputs=inputs) as staged:
             save_map(fmap, staged, self_contained=config.rendering.self_contained)

@@ -93,6 +93,9 @@ def add_common_options(p: argparse.ArgumentParser, *, default_modes: Sequence[st
     p.add_argument("--no-map", action="store_true", help="do not write map.html")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.add_argument("--no-docx", action="store_true", help="do not write report.docx (the Word report)")
+    p.add_argument("--no-print-map", action="store_true",
+                   help="do not write the print plates map.png and map.pdf (A4, 200 dpi; "
+                        "`tcm-coverage map RUN --format png|pdf|svg` draws others)")
     p.add_argument("--profile", "--profiles", dest="profiles", nargs="+", default=["national"],
                    metavar="NAME|FILE",
                    help="plan-target profiles for the scorecard: national, jiangsu, jilin_city, "
@@ -231,4 +234,5 @@ def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] |
         profiles=tuple(args.profiles), accessibility=not args.no_accessibility, sources=sources,
         capacity=not args.no_capacity, residents_per_physician=args.residents_per_physician,
         referral_minutes=args.referral_minutes,
+        **({"print_formats": ()} if getattr(args, "no_print_map", False) else {}),
         **render_overrides(args))  # basemap, Tianditu key, inlining and --lang

@@ -8,7 +8,10 @@ Modules: :mod:`~tcm_coverage.outputs.style` (colours, classes, number formats),
 :mod:`~tcm_coverage.outputs.scorecard` (computing), :mod:`~tcm_coverage.outputs.scorecard_text`
 and :mod:`~tcm_coverage.outputs.scorecard_render` (its text, HTML and XLSX),
 :mod:`~tcm_coverage.outputs.tables`, and the referral/fairness/sensitivity tables and report
-sections (:mod:`~tcm_coverage.outputs.decision_tables`, :mod:`~tcm_coverage.outputs.report_decisions`).
+sections (:mod:`~tcm_coverage.outputs.decision_tables`, :mod:`~tcm_coverage.outputs.report_decisions`),
+the print plates :mod:`~tcm_coverage.outputs.print_map`
+(with :mod:`~tcm_coverage.outputs.print_layers`, :mod:`~tcm_coverage.outputs.print_options`,
+:mod:`~tcm_coverage.outputs.print_basemap` and the CJK fonts :mod:`~tcm_coverage.outputs.fonts`).
 """
 
 from tcm_coverage.outputs.chart import (
@@ -23,7 +26,7 @@ from tcm_coverage.outputs.decision_tables import (
     localize_decision_table,
     write_decision_tables,
 )
-from tcm_coverage.outputs.fonts import cjk_font
+from tcm_coverage.outputs.fonts import CJK_FONT_PACKAGE, cjk_font, find_cjk_font
 from tcm_coverage.outputs.map_page import (
     BASEMAPS,
     base_map,
@@ -34,6 +37,17 @@ from tcm_coverage.outputs.map_page import (
 )
 from tcm_coverage.outputs.map_referral import REFERRAL_LINE_COLOURS, referral_layer
 from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
+from tcm_coverage.outputs.print_basemap import open_tiles
+from tcm_coverage.outputs.print_map import (
+    PAPER_SIZES,
+    PRINT_FORMATS,
+    PrintOptions,
+    print_atlas_figures,
+    print_map_figure,
+    save_plate,
+    write_print_atlas,
+    write_print_map,
+)
 from tcm_coverage.outputs.report_decisions import (
     DecisionSections,
     band_text,
@@ -73,6 +87,7 @@ from tcm_coverage.outputs.tables import (
 
 __all__ = [
     "BASEMAPS",
+    "CJK_FONT_PACKAGE",
     "COLUMN_LABELS",
     "DecisionSections",
     "DecisionTables",
@@ -80,6 +95,9 @@ __all__ = [
     "MapLayers",
     "MapOptions",
     "NO_DATA",
+    "PAPER_SIZES",
+    "PRINT_FORMATS",
+    "PrintOptions",
     "REFERRAL_LINE_COLOURS",
     "ReportOptions",
     "ReportTables",
@@ -105,15 +123,20 @@ __all__ = [
     "decision_sections_html",
     "decision_sheets",
     "docx_fonts",
+    "find_cjk_font",
     "localize",
     "localize_decision_table",
     "lorenz_chart_svg",
     "map_html",
+    "open_tiles",
     "prepare_layer",
+    "print_atlas_figures",
+    "print_map_figure",
     "referral_layer",
     "render_scorecard",
     "rounded_table",
     "save_map",
+    "save_plate",
     "scorecard",
     "scorecard_html",
     "scorecard_section_html",
@@ -124,6 +147,8 @@ __all__ = [
     "write_isochrones",
     "write_layers",
     "write_manifest",
+    "write_print_atlas",
+    "write_print_map",
     "write_scorecard",
     "write_tables",
 ]

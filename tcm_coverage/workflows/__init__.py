@@ -37,8 +37,10 @@ from tcm_coverage.workflows.texts import (
 )
 from tcm_coverage.workflows.write import (
     build_map,
+    build_print_map,
     write_docx_reports,
     write_outputs,
+    write_print,
     write_reports,
     write_scorecards,
 )
@@ -55,6 +57,7 @@ __all__ = [
     "ScenarioResult",
     "access_notes",
     "build_map",
+    "build_print_map",
     "check_config",
     "compare_scenarios",
     "compute",
@@ -74,6 +77,7 @@ __all__ = [
     "validate_config",
     "write_outputs",
     "write_docx_reports",
+    "write_print",
     "write_reports",
     "write_scenario",
     "write_scorecards",

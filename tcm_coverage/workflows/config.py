@@ -29,7 +29,7 @@ from tcm_coverage._validate import (
     config_fields_from_json,
 )
 from tcm_coverage.network import MODES, PROFILES, ROAD_CLASSES
-from tcm_coverage.outputs import BASEMAPS
+from tcm_coverage.outputs import BASEMAPS, PRINT_FORMATS
 from tcm_coverage.vocab import (
     DIRECT_OFFROAD_MAX_M,
     HEADLINE_MINUTES,
@@ -184,6 +184,10 @@ class Rendering:
         Inline Leaflet in the map so it renders with no network (intranets).
     sources
         Extra data-source lines for the map and report (input file names are always listed).
+    print_formats
+        Print plates of the coverage map written beside ``map.html`` (``map.png``, ``map.pdf``;
+        any of ``"png"``, ``"pdf"``, ``"svg"``; empty: none), see
+        :mod:`tcm_coverage.outputs.print_map`.
     """
 
     lang: str = "zh"
@@ -194,6 +198,7 @@ class Rendering:
     tianditu_key: str | None = None
     self_contained: bool = False
     sources: tuple[str, ...] = ()
+    print_formats: tuple[str, ...] = ("png", "pdf")
 
 
 #: Group of each flat setting.
@@ -207,7 +212,7 @@ SETTINGS: tuple[str, ...] = (
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
     "direct_offroad_m", "lang", "write_map", "write_report", "write_docx", "basemap", "tianditu_key",
     "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility",
-    "capacity", "residents_per_physician",     "referral_minutes",
+    "capacity", "residents_per_physician", "referral_minutes", "print_formats",
 )
 
 
@@ -318,6 +323,9 @@ def _check_options(config: AnalysisConfig) -> None:
         raise InputError(f"unknown language '{rendering.lang}'", fix="use zh or en")
     if rendering.basemap not in BASEMAPS:
         raise InputError(f"unknown basemap '{rendering.basemap}'", fix=f"use one of {sorted(BASEMAPS)}")
+    bad = [f for f in rendering.print_formats if f not in PRINT_FORMATS]
+    if bad:
+        raise InputError(f"unknown print map format(s) {bad}", fix=f"use {', '.join(PRINT_FORMATS)}")
     if rendering.basemap == "tianditu" and not rendering.tianditu_key:
         raise InputError("the Tianditu basemap needs a key (天地图 tk)",
                          fix="pass --tianditu-key KEY, or choose --basemap osm, amap or none")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import platform
 import time
 from collections.abc import Mapping
@@ -13,6 +15,7 @@ from typing import Any
 import folium
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir, file_sha256
@@ -22,25 +25,32 @@ from tcm_coverage.i18n import MODE_LABELS, text
 from tcm_coverage.inputs import review_sheet
 from tcm_coverage.outputs import (
     BASEMAPS,
+    CJK_FONT_PACKAGE,
     REFERRAL_LINE_COLOURS,
     DecisionSections,
     DecisionTables,
     MapLayers,
     MapOptions,
+    PrintOptions,
     ReportOptions,
     ReportTables,
     county_report_docx,
     county_report_html,
     coverage_map,
     decision_sections_html,
+    find_cjk_font,
     map_html,
+    print_map_figure,
     referral_layer,
     save_map,
+    save_plate,
     scorecard_section_html,
     write_decision_tables,
     write_isochrones,
     write_layers,
     write_manifest,
+    write_print_atlas,
+    write_print_map,
     write_scorecard,
     write_tables,
 )
@@ -58,7 +68,14 @@ from tcm_coverage.workflows.texts import (
     source_lines,
 )
 
-__all__ = ["build_map", "write_docx_reports", "write_outputs", "write_reports", "write_scorecards"]
+__all__ = ["RUN_PRINT_DPI", "build_map", "build_print_map", "write_docx_reports", "write_outputs",
+           "write_print",
+           "write_reports", "write_scorecards"]
+
+logger = logging.getLogger(__name__)
+
+#: Pixels per inch of the ``map.png`` a run writes (``map --format png`` draws at 300).
+RUN_PRINT_DPI = 200.0
 
 
 def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = None,
@@ -82,7 +99,34 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
     -------
     folium.Map
     """
-    opts, rendering = config.options, config.rendering
+    mode, thr = _check_view(config, mode, threshold, facility_set)
+    rendering = config.rendering
+    layers = _map_layers(run)
+    referral = (None if run.referral_clinics is None else  # clinic -> 中医馆 lines of the chain
+                referral_layer(run.referral_clinics, run.access.facilities,
+                               datum=BASEMAPS[rendering.basemap][3], lang=rendering.lang))
+    if referral is not None:
+        layers = dataclasses.replace(layers, extra_layers=[referral],
+                                     extra_legend=_referral_legend(rendering.lang))
+    return coverage_map(layers,
+                        mode=mode, threshold=thr, facility_set=facility_set,
+                        options=MapOptions(lang=rendering.lang, basemap=rendering.basemap,
+                                           tianditu_key=rendering.tianditu_key,
+                                           sources=source_lines(config),
+                                           run_date=date.today().isoformat(), compact=compact))
+
+
+def _map_layers(run: AnalysisRun) -> MapLayers:
+    return MapLayers(counties=run.counties, townships=run.townships,
+                     township_table=run.tables.township, facilities=run.access.facilities,
+                     demand=run.access.demand, isochrones=run.access.isochrones,
+                     fca_areas=run.fca_areas)
+
+
+def _check_view(config: AnalysisConfig, mode: str | None, threshold: float | None,
+                facility_set: str) -> tuple[str, float]:
+    """The map's mode and threshold (default: the headline ones), refused when not computed."""
+    opts = config.options
     mode = mode or opts.headline_mode
     if mode not in opts.modes:
         raise InputError(f"mode {mode!r} was not computed in this run",
@@ -93,19 +137,86 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
     if thr not in opts.thresholds:
         raise InputError(f"threshold {thr:g} was not computed in this run",
                          fix=f"use one of {[f'{t:g}' for t in opts.thresholds]} or rerun with it")
-    referral = (None if run.referral_clinics is None else
-                referral_layer(run.referral_clinics, run.access.facilities,
-                               datum=BASEMAPS[rendering.basemap][3], lang=rendering.lang))
-    return coverage_map(MapLayers(counties=run.counties, townships=run.townships,
-                                  township_table=run.tables.township, facilities=run.access.facilities,
-                                  demand=run.access.demand, isochrones=run.access.isochrones,
-                                  fca_areas=run.fca_areas, extra_layers=[referral] if referral else [],
-                                  extra_legend=_referral_legend(rendering.lang) if referral else []),
-                        mode=mode, threshold=thr, facility_set=facility_set,
-                        options=MapOptions(lang=rendering.lang, basemap=rendering.basemap,
-                                           tianditu_key=rendering.tianditu_key,
-                                           sources=source_lines(config),
-                                           run_date=date.today().isoformat(), compact=compact))
+    return mode, thr
+
+
+def build_print_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = None,
+                    threshold: float | None = None, facility_set: str = HEADLINE_FACILITY_SET,
+                    options: PrintOptions | None = None) -> Figure:
+    """The print plate of a computed run (see :func:`tcm_coverage.outputs.print_map_figure`).
+
+    Parameters
+    ----------
+    run, config
+        A computed run and its configuration (language and sources fill ``options``' defaults).
+    mode, threshold, facility_set
+        What to show (default: the headline mode and threshold, any TCM service point).
+    options
+        Paper, orientation, dpi, basemap... (default: A4 portrait at :data:`RUN_PRINT_DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    mode, thr = _check_view(config, mode, threshold, facility_set)
+    options = options or PrintOptions(dpi=RUN_PRINT_DPI)
+    options = dataclasses.replace(options, lang=config.rendering.lang,
+                                  sources=options.sources or tuple(source_lines(config)),
+                                  run_date=options.run_date or date.today().isoformat())
+    return print_map_figure(_map_layers(run), mode=mode, threshold=thr, facility_set=facility_set,
+                            options=options)
+
+
+def write_print(run: AnalysisRun, config: AnalysisConfig, path: Path, *, mode: str | None = None,
+                threshold: float | None = None, facility_set: str = HEADLINE_FACILITY_SET,
+                options: PrintOptions | None = None, atlas: bool = False) -> list[Path]:
+    """Write the print plate (or, with ``atlas``, the township atlas) of a computed run to
+    ``path``, atomically, never over one of the run's inputs (``map --format png|pdf|svg``).
+
+    Parameters
+    ----------
+    run, config
+        A computed run and its configuration.
+    path
+        The file (its suffix gives the format); the atlas as PNG/SVG: ``<stem>_<code>.<fmt>``.
+    mode, threshold, facility_set
+        What to show (default: the headline mode and threshold, any TCM service point).
+    options
+        Paper, orientation, dpi, basemap, 审图号 (language, sources and date from the run).
+    atlas
+        One plate per township (乡镇图集) instead of the county plate.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    mode, thr = _check_view(config, mode, threshold, facility_set)
+    options = dataclasses.replace(options or PrintOptions(), lang=config.rendering.lang,
+                                  sources=tuple(source_lines(config)),
+                                  run_date=date.today().isoformat())
+    if atlas:
+        return write_print_atlas(_map_layers(run), path, mode=mode, threshold=thr,
+                                 facility_set=facility_set, options=options,
+                                 inputs=input_files(config))
+    return [write_print_map(_map_layers(run), path, mode=mode, threshold=thr,
+                            facility_set=facility_set, options=options, inputs=input_files(config))]
+
+
+def _write_print_maps(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+    """``map.png``/``map.pdf`` (the configured ``print_formats``); none, with a warning, when a
+    Chinese plate has no CJK font to draw with (the run itself does not fail for it)."""
+    rendering = config.rendering
+    if not rendering.print_formats:
+        return []
+    if rendering.lang == "zh" and find_cjk_font() is None:
+        logger.warning(text("workflows.print_no_font", rendering.lang, package=CJK_FONT_PACKAGE))
+        return []
+    fig = build_print_map(run, config)
+    files = []
+    for fmt in rendering.print_formats:
+        save_plate(fig, out_dir / f"map.{fmt}", lang=rendering.lang)
+        files.append(out_dir / f"map.{fmt}")
+    return files
 
 
 def _referral_legend(lang: str) -> list[tuple[str, str]]:
@@ -258,9 +369,9 @@ def _write_tables(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, today
                                                                  if np.isscalar(v)}}
                               for m, s in access.networks.items()])
     review = (review_sheet(run.facility_review, lang) if run.facility_review is not None else None)
-    notes = [(text("workflows.readme.note", lang), n)
-             for n in (*facility_notes(config, access.facilities, run.facility_review),
-                       *capacity_notes(config, run.capacity))]
+    notes = [*((text("workflows.readme.note", lang), n)
+               for n in facility_notes(config, access.facilities, run.facility_review)),
+             *((text("workflows.readme.capacity", lang), n) for n in capacity_notes(config, run.capacity))]
     decision_files, decision_sheets = write_decision_tables(_decision_tables(run, config), out_dir, lang=lang)
     return decision_files + write_tables(run.tables, out_dir, lang=lang,
                                          readme_rows=readme_rows(config, access, today) + notes,
@@ -275,6 +386,7 @@ def _write_pages(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> lis
     if rendering.write_map:
         files.append(save_map(build_map(run, config), out_dir / "map.html",
                               self_contained=rendering.self_contained))
+    files += _write_print_maps(run, config, out_dir)
     if rendering.write_report:
         page = map_html(build_map(run, config, compact=True), self_contained=rendering.self_contained)
         files += write_reports(run, config, out_dir, page)
