@@ -690,14 +690,37 @@ def make_raster(county: County, st: Settlements, rng: np.random.Generator) -> tu
     return out, from_origin(west, north, CELL_DEG, CELL_DEG)
 
 
-def write_raster(arr: np.ndarray, transform, path: Path) -> None:
+#: Share of residents 65+ in the demo (synthetic): 11 % on the eastern plain rising to 20 % in
+#: the western hills (young people leave the hill villages), linear in longitude between.
+ELDERLY_SHARE_PLAIN, ELDERLY_SHARE_HILLS = 0.11, 0.20
+ELDERLY_LON_PLAIN, ELDERLY_LON_HILLS = 112.95, 112.65
+
+
+def elderly_share(lon: np.ndarray) -> np.ndarray:
+    """Share of residents 65+ at longitude ``lon`` (synthetic, deterministic)."""
+    hills = np.clip((ELDERLY_LON_PLAIN - lon) / (ELDERLY_LON_PLAIN - ELDERLY_LON_HILLS), 0, 1)
+    return ELDERLY_SHARE_PLAIN + (ELDERLY_SHARE_HILLS - ELDERLY_SHARE_PLAIN) * hills
+
+
+def make_elderly_raster(arr: np.ndarray, transform) -> np.ndarray:
+    """Residents 65+ per cell: the population raster times :func:`elderly_share` of the cell
+    centre's longitude (no randomness: derived from the population raster alone)."""
+    clon = transform.c + (np.arange(arr.shape[1]) + 0.5) * transform.a
+    share = elderly_share(clon)[None, :]
+    valid = arr > NODATA
+    out = np.where(valid, arr.astype(np.float64) * share, NODATA)
+    return out.astype(np.float32)
+
+
+def write_raster(arr: np.ndarray, transform, path: Path, *,
+                 what: str = "population (persons per cell)") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     profile = dict(driver="GTiff", width=arr.shape[1], height=arr.shape[0], count=1,
                    dtype="float32", crs="EPSG:4326", transform=transform, nodata=NODATA,
                    compress="deflate", predictor=3, tiled=True, blockxsize=256, blockysize=256)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(arr, 1)
-        dst.update_tags(DESCRIPTION="SYNTHETIC demo population (persons per cell), "
+        dst.update_tags(DESCRIPTION=f"SYNTHETIC demo {what}, "
                                     "tcm_coverage scripts/make_demo_data.py")
 
 
@@ -886,6 +909,13 @@ the seat and most people on the eastern plain, sparse villages and roads in the 
   Each settlement is a Gaussian blob holding {100 * (1 - BACKGROUND_SHARE):.1f} % of its table
   population, the other {100 * BACKGROUND_SHARE:.1f} % of the total is a thin scattered rural
   background. Raster total {stats["raster_total"]:,.1f}.
+- **Residents 65+ raster** (`demo_population_65plus.tif`, **synthetic**): the same grid, the
+  population raster times a share of residents 65+ that depends on longitude only:
+  {100 * ELDERLY_SHARE_PLAIN:.0f} % east of {ELDERLY_LON_PLAIN}° E (the plain and the seat),
+  {100 * ELDERLY_SHARE_HILLS:.0f} % west of {ELDERLY_LON_HILLS}° E (the hills: the young leave),
+  linear between. No randomness. Total {stats["elderly_total"]:,.1f} residents 65+
+  ({100 * stats["elderly_total"] / stats["raster_total"]:.1f} %). The demo uses it by default
+  (`--population-65plus`); it describes no real place.
 - **Facilities** (`demo_facilities_gcj02.csv`, UTF-8 with BOM): coordinates in **GCJ-02**
   (as Amap/Tencent give them to planners; read with `datum="gcj02"`), 6 decimals; every
   facility is within ~25 m of a road. {stats["facilities"]} facilities:
@@ -929,6 +959,9 @@ def main(argv: list[str] | None = None) -> int:
 
     arr, transform = make_raster(county, st, stage_rng(5))
     write_raster(arr, transform, out / "population" / "demo_population.tif")
+    elderly = make_elderly_raster(arr, transform)
+    write_raster(elderly, transform, out / "population" / "demo_population_65plus.tif",
+                 what="residents 65+ (persons per cell)")
 
     rows = make_facilities(roads, grids, st, stage_rng(6))
     write_facilities(rows, out / "facilities" / "demo_facilities_gcj02.csv")
@@ -945,6 +978,7 @@ def main(argv: list[str] | None = None) -> int:
             ("roads/demo_roads.osm", "road network, OSM XML"),
             ("population/demo_villages.csv", "villages, towns, seat communities"),
             ("population/demo_population.tif", "population raster"),
+            ("population/demo_population_65plus.tif", "residents 65+ raster"),
             ("facilities/demo_facilities_gcj02.csv", "health facilities, GCJ-02"),
         ],
         "county_km2": county.poly_m.area / 1e6,
@@ -959,6 +993,7 @@ def main(argv: list[str] | None = None) -> int:
         "population": int(st.pop.sum()),
         "raster_shape": arr.shape,
         "raster_total": float(arr[arr > NODATA].astype(np.float64).sum()),
+        "elderly_total": float(elderly[elderly > NODATA].astype(np.float64).sum()),
         "facilities": len(rows),
         "facility_types": ftypes,
         "clinic_villages": ftypes.get("村卫生室", 0),

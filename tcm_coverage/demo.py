@@ -28,6 +28,7 @@ DEMO_FILES: dict[str, Path] = {
     "townships": Path("boundaries") / "demo_townships_wgs84.geojson",
     "facilities": Path("facilities") / "demo_facilities_gcj02.csv",
     "population_raster": Path("population") / "demo_population.tif",
+    "population_65plus": Path("population") / "demo_population_65plus.tif",
     "villages": Path("population") / "demo_villages.csv",
     "network": Path("roads") / "demo_roads.osm",
     "scenarios": Path("scenarios"),
@@ -56,7 +57,8 @@ def demo_data_dir() -> Path:
     return Path(__file__).resolve().parent / "demo_data"
 
 
-def demo_inputs(data_dir: Path | None = None, *, population: str = "raster") -> dict[str, Path | str]:
+def demo_inputs(data_dir: Path | None = None, *, population: str = "raster",
+                elderly: bool = False) -> dict[str, Path | str]:
     """The input arguments of :class:`~tcm_coverage.workflows.pipeline.AnalysisConfig` for the demo county.
 
     Parameters
@@ -65,17 +67,23 @@ def demo_inputs(data_dir: Path | None = None, *, population: str = "raster") -> 
         Folder of the demo data (default: :func:`demo_data_dir`).
     population
         ``"raster"`` (the population raster) or ``"villages"`` (the village table).
+    elderly
+        Add ``population_65plus``: the synthetic residents-65+ raster (the ``demo`` command
+        does so unless ``--no-65plus``).
 
     Returns
     -------
     dict
-        ``facilities``, ``facilities_datum``, ``boundary``, ``townships``, ``population`` and
-        ``network``.
+        ``facilities``, ``facilities_datum``, ``boundary``, ``townships``, ``population``,
+        ``network`` (and ``population_65plus``).
     """
     d = demo_data_dir() if data_dir is None else data_dir
-    return {
+    out: dict[str, Path | str] = {
         "facilities": d / DEMO_FILES["facilities"], "facilities_datum": DEMO_DATUM,
         "boundary": d / DEMO_FILES["boundary"], "townships": d / DEMO_FILES["townships"],
         "population": d / DEMO_FILES["population_raster" if population == "raster" else "villages"],
         "network": d / DEMO_FILES["network"],
     }
+    if elderly:
+        out["population_65plus"] = d / DEMO_FILES["population_65plus"]
+    return out

@@ -1,6 +1,6 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.elderly`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
 from tcm_coverage.access.catchment_areas import FCAMeasure, area_fca, network_fca
@@ -38,6 +38,7 @@ from tcm_coverage.access.coverage import (
     no_data_cells,
     no_data_facility_sets,
 )
+from tcm_coverage.access.elderly import elderly_routing, elderly_tables, elderly_times
 from tcm_coverage.access.isochrones import (
     TravelTimeSurface,
     isochrone_bands,
@@ -80,6 +81,9 @@ __all__ = [
     "compute_access",
     "computed_times",
     "coverage_tables",
+    "elderly_routing",
+    "elderly_tables",
+    "elderly_times",
     "facility_indicators",
     "facility_set_masks",
     "fca_weights",

@@ -94,6 +94,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--data-dir", type=Path, default=None, help="folder with the demo data (default: the repo's data/)")
     demo.add_argument("--population-source", choices=("raster", "villages"), default="raster",
                       help="demo population from the GeoTIFF or the village table")
+    demo.add_argument("--no-65plus", dest="no_65plus", action="store_true",
+                      help="leave out the demo's synthetic residents-65+ layer")
     add_common_options(demo, default_modes=("walk", "ebike", "car"), default_thresholds=(5, 10, 15, 20, 30))
 
 
@@ -116,6 +118,10 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
     ana.add_argument("--population-column", default=None, help="population column (found automatically)")
     ana.add_argument("--population-sheet", default=None, metavar="SHEET",
                      help="sheet of a village population workbook (name or number)")
+    ana.add_argument("--population-65plus", type=Path, default=None, metavar="FILE",
+                     help="residents 65+ (GeoTIFF, village table or polygons, datum as "
+                          "--population), reported beside all residents; a 65+ column of the "
+                          "village table (65岁以上人口, 老年人口) is used without it")
     ana.add_argument("--network", type=Path, required=True, help="roads: .osm.pbf, .osm (XML) or .graphml")
     ana.add_argument("--out", type=Path, required=True, help="output folder")
     add_common_options(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
@@ -313,7 +319,8 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         if args.command == "demo":
             data = args.data_dir or demo_data_dir()
-            config = config_from_args(args, inputs=demo_inputs(data, population=args.population_source),
+            config = config_from_args(args, inputs=demo_inputs(data, population=args.population_source,
+                                                                  elderly=not args.no_65plus),
                                       sources=DEMO_SOURCES[args.lang])
         else:
             config = config_from_args(args)

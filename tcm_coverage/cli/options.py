@@ -96,6 +96,9 @@ def add_common_options(p: argparse.ArgumentParser, *, default_modes: Sequence[st
                    metavar="NAME|FILE",
                    help="plan-target profiles for the scorecard: national, jiangsu, jilin_city, "
                         "yantai, tunliu, ziyang or a profile .toml (default: national)")
+    p.add_argument("--functional-only", action="store_true",
+                   help="count a 中医馆/中医阁 only when its capability columns (能提供中医药服务, "
+                        "中医药技术类数/项数, 中医类别医师数) meet the plan's rule; unknown: not counted")
     p.add_argument("--no-accessibility", action="store_true",
                    help="skip the E2SFCA accessibility of TCM physicians")
     p.add_argument("--isochrone-cell-m", type=float, default=100.0,
@@ -171,6 +174,7 @@ class InputOptions(TypedDict, total=False):
     population_datum: str
     population_column: str | None
     population_sheet: str | None
+    population_65plus: Path | None
     network: Path
 
 
@@ -215,4 +219,5 @@ def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] |
         direct_offroad_m=args.direct_offroad_m, write_map=not args.no_map,
         write_report=not args.no_report, isochrone_cell_m=args.isochrone_cell_m,
         profiles=tuple(args.profiles), accessibility=not args.no_accessibility, sources=sources,
+        functional_only=args.functional_only,
         **render_overrides(args))  # basemap, Tianditu key, inlining and --lang

@@ -69,9 +69,11 @@ from tcm_coverage.inputs.plans import (
     parse_profile,
 )
 from tcm_coverage.inputs.population import (
+    elderly_from_demand,
     points_from_polygons,
     points_from_table,
     read_population,
+    read_population_65plus,
 )
 from tcm_coverage.inputs.population_raster import points_from_raster
 
@@ -125,7 +127,9 @@ __all__ = [
     "points_from_table",
     "read_boundaries",
     "read_facilities",
+    "elderly_from_demand",
     "read_population",
+    "read_population_65plus",
     "review_sheet",
     "rules_markdown",
     "split_categories",

@@ -28,6 +28,7 @@ from tcm_coverage.network.graph import (
     ZERO_TIME_MIN,
     RoutingGraph,
     build_routing_graph,
+    reweighted_graph,
 )
 from tcm_coverage.network.model import RoadNetwork, spatial_node_order, subset_network
 from tcm_coverage.network.osmnx_graph import download_network, from_networkx
@@ -69,6 +70,7 @@ __all__ = [
     "network_summary",
     "parse_maxspeed",
     "read_network",
+    "reweighted_graph",
     "snap_points",
     "spatial_node_order",
     "subset_network",

@@ -55,6 +55,11 @@ class InputFiles:
     facilities_sheet, population_sheet
         Sheet of a facility / village workbook (name or 1-based number; default: the sheet
         that looks like the table, named in a warning).
+    population_65plus
+        Residents 65+ (raster, village table or polygons; datum ``population_datum``), a second
+        demand layer reported beside all residents (:mod:`tcm_coverage.access.elderly`). A
+        village table given as ``population`` with a 65+ column (65岁以上人口, 老年人口, ...)
+        gives it too.
     """
 
     facilities: Path
@@ -69,12 +74,13 @@ class InputFiles:
     population_column: str | None = None
     facilities_sheet: str | None = None
     population_sheet: str | None = None
+    population_65plus: Path | None = None
 
     def files(self) -> dict[str, Path | None]:
         """Label -> file, in the order of the record (``townships`` may be ``None``)."""
         return {"facilities": self.facilities, "boundary": self.boundary,
                 "townships": self.townships, "population": self.population,
-                "network": self.network}
+                "population_65plus": self.population_65plus, "network": self.network}
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,10 @@ class ComputeOptions:
     accessibility
         Compute the floating-catchment accessibility (2SFCA, E2SFCA, Gaussian) of TCM
         physicians for the headline mode (:mod:`tcm_coverage.access.catchments`).
+    functional_only
+        Count a 中医馆/中医阁 as a TCM service point only when its capability columns meet the
+        functional rule (:mod:`tcm_coverage.inputs.functional`); unknown capability: not
+        counted. A profile's ``functional_rule`` switches it on too.
     """
 
     modes: tuple[str, ...] = ("walk", "ebike")
@@ -121,6 +131,7 @@ class ComputeOptions:
     isochrone_cell_m: float = 100.0
     profiles: tuple[str, ...] = ()
     accessibility: bool = True
+    functional_only: bool = False
 
     @property
     def headline_threshold(self) -> float:
@@ -183,6 +194,7 @@ SETTINGS: tuple[str, ...] = (
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
     "direct_offroad_m", "lang", "write_map", "write_report", "basemap", "tianditu_key",
     "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility",
+    "population_65plus", "functional_only",
 )
 
 
@@ -305,6 +317,7 @@ def validate_config(config: AnalysisConfig, *, files: bool = True, options: bool
     for label, option, path in (("facilities", "--facilities", inputs.facilities),
                                 ("boundary", "--boundary", inputs.boundary),
                                 ("population", "--population", inputs.population),
+                                ("population 65+", "--population-65plus", inputs.population_65plus),
                                 ("roads", "--network", inputs.network),
                                 ("townships", "--townships", inputs.townships)):
         if files and path is not None:

@@ -29,16 +29,20 @@ from tcm_coverage.access import (
     assign_areas,
     compute_access,
     coverage_tables,
+    elderly_tables,
+    elderly_times,
     network_fca,
     unknown_flags,
 )
 from tcm_coverage.inputs import (
     FacilityTable,
     check_inputs,
+    elderly_from_demand,
     load_facilities,
     load_profile,
     read_boundaries,
     read_population,
+    read_population_65plus,
 )
 from tcm_coverage.network import read_network
 from tcm_coverage.outputs import scorecard
@@ -74,6 +78,7 @@ def _read_inputs(config: AnalysisConfig) -> tuple[RunInputs, FacilityTable, dict
     if float(demand["population"].sum()) <= 0:
         raise InputError("the population inside the county boundary is zero", path=files.population,
                          fix="check that the population file covers the county (and its datum/CRS)")
+    elderly = _read_elderly(config, demand, counties)
     seconds["read inputs"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -81,8 +86,24 @@ def _read_inputs(config: AnalysisConfig) -> tuple[RunInputs, FacilityTable, dict
         network = read_network(files.network, boundary=counties, buffer_m=config.options.buffer_m)
     seconds["read roads"] = time.perf_counter() - t0
     inputs = RunInputs(counties=counties, townships=townships, facilities=fac_table.facilities,
-                       demand=demand, network=network)
+                       demand=demand, network=network, elderly=elderly)
     return inputs, fac_table, seconds
+
+
+def _read_elderly(config: AnalysisConfig, demand: gpd.GeoDataFrame,
+                  counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The residents 65+: ``--population-65plus``, else a 65+ column of the village table."""
+    files = config.inputs
+    if files.population_65plus is None:
+        return elderly_from_demand(demand)
+    with reading("population 65+", files.population_65plus):
+        elderly = read_population_65plus(files.population_65plus, datum=files.population_datum,
+                                         boundary=counties, layer=files.population_sheet)
+    if float(elderly["population"].sum()) <= 0:
+        raise InputError("there are no residents 65+ inside the county boundary",
+                         path=files.population_65plus,
+                         fix="check that the 65+ file covers the county (and its datum/CRS)")
+    return elderly
 
 
 def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
@@ -213,10 +234,14 @@ def compute_from_inputs(
     tables = coverage_tables(access.demand, access_own.facilities, counties=counties,
                              townships=townships, modes=opts.modes, facility_sets=access.facility_sets,
                              thresholds=opts.thresholds)
-    dem = access.demand.copy()
-    dem.insert(1, "county_code", assign_areas(dem, counties))
-    if townships is not None:
-        dem.insert(2, "township_code", assign_areas(dem, townships))
+    elderly = None
+    if inputs.elderly is not None:
+        elderly = elderly_times(inputs.elderly, access, options=access_options(config))
+        tables = elderly_tables(tables, elderly, counties=counties, townships=townships,
+                                modes=opts.modes, facility_sets=access.facility_sets,
+                                thresholds=opts.thresholds)
+        elderly = _with_codes(elderly, counties, townships)
+    dem = _with_codes(access.demand, counties, townships)
     seconds["tables"] = time.perf_counter() - t0
 
     fca_areas = None
@@ -228,7 +253,18 @@ def compute_from_inputs(
                                   lang=config.rendering.lang) for prof in profiles}
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
-                       network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits))
+                       network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits),
+                       elderly=elderly)
+
+
+def _with_codes(points: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,
+                townships: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """A copy of demand points with ``county_code`` (and ``township_code``) after the id."""
+    out = points.copy()
+    out.insert(1, "county_code", assign_areas(out, counties))
+    if townships is not None:
+        out.insert(2, "township_code", assign_areas(out, townships))
+    return out
 
 
 def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:

@@ -32,6 +32,8 @@ class RunInputs:
         Demand points with ``population``.
     network
         The road network.
+    elderly
+        Demand points of residents 65+ (``population`` = people 65+), or ``None``.
     """
 
     counties: gpd.GeoDataFrame
@@ -39,6 +41,7 @@ class RunInputs:
     facilities: gpd.GeoDataFrame
     demand: gpd.GeoDataFrame
     network: RoadNetwork
+    elderly: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,9 @@ class AnalysisRun:
     datum_check
         Median distances of facilities (and villages) to the nearest road under each datum
         (:func:`tcm_coverage.inputs.datum_check.check_inputs`), as written to ``run.json``.
+    elderly
+        Residents 65+ with their travel times (``t_{set}_{mode}``; walk at the elderly pace)
+        and area codes (:func:`tcm_coverage.access.elderly_times`), or ``None`` without them.
     """
 
     access: AccessResult
@@ -86,3 +92,4 @@ class AnalysisRun:
     network: RoadNetwork | None = None
     facility_review: pd.DataFrame | None = None
     datum_check: tuple[dict, ...] = ()
+    elderly: gpd.GeoDataFrame | None = None
