@@ -396,6 +396,18 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "sc_methods": ("指标计算方法", "How each indicator is computed"),
     "sc_sheet": ("目标对照", "scorecard"),
     "sc_sheet_about": ("说明", "about"),
+    # -- residents 65+ (access/elderly.py; outputs/tables.py, report_html.py, maps.py) --
+    "col_population_65plus": ("65岁以上人口", "residents 65+"),
+    "col_pop_65plus_within": ("65岁以上{minutes}分钟内人口", "residents 65+ within {minutes} min"),
+    "col_share_65plus_within": ("65岁以上{minutes}分钟覆盖率", "share of residents 65+ within {minutes} min"),
+    "col_65plus_within_upper": ("65岁以上{minutes}分钟覆盖率上限（中医馆/中医阁未知按有）",
+                                "share of residents 65+ within {minutes} min, upper bound (unknown 中医馆/中医阁 as yes)"),
+    "report_card_65plus": ("65岁以上：{share}", "residents 65+: {share}"),
+    "report_65plus_pace": ("（步行按老年人步速 3.6 公里/小时）", " (walking at the elderly pace, 3.6 km/h)"),
+    "report_65plus_population": ("65岁以上人口", "residents 65+"),
+    "report_65plus_share": ("65岁以上{thr}分钟覆盖率", "65+ {thr}-min share"),
+    "map_65plus": ("65岁以上 {thr} 分钟覆盖率：{share}（{people} 人）",
+                   "residents 65+ within {thr} min: {share} ({people})"),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -417,6 +429,7 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "readme.file.boundary": ("县界", "county boundary"),
     "readme.file.townships": ("乡镇界", "township boundaries"),
     "readme.file.population": ("人口", "population"),
+    "readme.file.population_65plus": ("65岁以上人口", "residents 65+"),
     "readme.file.network": ("路网", "roads"),
     "readme.facility_set": ("目标设施：{label}", "target: {label}"),
     "readme.facility_set_text": ("{definition}（{count} 个）", "{definition} ({count})"),
@@ -486,6 +499,7 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "source.boundary": ("县界", "county boundary"),
     "source.townships": ("乡镇界", "townships"),
     "source.population": ("人口", "population"),
+    "source.population_65plus": ("65岁以上人口", "residents 65+"),
     "source.network": ("路网", "roads"),
     "source.line": ("{label}：{name}", "{label}: {name}"),
     # the terminal summary (workflows.texts.summary_text)
@@ -566,6 +580,15 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
                       "{name} ({kind}): {covered:,} newly covered, cost {cost:g}"),
     "scenario.layer.sites": ("规划选址（{count}）", "chosen sites ({count})"),
     "scenario.source": ("方案文件：", "scenario: "),
+    # -- residents 65+ and functional TCM points (workflows.texts; access/elderly.py, inputs/functional.py) --
+    "summary.county_65plus": ("    其中65岁以上居民 {share}（{population:,.0f} 人）{pace}",
+                              "    residents 65+: {share} (of {population:,.0f}){pace}"),
+    "summary.pace_65plus": ("，步行按老年人步速", ", walking at the elderly pace"),
+    "readme.elderly": ("65岁以上居民", "residents 65+"),
+    "readme.elderly_value": ("{source}：{population:,.0f} 人；步行按老年人步速（walk_elderly，3.6 公里/小时，路外 2.7），其余方式同全体居民",
+                             "{source}: {population:,.0f} residents 65+; walking at the elderly pace (walk_elderly, 3.6 km/h, 2.7 off road), other modes as for all residents"),
+    "readme.elderly_none": ("无数据（未提供65岁以上人口：--population-65plus 或村庄表的65岁以上人口列）",
+                            "no data (no residents-65+ input: --population-65plus or a 65+ column of the village table)"),
 }
 
 # ---------------------------------------------------------------------------------------------

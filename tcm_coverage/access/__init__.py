@@ -24,6 +24,7 @@ from tcm_coverage.access.compute import (
     IsochroneOptions,
     compute_access,
     facility_set_masks,
+    functional_unknown,
     snap_summary,
     unknown_flags,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "facility_indicators",
     "facility_set_masks",
     "fca_weights",
+    "functional_unknown",
     "isochrone_bands",
     "nearest_facility_times",
     "network_fca",

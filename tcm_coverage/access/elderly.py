@@ -118,7 +118,8 @@ def elderly_times(elderly: gpd.GeoDataFrame, access: AccessResult, *,
         A copy of ``elderly`` with ``t_{set}_{mode}`` (minutes, ``inf`` unreachable).
     """
     opts = AccessOptions() if options is None else options
-    masks = facility_set_masks(access.facilities, include_other=opts.include_other)
+    masks = facility_set_masks(access.facilities, include_other=opts.include_other,
+                               functional=opts.functional)
     out = elderly.copy()
     for mode, routing in elderly_routing(elderly, access, options=opts).items():
         for facility_set in access.facility_sets:

@@ -1,6 +1,6 @@
 """Inputs: what the planner's files say, read and checked (coordinates, boundaries, facilities, population, plan profiles).
 
-Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.indicators`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`, :mod:`~tcm_coverage.inputs.population_raster`, :mod:`~tcm_coverage.inputs.demand`.
+Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.functional`, :mod:`~tcm_coverage.inputs.indicators`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`, :mod:`~tcm_coverage.inputs.population_raster`, :mod:`~tcm_coverage.inputs.demand`.
 """
 
 from tcm_coverage.inputs.boundaries import (
@@ -59,6 +59,13 @@ from tcm_coverage.inputs.facility_types import (
     accepted_types,
     classify_types,
 )
+from tcm_coverage.inputs.functional import (
+    CAPABILITY_COLUMNS,
+    DEFAULT_FUNCTIONAL_RULE,
+    FunctionalRule,
+    functional_status,
+    parse_functional_rule,
+)
 from tcm_coverage.inputs.indicators import INDICATORS, MEASURES, IndicatorSpec
 from tcm_coverage.inputs.plans import (
     NO_NUMBER,
@@ -78,6 +85,11 @@ from tcm_coverage.inputs.population import (
 from tcm_coverage.inputs.population_raster import points_from_raster
 
 __all__ = [
+    "CAPABILITY_COLUMNS",
+    "DEFAULT_FUNCTIONAL_RULE",
+    "FunctionalRule",
+    "functional_status",
+    "parse_functional_rule",
     "CODE_ALIASES",
     "COLUMN_ALIASES",
     "DATUMS",

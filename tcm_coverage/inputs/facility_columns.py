@@ -228,5 +228,9 @@ def build_facilities(typed: TypedRows, *, path: Path, datum: str,
         col = found[key]
         out[key] = (np.full(len(frame), np.nan) if col is None
                     else _parse_count(frame[col], path=path, column=col, rows=data.rows))
+    services = found.get("tcm_services")
+    out["tcm_services"] = (pd.array([pd.NA] * len(frame), dtype="boolean") if services is None else
+                           _parse_flag(frame[services], path=path, column=services,
+                                       rows=data.rows).reset_index(drop=True).array)
     out["source_row"] = data.rows
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out_lon, out_lat), crs="EPSG:4326")

@@ -31,7 +31,13 @@ from tcm_coverage.outputs.style import (
     share_colour,
     share_range,
 )
-from tcm_coverage.vocab import HEADLINE_FACILITY_SET, share_column, time_column
+from tcm_coverage.vocab import (
+    HEADLINE_FACILITY_SET,
+    POPULATION_65PLUS,
+    elderly_column,
+    share_column,
+    time_column,
+)
 
 __all__ = ["ReportOptions", "ReportTables", "county_report_html", "cumulative_section",
            "headline_section", "map_section", "notes_section", "scorecard_section_html",
@@ -152,7 +158,25 @@ def _headline_card(mode: str, r: pd.Series, minutes: float, lang: str) -> str:
             f"<div>{text('outputs.report_card_within', lang, thr=thr)}</div>"
             f"<div class='card-small'>{small}"
             f"{text('outputs.report_unknown_as_none', lang) if bounds else ''}</div>"
+            f"{_elderly_line(mode, r, minutes, lang)}"
             "</div>")
+
+
+def _elderly_share(r: pd.Series, minutes: float) -> tuple[float, float]:
+    """The residents-65+ share within ``minutes`` and its upper bound (NaN: none / no data)."""
+    col = elderly_column(share_column(minutes))
+    share = float(r[col]) if col in r and pd.notna(r[col]) else float("nan")
+    up = elderly_column(share_column(minutes, upper=True))
+    upper = float(r[up]) if up in r and pd.notna(r[up]) else float("nan")
+    return share, upper
+
+
+def _elderly_line(mode: str, r: pd.Series, minutes: float, lang: str) -> str:
+    """The card's line on residents 65+ (无数据 when the run has none)."""
+    share, upper = _elderly_share(r, minutes)
+    value = share_range(share, upper) if np.isfinite(share) else text("outputs.no_data", lang)
+    pace = text("outputs.report_65plus_pace", lang) if mode == "walk" and np.isfinite(share) else ""
+    return f"<div class='card-small'><b>{text('outputs.report_card_65plus', lang, share=value)}</b>{pace}</div>"
 
 
 def headline_section(ctab: pd.DataFrame, options: ReportOptions) -> str:
@@ -211,7 +235,14 @@ def _township_row(r: pd.Series, minutes: float, fca: pd.Series | None, lang: str
             f"<td>{fmt_min(r.get('mean_min'))}</td>"
             f"<td>{esc(guan)}</td><td>{esc(ge)}</td>"
             + (f"<td>{fmt_min(fca.get(str(r['code'])))}</td>" if fca is not None else "")
+            + (_elderly_cells(r, minutes) if POPULATION_65PLUS in r else "")
             + "</tr>")
+
+
+def _elderly_cells(r: pd.Series, minutes: float) -> str:
+    share, upper = _elderly_share(r, minutes)
+    return (f"<td>{fmt_int(r[POPULATION_65PLUS])}</td>"
+            f"<td style='background:{_cell_colour(share)}'>{share_range(share, upper)}</td>")
 
 
 def _fca_note(tables: ReportTables, thr: str, lang: str) -> str:
@@ -238,6 +269,9 @@ def township_section(tables: ReportTables, options: ReportOptions, county_code: 
              text("outputs.report_clinics", lang)]
     if fca is not None:
         heads.append(text("outputs.report_fca", lang))
+    if POPULATION_65PLUS in tt:
+        heads += [text("outputs.report_65plus_population", lang),
+                  text("outputs.report_65plus_share", lang, thr=thr)]
     mode_label = esc(label("mode", options.headline_mode, lang))
     return (f"<h2>{text('outputs.report_township_heading', lang, mode=mode_label, thr=thr)}</h2>"
             f"<p class='muted'>{text('outputs.report_lowest_first', lang)}</p>"

@@ -31,11 +31,14 @@ from tcm_coverage.access import (
     coverage_tables,
     elderly_tables,
     elderly_times,
+    functional_unknown,
     network_fca,
     unknown_flags,
 )
 from tcm_coverage.inputs import (
+    DEFAULT_FUNCTIONAL_RULE,
     FacilityTable,
+    FunctionalRule,
     check_inputs,
     elderly_from_demand,
     load_facilities,
@@ -53,7 +56,7 @@ from tcm_coverage.workflows.write import write_outputs
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["compute", "compute_from_inputs", "run_analysis"]
+__all__ = ["compute", "compute_from_inputs", "functional_rule", "run_analysis"]
 
 
 def _read_inputs(config: AnalysisConfig) -> tuple[RunInputs, FacilityTable, dict[str, float]]:
@@ -128,25 +131,36 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     return replace(run, seconds={**seconds, **run.seconds}, facility_review=fac_table.review)
 
 
-def access_options(config: AnalysisConfig) -> AccessOptions:
+def functional_rule(config: AnalysisConfig, profiles: Sequence[Any]) -> FunctionalRule | None:
+    """The functional rule of a run: the first profile's ``functional_rule``, else the default
+    rule with ``--functional-only``, else ``None`` (the 中医馆/中医阁 flags alone)."""
+    for prof in profiles:
+        if getattr(prof, "functional_rule", None) is not None:
+            return prof.functional_rule
+    return DEFAULT_FUNCTIONAL_RULE if config.options.functional_only else None
+
+
+def access_options(config: AnalysisConfig, *, functional: FunctionalRule | None = None) -> AccessOptions:
     """The routing options of a run (the same for travel times and floating catchments)."""
     opts = config.options
     return AccessOptions(
         include_other=opts.include_other, speed_overrides=opts.speed_overrides,
         offroad_kmh=opts.offroad_kmh, max_facility_offroad_m=opts.max_facility_offroad_m,
-        direct_offroad_m=opts.direct_offroad_m, facilities_source=str(config.inputs.facilities))
+        direct_offroad_m=opts.direct_offroad_m, facilities_source=str(config.inputs.facilities),
+        functional=functional)
 
 
 def _travel_times(config: AnalysisConfig, inputs: RunInputs, datum_fits: Sequence[Any], *,
-                  progress: bool) -> AccessResult:
+                  progress: bool, functional: FunctionalRule | None) -> AccessResult:
     """Travel times and isochrones, with the input warnings ahead of the routing ones."""
     opts, facilities = config.options, inputs.facilities
     # the upper bound (unknown 中医馆/中医阁 counted as yes) only when some flag is unknown
+    unknown = unknown_flags(facilities) | functional_unknown(facilities, functional)
     facility_sets = tuple(t for t in FACILITY_SETS
-                          if t not in OPTIONAL_FACILITY_SETS or unknown_flags(facilities).any())
+                          if t not in OPTIONAL_FACILITY_SETS or unknown.any())
     access = compute_access(
         inputs.demand, facilities, inputs.network, modes=opts.modes, facility_sets=facility_sets,
-        options=access_options(config),
+        options=access_options(config, functional=functional),
         isochrones=IsochroneOptions(minutes=opts.isochrone_minutes, area=inputs.counties,
                                     cell_m=opts.isochrone_cell_m or 100.0),
         progress=progress,
@@ -161,7 +175,7 @@ def _travel_times(config: AnalysisConfig, inputs: RunInputs, datum_fits: Sequenc
 
 
 def _accessibility(config: AnalysisConfig, inputs: RunInputs, access: AccessResult,
-                   dem: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+                   dem: gpd.GeoDataFrame, functional: FunctionalRule | None) -> gpd.GeoDataFrame | None:
     """Add the ``fca_*`` columns to ``dem`` (in place: the run's own copy) and return the
     population-weighted accessibility per area, or ``None`` when it cannot be computed."""
     opts, facilities, townships = config.options, inputs.facilities, inputs.townships
@@ -169,7 +183,8 @@ def _accessibility(config: AnalysisConfig, inputs: RunInputs, access: AccessResu
     try:
         fca = network_fca(dem[["population", "geometry"]], facilities, inputs.network, mode=mode,
                           measure=FCAMeasure(catchment=Catchment(max_minutes=opts.headline_threshold)),
-                          options=access_options(config), routing=access.routing.get(mode))
+                          options=access_options(config, functional=functional),
+                          routing=access.routing.get(mode))
     except InputError as exc:  # e.g. staff counts filled for some facilities only
         logger.warning("accessibility (E2SFCA) not computed: %s", exc)
         return None
@@ -224,7 +239,8 @@ def compute_from_inputs(
                               network=inputs.network)
     seconds["datum check"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    access = _travel_times(config, inputs, datum_fits, progress=progress)
+    rule = functional_rule(config, profiles)
+    access = _travel_times(config, inputs, datum_fits, progress=progress, functional=rule)
     seconds["travel times and isochrones"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -236,7 +252,7 @@ def compute_from_inputs(
                              thresholds=opts.thresholds)
     elderly = None
     if inputs.elderly is not None:
-        elderly = elderly_times(inputs.elderly, access, options=access_options(config))
+        elderly = elderly_times(inputs.elderly, access, options=access_options(config, functional=rule))
         tables = elderly_tables(tables, elderly, counties=counties, townships=townships,
                                 modes=opts.modes, facility_sets=access.facility_sets,
                                 thresholds=opts.thresholds)
@@ -247,14 +263,14 @@ def compute_from_inputs(
     fca_areas = None
     if opts.accessibility:
         t0 = time.perf_counter()
-        fca_areas = _accessibility(config, inputs, access, dem)
+        fca_areas = _accessibility(config, inputs, access, dem, rule)
         seconds["accessibility"] = time.perf_counter() - t0
     cards = {prof.name: scorecard(access_own, prof, counties=counties, townships=townships,
                                   lang=config.rendering.lang) for prof in profiles}
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
                        network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits),
-                       elderly=elderly)
+                       elderly=elderly, functional_rule=rule)
 
 
 def _with_codes(points: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from tcm_coverage.access import AccessResult, CoverageTables
+from tcm_coverage.inputs import FunctionalRule
 from tcm_coverage.network import RoadNetwork
 from tcm_coverage.outputs import Scorecard
 
@@ -42,6 +43,7 @@ class RunInputs:
     demand: gpd.GeoDataFrame
     network: RoadNetwork
     elderly: gpd.GeoDataFrame | None = None
+    functional_rule: FunctionalRule | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,9 @@ class AnalysisRun:
     elderly
         Residents 65+ with their travel times (``t_{set}_{mode}``; walk at the elderly pace)
         and area codes (:func:`tcm_coverage.access.elderly_times`), or ``None`` without them.
+    functional_rule
+        The capability rule that decided which 中医馆/中医阁 counted
+        (:mod:`tcm_coverage.inputs.functional`), or ``None`` (the flags alone).
     """
 
     access: AccessResult
@@ -93,3 +98,4 @@ class AnalysisRun:
     facility_review: pd.DataFrame | None = None
     datum_check: tuple[dict, ...] = ()
     elderly: gpd.GeoDataFrame | None = None
+    functional_rule: FunctionalRule | None = None

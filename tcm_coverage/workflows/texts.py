@@ -6,7 +6,7 @@ Every text comes from the ``workflows`` section of :mod:`tcm_coverage.i18n`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,17 @@ from tcm_coverage.access import (
 )
 from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS, text
 from tcm_coverage.network import get_profile
-from tcm_coverage.vocab import HEADLINE_FACILITY_SET, MIN_COMPONENT_M, share_column
+from tcm_coverage.vocab import (
+    HEADLINE_FACILITY_SET,
+    MIN_COMPONENT_M,
+    POPULATION_65PLUS,
+    elderly_column,
+    share_column,
+)
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
 
-__all__ = ["access_notes", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
+__all__ = ["access_notes", "elderly_note", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
            "summary_text"]
 
 def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
@@ -104,6 +110,29 @@ def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> lis
     rows += _unknown_rows(config, access)
     rows += [(text("workflows.readme.note", lang), w) for w in access_notes(config, access)]
     return rows
+
+
+def elderly_note(config: AnalysisConfig, elderly: gpd.GeoDataFrame | None) -> tuple[str, str]:
+    """The 说明 row on residents 65+: where they come from and how they walk, or 无数据.
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    elderly
+        :attr:`AnalysisRun.elderly` (``None``: the run has none).
+
+    Returns
+    -------
+    (label, value)
+    """
+    lang = config.rendering.lang
+    if elderly is None:
+        return text("workflows.readme.elderly", lang), text("workflows.readme.elderly_none", lang)
+    path = config.inputs.population_65plus or config.inputs.population
+    return text("workflows.readme.elderly", lang), text(
+        "workflows.readme.elderly_value", lang, source=Path(path).name,
+        population=float(elderly["population"].sum()))
 
 
 def access_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:
@@ -234,11 +263,42 @@ def headline_numbers(tables: CoverageTables, config: AnalysisConfig) -> dict:
             upper = rec.get(share_column(t, upper=True))
             if upper is not None and pd.notna(upper):  # unknown 中医馆/中医阁 counted as yes
                 entry[share_column(t, upper=True)] = round(float(upper), 4)
+        _elderly_entry(entry, rec, config.options.thresholds)
         entry["mean_min"] = round(float(rec["mean_min"]), 2)
         entry["p90_min"] = None if pd.isna(rec["p90_min"]) else round(float(rec["p90_min"]), 2)
         entry["unreachable_population"] = round(float(rec["unreachable_population"]), 0)
         out.setdefault(rec["mode"], {})[rec["code"]] = entry
     return out
+
+
+def _elderly_entry(entry: dict, rec: Mapping, thresholds: Sequence[float]) -> None:
+    """The residents-65+ numbers of a headline entry (none when the run has no 65+ layer)."""
+    if POPULATION_65PLUS not in rec:
+        return
+    entry[POPULATION_65PLUS] = round(float(rec[POPULATION_65PLUS]), 0)
+    for t in thresholds:
+        for upper in (False, True):
+            col = elderly_column(share_column(t, upper=upper))
+            value = rec.get(col)
+            if value is not None and pd.notna(value):
+                entry[col] = round(float(value), 4)
+            elif not upper:
+                entry[col] = None  # no resident 65+ in the county: no data
+
+
+def _county_elderly_line(rec: Mapping, config: AnalysisConfig) -> str:
+    """The summary line under a county's: its residents 65+ ("" without them)."""
+    lang, thr = config.rendering.lang, config.options.headline_threshold
+    share = rec.get(elderly_column(share_column(thr)))
+    if POPULATION_65PLUS not in rec or share is None or pd.isna(share):
+        return ""
+    upper = rec.get(elderly_column(share_column(thr, upper=True)))
+    shown = (text("workflows.summary.bounded", lang, share=share, upper=upper)
+             if upper is not None and pd.notna(upper) and round(upper, 3) != round(share, 3)
+             else f"{share:.1%}")
+    pace = text("workflows.summary.pace_65plus", lang) if rec["mode"] == "walk" else ""
+    return "\n" + text("workflows.summary.county_65plus", lang, share=shown,
+                       population=rec[POPULATION_65PLUS], pace=pace)
 
 
 def _county_line(rec: Mapping, config: AnalysisConfig) -> str:
@@ -289,7 +349,8 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
     -------
     str
     """
-    lines = [_county_line(rec, config) for rec in _records(run.tables.county)]
+    lines = [_county_line(rec, config) + _county_elderly_line(rec, config)
+             for rec in _records(run.tables.county)]
     if run.tables.township is not None:
         lines.append(_lowest_townships(run.tables.township, config))
     lines.append(text("workflows.summary.outputs", config.rendering.lang) + str(Path(config.out_dir)))

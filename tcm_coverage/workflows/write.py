@@ -40,6 +40,7 @@ from tcm_coverage.workflows.config import AnalysisConfig, input_files
 from tcm_coverage.workflows.run import AnalysisRun
 from tcm_coverage.workflows.texts import (
     access_notes,
+    elderly_note,
     facility_notes,
     headline_numbers,
     readme_rows,
@@ -115,7 +116,8 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
     if run.demand is None:
         raise ValueError("the run has no demand points (use workflows.compute)")
     notes = [*facility_notes(config, run.access.facilities, run.facility_review),
-             *access_notes(config, run.access)]
+             *access_notes(config, run.access),
+             ("：" if lang == "zh" else ": ").join(elderly_note(config, run.elderly))]
     files = []
     county = run.tables.county
     codes = list(dict.fromkeys(county["code"].astype(str)))
@@ -172,6 +174,7 @@ def _write_tables(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, today
     review = (review_sheet(run.facility_review, lang) if run.facility_review is not None else None)
     notes = [(text("workflows.readme.note", lang), n)
              for n in facility_notes(config, access.facilities, run.facility_review)]
+    notes.append(elderly_note(config, run.elderly))
     return write_tables(run.tables, out_dir, lang=lang,
                         readme_rows=readme_rows(config, access, today) + notes,
                         facilities=fac_sheet, network=net_sheet, review=review)
