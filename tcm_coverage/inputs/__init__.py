@@ -65,6 +65,8 @@ from tcm_coverage.inputs.functional import (
     FunctionalRule,
     functional_status,
     parse_functional_rule,
+    services_status,
+    staff_status,
 )
 from tcm_coverage.inputs.indicators import INDICATORS, MEASURES, IndicatorSpec
 from tcm_coverage.inputs.plans import (
@@ -90,6 +92,8 @@ __all__ = [
     "FunctionalRule",
     "functional_status",
     "parse_functional_rule",
+    "services_status",
+    "staff_status",
     "CODE_ALIASES",
     "COLUMN_ALIASES",
     "DATUMS",

@@ -32,7 +32,7 @@ import pandas as pd
 from tcm_coverage._errors import InputError
 
 __all__ = ["CAPABILITY_COLUMNS", "DEFAULT_FUNCTIONAL_RULE", "FunctionalRule", "functional_status",
-           "parse_functional_rule"]
+           "parse_functional_rule", "services_status", "staff_status"]
 
 #: The capability columns of the facility frame (numbers; ``tcm_services`` is yes/no).
 CAPABILITY_COLUMNS: tuple[str, ...] = ("tcm_services", "tcm_technique_types", "tcm_techniques",
@@ -92,10 +92,38 @@ def _numbers(facilities: pd.DataFrame, column: str) -> np.ndarray:
     return facilities[column].to_numpy(float)
 
 
-def _and3(a_yes: np.ndarray, a_no: np.ndarray, b_yes: np.ndarray, b_no: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Three-valued AND: yes when both are yes, no when either is no."""
-    return a_yes & b_yes, a_no | b_no
+def staff_status(facilities: pd.DataFrame, minimum: float = 1.0, *,
+                 physicians_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """TCM-capable staff ≥ ``minimum``: ``(yes, known)`` per facility.
+
+    Staff is 能提供中医药服务人员数, where blank 中医类别医师数 (``physicians_only``: the
+    physicians alone). NaN counts are unknown.
+    """
+    staff = _numbers(facilities, "tcm_capable_physicians")
+    if not physicians_only:
+        staff = np.where(np.isnan(_numbers(facilities, "tcm_capable_staff")), staff,
+                         _numbers(facilities, "tcm_capable_staff"))
+    known = np.isfinite(staff)
+    return known & (np.nan_to_num(staff) >= minimum), known
+
+
+def services_status(facilities: pd.DataFrame, types: float = 4.0, techniques: float = 6.0
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Able to give TCM services: ``(yes, known)`` per facility.
+
+    ≥ ``types`` technique types and ≥ ``techniques`` techniques where both counts are given;
+    elsewhere the yes/no column 能提供中医药服务 (blank: unknown).
+    """
+    n_types, n_tech = _numbers(facilities, "tcm_technique_types"), _numbers(facilities, "tcm_techniques")
+    counted = np.isfinite(n_types) & np.isfinite(n_tech)
+    meets = counted & (np.nan_to_num(n_types) >= types) & (np.nan_to_num(n_tech) >= techniques)
+    if "tcm_services" in facilities:
+        flag = facilities["tcm_services"].astype("boolean")
+        flag_known = flag.notna().to_numpy(bool)
+        flag_yes = flag.fillna(False).to_numpy(bool)
+    else:
+        flag_known = flag_yes = np.zeros(len(facilities), bool)
+    return np.where(counted, meets, flag_yes), counted | flag_known
 
 
 def functional_status(facilities: pd.DataFrame, rule: FunctionalRule = DEFAULT_FUNCTIONAL_RULE
@@ -114,20 +142,8 @@ def functional_status(facilities: pd.DataFrame, rule: FunctionalRule = DEFAULT_F
     (numpy.ndarray, numpy.ndarray)
         ``yes``: known to meet it; ``unknown``: neither known to meet it nor known to fail.
     """
-    staff = _numbers(facilities, "tcm_capable_staff")
-    staff = np.where(np.isnan(staff), _numbers(facilities, "tcm_capable_physicians"), staff)
-    staff_yes, staff_no = staff >= rule.staff, staff < rule.staff  # NaN: neither
-    types, techniques = _numbers(facilities, "tcm_technique_types"), _numbers(facilities, "tcm_techniques")
-    counted = np.isfinite(types) & np.isfinite(techniques)
-    if "tcm_services" in facilities:
-        flag = facilities["tcm_services"].astype("boolean")
-        flag_yes = flag.fillna(False).to_numpy(bool)
-        flag_no = (~flag).fillna(False).to_numpy(bool)
-    else:
-        flag_yes = flag_no = np.zeros(len(facilities), bool)
-    with np.errstate(invalid="ignore"):
-        meets = (types >= rule.types) & (techniques >= rule.techniques)
-    services_yes = np.where(counted, meets, flag_yes)
-    services_no = np.where(counted, ~meets, flag_no)
-    yes, no = _and3(staff_yes, staff_no, services_yes, services_no)
+    staff_yes, staff_known = staff_status(facilities, rule.staff)
+    serv_yes, serv_known = services_status(facilities, rule.types, rule.techniques)
+    yes = staff_yes & serv_yes
+    no = (staff_known & ~staff_yes) | (serv_known & ~serv_yes)
     return yes, ~yes & ~no
