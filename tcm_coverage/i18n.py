@@ -587,6 +587,15 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "readme.elderly": ("65岁以上居民", "residents 65+"),
     "readme.elderly_value": ("{source}：{population:,.0f} 人；步行按老年人步速（walk_elderly，3.6 公里/小时，路外 2.7），其余方式同全体居民",
                              "{source}: {population:,.0f} residents 65+; walking at the elderly pace (walk_elderly, 3.6 km/h, 2.7 off road), other modes as for all residents"),
+    "readme.functional": ("中医馆/中医阁计入规则", "中医馆/中医阁 counted by"),
+    "readme.functional_flags": ("按标识（中医馆/中医阁 是/否）计入，未按服务能力筛选（--functional-only 或方案的 functional_rule 可按能力计）",
+                                "their flags (中医馆/中医阁 yes/no), not by capability (--functional-only or a profile's functional_rule counts by capability)"),
+    "readme.functional_rule": ("按服务能力计入（{source}）：能提供中医药服务人员数（未填时按中医类别医师数）≥{staff:g}，且中医药技术类数≥{types:g}、项数≥{techniques:g}（两列未填时按“能提供中医药服务”是/否）。"
+                               "标为有中医馆/中医阁的 {flagged} 个机构中，{counted} 个达标计入，{failed} 个不达标不计，{unknown} 个能力未知不计（未知按有计时为上限：{upper} 个）",
+                               "capability ({source}): TCM-capable staff (能提供中医药服务人员数, else 中医类别医师数) >= {staff:g}, and TCM technique types >= {types:g} and techniques >= {techniques:g} (without those counts: the yes/no column 能提供中医药服务). "
+                               "Of the {flagged} facilities flagged with a 中医馆/中医阁, {counted} meet it and count, {failed} do not, {unknown} have unknown capability and do not count (upper bound with unknown as yes: {upper})"),
+    "readme.functional_option": ("--functional-only", "--functional-only"),
+    "readme.functional_profile": ("方案 {name} 的 functional_rule", "the functional_rule of profile {name}"),
     "readme.elderly_none": ("无数据（未提供65岁以上人口：--population-65plus 或村庄表的65岁以上人口列）",
                             "no data (no residents-65+ input: --population-65plus or a 65+ column of the village table)"),
 }

@@ -131,13 +131,15 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     return replace(run, seconds={**seconds, **run.seconds}, facility_review=fac_table.review)
 
 
-def functional_rule(config: AnalysisConfig, profiles: Sequence[Any]) -> FunctionalRule | None:
-    """The functional rule of a run: the first profile's ``functional_rule``, else the default
-    rule with ``--functional-only``, else ``None`` (the 中医馆/中医阁 flags alone)."""
+def functional_rule(config: AnalysisConfig,
+                    profiles: Sequence[Any]) -> tuple[FunctionalRule | None, str | None]:
+    """The functional rule of a run and the profile that sets it: the first profile's
+    ``functional_rule``, else the default rule with ``--functional-only`` (profile ``None``),
+    else ``(None, None)`` (the 中医馆/中医阁 flags alone)."""
     for prof in profiles:
         if getattr(prof, "functional_rule", None) is not None:
-            return prof.functional_rule
-    return DEFAULT_FUNCTIONAL_RULE if config.options.functional_only else None
+            return prof.functional_rule, prof.name
+    return (DEFAULT_FUNCTIONAL_RULE if config.options.functional_only else None), None
 
 
 def access_options(config: AnalysisConfig, *, functional: FunctionalRule | None = None) -> AccessOptions:
@@ -239,7 +241,7 @@ def compute_from_inputs(
                               network=inputs.network)
     seconds["datum check"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    rule = functional_rule(config, profiles)
+    rule, rule_profile = functional_rule(config, profiles)
     access = _travel_times(config, inputs, datum_fits, progress=progress, functional=rule)
     seconds["travel times and isochrones"] = time.perf_counter() - t0
 
@@ -270,7 +272,7 @@ def compute_from_inputs(
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
                        network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits),
-                       elderly=elderly, functional_rule=rule)
+                       elderly=elderly, functional_rule=rule, functional_profile=rule_profile)
 
 
 def _with_codes(points: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,

@@ -44,6 +44,7 @@ class RunInputs:
     network: RoadNetwork
     elderly: gpd.GeoDataFrame | None = None
     functional_rule: FunctionalRule | None = None
+    functional_profile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class AnalysisRun:
     functional_rule
         The capability rule that decided which 中医馆/中医阁 counted
         (:mod:`tcm_coverage.inputs.functional`), or ``None`` (the flags alone).
+    functional_profile
+        The profile whose ``functional_rule`` it is (``None``: ``--functional-only``).
     """
 
     access: AccessResult
@@ -99,3 +102,4 @@ class AnalysisRun:
     datum_check: tuple[dict, ...] = ()
     elderly: gpd.GeoDataFrame | None = None
     functional_rule: FunctionalRule | None = None
+    functional_profile: str | None = None

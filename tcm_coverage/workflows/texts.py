@@ -22,6 +22,7 @@ from tcm_coverage.access import (
     unknown_flags,
 )
 from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS, text
+from tcm_coverage.inputs import FunctionalRule, flag_values, functional_status
 from tcm_coverage.network import get_profile
 from tcm_coverage.vocab import (
     HEADLINE_FACILITY_SET,
@@ -33,7 +34,7 @@ from tcm_coverage.vocab import (
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
 
-__all__ = ["access_notes", "elderly_note", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
+__all__ = ["access_notes", "elderly_note", "facility_notes", "functional_note", "headline_numbers", "readme_rows", "source_lines",
            "summary_text"]
 
 def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
@@ -49,11 +50,12 @@ def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
     ]
 
 
-def _facility_set_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[str, str]]:
+def _facility_set_rows(config: AnalysisConfig, access: AccessResult,
+                       functional: FunctionalRule | None) -> list[tuple[str, str]]:
     """One 说明 row per facility set: what it holds and how many facilities."""
     lang = config.rendering.lang
     include_other = config.options.include_other
-    masks = facility_set_masks(access.facilities, include_other=include_other)
+    masks = facility_set_masks(access.facilities, include_other=include_other, functional=functional)
     rows = []
     for facility_set in access.facility_sets:
         definition = FACILITY_SET_DEFINITIONS[facility_set][lang]
@@ -73,7 +75,8 @@ def _unknown_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[st
             (text("workflows.readme.unknown_count", lang), str(unknown))]
 
 
-def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> list[tuple[str, str]]:
+def readme_rows(config: AnalysisConfig, access: AccessResult, today: str, *,
+                functional: FunctionalRule | None = None) -> list[tuple[str, str]]:
     """The rows of the 说明 (readme) sheet of ``coverage.xlsx``.
 
     Parameters
@@ -84,6 +87,9 @@ def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> lis
         Its travel times.
     today
         The run date (ISO).
+    functional
+        The run's functional rule (:attr:`AnalysisRun.functional_rule`): the facility counts
+        of the sets follow it.
 
     Returns
     -------
@@ -106,7 +112,7 @@ def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> lis
     files = config.inputs.files()
     rows += [(text(f"workflows.readme.file.{name}", lang), Path(p).name)
              for name, p in files.items() if p is not None]
-    rows += _facility_set_rows(config, access)
+    rows += _facility_set_rows(config, access, functional)
     rows += _unknown_rows(config, access)
     rows += [(text("workflows.readme.note", lang), w) for w in access_notes(config, access)]
     return rows
@@ -133,6 +139,42 @@ def elderly_note(config: AnalysisConfig, elderly: gpd.GeoDataFrame | None) -> tu
     return text("workflows.readme.elderly", lang), text(
         "workflows.readme.elderly_value", lang, source=Path(path).name,
         population=float(elderly["population"].sum()))
+
+
+def functional_note(config: AnalysisConfig, facilities: gpd.GeoDataFrame,
+                    rule: FunctionalRule | None, *, profile: str | None = None) -> tuple[str, str]:
+    """The 说明 row saying which rule counted a 中医馆/中医阁, and how many it left out.
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    facilities
+        The facilities of the run.
+    rule
+        :attr:`AnalysisRun.functional_rule` (``None``: the flags alone).
+    profile
+        The profile whose ``functional_rule`` it is (``None``: ``--functional-only``).
+
+    Returns
+    -------
+    (label, value)
+    """
+    lang = config.rendering.lang
+    label = text("workflows.readme.functional", lang)
+    if rule is None:
+        return label, text("workflows.readme.functional_flags", lang)
+    tier = facilities["tier"].to_numpy()
+    flagged = (((tier == "township_centre") & flag_values(facilities, "zhongyiguan")[0])
+               | ((tier == "village_station") & flag_values(facilities, "zhongyige")[0]))
+    yes, unknown = functional_status(facilities, rule)
+    counted, maybe = int((flagged & yes).sum()), int((flagged & unknown).sum())
+    source = (text("workflows.readme.functional_option", lang) if profile is None
+              else text("workflows.readme.functional_profile", lang, name=profile))
+    return label, text("workflows.readme.functional_rule", lang, source=source, staff=rule.staff,
+                       types=rule.types, techniques=rule.techniques, flagged=int(flagged.sum()),
+                       counted=counted, failed=int(flagged.sum()) - counted - maybe, unknown=maybe,
+                       upper=counted + maybe)
 
 
 def access_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:

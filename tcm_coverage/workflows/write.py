@@ -42,6 +42,7 @@ from tcm_coverage.workflows.texts import (
     access_notes,
     elderly_note,
     facility_notes,
+    functional_note,
     headline_numbers,
     readme_rows,
     source_lines,
@@ -117,7 +118,8 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
         raise ValueError("the run has no demand points (use workflows.compute)")
     notes = [*facility_notes(config, run.access.facilities, run.facility_review),
              *access_notes(config, run.access),
-             ("：" if lang == "zh" else ": ").join(elderly_note(config, run.elderly))]
+             *(("：" if lang == "zh" else ": ").join(row)
+               for row in (elderly_note(config, run.elderly), _functional_row(run, config)))]
     files = []
     county = run.tables.county
     codes = list(dict.fromkeys(county["code"].astype(str)))
@@ -163,6 +165,12 @@ def write_scorecards(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) ->
     return files
 
 
+def _functional_row(run: AnalysisRun, config: AnalysisConfig) -> tuple[str, str]:
+    """The 说明 row on the rule that counted a 中医馆/中医阁 (naming the profile that set it)."""
+    return functional_note(config, run.access.facilities, run.functional_rule,
+                           profile=run.functional_profile)
+
+
 def _write_tables(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, today: str) -> list[Path]:
     """``coverage_*.csv`` and ``coverage.xlsx`` (with the 说明, facility, network and review sheets)."""
     access, lang = run.access, config.rendering.lang
@@ -174,9 +182,10 @@ def _write_tables(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, today
     review = (review_sheet(run.facility_review, lang) if run.facility_review is not None else None)
     notes = [(text("workflows.readme.note", lang), n)
              for n in facility_notes(config, access.facilities, run.facility_review)]
-    notes.append(elderly_note(config, run.elderly))
+    notes += [elderly_note(config, run.elderly), _functional_row(run, config)]
     return write_tables(run.tables, out_dir, lang=lang,
-                        readme_rows=readme_rows(config, access, today) + notes,
+                        readme_rows=readme_rows(config, access, today,
+                                                functional=run.functional_rule) + notes,
                         facilities=fac_sheet, network=net_sheet, review=review)
 
 
