@@ -729,6 +729,41 @@ def write_raster(arr: np.ndarray, transform, path: Path, *,
 # --------------------------------------------------------------------------------------------
 FACILITY_COLUMNS = ("编号", "名称", "类型", "经度", "纬度", "中医馆", "中医阁", "中医类别全科医生数",
                     "中医执业医师数", "执业医师数", "床位数")
+#: Capability columns (tcm_coverage/inputs/functional.py), derived without randomness.
+CAPABILITY_COLUMNS = ("能提供中医药服务", "中医药技术类数", "中医药技术项数", "中医类别医师数",
+                      "能提供中医药服务人员数")
+#: (types, techniques) of the k-th 中医阁, cycling: three of four meet the national 4 types /
+#: 6 techniques, the third does not; every fifth 中医阁 has its capability left blank (unknown).
+_GE_CAPABILITY = ((4, 6), (5, 8), (3, 5), (4, 7))
+
+
+def capability(rows: list[dict]) -> list[tuple[str, ...]]:
+    """The capability cells of each facility (synthetic, deterministic: no random draws).
+
+    County TCM hospital and centres with a 中医馆: 8 types, 14 techniques; 中医阁: cycling
+    through :data:`_GE_CAPABILITY`, every fifth blank; other facilities with a TCM physician:
+    2 types, 3 techniques; the rest none. 中医类别医师数 = 中医执业医师数; TCM-capable staff =
+    that plus one trained staff member where there is a 中医馆/中医阁.
+    """
+    out: list[tuple[str, ...]] = []
+    k_ge = 0
+    for r in rows:
+        tcm, hall = int(r["中医执业医师数"]), r["中医馆"] == "是" or r["中医阁"] == "是"
+        if r["中医阁"] == "是":
+            k_ge += 1
+            if k_ge % 5 == 0:
+                out.append(("", "", "", "", ""))
+                continue
+            types, techniques = _GE_CAPABILITY[(k_ge - 1) % len(_GE_CAPABILITY)]
+        elif r["类型"] == "县级中医医院" or r["中医馆"] == "是":
+            types, techniques = 8, 14
+        elif tcm > 0:
+            types, techniques = 2, 3
+        else:
+            types, techniques = 0, 0
+        able = "是" if types >= 4 and techniques >= 6 else "否"
+        out.append((able, str(types), str(techniques), str(tcm), str(tcm + int(hall))))
+    return out
 
 
 def make_facilities(roads: Roads, grids: list, st: Settlements,
@@ -833,10 +868,10 @@ def write_facilities(rows: list[dict], path: Path) -> None:
     xy = np.array([r["xy"] for r in rows])
     lon, lat = to_ll(xy)
     glon, glat = wgs84_to_gcj02(lon, lat)
-    out = [",".join(FACILITY_COLUMNS)]
-    for k, r in enumerate(rows):
+    out = [",".join(FACILITY_COLUMNS + CAPABILITY_COLUMNS)]
+    for k, (r, cap) in enumerate(zip(rows, capability(rows), strict=True)):
         vals = [r["编号"], r["名称"], r["类型"], f"{glon[k]:.6f}", f"{glat[k]:.6f}", r["中医馆"],
-                r["中医阁"]] + [str(int(r[c])) for c in FACILITY_COLUMNS[7:]]
+                r["中医阁"]] + [str(int(r[c])) for c in FACILITY_COLUMNS[7:]] + list(cap)
         out.append(",".join(vals))
     _write_text(path, "\n".join(out) + "\n", bom=True)
 
@@ -930,6 +965,13 @@ the seat and most people on the eastern plain, sparse villages and roads in the 
   greedily to cover the most people by road, outside 乙镇) and at one seat community station.
   The two 中医诊所 are private clinics (tier "other"). Staff and bed numbers are plausible
   inventions.
+- **Capability columns** (synthetic, no randomness; for `--functional-only` and the scorecard's
+  capability indicators): 能提供中医药服务, 中医药技术类数, 中医药技术项数, 中医类别医师数 (=
+  中医执业医师数), 能提供中医药服务人员数 (+1 trained staff member where there is a 中医馆/中医阁).
+  County hospital and centres with a 中医馆: 8 types, 14 techniques. The 中医阁 cycle through
+  4/6, 5/8, 3/5 and 4/7 types/techniques (so one in four misses the national 4 types and 6
+  techniques) and every fifth 中医阁 has these cells blank (capability unknown); other facilities
+  with a TCM physician 2/3, the rest 0/0.
 
 The demo is built to show gaps: within 15 minutes on foot many villages reach no TCM service
 point, by e-bike most do, but remote hill villages and 乙镇 (no 中医馆) still do not.

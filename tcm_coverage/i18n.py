@@ -406,6 +406,11 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "report_65plus_pace": ("（步行按老年人步速 3.6 公里/小时）", " (walking at the elderly pace, 3.6 km/h)"),
     "report_65plus_population": ("65岁以上人口", "residents 65+"),
     "report_65plus_share": ("65岁以上{thr}分钟覆盖率", "65+ {thr}-min share"),
+    "sc_column_tcm_services": ("能提供中医药服务（是/否）", "能提供中医药服务 (yes/no)"),
+    "sc_column_tcm_technique_types": ("中医药技术类数", "TCM technique types"),
+    "sc_column_tcm_techniques": ("中医药技术项数", "TCM techniques"),
+    "sc_column_tcm_capable_physicians": ("中医类别医师数", "TCM-category physicians"),
+    "sc_column_tcm_capable_staff": ("能提供中医药服务人员数", "TCM-capable staff"),
     "map_65plus": ("65岁以上 {thr} 分钟覆盖率：{share}（{people} 人）",
                    "residents 65+ within {thr} min: {share} ({people})"),
 }

@@ -349,13 +349,15 @@ _CAPABILITY = {"village_clinics_tcm_services": "village_clinic",
 
 def _capability_sums(facilities: gpd.GeoDataFrame, codes: np.ndarray) -> pd.DataFrame:
     """Per area and capability indicator: facilities of the kind, known yes, known."""
-    kind = facilities["kind"].to_numpy()
+    # without kinds (a hand-made frame) both kinds are the tier's clinics/stations
+    kind = (facilities["kind"].to_numpy() if "kind" in facilities else
+            np.where(facilities["tier"].to_numpy() == "village_station", "village_station", ""))
     status = {"village_clinics_tcm_services": services_status(facilities),
               "stations_tcm_physician": staff_status(facilities, physicians_only=True),
               "village_clinics_tcm_staff": staff_status(facilities)}
     frame = pd.DataFrame({"g": codes})
     for key, (yes, known) in status.items():
-        sel = kind == _CAPABILITY[key]
+        sel = (kind == _CAPABILITY[key]) | (kind == "village_station")
         frame[f"n:{key}"] = sel.astype(int)
         frame[f"yes:{key}"] = (sel & yes & known).astype(int)
         frame[f"known:{key}"] = (sel & known).astype(int)
@@ -371,11 +373,8 @@ def _capability_row(row: dict, key: str, t: PlanTarget | None, data: _AreaData) 
     known = 0 if cap is None else int(cap[f"known:{key}"])
     unknown = n - known
     row.update(numerator=yes, denominator=known, unreported=unknown)
-    if n == 0:
-        row["status"] = "not_applicable"
-        return row
     if known == 0:
-        return row  # no capability data: 无数据, never 0 %
+        return row  # no capability data (or no such column): 无数据, never 0 %
     row["value"] = yes / known
     row["status"] = (_bounded_status(yes / n, (yes + unknown) / n, t) if unknown
                      else _status(row["value"], t))

@@ -44,6 +44,12 @@ STAFF_INPUTS: dict[str, tuple[tuple[str, str | None], ...]] = {
 }
 
 _FLAG_SHARES = ("zhongyiguan_share", "zhongyige_share")
+#: The capability columns each capability share needs (inputs/functional.py).
+_CAPABILITY_INPUTS = {
+    "village_clinics_tcm_services": ("tcm_technique_types", "tcm_techniques", "tcm_services"),
+    "stations_tcm_physician": ("tcm_capable_physicians",),
+    "village_clinics_tcm_staff": ("tcm_capable_staff", "tcm_capable_physicians"),
+}
 
 
 def status_label(status: str, lang: str) -> str:
@@ -163,8 +169,9 @@ def _no_data_gap_text(r: pd.Series, lang: str) -> str:
     if key == "coverage_15min" and pd.notna(r.get("value_max", np.nan)):
         return text("outputs.sc_gap_coverage_depends", lang, n=int(r["unreported"]),
                     mode=label("mode", r["mode"], lang))
+    columns = _CAPABILITY_INPUTS.get(key, tuple(c for c, _ in STAFF_INPUTS.get(key, ())))
     names = text("outputs.sc_list_sep", lang).join(
-        dict.fromkeys(text(f"outputs.sc_column_{c}", lang) for c, _ in STAFF_INPUTS.get(key, ())))
+        dict.fromkeys(text(f"outputs.sc_column_{c}", lang) for c in columns))
     return text("outputs.sc_gap_missing_columns", lang, names=names)
 
 
