@@ -185,3 +185,37 @@ def test_scorecard_no_data_without_columns(tmp_path) -> None:
     assert facility_set_masks(fac)["zhongyige"].tolist() == [True]
     assert not facility_set_masks(fac, functional=DEFAULT_FUNCTIONAL_RULE)["zhongyige"].any()
     assert pd.isna(fac["tcm_services"].iloc[0])
+
+
+@pytest.mark.slow
+def test_cli_demo_with_65plus_and_functional_only(tmp_path) -> None:
+    """``demo`` end to end: without 65+ (no columns, 无数据 in the report) and with the synthetic
+    65+ raster and ``--functional-only`` (fewer TCM points counted, the rule in 说明)."""
+    import json
+
+    from tcm_coverage.cli import main
+
+    quick = ["--mode", "walk", "ebike", "--threshold", "15", "--no-accessibility",
+             "--isochrone-cell-m", "0", "--no-map"]
+    before, after = tmp_path / "before", tmp_path / "after"
+    assert main(["-q", "demo", "--out", str(before), "--no-65plus", *quick]) == 0
+    assert main(["-q", "demo", "--out", str(after), "--functional-only", *quick]) == 0
+    plain = pd.read_csv(before / "coverage_county.csv", encoding="utf-8-sig")
+    assert not [c for c in plain.columns if "65岁以上" in c]  # no 65+ input: no columns
+    assert "65岁以上：无数据" in (before / "report.html").read_text(encoding="utf-8")
+    head_before = json.loads((before / "run.json").read_text(encoding="utf-8"))["headline"]
+    head_after = json.loads((after / "run.json").read_text(encoding="utf-8"))["headline"]
+    assert "population_65plus" not in head_before["walk"]["140405"]
+    walk, ebike = head_after["walk"]["140405"], head_after["ebike"]["140405"]
+    # the synthetic 65+ raster holds 14.4 % of the residents; they walk slower
+    assert walk["population_65plus"] == pytest.approx(33_097, abs=2)
+    assert walk["share_65plus_within_15"] < walk["share_within_15"]
+    # functional only: the 3 failing and 3 unknown 中医阁 no longer count, the upper bound does
+    assert ebike["share_within_15"] < head_before["ebike"]["140405"]["share_within_15"]
+    assert ebike["share_within_15"] <= ebike["share_within_15_upper"]
+    readme = pd.read_excel(after / "coverage.xlsx", sheet_name=None)
+    text = "\n".join(str(v) for frame in readme.values() for v in frame.to_numpy().ravel())
+    assert "25 个机构中，19 个达标计入，3 个不达标不计，3 个能力未知不计" in text
+    assert "65岁以上" in (after / "report.html").read_text(encoding="utf-8")
+    card = pd.read_excel(after / "scorecard.xlsx", sheet_name=0)
+    assert "无数据" not in card.to_string().split("能提供中医药服务的村卫生室占比")[1].split("\n")[0]
