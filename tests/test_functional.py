@@ -19,6 +19,7 @@ from tcm_coverage.access import (
     facility_set_masks,
     functional_unknown,
 )
+from tcm_coverage.demo import DEMO_FILES, demo_data_dir
 from tcm_coverage.inputs import (
     DEFAULT_FUNCTIONAL_RULE,
     FunctionalRule,
@@ -217,5 +218,13 @@ def test_cli_demo_with_65plus_and_functional_only(tmp_path) -> None:
     text = "\n".join(str(v) for frame in readme.values() for v in frame.to_numpy().ravel())
     assert "25 个机构中，19 个达标计入，3 个不达标不计，3 个能力未知不计" in text
     assert "65岁以上" in (after / "report.html").read_text(encoding="utf-8")
-    card = pd.read_excel(after / "scorecard.xlsx", sheet_name=0)
-    assert "无数据" not in card.to_string().split("能提供中医药服务的村卫生室占比")[1].split("\n")[0]
+    card = pd.read_excel(after / "scorecard.xlsx", sheet_name=0).set_index("指标")
+    # computed from the capability columns: 9 of the 147 village clinics whose capability is known
+    # (the 中医阁 that meet 4 types / 6 techniques), 3 unknown; 1 of 4 stations has a physician
+    assert card.loc["能提供中医药服务的村卫生室占比", "现状值"] == "6.1%（已知 9/147；另 3 个未知）"
+    raw = pd.read_csv(demo_data_dir() / DEMO_FILES["facilities"], encoding="utf-8-sig")
+    clinics = raw[raw["类型"] == "村卫生室"]
+    known = clinics["中医药技术类数"].notna()
+    able = known & (clinics["中医药技术类数"] >= 4) & (clinics["中医药技术项数"] >= 6)
+    assert (int(able.sum()), int(known.sum()), int((~known).sum())) == (9, 147, 3)
+    assert card.loc["配备中医类别医师的社区卫生服务站占比", "现状值"] == "25%（1/4）"
