@@ -398,6 +398,12 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "sc_sheet_about": ("说明", "about"),
     # -- residents 65+ (access/elderly.py; outputs/tables.py, report_html.py, maps.py) --
     "col_population_65plus": ("65岁以上人口", "residents 65+"),
+    # capability columns of the facility sheet (inputs/functional.py)
+    "col_tcm_services": ("能提供中医药服务", "gives TCM services"),
+    "col_tcm_technique_types": ("中医药技术类数", "TCM technique types"),
+    "col_tcm_techniques": ("中医药技术项数", "TCM techniques"),
+    "col_tcm_capable_physicians": ("中医类别医师数", "TCM-category physicians"),
+    "col_tcm_capable_staff": ("能提供中医药服务人员数", "TCM-capable staff"),
     "col_pop_65plus_within": ("65岁以上{minutes}分钟内人口", "residents 65+ within {minutes} min"),
     "col_share_65plus_within": ("65岁以上{minutes}分钟覆盖率", "share of residents 65+ within {minutes} min"),
     "col_65plus_within_upper": ("65岁以上{minutes}分钟覆盖率上限（中医馆/中医阁未知按有）",

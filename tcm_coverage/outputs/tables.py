@@ -34,7 +34,8 @@ _LABELLED = (
     "n_stations", "n_stations_zhongyige", "n_stations_zhongyige_unknown",
     "share_stations_zhongyige", "n_tcm_clinics", "n_other", "tcm_gps", "tcm_physicians", "beds",
     "tcm_gps_unreported", "tcm_physicians_unreported", "beds_unreported", "points",
-    "population_65plus",
+    "population_65plus", "tcm_services", "tcm_technique_types", "tcm_techniques",
+    "tcm_capable_physicians", "tcm_capable_staff",
 )
 
 #: Header of each internal column name, in Chinese and English.
