@@ -691,14 +691,37 @@ def make_raster(county: County, st: Settlements, rng: np.random.Generator) -> tu
     return out, from_origin(west, north, CELL_DEG, CELL_DEG)
 
 
-def write_raster(arr: np.ndarray, transform, path: Path) -> None:
+#: Share of residents 65+ in the demo (synthetic): 11 % on the eastern plain rising to 20 % in
+#: the western hills (young people leave the hill villages), linear in longitude between.
+ELDERLY_SHARE_PLAIN, ELDERLY_SHARE_HILLS = 0.11, 0.20
+ELDERLY_LON_PLAIN, ELDERLY_LON_HILLS = 112.95, 112.65
+
+
+def elderly_share(lon: np.ndarray) -> np.ndarray:
+    """Share of residents 65+ at longitude ``lon`` (synthetic, deterministic)."""
+    hills = np.clip((ELDERLY_LON_PLAIN - lon) / (ELDERLY_LON_PLAIN - ELDERLY_LON_HILLS), 0, 1)
+    return ELDERLY_SHARE_PLAIN + (ELDERLY_SHARE_HILLS - ELDERLY_SHARE_PLAIN) * hills
+
+
+def make_elderly_raster(arr: np.ndarray, transform) -> np.ndarray:
+    """Residents 65+ per cell: the population raster times :func:`elderly_share` of the cell
+    centre's longitude (no randomness: derived from the population raster alone)."""
+    clon = transform.c + (np.arange(arr.shape[1]) + 0.5) * transform.a
+    share = elderly_share(clon)[None, :]
+    valid = arr > NODATA
+    out = np.where(valid, arr.astype(np.float64) * share, NODATA)
+    return out.astype(np.float32)
+
+
+def write_raster(arr: np.ndarray, transform, path: Path, *,
+                 what: str = "population (persons per cell)") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     profile = dict(driver="GTiff", width=arr.shape[1], height=arr.shape[0], count=1,
                    dtype="float32", crs="EPSG:4326", transform=transform, nodata=NODATA,
                    compress="deflate", predictor=3, tiled=True, blockxsize=256, blockysize=256)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(arr, 1)
-        dst.update_tags(DESCRIPTION="SYNTHETIC demo population (persons per cell), "
+        dst.update_tags(DESCRIPTION=f"SYNTHETIC demo {what}, "
                                     "tcm_coverage scripts/make_demo_data.py")
 
 
@@ -744,6 +767,41 @@ def write_dem(arr: np.ndarray, transform, path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 FACILITY_COLUMNS = ("编号", "名称", "类型", "经度", "纬度", "中医馆", "中医阁", "中医类别全科医生数",
                     "中医执业医师数", "执业医师数", "床位数")
+#: Capability columns (tcm_coverage/inputs/functional.py), derived without randomness.
+CAPABILITY_COLUMNS = ("能提供中医药服务", "中医药技术类数", "中医药技术项数", "中医类别医师数",
+                      "能提供中医药服务人员数")
+#: (types, techniques) of the k-th 中医阁, cycling: three of four meet the national 4 types /
+#: 6 techniques, the third does not; every fifth 中医阁 has its capability left blank (unknown).
+_GE_CAPABILITY = ((4, 6), (5, 8), (3, 5), (4, 7))
+
+
+def capability(rows: list[dict]) -> list[tuple[str, ...]]:
+    """The capability cells of each facility (synthetic, deterministic: no random draws).
+
+    County TCM hospital and centres with a 中医馆: 8 types, 14 techniques; 中医阁: cycling
+    through :data:`_GE_CAPABILITY`, every fifth blank; other facilities with a TCM physician:
+    2 types, 3 techniques; the rest none. 中医类别医师数 = 中医执业医师数; TCM-capable staff =
+    that plus one trained staff member where there is a 中医馆/中医阁.
+    """
+    out: list[tuple[str, ...]] = []
+    k_ge = 0
+    for r in rows:
+        tcm, hall = int(r["中医执业医师数"]), r["中医馆"] == "是" or r["中医阁"] == "是"
+        if r["中医阁"] == "是":
+            k_ge += 1
+            if k_ge % 5 == 0:
+                out.append(("", "", "", "", ""))
+                continue
+            types, techniques = _GE_CAPABILITY[(k_ge - 1) % len(_GE_CAPABILITY)]
+        elif r["类型"] == "县级中医医院" or r["中医馆"] == "是":
+            types, techniques = 8, 14
+        elif tcm > 0:
+            types, techniques = 2, 3
+        else:
+            types, techniques = 0, 0
+        able = "是" if types >= 4 and techniques >= 6 else "否"
+        out.append((able, str(types), str(techniques), str(tcm), str(tcm + int(hall))))
+    return out
 
 
 def make_facilities(roads: Roads, grids: list, st: Settlements,
@@ -848,10 +906,10 @@ def write_facilities(rows: list[dict], path: Path) -> None:
     xy = np.array([r["xy"] for r in rows])
     lon, lat = to_ll(xy)
     glon, glat = wgs84_to_gcj02(lon, lat)
-    out = [",".join(FACILITY_COLUMNS)]
-    for k, r in enumerate(rows):
+    out = [",".join(FACILITY_COLUMNS + CAPABILITY_COLUMNS)]
+    for k, (r, cap) in enumerate(zip(rows, capability(rows), strict=True)):
         vals = [r["编号"], r["名称"], r["类型"], f"{glon[k]:.6f}", f"{glat[k]:.6f}", r["中医馆"],
-                r["中医阁"]] + [str(int(r[c])) for c in FACILITY_COLUMNS[7:]]
+                r["中医阁"]] + [str(int(r[c])) for c in FACILITY_COLUMNS[7:]] + list(cap)
         out.append(",".join(vals))
     _write_text(path, "\n".join(out) + "\n", bom=True)
 
@@ -924,6 +982,13 @@ the seat and most people on the eastern plain, sparse villages and roads in the 
   Each settlement is a Gaussian blob holding {100 * (1 - BACKGROUND_SHARE):.1f} % of its table
   population, the other {100 * BACKGROUND_SHARE:.1f} % of the total is a thin scattered rural
   background. Raster total {stats["raster_total"]:,.1f}.
+- **Residents 65+ raster** (`demo_population_65plus.tif`, **synthetic**): the same grid, the
+  population raster times a share of residents 65+ that depends on longitude only:
+  {100 * ELDERLY_SHARE_PLAIN:.0f} % east of {ELDERLY_LON_PLAIN}° E (the plain and the seat),
+  {100 * ELDERLY_SHARE_HILLS:.0f} % west of {ELDERLY_LON_HILLS}° E (the hills: the young leave),
+  linear between. No randomness. Total {stats["elderly_total"]:,.1f} residents 65+
+  ({100 * stats["elderly_total"] / stats["raster_total"]:.1f} %). The demo uses it by default
+  (`--population-65plus`); it describes no real place.
 - **Facilities** (`demo_facilities_gcj02.csv`, UTF-8 with BOM): coordinates in **GCJ-02**
   (as Amap/Tencent give them to planners; read with `datum="gcj02"`), 6 decimals; every
   facility is within ~25 m of a road. {stats["facilities"]} facilities:
@@ -939,6 +1004,13 @@ the seat and most people on the eastern plain, sparse villages and roads in the 
   The two 中医诊所 are private clinics (tier "other"). Staff and bed numbers are plausible
   inventions. Every TCM service point has a 中医执业医师数 (1–58), so the
   capacity-aware coverage uses TCM physicians × 1,613 residents (no capacity column).
+- **Capability columns** (synthetic, no randomness; for `--functional-only` and the scorecard's
+  capability indicators): 能提供中医药服务, 中医药技术类数, 中医药技术项数, 中医类别医师数 (=
+  中医执业医师数), 能提供中医药服务人员数 (+1 trained staff member where there is a 中医馆/中医阁).
+  County hospital and centres with a 中医馆: 8 types, 14 techniques. The 中医阁 cycle through
+  4/6, 5/8, 3/5 and 4/7 types/techniques (so one in four misses the national 4 types and 6
+  techniques) and every fifth 中医阁 has these cells blank (capability unknown); other facilities
+  with a TCM physician 2/3, the rest 0/0.
 
 - **Elevation** (`dem/demo_dem.tif`): a **synthetic** DEM, *not* Tunliu's real terrain;
   int16 metres, EPSG:32649 (UTM 49N), 100 m cells, {stats["dem_shape"][0]} rows ×
@@ -976,6 +1048,9 @@ def main(argv: list[str] | None = None) -> int:
 
     arr, transform = make_raster(county, st, stage_rng(5))
     write_raster(arr, transform, out / "population" / "demo_population.tif")
+    elderly = make_elderly_raster(arr, transform)
+    write_raster(elderly, transform, out / "population" / "demo_population_65plus.tif",
+                 what="residents 65+ (persons per cell)")
 
     rows = make_facilities(roads, grids, st, stage_rng(6))
     write_facilities(rows, out / "facilities" / "demo_facilities_gcj02.csv")
@@ -995,6 +1070,7 @@ def main(argv: list[str] | None = None) -> int:
             ("roads/demo_roads.osm", "road network, OSM XML"),
             ("population/demo_villages.csv", "villages, towns, seat communities"),
             ("population/demo_population.tif", "population raster"),
+            ("population/demo_population_65plus.tif", "residents 65+ raster"),
             ("facilities/demo_facilities_gcj02.csv", "health facilities, GCJ-02"),
             ("dem/demo_dem.tif", "elevation (DEM), synthetic"),
         ],
@@ -1010,6 +1086,7 @@ def main(argv: list[str] | None = None) -> int:
         "population": int(st.pop.sum()),
         "raster_shape": arr.shape,
         "raster_total": float(arr[arr > NODATA].astype(np.float64).sum()),
+        "elderly_total": float(elderly[elderly > NODATA].astype(np.float64).sum()),
         "facilities": len(rows),
         "facility_types": ftypes,
         "clinic_villages": ftypes.get("村卫生室", 0),

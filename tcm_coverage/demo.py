@@ -28,6 +28,7 @@ DEMO_FILES: dict[str, Path] = {
     "townships": Path("boundaries") / "demo_townships_wgs84.geojson",
     "facilities": Path("facilities") / "demo_facilities_gcj02.csv",
     "population_raster": Path("population") / "demo_population.tif",
+    "population_65plus": Path("population") / "demo_population_65plus.tif",
     "villages": Path("population") / "demo_villages.csv",
     "network": Path("roads") / "demo_roads.osm",
     "dem": Path("dem") / "demo_dem.tif",
@@ -58,7 +59,7 @@ def demo_data_dir() -> Path:
 
 
 def demo_inputs(data_dir: Path | None = None, *, population: str = "raster",
-                dem: bool = True) -> dict[str, Path | str]:
+                dem: bool = True, elderly: bool = False) -> dict[str, Path | str]:
     """The input arguments of :class:`~tcm_coverage.workflows.pipeline.AnalysisConfig` for the demo county.
 
     Parameters
@@ -69,18 +70,24 @@ def demo_inputs(data_dir: Path | None = None, *, population: str = "raster",
         ``"raster"`` (the population raster) or ``"villages"`` (the village table).
     dem
         Include the synthetic demo DEM (``dem``: slopes; hills rising to the west).
+    elderly
+        Add ``population_65plus``: the synthetic residents-65+ raster (the ``demo`` command
+        does so unless ``--no-65plus``).
 
     Returns
     -------
     dict
         ``facilities``, ``facilities_datum``, ``boundary``, ``townships``, ``population``,
-        ``network`` and (``dem=True``) ``dem``.
+        ``network``, (``dem=True``) ``dem`` (and ``population_65plus``).
     """
     d = demo_data_dir() if data_dir is None else data_dir
-    return {
+    out: dict[str, Path | str] = {
         "facilities": d / DEMO_FILES["facilities"], "facilities_datum": DEMO_DATUM,
         "boundary": d / DEMO_FILES["boundary"], "townships": d / DEMO_FILES["townships"],
         "population": d / DEMO_FILES["population_raster" if population == "raster" else "villages"],
         "network": d / DEMO_FILES["network"],
         **({"dem": d / DEMO_FILES["dem"]} if dem else {}),
     }
+    if elderly:
+        out["population_65plus"] = d / DEMO_FILES["population_65plus"]
+    return out

@@ -535,6 +535,29 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "dec_map_legend": ("转诊线：驾车 {low:g}–{high:g} 分钟到中医馆", "referral line: {low:g}–{high:g} min by car"),
     "dec_map_legend_beyond": ("转诊线：驾车超过 {low:g} 分钟到中医馆", "referral line: over {low:g} min by car"),
     "dec_map_line": ("{clinic} → {centre}：驾车 {minutes:.1f} 分钟", "{clinic} → {centre}: {minutes:.1f} min by car"),
+    # -- residents 65+ (access/elderly.py; outputs/tables.py, report_html.py, maps.py) --
+    "col_population_65plus": ("65岁以上人口", "residents 65+"),
+    # capability columns of the facility sheet (inputs/functional.py)
+    "col_tcm_services": ("能提供中医药服务", "gives TCM services"),
+    "col_tcm_technique_types": ("中医药技术类数", "TCM technique types"),
+    "col_tcm_techniques": ("中医药技术项数", "TCM techniques"),
+    "col_tcm_capable_physicians": ("中医类别医师数", "TCM-category physicians"),
+    "col_tcm_capable_staff": ("能提供中医药服务人员数", "TCM-capable staff"),
+    "col_pop_65plus_within": ("65岁以上{minutes}分钟内人口", "residents 65+ within {minutes} min"),
+    "col_share_65plus_within": ("65岁以上{minutes}分钟覆盖率", "share of residents 65+ within {minutes} min"),
+    "col_65plus_within_upper": ("65岁以上{minutes}分钟覆盖率上限（中医馆/中医阁未知按有）",
+                                "share of residents 65+ within {minutes} min, upper bound (unknown 中医馆/中医阁 as yes)"),
+    "report_card_65plus": ("65岁以上：{share}", "residents 65+: {share}"),
+    "report_65plus_pace": ("（步行按老年人步速 3.6 公里/小时）", " (walking at the elderly pace, 3.6 km/h)"),
+    "report_65plus_population": ("65岁以上人口", "residents 65+"),
+    "report_65plus_share": ("65岁以上{thr}分钟覆盖率", "65+ {thr}-min share"),
+    "sc_column_tcm_services": ("能提供中医药服务（是/否）", "能提供中医药服务 (yes/no)"),
+    "sc_column_tcm_technique_types": ("中医药技术类数", "TCM technique types"),
+    "sc_column_tcm_techniques": ("中医药技术项数", "TCM techniques"),
+    "sc_column_tcm_capable_physicians": ("中医类别医师数", "TCM-category physicians"),
+    "sc_column_tcm_capable_staff": ("能提供中医药服务人员数", "TCM-capable staff"),
+    "map_65plus": ("65岁以上 {thr} 分钟覆盖率：{share}（{people} 人）",
+                   "residents 65+ within {thr} min: {share} ({people})"),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -556,6 +579,7 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "readme.file.boundary": ("县界", "county boundary"),
     "readme.file.townships": ("乡镇界", "township boundaries"),
     "readme.file.population": ("人口", "population"),
+    "readme.file.population_65plus": ("65岁以上人口", "residents 65+"),
     "readme.file.network": ("路网", "roads"),
     "readme.facility_set": ("目标设施：{label}", "target: {label}"),
     "readme.facility_set_text": ("{definition}（{count} 个）", "{definition} ({count})"),
@@ -626,6 +650,7 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "source.boundary": ("县界", "county boundary"),
     "source.townships": ("乡镇界", "townships"),
     "source.population": ("人口", "population"),
+    "source.population_65plus": ("65岁以上人口", "residents 65+"),
     "source.network": ("路网", "roads"),
     "source.line": ("{label}：{name}", "{label}: {name}"),
     # print plates of a run (workflows/write.py)
@@ -787,6 +812,24 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
         "请提供覆盖全县及周边道路的 DEM（如 SRTM、Copernicus GLO-30，按县界外扩裁剪）",
         "give a DEM covering the county and the roads around it (e.g. SRTM or Copernicus "
         "GLO-30 clipped to the county plus a buffer)"),
+    # -- residents 65+ and functional TCM points (workflows.texts; access/elderly.py, inputs/functional.py) --
+    "summary.county_65plus": ("    其中65岁以上居民 {share}（{population:,.0f} 人）{pace}",
+                              "    residents 65+: {share} (of {population:,.0f}){pace}"),
+    "summary.pace_65plus": ("，步行按老年人步速", ", walking at the elderly pace"),
+    "readme.elderly": ("65岁以上居民", "residents 65+"),
+    "readme.elderly_value": ("{source}：{population:,.0f} 人；步行按老年人步速（walk_elderly，3.6 公里/小时，路外 2.7），其余方式同全体居民",
+                             "{source}: {population:,.0f} residents 65+; walking at the elderly pace (walk_elderly, 3.6 km/h, 2.7 off road), other modes as for all residents"),
+    "readme.functional": ("中医馆/中医阁计入规则", "中医馆/中医阁 counted by"),
+    "readme.functional_flags": ("按标识（中医馆/中医阁 是/否）计入，未按服务能力筛选（--functional-only 或方案的 functional_rule 可按能力计）",
+                                "their flags (中医馆/中医阁 yes/no), not by capability (--functional-only or a profile's functional_rule counts by capability)"),
+    "readme.functional_rule": ("按服务能力计入（{source}）：能提供中医药服务人员数（未填时按中医类别医师数）≥{staff:g}，且中医药技术类数≥{types:g}、项数≥{techniques:g}（两列未填时按“能提供中医药服务”是/否）。"
+                               "标为有中医馆/中医阁的 {flagged} 个机构中，{counted} 个达标计入，{failed} 个不达标不计，{unknown} 个能力未知不计（未知按有计时为上限：{upper} 个）",
+                               "capability ({source}): TCM-capable staff (能提供中医药服务人员数, else 中医类别医师数) >= {staff:g}, and TCM technique types >= {types:g} and techniques >= {techniques:g} (without those counts: the yes/no column 能提供中医药服务). "
+                               "Of the {flagged} facilities flagged with a 中医馆/中医阁, {counted} meet it and count, {failed} do not, {unknown} have unknown capability and do not count (upper bound with unknown as yes: {upper})"),
+    "readme.functional_option": ("--functional-only", "--functional-only"),
+    "readme.functional_profile": ("方案 {name} 的 functional_rule", "the functional_rule of profile {name}"),
+    "readme.elderly_none": ("无数据（未提供65岁以上人口：--population-65plus 或村庄表的65岁以上人口列）",
+                            "no data (no residents-65+ input: --population-65plus or a 65+ column of the village table)"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -165,3 +165,27 @@ def capacity_pop_column(minutes: float, *, upper: bool = False) -> str:
     'pop_within_capacity_15'
     """
     return f"pop_within_capacity_{float(minutes):g}" + (UPPER_SUFFIX if upper else "")
+
+
+# -- residents 65+ (access/elderly.py) ------------------------------------------------------
+
+#: Column of the number of residents 65+ on demand points and in the coverage tables.
+POPULATION_65PLUS = "population_65plus"
+#: The mode whose profile the residents 65+ walk with when ``walk`` is computed.
+ELDERLY_MODES: dict[str, str] = {"walk": "walk_elderly"}
+
+
+def elderly_column(column: str) -> str:
+    """Name of the residents-65+ twin of a coverage column.
+
+    >>> elderly_column("population"), elderly_column("pop_within_15")
+    ('population_65plus', 'pop_65plus_within_15')
+    >>> elderly_column(share_column(15, upper=True))
+    'share_65plus_within_15_upper'
+    """
+    if column == "population":
+        return POPULATION_65PLUS
+    for head in ("pop_", "share_"):
+        if column.startswith(head + "within_"):
+            return head + "65plus_" + column[len(head):]
+    raise ValueError(f"no 65+ column for {column!r}")

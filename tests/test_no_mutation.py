@@ -38,9 +38,15 @@ import scipy.sparse as sp
 import shapely
 
 import tcm_coverage as tc
-from tcm_coverage.access import area_fca, assign_areas, fairness_table, referral_chain
+from tcm_coverage.access import (
+    area_fca,
+    assign_areas,
+    elderly_times,
+    fairness_table,
+    referral_chain,
+)
 from tcm_coverage.demo import DEMO_DATUM, DEMO_FILES, demo_data_dir
-from tcm_coverage.inputs import points_from_table
+from tcm_coverage.inputs import DEFAULT_FUNCTIONAL_RULE, points_from_table
 from tcm_coverage.outputs import MapLayers, ReportOptions, ReportTables
 from tcm_coverage.siting import build_candidates, maximal_covering, siting_instance
 
@@ -219,6 +225,11 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("inputs", "flag_values", lambda d, tmp: ((d.facilities, "zhongyige"), {})),
     Case("inputs", "points_from_table", lambda d, tmp: ((d.village_table,), {})),
     Case("inputs", "county_facilities", lambda d, tmp: ((d.facilities, d.county), dict(buffer_m=5000.0))),
+    Case("inputs", "functional_status", lambda d, tmp: ((d.facilities,), {})),
+    Case("inputs", "services_status", lambda d, tmp: ((d.facilities,), {})),
+    Case("inputs", "staff_status", lambda d, tmp: ((d.facilities,), {})),
+    Case("inputs", "elderly_from_demand", lambda d, tmp: ((d.villages.assign(
+        population_65plus=d.villages["population"] * 0.2),), {})),
     Case("inputs", "check_inputs", lambda d, tmp: ((), dict(
         facilities=d.facilities, facilities_datum="wgs84", demand=d.villages,
         population_datum="wgs84", network=d.roads))),
@@ -242,6 +253,12 @@ CASES: dict[str, Case] = {c.name: c for c in (
         d.access.facilities, assign_areas_of(d.access.facilities, d.towns)), {})),
     Case("access", "facility_set_masks", lambda d, tmp: ((d.facilities,), {})),
     Case("access", "unknown_flags", lambda d, tmp: ((d.facilities,), {})),
+    Case("access", "functional_unknown", lambda d, tmp: ((d.facilities, DEFAULT_FUNCTIONAL_RULE), {})),
+    Case("access", "elderly_routing", lambda d, tmp: ((d.people, d.access), {})),
+    Case("access", "elderly_times", lambda d, tmp: ((d.people, d.access), {})),
+    Case("access", "elderly_tables", lambda d, tmp: ((d.tables, elderly_times(d.people, d.access)), dict(
+        counties=d.county, townships=d.towns, modes=d.access.modes,
+        facility_sets=d.access.facility_sets, thresholds=(10, 15)))),
     Case("access", "no_data_facility_sets", lambda d, tmp: ((d.facilities,), {})),
     Case("access", "check_time_columns", lambda d, tmp: ((d.access.demand,), dict(
         facility_sets=d.access.facility_sets, modes=d.access.modes))),

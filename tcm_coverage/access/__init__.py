@@ -1,6 +1,6 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.referral`, :mod:`~tcm_coverage.access.sensitivity`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.elderly`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
 from tcm_coverage.access.capacity import (
@@ -33,6 +33,7 @@ from tcm_coverage.access.compute import (
     IsochroneOptions,
     compute_access,
     facility_set_masks,
+    functional_unknown,
     unknown_flags,
 )
 from tcm_coverage.access.coverage import (
@@ -46,6 +47,7 @@ from tcm_coverage.access.coverage import (
     no_data_cells,
     no_data_facility_sets,
 )
+from tcm_coverage.access.elderly import elderly_routing, elderly_tables, elderly_times
 from tcm_coverage.access.fairness import (
     fairness_table,
     lorenz_curve,
@@ -116,10 +118,14 @@ __all__ = [
     "computed_times",
     "coverage_tables",
     "facility_capacity",
+    "elderly_routing",
+    "elderly_tables",
+    "elderly_times",
     "facility_indicators",
     "facility_set_masks",
     "fairness_table",
     "fca_weights",
+    "functional_unknown",
     "isochrone_bands",
     "lorenz_curve",
     "lorenz_points",

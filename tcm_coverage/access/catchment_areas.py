@@ -145,7 +145,7 @@ def network_fca(
     if not meas.methods:
         raise InputError("unknown accessibility method(s) (none)", fix=f"use some of {list(METHODS)}")
     methods = check_names(meas.methods, METHODS, what="accessibility method")
-    masks = facility_set_masks(facilities, include_other=opts.include_other)
+    masks = facility_set_masks(facilities, include_other=opts.include_other, functional=opts.functional)
     check_names([facility_set], list(masks), what="facility set")
     fac = facilities[masks[facility_set]]
     values, supply_label = _supply_values(fac, meas.supply, opts.facilities_source)

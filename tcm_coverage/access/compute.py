@@ -25,6 +25,13 @@ facility set       Chinese                                    facilities
 counts them as *yes*; the pipeline computes it only when some flag is unknown, and the tables,
 report and scorecard give both bounds so no headline silently depends on the assumption.
 
+**Functional TCM points** (``AccessOptions.functional``, ``--functional-only``): a 中医馆/中医阁
+counts only when its capability columns meet the rule (:mod:`tcm_coverage.inputs.functional`);
+unknown capability counts as no, except in ``tcm_any_upper``.
+
+Why this module is long: the facility-set rule, the per-mode routing loop and its warnings are
+one contract (every later step reuses the masks and the routing made here).
+
 Direction is resident → facility (it matters for one-way streets by car). Each (mode, facility set)
 pair is one multi-source shortest-path run (:func:`tcm_coverage.access.traveltime.nearest_facility_times`).
 """
@@ -46,7 +53,7 @@ from tcm_coverage.access.checks import check_names
 from tcm_coverage.access.isochrones import isochrone_bands, surface_points, travel_time_surface
 from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
 from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS, text
-from tcm_coverage.inputs import flag_values
+from tcm_coverage.inputs import FunctionalRule, flag_values, functional_status
 from tcm_coverage.network import (
     MIN_COMPONENT_M,
     RoadNetwork,
@@ -66,7 +73,7 @@ from tcm_coverage.vocab import FACILITY_SETS, ISOCHRONE_FACILITY_SETS, time_colu
 logger = logging.getLogger(__name__)
 
 __all__ = ["AccessOptions", "AccessResult", "IsochroneOptions", "compute_access", "facility_set_masks",
-           "unknown_flags"]
+           "functional_unknown", "unknown_flags"]
 
 def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
     """Facilities whose TCM status is unknown: centres with an unknown 中医馆 flag and village
@@ -88,7 +95,32 @@ def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
     return ((tier == "township_centre") & guan_unknown) | ((tier == "village_station") & ge_unknown)
 
 
-def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False) -> dict[str, np.ndarray]:
+def functional_unknown(facilities: gpd.GeoDataFrame, functional: FunctionalRule | None) -> np.ndarray:
+    """Centres flagged 中医馆 and clinics/stations flagged 中医阁 whose capability is unknown
+    under ``functional`` (all ``False`` without a rule).
+
+    Parameters
+    ----------
+    facilities
+        Output of :func:`tcm_coverage.inputs.facilities.read_facilities`.
+    functional
+        The functional rule, or ``None``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, aligned with ``facilities``.
+    """
+    if functional is None:
+        return np.zeros(len(facilities), bool)
+    tier = facilities["tier"].to_numpy()
+    flagged = (((tier == "township_centre") & flag_values(facilities, "zhongyiguan")[0])
+               | ((tier == "village_station") & flag_values(facilities, "zhongyige")[0]))
+    return flagged & functional_status(facilities, functional)[1]
+
+
+def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False,
+                       functional: FunctionalRule | None = None) -> dict[str, np.ndarray]:
     """Boolean masks over ``facilities`` for every facility set in :data:`FACILITY_SETS`.
 
     Unknown 中医馆/中医阁 flags count as no, except in ``tcm_any_upper`` (see the module
@@ -101,6 +133,9 @@ def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = Fa
     include_other
         Count TCM clinics and outpatient departments (tier ``other`` with ``is_tcm_clinic``) as
         TCM service points. The plans count them "when the user says so".
+    functional
+        Count a 中医馆/中医阁 only when it meets this capability rule (unknown: not counted,
+        except in ``tcm_any_upper``); ``None``: the flags alone.
 
     Returns
     -------
@@ -111,12 +146,16 @@ def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = Fa
     county = tier == "county_tcm"
     guan = (tier == "township_centre") & flag_values(facilities, "zhongyiguan")[0]
     ge = (tier == "village_station") & flag_values(facilities, "zhongyige")[0]
+    maybe = unknown_flags(facilities) | functional_unknown(facilities, functional)
+    if functional is not None:
+        works = functional_status(facilities, functional)[0]
+        guan, ge = guan & works, ge & works
     tcm = county | guan | ge
     if include_other:
         tcm = tcm | ((tier == "other") & facilities["is_tcm_clinic"].to_numpy(bool))
     primary = (tier == "township_centre") | (tier == "village_station")
     return {"tcm_any": tcm, "county_tcm": county, "zhongyiguan": guan, "zhongyige": ge,
-            "primary_any": primary, "tcm_any_upper": tcm | unknown_flags(facilities)}
+            "primary_any": primary, "tcm_any_upper": tcm | maybe}
 
 
 @dataclass(frozen=True)
@@ -216,6 +255,9 @@ class AccessOptions:
         or typing mistake in its coordinates); checked by :func:`compute_access`.
     facilities_source
         File name used in error messages.
+    functional
+        Count a 中医馆/中医阁 only when it meets this capability rule (see
+        :func:`facility_set_masks`); ``None``: the flags alone.
     """
 
     include_other: bool = False
@@ -224,6 +266,7 @@ class AccessOptions:
     direct_offroad_m: float = DIRECT_OFFROAD_MAX_M
     max_facility_offroad_m: float = 1500.0
     facilities_source: str | None = None
+    functional: FunctionalRule | None = None
 
 
 @dataclass(frozen=True)
@@ -290,7 +333,7 @@ def compute_access(
                 if isochrones is not None and len(isochrones.minutes) else [])
     if iso_sets and isochrones is not None and isochrones.area is None:
         raise InputError("isochrones need the area they cover", fix="pass IsochroneOptions(area=<county polygons>)")
-    masks = facility_set_masks(facilities, include_other=opts.include_other)
+    masks = facility_set_masks(facilities, include_other=opts.include_other, functional=opts.functional)
     dem = demand.copy()
     fac = facilities.copy()
     dlon, dlat = dem.geometry.x.to_numpy(float), dem.geometry.y.to_numpy(float)

@@ -100,6 +100,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
                       help="demo population from the GeoTIFF or the village table")
     demo.add_argument("--no-dem", action="store_true",
                       help="ignore the demo's synthetic DEM: every road flat (to compare with slopes)")
+    demo.add_argument("--no-65plus", dest="no_65plus", action="store_true",
+                      help="leave out the demo's synthetic residents-65+ layer")
     add_common_options(demo, default_modes=("walk", "ebike", "car"), default_thresholds=(5, 10, 15, 20, 30))
 
 
@@ -122,6 +124,10 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
     ana.add_argument("--population-column", default=None, help="population column (found automatically)")
     ana.add_argument("--population-sheet", default=None, metavar="SHEET",
                      help="sheet of a village population workbook (name or number)")
+    ana.add_argument("--population-65plus", type=Path, default=None, metavar="FILE",
+                     help="residents 65+ (GeoTIFF, village table or polygons, datum as "
+                          "--population), reported beside all residents; a 65+ column of the "
+                          "village table (65岁以上人口, 老年人口) is used without it")
     ana.add_argument("--network", type=Path, required=True, help="roads: .osm.pbf, .osm (XML) or .graphml")
     ana.add_argument("--dem", type=Path, default=None, metavar="FILE.tif",
                      help="elevation GeoTIFF (any CRS, metres; optional): walking, bicycle and "
@@ -392,7 +398,8 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.command == "demo":
             data = args.data_dir or demo_data_dir()
             config = config_from_args(args, inputs=demo_inputs(data, population=args.population_source,
-                                                               dem=not args.no_dem),
+                                                               dem=not args.no_dem,
+                                                               elderly=not args.no_65plus),
                                       sources=DEMO_SOURCES[args.lang])
         else:
             config = config_from_args(args)

@@ -100,6 +100,9 @@ def add_common_options(p: argparse.ArgumentParser, *, default_modes: Sequence[st
                    metavar="NAME|FILE",
                    help="plan-target profiles for the scorecard: national, jiangsu, jilin_city, "
                         "yantai, tunliu, ziyang or a profile .toml (default: national)")
+    p.add_argument("--functional-only", action="store_true",
+                   help="count a 中医馆/中医阁 only when its capability columns (能提供中医药服务, "
+                        "中医药技术类数/项数, 中医类别医师数) meet the plan's rule; unknown: not counted")
     p.add_argument("--no-accessibility", action="store_true",
                    help="skip the E2SFCA accessibility of TCM physicians")
     p.add_argument("--no-capacity", action="store_true",
@@ -187,6 +190,7 @@ class InputOptions(TypedDict, total=False):
     population_datum: str
     population_column: str | None
     population_sheet: str | None
+    population_65plus: Path | None
     network: Path
     dem: Path | None
 
@@ -235,4 +239,5 @@ def config_from_args(args: argparse.Namespace, *, inputs: Mapping[str, object] |
         capacity=not args.no_capacity, residents_per_physician=args.residents_per_physician,
         referral_minutes=args.referral_minutes,
         **({"print_formats": ()} if getattr(args, "no_print_map", False) else {}),
+        functional_only=args.functional_only,
         **render_overrides(args))  # basemap, Tianditu key, inlining and --lang

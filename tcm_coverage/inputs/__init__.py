@@ -1,6 +1,6 @@
 """Inputs: what the planner's files say, read and checked (coordinates, boundaries, facilities, population, plan profiles).
 
-Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_area`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.indicators`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`, :mod:`~tcm_coverage.inputs.population_raster`, :mod:`~tcm_coverage.inputs.demand`.
+Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_area`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.indicators`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`, :mod:`~tcm_coverage.inputs.population_raster`, :mod:`~tcm_coverage.inputs.demand`, :mod:`~tcm_coverage.inputs.functional`.
 """
 
 from tcm_coverage.inputs.boundaries import (
@@ -60,6 +60,15 @@ from tcm_coverage.inputs.facility_types import (
     accepted_types,
     classify_types,
 )
+from tcm_coverage.inputs.functional import (
+    CAPABILITY_COLUMNS,
+    DEFAULT_FUNCTIONAL_RULE,
+    FunctionalRule,
+    functional_status,
+    parse_functional_rule,
+    services_status,
+    staff_status,
+)
 from tcm_coverage.inputs.indicators import INDICATORS, MEASURES, IndicatorSpec
 from tcm_coverage.inputs.plans import (
     NO_NUMBER,
@@ -70,13 +79,22 @@ from tcm_coverage.inputs.plans import (
     parse_profile,
 )
 from tcm_coverage.inputs.population import (
+    elderly_from_demand,
     points_from_polygons,
     points_from_table,
     read_population,
+    read_population_65plus,
 )
 from tcm_coverage.inputs.population_raster import points_from_raster
 
 __all__ = [
+    "CAPABILITY_COLUMNS",
+    "DEFAULT_FUNCTIONAL_RULE",
+    "FunctionalRule",
+    "functional_status",
+    "parse_functional_rule",
+    "services_status",
+    "staff_status",
     "CODE_ALIASES",
     "COLUMN_ALIASES",
     "CountyFacilities",
@@ -128,7 +146,9 @@ __all__ = [
     "points_from_table",
     "read_boundaries",
     "read_facilities",
+    "elderly_from_demand",
     "read_population",
+    "read_population_65plus",
     "review_sheet",
     "rules_markdown",
     "split_categories",

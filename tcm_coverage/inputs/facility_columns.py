@@ -237,5 +237,9 @@ def build_facilities(typed: TypedRows, *, path: Path, datum: str,
     out["capacity"] = (np.full(len(frame), np.nan) if cap_col is None
                        else _parse_count(frame[cap_col], path=path, column=cap_col, rows=data.rows,
                                          limit=MAX_CAPACITY, what="capacities (residents served)"))
+    services = found.get("tcm_services")
+    out["tcm_services"] = (pd.array([pd.NA] * len(frame), dtype="boolean") if services is None else
+                           _parse_flag(frame[services], path=path, column=services,
+                                       rows=data.rows).reset_index(drop=True).array)
     out["source_row"] = data.rows
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out_lon, out_lat), crs="EPSG:4326")

@@ -99,10 +99,22 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     # residents a TCM point can serve (capacity-aware coverage, access/capacity.py)
     "capacity": ("服务能力", "服务能力(人)", "服务人口", "服务人口数", "服务能力人数", "容量",
                  "capacity", "service_capacity"),
+    # capability (inputs/functional.py): what a 中医阁/中医馆 can do, blank = unknown
+    "tcm_services": ("能提供中医药服务", "是否能提供中医药服务", "能否提供中医药服务",
+                     "提供中医药服务", "tcm_services"),
+    "tcm_technique_types": ("中医药技术类数", "中医药适宜技术类数", "中医适宜技术类数", "中医技术类数",
+                            "tcm_technique_types"),
+    "tcm_techniques": ("中医药技术项数", "中医药适宜技术项数", "中医适宜技术项数", "中医技术项数",
+                       "tcm_techniques"),
+    "tcm_capable_physicians": ("中医类别医师数", "中医类别医师", "tcm_capable_physicians"),
+    "tcm_capable_staff": ("能提供中医药服务人员数", "能提供中医药服务的人员数", "中医药服务人员数",
+                          "tcm_capable_staff"),
 }
 
 #: Staff and bed count columns (NaN where not given).
-COUNT_COLUMNS: tuple[str, ...] = ("tcm_gps", "tcm_physicians", "physicians", "beds", "tcm_beds")
+COUNT_COLUMNS: tuple[str, ...] = ("tcm_gps", "tcm_physicians", "physicians", "beds", "tcm_beds",
+                                   "tcm_technique_types", "tcm_techniques", "tcm_capable_physicians",
+                                   "tcm_capable_staff")
 
 #: Column names that identify the header row of a facility table (one-letter names left out).
 KNOWN_COLUMNS: tuple[str, ...] = alias_names(COLUMN_ALIASES, min_length=2)

@@ -110,19 +110,27 @@ INDICATORS: dict[str, IndicatorSpec] = {s.key: s for s in (
     _spec("tcm_featured_stations", "中医特色社区卫生服务站数", "TCM-featured community stations",
           "count", _COUNTY, False, "需要中医特色社区卫生服务站认定数据（设施表无此字段）",
           "needs which community stations are designated TCM-featured (not in the facility table)"),
+    # capability shares (inputs/functional.py columns); 无数据 when the columns are absent
     _spec("village_clinics_tcm_services", "能提供中医药服务的村卫生室占比",
-          "share of village clinics able to give TCM services", "share", _COUNTY, False,
-          "需要各村卫生室能否提供中医药服务（几类几项技术）的数据",
-          "needs, per village clinic, whether it gives TCM services (types and techniques)"),
+          "share of village clinics able to give TCM services", "share", _COUNTY, True,
+          "中医药技术类数≥4且项数≥6（两列都填时；否则按“能提供中医药服务”是/否）的村卫生室数 ÷ "
+          "能力已知的村卫生室数；无这些列时为无数据",
+          "village clinics with ≥ 4 TCM technique types and ≥ 6 techniques (where both counts are "
+          "given; else the yes/no column 能提供中医药服务) ÷ village clinics whose capability is "
+          "known; no data without those columns", unit_zh="个村卫生室", unit_en="village clinics"),
     _spec("stations_tcm_physician", "配备中医类别医师的社区卫生服务站占比",
           "share of community health stations with a TCM-capable physician", "share", _COUNTY,
-          False, "需要各社区卫生服务站能提供中医药服务的医师数（中医类别医师数不含经培训的西医）",
-          "needs, per station, the number of TCM-capable physicians (the TCM-physician count "
-          "leaves out trained western-medicine doctors)"),
+          True, "中医类别医师数≥1的社区卫生服务站数 ÷ 填报该数的社区卫生服务站数；无此列时为无数据",
+          "community health stations with ≥ 1 TCM-category physician (中医类别医师数) ÷ stations "
+          "that report the count; no data without the column",
+          unit_zh="个社区卫生服务站", unit_en="stations"),
     _spec("village_clinics_tcm_staff", "配备能提供中医药服务人员的村卫生室占比",
-          "share of village clinics with TCM-capable staff", "share", _COUNTY, False,
-          "需要各村卫生室能提供中医药服务的人员数",
-          "needs, per village clinic, the number of TCM-capable staff"),
+          "share of village clinics with TCM-capable staff", "share", _COUNTY, True,
+          "能提供中医药服务人员数≥1（未填时按中医类别医师数）的村卫生室数 ÷ 填报的村卫生室数；"
+          "无此列时为无数据",
+          "village clinics with ≥ 1 TCM-capable staff member (能提供中医药服务人员数, else "
+          "中医类别医师数) ÷ clinics that report it; no data without the columns",
+          unit_zh="个村卫生室", unit_en="village clinics"),
     _spec("tcm_gps_per_10k", "每万居民中医类别全科医生数", "TCM general practitioners per 10,000",
           "ratio", _BOTH, True,
           "区域内所有机构的中医类别全科医生数之和 ÷ 区域人口 × 10,000",

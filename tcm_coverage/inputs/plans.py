@@ -52,6 +52,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.inputs.functional import FunctionalRule, parse_functional_rule
 from tcm_coverage.inputs.indicators import INDICATORS, IndicatorSpec
 
 __all__ = [
@@ -67,7 +68,7 @@ __all__ = [
 NO_NUMBER = "no number"
 
 _TARGET_FIELDS = {"target", "source", "note", "computed", "minutes", "mode"}
-_TOP_FIELDS = {"name", "title", "title_en", "description", "indicators"}
+_TOP_FIELDS = {"name", "title", "title_en", "description", "indicators", "functional_rule"}
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,10 @@ class Profile:
         Indicator key → :class:`PlanTarget`, in file order.
     path
         The file it was read from (``None`` when parsed from a mapping).
+    functional_rule
+        ``functional_rule = "staff>=1, types>=4, techniques>=6"`` at the top of the file: count
+        a 中医馆/中医阁 only when its capability meets it (:mod:`tcm_coverage.inputs.functional`);
+        ``None``: the flags alone (unless ``--functional-only``).
     """
 
     name: str
@@ -131,6 +136,7 @@ class Profile:
     description: str = ""
     targets: Mapping[str, PlanTarget] = field(default_factory=dict)
     path: Path | None = None
+    functional_rule: FunctionalRule | None = None
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -313,7 +319,9 @@ def parse_profile(data: Mapping[str, Any], *, name: str = "custom",
     return Profile(name=pname, title=str(data.get("title", pname)),
                    title_en=str(data.get("title_en", data.get("title", pname))),
                    description=str(data.get("description", "")), targets=ordered,
-                   path=None if path is None else Path(path))
+                   path=None if path is None else Path(path),
+                   functional_rule=(None if data.get("functional_rule") is None
+                                    else parse_functional_rule(data["functional_rule"], path=where)))
 
 
 def load_profile(name_or_path: str | PathLike[str] | Profile) -> Profile:

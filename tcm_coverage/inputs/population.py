@@ -1,4 +1,7 @@
-"""Demand points: where people live and how many.
+"""Demand points: where people live and how many (and, optionally, how many are 65+).
+
+Why this module is long: the three readers share their column vocabulary and checks, and the
+residents-65+ layer (a column of the village table or a file of its own) reads through them.
 
 Three kinds of input become the same table of demand points (``demand_id``, ``population``,
 ``name``, ``source``, Point geometry in EPSG:4326):
@@ -34,14 +37,17 @@ from tcm_coverage._validate import MAX_POPULATION_PER_POINT
 from tcm_coverage.inputs.chinacrs import convert, normalize_datum, validate_lonlat
 from tcm_coverage.inputs.demand import demand_frame, prepared_boundary
 from tcm_coverage.inputs.population_raster import points_from_raster
+from tcm_coverage.vocab import POPULATION_65PLUS
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "COLUMN_ALIASES",
     "points_from_polygons",
+    "elderly_from_demand",
     "points_from_table",
     "read_population",
+    "read_population_65plus",
 ]
 
 PathLikeStr = str | PathLike[str]
@@ -53,6 +59,10 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "lon": ("lon", "经度", "x", "longitude", "lng", "long"),
     "lat": ("lat", "纬度", "y", "latitude"),
     "population": ("population", "人口", "常住人口", "户籍人口", "pop", "人口数", "总人口"),
+    # residents 65+ of a village (the elderly layer, tcm_coverage.access.elderly)
+    "population_65plus": ("population_65plus", "65岁以上人口", "65岁及以上人口", "65周岁以上人口",
+                          "65周岁及以上人口", "老年人口", "65岁以上老年人口", "65岁以上", "65+",
+                          "pop65", "pop_65plus", "elderly", "age65plus"),
 }
 
 _RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img")
@@ -213,7 +223,92 @@ def points_from_table(
     _check_population(pop, rows, path=path, column=pop_col)
     lon, lat = convert(lon, lat, src=src_datum, dst="wgs84")
     logger.info("%s: %d villages, %.0f people", path or "table", len(pop), pop.sum())
-    return demand_frame(lon, lat, pop, _names(frame, name_col), "table")
+    out = demand_frame(lon, lat, pop, _names(frame, name_col), "table")
+    return _with_65plus(out, frame, rows, path=path, population_column=pop_col)
+
+
+def _with_65plus(out: gpd.GeoDataFrame, frame: pd.DataFrame, rows: np.ndarray, *, path: Any,
+                 population_column: str) -> gpd.GeoDataFrame:
+    """``out`` with a ``population_65plus`` column when the table has a 65+ column."""
+    col = _find_column([str(c) for c in frame.columns], "population_65plus", None, path=path)
+    if col is None or col == population_column:
+        return out
+    elderly = _to_number(frame[col], thousands=True)
+    blank = ~np.isfinite(elderly)
+    if blank.any():
+        bad = rows[blank].tolist()
+        raise InputError("the number of residents 65+ is blank or not a number", path=path,
+                         row=bad[0] if len(bad) == 1 else bad, column=col,
+                         fix="fill in the number of residents 65+ of every row (0 if none), or "
+                             "rename the column so it is not read as the 65+ population")
+    _check_population(elderly, rows, path=path, column=col)
+    over = elderly > out["population"].to_numpy(float) + 0.5
+    if over.any():
+        bad = rows[over].tolist()
+        raise InputError("more residents 65+ than residents", path=path,
+                         row=bad[0] if len(bad) == 1 else bad, column=col,
+                         fix="check the two columns (65+ is a part of the population)")
+    out = out.copy()
+    out[POPULATION_65PLUS] = elderly
+    logger.info("%s: %.0f residents 65+ (column %s)", path or "table", elderly.sum(), col)
+    return out
+
+
+def elderly_from_demand(demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The residents 65+ of demand points that carry a ``population_65plus`` column (a village
+    table with a 65+ column): the same points with ``population`` = people 65+; ``None``
+    without the column.
+
+    Parameters
+    ----------
+    demand
+        From :func:`read_population`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+    """
+    if POPULATION_65PLUS not in demand.columns:
+        return None
+    out = demand.drop(columns=[POPULATION_65PLUS])
+    out["population"] = demand[POPULATION_65PLUS].to_numpy(float)
+    return out
+
+
+def read_population_65plus(
+    path: PathLikeStr,
+    *,
+    datum: str = "wgs84",
+    boundary: Any = None,
+    layer: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read the residents 65+ from a raster (e.g. WorldPop's 65+ age band summed), a village
+    table or polygons (the 65+ column when there is one, else the population column).
+
+    Parameters
+    ----------
+    path
+        Raster of people 65+ per cell, or a table/polygons of people 65+.
+    datum, boundary, layer
+        As :func:`read_population`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Demand points of residents 65+: ``population`` = people 65+.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in _TABLE_SUFFIXES or suffix in _VECTOR_SUFFIXES:
+        column = None
+        if suffix in _TABLE_SUFFIXES:
+            header = list(_read_table(Path(path), sheet=layer).frame.columns)
+        else:
+            header = [str(c) for c in gpd.read_file(path, layer=layer, rows=1).columns]
+        column = find_column(header, COLUMN_ALIASES["population_65plus"])
+        out = read_population(path, datum=datum, boundary=boundary, population_column=column,
+                              layer=layer)
+        return out.drop(columns=[POPULATION_65PLUS], errors="ignore")
+    return read_population(path, datum=datum, boundary=boundary, layer=layer)
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,7 +398,8 @@ def points_from_polygons(
     xy = shapely.get_coordinates(points)
     validate_lonlat(xy[:, 0], xy[:, 1], path=path, rows=features)
     lon, lat = convert(xy[:, 0], xy[:, 1], src=src_datum, dst="wgs84")
-    return demand_frame(lon, lat, pop, _names(pd.DataFrame(gdf), name_col), "polygons")
+    out = demand_frame(lon, lat, pop, _names(pd.DataFrame(gdf), name_col), "polygons")
+    return _with_65plus(out, pd.DataFrame(gdf), features, path=path, population_column=pop_col)
 
 
 # --------------------------------------------------------------------------------------------

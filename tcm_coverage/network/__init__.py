@@ -32,6 +32,7 @@ from tcm_coverage.network.graph import (
     ZERO_TIME_MIN,
     RoutingGraph,
     build_routing_graph,
+    reweighted_graph,
 )
 from tcm_coverage.network.model import (
     RoadNetwork,
@@ -95,6 +96,7 @@ __all__ = [
     "read_dem",
     "read_network",
     "snap_key",
+    "reweighted_graph",
     "snap_points",
     "snap_with_profile",
     "spatial_node_order",

@@ -27,7 +27,7 @@ from tcm_coverage.network.terrain import climb_time_factors
 from tcm_coverage.vocab import MIN_COMPONENT_M
 
 __all__ = ["MIN_COMPONENT_M", "ZERO_TIME_MIN", "RoutingGraph", "build_routing_graph",
-           "segment_speeds"]
+           "reweighted_graph", "segment_speeds"]
 
 #: Travel time given to a zero-length usable segment so that it is not lost (minutes).
 ZERO_TIME_MIN = 1e-6
@@ -230,3 +230,41 @@ def build_routing_graph(
         strong_component=pieces.strong_component,
         main_strong_component=pieces.main_strong_component,
     )
+
+
+def reweighted_graph(rg: RoutingGraph, profile: SpeedProfile) -> RoutingGraph:
+    """The graph of ``rg`` with the minutes of another profile on the same roads.
+
+    Used for the residents 65+ (:mod:`tcm_coverage.access.elderly`): ``walk_elderly`` uses
+    the same road classes, access tags and one-way rule as ``walk``, so the pieces (and hence
+    what points snap to) are those of ``rg`` and only the minutes change; no second search
+    for pieces. When the profile's usable segments or one-way rule differ from ``rg``'s, the
+    graph is built in full (:func:`build_routing_graph`).
+
+    Parameters
+    ----------
+    rg
+        A built graph (e.g. of ``walk``).
+    profile
+        The other profile (e.g. ``walk_elderly``).
+
+    Returns
+    -------
+    RoutingGraph
+    """
+    net = rg.network
+    usable, fwd, bwd = _segment_minutes(net, profile)
+    same_roads = (np.array_equal(usable, rg.usable)
+                  and np.array_equal(np.isfinite(fwd), np.isfinite(rg.edge_fwd_min))
+                  and np.array_equal(np.isfinite(bwd), np.isfinite(rg.edge_bwd_min)))
+    if not same_roads:
+        return build_routing_graph(net, profile)
+    ok_f = np.isfinite(fwd) & (net.u != net.v)
+    ok_b = np.isfinite(bwd) & (net.u != net.v)
+    csr = _csr_min(np.concatenate([net.u[ok_f], net.v[ok_b]]),
+                   np.concatenate([net.v[ok_f], net.u[ok_b]]),
+                   np.concatenate([fwd[ok_f], bwd[ok_b]]), net.n_nodes)
+    return RoutingGraph(csr=csr, edge_fwd_min=fwd, edge_bwd_min=bwd, usable=usable, profile=profile,
+                        network=net, component=rg.component, main_component=rg.main_component,
+                        routable=rg.routable, strong_component=rg.strong_component,
+                        main_strong_component=rg.main_strong_component)

@@ -46,7 +46,13 @@ from tcm_coverage.outputs.style import (
     share_colour,
     share_range,
 )
-from tcm_coverage.vocab import ISOCHRONE_FACILITY_SETS, share_column, time_column
+from tcm_coverage.vocab import (
+    ISOCHRONE_FACILITY_SETS,
+    POPULATION_65PLUS,
+    elderly_column,
+    share_column,
+    time_column,
+)
 
 __all__ = ["MapLayers", "MapOptions", "coverage_map"]
 
@@ -252,6 +258,7 @@ def _township_choropleth(fmap: folium.Map, towns: gpd.GeoDataFrame, table: pd.Da
         if np.isfinite(s) else f"{n}：–"
         for n, s, u, p in zip(towns["name"].map(_esc), share, upper, pop, strict=True)
     ]
+    towns["label"] = towns["label"] + _elderly_labels(towns, table, view)
     folium.GeoJson(
         compact_geojson(towns[["name", "label", "colour", "geometry"]]),
         name=view.text("map_town_layer", thr=view.thr),
@@ -260,6 +267,18 @@ def _township_choropleth(fmap: folium.Map, towns: gpd.GeoDataFrame, table: pd.Da
                                   "weight": 1, "fillOpacity": 0.55},
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
     ).add_to(fmap)
+
+
+def _elderly_labels(towns: gpd.GeoDataFrame, table: pd.DataFrame, view: _View) -> list[str]:
+    """The tooltip line on residents 65+ per township ("" when the run has none)."""
+    col = elderly_column(share_column(view.threshold))
+    if col not in table or POPULATION_65PLUS not in table or view.facility_set != "tcm_any":
+        return [""] * len(towns)
+    share = towns["code"].map(table[col]).astype(float)
+    people = towns["code"].map(table[POPULATION_65PLUS]).astype(float)
+    return ["<br>" + view.text("map_65plus", thr=view.thr, share=share_range(s, np.nan),
+                               people=f"{p:,.0f}") if np.isfinite(s) else ""
+            for s, p in zip(share, people, strict=True)]
 
 
 def _township_outlines(fmap: folium.Map, towns: gpd.GeoDataFrame, view: _View) -> None:

@@ -313,8 +313,9 @@ def _headline(doc: DocxDocument, tables: ReportTables, options: ReportOptions, c
     for h in heads:
         if h.bounds:
             _para(doc, text("outputs.report_docx_bounds", lang, mode=h.mode_label, bounds=h.bounds), muted=True)
-        if h.band:
-            _para(doc, f"{h.mode_label}：{h.band}" if lang == "zh" else f"{h.mode_label}: {h.band}", muted=True)
+        for line in (h.band, h.elderly):
+            if line:
+                _para(doc, f"{h.mode_label}：{line}" if lang == "zh" else f"{h.mode_label}: {line}", muted=True)
 
 
 def _capacity(doc: DocxDocument, tables: ReportTables, options: ReportOptions, county_code: str) -> None:
@@ -349,7 +350,7 @@ def _townships(doc: DocxDocument, tables: ReportTables, options: ReportOptions, 
     doc.add_heading(text("outputs.report_township_heading", lang,
                          mode=label("mode", options.headline_mode, lang), thr=thr), level=1)
     _para(doc, text("outputs.report_lowest_first", lang), muted=True, keep_with_next=True)
-    weights = [1.8, 2.3, 1.9, 2.1, 1.5, 2.1, 2.1, 2.2, 2.2][:len(table.heads)]
+    weights = [1.8, 2.3, 1.9, 2.1, 1.5, 2.1, 2.1, 2.2, 2.2, 2.0, 2.0][:len(table.heads)]
     _table(doc, table, weights)
     note = fca_note(tables, options)
     if note:

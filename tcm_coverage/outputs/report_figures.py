@@ -31,8 +31,10 @@ from tcm_coverage.outputs.scorecard_text import render_scorecard
 from tcm_coverage.outputs.style import fmt_int, fmt_min, share_range
 from tcm_coverage.vocab import (
     HEADLINE_FACILITY_SET,
+    POPULATION_65PLUS,
     capacity_pop_column,
     capacity_share_column,
+    elderly_column,
     share_column,
     time_column,
 )
@@ -141,6 +143,8 @@ class HeadlineFigure:
         The sentence under the share (beyond and mean, and the unknown-as-none remark).
     band
         The sensitivity band of the headline mode (``敏感性区间 60–90%``), else ``""``.
+    elderly
+        The residents-65+ line (``65岁以上：22.8%``; 无数据 when the run has no 65+ layer).
     """
 
     mode: str
@@ -152,6 +156,7 @@ class HeadlineFigure:
     mean: str
     detail: str
     band: str = ""
+    elderly: str = ""
 
 
 def share_text(share: float, upper: float, lang: str) -> str:
@@ -241,10 +246,28 @@ def _band_text(mode: str, r: pd.Series, options: ReportOptions) -> str:
     return text("outputs.dec_sensitivity_band", options.lang, low=100 * b[1], high=100 * b[2])
 
 
+def _elderly_share(r: pd.Series, minutes: float) -> tuple[float, float]:
+    """The residents-65+ share within ``minutes`` and its upper bound (NaN: none / no data)."""
+    col = elderly_column(share_column(minutes))
+    share = float(r[col]) if col in r and pd.notna(r[col]) else float("nan")
+    up = elderly_column(share_column(minutes, upper=True))
+    upper = float(r[up]) if up in r and pd.notna(r[up]) else float("nan")
+    return share, upper
+
+
+def _elderly_text(mode: str, r: pd.Series, minutes: float, lang: str) -> str:
+    """The headline's line on residents 65+ (无数据 when the run has none)."""
+    share, upper = _elderly_share(r, minutes)
+    value = share_text(share, upper, lang)
+    pace = text("outputs.report_65plus_pace", lang) if mode == "walk" and np.isfinite(share) else ""
+    return text("outputs.report_card_65plus", lang, share=value) + pace
+
+
 def headline_figures(ctab: pd.DataFrame, options: ReportOptions) -> list[HeadlineFigure]:
     """One headline per computed mode of the county rows ``ctab`` (:func:`county_rows`)."""
-    return [replace(_headline(mode, r, options.headline_threshold, options.lang),
-                    band=_band_text(mode, r, options))
+    thr, lang = options.headline_threshold, options.lang
+    return [replace(_headline(mode, r, thr, lang), band=_band_text(mode, r, options),
+                    elderly=_elderly_text(mode, r, thr, lang))
             for mode, r in mode_rows(ctab, options.modes)]
 
 
@@ -319,6 +342,9 @@ def _township_row(r: pd.Series, minutes: float, fca: pd.Series | None, lang: str
         cells.append(Cell(share_text(within, float("nan"), lang), within))
     if fca is not None:
         cells.append(Cell(fmt_min(fca.get(str(r["code"])))))
+    if POPULATION_65PLUS in r:  # residents 65+ (access/elderly.py)
+        share65, upper65 = _elderly_share(r, minutes)
+        cells += [Cell(fmt_int(r[POPULATION_65PLUS])), Cell(share_text(share65, upper65, lang), share65)]
     return tuple(cells)
 
 
@@ -342,6 +368,9 @@ def township_table(tables: ReportTables, options: ReportOptions, county_code: st
         heads.append(text("outputs.report_capacity_share", lang, thr=thr))
     if fca is not None:
         heads.append(text("outputs.report_fca", lang))
+    if POPULATION_65PLUS in tt:
+        heads += [text("outputs.report_65plus_population", lang),
+                  text("outputs.report_65plus_share", lang, thr=thr)]
     return FigureTable(heads=tuple(heads),
                        rows=tuple(_township_row(r, minutes, fca, lang) for _, r in tt.iterrows()))
 

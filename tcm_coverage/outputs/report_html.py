@@ -69,12 +69,17 @@ def _grid(table: FigureTable) -> str:
 def _headline_card(h: HeadlineFigure) -> str:
     bounds = f"<div class='card-small'>{esc(h.bounds)}</div>" if h.bounds else ""
     band = f"<div class='card-small'>{esc(h.band)}</div>" if h.band else ""
+    elderly = f"<div class='card-small'><b>{esc(h.elderly)}</b></div>" if h.elderly else ""
     return ("<div class='card'>"
             f"<div class='card-mode'>{esc(h.mode_label)}</div>"
             f"<div class='card-big'>{esc(h.share)}</div>{bounds}{band}"
             f"<div>{esc(h.within)}</div>"
-            f"<div class='card-small'>{esc(h.detail)}</div>"
+            f"<div class='card-small'>{esc(h.detail)}</div>{elderly}"
             "</div>")
+
+
+
+
 
 
 def headline_section(ctab: pd.DataFrame, options: ReportOptions) -> str:

@@ -1,5 +1,8 @@
 """Scorecard: a county and its townships against the targets of a plan profile.
 
+Why this module is long: one row function per kind of indicator (coverage, presence, flag and
+capability shares, ratios, staff shares) over the same area data.
+
 One row per area and indicator: the value, the plan's target, whether it is met and the gap in
 units a planner can act on ("3 more 中医阁", "1,240 residents beyond 15 minutes"). Chinese by
 default, English with ``lang="en"``.
@@ -65,7 +68,14 @@ from tcm_coverage.access import (
     facility_indicators,
 )
 from tcm_coverage.i18n import check_lang
-from tcm_coverage.inputs import INDICATORS, PlanTarget, Profile, load_profile
+from tcm_coverage.inputs import (
+    INDICATORS,
+    PlanTarget,
+    Profile,
+    load_profile,
+    services_status,
+    staff_status,
+)
 from tcm_coverage.outputs.scorecard_text import SCORECARD_COLUMNS, STAFF_INPUTS, render_scorecard
 from tcm_coverage.vocab import UPPER_SUFFIX, time_column
 
@@ -127,6 +137,7 @@ class _AreaData:
     stats_upper: pd.Series | None
     fac: pd.Series | None
     staff: pd.Series | None
+    capability: pd.Series | None = None
 
     @property
     def population(self) -> float:
@@ -330,6 +341,51 @@ def _staff_row(row: dict, key: str, t: PlanTarget | None, data: _AreaData,
     return _staff_share_row(row, t, (sums, counts, missing))
 
 
+#: Capability shares: indicator -> the facility kind it counts (inputs/functional.py columns).
+_CAPABILITY = {"village_clinics_tcm_services": "village_clinic",
+               "stations_tcm_physician": "community_health_station",
+               "village_clinics_tcm_staff": "village_clinic"}
+
+
+def _capability_sums(facilities: gpd.GeoDataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """Per area and capability indicator: facilities of the kind, known yes, known."""
+    # without kinds (a hand-made frame) both kinds are the tier's clinics/stations
+    kind = (facilities["kind"].to_numpy() if "kind" in facilities else
+            np.where(facilities["tier"].to_numpy() == "village_station", "village_station", ""))
+    status = {"village_clinics_tcm_services": services_status(facilities),
+              "stations_tcm_physician": staff_status(facilities, physicians_only=True),
+              "village_clinics_tcm_staff": staff_status(facilities)}
+    frame = pd.DataFrame({"g": codes})
+    for key, (yes, known) in status.items():
+        sel = (kind == _CAPABILITY[key]) | (kind == "village_station")
+        frame[f"n:{key}"] = sel.astype(int)
+        frame[f"yes:{key}"] = (sel & yes & known).astype(int)
+        frame[f"known:{key}"] = (sel & known).astype(int)
+    return frame[frame["g"] != UNASSIGNED].groupby("g", sort=True).sum()
+
+
+def _capability_row(row: dict, key: str, t: PlanTarget | None, data: _AreaData) -> dict:
+    """Share of clinics/stations with a capability over those whose capability is known;
+    bounded like the 中医阁 share when some are unknown, no data when none is known."""
+    cap = data.capability
+    n = 0 if cap is None else int(cap[f"n:{key}"])
+    yes = 0 if cap is None else int(cap[f"yes:{key}"])
+    known = 0 if cap is None else int(cap[f"known:{key}"])
+    unknown = n - known
+    row.update(numerator=yes, denominator=known, unreported=unknown)
+    if known == 0:
+        return row  # no capability data (or no such column): 无数据, never 0 %
+    row["value"] = yes / known
+    row["status"] = (_bounded_status(yes / n, (yes + unknown) / n, t) if unknown
+                     else _status(row["value"], t))
+    if row["status"] == "met":
+        row["gap"] = 0.0
+    elif t is not None and t.target is not None:
+        row["gap"] = float(_ceil(t.target * n - yes - unknown))
+        row["gap_max"] = float(_ceil(t.target * n - yes))
+    return row
+
+
 def _row_for(key: str, t: PlanTarget | None, *, area: Mapping[str, object], data: _AreaData,
              present: Mapping[str, bool], minutes: float) -> dict:
     row = _base_row(key, t, area)
@@ -341,6 +397,8 @@ def _row_for(key: str, t: PlanTarget | None, *, area: Mapping[str, object], data
         return _county_tcm_row(row, t, data)
     if key in ("zhongyiguan_share", "zhongyige_share"):
         return _flag_share_row(row, key, t, data)
+    if key in _CAPABILITY:
+        return _capability_row(row, key, t, data)
     return _staff_row(row, key, t, data, present)
 
 
@@ -375,12 +433,13 @@ def _area_data(access: AccessResult, areas: gpd.GeoDataFrame, times: _Times) -> 
                    if keep.any() and times.upper is not None else pd.DataFrame())
     fac = facility_indicators(facilities, fcodes)
     staff = _staff_sums(facilities, fcodes)
+    capability = _capability_sums(facilities, fcodes)
 
     def at(frame: pd.DataFrame, code: Any) -> pd.Series | None:
         return frame.loc[code] if code in frame.index else None
 
     return {code: _AreaData(stats=at(stats, code), stats_upper=at(stats_upper, code),
-                            fac=at(fac, code), staff=at(staff, code))
+                            fac=at(fac, code), staff=at(staff, code), capability=at(capability, code))
             for code in areas["code"]}
 
 

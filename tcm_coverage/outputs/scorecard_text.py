@@ -44,6 +44,12 @@ STAFF_INPUTS: dict[str, tuple[tuple[str, str | None], ...]] = {
 }
 
 _FLAG_SHARES = ("zhongyiguan_share", "zhongyige_share")
+#: The capability columns each capability share needs (inputs/functional.py).
+_CAPABILITY_INPUTS = {
+    "village_clinics_tcm_services": ("tcm_technique_types", "tcm_techniques", "tcm_services"),
+    "stations_tcm_physician": ("tcm_capable_physicians",),
+    "village_clinics_tcm_staff": ("tcm_capable_staff", "tcm_capable_physicians"),
+}
 
 
 def status_label(status: str, lang: str) -> str:
@@ -96,9 +102,13 @@ def _value_text(r: pd.Series, lang: str) -> str:
     if r["indicator"] == "coverage_15min" and pd.notna(r.get("value_max", np.nan)):
         return text("outputs.sc_value_coverage_range", lang, low=pct(v), high=pct(float(r["value_max"])),
                     n=unreported, den=r["denominator"])
-    if flags and unreported:
+    if (flags or r["indicator"] in _CAPABILITY_INPUTS) and unreported:
+        # a share over the facilities whose flag / capability is known
         return text("outputs.sc_value_flags_unknown", lang, pct=pct(v), num=int(r["numerator"]),
                     den=int(r["denominator"]), n=unreported)
+    if r["indicator"] in _CAPABILITY_INPUTS:
+        return text("outputs.sc_value_flags", lang, pct=pct(v), num=int(r["numerator"]),
+                    den=int(r["denominator"]))
     out = _plain_value(r, lang)
     if unreported and not flags:
         out += text("outputs.sc_unreported", lang, n=unreported)
@@ -163,9 +173,21 @@ def _no_data_gap_text(r: pd.Series, lang: str) -> str:
     if key == "coverage_15min" and pd.notna(r.get("value_max", np.nan)):
         return text("outputs.sc_gap_coverage_depends", lang, n=int(r["unreported"]),
                     mode=label("mode", r["mode"], lang))
+    columns = _CAPABILITY_INPUTS.get(key, tuple(c for c, _ in STAFF_INPUTS.get(key, ())))
     names = text("outputs.sc_list_sep", lang).join(
-        dict.fromkeys(text(f"outputs.sc_column_{c}", lang) for c, _ in STAFF_INPUTS.get(key, ())))
+        dict.fromkeys(text(f"outputs.sc_column_{c}", lang) for c in columns))
     return text("outputs.sc_gap_missing_columns", lang, names=names)
+
+
+def _capability_gap_text(r: pd.Series, spec: IndicatorSpec, lang: str) -> str:
+    """Gap of a capability share with unknown capability: a range (unknown = yes .. = no)."""
+    what = _spec_text(spec, "unit", lang).removeprefix("个")
+    lo, hi, n = int(r["gap"]), int(r["gap_max"]), int(r["unreported"])
+    if r["status"] == "no_data":
+        return text("outputs.sc_gap_flags_depends", lang, n=n, hi=hi, what=what)
+    if lo != hi:
+        return text("outputs.sc_gap_flags_range", lang, lo=lo, hi=hi, what=what, n=n)
+    return text("outputs.sc_gap_flags", lang, lo=lo, what=what)
 
 
 def _gap_text(r: pd.Series, lang: str) -> str:
@@ -175,6 +197,8 @@ def _gap_text(r: pd.Series, lang: str) -> str:
         return _spec_text(spec, "method", lang)
     if key in _FLAG_SHARES and r["unreported"] and status != "met":
         return _flag_gap_text(r, lang)
+    if key in _CAPABILITY_INPUTS and r["unreported"] and status != "met" and pd.notna(r["gap"]):
+        return _capability_gap_text(r, spec, lang)
     if status == "no_data":
         return _no_data_gap_text(r, lang)
     if status == "not_applicable" or pd.isna(r["gap"]):

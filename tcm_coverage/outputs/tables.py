@@ -38,7 +38,10 @@ _LABELLED = (
     "n_centres_zhongyiguan", "n_centres_zhongyiguan_unknown", "share_centres_zhongyiguan",
     "n_stations", "n_stations_zhongyige", "n_stations_zhongyige_unknown",
     "share_stations_zhongyige", "n_tcm_clinics", "n_other", "tcm_gps", "tcm_physicians", "beds",
-    "tcm_gps_unreported", "tcm_physicians_unreported", "beds_unreported", "points", "capacity"
+    "tcm_gps_unreported", "tcm_physicians_unreported", "beds_unreported", "points", "capacity",
+    "tcm_gps_unreported", "tcm_physicians_unreported", "beds_unreported", "points",
+    "population_65plus", "tcm_services", "tcm_technique_types", "tcm_techniques",
+    "tcm_capable_physicians", "tcm_capable_staff",
 )
 
 #: Header of each internal column name, in Chinese and English.
@@ -74,12 +77,13 @@ def column_label(column: str, lang: str = "zh") -> str:
     if m:  # capacity-aware coverage (access/capacity.py)
         kind, minutes, upper = m.groups()
         return text(f"outputs.col_capacity_{kind}_within{upper or ''}", lang, minutes=minutes)
-    m = re.fullmatch(r"(pop|share)_within_([\d.]+)(_upper)?", column)
+    m = re.fullmatch(r"(pop|share)_(65plus_)?within_([\d.]+)(_upper)?", column)
     if m:
-        kind, minutes, upper = m.groups()
+        kind, elderly, minutes, upper = m.groups()
+        tag = "65plus_" if elderly else ""
         if upper:
-            return text("outputs.col_within_upper", lang, minutes=minutes)
-        return text(f"outputs.col_{kind}_within", lang, minutes=minutes)
+            return text(f"outputs.col_{tag}within_upper", lang, minutes=minutes)
+        return text(f"outputs.col_{kind}_{tag}within", lang, minutes=minutes)
     return column
 
 
@@ -118,7 +122,8 @@ def rounded_table(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
             out[col] = out[col].astype(float).round(4)
         elif col.endswith("_min"):
             out[col] = out[col].astype(float).round(1)
-        elif col == "population" or col.startswith("pop_within_") or col == "unreachable_population":
+        elif (col in ("population", "population_65plus", "unreachable_population")
+              or col.startswith(("pop_within_", "pop_65plus_within_"))):
             out[col] = out[col].astype(float).round(0).astype("Int64")
     if lang is not None:
         out = with_no_data(out, lang)

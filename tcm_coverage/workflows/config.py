@@ -63,6 +63,11 @@ class InputFiles:
     dem
         Elevation GeoTIFF (any CRS; optional): walking, cycling and e-bike times follow the
         slopes (:mod:`tcm_coverage.network.terrain`); None: every road is flat.
+    population_65plus
+        Residents 65+ (raster, village table or polygons; datum ``population_datum``), a second
+        demand layer reported beside all residents (:mod:`tcm_coverage.access.elderly`). A
+        village table given as ``population`` with a 65+ column (65岁以上人口, 老年人口, ...)
+        gives it too.
     """
 
     facilities: Path
@@ -78,12 +83,13 @@ class InputFiles:
     facilities_sheet: str | None = None
     population_sheet: str | None = None
     dem: Path | None = None
+    population_65plus: Path | None = None
 
     def files(self) -> dict[str, Path | None]:
         """Label -> file, in the order of the record (``townships`` may be ``None``)."""
         return {"facilities": self.facilities, "boundary": self.boundary,
                 "townships": self.townships, "population": self.population,
-                "network": self.network, "dem": self.dem}
+                "population_65plus": self.population_65plus, "network": self.network, "dem": self.dem}
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,10 @@ class ComputeOptions:
     referral_minutes
         Minutes by car to the county TCM hospital of the referral-chain check
         (:mod:`tcm_coverage.access.referral`; 30: a common county check, no plan sets it).
+    functional_only
+        Count a 中医馆/中医阁 as a TCM service point only when its capability columns meet the
+        functional rule (:mod:`tcm_coverage.inputs.functional`); unknown capability: not
+        counted. A profile's ``functional_rule`` switches it on too.
     """
 
     modes: tuple[str, ...] = ("walk", "ebike")
@@ -142,6 +152,7 @@ class ComputeOptions:
     capacity: bool = True
     residents_per_physician: float = RESIDENTS_PER_TCM_PHYSICIAN
     referral_minutes: float = REFERRAL_MINUTES
+    functional_only: bool = False
 
     @property
     def headline_threshold(self) -> float:
@@ -212,7 +223,7 @@ SETTINGS: tuple[str, ...] = (
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
     "direct_offroad_m", "lang", "write_map", "write_report", "write_docx", "basemap", "tianditu_key",
     "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility",
-    "capacity", "residents_per_physician", "referral_minutes", "print_formats",
+    "capacity", "residents_per_physician", "referral_minutes", "print_formats", "population_65plus", "functional_only",
 )
 
 
@@ -338,6 +349,7 @@ def validate_config(config: AnalysisConfig, *, files: bool = True, options: bool
     for label, option, path in (("facilities", "--facilities", inputs.facilities),
                                 ("boundary", "--boundary", inputs.boundary),
                                 ("population", "--population", inputs.population),
+                                ("population 65+", "--population-65plus", inputs.population_65plus),
                                 ("roads", "--network", inputs.network),
                                 ("townships", "--townships", inputs.townships),
                                 ("DEM", "--dem", inputs.dem)):

@@ -36,18 +36,25 @@ from tcm_coverage.access import (
     capacity_served,
     compute_access,
     coverage_tables,
+    elderly_tables,
+    elderly_times,
+    functional_unknown,
     network_fca,
     unknown_flags,
 )
 from tcm_coverage.i18n import text
 from tcm_coverage.inputs import (
+    DEFAULT_FUNCTIONAL_RULE,
     FacilityTable,
+    FunctionalRule,
     check_inputs,
     county_facilities,
+    elderly_from_demand,
     load_facilities,
     load_profile,
     read_boundaries,
     read_population,
+    read_population_65plus,
 )
 from tcm_coverage.network import RoadNetwork, read_dem, read_network, with_elevation
 from tcm_coverage.outputs import scorecard
@@ -59,7 +66,7 @@ from tcm_coverage.workflows.write import write_outputs
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["compute", "compute_from_inputs", "run_analysis"]
+__all__ = ["compute", "compute_from_inputs", "functional_rule", "run_analysis"]
 
 
 def _read_inputs(config: AnalysisConfig) -> tuple[RunInputs, FacilityTable, dict[str, float]]:
@@ -84,6 +91,7 @@ def _read_inputs(config: AnalysisConfig) -> tuple[RunInputs, FacilityTable, dict
     if float(demand["population"].sum()) <= 0:
         raise InputError("the population inside the county boundary is zero", path=files.population,
                          fix="check that the population file covers the county (and its datum/CRS)")
+    elderly = _read_elderly(config, demand, counties)
     seconds["read inputs"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -95,7 +103,7 @@ def _read_inputs(config: AnalysisConfig) -> tuple[RunInputs, FacilityTable, dict
         network = _with_dem(network, files.dem, counties)
         seconds["elevation (DEM)"] = time.perf_counter() - t0
     inputs = RunInputs(counties=counties, townships=townships, facilities=fac_table.facilities,
-                       demand=demand, network=network)
+                       demand=demand, network=network, elderly=elderly)
     return inputs, fac_table, seconds
 
 
@@ -110,6 +118,22 @@ def _with_dem(network: RoadNetwork, path: Path, counties: gpd.GeoDataFrame) -> R
         raise InputError(text("workflows.dem_outside", "en", share=missing), path=path,
                          fix=text("workflows.dem_outside_fix", "en"))
     return with_elevation(network, dem)
+
+
+def _read_elderly(config: AnalysisConfig, demand: gpd.GeoDataFrame,
+                  counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The residents 65+: ``--population-65plus``, else a 65+ column of the village table."""
+    files = config.inputs
+    if files.population_65plus is None:
+        return elderly_from_demand(demand)
+    with reading("population 65+", files.population_65plus):
+        elderly = read_population_65plus(files.population_65plus, datum=files.population_datum,
+                                         boundary=counties, layer=files.population_sheet)
+    if float(elderly["population"].sum()) <= 0:
+        raise InputError("there are no residents 65+ inside the county boundary",
+                         path=files.population_65plus,
+                         fix="check that the 65+ file covers the county (and its datum/CRS)")
+    return elderly
 
 
 def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
@@ -138,25 +162,38 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     return replace(run, seconds={**seconds, **run.seconds}, facility_review=fac_table.review)
 
 
-def access_options(config: AnalysisConfig) -> AccessOptions:
+def functional_rule(config: AnalysisConfig,
+                    profiles: Sequence[Any]) -> tuple[FunctionalRule | None, str | None]:
+    """The functional rule of a run and the profile that sets it: the first profile's
+    ``functional_rule``, else the default rule with ``--functional-only`` (profile ``None``),
+    else ``(None, None)`` (the 中医馆/中医阁 flags alone)."""
+    for prof in profiles:
+        if getattr(prof, "functional_rule", None) is not None:
+            return prof.functional_rule, prof.name
+    return (DEFAULT_FUNCTIONAL_RULE if config.options.functional_only else None), None
+
+
+def access_options(config: AnalysisConfig, *, functional: FunctionalRule | None = None) -> AccessOptions:
     """The routing options of a run (the same for travel times and floating catchments)."""
     opts = config.options
     return AccessOptions(
         include_other=opts.include_other, speed_overrides=opts.speed_overrides,
         offroad_kmh=opts.offroad_kmh, max_facility_offroad_m=opts.max_facility_offroad_m,
-        direct_offroad_m=opts.direct_offroad_m, facilities_source=str(config.inputs.facilities))
+        direct_offroad_m=opts.direct_offroad_m, facilities_source=str(config.inputs.facilities),
+        functional=functional)
 
 
 def _travel_times(config: AnalysisConfig, inputs: RunInputs, datum_fits: Sequence[Any], *,
-                  progress: bool) -> AccessResult:
+                  progress: bool, functional: FunctionalRule | None) -> AccessResult:
     """Travel times and isochrones, with the input warnings ahead of the routing ones."""
     opts, facilities = config.options, inputs.facilities
     # the upper bound (unknown 中医馆/中医阁 counted as yes) only when some flag is unknown
+    unknown = unknown_flags(facilities) | functional_unknown(facilities, functional)
     facility_sets = tuple(t for t in FACILITY_SETS
-                          if t not in OPTIONAL_FACILITY_SETS or unknown_flags(facilities).any())
+                          if t not in OPTIONAL_FACILITY_SETS or unknown.any())
     access = compute_access(
         inputs.demand, facilities, inputs.network, modes=opts.modes, facility_sets=facility_sets,
-        options=access_options(config),
+        options=access_options(config, functional=functional),
         isochrones=IsochroneOptions(minutes=opts.isochrone_minutes, area=inputs.counties,
                                     cell_m=opts.isochrone_cell_m or 100.0),
         progress=progress,
@@ -171,7 +208,7 @@ def _travel_times(config: AnalysisConfig, inputs: RunInputs, datum_fits: Sequenc
 
 
 def _accessibility(config: AnalysisConfig, inputs: RunInputs, access: AccessResult,
-                   dem: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+                   dem: gpd.GeoDataFrame, functional: FunctionalRule | None) -> gpd.GeoDataFrame | None:
     """Add the ``fca_*`` columns to ``dem`` (in place: the run's own copy) and return the
     population-weighted accessibility per area, or ``None`` when it cannot be computed."""
     opts, facilities, townships = config.options, inputs.facilities, inputs.townships
@@ -179,7 +216,8 @@ def _accessibility(config: AnalysisConfig, inputs: RunInputs, access: AccessResu
     try:
         fca = network_fca(dem[["population", "geometry"]], facilities, inputs.network, mode=mode,
                           measure=FCAMeasure(catchment=Catchment(max_minutes=opts.headline_threshold)),
-                          options=access_options(config), routing=access.routing.get(mode))
+                          options=access_options(config, functional=functional),
+                          routing=access.routing.get(mode))
     except InputError as exc:  # e.g. staff counts filled for some facilities only
         logger.warning("accessibility (E2SFCA) not computed: %s", exc)
         return None
@@ -210,6 +248,24 @@ def _capacity(config: AnalysisConfig, access: AccessResult, tables: CoverageTabl
     township = (None if tables.township is None or "township_code" not in dem
                 else capacity_columns(tables.township, served, dem["township_code"].to_numpy(), pop))
     return served, replace(tables, county=county, township=township)
+
+
+def _coverage(config: AnalysisConfig, inputs: RunInputs, access: AccessResult, access_own: AccessResult,
+              rule: FunctionalRule | None) -> tuple[CoverageTables, gpd.GeoDataFrame | None, gpd.GeoDataFrame]:
+    """The coverage tables (with the residents-65+ columns when given), the residents 65+ with
+    their times and area codes (or ``None``), and the demand points with area codes."""
+    opts, counties, townships = config.options, inputs.counties, inputs.townships
+    tables = coverage_tables(access.demand, access_own.facilities, counties=counties,
+                             townships=townships, modes=opts.modes, facility_sets=access.facility_sets,
+                             thresholds=opts.thresholds)
+    elderly = None
+    if inputs.elderly is not None:
+        elderly = elderly_times(inputs.elderly, access, options=access_options(config, functional=rule))
+        tables = elderly_tables(tables, elderly, counties=counties, townships=townships,
+                                modes=opts.modes, facility_sets=access.facility_sets,
+                                thresholds=opts.thresholds)
+        elderly = _with_codes(elderly, counties, townships)
+    return tables, elderly, _with_codes(access.demand, counties, townships)
 
 
 def compute_from_inputs(
@@ -253,20 +309,15 @@ def compute_from_inputs(
                               network=inputs.network)
     seconds["datum check"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    access = _travel_times(config, inputs, datum_fits, progress=progress)
+    rule, rule_profile = functional_rule(config, profiles)
+    access = _travel_times(config, inputs, datum_fits, progress=progress, functional=rule)
     seconds["travel times and isochrones"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     # neighbours' facilities serve residents above but are counted only in their own county
     access_own = access if counted is None else replace(
         access, facilities=access.facilities[np.asarray(counted, bool)].reset_index(drop=True))
-    tables = coverage_tables(access.demand, access_own.facilities, counties=counties,
-                             townships=townships, modes=opts.modes, facility_sets=access.facility_sets,
-                             thresholds=opts.thresholds)
-    dem = access.demand.copy()
-    dem.insert(1, "county_code", assign_areas(dem, counties))
-    if townships is not None:
-        dem.insert(2, "township_code", assign_areas(dem, townships))
+    tables, elderly, dem = _coverage(config, inputs, access, access_own, rule)
     seconds["tables"] = time.perf_counter() - t0
 
     capacity = None
@@ -278,10 +329,11 @@ def compute_from_inputs(
     fca_areas = None
     if opts.accessibility:
         t0 = time.perf_counter()
-        fca_areas = _accessibility(config, inputs, access, dem)
+        fca_areas = _accessibility(config, inputs, access, dem, rule)
         seconds["accessibility"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    decisions = decision_tables(config, inputs, access, dem, options=access_options(config), counted=counted)
+    decisions = decision_tables(config, inputs, access, dem, options=access_options(config, functional=rule),
+                                counted=counted)
     dem[REFERRAL_RESIDENT_COLUMN] = decisions.pop("resident_minutes")  # the run's own copy
     seconds["referral, fairness, sensitivity"] = time.perf_counter() - t0
     cards = {prof.name: scorecard(access_own, prof, counties=counties, townships=townships,
@@ -289,7 +341,18 @@ def compute_from_inputs(
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
                        network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits),
-                       capacity=capacity, **decisions)
+                       capacity=capacity, elderly=elderly, functional_rule=rule,
+                       functional_profile=rule_profile, **decisions)
+
+
+def _with_codes(points: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,
+                townships: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """A copy of demand points with ``county_code`` (and ``township_code``) after the id."""
+    out = points.copy()
+    out.insert(1, "county_code", assign_areas(out, counties))
+    if townships is not None:
+        out.insert(2, "township_code", assign_areas(out, townships))
+    return out
 
 
 def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from tcm_coverage.access import AccessResult, CapacityServed, CoverageTables
+from tcm_coverage.inputs import FunctionalRule
 from tcm_coverage.network import RoadNetwork
 from tcm_coverage.outputs import Scorecard
 
@@ -32,6 +33,8 @@ class RunInputs:
         Demand points with ``population``.
     network
         The road network.
+    elderly
+        Demand points of residents 65+ (``population`` = people 65+), or ``None``.
     """
 
     counties: gpd.GeoDataFrame
@@ -39,6 +42,9 @@ class RunInputs:
     facilities: gpd.GeoDataFrame
     demand: gpd.GeoDataFrame
     network: RoadNetwork
+    elderly: gpd.GeoDataFrame | None = None
+    functional_rule: FunctionalRule | None = None
+    functional_profile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,14 @@ class AnalysisRun:
     sensitivity
         The headline share under each variation (:func:`tcm_coverage.access.sensitivity_table`),
         or ``None``.
+    elderly
+        Residents 65+ with their travel times (``t_{set}_{mode}``; walk at the elderly pace)
+        and area codes (:func:`tcm_coverage.access.elderly_times`), or ``None`` without them.
+    functional_rule
+        The capability rule that decided which 中医馆/中医阁 counted
+        (:mod:`tcm_coverage.inputs.functional`), or ``None`` (the flags alone).
+    functional_profile
+        The profile whose ``functional_rule`` it is (``None``: ``--functional-only``).
     """
 
     access: AccessResult
@@ -110,3 +124,6 @@ class AnalysisRun:
     fairness: pd.DataFrame | None = None
     lorenz: pd.DataFrame | None = None
     sensitivity: pd.DataFrame | None = None
+    elderly: gpd.GeoDataFrame | None = None
+    functional_rule: FunctionalRule | None = None
+    functional_profile: str | None = None

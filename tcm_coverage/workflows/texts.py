@@ -7,7 +7,7 @@ Every text comes from the ``workflows`` section of :mod:`tcm_coverage.i18n`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +25,23 @@ from tcm_coverage.access import (
     unknown_flags,
 )
 from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS, text
+from tcm_coverage.inputs import FunctionalRule, flag_values, functional_status
 from tcm_coverage.network import CLIMB_RULES, get_profile
 from tcm_coverage.vocab import (
     HEADLINE_FACILITY_SET,
     MIN_COMPONENT_M,
+    POPULATION_65PLUS,
     RESIDENTS_PER_TCM_PHYSICIAN,
     capacity_share_column,
+    elderly_column,
     share_column,
 )
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
 
-__all__ = ["access_notes", "capacity_notes", "decision_numbers", "facility_notes", "headline_numbers",
-           "readme_rows", "slope_notes", "source_lines", "summary_text"]
+__all__ = ["access_notes", "capacity_notes", "decision_numbers", "elderly_note", "facility_notes",
+           "functional_note", "headline_numbers", "readme_rows", "slope_notes", "source_lines",
+           "summary_text"]
 
 def _routing_rule_rows(config: AnalysisConfig) -> list[tuple[str, str]]:
     """说明 rows stating the off-road, snapping and access rules the travel times used."""
@@ -77,11 +81,12 @@ def slope_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:
             for label, value in _slope_rows(config, access)]
 
 
-def _facility_set_rows(config: AnalysisConfig, access: AccessResult) -> list[tuple[str, str]]:
+def _facility_set_rows(config: AnalysisConfig, access: AccessResult,
+                       functional: FunctionalRule | None) -> list[tuple[str, str]]:
     """One 说明 row per facility set: what it holds and how many facilities."""
     lang = config.rendering.lang
     include_other = config.options.include_other
-    masks = facility_set_masks(access.facilities, include_other=include_other)
+    masks = facility_set_masks(access.facilities, include_other=include_other, functional=functional)
     rows = []
     for facility_set in access.facility_sets:
         definition = FACILITY_SET_DEFINITIONS[facility_set][lang]
@@ -127,7 +132,8 @@ def capacity_notes(config: AnalysisConfig, capacity: CapacityServed | None) -> l
     return notes
 
 
-def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> list[tuple[str, str]]:
+def readme_rows(config: AnalysisConfig, access: AccessResult, today: str, *,
+                functional: FunctionalRule | None = None) -> list[tuple[str, str]]:
     """The rows of the 说明 (readme) sheet of ``coverage.xlsx``.
 
     Parameters
@@ -138,6 +144,9 @@ def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> lis
         Its travel times.
     today
         The run date (ISO).
+    functional
+        The run's functional rule (:attr:`AnalysisRun.functional_rule`): the facility counts
+        of the sets follow it.
 
     Returns
     -------
@@ -161,10 +170,69 @@ def readme_rows(config: AnalysisConfig, access: AccessResult, today: str) -> lis
     files = config.inputs.files()
     rows += [(text(f"workflows.readme.file.{name}", lang), Path(p).name)
              for name, p in files.items() if p is not None]
-    rows += _facility_set_rows(config, access)
+    rows += _facility_set_rows(config, access, functional)
     rows += _unknown_rows(config, access)
     rows += [(text("workflows.readme.note", lang), w) for w in access_notes(config, access)]
     return rows
+
+
+def elderly_note(config: AnalysisConfig, elderly: gpd.GeoDataFrame | None) -> tuple[str, str]:
+    """The 说明 row on residents 65+: where they come from and how they walk, or 无数据.
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    elderly
+        :attr:`AnalysisRun.elderly` (``None``: the run has none).
+
+    Returns
+    -------
+    (label, value)
+    """
+    lang = config.rendering.lang
+    if elderly is None:
+        return text("workflows.readme.elderly", lang), text("workflows.readme.elderly_none", lang)
+    path = config.inputs.population_65plus or config.inputs.population
+    return text("workflows.readme.elderly", lang), text(
+        "workflows.readme.elderly_value", lang, source=Path(path).name,
+        population=float(elderly["population"].sum()))
+
+
+def functional_note(config: AnalysisConfig, facilities: gpd.GeoDataFrame,
+                    rule: FunctionalRule | None, *, profile: str | None = None) -> tuple[str, str]:
+    """The 说明 row saying which rule counted a 中医馆/中医阁, and how many it left out.
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    facilities
+        The facilities of the run.
+    rule
+        :attr:`AnalysisRun.functional_rule` (``None``: the flags alone).
+    profile
+        The profile whose ``functional_rule`` it is (``None``: ``--functional-only``).
+
+    Returns
+    -------
+    (label, value)
+    """
+    lang = config.rendering.lang
+    label = text("workflows.readme.functional", lang)
+    if rule is None:
+        return label, text("workflows.readme.functional_flags", lang)
+    tier = facilities["tier"].to_numpy()
+    flagged = (((tier == "township_centre") & flag_values(facilities, "zhongyiguan")[0])
+               | ((tier == "village_station") & flag_values(facilities, "zhongyige")[0]))
+    yes, unknown = functional_status(facilities, rule)
+    counted, maybe = int((flagged & yes).sum()), int((flagged & unknown).sum())
+    source = (text("workflows.readme.functional_option", lang) if profile is None
+              else text("workflows.readme.functional_profile", lang, name=profile))
+    return label, text("workflows.readme.functional_rule", lang, source=source, staff=rule.staff,
+                       types=rule.types, techniques=rule.techniques, flagged=int(flagged.sum()),
+                       counted=counted, failed=int(flagged.sum()) - counted - maybe, unknown=maybe,
+                       upper=counted + maybe)
 
 
 def access_notes(config: AnalysisConfig, access: AccessResult) -> list[str]:
@@ -299,11 +367,42 @@ def headline_numbers(tables: CoverageTables, config: AnalysisConfig) -> dict:
                 value = rec.get(col)  # within capacity (access/capacity.py), when computed
                 if value is not None and pd.notna(value):
                     entry[col] = round(float(value), 4)
+        _elderly_entry(entry, rec, config.options.thresholds)
         entry["mean_min"] = round(float(rec["mean_min"]), 2)
         entry["p90_min"] = None if pd.isna(rec["p90_min"]) else round(float(rec["p90_min"]), 2)
         entry["unreachable_population"] = round(float(rec["unreachable_population"]), 0)
         out.setdefault(rec["mode"], {})[rec["code"]] = entry
     return out
+
+
+def _elderly_entry(entry: dict, rec: Mapping, thresholds: Sequence[float]) -> None:
+    """The residents-65+ numbers of a headline entry (none when the run has no 65+ layer)."""
+    if POPULATION_65PLUS not in rec:
+        return
+    entry[POPULATION_65PLUS] = round(float(rec[POPULATION_65PLUS]), 0)
+    for t in thresholds:
+        for upper in (False, True):
+            col = elderly_column(share_column(t, upper=upper))
+            value = rec.get(col)
+            if value is not None and pd.notna(value):
+                entry[col] = round(float(value), 4)
+            elif not upper:
+                entry[col] = None  # no resident 65+ in the county: no data
+
+
+def _county_elderly_line(rec: Mapping, config: AnalysisConfig) -> str:
+    """The summary line under a county's: its residents 65+ ("" without them)."""
+    lang, thr = config.rendering.lang, config.options.headline_threshold
+    share = rec.get(elderly_column(share_column(thr)))
+    if POPULATION_65PLUS not in rec or share is None or pd.isna(share):
+        return ""
+    upper = rec.get(elderly_column(share_column(thr, upper=True)))
+    shown = (text("workflows.summary.bounded", lang, share=share, upper=upper)
+             if upper is not None and pd.notna(upper) and round(upper, 3) != round(share, 3)
+             else f"{share:.1%}")
+    pace = text("workflows.summary.pace_65plus", lang) if rec["mode"] == "walk" else ""
+    return "\n" + text("workflows.summary.county_65plus", lang, share=shown,
+                       population=rec[POPULATION_65PLUS], pace=pace)
 
 
 def _county_line(rec: Mapping, config: AnalysisConfig,
@@ -363,7 +462,8 @@ def summary_text(run: AnalysisRun, config: AnalysisConfig) -> str:
     str
     """
     bands = sensitivity_band(run.sensitivity)
-    lines = [_county_line(rec, config, bands) for rec in _records(run.tables.county)]
+    lines = [_county_line(rec, config, bands) + _county_elderly_line(rec, config)
+             for rec in _records(run.tables.county)]
     if run.tables.township is not None:
         lines.append(_lowest_townships(run.tables.township, config))
     referral = run.referral_township

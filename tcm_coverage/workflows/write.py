@@ -61,7 +61,9 @@ from tcm_coverage.workflows.texts import (
     access_notes,
     capacity_notes,
     decision_numbers,
+    elderly_note,
     facility_notes,
+    functional_note,
     headline_numbers,
     readme_rows,
     slope_notes,
@@ -233,7 +235,9 @@ def _county_reports(run: AnalysisRun, config: AnalysisConfig) -> list[tuple[str,
     if run.demand is None:
         raise ValueError("the run has no demand points (use workflows.compute)")
     notes = [*facility_notes(config, run.access.facilities, run.facility_review),
-             *access_notes(config, run.access), *slope_notes(config, run.access)]
+             *access_notes(config, run.access), *slope_notes(config, run.access),
+             *(("：" if lang == "zh" else ": ").join(row)
+               for row in (elderly_note(config, run.elderly), _functional_row(run, config)))]
     options = ReportOptions(modes=opts.modes, thresholds=opts.thresholds,
                             headline_threshold=opts.headline_threshold,
                             headline_mode=opts.headline_mode, notes=notes,
@@ -360,6 +364,12 @@ def write_scorecards(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) ->
     return files
 
 
+def _functional_row(run: AnalysisRun, config: AnalysisConfig) -> tuple[str, str]:
+    """The 说明 row on the rule that counted a 中医馆/中医阁 (naming the profile that set it)."""
+    return functional_note(config, run.access.facilities, run.functional_rule,
+                           profile=run.functional_profile)
+
+
 def _write_tables(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, today: str) -> list[Path]:
     """``coverage_*.csv`` and ``coverage.xlsx`` (with the 说明, facility, network and review sheets)."""
     access, lang = run.access, config.rendering.lang
@@ -371,10 +381,12 @@ def _write_tables(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, today
     review = (review_sheet(run.facility_review, lang) if run.facility_review is not None else None)
     notes = [*((text("workflows.readme.note", lang), n)
                for n in facility_notes(config, access.facilities, run.facility_review)),
-             *((text("workflows.readme.capacity", lang), n) for n in capacity_notes(config, run.capacity))]
+             *((text("workflows.readme.capacity", lang), n) for n in capacity_notes(config, run.capacity)),
+             elderly_note(config, run.elderly), _functional_row(run, config)]
     decision_files, decision_sheets = write_decision_tables(_decision_tables(run, config), out_dir, lang=lang)
     return decision_files + write_tables(run.tables, out_dir, lang=lang,
-                                         readme_rows=readme_rows(config, access, today) + notes,
+                                         readme_rows=readme_rows(config, access, today,
+                                                                 functional=run.functional_rule) + notes,
                                          facilities=fac_sheet, network=net_sheet, review=review,
                                          extra_sheets=decision_sheets)
 
