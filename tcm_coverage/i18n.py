@@ -566,6 +566,22 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
                       "{name} ({kind}): {covered:,} newly covered, cost {cost:g}"),
     "scenario.layer.sites": ("规划选址（{count}）", "chosen sites ({count})"),
     "scenario.source": ("方案文件：", "scenario: "),
+    # the run store and redraws (workflows/store.py, workflows/redraw.py)
+    "store.missing": ("{folder} 中没有保存的计算结果（旧版本的运行）：从输入文件重新计算",
+                      "{folder} has no stored results (a run of an older version): recomputing "
+                      "from the input files"),
+    "store.version": ("{path} 的格式版本为 {found}，本版本读取 {expected}：从输入文件重新计算",
+                      "{path} is store format {found}, this version reads {expected}: "
+                      "recomputing from the input files"),
+    "store.unreadable": ("无法读取保存的计算结果 {path}（{error}）：从输入文件重新计算",
+                         "cannot read the stored results {path} ({error}): recomputing from the "
+                         "input files"),
+    "store.route_modes": ("本次运行未计算 {modes}：只计算这些出行方式的路径（读取路网）",
+                          "{modes} not computed in this run: routing only {modes} (reading the "
+                          "roads)"),
+    "store.add_thresholds": ("本次运行未统计 {minutes} 分钟：由已保存的出行时间计算（无需路径计算）",
+                             "{minutes} min not tabulated in this run: derived from the stored "
+                             "travel times (no routing)"),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -574,6 +590,12 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
 _CLI: dict[str, tuple[str, str]] = {
     # 说明 row of a rewritten workbook whose run was recomputed from changed inputs
     "readme_note": ("注意", "note"),
+    # a redraw from the run store when the inputs changed since (_rerun.changed_note)
+    "stored_changed": ("输入文件在本次运行之后已更改（{files}）：本结果按运行时保存的计算结果绘制，与运行文件夹中的表格一致；"
+                       "要使用新文件，请重新运行 analyze，或加 {option} --out 新文件夹",
+                       "input files changed since this run ({files}): drawn from the run's stored "
+                       "results, like its tables; to use the new files rerun analyze, or add "
+                       "{option} --out NEW_FOLDER"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from tcm_coverage._validate import (
 )
 from tcm_coverage.network import MODES, PROFILES, ROAD_CLASSES
 from tcm_coverage.outputs import BASEMAPS
-from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, HEADLINE_MINUTES
+from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, EXPORT_CRS, HEADLINE_MINUTES
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +161,9 @@ class Rendering:
         Inline Leaflet in the map so it renders with no network (intranets).
     sources
         Extra data-source lines for the map and report (input file names are always listed).
+    crs
+        Coordinate system of the GeoPackage exports: ``"wgs84"`` (EPSG:4326, default) or
+        ``"cgcs2000"`` (EPSG:4490; the same coordinates, see :data:`tcm_coverage.vocab.EXPORT_CRS`).
     """
 
     lang: str = "zh"
@@ -170,6 +173,7 @@ class Rendering:
     tianditu_key: str | None = None
     self_contained: bool = False
     sources: tuple[str, ...] = ()
+    crs: str = "wgs84"
 
 
 #: Group of each flat setting.
@@ -182,7 +186,7 @@ SETTINGS: tuple[str, ...] = (
     "population_column", "facilities_sheet", "population_sheet", "modes", "thresholds",
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
     "direct_offroad_m", "lang", "write_map", "write_report", "basemap", "tianditu_key",
-    "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility",
+    "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility", "crs",
 )
 
 
@@ -291,6 +295,8 @@ def _check_options(config: AnalysisConfig) -> None:
                          fix="e.g. --threshold 15, or --threshold 5 10 15 20 30")
     if rendering.lang not in ("zh", "en"):
         raise InputError(f"unknown language '{rendering.lang}'", fix="use zh or en")
+    if rendering.crs not in EXPORT_CRS:
+        raise InputError(f"unknown --crs '{rendering.crs}'", fix=f"use one of {', '.join(EXPORT_CRS)}")
     if rendering.basemap not in BASEMAPS:
         raise InputError(f"unknown basemap '{rendering.basemap}'", fix=f"use one of {sorted(BASEMAPS)}")
     if rendering.basemap == "tianditu" and not rendering.tianditu_key:

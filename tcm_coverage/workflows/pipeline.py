@@ -45,6 +45,7 @@ from tcm_coverage.outputs import scorecard
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
 from tcm_coverage.workflows.config import AnalysisConfig, input_files, validate_config
 from tcm_coverage.workflows.run import AnalysisRun, RunInputs
+from tcm_coverage.workflows.store import own_access
 from tcm_coverage.workflows.write import write_outputs
 
 logger = logging.getLogger(__name__)
@@ -208,8 +209,7 @@ def compute_from_inputs(
 
     t0 = time.perf_counter()
     # neighbours' facilities serve residents above but are counted only in their own county
-    access_own = access if counted is None else replace(
-        access, facilities=access.facilities[np.asarray(counted, bool)].reset_index(drop=True))
+    access_own = own_access(access, None if counted is None else np.asarray(counted, bool))
     tables = coverage_tables(access.demand, access_own.facilities, counties=counties,
                              townships=townships, modes=opts.modes, facility_sets=access.facility_sets,
                              thresholds=opts.thresholds)
@@ -228,7 +228,8 @@ def compute_from_inputs(
                                   lang=config.rendering.lang) for prof in profiles}
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
-                       network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits))
+                       network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits),
+                       counted=None if counted is None else np.asarray(counted, bool))
 
 
 def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:

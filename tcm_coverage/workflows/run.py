@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from tcm_coverage.access import AccessResult, CoverageTables
@@ -72,6 +73,10 @@ class AnalysisRun:
     datum_check
         Median distances of facilities (and villages) to the nearest road under each datum
         (:func:`tcm_coverage.inputs.datum_check.check_inputs`), as written to ``run.json``.
+    counted
+        (len(access.facilities),) bool: the facilities counted in these counties' tables and
+        scorecards (a batch county's neighbours serve residents but are not counted), or
+        ``None``: all.
     """
 
     access: AccessResult
@@ -86,3 +91,4 @@ class AnalysisRun:
     network: RoadNetwork | None = None
     facility_review: pd.DataFrame | None = None
     datum_check: tuple[dict, ...] = ()
+    counted: np.ndarray | None = None
