@@ -30,6 +30,7 @@ from tcm_coverage.workflows import (
     load_config,
     load_run,
     save_run,
+    scorecards_of,
     write_outputs,
 )
 from tcm_coverage.workflows import redraw as redraw_module
@@ -37,12 +38,19 @@ from tcm_coverage.workflows import store as store_module
 
 
 @pytest.fixture(scope="module")
-def stored(demo_computed, tmp_path_factory):
-    """The demo run written (with its store) into a result folder."""
+def scored(demo_computed, tmp_path_factory):
+    """The demo run scored against the national profile, and its configuration."""
     run, config = demo_computed
-    out = tmp_path_factory.mktemp("redraw") / "run"
-    write_outputs(run, config.updated(out_dir=out))
-    return out
+    config = config.updated(out_dir=tmp_path_factory.mktemp("redraw") / "run", profiles=("national",))
+    return dataclasses.replace(run, scorecards=scorecards_of(run, ["national"], lang="zh")), config
+
+
+@pytest.fixture(scope="module")
+def stored(scored):
+    """The demo run written (with its store) into a result folder."""
+    run, config = scored
+    write_outputs(run, config)
+    return config.out_dir
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +74,8 @@ def _frames_equal(a, b):
 # --------------------------------------------------------------------------------------
 # the store
 # --------------------------------------------------------------------------------------
-def test_store_round_trip(demo_computed, stored):
-    run, config = demo_computed
+def test_store_round_trip(scored, stored):
+    run, config = scored
     loaded = load_run(stored, load_config(stored))
     assert loaded is not None
     for path in store_module.TABLES:  # every table, times and isochrone geometries exactly
@@ -81,7 +89,7 @@ def test_store_round_trip(demo_computed, stored):
     assert loaded.access.routing == {} and loaded.network is None and loaded.files == ()
     assert loaded.fca_areas.attrs == run.fca_areas.attrs
     # the scorecard read back is the one the run computed
-    assert list(loaded.scorecards) == list(run.scorecards)
+    assert list(loaded.scorecards) == list(run.scorecards) == ["national"]
     for name, card in run.scorecards.items():
         pd.testing.assert_frame_equal(card.rows, loaded.scorecards[name].rows)
         assert dataclasses.replace(card, rows=None) == dataclasses.replace(loaded.scorecards[name], rows=None)
@@ -178,6 +186,8 @@ def test_new_threshold_is_tabulated_from_stored_times(stored, tmp_path, monkeypa
     ready = complete_run(load_run(stored, config), config, modes=("ebike",), thresholds=(25.0,))
     assert ready.stored and 25.0 in ready.config.options.thresholds and ready.notes
     town = ready.run.tables.township
+    stored_town = load_run(stored, config).tables.township  # the thresholds the run had: unchanged
+    pd.testing.assert_frame_equal(town[stored_town.columns], stored_town, check_exact=False, rtol=1e-12)
     row = town[town["mode"] == "ebike"].set_index("code")[share_column(25.0)]
     # by hand: the population share of each township within 25 minutes of a TCM point by e-bike
     dem = ready.run.demand
@@ -189,7 +199,7 @@ def test_new_threshold_is_tabulated_from_stored_times(stored, tmp_path, monkeypa
     assert "25" in (tmp_path / "m" / "map_ebike_25_tcm_any.html").read_text(encoding="utf-8")
 
 
-def test_missing_mode_routes_only_that_mode(demo_computed, stored, tmp_path, monkeypatch, capsys):
+def test_missing_mode_routes_only_that_mode(scored, stored, tmp_path, monkeypatch, capsys):
     calls = []
     real = redraw_module.compute_access
 
@@ -201,12 +211,12 @@ def test_missing_mode_routes_only_that_mode(demo_computed, stored, tmp_path, mon
     out = tmp_path / "car"
     assert main(["map", str(stored), "--mode", "car", "--out", str(out)]) == 0
     assert calls == [("car",)]
-    assert "car" in capsys.readouterr().out  # says what it routed
+    assert "本次运行未计算" in capsys.readouterr().out  # says what it routes
     assert (out / "map_car_15_tcm_any.html").stat().st_size > 0
     # the merged run: the stored modes unchanged, car as the pipeline computes it
     config = load_config(stored)
     ready = complete_run(load_run(stored, config), config, modes=("car",), progress=False)
-    run, _ = demo_computed
+    run, _ = scored
     assert ready.run.access.modes == ("walk", "ebike", "car")
     for mode in ("walk", "ebike"):
         col = time_column("tcm_any", mode)
@@ -256,10 +266,10 @@ def test_out_is_a_folder_in_every_command(stored, tmp_path, capsys):
     assert main(["-q", "map", str(stored), "--out", str(tmp_path / "notes.txt")]) == 2
 
 
-def test_crs_cgcs2000(demo_computed, stored, tmp_path):
+def test_crs_cgcs2000(scored, stored, tmp_path):
     loaded = load_run(stored, load_config(stored))
     assert isinstance(loaded, AnalysisRun)
-    _, config = demo_computed
+    _, config = scored
     out = tmp_path / "cgcs"
     write_outputs(loaded, config.updated(out_dir=out, crs="cgcs2000"))  # a loaded run writes whole
     for name in ("demand_points.gpkg", "facilities.gpkg", "isochrones.gpkg"):

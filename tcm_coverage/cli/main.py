@@ -267,10 +267,8 @@ def _redraw_load(args: argparse.Namespace, run_dir: Path, config, *, modes: tupl
     if note:  # changed inputs, allowed: recompute everything from them, labelled
         config = config.updated(sources=(*config.rendering.sources, note))
         stored = None
-    ready = complete_run(stored, config, modes=modes, thresholds=thresholds, progress=not args.quiet)
-    if not args.quiet:
-        for line in ready.notes:
-            print(line)
+    ready = complete_run(stored, config, modes=modes, thresholds=thresholds, progress=not args.quiet,
+                         on_note=None if args.quiet else print)
     return ready, note
 
 

@@ -6,8 +6,8 @@ what the run did not.
 * a mode the run did not compute (``map --mode car``): only the roads are read and only that
   mode is routed (:func:`~tcm_coverage.access.compute_access` with ``modes=("car",)``, on the
   stored demand points and facilities), then the tables are rebuilt from the times;
-* a threshold the run did not tabulate (``map --threshold 25``): the tables are rebuilt from the
-  stored travel times (no routing);
+* a threshold the run did not tabulate (``map --threshold 25``): the county and township tables
+  are rebuilt from the stored travel times (no routing);
 * a profile the run did not score (``score --profile yantai``): scored from the stored times
   (:func:`~tcm_coverage.workflows.store.load_run` scores the profiles of the configuration);
 * no store (a run of an older version), or inputs changed and ``--allow-changed-inputs`` when
@@ -18,15 +18,16 @@ what the run did not.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from tcm_coverage._validate import reading
 from tcm_coverage.access import AccessResult, IsochroneOptions, compute_access, coverage_tables
-from tcm_coverage.i18n import text
+from tcm_coverage.i18n import label, text
 from tcm_coverage.network import read_network
+from tcm_coverage.vocab import HEADLINE_FACILITY_SET, UPPER_SUFFIX
 from tcm_coverage.workflows.config import AnalysisConfig, validate_config
 from tcm_coverage.workflows.pipeline import access_options, compute
 from tcm_coverage.workflows.run import AnalysisRun
@@ -104,13 +105,17 @@ def _route_modes(run: AnalysisRun, config: AnalysisConfig, modes: Sequence[str],
 
 
 def _retabulate(run: AnalysisRun, config: AnalysisConfig) -> AnalysisRun:
-    """The coverage tables of ``config``'s modes and thresholds, from the run's travel times."""
+    """The county and township tables of ``config``'s modes and thresholds, from the run's
+    travel times (what maps draw: the headline facility set and its upper bound); the long table
+    per facility set (``by_facility_set``, written only by ``analyze``) stays the run's."""
     opts = config.options
     own = own_access(run.access, run.counted)
+    headline = (HEADLINE_FACILITY_SET, HEADLINE_FACILITY_SET + UPPER_SUFFIX)
     tables = coverage_tables(run.access.demand, own.facilities, counties=run.counties,
                              townships=run.townships, modes=opts.modes,
-                             facility_sets=run.access.facility_sets, thresholds=opts.thresholds)
-    return replace(run, tables=tables)
+                             facility_sets=[s for s in run.access.facility_sets if s in headline],
+                             thresholds=opts.thresholds)
+    return replace(run, tables=replace(tables, by_facility_set=run.tables.by_facility_set))
 
 
 def missing_modes(run: AnalysisRun, modes: Sequence[str]) -> tuple[str, ...]:
@@ -119,7 +124,8 @@ def missing_modes(run: AnalysisRun, modes: Sequence[str]) -> tuple[str, ...]:
 
 
 def complete_run(run: AnalysisRun | None, config: AnalysisConfig, *, modes: Sequence[str] = (),
-                 thresholds: Sequence[float] = (), progress: bool = True) -> Redraw:
+                 thresholds: Sequence[float] = (), progress: bool = True,
+                 on_note: Callable[[str], None] | None = None) -> Redraw:
     """A finished run, ready to redraw for ``modes`` and ``thresholds`` (and ``config``'s profiles).
 
     Parameters
@@ -134,6 +140,8 @@ def complete_run(run: AnalysisRun | None, config: AnalysisConfig, *, modes: Sequ
         routed, a threshold tabulated from the stored times).
     progress
         Show progress bars.
+    on_note
+        Called with each note on what must be computed, before it is (e.g. ``print``).
 
     Returns
     -------
@@ -146,16 +154,22 @@ def complete_run(run: AnalysisRun | None, config: AnalysisConfig, *, modes: Sequ
     if run is None:
         return Redraw(run=compute(full, progress=progress), config=full, stored=False)
     notes: list[str] = []
+
+    def note(line: str) -> None:
+        notes.append(line)
+        logger.info(line)
+        if on_note is not None:
+            on_note(line)
+
     new_modes = missing_modes(run, full.options.modes)
     if new_modes:
-        notes.append(text("workflows.store.route_modes", lang, modes=", ".join(new_modes)))
-        logger.info(notes[-1])
+        note(text("workflows.store.route_modes", lang,
+                  modes=text("workflows.sep", lang).join(label("mode", m, lang) for m in new_modes)))
         run = _route_modes(run, config, new_modes, progress=progress)
     new_thr = [t for t in full.options.thresholds if t not in config.options.thresholds]
     if new_thr:
-        notes.append(text("workflows.store.add_thresholds", lang,
-                          minutes=", ".join(f"{t:g}" for t in new_thr)))
-        logger.info(notes[-1])
+        note(text("workflows.store.add_thresholds", lang,
+                  minutes=text("workflows.sep", lang).join(f"{t:g}" for t in new_thr)))
     if new_modes or new_thr:
         run = _retabulate(run, full)
     return Redraw(run=run, config=full, stored=True, notes=tuple(notes))
