@@ -129,11 +129,11 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
 def _add_map(sub: argparse._SubParsersAction) -> None:
     mp = sub.add_parser("map", help="redraw the map of a finished run",
                         description="Redraw the map of a finished run from what the run stored "
-                                    "(about a second; no routing) for another threshold, facility "
+                                    "(seconds; no routing) for another threshold, facility "
                                     "set, basemap or language. A mode the run did not compute is "
                                     "routed (only that mode).")
     mp.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
-    mp.add_argument("--out", type=Path, default=None,
+    mp.add_argument("--out", type=Path, default=None, metavar="FOLDER",
                     help="output folder the map file map_<mode>_<minutes>_<set>.html is written "
                          "into; other files there are kept (default: the run folder). A path "
                          "ending in .html is still taken as the file name (older scripts)")
@@ -152,9 +152,9 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     rp = sub.add_parser("report", help="rewrite the report(s) of a finished run",
                         description="Rewrite report.html (one per county), the scorecards and "
                                     "coverage.xlsx of a finished run from what the run stored "
-                                    "(about a second; no routing).")
+                                    "(seconds; no routing).")
     rp.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
-    rp.add_argument("--out", type=Path, default=None,
+    rp.add_argument("--out", type=Path, default=None, metavar="FOLDER",
                     help="output folder (default: the run folder, where the files are replaced "
                          "and the others kept; another folder is replaced as a whole)")
     rp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
@@ -178,13 +178,13 @@ def _add_site(sub: argparse._SubParsersAction) -> None:
 def _add_score(sub: argparse._SubParsersAction) -> None:
     sc = sub.add_parser("score", help="score a finished run against plan-target profiles",
                         description="Score a finished run against plan-target profiles from what "
-                                    "the run stored (about a second; no routing) and write the "
+                                    "the run stored (seconds; no routing) and write the "
                                     "scorecard(s) and the report that includes them.")
     sc.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
     sc.add_argument("--profile", "--profiles", dest="profiles", nargs="+", default=["national"],
                     metavar="NAME|FILE", help="profiles: national, jiangsu, jilin_city, yantai, "
                                               "tunliu, ziyang or a .toml file (default: national)")
-    sc.add_argument("--out", type=Path, default=None,
+    sc.add_argument("--out", type=Path, default=None, metavar="FOLDER",
                     help="output folder (default: the run folder, where the files are replaced "
                          "and the others kept; another folder is replaced as a whole)")
     sc.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
