@@ -1,5 +1,6 @@
-"""``map``/``report``/``score`` recompute a finished run from its ``run.json``: only from the
-same input files, unless asked otherwise.
+"""When ``map``/``report``/``score`` must recompute a finished run from its inputs (a run
+without stored results, or a mode it did not compute): only from the same input files, unless
+asked otherwise. A redraw from the run's store reads no input and needs no check.
 
 The run folder's tables, layers and ``run.json`` describe the inputs as they were (their
 SHA-256 is in ``run.json``). When an input changed since, a recomputed map or report would
@@ -16,8 +17,9 @@ from pathlib import Path
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import changed_inputs
+from tcm_coverage.i18n import text
 
-__all__ = ["ALLOW_OPTION", "rerun_note"]
+__all__ = ["ALLOW_OPTION", "changed_note", "rerun_note"]
 
 #: The command-line flag that allows recomputing from changed inputs.
 ALLOW_OPTION = "--allow-changed-inputs"
@@ -78,8 +80,7 @@ def rerun_note(run_dir: Path, *, allow: bool, out: Path | None, command: str,
         raise InputError(
             f"with {ALLOW_OPTION} the recomputed outputs cannot go into the run folder {run_dir} "
             "(its run.json, tables and layers describe the earlier inputs)", path=manifest,
-            fix="add --out NEW_FOLDER (report, score) or --out NEW.html (map) outside the run "
-                "folder")
+            fix="add --out NEW_FOLDER outside the run folder")
     names = "、".join(Path(path).name for _label, path, _what in changed)
     if lang == "zh":
         return (f"注意：输入文件在原运行（{when}）之后已更改（{names}），本结果按当前文件重新计算，"
@@ -87,3 +88,33 @@ def rerun_note(run_dir: Path, *, allow: bool, out: Path | None, command: str,
     return (f"note: input files changed after the original run ({when}): "
             f"{', '.join(Path(p).name for _l, p, _w in changed)}; recomputed from the current "
             "files, so this does not match the run folder's tables and layers")
+
+
+def changed_note(run_dir: Path, *, lang: str = "zh") -> str | None:
+    """A warning for a redraw from the run's stored results when its input files changed since.
+
+    The redraw matches the run folder (it reads no input), but may not be what the user expects
+    after editing an input, so it says which files changed and how to use them.
+
+    Parameters
+    ----------
+    run_dir
+        The run folder (holding ``run.json``).
+    lang
+        Language of the warning.
+
+    Returns
+    -------
+    str or None
+        ``None`` when every input is unchanged (or ``run.json`` lists none).
+    """
+    try:
+        record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        inputs = record.get("inputs") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    changed = changed_inputs(inputs) if isinstance(inputs, dict) else []
+    if not changed:
+        return None
+    names = ", ".join(Path(path).name for _label, path, _what in changed)
+    return text("cli.stored_changed", lang, files=names, option=ALLOW_OPTION)

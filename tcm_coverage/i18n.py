@@ -830,6 +830,22 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "readme.functional_profile": ("方案 {name} 的 functional_rule", "the functional_rule of profile {name}"),
     "readme.elderly_none": ("无数据（未提供65岁以上人口：--population-65plus 或村庄表的65岁以上人口列）",
                             "no data (no residents-65+ input: --population-65plus or a 65+ column of the village table)"),
+    # the run store and redraws (workflows/store.py, workflows/redraw.py)
+    "store.missing": ("{folder} 中没有保存的计算结果（旧版本的运行）：从输入文件重新计算",
+                      "{folder} has no stored results (a run of an older version): recomputing "
+                      "from the input files"),
+    "store.version": ("{path} 的格式版本为 {found}，本版本读取 {expected}：从输入文件重新计算",
+                      "{path} is store format {found}, this version reads {expected}: "
+                      "recomputing from the input files"),
+    "store.unreadable": ("无法读取保存的计算结果 {path}（{error}）：从输入文件重新计算",
+                         "cannot read the stored results {path} ({error}): recomputing from the "
+                         "input files"),
+    "store.route_modes": ("本次运行未计算 {modes}：只计算这些出行方式的路径（读取路网）",
+                          "{modes} not computed in this run: routing only {modes} (reading the "
+                          "roads)"),
+    "store.add_thresholds": ("本次运行未统计 {minutes} 分钟：由已保存的出行时间计算（无需路径计算）",
+                             "{minutes} min not tabulated in this run: derived from the stored "
+                             "travel times (no routing)"),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -838,6 +854,12 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
 _CLI: dict[str, tuple[str, str]] = {
     # 说明 row of a rewritten workbook whose run was recomputed from changed inputs
     "readme_note": ("注意", "note"),
+    # a redraw from the run store when the inputs changed since (_rerun.changed_note)
+    "stored_changed": ("输入文件在本次运行之后已更改（{files}）：本结果按运行时保存的计算结果绘制，与运行文件夹中的表格一致；"
+                       "要使用新文件，请重新运行 analyze，或加 {option} --out 新文件夹",
+                       "input files changed since this run ({files}): drawn from the run's stored "
+                       "results, like its tables; to use the new files rerun analyze, or add "
+                       "{option} --out NEW_FOLDER"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -230,10 +230,11 @@ def _(d, out):
     return analyze(d / "result.txt" / "sub"), ["result.txt", "--out", "is a file"]
 
 
-@_c("map-out-is-a-folder")
-def _(d, out):
+@_c("map-out-is-a-file")
+def _(d, out):  # --out is a folder in every command (a .html path is still taken as the file)
     run = _run_json(d / "run", lambda m: None)
-    return ["map", str(run), "--out", str(out)], ["--out", "existing folder"]
+    (d / "notes.txt").write_text("x", encoding="utf-8")
+    return ["map", str(run), "--out", str(d / "notes.txt")], ["--out", "notes.txt", "is a file"]
 
 
 for _key, _value in (("thresholds", "15"), ("modes", 5), ("buffer_m", "abc"),

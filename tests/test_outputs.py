@@ -454,16 +454,20 @@ def test_cli_no_stale_files_no_clobbered_inputs_no_changed_inputs(tmp_path, caps
     assert _cli(capsys, "map", str(out))[0] == 0
     assert "map_walk_15_tcm_any.html" in ResultMarker.read(out).files and _complete(out)
 
-    # an input changed since run.json: map, report and score refuse and say what to do
-    before = _tree(out)
+    # an input changed since run.json: map, report and score redraw from the run's store (it
+    # matches the run folder) and say so; what needs the inputs again (a mode the run did not
+    # compute) refuses and says what to do (the warning itself: tests/test_redraw.py)
     fac = pd.read_csv(inputs["--facilities"], encoding="utf-8-sig", dtype=str)
     fac.loc[0, "中医馆"] = "否"
     fac.to_csv(inputs["--facilities"], index=False, encoding="utf-8-sig")
     for command in ("map", "report", "score"):
         code, err = _cli(capsys, command, str(out))
-        assert code == 2, (command, err)
-        assert "changed since this run" in err and "facilities.csv" in err
-        assert "rerun `tcm-coverage analyze`" in err and "--allow-changed-inputs" in err
+        assert code == 0, (command, err)
+    before = _tree(out)
+    code, err = _cli(capsys, "map", str(out), "--mode", "car")
+    assert code == 2, err
+    assert "changed since this run" in err and "facilities.csv" in err
+    assert "rerun `tcm-coverage analyze`" in err and "--allow-changed-inputs" in err
     code, err = _cli(capsys, "report", str(out), "--allow-changed-inputs")
     assert code == 2 and "cannot go into the run folder" in err
     assert _tree(out) == before  # nothing rewritten beside the old run.json

@@ -39,6 +39,7 @@ from tcm_coverage._version import __version__
 from tcm_coverage.batch import add_batch_parser, run_batch_command
 from tcm_coverage.cli.options import (
     add_common_options,
+    add_crs_option,
     add_global_options,
     add_render_options,
     config_from_args,
@@ -60,8 +61,10 @@ _MAP_FACILITY_SETS = tuple(s for s in FACILITY_SETS if s not in OPTIONAL_FACILIT
 
 def _add_rerun(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-changed-inputs", action="store_true",
-                   help="recompute even though input files changed since run.json (needs --out "
-                        "outside the run folder; the outputs say so)")
+                   help="when the inputs must be read again (a run without stored results, or "
+                        "map --mode the run did not compute), recompute even though input files "
+                        "changed since run.json (needs --out outside the run folder; the outputs "
+                        "say so)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,7 +97,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo", help="run the analysis on the bundled demo county",
                           description="Coverage of the demo county: the real boundary of Tunliu "
                                       "district (140405) with a synthetic interior (see tcm_coverage/demo_data/README.md).")
-    demo.add_argument("--out", type=Path, default=DEFAULT_DEMO_OUT, help="output folder (default: %(default)s)")
+    demo.add_argument("--out", type=Path, default=DEFAULT_DEMO_OUT,
+                      help="output folder, replaced as a whole when the run completes (default: %(default)s)")
     demo.add_argument("--data-dir", type=Path, default=None, help="folder with the demo data (default: the repo's data/)")
     demo.add_argument("--population-source", choices=("raster", "villages"), default="raster",
                       help="demo population from the GeoTIFF or the village table")
@@ -133,18 +137,23 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
                      help="elevation GeoTIFF (any CRS, metres; optional): walking, bicycle and "
                           "e-bike times follow the slopes, uphill slower than downhill (Tobler "
                           "for walking); car unchanged. It must cover the county")
-    ana.add_argument("--out", type=Path, required=True, help="output folder")
+    ana.add_argument("--out", type=Path, required=True,
+                     help="output folder, replaced as a whole when the run completes")
     add_common_options(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
 
 
 def _add_map(sub: argparse._SubParsersAction) -> None:
     mp = sub.add_parser("map", help="redraw the map of a finished run",
-                        description="Recompute a finished run from its run.json (seconds) and draw "
-                                    "its map for another mode, threshold, facility set or basemap.")
+                        description="Redraw the map of a finished run from what the run stored "
+                                    "(seconds; no routing) for another threshold, facility "
+                                    "set, basemap or language. A mode the run did not compute is "
+                                    "routed (only that mode).")
     mp.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
-    mp.add_argument("--out", type=Path, default=None,
-                    help="file to write: .html, or .png/.pdf/.svg with --format (default: "
-                         "RUN/map_<mode>_<minutes>_<set>.<format>; RUN/atlas_... with --atlas)")
+    mp.add_argument("--out", type=Path, default=None, metavar="FOLDER",
+                    help="output folder the map file map_<mode>_<minutes>_<set>.<format> (or "
+                         "atlas_... with --atlas) is written into; other files there are kept "
+                         "(default: the run folder). A path ending in the format's suffix "
+                         "(.html, .png, .pdf, .svg) is still taken as the file name")
     mp.add_argument("--mode", default=None, help="travel mode (default: e-bike when computed)")
     mp.add_argument("--threshold", type=float, default=None, help="minutes (default: 15)")
     mp.add_argument("--facility-set", "--target", dest="facility_set", default="tcm_any",
@@ -210,12 +219,16 @@ def _write_print(args: argparse.Namespace, run: AnalysisRun, config: AnalysisCon
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
     rp = sub.add_parser("report", help="rewrite the report(s) of a finished run",
-                        description="Recompute a finished run from its run.json and write "
-                                    "report.html (one per county) and coverage.xlsx.")
+                        description="Rewrite report.html (one per county), the scorecards and "
+                                    "coverage.xlsx of a finished run from what the run stored "
+                                    "(seconds; no routing).")
     rp.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
-    rp.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
+    rp.add_argument("--out", type=Path, default=None, metavar="FOLDER",
+                    help="output folder (default: the run folder, where the files are replaced "
+                         "and the others kept; another folder is replaced as a whole)")
     rp.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     add_render_options(rp)
+    add_crs_option(rp)  # given: the GeoPackage layers are rewritten in that CRS too
     _add_rerun(rp)
 
 
@@ -233,13 +246,16 @@ def _add_site(sub: argparse._SubParsersAction) -> None:
 
 def _add_score(sub: argparse._SubParsersAction) -> None:
     sc = sub.add_parser("score", help="score a finished run against plan-target profiles",
-                        description="Recompute a finished run from its run.json and write the "
-                                    "plan-target scorecard(s) and the report that includes them.")
+                        description="Score a finished run against plan-target profiles from what "
+                                    "the run stored (seconds; no routing) and write the "
+                                    "scorecard(s) and the report that includes them.")
     sc.add_argument("run", type=Path, help="output folder (or run.json) of a demo/analyze run")
     sc.add_argument("--profile", "--profiles", dest="profiles", nargs="+", default=["national"],
                     metavar="NAME|FILE", help="profiles: national, jiangsu, jilin_city, yantai, "
                                               "tunliu, ziyang or a .toml file (default: national)")
-    sc.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
+    sc.add_argument("--out", type=Path, default=None, metavar="FOLDER",
+                    help="output folder (default: the run folder, where the files are replaced "
+                         "and the others kept; another folder is replaced as a whole)")
     sc.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default: the run's)")
     add_render_options(sc)
     _add_rerun(sc)
@@ -279,75 +295,146 @@ def _site(args: argparse.Namespace) -> int:
     return 0
 
 
-def _redraw(args: argparse.Namespace) -> int:
-    from tcm_coverage._io import atomic_output_dir, check_output_dir, output_file, result_kind
-    from tcm_coverage._rerun import rerun_note
+def _map_target(args: argparse.Namespace, run_dir: Path, mode: str, thr: float) -> Path:
+    """The map file of ``map``: ``--out`` is a folder (default: the run folder); a path ending
+    in the format's suffix (``.html``, ``.png``...) is still taken as the file name (older
+    scripts), with a note."""
+    stem = "atlas" if args.atlas and args.format != "html" else "map"
+    name = f"{stem}_{mode}_{thr:g}_{args.facility_set}.{args.format}"
+    if args.out is None:
+        return run_dir / name
+    suffixes = (".html", ".htm") if args.format == "html" else (f".{args.format}",)
+    if args.out.suffix.lower() in suffixes and not args.out.is_dir():
+        logger.warning("--out %s: --out is a folder in every command now; writing the map to this "
+                       "file as asked (next time give --out %s)", args.out, args.out.parent)
+        return args.out
+    return args.out / name
+
+
+def _redraw_check(args: argparse.Namespace, run_dir: Path, inputs: dict, target: Path) -> None:
+    """Refuse a bad output folder (or map file) before loading or computing anything."""
+    from tcm_coverage._io import check_output_dir, result_kind
     from tcm_coverage._validate import check_output_file
+
+    if args.command == "map":
+        check_output_file(target, option="--out" if args.out else "the map file")
+        _check_print(args, target)
+        if result_kind(target.resolve().parent) is not None:
+            check_output_dir(target.resolve().parent, inputs=inputs, keep="all")
+        return
+    in_place = target.resolve() == run_dir.resolve()
+    check_output_dir(target, inputs=inputs, keep="all" if in_place else (),
+                     option="--out" if args.out else "the run folder")
+
+
+def _redraw_load(args: argparse.Namespace, run_dir: Path, config, *, modes: tuple[str, ...],
+                 thresholds: tuple[float, ...]):
+    """Load the run's store and compute only what is missing (or, without a store, recompute the
+    run: then the changed-inputs protection applies, as it does when a mode must be routed)."""
+    from tcm_coverage._rerun import changed_note, rerun_note
+    from tcm_coverage.workflows import complete_run, load_run, missing_modes
+
+    stored = load_run(run_dir, config, scorecards=args.command != "map")
+    note = None
+    if stored is None or missing_modes(stored, modes) or args.allow_changed_inputs:
+        # the inputs are read again (or the user asked to use changed ones): they must be the
+        # run's, or the outputs are labelled and kept out of the run folder
+        note = rerun_note(run_dir, allow=args.allow_changed_inputs, out=args.out,
+                          command=args.command, lang=config.rendering.lang)
+    else:  # drawn from the store: it matches the run folder; say so if the inputs changed since
+        warning = changed_note(run_dir, lang=config.rendering.lang)
+        if warning:
+            logger.warning(warning)
+    if note:  # changed inputs, allowed: recompute everything from them, labelled
+        config = config.updated(sources=(*config.rendering.sources, note))
+        stored = None
+    ready = complete_run(stored, config, modes=modes, thresholds=thresholds, progress=not args.quiet,
+                         on_note=None if args.quiet else print)
+    return ready, note
+
+
+def _write_map(args: argparse.Namespace, ready, target: Path, inputs: dict, *, mode: str,
+               thr: float) -> list[Path]:
+    """``map``: the HTML map (or with ``--format`` the print plate/atlas) into ``--out``."""
+    from tcm_coverage._io import output_file
+    from tcm_coverage.outputs import save_map
+    from tcm_coverage.workflows import build_map
+
+    run, config = ready.run, ready.config
+    if args.format != "html":
+        return _write_print(args, run, config, target, mode=mode, thr=thr)
+    fmap = build_map(run, config, mode=mode, threshold=thr, facility_set=args.facility_set)
+    with output_file(target, kind="map", inputs=inputs) as staged:
+        save_map(fmap, staged, self_contained=config.rendering.self_contained)
+    return [target]
+
+
+def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Path, inputs: dict,
+                     note: str | None) -> list[Path]:
+    """``report``: tables, reports and scorecards (and the layers when ``--crs`` is given);
+    ``score``: reports and scorecards."""
+    from tcm_coverage._io import atomic_output_dir
     from tcm_coverage.inputs import review_sheet
-    from tcm_coverage.outputs import map_html, save_map, write_tables
+    from tcm_coverage.outputs import map_html, write_tables
     from tcm_coverage.workflows import (
         build_map,
-        compute,
-        input_files,
-        load_config,
         write_docx_reports,
+        write_geodata,
         write_reports,
         write_scorecards,
     )
+
+    run, config = ready.run, ready.config
+    in_place = Path(out_dir).resolve() == run_dir.resolve()
+    page = map_html(build_map(run, config, compact=True), self_contained=config.rendering.self_contained)
+    with atomic_output_dir(out_dir, kind=args.command, keep="all" if in_place else (),
+                           inputs=inputs) as tmp:
+        names: list[Path] = []
+        if args.command == "report":
+            review = (review_sheet(run.facility_review, config.rendering.lang)
+                      if run.facility_review is not None else None)
+            names += write_tables(
+                run.tables, tmp, lang=config.rendering.lang, review=review,
+                readme_rows=[(text("cli.readme_note", config.rendering.lang), note)] if note else ())
+            if getattr(args, "crs", None):
+                names += write_geodata(run, config, tmp)
+        names += write_reports(run, config, tmp, page)
+        if config.rendering.write_docx:
+            names += write_docx_reports(run, config, tmp)
+        names += write_scorecards(run, config, tmp)
+        return [out_dir / f.name for f in names]
+
+
+def _redraw(args: argparse.Namespace) -> int:
+    from tcm_coverage.workflows import input_files, load_config
 
     run_dir = args.run.parent if args.run.name == "run.json" else args.run
     overrides = render_overrides(args)
     if args.command == "score":
         overrides["profiles"] = tuple(args.profiles)
     config = load_config(args.run, **overrides)
-    # the run folder describes its inputs: refuse (or label) a recomputation from changed ones
-    note = rerun_note(run_dir, allow=args.allow_changed_inputs, out=args.out, command=args.command,
-                      lang=config.rendering.lang)
-    if note:
-        config = config.updated(sources=(*config.rendering.sources, note))
     inputs = input_files(config)
-    out_dir = args.out or run_dir
-    in_place = Path(out_dir).resolve() == run_dir.resolve()
+    modes: tuple[str, ...] = ()
+    thresholds: tuple[float, ...] = ()
     if args.command == "map":
         mode = args.mode or config.options.headline_mode
-        thr = config.options.headline_threshold if args.threshold is None else args.threshold
-        stem = "atlas" if args.atlas and args.format != "html" else "map"
-        out = args.out or run_dir / f"{stem}_{mode}_{thr:g}_{args.facility_set}.{args.format}"
-        check_output_file(out, option="--out" if args.out else "the map file")
-        _check_print(args, Path(out))  # before computing
-        if result_kind(Path(out).resolve().parent) is not None:  # refuse before computing
-            check_output_dir(Path(out).resolve().parent, inputs=inputs, keep="all")
+        thr = config.options.headline_threshold if args.threshold is None else float(args.threshold)
+        target = _map_target(args, run_dir, mode, thr)
+        modes, thresholds = (mode,), (thr,)
     else:
-        check_output_dir(out_dir, inputs=inputs, keep="all" if in_place else (),
-                         option="--out" if args.out else "the run folder")
+        target = args.out or run_dir
+    _redraw_check(args, run_dir, inputs, target)
     start = time.perf_counter()
-    run = compute(config, progress=not args.quiet)
-    if args.command == "map" and args.format != "html":
-        written = _write_print(args, run, config, out, mode=mode, thr=thr)
-    elif args.command == "map":
-        fmap = build_map(run, config, mode=mode, threshold=thr, facility_set=args.facility_set)
-        with output_file(out, kind="map", inputs=inputs) as staged:
-            save_map(fmap, staged, self_contained=config.rendering.self_contained)
-        written = [out]
+    ready, note = _redraw_load(args, run_dir, config, modes=modes, thresholds=thresholds)
+    if args.command == "map":
+        written = _write_map(args, ready, target, inputs, mode=mode, thr=thr)
     else:
-        page = map_html(build_map(run, config, compact=True), self_contained=config.rendering.self_contained)
-        with atomic_output_dir(out_dir, kind=args.command, keep="all" if in_place else (),
-                               inputs=inputs) as tmp:
-            review = (review_sheet(run.facility_review, config.rendering.lang)
-                      if run.facility_review is not None else None)
-            names = [] if args.command == "score" else write_tables(
-                run.tables, tmp, lang=config.rendering.lang, review=review,
-                readme_rows=[(text("cli.readme_note", config.rendering.lang), note)] if note else ())
-            names += write_reports(run, config, tmp, page)
-            if config.rendering.write_docx:
-                names += write_docx_reports(run, config, tmp)
-            names += write_scorecards(run, config, tmp)
-            written = [out_dir / f.name for f in names]
-        if args.command == "score" and not args.quiet:
-            for name, card in run.scorecards.items():
-                unmet = card.rows[card.rows["status"] == "unmet"]
-                print(f"{name}: {len(unmet)} unmet of {int(card.rows['status'].isin(['met', 'unmet']).sum())} "
-                      "indicators with a target")
+        written = _write_documents(args, ready, target, run_dir, inputs, note)
+    if args.command == "score" and not args.quiet:
+        for name, card in ready.run.scorecards.items():
+            unmet = card.rows[card.rows["status"] == "unmet"]
+            print(f"{name}: {len(unmet)} unmet of {int(card.rows['status'].isin(['met', 'unmet']).sum())} "
+                  "indicators with a target")
     if not args.quiet:
         print(f"({time.perf_counter() - start:.1f} s) " + ", ".join(str(f) for f in written))
     return 0

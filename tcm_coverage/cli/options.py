@@ -18,13 +18,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, REFERRAL_MINUTES, RESIDENTS_PER_TCM_PHYSICIAN
+from tcm_coverage.vocab import (
+    DIRECT_OFFROAD_MAX_M,
+    EXPORT_CRS,
+    REFERRAL_MINUTES,
+    RESIDENTS_PER_TCM_PHYSICIAN,
+)
 
 if TYPE_CHECKING:
     from tcm_coverage.workflows import AnalysisConfig
 
 __all__ = [
     "add_common_options",
+    "add_crs_option",
     "add_global_options",
     "add_render_options",
     "config_from_args",
@@ -120,6 +126,17 @@ def add_common_options(p: argparse.ArgumentParser, *, default_modes: Sequence[st
     p.add_argument("--isochrone-cell-m", type=float, default=100.0,
                    help="grid cell of the isochrones in metres; 0 for none (default: %(default)s)")
     add_render_options(p)
+    add_crs_option(p)
+
+
+def add_crs_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--crs`` (coordinate system of the GeoPackage exports; ``demo``, ``analyze``,
+    ``batch`` and ``report``)."""
+    p.add_argument("--crs", choices=tuple(EXPORT_CRS), default=None,
+                   help="coordinate system of demand_points/facilities/isochrones.gpkg: wgs84 "
+                        "(EPSG:4326, default) or cgcs2000 (EPSG:4490, 国家2000坐标系, for official "
+                        "submissions; at map scale the coordinates are the same numbers, the files "
+                        "declare 4490)")
 
 
 def add_render_options(p: argparse.ArgumentParser) -> None:
@@ -133,7 +150,8 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
 
 
 def render_overrides(args: argparse.Namespace) -> dict:
-    """The rendering settings the user gave on the command line (basemap, key, inlining, language)."""
+    """The rendering settings the user gave on the command line (basemap, key, inlining, language,
+    export CRS)."""
     out: dict = {}
     if args.basemap is not None:
         out["basemap"] = args.basemap
@@ -143,6 +161,8 @@ def render_overrides(args: argparse.Namespace) -> dict:
         out["self_contained"] = True
     if getattr(args, "lang", None):
         out["lang"] = args.lang
+    if getattr(args, "crs", None):
+        out["crs"] = args.crs
     return out
 
 

@@ -246,6 +246,7 @@ def write_layers(
     facility_sets: Sequence[str],
     thresholds: Sequence[float],
     headline_facility_set: str = HEADLINE_FACILITY_SET,
+    crs: str = "EPSG:4326",
 ) -> list[Path]:
     """Write ``demand_points.gpkg`` (travel times and covered flags) and ``facilities.gpkg``.
 
@@ -264,6 +265,9 @@ def write_layers(
         What was computed.
     headline_facility_set
         Facility set of the covered flags.
+    crs
+        CRS of the files: ``"EPSG:4326"`` (WGS-84) or ``"EPSG:4490"`` (CGCS2000; the
+        coordinates are the same to within centimetres, see :data:`tcm_coverage.vocab.EXPORT_CRS`).
 
     Returns
     -------
@@ -281,9 +285,9 @@ def write_layers(
         for thr in thresholds:
             dem[coverage_flag_column(thr, mode)] = (head <= thr).astype(np.int8)
     path_d = out_dir / "demand_points.gpkg"
-    dem.to_file(path_d, layer="demand_points", driver="GPKG")
+    dem.to_crs(crs).to_file(path_d, layer="demand_points", driver="GPKG")
     path_f = out_dir / "facilities.gpkg"
-    facilities.to_file(path_f, layer="facilities", driver="GPKG")
+    facilities.to_crs(crs).to_file(path_f, layer="facilities", driver="GPKG")
     return [path_d, path_f]
 
 
@@ -318,7 +322,8 @@ def _json_default(obj: object) -> object:
     return str(obj)
 
 
-def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str = "zh") -> Path:
+def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str = "zh",
+                     crs: str = "EPSG:4326") -> Path:
     """Write the isochrone rings to ``isochrones.gpkg`` (layer ``isochrones``).
 
     Columns: ``mode``, ``target``, ``min_from``, ``minutes`` (the ring is the area reached in
@@ -334,6 +339,8 @@ def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str =
         Destination folder.
     lang
         Language of ``label``.
+    crs
+        CRS of the file (``"EPSG:4326"`` WGS-84 or ``"EPSG:4490"`` CGCS2000).
 
     Returns
     -------
@@ -347,5 +354,5 @@ def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str =
     ]
     out["area_km2"] = out["area_km2"].round(3)
     path = out_dir / "isochrones.gpkg"
-    out.to_file(path, layer="isochrones", driver="GPKG")
+    out.to_crs(crs).to_file(path, layer="isochrones", driver="GPKG")
     return path

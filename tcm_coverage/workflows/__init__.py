@@ -5,6 +5,9 @@ computation options, rendering; its checks; ``run.json``), :mod:`~tcm_coverage.w
 (what a run reads and produces), :mod:`~tcm_coverage.workflows.pipeline` (compute and run),
 :mod:`~tcm_coverage.workflows.texts` (readme rows, notes, source lines, summary),
 :mod:`~tcm_coverage.workflows.write` (map, reports, scorecards, all outputs),
+:mod:`~tcm_coverage.workflows.store` (what a run's outputs are drawn from, kept in ``RUN/store/``),
+:mod:`~tcm_coverage.workflows.redraw` (``map``/``report``/``score`` from the store, computing only
+what is missing),
 :mod:`~tcm_coverage.workflows.scenario_file` (the scenario format and its loader),
 :mod:`~tcm_coverage.workflows.scenario_run` (solving a scenario),
 :mod:`~tcm_coverage.workflows.scenario_plan` (its township quotas and ranked plan),
@@ -22,11 +25,13 @@ from tcm_coverage.workflows.config import (
     validate_config,
 )
 from tcm_coverage.workflows.pipeline import compute, compute_from_inputs, run_analysis
+from tcm_coverage.workflows.redraw import Redraw, complete_run, missing_modes
 from tcm_coverage.workflows.run import AnalysisRun, RunInputs
 from tcm_coverage.workflows.scenario_file import MODELS, Scenario, load_scenario
 from tcm_coverage.workflows.scenario_map import scenario_map
 from tcm_coverage.workflows.scenario_run import ScenarioResult, compare_scenarios, run_scenario
 from tcm_coverage.workflows.scenario_write import run_scenarios, write_scenario
+from tcm_coverage.workflows.store import STORE_DIR, STORE_FORMAT, load_run, save_run, scorecards_of
 from tcm_coverage.workflows.texts import (
     access_notes,
     facility_notes,
@@ -39,6 +44,7 @@ from tcm_coverage.workflows.write import (
     build_map,
     build_print_map,
     write_docx_reports,
+    write_geodata,
     write_outputs,
     write_print,
     write_reports,
@@ -47,10 +53,13 @@ from tcm_coverage.workflows.write import (
 
 __all__ = [
     "MODELS",
+    "STORE_DIR",
+    "STORE_FORMAT",
     "AnalysisConfig",
     "AnalysisRun",
     "ComputeOptions",
     "InputFiles",
+    "Redraw",
     "Rendering",
     "RunInputs",
     "Scenario",
@@ -60,21 +69,27 @@ __all__ = [
     "build_print_map",
     "check_config",
     "compare_scenarios",
+    "complete_run",
     "compute",
     "compute_from_inputs",
     "facility_notes",
     "headline_numbers",
     "input_files",
     "load_config",
+    "load_run",
     "load_scenario",
+    "missing_modes",
     "readme_rows",
     "run_analysis",
     "run_scenario",
     "run_scenarios",
+    "save_run",
     "scenario_map",
+    "scorecards_of",
     "source_lines",
     "summary_text",
     "validate_config",
+    "write_geodata",
     "write_outputs",
     "write_docx_reports",
     "write_print",

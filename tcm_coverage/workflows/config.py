@@ -32,6 +32,7 @@ from tcm_coverage.network import MODES, PROFILES, ROAD_CLASSES
 from tcm_coverage.outputs import BASEMAPS, PRINT_FORMATS
 from tcm_coverage.vocab import (
     DIRECT_OFFROAD_MAX_M,
+    EXPORT_CRS,
     HEADLINE_MINUTES,
     REFERRAL_MINUTES,
     RESIDENTS_PER_TCM_PHYSICIAN,
@@ -199,6 +200,9 @@ class Rendering:
         Print plates of the coverage map written beside ``map.html`` (``map.png``, ``map.pdf``;
         any of ``"png"``, ``"pdf"``, ``"svg"``; empty: none), see
         :mod:`tcm_coverage.outputs.print_map`.
+    crs
+        Coordinate system of the GeoPackage exports: ``"wgs84"`` (EPSG:4326, default) or
+        ``"cgcs2000"`` (EPSG:4490; the same coordinates, see :data:`tcm_coverage.vocab.EXPORT_CRS`).
     """
 
     lang: str = "zh"
@@ -210,6 +214,7 @@ class Rendering:
     self_contained: bool = False
     sources: tuple[str, ...] = ()
     print_formats: tuple[str, ...] = ("png", "pdf")
+    crs: str = "wgs84"
 
 
 #: Group of each flat setting.
@@ -223,7 +228,7 @@ SETTINGS: tuple[str, ...] = (
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
     "direct_offroad_m", "lang", "write_map", "write_report", "write_docx", "basemap", "tianditu_key",
     "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility",
-    "capacity", "residents_per_physician", "referral_minutes", "print_formats", "population_65plus", "functional_only",
+    "capacity", "residents_per_physician", "referral_minutes", "print_formats", "population_65plus", "functional_only", "crs",
 )
 
 
@@ -332,6 +337,8 @@ def _check_options(config: AnalysisConfig) -> None:
                          fix="e.g. --threshold 15, or --threshold 5 10 15 20 30")
     if rendering.lang not in ("zh", "en"):
         raise InputError(f"unknown language '{rendering.lang}'", fix="use zh or en")
+    if rendering.crs not in EXPORT_CRS:
+        raise InputError(f"unknown --crs '{rendering.crs}'", fix=f"use one of {', '.join(EXPORT_CRS)}")
     if rendering.basemap not in BASEMAPS:
         raise InputError(f"unknown basemap '{rendering.basemap}'", fix=f"use one of {sorted(BASEMAPS)}")
     bad = [f for f in rendering.print_formats if f not in PRINT_FORMATS]

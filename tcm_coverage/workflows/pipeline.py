@@ -62,6 +62,7 @@ from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS, REFERRAL_R
 from tcm_coverage.workflows.config import AnalysisConfig, input_files, validate_config
 from tcm_coverage.workflows.decisions import decision_tables
 from tcm_coverage.workflows.run import AnalysisRun, RunInputs
+from tcm_coverage.workflows.store import own_access
 from tcm_coverage.workflows.write import write_outputs
 
 logger = logging.getLogger(__name__)
@@ -315,8 +316,7 @@ def compute_from_inputs(
 
     t0 = time.perf_counter()
     # neighbours' facilities serve residents above but are counted only in their own county
-    access_own = access if counted is None else replace(
-        access, facilities=access.facilities[np.asarray(counted, bool)].reset_index(drop=True))
+    access_own = own_access(access, None if counted is None else np.asarray(counted, bool))
     tables, elderly, dem = _coverage(config, inputs, access, access_own, rule)
     seconds["tables"] = time.perf_counter() - t0
 
@@ -342,7 +342,8 @@ def compute_from_inputs(
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
                        network=inputs.network, datum_check=tuple(f.as_dict() for f in datum_fits),
                        capacity=capacity, elderly=elderly, functional_rule=rule,
-                       functional_profile=rule_profile, **decisions)
+                       functional_profile=rule_profile,
+                       counted=None if counted is None else np.asarray(counted, bool), **decisions)
 
 
 def _with_codes(points: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from tcm_coverage.access import AccessResult, CapacityServed, CoverageTables
@@ -103,6 +104,10 @@ class AnalysisRun:
         (:mod:`tcm_coverage.inputs.functional`), or ``None`` (the flags alone).
     functional_profile
         The profile whose ``functional_rule`` it is (``None``: ``--functional-only``).
+    counted
+        (len(access.facilities),) bool: the facilities counted in these counties' tables and
+        scorecards (a batch county's neighbours serve residents but are not counted), or
+        ``None``: all.
     """
 
     access: AccessResult
@@ -127,3 +132,4 @@ class AnalysisRun:
     elderly: gpd.GeoDataFrame | None = None
     functional_rule: FunctionalRule | None = None
     functional_profile: str | None = None
+    counted: np.ndarray | None = None

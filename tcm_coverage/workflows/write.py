@@ -54,9 +54,10 @@ from tcm_coverage.outputs import (
     write_scorecard,
     write_tables,
 )
-from tcm_coverage.vocab import FACILITY_SETS, HEADLINE_FACILITY_SET
+from tcm_coverage.vocab import EXPORT_CRS, FACILITY_SETS, HEADLINE_FACILITY_SET
 from tcm_coverage.workflows.config import AnalysisConfig, input_files
 from tcm_coverage.workflows.run import AnalysisRun
+from tcm_coverage.workflows.store import save_run
 from tcm_coverage.workflows.texts import (
     access_notes,
     capacity_notes,
@@ -70,9 +71,8 @@ from tcm_coverage.workflows.texts import (
     source_lines,
 )
 
-__all__ = ["RUN_PRINT_DPI", "build_map", "build_print_map", "write_docx_reports", "write_outputs",
-           "write_print",
-           "write_reports", "write_scorecards"]
+__all__ = ["RUN_PRINT_DPI", "build_map", "build_print_map", "write_docx_reports", "write_geodata",
+           "write_outputs", "write_print", "write_reports", "write_scorecards"]
 
 logger = logging.getLogger(__name__)
 
@@ -408,6 +408,32 @@ def _write_pages(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> lis
     return files
 
 
+def write_geodata(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+    """Write ``demand_points.gpkg``, ``facilities.gpkg`` and ``isochrones.gpkg`` in the CRS of
+    ``config.rendering.crs`` (WGS-84 or CGCS2000).
+
+    Parameters
+    ----------
+    run
+        A computed (or loaded) run.
+    config
+        Its configuration.
+    out_dir
+        Destination folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    access, crs = run.access, EXPORT_CRS[config.rendering.crs]
+    files = write_layers(run.demand, access.facilities, out_dir, modes=config.options.modes,
+                         facility_sets=access.facility_sets, thresholds=config.options.thresholds,
+                         crs=crs)
+    if access.isochrones is not None:
+        files.append(write_isochrones(access.isochrones, out_dir, lang=config.rendering.lang, crs=crs))
+    return files
+
+
 def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
                   inputs: Mapping[str, Mapping[str, str]] | None = None,
                   extra: Mapping[str, Any] | None = None) -> tuple[Path, ...]:
@@ -439,11 +465,9 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
                   for label, p in input_files(config).items() if p is not None}
     with atomic_output_dir(config.out_dir, kind="analyze", inputs=input_files(config)) as tmp:
         files = _write_tables(run, config, tmp, today)
-        files += write_layers(run.demand, access.facilities, tmp, modes=config.options.modes,
-                              facility_sets=access.facility_sets, thresholds=config.options.thresholds)
-        if access.isochrones is not None:
-            files.append(write_isochrones(access.isochrones, tmp, lang=config.rendering.lang))
+        files += write_geodata(run, config, tmp)
         files += _write_pages(run, config, tmp)
+        files.append(save_run(run, tmp))  # what the outputs are drawn from: redraws read it
         seconds["write outputs"] = time.perf_counter() - t0
         manifest = {
             "tool": f"tcm-coverage {__version__}",
@@ -456,6 +480,7 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
             **decision_numbers(run, config),
             "warnings": list(access.warnings),
             "datum_check": list(run.datum_check),
+            "crs": EXPORT_CRS[config.rendering.crs],
             "seconds": seconds,
             **dict(extra or {}),
         }

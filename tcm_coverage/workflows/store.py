@@ -1,0 +1,343 @@
+"""The run store: what a finished run's outputs are drawn from, kept in its folder so that
+``map``, ``report`` and ``score`` redraw in a second instead of routing again.
+
+A demo/analyze run writes ``RUN/store/`` inside its atomic output folder (so the store is
+replaced together with the tables it describes):
+
+* one GeoParquet (geometries, CRS) or Parquet file per table of :data:`TABLES`: the demand
+  points with their times per mode and facility set, the facilities, the isochrones, the
+  county and township polygons, the coverage tables, the accessibility per area, the facility
+  review;
+* ``store.json``: the format version (:data:`STORE_FORMAT`), which tables were written (and
+  their ``attrs``), and the plain values of :data:`VALUES` (modes, facility sets, network
+  summaries, warnings, timings, datum check). No pickle: every file is readable by any
+  Parquet/JSON reader.
+
+The layout is table-driven: a new DataFrame field of :class:`~tcm_coverage.workflows.run.AnalysisRun`
+(or of its ``access``/``tables``) is one line in :data:`TABLES`, a new plain value one line in
+:data:`VALUES`; ``tests/test_redraw.py`` fails when a DataFrame field of a computed run is in
+neither. What a store cannot hold is not stored: the routing graphs
+(:attr:`AccessResult.routing <tcm_coverage.access.AccessResult.routing>`, empty in a loaded run),
+the road network (``None``) and the scorecards, which :func:`load_run` recomputes from the stored
+travel times for the profiles asked for (no routing).
+
+:func:`load_run` returns ``None`` (with one log line) for a folder without a store or with a
+store of another format version: the caller recomputes from the inputs, as before the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import shapely
+from pyproj import CRS
+
+from tcm_coverage.access import AccessResult, CoverageTables
+from tcm_coverage.i18n import text
+from tcm_coverage.inputs import Profile, load_profile
+from tcm_coverage.outputs import Scorecard, scorecard
+from tcm_coverage.workflows.config import AnalysisConfig
+from tcm_coverage.workflows.run import AnalysisRun
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["STORE_DIR", "STORE_FORMAT", "TABLES", "VALUES", "load_run", "own_access", "save_run",
+           "scorecards_of"]
+
+#: The store's sub-folder of a run folder.
+STORE_DIR = "store"
+#: Version of the store layout; a store of another version is not read (the run is recomputed).
+STORE_FORMAT = 1
+_INDEX = "store.json"
+
+#: The tables of a run, as attribute paths on :class:`AnalysisRun` (``access.x``: a field of its
+#: :class:`~tcm_coverage.access.AccessResult`, ``tables.x``: of its
+#: :class:`~tcm_coverage.access.CoverageTables`). A new DataFrame field is one line here.
+TABLES: tuple[str, ...] = (
+    "access.demand",
+    "access.facilities",
+    "access.isochrones",
+    "tables.county",
+    "tables.township",
+    "tables.by_facility_set",
+    "tables.unassigned",
+    "counties",
+    "townships",
+    "demand",
+    "fca_areas",
+    "facility_review",
+)
+
+#: Tables that extend another row for row (``demand`` is ``access.demand`` with area codes and
+#: accessibility): only their own columns are stored, the shared ones are read from the base.
+_BASES: dict[str, str] = {"demand": "access.demand"}
+
+#: The plain values of a run (JSON; tuples and arrays come back as such).
+VALUES: tuple[str, ...] = (
+    "access.modes",
+    "access.facility_sets",
+    "access.networks",
+    "access.warnings",
+    "access.warnings_zh",
+    "seconds",
+    "datum_check",
+    "counted",
+)
+
+#: The nested results and their classes.
+_PARTS: dict[str, type] = {"access": AccessResult, "tables": CoverageTables}
+
+
+def _get(run: AnalysisRun, path: str) -> Any:
+    obj: Any = run
+    for name in path.split("."):
+        obj = getattr(obj, name)
+    return obj
+
+
+def _encode(value: Any) -> Any:
+    """A JSON value with its Python kind: tuples and arrays are tagged so they come back as such."""
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return {"__float__": repr(value)}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return np.asarray(value["__array__"], dtype=value["dtype"])
+        if "__tuple__" in value:
+            return tuple(_decode(v) for v in value["__tuple__"])
+        if "__float__" in value:
+            return float(value["__float__"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _shared_columns(frame: pd.DataFrame, base: pd.DataFrame | None) -> list[str]:
+    """The columns of ``frame`` equal to those of ``base`` (row for row), geometry included."""
+    if base is None or len(base) != len(frame) or not frame.index.equals(base.index):
+        return []
+    return [c for c in frame.columns if c in base.columns and frame[c].equals(base[c])]
+
+
+def _write_table(store: Path, path: str, frame: pd.DataFrame, base: pd.DataFrame | None) -> dict[str, Any]:
+    """Write one table (GeoParquet when it has geometries) and return its ``store.json`` entry."""
+    file = f"{path}.parquet"
+    entry: dict[str, Any] = {"file": file, "attrs": _encode(dict(frame.attrs))}
+    shared = _shared_columns(frame, base)
+    if shared:  # only the table's own columns; the others come from the base table
+        entry.update(base=_BASES[path], columns=[str(c) for c in frame.columns], geo=False)
+        frame = pd.DataFrame(frame[[c for c in frame.columns if c not in shared]])
+    entry.setdefault("geo", isinstance(frame, gpd.GeoDataFrame))
+    if entry["geo"]:
+        frame.to_parquet(store / file)
+    else:
+        pd.DataFrame(frame).to_parquet(store / file)
+    return entry
+
+
+def save_run(run: AnalysisRun, folder: Path) -> Path:
+    """Write the store of a computed run into ``folder/store`` (inside the atomic output folder).
+
+    Parameters
+    ----------
+    run
+        From :func:`~tcm_coverage.workflows.pipeline.compute`.
+    folder
+        The output folder being built.
+
+    Returns
+    -------
+    pathlib.Path
+        The store folder.
+    """
+    store = Path(folder) / STORE_DIR
+    store.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, Any] = {}
+    for path in TABLES:
+        frame = _get(run, path)
+        if frame is None:
+            tables[path] = None
+            continue
+        tables[path] = _write_table(store, path, frame, _get(run, _BASES[path]) if path in _BASES else None)
+    cards = []
+    for i, card in enumerate(run.scorecards.values()):
+        file = f"scorecard_{i}.parquet"
+        pd.DataFrame(card.rows).to_parquet(store / file)
+        cards.append({"file": file, **{f.name: _encode(getattr(card, f.name))
+                                       for f in fields(Scorecard) if f.name != "rows"}})
+    index = {"format": STORE_FORMAT, "tables": tables,
+             "values": {path: _encode(_get(run, path)) for path in VALUES}, "scorecards": cards}
+    (store / _INDEX).write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
+    return store
+
+
+def _read_geoparquet(file: Path, crs_cache: dict[str, Any]) -> gpd.GeoDataFrame:
+    """A GeoParquet file, its CRS parsed once per load (``gpd.read_parquet`` parses it per file,
+    a tenth of a second each)."""
+    table = pq.read_table(file)
+    meta = json.loads(table.schema.metadata[b"geo"])
+    column = meta["primary_column"]
+    crs = json.dumps(meta["columns"][column].get("crs", "OGC:CRS84"))
+    if crs not in crs_cache:
+        crs_cache[crs] = CRS.from_user_input(json.loads(crs))
+    frame = table.to_pandas()
+    geometry = gpd.GeoSeries(shapely.from_wkb(frame[column].to_numpy()), index=frame.index,
+                             crs=crs_cache[crs])
+    return gpd.GeoDataFrame(frame.assign(**{column: geometry}), geometry=column, crs=crs_cache[crs])
+
+
+def _read_table(store: Path, entry: dict[str, Any] | None, read: dict[str, pd.DataFrame | None],
+                crs_cache: dict[str, Any]) -> pd.DataFrame | None:
+    """One stored table (``read``: the tables read so far, for a table stored on a base)."""
+    if entry is None:
+        return None
+    file = store / entry["file"]
+    frame = _read_geoparquet(file, crs_cache) if entry["geo"] else pd.read_parquet(file)
+    if "base" in entry:
+        base = read[entry["base"]]
+        if base is None:
+            raise ValueError(f"{entry['file']} needs {entry['base']}, which is not stored")
+        own = {c: frame[c].to_numpy() for c in frame.columns}
+        frame = base.assign(**own)[entry["columns"]] if own else base[entry["columns"]]
+    frame.attrs.update(_decode(entry.get("attrs") or {}))
+    return frame
+
+
+def _read_index(folder: Path, lang: str) -> dict[str, Any] | None:
+    """``store.json`` of a run folder, or ``None`` (logged) when missing or of another version."""
+    path = Path(folder) / STORE_DIR / _INDEX
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        logger.warning(text("workflows.store.missing", lang, folder=folder))
+        return None
+    except (OSError, ValueError) as exc:
+        logger.warning(text("workflows.store.unreadable", lang, path=path, error=exc))
+        return None
+    if not isinstance(index, dict) or index.get("format") != STORE_FORMAT:
+        found = index.get("format") if isinstance(index, dict) else None
+        logger.warning(text("workflows.store.version", lang, path=path, found=found,
+                            expected=STORE_FORMAT))
+        return None
+    return index
+
+
+def own_access(access: AccessResult, counted: np.ndarray | None) -> AccessResult:
+    """``access`` with only the facilities counted in these counties (all when ``counted`` is
+    ``None``): the neighbours' facilities serve residents but are counted in their own county."""
+    if counted is None:
+        return access
+    return replace(access, facilities=access.facilities[np.asarray(counted, bool)].reset_index(drop=True))
+
+
+def scorecards_of(run: AnalysisRun, profiles: Sequence[Profile | str], *, lang: str) -> dict[str, Scorecard]:
+    """The scorecards of a run for plan-target profiles, from its travel times (no routing).
+
+    Parameters
+    ----------
+    run
+        A computed or loaded run (with ``counties``).
+    profiles
+        Loaded profiles or their names/files.
+    lang
+        Language of the text columns.
+
+    Returns
+    -------
+    dict
+        Profile name -> scorecard.
+    """
+    access = own_access(run.access, run.counted)
+    loaded = [p if isinstance(p, Profile) else load_profile(p) for p in profiles]
+    return {prof.name: scorecard(access, prof, counties=run.counties, townships=run.townships, lang=lang)
+            for prof in loaded}
+
+
+def load_run(folder: Path, config: AnalysisConfig, *, scorecards: bool = True) -> AnalysisRun | None:
+    """The run stored in a run folder, with the scorecards of ``config``'s profiles.
+
+    Parameters
+    ----------
+    folder
+        The run folder (holding ``store/``).
+    config
+        The run's configuration (its profiles and language; from
+        :func:`~tcm_coverage.workflows.config.load_config`).
+    scorecards
+        Score the profiles of ``config`` (``False``: no scorecards, e.g. for a map).
+
+    Returns
+    -------
+    AnalysisRun or None
+        ``None`` (one log line says why) when the folder has no store, or one of another
+        format version, or one that cannot be read: recompute from the inputs instead.
+        A loaded run has no routing graphs (``access.routing`` is empty) and no road network.
+    """
+    lang = config.rendering.lang
+    index = _read_index(folder, lang)
+    if index is None:
+        return None
+    store = Path(folder) / STORE_DIR
+    found: dict[str, dict[str, Any]] = {"": {}, **{part: {} for part in _PARTS}}
+    try:
+        read: dict[str, pd.DataFrame | None] = {}
+        crs_cache: dict[str, Any] = {}
+        for path in TABLES:
+            if path in index["tables"]:
+                part, _, name = path.rpartition(".")
+                read[path] = found[part][name] = _read_table(store, index["tables"][path], read,
+                                                              crs_cache)
+        for path, value in index["values"].items():
+            part, _, name = path.rpartition(".")
+            if part in found:
+                found[part][name] = _decode(value)
+        parts = {part: cls(**found[part]) for part, cls in _PARTS.items()}
+        run = AnalysisRun(**parts, files=(), **found[""])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        logger.warning(text("workflows.store.unreadable", lang, path=store, error=exc))
+        return None
+    if not scorecards:
+        return run
+    return replace(run, scorecards=_scorecards(run, config, store, index.get("scorecards") or []))
+
+
+def _scorecards(run: AnalysisRun, config: AnalysisConfig, store: Path,
+                stored: list[dict[str, Any]]) -> dict[str, Scorecard]:
+    """The scorecards of ``config``'s profiles: those the run scored (a shipped profile, same
+    language) read back, the others scored from the stored times."""
+    lang = config.rendering.lang
+    saved = {(e["profile"], e["lang"]): e for e in stored}
+    cards: dict[str, Scorecard] = {}
+    for name in config.options.profiles:
+        entry = saved.get((str(name), lang))
+        if entry is None or str(name).lower().endswith(".toml"):  # a file may have changed since
+            cards.update(scorecards_of(run, [name], lang=lang))
+            continue
+        meta = {k: _decode(v) for k, v in entry.items() if k != "file"}
+        cards[entry["profile"]] = Scorecard(rows=pd.read_parquet(store / entry["file"]), **meta)
+    return cards

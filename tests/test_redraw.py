@@ -1,0 +1,294 @@
+"""The run store and redraws from it (issue 13: instant redraw, one ``--out``, ``--crs``).
+
+One demo run (walk and e-bike, 10 and 15 minutes; ``conftest.demo_computed``) is written once
+with its store; every test redraws from that folder. The recompute path is the same commands on
+a copy of the folder without its store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+
+from tcm_coverage._io import ResultMarker
+from tcm_coverage.cli.main import main
+from tcm_coverage.vocab import share_column, time_column
+from tcm_coverage.workflows import (
+    STORE_DIR,
+    AnalysisRun,
+    complete_run,
+    load_config,
+    load_run,
+    save_run,
+    scorecards_of,
+    write_outputs,
+)
+from tcm_coverage.workflows import redraw as redraw_module
+from tcm_coverage.workflows import store as store_module
+
+
+@pytest.fixture(scope="module")
+def scored(demo_computed, tmp_path_factory):
+    """The demo run scored against the national profile, and its configuration."""
+    run, config = demo_computed
+    config = config.updated(out_dir=tmp_path_factory.mktemp("redraw") / "run", profiles=("national",))
+    return dataclasses.replace(run, scorecards=scorecards_of(run, ["national"], lang="zh")), config
+
+
+@pytest.fixture(scope="module")
+def stored(scored):
+    """The demo run written (with its store) into a result folder."""
+    run, config = scored
+    write_outputs(run, config)
+    return config.out_dir
+
+
+@pytest.fixture(scope="module")
+def no_store(stored, tmp_path_factory):
+    """A copy of the run folder as an older version wrote it: no store."""
+    out = tmp_path_factory.mktemp("old") / "run"
+    shutil.copytree(stored, out, ignore=shutil.ignore_patterns(STORE_DIR, ".tcm-coverage.json"))
+    return out
+
+
+def _frames_equal(a, b):
+    if a is None or b is None:
+        assert a is None and b is None
+        return
+    assert type(a) is type(b)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    if isinstance(a, gpd.GeoDataFrame):
+        assert a.crs == b.crs and bool(a.geometry.geom_equals_exact(b.geometry, 0).all())
+
+
+# --------------------------------------------------------------------------------------
+# the store
+# --------------------------------------------------------------------------------------
+def test_store_round_trip(scored, stored):
+    run, config = scored
+    loaded = load_run(stored, load_config(stored))
+    assert loaded is not None
+    for path in store_module.TABLES:  # every table, times and isochrone geometries exactly
+        _frames_equal(_get(run, path), _get(loaded, path))
+    for path in store_module.VALUES:
+        a, b = _get(run, path), _get(loaded, path)
+        if isinstance(a, np.ndarray) or a is None:
+            assert (a is None and b is None) or np.array_equal(a, b)
+        else:
+            assert a == b, path
+    assert loaded.access.routing == {} and loaded.network is None and loaded.files == ()
+    assert loaded.fca_areas.attrs == run.fca_areas.attrs
+    # the scorecard read back is the one the run computed
+    assert list(loaded.scorecards) == list(run.scorecards) == ["national"]
+    for name, card in run.scorecards.items():
+        pd.testing.assert_frame_equal(card.rows, loaded.scorecards[name].rows)
+        assert dataclasses.replace(card, rows=None) == dataclasses.replace(loaded.scorecards[name], rows=None)
+    # the demand points are stored once: `demand` keeps only its own columns
+    own = pd.read_parquet(stored / STORE_DIR / "demand.parquet")
+    assert "geometry" not in own and "county_code" in own and time_column("tcm_any", "walk") not in own
+
+
+def _get(run, path):
+    obj = run
+    for name in path.split("."):
+        obj = getattr(obj, name)
+    return obj
+
+
+def test_every_dataframe_field_is_stored(demo_computed):
+    """A new DataFrame field of AnalysisRun (or its access/tables) must be one line in TABLES."""
+    run, _ = demo_computed
+    found = []
+    for prefix, obj in (("", run), ("access.", run.access), ("tables.", run.tables)):
+        for f in dataclasses.fields(obj):
+            if isinstance(getattr(obj, f.name), pd.DataFrame):
+                found.append(prefix + f.name)
+    assert found and set(found) <= set(store_module.TABLES), set(found) - set(store_module.TABLES)
+
+
+def test_store_is_in_the_marker_and_has_no_pickle(stored):
+    files = ResultMarker.read(stored).files
+    assert f"{STORE_DIR}/store.json" in files and f"{STORE_DIR}/access.demand.parquet" in files
+    assert {p.suffix for p in (stored / STORE_DIR).iterdir()} == {".parquet", ".json"}
+
+
+def test_old_version_or_no_store_falls_back(stored, no_store, tmp_path, caplog):
+    config = load_config(no_store)
+    with caplog.at_level(logging.WARNING, logger="tcm_coverage"):
+        assert load_run(no_store, config) is None
+    assert len([r for r in caplog.records if "recomputing" in r.getMessage()
+                or "重新计算" in r.getMessage()]) == 1
+    other = tmp_path / "other"
+    shutil.copytree(stored, other)
+    index = other / STORE_DIR / "store.json"
+    index.write_text(index.read_text(encoding="utf-8").replace('"format": 1', '"format": 99', 1),
+                     encoding="utf-8")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="tcm_coverage"):
+        assert load_run(other, load_config(other)) is None
+    assert "99" in caplog.text
+
+
+# --------------------------------------------------------------------------------------
+# redraws from the store = redraws by recomputation
+# --------------------------------------------------------------------------------------
+#: Volatile parts of the HTML: folium's random element ids.
+_IDS = re.compile(r"[0-9a-f]{32}")
+
+
+def _html(path: Path) -> str:
+    return _IDS.sub("ID", path.read_text(encoding="utf-8"))
+
+
+def _cells(path: Path) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+
+
+def test_redraws_from_store_match_recomputation(stored, no_store, tmp_path, capsys):
+    # map: the store redraw is the map the run wrote (recomputed path = the run itself)
+    assert main(["-q", "map", str(stored), "--out", str(tmp_path / "m")]) == 0
+    assert _html(tmp_path / "m" / "map_ebike_15_tcm_any.html") == _html(stored / "map.html")
+    # report: from the store and recomputed (no store: one recomputation) give the same files;
+    # score writes the same report and scorecards as the recomputed report
+    old = tmp_path / "recomputed"
+    assert main(["-q", "report", str(no_store), "--out", str(old)]) == 0
+    for command, *extra in (["report"], ["score", "--profile", "national"]):
+        new = tmp_path / command
+        assert main(["-q", command, str(stored), "--out", str(new), *extra]) == 0
+        names = sorted(p.name for p in new.iterdir() if not p.name.startswith("."))
+        assert "report.html" in names and "scorecard.xlsx" in names
+        for name in names:
+            if name.endswith(".html"):
+                assert _html(new / name) == _html(old / name), name
+            elif name.endswith(".xlsx"):
+                assert _cells(new / name) == _cells(old / name), name
+            else:
+                assert (new / name).read_bytes() == (old / name).read_bytes(), name
+
+
+def test_new_threshold_is_tabulated_from_stored_times(stored, tmp_path, monkeypatch):
+    def no_routing(*args, **kwargs):
+        raise AssertionError("a new threshold must not route")
+
+    monkeypatch.setattr(redraw_module, "compute_access", no_routing)
+    config = load_config(stored)
+    ready = complete_run(load_run(stored, config), config, modes=("ebike",), thresholds=(25.0,))
+    assert ready.stored and 25.0 in ready.config.options.thresholds and ready.notes
+    town = ready.run.tables.township
+    stored_town = load_run(stored, config).tables.township  # the thresholds the run had: unchanged
+    pd.testing.assert_frame_equal(town[stored_town.columns], stored_town, check_exact=False, rtol=1e-12)
+    row = town[town["mode"] == "ebike"].set_index("code")[share_column(25.0)]
+    # by hand: the population share of each township within 25 minutes of a TCM point by e-bike
+    dem = ready.run.demand
+    within = dem[time_column("tcm_any", "ebike")].to_numpy() <= 25.0
+    by_hand = (dem.assign(w=dem["population"] * within).groupby("township_code")[["w", "population"]].sum())
+    expected = by_hand["w"] / by_hand["population"]
+    assert np.allclose(row.loc[expected.index].to_numpy(float), expected.to_numpy(float))
+    assert main(["-q", "map", str(stored), "--threshold", "25", "--out", str(tmp_path / "m")]) == 0
+    assert "25" in (tmp_path / "m" / "map_ebike_25_tcm_any.html").read_text(encoding="utf-8")
+
+
+def test_missing_mode_routes_only_that_mode(scored, stored, tmp_path, monkeypatch, capsys):
+    calls = []
+    real = redraw_module.compute_access
+
+    def spy(*args, **kwargs):
+        calls.append(tuple(kwargs["modes"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(redraw_module, "compute_access", spy)
+    out = tmp_path / "car"
+    assert main(["map", str(stored), "--mode", "car", "--out", str(out)]) == 0
+    assert calls == [("car",)]
+    assert "本次运行未计算" in capsys.readouterr().out  # says what it routes
+    assert (out / "map_car_15_tcm_any.html").stat().st_size > 0
+    # the merged run: the stored modes unchanged, car as the pipeline computes it
+    config = load_config(stored)
+    ready = complete_run(load_run(stored, config), config, modes=("car",), progress=False)
+    run, _ = scored
+    assert ready.run.access.modes == ("walk", "ebike", "car")
+    for mode in ("walk", "ebike"):
+        col = time_column("tcm_any", mode)
+        assert np.array_equal(ready.run.access.demand[col], run.access.demand[col])
+    car = ready.run.access.demand[time_column("tcm_any", "car")].to_numpy()
+    walk = run.access.demand[time_column("tcm_any", "walk")].to_numpy()
+    assert np.isfinite(car).mean() > 0.9 and np.nanmedian(car[np.isfinite(car)]) < np.nanmedian(walk)
+    assert set(ready.run.tables.county["mode"]) == {"walk", "ebike", "car"}
+    assert set(ready.run.access.isochrones["mode"]) == {"walk", "ebike", "car"}
+
+
+def test_missing_mode_checks_changed_inputs(stored, tmp_path, capsys):
+    """Routing a missing mode reads the inputs again: the changed-inputs protection applies,
+    while a redraw from the store only warns."""
+    copy = tmp_path / "run"
+    shutil.copytree(stored, copy)
+    record = (copy / "run.json").read_text(encoding="utf-8")
+    (copy / "run.json").write_text(re.sub(r'"sha256": "[0-9a-f]+"', '"sha256": "0"', record, count=1),
+                                   encoding="utf-8")
+    assert main(["-q", "map", str(copy), "--mode", "car", "--out", str(tmp_path / "m")]) == 2
+    assert "changed since this run" in capsys.readouterr().err
+    assert main(["map", str(copy), "--out", str(tmp_path / "m")]) == 0
+    assert "输入文件在本次运行之后已更改" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------
+# --out is a folder; --crs cgcs2000
+# --------------------------------------------------------------------------------------
+def test_out_is_a_folder_in_every_command(stored, tmp_path, capsys):
+    from tcm_coverage.cli.main import build_parser
+
+    parser = build_parser()
+    for command in ("demo", "analyze", "map", "report", "score", "site"):
+        sub = parser._subparsers._group_actions[0].choices[command]
+        out = next(a for a in sub._actions if "--out" in a.option_strings)
+        assert "folder" in out.help, command
+    folder = tmp_path / "maps"
+    assert main(["-q", "map", str(stored), "--mode", "walk", "--threshold", "10", "--out", str(folder)]) == 0
+    assert [p.name for p in folder.iterdir()] == ["map_walk_10_tcm_any.html"]
+    assert main(["-q", "map", str(stored), "--out", str(folder)]) == 0  # a second map joins it
+    assert sorted(p.name for p in folder.iterdir()) == ["map_ebike_15_tcm_any.html", "map_walk_10_tcm_any.html"]
+    # an .html path still works (older scripts), with a note saying --out is a folder
+    assert main(["map", str(stored), "--out", str(tmp_path / "old.html")]) == 0
+    assert (tmp_path / "old.html").stat().st_size > 0 and "folder" in capsys.readouterr().err
+    # a file that is not a folder: refused, nothing written
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    assert main(["-q", "map", str(stored), "--out", str(tmp_path / "notes.txt")]) == 2
+
+
+def test_crs_cgcs2000(scored, stored, tmp_path):
+    loaded = load_run(stored, load_config(stored))
+    assert isinstance(loaded, AnalysisRun)
+    _, config = scored
+    out = tmp_path / "cgcs"
+    write_outputs(loaded, config.updated(out_dir=out, crs="cgcs2000"))  # a loaded run writes whole
+    for name in ("demand_points.gpkg", "facilities.gpkg", "isochrones.gpkg"):
+        assert pyogrio.read_info(out / name)["crs"] == "EPSG:4490", name
+        assert pyogrio.read_info(stored / name)["crs"] == "EPSG:4326", name
+        a, b = gpd.read_file(out / name), gpd.read_file(stored / name)
+        assert np.allclose(a.geometry.get_coordinates(), b.geometry.get_coordinates(), atol=1e-9, rtol=0)
+    record = (out / "run.json").read_text(encoding="utf-8")
+    assert '"crs": "EPSG:4490"' in record and '"crs": "cgcs2000"' in record
+    assert load_config(out).rendering.crs == "cgcs2000"
+    # report --crs rewrites the layers of a run in that CRS (from the store)
+    assert main(["-q", "report", str(stored), "--crs", "cgcs2000", "--out", str(tmp_path / "rep")]) == 0
+    assert pyogrio.read_info(tmp_path / "rep" / "demand_points.gpkg")["crs"] == "EPSG:4490"
+    with pytest.raises(SystemExit):  # an unknown CRS: argparse lists the choices
+        main(["-q", "demo", "--crs", "itrf"])
+
+
+def test_save_run_writes_only_parquet_and_json(demo_computed, tmp_path):
+    run, _ = demo_computed
+    store = save_run(run, tmp_path)
+    assert store == tmp_path / STORE_DIR
+    assert all(p.suffix in (".parquet", ".json") for p in store.iterdir())
