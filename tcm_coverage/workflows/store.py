@@ -27,9 +27,10 @@ store of another format version: the caller recomputes from the inputs, as befor
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -41,9 +42,9 @@ import pyarrow.parquet as pq
 import shapely
 from pyproj import CRS
 
-from tcm_coverage.access import AccessResult, CoverageTables
+from tcm_coverage.access import AccessResult, CapacityRule, CapacityServed, CoverageTables
 from tcm_coverage.i18n import text
-from tcm_coverage.inputs import Profile, load_profile
+from tcm_coverage.inputs import FunctionalRule, Profile, load_profile
 from tcm_coverage.outputs import Scorecard, scorecard
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
@@ -75,6 +76,14 @@ TABLES: tuple[str, ...] = (
     "demand",
     "fca_areas",
     "facility_review",
+    # referral chain, fairness, sensitivity (issue 15)
+    "referral_township",
+    "referral_clinics",
+    "fairness",
+    "lorenz",
+    "sensitivity",
+    # residents 65+ with their times (issue 14)
+    "elderly",
 )
 
 #: Tables that extend another row for row (``demand`` is ``access.demand`` with area codes and
@@ -91,7 +100,22 @@ VALUES: tuple[str, ...] = (
     "seconds",
     "datum_check",
     "counted",
+    "functional_profile",
 )
+
+#: Small result objects kept as their fields (JSON) and rebuilt on load: the functional rule, and
+#: what the capacity notes say (the per-point allocations are not kept: the tables hold their
+#: sums, and a redraw does not reallocate).
+_OBJECTS: dict[str, tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, Any]], Any]]] = {
+    "functional_rule": (lambda r: dataclasses.asdict(r),
+                        lambda d: FunctionalRule(**d)),
+    "capacity": (lambda c: {"n_points": c.n_points, "n_known": c.n_known, "n_unknown": c.n_unknown,
+                            "capacity_total": c.capacity_total, "rule": dataclasses.asdict(c.rule)},
+                 lambda d: CapacityServed(served={}, served_upper={}, n_points=d["n_points"],
+                                          n_known=d["n_known"], n_unknown=d["n_unknown"],
+                                          capacity_total=d["capacity_total"],
+                                          rule=CapacityRule(**d["rule"]))),
+}
 
 #: The nested results and their classes.
 _PARTS: dict[str, type] = {"access": AccessResult, "tables": CoverageTables}
@@ -191,7 +215,9 @@ def save_run(run: AnalysisRun, folder: Path) -> Path:
         cards.append({"file": file, **{f.name: _encode(getattr(card, f.name))
                                        for f in fields(Scorecard) if f.name != "rows"}})
     index = {"format": STORE_FORMAT, "tables": tables,
-             "values": {path: _encode(_get(run, path)) for path in VALUES}, "scorecards": cards}
+             "values": {path: _encode(_get(run, path)) for path in VALUES}, "scorecards": cards,
+             "objects": {name: None if getattr(run, name) is None else to_json(getattr(run, name))
+                         for name, (to_json, _) in _OBJECTS.items()}}
     (store / _INDEX).write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
     return store
 
@@ -316,6 +342,9 @@ def load_run(folder: Path, config: AnalysisConfig, *, scorecards: bool = True) -
             part, _, name = path.rpartition(".")
             if part in found:
                 found[part][name] = _decode(value)
+        for name, (_, from_json) in _OBJECTS.items():
+            value = (index.get("objects") or {}).get(name)
+            found[""][name] = None if value is None else from_json(value)
         parts = {part: cls(**found[part]) for part, cls in _PARTS.items()}
         run = AnalysisRun(**parts, files=(), **found[""])
     except (OSError, ValueError, KeyError, TypeError) as exc:
