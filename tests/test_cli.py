@@ -98,6 +98,16 @@ def test_demo_workbook_and_layers(demo_run):
     assert json.dumps("乡镇15分钟覆盖率")[1:-1] in html or "乡镇15分钟覆盖率" in html
 
 
+def test_demo_word_report_carries_the_print_plate(demo_run):
+    """report.docx holds the cumulative chart and the run's map.png plate (issue 13)."""
+    import docx
+
+    doc = docx.Document(str(demo_run / "report.docx"))
+    blobs = [r.target_part.blob for r in doc.part.rels.values() if "image" in r.reltype]
+    assert len(blobs) == 2
+    assert (demo_run / "map.png").read_bytes() in blobs
+
+
 def test_demo_isochrones_read_back(demo_run):
     iso = gpd.read_file(demo_run / "isochrones.gpkg", layer="isochrones")
     assert {"mode", "target", "min_from", "minutes", "area_km2", "label"} <= set(iso.columns)

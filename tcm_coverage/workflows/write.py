@@ -403,7 +403,11 @@ def _write_pages(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> lis
         page = map_html(build_map(run, config, compact=True), self_contained=rendering.self_contained)
         files += write_reports(run, config, out_dir, page)
     if rendering.write_docx:
-        files += write_docx_reports(run, config, out_dir)
+        # the run's print plate goes into the Word report (a one-county run: the plate is its map)
+        plate = out_dir / "map.png"
+        codes = list(dict.fromkeys(run.tables.county["code"].astype(str)))
+        images = {codes[0]: plate} if plate.exists() and len(codes) == 1 else None
+        files += write_docx_reports(run, config, out_dir, map_images=images)
     files += write_scorecards(run, config, out_dir)
     return files
 
