@@ -556,6 +556,7 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "sc_column_tcm_techniques": ("中医药技术项数", "TCM techniques"),
     "sc_column_tcm_capable_physicians": ("中医类别医师数", "TCM-category physicians"),
     "sc_column_tcm_capable_staff": ("能提供中医药服务人员数", "TCM-capable staff"),
+    "map_capacity": ("考虑服务能力的 {thr} 分钟覆盖率：{share}", "{thr}-min share within capacity: {share}"),
     "map_65plus": ("65岁以上 {thr} 分钟覆盖率：{share}（{people} 人）",
                    "residents 65+ within {thr} min: {share} ({people})"),
 }

@@ -180,3 +180,19 @@ def test_report_page(demo_computed, tmp_path):
     assert f"{county.loc['ebike', 'share_within_15']:.1%}" in text
     assert "@page" in text and "size: A4" in text
     assert pd.notna(county.loc["walk", "mean_min"])
+
+
+def test_township_tooltips_carry_capacity_and_65plus(demo_computed):
+    """The township tooltip gives the share within capacity and the residents-65+ share beside
+    the plain share (issue 14), each equal to the township table's figure."""
+    run, config = demo_computed
+    html = build_map(run, config).get_root().render()
+    town = run.tables.township[run.tables.township["mode"] == "ebike"].set_index("code")
+    first = town.sort_values("population").iloc[-1]
+    within = f"{first['share_within_capacity_15']:.1%}"
+    def shown(words: str) -> bool:  # the GeoJSON may carry the words \u-escaped
+        return words in html or json.dumps(words)[1:-1] in html
+
+    assert shown(f"考虑服务能力的 15 分钟覆盖率：{within}")
+    if "share_65plus_within_15" in town:
+        assert shown(f"{first['share_65plus_within_15']:.1%}")

@@ -49,6 +49,7 @@ from tcm_coverage.outputs.style import (
 from tcm_coverage.vocab import (
     ISOCHRONE_FACILITY_SETS,
     POPULATION_65PLUS,
+    capacity_share_column,
     elderly_column,
     share_column,
     time_column,
@@ -258,7 +259,7 @@ def _township_choropleth(fmap: folium.Map, towns: gpd.GeoDataFrame, table: pd.Da
         if np.isfinite(s) else f"{n}：–"
         for n, s, u, p in zip(towns["name"].map(_esc), share, upper, pop, strict=True)
     ]
-    towns["label"] = towns["label"] + _elderly_labels(towns, table, view)
+    towns["label"] = towns["label"] + _elderly_labels(towns, table, view) + _capacity_labels(towns, table, view)
     folium.GeoJson(
         compact_geojson(towns[["name", "label", "colour", "geometry"]]),
         name=view.text("map_town_layer", thr=view.thr),
@@ -279,6 +280,16 @@ def _elderly_labels(towns: gpd.GeoDataFrame, table: pd.DataFrame, view: _View) -
     return ["<br>" + view.text("map_65plus", thr=view.thr, share=share_range(s, np.nan),
                                people=f"{p:,.0f}") if np.isfinite(s) else ""
             for s, p in zip(share, people, strict=True)]
+
+
+def _capacity_labels(towns: gpd.GeoDataFrame, table: pd.DataFrame, view: _View) -> list[str]:
+    """The tooltip line on coverage within capacity per township ("" when not computed)."""
+    col = capacity_share_column(view.threshold)
+    if col not in table or view.facility_set != "tcm_any":
+        return [""] * len(towns)
+    share = towns["code"].map(table[col]).astype(float)
+    return ["<br>" + view.text("map_capacity", thr=view.thr, share=share_range(s, np.nan))
+            if np.isfinite(s) else "" for s in share]
 
 
 def _township_outlines(fmap: folium.Map, towns: gpd.GeoDataFrame, view: _View) -> None:
