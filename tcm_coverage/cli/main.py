@@ -378,6 +378,7 @@ def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Pa
     from tcm_coverage.outputs import map_html, write_tables
     from tcm_coverage.workflows import (
         build_map,
+        plate_images,
         write_docx_reports,
         write_geodata,
         write_reports,
@@ -400,10 +401,7 @@ def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Pa
                 names += write_geodata(run, config, tmp)
         names += write_reports(run, config, tmp, page)
         if config.rendering.write_docx:  # with the run's print plate when it has one
-            plate = run_dir / "map.png"
-            codes = list(dict.fromkeys(run.tables.county["code"].astype(str)))
-            images = {codes[0]: plate} if plate.exists() and len(codes) == 1 else None
-            names += write_docx_reports(run, config, tmp, map_images=images)
+            names += write_docx_reports(run, config, tmp, map_images=plate_images(run, run_dir))
         names += write_scorecards(run, config, tmp)
         return [out_dir / f.name for f in names]
 

@@ -43,6 +43,7 @@ from tcm_coverage.workflows.texts import (
 from tcm_coverage.workflows.write import (
     build_map,
     build_print_map,
+    plate_images,
     write_docx_reports,
     write_geodata,
     write_outputs,
@@ -91,6 +92,7 @@ __all__ = [
     "validate_config",
     "write_geodata",
     "write_outputs",
+    "plate_images",
     "write_docx_reports",
     "write_print",
     "write_reports",

@@ -72,7 +72,7 @@ from tcm_coverage.workflows.texts import (
 )
 
 __all__ = ["RUN_PRINT_DPI", "build_map", "build_print_map", "write_docx_reports", "write_geodata",
-           "write_outputs", "write_print", "write_reports", "write_scorecards"]
+           "plate_images", "write_outputs", "write_print", "write_reports", "write_scorecards"]
 
 logger = logging.getLogger(__name__)
 
@@ -310,6 +310,14 @@ def _decision_tables(run: AnalysisRun, config: AnalysisConfig) -> DecisionTables
                           headline_threshold=config.options.headline_threshold)
 
 
+def plate_images(run: AnalysisRun, folder: Path) -> dict[str, Path] | None:
+    """The print plate (``folder/map.png``) of a one-county run for its Word report, else ``None``
+    (no plate, or several counties on one plate)."""
+    plate = Path(folder) / "map.png"
+    codes = list(dict.fromkeys(run.tables.county["code"].astype(str)))
+    return {codes[0]: plate} if plate.exists() and len(codes) == 1 else None
+
+
 def write_docx_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
                        map_images: Mapping[str, bytes | Path] | None = None) -> list[Path]:
     """Write ``report.docx`` (``report_{code}.docx`` per county when there are several), the
@@ -403,11 +411,7 @@ def _write_pages(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> lis
         page = map_html(build_map(run, config, compact=True), self_contained=rendering.self_contained)
         files += write_reports(run, config, out_dir, page)
     if rendering.write_docx:
-        # the run's print plate goes into the Word report (a one-county run: the plate is its map)
-        plate = out_dir / "map.png"
-        codes = list(dict.fromkeys(run.tables.county["code"].astype(str)))
-        images = {codes[0]: plate} if plate.exists() and len(codes) == 1 else None
-        files += write_docx_reports(run, config, out_dir, map_images=images)
+        files += write_docx_reports(run, config, out_dir, map_images=plate_images(run, out_dir))
     files += write_scorecards(run, config, out_dir)
     return files
 
