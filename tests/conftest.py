@@ -29,3 +29,20 @@ def demo_computed(tmp_path_factory):
         modes=("walk", "ebike"), thresholds=(10.0, 15.0), sources=DEMO_SOURCES["zh"],
     )
     return compute(config, progress=False), config
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tcm_coverage_logger():
+    """Each test starts with the package logger as a library leaves it (the CLI, run in-process
+    by some tests, sets a level and stops propagation, which would hide records from caplog)."""
+    import logging
+
+    log = logging.getLogger("tcm_coverage")
+    saved = (log.level, log.propagate, list(log.handlers))
+    log.setLevel(logging.NOTSET)
+    log.propagate = True
+    log.handlers[:] = []
+    yield
+    log.setLevel(saved[0])
+    log.propagate = saved[1]
+    log.handlers[:] = saved[2]

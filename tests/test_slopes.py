@@ -302,10 +302,12 @@ def test_dem_elsewhere_is_a_clear_error():
     assert err.value.path is not None and "elsewhere.tif" in str(err.value.path)
 
 
-def test_dem_partly_covering_falls_back_to_flat(caplog):
+def test_dem_partly_covering_falls_back_to_flat(caplog, monkeypatch):
+    # the CLI's logging setup (run in-process by other tests) stops propagation: undo it here
+    monkeypatch.setattr(logging.getLogger("tcm_coverage"), "propagate", True)
     # the DEM stops at x = 1450 (its last cell centre at 1400; bilinear up to the raster edge)
     dem = plane_dem(a=0.1, cols=45)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING, logger="tcm_coverage"):  # whatever -q set before
         net = with_elevation(line_net(), dem)
     assert "taken as flat" in caplog.text
     rg = build_routing_graph(net, get_profile("walk"))

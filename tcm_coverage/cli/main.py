@@ -22,6 +22,11 @@ Sub-commands:
     tunliu, ziyang, or your own file): ``scorecard.xlsx`` and ``scorecard.html``.
 
 Exit codes: 0 success, 2 bad input (message names the file, row and fix), 1 other errors.
+
+Why this module is long: it is the whole command surface a planner sees, one parser and
+one runner per sub-command (demo, analyze, map with its print options, report, site, score),
+and the redraw steps they share; the option groups shared with ``batch`` are in
+:mod:`tcm_coverage.cli.options`.
 """
 
 from __future__ import annotations
@@ -303,8 +308,8 @@ def _map_target(args: argparse.Namespace, run_dir: Path, mode: str, thr: float) 
     name = f"{stem}_{mode}_{thr:g}_{args.facility_set}.{args.format}"
     if args.out is None:
         return run_dir / name
-    suffixes = (".html", ".htm") if args.format == "html" else (f".{args.format}",)
-    if args.out.suffix.lower() in suffixes and not args.out.is_dir():
+    # a map file name (of this format or, to be refused with the fix, of another one)
+    if args.out.suffix.lower() in (".html", ".htm", ".png", ".pdf", ".svg") and not args.out.is_dir():
         logger.warning("--out %s: --out is a folder in every command now; writing the map to this "
                        "file as asked (next time give --out %s)", args.out, args.out.parent)
         return args.out

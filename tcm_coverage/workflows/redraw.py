@@ -115,7 +115,24 @@ def _retabulate(run: AnalysisRun, config: AnalysisConfig) -> AnalysisRun:
                              townships=run.townships, modes=opts.modes,
                              facility_sets=[s for s in run.access.facility_sets if s in headline],
                              thresholds=opts.thresholds)
-    return replace(run, tables=replace(tables, by_facility_set=run.tables.by_facility_set))
+    county = _keep_stored_columns(tables.county, run.tables.county)
+    township = (None if tables.township is None else
+                _keep_stored_columns(tables.township, run.tables.township))
+    return replace(run, tables=replace(tables, county=county, township=township,
+                                       by_facility_set=run.tables.by_facility_set))
+
+
+def _keep_stored_columns(new: pd.DataFrame, stored: pd.DataFrame | None) -> pd.DataFrame:
+    """``new`` with the stored table's columns it lacks (capacity-aware and residents-65+ shares
+    of the thresholds the run computed), matched on area code and mode: a new threshold adds its
+    plain shares and loses nothing the run showed."""
+    if stored is None:
+        return new
+    keys = [k for k in ("code", "mode") if k in new and k in stored]
+    extra = [c for c in stored.columns if c not in new.columns]
+    if not extra or not keys:
+        return new
+    return new.merge(stored[keys + extra].drop_duplicates(keys), on=keys, how="left")
 
 
 def missing_modes(run: AnalysisRun, modes: Sequence[str]) -> tuple[str, ...]:

@@ -177,6 +177,9 @@ def _write_table(store: Path, path: str, frame: pd.DataFrame, base: pd.DataFrame
         entry.update(base=_BASES[path], columns=[str(c) for c in frame.columns], geo=False)
         frame = pd.DataFrame(frame[[c for c in frame.columns if c not in shared]])
     entry.setdefault("geo", isinstance(frame, gpd.GeoDataFrame))
+    # Parquet gives text columns back as pandas' string dtype: remember the object ones
+    entry["object_columns"] = [str(c) for c in frame.columns
+                               if c != "geometry" and frame[c].dtype == object]
     if entry["geo"]:
         frame.to_parquet(store / file)
     else:
@@ -244,6 +247,9 @@ def _read_table(store: Path, entry: dict[str, Any] | None, read: dict[str, pd.Da
         return None
     file = store / entry["file"]
     frame = _read_geoparquet(file, crs_cache) if entry["geo"] else pd.read_parquet(file)
+    for col in entry.get("object_columns", ()):
+        if col in frame.columns and frame[col].dtype != object:
+            frame[col] = frame[col].astype(object)
     if "base" in entry:
         base = read[entry["base"]]
         if base is None:

@@ -2,6 +2,11 @@
 routing, data-source lines, the ``run.json`` headline numbers and the terminal summary.
 
 Every text comes from the ``workflows`` section of :mod:`tcm_coverage.i18n`.
+
+Why this module is long: it is every sentence a run writes about itself (the 说明 rows,
+the report notes, the terminal summary, the headline numbers) across the topics a run now
+covers (facility sets, routing, slopes, capacity, residents 65+, functional points, the
+sensitivity band); the words themselves are in :mod:`tcm_coverage.i18n`.
 """
 
 from __future__ import annotations
