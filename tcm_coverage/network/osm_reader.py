@@ -39,7 +39,7 @@ from tcm_coverage.network.tags import (
     pick_highway,
 )
 
-__all__ = ["OsmWays", "read_osm_file", "read_osm_ways"]
+__all__ = ["OsmWays", "fmt_bounds", "no_roads_error", "read_osm_file", "read_osm_ways"]
 
 #: Way tags the rules read.
 WAY_TAGS: tuple[str, ...] = ("highway", "oneway", "junction", "maxspeed", "area", "tunnel",
@@ -68,9 +68,20 @@ class OsmWays:
     tags: dict[str, np.ndarray]
 
 
-def _fmt_bounds(bounds: Sequence[float] | np.ndarray) -> str:
+def fmt_bounds(bounds: Sequence[float] | np.ndarray | None) -> str:
+    """``lon x0..x1, lat y0..y1`` of lon/lat bounds, for messages (``unknown`` for ``None``)."""
+    if bounds is None:
+        return "unknown"
     x0, y0, x1, y1 = (float(b) for b in bounds)
     return f"lon {x0:.4f}..{x1:.4f}, lat {y0:.4f}..{y1:.4f}"
+
+
+def no_roads_error(path: str | Path, area: shapely.Geometry, file_extent: str) -> NetworkError:
+    """The error of a road file with no road inside the (buffered) boundary: both extents."""
+    return NetworkError(
+        f"{path}: no roads inside the boundary (buffered) at {fmt_bounds(shapely.bounds(area))}; "
+        f"the file covers {file_extent}. Check that the OSM extract covers the county and that "
+        "the boundary is in WGS-84 lon/lat.")
 
 
 def _road_extent(ways: OsmWays) -> str:
@@ -81,7 +92,7 @@ def _road_extent(ways: OsmWays) -> str:
     if not nodes.any():
         return "no road of a known class"
     lon, lat = ways.lon[nodes], ways.lat[nodes]
-    return _fmt_bounds((lon.min(), lat.min(), lon.max(), lat.max()))
+    return fmt_bounds((lon.min(), lat.min(), lon.max(), lat.max()))
 
 
 def _location(node: osmium.osm.NodeRef) -> tuple[float, float]:
@@ -229,8 +240,5 @@ def read_osm_file(path: str | Path, *, area: shapely.Geometry | None = None) -> 
     ways = read_osm_ways(path)
     nodes, seg = _raw_network(ways, area)
     if seg.u.shape[0] == 0 and area is not None:
-        raise NetworkError(
-            f"{path}: no roads inside the boundary (buffered) at "
-            f"{_fmt_bounds(shapely.bounds(area))}; the file covers {_road_extent(ways)}. Check "
-            "that the OSM extract covers the county and that the boundary is in WGS-84 lon/lat.")
+        raise no_roads_error(path, area, _road_extent(ways))
     return assemble_network(nodes, seg, source=str(path))

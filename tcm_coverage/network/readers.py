@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import shapely
 
-from tcm_coverage._errors import InputError, NetworkError
+from tcm_coverage._errors import InputError
 from tcm_coverage._geo import WGS84, buffer_lonlat, transform_geoms
 from tcm_coverage.inputs import boundary_geometry
 from tcm_coverage.network.model import RoadNetwork, subset_network
-from tcm_coverage.network.osm_reader import read_osm_file
+from tcm_coverage.network.osm_reader import fmt_bounds, no_roads_error, read_osm_file
 from tcm_coverage.network.osmnx_graph import read_osmnx_file
 
 logger = logging.getLogger(__name__)
@@ -31,21 +31,6 @@ __all__ = ["ACCEPTED_EXTENSIONS", "read_network"]
 
 #: File name endings accepted by :func:`read_network`.
 ACCEPTED_EXTENSIONS: tuple[str, ...] = (".osm.pbf", ".pbf", ".osm", ".xml", ".graphml")
-
-
-def _fmt_bounds(bounds: Any) -> str:
-    if bounds is None:
-        return "unknown"
-    x0, y0, x1, y1 = (float(b) for b in bounds)
-    return f"lon {x0:.4f}..{x1:.4f}, lat {y0:.4f}..{y1:.4f}"
-
-
-def _no_roads_error(path: Path, area: shapely.Geometry, file_bounds: Any) -> NetworkError:
-    return NetworkError(
-        f"{path}: no roads inside the boundary (buffered) at {_fmt_bounds(shapely.bounds(area))}; "
-        f"the file covers {_fmt_bounds(file_bounds)}. Check that the OSM extract covers the "
-        "county and that the boundary is in WGS-84 lon/lat."
-    )
 
 
 def _ends_match(path: Path) -> str | None:
@@ -80,7 +65,7 @@ def _clip(net: RoadNetwork, area: shapely.Geometry, p: Path) -> RoadNetwork:
     keep = shapely.intersects(area_m, net.geometry_m)
     if not keep.any():
         bounds = shapely.total_bounds(transform_geoms(net.geometry_m, net.crs_m, WGS84))
-        raise _no_roads_error(p, area, bounds)
+        raise no_roads_error(p, area, fmt_bounds(bounds))
     return net if keep.all() else subset_network(net, keep)
 
 
