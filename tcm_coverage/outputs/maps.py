@@ -20,7 +20,7 @@ the page itself: :mod:`tcm_coverage.outputs.map_page`.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -270,26 +270,31 @@ def _township_choropleth(fmap: folium.Map, towns: gpd.GeoDataFrame, table: pd.Da
     ).add_to(fmap)
 
 
+def _share_lines(towns: gpd.GeoDataFrame, table: pd.DataFrame, view: _View, column: str,
+                 line: Callable[[str, str], str]) -> list[str]:
+    """Tooltip lines ``line(code, share)`` of a township share column ("" where unknown, or
+    without the column, or for a facility set the township table does not cover)."""
+    if column not in table or view.facility_set != "tcm_any":
+        return [""] * len(towns)
+    share = towns["code"].map(table[column]).astype(float)
+    return ["<br>" + line(c, share_range(s, np.nan)) if np.isfinite(s) else ""
+            for c, s in zip(towns["code"], share, strict=True)]
+
+
 def _elderly_labels(towns: gpd.GeoDataFrame, table: pd.DataFrame, view: _View) -> list[str]:
     """The tooltip line on residents 65+ per township ("" when the run has none)."""
-    col = elderly_column(share_column(view.threshold))
-    if col not in table or POPULATION_65PLUS not in table or view.facility_set != "tcm_any":
+    if POPULATION_65PLUS not in table:
         return [""] * len(towns)
-    share = towns["code"].map(table[col]).astype(float)
-    people = towns["code"].map(table[POPULATION_65PLUS]).astype(float)
-    return ["<br>" + view.text("map_65plus", thr=view.thr, share=share_range(s, np.nan),
-                               people=f"{p:,.0f}") if np.isfinite(s) else ""
-            for s, p in zip(share, people, strict=True)]
+    people = table[POPULATION_65PLUS]
+    return _share_lines(towns, table, view, elderly_column(share_column(view.threshold)),
+                        lambda code, share: view.text("map_65plus", thr=view.thr, share=share,
+                                                      people=f"{float(people[code]):,.0f}"))
 
 
 def _capacity_labels(towns: gpd.GeoDataFrame, table: pd.DataFrame, view: _View) -> list[str]:
     """The tooltip line on coverage within capacity per township ("" when not computed)."""
-    col = capacity_share_column(view.threshold)
-    if col not in table or view.facility_set != "tcm_any":
-        return [""] * len(towns)
-    share = towns["code"].map(table[col]).astype(float)
-    return ["<br>" + view.text("map_capacity", thr=view.thr, share=share_range(s, np.nan))
-            if np.isfinite(s) else "" for s in share]
+    return _share_lines(towns, table, view, capacity_share_column(view.threshold),
+                        lambda code, share: view.text("map_capacity", thr=view.thr, share=share))
 
 
 def _township_outlines(fmap: folium.Map, towns: gpd.GeoDataFrame, view: _View) -> None:

@@ -77,13 +77,20 @@ def _grid(heads: Sequence[str], rows: Sequence[str]) -> str:
             + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+def _county_rows(table: pd.DataFrame | None, county_code: str) -> pd.DataFrame | None:
+    """The county's row of a referral or fairness table (``level == "county"``, as a one-row
+    table), or ``None`` when the table or the row is missing."""
+    if table is None or table.empty:
+        return None
+    county = table[(table["level"] == "county") & (table["code"].astype(str) == str(county_code))]
+    return None if county.empty else county
+
+
 def referral_section(s: DecisionSections, county_code: str) -> str:
     """The referral chain: the county share within the referral minutes, one row per township."""
     table, lang = s.referral_township, s.lang
-    if table is None or table.empty:
-        return ""
-    county = table[(table["level"] == "county") & (table["code"].astype(str) == str(county_code))]
-    if county.empty:
+    county = _county_rows(table, county_code)
+    if table is None or county is None:
         return ""
     c = county.iloc[0]
     intro = text("outputs.dec_referral_intro", lang, minutes=s.referral_minutes,
@@ -107,10 +114,8 @@ def referral_section(s: DecisionSections, county_code: str) -> str:
 def fairness_section(s: DecisionSections, county_code: str) -> str:
     """Gini, the 街道/乡镇 gap, the worst-three share, one row per township, and the Lorenz curve."""
     table, lang = s.fairness, s.lang
-    if table is None or table.empty:
-        return ""
-    county = table[(table["level"] == "county") & (table["code"].astype(str) == str(county_code))]
-    if county.empty:
+    county = _county_rows(table, county_code)
+    if table is None or county is None:
         return ""
     c = county.iloc[0]
 
