@@ -17,7 +17,7 @@ between nodes that are present.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
@@ -39,7 +39,8 @@ from tcm_coverage.network.tags import (
     pick_highway,
 )
 
-__all__ = ["OsmWays", "fmt_bounds", "no_roads_error", "read_osm_file", "read_osm_ways"]
+__all__ = ["OsmWays", "WayLines", "fmt_bounds", "no_roads_error", "read_osm_file", "read_osm_ways",
+           "read_way_lines"]
 
 #: Way tags the rules read.
 WAY_TAGS: tuple[str, ...] = ("highway", "oneway", "junction", "maxspeed", "area", "tunnel",
@@ -100,13 +101,166 @@ def _location(node: osmium.osm.NodeRef) -> tuple[float, float]:
     return (loc.lon, loc.lat) if loc.valid() else (np.nan, np.nan)
 
 
-def read_osm_ways(path: str | Path) -> OsmWays:
-    """Collect the highway ways of an OSM XML or PBF file in one pass.
+def _hex_line(nodes: osmium.osm.WayNodeList) -> str:
+    """The WKB (hex) of a way the factory refuses (a missing node, < 2 nodes): NaN for missing."""
+    xy = np.array([_location(n) for n in nodes], dtype="<f8").reshape(-1, 2)
+    return f"0102000000{np.uint32(xy.shape[0]).astype('<u4').tobytes().hex()}{xy.tobytes().hex()}"
+
+
+def _unreadable(path: str | Path, exc: Exception) -> InputError:
+    return InputError(
+        f"could not read the OSM file ({exc}).",
+        path=path,
+        fix="Download the extract again (e.g. from Geofabrik) or convert it with osmium.",
+    )
+
+
+@dataclass(frozen=True)
+class WayLines:
+    """Pass 1 over an OSM file: where the highway ways lie (no node ids, no tags).
+
+    Attributes
+    ----------
+    way_id
+        (w,) OSM way ids in file order.
+    way_start
+        (w+1,) offsets of each way's nodes in ``lon``/``lat``.
+    lon, lat
+        (k,) node coordinates in way order (NaN for a node missing from the file).
+    complete
+        Every highway way of the file is here (no bounds dropped one).
+    """
+
+    way_id: np.ndarray
+    way_start: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    complete: bool
+
+
+def _touching(lon: np.ndarray, lat: np.ndarray, n: np.ndarray,
+              bounds: Sequence[float] | np.ndarray) -> np.ndarray:
+    """(w,) bool: the envelope of each way (``n`` points each) meets the rectangle ``bounds``."""
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    some = np.flatnonzero(n > 0)
+    out = np.zeros(n.shape[0], dtype=bool)
+    if some.size:
+        at = np.concatenate([[0], np.cumsum(n)])[some]
+        with np.errstate(invalid="ignore"):  # a way of missing nodes only: NaN, not kept
+            lo_x, hi_x = np.fmin.reduceat(lon, at), np.fmax.reduceat(lon, at)
+            lo_y, hi_y = np.fmin.reduceat(lat, at), np.fmax.reduceat(lat, at)
+        out[some] = (hi_x >= x0) & (lo_x <= x1) & (hi_y >= y0) & (lo_y <= y1)
+    return out
+
+
+#: Ways whose WKB hex strings are decoded together (bounds the text held at once).
+_CHUNK = 8_192
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    way_id: np.ndarray
+    n: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+
+
+def _decoded(path: str | Path, ids: list[int], hexes: list[str],
+             bounds: Sequence[float] | np.ndarray | None) -> _Chunk:
+    """The little-endian WKB (hex) linestrings ``hexes`` as arrays, only those meeting bounds."""
+    n = (np.fromiter(map(len, hexes), dtype=np.int64, count=len(hexes)) // 2 - 9) // 16
+    raw = np.frombuffer(bytes.fromhex("".join(hexes)), dtype=np.uint8)
+    start = np.concatenate([[0], np.cumsum(9 + 16 * n)])[:-1]  # 9 header bytes, 16 per point
+    if raw.shape[0] != int((9 + 16 * n).sum()) or not (raw[start] == 1).all():
+        raise NetworkError(f"{path}: unexpected WKB from libosmium (not little-endian points).")
+    body = np.ones(raw.shape[0], dtype=bool)
+    body[(start[:, None] + np.arange(9)).ravel()] = False
+    xy = raw[body].view("<f8").reshape(-1, 2)
+    way_id = np.asarray(ids, dtype=np.int64)
+    if bounds is None:
+        return _Chunk(way_id, n, xy[:, 0].copy(), xy[:, 1].copy())
+    keep = _touching(xy[:, 0], xy[:, 1], n, bounds)
+    node = np.repeat(keep, n)
+    return _Chunk(way_id[keep], n[keep], xy[node, 0], xy[node, 1])
+
+
+def _joined(chunks: list[_Chunk], complete: bool) -> WayLines:
+    """One :class:`WayLines` of the chunks, freeing each chunk once copied (no double peak)."""
+    n = np.concatenate([c.n for c in chunks])
+    way_id = np.concatenate([c.way_id for c in chunks])
+    lon, lat = np.empty(int(n.sum())), np.empty(int(n.sum()))
+    at = 0
+    while chunks:
+        c = chunks.pop(0)
+        lon[at:at + c.lon.shape[0]], lat[at:at + c.lon.shape[0]] = c.lon, c.lat
+        at += c.lon.shape[0]
+    return WayLines(way_id=way_id, way_start=np.concatenate([[0], np.cumsum(n)]), lon=lon,
+                    lat=lat, complete=complete)
+
+
+def read_way_lines(path: str | Path, *,
+                   bounds: Sequence[float] | np.ndarray | None = None) -> WayLines:
+    """Pass 1: the coordinates of the highway ways, built in libosmium (one WKB per way).
+
+    The node locations are cached and joined to the ways in C++ and each way comes back as one
+    WKB string, so Python makes two calls per way instead of several per node (the province
+    of issue 16: 4.5 CPU s, against 3.3 s for the bare pass); the WKBs are decoded with numpy.
 
     Parameters
     ----------
     path
         ``.osm``/``.xml`` or ``.osm.pbf``/``.pbf``.
+    bounds
+        Keep only the ways whose envelope meets this lon/lat rectangle (x0, y0, x1, y1), so
+        that one county of a province holds its share of the coordinates.
+
+    Raises
+    ------
+    InputError
+        libosmium could not read the file.
+    """
+    factory = osmium.geom.WKBFactory()
+    every_node = osmium.geom.use_nodes.ALL
+    ids: list[int] = []
+    hexes: list[str] = []
+    chunks: list[_Chunk] = []
+    seen = 0
+    try:
+        processor = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+                     .with_locations()
+                     .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+                     .with_filter(osmium.filter.KeyFilter("highway")))
+        for obj in processor:  # ways only (the entity filter)
+            way = cast("osmium.osm.Way", obj)
+            ids.append(way.id)
+            try:
+                hexes.append(factory.create_linestring(way, every_node))
+            except (osmium.InvalidLocationError, RuntimeError):  # missing node, < 2 nodes
+                hexes.append(_hex_line(way.nodes))
+            if len(hexes) == _CHUNK:
+                chunks.append(_decoded(path, ids, hexes, bounds))
+                seen, ids, hexes = seen + len(ids), [], []
+    except RuntimeError as exc:  # libosmium: bad XML, bad PBF blob, ...
+        raise _unreadable(path, exc) from exc
+    del processor  # the node location cache
+    chunks.append(_decoded(path, ids, hexes, bounds))
+    seen += len(ids)
+    lines = _joined(chunks, complete=True)
+    return lines if lines.way_id.shape[0] == seen else replace(lines, complete=False)
+
+
+def read_osm_ways(path: str | Path, *, lines: WayLines | None = None) -> OsmWays:
+    """The highway ways of an OSM XML or PBF file with their node ids and tags.
+
+    Parameters
+    ----------
+    path
+        ``.osm``/``.xml`` or ``.osm.pbf``/``.pbf``.
+    lines
+        Pass 1 (:func:`read_way_lines`) of the file, read here (all ways) when not given. Pass 2
+        reads only the ways of the file (no nodes: their coordinates come from ``lines``) and
+        hands Python the node ids and tags of the ways of ``lines`` only, so one county of a
+        province costs its share.
 
     Returns
     -------
@@ -117,33 +271,33 @@ def read_osm_ways(path: str | Path) -> OsmWays:
     InputError
         libosmium could not read the file.
     """
+    lines = read_way_lines(path) if lines is None else lines
     ids: list[int] = []
-    xy: list[tuple[float, float]] = []
+    refs: list[int] = []
     counts: list[int] = []
     values: dict[str, list[str | None]] = {key: [] for key in WAY_TAGS}
     try:
-        processor = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-                     .with_locations()
-                     .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-                     .with_filter(osmium.filter.KeyFilter("highway")))
-        for obj in processor:  # ways only (the entity filter)
+        processor = osmium.FileProcessor(str(path), osmium.osm.WAY)
+        if not lines.complete:
+            processor = processor.with_filter(osmium.filter.IdFilter(lines.way_id.tolist()))
+        for obj in processor.with_filter(osmium.filter.KeyFilter("highway")):
             way = cast("osmium.osm.Way", obj)
             nodes = way.nodes
-            ids.extend(n.ref for n in nodes)
-            xy.extend(_location(n) for n in nodes)
+            ids.append(way.id)
+            refs.extend(n.ref for n in nodes)
             counts.append(len(nodes))
             tags = way.tags
             for key, column in values.items():
                 column.append(tags.get(key))
-    except RuntimeError as exc:  # libosmium: bad XML, bad PBF blob, ...
-        raise InputError(
-            f"could not read the OSM file ({exc}).",
-            path=path,
-            fix="Download the extract again (e.g. from Geofabrik) or convert it with osmium.",
-        ) from exc
-    coords = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-    return OsmWays(node_id=np.asarray(ids, dtype=np.int64), lon=coords[:, 0], lat=coords[:, 1],
-                   way_start=np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]),
+    except RuntimeError as exc:
+        raise _unreadable(path, exc) from exc
+    way_start = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+    if not (np.array_equal(np.asarray(ids, dtype=np.int64), lines.way_id)
+            and np.array_equal(way_start, lines.way_start)):
+        raise InputError("the file changed while it was read (the two passes differ).",
+                         path=path, fix="Run again once the file is complete.")
+    return OsmWays(node_id=np.asarray(refs, dtype=np.int64), lon=lines.lon, lat=lines.lat,
+                   way_start=way_start,
                    tags={k: np.asarray(v, dtype=object) for k, v in values.items()})
 
 
@@ -237,8 +391,9 @@ def read_osm_file(path: str | Path, *, area: shapely.Geometry | None = None) -> 
     NetworkError
         No road segments in the file (or in ``area``: the message gives both extents).
     """
-    ways = read_osm_ways(path)
+    lines = read_way_lines(path, bounds=None if area is None else shapely.bounds(area))
+    ways = read_osm_ways(path, lines=lines)
     nodes, seg = _raw_network(ways, area)
-    if seg.u.shape[0] == 0 and area is not None:
-        raise no_roads_error(path, area, _road_extent(ways))
+    if seg.u.shape[0] == 0 and area is not None:  # the file's extent: read it all (error only)
+        raise no_roads_error(path, area, _road_extent(read_osm_ways(path)))
     return assemble_network(nodes, seg, source=str(path))
