@@ -13,7 +13,7 @@ Modules, one topic each:
 * :mod:`~tcm_coverage.network.model`: :class:`RoadNetwork`, building one from a reader's raw
   segments, spatial node order, subsets;
 * :mod:`~tcm_coverage.network.readers`: ``read_network`` (by file ending);
-  :mod:`~tcm_coverage.network.osm_reader`: OSM XML and PBF in one pyosmium pass, as arrays;
+  :mod:`~tcm_coverage.network.osm_reader`: OSM XML and PBF in two pyosmium passes, as arrays;
   :mod:`~tcm_coverage.network.osmnx_graph`: GraphML, downloads and networkx graphs (osmnx,
   imported on first use);
 * :mod:`~tcm_coverage.network.graph`: the routing graph of one mode and its routable pieces;

@@ -80,8 +80,9 @@ def read_network(
     Parameters
     ----------
     path : str or PathLike
-        ``.osm.pbf``/``.pbf`` or ``.osm``/``.xml`` (OSM XML), read with pyosmium in one
-        pass, one straight segment per pair of consecutive way nodes
+        ``.osm.pbf``/``.pbf`` or ``.osm``/``.xml`` (OSM XML), read with pyosmium in two
+        passes that keep only the ways near the boundary, one straight segment per pair of
+        consecutive way nodes
         (:func:`~tcm_coverage.network.osm_reader.read_osm_file`), or ``.graphml`` (saved by
         ``osmnx.save_graphml``, read with osmnx).
     boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
