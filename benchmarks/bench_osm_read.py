@@ -10,7 +10,8 @@ province of ``../shared/tools/make_real_scale_province.py``). Each row is a fres
 
 * ``read_network`` of one county (its outline buffered by 5 km), as ``analyze --network`` does;
 * ``pyrosm.OSM(path, bounding_box=<the same buffered bbox>).get_network(nodes=True)`` (the
-  reader before issue 16; a GeoDataFrame, not yet a RoadNetwork), when pyrosm is installed;
+  reader before issue 16; a GeoDataFrame, not yet a RoadNetwork), when pyrosm is installed,
+  in a fresh ``TMPDIR`` so that pyrosm's result cache does not answer instead of the file;
 * ``read_network`` of all counties, as ``batch`` does.
 """
 
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 _CHILD = r"""
@@ -55,8 +58,12 @@ print(json.dumps({"cpu_s": t1.user + t1.system - t0.user - t0.system, "peak_gb":
 
 
 def _run(folder: Path, which: str, how: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(folder), which, how],
-                         check=True, capture_output=True, text=True)
+    # a fresh TMPDIR: pyrosm >= 0.25 caches each read's result under <tempdir>/pyrosm/cache,
+    # and a cached read (0.8 s for the county) is not a read
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, "-c", _CHILD, str(folder), which, how],
+                             check=True, capture_output=True, text=True,
+                             env={**os.environ, "TMPDIR": tmp})
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
