@@ -19,14 +19,15 @@ import shapely
 
 from tcm_coverage._errors import InputError, NetworkError
 from tcm_coverage._geo import WGS84, transform_geoms, utm_crs
+from tcm_coverage.network.nearest import Pieces, pieces_from_geometry
 from tcm_coverage.network.profiles import ROAD_CLASSES
 from tcm_coverage.network.tags import SegmentAccess
 from tcm_coverage.network.terrain import DEM_STEP_M, Dem, Terrain, sample_segments
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RawNodes", "RawSegments", "RoadNetwork", "assemble_network", "spatial_node_order",
-           "subset_network", "with_elevation"]
+__all__ = ["RawNodes", "RawSegments", "RoadNetwork", "assemble_network", "network_pieces",
+           "spatial_node_order", "subset_network", "with_elevation"]
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,21 @@ def assemble_network(nodes: RawNodes, segments: RawSegments, *, source: str) -> 
         access=seg.access,
         grade_separated=seg.grade_separated,
     )
+
+
+def network_pieces(net: RoadNetwork) -> Pieces:
+    """The straight pieces of every segment of ``net`` in ``crs_m``
+    (:mod:`~tcm_coverage.network.nearest`: what snapping searches).
+
+    Parameters
+    ----------
+    net : RoadNetwork
+
+    Returns
+    -------
+    Pieces
+    """
+    return pieces_from_geometry(net.geometry_m)
 
 
 def _part1by1(a: np.ndarray) -> np.ndarray:
