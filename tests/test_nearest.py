@@ -23,6 +23,7 @@ from tcm_coverage.network.nearest import (
     nearest_pieces,
     piece_index,
     pieces_from_geometry,
+    segment_pieces,
 )
 from tcm_coverage.network.snapping import _snap_targets
 
@@ -91,15 +92,17 @@ def test_curved_pieces_measure_along_the_segment():
 
 
 def _strtree_snap(rg, lon, lat):
-    """The implementation before issue 16: edge, frac, offroad_m, fragment_m."""
+    """The implementation before issue 16 (on every segment's LineString): edge, frac,
+    offroad_m, fragment_m."""
     net = rg.network
+    lines = net.lines_m()
     x, y = pyproj.Transformer.from_crs(WGS84, net.crs_m, always_xy=True).transform(lon, lat)
     pts = shapely.points(x, y)
     targets, fragments = _snap_targets(rg)
 
     def nearest(mask):
         cand = np.flatnonzero(mask)
-        (inp, hit), d = shapely.STRtree(net.geometry_m[cand]).query_nearest(
+        (inp, hit), d = shapely.STRtree(lines[cand]).query_nearest(
             pts, return_distance=True, all_matches=False)
         edge = np.empty(len(pts), dtype=np.int64)
         dist = np.empty(len(pts))
@@ -111,8 +114,8 @@ def _strtree_snap(rg, lon, lat):
     if fragments.any():
         _, fd = nearest(fragments)
         frag[fd < dist] = fd[fd < dist]
-    frac = shapely.line_locate_point(net.geometry_m[edge], pts, normalized=True)
-    return edge, np.clip(np.nan_to_num(frac, nan=0.0), 0, 1), dist, frag, pts
+    frac = shapely.line_locate_point(lines[edge], pts, normalized=True)
+    return edge, np.clip(np.nan_to_num(frac, nan=0.0), 0, 1), dist, frag, pts, lines
 
 
 def _assert_same_as_strtree(net, n, seed):
@@ -126,7 +129,7 @@ def _assert_same_as_strtree(net, n, seed):
     for mode in ("walk", "ebike", "car"):
         rg = build_routing_graph(net, get_profile(mode))
         snap = snap_points(rg, lon, lat)
-        edge, frac, dist, frag, pts = _strtree_snap(rg, lon, lat)
+        edge, frac, dist, frag, pts, lines = _strtree_snap(rg, lon, lat)
         np.testing.assert_allclose(snap.offroad_m, dist, rtol=0, atol=1e-6, err_msg=mode)
         np.testing.assert_allclose(snap.fragment_m, frag, rtol=0, atol=1e-6, err_msg=mode)
         same = snap.edge == edge
@@ -134,9 +137,9 @@ def _assert_same_as_strtree(net, n, seed):
         np.testing.assert_allclose(snap.frac[same], frac[same], rtol=0, atol=1e-7, err_msg=mode)
         # a different segment only where it is exactly as near (a tie)
         other = ~same
-        d_other = shapely.distance(pts[other], net.geometry_m[snap.edge[other]])
+        d_other = shapely.distance(pts[other], lines[snap.edge[other]])
         np.testing.assert_allclose(d_other, dist[other], rtol=0, atol=1e-6, err_msg=mode)
-        on = shapely.line_interpolate_point(net.geometry_m[snap.edge], snap.frac, normalized=True)
+        on = shapely.line_interpolate_point(lines[snap.edge], snap.frac, normalized=True)
         np.testing.assert_allclose(shapely.distance(on, pts), dist, rtol=0, atol=1e-6)
 
 
@@ -149,4 +152,24 @@ def test_snap_equals_strtree_on_shenzhen(shared_data, name):
     net = read_network(shared_data / "osm-shenzhen" / name)
     if name.endswith(".graphml"):  # osmnx edges keep their curved geometry
         assert (shapely.get_num_coordinates(net.geometry_m) > 2).any()
+    else:  # the pyosmium reader's segments are straight: no geometry kept
+        assert shapely.is_missing(net.geometry_m).all()
     _assert_same_as_strtree(net, 3000, 1)
+
+
+def test_pieces_of_straight_and_curved_segments():
+    """Straight segments (no stored geometry) are cut from the node arrays, curved ones from
+    their lines: the same pieces as cutting every segment's full LineString."""
+    rng = np.random.default_rng(7)
+    x, y = rng.uniform(0, 1000, 40), rng.uniform(0, 1000, 40)
+    u, v = rng.integers(0, 40, 60), rng.integers(0, 40, 60)
+    lines = shapely.linestrings(np.stack([np.column_stack([x[u], y[u]]),
+                                          np.column_stack([x[v], y[v]])], axis=1))
+    geoms = np.full(60, None, dtype=object)
+    for k in range(0, 60, 4):  # every 4th is curved through a random vertex
+        mid = rng.uniform(0, 1000, 2)
+        geoms[k] = lines[k] = shapely.LineString([(x[u[k]], y[u[k]]), mid, (x[v[k]], y[v[k]])])
+    got, want = segment_pieces(x, y, u, v, geoms), pieces_from_geometry(lines)
+    for name in ("x0", "y0", "x1", "y1", "seg", "start_m", "seg_length_m"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), err_msg=name)
+    np.testing.assert_allclose(got.seg_length_m, shapely.length(lines))

@@ -40,7 +40,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 __all__ = ["TIE_M", "Nearest", "PieceIndex", "Pieces", "nearest_pieces", "piece_index",
-           "pieces_from_geometry", "pieces_from_nodes"]
+           "pieces_from_geometry", "pieces_from_nodes", "segment_pieces"]
 
 #: Two pieces nearer than this (metres) to being equally far from a point are a tie.
 TIE_M = 1e-6
@@ -129,6 +129,41 @@ def pieces_from_nodes(x_m: np.ndarray, y_m: np.ndarray, u: np.ndarray, v: np.nda
     m = u.shape[0]
     return Pieces(x0=x0, y0=y0, x1=x1, y1=y1, seg=np.arange(m, dtype=np.int64),
                   start_m=np.zeros(m), seg_length_m=length)
+
+
+def segment_pieces(x_m: np.ndarray, y_m: np.ndarray, u: np.ndarray, v: np.ndarray,
+                   geometry_m: np.ndarray) -> Pieces:
+    """The pieces of segments ``u -> v``: one between the two nodes where ``geometry_m`` is
+    None (straight), one per pair of consecutive vertices of the stored line elsewhere.
+
+    Parameters
+    ----------
+    x_m, y_m : numpy.ndarray
+        (n,) node coordinates.
+    u, v : numpy.ndarray
+        (m,) node indices.
+    geometry_m : numpy.ndarray
+        (m,) LineStrings or None.
+
+    Returns
+    -------
+    Pieces
+    """
+    geoms = np.asarray(geometry_m, dtype=object)
+    have = np.flatnonzero(~np.asarray(shapely.is_missing(geoms), dtype=bool))
+    if have.size == 0:
+        return pieces_from_nodes(x_m, y_m, u, v)
+    m = u.shape[0]
+    xy_c, own_c = shapely.get_coordinates(geoms[have], return_index=True)
+    plain = np.ones(m, dtype=bool)
+    plain[have] = False
+    s = np.flatnonzero(plain)
+    xy_s = np.empty((2 * s.size, 2))
+    xy_s[0::2, 0], xy_s[0::2, 1] = x_m[u[s]], y_m[u[s]]
+    xy_s[1::2, 0], xy_s[1::2, 1] = x_m[v[s]], y_m[v[s]]
+    owner = np.concatenate([have[own_c], np.repeat(s, 2)])
+    order = np.argsort(owner, kind="stable")
+    return _pieces(np.concatenate([xy_c, xy_s])[order], owner[order], m)
 
 
 @dataclass(frozen=True)
