@@ -189,14 +189,16 @@ class PieceIndex:
 
 
 def _spacing(length: np.ndarray) -> float:
-    """Sample spacing: twice the median piece length, widened so that there are at most
-    :data:`_MAX_SAMPLES_PER_PIECE` samples per piece on average."""
-    s = max(2.0 * float(np.median(length)), 1.0)
+    """Sample spacing: half the median piece length, widened so that there are at most
+    :data:`_MAX_SAMPLES_PER_PIECE` samples per piece on average. (On bench_snap's grid of
+    100 m pieces, 2x / 1x / 0.5x / 0.25x the median took 2.6 / 1.1 / 1.0 / 1.0 CPU s for 300k
+    points: a smaller slack means fewer second searches, more samples a deeper tree.)"""
+    s = max(0.5 * float(np.median(length)), 1.0)
     budget = _MAX_SAMPLES_PER_PIECE * length.shape[0]
-    for _ in range(8):
+    for _ in range(16):
         if float(np.ceil(length / s).sum()) <= budget:
             break
-        s *= 2.0
+        s *= 1.5
     return s
 
 
