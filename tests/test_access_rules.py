@@ -116,7 +116,7 @@ def osm_files(tmp_path_factory):
 
 def _segment_at(net, x, y):
     """Indices of the segments whose midpoint is within 1 m of local (x, y)."""
-    mid = shapely.get_coordinates(shapely.line_interpolate_point(net.geometry_m, 0.5,
+    mid = shapely.get_coordinates(shapely.line_interpolate_point(net.lines_m(), 0.5,
                                                                  normalized=True))
     return np.flatnonzero(np.hypot(mid[:, 0] - (X0 + x), mid[:, 1] - (Y0 + y)) < 1.0)
 

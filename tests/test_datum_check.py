@@ -154,13 +154,13 @@ def test_real_tunliu_boundary_pair(shared_data):
 def test_real_shenzhen_roads(shared_data):
     """Points 5-20 m beside real Nanshan streets (OSM, WGS-84), written in GCJ-02 / BD-09."""
     net = read_network(shared_data / "osm-shenzhen" / "nanshan_overpass_20210317.osm")
-    distance = nearest_road_distance(net.geometry_m, net.crs_m)
+    distance = nearest_road_distance(net.lines_m(), net.crs_m)
     rng = np.random.default_rng(7)
     streets = np.flatnonzero(np.isin(net.highway, ["primary", "secondary", "tertiary",
                                                    "residential", "unclassified", "service"]))
     pick = rng.choice(streets, 200, replace=False)
     on = shapely.get_coordinates(shapely.line_interpolate_point(
-        net.geometry_m[pick], rng.uniform(0, 1, 200), normalized=True))
+        net.lines_m(pick), rng.uniform(0, 1, 200), normalized=True))
     angle, off = rng.uniform(0, 2 * np.pi, 200), rng.uniform(5, 20, 200)
     to_ll = pyproj.Transformer.from_crs(net.crs_m, 4326, always_xy=True)
     lon, lat = (np.asarray(a) for a in to_ll.transform(on[:, 0] + off * np.cos(angle),

@@ -25,8 +25,11 @@ from tcm_coverage.network import (
     build_routing_graph,
     from_networkx,
     get_profile,
+    nearest_pieces,
+    network_pieces,
     network_summary,
     parse_maxspeed,
+    piece_index,
     read_network,
     snap_points,
 )
@@ -141,14 +144,16 @@ def test_read_osm_xml_fixture():
     # lengths: UTM length within 0.01 % of the geodesic (scale factor ~0.99996 here)
     w1 = net.length_m[s[(1, 2)]] + net.length_m[s[(2, 3)]]
     assert w1 == pytest.approx(geodesic([(112.90, 36.3), (112.91, 36.3)]), rel=1e-4)
-    assert all(len(g.coords) == 2 for g in net.geometry_m)  # straight: its two nodes
+    # straight: no stored geometry (issue 16), its line is its two nodes
+    assert all(g is None for g in net.geometry_m)
+    assert all(len(g.coords) == 2 for g in net.lines_m())
     ring = [(112.915, 36.305), (112.917, 36.3065), (112.917, 36.3035), (112.915, 36.305)]
     loop = sum(net.length_m[s[k]] for k in ((5, 6), (6, 7), (7, 5)))
     assert loop == pytest.approx(geodesic(ring), rel=1e-4)
     # geometry runs from u to v
     for k in range(net.n_segments):
         x, y = _TO_M.transform(net.lon[net.u[k]], net.lat[net.u[k]])
-        assert shapely.Point(net.geometry_m[k].coords[0]).distance(shapely.Point(x, y)) < 1e-6
+        assert shapely.Point(net.lines_m()[k].coords[0]).distance(shapely.Point(x, y)) < 1e-6
 
 
 def test_graphml_round_trip(tmp_path):
@@ -237,7 +242,7 @@ def test_read_pbf_helsinki():
         circle, lambda xy: np.column_stack(
             pyproj.Transformer.from_crs(4326, small.crs_m, always_xy=True).transform(
                 xy[:, 0], xy[:, 1]))).buffer(99)
-    assert shapely.intersects(small.geometry_m, area_m.buffer(2)).all()
+    assert shapely.intersects(small.lines_m(), area_m.buffer(2)).all()
 
 
 def test_file_errors(tmp_path):
@@ -454,7 +459,9 @@ def test_spatial_numbering_keeps_travel_times(monkeypatch):
 
 
 def test_snap_points_same_as_unordered_query():
-    """Snapping queries the tree in Z order for speed; the answers are those of input order."""
+    """Snapping searches in Z order for speed; the answers are those of input order, exactly
+    (ties too: they go to the lowest segment whatever the order; test_nearest.py compares
+    snapping with the former STRtree query and with brute force)."""
     net = read_network(REPO / "tcm_coverage" / "demo_data" / "roads" / "demo_roads.osm")
     rg = build_routing_graph(net, get_profile("ebike"))
     rng = np.random.default_rng(3)
@@ -463,11 +470,9 @@ def test_snap_points_same_as_unordered_query():
     lon[:200] = net.lon[:200]  # points exactly at nodes: ties between segments
     lat[:200] = net.lat[:200]
     s = snap_points(rg, lon, lat)
-    usable = np.flatnonzero(rg.routable)
-    tree = shapely.STRtree(net.geometry_m[usable])
+    pieces = network_pieces(net)
     x, y = pyproj.Transformer.from_crs("EPSG:4326", net.crs_m, always_xy=True).transform(lon, lat)
-    (inp, hit), dist = tree.query_nearest(shapely.points(x, y), return_distance=True,
-                                          all_matches=False)
-    order = np.argsort(inp, kind="stable")
-    np.testing.assert_array_equal(s.offroad_m, dist[order])
-    np.testing.assert_array_equal(s.edge, usable[hit[order]])
+    near = nearest_pieces(piece_index(pieces, rg.routable & ~net.grade_separated), pieces,
+                          np.asarray(x), np.asarray(y))
+    np.testing.assert_array_equal(s.offroad_m, near.dist_m)
+    np.testing.assert_array_equal(s.edge, pieces.seg[near.piece])

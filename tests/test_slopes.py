@@ -272,7 +272,8 @@ def test_networkx_agrees_on_a_directed_hilly_graph(mode):
               "tertiary": profile.speeds_kmh["tertiary"]}
     g = nx.DiGraph()
     for k in range(net.n_segments):
-        p, q = net.geometry_m[k].coords[0], net.geometry_m[k].coords[-1]
+        line = net.lines_m([k])[0]
+        p, q = line.coords[0], line.coords[-1]
         length = math.dist(p, q)
         rise = a_x * (q[0] - p[0]) + b_y * (q[1] - p[1])
         v = speeds[net.highway[k]]
@@ -408,12 +409,13 @@ def test_demo_uses_its_dem_and_reports_the_grades(demo_computed):
         assert src.crs.to_epsg() == 32649 and net.crs_m == "EPSG:32649"
     use = np.flatnonzero(rg.usable)
     length = net.length_m[use]
+    lines = net.lines_m()
     n = np.maximum(np.ceil(length / 50.0), 1).astype(int)
     if net.grade_separated is not None:
         n = np.where(net.grade_separated[use], 1, n)
     grades, weights = [], []
     for k, e in enumerate(use):
-        pts = [net.geometry_m[e].interpolate(i / n[k], normalized=True) for i in range(n[k] + 1)]
+        pts = [lines[e].interpolate(i / n[k], normalized=True) for i in range(n[k] + 1)]
         cols, rows = zip(*(inv * (p.x, p.y) for p in pts), strict=True)
         h = map_coordinates(z, [np.array(rows) - 0.5, np.array(cols) - 0.5], order=1, mode="nearest")
         piece = length[k] / n[k]

@@ -112,7 +112,7 @@ class ProvinceInputs:
             with reading("roads", self.config.inputs.network):
                 self.network = read_network(self.config.inputs.network, boundary=self.counties,
                                             buffer_m=self.cut_m)
-            self.tree = shapely.STRtree(self.network.geometry_m)
+            self.tree = shapely.STRtree(self.network.lines_m())
             self.seconds["read roads"] = time.perf_counter() - t0
             logger.info("province roads: %d nodes, %d segments (%.1f s)", self.network.n_nodes,
                         self.network.n_segments, self.seconds["read roads"])
@@ -232,8 +232,9 @@ def province_jobs(province: ProvinceInputs, *, out_dir: Path) -> list[CountyJob]
 
 
 def _reproject_network(net: RoadNetwork, crs_m: str) -> RoadNetwork:
-    geoms = transform_geoms(net.geometry_m, net.crs_m, crs_m)
-    return dataclasses.replace(net, geometry_m=geoms, crs_m=crs_m,
+    geoms = transform_geoms(net.lines_m(), net.crs_m, crs_m)
+    # node coordinates projected anew into crs_m (RoadNetwork.node_xy_m)
+    return dataclasses.replace(net, geometry_m=geoms, crs_m=crs_m, x_m=None, y_m=None,
                                length_m=shapely.length(geoms).astype(np.float64))
 
 

@@ -136,7 +136,7 @@ def nearest_road_distance(geometry_m: np.ndarray, crs_m: str) -> DistanceFunctio
     Parameters
     ----------
     geometry_m
-        Road geometries (e.g. :attr:`tcm_coverage.network.RoadNetwork.geometry_m`) in ``crs_m``.
+        Road geometries (e.g. :meth:`tcm_coverage.network.RoadNetwork.lines_m`) in ``crs_m``.
     crs_m
         Their metric CRS.
 
@@ -221,14 +221,14 @@ def check_inputs(*, facilities: Any, facilities_datum: str, demand: Any, populat
     population_datum
         The population table's declared datum.
     network
-        The :class:`tcm_coverage.network.RoadNetwork` (``geometry_m`` in ``crs_m``).
+        The :class:`tcm_coverage.network.RoadNetwork` (``lines_m()`` in ``crs_m``).
 
     Returns
     -------
     list of DatumFit
         One per input checked; each markedly better fit is also logged as a warning.
     """
-    distance = nearest_road_distance(network.geometry_m, network.crs_m)
+    distance = nearest_road_distance(network.lines_m(), network.crs_m)
     fits = []
     inputs = [("facilities", facilities, facilities_datum, "--facilities-datum")]
     if demand is not None and "source" in demand:

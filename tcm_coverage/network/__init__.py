@@ -18,6 +18,8 @@ Modules, one topic each:
   imported on first use);
 * :mod:`~tcm_coverage.network.graph`: the routing graph of one mode and its routable pieces;
 * :mod:`~tcm_coverage.network.snapping`: :class:`Snap`, ``snap_points`` and :class:`Routing`;
+  :mod:`~tcm_coverage.network.nearest`: the nearest straight piece of many points (a KD-tree
+  over piece samples plus an exact refinement; what ``snap_points`` searches);
 * :mod:`~tcm_coverage.network.terrain`: a DEM (``read_dem``), elevation along segments
   (``with_elevation`` in ``model``) and how grade changes each mode's speed (Tobler for walking);
 * :mod:`~tcm_coverage.network.summary`: ``network_summary`` and ``snap_summary`` for the run report.
@@ -36,10 +38,12 @@ from tcm_coverage.network.graph import (
 )
 from tcm_coverage.network.model import (
     RoadNetwork,
+    network_pieces,
     spatial_node_order,
     subset_network,
     with_elevation,
 )
+from tcm_coverage.network.nearest import Nearest, PieceIndex, Pieces, nearest_pieces, piece_index
 from tcm_coverage.network.osmnx_graph import download_network, from_networkx
 from tcm_coverage.network.profiles import MODES, PROFILES, ROAD_CLASSES, SpeedProfile, get_profile
 from tcm_coverage.network.readers import ACCEPTED_EXTENSIONS, read_network
@@ -73,7 +77,10 @@ __all__ = [
     "Dem",
     "MIN_COMPONENT_M",
     "MODES",
+    "Nearest",
     "PROFILES",
+    "PieceIndex",
+    "Pieces",
     "ROAD_CLASSES",
     "RoadNetwork",
     "Routing",
@@ -89,7 +96,10 @@ __all__ = [
     "download_network",
     "from_networkx",
     "get_profile",
+    "nearest_pieces",
+    "network_pieces",
     "network_summary",
+    "piece_index",
     "snap_summary",
     "offroad_speed_factor",
     "parse_maxspeed",

@@ -6,6 +6,17 @@ their tags already evaluated); :func:`assemble_network` keeps the road classes o
 nodes, projects to the network's UTM zone (:func:`tcm_coverage._geo.utm_crs` of the mean
 node), numbers the nodes along a Z-order curve (:func:`spatial_node_order`), orients every
 geometry from ``u`` to ``v`` and measures lengths.
+
+Geometry only where a segment is not straight (issue 16)
+--------------------------------------------------------
+A straight segment (every segment of the pyosmium reader, most osmnx edges) is its two nodes:
+the network keeps node coordinates (``lon``/``lat`` and, projected, ``x_m``/``y_m``) and
+``u``/``v`` as arrays, and a LineString in ``geometry_m`` only for a curved segment (more than
+two vertices; None elsewhere). Snapping (:func:`network_pieces`) works on the arrays;
+:meth:`RoadNetwork.lines_m` makes LineStrings for the callers that need shapes, for as long
+as they need them: DEM sampling (:func:`with_elevation`), the clip to the county
+(``readers``), the datum check and the province cut (``batch``). A province of 4.35 M
+segments no longer holds 4.35 M shapely objects.
 """
 
 from __future__ import annotations
@@ -19,14 +30,15 @@ import shapely
 
 from tcm_coverage._errors import InputError, NetworkError
 from tcm_coverage._geo import WGS84, transform_geoms, utm_crs
+from tcm_coverage.network.nearest import Pieces, segment_pieces
 from tcm_coverage.network.profiles import ROAD_CLASSES
 from tcm_coverage.network.tags import SegmentAccess
 from tcm_coverage.network.terrain import DEM_STEP_M, Dem, Terrain, sample_segments
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RawNodes", "RawSegments", "RoadNetwork", "assemble_network", "spatial_node_order",
-           "subset_network", "with_elevation"]
+__all__ = ["RawNodes", "RawSegments", "RoadNetwork", "assemble_network", "network_pieces",
+           "spatial_node_order", "subset_network", "with_elevation"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class RoadNetwork:
     u, v : numpy.ndarray
         int64 node *indices* (0..n-1), shape (m,); ``u -> v`` is the way's direction.
     length_m : numpy.ndarray
-        float64 segment length in metres (of ``geometry_m``), shape (m,).
+        float64 segment length in metres (of :meth:`lines_m`), shape (m,).
     highway : numpy.ndarray
         object array of OSM highway classes, shape (m,).
     oneway : numpy.ndarray
@@ -50,7 +62,9 @@ class RoadNetwork:
     maxspeed_kmh : numpy.ndarray
         float64, NaN when untagged, shape (m,).
     geometry_m : numpy.ndarray
-        shapely LineStrings in ``crs_m`` running from ``u`` to ``v``, shape (m,).
+        (m,) object array: a shapely LineString in ``crs_m`` running from ``u`` to ``v`` where
+        the segment is curved, None where it is straight (its geometry is its two nodes; a
+        straight LineString is accepted too). :meth:`lines_m` gives every segment's line.
     crs_m : str
         Local metric CRS (UTM zone of the centroid), e.g. ``"EPSG:32649"``.
     source : str
@@ -64,6 +78,9 @@ class RoadNetwork:
     terrain : Terrain or None
         Elevation along every segment from a DEM (:func:`with_elevation`); None: every
         segment is flat (no slopes).
+    x_m, y_m : numpy.ndarray or None
+        (n,) node coordinates in ``crs_m``; None: projected from ``lon``/``lat`` when needed
+        (:meth:`node_xy_m`).
     """
 
     node_id: np.ndarray
@@ -81,6 +98,8 @@ class RoadNetwork:
     access: SegmentAccess | None = None
     grade_separated: np.ndarray | None = None
     terrain: Terrain | None = None
+    x_m: np.ndarray | None = None
+    y_m: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -91,6 +110,40 @@ class RoadNetwork:
     def n_segments(self) -> int:
         """Number of segments."""
         return int(self.u.shape[0])
+
+    def node_xy_m(self) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) node coordinates in ``crs_m`` (``x_m``/``y_m``, or projected from lon/lat)."""
+        if self.x_m is not None and self.y_m is not None:
+            return self.x_m, self.y_m
+        tr = pyproj.Transformer.from_crs(WGS84, self.crs_m, always_xy=True)
+        x, y = tr.transform(self.lon, self.lat)
+        return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+    def lines_m(self, index: np.ndarray | None = None) -> np.ndarray:
+        """LineStrings in ``crs_m`` from ``u`` to ``v`` of the segments ``index`` (all when
+        None): the stored geometry of a curved segment, the line between its nodes for a
+        straight one. Made anew on each call; keep them only as long as needed.
+
+        Parameters
+        ----------
+        index : numpy.ndarray, optional
+            Segment indices or a (m,) bool mask.
+
+        Returns
+        -------
+        numpy.ndarray
+            Object array of LineStrings.
+        """
+        sel = np.arange(self.n_segments) if index is None else np.arange(self.n_segments)[index]
+        geoms = np.asarray(self.geometry_m, dtype=object)[sel]
+        missing = np.asarray(shapely.is_missing(geoms), dtype=bool)
+        if missing.any():
+            x, y = self.node_xy_m()
+            a, b = self.u[sel[missing]], self.v[sel[missing]]
+            geoms = geoms.copy()
+            geoms[missing] = shapely.linestrings(
+                np.stack([np.column_stack([x[a], y[a]]), np.column_stack([x[b], y[b]])], axis=1))
+        return geoms
 
 
 
@@ -180,21 +233,18 @@ def _drop_unused_nodes(nodes: RawNodes, seg: RawSegments) -> tuple[RawNodes, Raw
     return kept, replace(seg, u=new_index[seg.u], v=new_index[seg.v])
 
 
-def _with_straight_lines(nodes: RawNodes, seg: RawSegments) -> np.ndarray:
-    """The lon/lat geometries, a straight line ``u -> v`` where a segment has none."""
-    geom_ll = seg.geometry_ll
+def _curved_lines(seg: RawSegments) -> np.ndarray:
+    """The lon/lat geometries of the curved segments (a line of more than two vertices),
+    None for the straight ones (no geometry, or a line of two vertices: its two nodes)."""
+    geom_ll = np.asarray(seg.geometry_ll, dtype=object)
     missing = ~shapely.is_valid_input(geom_ll) | shapely.is_missing(geom_ll)
-    linelike = np.zeros(geom_ll.shape[0], dtype=bool)
-    linelike[~missing] = shapely.get_type_id(geom_ll[~missing]) == 1
-    straight = ~linelike
-    if straight.any():
-        lon, lat, u, v = nodes.lon, nodes.lat, seg.u, seg.v
-        coords = np.stack(
-            [np.column_stack([lon[u[straight]], lat[u[straight]]]),
-             np.column_stack([lon[v[straight]], lat[v[straight]]])], axis=1)
-        geom_ll = geom_ll.copy()
-        geom_ll[straight] = shapely.linestrings(coords)
-    return geom_ll
+    curved = np.zeros(geom_ll.shape[0], dtype=bool)
+    ok = np.flatnonzero(~missing)
+    curved[ok] = ((shapely.get_type_id(geom_ll[ok]) == 1)
+                  & (shapely.get_num_coordinates(geom_ll[ok]) > 2))
+    out = np.full(geom_ll.shape[0], None, dtype=object)
+    out[curved] = geom_ll[curved]
+    return out
 
 
 def _spatially_ordered(nodes: RawNodes, seg: RawSegments, x_m: np.ndarray,
@@ -209,14 +259,27 @@ def _spatially_ordered(nodes: RawNodes, seg: RawSegments, x_m: np.ndarray,
 
 def _oriented(geom_m: np.ndarray, u: np.ndarray, v: np.ndarray, x_m: np.ndarray,
               y_m: np.ndarray) -> np.ndarray:
-    """Every geometry running from its ``u`` node to its ``v`` node (reversed where not)."""
-    first = shapely.get_coordinates(shapely.get_point(geom_m, 0))
-    d_u = np.hypot(first[:, 0] - x_m[u], first[:, 1] - y_m[u])
-    d_v = np.hypot(first[:, 0] - x_m[v], first[:, 1] - y_m[v])
-    flip = d_v < d_u
-    if flip.any():
+    """Every stored (curved) geometry running from its ``u`` node to its ``v`` node (reversed
+    where not); None entries (straight segments) stay None."""
+    have = np.flatnonzero(~shapely.is_missing(geom_m))
+    if have.size == 0:
+        return geom_m
+    first = shapely.get_coordinates(shapely.get_point(geom_m[have], 0))
+    d_u = np.hypot(first[:, 0] - x_m[u[have]], first[:, 1] - y_m[u[have]])
+    d_v = np.hypot(first[:, 0] - x_m[v[have]], first[:, 1] - y_m[v[have]])
+    flip = have[d_v < d_u]
+    if flip.size:
         geom_m[flip] = shapely.reverse(geom_m[flip])
     return geom_m
+
+
+def _lengths(geom_m: np.ndarray, u: np.ndarray, v: np.ndarray, x_m: np.ndarray,
+             y_m: np.ndarray) -> np.ndarray:
+    """Metres of every segment: of its stored geometry, or between its two nodes."""
+    length = np.hypot(x_m[v] - x_m[u], y_m[v] - y_m[u])
+    have = np.flatnonzero(~shapely.is_missing(geom_m))
+    length[have] = shapely.length(geom_m[have])
+    return length.astype(np.float64)
 
 
 def assemble_network(nodes: RawNodes, segments: RawSegments, *, source: str) -> RoadNetwork:
@@ -224,8 +287,8 @@ def assemble_network(nodes: RawNodes, segments: RawSegments, *, source: str) -> 
 
     Keeps only :data:`ROAD_CLASSES` and drops ``area=yes`` outlines, drops unreferenced
     nodes, projects to the UTM zone of the mean node, numbers the nodes along a Z-order
-    (Morton) curve of their projected coordinates (:func:`spatial_node_order`), orients every
-    geometry from ``u`` to ``v`` and measures lengths.
+    (Morton) curve of their projected coordinates (:func:`spatial_node_order`), keeps a
+    geometry only for the curved segments (oriented from ``u`` to ``v``) and measures lengths.
 
     Parameters
     ----------
@@ -247,9 +310,12 @@ def assemble_network(nodes: RawNodes, segments: RawSegments, *, source: str) -> 
     """
     seg = _keep_roads(segments, source)
     nodes, seg = _drop_unused_nodes(nodes, seg)
-    geom_ll = _with_straight_lines(nodes, seg)
+    geom_ll = _curved_lines(seg)
     crs_m = utm_crs(float(np.mean(nodes.lon)), float(np.mean(nodes.lat)))
-    geom_m = transform_geoms(geom_ll, WGS84, crs_m)
+    geom_m = geom_ll.copy()
+    curved = np.flatnonzero(~shapely.is_missing(geom_ll))
+    if curved.size:
+        geom_m[curved] = transform_geoms(geom_ll[curved], WGS84, crs_m)
     tr = pyproj.Transformer.from_crs(WGS84, crs_m, always_xy=True)
     x_m, y_m = tr.transform(nodes.lon, nodes.lat)
     x_m, y_m = np.asarray(x_m, dtype=np.float64), np.asarray(y_m, dtype=np.float64)
@@ -261,7 +327,7 @@ def assemble_network(nodes: RawNodes, segments: RawSegments, *, source: str) -> 
         lat=nodes.lat,
         u=seg.u.astype(np.int64),
         v=seg.v.astype(np.int64),
-        length_m=shapely.length(geom_m).astype(np.float64),
+        length_m=_lengths(geom_m, seg.u, seg.v, x_m, y_m),
         highway=seg.highway,
         oneway=seg.oneway,
         maxspeed_kmh=seg.maxspeed_kmh,
@@ -270,7 +336,25 @@ def assemble_network(nodes: RawNodes, segments: RawSegments, *, source: str) -> 
         source=source,
         access=seg.access,
         grade_separated=seg.grade_separated,
+        x_m=x_m,
+        y_m=y_m,
     )
+
+
+def network_pieces(net: RoadNetwork) -> Pieces:
+    """The straight pieces of every segment of ``net`` in ``crs_m``
+    (:mod:`~tcm_coverage.network.nearest`: what snapping searches).
+
+    Parameters
+    ----------
+    net : RoadNetwork
+
+    Returns
+    -------
+    Pieces
+    """
+    x, y = net.node_xy_m()
+    return segment_pieces(x, y, net.u, net.v, net.geometry_m)
 
 
 def _part1by1(a: np.ndarray) -> np.ndarray:
@@ -344,6 +428,8 @@ def subset_network(net: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
         access=None if net.access is None else net.access.take(keep),
         grade_separated=None if net.grade_separated is None else net.grade_separated[keep],
         terrain=None if net.terrain is None else net.terrain.take(keep),
+        x_m=None if net.x_m is None else net.x_m[used],
+        y_m=None if net.y_m is None else net.y_m[used],
     )
 
 
@@ -373,7 +459,7 @@ def with_elevation(net: RoadNetwork, dem: Dem, *, step_m: float = DEM_STEP_M) ->
     InputError
         The DEM gives no road any elevation (it covers another place, or its CRS is wrong).
     """
-    terrain = sample_segments(net.geometry_m, net.crs_m, dem, straight=net.grade_separated,
+    terrain = sample_segments(net.lines_m(), net.crs_m, dem, straight=net.grade_separated,
                               step_m=step_m)
     known_m = float(terrain.piece_m[terrain.piece_known].sum())
     total_m = float(terrain.piece_m.sum())

@@ -31,6 +31,8 @@ __all__ = ["ACCEPTED_EXTENSIONS", "read_network"]
 
 #: File name endings accepted by :func:`read_network`.
 ACCEPTED_EXTENSIONS: tuple[str, ...] = (".osm.pbf", ".pbf", ".osm", ".xml", ".graphml")
+#: Segments whose lines :func:`_clip` makes at a time (straight segments keep none).
+_CLIP_CHUNK = 262_144
 
 
 def _ends_match(path: Path) -> str | None:
@@ -62,9 +64,12 @@ def _clip(net: RoadNetwork, area: shapely.Geometry, p: Path) -> RoadNetwork:
     area_m = transform_geoms(np.array([area], dtype=object), WGS84, net.crs_m)[0]
     shapely.prepare(area_m)
     # the prepared polygon first: shapely then tests every segment against it
-    keep = shapely.intersects(area_m, net.geometry_m)
+    keep = np.zeros(net.n_segments, dtype=bool)
+    for lo in range(0, net.n_segments, _CLIP_CHUNK):  # lines made a chunk at a time
+        keep[lo:lo + _CLIP_CHUNK] = shapely.intersects(
+            area_m, net.lines_m(np.arange(lo, min(lo + _CLIP_CHUNK, net.n_segments))))
     if not keep.any():
-        bounds = shapely.total_bounds(transform_geoms(net.geometry_m, net.crs_m, WGS84))
+        bounds = shapely.total_bounds(transform_geoms(net.lines_m(), net.crs_m, WGS84))
         raise no_roads_error(p, area, fmt_bounds(bounds))
     return net if keep.all() else subset_network(net, keep)
 

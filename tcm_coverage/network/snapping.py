@@ -18,21 +18,33 @@ routed along but never snapped to (:attr:`~tcm_coverage.network.model.RoadNetwor
 service tunnel or beside a viaduct cannot step onto it; on real OSM data (Helsinki) a
 facility 17 m above a delivery tunnel was otherwise attached to the tunnel and reached by
 a 15-minute detour through it.
+
+How the nearest segment is found (issue 16)
+-------------------------------------------
+On arrays, not shapely objects: the network's straight pieces
+(:func:`~tcm_coverage.network.model.network_pieces`; a curved segment gives one piece per pair
+of vertices) and a KD-tree over sample points of the pieces of each set of segments snapped
+to, refined exactly (:mod:`~tcm_coverage.network.nearest`, whose docstring proves that the
+nearest segment is never missed). A tie (a point at a node shared by several segments, or
+equally far from two roads) goes to the lowest segment index. The pieces and trees are cached
+per network object, so the 15 snaps of a demo run build a handful of trees.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pyproj
-import shapely
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._geo import WGS84
 from tcm_coverage.network.graph import RoutingGraph
-from tcm_coverage.network.model import spatial_node_order
+from tcm_coverage.network.model import RoadNetwork, network_pieces, spatial_node_order
+from tcm_coverage.network.nearest import Nearest, PieceIndex, Pieces, nearest_pieces, piece_index
 from tcm_coverage.network.terrain import offroad_speed_factor
 
 __all__ = ["Routing", "Snap", "snap_key", "snap_points", "snap_with_profile"]
@@ -243,42 +255,74 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any, *, leg: str = "to_road") -
                     offroad_min=empty, x_m=x, y_m=y, fragment_m=empty,
                     z_m=None if net.terrain is None else empty,
                     rise_m=None if net.terrain is None else empty)
-    pts = np.asarray(shapely.points(x, y), dtype=object)
-    # query in Z order (points near each other one after the other walk the same tree
-    # branches: ~3x faster for 1M points); each point gets exactly one answer
+    # search in Z order (points near each other one after the other walk the same tree
+    # branches); each point gets exactly one answer
     zorder = spatial_node_order(x, y)
     targets, fragments = _snap_targets(rg)
-    edge, dist = _nearest_segment(net.geometry_m, np.flatnonzero(targets), pts, zorder)
+    pieces = _network_pieces(net)
+    near = nearest_pieces(_cached_index(net, pieces, targets), pieces, x, y, zorder)
+    dist = near.dist_m
     fragment_m = np.full(k, np.nan)
-    frag_idx = np.flatnonzero(fragments)
-    if frag_idx.size:
-        _, frag_dist = _nearest_segment(net.geometry_m, frag_idx, pts, zorder)
-        nearer = frag_dist < dist
-        fragment_m[nearer] = frag_dist[nearer]
-    frac = shapely.line_locate_point(net.geometry_m[edge], pts, normalized=True)
-    frac = np.clip(np.nan_to_num(frac, nan=0.0), 0.0, 1.0)
+    if fragments.any():
+        frag = nearest_pieces(_cached_index(net, pieces, fragments), pieces, x, y, zorder)
+        nearer = frag.dist_m < dist
+        fragment_m[nearer] = frag.dist_m[nearer]
+    edge = pieces.seg[near.piece]
+    frac = _fraction(pieces, near)
     z_m = rise = None
     if net.terrain is not None:
         z_m = net.terrain.dem.elevation(x, y, net.crs_m)
-        on_road = shapely.get_coordinates(
-            shapely.line_interpolate_point(net.geometry_m[edge], frac, normalized=True))
-        z_road = net.terrain.dem.elevation(on_road[:, 0], on_road[:, 1], net.crs_m)
+        p = near.piece
+        on_x = pieces.x0[p] + near.t * (pieces.x1[p] - pieces.x0[p])
+        on_y = pieces.y0[p] + near.t * (pieces.y1[p] - pieces.y0[p])
+        z_road = net.terrain.dem.elevation(on_x, on_y, net.crs_m)
         rise = z_road - z_m if leg == "to_road" else z_m - z_road
     return Snap(edge=edge, frac=frac, offroad_m=dist, offroad_min=_offroad_minutes(rg, dist, rise),
                 x_m=x, y_m=y, fragment_m=fragment_m, z_m=z_m, rise_m=rise)
 
 
-def _nearest_segment(
-    geoms: np.ndarray, candidates: np.ndarray, pts: np.ndarray, zorder: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Index (into ``geoms``) of the nearest of ``candidates`` for every point, and its
-    distance; points are queried in ``zorder``."""
-    tree = shapely.STRtree(geoms[candidates])
-    (inp, hit), dist_z = tree.query_nearest(pts[zorder], return_distance=True, all_matches=False)
-    k = pts.shape[0]
-    edge = np.empty(k, dtype=np.int64)
-    dist = np.empty(k, dtype=np.float64)
-    edge[zorder[inp]] = candidates[hit]
-    dist[zorder[inp]] = dist_z
-    return edge, dist
+def _fraction(pieces: Pieces, near: Nearest) -> np.ndarray:
+    """Position along ``u -> v`` (0..1) of the nearest point of every point's segment."""
+    p = near.piece
+    seg_len = pieces.seg_length_m[pieces.seg[p]]
+    along = pieces.start_m[p] + near.t * np.hypot(pieces.x1[p] - pieces.x0[p],
+                                                  pieces.y1[p] - pieces.y0[p])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(seg_len > 0, along / seg_len, 0.0)
+    return np.clip(frac, 0.0, 1.0)
 
+
+# Snapping caches, per network object (dropped with it): its pieces, and the KD-tree over the
+# pieces of each set of segments snapped to (the targets and fragments of a mode). The demo
+# snaps 15 point sets to a handful of segment sets; each tree is built once.
+_PIECES: dict[int, Pieces] = {}
+_INDEX: OrderedDict[tuple[int, bytes], PieceIndex] = OrderedDict()
+_MAX_INDEXES = 6
+
+
+def _forget(key: int) -> None:
+    _PIECES.pop(key, None)
+    for k in [k for k in _INDEX if k[0] == key]:
+        del _INDEX[k]
+
+
+def _network_pieces(net: RoadNetwork) -> Pieces:
+    """The straight pieces of ``net``'s segments (cached while ``net`` lives)."""
+    key = id(net)
+    if key not in _PIECES:
+        _PIECES[key] = network_pieces(net)
+        weakref.finalize(net, _forget, key)
+    return _PIECES[key]
+
+
+def _cached_index(net: RoadNetwork, pieces: Pieces, segments: np.ndarray) -> PieceIndex:
+    """The :class:`PieceIndex` of ``segments`` of ``net`` (the last few are kept)."""
+    key = (id(net), np.packbits(segments).tobytes())
+    if key in _INDEX:
+        _INDEX.move_to_end(key)
+        return _INDEX[key]
+    index = piece_index(pieces, segments)
+    _INDEX[key] = index
+    while len(_INDEX) > _MAX_INDEXES:
+        _INDEX.popitem(last=False)
+    return index
