@@ -50,7 +50,13 @@ from tqdm.auto import tqdm
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.access.checks import check_names
-from tcm_coverage.access.isochrones import isochrone_bands, surface_points, travel_time_surface
+from tcm_coverage.access.isochrones import (
+    CellGrid,
+    cell_grid,
+    isochrone_bands,
+    surface_points,
+    travel_time_surface,
+)
 from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
 from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS, text
 from tcm_coverage.inputs import FunctionalRule, flag_values, functional_status
@@ -334,6 +340,9 @@ def compute_access(
     if iso_sets and isochrones is not None and isochrones.area is None:
         raise InputError("isochrones need the area they cover", fix="pass IsochroneOptions(area=<county polygons>)")
     masks = facility_set_masks(facilities, include_other=opts.include_other, functional=opts.functional)
+    # the isochrone cells, laid once for every mode (a bad cell size fails before any routing)
+    grid = (cell_grid(network.crs_m, isochrones.area, cell_m=isochrones.cell_m)
+            if iso_sets and isochrones is not None else None)
     dem = demand.copy()
     fac = facilities.copy()
     dlon, dlat = dem.geometry.x.to_numpy(float), dem.geometry.y.to_numpy(float)
@@ -374,10 +383,10 @@ def compute_access(
                 dem[col] = values
             raw_notes.extend(("no_facility", (("facility_set", (s, FACILITY_SET_LABELS[s]["zh"])),), None)
                              for s in empty)
-            if iso_sets and isochrones is not None:
+            if grid is not None and isochrones is not None:
                 iso_parts.extend(_mode_isochrones(routing[mode], masks, mode=mode, facility_sets=iso_sets,
                                                   isochrones=isochrones, direct_offroad_m=opts.direct_offroad_m,
-                                                  bar=bar, snaps=snaps))
+                                                  bar=bar, cells=(grid, snaps)))
     notes = _once_per_run(raw_notes)
     for en, _ in notes:
         logger.warning(en)
@@ -489,22 +498,23 @@ def _once(snaps: dict[tuple[str, bytes], Any], name: str, rg: RoutingGraph, make
 def _mode_isochrones(
     routed: Routing, masks: Mapping[str, np.ndarray], *, mode: str, facility_sets: Sequence[str],
     isochrones: IsochroneOptions, direct_offroad_m: float, bar: tqdm,
-    snaps: dict[tuple[str, bytes], Any],
+    cells: tuple[CellGrid, dict[tuple[str, bytes], Any]],
 ) -> list[gpd.GeoDataFrame]:
-    """Isochrone rings of one mode per facility set (none for a set with no facility); the grid
-    is snapped once for the modes that share a snap key."""
+    """Isochrone rings of one mode per facility set (none for a set with no facility); ``cells``
+    is the run's grid (the same for every mode) and the run's snaps, so the grid is snapped
+    once for the modes that share a snap key."""
     rg, fsnap = routed.graph, routed.facilities
-    cells = None
+    grid, snaps = cells
+    snapped: tuple[Snap, CellGrid] | None = None
     parts = []
     for facility_set in facility_sets:
         bar.set_postfix_str(f"{mode}: isochrones {facility_set}")
         mask = masks[facility_set]
         if mask.any():
-            if cells is None:
-                snap, grid = _once(snaps, "isochrone cells", rg, lambda g: surface_points(
-                    g, isochrones.area, cell_m=isochrones.cell_m))
-                cells = (snap_with_profile(snap, rg), grid)
-            surface = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
+            if snapped is None:
+                snap, _ = _once(snaps, "isochrone cells", rg, lambda g: surface_points(g, None, grid=grid))
+                snapped = (snap_with_profile(snap, rg), grid)
+            surface = travel_time_surface(rg, fsnap.take(mask), None, cells=snapped,
                                           direct_offroad_m=direct_offroad_m)
             parts.append(isochrone_bands(surface, isochrones.minutes,
                                          attributes={"mode": mode, "target": facility_set}))
