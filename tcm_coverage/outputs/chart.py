@@ -302,7 +302,7 @@ def lorenz_chart_png(p: np.ndarray, lorenz: np.ndarray, *, lang: str = "zh", col
     bytes
         The PNG file.
     """
-    fig, ax, font = _png_figure(width_cm, height_cm, dpi, lang, margins=(0.13, 0.97, 0.17, 0.96))
+    fig, ax, font = _png_figure(width_cm, height_cm, dpi, lang, margins=(0.13, 0.94, 0.17, 0.96))
     keep = np.isfinite(p) & np.isfinite(lorenz)
     ax.plot([0, 1], [0, 1], color="#888888", linestyle=(0, (4, 3)), linewidth=1.0,
             label=text("outputs.dec_lorenz_equal", lang))

@@ -367,7 +367,7 @@ def _townships(doc: DocxDocument, tables: ReportTables, options: ReportOptions, 
     _heading(doc, text("outputs.report_township_heading", lang,
                          mode=label("mode", options.headline_mode, lang), thr=thr), level=1)
     _para(doc, text("outputs.report_lowest_first", lang), muted=True, keep_with_next=True)
-    weights = [1.8, 2.3, 1.9, 2.1, 1.5, 2.1, 2.1, 2.2, 2.2, 2.0, 2.0][:len(table.heads)]
+    weights = [2.2, 2.3, 1.9, 2.1, 1.5, 2.1, 2.1, 2.2, 2.2, 2.0, 2.0][:len(table.heads)]
     _table(doc, table, weights)
     note = fca_note(tables, options)
     if note:
@@ -377,7 +377,7 @@ def _townships(doc: DocxDocument, tables: ReportTables, options: ReportOptions, 
 #: Column weights and left-aligned columns of the decision tables.
 _DECISION_COLUMNS: dict[str, tuple[list[float], tuple[int, ...]]] = {
     "referral": ([1.9, 1.3, 2.4, 2.0, 2.6, 2.3, 1.9], (0,)),
-    "fairness": ([1.9, 1.2, 1.9, 2.1, 1.8, 1.6, 2.1], (0, 1)),
+    "fairness": ([1.9, 1.7, 1.8, 2.0, 1.7, 1.5, 2.0], (0, 1)),
     "sensitivity": ([5.0, 2.6, 2.6, 2.2], (0,)),
 }
 
