@@ -103,6 +103,41 @@ def test_legend_stays_outside_the_map(zh_plate):
     assert not any(a.overlaps(b) for i, a in enumerate(labels) for b in labels[i + 1:])
 
 
+def _filled(fig: Figure) -> None:
+    """Frame, legends and footer stack down the page without overlapping and leave no band of
+    white: the legends start right under the frame, the footer ends at the foot of the page."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    height = fig.bbox.height
+    frame = fig.axes[0].get_window_extent(renderer)
+    legends = [lg.get_window_extent(renderer) for lg in fig.findobj(Legend) if lg.get_gid()]
+    (footer,) = [t.get_window_extent(renderer) for t in artists(fig, "plate-info")]
+    assert legends and all(lg.y1 < frame.y0 for lg in legends)
+    tables = [t.get_window_extent(renderer) for t in artists(fig, "gap-table")]  # the atlas: first the table
+    assert (frame.y0 - max(b.y1 for b in legends + tables)) / height < 0.05  # right below the frame
+    assert all(not footer.overlaps(lg) for lg in legends) and footer.y1 < min(lg.y0 for lg in legends)
+    assert footer.y0 / height < 0.05  # the footer at the foot of the page
+    assert (min(lg.y0 for lg in legends) - footer.y1) / height < 0.06  # no white band between them
+    assert (frame.y1 - frame.y0) / height > 0.55  # the map frame takes the rest of the page
+
+
+@pytest.mark.parametrize("paper", ["a4", "a3"])
+def test_portrait_plate_fills_the_page(layers, zh_plate, paper):
+    fig = zh_plate if paper == "a4" else print_map_figure(
+        layers, mode=MODE, threshold=THR, options=PrintOptions(paper="a3", dpi=40, sources=("演示数据",)))
+    _filled(fig)
+
+
+def test_portrait_atlas_page_fills_the_page(layers):
+    _, _, fig = next(iter(print_atlas_figures(layers, mode=MODE, threshold=THR, options=PrintOptions(dpi=40))))
+    _filled(fig)
+    renderer = fig.canvas.get_renderer()
+    (table,) = [t.get_window_extent(renderer) for t in artists(fig, "gap-table")]
+    assert table.y1 < fig.axes[0].get_window_extent(renderer).y0  # the table under the frame
+    legends = [lg.get_window_extent(renderer) for lg in fig.findobj(Legend) if lg.get_gid()]
+    assert all(table.y0 > lg.y1 for lg in legends)  # and above the legends
+
+
 def test_scale_bar_matches_geodesic_distance_and_ratio(zh_plate, layers):
     fig = zh_plate
     ax = fig.axes[0]

@@ -25,11 +25,13 @@ from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 from tcm_coverage.outputs import (
+    DecisionTables,
     ReportOptions,
     ReportTables,
     county_report_docx,
     docx_fonts,
     scorecard,
+    write_decision_tables,
 )
 from tcm_coverage.outputs.style import share_range
 from tcm_coverage.vocab import share_column, time_column
@@ -83,7 +85,9 @@ def test_docx_sections_and_numbers(demo_docx):
               "数据来源"):
         assert h in heads, (h, heads)
     assert any(h.startswith("规划目标对照") for h in heads)
-    by_head = {_cells(t)[0][0]: t for t in doc.tables}  # each table by its first header cell
+    by_head: dict = {}
+    for t in doc.tables:  # each table by its first header cell (the first such: referral and fairness follow)
+        by_head.setdefault(_cells(t)[0][0], t)
     headline, thresholds = doc.tables[:2]
     townships, scorecard = by_head["乡镇"], by_head["地区"]
     # capacity-aware coverage (the demo has TCM physician counts): its own table, beside the plain share
@@ -125,8 +129,8 @@ def test_docx_layout(demo_docx):
     section = doc.sections[0]
     assert abs(section.page_width - Cm(21)) < Cm(0.01) and abs(section.page_height - Cm(29.7)) < Cm(0.01)
     assert abs(section.left_margin - Cm(2.5)) < Cm(0.01)
-    # chart and map plate
-    assert len(doc.inline_shapes) == 2
+    # chart, Lorenz curve and map plate
+    assert len(doc.inline_shapes) == 3
     # the header row of every table repeats on each page; data rows do not
     for table in doc.tables:
         first = table.rows[0]._tr
@@ -151,9 +155,103 @@ def test_docx_english(demo_docx):
     for h in ("Headline", "Share of residents by threshold", "Travel-time distribution", "Map", "Notes"):
         assert h in heads
     assert "电动自行车" not in _cells(doc.tables[0])[1][0] + _cells(doc.tables[0])[2][0]
-    # no plate given: the map section says so, only the chart is an image
-    assert len(doc.inline_shapes) == 1
+    # no plate given: the map section says so, only the charts are images
+    assert len(doc.inline_shapes) == 2
     assert any("No printed map plate" in p.text for p in doc.paragraphs)
+
+
+def _decision_csvs(run, config, out, lang="zh") -> dict[str, pd.DataFrame]:
+    """The run's referral_township.csv, fairness.csv and sensitivity.csv as written for the
+    planner (read back as text), with the raw column names."""
+    tables = DecisionTables(referral_township=run.referral_township, fairness=run.fairness,
+                            sensitivity=run.sensitivity, referral_minutes=config.options.referral_minutes,
+                            headline_threshold=config.options.headline_threshold)
+    write_decision_tables(tables, out, lang=lang)
+    raw = {"referral_township": run.referral_township, "fairness": run.fairness, "sensitivity": run.sensitivity}
+    csvs = {}
+    for stem, table in raw.items():
+        csv = pd.read_csv(out / f"{stem}.csv", dtype=str, keep_default_na=False)
+        assert len(csv.columns) == len(table.columns)
+        csvs[stem] = csv.set_axis(list(table.columns), axis=1)  # same order: headers localized
+    return csvs
+
+
+def _near(shown: str, written: str, *, scale: float, tol: float, lang: str = "zh") -> bool:
+    """A report cell (``83.2%``, ``12.5``, ``1,234``, ``–``) against its CSV value (``0.8321``,
+    ``12.5``, ``1234``; 不可达 / 无数据 where the report shows ``–``)."""
+    if shown == "–":
+        return written in ("不可达", "无数据", "unreachable", "no data")
+    value = float(shown.rstrip("%").replace(",", "")) / scale
+    return abs(value - float(written)) <= tol
+
+
+def _towns_then_county(table: pd.DataFrame) -> list[str]:
+    """Every township in the table's order, the county last (the report's order)."""
+    return [*table.loc[table["level"] == "township", "name"], *table.loc[table["level"] == "county", "name"]]
+
+
+def test_docx_decision_tables_equal_the_run_csv_files(demo_docx, tmp_path):
+    run, config, path, _ = demo_docx
+    assert run.referral_township is not None and run.fairness is not None and run.sensitivity is not None
+    csv = _decision_csvs(run, config, tmp_path)
+    doc = Document(str(path))
+    heads = _headings(doc)
+    i = heads.index("各乡镇覆盖（电动自行车，15 分钟）")
+    assert heads[i + 1:i + 4] == ["县域医共体转诊链（村卫生室 → 中医馆 → 县级中医医院）",
+                                  "公平性（电动自行车，到最近中医药服务点）", "结论有多稳（敏感性）"]
+    referral = [t for t in doc.tables if _cells(t)[0][1] == "村卫生室"]
+    assert len(referral) == 1
+    body = _cells(referral[0])[1:]
+    ref = csv["referral_township"].set_index("name")
+    assert [r[0] for r in body] == _towns_then_county(run.referral_township)
+    for name, clinics, guan, guan_ebike, county, residents, share in body:
+        r = ref.loc[name]
+        assert clinics == r["clinics"]
+        for shown, cols in ((guan, ("median_zhongyiguan_car", "max_zhongyiguan_car")),
+                            (guan_ebike, ("median_zhongyiguan_ebike",)),
+                            (county, ("median_county_tcm_car", "max_county_tcm_car")),
+                            (residents, ("resident_median_county_tcm_car",))):
+            for part, col in zip(shown.split(" / "), cols, strict=True):
+                assert _near(part, r[col], scale=1, tol=0.05 + 1e-9), (name, col, part, r[col])
+        assert _near(share, r["share_within_referral"], scale=100, tol=5e-4 + 1e-9), (name, share)
+    fair = [t for t in doc.tables if _cells(t)[0][1] == "类型"]
+    assert len(fair) == 1
+    body = _cells(fair[0])[1:]
+    frame = csv["fairness"].set_index("name")
+    assert [r[0] for r in body] == _towns_then_county(run.fairness)
+    for name, kind, pop, share, mean, gini, unreached in body:
+        r = frame.loc[name]
+        assert kind == r["kind"]  # 街道 / 镇 / 乡; blank on the county row
+        assert pop.replace(",", "") == r["population"] and unreached.replace(",", "") == r["unreachable_population"]
+        assert _near(share, r["share_within"], scale=100, tol=5e-4 + 1e-9)
+        assert _near(mean, r["mean_min"], scale=1, tol=0.05 + 1e-9)
+        assert _near(gini, r["gini"], scale=1, tol=5e-4 + 1e-9)
+    sens = [t for t in doc.tables if _cells(t)[0][0] == "假设"]
+    assert len(sens) == 1
+    body = _cells(sens[0])[1:]
+    rows = csv["sensitivity"]
+    assert [r[0] for r in body] == list(rows["assumption"])  # largest swing first, as the file
+    for (_, low, high, swing), (_, r) in zip(body, rows.iterrows(), strict=True):
+        assert _near(low, r["share_low"], scale=100, tol=5e-4 + 1e-9)
+        assert _near(high, r["share_high"], scale=100, tol=5e-4 + 1e-9)
+        assert _near(swing, r["swing"], scale=100, tol=5e-4 + 1e-9)
+    # the Lorenz curve is a picture of its own (chart, Lorenz, plate)
+    assert len(doc.inline_shapes) == 3
+
+
+def test_docx_decision_sections_in_english(demo_docx, tmp_path):
+    run, config, _, path = demo_docx
+    doc = Document(str(path))
+    heads = _headings(doc)
+    for h in ("Referral chain (village clinic → 中医馆 centre → county TCM hospital)",
+              "Fairness (e-bike, nearest TCM service point)", "How sure the headline is (sensitivity)"):
+        assert h in heads, (h, heads)
+    csv = _decision_csvs(run, config.updated(lang="en"), tmp_path, lang="en")
+    sens = [t for t in doc.tables if _cells(t)[0][0] == "assumption"]
+    assert [r[0] for r in _cells(sens[0])[1:]] == list(csv["sensitivity"]["assumption"])
+    fair = [t for t in doc.tables if _cells(t)[0][1] == "kind"]
+    kinds = [r[1] for r in _cells(fair[0])[1:]]
+    assert kinds[-1] == "" and set(kinds[:-1]) <= {"subdistrict", "town", "township", "unknown"}
 
 
 def _no_data_tables() -> ReportTables:

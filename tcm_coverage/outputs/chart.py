@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -21,7 +22,7 @@ from tcm_coverage.i18n import label, text
 from tcm_coverage.outputs.fonts import cjk_font
 from tcm_coverage.outputs.style import MODE_COLOURS
 
-__all__ = ["cumulative_chart_png", "cumulative_chart_svg", "cumulative_curve", "lorenz_chart_svg"]
+__all__ = ["cumulative_chart_png", "cumulative_chart_svg", "cumulative_curve", "lorenz_chart_png", "lorenz_chart_svg"]
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,28 @@ def lorenz_chart_svg(p: np.ndarray, lorenz: np.ndarray, *, lang: str = "zh", col
                     "</svg>"])
 
 
+def _png_figure(width_cm: float, height_cm: float, dpi: int, lang: str, *,
+                margins: tuple[float, float, float, float]) -> tuple[Figure, Axes, FontProperties]:
+    """A figure of the printed size with one axes at fixed ``(left, right, bottom, top)``
+    margins (fractions; cheaper than ``tight_layout``), and the CJK font of its labels."""
+    family, installed = cjk_font("sans")
+    if not installed and lang == "zh":
+        log.warning("no CJK font is installed, the chart's Chinese labels will not show "
+                    "(Debian: apt install fonts-noto-cjk)")
+    font = FontProperties(family=[family, "DejaVu Sans"], size=9)
+    fig = Figure(figsize=(width_cm / 2.54, height_cm / 2.54), dpi=dpi)
+    FigureCanvasAgg(fig)
+    left, right, bottom, top = margins
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
+    return fig, fig.add_subplot(), font
+
+
+def _png_bytes(fig: Figure, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
 def cumulative_chart_png(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, threshold: float,
                          lang: str = "zh", width_cm: float = 16.0, height_cm: float = 7.5,
                          dpi: int = 200) -> bytes:
@@ -234,14 +257,7 @@ def cumulative_chart_png(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *,
     bytes
         The PNG file.
     """
-    family, installed = cjk_font("sans")
-    if not installed and lang == "zh":
-        log.warning("no CJK font is installed, the chart's Chinese labels will not show "
-                    "(Debian: apt install fonts-noto-cjk)")
-    font = FontProperties(family=[family, "DejaVu Sans"], size=9)
-    fig = Figure(figsize=(width_cm / 2.54, height_cm / 2.54), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    fig, ax, font = _png_figure(width_cm, height_cm, dpi, lang, margins=(0.09, 0.98, 0.16, 0.96))
     xmax = max((float(g[-1]) for g, _ in curves.values()), default=60.0)
     for mode, (grid, share) in curves.items():
         ax.plot(grid, share, color=MODE_COLOURS.get(mode, "#333333"), linewidth=1.6,
@@ -261,7 +277,44 @@ def cumulative_chart_png(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *,
     ax.set_ylabel(text("outputs.chart_y", lang), fontproperties=font)
     if curves:
         ax.legend(prop=font, loc="lower right", frameon=False)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    return _png_bytes(fig, dpi)
+
+
+def lorenz_chart_png(p: np.ndarray, lorenz: np.ndarray, *, lang: str = "zh", colour: str = "#b2182b",
+                     width_cm: float = 12.0, height_cm: float = 7.5, dpi: int = 200) -> bytes:
+    """The Lorenz curve of :func:`lorenz_chart_svg` as a PNG (for the Word report).
+
+    Parameters
+    ----------
+    p, lorenz : numpy.ndarray
+        Cumulative population share and cumulative share of travel time.
+    lang : str
+        ``"zh"`` or ``"en"``.
+    colour : str
+        Colour of the curve.
+    width_cm, height_cm : float
+        Printed size.
+    dpi : int
+        Resolution.
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+    """
+    fig, ax, font = _png_figure(width_cm, height_cm, dpi, lang, margins=(0.13, 0.94, 0.17, 0.96))
+    keep = np.isfinite(p) & np.isfinite(lorenz)
+    ax.plot([0, 1], [0, 1], color="#888888", linestyle=(0, (4, 3)), linewidth=1.0,
+            label=text("outputs.dec_lorenz_equal", lang))
+    ax.plot(p[keep], lorenz[keep], color=colour, linewidth=1.6, label=text("outputs.dec_lorenz_curve", lang))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.grid(color="#dddddd", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel(text("outputs.dec_lorenz_x", lang), fontproperties=font)
+    ax.set_ylabel(text("outputs.dec_lorenz_y", lang), fontproperties=font)
+    ax.legend(prop=font, loc="upper left", frameon=False)
+    return _png_bytes(fig, dpi)

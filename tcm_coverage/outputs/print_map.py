@@ -46,8 +46,6 @@ from tcm_coverage.outputs.fonts import plate_fonts
 from tcm_coverage.outputs.maps import MapLayers
 from tcm_coverage.outputs.print_basemap import basemap_image, open_tiles
 from tcm_coverage.outputs.print_frame import (
-    ARROW_BAND,
-    SCALE_BAND,
     north_arrow,
     plate_extent,
     scale_bar,
@@ -127,19 +125,19 @@ def _project(layers: MapLayers, what: PlateView) -> PlateLayers:
                                                   facility_set=what.facility_set))
 
 
-def _rects(orientation: str, atlas: bool, aspect: float,
-           paper_in: tuple[float, float]) -> tuple[Rect, Rect, str]:
+def _rects(orientation: str, panel_h: float) -> tuple[Rect, Rect, str]:
     """Map and panel rectangles (figure fractions) and the legends' flow.
 
-    ``aspect`` is the height/width of what the map shows: a portrait map is no taller than
-    it needs (within bounds), and the panel follows right below it.
+    Landscape: the panel is a column beside the map. Portrait: the panel (legends, the atlas
+    table, the footer) is ``panel_h`` high at the foot of the page (:func:`_portrait_panel_height`)
+    and the map frame fills the page from the title down to it.
     """
     if orientation == "landscape":
         return (0.03, 0.05, 0.66, 0.83), (0.715, 0.05, 0.265, 0.83), "down"
-    top, low = 0.89, (0.42 if atlas else 0.32)
-    height = float(np.clip(0.90 * paper_in[0] * aspect / paper_in[1], 0.36, top - low))
-    panel_h = top - height - 0.06
-    return (0.05, top - height, 0.90, height), (0.05, 0.03, 0.90, panel_h), "right"
+    top, bottom, gap = 0.905, 0.025, 0.02
+    panel_h = float(np.clip(panel_h, 0.08, 0.5))
+    return ((0.05, bottom + panel_h + gap, 0.90, top - bottom - panel_h - gap),
+            (0.05, bottom, 0.90, panel_h), "right")
 
 
 def _legend_sections(lang: str, what: PlateView, bands: list[tuple[str, str]], tiers: list,
@@ -195,9 +193,11 @@ def _flow_legends(panel: Axes, sections: list, flow: str, fontsize: float) -> fl
     return row_low
 
 
-def _gap_table(panel: Axes, rows: list[list[str]], header: list[str], top: float, fontsize: float) -> float:
-    """The township's table of gaps at ``top`` of the panel (gid ``gap-table``)."""
-    height = 0.07 * (len(rows) + 1)
+def _gap_table(panel: Axes, rows: list[list[str]], header: list[str], top: float, fontsize: float,
+               row_h: float = 0.07) -> float:
+    """The township's table of gaps at ``top`` of the panel (gid ``gap-table``), ``row_h`` (a
+    share of the panel's height) a row."""
+    height = row_h * (len(rows) + 1)
     table = panel.table(cellText=rows, colLabels=header, loc="upper left",
                         bbox=Bbox.from_bounds(0.0, top - height, 1.0, height), cellLoc="center")
     table.auto_set_font_size(False)
@@ -214,18 +214,57 @@ def _panel(fig: Figure, rect: Rect, flow: str, legend_args: tuple, info: list[st
            fontsize: float, gaps: tuple[list[str], list[list[str]]] | None) -> None:
     panel = fig.add_axes(rect)
     panel.set_axis_off()
-    top = 1.0 if gaps is None else _gap_table(panel, gaps[1], gaps[0], 1.0, fontsize)
+    row_h = 0.07 if flow == "down" else _TABLE_ROW_EM * fontsize / 72 / (rect[3] * fig.get_figheight())
+    top = 1.0 if gaps is None else _gap_table(panel, gaps[1], gaps[0], 1.0, fontsize, row_h)
     sub = panel if gaps is None else fig.add_axes((rect[0], rect[1], rect[2], rect[3] * top))
     sub.set_axis_off()
-    low = _flow_legends(sub, _legend_sections(*legend_args), flow, fontsize)
+    _flow_legends(sub, _legend_sections(*legend_args), flow, fontsize)
     width_pt = rect[2] * fig.get_figwidth() * 72
     lines = [line for item in info for line in wrap(item, width_pt, fontsize * 0.9)]
-    if flow == "down":  # landscape: the footer at the bottom of the column
-        sub.text(0.0, 0.0, "\n".join(lines), transform=sub.transAxes, ha="left", va="bottom",
-                 fontsize=fontsize * 0.9, color="#333333", linespacing=1.35, gid="plate-info", parse_math=False)
-    else:  # portrait: right below the legends
-        sub.text(0.0, low - 0.06, "\n".join(lines), transform=sub.transAxes, ha="left", va="top",
-                 fontsize=fontsize * 0.9, color="#333333", linespacing=1.35, gid="plate-info", parse_math=False)
+    # the footer at the bottom of the column (landscape) or of the page (portrait)
+    sub.text(0.0, 0.0, "\n".join(lines), transform=sub.transAxes, ha="left", va="bottom",
+             fontsize=fontsize * 0.9, color="#333333", linespacing=1.35, gid="plate-info", parse_math=False)
+
+
+def _portrait_panel_height(fig: Figure, legend_args: tuple, info: list[str], fontsize: float,
+                           gaps: tuple[list[str], list[list[str]]] | None) -> float:
+    """The height (figure fraction) the portrait panel needs: the atlas table, the legends as
+    laid out on a probe the page's width (measured, then removed) and the wrapped footer."""
+    h_in = fig.get_figheight()
+    probe = fig.add_axes((0.05, 0.0, 0.90, 1.0))
+    probe.set_axis_off()
+    legends = 1.0 - _flow_legends(probe, _legend_sections(*legend_args), "right", fontsize)
+    probe.remove()
+    width_pt = 0.90 * fig.get_figwidth() * 72
+    n_lines = sum(len(wrap(item, width_pt, fontsize * 0.9)) for item in info)
+    footer = n_lines * fontsize * 0.9 * 1.35 / 72 / h_in
+    table = 0.0 if gaps is None else (len(gaps[1]) + 1) * _TABLE_ROW_EM * fontsize / 72 / h_in + 0.015
+    return table + legends + 0.02 + footer + 0.01
+
+
+#: Height of a row of the atlas table of a portrait plate, in font sizes.
+_TABLE_ROW_EM = 2.2
+#: The portrait panel's text is larger (the page's width is the legends' row; the map frame
+#: is narrower than the county needs rather than the page left white).
+_PORTRAIT_PANEL_FONT = 1.3
+
+
+def _layers(ax: Axes, plate: PlateLayers, layers: MapLayers, what: PlateView, scale: float) -> tuple[list, list]:
+    """Townships, isochrones, the county, the uncovered and the facilities on the map axes
+    (in map metres: independent of where the axes stand); the legend's bands and tiers."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_linewidth(0.8)
+    if plate.townships is not None:
+        shares = township_shares(plate.townships, layers.township_table, mode=what.mode,
+                                 threshold=what.threshold, facility_set=what.facility_set)
+        draw_townships(ax, plate.townships, shares)
+    bands = draw_isochrones(ax, plate.isochrones, mode=what.mode, facility_set=what.facility_set,
+                            threshold=what.threshold)
+    draw_county(ax, plate.counties)
+    draw_uncovered(ax, plate.uncovered, scale)
+    return bands, draw_facilities(ax, plate.facilities, scale)
 
 
 def _draw(plate: PlateLayers, layers: MapLayers, what: PlateView, options: PrintOptions,
@@ -243,27 +282,20 @@ def _draw(plate: PlateLayers, layers: MapLayers, what: PlateView, options: Print
     towns = plate.townships
     bounds = (plate.counties.total_bounds if focus is None or towns is None
               else towns.geometry.iloc[focus].bounds)
-    aspect = (1 + SCALE_BAND + ARROW_BAND) * (bounds[3] - bounds[1]) / max(bounds[2] - bounds[0], 1.0)
-    map_rect, panel_rect, flow = _rects(options.orientation, focus is not None, aspect, (w_in, h_in))
-    ax = fig.add_axes(map_rect)
+    ax = fig.add_axes(_rects(options.orientation, 0.3)[0])  # placed once the panel is measured
+    legend_args = (options.lang, what, *_layers(ax, plate, layers, what, scale), bool(np.any(_unknown_flags(plate))))
+    gaps = None if focus is None else gap_rows(layers.township_table, towns, focus, what, options.lang)
+    info = info_lines(options, crs_m=plate.crs_m, basemap=options.basemap is not None)
+    panel_fs = fs if options.orientation == "landscape" else fs * _PORTRAIT_PANEL_FONT
+    panel_h = 0.0 if options.orientation == "landscape" else _portrait_panel_height(fig, legend_args, info,
+                                                                                      panel_fs, gaps)
+    map_rect, panel_rect, flow = _rects(options.orientation, panel_h)
+    ax.set_position(map_rect)
     extent = plate_extent(np.asarray(bounds), (map_rect[2] * w_in, map_rect[3] * h_in), 0.04 if focus is None else 0.12)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for s in ax.spines.values():
-        s.set_linewidth(0.8)
     drew_basemap = _basemap(ax, plate, options, extent)
-    if towns is not None:
-        shares = township_shares(towns, layers.township_table, mode=what.mode,
-                                 threshold=what.threshold, facility_set=what.facility_set)
-        draw_townships(ax, towns, shares)
-    bands = draw_isochrones(ax, plate.isochrones, mode=what.mode, facility_set=what.facility_set,
-                            threshold=what.threshold)
-    draw_county(ax, plate.counties)
-    draw_uncovered(ax, plate.uncovered, scale)
-    tiers = draw_facilities(ax, plate.facilities, scale)
     if towns is not None:
         if focus is not None:
             _mask_others(ax, towns, focus, extent)
@@ -275,10 +307,9 @@ def _draw(plate: PlateLayers, layers: MapLayers, what: PlateView, options: Print
     scale_bar(ax, extent, ratio, options.lang, fs)
     north_arrow(ax, extent, plate.crs_m, options.lang, fs)
     _title(fig, layers, what, options, focus, fs)
-    unknown = bool(np.any(_unknown_flags(plate)))
-    info = info_lines(options, crs_m=plate.crs_m, basemap=drew_basemap)
-    gaps = None if focus is None else gap_rows(layers.township_table, towns, focus, what, options.lang)
-    _panel(fig, panel_rect, flow, (options.lang, what, bands, tiers, unknown), info, fs, gaps)
+    if drew_basemap != (options.basemap is not None):  # no tile drawn: no 审图号 line
+        info = info_lines(options, crs_m=plate.crs_m, basemap=drew_basemap)
+    _panel(fig, panel_rect, flow, legend_args, info, panel_fs, gaps)
     return fig
 
 

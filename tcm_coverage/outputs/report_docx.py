@@ -4,8 +4,10 @@ The sections of ``report.html`` (:mod:`~tcm_coverage.outputs.report_html`), with
 figures (both take them from :mod:`~tcm_coverage.outputs.report_figures`): headline figures,
 shares by threshold, the cumulative travel-time chart (a PNG:
 :func:`~tcm_coverage.outputs.chart.cumulative_chart_png`), the township table lowest share
-first, the map plate (an image passed in; without one a line says so), the scorecard's county
-rows and unmet township rows, notes and sources. Chinese by default, English with ``lang="en"``.
+first, the referral chain, fairness (with the Lorenz curve as a PNG) and the sensitivity band
+(:func:`~tcm_coverage.outputs.report_figures.decision_figures`), the map plate (an image passed
+in; without one a line says so), the scorecard's county rows and unmet township rows, notes
+and sources. Tables are written as XML row by row, styles set by id (fast, see ``_table``). Chinese by default, English with ``lang="en"``.
 
 Plain government-document style: A4, 2.5 cm margins, titles and headings in a 黑体 (Hei)
 font, the body in a 仿宋/宋体 (Fangsong/Song) font (:mod:`~tcm_coverage.outputs.fonts` picks
@@ -22,6 +24,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -29,18 +32,20 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.image.image import Image
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.oxml.text.font import CT_RPr
 from docx.shared import Cm, Length, Pt, RGBColor
-from docx.table import Table, _Cell
+from docx.table import Table
+from docx.text.paragraph import Paragraph
 
 from tcm_coverage._safetext import xml_text
 from tcm_coverage.i18n import label, text
-from tcm_coverage.outputs.chart import cumulative_chart_png
+from tcm_coverage.outputs.chart import cumulative_chart_png, lorenz_chart_png
 from tcm_coverage.outputs.fonts import cjk_font
 from tcm_coverage.outputs.report_figures import (
     Cell,
+    DecisionSections,
     FigureTable,
     ReportOptions,
     ReportTables,
@@ -48,6 +53,7 @@ from tcm_coverage.outputs.report_figures import (
     county_population,
     county_rows,
     cumulative_curves,
+    decision_figures,
     fca_note,
     headline_figures,
     report_title,
@@ -72,8 +78,12 @@ _HEAD_FILL = "F0F0F0"
 _MUTED = RGBColor(0x55, 0x55, 0x55)
 #: Tables up to this many rows are kept on one page (with the heading and note above them).
 _KEEP_TOGETHER_ROWS = 20
+#: The style id of the table cells' paragraphs (the style named "Table Text").
+_CELL_STYLE = "TableText"
 #: Largest height of the map plate on the page.
 _MAP_MAX_HEIGHT = Cm(20)
+#: Largest height of the Lorenz chart (it then stays on the page of its table more often).
+_CHART_MAX_HEIGHT = Cm(7)
 
 
 @dataclass(frozen=True)
@@ -186,44 +196,45 @@ def _page_number(paragraph: object) -> None:
 # ---------------------------------------------------------------------------------------------
 # blocks
 # ---------------------------------------------------------------------------------------------
-def _para(doc: DocxDocument, words: str, *, muted: bool = False, style: str | None = None,
+def _styled(paragraph: Paragraph, style_id: str) -> Paragraph:
+    """Give ``paragraph`` the style ``style_id`` directly (python-docx's lookup by name scans
+    the style part on every call)."""
+    paragraph._p.style = style_id
+    return paragraph
+
+
+def _para(doc: DocxDocument, words: str, *, muted: bool = False, style_id: str | None = None,
           keep_with_next: bool = False) -> None:
-    p = doc.add_paragraph(xml_text(words), style=style)
-    p.paragraph_format.keep_with_next = keep_with_next
+    p = _styled(doc.add_paragraph(xml_text(words)), style_id) if style_id else doc.add_paragraph(xml_text(words))
+    if keep_with_next:
+        p.paragraph_format.keep_with_next = True
     if muted:
         for run in p.runs:
             run.font.color.rgb = _MUTED
             run.font.size = Pt(9.5)
 
 
-def _shade(cell: _Cell, fill: str) -> None:
-    """Background of a cell (``w:shd`` in its schema place, before ``w:vAlign``)."""
-    tcpr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill.lstrip("#").upper())
-    tcpr.insert_element_before(shd, "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText",
-                               "w:vAlign", "w:hideMark", "w:headers", "w:cellIns", "w:cellDel",
-                               "w:cellMerge", "w:tcPrChange")
+def _heading(doc: DocxDocument, words: str, level: int = 1) -> Paragraph:
+    """A title (``level=0``) or a heading, its style set by id."""
+    return _styled(doc.add_paragraph(xml_text(words)), "Title" if level == 0 else f"Heading{level}")
 
 
-def _row_flags(row: object, *, header: bool) -> None:
-    """Keep a row on one page; repeat a header row on every page."""
-    trpr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
-    trpr.append(OxmlElement("w:cantSplit"))
-    if header:
-        trpr.append(OxmlElement("w:tblHeader"))
+_JC = {WD_ALIGN_PARAGRAPH.LEFT: "left", WD_ALIGN_PARAGRAPH.CENTER: "center", WD_ALIGN_PARAGRAPH.RIGHT: "right"}
 
 
-def _fill_cell(cell: _Cell, words: str, *, align: WD_ALIGN_PARAGRAPH, bold: bool = False,
-               keep_with_next: bool = False) -> None:
-    p = cell.paragraphs[0]
-    p.style = "Table Text"
-    p.alignment = align
-    p.paragraph_format.keep_with_next = keep_with_next
-    run = p.add_run(xml_text(words))
-    run.bold = bold
+def _cell_xml(words: str, *, width: int, align: WD_ALIGN_PARAGRAPH, fill: str | None = None,
+              bold: bool = False, keep_with_next: bool = False) -> str:
+    """One ``w:tc``: its width (twips), background, one paragraph in the Table Text style,
+    one run (XML-escaped text)."""
+    shd = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill.lstrip("#").upper()}"/>' if fill else ""
+    keep = "<w:keepNext/>" if keep_with_next else ""
+    words = xml_text(words)
+    space = ' xml:space="preserve"' if words != words.strip() else ""
+    run = (f'<w:r>{"<w:rPr><w:b/></w:rPr>" if bold else ""}<w:t{space}>{xml_escape(words)}</w:t></w:r>'
+           if words else "")
+    return (f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shd}</w:tcPr>'
+            f'<w:p><w:pPr><w:pStyle w:val="{_CELL_STYLE}"/>{keep}<w:jc w:val="{_JC[align]}"/></w:pPr>'
+            f"{run}</w:p></w:tc>")
 
 
 def _widths(doc: DocxDocument, weights: Sequence[float]) -> list[Length]:
@@ -251,40 +262,46 @@ def _align(j: int, left: Sequence[int], center: Sequence[int]) -> WD_ALIGN_PARAG
     return WD_ALIGN_PARAGRAPH.CENTER if j in center else WD_ALIGN_PARAGRAPH.RIGHT
 
 
+def _rows_xml(table: FigureTable, twips: Sequence[int], *, left: Sequence[int], center: Sequence[int],
+              fills: Sequence[str | None]) -> str:
+    """The ``w:tr`` rows of a table: the header (shaded, bold, repeated on every page), then the
+    body rows (kept whole; share cells tinted by class, whole rows by ``fills``)."""
+    short = len(table.rows) <= _KEEP_TOGETHER_ROWS  # kept whole: every row but the last keeps with the next
+    parts = ["<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"]
+    parts += [_cell_xml(h, width=w, align=WD_ALIGN_PARAGRAPH.CENTER, fill=_HEAD_FILL, bold=True, keep_with_next=True)
+              for h, w in zip(table.heads, twips, strict=True)]
+    parts.append("</w:tr>")
+    aligns = [_align(j, left, center) for j in range(len(table.heads))]
+    for i, row in enumerate(table.rows, start=1):
+        fill = fills[i - 1] if fills else None
+        parts.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
+        parts += [_cell_xml(value.text, width=twips[j], align=aligns[j], bold=j == 0,
+                            keep_with_next=short and i < len(table.rows),
+                            fill=fill or (share_colour(value.share, SHARE_TINTS, MISSING_TINT)
+                                          if value.share is not None else None))
+                  for j, value in enumerate(row)]
+        parts.append("</w:tr>")
+    return "".join(parts)
+
+
 def _table(doc: DocxDocument, table: FigureTable, weights: Sequence[float], *,
            left: Sequence[int] = (0,), center: Sequence[int] = (),
            fills: Sequence[str | None] = ()) -> Table:
     """A grid table: the header row repeated on every page, share cells tinted by class,
     whole rows coloured by ``fills`` (scorecard statuses); the columns in ``left`` left-aligned,
-    in ``center`` centred, the others (numbers) right-aligned."""
+    in ``center`` centred, the others (numbers) right-aligned. The rows are written as one
+    piece of XML (python-docx's cell objects cost ~5 ms a cell)."""
     widths = _widths(doc, weights)
-    short = len(table.rows) <= _KEEP_TOGETHER_ROWS  # kept whole: every row but the last keeps with the next
-    out = doc.add_table(rows=1 + len(table.rows), cols=len(table.heads))
-    out.style = "Table Grid"
+    out = doc.add_table(rows=0, cols=len(table.heads))
+    out._tbl.tblPr.style = "TableGrid"
     out.alignment = WD_TABLE_ALIGNMENT.CENTER
     out.autofit = False
     _cell_margins(out, Cm(0.1))
     for col, width in zip(out._tbl.tblGrid.gridCol_lst, widths, strict=True):
         col.w = width
-    for j, head in enumerate(table.heads):
-        cell = out.rows[0].cells[j]
-        _shade(cell, _HEAD_FILL)
-        _fill_cell(cell, head, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, keep_with_next=True)
-    _row_flags(out.rows[0], header=True)
-    for i, row in enumerate(table.rows, start=1):
-        fill = fills[i - 1] if fills else None
-        for j, value in enumerate(row):
-            cell = out.rows[i].cells[j]
-            colour = fill or (share_colour(value.share, SHARE_TINTS, MISSING_TINT) if value.share is not None
-                              else None)
-            if colour:
-                _shade(cell, colour)
-            _fill_cell(cell, value.text, bold=j == 0, align=_align(j, left, center),
-                       keep_with_next=short and i < len(table.rows))
-        _row_flags(out.rows[i], header=False)
-    for row in out.rows:
-        for cell, width in zip(row.cells, widths, strict=True):
-            cell.width = width
+    twips = [int(w.twips) for w in widths]
+    rows = parse_xml(f"<w:tbl {nsdecls('w')}>{_rows_xml(table, twips, left=left, center=center, fills=fills)}</w:tbl>")
+    out._tbl.extend(list(rows))
     return out
 
 
@@ -304,7 +321,7 @@ def _picture(doc: DocxDocument, image: bytes, *, max_height: Length | None = Non
 def _headline(doc: DocxDocument, tables: ReportTables, options: ReportOptions, county_code: str) -> None:
     lang, thr = options.lang, f"{options.headline_threshold:g}"
     heads = headline_figures(county_rows(tables, county_code), options)
-    doc.add_heading(text("outputs.report_headline", lang), level=1)
+    _heading(doc, text("outputs.report_headline", lang))
     table = FigureTable(
         heads=(text("outputs.report_mode", lang), text("outputs.report_share_within", lang, thr=thr),
                text("outputs.report_beyond", lang), text("outputs.report_mean", lang)),
@@ -323,7 +340,7 @@ def _capacity(doc: DocxDocument, tables: ReportTables, options: ReportOptions, c
     if options.capacity_notes is None:
         return
     lang = options.lang
-    doc.add_heading(text("outputs.report_capacity_heading", lang, thr=f"{options.headline_threshold:g}"), level=1)
+    _heading(doc, text("outputs.report_capacity_heading", lang, thr=f"{options.headline_threshold:g}"))
     table = capacity_table(county_rows(tables, county_code), options)
     if table is None:
         _para(doc, text("outputs.report_capacity_none", lang))
@@ -335,7 +352,7 @@ def _capacity(doc: DocxDocument, tables: ReportTables, options: ReportOptions, c
 
 def _chart(doc: DocxDocument, tables: ReportTables, options: ReportOptions, county_code: str) -> None:
     lang = options.lang
-    doc.add_heading(text("outputs.report_distribution", lang), level=1)
+    _heading(doc, text("outputs.report_distribution", lang))
     _para(doc, text("outputs.report_chart_note", lang), muted=True, keep_with_next=True)
     png = cumulative_chart_png(cumulative_curves(tables, options, county_code),
                                threshold=options.headline_threshold, lang=lang)
@@ -347,18 +364,41 @@ def _townships(doc: DocxDocument, tables: ReportTables, options: ReportOptions, 
     if table is None:
         return
     lang, thr = options.lang, f"{options.headline_threshold:g}"
-    doc.add_heading(text("outputs.report_township_heading", lang,
+    _heading(doc, text("outputs.report_township_heading", lang,
                          mode=label("mode", options.headline_mode, lang), thr=thr), level=1)
     _para(doc, text("outputs.report_lowest_first", lang), muted=True, keep_with_next=True)
-    weights = [1.8, 2.3, 1.9, 2.1, 1.5, 2.1, 2.1, 2.2, 2.2, 2.0, 2.0][:len(table.heads)]
+    weights = [2.2, 2.3, 1.9, 2.1, 1.5, 2.1, 2.1, 2.2, 2.2, 2.0, 2.0][:len(table.heads)]
     _table(doc, table, weights)
     note = fca_note(tables, options)
     if note:
         _para(doc, note, muted=True)
 
 
+#: Column weights and left-aligned columns of the decision tables.
+_DECISION_COLUMNS: dict[str, tuple[list[float], tuple[int, ...]]] = {
+    "referral": ([1.9, 1.3, 2.4, 2.0, 2.6, 2.3, 1.9], (0,)),
+    "fairness": ([1.9, 1.7, 1.8, 2.0, 1.7, 1.5, 2.0], (0, 1)),
+    "sensitivity": ([5.0, 2.6, 2.6, 2.2], (0,)),
+}
+
+
+def _decisions(doc: DocxDocument, sections: DecisionSections | None, county_code: str) -> None:
+    """The referral chain, fairness (with its Lorenz curve) and the sensitivity band, as in the
+    HTML report (:func:`~tcm_coverage.outputs.report_figures.decision_figures`); the county's
+    row last in the first two."""
+    if sections is None:
+        return
+    for figure in decision_figures(sections, county_code):
+        _heading(doc, figure.heading)
+        _para(doc, figure.intro, keep_with_next=True)
+        weights, left = _DECISION_COLUMNS[figure.kind]
+        _table(doc, figure.table, weights, left=left)
+        if figure.lorenz is not None:
+            _picture(doc, lorenz_chart_png(*figure.lorenz, lang=sections.lang), max_height=_CHART_MAX_HEIGHT)
+
+
 def _map(doc: DocxDocument, map_image: bytes | Path | None, lang: str) -> None:
-    heading = doc.add_heading(text("outputs.report_map", lang), level=1)
+    heading = _heading(doc, text("outputs.report_map", lang))
     if map_image is None:
         _para(doc, text("outputs.report_docx_no_map", lang), muted=True)
         return
@@ -369,7 +409,7 @@ def _map(doc: DocxDocument, map_image: bytes | Path | None, lang: str) -> None:
 
 def _scorecard(doc: DocxDocument, card: Scorecard, county_code: str, lang: str) -> None:
     table = scorecard_table(card, county_code=county_code, lang=lang)
-    doc.add_heading(text("outputs.report_sc_heading", lang, title=str(card.title_in(lang))), level=1)
+    _heading(doc, text("outputs.report_sc_heading", lang, title=str(card.title_in(lang))))
     _para(doc, text("outputs.report_sc_note", lang), muted=True, keep_with_next=True)
     _table(doc, table, [1.6, 3.4, 3.8, 2.0, 1.8, 3.4], left=(0, 1, 2, 3, 5), center=(4,),
            fills=[STATUS_COLOURS[s] for s in table.statuses])
@@ -377,12 +417,12 @@ def _scorecard(doc: DocxDocument, card: Scorecard, county_code: str, lang: str) 
 
 def _notes(doc: DocxDocument, options: ReportOptions) -> None:
     lang = options.lang
-    doc.add_heading(text("outputs.report_notes", lang), level=1)
+    _heading(doc, text("outputs.report_notes", lang))
     for note in options.notes or [text("outputs.report_none", lang)]:
-        _para(doc, note, style="List Bullet")
-    doc.add_heading(text("outputs.sources", lang), level=1)
+        _para(doc, note, style_id="ListBullet")
+    _heading(doc, text("outputs.sources", lang))
     for source in options.sources:
-        _para(doc, source, style="List Bullet")
+        _para(doc, source, style_id="ListBullet")
 
 
 def _front(doc: DocxDocument, tables: ReportTables, options: ReportOptions, *, county_code: str,
@@ -393,7 +433,7 @@ def _front(doc: DocxDocument, tables: ReportTables, options: ReportOptions, *, c
     doc.core_properties.title = xml_text(title)
     doc.core_properties.author = xml_text(options.software)
     doc.core_properties.language = "zh-CN" if lang == "zh" else "en"
-    doc.add_heading(xml_text(title), level=0)
+    _heading(doc, xml_text(title), level=0)
     line = " · ".join(x for x in (
         f"{text('outputs.report_code', lang)} {county_code}",
         f"{text('outputs.report_population_model', lang)} {fmt_int(county_population(tables, county_code))}",
@@ -412,6 +452,7 @@ def county_report_docx(
     path: Path,
     scorecards: Sequence[Scorecard] = (),
     map_image: bytes | Path | None = None,
+    decisions: DecisionSections | None = None,
 ) -> Path:
     """Write the coverage report of one county as a Word document.
 
@@ -430,6 +471,9 @@ def county_report_docx(
     map_image
         The print map plate (PNG or JPEG bytes, or its file), or ``None``: the map section then
         says that no plate is attached.
+    decisions
+        The referral, fairness and sensitivity tables (their sections follow the township
+        table, as in ``report.html``); ``None``: no such sections.
 
     Returns
     -------
@@ -441,12 +485,13 @@ def county_report_docx(
     _setup(doc, docx_fonts(), lang)
     _front(doc, tables, options, county_code=county_code, county_name=county_name)
     _headline(doc, tables, options, county_code)
-    doc.add_heading(text("outputs.report_by_threshold", lang), level=1)
+    _heading(doc, text("outputs.report_by_threshold", lang))
     _table(doc, threshold_table(county_rows(tables, county_code), options),
            [2.2] + [2.0] * len(options.thresholds) + [1.8, 1.8])
     _capacity(doc, tables, options, county_code)
     _chart(doc, tables, options, county_code)
     _townships(doc, tables, options, county_code)
+    _decisions(doc, decisions, county_code)
     _map(doc, map_image, lang)
     for card in scorecards:
         _scorecard(doc, card, county_code, lang)

@@ -10,16 +10,25 @@ share behind a cell where the cell is tinted by its class (:mod:`~tcm_coverage.o
 * :func:`threshold_table`, :func:`township_table`, :func:`scorecard_table`: a
   :class:`FigureTable` each (header, rows of :class:`Cell`);
 * :func:`cumulative_curves`: the curves of the travel-time chart;
-* :func:`report_title`, :func:`county_population`, :func:`fca_note`.
+* :func:`report_title`, :func:`county_population`, :func:`fca_note`;
+* the decision sections of issue 15 (:class:`DecisionSections` in): :func:`referral_figure`,
+  :func:`fairness_figure`, :func:`sensitivity_figure` (:func:`decision_figures`: those that
+  exist), a :class:`DecisionFigure` each, rendered by
+  :mod:`~tcm_coverage.outputs.report_decisions` (HTML) and ``report_docx`` (Word).
 
 An unknown share (a township without residents, a column not computed) is ``无数据`` / "no
 data", never 0 %.
+
+Why this module is long: it is the one home of every figure the two report formats show (the
+brief of issue 13: compute once, render twice); splitting the decision sections off would give
+them a second home of the shared helpers (``Cell``, ``FigureTable``, the share texts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,9 +48,11 @@ from tcm_coverage.vocab import (
     time_column,
 )
 
-__all__ = ["Cell", "FigureTable", "HeadlineFigure", "ReportOptions", "ReportTables", "capacity_table", "county_population",
-           "county_rows", "cumulative_curves", "fca_note", "headline_figures", "mode_rows",
-           "report_title", "scorecard_table", "share_text", "threshold_table", "township_table"]
+__all__ = ["Cell", "DecisionFigure", "DecisionSections", "FigureTable", "HeadlineFigure", "ReportOptions",
+           "ReportTables", "band_text", "capacity_table", "county_population", "county_rows", "cumulative_curves",
+           "decision_figures", "fairness_figure", "fca_note", "headline_figures", "mode_rows", "referral_figure",
+           "report_title", "scorecard_table", "sensitivity_figure", "share_text", "threshold_table",
+           "township_table"]
 
 #: Minutes of the cumulative chart's grid.
 CHART_GRID = np.arange(0, 61, 1.0)
@@ -401,3 +412,163 @@ def scorecard_table(card: Scorecard, *, county_code: str, lang: str = "zh") -> F
                   Cell(str(shown.at[i, "met"])), Cell(str(shown.at[i, "gap_text"] or "")))
                  for i in picked)
     return FigureTable(heads=heads, rows=body, statuses=tuple(str(rows.at[i, "status"]) for i in picked))
+
+
+# ---------------------------------------------------------------------------------------------
+# the decision sections (issue 15): referral chain, fairness, sensitivity
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DecisionSections:
+    """What the decision sections show.
+
+    Attributes
+    ----------
+    referral_township, fairness, lorenz, sensitivity
+        The :class:`~tcm_coverage.workflows.run.AnalysisRun` fields of the same names.
+    headline_mode, headline_threshold, referral_minutes
+        The headline and the referral threshold.
+    lang
+        ``"zh"`` or ``"en"``.
+    """
+
+    referral_township: pd.DataFrame | None
+    fairness: pd.DataFrame | None
+    lorenz: pd.DataFrame | None
+    sensitivity: pd.DataFrame | None
+    headline_mode: str
+    headline_threshold: float
+    referral_minutes: float = 30.0
+    lang: str = "zh"
+
+
+@dataclass(frozen=True)
+class DecisionFigure:
+    """One decision section (``kind``: ``"referral"``, ``"fairness"`` or ``"sensitivity"``):
+    heading, the sentence under it and its table (the first cell of a row names it); the
+    fairness section adds its Lorenz curve, the sensitivity section per row the low and high
+    share (its tornado bars) and the headline share."""
+
+    kind: str
+    heading: str
+    intro: str
+    table: FigureTable
+    lorenz: tuple[np.ndarray, np.ndarray] | None = None
+    bars: tuple[tuple[float, float], ...] = ()
+    headline: float = float("nan")
+
+
+def _pct(v: Any) -> str:
+    """A share as ``82.8%``, ``–`` when unknown."""
+    x = float(v) if v is not None and pd.notna(v) else float("nan")
+    return f"{x:.1%}" if np.isfinite(x) else "–"
+
+
+def _points(v: Any) -> str:
+    """A difference of shares in percentage points (``+16.4``), ``–`` when unknown."""
+    x = float(v) if v is not None and pd.notna(v) else float("nan")
+    return f"{100 * x:+.1f}" if np.isfinite(x) else "–"
+
+
+def band_text(headline: float, low: float, high: float, lang: str) -> str:
+    """``82.8%（79–86%）``: the headline share and its sensitivity band in whole percent."""
+    return text("outputs.dec_band", lang, share=headline, low=100 * low, high=100 * high)
+
+
+def _decision_rows(table: pd.DataFrame | None, county_code: str) -> pd.DataFrame | None:
+    """The county's township rows then its county row (``None`` when the table or the county
+    row is missing)."""
+    if table is None or table.empty:
+        return None
+    county = table[(table["level"] == "county") & (table["code"].astype(str) == str(county_code))]
+    if county.empty:
+        return None
+    towns = table[table["level"] == "township"]
+    if "parent_code" in towns and towns["parent_code"].notna().any():
+        towns = towns[towns["parent_code"].astype(str) == str(county_code)]
+    return pd.concat([towns, county])
+
+
+def referral_figure(s: DecisionSections, county_code: str) -> DecisionFigure | None:
+    """The referral chain: the county share within the referral minutes, one row per township
+    and the county last (``None`` without a referral table)."""
+    rows, lang = _decision_rows(s.referral_township, county_code), s.lang
+    if rows is None:
+        return None
+    c = rows.iloc[-1]
+    intro = text("outputs.dec_referral_intro", lang, minutes=s.referral_minutes,
+                 share=_pct(c["share_within_referral"]), within=fmt_int(c["pop_within_referral"]),
+                 population=fmt_int(c["population"]))
+    body = tuple(
+        (Cell(str(r["name"])), Cell(fmt_int(r["clinics"])),
+         Cell(f"{fmt_min(r.get('median_zhongyiguan_car'))} / {fmt_min(r.get('max_zhongyiguan_car'))}"),
+         Cell(fmt_min(r.get("median_zhongyiguan_ebike"))),
+         Cell(f"{fmt_min(r.get('median_county_tcm_car'))} / {fmt_min(r.get('max_county_tcm_car'))}"),
+         Cell(fmt_min(r.get("resident_median_county_tcm_car"))), Cell(_pct(r["share_within_referral"])))
+        for _, r in rows.iterrows())
+    heads = tuple(text(f"outputs.dec_referral_{k}", lang, minutes=s.referral_minutes)
+                  for k in ("township", "clinics", "to_guan", "to_guan_ebike", "to_county", "residents", "share"))
+    return DecisionFigure(kind="referral", heading=text("outputs.dec_referral_heading", lang), intro=intro,
+                          table=FigureTable(heads=heads, rows=body))
+
+
+def fairness_figure(s: DecisionSections, county_code: str) -> DecisionFigure | None:
+    """Gini, the 街道/乡镇 gap, the worst-three share, one row per township and the county last,
+    and the county's Lorenz curve (``None`` without a fairness table)."""
+    rows, lang = _decision_rows(s.fairness, county_code), s.lang
+    if rows is None:
+        return None
+    c = rows.iloc[-1]
+    gini = c.get("gini")
+    intro = text("outputs.dec_fairness_intro", lang, gini="–" if gini is None or pd.isna(gini) else f"{gini:.3f}",
+                 urban=_pct(c.get("urban_share_within")), rural=_pct(c.get("rural_share_within")),
+                 gap=_points(c.get("gap_share_within")), minutes=s.headline_threshold,
+                 uncovered=fmt_int(c.get("uncovered_population")),
+                 worst_share=_pct(c.get("uncovered_share_worst3")),
+                 worst=str(c.get("worst_townships") or "–"), unreached=fmt_int(c.get("unreachable_population")))
+    body = tuple(
+        (Cell(str(r["name"])),
+         Cell(text(f"outputs.dec_kind_{r['kind'] or 'unknown'}", lang) if r["level"] == "township" else ""),
+         Cell(fmt_int(r["population"])), Cell(_pct(r["share_within"])), Cell(fmt_min(r["mean_min"])),
+         Cell("–" if pd.isna(r["gini"]) else f"{float(r['gini']):.3f}"), Cell(fmt_int(r["unreachable_population"])))
+        for _, r in rows.iterrows())
+    heads = (text("outputs.report_township", lang), text("outputs.dec_fairness_kind", lang),
+             text("outputs.report_population", lang),
+             text("outputs.report_share_within", lang, thr=f"{s.headline_threshold:g}"),
+             text("outputs.report_mean", lang), text("outputs.dec_fairness_gini", lang),
+             text("outputs.col_unreachable_population", lang))
+    lorenz = None
+    if s.lorenz is not None:
+        pts = s.lorenz[s.lorenz["code"].astype(str) == str(county_code)]
+        lorenz = (pts["p"].to_numpy(float), pts["lorenz"].to_numpy(float)) if len(pts) else None
+    return DecisionFigure(kind="fairness", heading=text("outputs.dec_fairness_heading", lang, mode=label("mode", s.headline_mode, lang)),
+                          intro=intro, table=FigureTable(heads=heads, rows=body), lorenz=lorenz)
+
+
+def sensitivity_figure(s: DecisionSections, county_code: str) -> DecisionFigure | None:
+    """The headline with its band and the tornado table, largest swing first (the table's
+    order; ``None`` without a sensitivity table for the county)."""
+    table, lang = s.sensitivity, s.lang
+    sub = None if table is None or table.empty else table[table["code"].astype(str) == str(county_code)]
+    if sub is None or sub.empty:
+        return None
+    low, high = sub["share_low"].to_numpy(float), sub["share_high"].to_numpy(float)
+    headline = float(sub["headline"].iloc[0])
+    values = np.concatenate([low, high, sub["headline"].to_numpy(float)])
+    intro = text("outputs.dec_sensitivity_intro", lang, mode=label("mode", s.headline_mode, lang),
+                 minutes=s.headline_threshold,
+                 band=band_text(headline, float(np.nanmin(values)), float(np.nanmax(values)), lang))
+    body = tuple((Cell(text(f"outputs.dec_assumption_{a}", lang)), Cell(_pct(lo)), Cell(_pct(hi)),
+                  Cell(f"{100 * sw:.1f}"))
+                 for a, lo, hi, sw in zip(sub["assumption"].astype(str), low, high, sub["swing"].astype(float),
+                                          strict=True))
+    heads = (text("outputs.dec_col_assumption", lang), text("outputs.dec_col_share_low", lang),
+             text("outputs.dec_col_share_high", lang), text("outputs.dec_col_swing", lang) + " (pp)")
+    return DecisionFigure(kind="sensitivity", heading=text("outputs.dec_sensitivity_heading", lang), intro=intro,
+                          table=FigureTable(heads=heads, rows=body),
+                          bars=tuple(zip(low.tolist(), high.tolist(), strict=True)), headline=headline)
+
+
+def decision_figures(s: DecisionSections, county_code: str) -> list[DecisionFigure]:
+    """The referral, fairness and sensitivity sections of one county, in order, those that exist."""
+    figures = (referral_figure(s, county_code), fairness_figure(s, county_code), sensitivity_figure(s, county_code))
+    return [f for f in figures if f is not None]

@@ -163,6 +163,7 @@ h1 {{ font-size: 20px; margin: 0 0 4px; }} h2 {{ font-size: 16px; margin: 18px 0
 table.grid {{ border-collapse: collapse; width: 100%; font-size: 12px; }}
 table.grid th, table.grid td {{ border: 1px solid #bbb; padding: 3px 6px; text-align: right; }}
 table.grid th:first-child {{ text-align: left; }} table.grid thead th {{ background:#f0f0f0; text-align:center; }}
+table.grid tr > th:first-child {{ white-space: nowrap; min-width: 4em; }} /* names never wrap per character */
 tr {{ break-inside: avoid; }}
 svg.chart {{ width: 100%; height: auto; }}
 iframe.map {{ width: 100%; height: 150mm; border: 1px solid #999; break-inside: avoid; }}

@@ -340,12 +340,13 @@ def write_docx_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, 
     list of pathlib.Path
     """
     reports = _county_reports(run, config)
+    sections = _decision_sections(run, config)
     files = []
     for code, name, options in reports:
         path = out_dir / ("report.docx" if len(reports) == 1 else f"report_{code}.docx")
         files.append(county_report_docx(_report_tables(run), options, county_code=code, county_name=name,
                                         path=path, scorecards=list(run.scorecards.values()),
-                                        map_image=(map_images or {}).get(code)))
+                                        map_image=(map_images or {}).get(code), decisions=sections))
     return files
 
 
