@@ -1,0 +1,283 @@
+"""A real distributed batch run (issue 16): ``dask scheduler`` and two ``dask worker`` processes
+on 127.0.0.1 started with the real CLI, ``tcm-coverage batch --scheduler`` as a subprocess, and
+one worker SIGKILLed while it holds a county.
+
+The kill is deterministic, not a sleep-and-hope: worker A runs with the atomic output folder's
+test hook (``TCM_COVERAGE_TEST_PAUSE=before-swap``, :mod:`tcm_coverage._io`), so the first county
+it writes stops with every file written into its temporary folder and not yet swapped in; the
+hook writes a signal file, the test sees it, finds the county by the temporary folder's name
+(it carries the worker's pid) and kills worker A's process group (nanny and worker: the machine
+"went away"). Worker B has no hook and finishes the rest.
+
+* :func:`test_killed_worker_county_is_run_again` (province mode, the scheduler's default
+  ``allowed-failures``): the county is run again on worker B and finishes; the terminal and
+  ``batch.json`` say it was run again and why; the batch exits 0; a rerun skips every county.
+* :func:`test_killed_worker_county_is_reported_and_rerun_resumes` (county folders, a scheduler
+  with ``allowed-failures 0``): the county is reported failed with "worker lost" and the fix;
+  the others finish; exit code 1; the killed county left no half-written folder; a rerun does
+  that county only and exits 0.
+
+Select them with ``pytest -m dask_cluster``; they skip only when the ``dask`` command line
+(``distributed.cli``) is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tcm_coverage._io import MARKER, file_sha256, is_litter
+from tcm_coverage.batch.jobs import DONE_MARKER
+from tcm_coverage.testing.province import make_synthetic_province
+
+pytestmark = [
+    pytest.mark.dask_cluster,
+    pytest.mark.slow,
+    pytest.mark.skipif(importlib.util.find_spec("distributed.cli") is None,
+                       reason="the dask command line (distributed.cli) is not installed"),
+]
+
+REPO = Path(__file__).resolve().parents[1]
+#: The lightest run: the cluster's failure handling is under test, not the outputs.
+LIGHT = ["--mode", "walk", "--isochrone-cell-m", "0", "--no-accessibility", "--no-capacity",
+         "--no-map", "--no-report", "--no-docx", "--no-print-map", "--profile", "national",
+         "--basemap", "none"]
+#: A wait, not a speed check: on a loaded 2-core machine a step can take minutes.
+TIMEOUT = 300.0
+
+
+def _wait(what: str, until, *, timeout: float = TIMEOUT, alive: Mapping[str, subprocess.Popen]
+          | None = None):
+    """Poll ``until()`` until it returns something truthy; fail naming ``what`` on timeout or
+    when one of ``alive`` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = until()
+        if got:
+            return got
+        for name, proc in (alive or {}).items():
+            if proc.poll() is not None:
+                raise AssertionError(f"{name} exited ({proc.returncode}) while waiting for {what}")
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@dataclass
+class Cluster:
+    """A scheduler and workers started with the ``dask`` command line, each in its own
+    process group (so a kill takes a worker's nanny and worker process together)."""
+
+    root: Path
+    env: dict[str, str]
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    address: str = ""
+
+    def _start(self, name: str, args: list[str], env: Mapping[str, str]) -> subprocess.Popen:
+        log = (self.root / f"{name}.log").open("wb")
+        proc = subprocess.Popen([sys.executable, "-m", "dask", *args], cwd=self.root,
+                                env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        self.procs[name] = proc
+        return proc
+
+    def start_scheduler(self, config: Mapping[str, str]) -> str:
+        file = self.root / "scheduler.json"
+        self._start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", "0",
+                                  "--no-dashboard", "--scheduler-file", str(file)], config)
+
+        def address() -> str:
+            try:
+                return str(json.loads(file.read_text(encoding="utf-8"))["address"])
+            except (OSError, ValueError, KeyError):
+                return ""
+
+        self.address = _wait("the scheduler file", address, alive=self.procs)
+        return self.address
+
+    def start_worker(self, name: str, env: Mapping[str, str] | None = None) -> None:
+        self._start(name, ["worker", self.address, "--nworkers", "1", "--nthreads", "1",
+                           "--name", name, "--host", "127.0.0.1", "--no-dashboard",
+                           "--death-timeout", "60", "--local-directory",
+                           str(self.root / f"{name}-scratch")], env or {})
+
+    def worker_pids(self, names: tuple[str, ...]) -> dict[str, int]:
+        """Wait until the named workers have joined; their worker process ids by name."""
+        from distributed import Client
+
+        with Client(self.address, timeout="60s") as client:
+            client.wait_for_workers(len(names), timeout=TIMEOUT)
+            pids = client.run(os.getpid)
+            info = client.scheduler_info(n_workers=-1)["workers"]
+            return {str(w["name"]): int(pids[a]) for a, w in info.items() if str(w["name"]) in names}
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process group and wait for it."""
+        proc = self.procs[name]
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=60)
+
+    def log(self, name: str) -> str:
+        return (self.root / f"{name}.log").read_text(encoding="utf-8", errors="replace")[-4000:]
+
+
+@contextmanager
+def dask_cluster(root: Path, *, scheduler_config: Mapping[str, str],
+                 pause_file: Path) -> Iterator[tuple[Cluster, dict[str, int]]]:
+    """A scheduler, worker A (paused before its first county's swap) and worker B; every
+    process is killed on the way out."""
+    root.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
+    env.pop("TCM_COVERAGE_TEST_PAUSE", None)
+    cluster = Cluster(root=root, env=env)
+    try:
+        cluster.start_scheduler(scheduler_config)
+        cluster.start_worker("A", {"TCM_COVERAGE_TEST_PAUSE": "before-swap",
+                                   "TCM_COVERAGE_TEST_PAUSE_FILE": str(pause_file),
+                                   "TCM_COVERAGE_TEST_PAUSE_SECONDS": str(TIMEOUT)})
+        cluster.start_worker("B")
+        yield cluster, cluster.worker_pids(("A", "B"))
+    finally:
+        for name in reversed(list(cluster.procs)):
+            cluster.kill(name)
+
+
+def _batch(cmd: list[str], root: Path, env: Mapping[str, str], tag: str) -> subprocess.Popen:
+    out = (root / f"batch-{tag}.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=root, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    out.close()
+    return proc
+
+
+def _paused_county(counties: Path, pid: int) -> str:
+    """The county whose temporary output folder worker ``pid`` holds (``.<job>.tmp-<pid>-…``)."""
+    held = [p.name for p in counties.iterdir() if p.name.startswith(".")
+            and f".tmp-{pid}-" in p.name]
+    assert len(held) == 1, held
+    return held[0][1:].split(".tmp-")[0]
+
+
+def _complete(folder: Path) -> bool:
+    """Whether a county folder is a whole result: the done marker and every file the result
+    marker lists, with that content."""
+    marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    return (folder / DONE_MARKER).is_file() and all(
+        file_sha256(folder / name) == sha for name, sha in marker["files"].items())
+
+
+def _statuses(out: Path) -> dict[str, dict]:
+    return {c["job_id"]: c for c in json.loads(
+        (out / "batch.json").read_text(encoding="utf-8"))["counties"]}
+
+
+def _province_cmd(prov, out: Path, address: str) -> list[str]:
+    return [sys.executable, "-m", "tcm_coverage", "batch", "--boundary", str(prov.boundary),
+            "--facilities", str(prov.facilities), "--population", str(prov.population),
+            "--network", str(prov.network), "--out", str(out), "--scheduler", address, *LIGHT]
+
+
+def _run_with_a_kill(cluster: Cluster, pids: Mapping[str, int], cmd: list[str], out: Path,
+                     pause_file: Path) -> tuple[str, subprocess.CompletedProcess]:
+    """Run the batch, kill worker A when it holds a county before its swap; the county and the
+    finished batch."""
+    proc = _batch(cmd, cluster.root, cluster.env, "first")
+    try:
+        _wait("worker A to stop before a county's swap", pause_file.is_file,
+              alive={"batch": proc, **cluster.procs})
+        county = _paused_county(out / "counties", pids["A"])
+        # every file of the county is written into its temporary folder; none is in place
+        assert not (out / "counties" / county).exists()
+        cluster.kill("A")
+        proc.wait(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+    log = (cluster.root / "batch-first.log").read_text(encoding="utf-8", errors="replace")
+    return county, subprocess.CompletedProcess(cmd, proc.returncode, log, "")
+
+
+def test_killed_worker_county_is_run_again(tmp_path):
+    prov = make_synthetic_province(tmp_path / "syn", nx=2, ny=2, county_km=2.0, seed=11)
+    out = tmp_path / "out"
+    pause_file = tmp_path / "paused"
+    with dask_cluster(tmp_path / "cluster", scheduler_config={},
+                      pause_file=pause_file) as (cluster, pids):
+        cmd = _province_cmd(prov, out, cluster.address)
+        county, first = _run_with_a_kill(cluster, pids, cmd, out, pause_file)
+        print(first.stdout)
+        assert first.returncode == 0, first.stdout + cluster.log("B") + cluster.log("scheduler")
+        rows = _statuses(out)
+        assert {r["status"] for r in rows.values()} == {"done"} and len(rows) == 4
+        assert rows[county]["attempts"] == 2
+        assert rows[county]["lost_workers"] and "127.0.0.1" in rows[county]["lost_workers"][0]
+        assert f"县区 {county}" in first.stdout and "已重新运行并完成（第 2 次运行）" in first.stdout
+        counties = out / "counties"
+        assert not [p.name for p in counties.iterdir() if is_litter(p.name)]
+        assert all(_complete(counties / c) for c in prov.codes)
+        stamps = {c: (counties / c / DONE_MARKER).stat().st_mtime_ns for c in prov.codes}
+
+        rerun = subprocess.run(cmd, cwd=cluster.root, env=cluster.env, capture_output=True,
+                               text=True, timeout=TIMEOUT)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "4 of 4 counties already done" in rerun.stderr
+    assert stamps == {c: (counties / c / DONE_MARKER).stat().st_mtime_ns for c in prov.codes}
+
+
+def test_killed_worker_county_is_reported_and_rerun_resumes(tmp_path):
+    prov = make_synthetic_province(tmp_path / "syn", nx=3, ny=1, county_km=2.0, seed=12)
+    out = tmp_path / "out"
+    pause_file = tmp_path / "paused"
+    # no second chance on the scheduler, and one county at a time per worker: the county
+    # worker A holds is the only one it takes down
+    config = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
+              "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
+    with dask_cluster(tmp_path / "cluster", scheduler_config=config,
+                      pause_file=pause_file) as (cluster, pids):
+        cmd = [sys.executable, "-m", "tcm_coverage", "batch", "--county-dirs",
+               str(prov.root / "counties"), "--out", str(out), "--scheduler", cluster.address,
+               *LIGHT]
+        county, first = _run_with_a_kill(cluster, pids, cmd, out, pause_file)
+        print(first.stdout)
+        assert first.returncode == 1, first.stdout
+        rows = _statuses(out)
+        assert rows[county]["status"] == "failed"
+        assert "工作进程丢失" in rows[county]["error"] and "重新运行" in rows[county]["error"]
+        assert {r["status"] for c, r in rows.items() if c != county} == {"done"}
+        assert f"{county}" in first.stdout and "工作进程丢失" in first.stdout
+        counties = out / "counties"
+        # the killed county left no result folder, only a temporary one (not a result)
+        assert not (counties / county).exists()
+        assert all(_complete(counties / c) for c in prov.codes if c != county)
+        table = pd.read_csv(out / "province_summary.csv", encoding="utf-8-sig",
+                            dtype={"区划代码": str})
+        assert (table["状态"] == "失败").sum() == 1
+        stamps = {c: (counties / c / DONE_MARKER).stat().st_mtime_ns
+                  for c in prov.codes if c != county}
+
+        rerun = subprocess.run(cmd, cwd=cluster.root, env=cluster.env, capture_output=True,
+                               text=True, timeout=TIMEOUT)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "2 of 3 counties already done" in rerun.stderr
+    assert _complete(counties / county)
+    assert not [p.name for p in counties.iterdir() if is_litter(p.name)]
+    assert stamps == {c: (counties / c / DONE_MARKER).stat().st_mtime_ns
+                      for c in prov.codes if c != county}
+    assert {r["status"] for r in _statuses(out).values()} == {"done", "skipped"}
