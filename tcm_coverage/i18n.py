@@ -935,12 +935,12 @@ _BATCH: dict[str, tuple[str, str]] = {
                          "county {county}: its worker was lost {n} time(s) ({workers}); it was "
                          "run again and finished (attempt {attempt})"),
     "worker_lost_failed": ("工作进程丢失：运行本县区的 Dask 工作进程丢失 {n} 次（{workers}；内存不足被终止、"
-                           "进程被杀或所在机器断开），重新运行的次数已用完（最多 {limit} 次）。"
+                           "进程被杀或所在机器断开），已用完允许的重新运行次数（{limit} 次）。"
                            "处理办法：重新运行同一命令即可续算，已完成的县区会跳过，只算未完成的；"
                            "若反复发生，请给工作进程更多内存（--memory-limit）或每台机器少开工作进程",
                            "worker lost: the Dask worker running this county was lost {n} "
                            "time(s) ({workers}; out of memory, killed, or its machine went "
-                           "away) and it may run again at most {limit} time(s). Fix: run the "
+                           "away), which used up the reruns allowed ({limit}). Fix: run the "
                            "same command again to resume (finished counties are skipped, only "
                            "the missing ones run); if it keeps happening, give the workers more "
                            "memory (--memory-limit) or run fewer workers per machine"),

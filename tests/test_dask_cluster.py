@@ -39,6 +39,7 @@ import pandas as pd
 import pytest
 
 from tcm_coverage._io import MARKER, file_sha256, is_litter
+from tcm_coverage.batch.command import main
 from tcm_coverage.batch.jobs import DONE_MARKER
 from tcm_coverage.testing.province import make_synthetic_province
 
@@ -113,15 +114,17 @@ class Cluster:
                            "--death-timeout", "60", "--local-directory",
                            str(self.root / f"{name}-scratch")], env or {})
 
-    def worker_pids(self, names: tuple[str, ...]) -> dict[str, int]:
-        """Wait until the named workers have joined; their worker process ids by name."""
+    def workers(self, names: tuple[str, ...]) -> dict[str, tuple[str, int]]:
+        """Wait until the named workers have joined; their address and worker process id by
+        name."""
         from distributed import Client
 
         with Client(self.address, timeout="60s") as client:
             client.wait_for_workers(len(names), timeout=TIMEOUT)
             pids = client.run(os.getpid)
             info = client.scheduler_info(n_workers=-1)["workers"]
-            return {str(w["name"]): int(pids[a]) for a, w in info.items() if str(w["name"]) in names}
+            return {str(w["name"]): (a, int(pids[a])) for a, w in info.items()
+                    if str(w["name"]) in names}
 
     def kill(self, name: str) -> None:
         """SIGKILL a process group and wait for it."""
@@ -138,7 +141,7 @@ class Cluster:
 
 @contextmanager
 def dask_cluster(root: Path, *, scheduler_config: Mapping[str, str],
-                 pause_file: Path) -> Iterator[tuple[Cluster, dict[str, int]]]:
+                 pause_file: Path) -> Iterator[tuple[Cluster, dict[str, tuple[str, int]]]]:
     """A scheduler, worker A (paused before its first county's swap) and worker B; every
     process is killed on the way out."""
     root.mkdir(parents=True, exist_ok=True)
@@ -152,7 +155,7 @@ def dask_cluster(root: Path, *, scheduler_config: Mapping[str, str],
                                    "TCM_COVERAGE_TEST_PAUSE_FILE": str(pause_file),
                                    "TCM_COVERAGE_TEST_PAUSE_SECONDS": str(TIMEOUT)})
         cluster.start_worker("B")
-        yield cluster, cluster.worker_pids(("A", "B"))
+        yield cluster, cluster.workers(("A", "B"))
     finally:
         for name in reversed(list(cluster.procs)):
             cluster.kill(name)
@@ -182,6 +185,12 @@ def _complete(folder: Path) -> bool:
         file_sha256(folder / name) == sha for name, sha in marker["files"].items())
 
 
+def _name(prov, code: str) -> str:
+    boundary = json.loads(Path(prov.boundary).read_text(encoding="utf-8"))
+    return next(f["properties"]["name"] for f in boundary["features"]
+                if f["properties"]["code"] == code)
+
+
 def _statuses(out: Path) -> dict[str, dict]:
     return {c["job_id"]: c for c in json.loads(
         (out / "batch.json").read_text(encoding="utf-8"))["counties"]}
@@ -193,17 +202,22 @@ def _province_cmd(prov, out: Path, address: str) -> list[str]:
             "--network", str(prov.network), "--out", str(out), "--scheduler", address, *LIGHT]
 
 
-def _run_with_a_kill(cluster: Cluster, pids: Mapping[str, int], cmd: list[str], out: Path,
-                     pause_file: Path) -> tuple[str, subprocess.CompletedProcess]:
-    """Run the batch, kill worker A when it holds a county before its swap; the county and the
-    finished batch."""
+def _run_with_a_kill(cluster: Cluster, workers: Mapping[str, tuple[str, int]], cmd: list[str],
+                     out: Path, pause_file: Path) -> tuple[str, set[str], subprocess.CompletedProcess]:
+    """Run the batch, kill worker A when it holds a county before its swap; the county, every
+    county the scheduler had given worker A then, and the finished batch."""
+    from distributed import Client
+
     proc = _batch(cmd, cluster.root, cluster.env, "first")
     try:
         _wait("worker A to stop before a county's swap", pause_file.is_file,
               alive={"batch": proc, **cluster.procs})
-        county = _paused_county(out / "counties", pids["A"])
+        county = _paused_county(out / "counties", workers["A"][1])
         # every file of the county is written into its temporary folder; none is in place
         assert not (out / "counties" / county).exists()
+        with Client(cluster.address, timeout="60s") as client:  # keys: county-<job id>-…
+            held = {str(k).split("-")[1] for k in client.processing()[workers["A"][0]]}
+        assert county in held
         cluster.kill("A")
         proc.wait(timeout=TIMEOUT)
     finally:
@@ -211,73 +225,88 @@ def _run_with_a_kill(cluster: Cluster, pids: Mapping[str, int], cmd: list[str], 
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=60)
     log = (cluster.root / "batch-first.log").read_text(encoding="utf-8", errors="replace")
-    return county, subprocess.CompletedProcess(cmd, proc.returncode, log, "")
+    return county, held, subprocess.CompletedProcess(cmd, proc.returncode, log, "")
 
 
-def test_killed_worker_county_is_run_again(tmp_path):
+def test_killed_worker_county_is_run_again(tmp_path, capsys):
     prov = make_synthetic_province(tmp_path / "syn", nx=2, ny=2, county_km=2.0, seed=11)
     out = tmp_path / "out"
     pause_file = tmp_path / "paused"
     with dask_cluster(tmp_path / "cluster", scheduler_config={},
-                      pause_file=pause_file) as (cluster, pids):
+                      pause_file=pause_file) as (cluster, workers):
         cmd = _province_cmd(prov, out, cluster.address)
-        county, first = _run_with_a_kill(cluster, pids, cmd, out, pause_file)
+        county, held, first = _run_with_a_kill(cluster, workers, cmd, out, pause_file)
         print(first.stdout)
         assert first.returncode == 0, first.stdout + cluster.log("B") + cluster.log("scheduler")
         rows = _statuses(out)
         assert {r["status"] for r in rows.values()} == {"done"} and len(rows) == 4
         assert rows[county]["attempts"] == 2
-        assert rows[county]["lost_workers"] and "127.0.0.1" in rows[county]["lost_workers"][0]
+        # run again: the counties worker A held, and any whose inputs only it had
+        again = sorted(c for c, r in rows.items() if r["attempts"] == 2)
+        assert county in again  # (work stealing may move the others worker A was given)
+        assert all(rows[c]["lost_workers"] == [workers["A"][0]] for c in again)  # the one killed
+        assert all(rows[c]["attempts"] == 1 and not rows[c]["lost_workers"]
+                   for c in rows if c not in again)
+        readme = dict(pd.read_excel(out / "province_summary.xlsx", sheet_name="说明").values)
+        assert readme["因工作进程丢失而重新运行的县区"] == "、".join(
+            f"{c} {_name(prov, c)}（运行 2 次，完成）" for c in again)
+        assert "最多 3 次" in readme["工作进程丢失时"]  # the scheduler's default allowed-failures
         assert f"县区 {county}" in first.stdout and "已重新运行并完成（第 2 次运行）" in first.stdout
         counties = out / "counties"
         assert not [p.name for p in counties.iterdir() if is_litter(p.name)]
         assert all(_complete(counties / c) for c in prov.codes)
         stamps = {c: (counties / c / DONE_MARKER).stat().st_mtime_ns for c in prov.codes}
 
-        rerun = subprocess.run(cmd, cwd=cluster.root, env=cluster.env, capture_output=True,
-                               text=True, timeout=TIMEOUT)
-    assert rerun.returncode == 0, rerun.stderr
-    assert "4 of 4 counties already done" in rerun.stderr
+        # the rerun in-process (the killed run above was the real command line)
+        assert main(cmd[4:]) == 0
+    assert "4 of 4 counties already done" in capsys.readouterr().err
     assert stamps == {c: (counties / c / DONE_MARKER).stat().st_mtime_ns for c in prov.codes}
 
 
-def test_killed_worker_county_is_reported_and_rerun_resumes(tmp_path):
+def test_killed_worker_county_is_reported_and_rerun_resumes(tmp_path, capsys):
     prov = make_synthetic_province(tmp_path / "syn", nx=3, ny=1, county_km=2.0, seed=12)
     out = tmp_path / "out"
     pause_file = tmp_path / "paused"
-    # no second chance on the scheduler, and one county at a time per worker: the county
-    # worker A holds is the only one it takes down
+    # no second chance on the scheduler, and no work stealing: the counties given to worker A
+    # when it is killed are those it takes down
     config = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
-              "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
+              "DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING": "False"}
     with dask_cluster(tmp_path / "cluster", scheduler_config=config,
-                      pause_file=pause_file) as (cluster, pids):
+                      pause_file=pause_file) as (cluster, workers):
         cmd = [sys.executable, "-m", "tcm_coverage", "batch", "--county-dirs",
                str(prov.root / "counties"), "--out", str(out), "--scheduler", cluster.address,
                *LIGHT]
-        county, first = _run_with_a_kill(cluster, pids, cmd, out, pause_file)
+        county, held, first = _run_with_a_kill(cluster, workers, cmd, out, pause_file)
         print(first.stdout)
         assert first.returncode == 1, first.stdout
         rows = _statuses(out)
-        assert rows[county]["status"] == "failed"
-        assert "工作进程丢失" in rows[county]["error"] and "重新运行" in rows[county]["error"]
-        assert {r["status"] for c, r in rows.items() if c != county} == {"done"}
-        assert f"{county}" in first.stdout and "工作进程丢失" in first.stdout
+        assert {c for c, r in rows.items() if r["status"] == "failed"} == held
+        assert {r["status"] for c, r in rows.items() if c not in held} == {"done"}
+        for c in held:
+            error = rows[c]["error"]
+            assert "工作进程丢失" in error and "重新运行同一命令" in error
+            assert workers["A"][0] in error
+            assert rows[c]["attempts"] == 1 and rows[c]["lost_workers"] == [workers["A"][0]]
+            assert f"county {c} {_name(prov, c)} failed: 工作进程丢失" in first.stdout
+        readme = dict(pd.read_excel(out / "province_summary.xlsx", sheet_name="说明").values)
+        assert readme["因工作进程丢失而重新运行的县区"] == "、".join(
+            f"{c} {_name(prov, c)}（运行 1 次，失败）" for c in sorted(held))
+        assert "最多 0 次" in readme["工作进程丢失时"]
         counties = out / "counties"
-        # the killed county left no result folder, only a temporary one (not a result)
-        assert not (counties / county).exists()
-        assert all(_complete(counties / c) for c in prov.codes if c != county)
+        # the killed counties left no folder (the batch's own swap dropped the dead temporary)
+        assert not any((counties / c).exists() for c in held)
+        assert not [p.name for p in counties.iterdir() if is_litter(p.name)]
+        assert all(_complete(counties / c) for c in prov.codes if c not in held)
         table = pd.read_csv(out / "province_summary.csv", encoding="utf-8-sig",
                             dtype={"区划代码": str})
-        assert (table["状态"] == "失败").sum() == 1
+        assert set(table.loc[table["状态"] == "失败", "区划代码"]) == held
         stamps = {c: (counties / c / DONE_MARKER).stat().st_mtime_ns
-                  for c in prov.codes if c != county}
+                  for c in prov.codes if c not in held}
 
-        rerun = subprocess.run(cmd, cwd=cluster.root, env=cluster.env, capture_output=True,
-                               text=True, timeout=TIMEOUT)
-    assert rerun.returncode == 0, rerun.stderr
-    assert "2 of 3 counties already done" in rerun.stderr
-    assert _complete(counties / county)
+        assert main(cmd[4:]) == 0  # in-process, on the same cluster (worker B)
+    assert f"{3 - len(held)} of 3 counties already done" in capsys.readouterr().err
+    assert all(_complete(counties / c) for c in prov.codes)
     assert not [p.name for p in counties.iterdir() if is_litter(p.name)]
     assert stamps == {c: (counties / c / DONE_MARKER).stat().st_mtime_ns
-                      for c in prov.codes if c != county}
+                      for c in prov.codes if c not in held}
     assert {r["status"] for r in _statuses(out).values()} == {"done", "skipped"}

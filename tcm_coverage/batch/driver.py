@@ -297,8 +297,9 @@ def _drive(client: Client, todo: list[CountyJob], province: ProvinceInputs | Non
                file=sys.stderr)
 
     def finish(job: CountyJob, rec: dict) -> None:
-        lost = losses.lost(job.job_id)
-        rec.update(attempts=len(lost) + 1, lost_workers=lost, retry_limit=limit)
+        lost = losses.lost(job.job_id)  # every attempt but the last lost its worker
+        rec.update(attempts=len(lost) + (0 if rec.get("worker_lost") else 1), lost_workers=lost,
+                   retry_limit=limit)
         records[job.job_id] = rec
         for msg in rec.get("warnings") or []:
             logger.info("%s: %s", job.job_id, msg)

@@ -96,7 +96,7 @@ def worker_lost_record(job: CountyJob, lost: list[str], *, limit: int, lang: str
     """The failed record of a county that lost its worker more often than allowed."""
     error = text("batch.worker_lost_failed", lang, n=len(lost), limit=limit,
                  workers=text("batch.list_sep", lang).join(lost))
-    return failed_record(job, error)
+    return {**failed_record(job, error), "worker_lost": True}
 
 
 @dataclass
