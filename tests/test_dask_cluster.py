@@ -18,7 +18,8 @@ hook writes a signal file, the test sees it, finds the county by the temporary f
   that county only and exits 0.
 
 Select them with ``pytest -m dask_cluster``; they skip only when the ``dask`` command line
-(``distributed.cli``) is missing.
+(``distributed.cli``) is missing. The quick tests at the end check the loss bookkeeping and the
+说明 rows on hand-made scheduler events and records.
 """
 
 from __future__ import annotations
@@ -43,12 +44,19 @@ from tcm_coverage.batch.command import main
 from tcm_coverage.batch.jobs import DONE_MARKER
 from tcm_coverage.testing.province import make_synthetic_province
 
-pytestmark = [
+#: The marks of a test that starts a real cluster.
+real_cluster = [
     pytest.mark.dask_cluster,
     pytest.mark.slow,
     pytest.mark.skipif(importlib.util.find_spec("distributed.cli") is None,
                        reason="the dask command line (distributed.cli) is not installed"),
 ]
+
+
+def _cluster_marks(fn):
+    for mark in real_cluster:
+        fn = mark(fn)
+    return fn
 
 REPO = Path(__file__).resolve().parents[1]
 #: The lightest run: the cluster's failure handling is under test, not the outputs.
@@ -228,6 +236,7 @@ def _run_with_a_kill(cluster: Cluster, workers: Mapping[str, tuple[str, int]], c
     return county, held, subprocess.CompletedProcess(cmd, proc.returncode, log, "")
 
 
+@_cluster_marks
 def test_killed_worker_county_is_run_again(tmp_path, capsys):
     prov = make_synthetic_province(tmp_path / "syn", nx=2, ny=2, county_km=2.0, seed=11)
     out = tmp_path / "out"
@@ -263,6 +272,7 @@ def test_killed_worker_county_is_run_again(tmp_path, capsys):
     assert stamps == {c: (counties / c / DONE_MARKER).stat().st_mtime_ns for c in prov.codes}
 
 
+@_cluster_marks
 def test_killed_worker_county_is_reported_and_rerun_resumes(tmp_path, capsys):
     prov = make_synthetic_province(tmp_path / "syn", nx=3, ny=1, county_km=2.0, seed=12)
     out = tmp_path / "out"
@@ -310,3 +320,53 @@ def test_killed_worker_county_is_reported_and_rerun_resumes(tmp_path, capsys):
     assert stamps == {c: (counties / c / DONE_MARKER).stat().st_mtime_ns
                       for c in prov.codes if c not in held}
     assert {r["status"] for r in _statuses(out).values()} == {"done", "skipped"}
+
+
+# --------------------------------------------------------------------------------------
+# The bookkeeping, on hand-made events (quick)
+# --------------------------------------------------------------------------------------
+def test_worker_losses_count_once_per_county_and_event():
+    from tcm_coverage.batch.flight import WorkerLosses
+
+    losses = WorkerLosses()
+    losses.watch("a", ["county-a-1", "CountyInputs-a"])
+    losses.watch("b", ["county-b-1"])
+    # worker w1 ran a's task and held a's inputs: one loss for a; b untouched
+    losses.on_event((1.0, {"action": "remove-worker", "worker": "tcp://w1",
+                           "processing-tasks": {"county-a-1"},
+                           "lost-scattered-tasks": {"CountyInputs-a"}, "expected": False}))
+    # a worker that retired in order: its running tasks go elsewhere unharmed
+    losses.on_event((2.0, {"action": "remove-worker", "worker": "tcp://w2",
+                           "processing-tasks": {"county-b-1"}, "lost-scattered-tasks": set(),
+                           "expected": True}))
+    losses.on_event((3.0, {"action": "add-worker", "worker": "tcp://w3"}))
+    losses.on_event((4.0, {"action": "remove-worker", "worker": "tcp://w4",
+                           "processing-tasks": {"county-zzz"}, "expected": False}))
+    losses.on_event("not an event")
+    assert losses.lost("a") == ["tcp://w1"] and losses.lost("b") == [] and losses.lost("c") == []
+    losses.watch("a", ["county-a-2"])  # the second attempt
+    losses.on_event((5.0, {"action": "remove-worker", "worker": "tcp://w5",
+                           "processing-tasks": ["county-a-2"], "expected": False}))
+    assert losses.lost("a") == ["tcp://w1", "tcp://w5"]
+
+
+def test_retry_rows_in_both_languages():
+    from tcm_coverage.batch.driver import _retry_rows
+
+    records = [
+        {"job_id": "320101", "name": "甲县", "status": "done", "attempts": 2,
+         "lost_workers": ["tcp://w1"], "retry_limit": 3},
+        {"job_id": "320102", "name": "", "status": "failed", "attempts": 4,
+         "lost_workers": ["tcp://w1", "tcp://w2", "tcp://w3", "tcp://w4"], "retry_limit": 3},
+        {"job_id": "320103", "name": "丙县", "status": "done", "attempts": 1, "lost_workers": [],
+         "retry_limit": 3},
+        {"job_id": "320104", "name": "丁县", "status": "skipped"},  # done in an earlier run
+    ]
+    zh = dict(_retry_rows(records, "zh"))
+    assert zh["因工作进程丢失而重新运行的县区"] == "320101 甲县（运行 2 次，完成）、320102（运行 4 次，失败）"
+    assert "最多 3 次" in zh["工作进程丢失时"]
+    en = dict(_retry_rows(records, "en"))
+    assert en["counties run again after a lost worker"] == (
+        "320101 甲县 (2 attempts, done), 320102 (4 attempts, failed)")
+    assert dict(_retry_rows(records[2:], "en"))["counties run again after a lost worker"] == "none"
+    assert _retry_rows(records[3:], "zh") == []  # nothing ran on a cluster: no rule to state
