@@ -106,7 +106,9 @@ class BatchResult:
     records
         One dict per county job (and per folder that could not be planned): ``job_id``,
         ``code``, ``name``, ``status`` (``done``, ``skipped``, ``failed``), ``rows``,
-        ``error``, ``seconds``.
+        ``error``, ``seconds``; a county run in this batch also ``attempts`` (its runs),
+        ``lost_workers`` (addresses of the workers lost while they held it) and
+        ``retry_limit`` (the scheduler's ``allowed-failures``).
     table
         The province summary (:func:`tcm_coverage.batch.summary.province_table`).
     files
