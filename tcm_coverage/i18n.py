@@ -944,6 +944,11 @@ _BATCH: dict[str, tuple[str, str]] = {
                            "same command again to resume (finished counties are skipped, only "
                            "the missing ones run); if it keeps happening, give the workers more "
                            "memory (--memory-limit) or run fewer workers per machine"),
+    "no_workers": ("没有可用的工作进程：Dask 调度器上的工作进程都已丢失。处理办法：启动工作进程"
+                   "（dask worker 调度器地址）后重新运行同一命令，已完成的县区会跳过",
+                   "no worker left: every worker of the Dask scheduler was lost. Fix: start "
+                   "workers (dask worker SCHEDULER_ADDRESS) and run the same command again; "
+                   "finished counties are skipped"),
     "readme_worker_lost": ("工作进程丢失时", "when a worker is lost"),
     "readme_worker_lost_rule": ("它所运行的县区自动重新运行，最多 {limit} 次；仍未完成的列为失败"
                                 "（工作进程丢失），重新运行同一命令即可续算",

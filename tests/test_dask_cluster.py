@@ -370,3 +370,20 @@ def test_retry_rows_in_both_languages():
         "320101 甲县 (2 attempts, done), 320102 (4 attempts, failed)")
     assert dict(_retry_rows(records[2:], "en"))["counties run again after a lost worker"] == "none"
     assert _retry_rows(records[3:], "zh") == []  # nothing ran on a cluster: no rule to state
+
+
+def test_no_worker_left_fails_the_county_with_the_fix(monkeypatch):
+    from types import SimpleNamespace
+
+    from tcm_coverage.batch import flight
+
+    class NoWorkers:  # what Client.scatter does when the scheduler has no worker for 2 s
+        def scatter(self, *args, **kwargs):
+            raise TimeoutError("No valid workers found")
+
+    monkeypatch.setattr(flight, "cut_county", lambda province, code: object())
+    job = SimpleNamespace(job_id="320101", code="320101", name="甲县", key="k" * 64)
+    fl = flight.Flight(NoWorkers(), object(), flight.WorkerLosses(), None, {}, lang="en")
+    rec = fl.submit(job)
+    assert rec["status"] == "failed" and rec["worker_lost"] and not fl.futures
+    assert rec["error"].startswith("no worker left") and "run the same command again" in rec["error"]

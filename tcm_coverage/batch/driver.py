@@ -294,7 +294,7 @@ def _drive(client: Client, todo: list[CountyJob], province: ProvinceInputs | Non
     losses = WorkerLosses()
     client.subscribe_topic("all", losses.on_event)  # before any county is submitted
     limit = allowed_failures(client)
-    flight = Flight(client, province, losses, as_completed(), {})
+    flight = Flight(client, province, losses, as_completed(), {}, lang=lang)
     bar = tqdm(total=len(todo), desc="counties", unit="county", disable=not progress,
                file=sys.stderr)
 

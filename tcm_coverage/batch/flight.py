@@ -109,15 +109,20 @@ class Flight:
     losses: WorkerLosses
     ac: as_completed
     futures: dict[Future, tuple[CountyJob, Future | None, int, int]]
+    lang: str = "zh"
 
     def submit(self, job: CountyJob, attempt: int = 1) -> dict | None:
-        """Submit one attempt of a county; the failed record when its inputs cannot be cut."""
+        """Submit one attempt of a county; the failed record when its inputs cannot be cut or
+        no worker is left to take them."""
         inputs = None
         if self.province is not None:
             try:
                 inputs = self.client.scatter(cut_county(self.province, job.code), hash=False)
             except TCMCoverageError as exc:
                 return failed_record(job, str(exc))
+            except TimeoutError:  # the scheduler found no worker in 2 s: every one was lost
+                return {**failed_record(job, text("batch.no_workers", self.lang)),
+                        "worker_lost": True}
         key = f"county-{job.job_id}-{job.key[:16]}" + (f"-{attempt}" if attempt > 1 else "")
         self.losses.watch(job.job_id, [key] + ([inputs.key] if inputs is not None else []))
         fut = self.client.submit(run_county, job, inputs, key=key, pure=False)
