@@ -924,6 +924,41 @@ _BATCH: dict[str, tuple[str, str]] = {
     "legend_gcj02": ("图层已转换为GCJ-02以配合高德底图", "overlays shifted to GCJ-02"),
     "legend_failed": ("灰色：{n} 个县区计算失败（见汇总表）",
                       "grey: {n} counties failed (see the summary table)"),
+    # batch/driver.py: a county whose Dask worker was lost (issue 16)
+    "worker_unknown": ("未知", "unknown"),
+    "worker_lost_rerun": ("县区 {county}：运行它的工作进程丢失（{worker}），正在重新运行"
+                          "（第 {attempt} 次，最多 {limit} 次）",
+                          "county {county}: the worker holding it was lost ({worker}); running "
+                          "it again (attempt {attempt} of at most {limit})"),
+    "worker_lost_done": ("县区 {county}：运行它的工作进程丢失 {n} 次（{workers}），已重新运行并完成"
+                         "（第 {attempt} 次运行）",
+                         "county {county}: its worker was lost {n} time(s) ({workers}); it was "
+                         "run again and finished (attempt {attempt})"),
+    "worker_lost_failed": ("工作进程丢失：运行本县区的 Dask 工作进程丢失 {n} 次（{workers}；内存不足被终止、"
+                           "进程被杀或所在机器断开），已用完允许的重新运行次数（{limit} 次）。"
+                           "处理办法：重新运行同一命令即可续算，已完成的县区会跳过，只算未完成的；"
+                           "若反复发生，请给工作进程更多内存（--memory-limit）或每台机器少开工作进程",
+                           "worker lost: the Dask worker running this county was lost {n} "
+                           "time(s) ({workers}; out of memory, killed, or its machine went "
+                           "away), which used up the reruns allowed ({limit}). Fix: run the "
+                           "same command again to resume (finished counties are skipped, only "
+                           "the missing ones run); if it keeps happening, give the workers more "
+                           "memory (--memory-limit) or run fewer workers per machine"),
+    "no_workers": ("没有可用的工作进程：Dask 调度器上的工作进程都已丢失。处理办法：启动工作进程"
+                   "（dask worker 调度器地址）后重新运行同一命令，已完成的县区会跳过",
+                   "no worker left: every worker of the Dask scheduler was lost. Fix: start "
+                   "workers (dask worker SCHEDULER_ADDRESS) and run the same command again; "
+                   "finished counties are skipped"),
+    "readme_worker_lost": ("工作进程丢失时", "when a worker is lost"),
+    "readme_worker_lost_rule": ("它所运行的县区自动重新运行，最多 {limit} 次；仍未完成的列为失败"
+                                "（工作进程丢失），重新运行同一命令即可续算",
+                                "the county it held runs again, at most {limit} time(s); one "
+                                "still not finished is failed (worker lost) and running the "
+                                "same command again resumes it"),
+    "readme_rerun": ("因工作进程丢失而重新运行的县区", "counties run again after a lost worker"),
+    "readme_rerun_none": ("无", "none"),
+    "readme_rerun_county": ("{county}（运行 {attempts} 次，{status}）",
+                            "{county} ({attempts} attempts, {status})"),
 }
 
 # ---------------------------------------------------------------------------------------------

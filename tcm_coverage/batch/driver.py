@@ -14,6 +14,20 @@ A county that fails is reported (terminal and summary) and does not stop the oth
 county whose outputs carry a done marker with the same key is skipped, so an interrupted
 run resumes where it stopped. The ``tcm-coverage batch`` command is
 :mod:`tcm_coverage.batch.command`.
+
+A lost worker
+-------------
+A worker process that dies (killed, out of memory, its machine gone) takes the county it was
+running with it, and in province mode the cut inputs scattered to it. The scheduler logs a
+``remove-worker`` event naming both (:mod:`tcm_coverage.batch.flight` subscribes; the event
+reaches the client before the county's result, on the same stream). It runs again, at most
+``distributed.scheduler.allowed-failures`` more times (the scheduler's setting, default 3):
+the scheduler reruns a task whose worker died; the driver resubmits, with its inputs cut
+again, a county whose scattered inputs were lost (the scheduler can only cancel that one).
+The terminal, ``batch.json`` (``attempts``, ``lost_workers``) and the 说明 sheet say it was run
+again; one out of attempts is failed with the reason "worker lost" and the fix (run the same
+command again: only the missing counties run). A county's outputs are swapped in whole (the
+atomic output folder), so a killed worker leaves no half-written county.
 """
 
 from __future__ import annotations
@@ -24,20 +38,26 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from distributed import Client, Future, LocalCluster, as_completed
+from distributed import Client, LocalCluster, as_completed
 from tqdm.auto import tqdm
 
-from tcm_coverage._errors import InputError, TCMCoverageError
+from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir, check_output_dir
 from tcm_coverage._version import __version__
-from tcm_coverage.batch.county import run_county
-from tcm_coverage.batch.cut import ProvinceInputs, cut_county
+from tcm_coverage.batch.cut import ProvinceInputs
+from tcm_coverage.batch.flight import (
+    Flight,
+    WorkerLosses,
+    allowed_failures,
+    county_label,
+)
 from tcm_coverage.batch.jobs import INPUT_FILE_FIELDS, CountyJob, read_done
 from tcm_coverage.batch.summary import (
     MapSettings,
@@ -86,7 +106,9 @@ class BatchResult:
     records
         One dict per county job (and per folder that could not be planned): ``job_id``,
         ``code``, ``name``, ``status`` (``done``, ``skipped``, ``failed``), ``rows``,
-        ``error``, ``seconds``.
+        ``error``, ``seconds``; a county run in this batch also ``attempts`` (its runs),
+        ``lost_workers`` (addresses of the workers lost while they held it) and
+        ``retry_limit`` (the scheduler's ``allowed-failures``).
     table
         The province summary (:func:`tcm_coverage.batch.summary.province_table`).
     files
@@ -108,12 +130,6 @@ class BatchResult:
     def failed(self) -> list[dict]:
         """The failed jobs."""
         return [r for r in self.records if r["status"] == "failed"]
-
-
-def _failed_record(job: CountyJob, error: str) -> dict:
-    return {"job_id": job.job_id, "code": job.code, "name": job.name, "key": job.key,
-            "status": "failed", "rows": [], "error": error, "traceback": None, "seconds": None,
-            "warnings": []}
 
 
 def _open_client(options: BatchOptions) -> tuple[Client, LocalCluster | None]:
@@ -186,7 +202,7 @@ def run_batch(
             "parameters: skipped")
     if todo:
         _run_on_cluster(todo, province, options=options, records=records, say=say,
-                        progress=progress)
+                        progress=progress, lang=settings.rendering.lang)
     all_records = [records[j.job_id] for j in jobs if j.job_id in records]
     all_records += [{"job_id": f["job_id"], "code": "", "name": "", "status": "failed",
                      "rows": [], "error": f["error"], "seconds": None} for f in planning_failures]
@@ -214,7 +230,7 @@ def _done_earlier(jobs: Sequence[CountyJob], *,
 
 def _run_on_cluster(todo: list[CountyJob], province: ProvinceInputs | None, *,
                     options: BatchOptions, records: dict[str, dict],
-                    say: Callable[[str], None], progress: bool) -> None:
+                    say: Callable[[str], None], progress: bool, lang: str) -> None:
     """Open the cluster, run the counties to do on it (into ``records``) and close it."""
     if province is not None:
         province.load_network()  # a bad province road file stops here, before any county
@@ -222,7 +238,7 @@ def _run_on_cluster(todo: list[CountyJob], province: ProvinceInputs | None, *,
     try:
         nthreads = sum(client.nthreads().values()) or 1
         _drive(client, todo, province, window=2 * nthreads, records=records, say=say,
-               progress=progress)
+               progress=progress, lang=lang)
     finally:
         client.close()
         if cluster is not None:
@@ -252,7 +268,8 @@ def _write_province(out: Path, table: pd.DataFrame, settings: AnalysisConfig,
             "mode": mode,
             "seconds": round(time.perf_counter() - start, 2),
             "counties": [{k: r.get(k) for k in ("job_id", "code", "name", "status", "key",
-                                                 "seconds", "error", "traceback")}
+                                                 "seconds", "error", "traceback", "attempts",
+                                                 "lost_workers")}
                          for r in records],
         }
         path = tmp / "batch.json"
@@ -269,56 +286,63 @@ def _job_inputs(jobs: Sequence[CountyJob]) -> dict[str, Any]:
 
 
 def _drive(client: Client, todo: list[CountyJob], province: ProvinceInputs | None, *, window: int,
-           records: dict[str, dict], say: Callable[[str], None], progress: bool) -> None:
-    """Submit at most ``window`` counties at a time; collect results as they finish."""
+           records: dict[str, dict], say: Callable[[str], None], progress: bool,
+           lang: str = "zh") -> None:
+    """Submit at most ``window`` counties at a time; collect results as they finish; run a
+    county again when its worker was lost (see the module docstring)."""
     queue = iter(todo)
-    futures: dict[Future, tuple[CountyJob, Future | None]] = {}
-    ac = as_completed()
+    losses = WorkerLosses()
+    client.subscribe_topic("all", losses.on_event)  # before any county is submitted
+    limit = allowed_failures(client)
+    flight = Flight(client, province, losses, as_completed(), {}, lang=lang)
     bar = tqdm(total=len(todo), desc="counties", unit="county", disable=not progress,
                file=sys.stderr)
 
     def finish(job: CountyJob, rec: dict) -> None:
+        lost = losses.lost(job.job_id)  # every attempt but the last lost its worker
+        rec.update(attempts=len(lost) + (0 if rec.get("worker_lost") else 1), lost_workers=lost,
+                   retry_limit=limit)
         records[job.job_id] = rec
         for msg in rec.get("warnings") or []:
             logger.info("%s: %s", job.job_id, msg)
         if rec["status"] == "failed":
-            label = f"{job.job_id}" + (f" {job.name}" if job.name and job.name != job.job_id else "")
-            say(f"county {label} failed: {rec['error']}")
+            say(f"county {county_label(job)} failed: {rec['error']}")
+        elif lost:
+            say(text("batch.worker_lost_done", lang, county=county_label(job), n=len(lost),
+                     attempt=len(lost) + 1, workers=text("batch.list_sep", lang).join(lost)))
         bar.update()
 
     def submit_next() -> bool:
         for job in queue:
-            inputs = None
-            if province is not None:
-                try:
-                    inputs = client.scatter(cut_county(province, job.code), hash=False)
-                except TCMCoverageError as exc:
-                    finish(job, _failed_record(job, str(exc)))
-                    continue
-            fut = client.submit(run_county, job, inputs, key=f"county-{job.job_id}-{job.key[:16]}",
-                                pure=False)
-            futures[fut] = (job, inputs)
-            ac.add(fut)
-            return True
+            failed = flight.submit(job)
+            if failed is None:
+                return True
+            finish(job, failed)
         return False
 
     try:
         for _ in range(window):
             if not submit_next():
                 break
-        for fut in ac:
-            job, inputs = futures.pop(fut)
-            try:
-                rec = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker (out of memory)
-                rec = _failed_record(job, f"{type(exc).__name__}: {exc}")
+        for fut in flight.ac:
+            rec = flight.outcome(fut, limit=limit, lang=lang)
+            job, inputs, attempt, _ = flight.futures.pop(fut)
             fut.release()
             if inputs is not None:
                 inputs.release()
+            if rec is None:
+                lost = losses.lost(job.job_id)
+                say(text("batch.worker_lost_rerun", lang, county=county_label(job),
+                         worker=lost[-1], attempt=attempt + 1, limit=limit + 1))
+                rec = flight.submit(job, attempt + 1)
+                if rec is None:
+                    continue
             finish(job, rec)
             submit_next()
     finally:
         bar.close()
+        with suppress(Exception):
+            client.unsubscribe_topic("all")
 
 
 def _readme(settings: AnalysisConfig, records: list[dict],
@@ -345,5 +369,22 @@ def _readme(settings: AnalysisConfig, records: list[dict],
                  (text("batch.readme_boundary", lang), Path(cfg.inputs.boundary).name),
                  (text("batch.readme_population", lang), Path(cfg.inputs.population).name),
                  (text("batch.readme_roads", lang), Path(cfg.inputs.network).name)]
+    rows += _retry_rows(records, lang)
     rows += [(text("batch.readme_source", lang), s) for s in settings.rendering.sources]
     return rows
+
+
+def _retry_rows(records: list[dict], lang: str) -> list[tuple[str, str]]:
+    """The 说明 rows of lost workers: the rule and the counties run again (no rows when no
+    county ran on a cluster in this run)."""
+    limits = [int(r["retry_limit"]) for r in records if r.get("retry_limit") is not None]
+    if not limits:
+        return []
+    again = [text("batch.readme_rerun_county", lang,
+                  county=r["job_id"] + (f" {r['name']}" if r.get("name") else ""),
+                  attempts=r["attempts"], status=text(f"batch.status_{r['status']}", lang))
+             for r in records if r.get("lost_workers")]
+    return [(text("batch.readme_worker_lost", lang),
+             text("batch.readme_worker_lost_rule", lang, limit=max(limits))),
+            (text("batch.readme_rerun", lang),
+             text("batch.list_sep", lang).join(again) or text("batch.readme_rerun_none", lang))]
