@@ -33,7 +33,7 @@ from tcm_coverage.workflows import (
     scorecards_of,
     write_outputs,
 )
-from tcm_coverage.workflows import redraw as redraw_module
+from tcm_coverage.workflows import recompute as recompute_module
 from tcm_coverage.workflows import store as store_module
 
 
@@ -193,7 +193,7 @@ def test_new_threshold_is_tabulated_from_stored_times(stored, tmp_path, monkeypa
     def no_routing(*args, **kwargs):
         raise AssertionError("a new threshold must not route")
 
-    monkeypatch.setattr(redraw_module, "compute_access", no_routing)
+    monkeypatch.setattr(recompute_module, "compute_access", no_routing)
     config = load_config(stored)
     ready = complete_run(load_run(stored, config), config, modes=("ebike",), thresholds=(25.0,))
     assert ready.stored and 25.0 in ready.config.options.thresholds and ready.notes
@@ -213,13 +213,13 @@ def test_new_threshold_is_tabulated_from_stored_times(stored, tmp_path, monkeypa
 
 def test_missing_mode_routes_only_that_mode(scored, stored, tmp_path, monkeypatch, capsys):
     calls = []
-    real = redraw_module.compute_access
+    real = recompute_module.compute_access
 
     def spy(*args, **kwargs):
         calls.append(tuple(kwargs["modes"]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(redraw_module, "compute_access", spy)
+    monkeypatch.setattr(recompute_module, "compute_access", spy)
     out = tmp_path / "car"
     assert main(["map", str(stored), "--mode", "car", "--out", str(out)]) == 0
     assert calls == [("car",)]

@@ -26,42 +26,84 @@ The projection rule (``utm_crs``, ``transform_geoms``, ``buffer_lonlat``) lives 
 :mod:`tcm_coverage._geo` and is re-exported here for the callers that read it from the network.
 """
 
-from tcm_coverage._geo import buffer_lonlat, transform_geoms, utm_crs
-from tcm_coverage.network.graph import (
-    MIN_COMPONENT_M,
-    ZERO_TIME_MIN,
-    RoutingGraph,
-    build_routing_graph,
-    reweighted_graph,
-)
-from tcm_coverage.network.model import (
-    RoadNetwork,
-    spatial_node_order,
-    subset_network,
-    with_elevation,
-)
-from tcm_coverage.network.osmnx_graph import download_network, from_networkx
-from tcm_coverage.network.profiles import MODES, PROFILES, ROAD_CLASSES, SpeedProfile, get_profile
-from tcm_coverage.network.readers import ACCEPTED_EXTENSIONS, read_network
-from tcm_coverage.network.snapping import Routing, Snap, snap_key, snap_points, snap_with_profile
-from tcm_coverage.network.summary import network_summary, snap_summary
-from tcm_coverage.network.tags import (
-    ACCESS_CHAINS,
-    ACCESS_CLOSED,
-    ACCESS_OPEN,
-    SegmentAccess,
-    access_from_tags,
-    parse_maxspeed,
-)
-from tcm_coverage.network.terrain import (
-    CLIMB_RULES,
-    ClimbRule,
-    Dem,
-    Terrain,
-    offroad_speed_factor,
-    read_dem,
-    tobler_factor,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tcm_coverage._lazy import lazy_face
+
+if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
+    from tcm_coverage._geo import buffer_lonlat, transform_geoms, utm_crs
+    from tcm_coverage.network.graph import (
+        MIN_COMPONENT_M,
+        ZERO_TIME_MIN,
+        RoutingGraph,
+        build_routing_graph,
+        reweighted_graph,
+    )
+    from tcm_coverage.network.model import (
+        RoadNetwork,
+        spatial_node_order,
+        subset_network,
+        with_elevation,
+    )
+    from tcm_coverage.network.osmnx_graph import download_network, from_networkx
+    from tcm_coverage.network.profiles import (
+        MODES,
+        PROFILES,
+        ROAD_CLASSES,
+        SpeedProfile,
+        get_profile,
+    )
+    from tcm_coverage.network.readers import ACCEPTED_EXTENSIONS, read_network
+    from tcm_coverage.network.snapping import (
+        Routing,
+        Snap,
+        snap_key,
+        snap_points,
+        snap_with_profile,
+    )
+    from tcm_coverage.network.summary import network_summary, snap_summary
+    from tcm_coverage.network.tags import (
+        ACCESS_CHAINS,
+        ACCESS_CLOSED,
+        ACCESS_OPEN,
+        SegmentAccess,
+        access_from_tags,
+        parse_maxspeed,
+    )
+    from tcm_coverage.network.terrain import (
+        CLIMB_RULES,
+        ClimbRule,
+        Dem,
+        Terrain,
+        offroad_speed_factor,
+        read_dem,
+        tobler_factor,
+    )
+
+#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
+_NAMES: dict[str, tuple[str, ...]] = {
+    "tcm_coverage._geo": ("buffer_lonlat", "transform_geoms", "utm_crs"),
+    "graph": (
+        "MIN_COMPONENT_M", "ZERO_TIME_MIN", "RoutingGraph", "build_routing_graph",
+        "reweighted_graph",
+    ),
+    "model": ("RoadNetwork", "spatial_node_order", "subset_network", "with_elevation"),
+    "osmnx_graph": ("download_network", "from_networkx"),
+    "profiles": ("MODES", "PROFILES", "ROAD_CLASSES", "SpeedProfile", "get_profile"),
+    "readers": ("ACCEPTED_EXTENSIONS", "read_network"),
+    "snapping": ("Routing", "Snap", "snap_key", "snap_points", "snap_with_profile"),
+    "summary": ("network_summary", "snap_summary"),
+    "tags": (
+        "ACCESS_CHAINS", "ACCESS_CLOSED", "ACCESS_OPEN", "SegmentAccess", "access_from_tags",
+        "parse_maxspeed",
+    ),
+    "terrain": (
+        "CLIMB_RULES", "ClimbRule", "Dem", "Terrain", "offroad_speed_factor", "read_dem",
+        "tobler_factor",
+    ),
+}
 
 __all__ = [
     "ACCEPTED_EXTENSIONS",
@@ -106,3 +148,5 @@ __all__ = [
     "utm_crs",
     "with_elevation",
 ]
+
+lazy_face(__name__, _NAMES)
