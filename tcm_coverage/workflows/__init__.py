@@ -4,7 +4,8 @@ Modules: :mod:`~tcm_coverage.workflows.config` (the configuration in groups: inp
 computation options, rendering; its checks; ``run.json``), :mod:`~tcm_coverage.workflows.run`
 (what a run reads and produces), :mod:`~tcm_coverage.workflows.pipeline` (compute and run),
 :mod:`~tcm_coverage.workflows.texts` (readme rows, notes, source lines, summary),
-:mod:`~tcm_coverage.workflows.write` (map, reports, scorecards, all outputs),
+:mod:`~tcm_coverage.workflows.view` (what a map shows, the HTML map),
+:mod:`~tcm_coverage.workflows.write` (print plates, reports, scorecards, all outputs),
 :mod:`~tcm_coverage.workflows.store` (what a run's outputs are drawn from, kept in ``RUN/store/``),
 :mod:`~tcm_coverage.workflows.redraw` (``map``/``report``/``score`` from the store, nothing routed),
 :mod:`~tcm_coverage.workflows.recompute` (what a redraw must compute: a mode the run lacks, or the
@@ -55,8 +56,8 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         source_lines,
         summary_text,
     )
+    from tcm_coverage.workflows.view import build_map
     from tcm_coverage.workflows.write import (
-        build_map,
         build_print_map,
         plate_images,
         write_docx_reports,
@@ -86,8 +87,9 @@ _NAMES: dict[str, tuple[str, ...]] = {
         "access_notes", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
         "summary_text",
     ),
+    "view": ("build_map",),
     "write": (
-        "build_map", "build_print_map", "plate_images", "write_docx_reports", "write_geodata",
+        "build_print_map", "plate_images", "write_docx_reports", "write_geodata",
         "write_outputs", "write_print", "write_reports", "write_scorecards",
     ),
 }
