@@ -37,6 +37,7 @@ ROOT = HERE.parent
 #: The redraws timed: label -> command after ``tcm-coverage`` (``{run}``, ``{out}`` filled in).
 COMMANDS: dict[str, list[str]] = {
     "map (HTML)": ["map", "{run}", "--out", "{out}"],
+    "map --format png": ["map", "{run}", "--out", "{out}", "--format", "png"],
     "report": ["report", "{run}", "--out", "{out}"],
     "score --profile national": ["score", "{run}", "--out", "{out}", "--profile", "national"],
 }
@@ -81,6 +82,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs of each command and path")
     parser.add_argument("--run", type=Path, default=None, help="a finished demo/analyze run folder")
+    parser.add_argument("--store-only", action="store_true",
+                        help="time the store redraws only (no recompute baseline; its columns say n/a)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_redraw_"))
     try:
@@ -97,7 +100,8 @@ def main() -> None:
             store_t, old_t = [], []
             for i in range(args.repeats):
                 store_t.append(_run_child(_fill(template, run, work / f"s{i}"), work))
-                old_t.append(_run_child(_fill(template, old, work / f"o{i}"), work))
+                if not args.store_only:
+                    old_t.append(_run_child(_fill(template, old, work / f"o{i}"), work))
                 for d in (work / f"s{i}", work / f"o{i}"):
                     shutil.rmtree(d, ignore_errors=True)
             rows.append((label, store_t, old_t))
@@ -108,10 +112,13 @@ def main() -> None:
               f"{'ratio wall':>10} {'ratio self':>10}")
         print("-" * 100)
         for label, store_t, old_t in rows:
+            sto = "/".join(f"{med(t[k] for t in store_t):.1f}" for k in range(3))
+            if not old_t:
+                print(f"{label:26} {'n/a':>26} {sto:>22} {'n/a':>10} {'n/a':>10}")
+                continue
             ratio_wall = med(o[0] / s[0] for o, s in zip(old_t, store_t, strict=True))
             ratio_self = med(o[2] / s[2] for o, s in zip(old_t, store_t, strict=True))
             rec = "/".join(f"{med(t[k] for t in old_t):.1f}" for k in range(3))
-            sto = "/".join(f"{med(t[k] for t in store_t):.1f}" for k in range(3))
             print(f"{label:26} {rec:>26} {sto:>22} {ratio_wall:>9.1f}x {ratio_self:>9.1f}x")
         print(f"\n({args.repeats} runs each, medians; ratio = recompute / store, pair by pair)")
     finally:

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS: dict[str, int] = {
     f"{PACKAGE}._errors": 0, f"{PACKAGE}._io": 0, f"{PACKAGE}._validate": 0, f"{PACKAGE}._tables": 0,
     f"{PACKAGE}._geo": 0, f"{PACKAGE}._safetext": 0, f"{PACKAGE}._rerun": 0, f"{PACKAGE}._version": 0,
+    f"{PACKAGE}._lazy": 0,
     f"{PACKAGE}.vocab": 0, f"{PACKAGE}.i18n": 0, f"{PACKAGE}.demo": 0,
     f"{PACKAGE}.inputs": 1,
     f"{PACKAGE}.network": 2,

@@ -33,7 +33,7 @@ from tcm_coverage.workflows import (
     scorecards_of,
     write_outputs,
 )
-from tcm_coverage.workflows import redraw as redraw_module
+from tcm_coverage.workflows import recompute as recompute_module
 from tcm_coverage.workflows import store as store_module
 
 
@@ -193,7 +193,7 @@ def test_new_threshold_is_tabulated_from_stored_times(stored, tmp_path, monkeypa
     def no_routing(*args, **kwargs):
         raise AssertionError("a new threshold must not route")
 
-    monkeypatch.setattr(redraw_module, "compute_access", no_routing)
+    monkeypatch.setattr(recompute_module, "compute_access", no_routing)
     config = load_config(stored)
     ready = complete_run(load_run(stored, config), config, modes=("ebike",), thresholds=(25.0,))
     assert ready.stored and 25.0 in ready.config.options.thresholds and ready.notes
@@ -213,13 +213,13 @@ def test_new_threshold_is_tabulated_from_stored_times(stored, tmp_path, monkeypa
 
 def test_missing_mode_routes_only_that_mode(scored, stored, tmp_path, monkeypatch, capsys):
     calls = []
-    real = redraw_module.compute_access
+    real = recompute_module.compute_access
 
     def spy(*args, **kwargs):
         calls.append(tuple(kwargs["modes"]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(redraw_module, "compute_access", spy)
+    monkeypatch.setattr(recompute_module, "compute_access", spy)
     out = tmp_path / "car"
     assert main(["map", str(stored), "--mode", "car", "--out", str(out)]) == 0
     assert calls == [("car",)]
@@ -304,3 +304,37 @@ def test_save_run_writes_only_parquet_and_json(demo_computed, tmp_path):
     store = save_run(run, tmp_path)
     assert store == tmp_path / STORE_DIR
     assert all(p.suffix in (".parquet", ".json") for p in store.iterdir())
+
+
+#: What a redraw from the store must not import: the routing stack, the OSM reader, the solver.
+_NOT_FOR_REDRAW = ("scipy.sparse.csgraph", "osmium", "highspy", "tcm_coverage.network.readers",
+                   "tcm_coverage.access.traveltime", "tcm_coverage.workflows.pipeline")
+
+
+@pytest.mark.parametrize("command", ["map", "report"])
+def test_redraw_process_imports_no_routing_stack(stored, tmp_path, command):
+    """``map``/``report`` from the store, in a fresh process: none of the routing modules is
+    loaded (``sys.modules`` at exit); a mode the run lacks does load them (the check can fail)."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    shutil.copytree(stored, run)
+    probe = ("import sys\nfrom tcm_coverage.cli.main import main\n"
+             "code = main(sys.argv[1:])\n"
+             f"print('LOADED', [m for m in {_NOT_FOR_REDRAW!r} if m in sys.modules])\n"
+             "raise SystemExit(code)\n")
+    root = Path(__file__).resolve().parents[1]
+    env = {**__import__("os").environ, "PYTHONPATH": str(root)}
+
+    def loaded(*argv: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", probe, "-q", *argv], capture_output=True,
+                              text=True, env=env, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
+        line = next(ln for ln in done.stdout.splitlines() if ln.startswith("LOADED"))
+        return eval(line.removeprefix("LOADED "))  # a list literal of module names
+
+    assert loaded(command, str(run)) == []
+    if command == "map":  # a mode the run did not compute is routed: then they are loaded
+        assert set(loaded("map", str(run), "--mode", "car", "--out", str(tmp_path / "car"))) >= {
+            "scipy.sparse.csgraph", "tcm_coverage.access.traveltime", "tcm_coverage.network.readers"}

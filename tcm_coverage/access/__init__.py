@@ -3,97 +3,141 @@
 Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.elderly`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
-from tcm_coverage.access.capacity import (
-    DEFAULT_RESIDENTS_PER_PHYSICIAN,
-    CapacityRule,
-    CapacityServed,
-    allocate_capacity,
-    capacity_columns,
-    capacity_served,
-    facility_capacity,
-)
-from tcm_coverage.access.catchment_areas import FCAMeasure, area_fca, network_fca
-from tcm_coverage.access.catchments import (
-    DEFAULT_STEPS,
-    METHODS,
-    Catchment,
-    FCAResult,
-    fca_weights,
-    two_step_fca,
-)
-from tcm_coverage.access.checks import (
-    check_names,
-    check_thresholds,
-    check_time_columns,
-    computed_times,
-)
-from tcm_coverage.access.compute import (
-    AccessOptions,
-    AccessResult,
-    IsochroneOptions,
-    compute_access,
-    facility_set_masks,
-    functional_unknown,
-    unknown_flags,
-)
-from tcm_coverage.access.coverage import (
-    STAFF_COLUMNS,
-    UNASSIGNED,
-    CoverageTables,
-    access_summary,
-    assign_areas,
-    coverage_tables,
-    facility_indicators,
-    no_data_cells,
-    no_data_facility_sets,
-)
-from tcm_coverage.access.elderly import elderly_routing, elderly_tables, elderly_times
-from tcm_coverage.access.fairness import (
-    fairness_table,
-    lorenz_curve,
-    lorenz_points,
-    township_kind,
-    weighted_gini,
-)
-from tcm_coverage.access.isochrones import (
-    CellGrid,
-    TravelTimeSurface,
-    band_classes,
-    cell_grid,
-    isochrone_bands,
-    surface_points,
-    travel_time_surface,
-)
-from tcm_coverage.access.referral import (
-    ReferralChain,
-    referral_chain,
-    referral_routing,
-    referral_township_table,
-)
-from tcm_coverage.access.sensitivity import (
-    ASSUMPTIONS,
-    scaled_routing,
-    sensitivity_band,
-    sensitivity_table,
-)
-from tcm_coverage.access.traveltime import (
-    DIRECT_OFFROAD_LIMIT_M,
-    DIRECT_OFFROAD_MAX_M,
-    NearestResult,
-    ODPairs,
-    nearest_facility_times,
-    node_times_to_nearest,
-    od_pairs_within,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tcm_coverage._lazy import lazy_face
+
+if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
+    from tcm_coverage.access.capacity import (
+        DEFAULT_RESIDENTS_PER_PHYSICIAN,
+        allocate_capacity,
+        capacity_columns,
+        capacity_served,
+        facility_capacity,
+    )
+    from tcm_coverage.access.catchment_areas import FCAMeasure, area_fca, network_fca
+    from tcm_coverage.access.catchments import (
+        DEFAULT_STEPS,
+        METHODS,
+        Catchment,
+        FCAResult,
+        fca_weights,
+        two_step_fca,
+    )
+    from tcm_coverage.access.checks import (
+        check_names,
+        check_thresholds,
+        check_time_columns,
+        computed_times,
+    )
+    from tcm_coverage.access.compute import compute_access
+    from tcm_coverage.access.coverage import (
+        STAFF_COLUMNS,
+        UNASSIGNED,
+        CoverageTables,
+        access_summary,
+        assign_areas,
+        coverage_tables,
+        facility_indicators,
+        no_data_cells,
+        no_data_facility_sets,
+    )
+    from tcm_coverage.access.elderly import elderly_routing, elderly_tables, elderly_times
+    from tcm_coverage.access.facility_sets import (
+        facility_set_masks,
+        functional_unknown,
+        unknown_flags,
+    )
+    from tcm_coverage.access.fairness import (
+        fairness_table,
+        lorenz_curve,
+        lorenz_points,
+        township_kind,
+        weighted_gini,
+    )
+    from tcm_coverage.access.isochrones import (
+        CellGrid,
+        TravelTimeSurface,
+        band_classes,
+        cell_grid,
+        isochrone_bands,
+        surface_points,
+        travel_time_surface,
+    )
+    from tcm_coverage.access.referral import (
+        ReferralChain,
+        referral_chain,
+        referral_routing,
+        referral_township_table,
+    )
+    from tcm_coverage.access.results import (
+        AccessOptions,
+        AccessResult,
+        CapacityRule,
+        CapacityServed,
+        IsochroneOptions,
+        sensitivity_band,
+    )
+    from tcm_coverage.access.sensitivity import ASSUMPTIONS, scaled_routing, sensitivity_table
+    from tcm_coverage.access.traveltime import (
+        DIRECT_OFFROAD_LIMIT_M,
+        DIRECT_OFFROAD_MAX_M,
+        NearestResult,
+        ODPairs,
+        nearest_facility_times,
+        node_times_to_nearest,
+        od_pairs_within,
+    )
+
+#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
+_NAMES: dict[str, tuple[str, ...]] = {
+    "capacity": (
+        "DEFAULT_RESIDENTS_PER_PHYSICIAN", "allocate_capacity", "capacity_columns",
+        "capacity_served", "facility_capacity",
+    ),
+    "catchment_areas": ("FCAMeasure", "area_fca", "network_fca"),
+    "catchments": (
+        "DEFAULT_STEPS", "METHODS", "Catchment", "FCAResult", "fca_weights", "two_step_fca",
+    ),
+    "checks": ("check_names", "check_thresholds", "check_time_columns", "computed_times"),
+    "compute": ("compute_access",),
+    "coverage": (
+        "STAFF_COLUMNS", "UNASSIGNED", "CoverageTables", "access_summary", "assign_areas",
+        "coverage_tables", "facility_indicators", "no_data_cells", "no_data_facility_sets",
+    ),
+    "elderly": ("elderly_routing", "elderly_tables", "elderly_times"),
+    "facility_sets": ("facility_set_masks", "functional_unknown", "unknown_flags"),
+    "fairness": (
+        "fairness_table", "lorenz_curve", "lorenz_points", "township_kind", "weighted_gini",
+    ),
+    "isochrones": (
+        "CellGrid", "TravelTimeSurface", "band_classes", "cell_grid", "isochrone_bands",
+        "surface_points", "travel_time_surface",
+    ),
+    "referral": ("ReferralChain", "referral_chain", "referral_routing", "referral_township_table"),
+    "results": (
+        "AccessOptions", "AccessResult", "CapacityRule", "CapacityServed", "IsochroneOptions",
+        "sensitivity_band",
+    ),
+    "sensitivity": ("ASSUMPTIONS", "scaled_routing", "sensitivity_table"),
+    "traveltime": (
+        "DIRECT_OFFROAD_LIMIT_M", "DIRECT_OFFROAD_MAX_M", "NearestResult", "ODPairs",
+        "nearest_facility_times", "node_times_to_nearest", "od_pairs_within",
+    ),
+}
 
 __all__ = [
+    "CellGrid",
+    "band_classes",
+    "cell_grid",
     "ASSUMPTIONS",
     "AccessOptions",
     "AccessResult",
     "CapacityRule",
     "CapacityServed",
     "Catchment",
-    "CellGrid",
     "CoverageTables",
     "DEFAULT_RESIDENTS_PER_PHYSICIAN",
     "DEFAULT_STEPS",
@@ -113,10 +157,8 @@ __all__ = [
     "allocate_capacity",
     "area_fca",
     "assign_areas",
-    "band_classes",
     "capacity_columns",
     "capacity_served",
-    "cell_grid",
     "check_names",
     "check_thresholds",
     "check_time_columns",
@@ -154,3 +196,5 @@ __all__ = [
     "unknown_flags",
     "weighted_gini",
 ]
+
+lazy_face(__name__, _NAMES)

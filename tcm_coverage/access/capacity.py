@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -56,6 +55,7 @@ from tcm_coverage._errors import InputError
 from tcm_coverage.access.checks import check_thresholds
 from tcm_coverage.access.compute import facility_set_masks
 from tcm_coverage.access.coverage import UNASSIGNED
+from tcm_coverage.access.results import CapacityRule, CapacityServed
 from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, od_pairs_within
 from tcm_coverage.network import Routing
 from tcm_coverage.vocab import (
@@ -73,27 +73,6 @@ __all__ = ["DEFAULT_RESIDENTS_PER_PHYSICIAN", "CapacityRule", "CapacityServed", 
 #: Residents per TCM physician: 1,000 / 0.62 (Jilin City's 2025 target of 0.62 TCM
 #: physicians per 1,000 residents, ``docs/targets.md``).
 DEFAULT_RESIDENTS_PER_PHYSICIAN: float = RESIDENTS_PER_TCM_PHYSICIAN
-
-
-@dataclass(frozen=True)
-class CapacityRule:
-    """How a TCM point's capacity is found (see the module docstring).
-
-    Attributes
-    ----------
-    column
-        Facility column of residents served (read from 服务能力/服务人口/容量/capacity); used
-        where filled.
-    staff
-        Facility staff column used where ``column`` is blank (default ``tcm_physicians``).
-    residents_per_staff
-        Residents one staff member of ``staff`` serves (default
-        :data:`DEFAULT_RESIDENTS_PER_PHYSICIAN`).
-    """
-
-    column: str = "capacity"
-    staff: str = "tcm_physicians"
-    residents_per_staff: float = DEFAULT_RESIDENTS_PER_PHYSICIAN
 
 
 def _column(facilities: pd.DataFrame, name: str) -> np.ndarray:
@@ -206,35 +185,6 @@ def allocate_capacity(
     if unlimited.any():
         remaining[np.unique(d[unlimited])] = 0.0
     return pop - np.maximum(remaining, 0.0)
-
-
-@dataclass(frozen=True, eq=False)
-class CapacityServed:
-    """Residents served within the threshold and capacity, per demand point.
-
-    Attributes
-    ----------
-    served
-        ``(mode, threshold)`` -> (n_demand,) residents served, points of unknown capacity left
-        out (the lower bound).
-    served_upper
-        The same with points of unknown capacity counted without limit; empty when every TCM
-        point's capacity is known.
-    n_points, n_known, n_unknown
-        TCM points; those of known and of unknown capacity.
-    capacity_total
-        Sum of the known capacities (residents).
-    rule
-        The :class:`CapacityRule` used.
-    """
-
-    served: Mapping[tuple[str, float], np.ndarray]
-    served_upper: Mapping[tuple[str, float], np.ndarray]
-    n_points: int
-    n_known: int
-    n_unknown: int
-    capacity_total: float
-    rule: CapacityRule
 
 
 def capacity_served(

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -50,6 +49,7 @@ from tqdm.auto import tqdm
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.access.checks import check_names
+from tcm_coverage.access.facility_sets import facility_set_masks, functional_unknown, unknown_flags
 from tcm_coverage.access.isochrones import (
     CellGrid,
     cell_grid,
@@ -57,9 +57,9 @@ from tcm_coverage.access.isochrones import (
     surface_points,
     travel_time_surface,
 )
-from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
+from tcm_coverage.access.results import AccessOptions, AccessResult, IsochroneOptions
+from tcm_coverage.access.traveltime import nearest_facility_times
 from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS, text
-from tcm_coverage.inputs import FunctionalRule, flag_values, functional_status
 from tcm_coverage.network import (
     MIN_COMPONENT_M,
     RoadNetwork,
@@ -80,129 +80,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["AccessOptions", "AccessResult", "IsochroneOptions", "compute_access", "facility_set_masks",
            "functional_unknown", "unknown_flags"]
-
-def unknown_flags(facilities: gpd.GeoDataFrame) -> np.ndarray:
-    """Facilities whose TCM status is unknown: centres with an unknown 中医馆 flag and village
-    clinics/stations with an unknown 中医阁 flag.
-
-    Parameters
-    ----------
-    facilities
-        Output of :func:`tcm_coverage.inputs.facilities.read_facilities`.
-
-    Returns
-    -------
-    numpy.ndarray
-        Boolean, aligned with ``facilities``.
-    """
-    tier = facilities["tier"].to_numpy()
-    _, guan_unknown = flag_values(facilities, "zhongyiguan")
-    _, ge_unknown = flag_values(facilities, "zhongyige")
-    return ((tier == "township_centre") & guan_unknown) | ((tier == "village_station") & ge_unknown)
-
-
-def functional_unknown(facilities: gpd.GeoDataFrame, functional: FunctionalRule | None) -> np.ndarray:
-    """Centres flagged 中医馆 and clinics/stations flagged 中医阁 whose capability is unknown
-    under ``functional`` (all ``False`` without a rule).
-
-    Parameters
-    ----------
-    facilities
-        Output of :func:`tcm_coverage.inputs.facilities.read_facilities`.
-    functional
-        The functional rule, or ``None``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Boolean, aligned with ``facilities``.
-    """
-    if functional is None:
-        return np.zeros(len(facilities), bool)
-    tier = facilities["tier"].to_numpy()
-    flagged = (((tier == "township_centre") & flag_values(facilities, "zhongyiguan")[0])
-               | ((tier == "village_station") & flag_values(facilities, "zhongyige")[0]))
-    return flagged & functional_status(facilities, functional)[1]
-
-
-def facility_set_masks(facilities: gpd.GeoDataFrame, *, include_other: bool = False,
-                       functional: FunctionalRule | None = None) -> dict[str, np.ndarray]:
-    """Boolean masks over ``facilities`` for every facility set in :data:`FACILITY_SETS`.
-
-    Unknown 中医馆/中医阁 flags count as no, except in ``tcm_any_upper`` (see the module
-    docstring).
-
-    Parameters
-    ----------
-    facilities
-        Output of :func:`tcm_coverage.inputs.facilities.read_facilities`.
-    include_other
-        Count TCM clinics and outpatient departments (tier ``other`` with ``is_tcm_clinic``) as
-        TCM service points. The plans count them "when the user says so".
-    functional
-        Count a 中医馆/中医阁 only when it meets this capability rule (unknown: not counted,
-        except in ``tcm_any_upper``); ``None``: the flags alone.
-
-    Returns
-    -------
-    dict of str to numpy.ndarray
-        One boolean array per facility set, aligned with ``facilities``.
-    """
-    tier = facilities["tier"].to_numpy()
-    county = tier == "county_tcm"
-    guan = (tier == "township_centre") & flag_values(facilities, "zhongyiguan")[0]
-    ge = (tier == "village_station") & flag_values(facilities, "zhongyige")[0]
-    maybe = unknown_flags(facilities) | functional_unknown(facilities, functional)
-    if functional is not None:
-        works = functional_status(facilities, functional)[0]
-        guan, ge = guan & works, ge & works
-    tcm = county | guan | ge
-    if include_other:
-        tcm = tcm | ((tier == "other") & facilities["is_tcm_clinic"].to_numpy(bool))
-    primary = (tier == "township_centre") | (tier == "village_station")
-    return {"tcm_any": tcm, "county_tcm": county, "zhongyiguan": guan, "zhongyige": ge,
-            "primary_any": primary, "tcm_any_upper": tcm | maybe}
-
-
-@dataclass(frozen=True)
-class AccessResult:
-    """Travel times of every demand point to the nearest facility of each facility set, per mode.
-
-    Attributes
-    ----------
-    demand
-        The demand points with, for every mode ``m`` and facility set ``s``, columns ``t_{s}_{m}``
-        (minutes, ``inf`` when unreachable) and ``f_{s}_{m}`` (``facility_id`` of the nearest
-        facility, empty when none), plus ``offroad_m_{m}`` (metres from the point to the road).
-    facilities
-        The facilities with ``offroad_m_{m}`` per mode.
-    modes, facility_sets
-        What was computed.
-    networks
-        :func:`tcm_coverage.network.network_summary` per mode, plus snapping statistics.
-    warnings
-        Things a planner should know (disconnected pieces, facility sets with no facility), in English.
-    warnings_zh
-        The same, in Chinese, for the Chinese reports.
-    isochrones
-        Isochrone rings (:func:`tcm_coverage.access.isochrones.isochrone_bands`) per mode and facility
-        set with ``mode`` and ``target`` (the facility set) columns, when asked for.
-    routing
-        Per mode, the :class:`~tcm_coverage.network.Routing` used here (``graph``, ``demand``
-        and ``facilities`` snaps), so later steps on the same roads (accessibility, site
-        selection) need not rebuild and re-snap.
-    """
-
-    demand: gpd.GeoDataFrame
-    facilities: gpd.GeoDataFrame
-    modes: tuple[str, ...]
-    facility_sets: tuple[str, ...]
-    networks: Mapping[str, dict] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-    warnings_zh: tuple[str, ...] = ()
-    isochrones: gpd.GeoDataFrame | None = None
-    routing: Mapping[str, Routing] = field(default_factory=dict, repr=False)
-
 
 def _check_facilities_on_network(
     rg: RoutingGraph, snap: Snap, facilities: gpd.GeoDataFrame, *, mode: str, max_offroad_m: float,
@@ -239,59 +116,6 @@ def _check_facilities_on_network(
         logger.warning("%s: %d facilities are nearest to a road fragment that joins nothing and "
                        "were attached to the network instead, with a longer off-road leg: %s",
                        mode, int(skipped.sum()), names)
-
-
-@dataclass(frozen=True)
-class AccessOptions:
-    """How travel times are computed (:func:`compute_access`, :func:`~tcm_coverage.access.catchment_areas.network_fca`).
-
-    Attributes
-    ----------
-    include_other
-        Count TCM clinics as TCM service points (see :func:`facility_set_masks`).
-    speed_overrides
-        Per mode, ``{highway class: km/h}`` overriding the profile's speeds.
-    offroad_kmh
-        Per mode, the speed of the off-road leg.
-    direct_offroad_m
-        Longest straight off-road leg from a point to a facility, in metres (see
-        :data:`tcm_coverage.access.traveltime.DIRECT_OFFROAD_MAX_M`; 0: none).
-    max_facility_offroad_m
-        A facility farther than this from every usable road is an input error (usually a datum
-        or typing mistake in its coordinates); checked by :func:`compute_access`.
-    facilities_source
-        File name used in error messages.
-    functional
-        Count a 中医馆/中医阁 only when it meets this capability rule (see
-        :func:`facility_set_masks`); ``None``: the flags alone.
-    """
-
-    include_other: bool = False
-    speed_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    offroad_kmh: Mapping[str, float] = field(default_factory=dict)
-    direct_offroad_m: float = DIRECT_OFFROAD_MAX_M
-    max_facility_offroad_m: float = 1500.0
-    facilities_source: str | None = None
-    functional: FunctionalRule | None = None
-
-
-@dataclass(frozen=True)
-class IsochroneOptions:
-    """Isochrone rings of :func:`compute_access`.
-
-    Attributes
-    ----------
-    minutes
-        Ring limits in minutes (empty: no isochrones).
-    area
-        The area the isochrones cover (county polygons).
-    cell_m
-        Grid cell of the isochrones in metres.
-    """
-
-    minutes: Sequence[float]
-    area: object
-    cell_m: float = 100.0
 
 
 def compute_access(

@@ -26,6 +26,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from tcm_coverage.access.results import sensitivity_band
 from tcm_coverage.access.traveltime import nearest_facility_times
 from tcm_coverage.network import Routing, RoutingGraph, Snap
 from tcm_coverage.vocab import (
@@ -135,25 +136,3 @@ def sensitivity_table(route: Routing, facilities: np.ndarray, population: np.nda
     if table.empty:
         return table
     return table.sort_values(["code", "swing"], ascending=[True, False], kind="stable").reset_index(drop=True)
-
-
-def sensitivity_band(table: pd.DataFrame | None) -> dict[str, tuple[float, float, float]]:
-    """County code -> (headline, lowest, highest) share over the variations of
-    :func:`sensitivity_table` (the headline always inside the band); empty without a table.
-
-    Parameters
-    ----------
-    table
-        From :func:`sensitivity_table`.
-
-    Returns
-    -------
-    dict
-    """
-    if table is None or table.empty:
-        return {}
-    out = {}
-    for code, sub in table.groupby("code", sort=False):
-        values = np.concatenate([sub["share_low"], sub["share_high"], sub["headline"]]).astype(float)
-        out[str(code)] = (float(sub["headline"].iloc[0]), float(np.nanmin(values)), float(np.nanmax(values)))
-    return out

@@ -337,7 +337,7 @@ def _redraw_load(args: argparse.Namespace, run_dir: Path, config, *, modes: tupl
     """Load the run's store and compute only what is missing (or, without a store, recompute the
     run: then the changed-inputs protection applies, as it does when a mode must be routed)."""
     from tcm_coverage._rerun import changed_note, rerun_note
-    from tcm_coverage.workflows import complete_run, load_run, missing_modes
+    from tcm_coverage.workflows import load_run, missing_modes, redraw_run
 
     stored = load_run(run_dir, config, scorecards=args.command != "map")
     note = None
@@ -353,8 +353,14 @@ def _redraw_load(args: argparse.Namespace, run_dir: Path, config, *, modes: tupl
     if note:  # changed inputs, allowed: recompute everything from them, labelled
         config = config.updated(sources=(*config.rendering.sources, note))
         stored = None
+    on_note = None if args.quiet else print
+    if stored is not None and not missing_modes(stored, (*config.options.modes, *modes)):
+        # nothing to route: the road reader and the routing stack are not even imported
+        return redraw_run(stored, config, thresholds=thresholds, on_note=on_note), note
+    from tcm_coverage.workflows import complete_run
+
     ready = complete_run(stored, config, modes=modes, thresholds=thresholds, progress=not args.quiet,
-                         on_note=None if args.quiet else print)
+                         on_note=on_note)
     return ready, note
 
 
@@ -475,9 +481,6 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run the parsed sub-command and return its exit code."""
     if args.command == "batch":
         return run_batch_command(args)
-    # Imported here so `--help` stays instant.
-    from tcm_coverage.workflows import run_analysis, summary_text
-
     if args.command == "site":
         return _site(args)
     if args.command in ("map", "report", "score"):
@@ -487,6 +490,9 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             print(f"error: {exc}", file=sys.stderr)
             print("nothing was written.", file=sys.stderr)
             return 2 if isinstance(exc, ValueError) else 1
+    # Imported here so `--help` stays instant (and a redraw loads no routing stack).
+    from tcm_coverage.workflows import run_analysis, summary_text
+
     try:
         if args.command == "demo":
             data = args.data_dir or demo_data_dir()

@@ -3,89 +3,135 @@
 Modules: :mod:`~tcm_coverage.inputs.boundaries`, :mod:`~tcm_coverage.inputs.chinacrs`, :mod:`~tcm_coverage.inputs.datum_check`, :mod:`~tcm_coverage.inputs.facilities`, :mod:`~tcm_coverage.inputs.facility_area`, :mod:`~tcm_coverage.inputs.facility_review`, :mod:`~tcm_coverage.inputs.facility_rules`, :mod:`~tcm_coverage.inputs.facility_types`, :mod:`~tcm_coverage.inputs.indicators`, :mod:`~tcm_coverage.inputs.plans`, :mod:`~tcm_coverage.inputs.population`, :mod:`~tcm_coverage.inputs.population_raster`, :mod:`~tcm_coverage.inputs.demand`, :mod:`~tcm_coverage.inputs.functional`.
 """
 
-from tcm_coverage.inputs.boundaries import (
-    CODE_ALIASES,
-    NAME_ALIASES,
-    PARENT_ALIASES,
-    boundary_geometry,
-    read_boundaries,
-)
-from tcm_coverage.inputs.chinacrs import (
-    DATUM_ALIASES,
-    DATUMS,
-    bd09_to_gcj02,
-    bd09_to_wgs84,
-    convert,
-    gcj02_to_bd09,
-    gcj02_to_wgs84,
-    in_china,
-    normalize_datum,
-    to_wgs84_frame,
-    transform_geometries,
-    wgs84_to_bd09,
-    wgs84_to_gcj02,
-)
-from tcm_coverage.inputs.datum_check import (
-    MARKED_GAP_M,
-    MARKED_RATIO,
-    MIN_POINTS,
-    DatumFit,
-    check_datum,
-    check_inputs,
-    nearest_road_distance,
-)
-from tcm_coverage.inputs.facilities import (
-    FacilityTable,
-    flag_values,
-    load_facilities,
-    read_facilities,
-)
-from tcm_coverage.inputs.facility_area import CountyFacilities, county_facilities
-from tcm_coverage.inputs.facility_review import review_sheet
-from tcm_coverage.inputs.facility_rules import (
-    KIND_LABELS,
-    RULES,
-    TypeResult,
-    TypeRule,
-    clean_name,
-    infer_type,
-    poi_source,
-    rules_markdown,
-    split_categories,
-)
-from tcm_coverage.inputs.facility_types import (
-    COLUMN_ALIASES,
-    KIND_TIER,
-    TYPE_NAMES,
-    accepted_types,
-    classify_types,
-)
-from tcm_coverage.inputs.functional import (
-    CAPABILITY_COLUMNS,
-    DEFAULT_FUNCTIONAL_RULE,
-    FunctionalRule,
-    functional_status,
-    parse_functional_rule,
-    services_status,
-    staff_status,
-)
-from tcm_coverage.inputs.indicators import INDICATORS, MEASURES, IndicatorSpec
-from tcm_coverage.inputs.plans import (
-    NO_NUMBER,
-    PlanTarget,
-    Profile,
-    list_profiles,
-    load_profile,
-    parse_profile,
-)
-from tcm_coverage.inputs.population import (
-    elderly_from_demand,
-    points_from_polygons,
-    points_from_table,
-    read_population,
-    read_population_65plus,
-)
-from tcm_coverage.inputs.population_raster import points_from_raster
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tcm_coverage._lazy import lazy_face
+
+if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
+    from tcm_coverage.inputs.boundaries import (
+        CODE_ALIASES,
+        NAME_ALIASES,
+        PARENT_ALIASES,
+        boundary_geometry,
+        read_boundaries,
+    )
+    from tcm_coverage.inputs.chinacrs import (
+        DATUM_ALIASES,
+        DATUMS,
+        bd09_to_gcj02,
+        bd09_to_wgs84,
+        convert,
+        gcj02_to_bd09,
+        gcj02_to_wgs84,
+        in_china,
+        normalize_datum,
+        to_wgs84_frame,
+        transform_geometries,
+        wgs84_to_bd09,
+        wgs84_to_gcj02,
+    )
+    from tcm_coverage.inputs.datum_check import (
+        MARKED_GAP_M,
+        MARKED_RATIO,
+        MIN_POINTS,
+        DatumFit,
+        check_datum,
+        check_inputs,
+        nearest_road_distance,
+    )
+    from tcm_coverage.inputs.facilities import (
+        FacilityTable,
+        flag_values,
+        load_facilities,
+        read_facilities,
+    )
+    from tcm_coverage.inputs.facility_area import CountyFacilities, county_facilities
+    from tcm_coverage.inputs.facility_review import review_sheet
+    from tcm_coverage.inputs.facility_rules import (
+        KIND_LABELS,
+        RULES,
+        TypeResult,
+        TypeRule,
+        clean_name,
+        infer_type,
+        poi_source,
+        rules_markdown,
+        split_categories,
+    )
+    from tcm_coverage.inputs.facility_types import (
+        COLUMN_ALIASES,
+        KIND_TIER,
+        TYPE_NAMES,
+        accepted_types,
+        classify_types,
+    )
+    from tcm_coverage.inputs.functional import (
+        CAPABILITY_COLUMNS,
+        DEFAULT_FUNCTIONAL_RULE,
+        FunctionalRule,
+        functional_status,
+        parse_functional_rule,
+        services_status,
+        staff_status,
+    )
+    from tcm_coverage.inputs.indicators import INDICATORS, MEASURES, IndicatorSpec
+    from tcm_coverage.inputs.plans import (
+        NO_NUMBER,
+        PlanTarget,
+        Profile,
+        list_profiles,
+        load_profile,
+        parse_profile,
+    )
+    from tcm_coverage.inputs.population import (
+        elderly_from_demand,
+        points_from_polygons,
+        points_from_table,
+        read_population,
+        read_population_65plus,
+    )
+    from tcm_coverage.inputs.population_raster import points_from_raster
+
+#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
+_NAMES: dict[str, tuple[str, ...]] = {
+    "boundaries": (
+        "CODE_ALIASES", "NAME_ALIASES", "PARENT_ALIASES", "boundary_geometry", "read_boundaries",
+    ),
+    "chinacrs": (
+        "DATUM_ALIASES", "DATUMS", "bd09_to_gcj02", "bd09_to_wgs84", "convert", "gcj02_to_bd09",
+        "gcj02_to_wgs84", "in_china", "normalize_datum", "to_wgs84_frame", "transform_geometries",
+        "wgs84_to_bd09", "wgs84_to_gcj02",
+    ),
+    "datum_check": (
+        "MARKED_GAP_M", "MARKED_RATIO", "MIN_POINTS", "DatumFit", "check_datum", "check_inputs",
+        "nearest_road_distance",
+    ),
+    "facilities": ("FacilityTable", "flag_values", "load_facilities", "read_facilities"),
+    "facility_area": ("CountyFacilities", "county_facilities"),
+    "facility_review": ("review_sheet",),
+    "facility_rules": (
+        "KIND_LABELS", "RULES", "TypeResult", "TypeRule", "clean_name", "infer_type", "poi_source",
+        "rules_markdown", "split_categories",
+    ),
+    "facility_types": (
+        "COLUMN_ALIASES", "KIND_TIER", "TYPE_NAMES", "accepted_types", "classify_types",
+    ),
+    "functional": (
+        "CAPABILITY_COLUMNS", "DEFAULT_FUNCTIONAL_RULE", "FunctionalRule", "functional_status",
+        "parse_functional_rule", "services_status", "staff_status",
+    ),
+    "indicators": ("INDICATORS", "MEASURES", "IndicatorSpec"),
+    "plans": (
+        "NO_NUMBER", "PlanTarget", "Profile", "list_profiles", "load_profile", "parse_profile",
+    ),
+    "population": (
+        "elderly_from_demand", "points_from_polygons", "points_from_table", "read_population",
+        "read_population_65plus",
+    ),
+    "population_raster": ("points_from_raster",),
+}
 
 __all__ = [
     "CAPABILITY_COLUMNS",
@@ -157,3 +203,5 @@ __all__ = [
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
 ]
+
+lazy_face(__name__, _NAMES)

@@ -13,13 +13,11 @@ Modules, one topic each:
 * :mod:`~tcm_coverage.network.model`: :class:`RoadNetwork`, building one from a reader's raw
   segments, spatial node order, subsets;
 * :mod:`~tcm_coverage.network.readers`: ``read_network`` (by file ending);
-  :mod:`~tcm_coverage.network.osm_reader`: OSM XML and PBF in two pyosmium passes, as arrays;
+  :mod:`~tcm_coverage.network.osm_reader`: OSM XML and PBF in one pyosmium pass, as arrays;
   :mod:`~tcm_coverage.network.osmnx_graph`: GraphML, downloads and networkx graphs (osmnx,
   imported on first use);
 * :mod:`~tcm_coverage.network.graph`: the routing graph of one mode and its routable pieces;
 * :mod:`~tcm_coverage.network.snapping`: :class:`Snap`, ``snap_points`` and :class:`Routing`;
-  :mod:`~tcm_coverage.network.nearest`: the nearest straight piece of many points (a KD-tree
-  over piece samples plus an exact refinement; what ``snap_points`` searches);
 * :mod:`~tcm_coverage.network.terrain`: a DEM (``read_dem``), elevation along segments
   (``with_elevation`` in ``model``) and how grade changes each mode's speed (Tobler for walking);
 * :mod:`~tcm_coverage.network.summary`: ``network_summary`` and ``snap_summary`` for the run report.
@@ -28,44 +26,94 @@ The projection rule (``utm_crs``, ``transform_geoms``, ``buffer_lonlat``) lives 
 :mod:`tcm_coverage._geo` and is re-exported here for the callers that read it from the network.
 """
 
-from tcm_coverage._geo import buffer_lonlat, transform_geoms, utm_crs
-from tcm_coverage.network.graph import (
-    MIN_COMPONENT_M,
-    ZERO_TIME_MIN,
-    RoutingGraph,
-    build_routing_graph,
-    reweighted_graph,
-)
-from tcm_coverage.network.model import (
-    RoadNetwork,
-    network_pieces,
-    spatial_node_order,
-    subset_network,
-    with_elevation,
-)
-from tcm_coverage.network.nearest import Nearest, PieceIndex, Pieces, nearest_pieces, piece_index
-from tcm_coverage.network.osmnx_graph import download_network, from_networkx
-from tcm_coverage.network.profiles import MODES, PROFILES, ROAD_CLASSES, SpeedProfile, get_profile
-from tcm_coverage.network.readers import ACCEPTED_EXTENSIONS, read_network
-from tcm_coverage.network.snapping import Routing, Snap, snap_key, snap_points, snap_with_profile
-from tcm_coverage.network.summary import network_summary, snap_summary
-from tcm_coverage.network.tags import (
-    ACCESS_CHAINS,
-    ACCESS_CLOSED,
-    ACCESS_OPEN,
-    SegmentAccess,
-    access_from_tags,
-    parse_maxspeed,
-)
-from tcm_coverage.network.terrain import (
-    CLIMB_RULES,
-    ClimbRule,
-    Dem,
-    Terrain,
-    offroad_speed_factor,
-    read_dem,
-    tobler_factor,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tcm_coverage._lazy import lazy_face
+
+if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
+    from tcm_coverage._geo import buffer_lonlat, transform_geoms, utm_crs
+    from tcm_coverage.network.graph import (
+        MIN_COMPONENT_M,
+        ZERO_TIME_MIN,
+        RoutingGraph,
+        build_routing_graph,
+        reweighted_graph,
+    )
+    from tcm_coverage.network.model import (
+        RoadNetwork,
+        network_pieces,
+        spatial_node_order,
+        subset_network,
+        with_elevation,
+    )
+    from tcm_coverage.network.nearest import (
+        Nearest,
+        PieceIndex,
+        Pieces,
+        nearest_pieces,
+        piece_index,
+    )
+    from tcm_coverage.network.osmnx_graph import download_network, from_networkx
+    from tcm_coverage.network.profiles import (
+        MODES,
+        PROFILES,
+        ROAD_CLASSES,
+        SpeedProfile,
+        get_profile,
+    )
+    from tcm_coverage.network.readers import ACCEPTED_EXTENSIONS, read_network
+    from tcm_coverage.network.snapping import (
+        Routing,
+        Snap,
+        snap_key,
+        snap_points,
+        snap_with_profile,
+    )
+    from tcm_coverage.network.summary import network_summary, snap_summary
+    from tcm_coverage.network.tags import (
+        ACCESS_CHAINS,
+        ACCESS_CLOSED,
+        ACCESS_OPEN,
+        SegmentAccess,
+        access_from_tags,
+        parse_maxspeed,
+    )
+    from tcm_coverage.network.terrain import (
+        CLIMB_RULES,
+        ClimbRule,
+        Dem,
+        Terrain,
+        offroad_speed_factor,
+        read_dem,
+        tobler_factor,
+    )
+
+#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
+_NAMES: dict[str, tuple[str, ...]] = {
+    "tcm_coverage._geo": ("buffer_lonlat", "transform_geoms", "utm_crs"),
+    "graph": (
+        "MIN_COMPONENT_M", "ZERO_TIME_MIN", "RoutingGraph", "build_routing_graph",
+        "reweighted_graph",
+    ),
+    "model": ("RoadNetwork", "network_pieces", "spatial_node_order", "subset_network",
+              "with_elevation"),
+    "nearest": ("Nearest", "PieceIndex", "Pieces", "nearest_pieces", "piece_index"),
+    "osmnx_graph": ("download_network", "from_networkx"),
+    "profiles": ("MODES", "PROFILES", "ROAD_CLASSES", "SpeedProfile", "get_profile"),
+    "readers": ("ACCEPTED_EXTENSIONS", "read_network"),
+    "snapping": ("Routing", "Snap", "snap_key", "snap_points", "snap_with_profile"),
+    "summary": ("network_summary", "snap_summary"),
+    "tags": (
+        "ACCESS_CHAINS", "ACCESS_CLOSED", "ACCESS_OPEN", "SegmentAccess", "access_from_tags",
+        "parse_maxspeed",
+    ),
+    "terrain": (
+        "CLIMB_RULES", "ClimbRule", "Dem", "Terrain", "offroad_speed_factor", "read_dem",
+        "tobler_factor",
+    ),
+}
 
 __all__ = [
     "ACCEPTED_EXTENSIONS",
@@ -77,10 +125,7 @@ __all__ = [
     "Dem",
     "MIN_COMPONENT_M",
     "MODES",
-    "Nearest",
     "PROFILES",
-    "PieceIndex",
-    "Pieces",
     "ROAD_CLASSES",
     "RoadNetwork",
     "Routing",
@@ -90,16 +135,19 @@ __all__ = [
     "SpeedProfile",
     "Terrain",
     "ZERO_TIME_MIN",
+    "Nearest",
+    "PieceIndex",
+    "Pieces",
+    "nearest_pieces",
+    "network_pieces",
+    "piece_index",
     "access_from_tags",
     "buffer_lonlat",
     "build_routing_graph",
     "download_network",
     "from_networkx",
     "get_profile",
-    "nearest_pieces",
-    "network_pieces",
     "network_summary",
-    "piece_index",
     "snap_summary",
     "offroad_speed_factor",
     "parse_maxspeed",
@@ -116,3 +164,5 @@ __all__ = [
     "utm_crs",
     "with_elevation",
 ]
+
+lazy_face(__name__, _NAMES)

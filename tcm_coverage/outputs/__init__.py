@@ -14,76 +14,118 @@ the print plates :mod:`~tcm_coverage.outputs.print_map`
 :mod:`~tcm_coverage.outputs.print_basemap` and the CJK fonts :mod:`~tcm_coverage.outputs.fonts`).
 """
 
-from tcm_coverage.outputs.chart import (
-    cumulative_chart_png,
-    cumulative_chart_svg,
-    cumulative_curve,
-    lorenz_chart_svg,
-)
-from tcm_coverage.outputs.decision_tables import (
-    DecisionTables,
-    decision_sheets,
-    localize_decision_table,
-    write_decision_tables,
-)
-from tcm_coverage.outputs.fonts import CJK_FONT_PACKAGE, cjk_font, find_cjk_font
-from tcm_coverage.outputs.map_page import (
-    BASEMAPS,
-    base_map,
-    compact_geojson,
-    map_html,
-    prepare_layer,
-    save_map,
-)
-from tcm_coverage.outputs.map_referral import REFERRAL_LINE_COLOURS, referral_layer
-from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
-from tcm_coverage.outputs.print_basemap import open_tiles
-from tcm_coverage.outputs.print_map import (
-    PAPER_SIZES,
-    PRINT_FORMATS,
-    PrintOptions,
-    print_atlas_figures,
-    print_map_figure,
-    save_plate,
-    write_print_atlas,
-    write_print_map,
-)
-from tcm_coverage.outputs.report_decisions import (
-    DecisionSections,
-    band_text,
-    decision_sections_html,
-)
-from tcm_coverage.outputs.report_docx import DocxFonts, county_report_docx, docx_fonts
-from tcm_coverage.outputs.report_figures import ReportOptions, ReportTables
-from tcm_coverage.outputs.report_html import county_report_html, scorecard_section_html
-from tcm_coverage.outputs.scorecard import Scorecard, scorecard
-from tcm_coverage.outputs.scorecard_render import scorecard_html, write_scorecard
-from tcm_coverage.outputs.scorecard_text import (
-    SCORECARD_COLUMNS,
-    STATUSES,
-    render_scorecard,
-    status_label,
-)
-from tcm_coverage.outputs.style import (
-    SHARE_BREAKS,
-    SHARE_COLOURS,
-    SHARE_TINTS,
-    STATUS_COLOURS,
-    TIER_STYLE,
-    share_colour,
-)
-from tcm_coverage.outputs.tables import (
-    COLUMN_LABELS,
-    NO_DATA,
-    column_label,
-    localize,
-    rounded_table,
-    with_no_data,
-    write_isochrones,
-    write_layers,
-    write_manifest,
-    write_tables,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tcm_coverage._lazy import lazy_face
+
+if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
+    from tcm_coverage.outputs.chart import (
+        cumulative_chart_png,
+        cumulative_chart_svg,
+        cumulative_curve,
+        lorenz_chart_svg,
+    )
+    from tcm_coverage.outputs.decision_tables import (
+        DecisionTables,
+        decision_sheets,
+        localize_decision_table,
+        write_decision_tables,
+    )
+    from tcm_coverage.outputs.fonts import CJK_FONT_PACKAGE, cjk_font, find_cjk_font
+    from tcm_coverage.outputs.map_page import (
+        BASEMAPS,
+        base_map,
+        compact_geojson,
+        map_html,
+        prepare_layer,
+        save_map,
+    )
+    from tcm_coverage.outputs.map_referral import REFERRAL_LINE_COLOURS, referral_layer
+    from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
+    from tcm_coverage.outputs.print_basemap import open_tiles
+    from tcm_coverage.outputs.print_map import (
+        print_atlas_figures,
+        print_map_figure,
+        save_plate,
+        write_print_atlas,
+        write_print_map,
+    )
+    from tcm_coverage.outputs.print_options import PAPER_SIZES, PRINT_FORMATS, PrintOptions
+    from tcm_coverage.outputs.report_decisions import (
+        DecisionSections,
+        band_text,
+        decision_sections_html,
+    )
+    from tcm_coverage.outputs.report_docx import DocxFonts, county_report_docx, docx_fonts
+    from tcm_coverage.outputs.report_figures import ReportOptions, ReportTables
+    from tcm_coverage.outputs.report_html import county_report_html, scorecard_section_html
+    from tcm_coverage.outputs.scorecard import Scorecard, scorecard
+    from tcm_coverage.outputs.scorecard_render import scorecard_html, write_scorecard
+    from tcm_coverage.outputs.scorecard_text import (
+        SCORECARD_COLUMNS,
+        STATUSES,
+        render_scorecard,
+        status_label,
+    )
+    from tcm_coverage.outputs.style import (
+        SHARE_BREAKS,
+        SHARE_COLOURS,
+        SHARE_TINTS,
+        STATUS_COLOURS,
+        TIER_STYLE,
+        share_colour,
+    )
+    from tcm_coverage.outputs.tables import (
+        COLUMN_LABELS,
+        NO_DATA,
+        column_label,
+        localize,
+        rounded_table,
+        with_no_data,
+        write_isochrones,
+        write_layers,
+        write_manifest,
+        write_tables,
+    )
+
+#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
+_NAMES: dict[str, tuple[str, ...]] = {
+    "chart": (
+        "cumulative_chart_png", "cumulative_chart_svg", "cumulative_curve", "lorenz_chart_svg",
+    ),
+    "decision_tables": (
+        "DecisionTables", "decision_sheets", "localize_decision_table", "write_decision_tables",
+    ),
+    "fonts": ("CJK_FONT_PACKAGE", "cjk_font", "find_cjk_font"),
+    "map_page": (
+        "BASEMAPS", "base_map", "compact_geojson", "map_html", "prepare_layer", "save_map",
+    ),
+    "map_referral": ("REFERRAL_LINE_COLOURS", "referral_layer"),
+    "maps": ("MapLayers", "MapOptions", "coverage_map"),
+    "print_basemap": ("open_tiles",),
+    "print_map": (
+        "print_atlas_figures", "print_map_figure", "save_plate", "write_print_atlas",
+        "write_print_map",
+    ),
+    "print_options": ("PAPER_SIZES", "PRINT_FORMATS", "PrintOptions"),
+    "report_decisions": ("DecisionSections", "band_text", "decision_sections_html"),
+    "report_docx": ("DocxFonts", "county_report_docx", "docx_fonts"),
+    "report_figures": ("ReportOptions", "ReportTables"),
+    "report_html": ("county_report_html", "scorecard_section_html"),
+    "scorecard": ("Scorecard", "scorecard"),
+    "scorecard_render": ("scorecard_html", "write_scorecard"),
+    "scorecard_text": ("SCORECARD_COLUMNS", "STATUSES", "render_scorecard", "status_label"),
+    "style": (
+        "SHARE_BREAKS", "SHARE_COLOURS", "SHARE_TINTS", "STATUS_COLOURS", "TIER_STYLE",
+        "share_colour",
+    ),
+    "tables": (
+        "COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "with_no_data",
+        "write_isochrones", "write_layers", "write_manifest", "write_tables",
+    ),
+}
 
 __all__ = [
     "BASEMAPS",
@@ -152,3 +194,5 @@ __all__ = [
     "write_scorecard",
     "write_tables",
 ]
+
+lazy_face(__name__, _NAMES)

@@ -11,60 +11,96 @@ and the ranked upgrade order (:mod:`~tcm_coverage.siting.order`); and a GeoDataF
 (:mod:`~tcm_coverage.siting.candidates`) that builds candidates and network travel times.
 """
 
-from tcm_coverage.siting.adapter import KnownTimes, chosen_sites, demand_after, siting_instance
-from tcm_coverage.siting.candidates import (
-    CANDIDATE_ALIASES,
-    CANDIDATE_COLUMNS,
-    DEFAULT_COSTS,
-    DemandSites,
-    build_candidates,
-    cluster_candidates,
-)
-from tcm_coverage.siting.capacitated import (
-    CapacityData,
-    capacitated_max_cover,
-    capacitated_set_cover,
-    capacity_data,
-    served_within_capacity,
-)
-from tcm_coverage.siting.greedy import (
-    GreedyResult,
-    greedy_max_cover,
-    greedy_median,
-    greedy_set_cover,
-)
-from tcm_coverage.siting.instance import (
-    CandidateColumns,
-    SitingInstance,
-    coverage_after,
-    instance_from_matrix,
-    instance_from_od,
-    make_instance,
-    minutes_after,
-)
-from tcm_coverage.siting.models import (
-    default_unreached_minutes,
-    maximal_covering,
-    p_median,
-    set_covering,
-    upgrade_or_build,
-)
-from tcm_coverage.siting.order import ORDER_BY, UpgradeOrder, upgrade_order, year_of_steps
-from tcm_coverage.siting.quotas import (
-    QuotaProblem,
-    TownshipQuotas,
-    check_quotas,
-    quota_problems,
-    quota_violations,
-    township_quotas,
-)
-from tcm_coverage.siting.reduction import (
-    ReducedInstance,
-    ReductionStats,
-    reduce_covering,
-    reduce_median,
-)
-from tcm_coverage.siting.result import SitingResult
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tcm_coverage._lazy import lazy_face
+
+if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
+    from tcm_coverage.siting.adapter import KnownTimes, chosen_sites, demand_after, siting_instance
+    from tcm_coverage.siting.candidates import (
+        CANDIDATE_ALIASES,
+        CANDIDATE_COLUMNS,
+        DEFAULT_COSTS,
+        DemandSites,
+        build_candidates,
+        cluster_candidates,
+    )
+    from tcm_coverage.siting.capacitated import (
+        CapacityData,
+        capacitated_max_cover,
+        capacitated_set_cover,
+        capacity_data,
+        served_within_capacity,
+    )
+    from tcm_coverage.siting.greedy import (
+        GreedyResult,
+        greedy_max_cover,
+        greedy_median,
+        greedy_set_cover,
+    )
+    from tcm_coverage.siting.instance import (
+        CandidateColumns,
+        SitingInstance,
+        coverage_after,
+        instance_from_matrix,
+        instance_from_od,
+        make_instance,
+        minutes_after,
+    )
+    from tcm_coverage.siting.models import (
+        default_unreached_minutes,
+        maximal_covering,
+        p_median,
+        set_covering,
+        upgrade_or_build,
+    )
+    from tcm_coverage.siting.order import ORDER_BY, UpgradeOrder, upgrade_order, year_of_steps
+    from tcm_coverage.siting.quotas import (
+        QuotaProblem,
+        TownshipQuotas,
+        check_quotas,
+        quota_problems,
+        quota_violations,
+        township_quotas,
+    )
+    from tcm_coverage.siting.reduction import (
+        ReducedInstance,
+        ReductionStats,
+        reduce_covering,
+        reduce_median,
+    )
+    from tcm_coverage.siting.result import SitingResult
+
+#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
+_NAMES: dict[str, tuple[str, ...]] = {
+    "adapter": ("KnownTimes", "chosen_sites", "demand_after", "siting_instance"),
+    "candidates": (
+        "CANDIDATE_ALIASES", "CANDIDATE_COLUMNS", "DEFAULT_COSTS", "DemandSites",
+        "build_candidates", "cluster_candidates",
+    ),
+    "capacitated": (
+        "CapacityData", "capacitated_max_cover", "capacitated_set_cover", "capacity_data",
+        "served_within_capacity",
+    ),
+    "greedy": ("GreedyResult", "greedy_max_cover", "greedy_median", "greedy_set_cover"),
+    "instance": (
+        "CandidateColumns", "SitingInstance", "coverage_after", "instance_from_matrix",
+        "instance_from_od", "make_instance", "minutes_after",
+    ),
+    "models": (
+        "default_unreached_minutes", "maximal_covering", "p_median", "set_covering",
+        "upgrade_or_build",
+    ),
+    "order": ("ORDER_BY", "UpgradeOrder", "upgrade_order", "year_of_steps"),
+    "quotas": (
+        "QuotaProblem", "TownshipQuotas", "check_quotas", "quota_problems", "quota_violations",
+        "township_quotas",
+    ),
+    "reduction": ("ReducedInstance", "ReductionStats", "reduce_covering", "reduce_median"),
+    "result": ("SitingResult",),
+}
 
 __all__ = [
     "CANDIDATE_ALIASES",
@@ -114,3 +150,5 @@ __all__ = [
     "upgrade_order",
     "year_of_steps",
 ]
+
+lazy_face(__name__, _NAMES)

@@ -4,53 +4,95 @@ Modules: :mod:`~tcm_coverage.workflows.config` (the configuration in groups: inp
 computation options, rendering; its checks; ``run.json``), :mod:`~tcm_coverage.workflows.run`
 (what a run reads and produces), :mod:`~tcm_coverage.workflows.pipeline` (compute and run),
 :mod:`~tcm_coverage.workflows.texts` (readme rows, notes, source lines, summary),
-:mod:`~tcm_coverage.workflows.write` (map, reports, scorecards, all outputs),
+:mod:`~tcm_coverage.workflows.view` (what a map shows, the HTML map),
+:mod:`~tcm_coverage.workflows.write` (print plates, reports, scorecards, all outputs),
 :mod:`~tcm_coverage.workflows.store` (what a run's outputs are drawn from, kept in ``RUN/store/``),
-:mod:`~tcm_coverage.workflows.redraw` (``map``/``report``/``score`` from the store, computing only
-what is missing),
+:mod:`~tcm_coverage.workflows.redraw` (``map``/``report``/``score`` from the store, nothing routed),
+:mod:`~tcm_coverage.workflows.recompute` (what a redraw must compute: a mode the run lacks, or the
+whole run),
 :mod:`~tcm_coverage.workflows.scenario_file` (the scenario format and its loader),
 :mod:`~tcm_coverage.workflows.scenario_run` (solving a scenario),
 :mod:`~tcm_coverage.workflows.scenario_plan` (its township quotas and ranked plan),
 :mod:`~tcm_coverage.workflows.scenario_map` and :mod:`~tcm_coverage.workflows.scenario_write`.
 """
 
-from tcm_coverage.workflows.config import (
-    AnalysisConfig,
-    ComputeOptions,
-    InputFiles,
-    Rendering,
-    check_config,
-    input_files,
-    load_config,
-    validate_config,
-)
-from tcm_coverage.workflows.pipeline import compute, compute_from_inputs, run_analysis
-from tcm_coverage.workflows.redraw import Redraw, complete_run, missing_modes
-from tcm_coverage.workflows.run import AnalysisRun, RunInputs
-from tcm_coverage.workflows.scenario_file import MODELS, Scenario, load_scenario
-from tcm_coverage.workflows.scenario_map import scenario_map
-from tcm_coverage.workflows.scenario_run import ScenarioResult, compare_scenarios, run_scenario
-from tcm_coverage.workflows.scenario_write import run_scenarios, write_scenario
-from tcm_coverage.workflows.store import STORE_DIR, STORE_FORMAT, load_run, save_run, scorecards_of
-from tcm_coverage.workflows.texts import (
-    access_notes,
-    facility_notes,
-    headline_numbers,
-    readme_rows,
-    source_lines,
-    summary_text,
-)
-from tcm_coverage.workflows.write import (
-    build_map,
-    build_print_map,
-    plate_images,
-    write_docx_reports,
-    write_geodata,
-    write_outputs,
-    write_print,
-    write_reports,
-    write_scorecards,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tcm_coverage._lazy import lazy_face
+
+if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
+    from tcm_coverage.workflows.config import (
+        AnalysisConfig,
+        ComputeOptions,
+        InputFiles,
+        Rendering,
+        check_config,
+        input_files,
+        load_config,
+        validate_config,
+    )
+    from tcm_coverage.workflows.pipeline import compute, compute_from_inputs, run_analysis
+    from tcm_coverage.workflows.recompute import complete_run
+    from tcm_coverage.workflows.redraw import Redraw, missing_modes, redraw_run
+    from tcm_coverage.workflows.run import AnalysisRun, RunInputs
+    from tcm_coverage.workflows.scenario_file import MODELS, Scenario, load_scenario
+    from tcm_coverage.workflows.scenario_map import scenario_map
+    from tcm_coverage.workflows.scenario_run import ScenarioResult, compare_scenarios, run_scenario
+    from tcm_coverage.workflows.scenario_write import run_scenarios, write_scenario
+    from tcm_coverage.workflows.store import (
+        STORE_DIR,
+        STORE_FORMAT,
+        load_run,
+        save_run,
+        scorecards_of,
+    )
+    from tcm_coverage.workflows.texts import (
+        access_notes,
+        facility_notes,
+        headline_numbers,
+        readme_rows,
+        source_lines,
+        summary_text,
+    )
+    from tcm_coverage.workflows.view import build_map
+    from tcm_coverage.workflows.write import (
+        build_print_map,
+        plate_images,
+        write_docx_reports,
+        write_geodata,
+        write_outputs,
+        write_print,
+        write_reports,
+        write_scorecards,
+    )
+
+#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
+_NAMES: dict[str, tuple[str, ...]] = {
+    "config": (
+        "AnalysisConfig", "ComputeOptions", "InputFiles", "Rendering", "check_config",
+        "input_files", "load_config", "validate_config",
+    ),
+    "pipeline": ("compute", "compute_from_inputs", "run_analysis"),
+    "recompute": ("complete_run",),
+    "redraw": ("Redraw", "missing_modes", "redraw_run"),
+    "run": ("AnalysisRun", "RunInputs"),
+    "scenario_file": ("MODELS", "Scenario", "load_scenario"),
+    "scenario_map": ("scenario_map",),
+    "scenario_run": ("ScenarioResult", "compare_scenarios", "run_scenario"),
+    "scenario_write": ("run_scenarios", "write_scenario"),
+    "store": ("STORE_DIR", "STORE_FORMAT", "load_run", "save_run", "scorecards_of"),
+    "texts": (
+        "access_notes", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
+        "summary_text",
+    ),
+    "view": ("build_map",),
+    "write": (
+        "build_print_map", "plate_images", "write_docx_reports", "write_geodata",
+        "write_outputs", "write_print", "write_reports", "write_scorecards",
+    ),
+}
 
 __all__ = [
     "MODELS",
@@ -81,6 +123,7 @@ __all__ = [
     "load_scenario",
     "missing_modes",
     "readme_rows",
+    "redraw_run",
     "run_analysis",
     "run_scenario",
     "run_scenarios",
@@ -99,3 +142,5 @@ __all__ = [
     "write_scenario",
     "write_scorecards",
 ]
+
+lazy_face(__name__, _NAMES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -12,8 +13,10 @@ import pandas as pd
 
 from tcm_coverage.access import AccessResult, CapacityServed, CoverageTables
 from tcm_coverage.inputs import FunctionalRule
-from tcm_coverage.network import RoadNetwork
 from tcm_coverage.outputs import Scorecard
+
+if TYPE_CHECKING:  # a redraw's run has no roads: the reader is not imported for it
+    from tcm_coverage.network import RoadNetwork
 
 __all__ = ["AnalysisRun", "RunInputs"]
 

@@ -12,36 +12,28 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import folium
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir, file_sha256
 from tcm_coverage._version import __version__
 from tcm_coverage.access import sensitivity_band
 from tcm_coverage.i18n import MODE_LABELS, text
 from tcm_coverage.inputs import review_sheet
 from tcm_coverage.outputs import (
-    BASEMAPS,
     CJK_FONT_PACKAGE,
-    REFERRAL_LINE_COLOURS,
     DecisionSections,
     DecisionTables,
-    MapLayers,
-    MapOptions,
     PrintOptions,
     ReportOptions,
     ReportTables,
     county_report_docx,
     county_report_html,
-    coverage_map,
     decision_sections_html,
     find_cjk_font,
     map_html,
     print_map_figure,
-    referral_layer,
     save_map,
     save_plate,
     scorecard_section_html,
@@ -54,7 +46,7 @@ from tcm_coverage.outputs import (
     write_scorecard,
     write_tables,
 )
-from tcm_coverage.vocab import EXPORT_CRS, FACILITY_SETS, HEADLINE_FACILITY_SET
+from tcm_coverage.vocab import EXPORT_CRS, HEADLINE_FACILITY_SET
 from tcm_coverage.workflows.config import AnalysisConfig, input_files
 from tcm_coverage.workflows.run import AnalysisRun
 from tcm_coverage.workflows.store import save_run
@@ -70,76 +62,15 @@ from tcm_coverage.workflows.texts import (
     slope_notes,
     source_lines,
 )
+from tcm_coverage.workflows.view import build_map, check_view, map_layers
 
-__all__ = ["RUN_PRINT_DPI", "build_map", "build_print_map", "write_docx_reports", "write_geodata",
+__all__ = ["RUN_PRINT_DPI", "build_print_map", "write_docx_reports", "write_geodata",
            "plate_images", "write_outputs", "write_print", "write_reports", "write_scorecards"]
 
 logger = logging.getLogger(__name__)
 
 #: Pixels per inch of the ``map.png`` a run writes (``map --format png`` draws at 300).
 RUN_PRINT_DPI = 200.0
-
-
-def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = None,
-              threshold: float | None = None, facility_set: str = HEADLINE_FACILITY_SET,
-              compact: bool = False) -> folium.Map:
-    """The coverage map of a computed run (see :func:`tcm_coverage.outputs.maps.coverage_map`).
-
-    Parameters
-    ----------
-    run
-        From :func:`~tcm_coverage.workflows.pipeline.compute` or
-        :func:`~tcm_coverage.workflows.pipeline.run_analysis`.
-    config
-        Its configuration (language, basemap, sources).
-    mode, threshold, facility_set
-        What to show (default: the headline mode and threshold, any TCM service point).
-    compact
-        The embedded variant for the report (collapsed layer control, no title block).
-
-    Returns
-    -------
-    folium.Map
-    """
-    mode, thr = _check_view(config, mode, threshold, facility_set)
-    rendering = config.rendering
-    layers = _map_layers(run)
-    referral = (None if run.referral_clinics is None else  # clinic -> 中医馆 lines of the chain
-                referral_layer(run.referral_clinics, run.access.facilities,
-                               datum=BASEMAPS[rendering.basemap][3], lang=rendering.lang))
-    if referral is not None:
-        layers = dataclasses.replace(layers, extra_layers=[referral],
-                                     extra_legend=_referral_legend(rendering.lang))
-    return coverage_map(layers,
-                        mode=mode, threshold=thr, facility_set=facility_set,
-                        options=MapOptions(lang=rendering.lang, basemap=rendering.basemap,
-                                           tianditu_key=rendering.tianditu_key,
-                                           sources=source_lines(config),
-                                           run_date=date.today().isoformat(), compact=compact))
-
-
-def _map_layers(run: AnalysisRun) -> MapLayers:
-    return MapLayers(counties=run.counties, townships=run.townships,
-                     township_table=run.tables.township, facilities=run.access.facilities,
-                     demand=run.access.demand, isochrones=run.access.isochrones,
-                     fca_areas=run.fca_areas)
-
-
-def _check_view(config: AnalysisConfig, mode: str | None, threshold: float | None,
-                facility_set: str) -> tuple[str, float]:
-    """The map's mode and threshold (default: the headline ones), refused when not computed."""
-    opts = config.options
-    mode = mode or opts.headline_mode
-    if mode not in opts.modes:
-        raise InputError(f"mode {mode!r} was not computed in this run",
-                         fix=f"use one of {list(opts.modes)} or rerun with --mode {mode}")
-    if facility_set not in FACILITY_SETS:
-        raise InputError(f"unknown target {facility_set!r}", fix=f"use one of {list(FACILITY_SETS)}")
-    thr = opts.headline_threshold if threshold is None else float(threshold)
-    if thr not in opts.thresholds:
-        raise InputError(f"threshold {thr:g} was not computed in this run",
-                         fix=f"use one of {[f'{t:g}' for t in opts.thresholds]} or rerun with it")
-    return mode, thr
 
 
 def build_print_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = None,
@@ -160,12 +91,12 @@ def build_print_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | Non
     -------
     matplotlib.figure.Figure
     """
-    mode, thr = _check_view(config, mode, threshold, facility_set)
+    mode, thr = check_view(config, mode, threshold, facility_set)
     options = options or PrintOptions(dpi=RUN_PRINT_DPI)
     options = dataclasses.replace(options, lang=config.rendering.lang,
                                   sources=options.sources or tuple(source_lines(config)),
                                   run_date=options.run_date or date.today().isoformat())
-    return print_map_figure(_map_layers(run), mode=mode, threshold=thr, facility_set=facility_set,
+    return print_map_figure(map_layers(run), mode=mode, threshold=thr, facility_set=facility_set,
                             options=options)
 
 
@@ -192,15 +123,15 @@ def write_print(run: AnalysisRun, config: AnalysisConfig, path: Path, *, mode: s
     -------
     list of pathlib.Path
     """
-    mode, thr = _check_view(config, mode, threshold, facility_set)
+    mode, thr = check_view(config, mode, threshold, facility_set)
     options = dataclasses.replace(options or PrintOptions(), lang=config.rendering.lang,
                                   sources=tuple(source_lines(config)),
                                   run_date=date.today().isoformat())
     if atlas:
-        return write_print_atlas(_map_layers(run), path, mode=mode, threshold=thr,
+        return write_print_atlas(map_layers(run), path, mode=mode, threshold=thr,
                                  facility_set=facility_set, options=options,
                                  inputs=input_files(config))
-    return [write_print_map(_map_layers(run), path, mode=mode, threshold=thr,
+    return [write_print_map(map_layers(run), path, mode=mode, threshold=thr,
                             facility_set=facility_set, options=options, inputs=input_files(config))]
 
 
@@ -219,14 +150,6 @@ def _write_print_maps(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -
         save_plate(fig, out_dir / f"map.{fmt}", lang=rendering.lang)
         files.append(out_dir / f"map.{fmt}")
     return files
-
-
-def _referral_legend(lang: str) -> list[tuple[str, str]]:
-    """Legend rows of the referral lines (car minutes clinic -> 中医馆)."""
-    lows = [0.0, *(lim for lim, _ in REFERRAL_LINE_COLOURS[:-1])]
-    return [(colour, text("outputs.dec_map_legend", lang, low=low, high=lim))
-            if np.isfinite(lim) else (colour, text("outputs.dec_map_legend_beyond", lang, low=low))
-            for low, (lim, colour) in zip(lows, REFERRAL_LINE_COLOURS, strict=True)]
 
 
 def _county_reports(run: AnalysisRun, config: AnalysisConfig) -> list[tuple[str, str, ReportOptions]]:
