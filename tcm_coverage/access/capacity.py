@@ -56,6 +56,7 @@ from tcm_coverage._errors import InputError
 from tcm_coverage.access.checks import check_thresholds
 from tcm_coverage.access.compute import facility_set_masks
 from tcm_coverage.access.coverage import UNASSIGNED
+from tcm_coverage.access.grouped import group_codes, group_sums
 from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, od_pairs_within
 from tcm_coverage.network import Routing
 from tcm_coverage.vocab import (
@@ -202,7 +203,7 @@ def allocate_capacity(
         want = remaining[idx]
         before = np.cumsum(want) - want
         take = np.clip(cap[f[a]] - before, 0.0, want)
-        np.subtract.at(remaining, idx, take)
+        remaining[idx] -= take  # a demand point appears once per facility (pairs made unique above)
     if unlimited.any():
         remaining[np.unique(d[unlimited])] = 0.0
     return pop - np.maximum(remaining, 0.0)
@@ -321,22 +322,24 @@ def capacity_columns(table: pd.DataFrame, served: CapacityServed, codes: np.ndar
         (``..._upper`` too when some capacity is unknown), after the plain share columns; the
         share is over the area's population (NaN for an area with nobody).
     """
-    keep = np.asarray(codes) != UNASSIGNED
-    code_arr, pop_arr = np.asarray(codes)[keep], np.asarray(population, float)[keep]
-    columns: dict[str, list[pd.Series]] = {}
-    for upper, values in ((False, served.served), (True, served.served_upper)):
-        for (mode, t), res in values.items():
-            sums = pd.DataFrame({"code": code_arr, "w": np.asarray(res, float)[keep],
-                                 "p": pop_arr}).groupby("code", sort=True).sum()
-            index = pd.MultiIndex.from_arrays([sums.index, [mode] * len(sums)], names=["code", "mode"])
-            share = (sums["w"] / sums["p"].where(sums["p"] > 0)).to_numpy()
-            columns.setdefault(capacity_pop_column(t, upper=upper), []).append(
-                pd.Series(sums["w"].to_numpy(), index=index))
-            columns.setdefault(capacity_share_column(t, upper=upper), []).append(
-                pd.Series(share, index=index))
-    if not columns:
+    groups = group_codes(np.asarray(codes), drop=UNASSIGNED)
+    keys = [(upper, mode, t) for upper, values in ((False, served.served), (True, served.served_upper))
+            for mode, t in values]
+    if not keys:
         return table.copy()
-    wide = pd.DataFrame({name: pd.concat(series) for name, series in columns.items()}).reset_index()
+    results = [(served.served_upper if upper else served.served)[mode, t] for upper, mode, t in keys]
+    sums = group_sums(groups, np.column_stack([np.asarray(population, float), *results]))  # one pass
+    pop, at_key = sums[:, 0], {key: sums[:, 1 + k] for k, key in enumerate(keys)}
+    modes = list(dict.fromkeys(mode for _, mode, _ in keys))
+    wide = pd.DataFrame({"code": np.tile(groups.labels, len(modes)), "mode": np.repeat(modes, groups.n)})
+    columns: list[str] = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for upper, t in dict.fromkeys((u, t) for u, _, t in keys):  # the columns, in order
+            blocks = [at_key.get((upper, mode, t), np.full(groups.n, np.nan)) for mode in modes]
+            wide[capacity_pop_column(t, upper=upper)] = np.concatenate(blocks)
+            wide[capacity_share_column(t, upper=upper)] = np.concatenate(
+                [np.where(pop > 0, b / np.where(pop > 0, pop, 1.0), np.nan) for b in blocks])
+            columns += [capacity_pop_column(t, upper=upper), capacity_share_column(t, upper=upper)]
     out = table.merge(wide, on=["code", "mode"], how="left")
     shares = [c for c in table.columns if c.startswith("share_within_")]
     at = list(table.columns).index(shares[-1]) + 1 if shares else len(table.columns)
