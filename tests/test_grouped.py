@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from tcm_coverage.access.grouped import (
+    Groups,
     column_summary,
     group_codes,
     group_max,
+    group_median,
     group_sums,
     weighted_quantile,
 )
@@ -88,3 +90,25 @@ def test_nothing_kept():
     assert groups.n == 0
     out = column_summary(groups, np.ones((2, 2)), np.ones(2), thresholds=(5.0,))
     assert out["p90_min"].shape == (0, 2) and out["population"].shape == (0, 2)
+
+
+def test_empty_groups_give_nan_not_a_neighbour_value():
+    base = group_codes(np.array(["a", "b", "c", "d"], dtype=object))
+    # leave out b and d (the last group): empty groups in the middle and at the end
+    groups = Groups(index=np.array([0, -1, 2, -1]), labels=base.labels)
+    v, w = np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4)
+    np.testing.assert_array_equal(weighted_quantile(groups, v, w, 0.9), [1.0, np.nan, 3.0, np.nan])
+    np.testing.assert_array_equal(group_max(groups, v), [1.0, np.nan, 3.0, np.nan])
+    np.testing.assert_array_equal(group_median(groups, v), [1.0, np.nan, 3.0, np.nan])
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_group_median_matches_numpy_median(seed):
+    codes, minutes, _ = _random(seed)
+    groups = group_codes(codes)
+    got = group_median(groups, minutes)
+    for g, label in enumerate(groups.labels):
+        for j in range(minutes.shape[1]):
+            col = minutes[codes == label, j]
+            col = col[np.isfinite(col)]
+            np.testing.assert_equal(got[g, j], np.median(col) if col.size else np.nan)

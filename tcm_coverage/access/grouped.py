@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Groups", "column_summary", "group_codes", "group_max", "group_sums", "weighted_quantile"]
+__all__ = ["GroupSorted", "Groups", "column_summary", "group_codes", "group_max", "group_median", "group_sums",
+           "sort_in_groups", "weighted_quantile"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,54 +103,114 @@ def group_sums(groups: Groups, values: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class _Sorted:
-    """The kept points sorted by (group, value) per column."""
+class GroupSorted:
+    """The kept points sorted by (group, value) per column (:func:`sort_in_groups`).
 
-    values: np.ndarray  # (c, m) sorted values
-    weights: np.ndarray  # (c, m) weights in that order
-    starts: np.ndarray  # (g,) first position of each group
-    counts: np.ndarray  # (g,) points per group
+    Attributes
+    ----------
+    values
+        (c, m) each column's values, sorted by group then value (ties in point order; ``inf``
+        then NaN last within a group).
+    weights
+        (c, m) the weights in that order.
+    group
+        (m,) the group of each position (the same for every column).
+    starts, counts
+        (g,) first position and number of points of each group (0 for an empty group).
+    """
+
+    values: np.ndarray
+    weights: np.ndarray
+    group: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """(c, g) number of true entries of a (c, m) mask per group."""
+        c, g = self.values.shape[0], len(self.starts)
+        flat = (np.arange(c)[:, None] * g + self.group[None, :]).ravel()
+        return np.bincount(flat, weights=np.asarray(mask, float).ravel(), minlength=c * g).reshape(c, g)
 
 
-def _sorted(groups: Groups, values: np.ndarray, weights: np.ndarray) -> _Sorted:
+def sort_in_groups(groups: Groups, values: np.ndarray, weights: np.ndarray) -> GroupSorted:
+    """Sort the kept points by (group, value), every column at once (one :func:`numpy.lexsort`).
+
+    Parameters
+    ----------
+    groups
+        From :func:`group_codes`.
+    values
+        (n,) or (n, c).
+    weights
+        (n,) weights carried along.
+
+    Returns
+    -------
+    GroupSorted
+    """
     v = _as_matrix(values)
     keep = groups.kept
     gi = groups.index[keep]
     vt = v[keep].T  # (c, m)
     order = np.lexsort((vt, np.broadcast_to(gi, vt.shape)), axis=-1)
     counts = np.bincount(gi, minlength=groups.n)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    starts = (np.cumsum(counts) - counts).astype(np.int64)
     w = np.asarray(weights, float)[keep]
-    return _Sorted(values=np.take_along_axis(vt, order, axis=1), weights=w[order],
-                   starts=starts, counts=counts)
+    return GroupSorted(values=np.take_along_axis(vt, order, axis=1), weights=w[order], group=np.sort(gi),
+                       starts=starts, counts=counts)
 
 
-def _quantile_of(s: _Sorted, n_groups: int, q: float) -> np.ndarray:
+def _quantile_of(s: GroupSorted, q: float) -> np.ndarray:
     """(c, g) lower weighted quantile from the sorted points (see :func:`weighted_quantile`)."""
     c, m = s.values.shape
     if m == 0:
-        return np.full((c, n_groups), np.nan)
+        return np.full((c, len(s.starts)), np.nan)
     cum = np.cumsum(s.weights, axis=1)
-    ends = s.starts + s.counts - 1
-    before = np.where(s.starts > 0, cum[:, np.maximum(s.starts - 1, 0)], 0.0)  # (c, g)
-    total = cum[:, ends] - before
-    group_of = np.repeat(np.arange(n_groups), s.counts)
-    hit = (cum - before[:, group_of]) >= q * total[:, group_of]
-    pos = np.where(hit, np.arange(m), m)
-    first = np.minimum.reduceat(pos, s.starts, axis=1)  # (c, g)
-    picked = np.take_along_axis(s.values, np.minimum(first, m - 1), axis=1)
-    return np.where((first < m) & (total > 0) & np.isfinite(picked), picked, np.nan)
+    empty = s.counts == 0
+    ends = np.where(empty, 0, s.starts + s.counts - 1)
+    before = np.where(s.starts > 0, cum[:, np.clip(s.starts - 1, 0, m - 1)], 0.0)  # (c, g)
+    total = np.where(empty, 0.0, cum[:, ends] - before)
+    hit = (cum - before[:, s.group]) >= q * total[:, s.group]  # monotone within a group
+    first = s.starts + s.count(~hit).astype(np.int64)  # (c, g): the first position reaching q
+    found = (first < s.starts + s.counts) & (total > 0)
+    picked = np.take_along_axis(s.values, np.clip(first, 0, m - 1), axis=1)
+    return np.where(found & np.isfinite(picked), picked, np.nan)
 
 
-def _max_of(s: _Sorted) -> np.ndarray:
+def _max_of(s: GroupSorted) -> np.ndarray:
     """(c, g) largest finite value per group from the sorted points (inf and NaN sort last)."""
     c, m = s.values.shape
     if m == 0:
         return np.full((c, len(s.starts)), np.nan)
-    finite = np.add.reduceat(np.isfinite(s.values).astype(np.int64), s.starts, axis=1)
-    picked = np.take_along_axis(s.values, np.broadcast_to(s.starts + np.maximum(finite - 1, 0), (c, len(s.starts))),
-                                axis=1)
+    finite = s.count(np.isfinite(s.values)).astype(np.int64)
+    picked = np.take_along_axis(s.values, np.clip(s.starts + finite - 1, 0, m - 1), axis=1)
     return np.where(finite > 0, picked, np.nan)
+
+
+def group_median(groups: Groups, values: np.ndarray) -> np.ndarray:
+    """Median of the finite values per group of each column (as :func:`numpy.median`: the mean
+    of the two middle values of an even count); NaN where a group has none.
+
+    Parameters
+    ----------
+    groups
+        From :func:`group_codes`.
+    values
+        (n,) or (n, c).
+
+    Returns
+    -------
+    numpy.ndarray
+        (g,) or (g, c).
+    """
+    s = sort_in_groups(groups, values, np.zeros(len(groups.index)))
+    c, m = s.values.shape
+    if m == 0:
+        return _shaped(np.full((c, groups.n), np.nan), values)
+    finite = s.count(np.isfinite(s.values)).astype(np.int64)
+    lo = np.take_along_axis(s.values, np.clip(s.starts + (finite - 1) // 2, 0, m - 1), axis=1)
+    hi = np.take_along_axis(s.values, np.clip(s.starts + finite // 2, 0, m - 1), axis=1)
+    return _shaped(np.where(finite > 0, (lo + hi) / 2.0, np.nan), values)
 
 
 def _shaped(out: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -179,7 +240,7 @@ def weighted_quantile(groups: Groups, values: np.ndarray, weights: np.ndarray, q
     numpy.ndarray
         (g,) or (g, c).
     """
-    return _shaped(_quantile_of(_sorted(groups, values, weights), groups.n, q), values)
+    return _shaped(_quantile_of(sort_in_groups(groups, values, weights), q), values)
 
 
 def group_max(groups: Groups, values: np.ndarray) -> np.ndarray:
@@ -197,7 +258,7 @@ def group_max(groups: Groups, values: np.ndarray) -> np.ndarray:
     numpy.ndarray
         (g,) or (g, c).
     """
-    return _shaped(_max_of(_sorted(groups, values, np.zeros(len(groups.index)))), values)
+    return _shaped(_max_of(sort_in_groups(groups, values, np.zeros(len(groups.index)))), values)
 
 
 def column_summary(groups: Groups, minutes: np.ndarray, weights: np.ndarray, *,
@@ -227,19 +288,19 @@ def column_summary(groups: Groups, minutes: np.ndarray, weights: np.ndarray, *,
     t = _as_matrix(minutes)
     w = np.asarray(weights, float)
     reach = np.isfinite(t)
-    stacked = np.concatenate(
-        [np.broadcast_to(w[:, None], t.shape), w[:, None] * reach, np.where(reach, w[:, None] * t, 0.0)]
-        + [w[:, None] * (t <= th) for th in thresholds], axis=1)
-    sums = group_sums(groups, stacked)
+    stacked = np.concatenate([w[:, None], w[:, None] * reach, np.where(reach, w[:, None] * t, 0.0)]
+                             + [w[:, None] * (t <= th) for th in thresholds], axis=1)
+    sums = group_sums(groups, stacked)  # one bincount for every sum of every column
     c = t.shape[1]
-    pop, reach_w, wt = sums[:, :c], sums[:, c:2 * c], sums[:, 2 * c:3 * c]
+    pop = np.repeat(sums[:, :1], c, axis=1)
+    reach_w, wt = sums[:, 1:1 + c], sums[:, 1 + c:1 + 2 * c]
     out = {"population": pop}
     for k, th in enumerate(thresholds):
-        out[f"pop_within_{th:g}"] = sums[:, (3 + k) * c:(4 + k) * c]
+        out[f"pop_within_{th:g}"] = sums[:, 1 + (2 + k) * c:1 + (3 + k) * c]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["mean_min"] = np.where(reach_w > 0, wt / np.where(reach_w > 0, reach_w, 1.0), np.nan)
-    ordered = _sorted(groups, t, w)
-    out["p90_min"] = _quantile_of(ordered, groups.n, quantile).T
+    ordered = sort_in_groups(groups, t, w)
+    out["p90_min"] = _quantile_of(ordered, quantile).T
     out["max_min"] = _max_of(ordered).T
     out["unreachable_population"] = pop - reach_w
     return out
