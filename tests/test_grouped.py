@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tcm_coverage.access.fairness import gini_by_group, weighted_gini
 from tcm_coverage.access.grouped import (
     Groups,
     column_summary,
@@ -112,3 +113,16 @@ def test_group_median_matches_numpy_median(seed):
             col = minutes[codes == label, j]
             col = col[np.isfinite(col)]
             np.testing.assert_equal(got[g, j], np.median(col) if col.size else np.nan)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_gini_of_every_group_equals_weighted_gini_of_each(seed):
+    codes, minutes, weights = _random(seed)
+    minutes[codes == "d", 0] = np.inf  # a group nobody reaches: no data
+    groups = group_codes(codes)
+    got = gini_by_group(groups, minutes[:, 0], weights)
+    for g, label in enumerate(groups.labels):
+        here = codes == label
+        want = weighted_gini(minutes[here, 0], weights[here])
+        np.testing.assert_allclose(got[g], want, rtol=1e-12, atol=1e-14, equal_nan=True)
+    assert np.isnan(got[list(groups.labels).index("d")])

@@ -19,7 +19,7 @@ import pandas as pd
 from tcm_coverage._errors import InputError
 from tcm_coverage._geo import frame_utm_crs
 from tcm_coverage.access.checks import check_thresholds, check_time_columns
-from tcm_coverage.access.grouped import Groups, column_summary, group_codes
+from tcm_coverage.access.grouped import Groups, column_summary, group_codes, group_sums
 from tcm_coverage.inputs import flag_values
 from tcm_coverage.vocab import HEADLINE_FACILITY_SET, MODES, share_column, time_column
 
@@ -177,8 +177,8 @@ def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.
     guan, guan_unknown = flag_values(facilities, "zhongyiguan")
     ge, ge_unknown = flag_values(facilities, "zhongyige")
     centre, station = tier == "township_centre", tier == "village_station"
-    frame = pd.DataFrame({
-        "g": groups,
+    clinic = facilities["is_tcm_clinic"].to_numpy(bool)
+    flags = {
         "n_county_tcm": tier == "county_tcm",
         "n_centres": centre,
         "n_centres_zhongyiguan": centre & guan,
@@ -186,24 +186,28 @@ def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.
         "n_stations": station,
         "n_stations_zhongyige": station & ge,
         "n_stations_zhongyige_unknown": station & ge_unknown,
-        "n_tcm_clinics": (tier == "other") & facilities["is_tcm_clinic"].to_numpy(bool),
-        "n_other": (tier == "other") & ~facilities["is_tcm_clinic"].to_numpy(bool),
-    })
-    frame = frame[frame["g"] != UNASSIGNED]
-    counts = frame.groupby("g", sort=True).sum().astype(int)
-    known_centres = counts["n_centres"] - counts["n_centres_zhongyiguan_unknown"]
-    known_stations = counts["n_stations"] - counts["n_stations_zhongyige_unknown"]
-    counts["share_centres_zhongyiguan"] = counts["n_centres_zhongyiguan"] / known_centres.where(known_centres > 0)
-    counts["share_stations_zhongyige"] = counts["n_stations_zhongyige"] / known_stations.where(known_stations > 0)
-    staff = pd.DataFrame({"g": groups})
-    for col in STAFF_COLUMNS:
-        values = facilities[col].to_numpy(float) if col in facilities else np.full(len(facilities), np.nan)
-        staff[col] = values
-        staff[f"{col}_unreported"] = np.isnan(values).astype(int)
-    by_group = staff[staff["g"] != UNASSIGNED].groupby("g", sort=True)
-    sums = by_group[list(STAFF_COLUMNS)].sum(min_count=1)
-    unreported = by_group[[f"{c}_unreported" for c in STAFF_COLUMNS]].sum()
-    out = counts.join(sums.join(unreported), how="outer")
+        "n_tcm_clinics": (tier == "other") & clinic,
+        "n_other": (tier == "other") & ~clinic,
+    }
+    staff = np.column_stack([facilities[col].to_numpy(float) if col in facilities else np.full(len(facilities), np.nan)
+                             for col in STAFF_COLUMNS]).reshape(len(facilities), len(STAFF_COLUMNS))
+    reported = ~np.isnan(staff)
+    grouped = group_codes(np.asarray(groups), drop=UNASSIGNED)
+    sums = group_sums(grouped, np.column_stack([np.column_stack(list(flags.values())).reshape(len(facilities), -1),
+                                                np.where(reported, staff, 0.0), reported]))  # one pass
+    nf, ns = len(flags), len(STAFF_COLUMNS)
+    out = pd.DataFrame({name: sums[:, k].round().astype(np.int64) for k, name in enumerate(flags)},
+                       index=pd.Index(grouped.labels))
+    known_centres = out["n_centres"] - out["n_centres_zhongyiguan_unknown"]
+    known_stations = out["n_stations"] - out["n_stations_zhongyige_unknown"]
+    out["share_centres_zhongyiguan"] = out["n_centres_zhongyiguan"] / known_centres.where(known_centres > 0)
+    out["share_stations_zhongyige"] = out["n_stations_zhongyige"] / known_stations.where(known_stations > 0)
+    n_reported = sums[:, nf + ns:]
+    for k, col in enumerate(STAFF_COLUMNS):  # NaN where no facility of the area reports it
+        out[col] = np.where(n_reported[:, k] > 0, sums[:, nf + k], np.nan)
+    counts = np.bincount(grouped.index[grouped.kept], minlength=grouped.n)
+    for k, col in enumerate(STAFF_COLUMNS):
+        out[f"{col}_unreported"] = (counts - n_reported[:, k]).round().astype(np.int64)
     out.index.name = None
     return out
 
