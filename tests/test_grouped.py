@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 
+from tcm_coverage.access import assign_areas
 from tcm_coverage.access.fairness import gini_by_group, weighted_gini
 from tcm_coverage.access.grouped import (
     Groups,
@@ -126,3 +129,16 @@ def test_gini_of_every_group_equals_weighted_gini_of_each(seed):
         want = weighted_gini(minutes[here, 0], weights[here])
         np.testing.assert_allclose(got[g], want, rtol=1e-12, atol=1e-14, equal_nan=True)
     assert np.isnan(got[list(groups.labels).index("d")])
+
+
+def test_assign_areas_equals_a_geopandas_spatial_join():
+    rng = np.random.default_rng(4)
+    boxes = [shapely.box(x, y, x + 0.1, y + 0.1) for x in (112.0, 112.1, 112.2) for y in (36.0, 36.1)]
+    areas = gpd.GeoDataFrame({"code": [f"a{k}" for k in range(len(boxes))]}, geometry=boxes, crs=4326)
+    lon, lat = rng.uniform(111.95, 112.35, 500), rng.uniform(35.95, 36.25, 500)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    got = assign_areas(pts, areas, max_distance_m=1e-6)  # no nearest fallback to speak of
+    joined = gpd.sjoin(pts, areas, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    want = joined["code"].fillna("").to_numpy(dtype=object)
+    assert (got == want).all() and (got != "").sum() > 200

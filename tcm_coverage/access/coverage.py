@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._geo import frame_utm_crs
@@ -56,10 +57,17 @@ def assign_areas(
         return codes
     pts = gpd.GeoDataFrame(geometry=points.geometry.to_numpy(), crs=points.crs).reset_index(drop=True)
     polys = areas[["code", "geometry"]].reset_index(drop=True)
-    joined = gpd.sjoin(pts, polys, how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    inside = joined["code"].notna().to_numpy()
-    codes[inside] = joined["code"].to_numpy()[inside]
+    area_code = polys["code"].to_numpy(dtype=object)
+    # one STRtree query; a point in several areas (overlapping outlines) takes the first area
+    pt, poly = shapely.STRtree(polys.geometry.to_numpy()).query(pts.geometry.to_numpy(), predicate="within")
+    named = ~pd.isna(area_code[poly])
+    pt, poly = pt[named], poly[named]
+    order = np.lexsort((poly, pt))
+    pt, poly = pt[order], poly[order]
+    first = np.r_[True, pt[1:] != pt[:-1]] if pt.size else np.zeros(0, bool)
+    codes[pt[first]] = area_code[poly[first]]
+    inside = np.zeros(len(pts), bool)
+    inside[pt[first]] = True
     if (~inside).any():
         crs_m = frame_utm_crs(pts)
         rest = pts[~inside].to_crs(crs_m)
