@@ -59,7 +59,8 @@ def assign_areas(
     polys = areas[["code", "geometry"]].reset_index(drop=True)
     area_code = polys["code"].to_numpy(dtype=object)
     # one STRtree query; a point in several areas (overlapping outlines) takes the first area
-    pt, poly = shapely.STRtree(polys.geometry.to_numpy()).query(pts.geometry.to_numpy(), predicate="within")
+    # (a tree of the points, each area's polygon prepared once: "contains" is "within" reversed)
+    poly, pt = shapely.STRtree(pts.geometry.to_numpy()).query(polys.geometry.to_numpy(), predicate="contains")
     named = ~pd.isna(area_code[poly])
     pt, poly = pt[named], poly[named]
     order = np.lexsort((poly, pt))
