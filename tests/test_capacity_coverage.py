@@ -17,6 +17,7 @@ from tcm_coverage.access.capacity import (
     CapacityRule,
     CapacityServed,
     allocate_capacity,
+    allocate_capacity_by_threshold,
     capacity_columns,
     capacity_served,
     facility_capacity,
@@ -104,6 +105,28 @@ def test_matches_reference_and_lp_bound() -> None:
         # never more than the plain coverage (anyone within the threshold)
         within = {i for i, _, t in pairs if t <= 15 and cap[_] > 0}
         assert got.sum() <= sum(pop[i] for i in within) + 1e-9
+
+
+def test_all_thresholds_in_one_pass_equal_the_reference_per_threshold() -> None:
+    rng = np.random.default_rng(11)
+    thresholds = (5.0, 10.0, 15.0, 20.0)
+    for _ in range(40):
+        nd, nf = int(rng.integers(1, 12)), int(rng.integers(1, 6))
+        pop = rng.exponential(50.0, nd)
+        cap = rng.exponential(80.0, nf)
+        cap[rng.random(nf) < 0.2] = np.inf
+        cap[rng.random(nf) < 0.1] = 0.0
+        m = int(rng.integers(0, nd * nf + 3))
+        pairs = [(int(rng.integers(nd)), int(rng.integers(nf)), float(rng.integers(0, 25)))
+                 for _ in range(m)]
+        d, f, t = (np.array([p[k] for p in pairs]) for k in range(3)) if pairs else (
+            np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+        got = allocate_capacity_by_threshold(d, f, t, pop, cap, thresholds=thresholds)
+        assert got.shape == (nd, len(thresholds))
+        for k, th in enumerate(thresholds):
+            np.testing.assert_allclose(got[:, k], reference(pairs, list(pop), list(cap), th), rtol=1e-12,
+                                       atol=1e-9)
+            np.testing.assert_array_equal(got[:, k], _call(pairs, pop, cap, th))
 
 
 def test_bad_input() -> None:

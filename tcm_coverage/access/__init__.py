@@ -1,6 +1,6 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.elderly`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.elderly`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.grouped`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
     from tcm_coverage.access.capacity import (
         DEFAULT_RESIDENTS_PER_PHYSICIAN,
         allocate_capacity,
+        allocate_capacity_by_threshold,
         capacity_columns,
         capacity_served,
         facility_capacity,
@@ -94,7 +95,8 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
 #: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
 _NAMES: dict[str, tuple[str, ...]] = {
     "capacity": (
-        "DEFAULT_RESIDENTS_PER_PHYSICIAN", "allocate_capacity", "capacity_columns",
+        "DEFAULT_RESIDENTS_PER_PHYSICIAN", "allocate_capacity", "allocate_capacity_by_threshold",
+        "capacity_columns",
         "capacity_served", "facility_capacity",
     ),
     "catchment_areas": ("FCAMeasure", "area_fca", "network_fca"),
@@ -155,6 +157,7 @@ __all__ = [
     "UNASSIGNED",
     "access_summary",
     "allocate_capacity",
+    "allocate_capacity_by_threshold",
     "area_fca",
     "assign_areas",
     "capacity_columns",

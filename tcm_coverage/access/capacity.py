@@ -37,9 +37,11 @@ nearby would serve. The rule is a heuristic: the largest number that *could* be 
 the threshold and the capacities is a transportation LP (``tests`` check that the allocation
 never exceeds it and equals a plain per-pair implementation).
 
-Complexity: one sort of the ``m`` (demand, facility) pairs within ``T``, then one numpy pass
-over each facility's own pairs — :math:`O(m \log m + F)` with :math:`F` the number of TCM
-points of finite capacity (a Python loop over facilities, never over demand points).
+Complexity: one sort of the ``m`` (demand, facility) pairs within the largest ``T``, then one
+numpy pass over each facility's own pairs for every threshold at once (a facility's catchment
+within ``T`` is the prefix of its pairs by time; :func:`allocate_capacity_by_threshold`) —
+:math:`O(m \log m + F)` with :math:`F` the number of TCM points of finite capacity (a Python
+loop over facilities, never over demand points; the sequential rule admits no other order).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from tcm_coverage._errors import InputError
 from tcm_coverage.access.checks import check_thresholds
 from tcm_coverage.access.compute import facility_set_masks
 from tcm_coverage.access.coverage import UNASSIGNED
+from tcm_coverage.access.grouped import group_codes, group_sums
 from tcm_coverage.access.results import CapacityRule, CapacityServed
 from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, od_pairs_within
 from tcm_coverage.network import Routing
@@ -68,6 +71,7 @@ from tcm_coverage.vocab import (
 logger = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_RESIDENTS_PER_PHYSICIAN", "CapacityRule", "CapacityServed", "allocate_capacity",
+           "allocate_capacity_by_threshold",
            "capacity_columns", "capacity_served", "facility_capacity"]
 
 #: Residents per TCM physician: 1,000 / 0.62 (Jilin City's 2025 target of 0.62 TCM
@@ -149,21 +153,50 @@ def allocate_capacity(
     InputError
         Mismatched lengths, indices out of range, negative or NaN numbers.
     """
+    return allocate_capacity_by_threshold(demand, facility, minutes, population, capacity,
+                                          thresholds=(threshold,))[:, 0]
+
+
+def allocate_capacity_by_threshold(
+    demand: np.ndarray,
+    facility: np.ndarray,
+    minutes: np.ndarray,
+    population: np.ndarray,
+    capacity: np.ndarray,
+    *,
+    thresholds: Sequence[float],
+) -> np.ndarray:
+    """:func:`allocate_capacity` for several thresholds in one pass over the facilities.
+
+    A facility's catchment within ``T`` is the prefix of its pairs sorted by time, so every
+    threshold is a column of one allocation: the same numbers as one call per threshold.
+
+    Parameters
+    ----------
+    demand, facility, minutes, population, capacity
+        As for :func:`allocate_capacity`.
+    thresholds
+        Minutes (inclusive), one column each.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_demand, len(thresholds)) float64 residents served.
+
+    Raises
+    ------
+    InputError
+        Mismatched lengths, indices out of range, negative or NaN numbers.
+    """
     d = np.asarray(demand, dtype=np.int64)
     f = np.asarray(facility, dtype=np.int64)
     t = np.asarray(minutes, dtype=float)
     pop = np.asarray(population, dtype=float)
     cap = np.asarray(capacity, dtype=float)
-    if not (d.shape == f.shape == t.shape) or d.ndim != 1:
-        raise InputError("demand, facility and minutes must be 1-D arrays of one length",
-                         fix="pass one entry per pair")
-    if d.size and (d.min() < 0 or d.max() >= pop.size or f.min() < 0 or f.max() >= cap.size):
-        raise InputError("pair indices out of range", fix="index pairs into population and capacity")
-    if np.isnan(cap).any() or (cap < 0).any() or not np.isfinite(pop).all() or (pop < 0).any():
-        raise InputError("capacities must be >= 0 or inf and populations finite and >= 0",
-                         fix="replace unknown capacities by 0 (left out) or inf (no limit) first")
-    remaining = pop.copy()
-    keep = (t <= threshold) & (cap[f] > 0)
+    ts = np.asarray(thresholds, dtype=float)
+    _check_pairs(d, f, t, pop, cap)
+    remaining = np.repeat(pop[:, None], ts.size, axis=1)
+    keep = (t <= (ts.max() if ts.size else -np.inf)) & (cap[f] > 0)
     d, f, t = d[keep], f[keep], t[keep]
     if d.size:  # a pair listed twice keeps its shortest time
         first = np.lexsort((t, f, d))
@@ -172,19 +205,30 @@ def allocate_capacity(
         d, f, t = d[once], f[once], t[once]
     # facilities by capacity, then index; within one, pairs by time, then demand point
     order = np.lexsort((d, t, f, cap[f]))
-    d, f = d[order], f[order]
+    d, f, t = d[order], f[order], t[order]
+    inside = t[:, None] <= ts[None, :]  # (pairs, thresholds): the catchment within each T
     unlimited = ~np.isfinite(cap[f])
     starts = np.flatnonzero(np.r_[True, f[1:] != f[:-1]] & ~unlimited)
     ends = np.r_[starts[1:], np.flatnonzero(~unlimited).size] if starts.size else starts
     for a, b in zip(starts, ends, strict=True):  # one numpy pass per facility of finite capacity
         idx = d[a:b]
-        want = remaining[idx]
-        before = np.cumsum(want) - want
-        take = np.clip(cap[f[a]] - before, 0.0, want)
-        np.subtract.at(remaining, idx, take)
-    if unlimited.any():
-        remaining[np.unique(d[unlimited])] = 0.0
-    return pop - np.maximum(remaining, 0.0)
+        want = remaining[idx] * inside[a:b]
+        before = np.cumsum(want, axis=0) - want
+        remaining[idx] -= np.clip(cap[f[a]] - before, 0.0, want)  # each demand point once per facility
+    rows, cols = np.nonzero(inside & unlimited[:, None])
+    remaining[d[rows], cols] = 0.0
+    return pop[:, None] - np.maximum(remaining, 0.0)
+
+
+def _check_pairs(d: np.ndarray, f: np.ndarray, t: np.ndarray, pop: np.ndarray, cap: np.ndarray) -> None:
+    if not (d.shape == f.shape == t.shape) or d.ndim != 1:
+        raise InputError("demand, facility and minutes must be 1-D arrays of one length",
+                         fix="pass one entry per pair")
+    if d.size and (d.min() < 0 or d.max() >= pop.size or f.min() < 0 or f.max() >= cap.size):
+        raise InputError("pair indices out of range", fix="index pairs into population and capacity")
+    if np.isnan(cap).any() or (cap < 0).any() or not np.isfinite(pop).all() or (pop < 0).any():
+        raise InputError("capacities must be >= 0 or inf and populations finite and >= 0",
+                         fix="replace unknown capacities by 0 (left out) or inf (no limit) first")
 
 
 def capacity_served(
@@ -238,12 +282,14 @@ def capacity_served(
                              fix="pass AccessResult.routing of the same demand and facilities")
         od = od_pairs_within(rt.graph, rt.demand, rt.facilities.take(mask), max(ts),
                              direct_offroad_m=direct_offroad_m)
-        for t in ts:
-            served[mode, t] = allocate_capacity(od.demand, od.facility, od.minutes, pop,
-                                                np.where(known, cap, 0.0), threshold=t)
-            if not known.all():
-                upper[mode, t] = allocate_capacity(od.demand, od.facility, od.minutes, pop,
-                                                   np.where(known, cap, np.inf), threshold=t)
+        lower = allocate_capacity_by_threshold(od.demand, od.facility, od.minutes, pop,
+                                               np.where(known, cap, 0.0), thresholds=ts)
+        high = None if known.all() else allocate_capacity_by_threshold(
+            od.demand, od.facility, od.minutes, pop, np.where(known, cap, np.inf), thresholds=ts)
+        for k, t in enumerate(ts):
+            served[mode, t] = lower[:, k]
+            if high is not None:
+                upper[mode, t] = high[:, k]
     return CapacityServed(served=served, served_upper=upper, n_points=int(mask.sum()),
                           n_known=int(known.sum()), n_unknown=int((~known).sum()),
                           capacity_total=float(cap[known].sum()), rule=r)
@@ -271,22 +317,24 @@ def capacity_columns(table: pd.DataFrame, served: CapacityServed, codes: np.ndar
         (``..._upper`` too when some capacity is unknown), after the plain share columns; the
         share is over the area's population (NaN for an area with nobody).
     """
-    keep = np.asarray(codes) != UNASSIGNED
-    code_arr, pop_arr = np.asarray(codes)[keep], np.asarray(population, float)[keep]
-    columns: dict[str, list[pd.Series]] = {}
-    for upper, values in ((False, served.served), (True, served.served_upper)):
-        for (mode, t), res in values.items():
-            sums = pd.DataFrame({"code": code_arr, "w": np.asarray(res, float)[keep],
-                                 "p": pop_arr}).groupby("code", sort=True).sum()
-            index = pd.MultiIndex.from_arrays([sums.index, [mode] * len(sums)], names=["code", "mode"])
-            share = (sums["w"] / sums["p"].where(sums["p"] > 0)).to_numpy()
-            columns.setdefault(capacity_pop_column(t, upper=upper), []).append(
-                pd.Series(sums["w"].to_numpy(), index=index))
-            columns.setdefault(capacity_share_column(t, upper=upper), []).append(
-                pd.Series(share, index=index))
-    if not columns:
+    groups = group_codes(np.asarray(codes), drop=UNASSIGNED)
+    keys = [(upper, mode, t) for upper, values in ((False, served.served), (True, served.served_upper))
+            for mode, t in values]
+    if not keys:
         return table.copy()
-    wide = pd.DataFrame({name: pd.concat(series) for name, series in columns.items()}).reset_index()
+    results = [(served.served_upper if upper else served.served)[mode, t] for upper, mode, t in keys]
+    sums = group_sums(groups, np.column_stack([np.asarray(population, float), *results]))  # one pass
+    pop, at_key = sums[:, 0], {key: sums[:, 1 + k] for k, key in enumerate(keys)}
+    modes = list(dict.fromkeys(mode for _, mode, _ in keys))
+    wide = pd.DataFrame({"code": np.tile(groups.labels, len(modes)), "mode": np.repeat(modes, groups.n)})
+    columns: list[str] = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for upper, t in dict.fromkeys((u, t) for u, _, t in keys):  # the columns, in order
+            blocks = [at_key.get((upper, mode, t), np.full(groups.n, np.nan)) for mode in modes]
+            wide[capacity_pop_column(t, upper=upper)] = np.concatenate(blocks)
+            wide[capacity_share_column(t, upper=upper)] = np.concatenate(
+                [np.where(pop > 0, b / np.where(pop > 0, pop, 1.0), np.nan) for b in blocks])
+            columns += [capacity_pop_column(t, upper=upper), capacity_share_column(t, upper=upper)]
     out = table.merge(wide, on=["code", "mode"], how="left")
     shares = [c for c in table.columns if c.startswith("share_within_")]
     at = list(table.columns).index(shares[-1]) + 1 if shares else len(table.columns)

@@ -15,17 +15,19 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._geo import frame_utm_crs
 from tcm_coverage.access.checks import check_thresholds, check_time_columns
+from tcm_coverage.access.grouped import Groups, column_summary, group_codes, group_sums
 from tcm_coverage.inputs import flag_values
 from tcm_coverage.vocab import HEADLINE_FACILITY_SET, MODES, share_column, time_column
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["STAFF_COLUMNS", "UNASSIGNED", "CoverageTables", "access_summary", "assign_areas", "coverage_tables",
-           "facility_indicators", "no_data_cells", "no_data_facility_sets"]
+__all__ = ["STAFF_COLUMNS", "UNASSIGNED", "CoverageTables", "access_summary", "area_codes", "assign_areas", "coverage_tables",
+           "facility_indicators", "level_stats", "no_data_cells", "no_data_facility_sets"]
 
 UNASSIGNED = ""
 
@@ -55,10 +57,18 @@ def assign_areas(
         return codes
     pts = gpd.GeoDataFrame(geometry=points.geometry.to_numpy(), crs=points.crs).reset_index(drop=True)
     polys = areas[["code", "geometry"]].reset_index(drop=True)
-    joined = gpd.sjoin(pts, polys, how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    inside = joined["code"].notna().to_numpy()
-    codes[inside] = joined["code"].to_numpy()[inside]
+    area_code = polys["code"].to_numpy(dtype=object)
+    # one STRtree query; a point in several areas (overlapping outlines) takes the first area
+    # (a tree of the points, each area's polygon prepared once: "contains" is "within" reversed)
+    poly, pt = shapely.STRtree(pts.geometry.to_numpy()).query(polys.geometry.to_numpy(), predicate="contains")
+    named = ~pd.isna(area_code[poly])
+    pt, poly = pt[named], poly[named]
+    order = np.lexsort((poly, pt))
+    pt, poly = pt[order], poly[order]
+    first = np.r_[True, pt[1:] != pt[:-1]] if pt.size else np.zeros(0, bool)
+    codes[pt[first]] = area_code[poly[first]]
+    inside = np.zeros(len(pts), bool)
+    inside[pt[first]] = True
     if (~inside).any():
         crs_m = frame_utm_crs(pts)
         rest = pts[~inside].to_crs(crs_m)
@@ -69,14 +79,30 @@ def assign_areas(
     return codes
 
 
-def _weighted_quantile_by_group(groups: np.ndarray, minutes: np.ndarray, weights: np.ndarray,
-                                q: float) -> pd.Series:
-    frame = pd.DataFrame({"g": groups, "t": minutes, "w": weights}).sort_values(["g", "t"], kind="stable")
-    cum = frame.groupby("g", sort=False)["w"].cumsum()
-    total = frame.groupby("g", sort=False)["w"].transform("sum")
-    hit = frame[(cum >= q * total) & (total > 0)]
-    out = hit.groupby("g", sort=False)["t"].first()
-    return out.where(np.isfinite(out))
+def area_codes(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, level: str) -> np.ndarray:
+    """The ``{level}_code`` column of ``points`` when they carry it (the codes a run assigned
+    once), else :func:`assign_areas` of ``areas``.
+
+    Parameters
+    ----------
+    points
+        Points in EPSG:4326, perhaps with a ``county_code`` / ``township_code`` column.
+    areas
+        The polygons of that level.
+    level
+        ``county`` or ``township``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Area code per point (``""`` outside).
+    """
+    column = f"{level}_code"
+    if column in points.columns:
+        codes = points[column].to_numpy(dtype=object)
+        codes[pd.isna(codes)] = UNASSIGNED  # a file read back may hold blanks as missing
+        return codes
+    return assign_areas(points, areas)
 
 
 def access_summary(
@@ -106,29 +132,28 @@ def access_summary(
         ``mean_min``, ``p90_min`` (NaN when more than 10 % are unreachable),
         ``max_min`` (over reachable), ``unreachable_population``.
     """
-    minutes = np.asarray(minutes, float)
-    population = np.asarray(population, float)
-    reach = np.isfinite(minutes)
-    frame = pd.DataFrame({"g": groups, "w": population, "reach_w": population * reach,
-                          "wt": np.where(reach, population * minutes, 0.0),
-                          "t_reach": np.where(reach, minutes, np.nan)})
-    for t in thresholds:
-        frame[f"pop_within_{t:g}"] = population * (minutes <= t)
-    grouped = frame.groupby("g", sort=True)
-    sums = grouped.sum(numeric_only=True)
-    out = pd.DataFrame(index=sums.index)
-    out["population"] = sums["w"]
-    for t in thresholds:
-        out[f"pop_within_{t:g}"] = sums[f"pop_within_{t:g}"]
-        out[share_column(t)] = np.where(out["population"] > 0,
-                                        out[f"pop_within_{t:g}"] / out["population"].where(out["population"] > 0, 1),
-                                        np.nan)
-    out["mean_min"] = sums["wt"] / sums["reach_w"].where(sums["reach_w"] > 0)
-    out["p90_min"] = _weighted_quantile_by_group(np.asarray(groups), minutes, population, 0.9)
-    out["max_min"] = grouped["t_reach"].max()
-    out["unreachable_population"] = sums["w"] - sums["reach_w"]
-    out.index.name = None
-    return out
+    grouped = group_codes(np.asarray(groups), drop=None)
+    stats = column_summary(grouped, np.asarray(minutes, float), np.asarray(population, float),
+                           thresholds=thresholds)
+    return _summary_frame(grouped.labels, {k: v[:, 0] for k, v in stats.items()}, thresholds)
+
+
+def _summary_frame(labels: np.ndarray, stats: dict[str, np.ndarray], thresholds: Sequence[float],
+                   index: bool = True) -> pd.DataFrame:
+    """The :func:`access_summary` columns from 1-D arrays of :func:`column_summary` (one row per
+    entry of ``labels``: the index, or a ``code`` column when ``index`` is false)."""
+    pop = stats["population"]
+    cols: dict[str, np.ndarray] = {"population": pop}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for t in thresholds:
+            within = stats[f"pop_within_{t:g}"]
+            cols[f"pop_within_{t:g}"] = within
+            cols[share_column(t)] = np.where(pop > 0, within / np.where(pop > 0, pop, 1.0), np.nan)
+    for name in ("mean_min", "p90_min", "max_min", "unreachable_population"):
+        cols[name] = stats[name]
+    if index:
+        return pd.DataFrame(cols, index=pd.Index(labels))
+    return pd.DataFrame({"code": labels, **cols})
 
 
 def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.DataFrame:
@@ -161,8 +186,8 @@ def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.
     guan, guan_unknown = flag_values(facilities, "zhongyiguan")
     ge, ge_unknown = flag_values(facilities, "zhongyige")
     centre, station = tier == "township_centre", tier == "village_station"
-    frame = pd.DataFrame({
-        "g": groups,
+    clinic = facilities["is_tcm_clinic"].to_numpy(bool)
+    flags = {
         "n_county_tcm": tier == "county_tcm",
         "n_centres": centre,
         "n_centres_zhongyiguan": centre & guan,
@@ -170,24 +195,28 @@ def facility_indicators(facilities: gpd.GeoDataFrame, groups: np.ndarray) -> pd.
         "n_stations": station,
         "n_stations_zhongyige": station & ge,
         "n_stations_zhongyige_unknown": station & ge_unknown,
-        "n_tcm_clinics": (tier == "other") & facilities["is_tcm_clinic"].to_numpy(bool),
-        "n_other": (tier == "other") & ~facilities["is_tcm_clinic"].to_numpy(bool),
-    })
-    frame = frame[frame["g"] != UNASSIGNED]
-    counts = frame.groupby("g", sort=True).sum().astype(int)
-    known_centres = counts["n_centres"] - counts["n_centres_zhongyiguan_unknown"]
-    known_stations = counts["n_stations"] - counts["n_stations_zhongyige_unknown"]
-    counts["share_centres_zhongyiguan"] = counts["n_centres_zhongyiguan"] / known_centres.where(known_centres > 0)
-    counts["share_stations_zhongyige"] = counts["n_stations_zhongyige"] / known_stations.where(known_stations > 0)
-    staff = pd.DataFrame({"g": groups})
-    for col in STAFF_COLUMNS:
-        values = facilities[col].to_numpy(float) if col in facilities else np.full(len(facilities), np.nan)
-        staff[col] = values
-        staff[f"{col}_unreported"] = np.isnan(values).astype(int)
-    by_group = staff[staff["g"] != UNASSIGNED].groupby("g", sort=True)
-    sums = by_group[list(STAFF_COLUMNS)].sum(min_count=1)
-    unreported = by_group[[f"{c}_unreported" for c in STAFF_COLUMNS]].sum()
-    out = counts.join(sums.join(unreported), how="outer")
+        "n_tcm_clinics": (tier == "other") & clinic,
+        "n_other": (tier == "other") & ~clinic,
+    }
+    staff = np.column_stack([facilities[col].to_numpy(float) if col in facilities else np.full(len(facilities), np.nan)
+                             for col in STAFF_COLUMNS]).reshape(len(facilities), len(STAFF_COLUMNS))
+    reported = ~np.isnan(staff)
+    grouped = group_codes(np.asarray(groups), drop=UNASSIGNED)
+    sums = group_sums(grouped, np.column_stack([np.column_stack(list(flags.values())).reshape(len(facilities), -1),
+                                                np.where(reported, staff, 0.0), reported]))  # one pass
+    nf, ns = len(flags), len(STAFF_COLUMNS)
+    out = pd.DataFrame({name: sums[:, k].round().astype(np.int64) for k, name in enumerate(flags)},
+                       index=pd.Index(grouped.labels))
+    known_centres = out["n_centres"] - out["n_centres_zhongyiguan_unknown"]
+    known_stations = out["n_stations"] - out["n_stations_zhongyige_unknown"]
+    out["share_centres_zhongyiguan"] = out["n_centres_zhongyiguan"] / known_centres.where(known_centres > 0)
+    out["share_stations_zhongyige"] = out["n_stations_zhongyige"] / known_stations.where(known_stations > 0)
+    n_reported = sums[:, nf + ns:]
+    for k, col in enumerate(STAFF_COLUMNS):  # NaN where no facility of the area reports it
+        out[col] = np.where(n_reported[:, k] > 0, sums[:, nf + k], np.nan)
+    counts = np.bincount(grouped.index[grouped.kept], minlength=grouped.n)
+    for k, col in enumerate(STAFF_COLUMNS):
+        out[f"{col}_unreported"] = (counts - n_reported[:, k]).round().astype(np.int64)
     out.index.name = None
     return out
 
@@ -303,7 +332,9 @@ def coverage_tables(
     ----------
     demand
         Demand points with ``population`` and the ``t_{facility_set}_{mode}`` columns of
-        :func:`tcm_coverage.access.compute.compute_access`.
+        :func:`tcm_coverage.access.compute.compute_access`. When they carry ``county_code``
+        (``township_code``) columns, :func:`assign_areas` of ``counties`` (``townships``), as the
+        points of a run do, those codes are used instead of assigning the points again.
     facilities
         Facilities (for counts and TCM standards per area).
     counties, townships
@@ -341,17 +372,18 @@ def coverage_tables(
     levels = {"county": counties}
     if townships is not None and len(townships):
         levels["township"] = townships
-    demand_codes = {lvl: assign_areas(demand, areas) for lvl, areas in levels.items()}
-    outside = demand_codes["county"] == UNASSIGNED
+    codes = {lvl: area_codes(demand, areas, level=lvl) for lvl, areas in levels.items()}
+    outside = codes["county"] == UNASSIGNED
     if outside.any():
         logger.warning("%d demand points (%.0f residents) lie outside every county boundary and are "
                        "left out of the tables", int(outside.sum()), pop[outside].sum())
+    columns = [(m, f) for m in modes for f in facility_sets]
+    minutes = np.column_stack([demand[time_column(f, m)].to_numpy(float) for m, f in columns])
     tables: dict[str, pd.DataFrame] = {}
     long_parts: list[pd.DataFrame] = []
     for lvl, areas in levels.items():
-        stats = _level_stats(demand_codes[lvl], demand, pop, modes=modes, facility_sets=facility_sets,
-                             thresholds=thresholds)
-        long_parts.extend(s.assign(level=lvl).rename_axis("code").reset_index() for s in stats.values())
+        stats = level_stats(group_codes(codes[lvl]), minutes, pop, columns=columns, thresholds=thresholds)
+        long_parts.append(stats.assign(level=lvl))
         fac = facility_indicators(facilities, assign_areas(facilities, areas, max_distance_m=500.0))
         tables[lvl] = _area_table(stats, fac, areas, level=lvl, modes=modes, thresholds=thresholds,
                                   headline_facility_set=headline_facility_set)
@@ -367,37 +399,51 @@ def coverage_tables(
                           by_facility_set=by_facility_set, unassigned=unassigned)
 
 
-def _level_stats(
-    codes: np.ndarray, demand: gpd.GeoDataFrame, pop: np.ndarray, *, modes: Sequence[str],
-    facility_sets: Sequence[str], thresholds: Sequence[float],
-) -> dict[tuple[str, str], pd.DataFrame]:
-    """:func:`access_summary` per (mode, facility set) over the areas of one level, with ``mode``
-    and ``target`` columns first; points outside every area are left out."""
-    keep = codes != UNASSIGNED
-    out = {}
-    for mode in modes:
-        for facility_set in facility_sets:
-            stats = access_summary(codes[keep], demand[time_column(facility_set, mode)].to_numpy(float)[keep],
-                                   pop[keep], thresholds=thresholds)
-            stats.insert(0, "target", facility_set)
-            stats.insert(0, "mode", mode)
-            out[mode, facility_set] = stats
-    return out
+def level_stats(groups: Groups, minutes: np.ndarray, population: np.ndarray, *,
+                columns: Sequence[tuple[str, str]], thresholds: Sequence[float]) -> pd.DataFrame:
+    """:func:`access_summary` of every (mode, facility set) column over the areas of one level,
+    in one pass.
+
+    Parameters
+    ----------
+    groups
+        The area of each demand point (:func:`~tcm_coverage.access.grouped.group_codes`).
+    minutes
+        (n, c) travel minutes, column ``j`` the times to ``columns[j]``.
+    population
+        (n,) weights.
+    columns
+        (mode, facility set) of each column of ``minutes``.
+    thresholds
+        Minutes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code``, ``mode``, ``target`` and the :func:`access_summary` statistics; blocks of
+        rows per column in the order of ``columns``, areas in code order within each.
+    """
+    stats = column_summary(groups, minutes, population, thresholds=thresholds)
+    g, c = groups.n, len(columns)
+    flat = {k: v.T.reshape(g * c) for k, v in stats.items()}  # column-major: block per column
+    frame = _summary_frame(np.tile(groups.labels, c), flat, thresholds, index=False)
+    frame.insert(1, "mode", np.repeat([m for m, _ in columns], g))
+    frame.insert(2, "target", np.repeat([f for _, f in columns], g))
+    return frame
 
 
 def _area_table(
-    stats: dict[tuple[str, str], pd.DataFrame], fac: pd.DataFrame, areas: gpd.GeoDataFrame, *,
+    stats: pd.DataFrame, fac: pd.DataFrame, areas: gpd.GeoDataFrame, *,
     level: str, modes: Sequence[str], thresholds: Sequence[float], headline_facility_set: str,
 ) -> pd.DataFrame:
     """The main table of one level: the headline rows (with the upper bound beside them when
     computed), the facility indicators, and a row per mode for areas with no population."""
-    table = pd.concat([stats[m, headline_facility_set] for m in modes]).rename_axis("code").reset_index()
+    target = stats["target"].to_numpy()
+    table = stats[target == headline_facility_set].reset_index(drop=True)
     upper_set = f"{headline_facility_set}_upper"
-    upper = [stats[m, upper_set][["mode"] + [share_column(t) for t in thresholds]]
-             for m in modes if (m, upper_set) in stats]
-    if upper:
+    if (target == upper_set).any():
         # the headline with unknown 中医馆/中医阁 counted as yes, beside the lower bound
-        bounds = pd.concat(upper).rename_axis("code").reset_index().rename(
+        bounds = stats.loc[target == upper_set, ["code", "mode"] + [share_column(t) for t in thresholds]].rename(
             columns={share_column(t): share_column(t, upper=True) for t in thresholds})
         table = table.merge(bounds, on=["code", "mode"], how="left")
     table = table.merge(fac, left_on="code", right_index=True, how="left")

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage.access.compute import AccessOptions, AccessResult, facility_set_masks
-from tcm_coverage.access.coverage import UNASSIGNED, CoverageTables, access_summary, assign_areas
+from tcm_coverage.access.coverage import CoverageTables, area_codes, level_stats
+from tcm_coverage.access.grouped import group_codes
 from tcm_coverage.access.traveltime import nearest_facility_times
 from tcm_coverage.network import Routing, Snap, get_profile, reweighted_graph, snap_points
 from tcm_coverage.vocab import (
@@ -133,23 +134,17 @@ def elderly_times(elderly: gpd.GeoDataFrame, access: AccessResult, *,
     return out
 
 
-def _level_rows(elderly: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, modes: Sequence[str],
+def _level_rows(elderly: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, level: str, modes: Sequence[str],
                 facility_sets: Sequence[str], thresholds: Sequence[float]) -> pd.DataFrame:
     """Per area × mode × facility set: people 65+, within each threshold and the share."""
-    codes = assign_areas(elderly, areas)
-    keep = codes != UNASSIGNED
-    pop = elderly["population"].to_numpy(float)[keep]
-    keep_cols = ["population"] + [c for t in thresholds for c in (f"pop_within_{t:g}", share_column(t))]
-    parts = []
-    for mode in modes:
-        for facility_set in facility_sets:
-            stats = access_summary(codes[keep], elderly[time_column(facility_set, mode)].to_numpy(float)[keep],
-                                   pop, thresholds=thresholds)[keep_cols]
-            stats = stats.rename(columns=elderly_column).rename_axis("code").reset_index()
-            parts.append(stats.assign(mode=mode, target=facility_set))
-    if not parts:
+    columns = [(m, f) for m in modes for f in facility_sets]
+    if not columns:
         return pd.DataFrame(columns=["code", "mode", "target"])
-    return pd.concat(parts, ignore_index=True)
+    minutes = np.column_stack([elderly[time_column(f, m)].to_numpy(float) for m, f in columns])
+    stats = level_stats(group_codes(area_codes(elderly, areas, level=level)), minutes,
+                        elderly["population"].to_numpy(float), columns=columns, thresholds=thresholds)
+    keep_cols = ["population"] + [c for t in thresholds for c in (f"pop_within_{t:g}", share_column(t))]
+    return stats[["code", *keep_cols, "mode", "target"]].rename(columns={c: elderly_column(c) for c in keep_cols})
 
 
 def _merge(table: pd.DataFrame, rows: pd.DataFrame, on: list[str], thresholds: Sequence[float]) -> pd.DataFrame:
@@ -171,7 +166,8 @@ def elderly_tables(
     tables
         From :func:`~tcm_coverage.access.coverage.coverage_tables`.
     elderly
-        From :func:`elderly_times`.
+        From :func:`elderly_times` (with ``county_code`` and ``township_code`` when already
+        assigned, :func:`~tcm_coverage.access.coverage.area_codes`).
     counties, townships, modes, facility_sets, thresholds, headline_facility_set
         As given to :func:`~tcm_coverage.access.coverage.coverage_tables`.
 
@@ -185,7 +181,7 @@ def elderly_tables(
     levels = {"county": counties}
     if tables.township is not None and townships is not None:
         levels["township"] = townships
-    rows = {lvl: _level_rows(elderly, areas, modes=modes, facility_sets=facility_sets,
+    rows = {lvl: _level_rows(elderly, areas, level=lvl, modes=modes, facility_sets=facility_sets,
                              thresholds=thresholds) for lvl, areas in levels.items()}
     main: dict[str, pd.DataFrame] = {}
     upper_set = headline_facility_set + UPPER_SUFFIX

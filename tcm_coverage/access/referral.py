@@ -29,6 +29,14 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage.access.compute import AccessOptions, AccessResult, facility_set_masks
+from tcm_coverage.access.grouped import (
+    Groups,
+    group_codes,
+    group_max,
+    group_median,
+    group_sums,
+    weighted_quantile,
+)
 from tcm_coverage.access.traveltime import nearest_facility_times
 from tcm_coverage.network import RoadNetwork, Routing, build_routing_graph, get_profile, snap_points
 from tcm_coverage.vocab import REFERRAL_MINUTES, REFERRAL_MODES, REFERRAL_TARGETS
@@ -155,26 +163,6 @@ def _nearest(route: Routing, origins: object, mask: np.ndarray, fid: np.ndarray,
     return res.minutes, np.where(res.facility >= 0, ids[np.clip(res.facility, 0, None)], "").astype(object)
 
 
-def _finite_stats(values: pd.Series) -> tuple[float, float, int]:
-    """Median and maximum over the reachable values, and how many are unreachable."""
-    v = values.to_numpy(float)
-    ok = np.isfinite(v)
-    if not ok.any():
-        return float("nan"), float("nan"), int((~ok).sum())
-    return float(np.median(v[ok])), float(v[ok].max()), int((~ok).sum())
-
-
-def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    """The population-weighted median (lower) of the reachable values; NaN when none."""
-    ok = np.isfinite(values) & (weights > 0)
-    if not ok.any():
-        return float("nan")
-    order = np.argsort(values[ok], kind="stable")
-    v, w = values[ok][order], weights[ok][order]
-    cum = np.cumsum(w)
-    return float(v[np.searchsorted(cum, 0.5 * cum[-1], side="left")])
-
-
 def referral_township_table(chain: ReferralChain, *, clinic_codes: np.ndarray, demand_codes: np.ndarray,
                             population: np.ndarray, areas: pd.DataFrame) -> pd.DataFrame:
     """Per area (township or county): the clinics' times up the chain and the residents' car
@@ -200,28 +188,44 @@ def referral_township_table(chain: ReferralChain, *, clinic_codes: np.ndarray, d
         ``resident_max_county_tcm_car``, ``pop_within_referral``, ``share_within_referral``
         (NaN when the area has no residents) and ``unreachable_population``.
     """
-    rows = []
+    codes = areas["code"].astype(str).to_numpy(dtype=object)
+    out = pd.DataFrame({"code": codes, "name": areas["name"].to_numpy()})
+    cgroups = group_codes(np.asarray(clinic_codes).astype(str), drop=None)
+    at = pd.Index(cgroups.labels, dtype=object).get_indexer(codes)
+    has = at >= 0
+    count = np.bincount(cgroups.index[cgroups.kept], minlength=cgroups.n)
+    out["clinics"] = np.where(has, count[np.maximum(at, 0)] if cgroups.n else 0, 0).astype(np.int64)
+    names = [(target, mode) for mode in REFERRAL_MODES for target in REFERRAL_TARGETS]
+    if names:
+        t = np.column_stack([chain.clinics[f"t_{target}_{mode}"].to_numpy(float) for target, mode in names])
+        med, mx = group_median(cgroups, t), group_max(cgroups, t)
+        unreach = group_sums(cgroups, (~np.isfinite(t)).astype(float))
+        for k, (target, mode) in enumerate(names):
+            out[f"median_{target}_{mode}"] = _at(med[:, k], at, np.nan)
+            out[f"max_{target}_{mode}"] = _at(mx[:, k], at, np.nan)
+            out[f"unreachable_{target}_{mode}"] = _at(unreach[:, k], at, 0.0).astype(np.int64)
     pop = np.asarray(population, float)
     res = np.asarray(chain.resident_minutes, float)
-    for code, name in zip(areas["code"].astype(str), areas["name"], strict=True):
-        sub = chain.clinics[np.asarray(clinic_codes).astype(str) == code]
-        row: dict[str, object] = {"code": code, "name": name, "clinics": len(sub)}
-        for mode in REFERRAL_MODES:
-            for target in REFERRAL_TARGETS:
-                med, mx, unreach = _finite_stats(sub[f"t_{target}_{mode}"])
-                row[f"median_{target}_{mode}"] = med
-                row[f"max_{target}_{mode}"] = mx
-                row[f"unreachable_{target}_{mode}"] = unreach
-        here = np.asarray(demand_codes).astype(str) == code
-        w, t = pop[here], res[here]
-        total = float(w.sum())
-        row["population"] = total
-        row["resident_median_county_tcm_car"] = _weighted_median(t, w)
-        row["resident_max_county_tcm_car"] = float(t[np.isfinite(t) & (w > 0)].max()) if (
-            np.isfinite(t) & (w > 0)).any() else float("nan")
-        within = float(w[t <= chain.minutes].sum())
-        row["pop_within_referral"] = within
-        row["share_within_referral"] = within / total if total > 0 else float("nan")
-        row["unreachable_population"] = float(w[~np.isfinite(t)].sum())
-        rows.append(row)
-    return pd.DataFrame(rows)
+    dgroups = group_codes(np.asarray(demand_codes).astype(str), drop=None)
+    dat = pd.Index(dgroups.labels, dtype=object).get_indexer(codes)
+    sums = group_sums(dgroups, np.column_stack([pop, pop * (res <= chain.minutes), pop * ~np.isfinite(res)]))
+    # the weighted median and maximum over the residents reached (time finite, population > 0)
+    ok = np.isfinite(res) & (pop > 0)
+    reached = Groups(index=np.where(ok, dgroups.index, -1), labels=dgroups.labels)
+    total = _at(sums[:, 0], dat, 0.0)
+    out["population"] = total
+    out["resident_median_county_tcm_car"] = _at(weighted_quantile(reached, res, pop, 0.5), dat, np.nan)
+    out["resident_max_county_tcm_car"] = _at(group_max(reached, res), dat, np.nan)
+    within = _at(sums[:, 1], dat, 0.0)
+    out["pop_within_referral"] = within
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share_within_referral"] = np.where(total > 0, within / np.where(total > 0, total, 1.0), np.nan)
+    out["unreachable_population"] = _at(sums[:, 2], dat, 0.0)
+    return out
+
+
+def _at(values: np.ndarray, at: np.ndarray, missing: float) -> np.ndarray:
+    """``values`` of each area's group (``at``: its group, -1 when it has no point)."""
+    if len(values) == 0:
+        return np.full(len(at), missing)
+    return np.where(at >= 0, values[np.maximum(at, 0)], missing)

@@ -26,6 +26,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from tcm_coverage.access.grouped import Groups, group_codes, group_sums
 from tcm_coverage.access.results import sensitivity_band
 from tcm_coverage.access.traveltime import nearest_facility_times
 from tcm_coverage.network import Routing, RoutingGraph, Snap
@@ -69,10 +70,11 @@ def scaled_routing(route: Routing, *, speed_factor: float = 1.0, offroad_factor:
     return Routing(graph=graph, demand=snap(route.demand), facilities=snap(route.facilities))
 
 
-def _shares(minutes: np.ndarray, population: np.ndarray, codes: np.ndarray, threshold: float) -> pd.Series:
-    frame = pd.DataFrame({"code": codes, "w": population, "in": population * (minutes <= threshold)})
-    sums = frame.groupby("code", sort=False).sum()
-    return sums["in"] / sums["w"].where(sums["w"] > 0)
+def _shares(minutes: np.ndarray, population: np.ndarray, groups: Groups, threshold: float) -> pd.Series:
+    sums = group_sums(groups, np.column_stack([population, population * (minutes <= threshold)]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(sums[:, 0] > 0, sums[:, 1] / np.where(sums[:, 0] > 0, sums[:, 0], 1.0), np.nan)
+    return pd.Series(share, index=pd.Index(groups.labels, dtype=object))
 
 
 def sensitivity_table(route: Routing, facilities: np.ndarray, population: np.ndarray, county_codes: np.ndarray,
@@ -103,7 +105,7 @@ def sensitivity_table(route: Routing, facilities: np.ndarray, population: np.nda
         ``headline``, ``share_low``, ``share_high`` (the share under each setting), ``swing``
         (|share_high − share_low|).
     """
-    codes = np.asarray(county_codes).astype(str)
+    codes = group_codes(np.asarray(county_codes).astype(str), drop=None)  # grouped once for every variation
     w = np.asarray(population, float)
     mask = np.asarray(facilities, bool)
 

@@ -256,17 +256,18 @@ def _coverage(config: AnalysisConfig, inputs: RunInputs, access: AccessResult, a
     """The coverage tables (with the residents-65+ columns when given), the residents 65+ with
     their times and area codes (or ``None``), and the demand points with area codes."""
     opts, counties, townships = config.options, inputs.counties, inputs.townships
-    tables = coverage_tables(access.demand, access_own.facilities, counties=counties,
+    dem = _with_codes(access.demand, counties, townships)  # the areas assigned once, used by all tables
+    tables = coverage_tables(dem, access_own.facilities, counties=counties,
                              townships=townships, modes=opts.modes, facility_sets=access.facility_sets,
                              thresholds=opts.thresholds)
     elderly = None
     if inputs.elderly is not None:
-        elderly = elderly_times(inputs.elderly, access, options=access_options(config, functional=rule))
+        elderly = _with_codes(elderly_times(inputs.elderly, access, options=access_options(config, functional=rule)),
+                              counties, townships)
         tables = elderly_tables(tables, elderly, counties=counties, townships=townships,
                                 modes=opts.modes, facility_sets=access.facility_sets,
                                 thresholds=opts.thresholds)
-        elderly = _with_codes(elderly, counties, townships)
-    return tables, elderly, _with_codes(access.demand, counties, townships)
+    return tables, elderly, dem
 
 
 def compute_from_inputs(
