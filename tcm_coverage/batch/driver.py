@@ -43,7 +43,9 @@ from tcm_coverage.batch.summary import (
     MapSettings,
     province_map,
     province_table,
+    province_townships,
     write_province_table,
+    write_province_townships,
 )
 from tcm_coverage.i18n import MODE_LABELS, text
 from tcm_coverage.outputs import save_map
@@ -179,6 +181,7 @@ def run_batch(
     def say(message: str) -> None:
         (echo or (lambda s: tqdm.write(s, file=sys.stderr)))(message)
 
+    timings: dict[str, float] = {}  # the driver's phases, for batch.json
     records, todo = _done_earlier(jobs, force=options.force)
     skipped = len(jobs) - len(todo)
     if skipped:
@@ -186,13 +189,18 @@ def run_batch(
             "parameters: skipped")
     if todo:
         _run_on_cluster(todo, province, options=options, records=records, say=say,
-                        progress=progress)
+                        progress=progress, timings=timings)
     all_records = [records[j.job_id] for j in jobs if j.job_id in records]
     all_records += [{"job_id": f["job_id"], "code": "", "name": "", "status": "failed",
                      "rows": [], "error": f["error"], "seconds": None} for f in planning_failures]
     table = province_table(all_records, thresholds=settings.options.thresholds, modes=settings.options.modes)
+    if "first county submitted" in timings:  # seconds after run_batch started
+        timings["first county submitted"] -= start
+    timings = {**(province.seconds if province is not None else {}), **timings}
+    logger.info("batch phases: %s", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     files = _write_province(out, table, settings, all_records, jobs,
-                            mode="province" if province is not None else "folders", start=start)
+                            mode="province" if province is not None else "folders", start=start,
+                            timings=timings)
     return BatchResult(records=all_records, table=table, files=files,
                        seconds=time.perf_counter() - start)
 
@@ -214,15 +222,20 @@ def _done_earlier(jobs: Sequence[CountyJob], *,
 
 def _run_on_cluster(todo: list[CountyJob], province: ProvinceInputs | None, *,
                     options: BatchOptions, records: dict[str, dict],
-                    say: Callable[[str], None], progress: bool) -> None:
-    """Open the cluster, run the counties to do on it (into ``records``) and close it."""
+                    say: Callable[[str], None], progress: bool, timings: dict[str, float]) -> None:
+    """Open the cluster, run the counties to do on it (into ``records``) and close it;
+    the phases' seconds go to ``timings``."""
     if province is not None:
         province.load_network()  # a bad province road file stops here, before any county
+    t0 = time.perf_counter()
     client, cluster = _open_client(options)
+    timings["open cluster"] = time.perf_counter() - t0
     try:
         nthreads = sum(client.nthreads().values()) or 1
+        t0 = time.perf_counter()
         _drive(client, todo, province, window=2 * nthreads, records=records, say=say,
-               progress=progress)
+               progress=progress, timings=timings)
+        timings["counties"] = time.perf_counter() - t0
     finally:
         client.close()
         if cluster is not None:
@@ -231,9 +244,10 @@ def _run_on_cluster(todo: list[CountyJob], province: ProvinceInputs | None, *,
 
 def _write_province(out: Path, table: pd.DataFrame, settings: AnalysisConfig,
                     records: list[dict], jobs: Sequence[CountyJob], *, mode: str,
-                    start: float) -> tuple[Path, ...]:
-    """Write the province summary, map and ``batch.json`` as one result (``counties/``, each
-    county a result of its own, is kept)."""
+                    start: float, timings: dict[str, float]) -> tuple[Path, ...]:
+    """Write the province summary, map, township layer and ``batch.json`` as one result
+    (``counties/``, each county a result of its own, is kept)."""
+    t_write = time.perf_counter()
     readme = _readme(settings, records, jobs)
     with atomic_output_dir(out, kind="batch", keep=("counties",), inputs=_job_inputs(jobs)) as tmp:
         names = write_province_table(table, tmp, lang=settings.rendering.lang, readme_rows=readme)
@@ -247,12 +261,19 @@ def _write_province(out: Path, table: pd.DataFrame, settings: AnalysisConfig,
                                                  sources=settings.rendering.sources))
             names.append(save_map(fmap, tmp / "province_map.html",
                                   self_contained=settings.rendering.self_contained))
+        status = {r["job_id"]: r["status"] for r in records}
+        layer = province_townships([Path(j.config.out_dir) for j in jobs
+                                    if status.get(j.job_id) in ("done", "skipped")])
+        if layer is not None:
+            names += write_province_townships(layer, tmp)
+        timings["write province"] = time.perf_counter() - t_write
         manifest = {
             "tool": f"tcm-coverage {__version__}", "date": date.today().isoformat(),
             "mode": mode,
             "seconds": round(time.perf_counter() - start, 2),
+            "timings": {k: round(v, 3) for k, v in timings.items()},
             "counties": [{k: r.get(k) for k in ("job_id", "code", "name", "status", "key",
-                                                 "seconds", "error", "traceback")}
+                                                 "seconds", "stages", "error", "traceback")}
                          for r in records],
         }
         path = tmp / "batch.json"
@@ -269,8 +290,11 @@ def _job_inputs(jobs: Sequence[CountyJob]) -> dict[str, Any]:
 
 
 def _drive(client: Client, todo: list[CountyJob], province: ProvinceInputs | None, *, window: int,
-           records: dict[str, dict], say: Callable[[str], None], progress: bool) -> None:
-    """Submit at most ``window`` counties at a time; collect results as they finish."""
+           records: dict[str, dict], say: Callable[[str], None], progress: bool,
+           timings: dict[str, float]) -> None:
+    """Submit at most ``window`` counties at a time; collect results as they finish
+    (``timings``: the driver's seconds cutting counties, and when the first was submitted)."""
+    timings["cut counties"] = 0.0
     queue = iter(todo)
     futures: dict[Future, tuple[CountyJob, Future | None]] = {}
     ac = as_completed()
@@ -290,13 +314,17 @@ def _drive(client: Client, todo: list[CountyJob], province: ProvinceInputs | Non
         for job in queue:
             inputs = None
             if province is not None:
+                t_cut = time.perf_counter()
                 try:
                     inputs = client.scatter(cut_county(province, job.code), hash=False)
                 except TCMCoverageError as exc:
                     finish(job, _failed_record(job, str(exc)))
                     continue
+                finally:
+                    timings["cut counties"] += time.perf_counter() - t_cut
             fut = client.submit(run_county, job, inputs, key=f"county-{job.job_id}-{job.key[:16]}",
                                 pure=False)
+            timings.setdefault("first county submitted", time.perf_counter())  # made relative by run_batch
             futures[fut] = (job, inputs)
             ac.add(fut)
             return True

@@ -7,7 +7,7 @@ Modules: :mod:`~tcm_coverage.outputs.style` (colours, classes, number formats),
 :mod:`~tcm_coverage.outputs.report_figures`, the Word one its fonts from :mod:`~tcm_coverage.outputs.fonts`),
 :mod:`~tcm_coverage.outputs.scorecard` (computing), :mod:`~tcm_coverage.outputs.scorecard_text`
 and :mod:`~tcm_coverage.outputs.scorecard_render` (its text, HTML and XLSX),
-:mod:`~tcm_coverage.outputs.tables`, and the referral/fairness/sensitivity tables and report
+:mod:`~tcm_coverage.outputs.tables` (with the township layer, :mod:`~tcm_coverage.outputs.township_layer`), and the referral/fairness/sensitivity tables and report
 sections (:mod:`~tcm_coverage.outputs.decision_tables`, :mod:`~tcm_coverage.outputs.report_decisions`),
 the print plates :mod:`~tcm_coverage.outputs.print_map`
 (with :mod:`~tcm_coverage.outputs.print_layers`, :mod:`~tcm_coverage.outputs.print_options`,
@@ -78,11 +78,18 @@ from tcm_coverage.outputs.tables import (
     column_label,
     localize,
     rounded_table,
+    save_layer,
     with_no_data,
     write_isochrones,
     write_layers,
     write_manifest,
     write_tables,
+)
+from tcm_coverage.outputs.township_layer import (
+    TOWNSHIP_LAYER,
+    township_files,
+    township_layer,
+    write_township_layer,
 )
 
 __all__ = [
@@ -109,6 +116,7 @@ __all__ = [
     "STATUS_COLOURS",
     "Scorecard",
     "TIER_STYLE",
+    "TOWNSHIP_LAYER",
     "band_text",
     "base_map",
     "cjk_font",
@@ -135,6 +143,7 @@ __all__ = [
     "referral_layer",
     "render_scorecard",
     "rounded_table",
+    "save_layer",
     "save_map",
     "save_plate",
     "scorecard",
@@ -142,6 +151,8 @@ __all__ = [
     "scorecard_section_html",
     "share_colour",
     "status_label",
+    "township_files",
+    "township_layer",
     "with_no_data",
     "write_decision_tables",
     "write_isochrones",
@@ -151,4 +162,5 @@ __all__ = [
     "write_print_map",
     "write_scorecard",
     "write_tables",
+    "write_township_layer",
 ]
