@@ -168,6 +168,7 @@ def province_part(folder: Path, out: Path, *, only: list[str] | None, workers: i
     if out.exists() and any(out.iterdir()):
         raise SystemExit(f"{out} is not empty: give a new --province-out (a rerun would skip "
                          "the counties already done)")
+    out.parent.mkdir(parents=True, exist_ok=True)
     cmd = batch_command(folder, out, only=only, workers=workers, extra=extra)
     print(" ".join(cmd), flush=True)
     load0 = os.getloadavg()[0]
