@@ -40,3 +40,27 @@ def test_layer_is_the_township_table_wide_with_nulls(demo_computed, tmp_path):
         rows = db.execute("select share_within_15_walk is null, population is null "
                           "from townships where code = 'X999'").fetchall()
     assert rows == [(1, 1)]
+
+
+def test_heavy_layers_as_geoparquet_or_none(tmp_path):
+    import geopandas as gpd
+
+    from tcm_coverage.outputs import write_layers
+
+    dem = gpd.GeoDataFrame({"population": [10.0, 20.0, 30.0], "t_tcm_any_walk": [3.04, 20.0, np.inf]},
+                           geometry=gpd.points_from_xy([112.9, 112.91, 112.92], [36.3, 36.3, 36.3]),
+                           crs=4326)
+    fac = gpd.GeoDataFrame({"facility_id": ["a"]}, geometry=gpd.points_from_xy([112.9], [36.31]), crs=4326)
+    kw = {"modes": ("walk",), "facility_sets": ("tcm_any",), "thresholds": (15,)}
+    (tmp_path / "g").mkdir(), (tmp_path / "p").mkdir(), (tmp_path / "n").mkdir()
+    gpkg = write_layers(dem, fac, tmp_path / "g", **kw)
+    parquet = write_layers(dem, fac, tmp_path / "p", **kw, demand_format="parquet")
+    none = write_layers(dem, fac, tmp_path / "n", **kw, demand_format="none")
+    assert [p.name for p in gpkg] == ["demand_points.gpkg", "facilities.gpkg"]
+    assert [p.name for p in parquet] == ["demand_points.parquet", "facilities.gpkg"]
+    assert [p.name for p in none] == ["facilities.gpkg"]
+    a, b = gpd.read_file(gpkg[0]), gpd.read_parquet(parquet[0])
+    assert a["t_tcm_any_walk"].tolist()[:2] == b["t_tcm_any_walk"].tolist()[:2] == [3.1, 20.0]
+    assert np.isnan(b["t_tcm_any_walk"].iloc[2])  # unreachable: NULL, not 0
+    assert b["cov15_walk"].tolist() == a["cov15_walk"].tolist() == [1, 0, 0]
+    assert b.crs.to_epsg() == 4326
