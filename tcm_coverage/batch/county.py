@@ -158,7 +158,7 @@ def run_county(job: CountyJob, inputs: CountyInputs | None = None) -> dict:
     -------
     dict
         ``job_id``, ``status`` (``"done"`` or ``"failed"``), ``key``, ``seconds``, ``stages``
-        (seconds per stage of the county, e.g. ``"snap"``, ``"write outputs"``), ``rows``
+        (seconds per stage, e.g. ``"travel times and isochrones"``, ``"write outputs"``), ``rows``
         (the county table's rows, internal column names), ``error`` (the message, naming
         file/row/fix for input errors), ``traceback`` (for unexpected errors), ``warnings``.
     """
