@@ -4,6 +4,10 @@ Run from the repository root (prints one table; not a timed test)::
 
     python benchmarks/bench_province.py [--repeats 3] [--side 220] [--big-side 750]
                                         [--ego-sample 50] [--skip-big]
+    python benchmarks/bench_province.py --province /tmp/realprov [--only CODE ...] [--workers 2]
+
+``--province DIR`` runs part 5 alone: the real ``tcm-coverage batch`` on a realistic province
+(:mod:`province_run`: phases, serial share, counties per minute, peak memory, output MB).
 
 Four parts, on perturbed grid road networks (100 m spacing, 15 m jitter, 8 % of segments
 removed, residential/unclassified/tertiary/track, 10 % one-way) generated in UTM 50N with
@@ -37,9 +41,11 @@ import argparse
 import json
 import os
 import resource
+import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -56,6 +62,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_routing import grid_network as _grid  # noqa: E402
 from bench_routing import node_snap, reversed_digraph  # noqa: E402
+from province_run import province_part  # noqa: E402
 
 from tcm_coverage.access.traveltime import (  # noqa: E402
     _augmented_transpose,
@@ -327,7 +334,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument("--child", choices=("demo", "big"), help=argparse.SUPPRESS)
+    real = ap.add_argument_group("part 5, the realistic province: the real batch CLI (alone)")
+    real.add_argument("--province", type=Path, default=None, metavar="DIR",
+                      help="run `tcm-coverage batch` on this province folder (what "
+                           "make_real_scale_province.py writes) instead of parts 1-4")
+    real.add_argument("--only", nargs="+", default=None, metavar="CODE",
+                      help="--province: only these county codes (default: all)")
+    real.add_argument("--workers", type=int, default=2, help="--province: local Dask workers")
+    real.add_argument("--province-out", type=Path, default=None, metavar="DIR",
+                      help="--province: a new, empty output folder (default: a temporary one)")
+    real.add_argument("--batch-args", default="", metavar="'ARGS'",
+                      help="--province: more batch options, e.g. '--layers full'")
+    real.add_argument("--json", type=Path, default=None, help="--province: also write the numbers")
     args = ap.parse_args(argv)
+    if args.province is not None:
+        out = args.province_out or Path(tempfile.mkdtemp(prefix="bench-province-")) / "out"
+        return province_part(args.province, out, only=args.only, workers=args.workers,
+                             extra=shlex.split(args.batch_args), json_path=args.json)
     if args.child:
         res = child_demo() if args.child == "demo" else child_big(args.big_side, args.points,
                                                                   args.seed)

@@ -3,17 +3,16 @@ it draws with: ``tcm-coverage map RUN`` needs the store reader and the map build
 routing stack (scipy.sparse.csgraph), the OSM reader (osmium), the raster reader (rasterio) or
 the solver (highspy).
 
-A face (``tcm_coverage/<folder>/__init__.py``) lists its API three times, which
+A face (``tcm_coverage/<folder>/__init__.py``) lists its API twice, which
 ``tests/test_lazy.py`` checks agree: the ``if TYPE_CHECKING:`` imports (what type checkers,
-editors and ``tests/test_layout.py`` read), ``__all__``, and the table handed to
-:func:`lazy_face` (``{submodule: names}``, what is imported when a name is first used)::
+editors and ``tests/test_layout.py`` read, and what :func:`lazy_face` reads with :mod:`ast`
+to know where each name lives) and ``__all__``::
 
     if TYPE_CHECKING:
         from tcm_coverage.access.compute import AccessResult, compute_access
 
-    _NAMES = {"compute": ("AccessResult", "compute_access")}
     __all__ = ["AccessResult", "compute_access"]
-    lazy_face(__name__, _NAMES)
+    lazy_face(__name__)
 
 ``from tcm_coverage.access import compute_access`` then imports ``access.compute`` (and what it
 imports), nothing else of the folder. A name resolved once is a plain module attribute.
@@ -21,13 +20,14 @@ imports), nothing else of the folder. A name resolved once is a plain module att
 
 from __future__ import annotations
 
+import ast
 import sys
 import types
-from collections.abc import Mapping, Sequence
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
-__all__ = ["LazyFace", "lazy_face"]
+__all__ = ["LazyFace", "face_table", "lazy_face"]
 
 
 class LazyFace(types.ModuleType):
@@ -55,18 +55,28 @@ class LazyFace(types.ModuleType):
         return sorted(set(self.__dict__) | set(self.__dict__.get("_lazy_where", {})))
 
 
-def lazy_face(name: str, table: Mapping[str, Sequence[str]]) -> None:
-    """Make the face ``name`` import each name of ``table`` from its submodule on first use.
+def face_table(path: str | Path) -> dict[str, str]:
+    """``{name: module}`` from the ``if TYPE_CHECKING:`` imports of the face at ``path``: the
+    one list a face keeps of where its names live (read with :mod:`ast`, a few milliseconds)."""
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    where: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for imp in node.body:
+                if isinstance(imp, ast.ImportFrom) and imp.module:
+                    where.update({a.asname or a.name: imp.module for a in imp.names})
+    return where
+
+
+def lazy_face(name: str) -> None:
+    """Make the face ``name`` import each of its names on first use from the module its
+    ``if TYPE_CHECKING:`` block imports it from (:func:`face_table`).
 
     Parameters
     ----------
     name
         The face's ``__name__`` (e.g. ``"tcm_coverage.access"``).
-    table
-        ``{submodule: names}``: a submodule of the face (``"compute"``) or, dotted, another
-        module whose names the face re-exports (``"tcm_coverage._geo"``).
     """
     module = sys.modules[name]
-    where = {n: sub if "." in sub else f"{name}.{sub}" for sub, names in table.items() for n in names}
-    module.__dict__["_lazy_where"] = where
+    module.__dict__["_lazy_where"] = face_table(str(module.__file__))
     module.__class__ = LazyFace

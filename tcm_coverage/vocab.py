@@ -37,6 +37,7 @@ __all__ = [
     "HEADLINE_FACILITY_SET",
     "HEADLINE_MINUTES",
     "ISOCHRONE_FACILITY_SETS",
+    "LAYER_FORMATS",
     "MIN_COMPONENT_M",
     "OWN_FACILITY_TOLERANCE_M",
     "MODES",
@@ -56,6 +57,7 @@ __all__ = [
     "capacity_pop_column",
     "capacity_share_column",
     "coverage_flag_column",
+    "mode_column",
     "share_column",
     "time_column",
 ]
@@ -77,6 +79,10 @@ HEADLINE_MINUTES = 15.0
 #: The two agree to within a few centimetres, far below map scale and the inputs' accuracy, so the
 #: coordinates are the same numbers; only the CRS the file declares differs.
 EXPORT_CRS: dict[str, str] = {"wgs84": "EPSG:4326", "cgcs2000": "EPSG:4490"}
+
+#: How a run writes its heavy layers (``demand_points``, ``isochrones``): GeoPackage (``analyze``,
+#: ``demo``), GeoParquet (``batch --layers full``) or not at all (``batch``'s default).
+LAYER_FORMATS: tuple[str, ...] = ("gpkg", "parquet", "none")
 
 #: Facility tiers of the county medical community.
 TIERS: tuple[str, ...] = ("county_tcm", "township_centre", "village_station", "other")
@@ -147,6 +153,15 @@ def coverage_flag_column(minutes: float, mode: str) -> str:
     'cov15_walk'
     """
     return f"cov{float(minutes):g}_{mode}"
+
+
+def mode_column(column: str, mode: str) -> str:
+    """Name of a coverage-table column of one mode in a wide layer (the township layer).
+
+    >>> mode_column("share_within_15", "walk")
+    'share_within_15_walk'
+    """
+    return f"{column}_{mode}"
 
 
 # --- capacity-aware coverage (access/capacity.py) ---------------------------------------

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from tcm_coverage._errors import InputError
 from tcm_coverage.batch.command import main
@@ -164,9 +165,10 @@ def test_province_cut_counts_trip_across_county_line(tmp_path, capsys):
     out = tmp_path / "out"
     rc = main(["-q", "--boundary", str(prov.boundary), "--facilities", str(prov.facilities),
                "--population", str(prov.population), "--network", str(prov.network),
-               "--out", str(out), "--workers", "1", *FAST, "--mode", "walk"])
+               "--out", str(out), "--workers", "1", *FAST, "--mode", "walk", "--layers", "full"])
     assert rc == 0, capsys.readouterr().err
-    dem = gpd.read_file(out / "counties" / west / "demand_points.gpkg")
+    dem = gpd.read_parquet(out / "counties" / west / "demand_points.parquet")  # --layers full
+    assert dem.crs.to_epsg() == 4326 and not (out / "counties" / west / "demand_points.gpkg").exists()
     border = dem[dem["name"] == "边界村"].iloc[0]
     assert border["f_tcm_any_walk"] == "EAST-ZYG"
     assert border["t_tcm_any_walk"] < 15.0
@@ -184,7 +186,7 @@ def test_province_cut_counts_trip_across_county_line(tmp_path, capsys):
     # rerun: both skipped, the province road file is not even read
     rc = main(["--boundary", str(prov.boundary), "--facilities", str(prov.facilities),
                "--population", str(prov.population), "--network", str(prov.network),
-               "--out", str(out), "--workers", "1", *FAST, "--mode", "walk"])
+               "--out", str(out), "--workers", "1", *FAST, "--mode", "walk", "--layers", "full"])
     assert rc == 0
     assert "2 of 2 counties already done" in capsys.readouterr().err
 
@@ -272,3 +274,79 @@ def test_existing_scheduler(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 0 and f"Dask scheduler {cluster.scheduler_address}" in err
     assert len(_markers(out)) == 2 and not (out / "province_map.html").exists()
+
+
+def _halves(prov, path: Path) -> None:
+    """Townships: each county box split into a west and an east half."""
+    feats = []
+    for code in prov.codes:
+        x0, y0, x1, y1 = prov.county_box_m(code)
+        xm = (x0 + x1) / 2
+        for k, (a, b) in enumerate(((x0, xm), (xm, x1)), start=1):
+            lon, lat = prov.to_lonlat([a, b, b, a], [y0, y0, y1, y1])
+            feats.append({"adcode": f"{code}{k:03d}", "name": f"{code}乡{k}", "parent_code": code,
+                          "geometry": shapely.Polygon(zip(lon, lat, strict=True))})
+    gpd.GeoDataFrame(feats, geometry="geometry", crs=4326).to_file(path, driver="GeoJSON")
+
+
+def test_province_township_layer_equals_county_tables(tmp_path, capsys):
+    prov = make_synthetic_province(tmp_path / "syn", nx=2, ny=1, county_km=3.0, seed=3)
+    townships = tmp_path / "syn" / "townships.geojson"
+    _halves(prov, townships)
+    fac = pd.read_csv(prov.facilities, encoding="utf-8-sig", dtype=str)
+    fac.loc[fac["编号"].str.startswith(prov.codes[1]), "中医执业医师数"] = ""
+    _write_facilities(prov.facilities, fac.to_dict(orient="records"))
+    out = tmp_path / "out"
+    args = ["-q", "--boundary", str(prov.boundary), "--facilities", str(prov.facilities),
+            "--population", str(prov.population), "--network", str(prov.network),
+            "--townships", str(townships), "--out", str(out), "--workers", "1", *FAST,
+            "--no-docx", "--no-print-map", "--threshold", "10", "15"]
+    rc = main(args)
+    assert rc == 0, capsys.readouterr().err
+    county_dirs = [out / "counties" / c for c in prov.codes]
+    # planner default: no heavy layers per county, the township layer and tables are there
+    for d in county_dirs:
+        assert not list(d.glob("demand_points.*")) and not list(d.glob("isochrones.*"))
+        assert (d / "townships.gpkg").is_file() and (d / "coverage.xlsx").is_file()
+    gpkg = gpd.read_file(out / "townships.gpkg")
+    parquet = gpd.read_parquet(out / "townships.parquet")
+    assert gpkg.crs.to_epsg() == parquet.crs.to_epsg() == 4326
+    pd.testing.assert_frame_equal(pd.DataFrame(gpkg.drop(columns="geometry")),
+                                  pd.DataFrame(parquet.drop(columns="geometry")),
+                                  check_dtype=False)
+    assert shapely.equals_exact(gpkg.geometry.to_numpy(), parquet.geometry.to_numpy(), 1e-9).all()
+    # independent: the per-county coverage_township.csv tables (Chinese headers) concatenated
+    csv = pd.concat([pd.read_csv(d / "coverage_township.csv", encoding="utf-8-sig",
+                                 dtype={"区划代码": str, "上级代码": str}) for d in county_dirs],
+                    ignore_index=True)
+    assert len(csv) == 2 * len(gpkg) == 2 * 2 * len(prov.codes)  # townships x modes
+    layer = gpkg.set_index("code")
+    for _, row in csv.iterrows():
+        mode = {"步行": "walk", "电动自行车": "ebike"}[row["出行方式"]]
+        got = layer.loc[row["区划代码"]]
+        assert got["county_code"] == row["上级代码"] and got["name"] == row["名称"]
+        assert got["population"] == pytest.approx(row["人口"], abs=0.5)
+        for t in (10, 15):
+            assert got[f"pop_within_{t}_{mode}"] == pytest.approx(row[f"{t}分钟内人口"], abs=0.5)
+            assert got[f"share_within_{t}_{mode}"] == pytest.approx(row[f"{t}分钟覆盖率"], abs=6e-4)
+    # the county names are those of the province summary
+    summary = pd.read_csv(out / "province_summary.csv", encoding="utf-8-sig", dtype={"区划代码": str})
+    names = dict(zip(summary["区划代码"], summary["名称"], strict=False))
+    assert all(gpkg["county_name"] == gpkg["county_code"].map(names))
+    # no data stays NULL (never 0): the second county's facilities report no TCM physicians
+    staff = csv.loc[csv["上级代码"] == prov.codes[1], "中医执业医师数"]
+    assert (staff == "无数据").all()
+    by_county = gpkg.groupby("county_code")["tcm_physicians"]
+    assert by_county.apply(lambda s: s.isna().all())[prov.codes[1]]
+    assert by_county.apply(lambda s: s.notna().all())[prov.codes[0]]
+    assert parquet["tcm_physicians"].isna().tolist() == gpkg["tcm_physicians"].isna().tolist()
+    timings = json.loads((out / "batch.json").read_text(encoding="utf-8"))["timings"]
+    assert {"read inputs", "read roads", "open cluster", "first county submitted",
+            "cut counties", "counties", "write province"} <= set(timings)
+    counties = json.loads((out / "batch.json").read_text(encoding="utf-8"))["counties"]
+    assert all(c["stages"]["write outputs"] > 0 for c in counties)
+    # a resumed run (every county skipped) rebuilds the province layer from the county folders
+    assert main(args) == 0
+    again = gpd.read_file(out / "townships.gpkg")
+    pd.testing.assert_frame_equal(pd.DataFrame(again.drop(columns="geometry")),
+                                  pd.DataFrame(gpkg.drop(columns="geometry")))

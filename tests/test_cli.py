@@ -25,7 +25,8 @@ OUTPUTS = ["coverage_county.csv", "coverage_township.csv", "coverage_targets.csv
            "demand_points.gpkg", "facilities.gpkg", "isochrones.gpkg", "map.html", "map.png", "map.pdf",
            "report.html", "report.docx", "scorecard.xlsx", "scorecard.html", "run.json",
            # referral chain, fairness, sensitivity (issue 15)
-           "referral_township.csv", "referral_clinics.csv", "fairness.csv", "sensitivity.csv"]
+           "referral_township.csv", "referral_clinics.csv", "fairness.csv", "sensitivity.csv",
+           "townships.gpkg"]  # the township layer (issue 16)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
-"""The lazy folder faces (:mod:`tcm_coverage._lazy`): each lists its names three times (the
-``TYPE_CHECKING`` imports, ``__all__`` and the table of where each lives) and they agree; each
-name resolves to the object of the module the table names; a name shared with a submodule
+"""The lazy folder faces (:mod:`tcm_coverage._lazy`): each lists its names twice (the
+``TYPE_CHECKING`` imports, which say where each lives, and ``__all__``) and they agree; each
+name resolves to the object of the module its import names; a name shared with a submodule
 (``outputs.scorecard``) stays the function whatever was imported first."""
 
 from __future__ import annotations
@@ -13,17 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from tcm_coverage._lazy import face_table
+
 ROOT = Path(__file__).resolve().parents[1] / "tcm_coverage"
 FACES = sorted(p.parent.name for p in ROOT.glob("*/__init__.py")
                if "lazy_face(__name__" in p.read_text(encoding="utf-8"))
 
 
 def _face_lists(folder: str) -> tuple[dict[str, str], list[str], dict[str, str]]:
-    """(TYPE_CHECKING imports name -> module, __all__, table name -> module) of a face."""
+    """(TYPE_CHECKING imports name -> module, __all__, the lazy table name -> module) of a
+    face; the table is what :func:`tcm_coverage._lazy.face_table` reads, the imports are read
+    here independently."""
     tree = ast.parse((ROOT / folder / "__init__.py").read_text(encoding="utf-8"))
     typed: dict[str, str] = {}
     names: list[str] = []
-    table: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
             for imp in node.body:
@@ -31,10 +34,7 @@ def _face_lists(folder: str) -> tuple[dict[str, str], list[str], dict[str, str]]
                 typed.update({a.name: imp.module for a in imp.names})
         elif isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__":
             names = list(ast.literal_eval(node.value))
-        elif isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "_NAMES":
-            for sub, subnames in ast.literal_eval(node.value).items():
-                module = sub if "." in sub else f"tcm_coverage.{folder}.{sub}"
-                table.update(dict.fromkeys(subnames, module))
+    table = face_table(ROOT / folder / "__init__.py")
     return typed, names, table
 
 

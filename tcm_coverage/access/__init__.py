@@ -92,44 +92,6 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         od_pairs_within,
     )
 
-#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
-_NAMES: dict[str, tuple[str, ...]] = {
-    "capacity": (
-        "DEFAULT_RESIDENTS_PER_PHYSICIAN", "allocate_capacity", "allocate_capacity_by_threshold",
-        "capacity_columns",
-        "capacity_served", "facility_capacity",
-    ),
-    "catchment_areas": ("FCAMeasure", "area_fca", "network_fca"),
-    "catchments": (
-        "DEFAULT_STEPS", "METHODS", "Catchment", "FCAResult", "fca_weights", "two_step_fca",
-    ),
-    "checks": ("check_names", "check_thresholds", "check_time_columns", "computed_times"),
-    "compute": ("compute_access",),
-    "coverage": (
-        "STAFF_COLUMNS", "UNASSIGNED", "CoverageTables", "access_summary", "assign_areas",
-        "coverage_tables", "facility_indicators", "no_data_cells", "no_data_facility_sets",
-    ),
-    "elderly": ("elderly_routing", "elderly_tables", "elderly_times"),
-    "facility_sets": ("facility_set_masks", "functional_unknown", "unknown_flags"),
-    "fairness": (
-        "fairness_table", "lorenz_curve", "lorenz_points", "township_kind", "weighted_gini",
-    ),
-    "isochrones": (
-        "CellGrid", "TravelTimeSurface", "band_classes", "cell_grid", "isochrone_bands",
-        "surface_points", "travel_time_surface",
-    ),
-    "referral": ("ReferralChain", "referral_chain", "referral_routing", "referral_township_table"),
-    "results": (
-        "AccessOptions", "AccessResult", "CapacityRule", "CapacityServed", "IsochroneOptions",
-        "sensitivity_band",
-    ),
-    "sensitivity": ("ASSUMPTIONS", "scaled_routing", "sensitivity_table"),
-    "traveltime": (
-        "DIRECT_OFFROAD_LIMIT_M", "DIRECT_OFFROAD_MAX_M", "NearestResult", "ODPairs",
-        "nearest_facility_times", "node_times_to_nearest", "od_pairs_within",
-    ),
-}
-
 __all__ = [
     "CellGrid",
     "band_classes",
@@ -200,4 +162,4 @@ __all__ = [
     "weighted_gini",
 ]
 
-lazy_face(__name__, _NAMES)
+lazy_face(__name__)

@@ -6,6 +6,7 @@ that sums it up. The options themselves are :mod:`tcm_coverage.batch.parser`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -22,7 +23,7 @@ from tcm_coverage._validate import check_number, fmt_value
 from tcm_coverage.batch.cut import ProvinceInputs, province_jobs, read_province_inputs
 from tcm_coverage.batch.driver import BatchOptions, BatchResult, run_batch
 from tcm_coverage.batch.jobs import CountyJob, expand_county_dirs, folder_jobs
-from tcm_coverage.batch.parser import EPILOG, add_batch_arguments
+from tcm_coverage.batch.parser import BATCH_LAYERS, EPILOG, add_batch_arguments
 from tcm_coverage.cli.options import add_global_options, config_from_args, configure_logging
 from tcm_coverage.i18n import text
 from tcm_coverage.vocab import share_column
@@ -81,12 +82,15 @@ def check_memory_limit(value: Any) -> str | float:
 
 def _settings(args: argparse.Namespace, *, folders: bool) -> AnalysisConfig:
     """The configuration of the parsed options; with ``folders`` the input files are
-    placeholders (each county folder brings its own)."""
+    placeholders (each county folder brings its own). ``--layers`` sets how each county writes
+    its heavy layers (none by default)."""
     placeholders = {k: Path(".") for k in _PROVINCE_REQUIRED} if folders else None
     try:
-        return config_from_args(args, inputs=placeholders)
+        config = config_from_args(args, inputs=placeholders)
     except argparse.ArgumentTypeError as exc:
         raise InputError(str(exc), fix="see tcm-coverage batch --help") from None
+    layers = BATCH_LAYERS[getattr(args, "layers", None) or "planner"]
+    return dataclasses.replace(config, rendering=dataclasses.replace(config.rendering, layers=layers))
 
 
 def _folder_mode(args: argparse.Namespace,

@@ -157,7 +157,8 @@ def run_county(job: CountyJob, inputs: CountyInputs | None = None) -> dict:
     Returns
     -------
     dict
-        ``job_id``, ``status`` (``"done"`` or ``"failed"``), ``key``, ``seconds``, ``rows``
+        ``job_id``, ``status`` (``"done"`` or ``"failed"``), ``key``, ``seconds``, ``stages``
+        (seconds per stage, e.g. ``"travel times and isochrones"``, ``"write outputs"``), ``rows``
         (the county table's rows, internal column names), ``error`` (the message, naming
         file/row/fix for input errors), ``traceback`` (for unexpected errors), ``warnings``.
     """
@@ -173,11 +174,15 @@ def run_county(job: CountyJob, inputs: CountyInputs | None = None) -> dict:
         marker.unlink(missing_ok=True)  # a stale marker must not survive a failed rerun
         if inputs is None:
             run = run_analysis(job.config, progress=False)
+            stages = dict(run.seconds)
         else:
             run = compute_county(job.config, inputs, progress=False)
+            t_write = time.perf_counter()
             write_county(run, job.config, input_hashes=job.input_hashes,
                          extra={"batch": {"county": job.code, "key": job.key,
                                           "cut": "county + buffer_m + max_facility_offroad_m"}})
+            stages = {**run.seconds, "write outputs": time.perf_counter() - t_write}
+        result["stages"] = {str(k): round(float(v), 3) for k, v in stages.items()}
         county = run.tables.county
         result.update(status="done", rows=_county_rows(county),
                       code=job.code or "、".join(dict.fromkeys(county["code"].astype(str))),

@@ -63,7 +63,9 @@ from tcm_coverage.batch.summary import (
     MapSettings,
     province_map,
     province_table,
+    province_townships,
     write_province_table,
+    write_province_townships,
 )
 from tcm_coverage.i18n import MODE_LABELS, text
 from tcm_coverage.outputs import save_map
@@ -195,6 +197,7 @@ def run_batch(
     def say(message: str) -> None:
         (echo or (lambda s: tqdm.write(s, file=sys.stderr)))(message)
 
+    timings: dict[str, float] = {}  # the driver's phases, for batch.json
     records, todo = _done_earlier(jobs, force=options.force)
     skipped = len(jobs) - len(todo)
     if skipped:
@@ -202,13 +205,18 @@ def run_batch(
             "parameters: skipped")
     if todo:
         _run_on_cluster(todo, province, options=options, records=records, say=say,
-                        progress=progress, lang=settings.rendering.lang)
+                        progress=progress, lang=settings.rendering.lang, timings=timings)
     all_records = [records[j.job_id] for j in jobs if j.job_id in records]
     all_records += [{"job_id": f["job_id"], "code": "", "name": "", "status": "failed",
                      "rows": [], "error": f["error"], "seconds": None} for f in planning_failures]
     table = province_table(all_records, thresholds=settings.options.thresholds, modes=settings.options.modes)
+    if "first county submitted" in timings:  # seconds after run_batch started
+        timings["first county submitted"] -= start
+    timings = {**(province.seconds if province is not None else {}), **timings}
+    logger.info("batch phases: %s", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     files = _write_province(out, table, settings, all_records, jobs,
-                            mode="province" if province is not None else "folders", start=start)
+                            mode="province" if province is not None else "folders", start=start,
+                            timings=timings)
     return BatchResult(records=all_records, table=table, files=files,
                        seconds=time.perf_counter() - start)
 
@@ -230,15 +238,20 @@ def _done_earlier(jobs: Sequence[CountyJob], *,
 
 def _run_on_cluster(todo: list[CountyJob], province: ProvinceInputs | None, *,
                     options: BatchOptions, records: dict[str, dict],
-                    say: Callable[[str], None], progress: bool, lang: str) -> None:
-    """Open the cluster, run the counties to do on it (into ``records``) and close it."""
+                    say: Callable[[str], None], progress: bool, lang: str,
+                    timings: dict[str, float]) -> None:
+    """Open the cluster, run the counties to do on it (into ``records``) and close it;
+    the phases' seconds go to ``timings``."""
     if province is not None:
         province.load_network()  # a bad province road file stops here, before any county
+    t0 = time.perf_counter()
     client, cluster = _open_client(options)
+    timings["open cluster"] = time.perf_counter() - t0
     try:
-        nthreads = sum(client.nthreads().values()) or 1
-        _drive(client, todo, province, window=2 * nthreads, records=records, say=say,
-               progress=progress, lang=lang)
+        t0 = time.perf_counter()
+        _drive(client, todo, province, records=records, say=say,
+               progress=progress, lang=lang, timings=timings)
+        timings["counties"] = time.perf_counter() - t0
     finally:
         client.close()
         if cluster is not None:
@@ -247,9 +260,10 @@ def _run_on_cluster(todo: list[CountyJob], province: ProvinceInputs | None, *,
 
 def _write_province(out: Path, table: pd.DataFrame, settings: AnalysisConfig,
                     records: list[dict], jobs: Sequence[CountyJob], *, mode: str,
-                    start: float) -> tuple[Path, ...]:
-    """Write the province summary, map and ``batch.json`` as one result (``counties/``, each
-    county a result of its own, is kept)."""
+                    start: float, timings: dict[str, float]) -> tuple[Path, ...]:
+    """Write the province summary, map, township layer and ``batch.json`` as one result
+    (``counties/``, each county a result of its own, is kept)."""
+    t_write = time.perf_counter()
     readme = _readme(settings, records, jobs)
     with atomic_output_dir(out, kind="batch", keep=("counties",), inputs=_job_inputs(jobs)) as tmp:
         names = write_province_table(table, tmp, lang=settings.rendering.lang, readme_rows=readme)
@@ -263,13 +277,20 @@ def _write_province(out: Path, table: pd.DataFrame, settings: AnalysisConfig,
                                                  sources=settings.rendering.sources))
             names.append(save_map(fmap, tmp / "province_map.html",
                                   self_contained=settings.rendering.self_contained))
+        status = {r["job_id"]: r["status"] for r in records}
+        layer = province_townships([Path(j.config.out_dir) for j in jobs
+                                    if status.get(j.job_id) in ("done", "skipped")])
+        if layer is not None:
+            names += write_province_townships(layer, tmp)
+        timings["write province"] = time.perf_counter() - t_write
         manifest = {
             "tool": f"tcm-coverage {__version__}", "date": date.today().isoformat(),
             "mode": mode,
             "seconds": round(time.perf_counter() - start, 2),
+            "timings": {k: round(v, 3) for k, v in timings.items()},
             "counties": [{k: r.get(k) for k in ("job_id", "code", "name", "status", "key",
-                                                 "seconds", "error", "traceback", "attempts",
-                                                 "lost_workers")}
+                                                 "seconds", "stages", "error", "traceback",
+                                                 "attempts", "lost_workers")}
                          for r in records],
         }
         path = tmp / "batch.json"
@@ -285,16 +306,18 @@ def _job_inputs(jobs: Sequence[CountyJob]) -> dict[str, Any]:
             for job in jobs for label in INPUT_FILE_FIELDS}
 
 
-def _drive(client: Client, todo: list[CountyJob], province: ProvinceInputs | None, *, window: int,
+def _drive(client: Client, todo: list[CountyJob], province: ProvinceInputs | None, *,
            records: dict[str, dict], say: Callable[[str], None], progress: bool,
-           lang: str = "zh") -> None:
-    """Submit at most ``window`` counties at a time; collect results as they finish; run a
-    county again when its worker was lost (see the module docstring)."""
+           lang: str = "zh", timings: dict[str, float] | None = None) -> None:
+    """Submit at most two counties per worker thread at a time; collect results as they finish; run a
+    county again when its worker was lost (see the module docstring). ``timings`` gets the
+    driver's seconds cutting counties, and when the first was submitted."""
     queue = iter(todo)
     losses = WorkerLosses()
     client.subscribe_topic("all", losses.on_event)  # before any county is submitted
     limit = allowed_failures(client)
-    flight = Flight(client, province, losses, as_completed(), {}, lang=lang)
+    flight = Flight(client, province, losses, as_completed(), {}, lang=lang,
+                    timings=timings if timings is not None else {})
     bar = tqdm(total=len(todo), desc="counties", unit="county", disable=not progress,
                file=sys.stderr)
 
@@ -321,7 +344,7 @@ def _drive(client: Client, todo: list[CountyJob], province: ProvinceInputs | Non
         return False
 
     try:
-        for _ in range(window):
+        for _ in range(2 * (sum(client.nthreads().values()) or 1)):
             if not submit_next():
                 break
         for fut in flight.ac:

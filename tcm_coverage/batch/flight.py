@@ -12,9 +12,10 @@ worker and attempts are left (the scheduler itself reruns a task whose worker di
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import CancelledError
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import dask
@@ -110,12 +111,16 @@ class Flight:
     ac: as_completed
     futures: dict[Future, tuple[CountyJob, Future | None, int, int]]
     lang: str = "zh"
+    #: the driver's phases (``cut counties``: seconds cutting and sending the counties' inputs;
+    #: ``first county submitted``: the clock when the first county went out)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def submit(self, job: CountyJob, attempt: int = 1) -> dict | None:
         """Submit one attempt of a county; the failed record when its inputs cannot be cut or
         no worker is left to take them."""
         inputs = None
         if self.province is not None:
+            t_cut = time.perf_counter()
             try:
                 inputs = self.client.scatter(cut_county(self.province, job.code), hash=False)
             except TCMCoverageError as exc:
@@ -123,11 +128,15 @@ class Flight:
             except TimeoutError:  # the scheduler found no worker in 2 s: every one was lost
                 return {**failed_record(job, text("batch.no_workers", self.lang)),
                         "worker_lost": True}
+            finally:
+                self.timings["cut counties"] = (self.timings.get("cut counties", 0.0)
+                                                + time.perf_counter() - t_cut)
         key = f"county-{job.job_id}-{job.key[:16]}" + (f"-{attempt}" if attempt > 1 else "")
         self.losses.watch(job.job_id, [key] + ([inputs.key] if inputs is not None else []))
         fut = self.client.submit(run_county, job, inputs, key=key, pure=False)
         self.futures[fut] = (job, inputs, attempt, len(self.losses.lost(job.job_id)))
         self.ac.add(fut)
+        self.timings.setdefault("first county submitted", time.perf_counter())  # made relative by run_batch
         return None
 
     def outcome(self, fut: Future, *, limit: int, lang: str) -> dict | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tcm_coverage.cli.options import add_common_options
 
-__all__ = ["EPILOG", "add_batch_arguments", "add_batch_parser"]
+__all__ = ["BATCH_LAYERS", "EPILOG", "add_batch_arguments", "add_batch_parser"]
 
 #: The exit codes and outputs, under ``--help``.
 EPILOG = """\
@@ -23,10 +23,16 @@ others are written, failures are listed in province_summary.* and batch.json); 2
 before any county ran (nothing was written); 130 interrupted (finished counties are kept:
 run the same command again to resume).
 
-Outputs: OUT/counties/<county>/ (what `analyze` writes, plus batch_done.json),
+Outputs: OUT/counties/<county>/ (what `analyze` writes except the heavy layers
+demand_points and isochrones, which --layers full adds as GeoParquet; plus batch_done.json),
 OUT/province_summary.csv and .xlsx, OUT/province_map.html (not with --no-map),
-OUT/batch.json. The other options apply to every county as in `analyze`.
+OUT/townships.gpkg and .parquet (every county's townships with their coverage),
+OUT/batch.json (with the phases' seconds). The other options apply to every county as in
+`analyze`.
 """
+
+#: ``batch --layers`` -> how each county writes its heavy layers (:data:`tcm_coverage.vocab.LAYER_FORMATS`).
+BATCH_LAYERS: dict[str, str] = {"planner": "none", "full": "parquet"}
 
 
 def add_batch_arguments(p: argparse.ArgumentParser) -> None:
@@ -71,6 +77,11 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
                      help="local cluster: memory per worker, e.g. 4GB (default: RAM / workers)")
     run.add_argument("--force", action="store_true",
                      help="recompute counties that are already done")
+    p.add_argument("--layers", choices=tuple(BATCH_LAYERS), default="planner",
+                   help="per-county files: planner (default) = tables, XLSX, township layer, map, "
+                        "reports, facilities (about a tenth of the size); full = also every "
+                        "demand point and the isochrone rings, as GeoParquet "
+                        "(demand_points.parquet, isochrones.parquet; QGIS 3.32+, pandas)")
     add_common_options(p, default_modes=("walk", "ebike"), default_thresholds=(15,))
 
 

@@ -1,5 +1,6 @@
-"""The province summary of a batch run: one table (CSV + XLSX, Chinese headers by default)
-and one map (county choropleth of the share of residents within the headline threshold).
+"""The province summary of a batch run: one table (CSV + XLSX, Chinese headers by default),
+one map (county choropleth of the share of residents within the headline threshold) and one
+township layer of every county that finished (``townships.gpkg`` and ``townships.parquet``).
 
 The table has one row per county and mode with the county table's numbers (population,
 population and share within each threshold, mean and 90th-percentile minutes, unreachable
@@ -21,6 +22,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
 from tcm_coverage._safetext import safe_workbook, write_csv
@@ -28,16 +30,19 @@ from tcm_coverage.i18n import FACILITY_SET_LABELS, LANGS, MODE_LABELS, text
 from tcm_coverage.outputs import (
     SHARE_BREAKS,
     SHARE_COLOURS,
+    TOWNSHIP_LAYER,
     base_map,
     compact_geojson,
     localize,
     prepare_layer,
     rounded_table,
+    save_layer,
     share_colour,
 )
 from tcm_coverage.vocab import share_column
 
-__all__ = ["STATUS_LABELS", "MapSettings", "province_map", "province_table", "write_province_table"]
+__all__ = ["STATUS_LABELS", "MapSettings", "province_map", "province_table", "province_townships",
+           "write_province_table", "write_province_townships"]
 
 #: Status values and their labels (:data:`tcm_coverage.i18n` ``batch.status_*``).
 STATUS_LABELS: dict[str, dict[str, str]] = {
@@ -312,3 +317,49 @@ def _legend(fmap: folium.Map, look: MapSettings, *, threshold: float, mode_label
     root = cast(folium.Figure, fmap.get_root())  # a map's root is its figure
     root.header.add_child(folium.Element(css))
     root.html.add_child(folium.Element(box))
+
+
+def province_townships(folders: Sequence[Path]) -> gpd.GeoDataFrame | None:
+    """The township layers (``townships.gpkg``) of the county folders, one after the other.
+
+    Parameters
+    ----------
+    folders
+        Output folders of the counties that finished (now or in an earlier run), in the
+        order of the rows; a folder without a township layer (no township file) adds none.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        WGS-84 (whatever ``--crs`` the counties' files declare: the coordinates are the same
+        numbers); columns of all counties (a mode only some counties ran is NULL in the
+        others); ``None`` when no county has a township layer.
+    """
+    layers = []
+    for folder in folders:
+        path = Path(folder) / f"{TOWNSHIP_LAYER}.gpkg"
+        if path.is_file():
+            layer = pyogrio.read_dataframe(path, layer=TOWNSHIP_LAYER)
+            layers.append(layer.set_crs(4326, allow_override=True))
+    if not layers:
+        return None
+    out = pd.concat(layers, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
+
+
+def write_province_townships(layer: gpd.GeoDataFrame, out_dir: Path) -> list[Path]:
+    """Write the province township layer as ``townships.gpkg`` (for QGIS/ArcGIS) and
+    ``townships.parquet`` (GeoParquet, for pandas/DuckDB); unknown values are NULL.
+
+    Parameters
+    ----------
+    layer
+        From :func:`province_townships`.
+    out_dir
+        Destination folder (the batch's atomic output folder).
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    return [save_layer(layer, out_dir, TOWNSHIP_LAYER, fmt=fmt) for fmt in ("gpkg", "parquet")]

@@ -94,45 +94,6 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
     )
     from tcm_coverage.inputs.population_raster import points_from_raster
 
-#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
-_NAMES: dict[str, tuple[str, ...]] = {
-    "boundaries": (
-        "CODE_ALIASES", "NAME_ALIASES", "PARENT_ALIASES", "boundary_geometry", "read_boundaries",
-    ),
-    "chinacrs": (
-        "DATUM_ALIASES", "DATUMS", "bd09_to_gcj02", "bd09_to_wgs84", "convert", "gcj02_to_bd09",
-        "gcj02_to_wgs84", "in_china", "normalize_datum", "to_wgs84_frame", "transform_geometries",
-        "wgs84_to_bd09", "wgs84_to_gcj02",
-    ),
-    "datum_check": (
-        "MARKED_GAP_M", "MARKED_RATIO", "MIN_POINTS", "DatumFit", "check_datum", "check_inputs",
-        "nearest_road_distance",
-    ),
-    "facilities": ("FacilityTable", "flag_values", "load_facilities", "read_facilities"),
-    "facility_area": ("CountyFacilities", "county_facilities"),
-    "facility_review": ("review_sheet",),
-    "facility_rules": (
-        "KIND_LABELS", "RULES", "TypeResult", "TypeRule", "clean_name", "infer_type", "poi_source",
-        "rules_markdown", "split_categories",
-    ),
-    "facility_types": (
-        "COLUMN_ALIASES", "KIND_TIER", "TYPE_NAMES", "accepted_types", "classify_types",
-    ),
-    "functional": (
-        "CAPABILITY_COLUMNS", "DEFAULT_FUNCTIONAL_RULE", "FunctionalRule", "functional_status",
-        "parse_functional_rule", "services_status", "staff_status",
-    ),
-    "indicators": ("INDICATORS", "MEASURES", "IndicatorSpec"),
-    "plans": (
-        "NO_NUMBER", "PlanTarget", "Profile", "list_profiles", "load_profile", "parse_profile",
-    ),
-    "population": (
-        "elderly_from_demand", "points_from_polygons", "points_from_table", "read_population",
-        "read_population_65plus",
-    ),
-    "population_raster": ("points_from_raster",),
-}
-
 __all__ = [
     "CAPABILITY_COLUMNS",
     "DEFAULT_FUNCTIONAL_RULE",
@@ -204,4 +165,4 @@ __all__ = [
     "wgs84_to_gcj02",
 ]
 
-lazy_face(__name__, _NAMES)
+lazy_face(__name__)

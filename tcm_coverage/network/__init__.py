@@ -90,31 +90,6 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         tobler_factor,
     )
 
-#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
-_NAMES: dict[str, tuple[str, ...]] = {
-    "tcm_coverage._geo": ("buffer_lonlat", "transform_geoms", "utm_crs"),
-    "graph": (
-        "MIN_COMPONENT_M", "ZERO_TIME_MIN", "RoutingGraph", "build_routing_graph",
-        "reweighted_graph",
-    ),
-    "model": ("RoadNetwork", "network_pieces", "spatial_node_order", "subset_network",
-              "with_elevation"),
-    "nearest": ("Nearest", "PieceIndex", "Pieces", "nearest_pieces", "piece_index"),
-    "osmnx_graph": ("download_network", "from_networkx"),
-    "profiles": ("MODES", "PROFILES", "ROAD_CLASSES", "SpeedProfile", "get_profile"),
-    "readers": ("ACCEPTED_EXTENSIONS", "read_network"),
-    "snapping": ("Routing", "Snap", "snap_key", "snap_points", "snap_with_profile"),
-    "summary": ("network_summary", "snap_summary"),
-    "tags": (
-        "ACCESS_CHAINS", "ACCESS_CLOSED", "ACCESS_OPEN", "SegmentAccess", "access_from_tags",
-        "parse_maxspeed",
-    ),
-    "terrain": (
-        "CLIMB_RULES", "ClimbRule", "Dem", "Terrain", "offroad_speed_factor", "read_dem",
-        "tobler_factor",
-    ),
-}
-
 __all__ = [
     "ACCEPTED_EXTENSIONS",
     "ACCESS_CHAINS",
@@ -165,4 +140,4 @@ __all__ = [
     "with_elevation",
 ]
 
-lazy_face(__name__, _NAMES)
+lazy_face(__name__)

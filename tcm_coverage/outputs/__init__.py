@@ -7,7 +7,7 @@ Modules: :mod:`~tcm_coverage.outputs.style` (colours, classes, number formats),
 :mod:`~tcm_coverage.outputs.report_figures`, the Word one its fonts from :mod:`~tcm_coverage.outputs.fonts`),
 :mod:`~tcm_coverage.outputs.scorecard` (computing), :mod:`~tcm_coverage.outputs.scorecard_text`
 and :mod:`~tcm_coverage.outputs.scorecard_render` (its text, HTML and XLSX),
-:mod:`~tcm_coverage.outputs.tables`, and the referral/fairness/sensitivity tables and report
+:mod:`~tcm_coverage.outputs.tables` (with the township layer, :mod:`~tcm_coverage.outputs.township_layer`), and the referral/fairness/sensitivity tables and report
 sections (:mod:`~tcm_coverage.outputs.decision_tables`, :mod:`~tcm_coverage.outputs.report_decisions`),
 the print plates :mod:`~tcm_coverage.outputs.print_map`
 (with :mod:`~tcm_coverage.outputs.print_layers`, :mod:`~tcm_coverage.outputs.print_options`,
@@ -83,49 +83,19 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         column_label,
         localize,
         rounded_table,
+        save_layer,
         with_no_data,
         write_isochrones,
         write_layers,
         write_manifest,
         write_tables,
     )
-
-#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
-_NAMES: dict[str, tuple[str, ...]] = {
-    "chart": (
-        "cumulative_chart_png", "cumulative_chart_svg", "cumulative_curve", "lorenz_chart_svg",
-    ),
-    "decision_tables": (
-        "DecisionTables", "decision_sheets", "localize_decision_table", "write_decision_tables",
-    ),
-    "fonts": ("CJK_FONT_PACKAGE", "cjk_font", "find_cjk_font"),
-    "map_page": (
-        "BASEMAPS", "base_map", "compact_geojson", "map_html", "prepare_layer", "save_map",
-    ),
-    "map_referral": ("REFERRAL_LINE_COLOURS", "referral_layer"),
-    "maps": ("MapLayers", "MapOptions", "coverage_map"),
-    "print_basemap": ("open_tiles",),
-    "print_map": (
-        "print_atlas_figures", "print_map_figure", "save_plate", "write_print_atlas",
-        "write_print_map",
-    ),
-    "print_options": ("PAPER_SIZES", "PRINT_FORMATS", "PrintOptions"),
-    "report_decisions": ("DecisionSections", "band_text", "decision_sections_html"),
-    "report_docx": ("DocxFonts", "county_report_docx", "docx_fonts"),
-    "report_figures": ("ReportOptions", "ReportTables"),
-    "report_html": ("county_report_html", "scorecard_section_html"),
-    "scorecard": ("Scorecard", "scorecard"),
-    "scorecard_render": ("scorecard_html", "write_scorecard"),
-    "scorecard_text": ("SCORECARD_COLUMNS", "STATUSES", "render_scorecard", "status_label"),
-    "style": (
-        "SHARE_BREAKS", "SHARE_COLOURS", "SHARE_TINTS", "STATUS_COLOURS", "TIER_STYLE",
-        "share_colour",
-    ),
-    "tables": (
-        "COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "with_no_data",
-        "write_isochrones", "write_layers", "write_manifest", "write_tables",
-    ),
-}
+    from tcm_coverage.outputs.township_layer import (
+        TOWNSHIP_LAYER,
+        township_files,
+        township_layer,
+        write_township_layer,
+    )
 
 __all__ = [
     "BASEMAPS",
@@ -151,6 +121,8 @@ __all__ = [
     "STATUS_COLOURS",
     "Scorecard",
     "TIER_STYLE",
+    "TOWNSHIP_LAYER",
+    "TOWNSHIP_LAYER",
     "band_text",
     "base_map",
     "cjk_font",
@@ -177,6 +149,8 @@ __all__ = [
     "referral_layer",
     "render_scorecard",
     "rounded_table",
+    "save_layer",
+    "save_layer",
     "save_map",
     "save_plate",
     "scorecard",
@@ -184,6 +158,10 @@ __all__ = [
     "scorecard_section_html",
     "share_colour",
     "status_label",
+    "township_files",
+    "township_layer",
+    "township_files",
+    "township_layer",
     "with_no_data",
     "write_decision_tables",
     "write_isochrones",
@@ -193,6 +171,8 @@ __all__ = [
     "write_print_map",
     "write_scorecard",
     "write_tables",
+    "write_township_layer",
+    "write_township_layer",
 ]
 
-lazy_face(__name__, _NAMES)
+lazy_face(__name__)

@@ -28,8 +28,8 @@ from tcm_coverage.vocab import (
     time_column,
 )
 
-__all__ = ["COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "with_no_data",
-           "write_isochrones", "write_layers", "write_manifest", "write_tables"]
+__all__ = ["COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "save_layer",
+           "with_no_data", "write_isochrones", "write_layers", "write_manifest", "write_tables"]
 
 #: Columns with a fixed header (labels: ``outputs.col_<column>`` in :mod:`tcm_coverage.i18n`).
 _LABELLED = (
@@ -245,8 +245,8 @@ def write_layers(
     modes: Sequence[str],
     facility_sets: Sequence[str],
     thresholds: Sequence[float],
-    headline_facility_set: str = HEADLINE_FACILITY_SET,
     crs: str = "EPSG:4326",
+    demand_format: str = "gpkg",
 ) -> list[Path]:
     """Write ``demand_points.gpkg`` (travel times and covered flags) and ``facilities.gpkg``.
 
@@ -263,17 +263,23 @@ def write_layers(
         Destination folder.
     modes, facility_sets, thresholds
         What was computed.
-    headline_facility_set
-        Facility set of the covered flags.
     crs
         CRS of the files: ``"EPSG:4326"`` (WGS-84) or ``"EPSG:4490"`` (CGCS2000; the
         coordinates are the same to within centimetres, see :data:`tcm_coverage.vocab.EXPORT_CRS`).
+    demand_format
+        ``"gpkg"`` (default), ``"parquet"`` (``demand_points.parquet``, GeoParquet: a fifth of
+        the size) or ``"none"`` (no demand-point file; a province batch's default), see
+        :data:`tcm_coverage.vocab.LAYER_FORMATS`.
 
     Returns
     -------
     list of pathlib.Path
         Files written.
     """
+    path_f = out_dir / "facilities.gpkg"
+    facilities.to_crs(crs).to_file(path_f, layer="facilities", driver="GPKG")
+    if demand_format == "none":
+        return [path_f]
     dem = demand.copy()
     referral = [REFERRAL_RESIDENT_COLUMN] if REFERRAL_RESIDENT_COLUMN in dem else []
     for col in [time_column(s, m) for m in modes for s in facility_sets] + referral:
@@ -281,14 +287,39 @@ def write_layers(
         # Rounded *up* to 0.1 min so a displayed 15.0 is always within 15 minutes.
         dem[col] = np.where(np.isfinite(t), np.ceil(np.round(t * 10, 6)) / 10, np.nan)
     for mode in modes:
-        head = demand[time_column(headline_facility_set, mode)].to_numpy(float)
+        head = demand[time_column(HEADLINE_FACILITY_SET, mode)].to_numpy(float)
         for thr in thresholds:
             dem[coverage_flag_column(thr, mode)] = (head <= thr).astype(np.int8)
-    path_d = out_dir / "demand_points.gpkg"
-    dem.to_crs(crs).to_file(path_d, layer="demand_points", driver="GPKG")
-    path_f = out_dir / "facilities.gpkg"
-    facilities.to_crs(crs).to_file(path_f, layer="facilities", driver="GPKG")
-    return [path_d, path_f]
+    return [save_layer(dem.to_crs(crs), out_dir, "demand_points", fmt=demand_format), path_f]
+
+
+def save_layer(layer: gpd.GeoDataFrame, out_dir: Path, name: str, *, fmt: str = "gpkg") -> Path:
+    """Write ``out_dir/<name>.gpkg`` (layer ``name``) or ``<name>.parquet`` (GeoParquet).
+
+    Parameters
+    ----------
+    layer
+        The layer, in the CRS the file declares.
+    out_dir
+        Destination folder.
+    name
+        File stem and GeoPackage layer name.
+    fmt
+        ``"gpkg"`` or ``"parquet"``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    if fmt == "parquet":
+        path = Path(out_dir) / f"{name}.parquet"
+        layer.to_parquet(path, index=False, compression="zstd")
+        return path
+    if fmt != "gpkg":
+        raise ValueError(f"unknown layer format {fmt!r}: use gpkg or parquet")
+    path = Path(out_dir) / f"{name}.gpkg"
+    layer.to_file(path, layer=name, driver="GPKG")
+    return path
 
 
 def write_manifest(out_dir: Path, manifest: Mapping) -> Path:
@@ -323,7 +354,7 @@ def _json_default(obj: object) -> object:
 
 
 def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str = "zh",
-                     crs: str = "EPSG:4326") -> Path:
+                     crs: str = "EPSG:4326", fmt: str = "gpkg") -> Path:
     """Write the isochrone rings to ``isochrones.gpkg`` (layer ``isochrones``).
 
     Columns: ``mode``, ``target``, ``min_from``, ``minutes`` (the ring is the area reached in
@@ -341,6 +372,8 @@ def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str =
         Language of ``label``.
     crs
         CRS of the file (``"EPSG:4326"`` WGS-84 or ``"EPSG:4490"`` CGCS2000).
+    fmt
+        ``"gpkg"`` or ``"parquet"`` (``isochrones.parquet``, GeoParquet).
 
     Returns
     -------
@@ -353,6 +386,4 @@ def write_isochrones(isochrones: gpd.GeoDataFrame, out_dir: Path, *, lang: str =
         for m, t, a, b in zip(out["mode"], out["target"], out["min_from"], out["minutes"], strict=True)
     ]
     out["area_km2"] = out["area_km2"].round(3)
-    path = out_dir / "isochrones.gpkg"
-    out.to_crs(crs).to_file(path, layer="isochrones", driver="GPKG")
-    return path
+    return save_layer(out.to_crs(crs), out_dir, "isochrones", fmt=fmt)

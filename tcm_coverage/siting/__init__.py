@@ -73,35 +73,6 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
     )
     from tcm_coverage.siting.result import SitingResult
 
-#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
-_NAMES: dict[str, tuple[str, ...]] = {
-    "adapter": ("KnownTimes", "chosen_sites", "demand_after", "siting_instance"),
-    "candidates": (
-        "CANDIDATE_ALIASES", "CANDIDATE_COLUMNS", "DEFAULT_COSTS", "DemandSites",
-        "build_candidates", "cluster_candidates",
-    ),
-    "capacitated": (
-        "CapacityData", "capacitated_max_cover", "capacitated_set_cover", "capacity_data",
-        "served_within_capacity",
-    ),
-    "greedy": ("GreedyResult", "greedy_max_cover", "greedy_median", "greedy_set_cover"),
-    "instance": (
-        "CandidateColumns", "SitingInstance", "coverage_after", "instance_from_matrix",
-        "instance_from_od", "make_instance", "minutes_after",
-    ),
-    "models": (
-        "default_unreached_minutes", "maximal_covering", "p_median", "set_covering",
-        "upgrade_or_build",
-    ),
-    "order": ("ORDER_BY", "UpgradeOrder", "upgrade_order", "year_of_steps"),
-    "quotas": (
-        "QuotaProblem", "TownshipQuotas", "check_quotas", "quota_problems", "quota_violations",
-        "township_quotas",
-    ),
-    "reduction": ("ReducedInstance", "ReductionStats", "reduce_covering", "reduce_median"),
-    "result": ("SitingResult",),
-}
-
 __all__ = [
     "CANDIDATE_ALIASES",
     "CANDIDATE_COLUMNS",
@@ -151,4 +122,4 @@ __all__ = [
     "year_of_steps",
 ]
 
-lazy_face(__name__, _NAMES)
+lazy_face(__name__)

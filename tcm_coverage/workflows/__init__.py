@@ -68,32 +68,6 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         write_scorecards,
     )
 
-#: Where each name of the face lives; it is imported on first use (:mod:`tcm_coverage._lazy`).
-_NAMES: dict[str, tuple[str, ...]] = {
-    "config": (
-        "AnalysisConfig", "ComputeOptions", "InputFiles", "Rendering", "check_config",
-        "input_files", "load_config", "validate_config",
-    ),
-    "pipeline": ("compute", "compute_from_inputs", "run_analysis"),
-    "recompute": ("complete_run",),
-    "redraw": ("Redraw", "missing_modes", "redraw_run"),
-    "run": ("AnalysisRun", "RunInputs"),
-    "scenario_file": ("MODELS", "Scenario", "load_scenario"),
-    "scenario_map": ("scenario_map",),
-    "scenario_run": ("ScenarioResult", "compare_scenarios", "run_scenario"),
-    "scenario_write": ("run_scenarios", "write_scenario"),
-    "store": ("STORE_DIR", "STORE_FORMAT", "load_run", "save_run", "scorecards_of"),
-    "texts": (
-        "access_notes", "facility_notes", "headline_numbers", "readme_rows", "source_lines",
-        "summary_text",
-    ),
-    "view": ("build_map",),
-    "write": (
-        "build_print_map", "plate_images", "write_docx_reports", "write_geodata",
-        "write_outputs", "write_print", "write_reports", "write_scorecards",
-    ),
-}
-
 __all__ = [
     "MODELS",
     "STORE_DIR",
@@ -143,4 +117,4 @@ __all__ = [
     "write_scorecards",
 ]
 
-lazy_face(__name__, _NAMES)
+lazy_face(__name__)

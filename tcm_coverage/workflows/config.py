@@ -4,6 +4,9 @@ options and the rendering of the outputs; its checks; and reading it back from `
 A configuration is built from the flat settings the command line, the batch driver and
 ``run.json`` use (:meth:`AnalysisConfig.from_options`) and written back in that flat shape
 (:meth:`AnalysisConfig.record`), so ``run.json`` keeps one key per setting.
+
+Why this module is long: the three groups, the flat names and the checks of every setting are
+kept together, so that a new setting is added in one place.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from tcm_coverage.vocab import (
     DIRECT_OFFROAD_MAX_M,
     EXPORT_CRS,
     HEADLINE_MINUTES,
+    LAYER_FORMATS,
     REFERRAL_MINUTES,
     RESIDENTS_PER_TCM_PHYSICIAN,
 )
@@ -203,6 +207,8 @@ class Rendering:
     crs
         Coordinate system of the GeoPackage exports: ``"wgs84"`` (EPSG:4326, default) or
         ``"cgcs2000"`` (EPSG:4490; the same coordinates, see :data:`tcm_coverage.vocab.EXPORT_CRS`).
+    layers
+        Heavy layers (demand points, isochrones): :data:`~tcm_coverage.vocab.LAYER_FORMATS`.
     """
 
     lang: str = "zh"
@@ -215,6 +221,7 @@ class Rendering:
     sources: tuple[str, ...] = ()
     print_formats: tuple[str, ...] = ("png", "pdf")
     crs: str = "wgs84"
+    layers: str = "gpkg"
 
 
 #: Group of each flat setting.
@@ -228,7 +235,7 @@ SETTINGS: tuple[str, ...] = (
     "include_other", "speed_overrides", "offroad_kmh", "buffer_m", "max_facility_offroad_m",
     "direct_offroad_m", "lang", "write_map", "write_report", "write_docx", "basemap", "tianditu_key",
     "self_contained", "isochrone_cell_m", "sources", "profiles", "accessibility",
-    "capacity", "residents_per_physician", "referral_minutes", "print_formats", "population_65plus", "functional_only", "crs",
+    "capacity", "residents_per_physician", "referral_minutes", "print_formats", "population_65plus", "functional_only", "crs", "layers",
 )
 
 
@@ -339,6 +346,8 @@ def _check_options(config: AnalysisConfig) -> None:
         raise InputError(f"unknown language '{rendering.lang}'", fix="use zh or en")
     if rendering.crs not in EXPORT_CRS:
         raise InputError(f"unknown --crs '{rendering.crs}'", fix=f"use one of {', '.join(EXPORT_CRS)}")
+    if rendering.layers not in LAYER_FORMATS:
+        raise InputError(f"unknown layers '{rendering.layers}'", fix=f"use one of {', '.join(LAYER_FORMATS)}")
     if rendering.basemap not in BASEMAPS:
         raise InputError(f"unknown basemap '{rendering.basemap}'", fix=f"use one of {sorted(BASEMAPS)}")
     bad = [f for f in rendering.print_formats if f not in PRINT_FORMATS]

@@ -37,6 +37,7 @@ from tcm_coverage.outputs import (
     save_map,
     save_plate,
     scorecard_section_html,
+    township_files,
     write_decision_tables,
     write_isochrones,
     write_layers,
@@ -341,8 +342,8 @@ def _write_pages(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> lis
 
 
 def write_geodata(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
-    """Write ``demand_points.gpkg``, ``facilities.gpkg`` and ``isochrones.gpkg`` in the CRS of
-    ``config.rendering.crs`` (WGS-84 or CGCS2000).
+    """Write ``demand_points``, ``isochrones`` (as ``config.rendering.layers``), ``facilities.gpkg``
+    and ``townships.gpkg`` in the CRS of ``config.rendering.crs`` (WGS-84 or CGCS2000).
 
     Parameters
     ----------
@@ -357,13 +358,13 @@ def write_geodata(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> li
     -------
     list of pathlib.Path
     """
-    access, crs = run.access, EXPORT_CRS[config.rendering.crs]
+    access, crs, heavy = run.access, EXPORT_CRS[config.rendering.crs], config.rendering.layers
     files = write_layers(run.demand, access.facilities, out_dir, modes=config.options.modes,
                          facility_sets=access.facility_sets, thresholds=config.options.thresholds,
-                         crs=crs)
-    if access.isochrones is not None:
-        files.append(write_isochrones(access.isochrones, out_dir, lang=config.rendering.lang, crs=crs))
-    return files
+                         crs=crs, demand_format=heavy)
+    if access.isochrones is not None and heavy != "none":
+        files.append(write_isochrones(access.isochrones, out_dir, lang=config.rendering.lang, crs=crs, fmt=heavy))
+    return files + township_files(run.townships, run.tables, out_dir, modes=config.options.modes, crs=crs)
 
 
 def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
