@@ -79,7 +79,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
                      help="recompute counties that are already done")
     p.add_argument("--layers", choices=tuple(BATCH_LAYERS), default="planner",
                    help="per-county files: planner (default) = tables, XLSX, township layer, map, "
-                        "reports, facilities (about a tenth of the size); full = also every "
+                        "reports, facilities, the redraw store (a third of the size); full = also every "
                         "demand point and the isochrone rings, as GeoParquet "
                         "(demand_points.parquet, isochrones.parquet; QGIS 3.32+, pandas)")
     add_common_options(p, default_modes=("walk", "ebike"), default_thresholds=(15,))
