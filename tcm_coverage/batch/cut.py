@@ -5,7 +5,7 @@ inputs cut from them.
 per county, and province-wide facilities, population and roads. The roads are read **once**
 (``read_network(path, boundary=<all counties>)``) and each county gets the segments that
 intersect the county buffered by ``buffer_m + max_facility_offroad_m`` (``subset_network`` of the
-province network, found with one STRtree query), re-projected to the county's own UTM zone
+province network, found from the segments' boxes and ends: :mod:`tcm_coverage.network.extent`), re-projected to the county's own UTM zone
 when the province spans several. Facilities within ``buffer_m`` of the county are included,
 so a trip to a facility just across a county line counts (the extra
 ``max_facility_offroad_m`` of road guarantees that every such facility with a road within
@@ -36,7 +36,14 @@ from tcm_coverage._validate import reading
 from tcm_coverage.access import assign_areas
 from tcm_coverage.batch.jobs import INPUT_FILE_FIELDS, RASTER_SUFFIXES, CountyJob, job_key
 from tcm_coverage.inputs import read_boundaries, read_facilities, read_population
-from tcm_coverage.network import RoadNetwork, read_network, subset_network
+from tcm_coverage.network import (
+    RoadNetwork,
+    SegmentBoxes,
+    read_network,
+    segment_boxes,
+    segments_meeting,
+    subset_network,
+)
 from tcm_coverage.workflows import AnalysisConfig
 
 logger = logging.getLogger(__name__)
@@ -91,7 +98,7 @@ class ProvinceInputs:
     township_codes: np.ndarray | None
     facility_codes: np.ndarray | None = None
     network: RoadNetwork | None = None
-    tree: shapely.STRtree | None = None
+    boxes: SegmentBoxes | None = None
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
@@ -99,24 +106,25 @@ class ProvinceInputs:
         """Roads are cut to the county plus this many metres."""
         return float(self.config.options.buffer_m) + float(self.config.options.max_facility_offroad_m)
 
-    def load_network(self) -> tuple[RoadNetwork, shapely.STRtree]:
+    def load_network(self) -> tuple[RoadNetwork, SegmentBoxes]:
         """Read the province road file once (clipped to all counties plus the cut buffer).
 
         Returns
         -------
-        (network, tree)
-            The province network and the STRtree of its segments (read on the first call).
+        (network, boxes)
+            The province network and its segments' boxes and ends (read on the first call;
+            arrays, no LineString per segment).
         """
-        if self.network is None or self.tree is None:
+        if self.network is None or self.boxes is None:
             t0 = time.perf_counter()
             with reading("roads", self.config.inputs.network):
                 self.network = read_network(self.config.inputs.network, boundary=self.counties,
                                             buffer_m=self.cut_m)
-            self.tree = shapely.STRtree(self.network.lines_m())
+            self.boxes = segment_boxes(self.network)
             self.seconds["read roads"] = time.perf_counter() - t0
             logger.info("province roads: %d nodes, %d segments (%.1f s)", self.network.n_nodes,
                         self.network.n_segments, self.seconds["read roads"])
-        return self.network, self.tree
+        return self.network, self.boxes
 
 
 def read_province_inputs(config: AnalysisConfig, *, only: Sequence[str] | None = None) -> ProvinceInputs:
@@ -260,13 +268,13 @@ def cut_county(province: ProvinceInputs, code: str) -> CountyInputs:
     tcm_coverage._errors.NetworkError
         No road near the county.
     """
-    net, tree = province.load_network()
+    net, boxes = province.load_network()
     config = province.config
     counties = province.counties[province.counties["code"] == code].reset_index(drop=True)
     geom = shapely.union_all(counties.geometry.to_numpy())
     area_ll = buffer_lonlat(geom, province.cut_m)
     area_m = transform_geoms(np.array([area_ll], dtype=object), "EPSG:4326", net.crs_m)[0]
-    hit = tree.query(area_m, predicate="intersects")
+    hit = segments_meeting(net, boxes, area_m)
     if hit.size == 0:
         raise NetworkError(f"{config.inputs.network}: no roads within {province.cut_m:.0f} m of county "
                            f"{code}; check that the road file covers it")

@@ -34,6 +34,7 @@ from tcm_coverage._lazy import lazy_face
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
     from tcm_coverage._geo import buffer_lonlat, transform_geoms, utm_crs
+    from tcm_coverage.network.extent import SegmentBoxes, segment_boxes, segments_meeting
     from tcm_coverage.network.graph import (
         MIN_COMPONENT_M,
         ZERO_TIME_MIN,
@@ -106,6 +107,7 @@ __all__ = [
     "Routing",
     "RoutingGraph",
     "SegmentAccess",
+    "SegmentBoxes",
     "Snap",
     "SpeedProfile",
     "Terrain",
@@ -130,6 +132,8 @@ __all__ = [
     "read_network",
     "snap_key",
     "reweighted_graph",
+    "segment_boxes",
+    "segments_meeting",
     "snap_points",
     "snap_with_profile",
     "spatial_node_order",

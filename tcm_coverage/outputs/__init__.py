@@ -122,7 +122,6 @@ __all__ = [
     "Scorecard",
     "TIER_STYLE",
     "TOWNSHIP_LAYER",
-    "TOWNSHIP_LAYER",
     "band_text",
     "base_map",
     "cjk_font",
@@ -150,7 +149,6 @@ __all__ = [
     "render_scorecard",
     "rounded_table",
     "save_layer",
-    "save_layer",
     "save_map",
     "save_plate",
     "scorecard",
@@ -158,8 +156,6 @@ __all__ = [
     "scorecard_section_html",
     "share_colour",
     "status_label",
-    "township_files",
-    "township_layer",
     "township_files",
     "township_layer",
     "with_no_data",
@@ -171,7 +167,6 @@ __all__ = [
     "write_print_map",
     "write_scorecard",
     "write_tables",
-    "write_township_layer",
     "write_township_layer",
 ]
 
