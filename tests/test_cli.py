@@ -100,12 +100,13 @@ def test_demo_workbook_and_layers(demo_run):
 
 
 def test_demo_word_report_carries_the_print_plate(demo_run):
-    """report.docx holds the cumulative chart and the run's map.png plate (issue 13)."""
+    """report.docx holds the cumulative chart, the Lorenz curve and the run's map.png plate
+    (issue 13)."""
     import docx
 
     doc = docx.Document(str(demo_run / "report.docx"))
     blobs = [r.target_part.blob for r in doc.part.rels.values() if "image" in r.reltype]
-    assert len(blobs) == 2
+    assert len(blobs) == 3
     assert (demo_run / "map.png").read_bytes() in blobs
 
 

@@ -47,7 +47,8 @@ from tcm_coverage.access import (
 )
 from tcm_coverage.demo import DEMO_DATUM, DEMO_FILES, demo_data_dir
 from tcm_coverage.inputs import DEFAULT_FUNCTIONAL_RULE, points_from_table
-from tcm_coverage.outputs import MapLayers, ReportOptions, ReportTables
+from tcm_coverage.network import segment_boxes
+from tcm_coverage.outputs import MapLayers, ReportOptions, ReportTables, township_layer
 from tcm_coverage.siting import build_candidates, maximal_covering, siting_instance
 
 #: The faces whose functions are checked.
@@ -238,6 +239,10 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("network", "with_elevation", lambda d, tmp: ((d.roads, tc.read_dem(
         tc.demo_data_dir() / "dem" / "demo_dem.tif")), {})),
     Case("network", "subset_network", lambda d, tmp: ((d.roads, np.arange(d.roads.n_segments) % 2 == 0), {})),
+    Case("network", "network_pieces", lambda d, tmp: ((d.roads,), {})),
+    Case("network", "segment_boxes", lambda d, tmp: ((d.roads,), {})),
+    Case("network", "segments_meeting", lambda d, tmp: ((d.roads, segment_boxes(d.roads),
+                                                         shapely.box(*d.roads.lines_m()[0].buffer(3000).bounds)), {})),
     # access
     Case("access", "compute_access", lambda d, tmp: ((d.people, d.facilities, d.roads), dict(
         modes=("walk",), isochrones=tc.IsochroneOptions(minutes=(15,), area=d.county),
@@ -316,6 +321,12 @@ CASES: dict[str, Case] = {c.name: c for c in (
         modes=d.access.modes, facility_sets=d.access.facility_sets, thresholds=(10, 15)))),
     Case("outputs", "write_tables", lambda d, tmp: ((d.tables, tmp), dict(facilities=d.facilities))),
     Case("outputs", "write_isochrones", lambda d, tmp: ((d.access.isochrones, tmp), {})),
+    Case("outputs", "save_layer", lambda d, tmp: ((d.access.facilities, tmp, "facilities"), dict(fmt="parquet"))),
+    Case("outputs", "township_layer", lambda d, tmp: ((d.towns, d.tables.township, d.tables.county),
+                                                      dict(modes=d.access.modes))),
+    Case("outputs", "township_files", lambda d, tmp: ((d.towns, d.tables, tmp), dict(modes=d.access.modes))),
+    Case("outputs", "write_township_layer", lambda d, tmp: ((township_layer(
+        d.towns, d.tables.township, d.tables.county, modes=d.access.modes), tmp), {})),
     Case("outputs", "write_scorecard", lambda d, tmp: ((d.card, tmp), {})),
     Case("outputs", "localize_decision_table", lambda d, tmp: ((_fairness(d), "en"), {})),
     Case("outputs", "referral_layer", lambda d, tmp: ((_chain(d).clinics, d.access.facilities), dict(
