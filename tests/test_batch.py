@@ -262,6 +262,31 @@ def test_discovery_keys_and_summary(tmp_path):
     assert np.isnan(total.get("p90_min", np.nan))
 
 
+def test_province_row_adds_up_the_capacity_figures():
+    """The province's residents within capacity are the counties' sum (a hand sum); its upper
+    bound takes a county's plain figure where that county has no upper bound; one county
+    without the figure (capacity not computed) makes the province's unknown, never 0."""
+    def rec(job, pop, cap, upper=None):
+        row = {"code": job, "name": job, "mode": "walk", "target": "tcm_any", "population": pop,
+               "pop_within_15": pop / 2, "share_within_15": 0.5, "pop_within_capacity_15": cap}
+        if upper is not None:
+            row["pop_within_capacity_15_upper"] = upper
+        return {"job_id": job, "status": "done", "seconds": 1.0, "rows": [row]}
+
+    table = province_table([rec("a", 100.0, 20.0, upper=30.0), rec("b", 300.0, 60.0)],
+                           thresholds=(15.0,), modes=("walk",))
+    total = table[table["status"] == "province"].iloc[0]
+    assert total["pop_within_capacity_15"] == 80 and total["share_within_capacity_15"] == pytest.approx(0.2)
+    assert total["pop_within_capacity_15_upper"] == 90
+    assert total["share_within_capacity_15_upper"] == pytest.approx(90 / 400)
+    unknown = rec("c", 50.0, 0.0)
+    del unknown["rows"][0]["pop_within_capacity_15"]
+    table = province_table([rec("a", 100.0, 20.0), unknown], thresholds=(15.0,), modes=("walk",))
+    total = table[table["status"] == "province"].iloc[0]
+    assert pd.isna(total.get("share_within_capacity_15", np.nan))
+    assert pd.isna(total.get("pop_within_capacity_15", np.nan))
+
+
 def test_existing_scheduler(tmp_path, capsys):
     from distributed import LocalCluster
 

@@ -39,7 +39,7 @@ from tcm_coverage.outputs import (
     save_layer,
     share_colour,
 )
-from tcm_coverage.vocab import share_column
+from tcm_coverage.vocab import capacity_pop_column, capacity_share_column, share_column
 
 __all__ = ["STATUS_LABELS", "MapSettings", "province_map", "province_table", "province_townships",
            "write_province_table", "write_province_townships"]
@@ -116,6 +116,7 @@ def _province_total(sub: pd.DataFrame, mode: str, thresholds: Sequence[float]) -
         if col in sub:
             tot[col] = float(sub[col].sum())
             tot[share_column(t)] = tot[col] / pop if pop > 0 else np.nan
+        tot.update(_capacity_total(sub, t, pop))
     if "unreachable_population" in sub:
         tot["unreachable_population"] = float(sub["unreachable_population"].sum())
         reach = sub["population"] - sub["unreachable_population"]
@@ -134,6 +135,26 @@ def _province_total(sub: pd.DataFrame, mode: str, thresholds: Sequence[float]) -
         if num in tot and known and known > 0:
             tot[share] = tot[num] / known
     return tot
+
+
+def _capacity_total(sub: pd.DataFrame, t: float, pop: float) -> dict:
+    """The province's residents (and share) within ``t`` minutes and within capacity: the
+    counties' sums, unknown (absent) unless every finished county has the figure. The upper
+    bound takes a county's plain figure where it has no ``_upper`` (none of its capacity was
+    unknown)."""
+    col = capacity_pop_column(t)
+    if col not in sub:
+        return {}
+    lower = pd.to_numeric(sub[col], errors="coerce")
+    if pop <= 0 or lower.isna().any():
+        return {}
+    out = {col: float(lower.sum()), capacity_share_column(t): float(lower.sum()) / pop}
+    up_col = capacity_pop_column(t, upper=True)
+    if up_col in sub:
+        upper = pd.to_numeric(sub[up_col], errors="coerce").fillna(lower)
+        out[up_col] = float(upper.sum())
+        out[capacity_share_column(t, upper=True)] = float(upper.sum()) / pop
+    return out
 
 
 def _localized(table: pd.DataFrame, lang: str) -> pd.DataFrame:
