@@ -43,11 +43,12 @@ from tcm_coverage.network import (  # noqa: E402
 )
 
 
-def grid_network(side: int, seed: int, *, crs_m: str = "EPSG:32649",
-                 origin: tuple[float, float] = (600_000.0, 4_000_000.0)) -> RoadNetwork:
-    """A perturbed ``side`` x ``side`` grid (100 m spacing, 15 m jitter) with 8 % of segments
-    removed, mixed classes and 10 % one-way, drawn at ``origin`` in ``crs_m`` with real lon/lat;
-    nodes in row-major order."""
+def grid_arrays(side: int, seed: int, *, crs_m: str = "EPSG:32649",
+                origin: tuple[float, float] = (600_000.0, 4_000_000.0)) -> dict[str, np.ndarray]:
+    """The perturbed ``side`` x ``side`` grid as arrays: node ``x``, ``y`` (in ``crs_m``),
+    ``lon``, ``lat``, segment ``u``, ``v``, ``highway``, ``oneway`` (100 m spacing, 15 m
+    jitter, 8 % of segments removed, mixed classes, 10 % one-way; nodes in row-major order).
+    The one generator of :func:`grid_network` and ``bench_snap.raw_grid``."""
     rng = np.random.default_rng(seed)
     n = side * side
     ix, iy = np.meshgrid(np.arange(side), np.arange(side), indexing="xy")
@@ -59,15 +60,24 @@ def grid_network(side: int, seed: int, *, crs_m: str = "EPSG:32649",
     keep = rng.random(u.size) > 0.08
     u, v = u[keep], v[keep]
     m = u.size
-    geoms = shapely.linestrings(np.stack([np.column_stack([x[u], y[u]]),
-                                          np.column_stack([x[v], y[v]])], axis=1))
     lon, lat = pyproj.Transformer.from_crs(crs_m, "EPSG:4326", always_xy=True).transform(x, y)
     classes = np.array(["residential", "unclassified", "tertiary", "track"], dtype=object)
+    return {"x": x, "y": y, "lon": np.asarray(lon), "lat": np.asarray(lat),
+            "u": u.astype(np.int64), "v": v.astype(np.int64),
+            "highway": classes[rng.integers(0, classes.size, m)], "oneway": rng.random(m) < 0.1}
+
+
+def grid_network(side: int, seed: int, *, crs_m: str = "EPSG:32649",
+                 origin: tuple[float, float] = (600_000.0, 4_000_000.0)) -> RoadNetwork:
+    """:func:`grid_arrays` as a RoadNetwork (straight LineStrings in ``crs_m``)."""
+    g = grid_arrays(side, seed, crs_m=crs_m, origin=origin)
+    x, y, u, v = g["x"], g["y"], g["u"], g["v"]
+    geoms = shapely.linestrings(np.stack([np.column_stack([x[u], y[u]]),
+                                          np.column_stack([x[v], y[v]])], axis=1))
     return RoadNetwork(
-        node_id=np.arange(n, dtype=np.int64), lon=np.asarray(lon), lat=np.asarray(lat),
-        u=u.astype(np.int64), v=v.astype(np.int64), length_m=shapely.length(geoms),
-        highway=classes[rng.integers(0, classes.size, m)], oneway=rng.random(m) < 0.1,
-        maxspeed_kmh=np.full(m, np.nan), geometry_m=geoms, crs_m=crs_m,
+        node_id=np.arange(x.size, dtype=np.int64), lon=g["lon"], lat=g["lat"], u=u, v=v,
+        length_m=shapely.length(geoms), highway=g["highway"], oneway=g["oneway"],
+        maxspeed_kmh=np.full(u.size, np.nan), geometry_m=geoms, crs_m=crs_m,
         source=f"synthetic grid {side}x{side}",
     )
 

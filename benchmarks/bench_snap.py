@@ -24,10 +24,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pyproj
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from bench_routing import grid_arrays  # noqa: E402
 
 from tcm_coverage.network import build_routing_graph, get_profile, snap_points  # noqa: E402
 from tcm_coverage.network.model import RawNodes, RawSegments, assemble_network  # noqa: E402
@@ -54,25 +56,11 @@ def vm_rss_mb() -> float:
 
 def raw_grid(side: int, seed: int) -> tuple[RawNodes, RawSegments]:
     """bench_province's grid (UTM 50N at about 119.0 E, 32.0 N) as a reader's raw arrays."""
-    rng = np.random.default_rng(seed)
-    n = side * side
-    ix, iy = np.meshgrid(np.arange(side), np.arange(side), indexing="xy")
-    x = ix.ravel() * 100.0 + rng.normal(0, 15, n) + 500_000.0
-    y = iy.ravel() * 100.0 + rng.normal(0, 15, n) + 3_540_000.0
-    idx = np.arange(n).reshape(side, side)
-    u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
-    v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
-    keep = rng.random(u.size) > 0.08
-    u, v = u[keep], v[keep]
-    m = u.size
-    lon, lat = pyproj.Transformer.from_crs("EPSG:32650", "EPSG:4326",
-                                           always_xy=True).transform(x, y)
-    classes = np.array(["residential", "unclassified", "tertiary", "track"], dtype=object)
-    return (RawNodes(node_id=np.arange(n, dtype=np.int64), lon=np.asarray(lon),
-                     lat=np.asarray(lat)),
-            RawSegments(u=u, v=v, highway=classes[rng.integers(0, classes.size, m)],
-                        oneway=rng.random(m) < 0.1, maxspeed_kmh=np.full(m, np.nan),
-                        geometry_ll=np.full(m, None, dtype=object)))
+    g = grid_arrays(side, seed, crs_m="EPSG:32650", origin=(500_000.0, 3_540_000.0))
+    m = g["u"].size
+    return (RawNodes(node_id=np.arange(g["lon"].size, dtype=np.int64), lon=g["lon"], lat=g["lat"]),
+            RawSegments(u=g["u"], v=g["v"], highway=g["highway"], oneway=g["oneway"],
+                        maxspeed_kmh=np.full(m, np.nan), geometry_ll=np.full(m, None, dtype=object)))
 
 
 def child(part: str, side: int, n_points: int, seed: int) -> dict:
