@@ -15,6 +15,7 @@ import numpy as np
 import pyproj
 import pytest
 import rasterio
+import shapely
 from _frame import CRS_M, X0, Y0, ll
 from rasterio.transform import from_origin
 from test_traveltime import make_net, snap_xy
@@ -25,17 +26,21 @@ from tcm_coverage.access.traveltime import (
     node_times_to_nearest,
     od_pairs_within,
 )
+from tcm_coverage.demo import DEMO_FILES, demo_data_dir
+from tcm_coverage.inputs import read_boundaries
 from tcm_coverage.network import (
     Dem,
     build_routing_graph,
     get_profile,
     network_summary,
     read_dem,
+    read_network,
     snap_points,
     subset_network,
     tobler_factor,
     with_elevation,
 )
+from tcm_coverage.network.terrain import sample_segments
 
 CELL = 100.0
 
@@ -491,3 +496,43 @@ def test_nearest_is_the_fastest_pair_on_a_hilly_grid():
         fastest = np.full(len(d), np.inf)
         np.minimum.at(fastest, od.demand, od.minutes)
         np.testing.assert_allclose(near.minutes, fastest, rtol=1e-12, atol=1e-12)
+
+
+def _same_pieces(net, dem) -> None:
+    new = with_elevation(net, dem).terrain
+    old = sample_segments(net.lines_m(), net.crs_m, dem, straight=net.grade_separated)
+    assert np.array_equal(new.piece_segment, old.piece_segment)
+    assert np.array_equal(new.piece_known, old.piece_known)
+    assert np.allclose(new.piece_m, old.piece_m, rtol=0, atol=1e-9)
+    assert np.allclose(new.piece_rise_m, old.piece_rise_m, rtol=0, atol=1e-6)
+    assert np.abs(new.piece_rise_m).max() > 1  # hilly: the comparison has teeth
+
+
+def test_straight_segments_sampled_without_linestrings_as_along_their_lines():
+    """with_elevation samples a straight segment on the line between its nodes (no LineString
+    made): the pieces equal those sampled along ``lines_m()`` (the former path) on the demo's
+    real OSM roads (all straight node-to-node segments) and DEM."""
+    data = demo_data_dir()
+    net = read_network(data / DEMO_FILES["network"],
+                       boundary=read_boundaries(data / DEMO_FILES["boundary"]))
+    assert shapely.is_missing(np.asarray(net.geometry_m, dtype=object)).all()
+    _same_pieces(net, read_dem(data / DEMO_FILES["dem"]))
+    with pytest.raises(ValueError, match="ends_m"):
+        sample_segments(np.asarray(net.geometry_m, dtype=object), net.crs_m,
+                        read_dem(data / DEMO_FILES["dem"]))
+
+
+def test_curved_and_straight_segments_sampled_as_along_their_lines(shared_data):
+    """The same on the Shenzhen osmnx GraphML (curved edges keep their geometry) under a wavy
+    synthetic DEM laid over it in the network's metric CRS."""
+    net = read_network(shared_data / "osm-shenzhen" / "futian_osmnx.graphml")
+    curved = ~np.asarray(shapely.is_missing(np.asarray(net.geometry_m, dtype=object)))
+    assert curved.any() and (~curved).any()
+    x, y = net.node_xy_m()
+    cell = 30.0
+    x0, y1 = x.min() - 100, y.max() + 100
+    cols, rows = int((x.max() + 100 - x0) // cell) + 1, int((y1 - y.min() + 100) // cell) + 1
+    gx, gy = np.meshgrid(x0 + (np.arange(cols) + 0.5) * cell, y1 - (np.arange(rows) + 0.5) * cell)
+    dem = Dem(values=(50 * np.sin(gx / 300) + 30 * np.cos(gy / 470)).astype(np.float32),
+              transform=(cell, 0.0, x0, 0.0, -cell, y1), crs=net.crs_m, source="wavy")
+    _same_pieces(net, dem)

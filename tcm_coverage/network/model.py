@@ -459,8 +459,11 @@ def with_elevation(net: RoadNetwork, dem: Dem, *, step_m: float = DEM_STEP_M) ->
     InputError
         The DEM gives no road any elevation (it covers another place, or its CRS is wrong).
     """
-    terrain = sample_segments(net.lines_m(), net.crs_m, dem, straight=net.grade_separated,
-                              step_m=step_m)
+    x, y = net.node_xy_m()
+    terrain = sample_segments(net.geometry_m, net.crs_m, dem,
+                              ends_m=(np.column_stack([x[net.u], y[net.u]]),
+                                      np.column_stack([x[net.v], y[net.v]])),
+                              straight=net.grade_separated, step_m=step_m)
     known_m = float(terrain.piece_m[terrain.piece_known].sum())
     total_m = float(terrain.piece_m.sum())
     if total_m > 0 and known_m <= 0:

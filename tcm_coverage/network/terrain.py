@@ -312,17 +312,27 @@ class Terrain:
 
 
 def sample_segments(geometry_m: np.ndarray, crs_m: str, dem: Dem, *,
+                    ends_m: tuple[np.ndarray, np.ndarray] | None = None,
                     straight: np.ndarray | None = None, step_m: float = DEM_STEP_M) -> Terrain:
     """Elevation pieces of every segment (see the module docstring).
+
+    A straight segment needs no LineString: with ``ends_m`` its geometry may be missing
+    (None) and it is sampled on the line between its two ends (numpy arithmetic, the points
+    GEOS's ``line_interpolate_point`` gives on that line); a curved one is sampled along its
+    stored geometry.
 
     Parameters
     ----------
     geometry_m : numpy.ndarray
-        (m,) LineStrings in ``crs_m``, each from ``u`` to ``v``.
+        (m,) LineStrings in ``crs_m``, each from ``u`` to ``v``; None where the segment is the
+        straight line between ``ends_m`` (then ``ends_m`` is required).
     crs_m : str
         Their CRS.
     dem : Dem
         The DEM.
+    ends_m : tuple of numpy.ndarray, optional
+        ``(start, end)``: (m, 2) coordinates of each segment's ``u`` and ``v`` node in
+        ``crs_m``.
     straight : numpy.ndarray, optional
         (m,) bool: one piece from end to end (bridges and tunnels).
     step_m : float
@@ -332,17 +342,29 @@ def sample_segments(geometry_m: np.ndarray, crs_m: str, dem: Dem, *,
     -------
     Terrain
     """
-    length = shapely.length(geometry_m).astype(np.float64)
+    geoms = np.asarray(geometry_m, dtype=object)
+    m = geoms.size
+    has_line = ~np.asarray(shapely.is_missing(geoms), dtype=bool)
+    if ends_m is None:
+        if not has_line.all():
+            raise ValueError("sample_segments: a segment without geometry needs ends_m")
+        a = b = np.zeros((m, 2))
+    else:
+        a, b = (np.asarray(e, dtype=np.float64).reshape(m, 2) for e in ends_m)
+    length = np.hypot(*(b - a).T)
+    length[has_line] = shapely.length(geoms[has_line])
     n_pieces = np.maximum(np.ceil(length / float(step_m)), 1).astype(np.int64)
     if straight is not None:
         n_pieces = np.where(straight, 1, n_pieces)
-    m = length.size
     seg = np.repeat(np.arange(m, dtype=np.int64), n_pieces + 1)
     start = np.repeat(np.cumsum(n_pieces + 1) - (n_pieces + 1), n_pieces + 1)
     k = np.arange(seg.size, dtype=np.int64) - start
     frac = k / n_pieces[seg]
-    pts = shapely.line_interpolate_point(geometry_m[seg], frac, normalized=True)
-    xy = shapely.get_coordinates(pts)
+    xy = a[seg] + frac[:, None] * (b - a)[seg]
+    on_line = np.flatnonzero(has_line[seg])
+    if on_line.size:
+        pts = shapely.line_interpolate_point(geoms[seg[on_line]], frac[on_line], normalized=True)
+        xy[on_line] = shapely.get_coordinates(pts)
     z = dem.elevation(xy[:, 0], xy[:, 1], crs_m) if seg.size else np.zeros(0)
     last = k == n_pieces[seg]  # the v end of each segment: no piece starts there
     head = np.flatnonzero(~last)
