@@ -56,16 +56,20 @@ def _font(bold: bool) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(_FONT_DIR / ("DejaVuSerif-Bold.ttf" if bold else "DejaVuSerif.ttf")), _UNITS)
 
 
-def _wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in ("W", "F")
+@functools.cache
+def _advance(ch: str, bold: bool) -> float:
+    """Advance width of one character in ems: a CJK (wide) character one em."""
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 1.0
+    return _font(bold).getlength(ch) / _UNITS
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def text_width(words: str, size: float, *, bold: bool = False) -> float:
     """Width in points of ``words`` on one line at ``size`` pt: CJK (wide) characters one em,
-    the others by DejaVu Serif's advance widths."""
-    wide = sum(map(_wide, words))
-    narrow = "".join(c for c in words if not _wide(c))
-    return size * (wide + (_font(bold).getlength(narrow) / _UNITS if narrow else 0.0))
+    the others by DejaVu Serif's advance widths (no kerning: a pair like "AV" measures a
+    little wide, never narrow)."""
+    return size * sum(_advance(c, bold) for c in words)
 
 
 #: The pieces of a body cell, which the word processor breaks (it may break only at a space
