@@ -353,12 +353,24 @@ def _missing(why: str) -> None:
 def test_docx_renders_in_libreoffice(demo_docx, tmp_path):
     if SOFFICE is None or PDFTOPPM is None:
         _missing("LibreOffice (soffice) or poppler-utils (pdftoppm) is not installed")
-    _, _, path, _ = demo_docx
+    _, _, path, en = demo_docx
     profile = tmp_path / "lo-profile"  # per test: parallel runs do not share a profile
+    shutil.copy(en, tmp_path / "report_en.docx")
     subprocess.run([SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=300)
+                    "--outdir", str(tmp_path), str(path), str(tmp_path / "report_en.docx")],
+                   check=True, capture_output=True, timeout=300)
     pdf = tmp_path / "report.pdf"
     assert pdf.stat().st_size > 10_000
+    if PDFTOTEXT is not None:  # as LibreOffice set them, no English header word is broken
+        # (the fixed column weights gave "townsh / ip", "populat / ion", "reside / nts")
+        words = {w for t in Document(str(en)).tables for c in t.rows[0].cells
+                 for w in re.findall(r"[A-Za-z]{5,}", c.text)}
+        assert {"township", "population", "residents"} <= words
+        printed = subprocess.run([PDFTOTEXT, "-raw", str(tmp_path / "report_en.pdf"), "-"], check=True,
+                                 capture_output=True, text=True, timeout=120).stdout
+        broken = [w for w in words for k in range(2, len(w) - 1)
+                  if re.search(rf"(?<![A-Za-z]){w[:k]}-?\n{w[k:]}(?![A-Za-z])", printed)]
+        assert broken == [], broken
     subprocess.run([PDFTOPPM, "-png", "-r", "50", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
     pages = sorted(tmp_path.glob("page*.png"))
     assert len(pages) > 1
