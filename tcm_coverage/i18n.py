@@ -411,12 +411,12 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "sc_sources_sep": ("；", "; "),
     "sc_about_coverage": ("覆盖率口径", "coverage definition"),
     "sc_about_coverage_value": ("{mode}，{minutes:g} 分钟内沿道路网络可达{facility_set}（{definition}）的人口占比",
-                                "share of residents reaching a {facility_set} ({definition}) within "
-                                "{minutes:g} minutes by {mode} over the road network"),
+                                "share of residents within {minutes:g} minutes by {mode} over the road "
+                                "network of the facilities: {facility_set} ({definition})"),
     "sc_about_missing": ("缺失数据", "missing data"),
     "sc_about_missing_value": ("“无数据”表示输入中没有该项（例如设施表无人员数或无中医馆/中医阁列），不作为 0 计算；"
                                "中医馆/中医阁情况未知时，覆盖率给出下限（未知按无）与上限（未知按有）",
-                               "“no data” means the input lacks it (e.g. no staff counts, no 中医馆/中医阁 "
+                               "\"no data\" means the input lacks it (e.g. no staff counts, no 中医馆/中医阁 "
                                "column); it is never taken as 0; with unknown 中医馆/中医阁 the coverage is "
                                "given as a lower (unknown = no) and an upper bound (unknown = yes)"),
     "sc_about_made": ("生成", "made"),
