@@ -4,9 +4,11 @@ A Word table with fixed widths breaks a header word in two when its column is na
 word ("township" as "townsh / ip"). :func:`table_layout` works out widths the way a browser
 lays out an automatic table: each column gets at least its longest unbreakable piece of text
 (a Latin word, a number, a short bracket like ``(分钟)``, one CJK character; a first-column
-name whole) and the width left over is shared in proportion to how much more each column would
-take to set its text on one line. Only when the pieces do not fit at the body size is the table
-set smaller (down to 7.5 pt).
+name whole); the width left over goes first to the tallest headers, a line less at a time (the
+header row as low as it can be), and the rest is shared in proportion to how much more each
+column would take to set its text on one line. Only when the pieces do not fit at the body size
+is the table set smaller (down to 7.5 pt). Header lines are broken here, between pieces
+(:func:`wrap_lines`), so the word processor never breaks a word.
 
 Text is measured with DejaVu Serif (bundled with matplotlib, so every machine measures the same):
 LibreOffice sets Times New Roman in it where that font is missing, and it is wider than Times
@@ -96,22 +98,32 @@ def _greedy(pieces: Sequence[tuple[str, bool]], width: float, size: float, bold:
     return [*lines, line] if line else lines
 
 
+def _word_pieces(words: str) -> list[tuple[str, bool]]:
+    """The header pieces, each with whether a space comes before it."""
+    return [(p, k == 0 and i > 0) for i, word in enumerate(words.split())
+            for k, p in enumerate(_PIECE.findall(word))]
+
+
+def _narrowest(pieces: Sequence[tuple[str, bool]], lines: int, lo: float, hi: float, size: float,
+               bold: bool) -> float:
+    """The narrowest width in ``[lo, hi]`` at which the pieces take at most ``lines`` lines."""
+    for _ in range(16):
+        mid = (lo + hi) / 2
+        if len(_greedy(pieces, mid, size, bold)) <= lines:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def wrap_lines(words: str, width: float, size: float, *, bold: bool = False) -> list[str]:
     """``words`` broken into lines no wider than ``width`` points (where the pieces allow),
     only between pieces, as few lines as that takes and those as even as they can be (a header
     of five CJK characters as 3 + 2, not 4 + 1). A line broken at a space ends in it, so
     ``"".join(lines)`` is ``words`` (its spaces collapsed)."""
-    pieces = [(p, k == 0 and i > 0) for i, word in enumerate(words.split())
-              for k, p in enumerate(_PIECE.findall(word))]
-    lines = _greedy(pieces, width, size, bold)
-    lo, hi = 0.0, width
-    for _ in range(20):  # the narrowest width that still takes no more lines
-        mid = (lo + hi) / 2
-        if len(_greedy(pieces, mid, size, bold)) <= len(lines):
-            hi = mid
-        else:
-            lo = mid
-    return _greedy(pieces, hi, size, bold)
+    pieces = _word_pieces(words)
+    count = len(_greedy(pieces, width, size, bold))
+    return _greedy(pieces, _narrowest(pieces, count, 0.0, width, size, bold), size, bold)
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,30 @@ def _bounds(columns: Sequence[Sequence[str]], size: float, *, whole: Sequence[in
     return low, high
 
 
+def _even_headers(heads: Sequence[str], low: Sequence[float], high: Sequence[float], usable: float,
+                  size: float) -> list[float]:
+    """From the narrowest widths, the spare width goes first to the tallest headers (one line
+    less at a time, while it lasts), then is shared by what each column still asks for."""
+    pieces = [_word_pieces(h) for h in heads]
+    widths, spare = list(low), usable - sum(low)
+    while True:
+        counts = [len(_greedy(p, w - CELL_PAD_PT, size, True)) for p, w in zip(pieces, widths, strict=True)]
+        tallest = max(counts)
+        if tallest <= 1:
+            break
+        needs = {j: _narrowest(pieces[j], tallest - 1, widths[j] - CELL_PAD_PT,
+                               text_width(heads[j], size, bold=True) + 0.01, size, True) + CELL_PAD_PT - widths[j]
+                 for j, c in enumerate(counts) if c == tallest}
+        if sum(needs.values()) > spare:
+            break
+        for j, extra in needs.items():
+            widths[j] += extra
+        spare -= sum(needs.values())
+    asks = [max(h - w, 0.0) for h, w in zip(high, widths, strict=True)]
+    weights = asks if sum(asks) > 0 else widths
+    return [w + spare * a / sum(weights) for w, a in zip(widths, weights, strict=True)]
+
+
 def table_layout(heads: Sequence[str], rows: Sequence[Sequence[str]], *, usable: float,
                  whole: Sequence[int] = (0,)) -> TableLayout:
     """Column widths of a table whose header and cells are these texts.
@@ -164,8 +200,9 @@ def table_layout(heads: Sequence[str], rows: Sequence[Sequence[str]], *, usable:
     Returns
     -------
     TableLayout
-        Widths filling ``usable``: each column at least its longest piece, the rest shared in
-        proportion to what each asks for beyond that; the largest font size of 9, 8.5, 8 and
+        Widths filling ``usable``: each column at least its longest piece, the rest given
+        first to the tallest headers (the header row as low as it can be), then shared in
+        proportion to what each column asks for beyond that; the largest font size of 9, 8.5, 8 and
         7.5 pt at which the longest pieces fit (7.5 pt, the pieces scaled down, when none does).
     """
     columns = [[h, *(row[j] for row in rows)] for j, h in enumerate(heads)]
@@ -177,8 +214,7 @@ def table_layout(heads: Sequence[str], rows: Sequence[Sequence[str]], *, usable:
     if hi_sum <= usable:  # everything on one line: the rest shared like the text
         widths = [h * usable / hi_sum for h in high]
     elif lo_sum <= usable:
-        share = (usable - lo_sum) / (hi_sum - lo_sum)
-        widths = [lo + (hi - lo) * share for lo, hi in zip(low, high, strict=True)]
+        widths = _even_headers(heads, low, high, usable, size)
     else:  # nothing fits even at the smallest size: the pieces scaled down to the page
         widths = [lo * usable / lo_sum for lo in low]
     heads_lines = tuple("\n".join(wrap_lines(h, w - CELL_PAD_PT, size, bold=True))
