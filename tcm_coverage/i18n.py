@@ -285,7 +285,7 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "chart_minutes": ("{minutes:g} 分钟", "{minutes:g} min"),
     "report_title": ("{county} 中医药服务{thr}分钟可达性报告", "{county}: {thr}-minute access to TCM services"),
     "report_bounds": ("下限 {share:.1%}（中医馆/中医阁未知按无）；上限 {upper:.1%}（未知按有）",
-                      "lower bound {share:.1%}（unknown 中医馆/中医阁 as no）; upper bound {upper:.1%}（as yes）"),
+                      "lower bound {share:.1%} (unknown 中医馆/中医阁 as no); upper bound {upper:.1%} (as yes)"),
     "report_card_within": ("居民 {thr} 分钟内可达", "of residents within {thr} min"),
     "report_card_beyond": ("{beyond} 人在阈值外；平均 {mean} 分钟", "{beyond} residents beyond; mean {mean} min"),
     "report_unknown_as_none": ("（按未知为无）", " (unknown as none)"),
@@ -302,7 +302,7 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "report_beyond": ("阈值外人口", "residents beyond"),
     "report_centres": ("中医馆/中心", "centres with 中医馆"),
     "report_clinics": ("中医阁/站室", "clinics with 中医阁"),
-    "report_fca": ("每万人可及中医师(E2SFCA)", "TCM physicians per 10,000 (E2SFCA)"),
+    "report_fca": ("每万人可及中医师(E2SFCA)", "TCM physicians per 10k (E2SFCA)"),
     "report_fca_note": ("E2SFCA：以{thr}分钟为服务半径、按时间衰减加权的供需比，乡镇内按人口加权平均。",
                         "E2SFCA: TCM physicians of the service points within {thr} min, weighted by travel "
                         "time, per 10,000 residents; population-weighted mean per township."),
@@ -325,7 +325,7 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "report_notes": ("说明", "Notes"),
     "report_none": ("无", "none"),
 
-    "report_sc_heading": ("规划目标对照：{title}", "Plan targets：{title}"),
+    "report_sc_heading": ("规划目标对照：{title}", "Plan targets: {title}"),
     "report_sc_note": ("县级全部指标；乡镇仅列未达标项。完整表见 scorecard.xlsx。",
                        "All county indicators; townships only where a target is not met. Full table: scorecard.xlsx."),
     "report_sc_area": ("地区", "area"),
@@ -411,12 +411,12 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "sc_sources_sep": ("；", "; "),
     "sc_about_coverage": ("覆盖率口径", "coverage definition"),
     "sc_about_coverage_value": ("{mode}，{minutes:g} 分钟内沿道路网络可达{facility_set}（{definition}）的人口占比",
-                                "share of residents reaching a {facility_set} ({definition}) within "
-                                "{minutes:g} minutes by {mode} over the road network"),
+                                "share of residents within {minutes:g} minutes by {mode} over the road "
+                                "network of the facilities: {facility_set} ({definition})"),
     "sc_about_missing": ("缺失数据", "missing data"),
     "sc_about_missing_value": ("“无数据”表示输入中没有该项（例如设施表无人员数或无中医馆/中医阁列），不作为 0 计算；"
                                "中医馆/中医阁情况未知时，覆盖率给出下限（未知按无）与上限（未知按有）",
-                               "“no data” means the input lacks it (e.g. no staff counts, no 中医馆/中医阁 "
+                               "\"no data\" means the input lacks it (e.g. no staff counts, no 中医馆/中医阁 "
                                "column); it is never taken as 0; with unknown 中医馆/中医阁 the coverage is "
                                "given as a lower (unknown = no) and an upper bound (unknown = yes)"),
     "sc_about_made": ("生成", "made"),

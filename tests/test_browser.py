@@ -80,9 +80,13 @@ MAP_JS = """() => {
 }"""
 
 
-def test_self_contained_map_offline(browser, demo_computed, tmp_path):
+def test_default_map_opens_offline(browser, demo_computed, tmp_path):
+    """The map as every command writes it by default (no --cdn): Leaflet inlined, drawn with
+    the network off."""
     run, config = demo_computed
-    path = save_map(build_map(run, config), tmp_path / "map.html", self_contained=True)
+    assert config.rendering.self_contained  # the default setting
+    path = save_map(build_map(run, config), tmp_path / "map.html",
+                    self_contained=config.rendering.self_contained)
     page, errors, blocked = open_page(browser, path, offline=True, shot=tmp_path / "map.png")
     assert page.locator(".leaflet-container").count() == 1
     # tiles were requested and blocked; nothing the page needs to run was
@@ -115,10 +119,10 @@ def test_self_contained_map_offline(browser, demo_computed, tmp_path):
 
 
 def test_cdn_map_fails_offline_but_self_contained_does_not(browser, demo_computed, tmp_path):
-    """The default page needs the Leaflet CDN: with the network off it cannot draw (the reason
-    --self-contained exists)."""
+    """The --cdn page needs the Leaflet CDN: with the network off it cannot draw (the reason
+    pages are self-contained by default)."""
     run, config = demo_computed
-    path = save_map(build_map(run, config), tmp_path / "cdn.html")
+    path = save_map(build_map(run, config), tmp_path / "cdn.html", self_contained=False)
     page, errors, blocked = open_page(browser, path, offline=True, shot=tmp_path / "cdn.png")
     assert any("leaflet" in u for u in blocked)
     assert page.locator(".leaflet-container").count() == 0
@@ -146,12 +150,13 @@ def test_amap_map_renders(browser, demo_computed, tmp_path):
 
 
 def test_report_renders_and_prints(browser, demo_computed, tmp_path):
+    """The report as written by default (no --cdn), with the network off: its map draws."""
     run, config = demo_computed
-    sc = config.updated(self_contained=True)
     from tcm_coverage.outputs import map_html
 
-    page_html = map_html(build_map(run, sc, compact=True), self_contained=True)
-    (path,) = write_reports(run, sc, tmp_path, page_html)
+    page_html = map_html(build_map(run, config, compact=True),
+                         self_contained=config.rendering.self_contained)
+    (path,) = write_reports(run, config, tmp_path, page_html)
     page, errors, _blocked = open_page(browser, path, offline=True, shot=tmp_path / "report.png")
     assert [e for e in errors if "tile.openstreetmap.org" not in e and "ERR_" not in e] == []
     assert page.locator("h1").inner_text().startswith("屯留区")
@@ -164,6 +169,8 @@ def test_report_renders_and_prints(browser, demo_computed, tmp_path):
     frame = page.frame_locator("iframe.map")
     assert frame.locator(".leaflet-container").count() == 1
     assert frame.locator(".leaflet-control-layers").count() == 1
+    drawn = page.frames[1].evaluate(MAP_JS)  # the embedded map's layers were drawn, offline
+    assert drawn["facilities"] == 168 and drawn["polygons"] > 10, drawn
     pdf = page.pdf(format="A4", print_background=True)
     assert pdf[:4] == b"%PDF"
     (tmp_path / "report.pdf").write_bytes(pdf)

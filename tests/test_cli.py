@@ -180,6 +180,37 @@ def test_one_mapping_from_options_to_config(tmp_path):
         config_from_args(build_parser().parse_args(["analyze", *files, *options, "--speed", "car"]))
 
 
+def test_pages_inline_leaflet_unless_cdn(demo_run, tmp_path):
+    """Every command writes pages that open offline unless --cdn: the demo's map and report
+    inline Leaflet (nothing from jsdelivr), run.json says so; --self-contained (the old opt-in)
+    is still accepted; --cdn links the CDN; the two together are refused."""
+    from tcm_coverage.batch.parser import add_batch_arguments
+    from tcm_coverage.cli.options import render_overrides
+
+    for name in ("map.html", "report.html"):
+        page = (demo_run / name).read_text(encoding="utf-8")
+        assert "cdn.jsdelivr.net" not in page and "Leaflet 1.9.3" in page, name
+    assert json.loads((demo_run / "run.json").read_text(encoding="utf-8"))["config"]["self_contained"] is True
+    parser = build_parser()
+    for command in (["map", "RUN"], ["report", "RUN"], ["score", "RUN"]):
+        assert render_overrides(parser.parse_args(command))["self_contained"] is True
+        assert render_overrides(parser.parse_args([*command, "--self-contained"]))["self_contained"] is True
+        assert render_overrides(parser.parse_args([*command, "--cdn"]))["self_contained"] is False
+        with pytest.raises(SystemExit):
+            parser.parse_args([*command, "--cdn", "--self-contained"])
+    files = ["--facilities", "f.csv", "--boundary", "b.geojson", "--population", "p.tif",
+             "--network", "r.osm", "--out", str(tmp_path)]
+    assert config_from_args(parser.parse_args(["analyze", *files])).rendering.self_contained
+    assert not config_from_args(parser.parse_args(["analyze", *files, "--cdn"])).rendering.self_contained
+    batch = argparse.ArgumentParser()
+    add_batch_arguments(batch)
+    assert config_from_args(batch.parse_args(files)).rendering.self_contained
+    assert not config_from_args(batch.parse_args([*files, "--cdn"])).rendering.self_contained
+    assert main(["-q", "map", str(demo_run), "--cdn", "--out", str(tmp_path / "cdn")]) == 0
+    (cdn,) = (tmp_path / "cdn").glob("map_*.html")
+    assert "cdn.jsdelivr.net/npm/leaflet@1.9.3" in cdn.read_text(encoding="utf-8")
+
+
 def test_map_and_report_subcommands(demo_run, tmp_path, capsys):
     out = tmp_path / "maps"  # --out is a folder; the map is named after what it shows
     code = main(["-q", "map", str(demo_run), "--mode", "walk", "--threshold", "10", "--facility-set",

@@ -48,11 +48,14 @@ def layer_names(page: str) -> list[str]:
 
 def test_default_map_needs_only_leaflet(demo_computed):
     run, config = demo_computed
-    page = map_html(build_map(run, config))
-    scripts = re.findall(r'<script src="([^"]+)"', page)
-    styles = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+    cdn = map_html(build_map(run, config), self_contained=False)
+    scripts = re.findall(r'<script src="([^"]+)"', cdn)
+    styles = re.findall(r'<link rel="stylesheet" href="([^"]+)"', cdn)
     assert scripts == ["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"]
     assert styles == ["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"]
+    page = map_html(build_map(run, config))  # the default: Leaflet inlined, nothing to fetch
+    assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', page)
+    assert len(page) - len(cdn) > 100_000  # leaflet.js is 147 kB
     assert "$(" not in page  # no jQuery-dependent code (folium.Popup needs it; we do not use it)
     names = layer_names(page)
     assert "等时圈：中医药服务点（电动自行车）" in names

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
+import unicodedata
 from dataclasses import replace
+from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,7 +26,9 @@ from docx.oxml.ns import qn
 from docx.shared import Cm
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.image import imread
+from matplotlib.textpath import TextToPath
 
 from tcm_coverage.outputs import (
     DecisionTables,
@@ -39,6 +45,7 @@ from tcm_coverage.workflows import write_docx_reports
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PDFTOPPM = shutil.which("pdftoppm")
+PDFTOTEXT = shutil.which("pdftotext")
 
 
 def _plate_png() -> bytes:
@@ -58,7 +65,8 @@ def _headings(doc) -> list[str]:
 
 
 def _cells(table) -> list[list[str]]:
-    return [[c.text for c in row.cells] for row in table.rows]
+    """Cell texts; a header broken into lines joins back to its text (a line ends in its space)."""
+    return [[c.text.replace("\n", "") for c in row.cells] for row in table.rows]
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +153,54 @@ def test_docx_layout(demo_docx):
     normal = doc.styles["Normal"].element.rPr.rFonts
     assert normal.get(qn("w:eastAsia")) == fonts.body
     assert doc.styles["Heading 1"].element.rPr.rFonts.get(qn("w:eastAsia")) == fonts.title
+
+
+_BOLD_SERIF = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSerif-Bold.ttf")
+
+
+def _line_width(line: str, size: float) -> float:
+    """Width in points of a bold header line, measured by matplotlib's text-to-path (DejaVu
+    Serif Bold, the widest font LibreOffice may set in), a CJK character one em."""
+    wide = sum(unicodedata.east_asian_width(c) in ("W", "F") for c in line)
+    narrow = "".join(c for c in line if unicodedata.east_asian_width(c) not in ("W", "F"))
+    width = TextToPath().get_text_width_height_descent(
+        narrow, FontProperties(fname=_BOLD_SERIF, size=size), ismath=False)[0] if narrow.strip() else 0.0
+    return width + wide * size
+
+
+def _header_lines(table) -> list[tuple[list[str], float, float]]:
+    """Per header cell: its lines, its width (pt, from w:tcW) and its font size (w:sz, else 9)."""
+    out = []
+    for cell in table.rows[0].cells:
+        tc = cell._tc
+        width = int(tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) / 20
+        sz = tc.find(".//" + qn("w:sz"))
+        size = int(sz.get(qn("w:val"))) / 2 if sz is not None else 9.0
+        out.append((cell.text.split("\n"), width, size))
+    return out
+
+
+@pytest.mark.parametrize("which", [2, 3])
+def test_docx_table_headers_keep_words_whole(demo_docx, which):
+    """Every header line of every table fits its cell (width less the 0.1 cm cell margins) at
+    its font size, measured independently, and no line breaks inside a Latin word or a number;
+    the widths fill the text width (16 cm). Fails with fixed column weights: the English
+    township table had 'township' and 'population' wider than their columns."""
+    doc = Document(str(demo_docx[which]))
+    usable = (Cm(21) - 2 * Cm(2.5)) / 12700
+    margins = 2 * 72 * 0.1 / 2.54
+    for t in doc.tables:
+        cells = _header_lines(t)
+        assert sum(w for _, w, _ in cells) == pytest.approx(usable, abs=0.5)
+        for lines, width, size in cells:
+            assert 7.5 <= size <= 9
+            for line in lines:
+                assert _line_width(line.strip(), size) <= width - margins, (line, width, size)
+            for before, after in zip(lines, lines[1:], strict=False):  # at a space or beside CJK
+                assert (before.endswith(" ") or not re.search(r"[A-Za-z0-9]$", before)
+                        or not re.match(r"[A-Za-z0-9]", after)), (before, after)
+    heads = " ".join(c.text.replace("\n", "") for t in doc.tables for c in t.rows[0].cells)
+    assert ("township" in heads and "population" in heads) if which == 3 else "乡镇" in heads
 
 
 def test_docx_english(demo_docx):
@@ -297,12 +353,24 @@ def _missing(why: str) -> None:
 def test_docx_renders_in_libreoffice(demo_docx, tmp_path):
     if SOFFICE is None or PDFTOPPM is None:
         _missing("LibreOffice (soffice) or poppler-utils (pdftoppm) is not installed")
-    _, _, path, _ = demo_docx
+    _, _, path, en = demo_docx
     profile = tmp_path / "lo-profile"  # per test: parallel runs do not share a profile
+    shutil.copy(en, tmp_path / "report_en.docx")
     subprocess.run([SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=300)
+                    "--outdir", str(tmp_path), str(path), str(tmp_path / "report_en.docx")],
+                   check=True, capture_output=True, timeout=300)
     pdf = tmp_path / "report.pdf"
     assert pdf.stat().st_size > 10_000
+    if PDFTOTEXT is not None:  # as LibreOffice set them, no English header word is broken
+        # (the fixed column weights gave "townsh / ip", "populat / ion", "reside / nts")
+        words = {w for t in Document(str(en)).tables for c in t.rows[0].cells
+                 for w in re.findall(r"[A-Za-z]{5,}", c.text)}
+        assert {"township", "population", "residents"} <= words
+        printed = subprocess.run([PDFTOTEXT, "-raw", str(tmp_path / "report_en.pdf"), "-"], check=True,
+                                 capture_output=True, text=True, timeout=120).stdout
+        broken = [w for w in words for k in range(2, len(w) - 1)
+                  if re.search(rf"(?<![A-Za-z]){w[:k]}-?\n{w[k:]}(?![A-Za-z])", printed)]
+        assert broken == [], broken
     subprocess.run([PDFTOPPM, "-png", "-r", "50", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
     pages = sorted(tmp_path.glob("page*.png"))
     assert len(pages) > 1

@@ -52,6 +52,7 @@ p = 3
     (lambda s: s.replace('name = "t"', 'name = "a b"'), "[scenario.name]"),
     (lambda s: s + "[extra]\n", "[extra] is not a scenario section"),
     (lambda s: s.replace("p = 3", "p = "), "not valid TOML"),
+    (lambda s: s + '[map]\nself_contained = "no"\n', "[map.self_contained] must be true or false"),
 ])
 def test_bad_scenarios_name_the_key_and_fix(tmp_path, edit, needle):
     path = write(tmp_path, edit(BASE))
@@ -61,10 +62,12 @@ def test_bad_scenarios_name_the_key_and_fix(tmp_path, edit, needle):
     assert needle in text and "s.toml" in text and "Fix:" in text
 
 
-def test_demo_scenarios_load():
+def test_demo_scenarios_load(tmp_path):
     for path in sorted(SCENARIOS.glob("*.toml")):
         scn = load_scenario(path)
         assert scn.mode == "ebike" and scn.threshold == 15
+        assert scn.self_contained is True  # the map opens offline unless [map] self_contained = false
+    assert load_scenario(write(tmp_path, BASE + "[map]\nself_contained = false\n")).self_contained is False
     assert {p.stem for p in SCENARIOS.glob("*.toml")} == {"upgrade_only", "budget_mix", "cover_all",
                                                          "ranked_quota"}
 
@@ -105,6 +108,7 @@ def test_site_cli_outputs(site_run):
         assert total["新覆盖人口"] == comp.loc[name, "新覆盖人口"]
         assert (book["选址"]["新覆盖人口"] >= book["选址"]["仅由该点新覆盖人口"]).all()
         page = (folder / "map.html").read_text(encoding="utf-8")
+        assert "cdn.jsdelivr.net" not in page and "Leaflet 1.9.3" in page  # opens offline
         names = layer_names(page)
         assert f"规划选址（{len(sites)}）" in names and "规划新增覆盖范围" in names
         record = json.loads((folder / "result.json").read_text(encoding="utf-8"))

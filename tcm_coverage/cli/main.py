@@ -9,7 +9,7 @@ Sub-commands:
     Run it on your own files.
 ``map``
     Redraw the map of a finished run (another mode, threshold, facility set, basemap or language;
-    ``--self-contained`` for intranets).
+    pages open offline by default; ``--cdn`` loads Leaflet from the internet).
 ``report``
     Rewrite the county report(s) and workbook of a finished run.
 ``site``

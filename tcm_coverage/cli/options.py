@@ -140,13 +140,21 @@ def add_crs_option(p: argparse.ArgumentParser) -> None:
 
 
 def add_render_options(p: argparse.ArgumentParser) -> None:
-    """Add the map-background options (``--basemap``, ``--tianditu-key``, ``--self-contained``)."""
+    """Add the map-background options (``--basemap``, ``--tianditu-key``, ``--cdn`` or
+    ``--self-contained``, the default)."""
     p.add_argument("--basemap", choices=("osm", "amap", "tianditu", "none"), default=None,
                    help="map background: OpenStreetMap (default), Amap 高德 (overlays shifted to "
                         "GCJ-02), Tianditu 天地图 (needs --tianditu-key) or none (offline)")
     p.add_argument("--tianditu-key", default=None, help="Tianditu API key (tk)")
-    p.add_argument("--self-contained", action="store_true",
-                   help="inline Leaflet so the map/report opens with no network (intranets)")
+    page = p.add_mutually_exclusive_group()
+    page.add_argument("--cdn", action="store_true",
+                      help="load Leaflet from the internet (jsdelivr CDN): smaller map/report "
+                           "files (about 165 kB less each), but the pages need a connection. "
+                           "Default: Leaflet is inlined, so the pages open offline (intranets); "
+                           "the basemap tiles always need a connection")
+    page.add_argument("--self-contained", action="store_true",
+                      help="inline Leaflet so the pages open with no network: now the default, "
+                           "accepted for older scripts")
 
 
 def render_overrides(args: argparse.Namespace) -> dict:
@@ -157,8 +165,8 @@ def render_overrides(args: argparse.Namespace) -> dict:
         out["basemap"] = args.basemap
     if args.tianditu_key:
         out["tianditu_key"] = args.tianditu_key
-    if args.self_contained:
-        out["self_contained"] = True
+    if hasattr(args, "cdn"):  # every command writing pages: inlined unless --cdn, run.json or not
+        out["self_contained"] = not args.cdn
     if getattr(args, "lang", None):
         out["lang"] = args.lang
     if getattr(args, "crs", None):

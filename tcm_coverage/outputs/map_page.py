@@ -4,15 +4,18 @@ Basemaps: ``"osm"`` (OpenStreetMap, WGS-84), ``"amap"`` (高德, drawn in **GCJ-
 is shifted to GCJ-02 so it lines up with the streets), ``"tianditu"`` (天地图, CGCS2000 ≈ WGS-84,
 needs a key) and ``"none"`` (no tiles, for offline intranets).
 
-The page needs only Leaflet (no jQuery/Bootstrap): :func:`save_map` with
-``self_contained=True`` inlines Leaflet's JS, CSS and images (bundled under
-``tcm_coverage/static``, BSD-2-Clause) so the file renders with no network at all.
+The page needs only Leaflet (no jQuery/Bootstrap): :func:`save_map` (``self_contained=True``,
+the default) inlines Leaflet's JS, CSS and images (bundled under ``tcm_coverage/static``,
+BSD-2-Clause) so the file renders with no network at all (the vector layers draw; the basemap
+tiles need a connection); ``self_contained=False`` links the jsdelivr CDN instead (about 150 kB
+smaller, needs a connection).
 Geometry is simplified and coordinates cut to 5 decimals (about 1 m) to keep a county map small.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
@@ -116,6 +119,7 @@ def base_map(bounds: Sequence[float], *, basemap: str = "osm", tianditu_key: str
     return fmap
 
 
+@functools.cache
 def _inline_leaflet() -> tuple[str, str]:
     js = (_STATIC / "leaflet.js").read_text(encoding="utf-8")
     css = (_STATIC / "leaflet.css").read_text(encoding="utf-8")
@@ -128,16 +132,17 @@ def _inline_leaflet() -> tuple[str, str]:
     return js, css
 
 
-def map_html(fmap: folium.Map, *, self_contained: bool = False) -> str:
+def map_html(fmap: folium.Map, *, self_contained: bool = True) -> str:
     """Render a map to one HTML string.
 
     Parameters
     ----------
     fmap : folium.Map
         The map (from :func:`coverage_map`).
-    self_contained : bool, default False
+    self_contained : bool, default True
         Inline Leaflet's JavaScript, CSS and images so the page renders with no network (tiles
-        still need the network; choose ``basemap="none"`` for a blank background).
+        still need the network; choose ``basemap="none"`` for a blank background). ``False``:
+        link Leaflet on the jsdelivr CDN (a smaller page that needs a connection).
 
     Returns
     -------
@@ -159,7 +164,7 @@ def map_html(fmap: folium.Map, *, self_contained: bool = False) -> str:
     return page
 
 
-def save_map(fmap: folium.Map, path: Path, *, self_contained: bool = False) -> Path:
+def save_map(fmap: folium.Map, path: Path, *, self_contained: bool = True) -> Path:
     """Save a map as one HTML file, atomically (a temporary file renamed into place).
 
     Parameters
@@ -168,7 +173,7 @@ def save_map(fmap: folium.Map, path: Path, *, self_contained: bool = False) -> P
         The map.
     path : pathlib.Path
         Destination file.
-    self_contained : bool, default False
+    self_contained : bool, default True
         See :func:`map_html`.
 
     Returns

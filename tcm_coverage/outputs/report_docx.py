@@ -69,6 +69,7 @@ from tcm_coverage.outputs.style import (
     fmt_int,
     share_colour,
 )
+from tcm_coverage.outputs.table_layout import table_layout
 
 __all__ = ["DocxFonts", "county_report_docx", "docx_fonts"]
 
@@ -80,6 +81,7 @@ _MUTED = RGBColor(0x55, 0x55, 0x55)
 _KEEP_TOGETHER_ROWS = 20
 #: The style id of the table cells' paragraphs (the style named "Table Text").
 _CELL_STYLE = "TableText"
+_CELL_PT = 9.0  # font size of the table cells (smaller in a table too wide for it, see _table)
 #: Largest height of the map plate on the page.
 _MAP_MAX_HEIGHT = Cm(20)
 #: Largest height of the Lorenz chart (it then stays on the page of its table more often).
@@ -145,7 +147,7 @@ def _setup(doc: DocxDocument, fonts: DocxFonts, lang: str) -> None:
     _remove_title_border(doc)
     cell_style = doc.styles.add_style("Table Text", WD_STYLE_TYPE.PARAGRAPH)
     cell_style.base_style = normal
-    cell_style.font.size = Pt(9)
+    cell_style.font.size = Pt(_CELL_PT)
     cell_style.paragraph_format.space_after = Pt(0)
     cell_style.paragraph_format.line_spacing = 1.0
     _page_number(section.footer.paragraphs[0])
@@ -223,25 +225,25 @@ _JC = {WD_ALIGN_PARAGRAPH.LEFT: "left", WD_ALIGN_PARAGRAPH.CENTER: "center", WD_
 
 
 def _cell_xml(words: str, *, width: int, align: WD_ALIGN_PARAGRAPH, fill: str | None = None,
-              bold: bool = False, keep_with_next: bool = False) -> str:
+              bold: bool = False, keep_with_next: bool = False, size: str = "") -> str:
     """One ``w:tc``: its width (twips), background, one paragraph in the Table Text style,
-    one run (XML-escaped text)."""
+    one run (XML-escaped text; ``size``: a ``w:sz`` element when smaller than the style's)."""
     shd = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill.lstrip("#").upper()}"/>' if fill else ""
     keep = "<w:keepNext/>" if keep_with_next else ""
     words = xml_text(words)
     space = ' xml:space="preserve"' if words != words.strip() else ""
-    run = (f'<w:r>{"<w:rPr><w:b/></w:rPr>" if bold else ""}<w:t{space}>{xml_escape(words)}</w:t></w:r>'
-           if words else "")
+    rpr = ("<w:b/>" if bold else "") + size
+    lines = "<w:br/>".join(f"<w:t{space}>{xml_escape(line)}</w:t>" for line in words.split("\n"))
+    run = f'<w:r>{f"<w:rPr>{rpr}</w:rPr>" if rpr else ""}{lines}</w:r>' if words else ""
     return (f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shd}</w:tcPr>'
             f'<w:p><w:pPr><w:pStyle w:val="{_CELL_STYLE}"/>{keep}<w:jc w:val="{_JC[align]}"/></w:pPr>'
             f"{run}</w:p></w:tc>")
 
 
-def _widths(doc: DocxDocument, weights: Sequence[float]) -> list[Length]:
+def _usable(doc: DocxDocument) -> Length:
     section = doc.sections[0]
-    usable = int(section.page_width or 0) - int(section.left_margin or 0) - int(section.right_margin or 0)
-    total = float(sum(weights))
-    return [Length(int(usable * w / total)) for w in weights]
+    return Length(int(section.page_width or 0) - int(section.left_margin or 0) - int(section.right_margin or 0))
+
 
 
 def _cell_margins(table: Table, side: Length) -> None:
@@ -263,20 +265,21 @@ def _align(j: int, left: Sequence[int], center: Sequence[int]) -> WD_ALIGN_PARAG
 
 
 def _rows_xml(table: FigureTable, twips: Sequence[int], *, left: Sequence[int], center: Sequence[int],
-              fills: Sequence[str | None]) -> str:
+              fills: Sequence[str | None], size: str, heads: Sequence[str]) -> str:
     """The ``w:tr`` rows of a table: the header (shaded, bold, repeated on every page), then the
     body rows (kept whole; share cells tinted by class, whole rows by ``fills``)."""
     short = len(table.rows) <= _KEEP_TOGETHER_ROWS  # kept whole: every row but the last keeps with the next
     parts = ["<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"]
-    parts += [_cell_xml(h, width=w, align=WD_ALIGN_PARAGRAPH.CENTER, fill=_HEAD_FILL, bold=True, keep_with_next=True)
-              for h, w in zip(table.heads, twips, strict=True)]
+    parts += [_cell_xml(h, width=w, align=WD_ALIGN_PARAGRAPH.CENTER, fill=_HEAD_FILL, bold=True,
+                        keep_with_next=True, size=size)
+              for h, w in zip(heads, twips, strict=True)]
     parts.append("</w:tr>")
     aligns = [_align(j, left, center) for j in range(len(table.heads))]
     for i, row in enumerate(table.rows, start=1):
         fill = fills[i - 1] if fills else None
         parts.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
         parts += [_cell_xml(value.text, width=twips[j], align=aligns[j], bold=j == 0,
-                            keep_with_next=short and i < len(table.rows),
+                            keep_with_next=short and i < len(table.rows), size=size,
                             fill=fill or (share_colour(value.share, SHARE_TINTS, MISSING_TINT)
                                           if value.share is not None else None))
                   for j, value in enumerate(row)]
@@ -284,14 +287,17 @@ def _rows_xml(table: FigureTable, twips: Sequence[int], *, left: Sequence[int], 
     return "".join(parts)
 
 
-def _table(doc: DocxDocument, table: FigureTable, weights: Sequence[float], *,
-           left: Sequence[int] = (0,), center: Sequence[int] = (),
+def _table(doc: DocxDocument, table: FigureTable, *, left: Sequence[int] = (0,), center: Sequence[int] = (),
            fills: Sequence[str | None] = ()) -> Table:
     """A grid table: the header row repeated on every page, share cells tinted by class,
     whole rows coloured by ``fills`` (scorecard statuses); the columns in ``left`` left-aligned,
-    in ``center`` centred, the others (numbers) right-aligned. The rows are written as one
-    piece of XML (python-docx's cell objects cost ~5 ms a cell)."""
-    widths = _widths(doc, weights)
+    in ``center`` centred, the others (numbers) right-aligned; column widths (and, for a wide
+    table, a smaller font) from the text (:func:`~tcm_coverage.outputs.table_layout.table_layout`:
+    no word is broken). The rows are written as one piece of XML (python-docx's cell objects
+    cost ~5 ms a cell)."""
+    layout = table_layout(table.heads, [[c.text for c in row] for row in table.rows], usable=_usable(doc).pt)
+    widths = [Pt(w) for w in layout.widths]
+    size = f'<w:sz w:val="{round(layout.size * 2)}"/>' if layout.size < _CELL_PT else ""
     out = doc.add_table(rows=0, cols=len(table.heads))
     out._tbl.tblPr.style = "TableGrid"
     out.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -300,14 +306,15 @@ def _table(doc: DocxDocument, table: FigureTable, weights: Sequence[float], *,
     for col, width in zip(out._tbl.tblGrid.gridCol_lst, widths, strict=True):
         col.w = width
     twips = [int(w.twips) for w in widths]
-    rows = parse_xml(f"<w:tbl {nsdecls('w')}>{_rows_xml(table, twips, left=left, center=center, fills=fills)}</w:tbl>")
+    body = _rows_xml(table, twips, left=left, center=center, fills=fills, size=size, heads=layout.heads)
+    rows = parse_xml(f"<w:tbl {nsdecls('w')}>{body}</w:tbl>")
     out._tbl.extend(list(rows))
     return out
 
 
 def _picture(doc: DocxDocument, image: bytes, *, max_height: Length | None = None) -> None:
     """An image centred at the text width (smaller when it would be taller than ``max_height``)."""
-    width = _widths(doc, [1])[0]
+    width = _usable(doc)
     if max_height is not None:
         img = Image.from_blob(image)
         width = Length(min(int(width), int(max_height * img.px_width / img.px_height)))
@@ -326,7 +333,7 @@ def _headline(doc: DocxDocument, tables: ReportTables, options: ReportOptions, c
         heads=(text("outputs.report_mode", lang), text("outputs.report_share_within", lang, thr=thr),
                text("outputs.report_beyond", lang), text("outputs.report_mean", lang)),
         rows=tuple((Cell(h.mode_label), Cell(h.share), Cell(h.beyond), Cell(h.mean)) for h in heads))
-    _table(doc, table, [3, 4, 4, 3])
+    _table(doc, table)
     for h in heads:
         if h.bounds:
             _para(doc, text("outputs.report_docx_bounds", lang, mode=h.mode_label, bounds=h.bounds), muted=True)
@@ -345,7 +352,7 @@ def _capacity(doc: DocxDocument, tables: ReportTables, options: ReportOptions, c
     if table is None:
         _para(doc, text("outputs.report_capacity_none", lang))
         return
-    _table(doc, table, [2.2, 3.0, 3.0, 2.6])
+    _table(doc, table)
     for note in options.capacity_notes:
         _para(doc, note, muted=True)
 
@@ -367,19 +374,14 @@ def _townships(doc: DocxDocument, tables: ReportTables, options: ReportOptions, 
     _heading(doc, text("outputs.report_township_heading", lang,
                          mode=label("mode", options.headline_mode, lang), thr=thr), level=1)
     _para(doc, text("outputs.report_lowest_first", lang), muted=True, keep_with_next=True)
-    weights = [2.2, 2.3, 1.9, 2.1, 1.5, 2.1, 2.1, 2.2, 2.2, 2.0, 2.0][:len(table.heads)]
-    _table(doc, table, weights)
+    _table(doc, table)
     note = fca_note(tables, options)
     if note:
         _para(doc, note, muted=True)
 
 
-#: Column weights and left-aligned columns of the decision tables.
-_DECISION_COLUMNS: dict[str, tuple[list[float], tuple[int, ...]]] = {
-    "referral": ([1.9, 1.3, 2.4, 2.0, 2.6, 2.3, 1.9], (0,)),
-    "fairness": ([1.9, 1.7, 1.8, 2.0, 1.7, 1.5, 2.0], (0, 1)),
-    "sensitivity": ([5.0, 2.6, 2.6, 2.2], (0,)),
-}
+#: Left-aligned columns of the decision tables.
+_DECISION_LEFT: dict[str, tuple[int, ...]] = {"referral": (0,), "fairness": (0, 1), "sensitivity": (0,)}
 
 
 def _decisions(doc: DocxDocument, sections: DecisionSections | None, county_code: str) -> None:
@@ -391,8 +393,7 @@ def _decisions(doc: DocxDocument, sections: DecisionSections | None, county_code
     for figure in decision_figures(sections, county_code):
         _heading(doc, figure.heading)
         _para(doc, figure.intro, keep_with_next=True)
-        weights, left = _DECISION_COLUMNS[figure.kind]
-        _table(doc, figure.table, weights, left=left)
+        _table(doc, figure.table, left=_DECISION_LEFT[figure.kind])
         if figure.lorenz is not None:
             _picture(doc, lorenz_chart_png(*figure.lorenz, lang=sections.lang), max_height=_CHART_MAX_HEIGHT)
 
@@ -411,7 +412,7 @@ def _scorecard(doc: DocxDocument, card: Scorecard, county_code: str, lang: str) 
     table = scorecard_table(card, county_code=county_code, lang=lang)
     _heading(doc, text("outputs.report_sc_heading", lang, title=str(card.title_in(lang))))
     _para(doc, text("outputs.report_sc_note", lang), muted=True, keep_with_next=True)
-    _table(doc, table, [1.6, 3.4, 3.8, 2.0, 1.8, 3.4], left=(0, 1, 2, 3, 5), center=(4,),
+    _table(doc, table, left=(0, 1, 2, 3, 5), center=(4,),
            fills=[STATUS_COLOURS[s] for s in table.statuses])
 
 
@@ -486,8 +487,7 @@ def county_report_docx(
     _front(doc, tables, options, county_code=county_code, county_name=county_name)
     _headline(doc, tables, options, county_code)
     _heading(doc, text("outputs.report_by_threshold", lang))
-    _table(doc, threshold_table(county_rows(tables, county_code), options),
-           [2.2] + [2.0] * len(options.thresholds) + [1.8, 1.8])
+    _table(doc, threshold_table(county_rows(tables, county_code), options))
     _capacity(doc, tables, options, county_code)
     _chart(doc, tables, options, county_code)
     _townships(doc, tables, options, county_code)

@@ -197,7 +197,9 @@ class Rendering:
     tianditu_key
         Tianditu API key (never written to ``run.json``).
     self_contained
-        Inline Leaflet in the map so it renders with no network (intranets).
+        Inline Leaflet in the map and report pages so they render with no network (intranets;
+        the default). ``False`` (CLI ``--cdn``): load it from the jsdelivr CDN, smaller files
+        that need a connection. Basemap tiles always need one.
     sources
         Extra data-source lines for the map and report (input file names are always listed).
     print_formats
@@ -217,7 +219,7 @@ class Rendering:
     write_docx: bool = True
     basemap: str = "osm"
     tianditu_key: str | None = None
-    self_contained: bool = False
+    self_contained: bool = True
     sources: tuple[str, ...] = ()
     print_formats: tuple[str, ...] = ("png", "pdf")
     crs: str = "wgs84"

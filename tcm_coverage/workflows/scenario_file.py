@@ -59,6 +59,12 @@ has a default)::
     quota_profile = "yantai"              # the share from a profile's 中医阁 target (yantai 20 %,
                                           #   national 10 %; a name or a profile .toml)
 
+    [map]                                 # optional
+    basemap = "osm"                       # osm, amap (overlays in GCJ-02), tianditu, none
+    lang = "zh"                           # zh or en
+    self_contained = true                 # Leaflet inlined: the page opens offline (default);
+                                          #   false: loaded from the internet, smaller file
+
 Impossible quotas are named township by township before solving ("township T needs 3 more
 中医阁 but has only 2 candidates"). Errors name the file, the key and the fix. Results are reproducible: the scenario file and the
 input hashes are copied into the output folder.
@@ -223,7 +229,7 @@ class Scenario:
     residents_per_physician: float = RESIDENTS_PER_TCM_PHYSICIAN
     basemap: str = "osm"
     tianditu_key: str | None = None
-    self_contained: bool = False
+    self_contained: bool = True
     lang: str = "zh"
     plan: RankedPlan | None = None
     quotas: QuotaSettings | None = None
@@ -322,7 +328,8 @@ def _access(path: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _map(path: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """``[map]``: basemap and language (the Tianditu key and self-contained flag as given)."""
+    """``[map]``: basemap and language (the Tianditu key as given; ``self_contained``, a boolean,
+    default true: Leaflet inlined so the pages open offline)."""
     mp = raw.get("map", {})
     basemap = mp.get("basemap", "osm")
     if basemap not in BASEMAPS:
@@ -330,8 +337,13 @@ def _map(path: Path, raw: Mapping[str, Any]) -> dict[str, Any]:
     lang = mp.get("lang", "zh")
     if lang not in ("zh", "en"):
         raise _err(path, "map.lang", f"unknown language {lang!r}", 'use "zh" or "en"')
+    inline = mp.get("self_contained", True)  # pages open offline unless self_contained = false
+    if not isinstance(inline, bool):
+        raise _err(path, "map.self_contained", f"must be true or false, got {inline!r}",
+                   "write self_contained = false to load Leaflet from the internet (smaller pages "
+                   "that need a connection), or leave it out: pages open offline")
     return {"basemap": basemap, "lang": lang, "tianditu_key": mp.get("tianditu_key"),
-            "self_contained": bool(mp.get("self_contained", False))}
+            "self_contained": inline}
 
 
 def _data(path: Path, raw: Mapping[str, Any], access: Mapping[str, Any], lang: str,
