@@ -76,6 +76,24 @@ def test_catchment_bounds_are_inclusive():
     np.testing.assert_allclose(fca_weights([10, 20, 30, 31], "e2sfca", steps=steps), [1, .6, .1, 0])
 
 
+@pytest.mark.parametrize("method", ["2sfca", "e2sfca", "gaussian"])
+def test_sorted_unique_pairs_equal_the_same_pairs_shuffled(method):
+    """Pairs as od_pairs_within gives them (sorted, each once) take the fast path; shuffled and
+    with a slower duplicate they take the sorting path: the same numbers to the bit."""
+    rng = np.random.default_rng(5)
+    keys = np.unique(rng.integers(0, 60 * 9, 250))
+    d, f = keys // 9, keys % 9
+    t = rng.uniform(0, 20, keys.size).round(1)
+    pop, supply = rng.uniform(0, 50, 60), rng.uniform(0, 3, 9)
+    fast = two_step_fca(d, f, t, pop, supply, method=method)
+    shuffle = rng.permutation(keys.size)
+    dd, ff, tt = (np.r_[a[shuffle], a[:5]] for a in (d, f, t))
+    tt[-5:] += 1.0  # the duplicates are slower: the shortest time is kept
+    slow = two_step_fca(dd, ff, tt, pop, supply, method=method)
+    for name in ("access", "ratio", "catchment_population"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name))
+
+
 def test_unreached_points_get_zero_and_duplicates_keep_the_shortest():
     res = two_step_fca([0, 0], [0, 0], [14.0, 2.0], [10.0, 5.0], [1.0], method="e2sfca")
     assert res.access[1] == 0.0  # nothing within reach: 0, not NaN

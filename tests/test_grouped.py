@@ -16,6 +16,8 @@ from tcm_coverage.access.grouped import (
     group_max,
     group_median,
     group_sums,
+    sort_in_groups,
+    value_order,
     weighted_quantile,
 )
 
@@ -58,6 +60,25 @@ def test_weighted_quantile_matches_brute_force(seed, q):
             np.testing.assert_equal(got[g, j], want)
     one = weighted_quantile(groups, minutes[:, 1], weights, q)
     np.testing.assert_array_equal(one, got[:, 1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sort_in_groups_is_one_lexicographic_sort(seed):
+    """Sorted by value then by group (stable), with or without a value order computed once,
+    equals one sort by (group, value, point) of the kept points: ties, inf and NaN included."""
+    codes, minutes, weights = _random(seed)
+    minutes[::7, 0] = np.inf
+    minutes[::11, 1] = np.nan
+    for drop in ("", None):
+        groups = group_codes(codes, drop=drop)
+        kept = np.flatnonzero(groups.kept)
+        order = value_order(minutes)
+        for s in (sort_in_groups(groups, minutes, weights), sort_in_groups(groups, minutes, weights, order=order)):
+            for j in range(minutes.shape[1]):
+                ref = kept[np.lexsort((kept, minutes[kept, j], groups.index[kept]))]
+                assert np.array_equal(s.values[j], minutes[ref, j], equal_nan=True)
+                assert np.array_equal(s.weights[j], weights[ref])
+            assert np.array_equal(s.group, np.sort(groups.index[kept]))
 
 
 def test_weighted_quantile_group_of_zero_weight_is_nan():

@@ -63,6 +63,20 @@ def test_shares_by_hand():
     assert t["name"].iloc[0] == "演示县"
 
 
+def test_headline_times_given_are_not_routed_again():
+    """The run's headline times passed in give the same table; other times move only the
+    headline and threshold rows (the reroutes do not use them)."""
+    route = routing()
+    known = nearest_facility_times(route.graph, route.demand, route.facilities, direct_offroad_m=0.0).minutes
+    given = sensitivity_table(route, np.array([True]), POP, np.array(["K"] * 3), threshold=10.0,
+                              direct_offroad_m=0.0, names={"K": "演示县"}, minutes=known)
+    pd.testing.assert_frame_equal(given, shares().reset_index()[given.columns], check_exact=True)
+    other = sensitivity_table(route, np.array([True]), POP, np.array(["K"] * 3), threshold=10.0,
+                              direct_offroad_m=0.0, minutes=np.array([1.0, 1.0, 1.0])).set_index("assumption")
+    assert other.at["speed", "headline"] == 1.0 and other.at["threshold", "share_low"] == 1.0
+    assert other.at["speed", "share_low"] == pytest.approx(100 / 600)
+
+
 def test_band_contains_the_headline():
     band = sensitivity_band(shares().reset_index())
     headline, low, high = band["K"]

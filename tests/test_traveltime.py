@@ -15,6 +15,8 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.access import shared_pairs
+from tcm_coverage.access.shared_pairs import SharedRouting, pairs_within, pairs_within_cutoff
 from tcm_coverage.access.traveltime import (
     DIRECT_OFFROAD_MAX_M,
     NearestResult,
@@ -25,6 +27,7 @@ from tcm_coverage.access.traveltime import (
 from tcm_coverage.network import (
     ZERO_TIME_MIN,
     RoadNetwork,
+    Routing,
     Snap,
     build_routing_graph,
     from_networkx,
@@ -481,6 +484,55 @@ def test_od_pairs_agree_with_networkx(seed, mode, direct):
     assert np.isinf(best[near.minutes > cutoff + 1e-9]).all()
     csr = pairs.to_csr()
     assert csr.shape == (len(dem), len(fac)) and csr.nnz == len(pairs)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("mode", ["car", "walk"])
+def test_od_pairs_narrowed_equal_a_fresh_search(seed, mode):
+    """The pairs within a shorter cutoff are those of a longer one with time <= it: the same
+    pairs, the same minutes to the bit, the same order (what SharedRouting relies on)."""
+    net = random_network(seed)
+    rg = build_routing_graph(net, get_profile(mode))
+    fac, dem = facilities_and_demand(rg, np.random.default_rng(300 + seed), 12, 150, at_nodes=False)
+    wide = od_pairs_within(rg, dem, fac, 40.0, chunk_size=5)
+    keys = wide.demand * len(fac) + wide.facility
+    assert (np.diff(keys) > 0).all()  # sorted by demand then facility, each pair once
+    for cutoff in (5.0, 12.5, 25.0, 40.0):
+        fresh = od_pairs_within(rg, dem, fac, cutoff, chunk_size=7)
+        narrow = pairs_within_cutoff(wide, cutoff)
+        assert len(fresh) > 0
+        for name in ("demand", "facility", "minutes"):
+            assert np.array_equal(getattr(narrow, name), getattr(fresh, name))
+        assert narrow.cutoff == cutoff
+    with pytest.raises(ValueError, match="cannot give"):
+        pairs_within_cutoff(fresh, 50.0)
+
+
+def test_shared_routing_searches_once(monkeypatch):
+    """The capacity stage and the floating catchments of one mode, facilities and limit share
+    one search; another limit or facility set is a search of its own."""
+    rg = build_routing_graph(random_network(0), get_profile("walk"))
+    fac, dem = facilities_and_demand(rg, np.random.default_rng(7), 10, 80, at_nodes=False)
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args[3])
+        return od_pairs_within(*args, **kwargs)
+
+    monkeypatch.setattr(shared_pairs, "od_pairs_within", counted)
+    shared = SharedRouting({"walk": Routing(graph=rg, demand=dem, facilities=fac)})
+    mask = np.arange(len(fac)) % 3 != 0
+    first = pairs_within(shared, "walk", mask, 20.0, direct_offroad_m=150.0)
+    again = pairs_within(shared, "walk", mask, 20.0, direct_offroad_m=150.0)
+    narrower = pairs_within(shared, "walk", mask, 10.0, direct_offroad_m=150.0)
+    assert again is first and calls == [20.0]
+    fresh = od_pairs_within(rg, dem, fac.take(mask), 10.0)
+    assert np.array_equal(narrower.minutes, fresh.minutes) and np.array_equal(narrower.demand, fresh.demand)
+    pairs_within(shared, "walk", ~mask, 10.0, direct_offroad_m=150.0)  # other facilities
+    pairs_within(shared, "walk", mask, 30.0, direct_offroad_m=150.0)  # longer: a new search
+    pairs_within({"walk": shared["walk"]}, "walk", mask, 20.0, direct_offroad_m=150.0)  # plain mapping
+    assert calls == [20.0, 10.0, 30.0, 20.0]
+    assert len(shared) == 1 and list(shared) == ["walk"]
 
 
 def test_od_pairs_keeps_zero_time_and_rejects_bad_cutoff():

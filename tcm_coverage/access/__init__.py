@@ -1,6 +1,6 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.elderly`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.grouped`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.elderly`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.grouped`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.shared_pairs`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         sensitivity_band,
     )
     from tcm_coverage.access.sensitivity import ASSUMPTIONS, scaled_routing, sensitivity_table
+    from tcm_coverage.access.shared_pairs import SharedRouting, pairs_within, pairs_within_cutoff
     from tcm_coverage.access.traveltime import (
         DIRECT_OFFROAD_LIMIT_M,
         DIRECT_OFFROAD_MAX_M,
@@ -115,6 +116,7 @@ __all__ = [
     "ODPairs",
     "ReferralChain",
     "STAFF_COLUMNS",
+    "SharedRouting",
     "TravelTimeSurface",
     "UNASSIGNED",
     "access_summary",
@@ -148,6 +150,8 @@ __all__ = [
     "no_data_facility_sets",
     "node_times_to_nearest",
     "od_pairs_within",
+    "pairs_within",
+    "pairs_within_cutoff",
     "referral_chain",
     "referral_routing",
     "referral_township_table",

@@ -59,7 +59,8 @@ from tcm_coverage.access.compute import facility_set_masks
 from tcm_coverage.access.coverage import UNASSIGNED
 from tcm_coverage.access.grouped import group_codes, group_sums
 from tcm_coverage.access.results import CapacityRule, CapacityServed
-from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, od_pairs_within
+from tcm_coverage.access.shared_pairs import pairs_within
+from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M
 from tcm_coverage.network import Routing
 from tcm_coverage.vocab import (
     HEADLINE_FACILITY_SET,
@@ -251,7 +252,9 @@ def capacity_served(
         All facilities of the run (the rows of the routing's facility snap); the TCM service
         points (``tcm_any``) serve.
     routing
-        Mode -> :class:`~tcm_coverage.network.Routing` (``AccessResult.routing``).
+        Mode -> :class:`~tcm_coverage.network.Routing` (``AccessResult.routing``; a
+        :class:`~tcm_coverage.access.shared_pairs.SharedRouting` shares the pairs within the
+        largest threshold with the floating catchments).
     thresholds
         Minutes.
     rule
@@ -280,8 +283,7 @@ def capacity_served(
         if len(rt.demand) != len(demand) or len(rt.facilities) != len(facilities):
             raise InputError("the routing given does not match the demand points and facilities",
                              fix="pass AccessResult.routing of the same demand and facilities")
-        od = od_pairs_within(rt.graph, rt.demand, rt.facilities.take(mask), max(ts),
-                             direct_offroad_m=direct_offroad_m)
+        od = pairs_within(routing, mode, mask, max(ts), direct_offroad_m=direct_offroad_m)
         lower = allocate_capacity_by_threshold(od.demand, od.facility, od.minutes, pop,
                                                np.where(known, cap, 0.0), thresholds=ts)
         high = None if known.all() else allocate_capacity_by_threshold(

@@ -11,7 +11,7 @@ result per township (population-weighted mean) for a choropleth.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -29,12 +29,11 @@ from tcm_coverage.access.catchments import (
 from tcm_coverage.access.checks import check_names
 from tcm_coverage.access.compute import AccessOptions, facility_set_masks
 from tcm_coverage.access.coverage import UNASSIGNED, assign_areas
-from tcm_coverage.access.traveltime import od_pairs_within
+from tcm_coverage.access.shared_pairs import pairs_within
+from tcm_coverage.access.traveltime import ODPairs, od_pairs_within
 from tcm_coverage.network import (
     RoadNetwork,
     Routing,
-    RoutingGraph,
-    Snap,
     build_routing_graph,
     get_profile,
     snap_points,
@@ -98,7 +97,7 @@ def network_fca(
     facility_set: str = HEADLINE_FACILITY_SET,
     measure: FCAMeasure | None = None,
     options: AccessOptions | None = None,
-    routing: Routing | None = None,
+    routing: Routing | Mapping[str, Routing] | None = None,
 ) -> gpd.GeoDataFrame:
     """Accessibility of every demand point over the road network (GeoDataFrame adapter).
 
@@ -130,8 +129,10 @@ def network_fca(
     routing
         The :class:`~tcm_coverage.network.Routing` (graph, demand snap, facility snap) of ``mode`` already built for these
         very ``demand`` and ``facilities`` rows (e.g. ``AccessResult.routing[mode]`` of
-        :func:`tcm_coverage.access.compute.compute_access`): reused instead of rebuilding the graph
-        and snapping again; ``network`` and the speeds are then not used.
+        :func:`tcm_coverage.access.compute.compute_access`), or the routing of every mode
+        (``AccessResult.routing``; a :class:`~tcm_coverage.access.shared_pairs.SharedRouting`
+        shares the pairs within the catchment with the capacity stage): reused instead of
+        rebuilding the graph and snapping again; ``network`` and the speeds are then not used.
 
     Returns
     -------
@@ -157,20 +158,8 @@ def network_fca(
         for m in methods:
             out[f"fca_{m}_{mode}"] = 0.0
     else:
-        if routing is not None:
-            rg, dsnap, fsnap = _reused_routing(routing, demand, facilities, masks[facility_set])
-        else:
-            if network is None:
-                raise InputError("accessibility needs the road network or the routing of compute_access",
-                                 fix="pass the RoadNetwork, or routing=AccessResult.routing[mode]")
-            profile = get_profile(mode, overrides=opts.speed_overrides.get(mode),
-                                  offroad_kmh=opts.offroad_kmh.get(mode))
-            rg = build_routing_graph(network, profile)
-            dsnap = snap_points(rg, demand.geometry.x.to_numpy(float),
-                                demand.geometry.y.to_numpy(float))
-            fsnap = snap_points(rg, fac.geometry.x.to_numpy(float),
-                                fac.geometry.y.to_numpy(float), leg="from_road")
-        od = od_pairs_within(rg, dsnap, fsnap, d0, direct_offroad_m=opts.direct_offroad_m)
+        od = _catchment_pairs(demand, facilities, network, masks[facility_set], d0, mode=mode, options=opts,
+                              routing=routing)
         pop = demand["population"].to_numpy(float)
         for m in methods:
             res = two_step_fca(od.demand, od.facility, od.minutes, pop, values, method=m,
@@ -183,17 +172,29 @@ def network_fca(
     return out
 
 
-def _reused_routing(
-    routing: Routing, demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
-    mask: np.ndarray,
-) -> tuple[RoutingGraph, Snap, Snap]:
-    """The routing of :func:`compute_access` for the facilities of ``mask``, once it is checked
-    to be that of these very demand points and facilities."""
-    rg, dsnap, fsnap_all = routing.graph, routing.demand, routing.facilities
-    if len(dsnap) != len(demand) or len(fsnap_all) != len(facilities):
-        raise InputError("the routing given does not match the demand points and facilities",
-                         fix="pass AccessResult.routing[mode] of the same demand and facilities")
-    return rg, dsnap, fsnap_all.take(mask)
+def _catchment_pairs(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, network: RoadNetwork | None,
+                     mask: np.ndarray, d0: float, *, mode: str, options: AccessOptions,
+                     routing: Routing | Mapping[str, Routing] | None) -> ODPairs:
+    """The resident -> facility pairs within ``d0`` minutes: on the run's routing when given (a
+    :class:`~tcm_coverage.access.shared_pairs.SharedRouting` gives the pairs another stage
+    found), else on a graph built and snapped here."""
+    routes = {mode: routing} if isinstance(routing, Routing) else routing
+    if routes is not None and mode in routes:
+        route = routes[mode]
+        if len(route.demand) != len(demand) or len(route.facilities) != len(facilities):
+            raise InputError("the routing given does not match the demand points and facilities",
+                             fix="pass AccessResult.routing[mode] of the same demand and facilities")
+        return pairs_within(routes, mode, mask, d0, direct_offroad_m=options.direct_offroad_m)
+    if network is None:
+        raise InputError("accessibility needs the road network or the routing of compute_access",
+                         fix="pass the RoadNetwork, or routing=AccessResult.routing[mode]")
+    profile = get_profile(mode, overrides=options.speed_overrides.get(mode),
+                          offroad_kmh=options.offroad_kmh.get(mode))
+    rg = build_routing_graph(network, profile)
+    fac = facilities[mask]
+    dsnap = snap_points(rg, demand.geometry.x.to_numpy(float), demand.geometry.y.to_numpy(float))
+    fsnap = snap_points(rg, fac.geometry.x.to_numpy(float), fac.geometry.y.to_numpy(float), leg="from_road")
+    return od_pairs_within(rg, dsnap, fsnap, d0, direct_offroad_m=options.direct_offroad_m)
 
 
 def area_fca(

@@ -280,12 +280,16 @@ def two_step_fca(
     d0 = default_max_minutes(method, max_minutes, steps)
     d = d.astype(np.int64)
     f = f.astype(np.int64)
-    if d.size:
+    key = d * max(nf, 1) + f
+    if d.size and not (key[1:] > key[:-1]).all():  # pairs of od_pairs_within are sorted and unique already
         order = np.lexsort((t, f, d))
         d, f, t = d[order], f[order], t[order]
         first = np.ones(d.size, dtype=bool)
         first[1:] = (d[1:] != d[:-1]) | (f[1:] != f[:-1])
         keep = first & (t <= d0)
+        d, f, t = d[keep], f[keep], t[keep]
+    elif d.size:
+        keep = t <= d0
         d, f, t = d[keep], f[keep], t[keep]
     w = fca_weights(t, method, max_minutes=d0, steps=steps, sigma=sigma)
     weight = sp.csr_matrix((w, (d, f)), shape=(nd, nf))

@@ -20,7 +20,7 @@ import shapely
 from tcm_coverage._errors import InputError
 from tcm_coverage._geo import frame_utm_crs
 from tcm_coverage.access.checks import check_thresholds, check_time_columns
-from tcm_coverage.access.grouped import Groups, column_summary, group_codes, group_sums
+from tcm_coverage.access.grouped import Groups, column_summary, group_codes, group_sums, value_order
 from tcm_coverage.inputs import flag_values
 from tcm_coverage.vocab import HEADLINE_FACILITY_SET, MODES, share_column, time_column
 
@@ -381,8 +381,10 @@ def coverage_tables(
     minutes = np.column_stack([demand[time_column(f, m)].to_numpy(float) for m, f in columns])
     tables: dict[str, pd.DataFrame] = {}
     long_parts: list[pd.DataFrame] = []
+    order = value_order(minutes)  # the times sorted once for every level
     for lvl, areas in levels.items():
-        stats = level_stats(group_codes(codes[lvl]), minutes, pop, columns=columns, thresholds=thresholds)
+        stats = level_stats(group_codes(codes[lvl]), minutes, pop, columns=columns, thresholds=thresholds,
+                            order=order)
         long_parts.append(stats.assign(level=lvl))
         fac = facility_indicators(facilities, assign_areas(facilities, areas, max_distance_m=500.0))
         tables[lvl] = _area_table(stats, fac, areas, level=lvl, modes=modes, thresholds=thresholds,
@@ -400,7 +402,8 @@ def coverage_tables(
 
 
 def level_stats(groups: Groups, minutes: np.ndarray, population: np.ndarray, *,
-                columns: Sequence[tuple[str, str]], thresholds: Sequence[float]) -> pd.DataFrame:
+                columns: Sequence[tuple[str, str]], thresholds: Sequence[float],
+                order: np.ndarray | None = None) -> pd.DataFrame:
     """:func:`access_summary` of every (mode, facility set) column over the areas of one level,
     in one pass.
 
@@ -416,6 +419,8 @@ def level_stats(groups: Groups, minutes: np.ndarray, population: np.ndarray, *,
         (mode, facility set) of each column of ``minutes``.
     thresholds
         Minutes.
+    order
+        :func:`~tcm_coverage.access.grouped.value_order` of ``minutes``, when already computed.
 
     Returns
     -------
@@ -423,7 +428,7 @@ def level_stats(groups: Groups, minutes: np.ndarray, population: np.ndarray, *,
         ``code``, ``mode``, ``target`` and the :func:`access_summary` statistics; blocks of
         rows per column in the order of ``columns``, areas in code order within each.
     """
-    stats = column_summary(groups, minutes, population, thresholds=thresholds)
+    stats = column_summary(groups, minutes, population, thresholds=thresholds, order=order)
     g, c = groups.n, len(columns)
     flat = {k: v.T.reshape(g * c) for k, v in stats.items()}  # column-major: block per column
     frame = _summary_frame(np.tile(groups.labels, c), flat, thresholds, index=False)

@@ -17,7 +17,7 @@ residents 65+ the tables have no such columns (no data, not zeros).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import geopandas as gpd
@@ -26,7 +26,7 @@ import pandas as pd
 
 from tcm_coverage.access.compute import AccessOptions, AccessResult, facility_set_masks
 from tcm_coverage.access.coverage import CoverageTables, area_codes, level_stats
-from tcm_coverage.access.grouped import group_codes
+from tcm_coverage.access.grouped import group_codes, value_order
 from tcm_coverage.access.traveltime import nearest_facility_times
 from tcm_coverage.network import Routing, Snap, get_profile, reweighted_graph, snap_points
 from tcm_coverage.vocab import (
@@ -134,17 +134,24 @@ def elderly_times(elderly: gpd.GeoDataFrame, access: AccessResult, *,
     return out
 
 
-def _level_rows(elderly: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, level: str, modes: Sequence[str],
-                facility_sets: Sequence[str], thresholds: Sequence[float]) -> pd.DataFrame:
-    """Per area × mode × facility set: people 65+, within each threshold and the share."""
+def _level_rows(elderly: gpd.GeoDataFrame, levels: Mapping[str, gpd.GeoDataFrame], *, modes: Sequence[str],
+                facility_sets: Sequence[str], thresholds: Sequence[float]) -> dict[str, pd.DataFrame]:
+    """Per level, per area × mode × facility set: people 65+, within each threshold and the
+    share (the times sorted once for every level)."""
     columns = [(m, f) for m in modes for f in facility_sets]
     if not columns:
-        return pd.DataFrame(columns=["code", "mode", "target"])
+        return {lvl: pd.DataFrame(columns=["code", "mode", "target"]) for lvl in levels}
     minutes = np.column_stack([elderly[time_column(f, m)].to_numpy(float) for m, f in columns])
-    stats = level_stats(group_codes(area_codes(elderly, areas, level=level)), minutes,
-                        elderly["population"].to_numpy(float), columns=columns, thresholds=thresholds)
+    order = value_order(minutes)
     keep_cols = ["population"] + [c for t in thresholds for c in (f"pop_within_{t:g}", share_column(t))]
-    return stats[["code", *keep_cols, "mode", "target"]].rename(columns={c: elderly_column(c) for c in keep_cols})
+    out = {}
+    for level, areas in levels.items():
+        stats = level_stats(group_codes(area_codes(elderly, areas, level=level)), minutes,
+                            elderly["population"].to_numpy(float), columns=columns, thresholds=thresholds,
+                            order=order)
+        out[level] = stats[["code", *keep_cols, "mode", "target"]].rename(
+            columns={c: elderly_column(c) for c in keep_cols})
+    return out
 
 
 def _merge(table: pd.DataFrame, rows: pd.DataFrame, on: list[str], thresholds: Sequence[float]) -> pd.DataFrame:
@@ -181,8 +188,7 @@ def elderly_tables(
     levels = {"county": counties}
     if tables.township is not None and townships is not None:
         levels["township"] = townships
-    rows = {lvl: _level_rows(elderly, areas, level=lvl, modes=modes, facility_sets=facility_sets,
-                             thresholds=thresholds) for lvl, areas in levels.items()}
+    rows = _level_rows(elderly, levels, modes=modes, facility_sets=facility_sets, thresholds=thresholds)
     main: dict[str, pd.DataFrame] = {}
     upper_set = headline_facility_set + UPPER_SUFFIX
     for lvl, found in rows.items():

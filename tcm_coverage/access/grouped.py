@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["GroupSorted", "Groups", "column_summary", "group_codes", "group_max", "group_median", "group_sums",
-           "sort_in_groups", "weighted_quantile"]
+           "sort_in_groups", "value_order", "weighted_quantile"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,8 +132,30 @@ class GroupSorted:
         return np.bincount(flat, weights=np.asarray(mask, float).ravel(), minlength=c * g).reshape(c, g)
 
 
-def sort_in_groups(groups: Groups, values: np.ndarray, weights: np.ndarray) -> GroupSorted:
-    """Sort the kept points by (group, value), every column at once (one :func:`numpy.lexsort`).
+def value_order(values: np.ndarray) -> np.ndarray:
+    """(c, n) the points of each column of ``values`` by value (ties in point order; ``inf``
+    then NaN last): one stable sort per column, which :func:`sort_in_groups` of any grouping
+    of the same points reuses (the county and township levels sort their times once).
+
+    Parameters
+    ----------
+    values
+        (n,) or (n, c).
+
+    Returns
+    -------
+    numpy.ndarray
+        (c, n) int64 point indices.
+    """
+    return np.argsort(_as_matrix(values).T, axis=1, kind="stable")
+
+
+def sort_in_groups(groups: Groups, values: np.ndarray, weights: np.ndarray, *,
+                   order: np.ndarray | None = None) -> GroupSorted:
+    """Sort the kept points by (group, value), every column at once.
+
+    The points sorted by value (:func:`value_order`, or ``order`` when given), then by group
+    with a stable integer sort: the order of one lexicographic sort by (group, value, point).
 
     Parameters
     ----------
@@ -143,20 +165,26 @@ def sort_in_groups(groups: Groups, values: np.ndarray, weights: np.ndarray) -> G
         (n,) or (n, c).
     weights
         (n,) weights carried along.
+    order
+        :func:`value_order` of ``values``, when already computed.
 
     Returns
     -------
     GroupSorted
     """
     v = _as_matrix(values)
+    c = v.shape[1]
     keep = groups.kept
-    gi = groups.index[keep]
-    vt = v[keep].T  # (c, m)
-    order = np.lexsort((vt, np.broadcast_to(gi, vt.shape)), axis=-1)
-    counts = np.bincount(gi, minlength=groups.n)
+    by_value = value_order(v) if order is None else np.asarray(order)
+    if not keep.all():  # every column keeps the same points, so the rows stay equally long
+        by_value = by_value[keep[by_value]].reshape(c, int(keep.sum()))
+    gi = groups.index.astype(np.int16) if groups.n < 2**15 else groups.index  # int16: a radix sort
+    pos = np.take_along_axis(by_value, np.argsort(gi[by_value], axis=1, kind="stable"), axis=1)
+    counts = np.bincount(groups.index[keep], minlength=groups.n)
     starts = (np.cumsum(counts) - counts).astype(np.int64)
-    w = np.asarray(weights, float)[keep]
-    return GroupSorted(values=np.take_along_axis(vt, order, axis=1), weights=w[order], group=np.sort(gi),
+    w = np.asarray(weights, float)
+    group = np.repeat(np.arange(groups.n, dtype=np.int64), counts)
+    return GroupSorted(values=np.take_along_axis(v.T, pos, axis=1), weights=w[pos], group=group,
                        starts=starts, counts=counts)
 
 
@@ -262,7 +290,8 @@ def group_max(groups: Groups, values: np.ndarray) -> np.ndarray:
 
 
 def column_summary(groups: Groups, minutes: np.ndarray, weights: np.ndarray, *,
-                   thresholds: Sequence[float], quantile: float = 0.9) -> dict[str, np.ndarray]:
+                   thresholds: Sequence[float], quantile: float = 0.9,
+                   order: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The statistics of :func:`~tcm_coverage.access.coverage.access_summary` for every column
     of ``minutes`` and every group, in one pass.
 
@@ -278,6 +307,9 @@ def column_summary(groups: Groups, minutes: np.ndarray, weights: np.ndarray, *,
         Minutes.
     quantile
         The quantile reported as ``p90_min``.
+    order
+        :func:`value_order` of ``minutes``, when already computed (another grouping of the
+        same points).
 
     Returns
     -------
@@ -299,7 +331,7 @@ def column_summary(groups: Groups, minutes: np.ndarray, weights: np.ndarray, *,
         out[f"pop_within_{th:g}"] = sums[:, 1 + (2 + k) * c:1 + (3 + k) * c]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["mean_min"] = np.where(reach_w > 0, wt / np.where(reach_w > 0, reach_w, 1.0), np.nan)
-    ordered = sort_in_groups(groups, t, w)
+    ordered = sort_in_groups(groups, t, w, order=order)
     out["p90_min"] = _quantile_of(ordered, quantile).T
     out["max_min"] = _max_of(ordered).T
     out["unreachable_population"] = pop - reach_w

@@ -79,7 +79,7 @@ def _shares(minutes: np.ndarray, population: np.ndarray, groups: Groups, thresho
 
 def sensitivity_table(route: Routing, facilities: np.ndarray, population: np.ndarray, county_codes: np.ndarray,
                       *, threshold: float, direct_offroad_m: float,
-                      names: Mapping[str, str] | None = None) -> pd.DataFrame:
+                      names: Mapping[str, str] | None = None, minutes: np.ndarray | None = None) -> pd.DataFrame:
     """The headline share per county under each variation (the module docstring's table).
 
     Parameters
@@ -96,6 +96,9 @@ def sensitivity_table(route: Routing, facilities: np.ndarray, population: np.nda
         The run's direct off-road leg (metres).
     names
         County code -> name.
+    minutes
+        (k,) the headline times already found on ``route`` to these facilities (the run's
+        ``t_tcm_any_{mode}``), so the headline is not routed again; default: routed here.
 
     Returns
     -------
@@ -109,18 +112,18 @@ def sensitivity_table(route: Routing, facilities: np.ndarray, population: np.nda
     w = np.asarray(population, float)
     mask = np.asarray(facilities, bool)
 
-    def minutes(r: Routing) -> np.ndarray:
+    def routed(r: Routing) -> np.ndarray:
         if not mask.any():
             return np.full(len(w), np.inf)
         return nearest_facility_times(r.graph, r.demand, r.facilities.take(mask),
                                       direct_offroad_m=direct_offroad_m).minutes
 
-    base = minutes(route)
+    base = routed(route) if minutes is None else np.asarray(minutes, float)
     headline = _shares(base, w, codes, threshold)
     runs = {
-        "speed": [_shares(minutes(scaled_routing(route, speed_factor=f)), w, codes, threshold)
+        "speed": [_shares(routed(scaled_routing(route, speed_factor=f)), w, codes, threshold)
                   for f in SENSITIVITY_SPEED_FACTORS],
-        "offroad": [_shares(minutes(scaled_routing(route, offroad_factor=f)), w, codes, threshold)
+        "offroad": [_shares(routed(scaled_routing(route, offroad_factor=f)), w, codes, threshold)
                     for f in SENSITIVITY_OFFROAD_FACTORS],
         "threshold": [_shares(base, w, codes, threshold + d) for d in SENSITIVITY_THRESHOLD_MINUTES],
     }

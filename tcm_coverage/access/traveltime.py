@@ -43,6 +43,10 @@ off (every trip then uses the road network).
 
 Unreachable points get ``inf`` minutes and facility ``-1``. Nothing here loops in Python
 over nodes, segments, demand points or facilities.
+
+Why this module is long: the nearest time and the pairs within a cutoff
+(:func:`od_pairs_within`) are one time definition (virtual facility nodes, lead-ins, the
+same-segment and direct legs); apart, each would need the other's private pieces.
 """
 
 from __future__ import annotations
@@ -375,6 +379,109 @@ def _chunk_size(n_nodes: int, k: int, budget: int = 16_000_000) -> int:
     return int(max(1, min(512, budget // max(n_nodes, k, 1))))
 
 
+@dataclass(frozen=True)
+class _NodeEnds:
+    """The demand points that may reach a facility through one end of their segment, grouped
+    by that node: ``points[first[v]:first[v] + count[v]]`` lead to node ``v`` (each with its
+    lead-in minutes ``lead``)."""
+
+    points: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+    lead: np.ndarray
+
+    @classmethod
+    def of(cls, node: np.ndarray, lead: np.ndarray, cutoff: float, n: int) -> _NodeEnds:
+        ok = np.flatnonzero(lead <= cutoff)  # only a lead-in within the cutoff can give a pair
+        points = ok[np.argsort(node[ok], kind="stable")]
+        count = np.bincount(node[points], minlength=n)
+        return cls(points=points, first=np.cumsum(count) - count, count=count, lead=lead)
+
+    def pairs(self, fi: np.ndarray, ni: np.ndarray, dist: np.ndarray,
+              cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(demand, facility row, minutes) within ``cutoff`` of the reached (facility row ``fi``,
+        node ``ni``) entries at ``dist`` minutes: every point leading to the node, in one pass."""
+        rep = self.count[ni]
+        total = int(rep.sum())
+        offs = np.arange(total) - np.repeat(np.cumsum(rep) - rep, rep)
+        d = self.points[np.repeat(self.first[ni], rep) + offs]
+        t = np.repeat(dist, rep) + self.lead[d]  # the same sum as node time + lead-in
+        keep = t <= cutoff
+        return d[keep], np.repeat(fi, rep)[keep], t[keep]
+
+
+def _network_pairs(rg: RoutingGraph, demand: Snap, facilities: Snap, cutoff: float,
+                   chunk_size: int | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The pairs via either end of the demand point's segment: one Dijkstra per chunk of
+    facilities cut at ``cutoff``; only the nodes each facility reaches are expanded to the
+    demand points leading to them (no dense facility x demand matrix)."""
+    net, n = rg.network, rg.network.n_nodes
+    e = demand.edge
+    ends = (_NodeEnds.of(net.u[e], demand.offroad_min + _along(demand.frac, rg.edge_bwd_min[e]), cutoff, n),
+            _NodeEnds.of(net.v[e], demand.offroad_min + _along(1.0 - demand.frac, rg.edge_fwd_min[e]),
+                         cutoff, n))
+    wanted = (ends[0].count > 0) | (ends[1].count > 0)  # nodes some demand point leads to
+    gt = _augmented_transpose(rg, facilities)
+    nf = len(facilities)
+    step = chunk_size or _chunk_size(n, 0)
+    parts = []
+    for start in range(0, nf, step):
+        virt = n + np.arange(start, min(nf, start + step), dtype=np.int64)
+        dist = dijkstra(gt, directed=True, indices=virt, limit=cutoff)[:, :n]
+        fi, ni = np.nonzero((dist <= cutoff) & wanted[None, :])
+        at = dist[fi, ni]
+        for end in ends:
+            d, f, t = end.pairs(fi, ni, at, cutoff)
+            parts.append((d, f + start, t))
+    return parts
+
+
+def _direct_pairs(rg: RoutingGraph, demand: Snap, facilities: Snap, cutoff: float,
+                  direct_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The straight off-road walks within ``cutoff`` minutes and ``direct_m`` metres (a
+    coincident point is a pair at 0 m)."""
+    speed = rg.profile.offroad_kmh * 1000.0 / 60.0  # metres per minute
+    fastest = float(tobler_factor(-0.05)) if demand.z_m is not None else 1.0
+    radius = min(speed * fastest * cutoff, direct_m)
+    dtree = cKDTree(np.column_stack([demand.x_m, demand.y_m]))
+    ftree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
+    sdm = dtree.sparse_distance_matrix(ftree, radius, output_type="coo_matrix")
+    rows, cols = sdm.row.astype(np.int64), sdm.col.astype(np.int64)
+    tt = _direct_minutes(rg, demand, facilities, rows, cols, sdm.data)
+    keep = tt <= cutoff
+    return rows[keep], cols[keep], tt[keep]
+
+
+def _stable_order(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` of non-negative int64 keys: the key and the position
+    packed into one integer when they fit 63 bits, sorted by value (much faster than an
+    index sort), the position read back."""
+    m = key.size
+    pos_bits = max(int(m - 1).bit_length(), 1)
+    if m == 0 or int(key.max()).bit_length() + pos_bits > 63:
+        return np.argsort(key, kind="stable")
+    packed = np.sort((key << pos_bits) | np.arange(m, dtype=np.int64))
+    return packed & ((1 << pos_bits) - 1)
+
+
+def _fastest_per_pair(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                      nf: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each (demand, facility) pair once with its fastest time, sorted by demand then facility."""
+    if not parts or sum(p[0].size for p in parts) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    d = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    f = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    t = np.concatenate([p[2] for p in parts]).astype(float)
+    width = max(nf, 1)
+    key = d * width + f  # (demand, facility) in lexicographic order
+    order = _stable_order(key)
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    fastest = np.minimum.reduceat(t[order], starts)  # the minimum of each pair's times
+    key = key[starts]
+    return key // width, key % width, fastest
+
+
 def od_pairs_within(
     rg: RoutingGraph,
     demand: Snap,
@@ -394,7 +501,8 @@ def od_pairs_within(
 
     Method: Dijkstra from the virtual node of each facility on the transposed graph, cut at
     ``cutoff`` (``scipy.sparse.csgraph.dijkstra(limit=cutoff)``), in chunks of facilities
-    so that memory stays at about ``chunk_size * max(nodes, demand points)`` floats.
+    so that memory stays at about ``chunk_size * nodes`` floats; each node a facility reaches
+    is expanded to the demand points whose segment ends there (points grouped by node once).
 
     Parameters
     ----------
@@ -420,59 +528,13 @@ def od_pairs_within(
                          fix="pass e.g. cutoff=15")
     direct_m = _check_direct_m(direct_offroad_m)
     k, nf = len(demand), len(facilities)
-    n = rg.network.n_nodes
-    parts_d: list[np.ndarray] = []
-    parts_f: list[np.ndarray] = []
-    parts_t: list[np.ndarray] = []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     if k and nf:
-        net = rg.network
-        e = demand.edge
-        nu, nv = net.u[e], net.v[e]
-        lead_u = demand.offroad_min + _along(demand.frac, rg.edge_bwd_min[e])
-        lead_v = demand.offroad_min + _along(1.0 - demand.frac, rg.edge_fwd_min[e])
-        # Only demand points whose lead-in fits the cutoff can have a pair via the network.
-        ok_u = np.flatnonzero(lead_u <= cutoff)
-        ok_v = np.flatnonzero(lead_v <= cutoff)
-        gt = _augmented_transpose(rg, facilities)
-        step = chunk_size or _chunk_size(n, max(ok_u.size, ok_v.size))
-        for start in range(0, nf, step):
-            stop = min(nf, start + step)
-            virt = n + np.arange(start, stop, dtype=np.int64)
-            dist = dijkstra(gt, directed=True, indices=virt, limit=cutoff)[:, :n]
-            for ok, lead, node in ((ok_u, lead_u, nu), (ok_v, lead_v, nv)):
-                tt = dist[:, node[ok]] + lead[ok][None, :]
-                fi, di = np.nonzero(tt <= cutoff)
-                parts_d.append(ok[di])
-                parts_f.append(fi + start)
-                parts_t.append(tt[fi, di])
+        parts = _network_pairs(rg, demand, facilities, cutoff, chunk_size)
         d_s, f_s, t_s = _same_segment_pairs(rg, demand, facilities)
         keep = t_s <= cutoff
-        parts_d.append(d_s[keep])
-        parts_f.append(f_s[keep])
-        parts_t.append(t_s[keep])
+        parts.append((d_s[keep], f_s[keep], t_s[keep]))
         if direct_m > 0:
-            speed = rg.profile.offroad_kmh * 1000.0 / 60.0  # metres per minute
-            fastest = float(tobler_factor(-0.05)) if demand.z_m is not None else 1.0
-            radius = min(speed * fastest * cutoff, direct_m)
-            dtree = cKDTree(np.column_stack([demand.x_m, demand.y_m]))
-            ftree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
-            sdm = dtree.sparse_distance_matrix(ftree, radius, output_type="coo_matrix")
-            rows, cols = sdm.row.astype(np.int64), sdm.col.astype(np.int64)
-            tt = _direct_minutes(rg, demand, facilities, rows, cols, sdm.data)
-            keep = tt <= cutoff
-            parts_d.append(rows[keep])  # coincident points included (0 m)
-            parts_f.append(cols[keep])
-            parts_t.append(tt[keep])
-    if parts_d:
-        d = np.concatenate(parts_d).astype(np.int64)
-        f = np.concatenate(parts_f).astype(np.int64)
-        t = np.concatenate(parts_t).astype(float)
-        order = np.lexsort((t, f, d))
-        d, f, t = d[order], f[order], t[order]
-        first = np.ones(d.size, dtype=bool)
-        first[1:] = (d[1:] != d[:-1]) | (f[1:] != f[:-1])
-        d, f, t = d[first], f[first], t[first]
-    else:
-        d = f = np.zeros(0, np.int64)
-        t = np.zeros(0)
+            parts.append(_direct_pairs(rg, demand, facilities, cutoff, direct_m))
+    d, f, t = _fastest_per_pair(parts, nf)
     return ODPairs(demand=d, facility=f, minutes=t, n_demand=k, n_facility=nf, cutoff=float(cutoff))

@@ -80,9 +80,14 @@ def _sensitivity(config: AnalysisConfig, inputs: RunInputs, access: AccessResult
         return {"sensitivity": None}
     mask = facility_set_masks(access.facilities, include_other=options.include_other)[HEADLINE_FACILITY_SET]
     names = dict(zip(inputs.counties["code"].astype(str), inputs.counties["name"].astype(str), strict=True))
+    # the run's headline times are these very times when its facility set is this one (no functional rule)
+    routed = facility_set_masks(access.facilities, include_other=options.include_other,
+                                functional=options.functional)[HEADLINE_FACILITY_SET]
+    column = time_column(HEADLINE_FACILITY_SET, opts.headline_mode)
+    known = dem[column].to_numpy(float) if np.array_equal(mask, routed) and column in dem else None
     table = sensitivity_table(route, mask, dem["population"].to_numpy(float), dem["county_code"].to_numpy(),
                               threshold=opts.headline_threshold, direct_offroad_m=options.direct_offroad_m,
-                              names=names)
+                              names=names, minutes=known)
     table = table[table["code"].isin(list(names))].reset_index(drop=True)  # not residents outside
     return {"sensitivity": table}
 

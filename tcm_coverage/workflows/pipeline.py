@@ -30,6 +30,7 @@ from tcm_coverage.access import (
     CoverageTables,
     FCAMeasure,
     IsochroneOptions,
+    SharedRouting,
     area_fca,
     assign_areas,
     capacity_columns,
@@ -208,17 +209,18 @@ def _travel_times(config: AnalysisConfig, inputs: RunInputs, datum_fits: Sequenc
     return access
 
 
-def _accessibility(config: AnalysisConfig, inputs: RunInputs, access: AccessResult,
+def _accessibility(config: AnalysisConfig, inputs: RunInputs, routing: SharedRouting,
                    dem: gpd.GeoDataFrame, functional: FunctionalRule | None) -> gpd.GeoDataFrame | None:
     """Add the ``fca_*`` columns to ``dem`` (in place: the run's own copy) and return the
-    population-weighted accessibility per area, or ``None`` when it cannot be computed."""
+    population-weighted accessibility per area, or ``None`` when it cannot be computed
+    (``routing``: the run's, sharing the pairs the capacity stage found)."""
     opts, facilities, townships = config.options, inputs.facilities, inputs.townships
     mode = opts.headline_mode
     try:
         fca = network_fca(dem[["population", "geometry"]], facilities, inputs.network, mode=mode,
                           measure=FCAMeasure(catchment=Catchment(max_minutes=opts.headline_threshold)),
                           options=access_options(config, functional=functional),
-                          routing=access.routing.get(mode))
+                          routing=routing)
     except InputError as exc:  # e.g. staff counts filled for some facilities only
         logger.warning("accessibility (E2SFCA) not computed: %s", exc)
         return None
@@ -232,12 +234,13 @@ def _accessibility(config: AnalysisConfig, inputs: RunInputs, access: AccessResu
     return fca_areas
 
 
-def _capacity(config: AnalysisConfig, access: AccessResult, tables: CoverageTables,
+def _capacity(config: AnalysisConfig, access: AccessResult, routing: SharedRouting, tables: CoverageTables,
               dem: gpd.GeoDataFrame) -> tuple[CapacityServed | None, CoverageTables]:
     """The capacity-aware coverage of a run and the tables with its columns (unchanged, and
-    ``None``, when no TCM point's capacity is known)."""
+    ``None``, when no TCM point's capacity is known; ``routing``: the run's, keeping the pairs
+    it finds for the floating catchments)."""
     opts = config.options
-    served = capacity_served(access.demand, access.facilities, access.routing,
+    served = capacity_served(access.demand, access.facilities, routing,
                              thresholds=opts.thresholds,
                              rule=CapacityRule(residents_per_staff=opts.residents_per_physician),
                              include_other=opts.include_other, direct_offroad_m=opts.direct_offroad_m)
@@ -322,15 +325,16 @@ def compute_from_inputs(
     seconds["tables"] = time.perf_counter() - t0
 
     capacity = None
+    routing = SharedRouting(access.routing)  # the pairs within a cutoff found once for both stages
     if opts.capacity:
         t0 = time.perf_counter()
-        capacity, tables = _capacity(config, access, tables, dem)
+        capacity, tables = _capacity(config, access, routing, tables, dem)
         seconds["capacity"] = time.perf_counter() - t0
 
     fca_areas = None
     if opts.accessibility:
         t0 = time.perf_counter()
-        fca_areas = _accessibility(config, inputs, access, dem, rule)
+        fca_areas = _accessibility(config, inputs, routing, dem, rule)
         seconds["accessibility"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     decisions = decision_tables(config, inputs, access, dem, options=access_options(config, functional=rule),
