@@ -129,6 +129,23 @@ def test_all_thresholds_in_one_pass_equal_the_reference_per_threshold() -> None:
             np.testing.assert_array_equal(got[:, k], _call(pairs, pop, cap, th))
 
 
+def test_sorted_unique_pairs_equal_the_same_pairs_shuffled() -> None:
+    """Pairs as od_pairs_within gives them (sorted, each once) skip the dedup sort; shuffled with
+    slower duplicates they take it: the same residents served, to the bit."""
+    rng = np.random.default_rng(3)
+    keys = np.unique(rng.integers(0, 80 * 6, 300))
+    d, f = keys // 6, keys % 6
+    t = rng.integers(0, 25, keys.size).astype(float)
+    pop, cap = rng.exponential(50.0, 80), rng.exponential(400.0, 6)
+    cap[1] = np.inf
+    fast = allocate_capacity_by_threshold(d, f, t, pop, cap, thresholds=(10.0, 15.0))
+    shuffle = rng.permutation(keys.size)
+    dd, ff, tt = (np.r_[a[shuffle], a[:7]] for a in (d, f, t))
+    tt[-7:] += 2.0
+    slow = allocate_capacity_by_threshold(dd, ff, tt, pop, cap, thresholds=(10.0, 15.0))
+    assert np.array_equal(fast, slow)
+
+
 def test_bad_input() -> None:
     with pytest.raises(InputError):
         _call([(0, 0, 1.0)], [10], [np.nan], 15)

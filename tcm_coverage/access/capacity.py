@@ -199,7 +199,8 @@ def allocate_capacity_by_threshold(
     remaining = np.repeat(pop[:, None], ts.size, axis=1)
     keep = (t <= (ts.max() if ts.size else -np.inf)) & (cap[f] > 0)
     d, f, t = d[keep], f[keep], t[keep]
-    if d.size:  # a pair listed twice keeps its shortest time
+    key = d * max(cap.size, 1) + f
+    if d.size and not (key[1:] > key[:-1]).all():  # a pair listed twice keeps its shortest time
         first = np.lexsort((t, f, d))
         d, f, t = d[first], f[first], t[first]
         once = np.r_[True, (d[1:] != d[:-1]) | (f[1:] != f[:-1])]
