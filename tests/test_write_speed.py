@@ -5,7 +5,8 @@
   same page, byte for byte once the random element ids are numbered;
 * a map drawn with a shared ``MapCache`` is the map drawn without one, and the second map of a
   cache prepares no layer again;
-* the isochrone bands simplified for the web map stay valid and within 5 % of their area.
+* the isochrone bands simplified for the web map stay valid and within 5 % of their area;
+* the GeoPackages written through Arrow read back as those of the plain writer.
 """
 
 from __future__ import annotations
@@ -16,10 +17,22 @@ import re
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyogrio
 import pytest
 import shapely
 
-from tcm_coverage.outputs import MapCache, compact_geojson, map_html, map_page, maps
+from tcm_coverage.outputs import (
+    MapCache,
+    compact_geojson,
+    map_html,
+    map_page,
+    maps,
+    save_layer,
+    township_files,
+    write_isochrones,
+    write_layers,
+)
 from tcm_coverage.outputs.map_page import GeoJsonLayer, simplify_valid
 from tcm_coverage.outputs.maps import ISOCHRONE_TOLERANCE_DEG
 from tcm_coverage.workflows import build_map
@@ -135,3 +148,46 @@ def test_simplify_valid_redoes_what_douglas_peucker_drops():
     assert shapely.equals(out[0], shapely.simplify(tiny, 0.002, preserve_topology=True))
     assert shapely.equals(out[1], shapely.simplify(big, 0.002, preserve_topology=False))
     assert map_page.simplify_valid is simplify_valid
+
+
+def _geodata(run, config, out):
+    """The GeoPackages of a run as write_geodata writes them (3,000 demand points: quick)."""
+    out.mkdir()
+    opts, access = config.options, run.access
+    files = write_layers(access.demand.iloc[:3000], access.facilities, out, modes=opts.modes,
+                         facility_sets=access.facility_sets, thresholds=opts.thresholds)
+    return files + [write_isochrones(access.isochrones, out)] + township_files(
+        run.townships, run.tables, out, modes=opts.modes)
+
+
+def test_geopackages_through_arrow_read_back_as_before(demo_computed, tmp_path, monkeypatch):
+    run, config = demo_computed
+    files = _geodata(run, config, tmp_path / "arrow")
+    to_file = gpd.GeoDataFrame.to_file
+
+    def plain(self, *args, use_arrow=False, **kwargs):  # the writer before: no Arrow
+        return to_file(self, *args, **kwargs)
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", plain)
+    before = _geodata(run, config, tmp_path / "plain")
+    assert [f.name for f in files] == [f.name for f in before] == [
+        "demand_points.gpkg", "facilities.gpkg", "isochrones.gpkg", "townships.gpkg"]
+    for path, old in zip(files, before, strict=True):
+        info, old_info = pyogrio.read_info(path), pyogrio.read_info(old)
+        assert pyogrio.list_layers(path)[0][0] == path.stem
+        assert list(info["fields"]) == list(old_info["fields"])
+        assert list(info["dtypes"]) == list(old_info["dtypes"])
+        assert info["features"] == old_info["features"] and info["crs"] == old_info["crs"] == "EPSG:4326"
+        pd.testing.assert_frame_equal(gpd.read_file(path), gpd.read_file(old), check_exact=True)
+    demand = gpd.read_file(files[0])
+    assert len(demand) == 3000
+    # unknown stays unknown: an unreachable point's time is NULL, never 0
+    times = run.access.demand["t_tcm_any_walk"].to_numpy(float)[:3000]
+    assert demand["t_tcm_any_walk"].isna().sum() == (~np.isfinite(times)).sum()
+
+
+def test_save_layer_writes_columns_arrow_cannot_type(tmp_path):
+    layer = _frame().assign(mixed=[1, "二", None])  # e.g. a free-text column of an input file
+    path = save_layer(layer, tmp_path, "facilities")
+    back = gpd.read_file(path)
+    assert len(back) == 3 and list(back["mixed"].iloc[:2]) == ["1", "二"] and pd.isna(back["mixed"].iloc[2])
