@@ -9,7 +9,8 @@ process (imports included, as in a run), ``--repeats`` times, and the median CPU
 
     python benchmarks/bench_write.py RUN [--parts tables geodata maps all] [--repeats 3]
 
-For an A/B pair, run it with ``PYTHONPATH`` at the old and at the new source, back to back.
+For an A/B pair, run it with ``PYTHONPATH`` at the old and at the new source, back to back (the
+child processes run in a scratch folder, so the source tree of the current folder is not imported).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def measure(run: Path, part: str) -> float:
     """CPU seconds of one part in a fresh process (loading the run not counted)."""
     with tempfile.TemporaryDirectory() as out:
         done = subprocess.run([sys.executable, "-c", _CHILD, str(run), out, part], check=True,
-                              capture_output=True, text=True, env=os.environ.copy())
+                              capture_output=True, text=True, env=os.environ.copy(), cwd=out)
     return float(json.loads(done.stdout.strip().splitlines()[-1])["cpu"])
 
 
