@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
     from tcm_coverage.outputs.fonts import CJK_FONT_PACKAGE, cjk_font, find_cjk_font
     from tcm_coverage.outputs.map_page import (
         BASEMAPS,
+        MapCache,
         base_map,
         compact_geojson,
         map_html,
@@ -104,6 +105,7 @@ __all__ = [
     "DecisionSections",
     "DecisionTables",
     "DocxFonts",
+    "MapCache",
     "MapLayers",
     "MapOptions",
     "NO_DATA",

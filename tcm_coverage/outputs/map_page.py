@@ -20,18 +20,27 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
+from branca.element import Element
+from folium.features import GeoJsonStyleMapper
+from folium.map import Layer
+from folium.utilities import get_obj_in_upper_tree
+from jinja2.utils import htmlsafe_json_dumps
 
 from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage.i18n import text
 from tcm_coverage.inputs import transform_geometries
 
-__all__ = ["BASEMAPS", "base_map", "compact_geojson", "map_html", "prepare_layer", "save_map"]
+__all__ = ["BASEMAPS", "GeoJsonLayer", "MapCache", "base_map", "compact_geojson", "map_html", "prepare_layer",
+           "save_map", "simplify_valid"]
 
 #: Basemap name -> (tile URL, attribution, subdomains, datum of the tiles).
 BASEMAPS: dict[str, tuple[str, str, str, str]] = {
@@ -50,21 +59,123 @@ _TIANDITU_LABELS = ("https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUES
 
 _STATIC = Path(__file__).resolve().parents[1] / "static" / "leaflet-1.9.3"
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/"
-_NUM = {d: re.compile(rf"(-?\d+\.\d{{{d}}})\d+") for d in (4, 5)}
 
 
 def compact_geojson(gdf: gpd.GeoDataFrame, decimals: int = 5) -> dict:
-    """GeoJSON of a frame with numbers cut to 5 (about 1 m) or 4 (about 10 m) decimals."""
-    return json.loads(_NUM[decimals].sub(r"\1", gdf.to_json(drop_id=True)))
+    """GeoJSON (a FeatureCollection) of a frame with coordinates rounded to 5 (about 1 m) or 4
+    (about 10 m) decimals, and float properties to as many.
+
+    Serialised straight from the shapely arrays (coordinates rounded with numpy, written by
+    GEOS) and the columns (pandas' JSON writer): no Python loop over coordinates. A missing
+    geometry is ``null``, a missing (NaN/None) property ``null``.
+    """
+    geoms = gdf.geometry.to_numpy()
+    rounded = shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+    text_geoms = shapely.to_geojson(rounded)
+    geometry = json.loads("[" + ",".join("null" if g is None else g for g in text_geoms) + "]")
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    props = (json.loads(frame.to_json(orient="records", force_ascii=False, double_precision=decimals))
+             if len(frame.columns) else [{} for _ in range(len(frame))])
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": p, "geometry": g}
+                         for p, g in zip(props, geometry, strict=True)]}
 
 
-def prepare_layer(gdf: gpd.GeoDataFrame, datum: str, tolerance_deg: float = 0.0) -> gpd.GeoDataFrame:
-    """A WGS-84 layer ready to draw: simplified by ``tolerance_deg`` (0: not), shifted to the
-    basemap ``datum`` (``gcj02`` for Amap); a copy, the input is not changed."""
+class _Script(Element):
+    """A script written into the page as it is (branca compiles every rendered script as a
+    template again: for a county's isochrones that is megabytes parsed by Jinja for nothing)."""
+
+    def __init__(self, script: str) -> None:
+        super().__init__()
+        self._script = script
+
+    def render(self, **kwargs: Any) -> str:
+        return self._script
+
+
+class GeoJsonLayer(folium.GeoJson):
+    """:class:`folium.GeoJson` that writes the same page, faster: the data are serialised once
+    (as folium's ``tojson`` does) and put into the layer's script after it is rendered, instead
+    of being rendered into it and parsed as a Jinja template again."""
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # folium's returns None too
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)  # type: ignore[assignment]
+        data = self.data
+        if (self.style or self.highlight) and data["features"]:
+            mapper = GeoJsonStyleMapper(data, self.feature_identifier, self)
+            if self.style:
+                self.style_map = mapper.get_style_map(self.style_function)
+            if self.highlight:
+                self.highlight_map = mapper.get_highlight_map(self.highlight_function)
+        env = self._template.environment
+        dumps = env.policies["json.dumps_function"]
+        dumps_kwargs = env.policies["json.dumps_kwargs"]
+        # Tooltips and popups read the first feature's properties and the geometry types.
+        first = [{"type": "Feature", "properties": dict.fromkeys(f.get("properties") or {}), "geometry": None}
+                 for f in data.get("features", [])[:1]]
+        placeholder = {"type": "FeatureCollection", "features": first, "tcm_data": self.get_name()}
+        self.data = placeholder
+        try:
+            Layer.render(self, **kwargs)
+        finally:
+            self.data = data
+        script = self.get_root().script  # type: ignore[attr-defined]
+        name = self.get_name()
+        rendered = script._children[name].render()
+        marker = str(htmlsafe_json_dumps(placeholder, dumps=dumps, **dumps_kwargs))
+        if rendered.count(marker) != 1:
+            raise OutputError(f"cannot place the data of map layer {self.layer_name!r} in its script")
+        full = str(htmlsafe_json_dumps(data, dumps=dumps, **dumps_kwargs))
+        script._children[name] = _Script(rendered.replace(marker, full))
+
+
+class MapCache:
+    """What the layer builders of one map prepared (simplified, shifted, serialised), kept for a
+    second map of the same layers and view: ``map.html`` and the map embedded in
+    ``report.html`` differ only in their title block and layer control.
+
+    The cache forgets everything when it is bound to other layers or another view.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple = ()
+        self._keep: tuple = ()
+        self._items: dict[Hashable, Any] = {}
+
+    def bind(self, frames: Sequence[object], view: Hashable) -> None:
+        """Use the cache for these input frames (compared by identity) and this view."""
+        key = (tuple(id(f) for f in frames), view)
+        if key != self._key:
+            self._key, self._keep, self._items = key, tuple(frames), {}
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The item ``key``, built by ``build()`` the first time."""
+        if key not in self._items:
+            self._items[key] = build()
+        return self._items[key]
+
+
+def simplify_valid(geoms: np.ndarray, tolerance_deg: float) -> np.ndarray:
+    """Douglas-Peucker simplification (fast, not topology-preserving), redone with the
+    topology-preserving algorithm for any geometry it left invalid or empty."""
+    out = shapely.simplify(geoms, tolerance_deg, preserve_topology=False)
+    redo = ~shapely.is_valid(out) | (shapely.is_empty(out) & ~shapely.is_empty(geoms))
+    if redo.any():
+        out = out.copy()
+        out[redo] = shapely.simplify(geoms[redo], tolerance_deg, preserve_topology=True)
+    return out
+
+
+def prepare_layer(gdf: gpd.GeoDataFrame, datum: str, tolerance_deg: float = 0.0, *,
+                  fast: bool = False) -> gpd.GeoDataFrame:
+    """A WGS-84 layer ready to draw: simplified by ``tolerance_deg`` (0: not; ``fast``: with
+    :func:`simplify_valid`, else topology-preserving), shifted to the basemap ``datum``
+    (``gcj02`` for Amap); a copy, the input is not changed."""
     out = gdf.copy()
     geoms = out.geometry.to_numpy()
     if tolerance_deg > 0:
-        geoms = shapely.simplify(geoms, tolerance_deg, preserve_topology=True)
+        geoms = (simplify_valid(geoms, tolerance_deg) if fast
+                 else shapely.simplify(geoms, tolerance_deg, preserve_topology=True))
     if datum != "wgs84":
         geoms = transform_geometries(geoms, src="wgs84", dst=datum)
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))

@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 
 from tcm_coverage.i18n import text
-from tcm_coverage.outputs.map_page import compact_geojson, prepare_layer
+from tcm_coverage.outputs.map_page import GeoJsonLayer, compact_geojson, prepare_layer
 
 __all__ = ["REFERRAL_LINE_COLOURS", "referral_layer"]
 
@@ -21,7 +21,7 @@ REFERRAL_LINE_COLOURS: tuple[tuple[float, str], ...] = ((15.0, "#1a9850"), (30.0
 
 
 def referral_layer(clinics: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, datum: str = "wgs84",
-                   lang: str = "zh") -> folium.GeoJson | None:
+                   lang: str = "zh") -> GeoJsonLayer | None:
     """Lines clinic -> nearest 中医馆 centre by car (``f_zhongyiguan_car``), with the minutes.
 
     Parameters
@@ -37,7 +37,7 @@ def referral_layer(clinics: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, d
 
     Returns
     -------
-    folium.GeoJson or None
+    GeoJsonLayer or None
         ``None`` when no clinic reaches a centre.
     """
     ids = facilities["facility_id"].astype(str).to_numpy()
@@ -59,7 +59,7 @@ def referral_layer(clinics: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, d
                        minutes=m) for c, n, m in zip(clinics["name"].to_numpy()[ok], names, minutes, strict=True)],
         "colour": colour}, geometry=shapely.linestrings(coords), crs=4326)
     lines = prepare_layer(lines, datum)
-    return folium.GeoJson(
+    return GeoJsonLayer(
         compact_geojson(lines[["label", "colour", "geometry"]]), name=text("outputs.dec_map_layer", lang),
         show=False, style_function=lambda f: {"color": f["properties"]["colour"], "weight": 2, "opacity": 0.8},
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False))

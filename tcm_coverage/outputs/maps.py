@@ -15,6 +15,10 @@ Layers (each switchable in the layer control), each drawn by its own builder:
 A title block states the threshold, mode, date and data sources; the legend explains bands,
 classes and markers. Chinese by default, English with ``MapOptions(lang="en")``. Basemaps and
 the page itself: :mod:`tcm_coverage.outputs.map_page`.
+
+Why this module is long: each layer's builder is a few lines, and the layers share the view and
+the cache (:class:`~tcm_coverage.outputs.map_page.MapCache`) that lets ``map.html`` and the map
+in ``report.html`` prepare each layer once.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import cast
 
 import folium
@@ -35,7 +40,14 @@ from tcm_coverage._safetext import html_columns
 from tcm_coverage.i18n import label, text
 from tcm_coverage.inputs import flag_values
 from tcm_coverage.outputs.map_legend import MAP_CSS, legend_html, title_html
-from tcm_coverage.outputs.map_page import BASEMAPS, base_map, compact_geojson, prepare_layer
+from tcm_coverage.outputs.map_page import (
+    BASEMAPS,
+    GeoJsonLayer,
+    MapCache,
+    base_map,
+    compact_geojson,
+    prepare_layer,
+)
 from tcm_coverage.outputs.style import (
     BAND_COLOURS,
     FCA_COLOURS,
@@ -55,7 +67,13 @@ from tcm_coverage.vocab import (
     time_column,
 )
 
-__all__ = ["MapLayers", "MapOptions", "coverage_map"]
+__all__ = ["ISOCHRONE_TOLERANCE_DEG", "MapLayers", "MapOptions", "coverage_map"]
+
+#: Simplification of the isochrone bands on the web map, in degrees (~80 m; the grid cells are
+#: 100 m), by :func:`~tcm_coverage.outputs.map_page.simplify_valid`: every band stays valid and
+#: within 5 % of its area (tests/test_write_speed.py), as with the topology-preserving
+#: simplification at the same tolerance, at a fifth of its time.
+ISOCHRONE_TOLERANCE_DEG = 0.0008
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,7 @@ class _View:
     facility_set: str
     lang: str
     datum: str
+    cache: MapCache = field(default_factory=MapCache, compare=False, hash=False)
 
     @property
     def thr(self) -> str:
@@ -204,16 +223,20 @@ def _isochrone_layer(fmap: folium.Map, iso: gpd.GeoDataFrame, facility_set: str,
         return []
     all_minutes = sorted(iso.loc[iso["target"] == facility_set, "minutes"].unique())
     colour = {m: BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)] for i, m in enumerate(all_minutes)}
-    rings = prepare_layer(rings, view.datum, 0.0008)  # ~80 m: the grid cells are 100 m
-    rings["band"] = [view.text("map_band", low=a, high=b)
-                     for a, b in zip(rings["min_from"], rings["minutes"], strict=True)]
-    rings["colour"] = rings["minutes"].map(colour)
-    rings["area"] = [f"{a:,.1f} km²" for a in rings["area_km2"]]
+
+    def geojson() -> dict:
+        out = prepare_layer(rings, view.datum, ISOCHRONE_TOLERANCE_DEG, fast=True)
+        out["band"] = [view.text("map_band", low=a, high=b)
+                       for a, b in zip(out["min_from"], out["minutes"], strict=True)]
+        out["colour"] = out["minutes"].map(colour)
+        out["area"] = [f"{a:,.1f} km²" for a in out["area_km2"]]
+        return compact_geojson(out[["band", "colour", "area", "geometry"]], 4)
+
     name = view.text("map_isochrones", facility_set=label("facility_set", facility_set, view.lang),
                      mode=view.mode_label)
     shown = facility_set == view.facility_set
-    folium.GeoJson(
-        compact_geojson(rings[["band", "colour", "area", "geometry"]], 4), name=name,
+    GeoJsonLayer(
+        view.cache.get(("isochrones", facility_set), geojson), name=name,
         show=shown,
         style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#2b8c3e",
                                   "weight": 0.4, "fillOpacity": 0.45},
@@ -252,16 +275,20 @@ def _township_shares(towns: gpd.GeoDataFrame, table: pd.DataFrame,
 def _township_choropleth(fmap: folium.Map, towns: gpd.GeoDataFrame, table: pd.DataFrame, view: _View, *,
                          shown: bool) -> None:
     """Townships coloured by their share within the threshold, with a tooltip of it."""
-    share, upper, pop = _township_shares(towns, table, view)
-    towns = towns.assign(colour=[share_colour(s) for s in share])
-    towns["label"] = [  # tooltips are HTML: names from the input escaped
-        view.text("map_town_label", name=n, share=share_range(s, u), population=p)
-        if np.isfinite(s) else f"{n}：–"
-        for n, s, u, p in zip(towns["name"].map(_esc), share, upper, pop, strict=True)
-    ]
-    towns["label"] = towns["label"] + _elderly_labels(towns, table, view) + _capacity_labels(towns, table, view)
-    folium.GeoJson(
-        compact_geojson(towns[["name", "label", "colour", "geometry"]]),
+
+    def geojson() -> dict:
+        share, upper, pop = _township_shares(towns, table, view)
+        out = towns.assign(colour=[share_colour(s) for s in share])
+        out["label"] = [  # tooltips are HTML: names from the input escaped
+            view.text("map_town_label", name=n, share=share_range(s, u), population=p)
+            if np.isfinite(s) else f"{n}：–"
+            for n, s, u, p in zip(out["name"].map(_esc), share, upper, pop, strict=True)
+        ]
+        out["label"] = out["label"] + _elderly_labels(out, table, view) + _capacity_labels(out, table, view)
+        return compact_geojson(out[["name", "label", "colour", "geometry"]])
+
+    GeoJsonLayer(
+        view.cache.get("township_shares", geojson),
         name=view.text("map_town_layer", thr=view.thr),
         show=shown,
         style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#555555",
@@ -300,7 +327,7 @@ def _capacity_labels(towns: gpd.GeoDataFrame, table: pd.DataFrame, view: _View) 
 def _township_outlines(fmap: folium.Map, towns: gpd.GeoDataFrame, view: _View) -> None:
     """Township outlines and names, always useful on top of the isochrones."""
     outline = folium.FeatureGroup(name=view.text("map_town_outlines"))
-    folium.GeoJson(compact_geojson(towns[["name", "geometry"]]),
+    GeoJsonLayer(view.cache.get("township_outlines", lambda: compact_geojson(towns[["name", "geometry"]])),
                    style_function=lambda f: {"fill": False, "color": "#666666", "weight": 1,
                                              "dashArray": "4 3"}).add_to(outline)
     for name, pt in zip(towns["name"], towns.geometry.representative_point(), strict=True):
@@ -317,17 +344,21 @@ def _fca_layer(fmap: folium.Map, areas: gpd.GeoDataFrame | None, view: _View) ->
     col = f"fca_e2sfca_{view.mode}"
     if areas is None or col not in areas or not np.isfinite(areas[col].to_numpy(float)).any():
         return
-    values = areas[col].to_numpy(float)
-    finite = values[np.isfinite(values)]
-    breaks = np.unique(np.quantile(finite, [0.2, 0.4, 0.6, 0.8]))
-    out = prepare_layer(areas[["name", col, "geometry"]], view.datum, 0.0003)
-    out["colour"] = [FCA_COLOURS[int(np.searchsorted(breaks, v, side="right"))] if np.isfinite(v)
-                     else MISSING_COLOUR for v in values]
-    unit = view.text("map_fca_unit")
-    out["label"] = [f"{n}：{v:.2f} {unit}" if np.isfinite(v) else f"{n}：–"
-                    for n, v in zip(out["name"].map(_esc), values, strict=True)]
-    folium.GeoJson(
-        compact_geojson(out[["label", "colour", "geometry"]]),
+
+    def geojson() -> dict:
+        values = areas[col].to_numpy(float)
+        finite = values[np.isfinite(values)]
+        breaks = np.unique(np.quantile(finite, [0.2, 0.4, 0.6, 0.8]))
+        out = prepare_layer(areas[["name", col, "geometry"]], view.datum, 0.0003)
+        out["colour"] = [FCA_COLOURS[int(np.searchsorted(breaks, v, side="right"))] if np.isfinite(v)
+                         else MISSING_COLOUR for v in values]
+        unit = view.text("map_fca_unit")
+        out["label"] = [f"{n}：{v:.2f} {unit}" if np.isfinite(v) else f"{n}：–"
+                        for n, v in zip(out["name"].map(_esc), values, strict=True)]
+        return compact_geojson(out[["label", "colour", "geometry"]])
+
+    GeoJsonLayer(
+        view.cache.get("fca", geojson),
         name=view.text("map_fca_layer", mode=view.mode_label),
         show=False,
         style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#555555",
@@ -341,7 +372,8 @@ def _township_layers(fmap: folium.Map, layers: MapLayers, view: _View) -> None:
     if layers.townships is None or not len(layers.townships) or layers.township_table is None:
         return
     table = layers.township_table[layers.township_table["mode"] == view.mode].set_index("code")
-    towns = prepare_layer(layers.townships[["code", "name", "geometry"]], view.datum, 0.0003)
+    polygons = layers.townships[["code", "name", "geometry"]]
+    towns = view.cache.get("townships", lambda: prepare_layer(polygons, view.datum, 0.0003))
     _township_choropleth(fmap, towns, table, view,
                          shown=layers.isochrones is None or len(layers.isochrones) == 0)
     _fca_layer(fmap, layers.fca_areas, view)
@@ -349,7 +381,7 @@ def _township_layers(fmap: folium.Map, layers: MapLayers, view: _View) -> None:
 
 
 def _county_outline(fmap: folium.Map, county: gpd.GeoDataFrame, view: _View) -> None:
-    folium.GeoJson(compact_geojson(county), name=view.text("map_county"),
+    GeoJsonLayer(view.cache.get("county", lambda: compact_geojson(county)), name=view.text("map_county"),
                    style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5}).add_to(fmap)
 
 
@@ -359,11 +391,15 @@ def _uncovered_layer(fmap: folium.Map, demand: gpd.GeoDataFrame, view: _View) ->
     uncovered = ~(times <= view.threshold)
     if not uncovered.any():
         return
-    pts = prepare_layer(_uncovered_points(demand.loc[uncovered]), view.datum)
-    pts["radius"] = np.clip(1.5 * np.sqrt(pts["people"].to_numpy(float)) ** 0.8, 2, 18).round(1)
-    pts["label"] = [view.text("map_uncovered_label", people=p, thr=view.thr) for p in pts["people"]]
-    folium.GeoJson(
-        compact_geojson(pts[["people", "radius", "label", "geometry"]]),
+
+    def geojson() -> dict:
+        pts = prepare_layer(_uncovered_points(demand.loc[uncovered]), view.datum)
+        pts["radius"] = np.clip(1.5 * np.sqrt(pts["people"].to_numpy(float)) ** 0.8, 2, 18).round(1)
+        pts["label"] = [view.text("map_uncovered_label", people=p, thr=view.thr) for p in pts["people"]]
+        return compact_geojson(pts[["people", "radius", "label", "geometry"]])
+
+    GeoJsonLayer(
+        view.cache.get("uncovered", geojson),
         name=view.text("map_uncovered_layer", thr=view.thr),
         marker=folium.CircleMarker(radius=4, weight=0, fill=True, fill_color=UNCOVERED_COLOUR,
                                    fill_opacity=0.55),
@@ -412,8 +448,9 @@ def _facility_layers(fmap: folium.Map, fac: gpd.GeoDataFrame, view: _View) -> No
         big = tier in ("county_tcm", "township_centre")
         sub = sub.assign(fill=np.where(sub["is_tcm"], colour, np.where(sub["unknown"], UNKNOWN_FILL, "#ffffff")),
                          radius=8 if big else 4, line=2 if big else 1)
-        folium.GeoJson(
-            compact_geojson(sub[[*fields, "fill", "radius", "line", "geometry"]]),
+        frame = sub[[*fields, "fill", "radius", "line", "geometry"]]
+        GeoJsonLayer(
+            view.cache.get(("facilities", tier), partial(compact_geojson, frame)),
             name=view.text("map_tier_layer", tier=view.text(f"tier_{tier}"), n=len(sub)),
             marker=folium.CircleMarker(radius=4, color=colour, fill=True, fill_opacity=0.9),
             style_function=lambda f: {"fillColor": f["properties"]["fill"],
@@ -457,6 +494,7 @@ def coverage_map(
     threshold: float,
     facility_set: str = "tcm_any",
     options: MapOptions = MapOptions(),
+    cache: MapCache | None = None,
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -469,6 +507,9 @@ def coverage_map(
         Which travel time and threshold the map shows.
     options
         Language, basemap, title, sources, date, compact (see :class:`MapOptions`).
+    cache
+        Shared by the maps of the same layers and view (``map.html`` and the report's map):
+        each layer is prepared once. ``None``: a cache of this map alone.
 
     Returns
     -------
@@ -476,15 +517,19 @@ def coverage_map(
     """
     _check_map(layers, options, mode=mode, facility_set=facility_set)
     view = _View(mode=mode, threshold=threshold, facility_set=facility_set, lang=options.lang,
-                 datum=BASEMAPS[options.basemap][3])
-    county = prepare_layer(layers.counties[["code", "name", "geometry"]], view.datum, 0.0003)
+                 datum=BASEMAPS[options.basemap][3], cache=cache or MapCache())
+    view.cache.bind([layers.counties, layers.facilities, layers.demand, layers.townships,
+                     layers.township_table, layers.isochrones, layers.fca_areas],
+                    (mode, threshold, facility_set, view.lang, view.datum))
+    county = view.cache.get("county_frame", lambda: prepare_layer(layers.counties[["code", "name", "geometry"]],
+                                                                  view.datum, 0.0003))
     fmap = base_map(tuple(county.total_bounds), basemap=options.basemap,
                     tianditu_key=options.tianditu_key, lang=options.lang)
     bands = _isochrone_layers(fmap, layers.isochrones, view)
     _township_layers(fmap, layers, view)
     _county_outline(fmap, county, view)
     _uncovered_layer(fmap, layers.demand, view)
-    fac = _facility_frame(layers, view)
+    fac = view.cache.get("facility_frame", lambda: _facility_frame(layers, view))
     _facility_layers(fmap, fac, view)
     for layer in layers.extra_layers:
         layer.add_to(fmap)

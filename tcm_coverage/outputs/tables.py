@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tcm_coverage._safetext import safe_workbook, write_csv
 from tcm_coverage.access import CoverageTables, no_data_cells
@@ -276,8 +277,7 @@ def write_layers(
     list of pathlib.Path
         Files written.
     """
-    path_f = out_dir / "facilities.gpkg"
-    facilities.to_crs(crs).to_file(path_f, layer="facilities", driver="GPKG")
+    path_f = save_layer(facilities.to_crs(crs), out_dir, "facilities")
     if demand_format == "none":
         return [path_f]
     dem = demand.copy()
@@ -318,7 +318,11 @@ def save_layer(layer: gpd.GeoDataFrame, out_dir: Path, name: str, *, fmt: str = 
     if fmt != "gpkg":
         raise ValueError(f"unknown layer format {fmt!r}: use gpkg or parquet")
     path = Path(out_dir) / f"{name}.gpkg"
-    layer.to_file(path, layer=name, driver="GPKG")
+    try:  # through Arrow: 2.5 times less CPU for 150,000 demand points (benchmarks/README.md)
+        layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio", use_arrow=True)
+    except pa.ArrowException:  # a column Arrow cannot type (mixed values from an input file)
+        path.unlink(missing_ok=True)
+        layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
     return path
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage.access import CoverageTables, no_data_cells
+from tcm_coverage.outputs.tables import save_layer
 from tcm_coverage.vocab import mode_column
 
 __all__ = ["TOWNSHIP_LAYER", "township_files", "township_layer", "write_township_layer"]
@@ -113,9 +114,7 @@ def write_township_layer(layer: gpd.GeoDataFrame, out_dir: Path, *,
     -------
     pathlib.Path
     """
-    path = Path(out_dir) / f"{TOWNSHIP_LAYER}.gpkg"
-    layer.to_crs(crs).to_file(path, layer=TOWNSHIP_LAYER, driver="GPKG")
-    return path
+    return save_layer(layer.to_crs(crs), out_dir, TOWNSHIP_LAYER)
 
 
 def township_files(townships: gpd.GeoDataFrame | None, tables: CoverageTables, out_dir: Path, *,

@@ -16,6 +16,7 @@ from tcm_coverage.i18n import text
 from tcm_coverage.outputs import (
     BASEMAPS,
     REFERRAL_LINE_COLOURS,
+    MapCache,
     MapLayers,
     MapOptions,
     coverage_map,
@@ -31,7 +32,7 @@ __all__ = ["build_map", "check_view", "map_layers", "referral_legend"]
 
 def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = None,
               threshold: float | None = None, facility_set: str = HEADLINE_FACILITY_SET,
-              compact: bool = False) -> folium.Map:
+              compact: bool = False, cache: MapCache | None = None) -> folium.Map:
     """The coverage map of a computed run (see :func:`tcm_coverage.outputs.maps.coverage_map`).
 
     Parameters
@@ -45,6 +46,9 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
         What to show (default: the headline mode and threshold, any TCM service point).
     compact
         The embedded variant for the report (collapsed layer control, no title block).
+    cache
+        Shared by the maps of one run and view (``map.html`` and the report's map), so each
+        layer is prepared once (see :class:`~tcm_coverage.outputs.MapCache`).
 
     Returns
     -------
@@ -64,7 +68,8 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
                         options=MapOptions(lang=rendering.lang, basemap=rendering.basemap,
                                            tianditu_key=rendering.tianditu_key,
                                            sources=source_lines(config),
-                                           run_date=date.today().isoformat(), compact=compact))
+                                           run_date=date.today().isoformat(), compact=compact),
+                        cache=cache)
 
 
 def map_layers(run: AnalysisRun) -> MapLayers:

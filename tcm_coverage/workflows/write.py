@@ -25,6 +25,7 @@ from tcm_coverage.outputs import (
     CJK_FONT_PACKAGE,
     DecisionSections,
     DecisionTables,
+    MapCache,
     PrintOptions,
     ReportOptions,
     ReportTables,
@@ -328,12 +329,14 @@ def _write_pages(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> lis
     """``map.html``, the reports and the scorecards, as the configuration asks."""
     rendering = config.rendering
     files: list[Path] = []
+    cache = MapCache()  # map.html and the report's map prepare each layer once
     if rendering.write_map:
-        files.append(save_map(build_map(run, config), out_dir / "map.html",
+        files.append(save_map(build_map(run, config, cache=cache), out_dir / "map.html",
                               self_contained=rendering.self_contained))
     files += _write_print_maps(run, config, out_dir)
     if rendering.write_report:
-        page = map_html(build_map(run, config, compact=True), self_contained=rendering.self_contained)
+        page = map_html(build_map(run, config, compact=True, cache=cache),
+                        self_contained=rendering.self_contained)
         files += write_reports(run, config, out_dir, page)
     if rendering.write_docx:
         files += write_docx_reports(run, config, out_dir, map_images=plate_images(run, out_dir))
