@@ -960,7 +960,7 @@ _BATCH: dict[str, tuple[str, str]] = {
     "readme_rerun_county": ("{county}（运行 {attempts} 次，{status}）",
                             "{county} ({attempts} attempts, {status})"),
     # batch/driver.py, batch/parser.py: what each county writes; --print (helper batchprint)
-    "drawing_documents": ("其中 {n} 个县区缺少所要求的打印图版或 Word 报告：从各县保存的计算结果绘制（不重新计算路网）",
+    "drawing_documents": ("其中 {n} 个县区缺少所要求的打印图版或 Word 报告：从各县保存的计算结果绘制，不重新计算出行时间",
                           "{n} of them lack the print plates or Word report asked for: drawn "
                           "from each county's stored results (no routing)"),
     "readme_outputs": ("每个县区的输出", "per-county outputs"),
