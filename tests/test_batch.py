@@ -430,3 +430,29 @@ def _print_runs(prov, out: Path, args: list[str], capsys) -> None:
     assert main(args + ["--print"]) == 0  # all there: nothing computed, nothing drawn
     manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
     assert not any(c.get("drew") for c in manifest["counties"])
+
+
+def test_documents_are_out_of_the_key_and_missing_ones_are_listed(tmp_path):
+    """The print plates and Word report do not change a county's key (a rerun with --print
+    finds it done); missing_documents lists what the folder lacks of what is asked."""
+    from tcm_coverage.batch.jobs import CountyJob, missing_documents
+
+    config = AnalysisConfig.from_options(facilities=Path("."), boundary=Path("."),
+                                         population=Path("."), network=Path("."),
+                                         out_dir=tmp_path / "c", modes=("walk",), thresholds=(15.0,))
+    plain = config.updated(print_formats=(), write_docx=False)
+    hashes = {"network": "a"}
+    assert job_key(config, hashes, kind="folder") == job_key(plain, hashes, kind="folder")
+    assert job_key(config, hashes, kind="folder") != job_key(
+        config.updated(lang="en"), hashes, kind="folder")
+
+    def job(cfg):
+        return CountyJob(job_id="c", code="c", name="c", config=cfg, key="k", kind="folder")
+
+    (tmp_path / "c").mkdir()
+    assert missing_documents(job(plain)) == ()
+    assert missing_documents(job(config)) == ("map.png", "map.pdf", "report.docx")
+    (tmp_path / "c" / "map.png").write_bytes(b"png")
+    (tmp_path / "c" / "report_320101.docx").write_bytes(b"docx")  # several counties in a folder
+    assert missing_documents(job(config)) == ("map.pdf",)
+    assert missing_documents(job(config.updated(write_docx=False, print_formats=("png",)))) == ()
