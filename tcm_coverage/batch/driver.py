@@ -12,7 +12,9 @@ them when the task ends.
 
 A county that fails is reported (terminal and summary) and does not stop the others; a
 county whose outputs carry a done marker with the same key is skipped, so an interrupted
-run resumes where it stopped. The ``tcm-coverage batch`` command is
+run resumes where it stopped; one that lacks documents now asked for (``batch --print``: the
+print plates and Word report, not part of the key) has them drawn from its store on the
+cluster, with nothing computed and the province roads not read. The ``tcm-coverage batch`` command is
 :mod:`tcm_coverage.batch.command`.
 
 A lost worker
