@@ -959,6 +959,26 @@ _BATCH: dict[str, tuple[str, str]] = {
     "readme_rerun_none": ("无", "none"),
     "readme_rerun_county": ("{county}（运行 {attempts} 次，{status}）",
                             "{county} ({attempts} attempts, {status})"),
+    # batch/driver.py, batch/parser.py: what each county writes; --print (helper batchprint)
+    "drawing_documents": ("其中 {n} 个县区缺少所要求的打印图版或 Word 报告：从各县保存的计算结果绘制，不重新计算出行时间",
+                          "{n} of them lack the print plates or Word report asked for: drawn "
+                          "from each county's stored results (no routing)"),
+    "readme_outputs": ("每个县区的输出", "per-county outputs"),
+    "readme_outputs_planner": ("表格（coverage_*.csv、coverage.xlsx）、map.html、report.html、"
+                               "评分表、townships.gpkg、facilities.gpkg、store/（重绘用的计算结果）",
+                               "tables (coverage_*.csv, coverage.xlsx), map.html, report.html, "
+                               "scorecard, townships.gpkg, facilities.gpkg, store/ (the results "
+                               "redraws are drawn from)"),
+    "readme_outputs_layers": ("；另有 demand_points.parquet、isochrones.parquet（--layers full）",
+                              "; also demand_points.parquet, isochrones.parquet (--layers full)"),
+    "readme_documents": ("打印图版和 Word 报告", "print plates and Word report"),
+    "readme_documents_written": ("已写出：{files}", "written: {files}"),
+    "readme_documents_how": ("未写出。全部县区：在同一命令后加 --print 重新运行（已完成的县区不重新计算，只从保存的结果绘制）；"
+                             "单个县区：tcm-coverage map 县区文件夹 --format pdf，tcm-coverage report 县区文件夹",
+                             "not written. For every county: run the same command again with "
+                             "--print (counties already done are not computed again, only drawn "
+                             "from their stored results); for one county: tcm-coverage map "
+                             "COUNTY_FOLDER --format pdf, tcm-coverage report COUNTY_FOLDER"),
 }
 
 # ---------------------------------------------------------------------------------------------

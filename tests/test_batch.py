@@ -375,3 +375,84 @@ def test_province_township_layer_equals_county_tables(tmp_path, capsys):
     again = gpd.read_file(out / "townships.gpkg")
     pd.testing.assert_frame_equal(pd.DataFrame(again.drop(columns="geometry")),
                                   pd.DataFrame(gpkg.drop(columns="geometry")))
+
+
+def test_print_documents_on_request_and_drawn_on_rerun(tmp_path, capsys):
+    """By default a batch county writes no print plates nor Word report (the 说明 sheet and
+    batch.json say how to get them); a rerun with --print draws them from each county's store
+    without computing (nor reading the roads) again; a third run has nothing to do."""
+    from distributed import LocalCluster
+
+    prov = make_synthetic_province(tmp_path / "syn", nx=2, ny=1, county_km=3.0, seed=5)
+    out = tmp_path / "out"
+    args = ["-q", "--boundary", str(prov.boundary), "--facilities", str(prov.facilities),
+            "--population", str(prov.population), "--network", str(prov.network),
+            "--out", str(out), *FAST]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        _print_runs(prov, out, args + ["--scheduler", cluster.scheduler_address], capsys)
+
+
+def _print_runs(prov, out: Path, args: list[str], capsys) -> None:
+    from docx import Document
+
+    assert main(args) == 0, capsys.readouterr().err
+    documents = ("map.png", "map.pdf", "report.docx")
+    dirs = [out / "counties" / c for c in prov.codes]
+    for d in dirs:
+        assert not any((d / name).exists() for name in documents)
+        assert (d / "store").is_dir() and (d / "facilities.gpkg").is_file()
+    manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert manifest["outputs"]["documents"] == []
+    assert "--print" in manifest["outputs"]["to_add_documents"]
+    readme = pd.read_excel(out / "province_summary.xlsx", sheet_name="说明", dtype=str)
+    how = readme[readme.iloc[:, 0] == "打印图版和 Word 报告"].iloc[0, 1]
+    assert "--print" in how and "tcm-coverage map" in how
+    stamps = {d: (d / "coverage_county.csv").stat().st_mtime_ns for d in dirs}
+    capsys.readouterr()
+
+    assert main([a for a in args if a != "-q"] + ["--print"]) == 0
+    err = capsys.readouterr().err
+    assert "2 of 2 counties already done" in err and "从各县保存的计算结果绘制" in err
+    manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert "read roads" not in manifest["timings"]  # nothing routed, the roads not even read
+    assert manifest["outputs"]["documents"] == list(documents)
+    for d in dirs:
+        assert (d / "coverage_county.csv").stat().st_mtime_ns == stamps[d]  # not recomputed
+        assert all((d / name).stat().st_size > 1000 for name in documents)
+        assert len(Document(str(d / "report.docx")).inline_shapes) >= 2  # chart and the plate
+        marker = json.loads((d / DONE_MARKER).read_text(encoding="utf-8"))
+        assert set(documents) <= set(marker["documents"])
+    drew = {c["job_id"]: c["drew"] for c in manifest["counties"]}
+    assert all(sorted(v) == sorted(documents) for v in drew.values())
+    assert {c["status"] for c in manifest["counties"]} == {"skipped"}
+
+    assert main(args + ["--print"]) == 0  # all there: nothing computed, nothing drawn
+    manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert not any(c.get("drew") for c in manifest["counties"])
+
+
+def test_documents_are_out_of_the_key_and_missing_ones_are_listed(tmp_path):
+    """The print plates and Word report do not change a county's key (a rerun with --print
+    finds it done); missing_documents lists what the folder lacks of what is asked."""
+    from tcm_coverage.batch.jobs import CountyJob, missing_documents
+
+    config = AnalysisConfig.from_options(facilities=Path("."), boundary=Path("."),
+                                         population=Path("."), network=Path("."),
+                                         out_dir=tmp_path / "c", modes=("walk",), thresholds=(15.0,))
+    plain = config.updated(print_formats=(), write_docx=False)
+    hashes = {"network": "a"}
+    assert job_key(config, hashes, kind="folder") == job_key(plain, hashes, kind="folder")
+    assert job_key(config, hashes, kind="folder") != job_key(
+        config.updated(lang="en"), hashes, kind="folder")
+
+    def job(cfg):
+        return CountyJob(job_id="c", code="c", name="c", config=cfg, key="k", kind="folder")
+
+    (tmp_path / "c").mkdir()
+    assert missing_documents(job(plain)) == ()
+    assert missing_documents(job(config)) == ("map.png", "map.pdf", "report.docx")
+    (tmp_path / "c" / "map.png").write_bytes(b"png")
+    (tmp_path / "c" / "report_320101.docx").write_bytes(b"docx")  # several counties in a folder
+    assert missing_documents(job(config)) == ("map.pdf",)
+    assert missing_documents(job(config.updated(write_docx=False, print_formats=("png",)))) == ()

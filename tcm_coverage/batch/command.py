@@ -83,14 +83,18 @@ def check_memory_limit(value: Any) -> str | float:
 def _settings(args: argparse.Namespace, *, folders: bool) -> AnalysisConfig:
     """The configuration of the parsed options; with ``folders`` the input files are
     placeholders (each county folder brings its own). ``--layers`` sets how each county writes
-    its heavy layers (none by default)."""
+    its heavy layers (none by default); ``--print`` adds the print plates and Word report
+    (``--no-print-map``/``--no-docx`` still leave one out)."""
     placeholders = {k: Path(".") for k in _PROVINCE_REQUIRED} if folders else None
     try:
         config = config_from_args(args, inputs=placeholders)
     except argparse.ArgumentTypeError as exc:
         raise InputError(str(exc), fix="see tcm-coverage batch --help") from None
     layers = BATCH_LAYERS[getattr(args, "layers", None) or "planner"]
-    return dataclasses.replace(config, rendering=dataclasses.replace(config.rendering, layers=layers))
+    rendering = dataclasses.replace(config.rendering, layers=layers)
+    if not getattr(args, "print", False):  # the documents a county hands in: on request
+        rendering = dataclasses.replace(rendering, print_formats=(), write_docx=False)
+    return dataclasses.replace(config, rendering=rendering)
 
 
 def _folder_mode(args: argparse.Namespace,

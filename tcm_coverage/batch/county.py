@@ -1,5 +1,7 @@
 """Running one county of a batch (on a Dask worker or in-process): compute it, write its
-outputs and its done marker, and report what happened without raising for a county error.
+outputs and its done marker, and report what happened without raising for a county error; or,
+for a county done in an earlier run that lacks documents now asked for (``batch --print``),
+draw them from its store (:func:`draw_county`: no input read, nothing routed).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage._errors import InputError, TCMCoverageError
+from tcm_coverage._io import add_files
 from tcm_coverage._validate import reading
 from tcm_coverage._version import __version__
 from tcm_coverage.batch.cut import CountyInputs
@@ -30,11 +33,15 @@ from tcm_coverage.workflows import (
     AnalysisRun,
     RunInputs,
     compute_from_inputs,
+    input_files,
+    load_config,
+    load_run,
     run_analysis,
     write_outputs,
+    write_print_documents,
 )
 
-__all__ = ["compute_county", "run_county", "write_county"]
+__all__ = ["compute_county", "draw_county", "run_county", "write_county"]
 
 
 def _write_json_atomic(path: Path, data: Mapping) -> None:
@@ -111,6 +118,54 @@ def write_county(run: AnalysisRun, config: AnalysisConfig, *, input_hashes: Mapp
     return write_outputs(run, config, inputs=inputs, extra=extra)
 
 
+def draw_county(job: CountyJob) -> dict:
+    """Draw the documents a done county lacks (its print plates and Word report, as
+    ``job.config`` asks) from its store into its folder, and record them in its done marker.
+
+    The county's own ``run.json`` gives its configuration (the same key: only the documents
+    differ); its folder is updated as a whole (:func:`tcm_coverage._io.add_files`).
+
+    Parameters
+    ----------
+    job
+        A job whose done marker carries its key (:func:`tcm_coverage.batch.jobs.read_done`).
+
+    Returns
+    -------
+    dict
+        The done marker's record with ``status`` ``"skipped"`` (computed in an earlier run),
+        ``drew`` (the file names drawn) and ``stages`` (``{"print outputs": seconds}``).
+
+    Raises
+    ------
+    InputError
+        The county has no store (it was written by an older version): rerun it with --force.
+    """
+    t0 = time.perf_counter()
+    folder = Path(job.config.out_dir)
+    marker = folder / DONE_MARKER
+    done = json.loads(marker.read_text(encoding="utf-8"))
+    rendering = job.config.rendering
+    config = load_config(folder, print_formats=rendering.print_formats,
+                         write_docx=rendering.write_docx)
+    run = load_run(folder, config, scorecards=rendering.write_docx)
+    if run is None:
+        raise InputError("the county's results have no store to draw its print plates and Word "
+                         "report from", path=folder, fix="run the batch again with --force")
+    with add_files(folder, kind="print", inputs=input_files(config)) as tmp:
+        drew = [p.name for p in write_print_documents(run, config, tmp)]
+    seconds = round(time.perf_counter() - t0, 3)
+    _write_json_atomic(marker, {**done, "documents": sorted({*done.get("documents", ()), *drew})})
+    return {**done, "status": "skipped", "error": None, "traceback": None, "drew": drew,
+            "stages": {"print outputs": seconds}, "seconds": seconds}
+
+
+def _documents(folder: Path) -> list[str]:
+    """The print plates and Word reports in a county's folder (for its done marker)."""
+    return sorted(p.name for p in folder.iterdir()
+                  if p.name.startswith(("map.", "report")) and p.suffix in (".png", ".pdf", ".svg", ".docx"))
+
+
 class _Collect(logging.Handler):
     """Collect this thread's warnings (a worker may run several tasks in threads)."""
 
@@ -140,12 +195,41 @@ def _county_rows(table: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def _compute_and_write(job: CountyJob, inputs: CountyInputs | None, result: dict[str, Any],
+                       t0: float) -> None:
+    """Compute the county and write its outputs and done marker (into ``result``)."""
+    marker = Path(job.config.out_dir) / DONE_MARKER
+    marker.unlink(missing_ok=True)  # a stale marker must not survive a failed rerun
+    if inputs is None:
+        run = run_analysis(job.config, progress=False)
+        stages = dict(run.seconds)
+    else:
+        run = compute_county(job.config, inputs, progress=False)
+        t_write = time.perf_counter()
+        write_county(run, job.config, input_hashes=job.input_hashes,
+                     extra={"batch": {"county": job.code, "key": job.key,
+                                      "cut": "county + buffer_m + max_facility_offroad_m"}})
+        stages = {**run.seconds, "write outputs": time.perf_counter() - t_write}
+    result["stages"] = {str(k): round(float(v), 3) for k, v in stages.items()}
+    county = run.tables.county
+    result.update(status="done", rows=_county_rows(county),
+                  code=job.code or "、".join(dict.fromkeys(county["code"].astype(str))),
+                  name=job.name or "、".join(dict.fromkeys(county["name"].astype(str))))
+    result["seconds"] = round(time.perf_counter() - t0, 3)
+    _write_json_atomic(marker, {**{k: result[k] for k in ("job_id", "code", "name", "key",
+                                                           "rows", "seconds")},
+                                "documents": _documents(Path(job.config.out_dir)),
+                                "tool": f"tcm-coverage {__version__}",
+                                "finished": datetime.now().isoformat(timespec="seconds")})
+
+
 def run_county(job: CountyJob, inputs: CountyInputs | None = None) -> dict:
     """Run one county and write its outputs and done marker; never raises for a county error.
 
     Called on a Dask worker (or in-process). A folder job runs
     :func:`tcm_coverage.workflows.pipeline.run_analysis` on the folder's files; a province job runs
-    :func:`compute_county` and :func:`write_county` on the cut inputs.
+    :func:`compute_county` and :func:`write_county` on the cut inputs; a ``draw_only`` job
+    draws its missing documents from its store (:func:`draw_county`).
 
     Parameters
     ----------
@@ -170,28 +254,10 @@ def run_county(job: CountyJob, inputs: CountyInputs | None = None) -> dict:
                               "key": job.key, "status": "failed", "rows": [], "error": None,
                               "traceback": None}
     try:
-        marker = Path(job.config.out_dir) / DONE_MARKER
-        marker.unlink(missing_ok=True)  # a stale marker must not survive a failed rerun
-        if inputs is None:
-            run = run_analysis(job.config, progress=False)
-            stages = dict(run.seconds)
+        if job.draw_only:
+            result.update(draw_county(job))
         else:
-            run = compute_county(job.config, inputs, progress=False)
-            t_write = time.perf_counter()
-            write_county(run, job.config, input_hashes=job.input_hashes,
-                         extra={"batch": {"county": job.code, "key": job.key,
-                                          "cut": "county + buffer_m + max_facility_offroad_m"}})
-            stages = {**run.seconds, "write outputs": time.perf_counter() - t_write}
-        result["stages"] = {str(k): round(float(v), 3) for k, v in stages.items()}
-        county = run.tables.county
-        result.update(status="done", rows=_county_rows(county),
-                      code=job.code or "、".join(dict.fromkeys(county["code"].astype(str))),
-                      name=job.name or "、".join(dict.fromkeys(county["name"].astype(str))))
-        result["seconds"] = round(time.perf_counter() - t0, 3)
-        _write_json_atomic(marker, {**{k: result[k] for k in ("job_id", "code", "name", "key",
-                                                               "rows", "seconds")},
-                                    "tool": f"tcm-coverage {__version__}",
-                                    "finished": datetime.now().isoformat(timespec="seconds")})
+            _compute_and_write(job, inputs, result, t0)
     except TCMCoverageError as exc:
         result["error"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - one county's bug must not stop the province

@@ -12,7 +12,9 @@ them when the task ends.
 
 A county that fails is reported (terminal and summary) and does not stop the others; a
 county whose outputs carry a done marker with the same key is skipped, so an interrupted
-run resumes where it stopped. The ``tcm-coverage batch`` command is
+run resumes where it stopped; one that lacks documents now asked for (``batch --print``: the
+print plates and Word report, not part of the key) has them drawn from its store on the
+cluster, with nothing computed and the province roads not read. The ``tcm-coverage batch`` command is
 :mod:`tcm_coverage.batch.command`.
 
 A lost worker
@@ -32,6 +34,7 @@ atomic output folder), so a killed worker leaves no half-written county.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -58,7 +61,7 @@ from tcm_coverage.batch.flight import (
     allowed_failures,
     county_label,
 )
-from tcm_coverage.batch.jobs import INPUT_FILE_FIELDS, CountyJob, read_done
+from tcm_coverage.batch.jobs import INPUT_FILE_FIELDS, CountyJob, missing_documents, read_done
 from tcm_coverage.batch.summary import (
     MapSettings,
     province_map,
@@ -199,10 +202,14 @@ def run_batch(
 
     timings: dict[str, float] = {}  # the driver's phases, for batch.json
     records, todo = _done_earlier(jobs, force=options.force)
-    skipped = len(jobs) - len(todo)
+    drawing = sum(j.draw_only for j in todo)
+    skipped = len(jobs) - len(todo) + drawing
+    lang = settings.rendering.lang
     if skipped:
         say(f"{skipped} of {len(jobs)} counties already done with the same inputs and "
             "parameters: skipped")
+    if drawing:
+        say(text("batch.drawing_documents", lang, n=drawing))
     if todo:
         _run_on_cluster(todo, province, options=options, records=records, say=say,
                         progress=progress, lang=settings.rendering.lang, timings=timings)
@@ -223,12 +230,17 @@ def run_batch(
 
 def _done_earlier(jobs: Sequence[CountyJob], *,
                   force: bool) -> tuple[dict[str, dict], list[CountyJob]]:
-    """The records of the jobs done in an earlier run (as skipped) and the jobs still to run."""
+    """The records of the jobs done in an earlier run (as skipped) and the jobs still to run:
+    those not done, and (``draw_only``) those done that lack documents now asked for."""
     records: dict[str, dict] = {}
     todo: list[CountyJob] = []
     for job in jobs:
         done = None if force else read_done(job)
-        if done is not None:
+        if done is not None and missing_documents(job):
+            logger.info("%s: done in an earlier run; drawing %s from its store", job.job_id,
+                        ", ".join(missing_documents(job)))
+            todo.append(dataclasses.replace(job, draw_only=True))
+        elif done is not None:
             records[job.job_id] = {**done, "status": "skipped", "error": None}
             logger.info("skip %s (done in an earlier run, key %s)", job.job_id, job.key[:12])
         else:
@@ -242,7 +254,7 @@ def _run_on_cluster(todo: list[CountyJob], province: ProvinceInputs | None, *,
                     timings: dict[str, float]) -> None:
     """Open the cluster, run the counties to do on it (into ``records``) and close it;
     the phases' seconds go to ``timings``."""
-    if province is not None:
+    if province is not None and not all(j.draw_only for j in todo):
         province.load_network()  # a bad province road file stops here, before any county
     t0 = time.perf_counter()
     client, cluster = _open_client(options)
@@ -288,9 +300,10 @@ def _write_province(out: Path, table: pd.DataFrame, settings: AnalysisConfig,
             "mode": mode,
             "seconds": round(time.perf_counter() - start, 2),
             "timings": {k: round(v, 3) for k, v in timings.items()},
+            "outputs": _outputs_record(settings),
             "counties": [{k: r.get(k) for k in ("job_id", "code", "name", "status", "key",
                                                  "seconds", "stages", "error", "traceback",
-                                                 "attempts", "lost_workers")}
+                                                 "attempts", "lost_workers", "drew")}
                          for r in records],
         }
         path = tmp / "batch.json"
@@ -392,9 +405,37 @@ def _readme(settings: AnalysisConfig, records: list[dict],
                  (text("batch.readme_boundary", lang), Path(cfg.inputs.boundary).name),
                  (text("batch.readme_population", lang), Path(cfg.inputs.population).name),
                  (text("batch.readme_roads", lang), Path(cfg.inputs.network).name)]
+    rows += _output_rows(settings)
     rows += _retry_rows(records, lang)
     rows += [(text("batch.readme_source", lang), s) for s in settings.rendering.sources]
     return rows
+
+
+def county_documents(settings: AnalysisConfig) -> list[str]:
+    """The documents each county writes in this batch: ``map.<format>`` of each print format,
+    ``report.docx`` (none by default: ``batch --print`` asks for them)."""
+    rendering = settings.rendering
+    return [f"map.{fmt}" for fmt in rendering.print_formats] + (["report.docx"] if rendering.write_docx else [])
+
+
+def _output_rows(settings: AnalysisConfig) -> list[tuple[str, str]]:
+    """The 说明 rows saying what each county wrote and how to get the print plates and Word
+    report when they were not written."""
+    lang = settings.rendering.lang
+    planner = text("batch.readme_outputs_planner", lang)
+    if settings.rendering.layers != "none":
+        planner += text("batch.readme_outputs_layers", lang)
+    documents = county_documents(settings)
+    how = (text("batch.readme_documents_written", lang, files=text("batch.list_sep", lang).join(documents))
+           if documents else text("batch.readme_documents_how", lang))
+    return [(text("batch.readme_outputs", lang), planner), (text("batch.readme_documents", lang), how)]
+
+
+def _outputs_record(settings: AnalysisConfig) -> dict[str, Any]:
+    """``batch.json["outputs"]``: what each county wrote, and how to add the documents."""
+    documents = county_documents(settings)
+    return {"layers": settings.rendering.layers, "documents": documents,
+            "to_add_documents": None if documents else text("batch.readme_documents_how", "en")}
 
 
 def _retry_rows(records: list[dict], lang: str) -> list[tuple[str, str]]:

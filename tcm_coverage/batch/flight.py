@@ -119,7 +119,7 @@ class Flight:
         """Submit one attempt of a county; the failed record when its inputs cannot be cut or
         no worker is left to take them."""
         inputs = None
-        if self.province is not None:
+        if self.province is not None and not job.draw_only:  # drawing from its store needs none
             t_cut = time.perf_counter()
             try:
                 inputs = self.client.scatter(cut_county(self.province, job.code), hash=False)
@@ -131,7 +131,8 @@ class Flight:
             finally:
                 self.timings["cut counties"] = (self.timings.get("cut counties", 0.0)
                                                 + time.perf_counter() - t_cut)
-        key = f"county-{job.job_id}-{job.key[:16]}" + (f"-{attempt}" if attempt > 1 else "")
+        key = (f"{'draw' if job.draw_only else 'county'}-{job.job_id}-{job.key[:16]}"
+               + (f"-{attempt}" if attempt > 1 else ""))
         self.losses.watch(job.job_id, [key] + ([inputs.key] if inputs is not None else []))
         fut = self.client.submit(run_county, job, inputs, key=key, pure=False)
         self.futures[fut] = (job, inputs, attempt, len(self.losses.lost(job.job_id)))

@@ -34,6 +34,11 @@ A county's outputs go to ``<out>/counties/<job_id>/``, written atomically, and t
 the SHA-256 of every input file, every parameter and (province mode) the county's code and
 geometry. A later run skips a county whose marker carries the same key; change an input or
 a parameter and the county is recomputed.
+
+The documents a county hands in (the print plates ``map.png``/``map.pdf`` and ``report.docx``,
+:data:`DOCUMENT_SETTINGS`) are not part of the key: they are drawn from what the county
+computed, so a rerun that asks for them (``batch --print``) finds the county done and draws
+the documents it lacks from its store (:func:`missing_documents`; no routing).
 """
 
 from __future__ import annotations
@@ -61,12 +66,14 @@ __all__ = [
     "DONE_MARKER",
     "INPUT_FILE_FIELDS",
     "RASTER_SUFFIXES",
+    "DOCUMENT_SETTINGS",
     "CountyFiles",
     "CountyJob",
     "discover_county_files",
     "expand_county_dirs",
     "folder_jobs",
     "job_key",
+    "missing_documents",
     "read_done",
 ]
 
@@ -74,6 +81,9 @@ __all__ = [
 DONE_MARKER = "batch_done.json"
 #: The :class:`~tcm_coverage.workflows.AnalysisConfig` fields that are input files.
 INPUT_FILE_FIELDS = ("facilities", "boundary", "townships", "population", "network")
+#: The settings that choose the documents a county hands in (print plates, Word report): drawn
+#: from the county's results, left out of its key (a rerun that asks for them draws them).
+DOCUMENT_SETTINGS = ("print_formats", "write_docx")
 #: Suffixes of a population raster (read per county on the worker).
 RASTER_SUFFIXES = (".tif", ".tiff")
 
@@ -114,6 +124,9 @@ class CountyJob:
         The county boundary (WGS-84) for the province map, when known.
     input_hashes
         SHA-256 of each input file, by config field name.
+    draw_only
+        Done in an earlier run with the same key, but lacking documents the configuration asks
+        for: draw them from the county's store (:func:`missing_documents`), compute nothing.
     """
 
     job_id: str
@@ -124,14 +137,15 @@ class CountyJob:
     kind: str
     geometry: shapely.Geometry | None = None
     input_hashes: Mapping[str, str] = dataclasses.field(default_factory=dict)
-
+    draw_only: bool = False
 
 
 def _params(config: AnalysisConfig) -> dict[str, Any]:
-    """Every setting of a config except the output folder and the input paths."""
+    """Every setting of a config except the output folder, the input paths and the documents
+    drawn from the results (:data:`DOCUMENT_SETTINGS`)."""
     out = {}
     for name, value in config.settings().items():
-        if name in ("out_dir", *INPUT_FILE_FIELDS):
+        if name in ("out_dir", *INPUT_FILE_FIELDS, *DOCUMENT_SETTINGS):
             continue
         if isinstance(value, Mapping):
             value = {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
@@ -174,6 +188,18 @@ def read_done(job: CountyJob) -> dict | None:
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) and record.get("key") == job.key else None
+
+
+def missing_documents(job: CountyJob) -> tuple[str, ...]:
+    """The documents the job's configuration asks for that its county folder lacks:
+    ``map.<format>`` of each print format, and ``report.docx`` (``report_<code>.docx`` of a
+    folder of several counties: any ``report*.docx``) when the Word report is asked for."""
+    folder = Path(job.config.out_dir)
+    rendering = job.config.rendering
+    missing = [f"map.{fmt}" for fmt in rendering.print_formats if not (folder / f"map.{fmt}").is_file()]
+    if rendering.write_docx and not any(folder.glob("report*.docx")):
+        missing.append("report.docx")
+    return tuple(missing)
 
 
 def _suffix(path: Path) -> str:

@@ -23,8 +23,13 @@ others are written, failures are listed in province_summary.* and batch.json); 2
 before any county ran (nothing was written); 130 interrupted (finished counties are kept:
 run the same command again to resume).
 
-Outputs: OUT/counties/<county>/ (what `analyze` writes except the heavy layers
-demand_points and isochrones, which --layers full adds as GeoParquet; plus batch_done.json),
+Outputs: OUT/counties/<county>/ (what a province planner needs: the tables, coverage.xlsx,
+map.html, report.html, the scorecard, townships.gpkg, facilities.gpkg and the store the
+redraws read, plus batch_done.json; --layers full adds demand_points and isochrones as
+GeoParquet; --print adds what a county hands in: the print plates map.png and map.pdf and
+report.docx. Without --print, draw them later from the store without routing: for every
+county, the same command again with --print; for one, `tcm-coverage map OUT/counties/<county>
+--format pdf` and `tcm-coverage report OUT/counties/<county>`),
 OUT/province_summary.csv and .xlsx, OUT/province_map.html (not with --no-map),
 OUT/townships.gpkg and .parquet (every county's townships with their coverage),
 OUT/batch.json (with the phases' seconds). The other options apply to every county as in
@@ -79,9 +84,14 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
                      help="recompute counties that are already done")
     p.add_argument("--layers", choices=tuple(BATCH_LAYERS), default="planner",
                    help="per-county files: planner (default) = tables, XLSX, township layer, map, "
-                        "reports, facilities, the redraw store (a third of the size); full = also every "
+                        "report.html, scorecard, facilities, the redraw store (a third of the size); full = also every "
                         "demand point and the isochrone rings, as GeoParquet "
                         "(demand_points.parquet, isochrones.parquet; QGIS 3.32+, pandas)")
+    p.add_argument("--print", action="store_true",
+                   help="also write each county's print plates (map.png and map.pdf, A4, 200 dpi) "
+                        "and Word report (report.docx), what a county hands in. A county done in "
+                        "an earlier run without them gets them drawn from its store (no routing); "
+                        "--no-print-map or --no-docx leave one of them out")
     add_common_options(p, default_modes=("walk", "ebike"), default_thresholds=(15,))
 
 

@@ -117,9 +117,12 @@ def draw_isochrones(ax: Axes, iso: gpd.GeoDataFrame | None, *, mode: str, facili
     parts, index = shapely.get_parts(geoms, return_index=True)
     keep = shapely.area(parts) >= 16 * tolerance_m ** 2
     ring_minutes = rings["minutes"].to_numpy(float)[index[keep]]
-    coll = PathCollection([geometry_path(g) for g in parts[keep]], facecolors="none",
-                          edgecolors=[colour[m] for m in ring_minutes],
-                          linewidths=np.where(ring_minutes == threshold, 1.1, 0.55), zorder=3)
+    # one compound path per band (widest first, as before): a few artists for the renderers
+    # to draw instead of one per ring piece (the PDF writes each with its own state)
+    bands = sorted(set(ring_minutes.tolist()), reverse=True)
+    paths = [geometry_path(shapely.MultiPolygon(list(parts[keep][ring_minutes == m]))) for m in bands]
+    coll = PathCollection(paths, facecolors="none", edgecolors=[colour[m] for m in bands],
+                          linewidths=[1.1 if m == threshold else 0.55 for m in bands], zorder=3)
     coll.set_gid("isochrones")
     ax.add_collection(coll)
     return [(colour[m], f"{a:g}–{m:g}") for a, m in zip([0.0, *minutes[:-1]], minutes, strict=True)]

@@ -64,6 +64,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         write_geodata,
         write_outputs,
         write_print,
+        write_print_documents,
         write_reports,
         write_scorecards,
     )
@@ -112,6 +113,7 @@ __all__ = [
     "plate_images",
     "write_docx_reports",
     "write_print",
+    "write_print_documents",
     "write_reports",
     "write_scenario",
     "write_scorecards",

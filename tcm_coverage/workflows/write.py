@@ -67,7 +67,8 @@ from tcm_coverage.workflows.texts import (
 from tcm_coverage.workflows.view import build_map, check_view, map_layers
 
 __all__ = ["RUN_PRINT_DPI", "build_print_map", "write_docx_reports", "write_geodata",
-           "plate_images", "write_outputs", "write_print", "write_reports", "write_scorecards"]
+           "plate_images", "write_outputs", "write_print", "write_print_documents", "write_reports",
+           "write_scorecards"]
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,30 @@ def _write_print_maps(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -
     for fmt in rendering.print_formats:
         save_plate(fig, out_dir / f"map.{fmt}", lang=rendering.lang)
         files.append(out_dir / f"map.{fmt}")
+    return files
+
+
+def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+    """The documents a county hands in, as the configuration asks: the print plates
+    (``rendering.print_formats``: ``map.png``, ``map.pdf``) and ``report.docx`` with the plate.
+
+    Parameters
+    ----------
+    run
+        A computed or stored run (:func:`~tcm_coverage.workflows.store.load_run` with its
+        scorecards: a batch county draws them later from its store).
+    config
+        Its configuration.
+    out_dir
+        Destination folder (inside an output folder's build).
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    files = _write_print_maps(run, config, out_dir)
+    if config.rendering.write_docx:
+        files += write_docx_reports(run, config, out_dir, map_images=plate_images(run, out_dir))
     return files
 
 
@@ -333,13 +358,11 @@ def _write_pages(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> lis
     if rendering.write_map:
         files.append(save_map(build_map(run, config, cache=cache), out_dir / "map.html",
                               self_contained=rendering.self_contained))
-    files += _write_print_maps(run, config, out_dir)
     if rendering.write_report:
         page = map_html(build_map(run, config, compact=True, cache=cache),
                         self_contained=rendering.self_contained)
         files += write_reports(run, config, out_dir, page)
-    if rendering.write_docx:
-        files += write_docx_reports(run, config, out_dir, map_images=plate_images(run, out_dir))
+    files += write_print_documents(run, config, out_dir)
     files += write_scorecards(run, config, out_dir)
     return files
 
