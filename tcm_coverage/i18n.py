@@ -910,6 +910,9 @@ _BATCH: dict[str, tuple[str, str]] = {
                        "{total} counties: {done} done, {skipped} done in an earlier run, "
                        "{failed} failed{share}"),
     "summary_failed": ("\n  失败 {job_id}: {error}", "\n  failed {job_id}: {error}"),
+    "summary_documents_failed": ("\n  {job_id} 的结果保留，但打印图版/Word 报告未能绘制: {error}",
+                                 "\n  {job_id}: results kept, but its print plates/Word report "
+                                 "could not be drawn: {error}"),
     # province_map.html (name and code arrive HTML-escaped)
     "map_county": ("{name}（{code}）：{minutes:g}分钟覆盖率 {share:.1%}，"
                    "{population:,.0f} 人中 {beyond:,.0f} 人在{minutes:g}分钟外",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -430,6 +431,20 @@ def _print_runs(prov, out: Path, args: list[str], capsys) -> None:
     assert main(args + ["--print"]) == 0  # all there: nothing computed, nothing drawn
     manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
     assert not any(c.get("drew") for c in manifest["counties"])
+
+    # a county whose documents cannot be drawn (its store is gone) keeps its results in the
+    # province summary, and the run says so and exits 1
+    shutil.rmtree(dirs[0] / "store")
+    (dirs[0] / "report.docx").unlink()
+    capsys.readouterr()
+    assert main([a for a in args if a != "-q"] + ["--print"]) == 1
+    said = capsys.readouterr().out
+    assert f"{prov.codes[0]} 的结果保留" in said and "--force" in said
+    summary = pd.read_csv(out / "province_summary.csv", dtype=str, encoding="utf-8-sig")
+    kept = summary[summary["区划代码"] == prov.codes[0]]
+    assert len(kept) and kept["人口"].notna().all()  # its figures, not a blank failed row
+    manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert {c["status"] for c in manifest["counties"]} == {"skipped"}
 
 
 def test_documents_are_out_of_the_key_and_missing_ones_are_listed(tmp_path):

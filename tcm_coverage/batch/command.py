@@ -157,8 +157,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
     Returns
     -------
     int
-        0 every county done; 1 some counties failed (the others and the summary are
-        written); 2 bad input before any county ran (nothing was written); 130 interrupted.
+        0 every county done; 1 some counties failed, or their print plates/Word report could
+        not be drawn (the others and the summary are written); 2 bad input before any county ran (nothing was written); 130 interrupted.
     """
     quiet = bool(getattr(args, "quiet", False))
     start = time.perf_counter()
@@ -188,7 +188,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
         print("nothing was written for the counties that had not finished; rerun to resume.",
               file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1
-    n_failed = result.count("failed")
+    n_failed = result.count("failed") + len(result.documents_failed)
     if not quiet:
         print(_summary_line(result, settings))
         print(f"({result.seconds:.1f} s; {time.perf_counter() - start:.1f} s in all) "
@@ -211,6 +211,9 @@ def _summary_line(result: BatchResult, settings: AnalysisConfig) -> str:
                 skipped=skipped, failed=failed, share=share)
     for rec in result.failed:
         line += text("batch.summary_failed", lang, job_id=rec["job_id"], error=rec["error"])
+    for rec in result.documents_failed:
+        line += text("batch.summary_documents_failed", lang, job_id=rec["job_id"],
+                     error=rec["documents_error"])
     return line
 
 

@@ -160,6 +160,14 @@ def draw_county(job: CountyJob) -> dict:
             "stages": {"print outputs": seconds}, "seconds": seconds}
 
 
+def _results_kept(job: CountyJob, failed: dict) -> dict:
+    """A done county whose documents could not be drawn keeps its results (its done record:
+    its rows stay in the province summary); ``documents_error`` says what failed."""
+    done = json.loads((Path(job.config.out_dir) / DONE_MARKER).read_text(encoding="utf-8"))
+    return {**done, "status": "skipped", "error": None, "traceback": failed["traceback"],
+            "documents_error": failed["error"], "drew": []}
+
+
 def _documents(folder: Path) -> list[str]:
     """The print plates and Word reports in a county's folder (for its done marker)."""
     return sorted(p.name for p in folder.iterdir()
@@ -265,6 +273,8 @@ def run_county(job: CountyJob, inputs: CountyInputs | None = None) -> dict:
         result["traceback"] = traceback.format_exc()
     finally:
         pkg.removeHandler(collect)
+    if job.draw_only and result["status"] == "failed":
+        result = _results_kept(job, result)
     result.setdefault("seconds", round(time.perf_counter() - t0, 3))
     result["warnings"] = collect.messages
     return result

@@ -136,6 +136,12 @@ class BatchResult:
         """The failed jobs."""
         return [r for r in self.records if r["status"] == "failed"]
 
+    @property
+    def documents_failed(self) -> list[dict]:
+        """Done counties whose print plates or Word report could not be drawn (their results
+        are kept)."""
+        return [r for r in self.records if r.get("documents_error")]
+
 
 def _open_client(options: BatchOptions) -> tuple[Client, LocalCluster | None]:
     if options.scheduler:
