@@ -29,18 +29,28 @@ piece index wins, i.e. the lowest segment index and, within a segment, the piece
 above includes ``TIE_M``, so every tied piece is measured and the choice never depends on the
 tree's order. Shapely's ``STRtree.query_nearest`` (the implementation before this module)
 returns one of the tied segments in tree order instead.
+
+Ruling pieces out
+-----------------
+:func:`may_lie_within` answers the cheaper question "could an indexed piece lie within ``b``
+of this point?" with one ball count per point: a piece at distance ``d <= b`` has a sample
+within ``d + h <= b + h``, so no sample within ``b + h`` proves that no piece is within
+``b``. Snapping uses it to skip the fragment search of points whose snap is nearer than any
+fragment, and to reuse one mode's snap for another whose snap targets differ by a few
+segments (:mod:`~tcm_coverage.network.snapping`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-__all__ = ["TIE_M", "Nearest", "PieceIndex", "Pieces", "nearest_pieces", "piece_index",
-           "pieces_from_geometry", "pieces_from_nodes", "segment_pieces"]
+__all__ = ["TIE_M", "Nearest", "PieceIndex", "Pieces", "may_lie_within", "nearest_pieces", "piece_index",
+           "pieces_from_geometry", "pieces_from_nodes", "reuse_nearest", "segment_pieces"]
 
 #: Two pieces nearer than this (metres) to being equally far from a point are a tie.
 TIE_M = 1e-6
@@ -235,6 +245,34 @@ def piece_index(pieces: Pieces, segments: np.ndarray) -> PieceIndex:
                       sample_piece=sample_piece, slack_m=slack)
 
 
+def may_lie_within(index: PieceIndex, x: np.ndarray, y: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """Whether an indexed piece may lie within ``bound`` of each point (see the module
+    docstring): False proves that none does (no piece at distance ``<= bound``); True only
+    that a sample lies within ``bound`` plus the slack.
+
+    Parameters
+    ----------
+    index : PieceIndex
+    x, y : numpy.ndarray
+        (k,) point coordinates in the pieces' CRS.
+    bound : numpy.ndarray
+        (k,) metres, finite and >= 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k,) bool.
+    """
+    k = x.shape[0]
+    if index.tree is None or k == 0:
+        return np.zeros(k, dtype=bool)
+    # the slack, and a margin for the rounding of the tree's distances
+    radius = np.asarray(bound, dtype=np.float64) + index.slack_m
+    radius = radius + (TIE_M + 1e-9 * radius)
+    count = index.tree.query_ball_point(np.column_stack([x, y]), radius, return_length=True)
+    return np.asarray(count) > 0
+
+
 @dataclass(frozen=True)
 class Nearest:
     """The nearest piece of every point (:func:`nearest_pieces`).
@@ -337,4 +375,50 @@ def nearest_pieces(index: PieceIndex, pieces: Pieces, x: np.ndarray, y: np.ndarr
     for lo in range(0, k, _CHUNK):
         idx = order[lo:lo + _CHUNK]
         piece[idx], t[idx], dist[idx] = _search(index, pieces, x[idx], y[idx])
+    return Nearest(piece=piece, t=t, dist_m=dist)
+
+
+
+def reuse_nearest(base: Nearest, base_segments: np.ndarray, pieces: Pieces, segments: np.ndarray,
+                  x: np.ndarray, y: np.ndarray, *, index: Callable[[np.ndarray], PieceIndex],
+                  order: np.ndarray | None = None) -> Nearest:
+    """The nearest piece of ``segments`` of every point, from ``base``, the nearest piece of
+    other segments ``A`` (``base_segments``), searching only where ``base`` does not settle it.
+
+    Where a point's ``A``-nearest piece belongs to ``segments`` and no piece of ``segments``
+    outside ``A`` lies within its distance plus :data:`TIE_M` (:func:`may_lie_within`), the
+    answer is that piece: the minimum over ``segments`` is then the minimum over ``A``, and
+    the pieces tied with it are among ``A``'s, whose lowest was chosen. So the answer is the
+    one :func:`nearest_pieces` gives, bit for bit (the same piece, ``t`` and distance).
+
+    Parameters
+    ----------
+    base : Nearest
+        :func:`nearest_pieces` of the same points on ``A``'s index.
+    base_segments, segments : numpy.ndarray
+        (m,) bool masks: ``A`` and the segments wanted.
+    pieces : Pieces
+    x, y : numpy.ndarray
+        (k,) the points.
+    index : callable
+        ``index(mask)`` is the :class:`PieceIndex` of a mask of segments (a cache).
+    order : numpy.ndarray, optional
+        Order to search the points in (see :func:`nearest_pieces`).
+
+    Returns
+    -------
+    Nearest
+    """
+    ok = np.asarray(segments, dtype=bool)[pieces.seg[base.piece]]
+    extra = np.asarray(segments, dtype=bool) & ~np.asarray(base_segments, dtype=bool)
+    if extra.any():
+        cand = np.flatnonzero(ok)
+        ok[cand] = ~may_lie_within(index(extra), x[cand], y[cand], base.dist_m[cand] + TIE_M)
+    order = np.arange(x.shape[0]) if order is None else order
+    rest = order[~ok[order]]
+    if rest.size == 0:
+        return base
+    piece, t, dist = base.piece.copy(), base.t.copy(), base.dist_m.copy()
+    own = nearest_pieces(index(np.asarray(segments, dtype=bool)), pieces, x[rest], y[rest])
+    piece[rest], t[rest], dist[rest] = own.piece, own.t, own.dist_m
     return Nearest(piece=piece, t=t, dist_m=dist)
