@@ -18,8 +18,10 @@ nearest to ``p``. Some sample ``c`` of ``P*`` has ``|q - c| <= h``, so
 ``|p - c| <= d* + h``. The search takes the ``k`` samples nearest to ``p`` and measures ``p``
 exactly against their pieces: the best of them, ``d``, is at least ``d*``. If the ``k``-th
 sample is farther than ``d + h`` (>= ``d* + h``), every sample within ``d* + h`` is among the
-``k`` - ``c`` too - so ``P*`` was measured and ``d = d*``. Points for which that test fails are
-searched again with four times as many samples until it holds (or all samples are taken).
+``k`` - ``c`` too - so ``P*`` was measured and ``d = d*``. For the points where that test
+fails, the samples within ``r = d + h`` (plus :data:`TIE_M` and a rounding margin) are
+counted (one ball count each) and that many nearest samples (rounded up to a power of two)
+are measured: ``c`` is among them, so again ``d = d*``.
 
 Ties
 ----
@@ -269,8 +271,10 @@ def may_lie_within(index: PieceIndex, x: np.ndarray, y: np.ndarray, bound: np.nd
     # the slack, and a margin for the rounding of the tree's distances
     radius = np.asarray(bound, dtype=np.float64) + index.slack_m
     radius = radius + (TIE_M + 1e-9 * radius)
-    count = index.tree.query_ball_point(np.column_stack([x, y]), radius, return_length=True)
-    return np.asarray(count) > 0
+    # a sample within the radius <=> the nearest sample is; the largest radius prunes the walk
+    near, _ = index.tree.query(np.column_stack([x, y]), k=1,
+                               distance_upper_bound=float(np.nextafter(radius.max(), np.inf)))
+    return near <= radius
 
 
 @dataclass(frozen=True)
@@ -316,27 +320,39 @@ def _pick(dist: np.ndarray, t: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray
     return cand[rows, col], t[rows, col], dist[rows, col], best
 
 
+def _best_of(index: PieceIndex, pieces: Pieces, px: np.ndarray, py: np.ndarray,
+             k: int) -> tuple[np.ndarray, ...]:
+    """Measure the pieces of the ``k`` nearest samples of every point: piece, t, distance of
+    the pick, the best distance and the distance of the ``k``-th sample."""
+    assert index.tree is not None
+    sd, si = index.tree.query(np.column_stack([px, py]), k=k)
+    sd, si = sd.reshape(px.shape[0], k), si.reshape(px.shape[0], k)
+    cand = index.piece[index.sample_piece[si]]
+    dist, t = _measure(pieces, cand, px, py)
+    p, tt, d, best = _pick(dist, t, cand)
+    return p, tt, d, best, sd[:, -1]
+
+
 def _search(index: PieceIndex, pieces: Pieces, px: np.ndarray,
             py: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest piece of a chunk of points, searching more samples until the slack test holds."""
+    """Nearest piece of a chunk of points: :data:`_FIRST_K` samples, then for the points where
+    the slack test fails as many as lie within the slack of the best (module docstring)."""
     assert index.tree is not None
     n_samples = index.sample_piece.shape[0]
-    out_p = np.empty(px.shape[0], dtype=np.int64)
-    out_t = np.empty(px.shape[0])
-    out_d = np.empty(px.shape[0])
-    todo = np.arange(px.shape[0])
     k = min(_FIRST_K, n_samples)
-    while todo.size:
-        sd, si = index.tree.query(np.column_stack([px[todo], py[todo]]), k=k)
-        sd, si = sd.reshape(todo.size, k), si.reshape(todo.size, k)
-        cand = index.piece[index.sample_piece[si]]
-        dist, t = _measure(pieces, cand, px[todo], py[todo])
-        p, tt, d, best = _pick(dist, t, cand)
-        done = (sd[:, -1] > best + index.slack_m + TIE_M) | (k >= n_samples)
-        sel = todo[done]
-        out_p[sel], out_t[sel], out_d[sel] = p[done], tt[done], d[done]
-        todo = todo[~done]
-        k = min(4 * k, n_samples)
+    out_p, out_t, out_d, best, last = _best_of(index, pieces, px, py, k)
+    radius = best + index.slack_m + TIE_M
+    todo = np.flatnonzero((last <= radius) & (k < n_samples))
+    if todo.size == 0:
+        return out_p, out_t, out_d
+    r = radius[todo]
+    count = index.tree.query_ball_point(np.column_stack([px[todo], py[todo]]), r + 1e-9 * r + TIE_M,
+                                        return_length=True)
+    need = np.minimum(np.asarray(count, dtype=np.int64) + 1, n_samples)
+    k_of = np.minimum(np.left_shift(1, np.ceil(np.log2(np.maximum(need, k))).astype(np.int64)), n_samples)
+    for kk in np.unique(k_of):
+        sel = todo[k_of == kk]
+        out_p[sel], out_t[sel], out_d[sel], _, _ = _best_of(index, pieces, px[sel], py[sel], int(kk))
     return out_p, out_t, out_d
 
 
