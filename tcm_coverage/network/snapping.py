@@ -253,20 +253,14 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any, *, leg: str = "to_road") -
             fix="Remove or geocode those points.",
         )
     net = rg.network
-    tr = pyproj.Transformer.from_crs(WGS84, net.crs_m, always_xy=True)
-    x, y = tr.transform(lon, lat)
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
     k = lon.shape[0]
+    x, y, zorder = _projected(net, lon, lat)
     if k == 0:
         empty = np.zeros(0)
         return Snap(edge=np.zeros(0, dtype=np.int64), frac=empty, offroad_m=empty,
                     offroad_min=empty, x_m=x, y_m=y, fragment_m=empty,
                     z_m=None if net.terrain is None else empty,
                     rise_m=None if net.terrain is None else empty)
-    # search in Z order (points near each other one after the other walk the same tree
-    # branches); each point gets exactly one answer
-    zorder = spatial_node_order(x, y)
     targets, fragments = _snap_targets(rg)
     pieces = _network_pieces(net)
     near = _nearest_targets(net, pieces, targets, (x, y, zorder))
@@ -306,16 +300,38 @@ def _fragment_m(net: RoadNetwork, pieces: Pieces, fragments: np.ndarray,
     return out
 
 
+def _digest(*arrays: np.ndarray) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        digest.update(np.ascontiguousarray(a).tobytes())
+    return digest.digest()
+
+
+def _projected(net: RoadNetwork, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The points in ``net.crs_m`` and their Z order (points near each other one after the
+    other walk the same tree branches), kept for the last few point sets (every mode snaps
+    the residents)."""
+    _watch(net)
+    key = (id(net), _digest(lon, lat))
+    if key in _PROJECTED:
+        return _PROJECTED[key]
+    tr = pyproj.Transformer.from_crs(WGS84, net.crs_m, always_xy=True)
+    x, y = tr.transform(lon, lat)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    _PROJECTED[key] = (x, y, spatial_node_order(x, y))
+    while len(_PROJECTED) > _MAX_POINT_SETS:
+        _PROJECTED.popitem(last=False)
+    return _PROJECTED[key]
+
+
 def _nearest_targets(net: RoadNetwork, pieces: Pieces, targets: np.ndarray,
                      points: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Nearest:
     """The nearest piece of ``targets`` of every point: searched for the first mode that snaps
     this point set, then taken from that search where it provably holds
     (:func:`~tcm_coverage.network.nearest.reuse_nearest`)."""
     x, y, zorder = points
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(x.tobytes())
-    digest.update(y.tobytes())
-    key = (id(net), digest.digest())
+    key = (id(net), _digest(x, y))
     tkey = np.packbits(targets).tobytes()
     known = _NEAR.get(key)
     if known is None:
@@ -358,22 +374,34 @@ _INDEX: OrderedDict[tuple[int, bytes], PieceIndex] = OrderedDict()
 _MAX_INDEXES = 12
 _NEAR: OrderedDict[tuple[int, bytes], dict[bytes, tuple[np.ndarray, Nearest]]] = OrderedDict()
 _MAX_POINT_SETS = 6
+_PROJECTED: OrderedDict[tuple[int, bytes], tuple[np.ndarray, ...]] = OrderedDict()
+_WATCHED: set[int] = set()
+
+
+def _watch(net: RoadNetwork) -> None:
+    """Drop the caches of ``net`` when it goes."""
+    if id(net) not in _WATCHED:
+        _WATCHED.add(id(net))
+        weakref.finalize(net, _forget, id(net))
 
 
 def _forget(key: int) -> None:
+    _WATCHED.discard(key)
     _PIECES.pop(key, None)
     for k in [k for k in _INDEX if k[0] == key]:
         del _INDEX[k]
     for k in [k for k in _NEAR if k[0] == key]:
         del _NEAR[k]
+    for k in [k for k in _PROJECTED if k[0] == key]:
+        del _PROJECTED[k]
 
 
 def _network_pieces(net: RoadNetwork) -> Pieces:
     """The straight pieces of ``net``'s segments (cached while ``net`` lives)."""
     key = id(net)
     if key not in _PIECES:
+        _watch(net)
         _PIECES[key] = network_pieces(net)
-        weakref.finalize(net, _forget, key)
     return _PIECES[key]
 
 
