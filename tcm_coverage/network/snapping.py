@@ -373,7 +373,7 @@ _PIECES: dict[int, Pieces] = {}
 _INDEX: OrderedDict[tuple[int, bytes], PieceIndex] = OrderedDict()
 _MAX_INDEXES = 12
 _NEAR: OrderedDict[tuple[int, bytes], dict[bytes, tuple[np.ndarray, Nearest]]] = OrderedDict()
-_MAX_POINT_SETS = 6
+_MAX_POINT_SETS = 4
 _PROJECTED: OrderedDict[tuple[int, bytes], tuple[np.ndarray, ...]] = OrderedDict()
 _WATCHED: set[int] = set()
 
