@@ -56,7 +56,9 @@ __all__ = ["TIE_M", "Nearest", "PieceIndex", "Pieces", "may_lie_within", "neares
 
 #: Two pieces nearer than this (metres) to being equally far from a point are a tie.
 TIE_M = 1e-6
-_FIRST_K = 8
+#: Samples first searched per point: 8 / 12 / 16 took 1.59 / 1.30 / 1.41 CPU s for the realistic
+#: county's residents and isochrone cells, 0.74 / 0.69 / 0.79 s for the demo's.
+_FIRST_K = 12
 _CHUNK = 131_072
 _MAX_SAMPLES_PER_PIECE = 4.0
 
