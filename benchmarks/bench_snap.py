@@ -10,8 +10,10 @@ The network is bench_province's perturbed grid (``side``\\ :sup:`2` nodes, 100 m
 geometry. Part ``build`` reports the CPU seconds of ``assemble_network`` and the peak memory
 (``VmHWM``) above the raw arrays; part ``snap`` the CPU seconds of ``snap_points`` for 1,000
 facilities and ``--points`` demand points (e-bike), first call (building the search
-structures) and again. CPU seconds (user + system, ``os.times``) rather than wall time: the
-numbers hold on a loaded machine. Run it on two checkouts for a before/after.
+structures) and again (the trees built, the searches kept per point set dropped), then the same
+points for walk and car: reusing the e-bike search against each mode's own search. CPU
+seconds (user + system, ``os.times``) rather than wall time: the numbers hold on a loaded
+machine. Run it on two checkouts for a before/after.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_routing import grid_arrays  # noqa: E402
 
-from tcm_coverage.network import build_routing_graph, get_profile, snap_points  # noqa: E402
+from tcm_coverage.network import build_routing_graph, get_profile, snap_points, snapping  # noqa: E402
 from tcm_coverage.network.model import RawNodes, RawSegments, assemble_network  # noqa: E402
 
 
@@ -80,13 +82,38 @@ def child(part: str, side: int, n_points: int, seed: int) -> dict:
     plon, plat = rng.uniform(lon0, lon1, n_points), rng.uniform(lat0, lat1, n_points)
     flon, flat = rng.uniform(lon0, lon1, 1000), rng.uniform(lat0, lat1, 1000)
     for run in ("first", "again"):
+        _forget_searches()  # "again": the trees are built, the points searched anew
         t0 = cpu()
         snap_points(rg, flon, flat, leg="from_road")
         ds = snap_points(rg, plon, plat)
         out[f"snap_{run}_cpu_s"] = cpu() - t0
     out["mean_offroad_m"] = float(ds.offroad_m.mean())
+    # the same points for the other modes: reusing the e-bike search where it provably holds,
+    # against each mode's own search in the same run (its trees built beforehand)
+    for mode in ("walk", "car"):
+        other = build_routing_graph(net, get_profile(mode))
+        targets, fragments = snapping._snap_targets(other)
+        for mask in (targets, fragments):
+            if mask.any():
+                snapping._cached_index(net, snapping._network_pieces(net), mask)
+        snap_points(rg, plon, plat)  # the e-bike search is the one kept
+        t0 = cpu()
+        reused = snap_points(other, plon, plat)
+        out[f"snap_{mode}_reused_cpu_s"] = cpu() - t0
+        _forget_searches()
+        t0 = cpu()
+        own = snap_points(other, plon, plat)
+        out[f"snap_{mode}_own_cpu_s"] = cpu() - t0
+        if not (np.array_equal(own.edge, reused.edge) and np.array_equal(own.offroad_m, reused.offroad_m)):
+            raise AssertionError(f"{mode}: the reused snap differs from the own search")
     out["peak_mb"] = vm_hwm_mb()
     return out
+
+
+def _forget_searches() -> None:
+    """Drop the searches and projections kept per point set (the trees stay)."""
+    snapping._NEAR.clear()
+    snapping._PROJECTED.clear()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,9 +20,11 @@ from tcm_coverage.demo import demo_inputs
 from tcm_coverage.network import build_routing_graph, get_profile, read_network, snap_points
 from tcm_coverage.network.nearest import (
     TIE_M,
+    may_lie_within,
     nearest_pieces,
     piece_index,
     pieces_from_geometry,
+    reuse_nearest,
     segment_pieces,
 )
 from tcm_coverage.network.snapping import _snap_targets
@@ -76,6 +78,86 @@ def test_nearest_equals_brute_force(seed):
     py = pieces.y0[near.piece] + near.t * (pieces.y1[near.piece] - pieces.y0[near.piece])
     np.testing.assert_allclose(np.hypot(px - x, py - y), best, atol=1e-7)
     assert (shapely.distance(shapely.points(px, py), geoms[seg]) < 1e-6).all()
+
+
+def _points(rng, pieces, n=300):
+    """Points inside, far outside, and exactly on the nodes (ties)."""
+    x = np.concatenate([rng.uniform(-500, 2500, n), rng.uniform(-2e4, 2e4, 30), pieces.x0[:20]])
+    y = np.concatenate([rng.uniform(-500, 2500, n), rng.uniform(-2e4, 2e4, 30), pieces.y0[:20]])
+    return x, y
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_may_lie_within_never_rules_out_a_piece_within_the_bound(seed):
+    """False proves no piece within the bound: checked at the brute-force distance itself (the
+    nearest sample is farther, by up to the slack) and just beyond; far below it, True is rare."""
+    rng = np.random.default_rng(seed)
+    geoms = _random_lines(rng, int(rng.integers(5, 150)))
+    mask = rng.random(geoms.shape[0]) < 0.5
+    mask[0] = True
+    pieces = pieces_from_geometry(geoms)
+    index = piece_index(pieces, mask)
+    x, y = _points(rng, pieces)
+    best = shapely.distance(shapely.points(x, y)[:, None], geoms[mask][None, :]).min(axis=1)
+    assert may_lie_within(index, x, y, best).all()
+    assert may_lie_within(index, x, y, best + 1.0).all()
+    below = best - index.slack_m - 1.0
+    ok = below >= 0
+    assert not may_lie_within(index, x[ok], y[ok], below[ok]).any()
+    empty = piece_index(pieces, np.zeros(geoms.shape[0], dtype=bool))
+    assert not may_lie_within(empty, x, y, best).any()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_reuse_nearest_equals_the_own_search(seed):
+    """Another mode's nearest pieces, reused where they provably hold, give bit for bit what
+    the search over the mode's own segments gives: segments added (nearer ones must be
+    found), removed (the reused piece may no longer count) and both; ties at the nodes."""
+    rng = np.random.default_rng(100 + seed)
+    geoms = _random_lines(rng, int(rng.integers(20, 150)))
+    m = geoms.shape[0]
+    pieces = pieces_from_geometry(geoms)
+    base_mask = rng.random(m) < 0.8
+    base_mask[0] = True
+    flip = rng.random(m) < [0.05, 0.2, 0.5][seed % 3]
+    mask = (base_mask ^ flip) if seed % 2 else (base_mask | flip)
+    mask[1] = True
+    x, y = _points(rng, pieces)
+    order = rng.permutation(x.size)
+    base = nearest_pieces(piece_index(pieces, base_mask), pieces, x, y, order)
+    built = []
+
+    def index(segments):
+        built.append(segments.copy())
+        return piece_index(pieces, segments)
+
+    got = reuse_nearest(base, base_mask, pieces, mask, x, y, index=index, order=order)
+    want = nearest_pieces(piece_index(pieces, mask), pieces, x, y)
+    for name in ("piece", "t", "dist_m"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    reused = got.piece == base.piece
+    assert reused.mean() > 0.3  # the point of it: most points are not searched again
+    d_all = shapely.distance(shapely.points(x, y)[:, None], geoms[mask][None, :])
+    np.testing.assert_allclose(got.dist_m, d_all.min(axis=1), rtol=0, atol=1e-7)
+    # the same segments: the base itself, nothing searched
+    same = reuse_nearest(base, base_mask, pieces, base_mask, x, y, index=index)
+    assert same is base
+
+
+def test_reuse_nearest_takes_a_tie_the_new_segments_add():
+    """A point at a node two segments share: segment 0 is only in the new set; the tie goes
+    to it (the lowest index), as the own search has it, not to the reused segment 1."""
+    geoms = np.asarray([shapely.LineString([(0, 0), (1, 0)]), shapely.LineString([(0, 0), (0, 1)]),
+                        shapely.LineString([(5, 5), (6, 5)])], dtype=object)
+    pieces = pieces_from_geometry(geoms)
+    x, y = np.array([0.0, 0.0, 5.5]), np.array([0.0, 0.5, 5.0])
+    base_mask, mask = np.array([False, True, True]), np.array([True, True, True])
+    base = nearest_pieces(piece_index(pieces, base_mask), pieces, x, y)
+    assert base.piece.tolist() == [1, 1, 2]
+    got = reuse_nearest(base, base_mask, pieces, mask, x, y,
+                        index=lambda segments: piece_index(pieces, segments))
+    assert got.piece.tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(got.dist_m, [0.0, 0.0, 0.0])
 
 
 def test_curved_pieces_measure_along_the_segment():

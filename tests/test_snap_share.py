@@ -4,6 +4,7 @@ mode's own ``snap_points`` field for field, and ``compute_access`` snaps each po
 from __future__ import annotations
 
 import dataclasses
+import gc
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,7 @@ from tcm_coverage.network import (
     snap_key,
     snap_points,
     snap_with_profile,
+    snapping,
 )
 
 
@@ -75,3 +77,21 @@ def test_compute_access_snaps_each_point_set_once_per_key(monkeypatch, plain):
         own = real(r.graph, lon, lat)
         np.testing.assert_array_equal(r.demand.offroad_min, own.offroad_min, err_msg=mode)
         np.testing.assert_array_equal(r.demand.edge, own.edge, err_msg=mode)
+
+
+def test_snap_caches_go_with_the_network():
+    """The projected points, searches and trees kept for a network are dropped with it, and a
+    second snap of the same points (another mode) is the first one's, field for field."""
+    net = random_network(7)
+    lon, lat = _points(7, 50)
+    walk = build_routing_graph(net, get_profile("walk"))
+    first = snap_points(walk, lon, lat)
+    again = snap_points(walk, lon, lat)
+    for f in dataclasses.fields(first):
+        np.testing.assert_array_equal(getattr(again, f.name), getattr(first, f.name), err_msg=f.name)
+    key = id(net)
+    assert any(k[0] == key for k in snapping._NEAR) and any(k[0] == key for k in snapping._PROJECTED)
+    del walk, net, first, again
+    gc.collect()
+    assert not any(k[0] == key for k in (*snapping._NEAR, *snapping._PROJECTED, *snapping._INDEX))
+    assert key not in snapping._PIECES and key not in snapping._WATCHED

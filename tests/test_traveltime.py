@@ -20,6 +20,9 @@ from tcm_coverage.access.shared_pairs import SharedRouting, pairs_within, pairs_
 from tcm_coverage.access.traveltime import (
     DIRECT_OFFROAD_MAX_M,
     NearestResult,
+    NodeTimes,
+    _near_some,
+    facility_node_times,
     nearest_facility_times,
     node_times_to_nearest,
     od_pairs_within,
@@ -448,6 +451,52 @@ def test_agrees_with_networkx(seed, mode, at_nodes):
         res_d = nearest_facility_times(rg, dem, fac, direct_offroad_m=cap)
         direct = straight_minutes(rg, dem, fac, cap_m=cap).min(axis=1)
         np.testing.assert_allclose(res_d.minutes, np.minimum(ref_dem, direct), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_near_some_keeps_every_point_within_reach(seed):
+    """The grid filter of the direct leg never drops a point within ``direct_m`` of a
+    facility (brute force; points exactly at the distance along the axes and diagonals, and
+    a hair inside), and drops most of the far ones."""
+    rng = np.random.default_rng(seed)
+    direct_m = [150.0, 37.5, 1000.0, 150.0, 0.25][seed]
+    fx, fy = rng.uniform(-5e4, 5e4, 40), rng.uniform(-5e4, 5e4, 40)
+    angles = np.arange(8) * np.pi / 4
+    ring = np.concatenate([direct_m * np.ones(8), direct_m * (1 - 1e-12) * np.ones(8)])
+    ang = np.concatenate([angles, angles])
+    dx = np.concatenate([rng.uniform(-6e4, 6e4, 3000), (fx[:, None] + ring * np.cos(ang)).ravel()])
+    dy = np.concatenate([rng.uniform(-6e4, 6e4, 3000), (fy[:, None] + ring * np.sin(ang)).ravel()])
+
+    def snap(x, y):
+        n = x.size
+        return Snap(edge=np.zeros(n, np.int64), frac=np.zeros(n), offroad_m=np.zeros(n),
+                    offroad_min=np.zeros(n), x_m=x + X0, y_m=y + Y0)
+
+    near = _near_some(snap(dx, dy), snap(fx, fy), direct_m)
+    dist = np.hypot(dx[:, None] - fx[None, :], dy[:, None] - fy[None, :]).min(axis=1)
+    within = np.flatnonzero(dist <= direct_m)
+    assert within.size >= 40 * 8
+    assert np.isin(within, near).all()
+    assert near.size < 0.5 * dx.size
+    assert np.all(np.diff(near) > 0)
+
+
+def test_shared_node_times_are_the_own_run():
+    """Node times run once and passed in give what the call's own run gives; those of
+    another graph are refused."""
+    net = random_network(1)
+    rg = build_routing_graph(net, get_profile("ebike"))
+    rng = np.random.default_rng(11)
+    fac, dem = facilities_and_demand(rg, rng, 12, 300, at_nodes=False)
+    nodes = facility_node_times(rg, fac)
+    np.testing.assert_array_equal(nodes.minutes, node_times_to_nearest(rg, fac))
+    own = nearest_facility_times(rg, dem, fac)
+    shared = nearest_facility_times(rg, dem, fac, nodes=nodes)
+    np.testing.assert_array_equal(shared.minutes, own.minutes)
+    np.testing.assert_array_equal(shared.facility, own.facility)
+    wrong = NodeTimes(minutes=np.zeros(net.n_nodes + 1), facility=np.zeros(net.n_nodes + 1, np.int64))
+    with pytest.raises(ValueError, match="node times"):
+        nearest_facility_times(rg, dem, fac, nodes=wrong)
 
 
 @pytest.mark.parametrize("seed", [0, 1])

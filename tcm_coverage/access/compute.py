@@ -58,7 +58,7 @@ from tcm_coverage.access.isochrones import (
     travel_time_surface,
 )
 from tcm_coverage.access.results import AccessOptions, AccessResult, IsochroneOptions
-from tcm_coverage.access.traveltime import nearest_facility_times
+from tcm_coverage.access.traveltime import NodeTimes, facility_node_times, nearest_facility_times
 from tcm_coverage.i18n import FACILITY_SET_LABELS, MODE_LABELS, text
 from tcm_coverage.network import (
     MIN_COMPONENT_M,
@@ -201,14 +201,15 @@ def compute_access(
             dem[f"offroad_m_{mode}"] = dsnap.offroad_m
             summaries[mode] = _mode_summary(rg, dsnap, pop, direct_offroad_m=opts.direct_offroad_m)
             raw_notes.extend((key, values, mode) for key, values in _snap_notes(summaries[mode]))
-            columns, empty = _nearest_columns(rg, dsnap, fsnap, fid, {s: masks[s] for s in facility_sets},
+            nodes = _NodeRuns(rg, fsnap)  # one Dijkstra per facility set, for residents and cells
+            columns, empty = _nearest_columns(dsnap, fid, {s: masks[s] for s in facility_sets}, nodes,
                                               mode=mode, direct_offroad_m=opts.direct_offroad_m, bar=bar)
             for col, values in columns.items():
                 dem[col] = values
             raw_notes.extend(("no_facility", (("facility_set", (s, FACILITY_SET_LABELS[s]["zh"])),), None)
                              for s in empty)
             if grid is not None and isochrones is not None:
-                iso_parts.extend(_mode_isochrones(routing[mode], masks, mode=mode, facility_sets=iso_sets,
+                iso_parts.extend(_mode_isochrones(nodes, masks, mode=mode, facility_sets=iso_sets,
                                                   isochrones=isochrones, direct_offroad_m=opts.direct_offroad_m,
                                                   bar=bar, cells=(grid, snaps)))
     notes = _once_per_run(raw_notes)
@@ -285,8 +286,26 @@ def _once_per_run(raw: Sequence[_RawNote]) -> list[tuple[str, str]]:
     return notes
 
 
+class _NodeRuns:
+    """The Dijkstra run of each set of facilities of one mode (:func:`facility_node_times`),
+    made once for the residents and the isochrone cells (and once for sets with the same
+    facilities)."""
+
+    def __init__(self, rg: RoutingGraph, fsnap: Snap) -> None:
+        self.rg, self.fsnap = rg, fsnap
+        self._runs: dict[bytes, tuple[Snap, NodeTimes]] = {}
+
+    def get(self, mask: np.ndarray) -> tuple[Snap, NodeTimes]:
+        """The facilities of ``mask`` and their node times."""
+        key = np.packbits(mask).tobytes()
+        if key not in self._runs:
+            fac = self.fsnap.take(mask)
+            self._runs[key] = (fac, facility_node_times(self.rg, fac))
+        return self._runs[key]
+
+
 def _nearest_columns(
-    rg: RoutingGraph, dsnap: Snap, fsnap: Snap, fid: np.ndarray, masks: Mapping[str, np.ndarray], *,
+    dsnap: Snap, fid: np.ndarray, masks: Mapping[str, np.ndarray], nodes: _NodeRuns, *,
     mode: str, direct_offroad_m: float, bar: tqdm,
 ) -> tuple[dict[str, object], list[str]]:
     """The ``t_{set}_{mode}`` and ``f_{set}_{mode}`` columns of one mode for each facility set of
@@ -302,7 +321,8 @@ def _nearest_columns(
             columns[col_f] = ""
             empty.append(facility_set)
         else:
-            res = nearest_facility_times(rg, dsnap, fsnap.take(mask), direct_offroad_m=direct_offroad_m)
+            fac, runs = nodes.get(mask)
+            res = nearest_facility_times(nodes.rg, dsnap, fac, direct_offroad_m=direct_offroad_m, nodes=runs)
             columns[col_t] = res.minutes
             ids = fid[mask]
             columns[col_f] = np.where(res.facility >= 0, ids[np.clip(res.facility, 0, None)], "")
@@ -320,14 +340,15 @@ def _once(snaps: dict[tuple[str, bytes], Any], name: str, rg: RoutingGraph, make
 
 
 def _mode_isochrones(
-    routed: Routing, masks: Mapping[str, np.ndarray], *, mode: str, facility_sets: Sequence[str],
+    nodes: _NodeRuns, masks: Mapping[str, np.ndarray], *, mode: str, facility_sets: Sequence[str],
     isochrones: IsochroneOptions, direct_offroad_m: float, bar: tqdm,
     cells: tuple[CellGrid, dict[tuple[str, bytes], Any]],
 ) -> list[gpd.GeoDataFrame]:
     """Isochrone rings of one mode per facility set (none for a set with no facility); ``cells``
     is the run's grid (the same for every mode) and the run's snaps, so the grid is snapped
-    once for the modes that share a snap key."""
-    rg, fsnap = routed.graph, routed.facilities
+    once for the modes that share a snap key; ``nodes`` the mode's Dijkstra runs, shared with
+    the residents."""
+    rg = nodes.rg
     grid, snaps = cells
     snapped: tuple[Snap, CellGrid] | None = None
     parts = []
@@ -338,8 +359,9 @@ def _mode_isochrones(
             if snapped is None:
                 snap, _ = _once(snaps, "isochrone cells", rg, lambda g: surface_points(g, None, grid=grid))
                 snapped = (snap_with_profile(snap, rg), grid)
-            surface = travel_time_surface(rg, fsnap.take(mask), None, cells=snapped,
-                                          direct_offroad_m=direct_offroad_m)
+            fac, runs = nodes.get(mask)
+            surface = travel_time_surface(rg, fac, None, cells=snapped, direct_offroad_m=direct_offroad_m,
+                                          nodes=runs)
             parts.append(isochrone_bands(surface, isochrones.minutes,
                                          attributes={"mode": mode, "target": facility_set}))
         bar.update()

@@ -44,7 +44,7 @@ from affine import Affine
 from rasterio import features
 
 from tcm_coverage._errors import InputError
-from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, nearest_facility_times
+from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, NodeTimes, nearest_facility_times
 from tcm_coverage.inputs import boundary_geometry
 from tcm_coverage.network import RoutingGraph, Snap, snap_points
 
@@ -199,6 +199,7 @@ def travel_time_surface(
     cell_m: float = 100.0,
     cells: tuple[Snap, CellGrid] | None = None,
     direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
+    nodes: NodeTimes | None = None,
 ) -> TravelTimeSurface:
     """Minutes from every grid cell of ``area`` to the nearest facility.
 
@@ -217,6 +218,10 @@ def travel_time_surface(
     direct_offroad_m : float, default :data:`tcm_coverage.access.traveltime.DIRECT_OFFROAD_MAX_M`
         Longest straight off-road leg to a facility, as in
         :func:`tcm_coverage.access.traveltime.nearest_facility_times`.
+    nodes : NodeTimes, optional
+        The Dijkstra run of ``rg`` and ``facilities``
+        (:func:`~tcm_coverage.access.traveltime.facility_node_times`) when the residents were
+        routed to the same facilities already.
 
     Returns
     -------
@@ -224,7 +229,7 @@ def travel_time_surface(
     """
     snap, grid = cells if cells is not None else surface_points(rg, area, cell_m=cell_m)
     minutes = np.full(grid.shape, np.nan)
-    res = nearest_facility_times(rg, snap, facilities, direct_offroad_m=direct_offroad_m)
+    res = nearest_facility_times(rg, snap, facilities, direct_offroad_m=direct_offroad_m, nodes=nodes)
     minutes[grid.inside] = res.minutes
     return TravelTimeSurface(minutes=minutes, transform=grid.transform, crs_m=rg.network.crs_m,
                              cell_m=float(grid.transform.a), area_m=grid.area_m)

@@ -44,9 +44,9 @@ off (every trip then uses the road network).
 Unreachable points get ``inf`` minutes and facility ``-1``. Nothing here loops in Python
 over nodes, segments, demand points or facilities.
 
-Why this module is long: the nearest time and the pairs within a cutoff
-(:func:`od_pairs_within`) are one time definition (virtual facility nodes, lead-ins, the
-same-segment and direct legs); apart, each would need the other's private pieces.
+Why this module is long: the nearest facility and the pairs within a cutoff are one
+definition of a trip's time (the legs to either end, the same segment, the direct leg and its
+grid filter, the shared Dijkstra runs); split, the two could drift apart.
 """
 
 from __future__ import annotations
@@ -70,7 +70,9 @@ __all__ = [
     "DIRECT_OFFROAD_LIMIT_M",
     "DIRECT_OFFROAD_MAX_M",
     "NearestResult",
+    "NodeTimes",
     "ODPairs",
+    "facility_node_times",
     "nearest_facility_times",
     "node_times_to_nearest",
     "od_pairs_within",
@@ -121,6 +123,28 @@ def _direct_minutes(rg: RoutingGraph, demand: Snap, facilities: Snap, d_idx: np.
     return dist / (speed * offroad_speed_factor(rg.profile.mode, dist, rise))
 
 
+def _near_some(demand: Snap, facilities: Snap, direct_m: float) -> np.ndarray:
+    """Indices of the demand points that may lie within ``direct_m`` of a facility: those
+    whose square of a grid of ``direct_m`` (a little more) cells is next to a facility's. A
+    point within ``direct_m`` of a facility is never left out (the two squares are at most
+    one apart in each direction); most far ones are, without a tree search."""
+    cell = direct_m * 1.01 + 1e-6
+    x0, y0 = float(facilities.x_m.min()), float(facilities.y_m.min())
+    fx = np.floor((facilities.x_m - x0) / cell).astype(np.int64)
+    fy = np.floor((facilities.y_m - y0) / cell).astype(np.int64)
+    dx = np.floor((demand.x_m - x0) / cell).astype(np.int64)
+    dy = np.floor((demand.y_m - y0) / cell).astype(np.int64)
+    span = int(fy.max()) + 3  # rows -1 .. max + 1 of the facilities' squares, as one key
+    step = np.array([-1, 0, 1], dtype=np.int64)
+    keys = ((fx[:, None, None] + step[None, :, None]) * span
+            + (fy[:, None, None] + 1 + step[None, None, :])).ravel()
+    keys = np.unique(keys)
+    inside = (dy >= -1) & (dy <= span - 2)
+    dkey = dx * span + (dy + 1)
+    pos = np.clip(np.searchsorted(keys, dkey), 0, keys.size - 1)
+    return np.flatnonzero(inside & (keys[pos] == dkey))
+
+
 def _direct_best(rg: RoutingGraph, demand: Snap, facilities: Snap,
                  direct_m: float) -> tuple[np.ndarray, np.ndarray]:
     """(k,) fastest straight off-road walk of each demand point to a facility at most
@@ -128,31 +152,36 @@ def _direct_best(rg: RoutingGraph, demand: Snap, facilities: Snap,
 
     On the flat the nearest facility in a straight line is the fastest (one KD-tree query);
     with slopes a farther one may be faster downhill, so every facility within ``direct_m`` is
-    timed (a sparse distance matrix) and the fastest kept.
+    timed (a sparse distance matrix) and the fastest kept. Only the points near some facility
+    (:func:`_near_some`) are searched.
     """
     k = len(demand)
     best = np.full(k, np.inf)
     best_f = np.full(k, -1, dtype=np.int64)
     if direct_m <= 0 or k == 0 or len(facilities) == 0:
         return best, best_f
+    near = _near_some(demand, facilities, direct_m)
+    if near.size == 0:
+        return best, best_f
+    sub = demand.take(near)
     ftree = cKDTree(np.column_stack([facilities.x_m, facilities.y_m]))
-    dpts = np.column_stack([demand.x_m, demand.y_m])
-    if demand.z_m is None or facilities.z_m is None:
+    dpts = np.column_stack([sub.x_m, sub.y_m])
+    if sub.z_m is None or facilities.z_m is None:
         dd, ii = ftree.query(dpts, k=1, distance_upper_bound=float(np.nextafter(direct_m, np.inf)))
         found = dd <= direct_m
-        best[found] = _direct_minutes(rg, demand, facilities, np.flatnonzero(found), ii[found],
-                                      dd[found])
-        best_f[found] = ii[found]
+        best[near[found]] = _direct_minutes(rg, sub, facilities, np.flatnonzero(found), ii[found],
+                                            dd[found])
+        best_f[near[found]] = ii[found]
         return best, best_f
     sdm = cKDTree(dpts).sparse_distance_matrix(ftree, direct_m, output_type="coo_matrix")
     rows, cols = sdm.row.astype(np.int64), sdm.col.astype(np.int64)
-    tt = _direct_minutes(rg, demand, facilities, rows, cols, sdm.data)
+    tt = _direct_minutes(rg, sub, facilities, rows, cols, sdm.data)
     order = np.lexsort((cols, tt, rows))  # per demand point: fastest first, then lowest index
     rows, cols, tt = rows[order], cols[order], tt[order]
     first = np.ones(rows.size, dtype=bool)
     first[1:] = rows[1:] != rows[:-1]
-    best[rows[first]] = tt[first]
-    best_f[rows[first]] = cols[first]
+    best[near[rows[first]]] = tt[first]
+    best_f[near[rows[first]]] = cols[first]
     return best, best_f
 
 
@@ -212,6 +241,42 @@ def _node_times(rg: RoutingGraph, facilities: Snap) -> tuple[np.ndarray, np.ndar
     dist = dist[:n]
     fac = np.where(np.isfinite(dist) & (src[:n] >= n), src[:n] - n, -1).astype(np.int64)
     return dist, fac
+
+
+@dataclass(frozen=True)
+class NodeTimes:
+    """Minutes from every node of a graph to the nearest of some facilities
+    (:func:`facility_node_times`): the Dijkstra run that :func:`nearest_facility_times` makes,
+    to share between point sets routed to the same facilities (residents and isochrone cells).
+
+    Attributes
+    ----------
+    minutes : numpy.ndarray
+        (n,) float64, ``inf`` where no facility can be reached.
+    facility : numpy.ndarray
+        (n,) int64 index into the facility snap, ``-1`` when unreachable.
+    """
+
+    minutes: np.ndarray
+    facility: np.ndarray
+
+
+def facility_node_times(rg: RoutingGraph, facilities: Snap) -> NodeTimes:
+    """The multi-source Dijkstra from ``facilities`` (resident -> facility) on ``rg``.
+
+    Parameters
+    ----------
+    rg : RoutingGraph
+        Graph of one mode.
+    facilities : Snap
+        Facilities snapped on ``rg``.
+
+    Returns
+    -------
+    NodeTimes
+    """
+    minutes, facility = _node_times(rg, facilities)
+    return NodeTimes(minutes=minutes, facility=facility)
 
 
 def node_times_to_nearest(rg: RoutingGraph, facilities: Snap) -> np.ndarray:
@@ -288,6 +353,7 @@ def nearest_facility_times(
     facilities: Snap,
     *,
     direct_offroad_m: float = DIRECT_OFFROAD_MAX_M,
+    nodes: NodeTimes | None = None,
 ) -> NearestResult:
     """Minutes from each demand point to its nearest facility (resident -> facility).
 
@@ -302,6 +368,9 @@ def nearest_facility_times(
     direct_offroad_m : float, default :data:`DIRECT_OFFROAD_MAX_M`
         Also consider walking straight off-road (at ``profile.offroad_kmh``) to a facility
         at most this many metres away; the faster option wins. 0: never.
+    nodes : NodeTimes, optional
+        :func:`facility_node_times` of ``rg`` and these ``facilities``, when another point
+        set was routed to them already (default: run it here).
 
     Returns
     -------
@@ -312,7 +381,12 @@ def nearest_facility_times(
     _check_snap(rg, facilities, "facility")
     direct_m = _check_direct_m(direct_offroad_m)
     k = len(demand)
-    node_min, node_fac = _node_times(rg, facilities)
+    if nodes is None:
+        node_min, node_fac = _node_times(rg, facilities)
+    elif nodes.minutes.shape != (rg.network.n_nodes,):
+        raise ValueError("the node times are not of this routing graph")
+    else:
+        node_min, node_fac = nodes.minutes, nodes.facility
     net = rg.network
     e = demand.edge
     t = demand.frac

@@ -32,6 +32,7 @@ per network object, so the 15 snaps of a demo run build a handful of trees.
 
 from __future__ import annotations
 
+import hashlib
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -44,7 +45,15 @@ from tcm_coverage._errors import InputError
 from tcm_coverage._geo import WGS84
 from tcm_coverage.network.graph import RoutingGraph
 from tcm_coverage.network.model import RoadNetwork, network_pieces, spatial_node_order
-from tcm_coverage.network.nearest import Nearest, PieceIndex, Pieces, nearest_pieces, piece_index
+from tcm_coverage.network.nearest import (
+    Nearest,
+    PieceIndex,
+    Pieces,
+    may_lie_within,
+    nearest_pieces,
+    piece_index,
+    reuse_nearest,
+)
 from tcm_coverage.network.terrain import offroad_speed_factor
 
 __all__ = ["Routing", "Snap", "snap_key", "snap_points", "snap_with_profile"]
@@ -244,29 +253,19 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any, *, leg: str = "to_road") -
             fix="Remove or geocode those points.",
         )
     net = rg.network
-    tr = pyproj.Transformer.from_crs(WGS84, net.crs_m, always_xy=True)
-    x, y = tr.transform(lon, lat)
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
     k = lon.shape[0]
+    x, y, zorder = _projected(net, lon, lat)
     if k == 0:
         empty = np.zeros(0)
         return Snap(edge=np.zeros(0, dtype=np.int64), frac=empty, offroad_m=empty,
                     offroad_min=empty, x_m=x, y_m=y, fragment_m=empty,
                     z_m=None if net.terrain is None else empty,
                     rise_m=None if net.terrain is None else empty)
-    # search in Z order (points near each other one after the other walk the same tree
-    # branches); each point gets exactly one answer
-    zorder = spatial_node_order(x, y)
     targets, fragments = _snap_targets(rg)
     pieces = _network_pieces(net)
-    near = nearest_pieces(_cached_index(net, pieces, targets), pieces, x, y, zorder)
-    dist = near.dist_m
-    fragment_m = np.full(k, np.nan)
-    if fragments.any():
-        frag = nearest_pieces(_cached_index(net, pieces, fragments), pieces, x, y, zorder)
-        nearer = frag.dist_m < dist
-        fragment_m[nearer] = frag.dist_m[nearer]
+    near = _nearest_targets(net, pieces, targets, (x, y, zorder))
+    dist = near.dist_m.copy()  # the cached search stays as it is
+    fragment_m = _fragment_m(net, pieces, fragments, (x, y, zorder), dist)
     edge = pieces.seg[near.piece]
     frac = _fraction(pieces, near)
     z_m = rise = None
@@ -281,6 +280,78 @@ def snap_points(rg: RoutingGraph, lon: Any, lat: Any, *, leg: str = "to_road") -
                 x_m=x, y_m=y, fragment_m=fragment_m, z_m=z_m, rise_m=rise)
 
 
+def _fragment_m(net: RoadNetwork, pieces: Pieces, fragments: np.ndarray,
+                points: tuple[np.ndarray, np.ndarray, np.ndarray], dist: np.ndarray) -> np.ndarray:
+    """(k,) distance to the nearest fragment piece where that is nearer than the snap
+    (``dist``), NaN elsewhere. Only the points with a fragment sample within ``dist`` plus
+    the slack are searched (:func:`~tcm_coverage.network.nearest.may_lie_within`): the others
+    have no fragment within ``dist``."""
+    x, y, zorder = points
+    out = np.full(x.shape[0], np.nan)
+    if not fragments.any():
+        return out
+    index = _cached_index(net, pieces, fragments)
+    maybe = may_lie_within(index, x, y, dist)
+    which = zorder[maybe[zorder]]
+    if which.size:
+        frag = nearest_pieces(index, pieces, x[which], y[which])
+        nearer = frag.dist_m < dist[which]
+        out[which[nearer]] = frag.dist_m[nearer]
+    return out
+
+
+def _digest(*arrays: np.ndarray) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        digest.update(np.ascontiguousarray(a).tobytes())
+    return digest.digest()
+
+
+def _projected(net: RoadNetwork, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The points in ``net.crs_m`` and their Z order (points near each other one after the
+    other walk the same tree branches), kept for the last few point sets (every mode snaps
+    the residents)."""
+    _watch(net)
+    key = (id(net), _digest(lon, lat))
+    if key in _PROJECTED:
+        return _PROJECTED[key]
+    tr = pyproj.Transformer.from_crs(WGS84, net.crs_m, always_xy=True)
+    x, y = tr.transform(lon, lat)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    _PROJECTED[key] = (x, y, spatial_node_order(x, y))
+    while len(_PROJECTED) > _MAX_POINT_SETS:
+        _PROJECTED.popitem(last=False)
+    return _PROJECTED[key]
+
+
+def _nearest_targets(net: RoadNetwork, pieces: Pieces, targets: np.ndarray,
+                     points: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Nearest:
+    """The nearest piece of ``targets`` of every point: searched for the first mode that snaps
+    this point set, then taken from that search where it provably holds
+    (:func:`~tcm_coverage.network.nearest.reuse_nearest`)."""
+    x, y, zorder = points
+    key = (id(net), _digest(x, y))
+    tkey = np.packbits(targets).tobytes()
+    known = _NEAR.get(key)
+    if known is None:
+        known = _NEAR[key] = {}
+        while len(_NEAR) > _MAX_POINT_SETS:
+            _NEAR.popitem(last=False)
+    else:
+        _NEAR.move_to_end(key)
+    if tkey not in known:
+        if known:
+            base_targets, base = next(iter(known.values()))
+            known[tkey] = (targets, reuse_nearest(
+                base, base_targets, pieces, targets, x, y,
+                index=lambda segments: _cached_index(net, pieces, segments), order=zorder))
+        else:
+            known[tkey] = (targets, nearest_pieces(_cached_index(net, pieces, targets), pieces,
+                                                   x, y, zorder))
+    return known[tkey][1]
+
+
 def _fraction(pieces: Pieces, near: Nearest) -> np.ndarray:
     """Position along ``u -> v`` (0..1) of the nearest point of every point's segment."""
     p = near.piece
@@ -292,26 +363,45 @@ def _fraction(pieces: Pieces, near: Nearest) -> np.ndarray:
     return np.clip(frac, 0.0, 1.0)
 
 
-# Snapping caches, per network object (dropped with it): its pieces, and the KD-tree over the
-# pieces of each set of segments snapped to (the targets and fragments of a mode). The demo
-# snaps 15 point sets to a handful of segment sets; each tree is built once.
+# Snapping caches, per network object (dropped with it): its pieces, the KD-tree over the
+# pieces of each set of segments snapped to (the targets and fragments of a mode, the targets
+# one mode has and another not), and the nearest target piece of the last few point sets for
+# each set of targets (by the points' coordinates: the demand points snapped by walk, e-bike
+# and, for the referral, car). The demo snaps 15 point sets to a handful of segment sets; each
+# tree is built once, each point set searched in full once.
 _PIECES: dict[int, Pieces] = {}
 _INDEX: OrderedDict[tuple[int, bytes], PieceIndex] = OrderedDict()
-_MAX_INDEXES = 6
+_MAX_INDEXES = 12
+_NEAR: OrderedDict[tuple[int, bytes], dict[bytes, tuple[np.ndarray, Nearest]]] = OrderedDict()
+_MAX_POINT_SETS = 4
+_PROJECTED: OrderedDict[tuple[int, bytes], tuple[np.ndarray, ...]] = OrderedDict()
+_WATCHED: set[int] = set()
+
+
+def _watch(net: RoadNetwork) -> None:
+    """Drop the caches of ``net`` when it goes."""
+    if id(net) not in _WATCHED:
+        _WATCHED.add(id(net))
+        weakref.finalize(net, _forget, id(net))
 
 
 def _forget(key: int) -> None:
+    _WATCHED.discard(key)
     _PIECES.pop(key, None)
     for k in [k for k in _INDEX if k[0] == key]:
         del _INDEX[k]
+    for k in [k for k in _NEAR if k[0] == key]:
+        del _NEAR[k]
+    for k in [k for k in _PROJECTED if k[0] == key]:
+        del _PROJECTED[k]
 
 
 def _network_pieces(net: RoadNetwork) -> Pieces:
     """The straight pieces of ``net``'s segments (cached while ``net`` lives)."""
     key = id(net)
     if key not in _PIECES:
+        _watch(net)
         _PIECES[key] = network_pieces(net)
-        weakref.finalize(net, _forget, key)
     return _PIECES[key]
 
 
