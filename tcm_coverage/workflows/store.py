@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -187,7 +187,7 @@ def _write_table(store: Path, path: str, frame: pd.DataFrame, base: pd.DataFrame
     return entry
 
 
-def save_run(run: AnalysisRun, folder: Path) -> Path:
+def save_run(run: AnalysisRun, folder: Path, *, rendered: Mapping[str, Any] | None = None) -> Path:
     """Write the store of a computed run into ``folder/store`` (inside the atomic output folder).
 
     Parameters
@@ -196,6 +196,9 @@ def save_run(run: AnalysisRun, folder: Path) -> Path:
         From :func:`~tcm_coverage.workflows.pipeline.compute`.
     folder
         The output folder being built.
+    rendered
+        What a redraw may reuse of the files just rendered
+        (:func:`~tcm_coverage.workflows.rendered.rendered_record`), kept as ``"rendered"``.
 
     Returns
     -------
@@ -220,7 +223,8 @@ def save_run(run: AnalysisRun, folder: Path) -> Path:
     index = {"format": STORE_FORMAT, "tables": tables,
              "values": {path: _encode(_get(run, path)) for path in VALUES}, "scorecards": cards,
              "objects": {name: None if getattr(run, name) is None else to_json(getattr(run, name))
-                         for name, (to_json, _) in _OBJECTS.items()}}
+                         for name, (to_json, _) in _OBJECTS.items()},
+             "rendered": dict(rendered or {})}
     (store / _INDEX).write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
     return store
 
