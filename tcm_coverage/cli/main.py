@@ -338,9 +338,10 @@ def _redraw_load(args: argparse.Namespace, run_dir: Path, config, *, modes: tupl
     """Load the run's store and compute only what is missing (or, without a store, recompute the
     run: then the changed-inputs protection applies, as it does when a mode must be routed)."""
     from tcm_coverage._rerun import changed_note, rerun_note
-    from tcm_coverage.workflows import load_run, missing_modes, redraw_run
+    from tcm_coverage.workflows import MAP_TABLES, load_run, missing_modes, redraw_run
 
-    stored = load_run(run_dir, config, scorecards=args.command != "map")
+    is_map = args.command == "map"  # a map reads only the tables it draws
+    stored = load_run(run_dir, config, scorecards=not is_map, tables=MAP_TABLES if is_map else None)
     note = None
     if stored is None or missing_modes(stored, modes) or args.allow_changed_inputs:
         # the inputs are read again (or the user asked to use changed ones): they must be the

@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
     from tcm_coverage.workflows.pipeline import compute, compute_from_inputs, run_analysis
     from tcm_coverage.workflows.plates import build_print_map, plate_images, write_print
     from tcm_coverage.workflows.recompute import complete_run
-    from tcm_coverage.workflows.redraw import Redraw, missing_modes, redraw_run
+    from tcm_coverage.workflows.redraw import MAP_TABLES, Redraw, missing_modes, redraw_run
     from tcm_coverage.workflows.rendered import reused_map_page
     from tcm_coverage.workflows.run import AnalysisRun, RunInputs
     from tcm_coverage.workflows.scenario_file import MODELS, Scenario, load_scenario
@@ -66,6 +66,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
     from tcm_coverage.workflows.write import write_geodata, write_outputs
 
 __all__ = [
+    "MAP_TABLES",
     "MODELS",
     "STORE_DIR",
     "STORE_FORMAT",

@@ -110,7 +110,8 @@ def plate_images(run: AnalysisRun, config: AnalysisConfig, folder: Path, *,
     folder
         The run folder (its ``map.png``).
     written
-        ``folder/map.png`` was just drawn for ``config`` (:func:`~tcm_coverage.workflows.write.write_outputs`).
+        ``folder/map.png`` was just drawn for ``config`` (:func:`~tcm_coverage.workflows.write.write_outputs`):
+        it is the plate, and without it there is none (no font, or no plates asked for).
         Otherwise the run's ``map.png`` is used only when the store records it drawn for the
         same language, view, sources and day and unchanged since; else the plate is drawn in
         memory (an English report of a Chinese run gets an English plate).
@@ -122,9 +123,9 @@ def plate_images(run: AnalysisRun, config: AnalysisConfig, folder: Path, *,
     """
     codes = list(dict.fromkeys(run.tables.county["code"].astype(str)))
     plate = Path(folder) / "map.png"
-    if len(codes) != 1:
+    if len(codes) != 1 or (written and not plate.exists()):  # the run drew none: none
         return None
-    if (written and plate.exists()) or (not written and reusable_file(folder, config, plate.name)):
+    if written or reusable_file(folder, config, plate.name):
         return {codes[0]: plate}
     rendering = config.rendering
     if not rendering.print_formats or (rendering.lang == "zh" and find_cjk_font() is None):
