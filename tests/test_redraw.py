@@ -384,9 +384,12 @@ def test_report_plate_is_in_the_report_language(stored, tmp_path):
     assert english.read_bytes() in images
 
 
-def test_report_map_is_reused_only_when_drawn_the_same_way(stored, tmp_path):
+def test_report_map_is_reused_only_when_drawn_the_same_way(stored, tmp_path, monkeypatch):
+    import datetime
+
     from tcm_coverage.outputs import map_html
     from tcm_coverage.workflows import build_map, reused_map_page
+    from tcm_coverage.workflows import rendered as rendered_module
 
     config = load_config(stored)
     page = reused_map_page(stored, config)
@@ -394,6 +397,17 @@ def test_report_map_is_reused_only_when_drawn_the_same_way(stored, tmp_path):
     assert page is not None and _IDS.sub("ID", page) == _IDS.sub("ID", built)
     assert reused_map_page(stored, load_config(stored, lang="en")) is None  # another language
     assert reused_map_page(stored, load_config(stored, basemap="none")) is None
+    assert rendered_module.reusable_file(stored, config, "map.png") == stored / "map.png"
+
+    class Tomorrow(datetime.date):
+        @classmethod
+        def today(cls):
+            return datetime.date.fromordinal(datetime.date.today().toordinal() + 1)
+
+    with monkeypatch.context() as m:  # the plate prints the day, the compact report map does not
+        m.setattr(rendered_module, "date", Tomorrow)
+        assert rendered_module.reusable_file(stored, config, "map.png") is None
+        assert reused_map_page(stored, config) == page
     copy = tmp_path / "run"
     shutil.copytree(stored, copy)
     report = copy / "report.html"

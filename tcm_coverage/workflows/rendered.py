@@ -3,8 +3,8 @@ in ``report.docx``) and the compact map embedded in ``report.html`` (the folium 
 
 :func:`~tcm_coverage.workflows.write.write_outputs` records in ``store/store.json``
 (``"rendered"``) each such file's SHA-256 and the key it was drawn with
-(:func:`render_key`: language, basemap, sources, headline view, modes, thresholds and the day,
-which the pages print). A redraw reuses a file only when the configuration it draws with gives
+(:func:`render_key`: language, basemap, sources, headline view, modes, thresholds and, for the
+plate, which prints it, the day; the report's compact map prints no date). A redraw reuses a file only when the configuration it draws with gives
 the same key and the file is unchanged since (a ``report --lang en`` in the run folder replaces
 ``report.html``: its hash no longer matches and the map is built again). Reused or rebuilt,
 the output is the same (``tests/test_redraw.py`` checks both against a recomputation).
@@ -33,13 +33,15 @@ _STORE_INDEX = Path("store") / "store.json"
 _MAP_FRAME = re.compile(r"<iframe class='map' title='map' srcdoc=\"([^\"]*)\"></iframe>")
 
 
-def render_key(config: AnalysisConfig) -> dict[str, Any]:
+def render_key(config: AnalysisConfig, *, dated: bool = True) -> dict[str, Any]:
     """What the run's plate and report map are drawn from besides the stored tables.
 
     Parameters
     ----------
     config
         The configuration a page is drawn with.
+    dated
+        With the day (the plate prints it; the report's compact map does not).
 
     Returns
     -------
@@ -53,15 +55,19 @@ def render_key(config: AnalysisConfig) -> dict[str, Any]:
             "self_contained": bool(rendering.self_contained), "sources": list(rendering.sources),
             "headline_mode": opts.headline_mode, "headline_threshold": float(opts.headline_threshold),
             "modes": list(opts.modes), "thresholds": [float(t) for t in opts.thresholds],
-            "date": date.today().isoformat()}
+            "date": date.today().isoformat() if dated else None}
+
+
+def _dated(name: str) -> bool:
+    return not name.startswith("report")  # the compact map of a report prints no date
 
 
 def rendered_record(config: AnalysisConfig, folder: Path) -> dict[str, dict[str, Any]]:
     """``{file: {"sha256", "key"}}`` of the reusable files just written into ``folder``."""
-    key = render_key(config)
     names = [n for n in RENDERED_FILES if (Path(folder) / n).exists()]
     names += sorted(p.name for p in Path(folder).glob("report_*.html"))
-    return {name: {"sha256": file_sha256(Path(folder) / name), "key": key} for name in names}
+    return {name: {"sha256": file_sha256(Path(folder) / name), "key": render_key(config, dated=_dated(name))}
+            for name in names}
 
 
 def _recorded(run_dir: Path) -> dict[str, Any]:
@@ -78,7 +84,8 @@ def reusable_file(run_dir: Path, config: AnalysisConfig, name: str) -> Path | No
     since, else ``None``."""
     entry = _recorded(run_dir).get(name)
     path = Path(run_dir) / name
-    if not isinstance(entry, dict) or entry.get("key") != render_key(config) or not path.is_file():
+    if (not isinstance(entry, dict) or entry.get("key") != render_key(config, dated=_dated(name))
+            or not path.is_file()):
         return None
     return path if file_sha256(path) == entry.get("sha256") else None
 
