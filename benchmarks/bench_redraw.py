@@ -39,6 +39,7 @@ COMMANDS: dict[str, list[str]] = {
     "map (HTML)": ["map", "{run}", "--out", "{out}"],
     "map --format png": ["map", "{run}", "--out", "{out}", "--format", "png"],
     "report": ["report", "{run}", "--out", "{out}"],
+    "report --lang en": ["report", "{run}", "--out", "{out}", "--lang", "en"],
     "score --profile national": ["score", "{run}", "--out", "{out}", "--profile", "national"],
 }
 _SELF = re.compile(r"^\((\d+(?:\.\d+)?) s\)", re.MULTILINE)

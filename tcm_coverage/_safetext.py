@@ -32,13 +32,16 @@ from os import PathLike
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 __all__ = ["FORMULA_START", "SafeWorkbook", "csv_safe", "html_columns", "safe_workbook",
            "write_csv", "xml_text"]
 
 #: Characters XML 1.0 does not allow in a document (python-docx/lxml refuse them).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+#: Characters openpyxl refuses in a cell (its ``openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE``, the
+#: same pattern; kept here so that the HTML helpers do not import openpyxl).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 #: Cell beginnings a spreadsheet may evaluate (OWASP CSV-injection list).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

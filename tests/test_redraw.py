@@ -309,32 +309,163 @@ def test_save_run_writes_only_parquet_and_json(demo_computed, tmp_path):
 #: What a redraw from the store must not import: the routing stack, the OSM reader, the solver.
 _NOT_FOR_REDRAW = ("scipy.sparse.csgraph", "osmium", "highspy", "tcm_coverage.network.readers",
                    "tcm_coverage.access.traveltime", "tcm_coverage.workflows.pipeline")
+#: And per command, what it does not draw with (issue 13: a redraw imports only what it draws with).
+_NOT_DRAWN_WITH = {
+    "map": ("matplotlib", "docx", "openpyxl", "rasterio", "tcm_coverage.workflows.write"),
+    "map-png": ("folium", "docx", "openpyxl", "rasterio", "tcm_coverage.workflows.write"),
+    "report": ("folium", "rasterio"),  # the run's report map is reused (same language and day)
+    "score": ("folium", "rasterio", "tcm_coverage.workflows.write"),
+}
 
 
-@pytest.mark.parametrize("command", ["map", "report"])
-def test_redraw_process_imports_no_routing_stack(stored, tmp_path, command):
-    """``map``/``report`` from the store, in a fresh process: none of the routing modules is
-    loaded (``sys.modules`` at exit); a mode the run lacks does load them (the check can fail)."""
+def _loaded_modules(names: tuple[str, ...], *argv: str) -> list[str]:
+    """The modules of ``names`` loaded at the end of ``tcm-coverage argv`` in a fresh process."""
+    import os
     import subprocess
     import sys
 
-    run = tmp_path / "run"
-    shutil.copytree(stored, run)
     probe = ("import sys\nfrom tcm_coverage.cli.main import main\n"
              "code = main(sys.argv[1:])\n"
-             f"print('LOADED', [m for m in {_NOT_FOR_REDRAW!r} if m in sys.modules])\n"
+             f"print('LOADED', [m for m in {names!r} if m in sys.modules])\n"
              "raise SystemExit(code)\n")
     root = Path(__file__).resolve().parents[1]
-    env = {**__import__("os").environ, "PYTHONPATH": str(root)}
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", probe, "-q", *argv], capture_output=True,
+                          text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("LOADED"))
+    return eval(line.removeprefix("LOADED "))  # a list literal of module names
 
-    def loaded(*argv: str) -> list[str]:
-        done = subprocess.run([sys.executable, "-c", probe, "-q", *argv], capture_output=True,
-                              text=True, env=env, timeout=300, check=False)
-        assert done.returncode == 0, done.stderr
-        line = next(ln for ln in done.stdout.splitlines() if ln.startswith("LOADED"))
-        return eval(line.removeprefix("LOADED "))  # a list literal of module names
 
-    assert loaded(command, str(run)) == []
+@pytest.mark.parametrize("command", ["map", "map-png", "report", "score"])
+def test_redraw_process_imports_only_what_it_draws_with(stored, tmp_path, command):
+    """A redraw from the store, in a fresh process: none of the routing modules is loaded, nor
+    what the command does not draw with (``sys.modules`` at exit); a mode the run lacks does
+    load the routing stack, and an English report of a Chinese run folium (the checks can fail)."""
+    run = tmp_path / "run"
+    shutil.copytree(stored, run)
+    argv = {"map": ["map", str(run)], "map-png": ["map", str(run), "--format", "png", "--dpi", "60"],
+            "report": ["report", str(run)], "score": ["score", str(run), "--profile", "national"]}[command]
+    names = _NOT_FOR_REDRAW + _NOT_DRAWN_WITH[command]
+    assert _loaded_modules(names, *argv, "--out", str(tmp_path / "out")) == []
     if command == "map":  # a mode the run did not compute is routed: then they are loaded
-        assert set(loaded("map", str(run), "--mode", "car", "--out", str(tmp_path / "car"))) >= {
+        assert set(_loaded_modules(names, "map", str(run), "--mode", "car", "--out", str(tmp_path / "car"))) >= {
             "scipy.sparse.csgraph", "tcm_coverage.access.traveltime", "tcm_coverage.network.readers"}
+    if command == "report":  # another language: the report map is built (folium), nothing routed
+        assert _loaded_modules(names, "report", str(run), "--lang", "en", "--out", str(tmp_path / "en")) == ["folium"]
+
+
+# --------------------------------------------------------------------------------------
+# what a redraw reuses of what the run rendered (the plate, the report map)
+# --------------------------------------------------------------------------------------
+def _docx_images(path: Path) -> list[bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return [z.read(n) for n in sorted(z.namelist()) if n.startswith("word/media/")]
+
+
+def test_report_plate_is_in_the_report_language(stored, tmp_path):
+    """``report --lang en`` of a Chinese run carries an English plate (drawn now, the same as
+    an English ``map --format png`` at the run's plate resolution), the Chinese report the run's
+    own ``map.png``."""
+    from tcm_coverage.workflows import plates
+
+    plate = (stored / "map.png").read_bytes()
+    assert main(["-q", "report", str(stored), "--out", str(tmp_path / "zh")]) == 0
+    assert plate in _docx_images(tmp_path / "zh" / "report.docx")
+    assert main(["-q", "report", str(stored), "--lang", "en", "--out", str(tmp_path / "en")]) == 0
+    images = _docx_images(tmp_path / "en" / "report.docx")
+    assert plate not in images
+    english = tmp_path / "plate_en.png"  # independently: the print path of `map --format png`
+    plates.write_print(load_run(stored, load_config(stored, lang="en"), scorecards=False),
+                       load_config(stored, lang="en"), english,
+                       options=plates.PrintOptions(dpi=plates.RUN_PRINT_DPI))
+    assert english.read_bytes() in images
+
+
+def test_report_map_is_reused_only_when_drawn_the_same_way(stored, tmp_path, monkeypatch):
+    import datetime
+
+    from tcm_coverage.outputs import map_html
+    from tcm_coverage.workflows import build_map, reused_map_page
+    from tcm_coverage.workflows import rendered as rendered_module
+
+    config = load_config(stored)
+    page = reused_map_page(stored, config)
+    built = map_html(build_map(load_run(stored, config, scorecards=False), config, compact=True))
+    assert page is not None and _IDS.sub("ID", page) == _IDS.sub("ID", built)
+    assert reused_map_page(stored, load_config(stored, lang="en")) is None  # another language
+    assert reused_map_page(stored, load_config(stored, basemap="none")) is None
+    assert rendered_module.reusable_file(stored, config, "map.png") == stored / "map.png"
+
+    class Tomorrow(datetime.date):
+        @classmethod
+        def today(cls):
+            return datetime.date.fromordinal(datetime.date.today().toordinal() + 1)
+
+    with monkeypatch.context() as m:  # the plate prints the day, the compact report map does not
+        m.setattr(rendered_module, "date", Tomorrow)
+        assert rendered_module.reusable_file(stored, config, "map.png") is None
+        assert reused_map_page(stored, config) == page
+    copy = tmp_path / "run"
+    shutil.copytree(stored, copy)
+    report = copy / "report.html"
+    report.write_text(report.read_text(encoding="utf-8").replace("</body>", "<p>x</p></body>"),
+                      encoding="utf-8")
+    assert reused_map_page(copy, config) is None  # changed since the run: built again
+
+
+# --------------------------------------------------------------------------------------
+# the store's size (issue 16)
+# --------------------------------------------------------------------------------------
+def test_store_is_compact(scored, tmp_path):
+    """zstd everywhere, floats BYTE_STREAM_SPLIT (lossless: the round trip is exact), and the
+    residents 65+ share the demand points' columns instead of repeating them."""
+    import pyarrow.parquet as pq
+
+    run, config = scored
+    walk = time_column("tcm_any", "walk")
+    demand = run.access.demand
+    elderly = demand.assign(population=demand["population"] * 0.2, **{walk: demand[walk] * 1.25})
+    run = dataclasses.replace(run, elderly=elderly)
+    store = save_run(run, tmp_path)
+    meta = pq.ParquetFile(store / "access.demand.parquet").metadata
+    kinds = {meta.row_group(0).column(i).path_in_schema: meta.row_group(0).column(i)
+             for i in range(meta.num_columns)}
+    assert kinds[walk].compression == "ZSTD" and "BYTE_STREAM_SPLIT" in kinds[walk].encodings
+    assert kinds["geometry"].compression == "ZSTD"
+    entry = __import__("json").loads((store / "store.json").read_text(encoding="utf-8"))["tables"]["elderly"]
+    assert entry["base"] == "access.demand"
+    assert sorted(pq.read_schema(store / entry["file"]).names) == sorted(["population", walk])
+    loaded = load_run(tmp_path, config, scorecards=False)
+    _frames_equal(loaded.elderly, elderly)
+    _frames_equal(loaded.access.demand, demand)
+    # another row order: stored whole, read back the same
+    shuffled = dataclasses.replace(run, elderly=elderly.iloc[::-1])
+    store = save_run(shuffled, tmp_path / "b")
+    assert "base" not in __import__("json").loads((store / "store.json").read_text(encoding="utf-8"))["tables"]["elderly"]
+    _frames_equal(load_run(tmp_path / "b", config, scorecards=False).elderly, elderly.iloc[::-1])
+
+
+def test_same_column_agrees_with_series_equals():
+    """The vectorised geometry comparison of the store gives ``Series.equals``' answer."""
+    import shapely
+
+    pts = gpd.GeoSeries(shapely.points(np.arange(5.0), np.arange(5.0)), crs=4326)
+    cases = [pts.copy(), gpd.GeoSeries([*pts[:4], shapely.Point(4.0, 4.0 + 1e-12)], crs=4326),
+             gpd.GeoSeries([*pts[:4], None], crs=4326),
+             gpd.GeoSeries([*pts[:4], shapely.MultiPoint([(4.0, 4.0)])], crs=4326),
+             gpd.GeoSeries([*pts[:4], shapely.Point(4.0, 4.0, 1.0)], crs=4326)]
+    for case in cases:
+        assert store_module._same_column(pts, case) == pts.equals(case)
+    assert store_module._same_column(cases[2], cases[2].copy()) and cases[2].equals(cases[2].copy())
+    assert not store_module._same_column(pd.Series([1.0, 2.0]), pd.Series([1.0, 2.5]))
+
+
+def test_illegal_characters_pattern_is_openpyxls():
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from tcm_coverage._safetext import ILLEGAL_CHARACTERS_RE as ours
+
+    assert (ours.pattern, ours.flags) == (ILLEGAL_CHARACTERS_RE.pattern, ILLEGAL_CHARACTERS_RE.flags)

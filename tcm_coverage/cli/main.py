@@ -198,10 +198,11 @@ def _add_print_options(mp: argparse.ArgumentParser) -> None:
 def _check_print(args: argparse.Namespace, out: Path) -> None:
     """Refuse, before any computation, a print ``--out`` of another format or missing tiles."""
     from tcm_coverage._errors import InputError
-    from tcm_coverage.outputs import open_tiles
 
     if args.format == "html":
         return
+    from tcm_coverage.outputs import open_tiles
+
     if out.suffix.lower() != f".{args.format}":
         raise InputError(f"--out {out} does not end in .{args.format}", path=out,
                          fix=f"name the file {out.stem}.{args.format}, or give --format {out.suffix.lstrip('.') or 'png'}")
@@ -337,9 +338,10 @@ def _redraw_load(args: argparse.Namespace, run_dir: Path, config, *, modes: tupl
     """Load the run's store and compute only what is missing (or, without a store, recompute the
     run: then the changed-inputs protection applies, as it does when a mode must be routed)."""
     from tcm_coverage._rerun import changed_note, rerun_note
-    from tcm_coverage.workflows import load_run, missing_modes, redraw_run
+    from tcm_coverage.workflows import MAP_TABLES, load_run, missing_modes, redraw_run
 
-    stored = load_run(run_dir, config, scorecards=args.command != "map")
+    is_map = args.command == "map"  # a map reads only the tables it draws
+    stored = load_run(run_dir, config, scorecards=not is_map, tables=MAP_TABLES if is_map else None)
     note = None
     if stored is None or missing_modes(stored, modes) or args.allow_changed_inputs:
         # the inputs are read again (or the user asked to use changed ones): they must be the
@@ -368,12 +370,13 @@ def _write_map(args: argparse.Namespace, ready, target: Path, inputs: dict, *, m
                thr: float) -> list[Path]:
     """``map``: the HTML map (or with ``--format`` the print plate/atlas) into ``--out``."""
     from tcm_coverage._io import output_file
+
+    run, config = ready.run, ready.config
+    if args.format != "html":  # a print plate: no folium
+        return _write_print(args, run, config, target, mode=mode, thr=thr)
     from tcm_coverage.outputs import save_map
     from tcm_coverage.workflows import build_map
 
-    run, config = ready.run, ready.config
-    if args.format != "html":
-        return _write_print(args, run, config, target, mode=mode, thr=thr)
     fmap = build_map(run, config, mode=mode, threshold=thr, facility_set=args.facility_set)
     with output_file(target, kind="map", inputs=inputs) as staged:
         save_map(fmap, staged, self_contained=config.rendering.self_contained)
@@ -385,36 +388,52 @@ def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Pa
     """``report``: tables, reports and scorecards (and the layers when ``--crs`` is given);
     ``score``: reports and scorecards."""
     from tcm_coverage._io import atomic_output_dir
-    from tcm_coverage.inputs import review_sheet
-    from tcm_coverage.outputs import map_html, write_tables
     from tcm_coverage.workflows import (
-        build_map,
         plate_images,
+        reused_map_page,
         write_docx_reports,
-        write_geodata,
         write_reports,
         write_scorecards,
     )
 
     run, config = ready.run, ready.config
     in_place = Path(out_dir).resolve() == run_dir.resolve()
-    page = map_html(build_map(run, config, compact=True), self_contained=config.rendering.self_contained)
+    # the run's report map when drawn the same way (same language, view, day): no folium
+    page = reused_map_page(run_dir, config) if ready.stored and not ready.notes else None
+    if page is None:
+        from tcm_coverage.outputs import map_html
+        from tcm_coverage.workflows import build_map
+
+        page = map_html(build_map(run, config, compact=True), self_contained=config.rendering.self_contained)
+    # the plate of report.docx: the run's map.png when drawn the same way, else drawn now
+    plates = plate_images(run, config, run_dir) if config.rendering.write_docx else None
     with atomic_output_dir(out_dir, kind=args.command, keep="all" if in_place else (),
                            inputs=inputs) as tmp:
         names: list[Path] = []
         if args.command == "report":
-            review = (review_sheet(run.facility_review, config.rendering.lang)
-                      if run.facility_review is not None else None)
-            names += write_tables(
-                run.tables, tmp, lang=config.rendering.lang, review=review,
-                readme_rows=[(text("cli.readme_note", config.rendering.lang), note)] if note else ())
-            if getattr(args, "crs", None):
-                names += write_geodata(run, config, tmp)
+            names += _report_tables(args, run, config, tmp, note)
         names += write_reports(run, config, tmp, page)
-        if config.rendering.write_docx:  # with the run's print plate when it has one
-            names += write_docx_reports(run, config, tmp, map_images=plate_images(run, run_dir))
+        if config.rendering.write_docx:
+            names += write_docx_reports(run, config, tmp, map_images=plates)
         names += write_scorecards(run, config, tmp)
         return [out_dir / f.name for f in names]
+
+
+def _report_tables(args: argparse.Namespace, run: AnalysisRun, config: AnalysisConfig, tmp: Path,
+                   note: str | None) -> list[Path]:
+    """``report``: the coverage tables (and the layers when ``--crs`` is given)."""
+    from tcm_coverage.inputs import review_sheet
+    from tcm_coverage.outputs import write_tables
+
+    lang = config.rendering.lang
+    review = review_sheet(run.facility_review, lang) if run.facility_review is not None else None
+    names = write_tables(run.tables, tmp, lang=lang, review=review,
+                         readme_rows=[(text("cli.readme_note", lang), note)] if note else ())
+    if getattr(args, "crs", None):  # the layers (write imports every renderer: only then)
+        from tcm_coverage.workflows import write_geodata
+
+        names += write_geodata(run, config, tmp)
+    return names
 
 
 def _redraw(args: argparse.Namespace) -> int:

@@ -41,12 +41,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         check_inputs,
         nearest_road_distance,
     )
-    from tcm_coverage.inputs.facilities import (
-        FacilityTable,
-        flag_values,
-        load_facilities,
-        read_facilities,
-    )
+    from tcm_coverage.inputs.facilities import FacilityTable, load_facilities, read_facilities
     from tcm_coverage.inputs.facility_area import CountyFacilities, county_facilities
     from tcm_coverage.inputs.facility_review import review_sheet
     from tcm_coverage.inputs.facility_rules import (
@@ -67,6 +62,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         accepted_types,
         classify_types,
     )
+    from tcm_coverage.inputs.flags import flag_values
     from tcm_coverage.inputs.functional import (
         CAPABILITY_COLUMNS,
         DEFAULT_FUNCTIONAL_RULE,

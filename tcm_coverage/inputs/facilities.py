@@ -66,6 +66,7 @@ from tcm_coverage.inputs.facility_types import (
     hall_evidence,
     type_rows,
 )
+from tcm_coverage.inputs.flags import flag_values
 
 logger = logging.getLogger(__name__)
 
@@ -75,31 +76,6 @@ _VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 
 #: Map services whose exports are GCJ-02 / BD-09, as a warning names them.
 _GCJ_SERVICES = {"amap": "Amap (高德)", "tencent": "Tencent (腾讯)"}
-
-
-def flag_values(facilities: pd.DataFrame, flag: str) -> tuple[np.ndarray, np.ndarray]:
-    """The known-yes and the unknown mask of a 中医馆/中医阁 flag column.
-
-    Parameters
-    ----------
-    facilities
-        Facilities (``zhongyiguan``/``zhongyige`` as ``boolean`` with ``<NA>`` for unknown, or
-        plain ``bool``; a missing column is unknown everywhere).
-    flag
-        ``"zhongyiguan"`` or ``"zhongyige"``.
-
-    Returns
-    -------
-    yes, unknown : numpy.ndarray
-        Boolean arrays aligned with ``facilities``: known to have one; not known.
-    """
-    n = len(facilities)
-    if flag not in facilities:
-        return np.zeros(n, bool), np.ones(n, bool)
-    col = facilities[flag]
-    unknown = col.isna().to_numpy(bool)
-    yes = col.where(~col.isna(), False).astype(bool).to_numpy(bool)
-    return yes, unknown
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from tcm_coverage._lazy import lazy_face
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
     from tcm_coverage._geo import buffer_lonlat, transform_geoms, utm_crs
+    from tcm_coverage.network.climb import CLIMB_RULES, ClimbRule
     from tcm_coverage.network.extent import SegmentBoxes, segment_boxes, segments_meeting
     from tcm_coverage.network.graph import (
         MIN_COMPONENT_M,
@@ -82,8 +83,6 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         parse_maxspeed,
     )
     from tcm_coverage.network.terrain import (
-        CLIMB_RULES,
-        ClimbRule,
         Dem,
         Terrain,
         offroad_speed_factor,

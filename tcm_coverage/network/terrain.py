@@ -48,8 +48,6 @@ from __future__ import annotations
 
 import logging
 import math
-import types
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -60,6 +58,7 @@ import rasterio
 import shapely
 
 from tcm_coverage._errors import InputError
+from tcm_coverage.network.climb import CLIMB_RULES, ClimbRule
 
 logger = logging.getLogger(__name__)
 
@@ -72,36 +71,6 @@ DEM_STEP_M = 50.0
 MAX_ROAD_GRADE = 0.30
 #: Largest grade of an off-road leg (|dh/dx|).
 MAX_OFFROAD_GRADE = 1.0
-
-
-@dataclass(frozen=True)
-class ClimbRule:
-    """How a mode's speed changes with the grade (see the module docstring).
-
-    Attributes
-    ----------
-    kind : str
-        ``"tobler"`` (scaled hiking function), ``"linear"`` (km/h lost per % of climb) or
-        ``"none"``.
-    kmh_per_pct : float
-        ``"linear"``: km/h lost per percent of climb.
-    min_kmh : float
-        ``"linear"``: the slowest climbing speed (never above the flat speed).
-    """
-
-    kind: str
-    kmh_per_pct: float = 0.0
-    min_kmh: float = 0.0
-
-
-#: The climb rule of each mode.
-CLIMB_RULES: Mapping[str, ClimbRule] = types.MappingProxyType({
-    "walk": ClimbRule("tobler"),
-    "walk_elderly": ClimbRule("tobler"),
-    "bicycle": ClimbRule("linear", kmh_per_pct=0.86, min_kmh=4.0),
-    "ebike": ClimbRule("linear", kmh_per_pct=0.4, min_kmh=6.0),
-    "car": ClimbRule("none"),
-})
 
 
 def tobler_factor(grade: Any) -> np.ndarray:

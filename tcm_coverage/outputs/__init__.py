@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from tcm_coverage._lazy import lazy_face
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
+    from tcm_coverage.outputs.basemaps import BASEMAPS
     from tcm_coverage.outputs.chart import (
         cumulative_chart_png,
         cumulative_chart_svg,
@@ -34,8 +35,8 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         write_decision_tables,
     )
     from tcm_coverage.outputs.fonts import CJK_FONT_PACKAGE, cjk_font, find_cjk_font
+    from tcm_coverage.outputs.map_layers import MapLayers
     from tcm_coverage.outputs.map_page import (
-        BASEMAPS,
         MapCache,
         base_map,
         compact_geojson,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         save_map,
     )
     from tcm_coverage.outputs.map_referral import REFERRAL_LINE_COLOURS, referral_layer
-    from tcm_coverage.outputs.maps import MapLayers, MapOptions, coverage_map
+    from tcm_coverage.outputs.maps import MapOptions, coverage_map
     from tcm_coverage.outputs.print_basemap import open_tiles
     from tcm_coverage.outputs.print_map import (
         print_atlas_figures,

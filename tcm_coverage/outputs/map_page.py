@@ -38,21 +38,11 @@ from jinja2.utils import htmlsafe_json_dumps
 from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage.i18n import text
 from tcm_coverage.inputs import transform_geometries
+from tcm_coverage.outputs.basemaps import BASEMAPS
 
 __all__ = ["BASEMAPS", "GeoJsonLayer", "MapCache", "base_map", "compact_geojson", "map_html", "prepare_layer",
            "save_map", "simplify_valid"]
 
-#: Basemap name -> (tile URL, attribution, subdomains, datum of the tiles).
-BASEMAPS: dict[str, tuple[str, str, str, str]] = {
-    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            "&copy; OpenStreetMap contributors", "abc", "wgs84"),
-    "amap": ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-             "&x={x}&y={y}&z={z}", "&copy; 高德地图 AutoNavi", "1234", "gcj02"),
-    "tianditu": ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-                 "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
-                 "&TILECOL={x}&tk={key}", "&copy; 天地图 Tianditu", "01234567", "wgs84"),
-    "none": ("", "", "", "wgs84"),
-}
 _TIANDITU_LABELS = ("https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
                     "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
                     "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}")

@@ -39,6 +39,7 @@ from tcm_coverage._errors import InputError
 from tcm_coverage._safetext import html_columns
 from tcm_coverage.i18n import label, text
 from tcm_coverage.inputs import flag_values
+from tcm_coverage.outputs.map_layers import MapLayers
 from tcm_coverage.outputs.map_legend import MAP_CSS, legend_html, title_html
 from tcm_coverage.outputs.map_page import (
     BASEMAPS,
@@ -74,48 +75,6 @@ __all__ = ["ISOCHRONE_TOLERANCE_DEG", "MapLayers", "MapOptions", "coverage_map"]
 #: within 5 % of its area (tests/test_write_speed.py), as with the topology-preserving
 #: simplification at the same tolerance, at a fifth of its time.
 ISOCHRONE_TOLERANCE_DEG = 0.0008
-
-
-@dataclass(frozen=True)
-class MapLayers:
-    """What a coverage map draws.
-
-    Attributes
-    ----------
-    counties, townships
-        Area polygons (``code``, ``name``), EPSG:4326 (WGS-84); townships optional.
-    facilities
-        Facilities with ``facility_id``, ``name``, ``type``, ``tier``, ``zhongyiguan``,
-        ``zhongyige`` (and staff columns when known).
-    demand
-        Demand points with ``population`` and the ``t_*``/``f_*`` columns of
-        :func:`tcm_coverage.access.compute.compute_access`.
-    township_table
-        The ``"township"`` table of :func:`tcm_coverage.access.coverage.coverage_tables`.
-    isochrones
-        Rings from :func:`tcm_coverage.access.isochrones.isochrone_bands` with ``mode`` and
-        ``target`` (facility set) columns; those of the map's mode are drawn, one layer per
-        facility set (only the map's shown at first).
-    fca_areas
-        Township (or county) polygons with ``fca_e2sfca_{mode}`` from
-        :func:`tcm_coverage.access.catchments.area_fca`: drawn as a choropleth of TCM physicians
-        within reach per 10,000 residents (hidden at first).
-    extra_layers
-        Further layers (e.g. chosen sites), drawn on top and listed in the layer control; their
-        coordinates must already be in the basemap's datum.
-    extra_legend
-        ``(colour, label)`` rows appended to the legend (for ``extra_layers``).
-    """
-
-    counties: gpd.GeoDataFrame
-    facilities: gpd.GeoDataFrame
-    demand: gpd.GeoDataFrame
-    townships: gpd.GeoDataFrame | None = None
-    township_table: pd.DataFrame | None = None
-    isochrones: gpd.GeoDataFrame | None = None
-    fca_areas: gpd.GeoDataFrame | None = None
-    extra_layers: Sequence[folium.map.Layer] = ()
-    extra_legend: Sequence[tuple[str, str]] = ()
 
 
 @dataclass(frozen=True)

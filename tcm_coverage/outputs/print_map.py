@@ -43,7 +43,7 @@ from tcm_coverage._geo import frame_utm_crs
 from tcm_coverage._io import add_files, output_file
 from tcm_coverage.i18n import label, text
 from tcm_coverage.outputs.fonts import plate_fonts
-from tcm_coverage.outputs.maps import MapLayers
+from tcm_coverage.outputs.map_layers import MapLayers
 from tcm_coverage.outputs.print_basemap import basemap_image, open_tiles
 from tcm_coverage.outputs.print_frame import (
     north_arrow,

@@ -5,7 +5,10 @@ computation options, rendering; its checks; ``run.json``), :mod:`~tcm_coverage.w
 (what a run reads and produces), :mod:`~tcm_coverage.workflows.pipeline` (compute and run),
 :mod:`~tcm_coverage.workflows.texts` (readme rows, notes, source lines, summary),
 :mod:`~tcm_coverage.workflows.view` (what a map shows, the HTML map),
-:mod:`~tcm_coverage.workflows.write` (print plates, reports, scorecards, all outputs),
+:mod:`~tcm_coverage.workflows.mapview` (the view and layers every map draws),
+:mod:`~tcm_coverage.workflows.plates` (print plates), :mod:`~tcm_coverage.workflows.documents`
+(reports, scorecards), :mod:`~tcm_coverage.workflows.write` (all outputs),
+:mod:`~tcm_coverage.workflows.rendered` (what a redraw reuses of the run's plate and report map),
 :mod:`~tcm_coverage.workflows.store` (what a run's outputs are drawn from, kept in ``RUN/store/``),
 :mod:`~tcm_coverage.workflows.redraw` (``map``/``report``/``score`` from the store, nothing routed),
 :mod:`~tcm_coverage.workflows.recompute` (what a redraw must compute: a mode the run lacks, or the
@@ -33,9 +36,12 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         load_config,
         validate_config,
     )
+    from tcm_coverage.workflows.documents import write_docx_reports, write_reports, write_scorecards
     from tcm_coverage.workflows.pipeline import compute, compute_from_inputs, run_analysis
+    from tcm_coverage.workflows.plates import build_print_map, plate_images, write_print
     from tcm_coverage.workflows.recompute import complete_run
-    from tcm_coverage.workflows.redraw import Redraw, missing_modes, redraw_run
+    from tcm_coverage.workflows.redraw import MAP_TABLES, Redraw, missing_modes, redraw_run
+    from tcm_coverage.workflows.rendered import reused_map_page
     from tcm_coverage.workflows.run import AnalysisRun, RunInputs
     from tcm_coverage.workflows.scenario_file import MODELS, Scenario, load_scenario
     from tcm_coverage.workflows.scenario_map import scenario_map
@@ -57,19 +63,10 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         summary_text,
     )
     from tcm_coverage.workflows.view import build_map
-    from tcm_coverage.workflows.write import (
-        build_print_map,
-        plate_images,
-        write_docx_reports,
-        write_geodata,
-        write_outputs,
-        write_print,
-        write_print_documents,
-        write_reports,
-        write_scorecards,
-    )
+    from tcm_coverage.workflows.write import write_geodata, write_outputs, write_print_documents
 
 __all__ = [
+    "MAP_TABLES",
     "MODELS",
     "STORE_DIR",
     "STORE_FORMAT",
@@ -99,6 +96,7 @@ __all__ = [
     "missing_modes",
     "readme_rows",
     "redraw_run",
+    "reused_map_page",
     "run_analysis",
     "run_scenario",
     "run_scenarios",

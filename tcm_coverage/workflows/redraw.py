@@ -30,8 +30,15 @@ from tcm_coverage.workflows.store import own_access
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Redraw", "added_threshold_notes", "missing_modes", "redraw_run", "retabulate",
+__all__ = ["MAP_TABLES", "Redraw", "added_threshold_notes", "missing_modes", "redraw_run", "retabulate",
            "widened_config"]
+
+#: The stored tables a map (HTML or print plate) draws or retabulates from: ``map`` reads only
+#: these (:func:`~tcm_coverage.workflows.store.load_run`'s ``tables``), not the residents 65+,
+#: the review sheet or the referral/fairness/sensitivity tables of the reports.
+MAP_TABLES = ("access.demand", "access.facilities", "access.isochrones", "tables.county",
+              "tables.township", "tables.by_facility_set", "counties", "townships", "fca_areas",
+              "referral_clinics")
 
 
 @dataclass(frozen=True)

@@ -7,25 +7,27 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from typing import TYPE_CHECKING
 
-import folium
 import numpy as np
 
-from tcm_coverage._errors import InputError
 from tcm_coverage.i18n import text
 from tcm_coverage.outputs import (
     BASEMAPS,
     REFERRAL_LINE_COLOURS,
     MapCache,
-    MapLayers,
     MapOptions,
     coverage_map,
     referral_layer,
 )
-from tcm_coverage.vocab import FACILITY_SETS, HEADLINE_FACILITY_SET
+from tcm_coverage.vocab import HEADLINE_FACILITY_SET
 from tcm_coverage.workflows.config import AnalysisConfig
+from tcm_coverage.workflows.mapview import check_view, map_layers
 from tcm_coverage.workflows.run import AnalysisRun
 from tcm_coverage.workflows.texts import source_lines
+
+if TYPE_CHECKING:
+    import folium
 
 __all__ = ["build_map", "check_view", "map_layers", "referral_legend"]
 
@@ -70,31 +72,6 @@ def build_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | None = No
                                            sources=source_lines(config),
                                            run_date=date.today().isoformat(), compact=compact),
                         cache=cache)
-
-
-def map_layers(run: AnalysisRun) -> MapLayers:
-    """The layers of a run's maps (the HTML map and the print plates draw the same)."""
-    return MapLayers(counties=run.counties, townships=run.townships,
-                     township_table=run.tables.township, facilities=run.access.facilities,
-                     demand=run.access.demand, isochrones=run.access.isochrones,
-                     fca_areas=run.fca_areas)
-
-
-def check_view(config: AnalysisConfig, mode: str | None, threshold: float | None,
-               facility_set: str) -> tuple[str, float]:
-    """The map's mode and threshold (default: the headline ones), refused when not computed."""
-    opts = config.options
-    mode = mode or opts.headline_mode
-    if mode not in opts.modes:
-        raise InputError(f"mode {mode!r} was not computed in this run",
-                         fix=f"use one of {list(opts.modes)} or rerun with --mode {mode}")
-    if facility_set not in FACILITY_SETS:
-        raise InputError(f"unknown target {facility_set!r}", fix=f"use one of {list(FACILITY_SETS)}")
-    thr = opts.headline_threshold if threshold is None else float(threshold)
-    if thr not in opts.thresholds:
-        raise InputError(f"threshold {thr:g} was not computed in this run",
-                         fix=f"use one of {[f'{t:g}' for t in opts.thresholds]} or rerun with it")
-    return mode, thr
 
 
 def referral_legend(lang: str) -> list[tuple[str, str]]:

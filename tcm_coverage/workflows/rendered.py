@@ -1,0 +1,105 @@
+"""What a redraw may reuse of what the run already rendered: the print plate ``map.png`` (embedded
+in ``report.docx``) and the compact map embedded in ``report.html`` (the folium page).
+
+:func:`~tcm_coverage.workflows.write.write_outputs` records in ``store/store.json``
+(``"rendered"``) each such file's SHA-256 and the key it was drawn with
+(:func:`render_key`: language, basemap, sources, headline view, modes, thresholds and, for the
+plate, which prints it, the day; the report's compact map prints no date). A redraw reuses a file only when the configuration it draws with gives
+the same key and the file is unchanged since (a ``report --lang en`` in the run folder replaces
+``report.html``: its hash no longer matches and the map is built again). Reused or rebuilt,
+the output is the same (``tests/test_redraw.py`` checks both against a recomputation).
+
+Light on purpose: a redraw that reuses imports neither folium nor matplotlib for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from tcm_coverage._io import file_sha256
+from tcm_coverage.workflows.config import AnalysisConfig
+
+__all__ = ["RENDERED_FILES", "rendered_record", "render_key", "reusable_file", "reused_map_page"]
+
+#: The files of a run a redraw may reuse (``report_<code>.html`` too, with several counties).
+RENDERED_FILES = ("map.png", "report.html")
+_STORE_INDEX = Path("store") / "store.json"
+_MAP_FRAME = re.compile(r"<iframe class='map' title='map' srcdoc=\"([^\"]*)\"></iframe>")
+
+
+def render_key(config: AnalysisConfig, *, dated: bool = True) -> dict[str, Any]:
+    """What the run's plate and report map are drawn from besides the stored tables.
+
+    Parameters
+    ----------
+    config
+        The configuration a page is drawn with.
+    dated
+        With the day (the plate prints it; the report's compact map does not).
+
+    Returns
+    -------
+    dict
+        JSON values (the Tianditu key only as a hash).
+    """
+    rendering, opts = config.rendering, config.options
+    key = rendering.tianditu_key or ""
+    return {"lang": rendering.lang, "basemap": rendering.basemap,
+            "tianditu_key": hashlib.sha256(key.encode()).hexdigest() if key else "",
+            "self_contained": bool(rendering.self_contained), "sources": list(rendering.sources),
+            "headline_mode": opts.headline_mode, "headline_threshold": float(opts.headline_threshold),
+            "modes": list(opts.modes), "thresholds": [float(t) for t in opts.thresholds],
+            "date": date.today().isoformat() if dated else None}
+
+
+def _dated(name: str) -> bool:
+    return not name.startswith("report")  # the compact map of a report prints no date
+
+
+def rendered_record(config: AnalysisConfig, folder: Path) -> dict[str, dict[str, Any]]:
+    """``{file: {"sha256", "key"}}`` of the reusable files just written into ``folder``."""
+    names = [n for n in RENDERED_FILES if (Path(folder) / n).exists()]
+    names += sorted(p.name for p in Path(folder).glob("report_*.html"))
+    return {name: {"sha256": file_sha256(Path(folder) / name), "key": render_key(config, dated=_dated(name))}
+            for name in names}
+
+
+def _recorded(run_dir: Path) -> dict[str, Any]:
+    try:
+        index = json.loads((Path(run_dir) / _STORE_INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = index.get("rendered") if isinstance(index, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def reusable_file(run_dir: Path, config: AnalysisConfig, name: str) -> Path | None:
+    """``run_dir/name`` when the store records it drawn with ``config``'s key and it is unchanged
+    since, else ``None``."""
+    entry = _recorded(run_dir).get(name)
+    path = Path(run_dir) / name
+    if (not isinstance(entry, dict) or entry.get("key") != render_key(config, dated=_dated(name))
+            or not path.is_file()):
+        return None
+    return path if file_sha256(path) == entry.get("sha256") else None
+
+
+def reused_map_page(run_dir: Path, config: AnalysisConfig) -> str | None:
+    """The compact map page embedded in the run's report (unchanged, same key), or ``None``."""
+    recorded = _recorded(run_dir)
+    for name in [n for n in recorded if n.startswith("report")]:
+        path = reusable_file(run_dir, config, name)
+        if path is None:
+            continue
+        found = _MAP_FRAME.search(path.read_text(encoding="utf-8"))
+        if found is not None:
+            page = html.unescape(found.group(1))
+            if html.escape(page, quote=True) == found.group(1):  # the exact page, round trip
+                return page
+    return None
