@@ -93,7 +93,7 @@ def _page(cls) -> str:
         marker=folium.CircleMarker(radius=4, fill=True),
         style_function=lambda f: {"radius": 3}).add_to(fmap)
     folium.LayerControl().add_to(fmap)
-    return map_html(fmap)
+    return map_html(fmap, self_contained=False)  # a bare folium.Map carries CDN assets base_map drops
 
 
 def test_geojson_layer_writes_folium_page():
