@@ -382,7 +382,8 @@ def test_no_worker_left_fails_the_county_with_the_fix(monkeypatch):
             raise TimeoutError("No valid workers found")
 
     monkeypatch.setattr(flight, "cut_county", lambda province, code: object())
-    job = SimpleNamespace(job_id="320101", code="320101", name="甲县", key="k" * 64)
+    job = SimpleNamespace(job_id="320101", code="320101", name="甲县", key="k" * 64,
+                          draw_only=False)
     fl = flight.Flight(NoWorkers(), object(), flight.WorkerLosses(), None, {}, lang="en")
     rec = fl.submit(job)
     assert rec["status"] == "failed" and rec["worker_lost"] and not fl.futures
