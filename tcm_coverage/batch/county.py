@@ -26,7 +26,7 @@ from tcm_coverage._io import add_files
 from tcm_coverage._validate import reading
 from tcm_coverage._version import __version__
 from tcm_coverage.batch.cut import CountyInputs
-from tcm_coverage.batch.jobs import DONE_MARKER, CountyJob
+from tcm_coverage.batch.jobs import DONE_MARKER, CountyJob, read_done
 from tcm_coverage.inputs import read_population
 from tcm_coverage.workflows import (
     AnalysisConfig,
@@ -162,8 +162,11 @@ def draw_county(job: CountyJob) -> dict:
 
 def _results_kept(job: CountyJob, failed: dict) -> dict:
     """A done county whose documents could not be drawn keeps its results (its done record:
-    its rows stay in the province summary); ``documents_error`` says what failed."""
-    done = json.loads((Path(job.config.out_dir) / DONE_MARKER).read_text(encoding="utf-8"))
+    its rows stay in the province summary); ``documents_error`` says what failed. Without a
+    valid done marker any more it stays failed."""
+    done = read_done(job)
+    if done is None:
+        return failed
     return {**done, "status": "skipped", "error": None, "traceback": failed["traceback"],
             "documents_error": failed["error"], "drew": []}
 
