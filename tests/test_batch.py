@@ -174,8 +174,10 @@ def test_province_cut_counts_trip_across_county_line(tmp_path, capsys):
     assert border["f_tcm_any_walk"] == "EAST-ZYG"
     assert border["t_tcm_any_walk"] < 15.0
     # counted in the west county's coverage; the facility itself is counted in the east only
-    rows = {r["job_id"]: r for r in json.loads(
-        (out / "batch.json").read_text(encoding="utf-8"))["counties"]}
+    manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert manifest["outputs"]["layers"] == "full"
+    assert manifest["outputs"]["heavy_layers_format"] == "parquet"
+    rows = {r["job_id"]: r for r in manifest["counties"]}
     assert rows[west]["status"] == rows[east]["status"] == "done"
     table = pd.read_csv(out / "province_summary.csv", encoding="utf-8-sig", dtype={"区划代码": str})
     by_code = table.set_index("区划代码")
@@ -406,6 +408,9 @@ def _print_runs(prov, out: Path, args: list[str], capsys) -> None:
     manifest = json.loads((out / "batch.json").read_text(encoding="utf-8"))
     assert manifest["outputs"]["documents"] == []
     assert "--print" in manifest["outputs"]["to_add_documents"]
+    # the --layers choice as the planner typed it (it said "none", the internal format, before)
+    assert manifest["outputs"]["layers"] == "planner"
+    assert manifest["outputs"]["heavy_layers_format"] is None
     readme = pd.read_excel(out / "province_summary.xlsx", sheet_name="说明", dtype=str)
     how = readme[readme.iloc[:, 0] == "打印图版和 Word 报告"].iloc[0, 1]
     assert "--print" in how and "tcm-coverage map" in how

@@ -144,7 +144,11 @@ def draw_county(job: CountyJob) -> dict:
     t0 = time.perf_counter()
     folder = Path(job.config.out_dir)
     marker = folder / DONE_MARKER
-    done = json.loads(marker.read_text(encoding="utf-8"))
+    done = read_done(job)
+    if done is None:
+        raise InputError("the county's done marker is missing or was written for other settings, "
+                         "so its documents cannot be drawn from its results", path=marker,
+                         fix="run the batch again (without --force it recomputes only this county)")
     rendering = job.config.rendering
     config = load_config(folder, print_formats=rendering.print_formats,
                          write_docx=rendering.write_docx)

@@ -440,7 +440,9 @@ def _output_rows(settings: AnalysisConfig) -> list[tuple[str, str]]:
 def _outputs_record(settings: AnalysisConfig) -> dict[str, Any]:
     """``batch.json["outputs"]``: what each county wrote, and how to add the documents."""
     documents = county_documents(settings)
-    return {"layers": settings.rendering.layers, "documents": documents,
+    heavy = settings.rendering.layers  # the format of the heavy layers ("none": not written)
+    return {"layers": "planner" if heavy == "none" else "full",
+            "heavy_layers_format": None if heavy == "none" else heavy, "documents": documents,
             "to_add_documents": None if documents else text("batch.readme_documents_how", "en")}
 
 
