@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tcm_coverage._io import PAUSE_ENV, PAUSE_FILE_ENV, PAUSE_SECONDS_ENV
-from tcm_coverage.cli.client import RUNTIME_DIR_ENV, SERVER_ENV, server_supported
+from tcm_coverage.cli.handoff import RUNTIME_DIR_ENV, SERVER_ENV, server_supported
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -213,7 +213,7 @@ def test_a_crashed_command_makes_the_client_exit_1(server, tmp_path):
 
 
 def _address(env: dict[str, str]) -> Path:
-    code = "from tcm_coverage.cli.client import server_address; print(server_address())"
+    code = "from tcm_coverage.cli.handoff import server_address; print(server_address())"
     return Path(subprocess.run([sys.executable, "-c", code], env=env, cwd=CWD, capture_output=True,
                                text=True, check=True).stdout.strip())
 
@@ -282,7 +282,8 @@ def test_the_client_imports_only_the_standard_library():
                                        cwd=CWD, capture_output=True, text=True, check=True).stdout)
     ours = {m for m in loaded if m.split(".")[0] == "tcm_coverage"}
     assert ours <= {"tcm_coverage", "tcm_coverage._errors", "tcm_coverage._version",
-                    "tcm_coverage._lazy", "tcm_coverage.cli", "tcm_coverage.cli.client"}, ours
+                    "tcm_coverage._lazy", "tcm_coverage.cli", "tcm_coverage.cli.client",
+                    "tcm_coverage.cli.handoff"}, ours
     others = {m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names) - {"tcm_coverage"}
     assert {m for m in others if not m.startswith(("__editable__", "_distutils_hack",
                                                     "__main__", "_virtualenv"))} == set()

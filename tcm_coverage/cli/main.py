@@ -22,7 +22,7 @@ Sub-commands:
     tunliu, ziyang, or your own file): ``scorecard.xlsx`` and ``scorecard.html``.
 ``server``
     ``start``/``stop``/``status`` of a warm server that runs the other commands without their
-    seconds of imports (:mod:`tcm_coverage.cli.server`).
+    seconds of imports (:mod:`tcm_coverage.cli.server_command`).
 
 Exit codes: 0 success, 2 bad input (message names the file, row and fix), 1 other errors.
 
@@ -54,7 +54,7 @@ from tcm_coverage.cli.options import (
     configure_logging,
     render_overrides,
 )
-from tcm_coverage.cli.server import add_server_parser, run_server_command
+from tcm_coverage.cli.server_command import add_server_parser, run_server_command
 from tcm_coverage.demo import DEMO_SOURCES, demo_data_dir, demo_inputs
 from tcm_coverage.i18n import text
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS

@@ -1,11 +1,12 @@
-"""``tcm-coverage server start|stop|status``: a warm process that runs the commands (a fork
-server, as Android's zygote or dmypy).
+"""The warm server: one process that runs the ``tcm-coverage`` commands in forks of itself (a fork
+server, as Android's zygote or dmypy), started by ``tcm-coverage server start``
+(:mod:`tcm_coverage.cli.server_command`) as ``python -m tcm_coverage.cli.server``.
 
 Each ``tcm-coverage`` process spends seconds importing its libraries. The server imports them
 once (the package's modules with pandas, geopandas, scipy, shapely, pyproj, pyogrio, rasterio,
 pyarrow, matplotlib's Agg canvas and font list, folium, python-docx, openpyxl, osmium, highspy,
 scikit-learn and osmnx; not dask/distributed, which start threads) and then, for each command a
-client (:mod:`tcm_coverage.cli.client`) hands it, forks a child that
+client (:mod:`tcm_coverage.cli.client`) hands it (:mod:`tcm_coverage.cli.handoff`), forks a child that
 
 * puts the client's stdin/stdout/stderr descriptors on 0/1/2 and opens ``sys.stdin``/``stdout``/
   ``stderr`` with the client's encodings and buffering (a terminal stays a terminal: the same
@@ -23,7 +24,7 @@ group gets SIGTERM, then SIGKILL after 5 s.
 
 Only imports happen before the fork: nothing is drawn or read (no font file or database is open
 when a child starts, so none is shared between children). The server serves one code key
-(:func:`tcm_coverage.cli.client.code_key`): a change to a ``.py`` file of the package, another
+(:func:`tcm_coverage.cli.handoff.code_key`): a change to a ``.py`` file of the package, another
 interpreter, import path or ``pip install`` makes clients run in-process until ``server start``
 starts a server of the new code (``start`` also stops servers of this checkout's older code).
 It listens on a Unix socket in a ``0700`` folder and serves only its own user and group
@@ -48,36 +49,31 @@ import selectors
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from tcm_coverage.cli.client import (
+from tcm_coverage.cli.handoff import (
+    DEFAULT_IDLE_MINUTES,
     FORWARDED_SIGNALS,
     code_key,
     key_digest,
-    private_folder,
     read_message,
     runtime_dir,
     send_message,
-    server_supported,
+    socket_files,
 )
+from tcm_coverage.cli.main import main as run_command
 
-__all__ = ["DEFAULT_IDLE_MINUTES", "WARM_MODULES", "add_server_parser", "run_server_command",
-           "serve"]
+__all__ = ["WARM_MODULES", "serve"]
 
-#: Minutes without a command after which the server exits.
-DEFAULT_IDLE_MINUTES = 60.0
 #: What the server imports before it serves: every module of the package the commands use
 #: (all but ``batch``, which imports dask/distributed, and ``testing``) and the libraries the
 #: package imports only inside functions.
 WARM_MODULES = (
-    "tcm_coverage.cli.main",
     "tcm_coverage.inputs", "tcm_coverage.network", "tcm_coverage.access", "tcm_coverage.siting",
     "tcm_coverage.outputs", "tcm_coverage.workflows",
     "matplotlib.backends.backend_agg", "matplotlib.figure", "matplotlib.font_manager",
@@ -88,218 +84,7 @@ WARM_MODULES = (
 _KILL_GRACE = 5.0
 #: Seconds a client has to send its request.
 _REQUEST_TIMEOUT = 10.0
-#: Seconds ``server start`` waits for the server to be ready (it imports everything first).
-_START_TIMEOUT = 300.0
-_MAX_SOCKET_PATH = 100
 
-
-def add_server_parser(sub: argparse._SubParsersAction) -> None:
-    """The ``server`` sub-command (``start``, ``stop``, ``status``)."""
-    sv = sub.add_parser("server", help="a warm server so commands start instantly",
-                        description="Keep one process with every library imported; each "
-                                    "tcm-coverage command of this code then runs in a fork of it "
-                                    "(same output, files and exit code; seconds sooner). "
-                                    "TCM_COVERAGE_SERVER=0 runs a command in-process anyway. "
-                                    "Not on Windows.")
-    action = sv.add_subparsers(dest="server_action", required=True)
-    start = action.add_parser("start", help="start the server (returns when it is ready)")
-    start.add_argument("--idle-minutes", type=float, default=DEFAULT_IDLE_MINUTES, metavar="MIN",
-                       help="exit after this many minutes without a command (default: %(default)g)")
-    stop = action.add_parser("stop", help="stop the server of this code (after its running commands)")
-    stop.add_argument("--all", action="store_true", help="stop every server in the runtime folder")
-    status = action.add_parser("status", help="the servers in the runtime folder: pid, uptime, "
-                                              "code key, commands served")
-    status.add_argument("--json", action="store_true",
-                        help="one JSON list (with the last commands' wall and CPU seconds)")
-
-
-def run_server_command(args: argparse.Namespace) -> int:
-    """Run ``server start|stop|status``; the exit code (2: no server possible here)."""
-    if not server_supported():
-        print("error: the tcm-coverage server needs fork and Unix sockets (not on Windows); "
-              "commands run in-process.", file=sys.stderr)
-        return 2
-    folder = runtime_dir()
-    problem = _check_folder(folder)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    if args.server_action == "start":
-        return _start(folder, idle_minutes=args.idle_minutes, quiet=args.quiet)
-    if args.server_action == "stop":
-        return _stop(folder, every=args.all, quiet=args.quiet)
-    return _status(folder, as_json=args.json)
-
-
-# --- the commands ------------------------------------------------------------------------------
-
-def _check_folder(folder: Path) -> str | None:
-    """Create the runtime folder (``0700``); a message when it is not a private folder."""
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"cannot create the server folder {folder}: {exc.strerror}; set TCM_COVERAGE_RUNTIME_DIR"
-    if not private_folder(folder):
-        return (f"the server folder {folder} is not a folder only you can open (owner "
-                f"uid {os.getuid()}, mode 0700); remove it or set TCM_COVERAGE_RUNTIME_DIR")
-    if len(os.fsencode(folder)) + len("/server-0123456789abcdef.sock") > _MAX_SOCKET_PATH:
-        return (f"the server folder {folder} is too long a path for a Unix socket; set "
-                "TCM_COVERAGE_RUNTIME_DIR to a shorter one")
-    return None
-
-
-def _files(folder: Path, digest: str) -> dict[str, Path]:
-    stem = folder / f"server-{digest}"
-    return {k: stem.with_suffix(f".{k}") for k in ("sock", "json", "lock", "log")}
-
-
-def _ask(path: Path, op: str) -> dict[str, Any] | None:
-    """Send ``op`` to the server listening at ``path``; its answer or ``None``."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(10)
-        try:
-            sock.connect(str(path))
-            send_message(sock, {"op": op})
-            return read_message(sock)[0]
-        except OSError:
-            return None
-
-
-def _servers(folder: Path) -> Iterator[tuple[str, dict[str, Any] | None, dict[str, Any]]]:
-    """(digest, live status or None, stored info) of each server file in ``folder``."""
-    for info_file in sorted(folder.glob("server-*.json")):
-        digest = info_file.stem.removeprefix("server-")
-        try:
-            info = json.loads(info_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            info = {}
-        yield digest, _ask(_files(folder, digest)["sock"], "status"), info
-
-
-def _start(folder: Path, *, idle_minutes: float, quiet: bool) -> int:
-    key = code_key()
-    digest = key_digest(key)
-    files = _files(folder, digest)
-    live = _ask(files["sock"], "status")
-    if live is not None:
-        print(f"tcm-coverage server already running: pid {live['pid']}, listening on {files['sock']}")
-        return 0
-    _remove_stale(folder)
-    for other, status, info in _servers(folder):
-        if other != digest and status is not None and info.get("package") == key["package"]:
-            _ask(_files(folder, other)["sock"], "stop")  # older code of this checkout
-            if not quiet:
-                print(f"stopping the server of this checkout's older code (pid {status['pid']})")
-    read_end, write_end = os.pipe()
-    argv = [sys.executable, *(["-O"] * sys.flags.optimize), "-m", "tcm_coverage.cli.server",
-            "--idle-minutes", str(idle_minutes), "--ready-fd", str(write_end)]
-    with open(files["log"], "ab") as log:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                pass_fds=(write_end,), start_new_session=True)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as ready:
-        answer = _read_ready(ready, proc)
-    if answer.get("error"):
-        print(f"error: the tcm-coverage server did not start: {answer['error']} (log: {files['log']})",
-              file=sys.stderr)
-        return 1
-    if answer.get("busy"):  # another start won the race
-        print(f"tcm-coverage server already running, listening on {files['sock']}")
-        return 0
-    print(f"tcm-coverage server ready: pid {answer['pid']}, listening on {answer['socket']} "
-          f"(code key {digest}; exits after {idle_minutes:g} min without a command)")
-    return 0
-
-
-def _remove_stale(folder: Path) -> None:
-    """Remove the socket and info files of servers that ended without removing them (killed)
-    and their empty logs (lock files stay: removing one could let two servers lock)."""
-    for lock in folder.glob("server-*.lock"):
-        if _locked(lock):
-            continue
-        files = _files(folder, lock.stem.removeprefix("server-"))
-        for kind in ("sock", "json"):
-            with contextlib.suppress(OSError):
-                files[kind].unlink()
-        with contextlib.suppress(OSError):
-            if files["log"].stat().st_size == 0:
-                files["log"].unlink()
-
-
-def _locked(path: Path) -> bool:
-    """Whether a live server holds the lock file ``path``."""
-    try:
-        with open(path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return path.exists()
-    return False
-
-
-def _read_ready(ready: Any, proc: subprocess.Popen) -> dict[str, Any]:
-    """The server's first line on the ready pipe (``{"pid", "socket"}``, ``{"busy"}`` or
-    ``{"error"}``), waiting up to :data:`_START_TIMEOUT`."""
-    sel = selectors.DefaultSelector()
-    sel.register(ready, selectors.EVENT_READ)
-    if not sel.select(timeout=_START_TIMEOUT):
-        proc.kill()
-        return {"error": f"not ready after {_START_TIMEOUT:g} s"}
-    line = ready.readline()
-    if not line:
-        return {"error": f"it exited with code {proc.wait()}"}
-    return json.loads(line)
-
-
-def _stop(folder: Path, *, every: bool, quiet: bool) -> int:
-    digest = key_digest(code_key())
-    stopped = 0
-    for other, status, _info in _servers(folder):
-        if status is None or (other != digest and not every):
-            continue
-        answer = _ask(_files(folder, other)["sock"], "stop")
-        if answer is not None:
-            stopped += 1
-            if not quiet:
-                running = f" after its {answer['running']} running command(s)" if answer["running"] else ""
-                print(f"tcm-coverage server {other} (pid {status['pid']}) stops{running}")
-    if not stopped and not quiet:
-        print("no tcm-coverage server of this code is running" + ("" if not every else " (none at all)"))
-    return 0
-
-
-def _status(folder: Path, *, as_json: bool) -> int:
-    digest = key_digest(code_key())
-    if as_json:
-        print(json.dumps([{**(status or info), "digest": other, "this_code": other == digest,
-                           "alive": status is not None} for other, status, info in _servers(folder)]))
-        return 0
-    mine = False
-    for other, status, info in _servers(folder):
-        tag = "this code" if other == digest else "other code"
-        if status is None:
-            print(f"{other} ({tag}): not running (stale files; pid {info.get('pid', '?')} "
-                  "recorded) - 'server start' replaces them")
-            continue
-        mine = mine or other == digest
-        up = status["uptime"]
-        print(f"{other} ({tag}): pid {status['pid']}, up {int(up // 3600)}h{int(up % 3600 // 60):02d}m"
-              f"{int(up % 60):02d}s, {status['served']} command(s) served, {len(status['running'])} "
-              f"running{' (stopping)' if status['stopping'] else ''}, idle exit after "
-              f"{status['idle_minutes']:g} min; package {status['key']['package']} "
-              f"{status['key']['version']}")
-        if status["running"]:
-            print(f"  running: pid {', '.join(map(str, status['running']))}")
-        for done in status.get("done", [])[-3:]:
-            end = f"exit {done['exit']}" if "exit" in done else f"signal {done['signal']}"
-            print(f"  served: {done['command']} ({end}; {done['wall']:.1f} s, "
-                  f"{done['cpu']:.1f} s CPU)")
-    if not mine:
-        print(f"no tcm-coverage server of this code (key {digest}) is running; commands run "
-              "in-process ('tcm-coverage server start')")
-    return 0
-
-
-# --- the server --------------------------------------------------------------------------------
 
 @dataclass
 class _Job:
@@ -363,7 +148,7 @@ def serve(*, idle_minutes: float, ready_fd: int | None = None) -> int:
     key = code_key()
     digest = key_digest(key)
     folder = runtime_dir()
-    files = _files(folder, digest)
+    files = socket_files(folder, digest)
     lock = open(files["lock"], "a")  # noqa: SIM115 - held for the server's life
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -658,16 +443,14 @@ def _fresh_process_state() -> None:
 
 
 def _run(args: list[str]) -> int:
-    """:func:`tcm_coverage.cli.main.main` on ``args`` and a Python process's end."""
+    """:func:`tcm_coverage.cli.main.main` on ``args``, then what a Python process does at exit."""
     import atexit
     import threading
     import traceback
 
-    from tcm_coverage.cli.main import main
-
     interrupted = False
     try:
-        code = main(args)
+        code = run_command(args)
     except SystemExit as exc:
         code = _exit_code(exc.code)
     except KeyboardInterrupt:
