@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import json
 import os
 import selectors
@@ -172,6 +171,8 @@ def _remove_stale(folder: Path) -> None:
 
 def _locked(path: Path) -> bool:
     """Whether a live server holds the lock file ``path``."""
+    import fcntl  # not on Windows, where ``server`` stops before
+
     try:
         with open(path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
