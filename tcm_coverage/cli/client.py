@@ -114,6 +114,10 @@ def forward(args: Sequence[str]) -> int | None:
             reply, _ = read_message(sock)
         except OSError:
             return None
+        except KeyboardInterrupt:  # before the command started: the server ends the child
+            print("interrupted: nothing was replaced (the earlier result, if any, is kept).",
+                  file=sys.stderr)
+            return 130
         if not reply or not reply.get("ok"):  # another key, or the server is stopping
             return None
         return _wait(sock, int(reply["pid"]))
