@@ -1,5 +1,6 @@
-"""``python -m tcm_coverage`` runs the ``tcm-coverage`` command."""
+"""``python -m tcm_coverage`` runs the ``tcm-coverage`` command (through a warm server when one
+runs: :mod:`tcm_coverage.cli.client`)."""
 
-from tcm_coverage.cli.main import main
+from tcm_coverage.cli.client import main
 
 raise SystemExit(main())

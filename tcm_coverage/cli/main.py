@@ -20,6 +20,9 @@ Sub-commands:
 ``score``
     Score a finished run against plan-target profiles (national, jiangsu, jilin_city, yantai,
     tunliu, ziyang, or your own file): ``scorecard.xlsx`` and ``scorecard.html``.
+``server``
+    ``start``/``stop``/``status`` of a warm server that runs the other commands without their
+    seconds of imports (:mod:`tcm_coverage.cli.server_command`).
 
 Exit codes: 0 success, 2 bad input (message names the file, row and fix), 1 other errors.
 
@@ -51,6 +54,7 @@ from tcm_coverage.cli.options import (
     configure_logging,
     render_overrides,
 )
+from tcm_coverage.cli.server_command import add_server_parser, run_server_command
 from tcm_coverage.demo import DEMO_SOURCES, demo_data_dir, demo_inputs
 from tcm_coverage.i18n import text
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
@@ -93,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_site(sub)
     _add_score(sub)
     add_batch_parser(sub)
+    add_server_parser(sub)
     for command in sub.choices.values():  # -q/-v also after the sub-command
         add_global_options(command, in_subcommand=True)
     return parser
@@ -500,6 +505,8 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run the parsed sub-command and return its exit code."""
     if args.command == "batch":
         return run_batch_command(args)
+    if args.command == "server":
+        return run_server_command(args)
     if args.command == "site":
         return _site(args)
     if args.command in ("map", "report", "score"):
