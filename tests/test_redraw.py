@@ -369,6 +369,7 @@ def test_report_plate_is_in_the_report_language(stored, tmp_path):
     """``report --lang en`` of a Chinese run carries an English plate (drawn now, the same as
     an English ``map --format png`` at the run's plate resolution), the Chinese report the run's
     own ``map.png``."""
+    from tcm_coverage.outputs import PrintOptions
     from tcm_coverage.workflows import plates
 
     plate = (stored / "map.png").read_bytes()
@@ -380,7 +381,7 @@ def test_report_plate_is_in_the_report_language(stored, tmp_path):
     english = tmp_path / "plate_en.png"  # independently: the print path of `map --format png`
     plates.write_print(load_run(stored, load_config(stored, lang="en"), scorecards=False),
                        load_config(stored, lang="en"), english,
-                       options=plates.PrintOptions(dpi=plates.RUN_PRINT_DPI))
+                       options=PrintOptions(dpi=plates.RUN_PRINT_DPI))
     assert english.read_bytes() in images
 
 

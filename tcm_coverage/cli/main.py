@@ -36,6 +36,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -334,14 +335,15 @@ def _redraw_check(args: argparse.Namespace, run_dir: Path, inputs: dict, target:
 
 
 def _redraw_load(args: argparse.Namespace, run_dir: Path, config, *, modes: tuple[str, ...],
-                 thresholds: tuple[float, ...]):
-    """Load the run's store and compute only what is missing (or, without a store, recompute the
-    run: then the changed-inputs protection applies, as it does when a mode must be routed)."""
+                 thresholds: tuple[float, ...], reuse: _Reuse):
+    """Load the run's store (the tables and geometries of ``reuse``) and compute only what is
+    missing (or, without a store, recompute the run: then the changed-inputs protection
+    applies, as it does when a mode must be routed)."""
     from tcm_coverage._rerun import changed_note, rerun_note
-    from tcm_coverage.workflows import MAP_TABLES, load_run, missing_modes, redraw_run
+    from tcm_coverage.workflows import load_run, missing_modes, redraw_run
 
-    is_map = args.command == "map"  # a map reads only the tables it draws
-    stored = load_run(run_dir, config, scorecards=not is_map, tables=MAP_TABLES if is_map else None)
+    stored = load_run(run_dir, config, scorecards=args.command != "map", tables=reuse.tables,
+                      geometry=reuse.geometry)
     note = None
     if stored is None or missing_modes(stored, modes) or args.allow_changed_inputs:
         # the inputs are read again (or the user asked to use changed ones): they must be the
@@ -383,14 +385,57 @@ def _write_map(args: argparse.Namespace, ready, target: Path, inputs: dict, *, m
     return [target]
 
 
+@dataclass(frozen=True)
+class _Reuse:
+    """What a redraw takes from the run as it is, decided before the store is read."""
+
+    #: The run's report map page (drawn the same way), else ``None``.
+    page: str | None = None
+    #: The run's documents (written with the same settings, the same day): copied, not drawn.
+    documents: tuple[Path, ...] | None = None
+    #: Read the geometries (a map or a plate to draw, a profile to score, ``--crs`` layers).
+    geometry: bool = True
+    #: The stored tables to read (``None``: all).
+    tables: tuple[str, ...] | None = None
+
+
+def _reusable_pieces(args: argparse.Namespace, run_dir: Path, config) -> _Reuse:
+    """``report``/``score``: what the run rendered that the redraw can use as it is (the report
+    map page; the plate; the documents themselves), and so which tables it reads, with or
+    without geometries (``map``: the tables it draws)."""
+    from tcm_coverage.workflows import (
+        DOCUMENT_TABLES,
+        MAP_TABLES,
+        REPORT_TABLES,
+        reusable_documents,
+        reusable_file,
+        reused_map_page,
+    )
+
+    if args.command == "map":
+        return _Reuse(tables=MAP_TABLES)
+    page = reused_map_page(run_dir, config)
+    plate = not config.rendering.write_docx or reusable_file(run_dir, config, "map.png") is not None
+    geometry = page is None or not plate or bool(getattr(args, "crs", None))
+    documents = reusable_documents(run_dir, config) if page is not None and plate else None
+    if documents is not None:  # only the tables `report` writes (and the stored scorecards)
+        tables: tuple[str, ...] | None = REPORT_TABLES if args.command == "report" else ()
+    else:
+        tables = None if geometry else DOCUMENT_TABLES
+    return _Reuse(page=page, documents=None if documents is None else tuple(documents),
+                  geometry=geometry, tables=tables)
+
+
 def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Path, inputs: dict,
-                     note: str | None) -> list[Path]:
+                     note: str | None, reuse: _Reuse) -> list[Path]:
     """``report``: tables, reports and scorecards (and the layers when ``--crs`` is given);
-    ``score``: reports and scorecards."""
+    ``score``: reports and scorecards (the run's own, copied, when drawn the same way)."""
+    as_run = ready.stored and not ready.notes
+    if as_run and reuse.documents is not None:  # no python-docx, matplotlib, openpyxl
+        return _copy_documents(args, ready, out_dir, run_dir, inputs, note, reuse.documents)
     from tcm_coverage._io import atomic_output_dir
     from tcm_coverage.workflows import (
         plate_images,
-        reused_map_page,
         write_docx_reports,
         write_reports,
         write_scorecards,
@@ -399,7 +444,7 @@ def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Pa
     run, config = ready.run, ready.config
     in_place = Path(out_dir).resolve() == run_dir.resolve()
     # the run's report map when drawn the same way (same language, view, day): no folium
-    page = reused_map_page(run_dir, config) if ready.stored and not ready.notes else None
+    page = reuse.page if as_run else None
     if page is None:
         from tcm_coverage.outputs import map_html
         from tcm_coverage.workflows import build_map
@@ -416,6 +461,26 @@ def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Pa
         if config.rendering.write_docx:
             names += write_docx_reports(run, config, tmp, map_images=plates)
         names += write_scorecards(run, config, tmp)
+        return [out_dir / f.name for f in names]
+
+
+def _copy_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Path, inputs: dict,
+                    note: str | None, documents: Sequence[Path]) -> list[Path]:
+    """The run's documents copied (the bytes ``_write_documents`` would draw again), with the
+    tables of ``report``."""
+    import shutil
+
+    from tcm_coverage._io import atomic_output_dir
+
+    in_place = Path(out_dir).resolve() == run_dir.resolve()
+    with atomic_output_dir(out_dir, kind=args.command, keep="all" if in_place else (),
+                           inputs=inputs) as tmp:
+        names: list[Path] = []
+        if args.command == "report":
+            names += _report_tables(args, ready.run, ready.config, tmp, note)
+        for path in documents:
+            shutil.copyfile(path, tmp / path.name)
+            names.append(tmp / path.name)
         return [out_dir / f.name for f in names]
 
 
@@ -456,11 +521,12 @@ def _redraw(args: argparse.Namespace) -> int:
         target = args.out or run_dir
     _redraw_check(args, run_dir, inputs, target)
     start = time.perf_counter()
-    ready, note = _redraw_load(args, run_dir, config, modes=modes, thresholds=thresholds)
+    reuse = _reusable_pieces(args, run_dir, config)
+    ready, note = _redraw_load(args, run_dir, config, modes=modes, thresholds=thresholds, reuse=reuse)
     if args.command == "map":
         written = _write_map(args, ready, target, inputs, mode=mode, thr=thr)
     else:
-        written = _write_documents(args, ready, target, run_dir, inputs, note)
+        written = _write_documents(args, ready, target, run_dir, inputs, note, reuse)
     if args.command == "score" and not args.quiet:
         for name, card in ready.run.scorecards.items():
             unmet = card.rows[card.rows["status"] == "unmet"]
