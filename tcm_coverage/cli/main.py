@@ -54,7 +54,7 @@ from tcm_coverage.cli.options import (
 )
 from tcm_coverage.demo import DEMO_SOURCES, demo_data_dir, demo_inputs
 from tcm_coverage.i18n import text
-from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
+from tcm_coverage.vocab import FACILITY_SETS, HEADLINE_FACILITY_SET, OPTIONAL_FACILITY_SETS
 
 if TYPE_CHECKING:
     from tcm_coverage.workflows import AnalysisConfig, AnalysisRun
@@ -369,11 +369,18 @@ def _redraw_load(args: argparse.Namespace, run_dir: Path, config, *, modes: tupl
 
 
 def _write_map(args: argparse.Namespace, ready, target: Path, inputs: dict, *, mode: str,
-               thr: float) -> list[Path]:
-    """``map``: the HTML map (or with ``--format`` the print plate/atlas) into ``--out``."""
+               thr: float, reuse: _Reuse) -> list[Path]:
+    """``map``: the HTML map (or with ``--format`` the print plate/atlas) into ``--out`` (the
+    run's ``map.html``, copied, when it is this view drawn the same way)."""
+    import shutil
+
     from tcm_coverage._io import output_file
 
     run, config = ready.run, ready.config
+    if reuse.documents is not None and ready.stored and not ready.notes:  # no folium, no geometry
+        with output_file(target, kind="map", inputs=inputs) as staged:
+            shutil.copyfile(reuse.documents[0], staged)
+        return [target]
     if args.format != "html":  # a print plate: no folium
         return _write_print(args, run, config, target, mode=mode, thr=thr)
     from tcm_coverage.outputs import save_map
@@ -399,10 +406,11 @@ class _Reuse:
     tables: tuple[str, ...] | None = None
 
 
-def _reusable_pieces(args: argparse.Namespace, run_dir: Path, config) -> _Reuse:
-    """``report``/``score``: what the run rendered that the redraw can use as it is (the report
-    map page; the plate; the documents themselves), and so which tables it reads, with or
-    without geometries (``map``: the tables it draws)."""
+def _reusable_pieces(args: argparse.Namespace, run_dir: Path, config, *, mode: str = "",
+                     thr: float = 0.0) -> _Reuse:
+    """What the run rendered that the redraw can use as it is (``report``/``score``: the report
+    map page, the plate, the documents themselves; ``map``: its ``map.html`` when that is the
+    view asked for), and so which tables it reads, with or without geometries."""
     from tcm_coverage.workflows import (
         DOCUMENT_TABLES,
         MAP_TABLES,
@@ -413,17 +421,23 @@ def _reusable_pieces(args: argparse.Namespace, run_dir: Path, config) -> _Reuse:
     )
 
     if args.command == "map":
+        opts = config.options
+        same_view = (args.format == "html" and mode == opts.headline_mode and thr == opts.headline_threshold
+                     and args.facility_set == HEADLINE_FACILITY_SET)
+        page_file = reusable_file(run_dir, config, "map.html") if same_view else None
+        if page_file is not None:
+            return _Reuse(documents=(page_file,), geometry=False, tables=())
         return _Reuse(tables=MAP_TABLES)
-    page = reused_map_page(run_dir, config)
     plate = not config.rendering.write_docx or reusable_file(run_dir, config, "map.png") is not None
-    geometry = page is None or not plate or bool(getattr(args, "crs", None))
-    documents = reusable_documents(run_dir, config) if page is not None and plate else None
+    # the documents, same settings and day (their report map then is the run's: no page to cut)
+    documents = reusable_documents(run_dir, config) if plate else None
     if documents is not None:  # only the tables `report` writes (and the stored scorecards)
-        tables: tuple[str, ...] | None = REPORT_TABLES if args.command == "report" else ()
-    else:
-        tables = None if geometry else DOCUMENT_TABLES
-    return _Reuse(page=page, documents=None if documents is None else tuple(documents),
-                  geometry=geometry, tables=tables)
+        return _Reuse(documents=tuple(documents), geometry=bool(getattr(args, "crs", None)),
+                      tables=REPORT_TABLES if args.command == "report" and not getattr(args, "crs", None)
+                      else () if args.command == "score" else None)
+    page = reused_map_page(run_dir, config)
+    geometry = page is None or not plate or bool(getattr(args, "crs", None))
+    return _Reuse(page=page, geometry=geometry, tables=None if geometry else DOCUMENT_TABLES)
 
 
 def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Path, inputs: dict,
@@ -521,10 +535,11 @@ def _redraw(args: argparse.Namespace) -> int:
         target = args.out or run_dir
     _redraw_check(args, run_dir, inputs, target)
     start = time.perf_counter()
-    reuse = _reusable_pieces(args, run_dir, config)
+    reuse = (_reusable_pieces(args, run_dir, config, mode=mode, thr=thr) if args.command == "map"
+             else _reusable_pieces(args, run_dir, config))
     ready, note = _redraw_load(args, run_dir, config, modes=modes, thresholds=thresholds, reuse=reuse)
     if args.command == "map":
-        written = _write_map(args, ready, target, inputs, mode=mode, thr=thr)
+        written = _write_map(args, ready, target, inputs, mode=mode, thr=thr, reuse=reuse)
     else:
         written = _write_documents(args, ready, target, run_dir, inputs, note, reuse)
     if args.command == "score" and not args.quiet:

@@ -1,5 +1,6 @@
 """What a redraw may reuse of what the run already rendered: the print plate ``map.png`` (embedded
-in ``report.docx``) and the compact map embedded in ``report.html`` (the folium page).
+in ``report.docx``), the HTML map ``map.html`` (``map`` of the headline view) and the compact
+map embedded in ``report.html`` (the folium page).
 
 :func:`~tcm_coverage.workflows.write.write_outputs` records in ``store/store.json``
 (``"rendered"``) each such file's SHA-256 and the key it was drawn with
@@ -36,8 +37,10 @@ from tcm_coverage.workflows.config import AnalysisConfig
 __all__ = ["DOCUMENT_PATTERNS", "RENDERED_FILES", "document_key", "rendered_record", "render_key",
            "reusable_documents", "reusable_file", "reused_map_page"]
 
-#: The files of a run a redraw may reuse (``report_<code>.html`` too, with several counties).
-RENDERED_FILES = ("map.png", "report.html")
+#: The files of a run a redraw may reuse (``report_<code>.html`` too, with several counties):
+#: the plate, the HTML map of the headline view (``map`` of that view copies it) and the report
+#: (its compact map).
+RENDERED_FILES = ("map.png", "map.html", "report.html")
 #: The documents of a run (``report``/``score`` write the same set with the same settings).
 DOCUMENT_PATTERNS = ("report*.html", "report*.docx", "scorecard*.html", "scorecard*.xlsx")
 _STORE_INDEX = Path("store") / "store.json"
