@@ -8,7 +8,8 @@ computation options, rendering; its checks; ``run.json``), :mod:`~tcm_coverage.w
 :mod:`~tcm_coverage.workflows.mapview` (the view and layers every map draws),
 :mod:`~tcm_coverage.workflows.plates` (print plates), :mod:`~tcm_coverage.workflows.documents`
 (reports, scorecards), :mod:`~tcm_coverage.workflows.write` (all outputs),
-:mod:`~tcm_coverage.workflows.rendered` (what a redraw reuses of the run's plate and report map),
+:mod:`~tcm_coverage.workflows.rendered` (what a redraw reuses of what the run drew: plate, maps,
+documents),
 :mod:`~tcm_coverage.workflows.store` (what a run's outputs are drawn from, kept in ``RUN/store/``),
 :mod:`~tcm_coverage.workflows.redraw` (``map``/``report``/``score`` from the store, nothing routed),
 :mod:`~tcm_coverage.workflows.recompute` (what a redraw must compute: a mode the run lacks, or the

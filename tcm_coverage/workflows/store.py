@@ -23,6 +23,8 @@ travel times for the profiles asked for (no routing).
 
 :func:`load_run` returns ``None`` (with one log line) for a folder without a store or with a
 store of another format version: the caller recomputes from the inputs, as before the store.
+``load_run(geometry=False)`` reads every table without its geometry column and imports neither
+geopandas nor shapely (a report drawn from the run's map page and plate needs no geometry).
 """
 
 from __future__ import annotations
