@@ -8,6 +8,7 @@ a copy of the folder without its store.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
 import shutil
@@ -459,6 +460,14 @@ def test_documents_are_copied_only_when_written_the_same_way(stored, tmp_path, m
     with monkeypatch.context() as m:
         m.setattr(rendered_module, "date", _Tomorrow)
         assert reusable_documents(run, config) is None
+    # a run that wrote no report.html (--no-report): a redraw writes one, so nothing is copied
+    bare = tmp_path / "bare"
+    shutil.copytree(stored, bare)
+    index = json.loads((bare / STORE_DIR / "store.json").read_text(encoding="utf-8"))
+    del index["rendered"]["report.html"]
+    (bare / STORE_DIR / "store.json").write_text(json.dumps(index), encoding="utf-8")
+    (bare / "report.html").unlink()
+    assert reusable_documents(bare, load_config(bare, profiles=("national",))) is None
     # score in place with another profile replaces the documents: they are drawn again after
     assert main(["-q", "score", str(run), "--profile", "jiangsu"]) == 0
     assert reusable_documents(run, config) is None

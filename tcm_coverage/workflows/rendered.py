@@ -156,6 +156,12 @@ def reusable_documents(run_dir: Path, config: AnalysisConfig) -> list[Path] | No
                  if isinstance(entry, dict) and "document" in entry}
     if not documents or any(entry["document"] != key for entry in documents.values()):
         return None
+    # every kind a redraw writes (a run with --no-report wrote no report.html: the redraw does)
+    kinds = {("report", ".html"): True, ("report", ".docx"): config.rendering.write_docx,
+             ("scorecard", ".xlsx"): bool(config.options.profiles)}
+    for (stem, suffix), wanted in kinds.items():
+        if wanted and not any(n.startswith(stem) and n.endswith(suffix) for n in documents):
+            return None
     paths = [Path(run_dir) / name for name in sorted(documents)]
     if any(not p.is_file() or file_sha256(p) != documents[p.name].get("sha256") for p in paths):
         return None
