@@ -41,6 +41,9 @@ COMMANDS: dict[str, list[str]] = {
     "report": ["report", "{run}", "--out", "{out}"],
     "report --lang en": ["report", "{run}", "--out", "{out}", "--lang", "en"],
     "score --profile national": ["score", "{run}", "--out", "{out}", "--profile", "national"],
+    # a changed option that draws for real (another view; a profile the run did not score)
+    "map --mode car --threshold 10": ["map", "{run}", "--out", "{out}", "--mode", "car", "--threshold", "10"],
+    "score --profile jiangsu": ["score", "{run}", "--out", "{out}", "--profile", "jiangsu"],
 }
 _SELF = re.compile(r"^\((\d+(?:\.\d+)?) s\)", re.MULTILINE)
 

@@ -11,11 +11,15 @@ polygons the centre of its lon/lat bounding box (:func:`frame_utm_crs`, the poin
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyproj
-import shapely
+
+if TYPE_CHECKING:
+    import shapely
+
+# pyproj and shapely are imported by the functions that project (a module that only imports
+# one of these, e.g. the coverage tables of a redraw from stored area codes, loads neither).
 
 __all__ = ["WGS84", "buffer_lonlat", "frame_utm_crs", "transform_geoms", "utm_crs"]
 
@@ -60,6 +64,8 @@ def frame_utm_crs(frame: Any) -> str:
     """
     if frame.crs is None:
         raise ValueError("the frame has no CRS: cannot choose its UTM zone")
+    import pyproj  # noqa: PLC0415 - deferred on purpose (see the imports)
+
     x0, y0, x1, y1 = (float(b) for b in frame.total_bounds)
     crs = pyproj.CRS(frame.crs)
     if not crs.is_geographic:
@@ -83,6 +89,9 @@ def transform_geoms(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
     numpy.ndarray
         (k,) new geometries in ``dst``; the input is not changed.
     """
+    import pyproj  # noqa: PLC0415 - deferred on purpose (see the imports)
+    import shapely  # noqa: PLC0415
+
     tr = pyproj.Transformer.from_crs(src, dst, always_xy=True)
 
     def _fn(xy: np.ndarray) -> np.ndarray:
@@ -107,6 +116,8 @@ def buffer_lonlat(geom: shapely.Geometry, buffer_m: float) -> shapely.Geometry:
     shapely.Geometry
         The buffered geometry, in lon/lat.
     """
+    import shapely  # noqa: PLC0415 - deferred on purpose (see the imports)
+
     if buffer_m <= 0:
         return geom
     cx, cy = shapely.get_coordinates(shapely.centroid(geom))[0]

@@ -8,6 +8,7 @@ a copy of the folder without its store.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
 import shutil
@@ -310,11 +311,18 @@ def test_save_run_writes_only_parquet_and_json(demo_computed, tmp_path):
 _NOT_FOR_REDRAW = ("scipy.sparse.csgraph", "osmium", "highspy", "tcm_coverage.network.readers",
                    "tcm_coverage.access.traveltime", "tcm_coverage.workflows.pipeline")
 #: And per command, what it does not draw with (issue 13: a redraw imports only what it draws with).
+#: ``report``/``score`` with the run's settings on the same day copy the run's documents and
+#: read the store without geometries: no geometry stack, no plate or chart drawing, no Word
+#: writer (``report`` still writes its coverage workbook: openpyxl); ``map`` of the headline
+#: view copies the run's map.html (no folium, no geometry).
+_GEOMETRY = ("geopandas", "shapely", "pyproj")
 _NOT_DRAWN_WITH = {
-    "map": ("matplotlib", "docx", "openpyxl", "rasterio", "tcm_coverage.workflows.write"),
+    "map": ("matplotlib", "docx", "openpyxl", "rasterio", "scipy.sparse", "folium",
+            "tcm_coverage.workflows.write", *_GEOMETRY),
     "map-png": ("folium", "docx", "openpyxl", "rasterio", "tcm_coverage.workflows.write"),
-    "report": ("folium", "rasterio"),  # the run's report map is reused (same language and day)
-    "score": ("folium", "rasterio", "tcm_coverage.workflows.write"),
+    "report": ("folium", "rasterio", "matplotlib", "docx", "scipy.sparse", *_GEOMETRY),
+    "score": ("folium", "rasterio", "matplotlib", "docx", "openpyxl", "scipy.sparse",
+              "tcm_coverage.workflows.write", *_GEOMETRY),
 }
 
 
@@ -348,11 +356,18 @@ def test_redraw_process_imports_only_what_it_draws_with(stored, tmp_path, comman
             "report": ["report", str(run)], "score": ["score", str(run), "--profile", "national"]}[command]
     names = _NOT_FOR_REDRAW + _NOT_DRAWN_WITH[command]
     assert _loaded_modules(names, *argv, "--out", str(tmp_path / "out")) == []
-    if command == "map":  # a mode the run did not compute is routed: then they are loaded
+    if command == "map":  # another view is drawn: folium and the geometries, still no matplotlib
+        assert set(_loaded_modules(names, "map", str(run), "--threshold", "10", "--out", str(tmp_path / "t10"))) == {
+            "folium", *_GEOMETRY}
+        # a mode the run did not compute is routed: then they are loaded
         assert set(_loaded_modules(names, "map", str(run), "--mode", "car", "--out", str(tmp_path / "car"))) >= {
             "scipy.sparse.csgraph", "tcm_coverage.access.traveltime", "tcm_coverage.network.readers"}
-    if command == "report":  # another language: the report map is built (folium), nothing routed
-        assert _loaded_modules(names, "report", str(run), "--lang", "en", "--out", str(tmp_path / "en")) == ["folium"]
+    if command == "report":  # another language: the report map, plate and charts are drawn
+        assert set(_loaded_modules(names, "report", str(run), "--lang", "en", "--out", str(tmp_path / "en"))) == {
+            "folium", "matplotlib", "docx", "scipy.sparse", *_GEOMETRY}
+    if command == "score":  # a profile the run did not score: areas assigned by their polygons
+        assert set(_loaded_modules(names, "score", str(run), "--profile", "jiangsu", "--out", str(tmp_path / "js"))) == {
+            "matplotlib", "docx", "openpyxl", "scipy.sparse", *_GEOMETRY}
 
 
 # --------------------------------------------------------------------------------------
@@ -369,6 +384,7 @@ def test_report_plate_is_in_the_report_language(stored, tmp_path):
     """``report --lang en`` of a Chinese run carries an English plate (drawn now, the same as
     an English ``map --format png`` at the run's plate resolution), the Chinese report the run's
     own ``map.png``."""
+    from tcm_coverage.outputs import PrintOptions
     from tcm_coverage.workflows import plates
 
     plate = (stored / "map.png").read_bytes()
@@ -380,7 +396,7 @@ def test_report_plate_is_in_the_report_language(stored, tmp_path):
     english = tmp_path / "plate_en.png"  # independently: the print path of `map --format png`
     plates.write_print(load_run(stored, load_config(stored, lang="en"), scorecards=False),
                        load_config(stored, lang="en"), english,
-                       options=plates.PrintOptions(dpi=plates.RUN_PRINT_DPI))
+                       options=PrintOptions(dpi=plates.RUN_PRINT_DPI))
     assert english.read_bytes() in images
 
 
@@ -419,6 +435,68 @@ def test_report_map_is_reused_only_when_drawn_the_same_way(stored, tmp_path, mon
 # --------------------------------------------------------------------------------------
 # the store's size (issue 16)
 # --------------------------------------------------------------------------------------
+def test_documents_are_copied_only_when_written_the_same_way(stored, tmp_path, monkeypatch):
+    """The run's documents are reused with its settings on the same day and unchanged since;
+    another language, profile or day, or a document replaced since, draws them."""
+    import datetime
+
+    from tcm_coverage.workflows import rendered as rendered_module
+    from tcm_coverage.workflows import reusable_documents
+
+    run = tmp_path / "run"
+    shutil.copytree(stored, run)
+    config = load_config(run, profiles=("national",))
+    found = reusable_documents(run, config)
+    assert found is not None and sorted(p.name for p in found) == [
+        "report.docx", "report.html", "scorecard.html", "scorecard.xlsx"]
+    assert reusable_documents(run, load_config(run, lang="en")) is None
+    assert reusable_documents(run, config.updated(profiles=("jiangsu",))) is None
+
+    class _Tomorrow(datetime.date):
+        @classmethod
+        def today(cls):
+            return datetime.date(2999, 1, 1)
+
+    with monkeypatch.context() as m:
+        m.setattr(rendered_module, "date", _Tomorrow)
+        assert reusable_documents(run, config) is None
+    # a run that wrote no report.html (--no-report): a redraw writes one, so nothing is copied
+    bare = tmp_path / "bare"
+    shutil.copytree(stored, bare)
+    index = json.loads((bare / STORE_DIR / "store.json").read_text(encoding="utf-8"))
+    del index["rendered"]["report.html"]
+    (bare / STORE_DIR / "store.json").write_text(json.dumps(index), encoding="utf-8")
+    (bare / "report.html").unlink()
+    assert reusable_documents(bare, load_config(bare, profiles=("national",))) is None
+    # score in place with another profile replaces the documents: they are drawn again after
+    assert main(["-q", "score", str(run), "--profile", "jiangsu"]) == 0
+    assert reusable_documents(run, config) is None
+    assert main(["-q", "score", str(run), "--profile", "national", "--out", str(tmp_path / "again")]) == 0
+    for name in ("report.html", "scorecard.html"):
+        assert _html(tmp_path / "again" / name) == _html(stored / name), name
+    assert _docx(tmp_path / "again" / "report.docx") == _docx(stored / "report.docx")
+
+
+def test_store_without_geometries(scored, stored):
+    """``load_run(geometry=False)``: every table without its geometry column, the other columns
+    as with geometries; a profile to score from the times reads them all the same."""
+    from tcm_coverage.workflows.store import TABLES
+
+    _, config = scored
+    full = load_run(stored, config, scorecards=False)
+    plain = load_run(stored, config, scorecards=False, geometry=False)
+    for path in TABLES:
+        a, b = _get(full, path), _get(plain, path)
+        if a is None:
+            assert b is None, path
+            continue
+        assert not isinstance(b, gpd.GeoDataFrame) and "geometry" not in b.columns, path
+        pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry", errors="ignore")), b,
+                                      check_exact=True, obj=path)
+    js = load_run(stored, config.updated(profiles=("jiangsu",)), geometry=False)
+    assert isinstance(js.counties, gpd.GeoDataFrame) and "jiangsu" in js.scorecards
+
+
 def test_store_is_compact(scored, tmp_path):
     """zstd everywhere, floats BYTE_STREAM_SPLIT (lossless: the round trip is exact), and the
     residents 65+ share the demand points' columns instead of repeating them."""

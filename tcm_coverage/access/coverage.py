@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._geo import frame_utm_crs
@@ -23,6 +22,9 @@ from tcm_coverage.access.checks import check_thresholds, check_time_columns
 from tcm_coverage.access.grouped import Groups, column_summary, group_codes, group_sums, value_order
 from tcm_coverage.inputs import flag_values
 from tcm_coverage.vocab import HEADLINE_FACILITY_SET, MODES, share_column, time_column
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,10 @@ def assign_areas(
     codes = np.full(len(points), UNASSIGNED, dtype=object)
     if len(points) == 0 or len(areas) == 0:
         return codes
+    # the geometry stack only here: a redraw that assigns no area never imports it (1.5 s)
+    import geopandas as gpd  # noqa: PLC0415 - deferred on purpose
+    import shapely  # noqa: PLC0415 - deferred on purpose
+
     pts = gpd.GeoDataFrame(geometry=points.geometry.to_numpy(), crs=points.crs).reset_index(drop=True)
     polys = areas[["code", "geometry"]].reset_index(drop=True)
     area_code = polys["code"].to_numpy(dtype=object)

@@ -6,10 +6,14 @@ masks import no routing.
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tcm_coverage.inputs import FunctionalRule, flag_values, functional_status
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["facility_set_masks", "functional_unknown", "unknown_flags"]
 

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -22,6 +21,8 @@ from tcm_coverage.inputs import FunctionalRule
 from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, RESIDENTS_PER_TCM_PHYSICIAN
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from tcm_coverage.network import Routing
 
 __all__ = ["AccessOptions", "AccessResult", "CapacityRule", "CapacityServed", "IsochroneOptions",

@@ -39,6 +39,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +58,7 @@ from tcm_coverage.cli.options import (
 from tcm_coverage.cli.server_command import add_server_parser, run_server_command
 from tcm_coverage.demo import DEMO_SOURCES, demo_data_dir, demo_inputs
 from tcm_coverage.i18n import text
-from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS
+from tcm_coverage.vocab import FACILITY_SETS, HEADLINE_FACILITY_SET, OPTIONAL_FACILITY_SETS
 
 if TYPE_CHECKING:
     from tcm_coverage.workflows import AnalysisConfig, AnalysisRun
@@ -339,14 +340,15 @@ def _redraw_check(args: argparse.Namespace, run_dir: Path, inputs: dict, target:
 
 
 def _redraw_load(args: argparse.Namespace, run_dir: Path, config, *, modes: tuple[str, ...],
-                 thresholds: tuple[float, ...]):
-    """Load the run's store and compute only what is missing (or, without a store, recompute the
-    run: then the changed-inputs protection applies, as it does when a mode must be routed)."""
+                 thresholds: tuple[float, ...], reuse: _Reuse):
+    """Load the run's store (the tables and geometries of ``reuse``) and compute only what is
+    missing (or, without a store, recompute the run: then the changed-inputs protection
+    applies, as it does when a mode must be routed)."""
     from tcm_coverage._rerun import changed_note, rerun_note
-    from tcm_coverage.workflows import MAP_TABLES, load_run, missing_modes, redraw_run
+    from tcm_coverage.workflows import load_run, missing_modes, redraw_run
 
-    is_map = args.command == "map"  # a map reads only the tables it draws
-    stored = load_run(run_dir, config, scorecards=not is_map, tables=MAP_TABLES if is_map else None)
+    stored = load_run(run_dir, config, scorecards=args.command != "map", tables=reuse.tables,
+                      geometry=reuse.geometry)
     note = None
     if stored is None or missing_modes(stored, modes) or args.allow_changed_inputs:
         # the inputs are read again (or the user asked to use changed ones): they must be the
@@ -372,11 +374,18 @@ def _redraw_load(args: argparse.Namespace, run_dir: Path, config, *, modes: tupl
 
 
 def _write_map(args: argparse.Namespace, ready, target: Path, inputs: dict, *, mode: str,
-               thr: float) -> list[Path]:
-    """``map``: the HTML map (or with ``--format`` the print plate/atlas) into ``--out``."""
+               thr: float, reuse: _Reuse) -> list[Path]:
+    """``map``: the HTML map (or with ``--format`` the print plate/atlas) into ``--out`` (the
+    run's ``map.html``, copied, when it is this view drawn the same way)."""
+    import shutil
+
     from tcm_coverage._io import output_file
 
     run, config = ready.run, ready.config
+    if reuse.documents is not None and ready.stored and not ready.notes:  # no folium, no geometry
+        with output_file(target, kind="map", inputs=inputs) as staged:
+            shutil.copyfile(reuse.documents[0], staged)
+        return [target]
     if args.format != "html":  # a print plate: no folium
         return _write_print(args, run, config, target, mode=mode, thr=thr)
     from tcm_coverage.outputs import save_map
@@ -388,14 +397,64 @@ def _write_map(args: argparse.Namespace, ready, target: Path, inputs: dict, *, m
     return [target]
 
 
+@dataclass(frozen=True)
+class _Reuse:
+    """What a redraw takes from the run as it is, decided before the store is read."""
+
+    #: The run's report map page (drawn the same way), else ``None``.
+    page: str | None = None
+    #: The run's documents (written with the same settings, the same day): copied, not drawn.
+    documents: tuple[Path, ...] | None = None
+    #: Read the geometries (a map or a plate to draw, a profile to score, ``--crs`` layers).
+    geometry: bool = True
+    #: The stored tables to read (``None``: all).
+    tables: tuple[str, ...] | None = None
+
+
+def _reusable_pieces(args: argparse.Namespace, run_dir: Path, config, *, mode: str = "",
+                     thr: float = 0.0) -> _Reuse:
+    """What the run rendered that the redraw can use as it is (``report``/``score``: the report
+    map page, the plate, the documents themselves; ``map``: its ``map.html`` when that is the
+    view asked for), and so which tables it reads, with or without geometries."""
+    from tcm_coverage.workflows import (
+        DOCUMENT_TABLES,
+        MAP_TABLES,
+        REPORT_TABLES,
+        reusable_documents,
+        reusable_file,
+        reused_map_page,
+    )
+
+    if args.command == "map":
+        opts = config.options
+        same_view = (args.format == "html" and mode == opts.headline_mode and thr == opts.headline_threshold
+                     and args.facility_set == HEADLINE_FACILITY_SET)
+        page_file = reusable_file(run_dir, config, "map.html") if same_view else None
+        if page_file is not None:
+            return _Reuse(documents=(page_file,), geometry=False, tables=())
+        return _Reuse(tables=MAP_TABLES)
+    plate = not config.rendering.write_docx or reusable_file(run_dir, config, "map.png") is not None
+    # the documents, same settings and day (their report map then is the run's: no page to cut)
+    documents = reusable_documents(run_dir, config) if plate else None
+    if documents is not None:  # only the tables `report` writes (and the stored scorecards)
+        return _Reuse(documents=tuple(documents), geometry=bool(getattr(args, "crs", None)),
+                      tables=REPORT_TABLES if args.command == "report" and not getattr(args, "crs", None)
+                      else () if args.command == "score" else None)
+    page = reused_map_page(run_dir, config)
+    geometry = page is None or not plate or bool(getattr(args, "crs", None))
+    return _Reuse(page=page, geometry=geometry, tables=None if geometry else DOCUMENT_TABLES)
+
+
 def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Path, inputs: dict,
-                     note: str | None) -> list[Path]:
+                     note: str | None, reuse: _Reuse) -> list[Path]:
     """``report``: tables, reports and scorecards (and the layers when ``--crs`` is given);
-    ``score``: reports and scorecards."""
+    ``score``: reports and scorecards (the run's own, copied, when drawn the same way)."""
+    as_run = ready.stored and not ready.notes
+    if as_run and reuse.documents is not None:  # no python-docx, matplotlib, openpyxl
+        return _copy_documents(args, ready, out_dir, run_dir, inputs, note, reuse.documents)
     from tcm_coverage._io import atomic_output_dir
     from tcm_coverage.workflows import (
         plate_images,
-        reused_map_page,
         write_docx_reports,
         write_reports,
         write_scorecards,
@@ -404,7 +463,7 @@ def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Pa
     run, config = ready.run, ready.config
     in_place = Path(out_dir).resolve() == run_dir.resolve()
     # the run's report map when drawn the same way (same language, view, day): no folium
-    page = reused_map_page(run_dir, config) if ready.stored and not ready.notes else None
+    page = reuse.page if as_run else None
     if page is None:
         from tcm_coverage.outputs import map_html
         from tcm_coverage.workflows import build_map
@@ -421,6 +480,26 @@ def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Pa
         if config.rendering.write_docx:
             names += write_docx_reports(run, config, tmp, map_images=plates)
         names += write_scorecards(run, config, tmp)
+        return [out_dir / f.name for f in names]
+
+
+def _copy_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Path, inputs: dict,
+                    note: str | None, documents: Sequence[Path]) -> list[Path]:
+    """The run's documents copied (the bytes ``_write_documents`` would draw again), with the
+    tables of ``report``."""
+    import shutil
+
+    from tcm_coverage._io import atomic_output_dir
+
+    in_place = Path(out_dir).resolve() == run_dir.resolve()
+    with atomic_output_dir(out_dir, kind=args.command, keep="all" if in_place else (),
+                           inputs=inputs) as tmp:
+        names: list[Path] = []
+        if args.command == "report":
+            names += _report_tables(args, ready.run, ready.config, tmp, note)
+        for path in documents:
+            shutil.copyfile(path, tmp / path.name)
+            names.append(tmp / path.name)
         return [out_dir / f.name for f in names]
 
 
@@ -461,11 +540,13 @@ def _redraw(args: argparse.Namespace) -> int:
         target = args.out or run_dir
     _redraw_check(args, run_dir, inputs, target)
     start = time.perf_counter()
-    ready, note = _redraw_load(args, run_dir, config, modes=modes, thresholds=thresholds)
+    reuse = (_reusable_pieces(args, run_dir, config, mode=mode, thr=thr) if args.command == "map"
+             else _reusable_pieces(args, run_dir, config))
+    ready, note = _redraw_load(args, run_dir, config, modes=modes, thresholds=thresholds, reuse=reuse)
     if args.command == "map":
-        written = _write_map(args, ready, target, inputs, mode=mode, thr=thr)
+        written = _write_map(args, ready, target, inputs, mode=mode, thr=thr, reuse=reuse)
     else:
-        written = _write_documents(args, ready, target, run_dir, inputs, note)
+        written = _write_documents(args, ready, target, run_dir, inputs, note, reuse)
     if args.command == "score" and not args.quiet:
         for name, card in ready.run.scorecards.items():
             unmet = card.rows[card.rows["status"] == "unmet"]

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
 
 if TYPE_CHECKING:
     import folium
+    import geopandas as gpd
 
 __all__ = ["MapLayers"]
 

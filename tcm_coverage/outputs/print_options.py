@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from tcm_coverage.i18n import label, text
 from tcm_coverage.outputs.style import display_width, fmt_int, pct
 from tcm_coverage.vocab import share_column
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["CRS_LABELS", "PAPER_SIZES", "PRINT_FORMATS", "PlateView", "PrintOptions", "Rect", "gap_rows", "info_lines", "wrap"]
 

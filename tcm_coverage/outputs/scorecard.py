@@ -53,9 +53,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -78,6 +77,9 @@ from tcm_coverage.inputs import (
 )
 from tcm_coverage.outputs.scorecard_text import SCORECARD_COLUMNS, STAFF_INPUTS, render_scorecard
 from tcm_coverage.vocab import UPPER_SUFFIX, time_column
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["Scorecard", "scorecard"]
 

@@ -12,8 +12,8 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -28,6 +28,9 @@ from tcm_coverage.vocab import (
     coverage_flag_column,
     time_column,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["COLUMN_LABELS", "NO_DATA", "column_label", "localize", "rounded_table", "save_layer",
            "with_no_data", "write_isochrones", "write_layers", "write_manifest", "write_tables"]

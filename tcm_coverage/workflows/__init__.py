@@ -8,7 +8,8 @@ computation options, rendering; its checks; ``run.json``), :mod:`~tcm_coverage.w
 :mod:`~tcm_coverage.workflows.mapview` (the view and layers every map draws),
 :mod:`~tcm_coverage.workflows.plates` (print plates), :mod:`~tcm_coverage.workflows.documents`
 (reports, scorecards), :mod:`~tcm_coverage.workflows.write` (all outputs),
-:mod:`~tcm_coverage.workflows.rendered` (what a redraw reuses of the run's plate and report map),
+:mod:`~tcm_coverage.workflows.rendered` (what a redraw reuses of what the run drew: plate, maps,
+documents),
 :mod:`~tcm_coverage.workflows.store` (what a run's outputs are drawn from, kept in ``RUN/store/``),
 :mod:`~tcm_coverage.workflows.redraw` (``map``/``report``/``score`` from the store, nothing routed),
 :mod:`~tcm_coverage.workflows.recompute` (what a redraw must compute: a mode the run lacks, or the
@@ -40,8 +41,15 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
     from tcm_coverage.workflows.pipeline import compute, compute_from_inputs, run_analysis
     from tcm_coverage.workflows.plates import build_print_map, plate_images, write_print
     from tcm_coverage.workflows.recompute import complete_run
-    from tcm_coverage.workflows.redraw import MAP_TABLES, Redraw, missing_modes, redraw_run
-    from tcm_coverage.workflows.rendered import reused_map_page
+    from tcm_coverage.workflows.redraw import (
+        DOCUMENT_TABLES,
+        MAP_TABLES,
+        REPORT_TABLES,
+        Redraw,
+        missing_modes,
+        redraw_run,
+    )
+    from tcm_coverage.workflows.rendered import reusable_documents, reusable_file, reused_map_page
     from tcm_coverage.workflows.run import AnalysisRun, RunInputs
     from tcm_coverage.workflows.scenario_file import MODELS, Scenario, load_scenario
     from tcm_coverage.workflows.scenario_map import scenario_map
@@ -66,7 +74,9 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
     from tcm_coverage.workflows.write import write_geodata, write_outputs, write_print_documents
 
 __all__ = [
+    "DOCUMENT_TABLES",
     "MAP_TABLES",
+    "REPORT_TABLES",
     "MODELS",
     "STORE_DIR",
     "STORE_FORMAT",
@@ -96,6 +106,8 @@ __all__ = [
     "missing_modes",
     "readme_rows",
     "redraw_run",
+    "reusable_documents",
+    "reusable_file",
     "reused_map_page",
     "run_analysis",
     "run_scenario",

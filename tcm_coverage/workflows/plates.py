@@ -11,14 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tcm_coverage.outputs import (
-    PrintOptions,
-    find_cjk_font,
-    print_map_figure,
-    save_plate,
-    write_print_atlas,
-    write_print_map,
-)
+from tcm_coverage import outputs
 from tcm_coverage.vocab import HEADLINE_FACILITY_SET
 from tcm_coverage.workflows.config import AnalysisConfig, input_files
 from tcm_coverage.workflows.mapview import check_view, map_layers
@@ -28,6 +21,12 @@ from tcm_coverage.workflows.texts import source_lines
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from tcm_coverage.outputs import PrintOptions
+
+# The print stack (matplotlib, its PDF backend, the plate layers: ~2 s of imports) is looked up
+# on the lazy ``outputs`` face when a plate is drawn: a report or score that reuses the run's
+# map.png never imports it.
 
 __all__ = ["RUN_PRINT_DPI", "build_print_map", "plate_images", "write_print"]
 
@@ -55,12 +54,12 @@ def build_print_map(run: AnalysisRun, config: AnalysisConfig, *, mode: str | Non
     matplotlib.figure.Figure
     """
     mode, thr = check_view(config, mode, threshold, facility_set)
-    options = options or PrintOptions(dpi=RUN_PRINT_DPI)
+    options = options or outputs.PrintOptions(dpi=RUN_PRINT_DPI)
     options = dataclasses.replace(options, lang=config.rendering.lang,
                                   sources=options.sources or tuple(source_lines(config)),
                                   run_date=options.run_date or date.today().isoformat())
-    return print_map_figure(map_layers(run), mode=mode, threshold=thr, facility_set=facility_set,
-                            options=options)
+    return outputs.print_map_figure(map_layers(run), mode=mode, threshold=thr,
+                                    facility_set=facility_set, options=options)
 
 
 def write_print(run: AnalysisRun, config: AnalysisConfig, path: Path, *, mode: str | None = None,
@@ -87,15 +86,16 @@ def write_print(run: AnalysisRun, config: AnalysisConfig, path: Path, *, mode: s
     list of pathlib.Path
     """
     mode, thr = check_view(config, mode, threshold, facility_set)
-    options = dataclasses.replace(options or PrintOptions(), lang=config.rendering.lang,
+    options = dataclasses.replace(options or outputs.PrintOptions(), lang=config.rendering.lang,
                                   sources=tuple(source_lines(config)),
                                   run_date=date.today().isoformat())
     if atlas:
-        return write_print_atlas(map_layers(run), path, mode=mode, threshold=thr,
-                                 facility_set=facility_set, options=options,
-                                 inputs=input_files(config))
-    return [write_print_map(map_layers(run), path, mode=mode, threshold=thr,
-                            facility_set=facility_set, options=options, inputs=input_files(config))]
+        return outputs.write_print_atlas(map_layers(run), path, mode=mode, threshold=thr,
+                                         facility_set=facility_set, options=options,
+                                         inputs=input_files(config))
+    return [outputs.write_print_map(map_layers(run), path, mode=mode, threshold=thr,
+                                    facility_set=facility_set, options=options,
+                                    inputs=input_files(config))]
 
 
 def plate_images(run: AnalysisRun, config: AnalysisConfig, folder: Path, *,
@@ -128,8 +128,8 @@ def plate_images(run: AnalysisRun, config: AnalysisConfig, folder: Path, *,
     if written or reusable_file(folder, config, plate.name):
         return {codes[0]: plate}
     rendering = config.rendering
-    if not rendering.print_formats or (rendering.lang == "zh" and find_cjk_font() is None):
+    if not rendering.print_formats or (rendering.lang == "zh" and outputs.find_cjk_font() is None):
         return None
     buffer = io.BytesIO()
-    save_plate(build_print_map(run, config), buffer, lang=rendering.lang, fmt="png")
+    outputs.save_plate(build_print_map(run, config), buffer, lang=rendering.lang, fmt="png")
     return {codes[0]: buffer.getvalue()}

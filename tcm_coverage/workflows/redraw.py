@@ -26,11 +26,11 @@ from tcm_coverage.i18n import text
 from tcm_coverage.vocab import HEADLINE_FACILITY_SET, UPPER_SUFFIX
 from tcm_coverage.workflows.config import AnalysisConfig, validate_config
 from tcm_coverage.workflows.run import AnalysisRun
-from tcm_coverage.workflows.store import own_access
+from tcm_coverage.workflows.store import TABLES, own_access
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAP_TABLES", "Redraw", "added_threshold_notes", "missing_modes", "redraw_run", "retabulate",
+__all__ = ["DOCUMENT_TABLES", "MAP_TABLES", "REPORT_TABLES", "Redraw", "added_threshold_notes", "missing_modes", "redraw_run", "retabulate",
            "widened_config"]
 
 #: The stored tables a map (HTML or print plate) draws or retabulates from: ``map`` reads only
@@ -39,6 +39,16 @@ __all__ = ["MAP_TABLES", "Redraw", "added_threshold_notes", "missing_modes", "re
 MAP_TABLES = ("access.demand", "access.facilities", "access.isochrones", "tables.county",
               "tables.township", "tables.by_facility_set", "counties", "townships", "fca_areas",
               "referral_clinics")
+
+#: The stored tables ``report``/``score`` draw their documents from when they reuse the run's
+#: map page and plate (read without geometries): all but the isochrone rings, which only maps
+#: draw.
+DOCUMENT_TABLES = tuple(t for t in TABLES if t != "access.isochrones")
+
+#: The stored tables of the files ``report`` writes besides the documents (the coverage tables
+#: and the facility review sheet): all it reads when it copies the run's documents.
+REPORT_TABLES = ("tables.county", "tables.township", "tables.by_facility_set", "tables.unassigned",
+                 "facility_review")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """What a redraw may reuse of what the run already rendered: the print plate ``map.png`` (embedded
-in ``report.docx``) and the compact map embedded in ``report.html`` (the folium page).
+in ``report.docx``), the HTML map ``map.html`` (``map`` of the headline view) and the compact
+map embedded in ``report.html`` (the folium page).
 
 :func:`~tcm_coverage.workflows.write.write_outputs` records in ``store/store.json``
 (``"rendered"``) each such file's SHA-256 and the key it was drawn with
@@ -8,6 +9,13 @@ plate, which prints it, the day; the report's compact map prints no date). A red
 the same key and the file is unchanged since (a ``report --lang en`` in the run folder replaces
 ``report.html``: its hash no longer matches and the map is built again). Reused or rebuilt,
 the output is the same (``tests/test_redraw.py`` checks both against a recomputation).
+
+The documents (``report.html``, ``report.docx``, ``scorecard.html``/``.xlsx`` and their
+per-county/per-profile variants) are recorded too, with :func:`document_key` (every setting of
+the configuration, the day and the software version): ``report``/``score`` with the run's own
+settings on the same day copy them (:func:`reusable_documents`) instead of drawing the same bytes
+again with python-docx, matplotlib and openpyxl; any changed option (``--lang en``, ``score
+--profile jiangsu``, another day) draws them.
 
 Light on purpose: a redraw that reuses imports neither folium nor matplotlib for it.
 """
@@ -23,12 +31,18 @@ from pathlib import Path
 from typing import Any
 
 from tcm_coverage._io import file_sha256
+from tcm_coverage._version import __version__
 from tcm_coverage.workflows.config import AnalysisConfig
 
-__all__ = ["RENDERED_FILES", "rendered_record", "render_key", "reusable_file", "reused_map_page"]
+__all__ = ["DOCUMENT_PATTERNS", "RENDERED_FILES", "document_key", "rendered_record", "render_key",
+           "reusable_documents", "reusable_file", "reused_map_page"]
 
-#: The files of a run a redraw may reuse (``report_<code>.html`` too, with several counties).
-RENDERED_FILES = ("map.png", "report.html")
+#: The files of a run a redraw may reuse (``report_<code>.html`` too, with several counties):
+#: the plate, the HTML map of the headline view (``map`` of that view copies it) and the report
+#: (its compact map).
+RENDERED_FILES = ("map.png", "map.html", "report.html")
+#: The documents of a run (``report``/``score`` write the same set with the same settings).
+DOCUMENT_PATTERNS = ("report*.html", "report*.docx", "scorecard*.html", "scorecard*.xlsx")
 _STORE_INDEX = Path("store") / "store.json"
 _MAP_FRAME = re.compile(r"<iframe class='map' title='map' srcdoc=\"([^\"]*)\"></iframe>")
 
@@ -62,12 +76,43 @@ def _dated(name: str) -> bool:
     return not name.startswith("report")  # the compact map of a report prints no date
 
 
+def document_key(config: AnalysisConfig) -> dict[str, Any]:
+    """What a run's documents are drawn from besides the stored tables: every setting (the
+    ``run.json`` record, the Tianditu key as a hash), the day they print and the version.
+
+    Parameters
+    ----------
+    config
+        The configuration the documents are written with.
+
+    Returns
+    -------
+    dict
+        JSON values.
+    """
+    record = json.dumps(config.record(), sort_keys=True, ensure_ascii=False, default=str)
+    key = config.rendering.tianditu_key or ""
+    return {"config": hashlib.sha256(record.encode()).hexdigest(),
+            "tianditu_key": hashlib.sha256(key.encode()).hexdigest() if key else "",
+            "date": date.today().isoformat(), "software": __version__}
+
+
+def _documents(folder: Path) -> list[str]:
+    return sorted({p.name for pattern in DOCUMENT_PATTERNS for p in Path(folder).glob(pattern)})
+
+
 def rendered_record(config: AnalysisConfig, folder: Path) -> dict[str, dict[str, Any]]:
-    """``{file: {"sha256", "key"}}`` of the reusable files just written into ``folder``."""
+    """``{file: {"sha256", "key"}}`` of the reusable files just written into ``folder`` (and
+    ``"document"``, the :func:`document_key`, of its documents)."""
     names = [n for n in RENDERED_FILES if (Path(folder) / n).exists()]
     names += sorted(p.name for p in Path(folder).glob("report_*.html"))
-    return {name: {"sha256": file_sha256(Path(folder) / name), "key": render_key(config, dated=_dated(name))}
-            for name in names}
+    record = {name: {"sha256": file_sha256(Path(folder) / name), "key": render_key(config, dated=_dated(name))}
+              for name in names}
+    documents = document_key(config)
+    for name in _documents(folder):
+        entry = record.setdefault(name, {"sha256": file_sha256(Path(folder) / name)})
+        entry["document"] = documents
+    return record
 
 
 def _recorded(run_dir: Path) -> dict[str, Any]:
@@ -90,6 +135,39 @@ def reusable_file(run_dir: Path, config: AnalysisConfig, name: str) -> Path | No
     return path if file_sha256(path) == entry.get("sha256") else None
 
 
+def reusable_documents(run_dir: Path, config: AnalysisConfig) -> list[Path] | None:
+    """The run's documents when the store records them all written with ``config``'s
+    :func:`document_key` and each is unchanged since, else ``None``.
+
+    Parameters
+    ----------
+    run_dir
+        The run folder.
+    config
+        The configuration of the redraw.
+
+    Returns
+    -------
+    list of pathlib.Path or None
+        The run's document files (a redraw copies them instead of drawing the same bytes).
+    """
+    key = document_key(config)
+    documents = {name: entry for name, entry in _recorded(run_dir).items()
+                 if isinstance(entry, dict) and "document" in entry}
+    if not documents or any(entry["document"] != key for entry in documents.values()):
+        return None
+    # every kind a redraw writes (a run with --no-report wrote no report.html: the redraw does)
+    kinds = {("report", ".html"): True, ("report", ".docx"): config.rendering.write_docx,
+             ("scorecard", ".xlsx"): bool(config.options.profiles)}
+    for (stem, suffix), wanted in kinds.items():
+        if wanted and not any(n.startswith(stem) and n.endswith(suffix) for n in documents):
+            return None
+    paths = [Path(run_dir) / name for name in sorted(documents)]
+    if any(not p.is_file() or file_sha256(p) != documents[p.name].get("sha256") for p in paths):
+        return None
+    return paths
+
+
 def reused_map_page(run_dir: Path, config: AnalysisConfig) -> str | None:
     """The compact map page embedded in the run's report (unchanged, same key), or ``None``."""
     recorded = _recorded(run_dir)
@@ -99,7 +177,16 @@ def reused_map_page(run_dir: Path, config: AnalysisConfig) -> str | None:
             continue
         found = _MAP_FRAME.search(path.read_text(encoding="utf-8"))
         if found is not None:
-            page = html.unescape(found.group(1))
+            page = _unescape(found.group(1))
             if html.escape(page, quote=True) == found.group(1):  # the exact page, round trip
                 return page
     return None
+
+
+def _unescape(text: str) -> str:
+    """The inverse of ``html.escape(page, quote=True)`` (its five entities; ``&amp;`` last), a
+    tenth of :func:`html.unescape`'s time on a 1 MB page; the caller's round trip proves the
+    result is the escaped page (``html.escape`` is one-to-one)."""
+    for entity, char in (("&#x27;", "'"), ("&quot;", '"'), ("&gt;", ">"), ("&lt;", "<"), ("&amp;", "&")):
+        text = text.replace(entity, char)
+    return text

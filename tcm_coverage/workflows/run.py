@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -16,6 +15,8 @@ from tcm_coverage.inputs import FunctionalRule
 from tcm_coverage.outputs import Scorecard
 
 if TYPE_CHECKING:  # a redraw's run has no roads: the reader is not imported for it
+    import geopandas as gpd
+
     from tcm_coverage.network import RoadNetwork
 
 __all__ = ["AnalysisRun", "RunInputs"]

@@ -23,6 +23,8 @@ travel times for the profiles asked for (no routing).
 
 :func:`load_run` returns ``None`` (with one log line) for a folder without a store or with a
 store of another format version: the caller recomputes from the inputs, as before the store.
+``load_run(geometry=False)`` reads every table without its geometry column and imports neither
+geopandas nor shapely (a report drawn from the run's map page and plate needs no geometry).
 """
 
 from __future__ import annotations
@@ -33,14 +35,11 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-import shapely
-from pyproj import CRS
 
 from tcm_coverage.access import AccessResult, CapacityRule, CapacityServed, CoverageTables
 from tcm_coverage.i18n import text
@@ -48,6 +47,12 @@ from tcm_coverage.inputs import FunctionalRule, Profile, load_profile
 from tcm_coverage.outputs import Scorecard, scorecard
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+# geopandas, shapely and pyproj (1.5 s of imports) are imported where geometries are written or
+# read: a redraw that draws no geometry (``load_run(geometry=False)``) never loads them.
 
 logger = logging.getLogger(__name__)
 
@@ -174,8 +179,10 @@ def _same_column(a: pd.Series, b: pd.Series) -> bool:
     tolerance, same types and Z, in C)."""
     if a.dtype != b.dtype:
         return False
-    if not isinstance(a.dtype, gpd.array.GeometryDtype):
+    if not _is_geometry(a.dtype):
         return bool(a.equals(b))
+    import shapely  # noqa: PLC0415 - deferred on purpose (see the imports)
+
     x, y = np.asarray(a.array, dtype=object), np.asarray(b.array, dtype=object)
     missing = shapely.is_missing(x)
     if not np.array_equal(missing, shapely.is_missing(y)):
@@ -184,6 +191,11 @@ def _same_column(a: pd.Series, b: pd.Series) -> bool:
     return bool(np.array_equal(shapely.get_type_id(x), shapely.get_type_id(y))
                 and np.array_equal(shapely.has_z(x), shapely.has_z(y))
                 and shapely.equals_exact(x, y, tolerance=0.0).all())
+
+
+def _is_geometry(dtype: Any) -> bool:
+    """A geopandas geometry column (its dtype's name; geopandas need not be imported)."""
+    return isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.name == "geometry"
 
 
 def _shared_columns(frame: pd.DataFrame, base: pd.DataFrame | None) -> list[str]:
@@ -195,7 +207,7 @@ def _shared_columns(frame: pd.DataFrame, base: pd.DataFrame | None) -> list[str]
 
 def _parquet_options(frame: pd.DataFrame) -> dict[str, Any]:
     """The writer options of a table: zstd, BYTE_STREAM_SPLIT floats, dictionary for the rest."""
-    geometry = [str(c) for c in frame.columns if isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
+    geometry = [str(c) for c in frame.columns if _is_geometry(frame[c].dtype)]
     floats = [str(c) for c in frame.columns if frame[c].dtype.kind == "f"]
     return {"compression": "zstd",
             "compression_level": {str(c): _ZSTD_GEOMETRY if str(c) in geometry else _ZSTD
@@ -212,6 +224,8 @@ def _write_table(store: Path, path: str, frame: pd.DataFrame, base: pd.DataFrame
     if shared:  # only the table's own columns; the others come from the base table
         entry.update(base=_BASES[path], columns=[str(c) for c in frame.columns], geo=False)
         frame = pd.DataFrame(frame[[c for c in frame.columns if c not in shared]])
+    import geopandas as gpd  # noqa: PLC0415 - a computed run's tables: already imported
+
     entry.setdefault("geo", isinstance(frame, gpd.GeoDataFrame))
     # Parquet gives text columns back as pandas' string dtype: remember the object ones
     entry["object_columns"] = [str(c) for c in frame.columns
@@ -268,6 +282,10 @@ def save_run(run: AnalysisRun, folder: Path, *, rendered: Mapping[str, Any] | No
 def _read_geoparquet(file: Path, crs_cache: dict[str, Any]) -> gpd.GeoDataFrame:
     """A GeoParquet file, its CRS parsed once per load (``gpd.read_parquet`` parses it per file,
     a tenth of a second each)."""
+    import geopandas as gpd  # noqa: PLC0415 - deferred on purpose (see the imports)
+    import shapely  # noqa: PLC0415
+    from pyproj import CRS  # noqa: PLC0415
+
     table = pq.read_table(file)
     meta = json.loads(table.schema.metadata[b"geo"])
     column = meta["primary_column"]
@@ -280,13 +298,27 @@ def _read_geoparquet(file: Path, crs_cache: dict[str, Any]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame.assign(**{column: geometry}), geometry=column, crs=crs_cache[crs])
 
 
+def _read_plain(file: Path) -> pd.DataFrame:
+    """A GeoParquet file without its geometry column: a plain DataFrame, the other columns as
+    :func:`_read_geoparquet` gives them (pyarrow reads only those columns)."""
+    schema = pq.read_schema(file)
+    column = json.loads(schema.metadata[b"geo"])["primary_column"]
+    names = [n for n in schema.names if n != column]
+    return pq.read_table(file, columns=names, use_pandas_metadata=True).to_pandas()
+
+
 def _read_table(store: Path, entry: dict[str, Any] | None, read: dict[str, pd.DataFrame | None],
-                crs_cache: dict[str, Any]) -> pd.DataFrame | None:
-    """One stored table (``read``: the tables read so far, for a table stored on a base)."""
+                crs_cache: dict[str, Any], *, geometry: bool = True) -> pd.DataFrame | None:
+    """One stored table (``read``: the tables read so far, for a table stored on a base);
+    without ``geometry``, a GeoParquet table is read as a plain DataFrame without its
+    geometry column."""
     if entry is None:
         return None
     file = store / entry["file"]
-    frame = _read_geoparquet(file, crs_cache) if entry["geo"] else pd.read_parquet(file)
+    if entry["geo"]:
+        frame = _read_geoparquet(file, crs_cache) if geometry else _read_plain(file)
+    else:
+        frame = pd.read_parquet(file)
     for col in entry.get("object_columns", ()):
         if col in frame.columns and frame[col].dtype != object:
             frame[col] = frame[col].astype(object)
@@ -295,7 +327,8 @@ def _read_table(store: Path, entry: dict[str, Any] | None, read: dict[str, pd.Da
         if base is None:
             raise ValueError(f"{entry['file']} needs {entry['base']}, which is not stored")
         own = {c: frame[c].to_numpy() for c in frame.columns}
-        frame = base.assign(**own)[entry["columns"]] if own else base[entry["columns"]]
+        columns = [c for c in entry["columns"] if geometry or c in base.columns or c in own]
+        frame = base.assign(**own)[columns] if own else base[columns]
     frame.attrs.update(_decode(entry.get("attrs") or {}))
     return frame
 
@@ -351,7 +384,7 @@ def scorecards_of(run: AnalysisRun, profiles: Sequence[Profile | str], *, lang: 
 
 
 def load_run(folder: Path, config: AnalysisConfig, *, scorecards: bool = True,
-             tables: Collection[str] | None = None) -> AnalysisRun | None:
+             tables: Collection[str] | None = None, geometry: bool = True) -> AnalysisRun | None:
     """The run stored in a run folder, with the scorecards of ``config``'s profiles.
 
     Parameters
@@ -367,6 +400,12 @@ def load_run(folder: Path, config: AnalysisConfig, *, scorecards: bool = True,
         Read only these tables of :data:`TABLES` (and the base a table is stored on); the
         others are ``None`` in the run: for a redraw that does not draw them
         (:data:`~tcm_coverage.workflows.redraw.MAP_TABLES`). ``None``: every table.
+    geometry
+        Read the geometries (``False``: every table is a plain DataFrame without its geometry
+        column and neither geopandas nor shapely is imported, for a redraw that draws no map:
+        :data:`~tcm_coverage.workflows.redraw.DOCUMENT_TABLES`). A profile that must be scored
+        from the times (not stored, or a profile file) assigns areas by their polygons: then
+        the geometries are read all the same.
 
     Returns
     -------
@@ -380,6 +419,8 @@ def load_run(folder: Path, config: AnalysisConfig, *, scorecards: bool = True,
     if index is None:
         return None
     store = Path(folder) / STORE_DIR
+    if scorecards and _unscored(config, index.get("scorecards") or []):
+        geometry = True
     found: dict[str, dict[str, Any]] = {"": {}, **{part: {} for part in _PARTS}}
     try:
         read: dict[str, pd.DataFrame | None] = {}
@@ -390,7 +431,8 @@ def load_run(folder: Path, config: AnalysisConfig, *, scorecards: bool = True,
             if path in index["tables"]:
                 part, _, name = path.rpartition(".")
                 read[path] = found[part][name] = (
-                    _read_table(store, index["tables"][path], read, crs_cache) if path in wanted else None)
+                    _read_table(store, index["tables"][path], read, crs_cache, geometry=geometry)
+                    if path in wanted else None)
         for path, value in index["values"].items():
             part, _, name = path.rpartition(".")
             if part in found:
@@ -413,13 +455,26 @@ def _scorecards(run: AnalysisRun, config: AnalysisConfig, store: Path,
     """The scorecards of ``config``'s profiles: those the run scored (a shipped profile, same
     language) read back, the others scored from the stored times."""
     lang = config.rendering.lang
-    saved = {(e["profile"], e["lang"]): e for e in stored}
     cards: dict[str, Scorecard] = {}
     for name in config.options.profiles:
-        entry = saved.get((str(name), lang))
-        if entry is None or str(name).lower().endswith(".toml"):  # a file may have changed since
+        entry = _saved_scorecard(config, stored, name)
+        if entry is None:
             cards.update(scorecards_of(run, [name], lang=lang))
             continue
         meta = {k: _decode(v) for k, v in entry.items() if k != "file"}
         cards[entry["profile"]] = Scorecard(rows=pd.read_parquet(store / entry["file"]), **meta)
     return cards
+
+
+def _saved_scorecard(config: AnalysisConfig, stored: list[dict[str, Any]], name: Any) -> dict[str, Any] | None:
+    """The store's entry of profile ``name``'s scorecard in ``config``'s language, or ``None``
+    when it must be scored from the times (not stored, or a profile file: it may have changed
+    since)."""
+    if str(name).lower().endswith(".toml"):
+        return None
+    return {(e["profile"], e["lang"]): e for e in stored}.get((str(name), config.rendering.lang))
+
+
+def _unscored(config: AnalysisConfig, stored: list[dict[str, Any]]) -> list[Any]:
+    """The profiles of ``config`` that must be scored from the times (by the areas' polygons)."""
+    return [name for name in config.options.profiles if _saved_scorecard(config, stored, name) is None]

@@ -14,9 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import pandas as pd
 
 from tcm_coverage._version import __version__
@@ -43,6 +42,9 @@ from tcm_coverage.vocab import (
 )
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["access_notes", "capacity_notes", "decision_numbers", "elderly_note", "facility_notes",
            "functional_note", "headline_numbers", "readme_rows", "slope_notes", "source_lines",
