@@ -311,10 +311,11 @@ _NOT_FOR_REDRAW = ("scipy.sparse.csgraph", "osmium", "highspy", "tcm_coverage.ne
                    "tcm_coverage.access.traveltime", "tcm_coverage.workflows.pipeline")
 #: And per command, what it does not draw with (issue 13: a redraw imports only what it draws with).
 _NOT_DRAWN_WITH = {
-    "map": ("matplotlib", "docx", "openpyxl", "rasterio", "tcm_coverage.workflows.write"),
-    "map-png": ("folium", "docx", "openpyxl", "rasterio", "tcm_coverage.workflows.write"),
-    "report": ("folium", "rasterio"),  # the run's report map is reused (same language and day)
-    "score": ("folium", "rasterio", "tcm_coverage.workflows.write"),
+    "map": ("matplotlib", "docx", "openpyxl", "xlsxwriter", "rasterio", "tcm_coverage.workflows.write"),
+    "map-png": ("folium", "docx", "openpyxl", "xlsxwriter", "rasterio", "tcm_coverage.workflows.write"),
+    # the run's report map is reused (same language and day); workbooks are written, never read
+    "report": ("folium", "rasterio", "openpyxl"),
+    "score": ("folium", "rasterio", "openpyxl", "tcm_coverage.workflows.write"),
 }
 
 
