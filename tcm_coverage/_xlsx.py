@@ -17,8 +17,8 @@ rules of :mod:`tcm_coverage._safetext` hold for every cell and header:
   dates and times get a date format.
 
 The values and types are those pandas' ``to_excel`` wrote through openpyxl before (the sheets
-the tests read back cell for cell), in about a tenth of the time. xlsxwriter is imported when a
-workbook is written, never by the modules that read inputs.
+the tests read back cell for cell), in half the CPU time (``benchmarks/README.md``). xlsxwriter
+is imported when a workbook is written, never by the modules that read inputs.
 """
 
 from __future__ import annotations
