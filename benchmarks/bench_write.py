@@ -1,13 +1,14 @@
 """The write phase of a finished run, part by part, in CPU seconds (issue 16).
 
 Loads the run stored in a run folder (``RUN/store``, nothing routed) and writes, into a scratch
-folder, each part ``write_outputs`` writes: the tables (CSV + ``coverage.xlsx``), the
+folder, each part ``write_outputs`` writes: the tables (CSV + ``coverage.xlsx``), the scorecards
+(``scorecard.xlsx`` + ``.html``), the
 GeoPackages, the two web maps (``map.html`` and the map embedded in ``report.html``), or
 everything (``all``: :func:`tcm_coverage.workflows.write_outputs`). Each part runs in a fresh
 process (imports included, as in a run), ``--repeats`` times, and the median CPU seconds
 (user + system of the process, ``os.times``) is printed.
 
-    python benchmarks/bench_write.py RUN [--parts tables geodata maps all] [--repeats 3]
+    python benchmarks/bench_write.py RUN [--parts tables scorecard geodata maps all] [--repeats 3]
 
 For an A/B pair, run it with ``PYTHONPATH`` at the old and at the new source, back to back (the
 child processes run in a scratch folder, so the source tree of the current folder is not imported).
@@ -40,6 +41,9 @@ run = load_run(run_dir, config)
 t1 = os.times()
 if part == "tables":
     W._write_tables(run, config, out, date.today().isoformat())
+elif part == "scorecard":
+    from tcm_coverage.workflows.documents import write_scorecards
+    write_scorecards(run, config, out)
 elif part == "geodata":
     W.write_geodata(run, config, out)
 elif part == "maps":
@@ -69,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, help="a run folder with store/ and run.json")
     parser.add_argument("--parts", nargs="+", default=["tables", "geodata", "maps", "all"],
-                        choices=["tables", "geodata", "maps", "all"])
+                        choices=["tables", "scorecard", "geodata", "maps", "all"])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     for part in args.parts:

@@ -7,12 +7,11 @@ A facility or township name is whatever the planner's file holds, e.g.
   ``-``, ``@``, a tab or a carriage return is written with a leading ``'``, so Excel, WPS
   and LibreOffice show it as text instead of evaluating it. Numbers are numbers and are not
   touched. :func:`write_csv`.
-* **XLSX**: pandas' ``to_excel`` through openpyxl stores a string that begins with ``=`` as a
-  *formula*. :func:`safe_workbook` turns every such cell back into a string cell and marks
-  every text cell that begins with one of the characters above with Excel's "quote prefix"
-  (so editing the cell does not turn it into a formula either); the text itself is kept
-  exactly. Characters XML forbids (control characters other than tab, LF, CR) are dropped,
-  where openpyxl would raise.
+* **XLSX** (:mod:`tcm_coverage._xlsx`, every workbook): a text cell is always a string cell,
+  never a formula; one that begins with one of the characters above also gets Excel's "quote
+  prefix" (so editing the cell does not turn it into a formula either); the text itself is
+  kept exactly. Characters XML forbids (control characters other than tab, LF, CR,
+  :data:`ILLEGAL_CHARACTERS_RE`) are dropped.
 * **HTML**: text goes through :func:`html.escape` before it reaches a page, a folium
   tooltip or popup (folium puts property values into ``innerHTML`` unescaped) or a layer
   name. :func:`html_columns` escapes the text columns of a frame for GeoJSON properties.
@@ -24,23 +23,22 @@ A facility or township name is whatever the planner's file holds, e.g.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["FORMULA_START", "SafeWorkbook", "csv_safe", "html_columns", "safe_workbook",
-           "write_csv", "xml_text"]
+__all__ = ["FORMULA_START", "ILLEGAL_CHARACTERS_RE", "csv_safe", "html_columns", "write_csv",
+           "xml_text"]
 
 #: Characters XML 1.0 does not allow in a document (python-docx/lxml refuse them).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 #: Characters openpyxl refuses in a cell (its ``openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE``, the
-#: same pattern; kept here so that the HTML helpers do not import openpyxl).
+#: same pattern), dropped from every workbook cell (:mod:`tcm_coverage._xlsx`).
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 #: Cell beginnings a spreadsheet may evaluate (OWASP CSV-injection list).
@@ -94,70 +92,6 @@ def write_csv(frame: pd.DataFrame, path: str | PathLike[str]) -> Path:
     """
     csv_safe(frame).to_csv(path, index=False, encoding="utf-8-sig")
     return Path(path)
-
-
-def _xlsx_cell(value: object) -> object:
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
-
-
-def _xlsx_clean(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if _is_text(out[col]):
-            out[col] = out[col].map(_xlsx_cell)
-    return out.rename(columns=_xlsx_cell)
-
-
-class SafeWorkbook:
-    """Sheets of a workbook being written by :func:`safe_workbook`.
-
-    Parameters
-    ----------
-    writer
-        The pandas ``ExcelWriter`` (openpyxl engine).
-    """
-
-    def __init__(self, writer: pd.ExcelWriter) -> None:
-        self.writer = writer
-
-    def add(self, frame: pd.DataFrame, sheet_name: str):  # noqa: ANN201 - openpyxl Worksheet
-        """Write ``frame`` (no index) as sheet ``sheet_name`` (cut to 31 characters, Excel's
-        limit) and return the openpyxl worksheet for formatting."""
-        name = sheet_name[:31]
-        _xlsx_clean(frame).to_excel(self.writer, sheet_name=name, index=False)
-        return self.writer.sheets[name]
-
-
-def _defuse(book: object) -> None:
-    for ws in book.worksheets:  # type: ignore[attr-defined]
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":  # only ever text from the data: no formulas here
-                    cell.data_type = "s"
-                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
-                    cell.quotePrefix = True
-
-
-@contextlib.contextmanager
-def safe_workbook(path: str | PathLike[str]) -> Iterator[SafeWorkbook]:
-    """Write an XLSX workbook whose text cells are never formulas (see the module docstring).
-
-    Parameters
-    ----------
-    path
-        Destination ``.xlsx``.
-
-    Yields
-    ------
-    SafeWorkbook
-        Add sheets with :meth:`SafeWorkbook.add`; the workbook is checked and saved on exit.
-    """
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        book = SafeWorkbook(writer)
-        yield book
-        _defuse(writer.book)
 
 
 def html_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

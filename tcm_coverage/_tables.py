@@ -43,12 +43,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import openpyxl
 import pandas as pd
 
 from tcm_coverage._errors import InputError
+
+if TYPE_CHECKING:
+    import openpyxl
 
 logger = logging.getLogger(__name__)
 
@@ -407,6 +410,8 @@ def _embedded_newlines(record: list[str]) -> int:
 
 
 def _open_workbook(path: Path) -> openpyxl.Workbook:
+    import openpyxl  # noqa: PLC0415 - here: a run whose inputs are CSV never loads it
+
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:

@@ -12,7 +12,7 @@ when ``x`` is a module. Three rules (issue 12):
   all). The package face ``tcm_coverage/__init__.py`` sits on top: it lists the API and imports
   it lazily;
 * no ``_private`` name taken from another module (``from x import _foo``, ``x._foo``).
-  Underscore *modules* (``_errors``, ``_io``, ``_tables``, ``_safetext``, ``_rerun``,
+  Underscore *modules* (``_errors``, ``_io``, ``_tables``, ``_safetext``, ``_xlsx``, ``_rerun``,
   ``siting._highs``) are package-internal modules and may be imported; dunder names such as
   ``__version__`` are public.
 """
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS: dict[str, int] = {
     f"{PACKAGE}._errors": 0, f"{PACKAGE}._io": 0, f"{PACKAGE}._validate": 0, f"{PACKAGE}._tables": 0,
     f"{PACKAGE}._geo": 0, f"{PACKAGE}._safetext": 0, f"{PACKAGE}._rerun": 0, f"{PACKAGE}._version": 0,
-    f"{PACKAGE}._lazy": 0,
+    f"{PACKAGE}._lazy": 0, f"{PACKAGE}._xlsx": 0,
     f"{PACKAGE}.vocab": 0, f"{PACKAGE}.i18n": 0, f"{PACKAGE}.demo": 0,
     f"{PACKAGE}.inputs": 1,
     f"{PACKAGE}.network": 2,

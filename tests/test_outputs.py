@@ -39,7 +39,8 @@ from tcm_coverage._io import (
     litter_of,
     recover_output_dir,
 )
-from tcm_coverage._safetext import csv_safe, safe_workbook
+from tcm_coverage._safetext import csv_safe
+from tcm_coverage._xlsx import Sheet, write_workbook
 from tcm_coverage.demo import DEMO_FILES, demo_data_dir
 from tcm_coverage.testing.province import make_synthetic_province
 
@@ -270,15 +271,14 @@ def test_csv_and_xlsx_cells_are_text(tmp_path):
     assert safe["name"][5] == "ok" and list(safe["n"]) == list(frame["n"])  # numbers untouched
     assert "'" + LINK in safe.columns
     path = tmp_path / "t.xlsx"
-    with safe_workbook(path) as book:
-        book.add(frame, "data")
+    write_workbook(path, [Sheet(name="data", frame=frame)])
     ws = openpyxl.load_workbook(path)["data"]
     cells = [c for row in ws.iter_rows() for c in row]
     assert [c for c in cells if c.data_type == "f"] == []
     assert ws["A2"].value == LINK and ws["A2"].quotePrefix  # kept exactly, shown as text
     assert ws["C1"].value == LINK and ws["A8"].value == "ab"  # header; control char dropped
     assert ws["B3"].value == -2 and ws["B3"].data_type == "n"
-    # pandas alone would have written a live formula
+    # pandas alone (whichever writer it picks) would have written a live formula
     pd.DataFrame({"name": [LINK]}).to_excel(tmp_path / "raw.xlsx", index=False)
     assert openpyxl.load_workbook(tmp_path / "raw.xlsx").active["A2"].data_type == "f"
 
@@ -415,9 +415,11 @@ def test_scenario_outputs_escape_names(demo_computed, tmp_path):
     write_scenario(sr, tmp_path / "s")
     assert _no_formulas(tmp_path / "s" / "sites.xlsx") > 20
     _no_markup(tmp_path / "s" / "map.html")
-    with zipfile.ZipFile(tmp_path / "s" / "sites.xlsx") as z:  # stored as inline text
-        assert "HYPERLINK" in "".join(z.read(n).decode("utf-8") for n in z.namelist()
-                                      if n.startswith("xl/worksheets/"))
+    with zipfile.ZipFile(tmp_path / "s" / "sites.xlsx") as z:  # stored as text, no formula
+        sheets = "".join(z.read(n).decode("utf-8") for n in z.namelist()
+                         if n.startswith("xl/worksheets/"))
+        assert "HYPERLINK" in z.read("xl/sharedStrings.xml").decode("utf-8")
+        assert "HYPERLINK" not in sheets and "<f>" not in sheets
 
 
 # --------------------------------------------------------------------------------------

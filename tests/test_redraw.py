@@ -313,14 +313,15 @@ _NOT_FOR_REDRAW = ("scipy.sparse.csgraph", "osmium", "highspy", "tcm_coverage.ne
 #: And per command, what it does not draw with (issue 13: a redraw imports only what it draws with).
 #: ``report``/``score`` with the run's settings on the same day copy the run's documents and
 #: read the store without geometries: no geometry stack, no plate or chart drawing, no Word
-#: writer (``report`` still writes its coverage workbook: openpyxl); ``map`` of the headline
+#: writer (``report`` still writes its coverage workbook, with xlsxwriter); ``map`` of the headline
 #: view copies the run's map.html (no folium, no geometry).
 _GEOMETRY = ("geopandas", "shapely", "pyproj")
 _NOT_DRAWN_WITH = {
-    "map": ("matplotlib", "docx", "openpyxl", "rasterio", "scipy.sparse", "folium",
+    "map": ("matplotlib", "docx", "openpyxl", "xlsxwriter", "rasterio", "scipy.sparse", "folium",
             "tcm_coverage.workflows.write", *_GEOMETRY),
-    "map-png": ("folium", "docx", "openpyxl", "rasterio", "tcm_coverage.workflows.write"),
-    "report": ("folium", "rasterio", "matplotlib", "docx", "scipy.sparse", *_GEOMETRY),
+    "map-png": ("folium", "docx", "openpyxl", "xlsxwriter", "rasterio", "tcm_coverage.workflows.write"),
+    # workbooks are written with xlsxwriter, never read: no openpyxl
+    "report": ("folium", "rasterio", "matplotlib", "docx", "openpyxl", "scipy.sparse", *_GEOMETRY),
     "score": ("folium", "rasterio", "matplotlib", "docx", "openpyxl", "scipy.sparse",
               "tcm_coverage.workflows.write", *_GEOMETRY),
 }

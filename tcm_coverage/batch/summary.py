@@ -25,7 +25,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from tcm_coverage._safetext import safe_workbook, write_csv
+from tcm_coverage._safetext import write_csv
+from tcm_coverage._xlsx import Sheet, write_workbook
 from tcm_coverage.i18n import FACILITY_SET_LABELS, LANGS, MODE_LABELS, text
 from tcm_coverage.outputs import (
     SHARE_BREAKS,
@@ -166,6 +167,14 @@ def _localized(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out.rename(columns=lambda c: _EXTRA_LABELS[c][lang] if c in _EXTRA_LABELS else c)
 
 
+def _widths(frame: pd.DataFrame) -> list[int]:
+    """Column widths of a summary sheet: the header counted as two per character, the values
+    (as text, the first 200 rows) as one, plus 2, between 8 and 60."""
+    head = frame.head(200)
+    return [min(60, max(8, max([len(str(col)) * 2] + [len(str(v)) for v in head.iloc[:, i]]) + 2))
+            for i, col in enumerate(frame.columns)]
+
+
 def write_province_table(table: pd.DataFrame, out_dir: Path, *, lang: str = "zh",
                          readme_rows: Sequence[tuple[str, str]] = ()) -> list[Path]:
     """Write ``province_summary.csv`` (UTF-8 with BOM, for Excel) and ``province_summary.xlsx``
@@ -198,18 +207,11 @@ def write_province_table(table: pd.DataFrame, out_dir: Path, *, lang: str = "zh"
     if len(failed):
         sheets[text("batch.sheet_failed", lang)] = _localized(
             failed[["job_id", "code", "name", "status", "error"]], lang)
-    with safe_workbook(xlsx) as book:
-        for name, frame in sheets.items():
-            ws = book.add(frame, name)
-            ws.freeze_panes = "A2"
-            for idx, col in enumerate(frame.columns, start=1):
-                letter = ws.cell(row=1, column=idx).column_letter
-                width = max([len(str(col)) * 2] + [len(str(v)) for v in frame[col].head(200)])
-                ws.column_dimensions[letter].width = min(60, max(8, width + 2))
-                if str(col).endswith(("覆盖率", "设置率")) or str(col).startswith("share"):
-                    for cells in ws.iter_cols(min_col=idx, max_col=idx, min_row=2):
-                        for c in cells:
-                            c.number_format = "0.0%"
+    write_workbook(xlsx, [
+        Sheet(name=name, frame=frame, widths=_widths(frame), freeze_header=True,
+              percent=frozenset(i for i, col in enumerate(frame.columns)
+                                if str(col).endswith(("覆盖率", "设置率")) or str(col).startswith("share")))
+        for name, frame in sheets.items()])
     return [csv, xlsx]
 
 

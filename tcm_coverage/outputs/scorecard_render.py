@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl.styles import Alignment, Font, PatternFill
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import add_files
-from tcm_coverage._safetext import safe_workbook
 from tcm_coverage._version import __version__
+from tcm_coverage._xlsx import Sheet, write_workbook
 from tcm_coverage.i18n import label, text
 from tcm_coverage.outputs.scorecard import Scorecard
 from tcm_coverage.outputs.scorecard_text import (
@@ -26,7 +25,7 @@ from tcm_coverage.outputs.scorecard_text import (
     render_scorecard,
     status_label,
 )
-from tcm_coverage.outputs.style import STATUS_COLOURS, display_width
+from tcm_coverage.outputs.style import STATUS_COLOURS, column_widths
 
 __all__ = ["scorecard_html", "write_scorecard"]
 
@@ -126,23 +125,12 @@ def _xlsx(card: Scorecard, path: Path, lang: str) -> None:
     about = pd.DataFrame(_about_rows(card, lang),
                          columns=[text("outputs.readme_item", lang), text("outputs.readme_value", lang)])
     sheet, about_sheet = text("outputs.sc_sheet", lang), text("outputs.sc_sheet_about", lang)
-    with safe_workbook(path) as book:
-        sheets = {sheet: book.add(shown, sheet), about_sheet: book.add(about, about_sheet)}
-        for name, frame in ((sheet, shown), (about_sheet, about)):
-            ws = sheets[name]
-            ws.freeze_panes = "A2"
-            for cell in ws[1]:
-                cell.font = Font(bold=True)
-            for idx, col in enumerate(frame.columns, start=1):
-                values = [str(col)] + [str(v) for v in frame[col].tolist()]
-                width = min(60, max(8, max(display_width(v) for v in values) + 2))
-                ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = width
-        ws = sheets[sheet]
-        for i, s in enumerate(card.rows["status"].to_list(), start=2):
-            fill = PatternFill("solid", fgColor=STATUS_COLOURS[s].lstrip("#").upper())
-            for cell in ws[i]:
-                cell.fill = fill
-                cell.alignment = Alignment(vertical="top", wrap_text=False)
+    fills = [STATUS_COLOURS[s] for s in card.rows["status"].to_list()]
+    write_workbook(path, [
+        Sheet(name=sheet, frame=shown, widths=column_widths(shown), freeze_header=True,
+              bold_header=True, row_fills=fills),
+        Sheet(name=about_sheet, frame=about, widths=column_widths(about), freeze_header=True,
+              bold_header=True)])
 
 
 def write_scorecard(

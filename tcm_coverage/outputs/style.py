@@ -9,7 +9,7 @@ colours here, so a township drawn orange on the map is orange in the report's ta
 * facility tiers: :data:`TIER_STYLE` (marker colour per tier);
 * isochrone bands, the E2SFCA classes, travel modes (chart lines) and scorecard statuses;
 * numbers: :func:`pct`, :func:`share_range`, :func:`fmt_int`, :func:`fmt_min`, :func:`fmt_num`;
-  spreadsheet column widths: :func:`display_width`.
+  spreadsheet column widths: :func:`display_width`, :func:`column_widths`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = [
     "TIER_STYLE",
     "UNCOVERED_COLOUR",
     "UNKNOWN_FILL",
+    "column_widths",
     "display_width",
     "fmt_int",
     "fmt_min",
@@ -136,3 +137,18 @@ def fmt_num(v: float) -> str:
 def display_width(value: str) -> int:
     """Width of a text in spreadsheet columns: CJK characters take two."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in value)
+
+
+def column_widths(frame: pd.DataFrame, *, rows: int | None = None) -> list[int]:
+    """Width of each column of a workbook sheet: the widest of the header and the values (as
+    text, of the first ``rows`` rows; all with ``None``) in :func:`display_width`, plus 2,
+    between 8 and 60."""
+    head = frame if rows is None else frame.head(rows)
+    widths = []
+    for i, col in enumerate(frame.columns):
+        texts = np.array([str(col), *map(str, head.iloc[:, i].tolist())], dtype=str)
+        # display_width of every text at once: its characters, the CJK ones counted twice
+        codes = texts.reshape(-1, 1).view(np.uint32)
+        wide = np.count_nonzero(codes > 0x2E80, axis=1)
+        widths.append(min(60, max(8, int((np.char.str_len(texts) + wide).max()) + 2)))
+    return widths

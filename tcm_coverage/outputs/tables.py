@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tcm_coverage._safetext import safe_workbook, write_csv
+from tcm_coverage._safetext import write_csv
+from tcm_coverage._xlsx import Sheet, write_workbook
 from tcm_coverage.access import CoverageTables, no_data_cells
 from tcm_coverage.i18n import LANGS, label, text
-from tcm_coverage.outputs.style import display_width
+from tcm_coverage.outputs.style import column_widths
 from tcm_coverage.vocab import (
     HEADLINE_FACILITY_SET,
     REFERRAL_RESIDENT_COLUMN,
@@ -58,6 +59,12 @@ NO_DATA: dict[str, str] = {lang: text("outputs.no_data", lang) for lang in LANGS
 
 def _sheet(key: str, lang: str) -> str:
     return text(f"outputs.sheet_{key}", lang)
+
+
+def _is_share(header: str) -> bool:
+    """A column of shares, shown as percentages in the workbook (its header: 覆盖率, 设置率,
+    占比, or an internal ``share_`` name)."""
+    return "覆盖率" in header or header.endswith(("设置率", "占比")) or header.startswith("share")
 
 
 def column_label(column: str, lang: str = "zh") -> str:
@@ -223,20 +230,10 @@ def write_tables(
     if network is not None:
         sheets[_sheet("network", lang)] = network
     sheets.update(extra_sheets or {})
-    path = out_dir / "coverage.xlsx"
-    with safe_workbook(path) as book:
-        for name, frame in sheets.items():
-            ws = book.add(frame, name)
-            ws.freeze_panes = "A2"
-            for idx, col in enumerate(frame.columns, start=1):
-                values = [str(col)] + [str(v) for v in frame[col].head(200).tolist()]
-                width = min(60, max(8, max(display_width(v) for v in values) + 2))
-                ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = width
-                if ("覆盖率" in str(col) or str(col).endswith("设置率") or str(col).endswith("占比")
-                        or str(col).startswith("share")):
-                    for cell in ws.iter_cols(min_col=idx, max_col=idx, min_row=2):
-                        for c in cell:
-                            c.number_format = "0.0%"
+    path = write_workbook(out_dir / "coverage.xlsx", [
+        Sheet(name=name, frame=frame, widths=column_widths(frame, rows=200), freeze_header=True,
+              percent=frozenset(i for i, col in enumerate(frame.columns) if _is_share(str(col))))
+        for name, frame in sheets.items()])
     written.append(path)
     return written
 

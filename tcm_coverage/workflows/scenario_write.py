@@ -13,7 +13,8 @@ import pandas as pd
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import atomic_output_dir, check_output_dir, file_sha256
-from tcm_coverage._safetext import safe_workbook, write_csv
+from tcm_coverage._safetext import write_csv
+from tcm_coverage._xlsx import Sheet, write_workbook
 from tcm_coverage.i18n import CATALOGUE, MODE_LABELS, text
 from tcm_coverage.outputs import save_map
 from tcm_coverage.workflows.run import AnalysisRun
@@ -75,14 +76,14 @@ def _write_workbook(sr: ScenarioResult, out_dir: Path) -> None:
     sites = sr.sites[[c for c in _SITE_COLUMNS if c in sr.sites]]
     cands = sr.candidates.drop(columns="geometry").assign(
         lon=sr.candidates.geometry.x.round(6), lat=sr.candidates.geometry.y.round(6))
-    with safe_workbook(out_dir / "sites.xlsx") as book:
-        book.add(_localize(sites, lang), text("workflows.scenario.sheet.sites", lang))
-        book.add(_localize(sr.townships, lang), text("workflows.scenario.sheet.townships", lang))
-        book.add(_localize(cands, lang), text("workflows.scenario.sheet.candidates", lang))
-        book.add(_localize(pd.DataFrame([sr.summary]), lang),
-                 text("workflows.scenario.sheet.summary", lang))
-        if sr.order is not None:
-            book.add(_localize(sr.order, lang), text("workflows.scenario.sheet.order", lang))
+    sheets = [(sites, "workflows.scenario.sheet.sites"),
+              (sr.townships, "workflows.scenario.sheet.townships"),
+              (cands, "workflows.scenario.sheet.candidates"),
+              (pd.DataFrame([sr.summary]), "workflows.scenario.sheet.summary")]
+    if sr.order is not None:
+        sheets.append((sr.order, "workflows.scenario.sheet.order"))
+    write_workbook(out_dir / "sites.xlsx", [Sheet(name=text(key, lang), frame=_localize(frame, lang))
+                                            for frame, key in sheets])
 
 
 def _result_record(sr: ScenarioResult) -> dict:
@@ -191,6 +192,6 @@ def run_scenarios(paths: Sequence[str | Path], out_dir: str | Path, *, progress:
         for sr in results:
             write_scenario(sr, tmp / sr.scenario.name)
         write_csv(table, tmp / "comparison.csv")
-        with safe_workbook(tmp / "comparison.xlsx") as book:
-            book.add(table, text("workflows.scenario.sheet.comparison", lang))
+        write_workbook(tmp / "comparison.xlsx",
+                       [Sheet(name=text("workflows.scenario.sheet.comparison", lang), frame=table)])
     return results

@@ -1,6 +1,7 @@
 """What a run's maps show: the view (mode, threshold, facility set) checked against the run, the
 layers, and the HTML coverage map. Apart from :mod:`~tcm_coverage.workflows.write` so that
-``tcm-coverage map RUN`` imports the map builders only (no matplotlib, python-docx or openpyxl).
+``tcm-coverage map RUN`` imports the map builders only (no matplotlib, python-docx, openpyxl or
+xlsxwriter).
 """
 
 from __future__ import annotations
