@@ -368,7 +368,7 @@ def test_redraw_process_imports_only_what_it_draws_with(stored, tmp_path, comman
             "folium", "matplotlib", "docx", "scipy.sparse", *_GEOMETRY}
     if command == "score":  # a profile the run did not score: areas assigned by their polygons
         assert set(_loaded_modules(names, "score", str(run), "--profile", "jiangsu", "--out", str(tmp_path / "js"))) == {
-            "matplotlib", "docx", "openpyxl", "scipy.sparse", *_GEOMETRY}
+            "matplotlib", "docx", "scipy.sparse", *_GEOMETRY}  # workbooks: xlsxwriter, no openpyxl
 
 
 # --------------------------------------------------------------------------------------
