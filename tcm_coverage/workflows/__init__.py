@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         validate_config,
     )
     from tcm_coverage.workflows.documents import write_docx_reports, write_reports, write_scorecards
+    from tcm_coverage.workflows.pages import write_documents, write_print_documents
     from tcm_coverage.workflows.pipeline import compute, compute_from_inputs, run_analysis
     from tcm_coverage.workflows.plates import build_print_map, plate_images, write_print
     from tcm_coverage.workflows.recompute import complete_run
@@ -63,7 +64,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         summary_text,
     )
     from tcm_coverage.workflows.view import build_map
-    from tcm_coverage.workflows.write import write_geodata, write_outputs, write_print_documents
+    from tcm_coverage.workflows.write import write_geodata, write_outputs
 
 __all__ = [
     "MAP_TABLES",
@@ -107,6 +108,7 @@ __all__ = [
     "summary_text",
     "validate_config",
     "write_geodata",
+    "write_documents",
     "write_outputs",
     "plate_images",
     "write_docx_reports",
