@@ -103,7 +103,7 @@ def test_an_error_of_the_child_is_raised_in_the_parent_and_nothing_is_replaced(d
     def broken(*args, **kwargs):
         raise InputError("the plate cannot be drawn", path="map.png", fix="install a CJK font")
 
-    monkeypatch.setattr(pages, "write_scorecards", broken)  # the child is forked with it
+    monkeypatch.setattr(pages, "write_reports", broken)  # the child is forked with it
     with pytest.raises(InputError) as caught:
         _write(run, config, out, jobs=2)
     assert str(caught.value) == str(InputError("the plate cannot be drawn", path="map.png",
@@ -112,7 +112,7 @@ def test_an_error_of_the_child_is_raised_in_the_parent_and_nothing_is_replaced(d
     assert "in the process drawing the documents" in str(caught.value.__cause__)
     assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
 
-    monkeypatch.setattr(pages, "write_scorecards", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(pages, "write_reports", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         _write(run, config, out, jobs=2)
     assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)

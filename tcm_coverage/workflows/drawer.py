@@ -6,8 +6,8 @@ the run is computed, :func:`~tcm_coverage.workflows.write.write_outputs` hands i
 (pickled over a pipe, without the road network and routing graphs, which no document draws
 from) and the build folder of the atomic output folder; it draws the documents there
 (:func:`~tcm_coverage.workflows.pages.write_documents`: ``map.html``, ``report.html``,
-``map.png``/``map.pdf``, ``report.docx``, the scorecards) while the parent writes the tables,
-layers and store, and the parent waits for it before the store (which records the plate and
+``map.png``/``map.pdf``, ``report.docx``) while the parent writes the tables, layers and
+scorecards (the split that balances the two best on the demo county), and the parent waits for it before the store (which records the plate and
 report a redraw may reuse) and the swap.
 
 Two processes do what one would:
@@ -37,6 +37,7 @@ import pickle
 import signal
 import sys
 import threading
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -48,6 +49,8 @@ from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage._io import inside_build
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["JOBS_ENV", "DocumentDrawer", "document_drawer", "resolve_jobs"]
 
@@ -113,7 +116,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _warm() -> Callable[[AnalysisRun, AnalysisConfig, Path], list[Path]]:
+def _warm() -> Callable[..., list[Path]]:
     """Import what the documents are drawn with (in the child, while the parent computes; the
     parent never imports them) and return what draws them."""
     import docx  # noqa: F401, PLC0415 - deferred on purpose: the child's, see the module docstring
@@ -125,6 +128,11 @@ def _warm() -> Callable[[AnalysisRun, AnalysisConfig, Path], list[Path]]:
 
     find_cjk_font()  # matplotlib's font list, read once
     return write_documents
+
+
+def _cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def _plain_record(record: logging.LogRecord) -> logging.LogRecord:
@@ -203,16 +211,19 @@ def _child(jobs_fd: int, messages_fd: int, parent: int) -> int:
     outbox = _Outbox(messages)
     _forward_logs_and_warnings(outbox)
     try:
+        warm = _cpu()
         write_documents = _warm()
+        warm = _cpu() - warm
         try:
             run, config, folder = pickle.load(jobs)
         except EOFError:  # the parent stopped before handing a job (e.g. an input error)
             return 0
         outbox.release()
         _watch_parent(jobs)
+        drawing = _cpu()
         with inside_build(folder):
-            files = write_documents(run, config, folder)
-        outbox.send(("done", files))
+            files = write_documents(run, config, folder, scorecards=False)
+        outbox.send(("done", files, warm, _cpu() - drawing))
         return 0
     except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent
         outbox.release()
@@ -299,6 +310,7 @@ class DocumentDrawer:
         OutputError
             The child ended without a result (killed).
         """
+        waiting = time.perf_counter()
         while True:
             try:
                 message = pickle.load(self._messages)
@@ -313,6 +325,10 @@ class DocumentDrawer:
                 warnings.warn_explicit(text, category, filename, lineno)
             elif kind == "done":
                 self._reap()
+                logger.debug("documents drawn by process %d: renderers imported in %.2f s CPU (while "
+                             "routing), drawn in %.2f s CPU; the tables were written meanwhile, then "
+                             "%.2f s waited", self.pid, message[2], message[3],
+                             time.perf_counter() - waiting)
                 return list(message[1])
             elif kind == "error":
                 self._reap()

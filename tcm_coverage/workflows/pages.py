@@ -19,9 +19,10 @@ from tcm_coverage.outputs import (
     save_plate,
 )
 from tcm_coverage.workflows.config import AnalysisConfig
-from tcm_coverage.workflows.documents import write_docx_reports, write_reports, write_scorecards
+from tcm_coverage.workflows.documents import write_docx_reports, write_reports
 from tcm_coverage.workflows.plates import build_print_map, plate_images
 from tcm_coverage.workflows.run import AnalysisRun
+from tcm_coverage.workflows.scorecards import write_scorecards
 from tcm_coverage.workflows.view import build_map
 
 __all__ = ["write_documents", "write_print_documents"]
@@ -70,7 +71,8 @@ def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Pat
     return files
 
 
-def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
+                    scorecards: bool = True) -> list[Path]:
     """``map.html``, the reports, the print documents and the scorecards, as the configuration
     asks (in that order).
 
@@ -82,6 +84,9 @@ def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> 
         Its configuration.
     out_dir
         Destination folder (inside an output folder's build).
+    scorecards
+        With the scorecards (``False``: the process drawing the rest in parallel writes them,
+        :mod:`~tcm_coverage.workflows.drawer`).
 
     Returns
     -------
@@ -98,5 +103,6 @@ def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> 
                         self_contained=rendering.self_contained)
         files += write_reports(run, config, out_dir, page)
     files += write_print_documents(run, config, out_dir)
-    files += write_scorecards(run, config, out_dir)
+    if scorecards:
+        files += write_scorecards(run, config, out_dir)
     return files

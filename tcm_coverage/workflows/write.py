@@ -34,6 +34,7 @@ from tcm_coverage.vocab import EXPORT_CRS
 from tcm_coverage.workflows.config import AnalysisConfig, input_files
 from tcm_coverage.workflows.rendered import rendered_record
 from tcm_coverage.workflows.run import AnalysisRun
+from tcm_coverage.workflows.scorecards import write_scorecards
 from tcm_coverage.workflows.store import save_run
 from tcm_coverage.workflows.texts import (
     capacity_notes,
@@ -108,6 +109,20 @@ def write_geodata(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> li
     return files + township_files(run.townships, run.tables, out_dir, modes=config.options.modes, crs=crs)
 
 
+def _stored_while_drawn(run: AnalysisRun, config: AnalysisConfig, tmp: Path, drawer: DocumentDrawer) -> list[Path]:
+    """The scorecards and the store written while ``drawer`` draws the other documents; the
+    store records what it drew once it is done. The files in the order one process writes them."""
+    cards = write_scorecards(run, config, tmp)  # light: here, while the child draws
+    drawn: list[Path] = []
+
+    def rendered() -> dict[str, dict[str, Any]]:
+        drawn.extend(drawer.result())  # the child's error, if any, is raised here
+        return rendered_record(config, tmp)
+
+    store = save_run(run, tmp, rendered=rendered)
+    return [*drawn, *cards, store]
+
+
 def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
                   inputs: Mapping[str, Mapping[str, str]] | None = None,
                   extra: Mapping[str, Any] | None = None,
@@ -156,9 +171,9 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
             from tcm_coverage.workflows.pages import write_documents  # noqa: PLC0415
 
             files += write_documents(run, config, tmp)
+            files.append(save_run(run, tmp, rendered=rendered_record(config, tmp)))  # what the outputs are drawn from: redraws read it
         else:
-            files += drawer.result()
-        files.append(save_run(run, tmp, rendered=rendered_record(config, tmp)))  # what the outputs are drawn from: redraws read it
+            files += _stored_while_drawn(run, config, tmp, drawer)
         seconds["write outputs"] = time.perf_counter() - t0
         manifest = {
             "tool": f"tcm-coverage {__version__}",
