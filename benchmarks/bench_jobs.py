@@ -7,10 +7,10 @@ CPU seconds (user + system of the run and the process it forks, ``getrusage(RUSA
 and the ratio of the wall medians (two processes / one), measured in the same run. Wall seconds
 mean something only on an otherwise idle machine: the load average is printed with each pair.
 
-    python benchmarks/bench_jobs.py [--repeats 3] [--src PATH] [-- analyze --facilities ...]
+    python benchmarks/bench_jobs.py [--repeats 3] [--baseline PATH] [-- analyze --facilities ...]
 
-``--src`` puts another source tree first on the path (e.g. main's, for an A/B pair: a tree
-without ``--jobs`` is run once per repeat, without the option).
+``--baseline`` adds a third run per repeat, back to back with the other two: the source tree at
+PATH (e.g. main's, without ``--jobs``), run as it is.
 """
 
 from __future__ import annotations
@@ -41,28 +41,30 @@ def _run(argv: list[str], src: Path, out: Path, jobs: int | None) -> tuple[float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--src", type=Path, default=Path(__file__).resolve().parents[1],
-                        help="source tree to run (default: this checkout)")
-    parser.add_argument("--no-jobs", action="store_true",
-                        help="the tree has no --jobs option: run it as it is (a baseline)")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another source tree (e.g. main's) run as it is, in each repeat")
     parser.add_argument("command", nargs=argparse.REMAINDER,
                         help="after --: the command and its arguments without --out (default: demo)")
     args = parser.parse_args()
     command = [a for a in args.command if a != "--"] or ["demo"]
-    settings: list[int | None] = [None] if args.no_jobs else [1, 2]
-    results: dict[int | None, list[tuple[float, float]]] = {s: [] for s in settings}
+    here = Path(__file__).resolve().parents[1]
+    settings: dict[str, tuple[Path, int | None]] = {"jobs=1": (here, 1), "jobs=2": (here, 2)}
+    if args.baseline is not None:
+        settings["baseline"] = (args.baseline, None)
+    results: dict[str, list[tuple[float, float]]] = {s: [] for s in settings}
     with tempfile.TemporaryDirectory() as scratch:
         for i in range(args.repeats):
-            for jobs in settings:
-                out = Path(scratch) / f"run-{jobs}-{i}"
-                results[jobs].append(_run(command, args.src, out, jobs))
-                print(f"repeat {i + 1} jobs={jobs}: wall {results[jobs][-1][0]:.2f} s, "
-                      f"CPU {results[jobs][-1][1]:.2f} s (load {os.getloadavg()[0]:.2f})", flush=True)
+            for name, (src, jobs) in settings.items():
+                out = Path(scratch) / f"run-{name}-{i}"
+                results[name].append(_run(command, src, out, jobs))
+                print(f"repeat {i + 1} {name}: wall {results[name][-1][0]:.2f} s, "
+                      f"CPU {results[name][-1][1]:.2f} s (load {os.getloadavg()[0]:.2f})", flush=True)
     wall = {s: statistics.median(w for w, _ in r) for s, r in results.items()}
     for s, r in results.items():
-        print(f"jobs={s}: median wall {wall[s]:.2f} s, median CPU {statistics.median(c for _, c in r):.2f} s")
-    if not args.no_jobs:
-        print(f"wall ratio, two processes / one: {wall[2] / wall[1]:.2f}")
+        print(f"{s}: median wall {wall[s]:.2f} s, median CPU {statistics.median(c for _, c in r):.2f} s")
+    print(f"wall ratio, two processes / one: {wall['jobs=2'] / wall['jobs=1']:.2f}")
+    if args.baseline is not None:
+        print(f"wall ratio, two processes / baseline: {wall['jobs=2'] / wall['baseline']:.2f}")
 
 
 if __name__ == "__main__":

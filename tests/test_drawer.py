@@ -123,7 +123,7 @@ def test_a_killed_child_fails_the_run_and_keeps_the_earlier_result(demo_computed
     run, config = demo_computed
     out = tmp_path / "run"
     before = _earlier_result(run, config, out)
-    monkeypatch.setattr(pages, "write_documents", lambda *a: os.kill(os.getpid(), signal.SIGKILL))
+    monkeypatch.setattr(pages, "write_documents", lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
     with pytest.raises(OutputError, match="killed by SIGKILL.*nothing was replaced.*--jobs 1"):
         _write(run, config, out, jobs=2)
     assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
@@ -134,7 +134,7 @@ def test_interrupting_the_parent_stops_the_child(demo_computed, tmp_path, monkey
     run, config = demo_computed
     out = tmp_path / "run"
     before = _earlier_result(run, config, out)
-    monkeypatch.setattr(pages, "write_documents", lambda *a: time.sleep(120))
+    monkeypatch.setattr(pages, "write_documents", lambda *a, **k: time.sleep(120))
     monkeypatch.setattr(write, "write_geodata", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt), document_drawer(jobs=2) as drawer:
         pid = drawer.pid
@@ -150,7 +150,7 @@ import pickle, sys, time
 from pathlib import Path
 from tcm_coverage.workflows import pages
 from tcm_coverage.workflows.drawer import document_drawer
-def drawing(run, config, folder):  # the child draws for two minutes
+def drawing(run, config, folder, **kwargs):  # the child draws for two minutes
     (folder / "drawing").touch()
     time.sleep(120)
 pages.write_documents = drawing
@@ -194,7 +194,7 @@ def test_the_child_dies_with_its_parent(demo_computed, tmp_path, sig):
 def test_logs_and_warnings_of_the_child_are_shown_once(demo_computed, tmp_path, monkeypatch, caplog):
     run, config = demo_computed
 
-    def noisy(run, config, folder):
+    def noisy(run, config, folder, **kwargs):
         logging.getLogger("tcm_coverage.workflows.pages").warning("drawn with %s", "care")
         warnings.warn("a drawing warning", UserWarning, stacklevel=1)
         return []
@@ -284,3 +284,15 @@ def test_writing_the_tables_loads_no_renderer():
                           check=True, timeout=120)
     assert done.stdout.strip() == "[]"
 
+
+
+@linux_only
+def test_a_run_that_cannot_be_handed_over_fails_without_hanging(demo_computed, tmp_path):
+    run, config = demo_computed
+    out = tmp_path / "run"
+    before = _earlier_result(run, config, out)
+    lorenz = run.lorenz.copy()
+    lorenz.attrs["how"] = lambda: None  # a lambda does not pickle
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        _write(replace(run, lorenz=lorenz), config, out, jobs=2)
+    assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)

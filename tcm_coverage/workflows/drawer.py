@@ -291,6 +291,8 @@ class DocumentDrawer:
                 self._jobs.flush()
             except BaseException as exc:  # noqa: BLE001 - raised again by result()
                 self._send_error = exc
+                with contextlib.suppress(OSError):
+                    self._jobs.close()  # the child stops at the end of the half-sent job
 
         self._sender = threading.Thread(target=send, daemon=True, name="tcm-coverage-draw-job")
         self._sender.start()
@@ -332,6 +334,8 @@ class DocumentDrawer:
                 return list(message[1])
             elif kind == "error":
                 self._reap()
+                if self._send_error is not None:  # it could not read a job that was not sent
+                    raise self._send_error
                 raise message[1] from _ChildTraceback(message[2])
         if self._sender is not None:
             self._sender.join()

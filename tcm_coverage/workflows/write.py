@@ -6,6 +6,7 @@ none of their renderers (folium, matplotlib, python-docx)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import platform
 import time
@@ -160,8 +161,10 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
     if inputs is None:
         inputs = {label: {"path": str(p), "sha256": file_sha256(Path(p))}
                   for label, p in input_files(config).items() if p is not None}
-    with atomic_output_dir(config.out_dir, kind="analyze", inputs=input_files(config)) as tmp:
+    with atomic_output_dir(config.out_dir, kind="analyze", inputs=input_files(config)) as tmp, \
+            contextlib.ExitStack() as stopping:
         if drawer is not None:
+            stopping.callback(drawer.stop)  # stopped before its build folder is removed or swapped in
             drawer.draw(run, config, tmp)  # it draws while the tables are written
         files = _write_tables(run, config, tmp, today)
         files += write_geodata(run, config, tmp)
