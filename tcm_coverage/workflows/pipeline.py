@@ -2,7 +2,8 @@
 write the outputs atomically (:func:`run_analysis`).
 
 The configuration is in :mod:`~tcm_coverage.workflows.config`, the words of a run in
-:mod:`~tcm_coverage.workflows.texts` and the writing in :mod:`~tcm_coverage.workflows.write`.
+:mod:`~tcm_coverage.workflows.texts` and the writing in :mod:`~tcm_coverage.workflows.write`
+(the documents, with ``jobs=2``, by a second process: :mod:`~tcm_coverage.workflows.drawer`).
 """
 
 from __future__ import annotations
