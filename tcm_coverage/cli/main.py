@@ -74,10 +74,10 @@ def _add_rerun(p: argparse.ArgumentParser) -> None:
 
 def _add_jobs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="processes for the run: 2 draws the maps, reports and scorecards in a "
-                        "second process (started at once, it loads the drawing libraries while "
-                        "the first one routes) while the first writes the tables, layers and "
-                        "store; 1 writes everything in one process. Default: "
+                   help="processes for the run: 2 draws the maps, print plates and reports in "
+                        "a second process (started at once, it loads the drawing libraries while "
+                        "the first one routes) while the first writes the tables, layers, "
+                        "scorecards and store; 1 writes everything in one process. Default: "
                         "$TCM_COVERAGE_JOBS, else 2 on Linux with two CPUs or more, else 1")
 
 

@@ -343,7 +343,7 @@ class DocumentDrawer:
             self.stop()
             raise self._send_error
         status = self._reap()
-        raise OutputError(f"the process drawing the maps, reports and scorecards (pid {self.pid}) "
+        raise OutputError(f"the process drawing the maps, plates and reports (pid {self.pid}) "
                           f"ended before it finished ({_how_it_ended(status)}); nothing was "
                           "replaced. Run again, or with --jobs 1 to draw them in one process.")
 
