@@ -6,9 +6,10 @@ the run is computed, :func:`~tcm_coverage.workflows.write.write_outputs` hands i
 (pickled over a pipe, without the road network and routing graphs, which no document draws
 from) and the build folder of the atomic output folder; it draws the documents there
 (:func:`~tcm_coverage.workflows.pages.write_documents`: ``map.html``, ``report.html``,
-``map.png``/``map.pdf``, ``report.docx``) while the parent writes the tables, layers and
-scorecards (the split that balances the two best on the demo county), and the parent waits for it before the store (which records the plate and
-report a redraw may reuse) and the swap.
+``map.png``/``map.pdf``, ``report.docx``) while the parent writes the tables, layers,
+scorecards and the store's tables (the child, importing nothing at this point, is still the
+longer of the two); the parent waits for it before the store's index (which records the plate
+and report a redraw may reuse) and the swap.
 
 Two processes do what one would:
 
