@@ -89,7 +89,7 @@ except ImportError:  # pragma: no cover - Windows: no locks, litter older than a
     fcntl = None  # type: ignore[assignment]
 
 __all__ = ["MARKER", "ResultMarker", "add_files", "atomic_output_dir", "changed_inputs", "check_output_dir",
-           "file_sha256", "is_litter", "litter_of", "output_file", "recover_output_dir", "result_kind"]
+           "file_sha256", "inside_build", "is_litter", "litter_of", "output_file", "recover_output_dir", "result_kind"]
 
 #: Written last into every result folder: tool, kind, files with SHA-256 ("complete").
 MARKER = ".tcm-coverage.json"
@@ -664,6 +664,33 @@ def atomic_output_dir(
     for tag, path in _siblings(out):
         if tag == ".del-" and token in path.name:
             _remove(path)
+
+
+@contextlib.contextmanager
+def inside_build(folder: str | PathLike[str]) -> Iterator[Path]:
+    """Write into ``folder``, the build folder of an :func:`atomic_output_dir` of another process
+    (the run's process, for the process drawing its documents), as into a build of this one:
+    :func:`add_files` and nested :func:`atomic_output_dir` calls inside it write directly; the
+    other process swaps the whole build in (or removes it).
+
+    Parameters
+    ----------
+    folder
+        The build folder.
+
+    Yields
+    ------
+    pathlib.Path
+        ``folder``, resolved.
+    """
+    build = Path(folder).resolve()
+    with _ACTIVE_LOCK:
+        _ACTIVE.add(build)
+    try:
+        yield build
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(build)
 
 
 def _umask() -> int:

@@ -654,7 +654,7 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "source.population_65plus": ("65岁以上人口", "residents 65+"),
     "source.network": ("路网", "roads"),
     "source.line": ("{label}：{name}", "{label}: {name}"),
-    # print plates of a run (workflows/write.py)
+    # print plates of a run (workflows/pages.py)
     "print_no_font": ("未找到中文字体，未生成 map.png/map.pdf：请安装 {package}（sudo apt-get install {package}）后重新运行，或使用 --lang en",
                       "no Chinese (CJK) font is installed, so map.png/map.pdf were not written: "
                       "install {package} (sudo apt-get install {package}) and rerun, or use --lang en"),

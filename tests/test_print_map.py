@@ -321,8 +321,8 @@ def test_mbtiles_basemap_is_drawn_with_the_approval_line(layers, tmp_path):
 
 
 def test_run_writes_plates_or_warns_without_a_cjk_font(demo_computed, tmp_path, monkeypatch, caplog):
-    from tcm_coverage.workflows import write as write_module
-    from tcm_coverage.workflows import write_outputs
+    from tcm_coverage.workflows import pages, write_outputs
+    from tcm_coverage.workflows.plates import RUN_PRINT_DPI
 
     run, config = demo_computed
     config = config.updated(out_dir=tmp_path / "run", write_report=False, write_map=False,
@@ -330,9 +330,8 @@ def test_run_writes_plates_or_warns_without_a_cjk_font(demo_computed, tmp_path, 
     names = {p.name for p in write_outputs(run, config)}
     assert "map.png" in names and "map.pdf" not in names
     px = mpimg.imread(tmp_path / "run" / "map.png")
-    assert px.shape[:2] == (round(297 / 25.4 * write_module.RUN_PRINT_DPI),
-                            round(210 / 25.4 * write_module.RUN_PRINT_DPI))
-    monkeypatch.setattr(write_module, "find_cjk_font", lambda: None)
+    assert px.shape[:2] == (round(297 / 25.4 * RUN_PRINT_DPI), round(210 / 25.4 * RUN_PRINT_DPI))
+    monkeypatch.setattr(pages, "find_cjk_font", lambda: None)
     names = {p.name for p in write_outputs(run, config.updated(out_dir=tmp_path / "run2"))}
     assert "map.png" not in names and "coverage.xlsx" in names
     assert "fonts-noto-cjk" in caplog.text

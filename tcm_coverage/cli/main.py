@@ -77,6 +77,15 @@ def _add_rerun(p: argparse.ArgumentParser) -> None:
                         "say so)")
 
 
+def _add_jobs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="processes for the run: 2 draws the maps, print plates and reports in "
+                        "a second process (started at once, it loads the drawing libraries while "
+                        "the first one routes) while the first writes the tables, layers, "
+                        "scorecards and store; 1 writes everything in one process. Default: "
+                        "$TCM_COVERAGE_JOBS, else 2 on Linux with two CPUs or more, else 1")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``tcm-coverage``.
 
@@ -118,6 +127,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--no-65plus", dest="no_65plus", action="store_true",
                       help="leave out the demo's synthetic residents-65+ layer")
     add_common_options(demo, default_modes=("walk", "ebike", "car"), default_thresholds=(5, 10, 15, 20, 30))
+    _add_jobs(demo)
 
 
 def _add_analyze(sub: argparse._SubParsersAction) -> None:
@@ -151,6 +161,7 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
     ana.add_argument("--out", type=Path, required=True,
                      help="output folder, replaced as a whole when the run completes")
     add_common_options(ana, default_modes=("walk", "ebike"), default_thresholds=(15,))
+    _add_jobs(ana)
 
 
 def _add_map(sub: argparse._SubParsersAction) -> None:
@@ -599,6 +610,7 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return 2 if isinstance(exc, ValueError) else 1
     # Imported here so `--help` stays instant (and a redraw loads no routing stack).
     from tcm_coverage.workflows import run_analysis, summary_text
+    from tcm_coverage.workflows.drawer import resolve_jobs
 
     try:
         if args.command == "demo":
@@ -613,7 +625,7 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(str(exc))
     start = time.perf_counter()
     try:
-        run = run_analysis(config, progress=not args.quiet)
+        run = run_analysis(config, progress=not args.quiet, jobs=resolve_jobs(args.jobs))
     except TCMCoverageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("nothing was written.", file=sys.stderr)

@@ -7,7 +7,9 @@ computation options, rendering; its checks; ``run.json``), :mod:`~tcm_coverage.w
 :mod:`~tcm_coverage.workflows.view` (what a map shows, the HTML map),
 :mod:`~tcm_coverage.workflows.mapview` (the view and layers every map draws),
 :mod:`~tcm_coverage.workflows.plates` (print plates), :mod:`~tcm_coverage.workflows.documents`
-(reports, scorecards), :mod:`~tcm_coverage.workflows.write` (all outputs),
+(reports), :mod:`~tcm_coverage.workflows.scorecards`, :mod:`~tcm_coverage.workflows.pages` (the
+documents of a run), :mod:`~tcm_coverage.workflows.drawer` (a second process drawing them),
+:mod:`~tcm_coverage.workflows.write` (all outputs),
 :mod:`~tcm_coverage.workflows.rendered` (what a redraw reuses of what the run drew: plate, maps,
 documents),
 :mod:`~tcm_coverage.workflows.store` (what a run's outputs are drawn from, kept in ``RUN/store/``),
@@ -37,7 +39,8 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         load_config,
         validate_config,
     )
-    from tcm_coverage.workflows.documents import write_docx_reports, write_reports, write_scorecards
+    from tcm_coverage.workflows.documents import write_docx_reports, write_reports
+    from tcm_coverage.workflows.pages import write_documents, write_print_documents
     from tcm_coverage.workflows.pipeline import compute, compute_from_inputs, run_analysis
     from tcm_coverage.workflows.plates import build_print_map, plate_images, write_print
     from tcm_coverage.workflows.recompute import complete_run
@@ -55,6 +58,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
     from tcm_coverage.workflows.scenario_map import scenario_map
     from tcm_coverage.workflows.scenario_run import ScenarioResult, compare_scenarios, run_scenario
     from tcm_coverage.workflows.scenario_write import run_scenarios, write_scenario
+    from tcm_coverage.workflows.scorecards import write_scorecards
     from tcm_coverage.workflows.store import (
         STORE_DIR,
         STORE_FORMAT,
@@ -71,7 +75,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         summary_text,
     )
     from tcm_coverage.workflows.view import build_map
-    from tcm_coverage.workflows.write import write_geodata, write_outputs, write_print_documents
+    from tcm_coverage.workflows.write import write_geodata, write_outputs
 
 __all__ = [
     "DOCUMENT_TABLES",
@@ -119,6 +123,7 @@ __all__ = [
     "summary_text",
     "validate_config",
     "write_geodata",
+    "write_documents",
     "write_outputs",
     "plate_images",
     "write_docx_reports",

@@ -1,4 +1,5 @@
-"""The reports and scorecards of a run (``report.html``, ``report.docx``, ``scorecard.*``), apart
+"""The reports of a run (``report.html``, ``report.docx``; the scorecards are
+:mod:`~tcm_coverage.workflows.scorecards`'), apart
 from :mod:`~tcm_coverage.workflows.write` (every output of a run) so that ``report``/``score``
 from the store import neither folium (the map they embed is reused or built by the caller) nor
 the print plates."""
@@ -19,7 +20,6 @@ from tcm_coverage.outputs import (
     county_report_html,
     decision_sections_html,
     scorecard_section_html,
-    write_scorecard,
 )
 from tcm_coverage.workflows.config import AnalysisConfig
 from tcm_coverage.workflows.run import AnalysisRun
@@ -33,7 +33,7 @@ from tcm_coverage.workflows.texts import (
     source_lines,
 )
 
-__all__ = ["functional_row", "write_docx_reports", "write_reports", "write_scorecards"]
+__all__ = ["functional_row", "write_docx_reports", "write_reports"]
 
 
 def _county_reports(run: AnalysisRun, config: AnalysisConfig) -> list[tuple[str, str, ReportOptions]]:
@@ -138,29 +138,6 @@ def write_docx_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, 
         files.append(county_report_docx(_report_tables(run), options, county_code=code, county_name=name,
                                         path=path, scorecards=list(run.scorecards.values()),
                                         map_image=(map_images or {}).get(code), decisions=sections))
-    return files
-
-
-def write_scorecards(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
-    """Write ``scorecard.xlsx``/``.html`` (``scorecard_<profile>.*`` with several profiles).
-
-    Parameters
-    ----------
-    run
-        A computed run with :attr:`AnalysisRun.scorecards`.
-    config
-        Its configuration.
-    out_dir
-        Destination folder.
-
-    Returns
-    -------
-    list of pathlib.Path
-    """
-    files: list[Path] = []
-    for name, card in run.scorecards.items():
-        stem = "scorecard" if len(run.scorecards) == 1 else f"scorecard_{name}"
-        files += write_scorecard(card, out_dir, config.rendering.lang, stem=stem)
     return files
 
 

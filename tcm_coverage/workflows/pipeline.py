@@ -2,7 +2,8 @@
 write the outputs atomically (:func:`run_analysis`).
 
 The configuration is in :mod:`~tcm_coverage.workflows.config`, the words of a run in
-:mod:`~tcm_coverage.workflows.texts` and the writing in :mod:`~tcm_coverage.workflows.write`.
+:mod:`~tcm_coverage.workflows.texts` and the writing in :mod:`~tcm_coverage.workflows.write`
+(the documents, with ``jobs=2``, by a second process: :mod:`~tcm_coverage.workflows.drawer`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from tcm_coverage.outputs import scorecard
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS, REFERRAL_RESIDENT_COLUMN
 from tcm_coverage.workflows.config import AnalysisConfig, input_files, validate_config
 from tcm_coverage.workflows.decisions import decision_tables
+from tcm_coverage.workflows.drawer import document_drawer
 from tcm_coverage.workflows.run import AnalysisRun, RunInputs
 from tcm_coverage.workflows.store import own_access
 from tcm_coverage.workflows.write import write_outputs
@@ -361,8 +363,12 @@ def _with_codes(points: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,
     return out
 
 
-def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
+def run_analysis(config: AnalysisConfig, *, progress: bool = True, jobs: int = 1) -> AnalysisRun:
     """Run the coverage analysis and write its outputs into ``config.out_dir``.
+
+    With ``jobs=2`` a second process, forked before the inputs are read, imports the renderers
+    while this one computes, then draws the documents while this one writes the tables, layers
+    and store (:mod:`~tcm_coverage.workflows.drawer`; the same files as with one process).
 
     Outputs (all or nothing: built beside ``config.out_dir`` and swapped in as a whole, see
     :func:`tcm_coverage._io.atomic_output_dir`):
@@ -376,6 +382,10 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
         Inputs and parameters.
     progress
         Show progress bars.
+    jobs
+        1: everything in this process (the default: e.g. a batch worker, whose counties fill
+        the cores); 2: the documents drawn by a second process (``analyze``/``demo`` with two
+        CPUs, :func:`~tcm_coverage.workflows.drawer.resolve_jobs`; Linux only, else 1).
 
     Returns
     -------
@@ -383,5 +393,13 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRu
     """
     # refuse before hours of routing, not after
     check_output_dir(config.out_dir, inputs=input_files(config), option="--out")
-    run = compute(config, progress=progress)
-    return replace(run, files=write_outputs(run, config))
+    with document_drawer(jobs=jobs if _draws_documents(config) else 1) as drawer:
+        run = compute(config, progress=progress)
+        return replace(run, files=write_outputs(run, config, drawer=drawer))
+
+
+def _draws_documents(config: AnalysisConfig) -> bool:
+    """The run writes a web map, report, plate or scorecard (else no second process)."""
+    rendering = config.rendering
+    return bool(rendering.write_map or rendering.write_report or rendering.print_formats
+                or rendering.write_docx or config.options.profiles)

@@ -237,7 +237,8 @@ def _write_table(store: Path, path: str, frame: pd.DataFrame, base: pd.DataFrame
     return entry
 
 
-def save_run(run: AnalysisRun, folder: Path, *, rendered: Mapping[str, Any] | None = None) -> Path:
+def save_run(run: AnalysisRun, folder: Path, *,
+             rendered: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None) -> Path:
     """Write the store of a computed run into ``folder/store`` (inside the atomic output folder).
 
     Parameters
@@ -248,7 +249,9 @@ def save_run(run: AnalysisRun, folder: Path, *, rendered: Mapping[str, Any] | No
         The output folder being built.
     rendered
         What a redraw may reuse of the files just rendered
-        (:func:`~tcm_coverage.workflows.rendered.rendered_record`), kept as ``"rendered"``.
+        (:func:`~tcm_coverage.workflows.rendered.rendered_record`), kept as ``"rendered"``; or
+        what gives it, called once the tables are written (when a second process is still
+        drawing those files: :mod:`~tcm_coverage.workflows.drawer`).
 
     Returns
     -------
@@ -274,7 +277,7 @@ def save_run(run: AnalysisRun, folder: Path, *, rendered: Mapping[str, Any] | No
              "values": {path: _encode(_get(run, path)) for path in VALUES}, "scorecards": cards,
              "objects": {name: None if getattr(run, name) is None else to_json(getattr(run, name))
                          for name, (to_json, _) in _OBJECTS.items()},
-             "rendered": dict(rendered or {})}
+             "rendered": dict((rendered() if callable(rendered) else rendered) or {})}
     (store / _INDEX).write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
     return store
 

@@ -1,16 +1,19 @@
 """The outputs of a computed run: tables, layers, isochrones, map, reports, scorecards and
-``run.json``, written into the output folder all or nothing (the reports and scorecards are
-:mod:`~tcm_coverage.workflows.documents`', the print plates :mod:`~tcm_coverage.workflows.plates`')."""
+``run.json``, written into the output folder all or nothing (the documents, i.e. the map,
+reports, plates and scorecards, are :mod:`~tcm_coverage.workflows.pages`', drawn in this process
+or, with two CPUs, by a second one: :mod:`~tcm_coverage.workflows.drawer`). This module imports
+none of their renderers (folium, matplotlib, python-docx)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import platform
 import time
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,13 +23,7 @@ from tcm_coverage._version import __version__
 from tcm_coverage.i18n import MODE_LABELS, text
 from tcm_coverage.inputs import review_sheet
 from tcm_coverage.outputs import (
-    CJK_FONT_PACKAGE,
     DecisionTables,
-    MapCache,
-    find_cjk_font,
-    map_html,
-    save_map,
-    save_plate,
     township_files,
     write_decision_tables,
     write_isochrones,
@@ -36,71 +33,26 @@ from tcm_coverage.outputs import (
 )
 from tcm_coverage.vocab import EXPORT_CRS
 from tcm_coverage.workflows.config import AnalysisConfig, input_files
-from tcm_coverage.workflows.documents import (
-    functional_row,
-    write_docx_reports,
-    write_reports,
-    write_scorecards,
-)
-from tcm_coverage.workflows.plates import RUN_PRINT_DPI, build_print_map, plate_images
 from tcm_coverage.workflows.rendered import rendered_record
 from tcm_coverage.workflows.run import AnalysisRun
+from tcm_coverage.workflows.scorecards import write_scorecards
 from tcm_coverage.workflows.store import save_run
 from tcm_coverage.workflows.texts import (
     capacity_notes,
     decision_numbers,
     elderly_note,
     facility_notes,
+    functional_note,
     headline_numbers,
     readme_rows,
 )
-from tcm_coverage.workflows.view import build_map
 
-#: ``RUN_PRINT_DPI`` is :mod:`~tcm_coverage.workflows.plates`' (kept here for older callers).
-__all__ = ["RUN_PRINT_DPI", "write_geodata", "write_outputs", "write_print_documents"]
+if TYPE_CHECKING:
+    from tcm_coverage.workflows.drawer import DocumentDrawer
+
+__all__ = ["write_geodata", "write_outputs"]
 
 logger = logging.getLogger(__name__)
-
-def _write_print_maps(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
-    """``map.png``/``map.pdf`` (the configured ``print_formats``); none, with a warning, when a
-    Chinese plate has no CJK font to draw with (the run itself does not fail for it)."""
-    rendering = config.rendering
-    if not rendering.print_formats:
-        return []
-    if rendering.lang == "zh" and find_cjk_font() is None:
-        logger.warning(text("workflows.print_no_font", rendering.lang, package=CJK_FONT_PACKAGE))
-        return []
-    fig = build_print_map(run, config)
-    files = []
-    for fmt in rendering.print_formats:
-        save_plate(fig, out_dir / f"map.{fmt}", lang=rendering.lang)
-        files.append(out_dir / f"map.{fmt}")
-    return files
-
-
-def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
-    """The documents a county hands in, as the configuration asks: the print plates
-    (``rendering.print_formats``: ``map.png``, ``map.pdf``) and ``report.docx`` with the plate.
-
-    Parameters
-    ----------
-    run
-        A computed or stored run (:func:`~tcm_coverage.workflows.store.load_run` with its
-        scorecards: a batch county draws them later from its store).
-    config
-        Its configuration.
-    out_dir
-        Destination folder (inside an output folder's build).
-
-    Returns
-    -------
-    list of pathlib.Path
-    """
-    files = _write_print_maps(run, config, out_dir)
-    if config.rendering.write_docx:
-        files += write_docx_reports(run, config, out_dir, map_images=plate_images(run, config, out_dir, written=True))
-    return files
-
 
 def _decision_tables(run: AnalysisRun, config: AnalysisConfig) -> DecisionTables:
     """The referral, fairness and sensitivity tables of a run, for the files."""
@@ -122,30 +74,14 @@ def _write_tables(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, today
     notes = [*((text("workflows.readme.note", lang), n)
                for n in facility_notes(config, access.facilities, run.facility_review)),
              *((text("workflows.readme.capacity", lang), n) for n in capacity_notes(config, run.capacity)),
-             elderly_note(config, run.elderly), functional_row(run, config)]
+             elderly_note(config, run.elderly),
+             functional_note(config, access.facilities, run.functional_rule, profile=run.functional_profile)]
     decision_files, decision_sheets = write_decision_tables(_decision_tables(run, config), out_dir, lang=lang)
     return decision_files + write_tables(run.tables, out_dir, lang=lang,
                                          readme_rows=readme_rows(config, access, today,
                                                                  functional=run.functional_rule) + notes,
                                          facilities=fac_sheet, network=net_sheet, review=review,
                                          extra_sheets=decision_sheets)
-
-
-def _write_pages(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
-    """``map.html``, the reports and the scorecards, as the configuration asks."""
-    rendering = config.rendering
-    files: list[Path] = []
-    cache = MapCache()  # map.html and the report's map prepare each layer once
-    if rendering.write_map:
-        files.append(save_map(build_map(run, config, cache=cache), out_dir / "map.html",
-                              self_contained=rendering.self_contained))
-    if rendering.write_report:
-        page = map_html(build_map(run, config, compact=True, cache=cache),
-                        self_contained=rendering.self_contained)
-        files += write_reports(run, config, out_dir, page)
-    files += write_print_documents(run, config, out_dir)
-    files += write_scorecards(run, config, out_dir)
-    return files
 
 
 def write_geodata(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
@@ -174,10 +110,29 @@ def write_geodata(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> li
     return files + township_files(run.townships, run.tables, out_dir, modes=config.options.modes, crs=crs)
 
 
+def _stored_while_drawn(run: AnalysisRun, config: AnalysisConfig, tmp: Path, drawer: DocumentDrawer) -> list[Path]:
+    """The scorecards and the store written while ``drawer`` draws the other documents; the
+    store records what it drew once it is done. The files in the order one process writes them."""
+    cards = write_scorecards(run, config, tmp)  # light: here, while the child draws
+    drawn: list[Path] = []
+
+    def rendered() -> dict[str, dict[str, Any]]:
+        drawn.extend(drawer.result())  # the child's error, if any, is raised here
+        return rendered_record(config, tmp)
+
+    store = save_run(run, tmp, rendered=rendered)
+    return [*drawn, *cards, store]
+
+
 def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
                   inputs: Mapping[str, Mapping[str, str]] | None = None,
-                  extra: Mapping[str, Any] | None = None) -> tuple[Path, ...]:
+                  extra: Mapping[str, Any] | None = None,
+                  drawer: DocumentDrawer | None = None) -> tuple[Path, ...]:
     """Write a computed run's outputs into ``config.out_dir``, all or nothing.
+
+    The tables, layers and store are written here; the documents (web map, reports, print
+    plates, Word report, scorecards: :func:`~tcm_coverage.workflows.pages.write_documents`)
+    here too, or by ``drawer``'s process at the same time.
 
     Parameters
     ----------
@@ -191,6 +146,9 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
         each configured input file).
     extra
         More entries for ``run.json`` (e.g. the batch key of a county).
+    drawer
+        A second process to draw the documents
+        (:func:`~tcm_coverage.workflows.drawer.document_drawer`), or ``None``: drawn in turn.
 
     Returns
     -------
@@ -203,11 +161,22 @@ def write_outputs(run: AnalysisRun, config: AnalysisConfig, *,
     if inputs is None:
         inputs = {label: {"path": str(p), "sha256": file_sha256(Path(p))}
                   for label, p in input_files(config).items() if p is not None}
-    with atomic_output_dir(config.out_dir, kind="analyze", inputs=input_files(config)) as tmp:
+    with atomic_output_dir(config.out_dir, kind="analyze", inputs=input_files(config)) as tmp, \
+            contextlib.ExitStack() as stopping:
+        if drawer is not None:
+            stopping.callback(drawer.stop)  # stopped before its build folder is removed or swapped in
+            drawer.draw(run, config, tmp)  # it draws while the tables are written
         files = _write_tables(run, config, tmp, today)
         files += write_geodata(run, config, tmp)
-        files += _write_pages(run, config, tmp)
-        files.append(save_run(run, tmp, rendered=rendered_record(config, tmp)))  # what the outputs are drawn from: redraws read it
+        if drawer is None:
+            # deferred on purpose: a run whose documents another process draws never loads
+            # folium, matplotlib and python-docx (workflows/drawer.py)
+            from tcm_coverage.workflows.pages import write_documents  # noqa: PLC0415
+
+            files += write_documents(run, config, tmp)
+            files.append(save_run(run, tmp, rendered=rendered_record(config, tmp)))  # what the outputs are drawn from: redraws read it
+        else:
+            files += _stored_while_drawn(run, config, tmp, drawer)
         seconds["write outputs"] = time.perf_counter() - t0
         manifest = {
             "tool": f"tcm-coverage {__version__}",

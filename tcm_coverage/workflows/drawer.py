@@ -1,0 +1,406 @@
+"""The documents of a run drawn by a second process, on the second CPU (``analyze``/``demo``).
+
+:func:`document_drawer` forks a process at the start of a run. While the parent reads the
+inputs and routes, it imports the renderers (matplotlib, folium, python-docx, openpyxl). When
+the run is computed, :func:`~tcm_coverage.workflows.write.write_outputs` hands it the run
+(pickled over a pipe, without the road network and routing graphs, which no document draws
+from) and the build folder of the atomic output folder; it draws the documents there
+(:func:`~tcm_coverage.workflows.pages.write_documents`: ``map.html``, ``report.html``,
+``map.png``/``map.pdf``, ``report.docx``) while the parent writes the tables, layers,
+scorecards and the store's tables (the child, importing nothing at this point, is still the
+longer of the two); the parent waits for it before the store's index (which records the plate
+and report a redraw may reuse) and the swap.
+
+Two processes do what one would:
+
+* an error in the child is raised again in the parent (the same exception, the child's
+  traceback as its cause), inside the atomic output folder: nothing is swapped in, the earlier
+  result is kept, and the command prints it once (``InputError``: exit 2; any other: exit 1);
+* the child's log records and warnings go to the parent's logging and warnings (its handlers
+  print them, once);
+* the child ignores Ctrl-C: the parent's ``KeyboardInterrupt`` stops it; it dies with its
+  parent (``PR_SET_PDEATHSIG`` on Linux, and the end of the job pipe it watches); a child that
+  is killed makes the run fail (:class:`~tcm_coverage._errors.OutputError`, exit 1);
+* the child shows no progress bar.
+
+One process (everything drawn in turn, as before) with one CPU (``os.sched_getaffinity``),
+where ``fork`` is not Linux's (macOS, Windows), in a batch worker (the counties fill the cores)
+and with ``--jobs 1`` or ``TCM_COVERAGE_JOBS=1`` (:func:`resolve_jobs`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, Any
+
+from tcm_coverage._errors import InputError, OutputError
+from tcm_coverage._io import inside_build
+from tcm_coverage.workflows.config import AnalysisConfig
+from tcm_coverage.workflows.run import AnalysisRun
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["JOBS_ENV", "DocumentDrawer", "document_drawer", "resolve_jobs"]
+
+#: The environment variable giving ``--jobs`` (``1``: one process).
+JOBS_ENV = "TCM_COVERAGE_JOBS"
+_PR_SET_PDEATHSIG = 1
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """The processes a run writes its outputs with: ``jobs`` (``--jobs``), else
+    :data:`JOBS_ENV`, else 2 with two CPUs or more on Linux and 1 otherwise; always 1 where
+    Linux's ``fork`` is missing (more than 2 is 2: one process draws the documents).
+
+    Parameters
+    ----------
+    jobs
+        ``--jobs``, or ``None``.
+
+    Returns
+    -------
+    int
+        1 or 2.
+
+    Raises
+    ------
+    InputError
+        ``jobs`` or :data:`JOBS_ENV` is not a whole number ≥ 1.
+    """
+    if jobs is None and os.environ.get(JOBS_ENV, "").strip():
+        raw = os.environ[JOBS_ENV].strip()
+        try:
+            jobs = int(raw)
+        except ValueError:
+            jobs = 0
+        if jobs < 1:
+            raise InputError(f"{JOBS_ENV}={raw!r} is not a number of processes",
+                             fix=f"set {JOBS_ENV}=1 (one process) or 2, or unset it")
+    if jobs is not None and jobs < 1:
+        raise InputError(f"--jobs {jobs}: a run needs at least one process",
+                         fix="give --jobs 1 (one process) or --jobs 2")
+    if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
+        return 1
+    if jobs is None:
+        jobs = 2 if _cpus() >= 2 else 1
+    return min(jobs, 2)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent dies (and die now if it already has)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # the pipe watch still stops it
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _warm() -> Callable[..., list[Path]]:
+    """Import what the documents are drawn with (in the child, while the parent computes; the
+    parent never imports them) and return what draws them."""
+    import docx  # noqa: F401, PLC0415 - deferred on purpose: the child's, see the module docstring
+    import folium  # noqa: F401, PLC0415
+    import openpyxl  # noqa: F401, PLC0415
+
+    from tcm_coverage.outputs import find_cjk_font  # noqa: PLC0415
+    from tcm_coverage.workflows.pages import write_documents  # noqa: PLC0415
+
+    find_cjk_font()  # matplotlib's font list, read once
+    return write_documents
+
+
+def _cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _plain_record(record: logging.LogRecord) -> logging.LogRecord:
+    """A log record that pickles: its message formatted, its exception as text."""
+    record = logging.makeLogRecord(record.__dict__)
+    record.msg, record.args = record.getMessage(), None
+    if record.exc_info:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+    return record
+
+
+class _Outbox:
+    """The child's messages to the parent, held back until the job has arrived (so a parent
+    blocked sending the job never waits on a child blocked sending a message)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.held: list[tuple[Any, ...]] | None = []
+        self.lock = threading.Lock()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        with self.lock:
+            if self.held is not None:
+                self.held.append(message)
+                return
+            pickle.dump(message, self.stream, protocol=pickle.HIGHEST_PROTOCOL)
+            self.stream.flush()
+
+    def release(self) -> None:
+        with self.lock:
+            held, self.held = self.held or [], None
+        for message in held:
+            self.send(message)
+
+
+def _forward_logs_and_warnings(outbox: _Outbox) -> None:
+    """Send every log record and shown warning of this process to the parent instead."""
+    def call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
+        outbox.send(("log", _plain_record(record)))
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        outbox.send(("warn", str(message), category, filename, lineno))
+
+    logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
+    warnings.showwarning = show
+
+
+def _error_message(exc: BaseException) -> tuple[Any, ...]:
+    """``("error", exception, traceback)``; the exception as a ``RuntimeError`` of its text
+    when it does not pickle."""
+    tb = "".join(traceback.format_exception(exc))
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return ("error", exc, tb)
+    except Exception:  # noqa: BLE001 - any exception of the child must reach the parent
+        return ("error", RuntimeError(f"{type(exc).__name__}: {exc}"), tb)
+
+
+def _watch_parent(jobs: IO[bytes]) -> None:
+    """End this process when the parent closes the job pipe (it stopped or died)."""
+    def watch() -> None:
+        with contextlib.suppress(OSError):
+            jobs.read()
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="tcm-coverage-parent-watch").start()
+
+
+def _child(jobs_fd: int, messages_fd: int, parent: int) -> int:
+    """The drawing process: warm up, take one job, draw it, report; returns the exit code."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the parent decides
+    _die_with_parent(parent)
+    jobs, messages = os.fdopen(jobs_fd, "rb"), os.fdopen(messages_fd, "wb")
+    outbox = _Outbox(messages)
+    _forward_logs_and_warnings(outbox)
+    try:
+        warm = _cpu()
+        write_documents = _warm()
+        warm = _cpu() - warm
+        try:
+            run, config, folder = pickle.load(jobs)
+        except EOFError:  # the parent stopped before handing a job (e.g. an input error)
+            return 0
+        outbox.release()
+        _watch_parent(jobs)
+        drawing = _cpu()
+        with inside_build(folder):
+            files = write_documents(run, config, folder, scorecards=False)
+        outbox.send(("done", files, warm, _cpu() - drawing))
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent
+        outbox.release()
+        with contextlib.suppress(Exception):
+            outbox.send(_error_message(exc))
+        return 1
+    finally:
+        with contextlib.suppress(Exception):
+            messages.flush()
+
+
+def _drawn_from(run: AnalysisRun) -> AnalysisRun:
+    """What the documents are drawn from: the run without roads and routing graphs."""
+    return replace(run, network=None, access=replace(run.access, routing={}))
+
+
+class DocumentDrawer:
+    """A forked process that draws a run's documents (see the module docstring).
+
+    Made by :func:`document_drawer`; :meth:`draw` hands it the run, :meth:`result` waits for
+    its files.
+    """
+
+    def __init__(self) -> None:
+        jobs_r, jobs_w = os.pipe()
+        messages_r, messages_w = os.pipe()
+        parent = os.getpid()
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+            with contextlib.suppress(Exception):
+                stream.flush()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+            code = 1
+            try:
+                os.close(jobs_w)
+                os.close(messages_r)
+                code = _child(jobs_r, messages_w, parent)
+            finally:
+                os._exit(code)
+        os.close(jobs_r)
+        os.close(messages_w)
+        self.pid: int = pid
+        self._jobs: IO[bytes] = os.fdopen(jobs_w, "wb")
+        self._messages: IO[bytes] = os.fdopen(messages_r, "rb")
+        self._sender: threading.Thread | None = None
+        self._send_error: BaseException | None = None
+        self._status: int | None = None
+
+    def draw(self, run: AnalysisRun, config: AnalysisConfig, folder: Path) -> None:
+        """Hand the child the run to draw into ``folder`` (sent by a thread: the caller goes on
+        writing the tables while the child reads it).
+
+        Parameters
+        ----------
+        run, config
+            The computed run and its configuration.
+        folder
+            The build folder of the run's atomic output folder.
+        """
+        job = (_drawn_from(run), config, Path(folder))
+
+        def send() -> None:
+            try:
+                pickle.dump(job, self._jobs, protocol=pickle.HIGHEST_PROTOCOL)
+                self._jobs.flush()
+            except BaseException as exc:  # noqa: BLE001 - raised again by result()
+                self._send_error = exc
+                with contextlib.suppress(OSError):
+                    self._jobs.close()  # the child stops at the end of the half-sent job
+
+        self._sender = threading.Thread(target=send, daemon=True, name="tcm-coverage-draw-job")
+        self._sender.start()
+
+    def result(self) -> list[Path]:
+        """Wait for the child's files, passing its log records and warnings on.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files it wrote, in the order one process writes them.
+
+        Raises
+        ------
+        BaseException
+            The child's error, as it was raised there.
+        OutputError
+            The child ended without a result (killed).
+        """
+        waiting = time.perf_counter()
+        while True:
+            try:
+                message = pickle.load(self._messages)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                break
+            kind = message[0]
+            if kind == "log":
+                record = message[1]
+                logging.getLogger(record.name).handle(record)
+            elif kind == "warn":
+                _, text, category, filename, lineno = message
+                warnings.warn_explicit(text, category, filename, lineno)
+            elif kind == "done":
+                self._reap()
+                logger.debug("documents drawn by process %d: renderers imported in %.2f s CPU (while "
+                             "routing), drawn in %.2f s CPU; the tables were written meanwhile, then "
+                             "%.2f s waited", self.pid, message[2], message[3],
+                             time.perf_counter() - waiting)
+                return list(message[1])
+            elif kind == "error":
+                self._reap()
+                if self._send_error is not None:  # it could not read a job that was not sent
+                    raise self._send_error
+                raise message[1] from _ChildTraceback(message[2])
+        if self._sender is not None:
+            self._sender.join()
+        if self._send_error is not None:
+            self.stop()
+            raise self._send_error
+        status = self._reap()
+        raise OutputError(f"the process drawing the maps, plates and reports (pid {self.pid}) "
+                          f"ended before it finished ({_how_it_ended(status)}); nothing was "
+                          "replaced. Run again, or with --jobs 1 to draw them in one process.")
+
+    def _reap(self) -> int:
+        if self._status is None:
+            _, self._status = os.waitpid(self.pid, 0)
+        return self._status
+
+    def stop(self) -> None:
+        """Stop the child if it still runs and close the pipes (always: also after an error)."""
+        if self._status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+        if self._sender is not None:  # a send to the dead child fails at once (EPIPE)
+            self._sender.join(timeout=10)
+        for stream in (self._jobs, self._messages):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+class _ChildTraceback(Exception):
+    """The traceback of an error raised in the drawing process (shown as the cause)."""
+
+    def __str__(self) -> str:
+        return "in the process drawing the documents:\n" + str(self.args[0] if self.args else "")
+
+
+def _how_it_ended(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(sig).name}"
+        return f"killed by signal {sig}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
+
+
+@contextlib.contextmanager
+def document_drawer(*, jobs: int = 1) -> Iterator[DocumentDrawer | None]:
+    """A process drawing the documents of the run in the ``with`` block, or ``None`` (one
+    process) when ``jobs`` is 1; stopped when the block ends, however it ends.
+
+    Parameters
+    ----------
+    jobs
+        From :func:`resolve_jobs`.
+
+    Yields
+    ------
+    DocumentDrawer or None
+    """
+    if jobs < 2:
+        yield None
+        return
+    drawer = DocumentDrawer()
+    try:
+        yield drawer
+    finally:
+        drawer.stop()

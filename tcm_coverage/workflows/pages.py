@@ -1,0 +1,108 @@
+"""The documents of a run: ``map.html``, ``report.html``, the print plates ``map.png``/``map.pdf``,
+``report.docx`` and the scorecards (:func:`write_documents`), apart from
+:mod:`~tcm_coverage.workflows.write` (the tables, layers and store) so that the process writing
+the tables imports neither folium nor matplotlib nor python-docx: with two CPUs a second process
+draws these (:mod:`~tcm_coverage.workflows.drawer`)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from tcm_coverage.i18n import text
+from tcm_coverage.outputs import (
+    CJK_FONT_PACKAGE,
+    MapCache,
+    find_cjk_font,
+    map_html,
+    save_map,
+    save_plate,
+)
+from tcm_coverage.workflows.config import AnalysisConfig
+from tcm_coverage.workflows.documents import write_docx_reports, write_reports
+from tcm_coverage.workflows.plates import build_print_map, plate_images
+from tcm_coverage.workflows.run import AnalysisRun
+from tcm_coverage.workflows.scorecards import write_scorecards
+from tcm_coverage.workflows.view import build_map
+
+__all__ = ["write_documents", "write_print_documents"]
+
+logger = logging.getLogger(__name__)
+
+
+def _write_print_maps(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+    """``map.png``/``map.pdf`` (the configured ``print_formats``); none, with a warning, when a
+    Chinese plate has no CJK font to draw with (the run itself does not fail for it)."""
+    rendering = config.rendering
+    if not rendering.print_formats:
+        return []
+    if rendering.lang == "zh" and find_cjk_font() is None:
+        logger.warning(text("workflows.print_no_font", rendering.lang, package=CJK_FONT_PACKAGE))
+        return []
+    fig = build_print_map(run, config)
+    files = []
+    for fmt in rendering.print_formats:
+        save_plate(fig, out_dir / f"map.{fmt}", lang=rendering.lang)
+        files.append(out_dir / f"map.{fmt}")
+    return files
+
+
+def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+    """The documents a county hands in, as the configuration asks: the print plates
+    (``rendering.print_formats``: ``map.png``, ``map.pdf``) and ``report.docx`` with the plate.
+
+    Parameters
+    ----------
+    run
+        A computed or stored run (:func:`~tcm_coverage.workflows.store.load_run` with its
+        scorecards: a batch county draws them later from its store).
+    config
+        Its configuration.
+    out_dir
+        Destination folder (inside an output folder's build).
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    files = _write_print_maps(run, config, out_dir)
+    if config.rendering.write_docx:
+        files += write_docx_reports(run, config, out_dir, map_images=plate_images(run, config, out_dir, written=True))
+    return files
+
+
+def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
+                    scorecards: bool = True) -> list[Path]:
+    """``map.html``, the reports, the print documents and the scorecards, as the configuration
+    asks (in that order).
+
+    Parameters
+    ----------
+    run
+        A computed run.
+    config
+        Its configuration.
+    out_dir
+        Destination folder (inside an output folder's build).
+    scorecards
+        With the scorecards (``False``: the process drawing the rest in parallel writes them,
+        :mod:`~tcm_coverage.workflows.drawer`).
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    rendering = config.rendering
+    files: list[Path] = []
+    cache = MapCache()  # map.html and the report's map prepare each layer once
+    if rendering.write_map:
+        files.append(save_map(build_map(run, config, cache=cache), out_dir / "map.html",
+                              self_contained=rendering.self_contained))
+    if rendering.write_report:
+        page = map_html(build_map(run, config, compact=True, cache=cache),
+                        self_contained=rendering.self_contained)
+        files += write_reports(run, config, out_dir, page)
+    files += write_print_documents(run, config, out_dir)
+    if scorecards:
+        files += write_scorecards(run, config, out_dir)
+    return files

@@ -1,0 +1,298 @@
+"""The documents drawn by a second process (``workflows/drawer.py``, ``--jobs 2``): the same
+files as one process, its errors, logs and warnings reach the user once, nothing is swapped in
+when it fails, it never outlives its parent, and the one-process path stays."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import logging
+import os
+import pickle
+import re
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import openpyxl
+import pytest
+
+from tcm_coverage._errors import InputError, OutputError
+from tcm_coverage.cli.main import main
+from tcm_coverage.workflows import drawer as drawer_module
+from tcm_coverage.workflows import pages, pipeline, write
+from tcm_coverage.workflows.drawer import JOBS_ENV, document_drawer, resolve_jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+_MARKER = ".tcm-coverage.json"
+
+
+def _write(run, config, out: Path, *, jobs: int) -> list[str]:
+    with document_drawer(jobs=jobs) as drawer:
+        assert (drawer is None) == (jobs == 1)
+        files = write.write_outputs(run, config.updated(out_dir=out), drawer=drawer)
+    return [f.name for f in files]
+
+
+def _xlsx_values(path: Path) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(path)
+    return {name: list(book[name].iter_rows(values_only=True)) for name in book.sheetnames}
+
+
+def _without_ids(path: Path) -> str:
+    return re.sub(r"_[0-9a-f]{32}", "_ID", path.read_text(encoding="utf-8"))  # folium's random ids
+
+
+def _alive(pid: int) -> bool:
+    """The process runs (a zombie waiting for its parent to reap it does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is Linux's")
+
+
+@linux_only
+def test_two_processes_write_what_one_writes(demo_computed, tmp_path):
+    run, config = demo_computed
+    one = _write(run, config, tmp_path / "one", jobs=1)
+    two = _write(run, config, tmp_path / "two", jobs=2)
+    assert one == two  # the same files, in the same order
+    a, b = tmp_path / "one", tmp_path / "two"
+    assert {"map.html", "report.html", "map.png", "map.pdf", "report.docx", "coverage.xlsx"} <= set(two)
+    for name in one:
+        if name.endswith(".csv"):
+            assert filecmp.cmp(a / name, b / name, shallow=False), name
+        elif name.endswith(".xlsx"):
+            assert _xlsx_values(a / name) == _xlsx_values(b / name), name
+        elif name.endswith(".html"):
+            assert _without_ids(a / name) == _without_ids(b / name), name
+    assert np.array_equal(mpimg.imread(a / "map.png"), mpimg.imread(b / "map.png"))
+    # the store records the plate and report the child drew (a redraw reuses them)
+    rendered = json.loads((b / "store" / "store.json").read_text(encoding="utf-8"))["rendered"]
+    assert {"map.png", "report.html"} <= set(rendered)
+    marker = json.loads((b / _MARKER).read_text(encoding="utf-8"))
+    assert {"map.png", "report.docx", "map.html"} <= set(marker["files"])
+
+
+def _earlier_result(run, config, out: Path) -> str:
+    _write(run, config.updated(write_docx=False, print_formats=()), out, jobs=1)
+    return (out / _MARKER).read_text(encoding="utf-8")
+
+
+def _litter(out: Path) -> list[str]:
+    return [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
+
+
+@linux_only
+def test_an_error_of_the_child_is_raised_in_the_parent_and_nothing_is_replaced(demo_computed, tmp_path,
+                                                                              monkeypatch):
+    run, config = demo_computed
+    out = tmp_path / "run"
+    before = _earlier_result(run, config, out)
+
+    def broken(*args, **kwargs):
+        raise InputError("the plate cannot be drawn", path="map.png", fix="install a CJK font")
+
+    monkeypatch.setattr(pages, "write_reports", broken)  # the child is forked with it
+    with pytest.raises(InputError) as caught:
+        _write(run, config, out, jobs=2)
+    assert str(caught.value) == str(InputError("the plate cannot be drawn", path="map.png",
+                                               fix="install a CJK font"))
+    assert caught.value.path == "map.png" and caught.value.fix == "install a CJK font"
+    assert "in the process drawing the documents" in str(caught.value.__cause__)
+    assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
+
+    monkeypatch.setattr(pages, "write_reports", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        _write(run, config, out, jobs=2)
+    assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
+
+
+@linux_only
+def test_a_killed_child_fails_the_run_and_keeps_the_earlier_result(demo_computed, tmp_path, monkeypatch):
+    run, config = demo_computed
+    out = tmp_path / "run"
+    before = _earlier_result(run, config, out)
+    monkeypatch.setattr(pages, "write_documents", lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(OutputError, match="killed by SIGKILL.*nothing was replaced.*--jobs 1"):
+        _write(run, config, out, jobs=2)
+    assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
+
+
+@linux_only
+def test_interrupting_the_parent_stops_the_child(demo_computed, tmp_path, monkeypatch):
+    run, config = demo_computed
+    out = tmp_path / "run"
+    before = _earlier_result(run, config, out)
+    monkeypatch.setattr(pages, "write_documents", lambda *a, **k: time.sleep(120))
+    monkeypatch.setattr(write, "write_geodata", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt), document_drawer(jobs=2) as drawer:
+        pid = drawer.pid
+        write.write_outputs(run, config.updated(out_dir=out), drawer=drawer)
+    assert not _alive(pid)
+    with pytest.raises(ChildProcessError):  # reaped: no zombie left either
+        os.waitpid(pid, os.WNOHANG)
+    assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
+
+
+_PARENT = r"""
+import pickle, sys, time
+from pathlib import Path
+from tcm_coverage.workflows import pages
+from tcm_coverage.workflows.drawer import document_drawer
+def drawing(run, config, folder, **kwargs):  # the child draws for two minutes
+    (folder / "drawing").touch()
+    time.sleep(120)
+pages.write_documents = drawing
+run, config = pickle.loads(Path(sys.argv[1]).read_bytes())
+with document_drawer(jobs=2) as drawer:
+    drawer.draw(run, config, Path(sys.argv[2]))
+    print(drawer.pid, flush=True)
+    time.sleep(120)
+"""
+
+
+@linux_only
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_the_child_dies_with_its_parent(demo_computed, tmp_path, sig):
+    run, config = demo_computed
+    job = tmp_path / "run.pickle"
+    light = replace(run, network=None, access=replace(run.access, routing={}))  # the graphs do not pickle
+    job.write_bytes(pickle.dumps((light, config)))
+    (tmp_path / "build").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(job), str(tmp_path / "build")],
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        child = int(parent.stdout.readline())
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "build" / "drawing").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # until the child has the job and draws
+        assert _alive(child) and (tmp_path / "build" / "drawing").exists()
+        parent.send_signal(sig)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(child), "the drawing process outlived its parent"
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+@linux_only
+def test_logs_and_warnings_of_the_child_are_shown_once(demo_computed, tmp_path, monkeypatch, caplog):
+    run, config = demo_computed
+
+    def noisy(run, config, folder, **kwargs):
+        logging.getLogger("tcm_coverage.workflows.pages").warning("drawn with %s", "care")
+        warnings.warn("a drawing warning", UserWarning, stacklevel=1)
+        return []
+
+    monkeypatch.setattr(pages, "write_documents", noisy)
+    with pytest.warns(UserWarning, match="a drawing warning") as shown:
+        _write(run, config, tmp_path / "run", jobs=2)
+    assert len([w for w in shown if "a drawing warning" in str(w.message)]) == 1
+    assert [r.getMessage() for r in caplog.records if "drawn with" in r.getMessage()] == ["drawn with care"]
+
+
+def _cli_demo(out: Path, *extra: str) -> list[str]:
+    return ["-q", "demo", "--out", str(out), "--modes", "walk", "ebike", "--thresholds", "10", "15",
+            "--no-65plus", *extra]
+
+
+@pytest.fixture
+def computed_once(demo_computed, monkeypatch):
+    """``demo`` in-process with the demo already computed (the fixture's modes and thresholds)."""
+    run, _ = demo_computed
+    monkeypatch.setattr(pipeline, "compute", lambda config, progress=True: run)
+    return run
+
+
+@linux_only
+def test_cli_no_cjk_font_warns_once_with_two_processes(computed_once, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(pages, "find_cjk_font", lambda: None)
+    out = tmp_path / "run"
+    assert main(_cli_demo(out, "--jobs", "2")[1:]) == 0  # without -q: warnings are shown
+    err = capsys.readouterr().err
+    assert err.count("WARNING") == 1 and "fonts-noto-cjk" in err, err
+    assert not (out / "map.png").exists() and (out / "report.docx").exists()
+
+
+@linux_only
+def test_cli_error_of_the_child_is_printed_once_exit_2(computed_once, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    assert main(_cli_demo(out, "--jobs", "1")) == 0
+    before = (out / _MARKER).read_text(encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise InputError("no CJK font for the plate", fix="install fonts-noto-cjk")
+
+    monkeypatch.setattr(pages, "write_print_documents", broken)
+    assert main(_cli_demo(out, "--jobs", "2")) == 2
+    err = capsys.readouterr().err
+    assert err.count("no CJK font for the plate") == 1 and "nothing was written." in err, err
+    assert (out / _MARKER).read_text(encoding="utf-8") == before
+
+
+def test_one_process_where_there_is_no_second(monkeypatch):
+    monkeypatch.delenv(JOBS_ENV, raising=False)
+    monkeypatch.setattr(drawer_module, "_cpus", lambda: 1)
+    assert resolve_jobs(None) == 1
+    monkeypatch.setattr(drawer_module, "_cpus", lambda: 4)
+    assert resolve_jobs(None) == (2 if sys.platform.startswith("linux") else 1)
+    assert resolve_jobs(1) == 1 and resolve_jobs(8) in (1, 2)
+    monkeypatch.setenv(JOBS_ENV, "1")
+    assert resolve_jobs(None) == 1
+    assert resolve_jobs(2) == (2 if sys.platform.startswith("linux") else 1)  # --jobs wins
+    monkeypatch.setattr(drawer_module.sys, "platform", "darwin")  # spawn, not fork: one process
+    assert resolve_jobs(2) == 1
+    monkeypatch.setenv(JOBS_ENV, "two")
+    with pytest.raises(InputError, match=JOBS_ENV):
+        resolve_jobs(None)
+    with pytest.raises(InputError, match="--jobs 0"):
+        resolve_jobs(0)
+
+
+def test_one_process_forks_nothing(computed_once, tmp_path, monkeypatch):
+    def no_fork():
+        raise AssertionError("forked with --jobs 1")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert main(_cli_demo(tmp_path / "run", "--jobs", "1")) == 0
+    assert (tmp_path / "run" / "map.png").exists()
+    monkeypatch.setenv(JOBS_ENV, "1")
+    assert main(_cli_demo(tmp_path / "run2")) == 0
+
+
+def test_writing_the_tables_loads_no_renderer():
+    probe = ("import sys\nimport tcm_coverage.workflows.pipeline, tcm_coverage.workflows.write\n"
+             "print([m for m in ('folium', 'matplotlib', 'docx', 'tcm_coverage.workflows.pages') "
+             "if m in sys.modules])\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                          check=True, timeout=120)
+    assert done.stdout.strip() == "[]"
+
+
+
+@linux_only
+def test_a_run_that_cannot_be_handed_over_fails_without_hanging(demo_computed, tmp_path):
+    run, config = demo_computed
+    out = tmp_path / "run"
+    before = _earlier_result(run, config, out)
+    lorenz = run.lorenz.copy()
+    lorenz.attrs["how"] = lambda: None  # a lambda does not pickle
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        _write(replace(run, lorenz=lorenz), config, out, jobs=2)
+    assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
