@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tcm_coverage._lazy import lazy_face
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
-    from tcm_coverage.access.areas import UNASSIGNED, assign_areas, with_area_codes
+    from tcm_coverage.access.areas import UNASSIGNED, area_codes, assign_areas, with_area_codes
     from tcm_coverage.access.capacity import (
         DEFAULT_RESIDENTS_PER_PHYSICIAN,
         allocate_capacity,
@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         band_classes,
         cell_grid,
         isochrone_bands,
+        metric_area,
         surface_points,
         travel_time_surface,
     )
@@ -121,6 +122,7 @@ __all__ = [
     "access_summary",
     "allocate_capacity",
     "allocate_capacity_by_threshold",
+    "area_codes",
     "area_fca",
     "assign_areas",
     "capacity_columns",
@@ -143,6 +145,7 @@ __all__ = [
     "isochrone_bands",
     "lorenz_curve",
     "lorenz_points",
+    "metric_area",
     "nearest_facility_times",
     "network_fca",
     "no_data_cells",

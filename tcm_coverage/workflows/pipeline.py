@@ -341,7 +341,8 @@ def compute_from_inputs(
                                 counted=counted)
     dem[REFERRAL_RESIDENT_COLUMN] = decisions.pop("resident_minutes")  # the run's own copy
     seconds["referral, fairness, sensitivity"] = time.perf_counter() - t0
-    cards = {prof.name: scorecard(access_own, prof, counties=counties, townships=townships,
+    scored = replace(access_own, demand=dem)  # the same points and times, with the run's area codes
+    cards = {prof.name: scorecard(scored, prof, counties=counties, townships=townships,
                                   lang=config.rendering.lang) for prof in profiles}
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
