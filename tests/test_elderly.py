@@ -3,6 +3,7 @@ residents (hand-computed on a straight road), its readers and the real WorldPop 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -206,3 +207,46 @@ def test_worldpop_wuhan_65plus_sums_and_share() -> None:
                     pd.DataFrame({"x": elderly.geometry.x.round(7), "y": elderly.geometry.y.round(7),
                                   "e": elderly["population"]}), on=["x", "y"])
     assert len(both) == len(f65) and (both["f"] <= both["e"] + 1e-3).all()
+
+
+def test_tables_65plus_ignore_stale_area_codes(road, facilities, county) -> None:
+    demand = _points([600.0, 1200.0, 2400.0], population=[100.0, 200.0, 300.0])
+    access = _access(road, facilities, demand)
+    kw = dict(counties=county, townships=None, modes=("walk", "ebike"), facility_sets=SETS,
+              thresholds=(15.0, 30.0))
+    tables = coverage_tables(access.demand, access.facilities, **kw)
+    old = elderly_times(_points([600.0, 1200.0, 2400.0], population=[10.0, 40.0, 50.0]), access,
+                        options=OPTS)
+    old.insert(0, "county_code", "OLD")  # codes of other boundaries
+    out = elderly_tables(tables, old, **kw)
+    walk = out.county[out.county["mode"] == "walk"].iloc[0]
+    assert walk["code"] == "C1" and walk[POPULATION_65PLUS] == pytest.approx(100.0)
+    assert walk["share_65plus_within_15"] == pytest.approx(0.1)
+
+
+def test_modes_routed_like_everybody_take_the_run_times(road, facilities, monkeypatch) -> None:
+    """E-bike residents 65+ on the residents' points are routed exactly as everybody: their
+    times are the run's (no second search); walking, or other options, are routed again."""
+    import tcm_coverage.access.elderly as elderly_mod
+
+    demand = _points([600.0, 1200.0, 2400.0], [0.0, 50.0, 0.0], population=[100.0, 200.0, 300.0])
+    access = _access(road, facilities, demand)
+    calls: list[str] = []
+    real = elderly_mod.nearest_facility_times
+
+    def counted(rg, *args, **kwargs):
+        calls.append(rg.profile.mode)
+        return real(rg, *args, **kwargs)
+
+    monkeypatch.setattr(elderly_mod, "nearest_facility_times", counted)
+    old = _points([600.0, 1200.0, 2400.0], [0.0, 50.0, 0.0], population=[10.0, 40.0, 50.0])
+    times = elderly_times(old, access, options=OPTS)
+    assert calls == ["walk_elderly"] * len(SETS)
+    for s in SETS:
+        np.testing.assert_array_equal(times[f"t_{s}_ebike"], access.demand[f"t_{s}_ebike"])
+    calls.clear()
+    other = AccessOptions(direct_offroad_m=100.0)  # not the run's options: routed again
+    again = elderly_times(old, access, options=other)
+    assert sorted(set(calls)) == ["ebike", "walk_elderly"]
+    want = elderly_times(old, replace(access, options=None), options=other)
+    pd.testing.assert_frame_equal(again, want)

@@ -69,8 +69,9 @@ def test_sort_in_groups_is_one_lexicographic_sort(seed):
     codes, minutes, weights = _random(seed)
     minutes[::7, 0] = np.inf
     minutes[::11, 1] = np.nan
-    for drop in ("", None):
-        groups = group_codes(codes, drop=drop)
+    one_area = np.where(codes == "", "", "a").astype(object)  # one group (a county level), some left out
+    for code_set, drop in ((codes, ""), (codes, None), (one_area, ""), (one_area, None)):
+        groups = group_codes(code_set, drop=drop)
         kept = np.flatnonzero(groups.kept)
         order = value_order(minutes)
         for s in (sort_in_groups(groups, minutes, weights), sort_in_groups(groups, minutes, weights, order=order)):

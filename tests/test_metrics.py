@@ -17,6 +17,7 @@ from tcm_coverage.access.coverage import (
     facility_indicators,
     no_data_cells,
     no_data_facility_sets,
+    with_area_codes,
 )
 from tcm_coverage.outputs.tables import with_no_data
 
@@ -214,3 +215,41 @@ def test_localized_headers():
     t = localize(pd.DataFrame({"mode": ["ebike"], "target": ["tcm_any"], "population": [1.0]}))
     assert list(t.columns) == ["出行方式", "目标设施", "人口"]
     assert t.iloc[0, 0] == "电动自行车"
+
+
+def test_coverage_tables_ignore_stale_area_codes(monkeypatch):
+    """Codes a frame carries from other boundaries are not the run's: the tables take a code
+    column only when with_area_codes made it from the areas given, else they assign the points."""
+    import tcm_coverage.access.coverage as coverage_mod
+
+    towns = _areas()
+    county = gpd.GeoDataFrame({"code": ["C"], "name": ["县"]}, geometry=[box(112.0, 36.0, 112.2, 36.1)], crs=4326)
+    points = gpd.GeoDataFrame({"population": [100.0, 300.0], "t_tcm_any_walk": [5.0, 20.0]},
+                              geometry=[Point(112.05, 36.05), Point(112.06, 36.05)], crs=4326)
+    stale = points.copy()
+    stale.insert(0, "county_code", ["OLD", "OLD"])
+    stale.insert(1, "township_code", ["T2", "T2"])
+    fac = gpd.GeoDataFrame({"tier": ["village_station"], "zhongyiguan": [False], "zhongyige": [True],
+                            "is_tcm_clinic": [False]}, geometry=[Point(112.05, 36.05)], crs=4326)
+    kw = dict(counties=county, townships=towns, modes=["walk"], facility_sets=["tcm_any"], thresholds=[15])
+    tables = coverage_tables(stale, fac, **kw)
+    assert tables.county["code"].tolist() == ["C"]
+    assert tables.county.loc[0, "population"] == 400
+    assert tables.unassigned.loc[0, "points"] == 0
+    town = tables.township.set_index("code")
+    assert town.loc["T1", "population"] == 400 and town.loc["T2", "population"] == 0
+    # the run's codes (with_area_codes of these areas) are taken without assigning again ...
+    coded = with_area_codes(points, {"county": county, "township": towns})
+    assert coded.columns[:3].tolist() == ["population", "county_code", "township_code"]
+    calls = []
+    real = coverage_mod.assign_areas
+    monkeypatch.setattr(coverage_mod, "assign_areas", lambda *a, **k: calls.append(1) or real(*a, **k))
+    pd.testing.assert_frame_equal(coverage_tables(coded, fac, **kw).township, tables.township)
+    assert len(calls) == 2  # the facilities of each level only
+    # ... but not once edited, nor for other areas
+    edited = coded.copy()
+    edited["township_code"] = "T2"
+    pd.testing.assert_frame_equal(coverage_tables(edited, fac, **kw).township, tables.township)
+    other = with_area_codes(points, {"county": county, "township": towns.iloc[::-1].assign(code=["T1", "T2"])})
+    assert (other["township_code"] == "T2").all()
+    pd.testing.assert_frame_equal(coverage_tables(other, fac, **kw).township, tables.township)

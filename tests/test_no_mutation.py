@@ -251,6 +251,9 @@ CASES: dict[str, Case] = {c.name: c for c in (
         counties=d.county, townships=d.towns, modes=d.access.modes,
         facility_sets=d.access.facility_sets, thresholds=(10, 15)))),
     Case("access", "assign_areas", lambda d, tmp: ((d.access.demand, d.towns), {})),
+    Case("access", "area_codes", lambda d, tmp: ((d.dem, d.towns), dict(level="township"))),
+    Case("access", "with_area_codes", lambda d, tmp: ((d.access.demand, {"county": d.county, "township": d.towns}),
+                                                      dict(like=d.dem))),
     Case("access", "access_summary", lambda d, tmp: ((
         d.dem["township_code"].to_numpy(), d.dem["t_tcm_any_ebike"].to_numpy(),
         d.dem["population"].to_numpy()), dict(thresholds=(10.0, 15.0)))),

@@ -4,6 +4,7 @@ a hand-made graph, checked by hand and against networkx; the township table by h
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import folium
 import geopandas as gpd
@@ -169,13 +170,27 @@ def test_referral_minutes_option_reaches_the_config_and_is_checked(tmp_path):
         check_config(config.updated(referral_minutes=0.0))
 
 
-def test_resident_minutes_equal_the_runs_own_county_tcm_car_times():
-    # two independent paths: compute_access's t_county_tcm_car and the chain's resident minutes
+def test_resident_minutes_equal_the_runs_own_county_tcm_car_times(monkeypatch):
+    import tcm_coverage.access.referral as referral_mod
+
     net = make_net(XY, SEGS)
     access = compute_access(demand(), facilities(), net, modes=("car", "ebike"), progress=False,
                             facility_sets=("tcm_any", "county_tcm", "zhongyiguan"))
+    # two independent paths: compute_access's t_county_tcm_car and the chain's own search (a run
+    # whose options are not known is searched again)
+    own = referral_chain(replace(access, options=None), net)
+    np.testing.assert_allclose(own.resident_minutes, access.demand["t_county_tcm_car"], rtol=1e-12)
+    # with the run's options its times are taken: no second search of the residents
+    searched = []
+    real = referral_mod.nearest_facility_times
+    monkeypatch.setattr(referral_mod, "nearest_facility_times",
+                        lambda rg, points, *a, **k: searched.append(len(points)) or real(rg, points, *a, **k))
     chain = referral_chain(access, net)
-    np.testing.assert_allclose(chain.resident_minutes, access.demand["t_county_tcm_car"], rtol=1e-12)
+    assert searched and len(demand()) not in searched  # the clinics only
+    np.testing.assert_array_equal(chain.resident_minutes, own.resident_minutes)
+    searched.clear()
+    referral_chain(access, net, options=AccessOptions(direct_offroad_m=50.0))  # other options
+    assert len(demand()) in searched
 
 
 def test_demand_layer_carries_the_car_minutes_to_the_county_hospital(tmp_path):

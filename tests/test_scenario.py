@@ -197,3 +197,25 @@ def test_overrides_table_bad_yes_no_names_the_row(tmp_path):
     with pytest.raises(InputError, match="必选 '也许' is not yes/no") as err:
         _apply_overrides(_candidates(), path)
     assert err.value.row == 3
+
+
+def test_new_area_reuses_the_run_cells(demo_computed, monkeypatch):
+    """The scenario's newly covered area takes the run's 100 m cells snapped on the same graph
+    (no grid laid, no cell snapped again) and finds the same area as cells laid afresh."""
+    import tcm_coverage.workflows.scenario_run as scenario_mod
+
+    run, _config = demo_computed
+    assert set(run.access.cells) == {"walk", "ebike"}
+    scn = load_scenario(SCENARIOS / "upgrade_only.toml")
+    scn = replace(scn, p=3, config=scn.config.updated(modes=("ebike",), thresholds=(15.0,)))
+    laid = []
+    real = scenario_mod.surface_points
+    monkeypatch.setattr(scenario_mod, "surface_points", lambda *a, **k: laid.append(1) or real(*a, **k))
+    reused = run_scenario(scn, run=run, progress=False)
+    assert laid == []
+    fresh = run_scenario(scn, run=replace(run, access=replace(run.access, cells={})), progress=False)
+    assert laid == [1]
+    assert list(fresh.sites["candidate_id"]) == list(reused.sites["candidate_id"])
+    assert fresh.new_area["area_km2"].iloc[0] > 0
+    assert fresh.new_area.drop(columns="geometry").equals(reused.new_area.drop(columns="geometry"))
+    assert fresh.new_area.geometry.geom_equals_exact(reused.new_area.geometry, tolerance=0).all()

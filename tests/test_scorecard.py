@@ -304,3 +304,25 @@ def test_unknown_flags_give_bounds_not_zero(county):
     ge = row(card, "140405", "zhongyige_share")  # at least 1/15 = 6.7 % >= 5 %: met whatever
     assert (ge["status"], ge["gap"]) == ("met", 0)
     assert ge["value_text"] == "10% (1 of 10 known; 5 unknown)"
+
+
+def test_run_area_codes_taken_stale_ones_not(county, monkeypatch):
+    """The run's demand points carry their area codes (with_area_codes): the scorecard takes
+    them without assigning the points again; codes of other boundaries are not taken."""
+    import tcm_coverage.access.areas as areas_mod
+    from tcm_coverage.access import with_area_codes
+
+    access, counties, townships = county
+    plain = scorecard(access, "national", counties=counties, townships=townships)
+    coded = replace(access, demand=with_area_codes(access.demand, {"county": counties, "township": townships}))
+    sizes = []
+    real = areas_mod.assign_areas
+    monkeypatch.setattr(areas_mod, "assign_areas", lambda pts, *a, **k: sizes.append(len(pts)) or real(pts, *a, **k))
+    card = scorecard(coded, "national", counties=counties, townships=townships)
+    pd.testing.assert_frame_equal(card.rows, plain.rows)
+    assert len(access.demand) not in sizes  # the facilities only
+    stale = coded.demand.copy()
+    stale["township_code"] = "T2"  # edited: no longer the stamped codes
+    card = scorecard(replace(access, demand=stale), "national", counties=counties, townships=townships)
+    pd.testing.assert_frame_equal(card.rows, plain.rows)
+    assert len(access.demand) in sizes

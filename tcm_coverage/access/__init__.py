@@ -1,6 +1,6 @@
 """Travel times and coverage: nearest-facility times per facility set and mode, isochrones, coverage tables, floating catchments.
 
-Modules: :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.elderly`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.grouped`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.shared_pairs`, :mod:`~tcm_coverage.access.traveltime`.
+Modules: :mod:`~tcm_coverage.access.areas`, :mod:`~tcm_coverage.access.capacity`, :mod:`~tcm_coverage.access.catchment_areas`, :mod:`~tcm_coverage.access.catchments`, :mod:`~tcm_coverage.access.checks`, :mod:`~tcm_coverage.access.compute`, :mod:`~tcm_coverage.access.elderly`, :mod:`~tcm_coverage.access.fairness`, :mod:`~tcm_coverage.access.coverage`, :mod:`~tcm_coverage.access.grouped`, :mod:`~tcm_coverage.access.isochrones`, :mod:`~tcm_coverage.access.shared_pairs`, :mod:`~tcm_coverage.access.traveltime`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from tcm_coverage._lazy import lazy_face
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on first use)
+    from tcm_coverage.access.areas import UNASSIGNED, area_codes, assign_areas, with_area_codes
     from tcm_coverage.access.capacity import (
         DEFAULT_RESIDENTS_PER_PHYSICIAN,
         allocate_capacity,
@@ -36,10 +37,8 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
     from tcm_coverage.access.compute import compute_access
     from tcm_coverage.access.coverage import (
         STAFF_COLUMNS,
-        UNASSIGNED,
         CoverageTables,
         access_summary,
-        assign_areas,
         coverage_tables,
         facility_indicators,
         no_data_cells,
@@ -64,6 +63,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         band_classes,
         cell_grid,
         isochrone_bands,
+        metric_area,
         surface_points,
         travel_time_surface,
     )
@@ -122,6 +122,7 @@ __all__ = [
     "access_summary",
     "allocate_capacity",
     "allocate_capacity_by_threshold",
+    "area_codes",
     "area_fca",
     "assign_areas",
     "capacity_columns",
@@ -144,6 +145,7 @@ __all__ = [
     "isochrone_bands",
     "lorenz_curve",
     "lorenz_points",
+    "metric_area",
     "nearest_facility_times",
     "network_fca",
     "no_data_cells",
@@ -164,6 +166,7 @@ __all__ = [
     "two_step_fca",
     "unknown_flags",
     "weighted_gini",
+    "with_area_codes",
 ]
 
 lazy_face(__name__)

@@ -205,8 +205,14 @@ def allocate_capacity_by_threshold(
         d, f, t = d[first], f[first], t[first]
         once = np.r_[True, (d[1:] != d[:-1]) | (f[1:] != f[:-1])]
         d, f, t = d[once], f[once], t[once]
-    # facilities by capacity, then index; within one, pairs by time, then demand point
-    order = np.lexsort((d, t, f, cap[f]))
+    # facilities by capacity, then index; within one, pairs by time, then demand point: the
+    # pairs are in (demand, facility) order here, so a stable sort by time, then a stable
+    # (radix) sort by the facility's rank, is that lexicographic order (2 sorts, not 4)
+    by_time = np.argsort(t, kind="stable")
+    rank = np.empty(cap.size, dtype=np.int64)
+    rank[np.lexsort((np.arange(cap.size), cap))] = np.arange(cap.size)
+    rank_t = rank[f[by_time]]
+    order = by_time[np.argsort(rank_t.astype(np.int16) if cap.size < 2**15 else rank_t, kind="stable")]
     d, f, t = d[order], f[order], t[order]
     inside = t[:, None] <= ts[None, :]  # (pairs, thresholds): the catchment within each T
     unlimited = ~np.isfinite(cap[f])

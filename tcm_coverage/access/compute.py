@@ -177,6 +177,7 @@ def compute_access(
     routing: dict[str, Routing] = {}
     raw_notes: list[_RawNote] = []
     iso_parts: list[gpd.GeoDataFrame] = []
+    cells: dict[str, tuple[Snap, CellGrid]] = {}
     snaps: dict[tuple[str, bytes], Any] = {}  # each point set snapped once per snap_key
     steps = len(modes) * (2 + len(facility_sets) + len(iso_sets))
     with tqdm(total=steps, desc="travel times", unit="step", disable=not progress, leave=False) as bar:
@@ -209,9 +210,12 @@ def compute_access(
             raw_notes.extend(("no_facility", (("facility_set", (s, FACILITY_SET_LABELS[s]["zh"])),), None)
                              for s in empty)
             if grid is not None and isochrones is not None:
-                iso_parts.extend(_mode_isochrones(nodes, masks, mode=mode, facility_sets=iso_sets,
+                parts, snapped = _mode_isochrones(nodes, masks, mode=mode, facility_sets=iso_sets,
                                                   isochrones=isochrones, direct_offroad_m=opts.direct_offroad_m,
-                                                  bar=bar, cells=(grid, snaps)))
+                                                  bar=bar, cells=(grid, snaps))
+                iso_parts.extend(parts)
+                if snapped is not None:
+                    cells[mode] = snapped
     notes = _once_per_run(raw_notes)
     for en, _ in notes:
         logger.warning(en)
@@ -219,7 +223,8 @@ def compute_access(
              if iso_parts else None)
     return AccessResult(demand=dem, facilities=fac, modes=tuple(modes), facility_sets=facility_sets,
                         networks=summaries, warnings=tuple(en for en, _ in notes),
-                        warnings_zh=tuple(zh for _, zh in notes), isochrones=rings, routing=routing)
+                        warnings_zh=tuple(zh for _, zh in notes), isochrones=rings, routing=routing,
+                        cells=cells, options=opts)
 
 
 def _check_not_empty(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, source: str | None) -> None:
@@ -343,8 +348,9 @@ def _mode_isochrones(
     nodes: _NodeRuns, masks: Mapping[str, np.ndarray], *, mode: str, facility_sets: Sequence[str],
     isochrones: IsochroneOptions, direct_offroad_m: float, bar: tqdm,
     cells: tuple[CellGrid, dict[tuple[str, bytes], Any]],
-) -> list[gpd.GeoDataFrame]:
-    """Isochrone rings of one mode per facility set (none for a set with no facility); ``cells``
+) -> tuple[list[gpd.GeoDataFrame], tuple[Snap, CellGrid] | None]:
+    """Isochrone rings of one mode per facility set (none for a set with no facility), and the
+    grid's cells snapped on the mode's graph (``None`` when no set has a facility); ``cells``
     is the run's grid (the same for every mode) and the run's snaps, so the grid is snapped
     once for the modes that share a snap key; ``nodes`` the mode's Dijkstra runs, shared with
     the residents."""
@@ -365,4 +371,4 @@ def _mode_isochrones(
             parts.append(isochrone_bands(surface, isochrones.minutes,
                                          attributes={"mode": mode, "target": facility_set}))
         bar.update()
-    return parts
+    return parts, snapped

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tcm_coverage._errors import InputError
-from tcm_coverage._geo import frame_utm_crs
+from tcm_coverage.access.areas import UNASSIGNED, area_codes, assign_areas, with_area_codes
 from tcm_coverage.access.checks import check_thresholds, check_time_columns
 from tcm_coverage.access.grouped import Groups, column_summary, group_codes, group_sums, value_order
 from tcm_coverage.inputs import flag_values
@@ -29,87 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = ["STAFF_COLUMNS", "UNASSIGNED", "CoverageTables", "access_summary", "area_codes", "assign_areas", "coverage_tables",
-           "facility_indicators", "level_stats", "no_data_cells", "no_data_facility_sets"]
-
-UNASSIGNED = ""
-
-
-def assign_areas(
-    points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, max_distance_m: float = 2000.0
-) -> np.ndarray:
-    """Code of the area containing each point (nearest area within ``max_distance_m`` otherwise).
-
-    Parameters
-    ----------
-    points
-        Points in EPSG:4326.
-    areas
-        Polygons with a ``code`` column, EPSG:4326.
-    max_distance_m
-        Points outside every polygon but this close to one are given the nearest (boundaries of
-        different sources rarely match exactly); farther points get ``""``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Area code per point (object array), ``""`` when outside.
-    """
-    codes = np.full(len(points), UNASSIGNED, dtype=object)
-    if len(points) == 0 or len(areas) == 0:
-        return codes
-    # the geometry stack only here: a redraw that assigns no area never imports it (1.5 s)
-    import geopandas as gpd  # noqa: PLC0415 - deferred on purpose
-    import shapely  # noqa: PLC0415 - deferred on purpose
-
-    pts = gpd.GeoDataFrame(geometry=points.geometry.to_numpy(), crs=points.crs).reset_index(drop=True)
-    polys = areas[["code", "geometry"]].reset_index(drop=True)
-    area_code = polys["code"].to_numpy(dtype=object)
-    # one STRtree query; a point in several areas (overlapping outlines) takes the first area
-    # (a tree of the points, each area's polygon prepared once: "contains" is "within" reversed)
-    poly, pt = shapely.STRtree(pts.geometry.to_numpy()).query(polys.geometry.to_numpy(), predicate="contains")
-    named = ~pd.isna(area_code[poly])
-    pt, poly = pt[named], poly[named]
-    order = np.lexsort((poly, pt))
-    pt, poly = pt[order], poly[order]
-    first = np.r_[True, pt[1:] != pt[:-1]] if pt.size else np.zeros(0, bool)
-    codes[pt[first]] = area_code[poly[first]]
-    inside = np.zeros(len(pts), bool)
-    inside[pt[first]] = True
-    if (~inside).any():
-        crs_m = frame_utm_crs(pts)
-        rest = pts[~inside].to_crs(crs_m)
-        near = gpd.sjoin_nearest(rest, polys.to_crs(crs_m), how="left", max_distance=max_distance_m)
-        near = near[~near.index.duplicated(keep="first")]
-        ok = near["code"].notna()
-        codes[near.index[ok].to_numpy()] = near.loc[ok, "code"].to_numpy()
-    return codes
-
-
-def area_codes(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, level: str) -> np.ndarray:
-    """The ``{level}_code`` column of ``points`` when they carry it (the codes a run assigned
-    once), else :func:`assign_areas` of ``areas``.
-
-    Parameters
-    ----------
-    points
-        Points in EPSG:4326, perhaps with a ``county_code`` / ``township_code`` column.
-    areas
-        The polygons of that level.
-    level
-        ``county`` or ``township``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Area code per point (``""`` outside).
-    """
-    column = f"{level}_code"
-    if column in points.columns:
-        codes = points[column].to_numpy(dtype=object)
-        codes[pd.isna(codes)] = UNASSIGNED  # a file read back may hold blanks as missing
-        return codes
-    return assign_areas(points, areas)
-
+           "facility_indicators", "level_stats", "no_data_cells", "no_data_facility_sets", "with_area_codes"]
 
 def access_summary(
     groups: np.ndarray,
@@ -338,9 +258,10 @@ def coverage_tables(
     ----------
     demand
         Demand points with ``population`` and the ``t_{facility_set}_{mode}`` columns of
-        :func:`tcm_coverage.access.compute.compute_access`. When they carry ``county_code``
-        (``township_code``) columns, :func:`assign_areas` of ``counties`` (``townships``), as the
-        points of a run do, those codes are used instead of assigning the points again.
+        :func:`tcm_coverage.access.compute.compute_access`. When :func:`with_area_codes` gave
+        them ``county_code`` (``township_code``) columns from these ``counties``
+        (``townships``), as a run does once, those codes are used instead of assigning the
+        points again (:func:`area_codes`; codes from other boundaries are not).
     facilities
         Facilities (for counts and TCM standards per area).
     counties, townships

@@ -24,10 +24,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from tcm_coverage.access.areas import area_codes
 from tcm_coverage.access.compute import AccessOptions, AccessResult, facility_set_masks
-from tcm_coverage.access.coverage import CoverageTables, area_codes, level_stats
+from tcm_coverage.access.coverage import CoverageTables, level_stats
 from tcm_coverage.access.grouped import group_codes, value_order
-from tcm_coverage.access.traveltime import nearest_facility_times
+from tcm_coverage.access.traveltime import NodeTimes, facility_node_times, nearest_facility_times
 from tcm_coverage.network import Routing, Snap, get_profile, reweighted_graph, snap_points
 from tcm_coverage.vocab import (
     ELDERLY_MODES,
@@ -104,6 +105,10 @@ def elderly_times(elderly: gpd.GeoDataFrame, access: AccessResult, *,
                   options: AccessOptions | None = None) -> gpd.GeoDataFrame:
     """Travel times of the residents 65+ to every facility set of ``access``.
 
+    A mode whose 65+ points are routed exactly like everybody (the same points, graph and snaps,
+    and ``options`` those of ``access``: e-bike and car on a raster's cells) takes the times of
+    ``access.demand``; the others run one Dijkstra per distinct set of facilities.
+
     Parameters
     ----------
     elderly
@@ -121,16 +126,29 @@ def elderly_times(elderly: gpd.GeoDataFrame, access: AccessResult, *,
     opts = AccessOptions() if options is None else options
     masks = facility_set_masks(access.facilities, include_other=opts.include_other,
                                functional=opts.functional)
+    as_run = access.options is not None and access.options == opts
     out = elderly.copy()
     for mode, routing in elderly_routing(elderly, access, options=opts).items():
+        ran = access.routing.get(mode)
+        same = (as_run and ran is not None and routing.graph is ran.graph
+                and routing.demand is ran.demand and routing.facilities is ran.facilities)
+        nodes: dict[bytes, NodeTimes] = {}  # one Dijkstra per distinct set of facilities
         for facility_set in access.facility_sets:
+            column = time_column(facility_set, mode)
             mask = masks[facility_set]
             if not mask.any():
-                out[time_column(facility_set, mode)] = np.inf
+                out[column] = np.inf
                 continue
-            res = nearest_facility_times(routing.graph, routing.demand, routing.facilities.take(mask),
-                                         direct_offroad_m=opts.direct_offroad_m)
-            out[time_column(facility_set, mode)] = res.minutes
+            if same and column in access.demand:
+                out[column] = access.demand[column].to_numpy(float, copy=True)
+                continue
+            fac = routing.facilities.take(mask)
+            key = np.packbits(mask).tobytes()
+            if key not in nodes:
+                nodes[key] = facility_node_times(routing.graph, fac)
+            res = nearest_facility_times(routing.graph, routing.demand, fac,
+                                         direct_offroad_m=opts.direct_offroad_m, nodes=nodes[key])
+            out[column] = res.minutes
     return out
 
 
@@ -173,8 +191,9 @@ def elderly_tables(
     tables
         From :func:`~tcm_coverage.access.coverage.coverage_tables`.
     elderly
-        From :func:`elderly_times` (with ``county_code`` and ``township_code`` when already
-        assigned, :func:`~tcm_coverage.access.coverage.area_codes`).
+        From :func:`elderly_times` (with the area codes of
+        :func:`~tcm_coverage.access.coverage.with_area_codes` when already assigned, see
+        :func:`~tcm_coverage.access.coverage.area_codes`).
     counties, townships, modes, facility_sets, thresholds, headline_facility_set
         As given to :func:`~tcm_coverage.access.coverage.coverage_tables`.
 

@@ -184,8 +184,11 @@ def sort_in_groups(groups: Groups, values: np.ndarray, weights: np.ndarray, *,
     by_value = value_order(v) if order is None else np.asarray(order)
     if not keep.all():  # every column keeps the same points, so the rows stay equally long
         by_value = by_value[keep[by_value]].reshape(c, int(keep.sum()))
-    gi = groups.index.astype(np.int16) if groups.n < 2**15 else groups.index  # int16: a radix sort
-    pos = np.take_along_axis(by_value, np.argsort(gi[by_value], axis=1, kind="stable"), axis=1)
+    if groups.n <= 1:  # one area (a county level): the stable sort by group keeps the value order
+        pos = by_value
+    else:
+        gi = groups.index.astype(np.int16) if groups.n < 2**15 else groups.index  # int16: a radix sort
+        pos = np.take_along_axis(by_value, np.argsort(gi[by_value], axis=1, kind="stable"), axis=1)
     counts = np.bincount(groups.index[keep], minlength=groups.n)
     starts = (np.cumsum(counts) - counts).astype(np.int64)
     w = np.asarray(weights, float)

@@ -39,7 +39,7 @@ from tcm_coverage.access.grouped import (
 )
 from tcm_coverage.access.traveltime import nearest_facility_times
 from tcm_coverage.network import RoadNetwork, Routing, build_routing_graph, get_profile, snap_points
-from tcm_coverage.vocab import REFERRAL_MINUTES, REFERRAL_MODES, REFERRAL_TARGETS
+from tcm_coverage.vocab import REFERRAL_MINUTES, REFERRAL_MODES, REFERRAL_TARGETS, time_column
 
 __all__ = ["ReferralChain", "referral_chain", "referral_routing", "referral_township_table"]
 
@@ -145,10 +145,22 @@ def referral_chain(access: AccessResult, network: RoadNetwork | None = None, *,
             out[f"t_{target}_{mode}"] = t
             out[f"f_{target}_{mode}"] = f
     if masks["county_tcm"].any():
-        route = routes["car"]
-        resident = nearest_facility_times(route.graph, route.demand, route.facilities.take(masks["county_tcm"]),
-                                          direct_offroad_m=opts.direct_offroad_m).minutes
+        resident = _resident_minutes(access, routes["car"], masks["county_tcm"], opts)
     return ReferralChain(clinics=out, resident_minutes=resident, minutes=float(minutes))
+
+
+def _resident_minutes(access: AccessResult, route: Routing, mask: np.ndarray, opts: AccessOptions) -> np.ndarray:
+    """Car minutes of every demand point to the nearest facility of ``mask`` (the county TCM
+    hospitals): the run's ``t_county_tcm_car`` when the run routed these very facilities on this
+    very car routing with these options, else one search here."""
+    column = time_column("county_tcm", "car")
+    if (access.options is not None and access.options == opts and route is access.routing.get("car")
+            and column in access.demand
+            and np.array_equal(mask, facility_set_masks(access.facilities, include_other=opts.include_other,
+                                                        functional=opts.functional)["county_tcm"])):
+        return access.demand[column].to_numpy(float, copy=True)
+    return nearest_facility_times(route.graph, route.demand, route.facilities.take(mask),
+                                  direct_offroad_m=opts.direct_offroad_m).minutes
 
 
 def _nearest(route: Routing, origins: object, mask: np.ndarray, fid: np.ndarray,

@@ -23,7 +23,8 @@ from tcm_coverage.vocab import DIRECT_OFFROAD_MAX_M, RESIDENTS_PER_TCM_PHYSICIAN
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from tcm_coverage.network import Routing
+    from tcm_coverage.access.isochrones import CellGrid
+    from tcm_coverage.network import Routing, Snap
 
 __all__ = ["AccessOptions", "AccessResult", "CapacityRule", "CapacityServed", "IsochroneOptions",
            "sensitivity_band"]
@@ -56,6 +57,15 @@ class AccessResult:
         Per mode, the :class:`~tcm_coverage.network.Routing` used here (``graph``, ``demand``
         and ``facilities`` snaps), so later steps on the same roads (accessibility, site
         selection) need not rebuild and re-snap.
+    cells
+        Per mode with isochrones, the snapped isochrone cells and their grid
+        (:func:`~tcm_coverage.access.isochrones.surface_points` on the mode's graph), so later
+        surfaces on the same graph (a scenario's newly covered area) need not lay and snap
+        them again; empty in a loaded run.
+    options
+        The :class:`AccessOptions` the times were computed with (``None`` when not known, as in
+        a loaded run): a later step asking the same of the same graphs and snaps (the
+        residents 65+ of a mode routed like everybody) takes the times computed here.
     """
 
     demand: gpd.GeoDataFrame
@@ -67,6 +77,8 @@ class AccessResult:
     warnings_zh: tuple[str, ...] = ()
     isochrones: gpd.GeoDataFrame | None = None
     routing: Mapping[str, Routing] = field(default_factory=dict, repr=False)
+    cells: Mapping[str, tuple[Snap, CellGrid]] = field(default_factory=dict, repr=False)
+    options: AccessOptions | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

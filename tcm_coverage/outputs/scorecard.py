@@ -63,6 +63,7 @@ from tcm_coverage.access import (
     UNASSIGNED,
     AccessResult,
     access_summary,
+    area_codes,
     assign_areas,
     facility_indicators,
 )
@@ -421,10 +422,12 @@ class _Times:
     minutes: float
 
 
-def _area_data(access: AccessResult, areas: gpd.GeoDataFrame, times: _Times) -> dict[Any, _AreaData]:
-    """Per area code: the coverage statistics, facility indicators and staff sums."""
+def _area_data(access: AccessResult, areas: gpd.GeoDataFrame, times: _Times, *,
+               level: str) -> dict[Any, _AreaData]:
+    """Per area code: the coverage statistics, facility indicators and staff sums (the demand
+    points' codes of a run taken, :func:`~tcm_coverage.access.areas.area_codes`)."""
     demand, facilities = access.demand, access.facilities
-    dcodes = assign_areas(demand, areas)
+    dcodes = area_codes(demand, areas, level=level)
     fcodes = assign_areas(facilities, areas, max_distance_m=500.0)
     keep = dcodes != UNASSIGNED
     thresholds = [times.minutes]
@@ -470,7 +473,8 @@ def scorecard(
     ----------
     access
         The result of :func:`tcm_coverage.access.compute.compute_access` (of a pipeline run: its
-        ``access``); its ``facilities`` give the facility indicators and staff counts.
+        ``access``, or with the run's ``demand``, whose area codes are then taken); its
+        ``facilities`` give the facility indicators and staff counts.
     profile
         A :class:`~tcm_coverage.inputs.plans.Profile`, a shipped profile name (``"national"``,
         ``"yantai"``, …) or the path of a profile file.
@@ -518,7 +522,7 @@ def scorecard(
         levels["township"] = townships
     rows: list[dict] = []
     for lvl, areas in levels.items():
-        data = _area_data(access, areas, times)
+        data = _area_data(access, areas, times, level=lvl)
         has_parent = "parent_code" in areas
         level_keys = [k for k in keys if lvl in INDICATORS[k].levels
                       and (INDICATORS[k].measured or lvl == "county")]

@@ -33,7 +33,6 @@ from tcm_coverage.access import (
     IsochroneOptions,
     SharedRouting,
     area_fca,
-    assign_areas,
     capacity_columns,
     capacity_served,
     compute_access,
@@ -43,6 +42,7 @@ from tcm_coverage.access import (
     functional_unknown,
     network_fca,
     unknown_flags,
+    with_area_codes,
 )
 from tcm_coverage.i18n import text
 from tcm_coverage.inputs import (
@@ -268,7 +268,7 @@ def _coverage(config: AnalysisConfig, inputs: RunInputs, access: AccessResult, a
     elderly = None
     if inputs.elderly is not None:
         elderly = _with_codes(elderly_times(inputs.elderly, access, options=access_options(config, functional=rule)),
-                              counties, townships)
+                              counties, townships, like=dem)
         tables = elderly_tables(tables, elderly, counties=counties, townships=townships,
                                 modes=opts.modes, facility_sets=access.facility_sets,
                                 thresholds=opts.thresholds)
@@ -343,7 +343,8 @@ def compute_from_inputs(
                                 counted=counted)
     dem[REFERRAL_RESIDENT_COLUMN] = decisions.pop("resident_minutes")  # the run's own copy
     seconds["referral, fairness, sensitivity"] = time.perf_counter() - t0
-    cards = {prof.name: scorecard(access_own, prof, counties=counties, townships=townships,
+    scored = replace(access_own, demand=dem)  # the same points and times, with the run's area codes
+    cards = {prof.name: scorecard(scored, prof, counties=counties, townships=townships,
                                   lang=config.rendering.lang) for prof in profiles}
     return AnalysisRun(access=access, tables=tables, files=(), seconds=seconds, counties=counties,
                        townships=townships, demand=dem, fca_areas=fca_areas, scorecards=cards,
@@ -354,13 +355,11 @@ def compute_from_inputs(
 
 
 def _with_codes(points: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,
-                townships: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    """A copy of demand points with ``county_code`` (and ``township_code``) after the id."""
-    out = points.copy()
-    out.insert(1, "county_code", assign_areas(out, counties))
-    if townships is not None:
-        out.insert(2, "township_code", assign_areas(out, townships))
-    return out
+                townships: gpd.GeoDataFrame | None, *, like: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """A copy of demand points with ``county_code`` (and ``township_code``) after the id, from
+    the run's own boundaries (:func:`~tcm_coverage.access.coverage.with_area_codes`; ``like``:
+    the residents' points, whose codes the same points 65+ take)."""
+    return with_area_codes(points, {"county": counties, "township": townships}, like=like)
 
 
 def run_analysis(config: AnalysisConfig, *, progress: bool = True, jobs: int = 1) -> AnalysisRun:

@@ -48,7 +48,8 @@ def _merge_access(old: AccessResult, new: AccessResult) -> AccessResult:
     return replace(old, demand=new.demand, facilities=new.facilities, modes=(*old.modes, *new.modes),
                    networks={**old.networks, **new.networks}, warnings=tuple(en for en, _ in pairs),
                    warnings_zh=tuple(zh for _, zh in pairs), isochrones=isochrones,
-                   routing=dict(new.routing))
+                   routing=dict(new.routing), cells=dict(new.cells),
+                   options=new.options if new.options == old.options else None)
 
 
 def _route_modes(run: AnalysisRun, config: AnalysisConfig, modes: Sequence[str], *,

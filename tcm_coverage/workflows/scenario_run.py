@@ -13,6 +13,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._tables import YesNo, alias_names, find_columns, parse_yes_no, read_table
@@ -20,16 +21,25 @@ from tcm_coverage._validate import reading
 from tcm_coverage.access import (
     UNASSIGNED,
     CapacityRule,
+    CellGrid,
     assign_areas,
     facility_capacity,
     facility_set_masks,
     isochrone_bands,
+    metric_area,
     od_pairs_within,
     surface_points,
     travel_time_surface,
 )
 from tcm_coverage.inputs import read_population
-from tcm_coverage.network import build_routing_graph, get_profile, snap_points
+from tcm_coverage.network import (
+    Snap,
+    build_routing_graph,
+    get_profile,
+    snap_key,
+    snap_points,
+    snap_with_profile,
+)
 from tcm_coverage.siting import (
     CANDIDATE_ALIASES,
     SitingResult,
@@ -58,6 +68,9 @@ from tcm_coverage.workflows.scenario_plan import (
 )
 
 __all__ = ["ScenarioResult", "compare_scenarios", "run_scenario", "scenario_run"]
+
+#: Cell size of a scenario's newly covered area (a scenario's run lays its isochrones so).
+_CELL_M = 100.0
 
 
 @dataclass(frozen=True)
@@ -287,7 +300,7 @@ def scenario_run(scn: Scenario, *, progress: bool = True) -> AnalysisRun:
     -------
     AnalysisRun
     """
-    return compute(scn.config.updated(isochrone_cell_m=100.0), progress=progress)
+    return compute(scn.config.updated(isochrone_cell_m=_CELL_M), progress=progress)
 
 
 def _candidate_sites(scn: Scenario, run: AnalysisRun, uncovered: np.ndarray) -> gpd.GeoDataFrame:
@@ -327,6 +340,25 @@ def _routing(scn: Scenario, run: AnalysisRun) -> tuple[Any, Any, Any]:
     return rg, None, fsnap
 
 
+def _scenario_cells(run: AnalysisRun, rg: Any) -> tuple[Snap, CellGrid]:
+    """The 100 m grid cells of the run's counties snapped on ``rg``: the run's own
+    (:attr:`AccessResult.cells <tcm_coverage.access.AccessResult.cells>`) when it laid them
+    over the same counties with that cell size and snapped them on a graph of the same roads
+    and :func:`~tcm_coverage.network.snap_key` (the scenario's mode, or one snapping alike),
+    else laid and snapped here."""
+    key = area_m = None
+    for mode, (snap, grid) in run.access.cells.items():
+        ran = run.access.routing.get(mode)
+        if (ran is None or ran.graph.network is not rg.network or grid.transform.a != _CELL_M
+                or grid.crs_m != rg.network.crs_m):
+            continue
+        key = snap_key(rg) if key is None else key
+        area_m = metric_area(grid.crs_m, run.counties) if area_m is None else area_m
+        if snap_key(ran.graph) == key and shapely.equals_exact(grid.area_m, area_m, tolerance=0.0):
+            return (snap if ran.graph is rg else snap_with_profile(snap, rg)), grid
+    return surface_points(rg, run.counties, cell_m=_CELL_M)
+
+
 def _new_area(scn: Scenario, run: AnalysisRun, routing: tuple[Any, Any, Any],
               sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The area newly within the threshold: grid cells the chosen sites reach within it that
@@ -334,7 +366,7 @@ def _new_area(scn: Scenario, run: AnalysisRun, routing: tuple[Any, Any, Any],
     rg, _, fsnap = routing
     mask = facility_set_masks(run.access.facilities,
                               include_other=scn.config.options.include_other)[scn.facility_set]
-    cells = surface_points(rg, run.counties, cell_m=100.0)
+    cells = _scenario_cells(run, rg)
     direct_m = scn.config.options.direct_offroad_m
     surf_before = travel_time_surface(rg, fsnap.take(mask), None, cells=cells,
                                       direct_offroad_m=direct_m)
