@@ -271,7 +271,7 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "print_north": ("北", "N"),
     "print_crs": ("坐标系：{crs}；投影：UTM {zone} 带（米）", "coordinate system: {crs}; projection: UTM zone {zone} (metres)"),
     "print_approval": ("审图号：{number}", "map approval number (审图号): {number}"),
-    "print_legend_bands": ("等时圈边界（分钟）", "isochrone edges (minutes)"),
+    "print_legend_reach": ("{minutes:g}分钟可达范围边界", "edge of the {minutes:g} min reach"),
     "print_legend_shares": ("乡镇{minutes:g}分钟覆盖率", "township share within {minutes:g} min"),
     "print_atlas_title": ("{name}：{title}", "{name}: {title}"),
     "print_beyond": ("{minutes:g}分钟外人口", "residents beyond {minutes:g} min"),

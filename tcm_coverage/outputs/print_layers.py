@@ -3,8 +3,10 @@ axes in metres (the UTM zone of :func:`tcm_coverage._geo.frame_utm_crs`).
 
 The classes and colours are those of the HTML map (:mod:`tcm_coverage.outputs.style`): the
 township choropleth of the share within the threshold (:func:`~tcm_coverage.outputs.style.share_colour`,
-unknown shares in the no-data grey, never as 0 %), the isochrone bands (their outer edges as
-lines in :data:`~tcm_coverage.outputs.style.BAND_COLOURS`, so the choropleth stays readable),
+unknown shares in the no-data grey, never as 0 %), the isochrone bands (filled in
+:data:`~tcm_coverage.outputs.style.BAND_COLOURS` at the map's opacity, over the choropleth, with one
+smoothed line at the edge of the reach within the threshold rather than the edge of every grid
+cell),
 the county outline, the residents beyond the threshold on a 1 km grid, the facilities by tier
 (filled when they offer TCM, grey when unknown, hollow otherwise) and the township names.
 """
@@ -29,6 +31,8 @@ from matplotlib.transforms import Bbox
 from tcm_coverage.inputs import flag_values
 from tcm_coverage.outputs.style import (
     BAND_COLOURS,
+    BAND_FILL_OPACITY,
+    BAND_OUTLINE,
     TIER_STYLE,
     UNCOVERED_COLOUR,
     UNKNOWN_FILL,
@@ -37,7 +41,8 @@ from tcm_coverage.outputs.style import (
 from tcm_coverage.vocab import share_column, time_column
 
 __all__ = ["PlateLayers", "draw_county", "draw_facilities", "draw_isochrones", "draw_labels",
-           "draw_townships", "draw_uncovered", "geometry_path", "township_shares"]
+           "draw_townships", "draw_uncovered", "geometry_path", "reach_outline", "rings_path",
+           "township_shares"]
 
 #: Opacity of the township fill (the basemap, when any, shows through).
 TOWN_ALPHA = 0.6
@@ -58,7 +63,11 @@ class PlateLayers:
 
 def geometry_path(geom: shapely.Geometry) -> MplPath:
     """One matplotlib path of a (multi)polygon, holes included (one patch per feature)."""
-    rings = shapely.get_rings(shapely.get_parts(shapely.normalize(geom)))
+    return rings_path(shapely.get_rings(shapely.get_parts(shapely.normalize(geom))))
+
+
+def rings_path(rings: np.ndarray) -> MplPath:
+    """One matplotlib path of closed rings (an empty path of one point when there are none)."""
     coords, index = shapely.get_coordinates(rings, return_index=True)
     if not len(coords):
         return MplPath(np.zeros((1, 2)), [MplPath.MOVETO])
@@ -99,9 +108,12 @@ def draw_townships(ax: Axes, towns: gpd.GeoDataFrame, shares: pd.Series) -> Path
 
 def draw_isochrones(ax: Axes, iso: gpd.GeoDataFrame | None, *, mode: str, facility_set: str,
                     threshold: float, tolerance_m: float = 60.0) -> list[tuple[str, str]]:
-    """Edges of the isochrone bands of ``mode`` and ``facility_set`` (gid ``isochrones``),
-    widest band first; the band ending at the threshold drawn thicker. The grid's stair steps
-    are smoothed by ``tolerance_m`` and pieces smaller than a grid block are left out.
+    """The isochrone bands of ``mode`` and ``facility_set`` as filled areas (gid ``isochrones``:
+    one path per band, nearest band on top, no edges, in the HTML map's colours and opacity) and
+    one outline, the edge of the reach within ``threshold`` (gid ``isochrone-reach``): the union
+    of the bands up to it, its grid stair steps smoothed by ``tolerance_m`` and its pieces and
+    holes smaller than a grid block (16 ``tolerance_m``²) left out, so that a dense road mesh
+    draws a few lines, not the edge of every 100 m cell.
 
     Returns the ``(colour, "0–5")`` legend rows (the HTML map's band colours).
     """
@@ -113,19 +125,35 @@ def draw_isochrones(ax: Axes, iso: gpd.GeoDataFrame | None, *, mode: str, facili
     rings = sel[~sel.geometry.is_empty].sort_values("minutes", ascending=False)
     if rings.empty:
         return []
-    geoms = shapely.simplify(rings.geometry.to_numpy(), tolerance_m)
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    keep = shapely.area(parts) >= 16 * tolerance_m ** 2
-    ring_minutes = rings["minutes"].to_numpy(float)[index[keep]]
-    # one compound path per band (widest first, as before): a few artists for the renderers
-    # to draw instead of one per ring piece (the PDF writes each with its own state)
-    bands = sorted(set(ring_minutes.tolist()), reverse=True)
-    paths = [geometry_path(shapely.MultiPolygon(list(parts[keep][ring_minutes == m]))) for m in bands]
-    coll = PathCollection(paths, facecolors="none", edgecolors=[colour[m] for m in bands],
-                          linewidths=[1.1 if m == threshold else 0.55 for m in bands], zorder=3)
+    # the bands are disjoint: filled unsimplified they meet edge to edge, with no sliver between
+    # them (each band simplified on its own would leave gaps and overlaps along shared edges)
+    band_minutes = rings["minutes"].to_numpy(float)
+    coll = PathCollection([geometry_path(g) for g in rings.geometry],
+                          facecolors=[colour[m] for m in band_minutes], edgecolors="none",
+                          linewidths=0.0, alpha=BAND_FILL_OPACITY, antialiaseds=False, zorder=3)
     coll.set_gid("isochrones")
     ax.add_collection(coll)
+    reach = reach_outline(rings.geometry.to_numpy()[band_minutes <= threshold], tolerance_m)
+    if reach is not None:
+        edge = PathCollection([reach], facecolors="none", edgecolors=BAND_OUTLINE,
+                              linewidths=1.0, zorder=3.5)
+        edge.set_gid("isochrone-reach")
+        ax.add_collection(edge)
     return [(colour[m], f"{a:g}–{m:g}") for a, m in zip([0.0, *minutes[:-1]], minutes, strict=True)]
+
+
+def reach_outline(bands: np.ndarray, tolerance_m: float) -> MplPath | None:
+    """The smoothed edge of the union of ``bands`` (metres) as one path of closed rings: the
+    outer rings and holes of its pieces, those under 16 ``tolerance_m``² (and every ring of a
+    piece under it) dropped, Douglas-Peucker at ``tolerance_m``; ``None`` when nothing is left."""
+    if not len(bands):
+        return None
+    min_area = 16 * tolerance_m ** 2
+    parts = shapely.get_parts(shapely.union_all(bands))
+    rings, piece = shapely.get_rings(parts, return_index=True)
+    keep = (shapely.area(parts)[piece] >= min_area) & (shapely.area(shapely.polygons(rings)) >= min_area)
+    rings = shapely.simplify(rings[keep], tolerance_m)
+    return rings_path(rings) if len(rings) else None
 
 
 def draw_county(ax: Axes, counties: gpd.GeoDataFrame) -> None:

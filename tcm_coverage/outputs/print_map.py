@@ -76,6 +76,8 @@ from tcm_coverage.outputs.print_options import (
     wrap,
 )
 from tcm_coverage.outputs.style import (
+    BAND_FILL_OPACITY,
+    BAND_OUTLINE,
     MISSING_COLOUR,
     SHARE_BREAKS,
     SHARE_COLOURS,
@@ -145,10 +147,11 @@ def _legend_sections(lang: str, what: PlateView, bands: list[tuple[str, str]], t
     """(gid, title, handles, labels) of each legend section."""
     out: list[tuple[str, str, list[Artist], list[str]]] = []
     if bands:
-        out.append(("legend-bands", text("outputs.print_legend_bands", lang),
-                    [Line2D([], [], color=c, lw=2.2) for c, _ in bands],
-                    [text("outputs.map_band", lang, low=float(b.split("–")[0]), high=float(b.split("–")[1]))
-                     for _, b in bands]))
+        out.append(("legend-bands", text("outputs.map_legend_bands", lang),
+                    [*(Patch(facecolor=c, edgecolor="none", alpha=BAND_FILL_OPACITY) for c, _ in bands),
+                     Line2D([], [], color=BAND_OUTLINE, lw=1.0)],
+                    [*(text("outputs.map_band", lang, low=float(b.split("–")[0]), high=float(b.split("–")[1]))
+                       for _, b in bands), text("outputs.print_legend_reach", lang, minutes=what.threshold)]))
     out.append(("legend-shares", text("outputs.print_legend_shares", lang, minutes=what.threshold),
                 [Patch(facecolor=c, edgecolor="#555555", alpha=TOWN_ALPHA) for c in (*SHARE_COLOURS, MISSING_COLOUR)],
                 [f"{lo:.0%}–{min(hi, 1):.0%}" for lo, hi in zip(SHARE_BREAKS[:-1], SHARE_BREAKS[1:], strict=True)]
