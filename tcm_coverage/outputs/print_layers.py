@@ -168,7 +168,8 @@ def uncovered_points(demand: gpd.GeoDataFrame, crs_m: str, *, mode: str, thresho
                      facility_set: str, cell_m: float = 1000.0) -> gpd.GeoDataFrame:
     """Residents beyond the threshold summed on a ``cell_m`` grid, at their weighted centre."""
     times = demand[time_column(facility_set, mode)].to_numpy(float)
-    pts = demand.loc[~(times <= threshold)].to_crs(crs_m)
+    # only the two columns it needs are copied and projected (not every time column)
+    pts = demand.loc[~(times <= threshold), ["population", demand.geometry.name]].to_crs(crs_m)
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
     w = pts["population"].to_numpy(float)
     agg = pd.DataFrame({"gx": np.floor(x / cell_m), "gy": np.floor(y / cell_m), "w": w,

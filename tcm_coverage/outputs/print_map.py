@@ -44,6 +44,7 @@ from tcm_coverage._io import add_files, output_file
 from tcm_coverage.i18n import label, text
 from tcm_coverage.outputs.fonts import plate_fonts
 from tcm_coverage.outputs.map_layers import MapLayers
+from tcm_coverage.outputs.png import save_png
 from tcm_coverage.outputs.print_basemap import basemap_image, open_tiles
 from tcm_coverage.outputs.print_frame import (
     north_arrow,
@@ -119,7 +120,9 @@ def _style(lang: str) -> Iterator[None]:
 def _project(layers: MapLayers, what: PlateView) -> PlateLayers:
     crs_m = frame_utm_crs(layers.counties)
     towns = None if layers.townships is None else layers.townships[["code", "name", "geometry"]].to_crs(crs_m)
-    iso = None if layers.isochrones is None else layers.isochrones.to_crs(crs_m)
+    iso = layers.isochrones
+    if iso is not None:  # only the bands the plate draws are projected (not every mode's and set's)
+        iso = iso[(iso["mode"] == what.mode) & (iso["target"] == what.facility_set)].to_crs(crs_m)
     return PlateLayers(crs_m=crs_m, counties=layers.counties.to_crs(crs_m), townships=towns,
                        isochrones=iso, facilities=layers.facilities.to_crs(crs_m),
                        uncovered=uncovered_points(layers.demand, crs_m, mode=what.mode,
@@ -434,8 +437,10 @@ def save_plate(fig: Figure, target: Path | PdfPages | BinaryIO, *, lang: str,
             target.savefig(fig)
         else:
             fmt = _format(Path(target) if isinstance(target, (str, Path)) else Path("plate"), fmt)
-            fig.savefig(target, format=fmt, dpi=fig.dpi, facecolor="white",
-                        metadata={"Software": None} if fmt == "png" else None)
+            if fmt == "png":
+                save_png(fig, target, dpi=fig.dpi, facecolor="white")
+            else:
+                fig.savefig(target, format=fmt, dpi=fig.dpi, facecolor="white")
 
 
 def write_print_map(layers: MapLayers, path: str | Path, *, mode: str, threshold: float,
