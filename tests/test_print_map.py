@@ -396,7 +396,7 @@ def test_reach_outline_of_a_dense_mesh_is_its_edge_not_every_cell():
     fig = Figure()
     ax = fig.add_subplot()
     bands = _mesh_bands()
-    draw_isochrones(ax, bands, mode=MODE, facility_set="tcm_any", threshold=10.0)
+    assert draw_isochrones(ax, bands, mode=MODE, facility_set="tcm_any", threshold=12.0)[1] == 10.0
     (edge,) = [c for c in ax.collections if c.get_gid() == "isochrone-reach"]
     (path,) = edge.get_paths()
     rings = shapely.linearrings(np.split(path.vertices, np.flatnonzero(path.codes == path.MOVETO)[1:]))
@@ -408,3 +408,8 @@ def test_reach_outline_of_a_dense_mesh_is_its_edge_not_every_cell():
     assert shapely.hausdorff_distance(hole, shapely.box(2500, 2500, 3500, 3500).exterior) <= 60.0
     (fills,) = [c for c in ax.collections if c.get_gid() == "isochrones"]
     assert len(fills.get_paths()) == 3  # still every cell filled: one path per band
+    # a threshold below every band: no line, and none in the legend
+    ax2 = Figure().add_subplot()
+    rows, reach = draw_isochrones(ax2, bands, mode=MODE, facility_set="tcm_any", threshold=3.0)
+    assert len(rows) == 3 and reach is None
+    assert not [c for c in ax2.collections if c.get_gid() == "isochrone-reach"]

@@ -110,7 +110,7 @@ def draw_townships(ax: Axes, towns: gpd.GeoDataFrame, shares: pd.Series) -> Path
 
 
 def draw_isochrones(ax: Axes, iso: gpd.GeoDataFrame | None, *, mode: str, facility_set: str,
-                    threshold: float, tolerance_m: float = 60.0) -> list[tuple[str, str]]:
+                    threshold: float, tolerance_m: float = 60.0) -> tuple[list[tuple[str, str]], float | None]:
     """The isochrone bands of ``mode`` and ``facility_set`` as filled areas (gid ``isochrones``:
     one path per band, nearest band on top, no edges, in the HTML map's colours and opacity) and
     one outline, the edge of the reach within ``threshold`` (gid ``isochrone-reach``): the union
@@ -118,16 +118,17 @@ def draw_isochrones(ax: Axes, iso: gpd.GeoDataFrame | None, *, mode: str, facili
     holes smaller than a grid block (16 ``tolerance_m``²) left out, so that a dense road mesh
     draws a few lines, not the edge of every 100 m cell.
 
-    Returns the ``(colour, "0–5")`` legend rows (the HTML map's band colours).
+    Returns the ``(colour, "0–5")`` legend rows (the HTML map's band colours) and the minutes
+    of the reach outlined (the widest band edge not beyond ``threshold``; ``None``: no line).
     """
     if iso is None or not len(iso):
-        return []
+        return [], None
     sel = iso[(iso["mode"] == mode) & (iso["target"] == facility_set)]
     minutes = sorted(sel["minutes"].unique())
     colour = {m: BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)] for i, m in enumerate(minutes)}
     rings = sel[~sel.geometry.is_empty].sort_values("minutes", ascending=False)
     if rings.empty:
-        return []
+        return [], None
     # the bands are disjoint: filled unsimplified they meet edge to edge, with no sliver between
     # them (each band simplified on its own would leave gaps and overlaps along shared edges)
     band_minutes = rings["minutes"].to_numpy(float)
@@ -143,7 +144,8 @@ def draw_isochrones(ax: Axes, iso: gpd.GeoDataFrame | None, *, mode: str, facili
                               linewidths=1.0, zorder=3.5)
         edge.set_gid("isochrone-reach")
         ax.add_collection(edge)
-    return [(colour[m], f"{a:g}–{m:g}") for a, m in zip([0.0, *minutes[:-1]], minutes, strict=True)]
+    rows = [(colour[m], f"{a:g}–{m:g}") for a, m in zip([0.0, *minutes[:-1]], minutes, strict=True)]
+    return rows, None if reach is None else float(band_minutes[band_minutes <= threshold].max())
 
 
 #: The most grid cells along a side of the grid :func:`reach_outline` traces the reach on.

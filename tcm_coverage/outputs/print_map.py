@@ -145,16 +145,20 @@ def _rects(orientation: str, panel_h: float) -> tuple[Rect, Rect, str]:
             (0.05, bottom, 0.90, panel_h), "right")
 
 
-def _legend_sections(lang: str, what: PlateView, bands: list[tuple[str, str]], tiers: list,
-                     unknown: bool) -> list[tuple[str, str, list[Artist], list[str]]]:
-    """(gid, title, handles, labels) of each legend section."""
+def _legend_sections(lang: str, what: PlateView, iso: tuple[list[tuple[str, str]], float | None],
+                     tiers: list, unknown: bool) -> list[tuple[str, str, list[Artist], list[str]]]:
+    """(gid, title, handles, labels) of each legend section (``iso``: the band rows and the
+    minutes of the reach outlined, from :func:`draw_isochrones`)."""
     out: list[tuple[str, str, list[Artist], list[str]]] = []
+    bands, reach = iso
     if bands:
-        out.append(("legend-bands", text("outputs.map_legend_bands", lang),
-                    [*(Patch(facecolor=c, edgecolor="none", alpha=BAND_FILL_OPACITY) for c, _ in bands),
-                     Line2D([], [], color=BAND_OUTLINE, lw=1.0)],
-                    [*(text("outputs.map_band", lang, low=float(b.split("–")[0]), high=float(b.split("–")[1]))
-                       for _, b in bands), text("outputs.print_legend_reach", lang, minutes=what.threshold)]))
+        handles: list[Artist] = [Patch(facecolor=c, edgecolor="none", alpha=BAND_FILL_OPACITY) for c, _ in bands]
+        labels = [text("outputs.map_band", lang, low=float(b.split("–")[0]), high=float(b.split("–")[1]))
+                  for _, b in bands]
+        if reach is not None:  # the line drawn: the edge of the widest band within the threshold
+            handles.append(Line2D([], [], color=BAND_OUTLINE, lw=1.0))
+            labels.append(text("outputs.print_legend_reach", lang, minutes=reach))
+        out.append(("legend-bands", text("outputs.map_legend_bands", lang), handles, labels))
     out.append(("legend-shares", text("outputs.print_legend_shares", lang, minutes=what.threshold),
                 [Patch(facecolor=c, edgecolor="#555555", alpha=TOWN_ALPHA) for c in (*SHARE_COLOURS, MISSING_COLOUR)],
                 [f"{lo:.0%}–{min(hi, 1):.0%}" for lo, hi in zip(SHARE_BREAKS[:-1], SHARE_BREAKS[1:], strict=True)]
@@ -255,9 +259,11 @@ _TABLE_ROW_EM = 2.2
 _PORTRAIT_PANEL_FONT = 1.3
 
 
-def _layers(ax: Axes, plate: PlateLayers, layers: MapLayers, what: PlateView, scale: float) -> tuple[list, list]:
+def _layers(ax: Axes, plate: PlateLayers, layers: MapLayers, what: PlateView,
+            scale: float) -> tuple[tuple[list[tuple[str, str]], float | None], list]:
     """Townships, isochrones, the county, the uncovered and the facilities on the map axes
-    (in map metres: independent of where the axes stand); the legend's bands and tiers."""
+    (in map metres: independent of where the axes stand); the legend's bands (with the reach
+    outlined) and tiers."""
     ax.set_xticks([])
     ax.set_yticks([])
     for side in ax.spines.values():
