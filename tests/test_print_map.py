@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import pytest
+import shapely
 from matplotlib import image as mpimg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
@@ -34,7 +35,7 @@ from tcm_coverage.outputs import (
 from tcm_coverage.outputs import fonts as fonts_module
 from tcm_coverage.outputs.print_basemap import basemap_image, open_tiles
 from tcm_coverage.outputs.print_layers import TOWN_ALPHA
-from tcm_coverage.outputs.style import MISSING_COLOUR
+from tcm_coverage.outputs.style import BAND_COLOURS, BAND_FILL_OPACITY, BAND_OUTLINE, MISSING_COLOUR
 from tcm_coverage.vocab import share_column, time_column
 
 pytestmark = pytest.mark.skipif(fonts_module.find_cjk_font() is None,
@@ -349,3 +350,65 @@ def test_names_from_the_inputs_stay_text(layers):
     assert png_pixels(fig)[..., :3].std() > 0.1  # drawn without a mathtext error
     assert hostile in {t.get_text() for t in artists(fig, "township-label")}
     assert artists(fig, "plate-title")[0].get_text() == "$ 标题 $"
+
+
+def test_bands_are_filled_in_the_html_maps_colours_with_one_reach_outline(zh_plate, layers):
+    (fills,) = artists(zh_plate, "isochrones")
+    iso = layers.isochrones
+    sel = iso[(iso["mode"] == MODE) & (iso["target"] == "tcm_any") & ~iso.geometry.is_empty]
+    minutes = sorted(sel["minutes"].unique(), reverse=True)  # widest band first, nearest on top
+    assert len(fills.get_paths()) == len(minutes)
+    want = [to_rgba(BAND_COLOURS[sorted(minutes).index(m)], BAND_FILL_OPACITY) for m in minutes]
+    assert np.allclose(fills.get_facecolors(), want)
+    assert not fills.get_edgecolors().size or not fills.get_edgecolors()[:, 3].any()  # no edges
+    (edge,) = artists(zh_plate, "isochrone-reach")
+    assert not edge.get_facecolors().size or not edge.get_facecolors()[:, 3].any()  # a line
+    assert np.allclose(edge.get_edgecolors()[0], to_rgba(BAND_OUTLINE))
+    # its rings: the edge of the bands within the threshold, fewer than those bands' own rings
+    (path,) = edge.get_paths()
+    n_rings = int((path.codes == path.MOVETO).sum())
+    band_rings = len(shapely.get_rings(shapely.get_parts(sel.loc[sel["minutes"] <= THR].geometry.to_numpy())))
+    assert 0 < n_rings < band_rings / 2
+    labels = [t.get_text() for t in next(lg for lg in zh_plate.findobj(Legend)
+                                         if lg.get_gid() == "legend-bands").get_texts()]
+    assert labels[-1] == "15分钟可达范围边界" and labels[0] == "0–5 分钟"
+
+
+def _mesh_bands(n: int = 60, cell: float = 100.0) -> gpd.GeoDataFrame:
+    """Bands of a dense road mesh: n × n 100 m cells whose minutes alternate 0–5 / 5–10 like a
+    chessboard, a 10–15 band around, and a 1 km square of unreached cells in the middle."""
+    ij = np.indices((n, n)).reshape(2, -1).T
+    boxes = shapely.box(ij[:, 0] * cell, ij[:, 1] * cell, (ij[:, 0] + 1) * cell, (ij[:, 1] + 1) * cell)
+    mid = (np.abs(ij - n / 2 + 0.5) < 5).all(axis=1)  # the 10 × 10 cells of the hole
+    near = ((ij.sum(axis=1) % 2) == 0) & ~mid
+    far = ~near & ~mid
+    whole = shapely.box(-500, -500, n * cell + 500, n * cell + 500)
+    rows = {5.0: shapely.union_all(boxes[near]), 10.0: shapely.union_all(boxes[far]),
+            15.0: shapely.difference(whole, shapely.box(0, 0, n * cell, n * cell))}
+    return gpd.GeoDataFrame({"mode": MODE, "target": "tcm_any", "minutes": list(rows),
+                             "min_from": [0.0, 5.0, 10.0]}, geometry=list(rows.values()), crs=32649)
+
+
+def test_reach_outline_of_a_dense_mesh_is_its_edge_not_every_cell():
+    from tcm_coverage.outputs.print_layers import draw_isochrones
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    bands = _mesh_bands()
+    assert draw_isochrones(ax, bands, mode=MODE, facility_set="tcm_any", threshold=12.0)[1] == 10.0
+    (edge,) = [c for c in ax.collections if c.get_gid() == "isochrone-reach"]
+    (path,) = edge.get_paths()
+    rings = shapely.linearrings(np.split(path.vertices, np.flatnonzero(path.codes == path.MOVETO)[1:]))
+    # the 6 km square and the 1 km hole of unreached cells: two rings, not 3,500 cell edges,
+    # each within the smoothing tolerance (60 m) of the true edge
+    assert len(rings) == 2
+    outer, hole = sorted(rings, key=lambda r: -shapely.area(shapely.Polygon(r)))
+    assert shapely.hausdorff_distance(outer, shapely.box(0, 0, 6000, 6000).exterior) <= 60.0
+    assert shapely.hausdorff_distance(hole, shapely.box(2500, 2500, 3500, 3500).exterior) <= 60.0
+    (fills,) = [c for c in ax.collections if c.get_gid() == "isochrones"]
+    assert len(fills.get_paths()) == 3  # still every cell filled: one path per band
+    # a threshold below every band: no line, and none in the legend
+    ax2 = Figure().add_subplot()
+    rows, reach = draw_isochrones(ax2, bands, mode=MODE, facility_set="tcm_any", threshold=3.0)
+    assert len(rows) == 3 and reach is None
+    assert not [c for c in ax2.collections if c.get_gid() == "isochrone-reach"]

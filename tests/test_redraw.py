@@ -401,6 +401,25 @@ def test_report_plate_is_in_the_report_language(stored, tmp_path):
     assert english.read_bytes() in images
 
 
+def test_english_plate_of_a_chinese_run_has_the_english_sources(stored, tmp_path):
+    """``map --format svg --lang en`` of a Chinese demo run: the footer's sources line is the
+    demo's English text (run.json stores the Chinese one), with no CJK character in it."""
+    from tcm_coverage.demo import DEMO_SOURCES
+
+    assert load_config(stored).rendering.sources == DEMO_SOURCES["zh"]  # what run.json says
+    assert main(["-q", "map", str(stored), "--format", "svg", "--lang", "en",
+                 "--out", str(tmp_path / "plate.svg")]) == 0
+    svg = (tmp_path / "plate.svg").read_text(encoding="utf-8")
+    info = re.search(r'<g id="plate-info">(.*?)</g>', svg, re.S)
+    assert info is not None
+    footer = " ".join(re.findall(r">([^<]*)</text>", info.group(1)))
+    sources = footer.split("coordinate system")[0]
+    assert sources.startswith("Sources: Demo data: the county boundary is the real Tunliu district")
+    assert " ".join(DEMO_SOURCES["en"][0].split()) in " ".join(sources.split())
+    assert not re.search(r"[\u2e80-\u9fff\uff00-\uffef]", sources), sources
+    assert DEMO_SOURCES["zh"][0][:10] not in svg
+
+
 def test_report_map_is_reused_only_when_drawn_the_same_way(stored, tmp_path, monkeypatch):
     import datetime
 

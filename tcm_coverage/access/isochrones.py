@@ -21,9 +21,9 @@ the number of its cells times the cell area, and it is valid (pieces of one band
 most at cell corners). The bands are *rings*, so nested bands can be drawn without stacking
 transparency; the full "within ``t``" area is the union of the rings up to ``t``. The
 written ``isochrones.gpkg`` keeps these exact cell outlines; the web map
-(:mod:`tcm_coverage.outputs.maps`, about 80 m) and the print plates
-(:func:`tcm_coverage.outputs.print_layers.draw_isochrones`, 60 m) smooth the stair steps when
-they draw them.
+(:mod:`tcm_coverage.outputs.maps`, about 80 m) smooths the stair steps when it draws them; the
+print plates (:func:`tcm_coverage.outputs.print_layers.draw_isochrones`) fill the exact bands and
+smooth (60 m) only the one line they draw, the edge of the reach within the threshold.
 
 This is not a convex hull (which paints coverage over land with no road) nor a union of
 buffered edges per facility (slow: one ego-graph per facility); one multi-source shortest-path

@@ -6,7 +6,6 @@ Both take the line colours from :data:`~tcm_coverage.outputs.style.MODE_COLOURS`
 from __future__ import annotations
 
 import html
-import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from matplotlib.ticker import PercentFormatter
 
 from tcm_coverage.i18n import label, text
 from tcm_coverage.outputs.fonts import cjk_font
+from tcm_coverage.outputs.png import png_bytes
 from tcm_coverage.outputs.style import MODE_COLOURS
 
 __all__ = ["cumulative_chart_png", "cumulative_chart_svg", "cumulative_curve", "lorenz_chart_png", "lorenz_chart_svg"]
@@ -228,12 +228,6 @@ def _png_figure(width_cm: float, height_cm: float, dpi: int, lang: str, *,
     return fig, fig.add_subplot(), font
 
 
-def _png_bytes(fig: Figure, dpi: int) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
-
-
 def cumulative_chart_png(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, threshold: float,
                          lang: str = "zh", width_cm: float = 16.0, height_cm: float = 7.5,
                          dpi: int = 200) -> bytes:
@@ -277,7 +271,7 @@ def cumulative_chart_png(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *,
     ax.set_ylabel(text("outputs.chart_y", lang), fontproperties=font)
     if curves:
         ax.legend(prop=font, loc="lower right", frameon=False)
-    return _png_bytes(fig, dpi)
+    return png_bytes(fig, dpi=dpi)
 
 
 def lorenz_chart_png(p: np.ndarray, lorenz: np.ndarray, *, lang: str = "zh", colour: str = "#b2182b",
@@ -317,4 +311,4 @@ def lorenz_chart_png(p: np.ndarray, lorenz: np.ndarray, *, lang: str = "zh", col
     ax.set_xlabel(text("outputs.dec_lorenz_x", lang), fontproperties=font)
     ax.set_ylabel(text("outputs.dec_lorenz_y", lang), fontproperties=font)
     ax.legend(prop=font, loc="upper left", frameon=False)
-    return _png_bytes(fig, dpi)
+    return png_bytes(fig, dpi=dpi)

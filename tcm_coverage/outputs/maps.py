@@ -51,6 +51,8 @@ from tcm_coverage.outputs.map_page import (
 )
 from tcm_coverage.outputs.style import (
     BAND_COLOURS,
+    BAND_FILL_OPACITY,
+    BAND_OUTLINE,
     FCA_COLOURS,
     MISSING_COLOUR,
     TIER_STYLE,
@@ -197,8 +199,8 @@ def _isochrone_layer(fmap: folium.Map, iso: gpd.GeoDataFrame, facility_set: str,
     GeoJsonLayer(
         view.cache.get(("isochrones", facility_set), geojson), name=name,
         show=shown,
-        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#2b8c3e",
-                                  "weight": 0.4, "fillOpacity": 0.45},
+        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": BAND_OUTLINE,
+                                  "weight": 0.4, "fillOpacity": BAND_FILL_OPACITY},
         tooltip=folium.GeoJsonTooltip(fields=["band", "area"], labels=False),
     ).add_to(fmap)
     if not shown:

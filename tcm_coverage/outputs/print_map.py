@@ -44,6 +44,7 @@ from tcm_coverage._io import add_files, output_file
 from tcm_coverage.i18n import label, text
 from tcm_coverage.outputs.fonts import plate_fonts
 from tcm_coverage.outputs.map_layers import MapLayers
+from tcm_coverage.outputs.png import save_png
 from tcm_coverage.outputs.print_basemap import basemap_image, open_tiles
 from tcm_coverage.outputs.print_frame import (
     north_arrow,
@@ -76,6 +77,8 @@ from tcm_coverage.outputs.print_options import (
     wrap,
 )
 from tcm_coverage.outputs.style import (
+    BAND_FILL_OPACITY,
+    BAND_OUTLINE,
     MISSING_COLOUR,
     SHARE_BREAKS,
     SHARE_COLOURS,
@@ -117,7 +120,9 @@ def _style(lang: str) -> Iterator[None]:
 def _project(layers: MapLayers, what: PlateView) -> PlateLayers:
     crs_m = frame_utm_crs(layers.counties)
     towns = None if layers.townships is None else layers.townships[["code", "name", "geometry"]].to_crs(crs_m)
-    iso = None if layers.isochrones is None else layers.isochrones.to_crs(crs_m)
+    iso = layers.isochrones
+    if iso is not None:  # only the bands the plate draws are projected (not every mode's and set's)
+        iso = iso[(iso["mode"] == what.mode) & (iso["target"] == what.facility_set)].to_crs(crs_m)
     return PlateLayers(crs_m=crs_m, counties=layers.counties.to_crs(crs_m), townships=towns,
                        isochrones=iso, facilities=layers.facilities.to_crs(crs_m),
                        uncovered=uncovered_points(layers.demand, crs_m, mode=what.mode,
@@ -140,15 +145,20 @@ def _rects(orientation: str, panel_h: float) -> tuple[Rect, Rect, str]:
             (0.05, bottom, 0.90, panel_h), "right")
 
 
-def _legend_sections(lang: str, what: PlateView, bands: list[tuple[str, str]], tiers: list,
-                     unknown: bool) -> list[tuple[str, str, list[Artist], list[str]]]:
-    """(gid, title, handles, labels) of each legend section."""
+def _legend_sections(lang: str, what: PlateView, iso: tuple[list[tuple[str, str]], float | None],
+                     tiers: list, unknown: bool) -> list[tuple[str, str, list[Artist], list[str]]]:
+    """(gid, title, handles, labels) of each legend section (``iso``: the band rows and the
+    minutes of the reach outlined, from :func:`draw_isochrones`)."""
     out: list[tuple[str, str, list[Artist], list[str]]] = []
+    bands, reach = iso
     if bands:
-        out.append(("legend-bands", text("outputs.print_legend_bands", lang),
-                    [Line2D([], [], color=c, lw=2.2) for c, _ in bands],
-                    [text("outputs.map_band", lang, low=float(b.split("–")[0]), high=float(b.split("–")[1]))
-                     for _, b in bands]))
+        handles: list[Artist] = [Patch(facecolor=c, edgecolor="none", alpha=BAND_FILL_OPACITY) for c, _ in bands]
+        labels = [text("outputs.map_band", lang, low=float(b.split("–")[0]), high=float(b.split("–")[1]))
+                  for _, b in bands]
+        if reach is not None:  # the line drawn: the edge of the widest band within the threshold
+            handles.append(Line2D([], [], color=BAND_OUTLINE, lw=1.0))
+            labels.append(text("outputs.print_legend_reach", lang, minutes=reach))
+        out.append(("legend-bands", text("outputs.map_legend_bands", lang), handles, labels))
     out.append(("legend-shares", text("outputs.print_legend_shares", lang, minutes=what.threshold),
                 [Patch(facecolor=c, edgecolor="#555555", alpha=TOWN_ALPHA) for c in (*SHARE_COLOURS, MISSING_COLOUR)],
                 [f"{lo:.0%}–{min(hi, 1):.0%}" for lo, hi in zip(SHARE_BREAKS[:-1], SHARE_BREAKS[1:], strict=True)]
@@ -249,9 +259,11 @@ _TABLE_ROW_EM = 2.2
 _PORTRAIT_PANEL_FONT = 1.3
 
 
-def _layers(ax: Axes, plate: PlateLayers, layers: MapLayers, what: PlateView, scale: float) -> tuple[list, list]:
+def _layers(ax: Axes, plate: PlateLayers, layers: MapLayers, what: PlateView,
+            scale: float) -> tuple[tuple[list[tuple[str, str]], float | None], list]:
     """Townships, isochrones, the county, the uncovered and the facilities on the map axes
-    (in map metres: independent of where the axes stand); the legend's bands and tiers."""
+    (in map metres: independent of where the axes stand); the legend's bands (with the reach
+    outlined) and tiers."""
     ax.set_xticks([])
     ax.set_yticks([])
     for side in ax.spines.values():
@@ -431,8 +443,10 @@ def save_plate(fig: Figure, target: Path | PdfPages | BinaryIO, *, lang: str,
             target.savefig(fig)
         else:
             fmt = _format(Path(target) if isinstance(target, (str, Path)) else Path("plate"), fmt)
-            fig.savefig(target, format=fmt, dpi=fig.dpi, facecolor="white",
-                        metadata={"Software": None} if fmt == "png" else None)
+            if fmt == "png":
+                save_png(fig, target, dpi=fig.dpi, facecolor="white")
+            else:
+                fig.savefig(target, format=fmt, dpi=fig.dpi, facecolor="white")
 
 
 def write_print_map(layers: MapLayers, path: str | Path, *, mode: str, threshold: float,

@@ -101,9 +101,9 @@ def wrap(line: str, width_pt: float, fontsize: float) -> list[str]:
     """``line`` cut into pieces that fit ``width_pt`` at ``fontsize`` (CJK characters are one
     em wide, others about half), breaking after spaces or CJK punctuation when possible."""
     limit = max(int(width_pt / (fontsize * 0.5)), 8)
-    out, cur = [], ""
+    out, cur, width = [], "", 0  # width: display_width(cur), kept as characters are added
     for ch in line:
-        if display_width(cur + ch) > limit:
+        if width + display_width(ch) > limit:
             cut = max(cur.rfind(" "), cur.rfind("；"), cur.rfind("，"), cur.rfind("、"))
             if cut > len(cur) // 2:
                 out.append(cur[:cut + 1].rstrip())
@@ -111,7 +111,9 @@ def wrap(line: str, width_pt: float, fontsize: float) -> list[str]:
             else:
                 out.append(cur)
                 cur = ""
+            width = display_width(cur)
         cur += ch
+        width += display_width(ch)
     return [*out, cur] if cur else out
 
 

@@ -13,6 +13,7 @@ import html
 
 import numpy as np
 
+from tcm_coverage._safetext import html_unbroken
 from tcm_coverage.outputs.chart import lorenz_chart_svg
 from tcm_coverage.outputs.report_figures import (
     DecisionFigure,
@@ -38,9 +39,9 @@ def _grid(figure: DecisionFigure, extra: list[str] | None = None, *, nowrap: boo
     for i, row in enumerate(figure.table.rows):
         first, *rest = row
         tail = f"<td style='width:35%'>{extra[i]}</td>" if extra else ""
-        rows.append(f"<tr>{th}{esc(first.text)}</th>" + "".join(f"<td>{esc(c.text)}</td>" for c in rest)
+        rows.append(f"<tr>{th}{html_unbroken(first.text)}</th>" + "".join(f"<td>{esc(c.text)}</td>" for c in rest)
                     + tail + "</tr>")
-    return ("<table class='grid'><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in heads)
+    return ("<table class='grid'><thead><tr>" + "".join(f"<th>{html_unbroken(h)}</th>" for h in heads)
             + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 

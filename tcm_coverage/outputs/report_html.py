@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from tcm_coverage._safetext import html_unbroken
 from tcm_coverage.i18n import label, text
 from tcm_coverage.outputs.chart import cumulative_chart_svg
 from tcm_coverage.outputs.report_figures import (
@@ -60,8 +61,8 @@ def _td(cell: Cell) -> str:
 
 def _grid(table: FigureTable) -> str:
     """A ``grid`` table: the first cell of each row is its header."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in table.heads)
-    body = "".join(f"<tr><th>{esc(row[0].text)}</th>{''.join(_td(c) for c in row[1:])}</tr>"
+    head = "".join(f"<th>{html_unbroken(h)}</th>" for h in table.heads)
+    body = "".join(f"<tr><th>{html_unbroken(row[0].text)}</th>{''.join(_td(c) for c in row[1:])}</tr>"
                    for row in table.rows)
     return f"<table class='grid'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -273,7 +274,7 @@ def scorecard_section_html(card: Scorecard, *, county_code: str, lang: str = "zh
             f"<td style='text-align:center;white-space:nowrap'>{esc(met)}</td>"
             f"<td style='text-align:left'>{esc(gap)}</td></tr>")
     title = card.title_in(lang)
-    head = "".join(f"<th>{esc(h)}</th>" for h in table.heads)
+    head = "".join(f"<th>{html_unbroken(h)}</th>" for h in table.heads)
     return (f"<h2>{text('outputs.report_sc_heading', lang, title=esc(str(title)))}</h2>"
             f"<p class='muted'>{text('outputs.report_sc_note', lang)}</p>"
             f"<table class='grid'><thead><tr>{head}</tr></thead><tbody>{''.join(trs)}</tbody></table>")

@@ -21,6 +21,8 @@ import pandas as pd
 
 __all__ = [
     "BAND_COLOURS",
+    "BAND_FILL_OPACITY",
+    "BAND_OUTLINE",
     "FCA_COLOURS",
     "MISSING_COLOUR",
     "MISSING_TINT",
@@ -68,6 +70,10 @@ UNCOVERED_COLOUR = "#7b3294"
 
 #: Isochrone ring colours, nearest band first (a sequential green-blue scale).
 BAND_COLOURS = ("#005a32", "#238443", "#41ab5d", "#78c679", "#addd8e", "#d9f0a3", "#ffffcc")
+#: Opacity of the isochrone bands' fill (the HTML map's ``fillOpacity``; the print plates' too).
+BAND_FILL_OPACITY = 0.45
+#: Line colour of the isochrone bands' edges on the HTML map and of the reach's edge on a plate.
+BAND_OUTLINE = "#2b8c3e"
 #: E2SFCA classes (quintiles), low to high.
 FCA_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 #: Line colour of each travel mode in the cumulative chart.

@@ -28,7 +28,13 @@ from tcm_coverage.access import (
     sensitivity_band,
     unknown_flags,
 )
-from tcm_coverage.i18n import FACILITY_SET_DEFINITIONS, FACILITY_SET_LABELS, MODE_LABELS, text
+from tcm_coverage.i18n import (
+    FACILITY_SET_DEFINITIONS,
+    FACILITY_SET_LABELS,
+    MODE_LABELS,
+    source_text,
+    text,
+)
 from tcm_coverage.inputs import FunctionalRule, flag_values, functional_status
 from tcm_coverage.network import CLIMB_RULES, get_profile
 from tcm_coverage.vocab import (
@@ -323,7 +329,8 @@ def facility_notes(config: AnalysisConfig, facilities: gpd.GeoDataFrame,
 
 
 def source_lines(config: AnalysisConfig) -> list[str]:
-    """Data-source lines for the map and report: the configured ones, then the input files.
+    """Data-source lines for the map and report: the configured ones (the demo's in the
+    configuration's language, :func:`~tcm_coverage.i18n.source_text`), then the input files.
 
     Parameters
     ----------
@@ -336,7 +343,7 @@ def source_lines(config: AnalysisConfig) -> list[str]:
     """
     lang = config.rendering.lang
     files = config.inputs.files()
-    return [*config.rendering.sources,
+    return [*(source_text(line, lang) for line in config.rendering.sources),
             *(text("workflows.source.line", lang, label=text(f"workflows.source.{name}", lang),
                    name=Path(p).name)
               for name, p in files.items() if p is not None)]
