@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import geopandas as gpd
@@ -198,6 +199,7 @@ def test_write_scorecard(county, tmp_path):
     assert all(f.exists() for f in files) and (out / "keep.txt").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp")]
     text = (out / "scorecard.html").read_text(encoding="utf-8")
+    text = re.sub(r"<span style='white-space:nowrap'>([^<]*)</span>", r"\1", text)  # hyphenated words
     for needle in ("是否达标", "差距", "目标来源", "national primary-care TCM action plan",
                    "全国基层中医药服务能力提升行动计划", 'class="unmet"', 'class="met"',
                    "还需 1 个中医阁", "@media print"):
@@ -213,6 +215,21 @@ def test_write_scorecard(county, tmp_path):
     with pytest.raises(InputError, match="not a scorecard"):
         write_scorecard(replace(card, rows=card.rows[["code"]]), tmp_path / "bad")
     assert not (tmp_path / "bad" / "scorecard.html").exists()
+
+
+def test_english_scorecard_keeps_hyphenated_words_whole(county):
+    """A narrow column broke "TCM-capable" as "TCM-" / "capable": each hyphenated word of the
+    scorecard's headers and cells stands in a nowrap span, as in report.html."""
+    from tcm_coverage.outputs import scorecard_html
+
+    access, counties, townships = county
+    page = scorecard_html(scorecard(access, "national", counties=counties, townships=townships), "en")
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", page, re.S)
+    nowrap = re.compile(r"<span style='white-space:nowrap'>([^<]*)</span>")
+    broken = [c for c in cells if re.search(r"\w-\w", nowrap.sub("", c))]
+    assert not broken, broken
+    kept = {w for c in cells for w in nowrap.findall(c)}
+    assert {"15-minute", "TCM-capable", "e-bike"} <= kept  # the hyphen stays plain (copy, search)
 
 
 # --------------------------------------------------------------------------------------

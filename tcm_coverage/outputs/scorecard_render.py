@@ -15,6 +15,7 @@ import pandas as pd
 
 from tcm_coverage._errors import InputError
 from tcm_coverage._io import add_files
+from tcm_coverage._safetext import html_unbroken
 from tcm_coverage._version import __version__
 from tcm_coverage._xlsx import Sheet, write_workbook
 from tcm_coverage.i18n import label, text
@@ -78,18 +79,17 @@ _CSS = ("body{font-family:'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',san
 
 
 def _pairs_table(rows: Iterable[tuple[str, str]]) -> str:
-    esc = html.escape
-    return "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return "".join(f"<tr><th>{html_unbroken(k)}</th><td>{html_unbroken(v)}</td></tr>" for k, v in rows)
 
 
 def _table_body(shown: pd.DataFrame, status: list[str], lang: str) -> str:
-    """The rows of the scorecard table, each with its status class."""
-    esc = html.escape
+    """The rows of the scorecard table, each with its status class (hyphenated words kept
+    whole: a narrow column broke "TCM-" / "capable")."""
     narrow = {_header(c, lang) for c in ("level_label", "code", "name", "met")}
     body = []
     for i, rec in enumerate(shown.itertuples(index=False)):
         cells = "".join(
-            f'<td{" class=nw" if col in narrow else ""}>{esc("" if pd.isna(v) else str(v))}</td>'
+            f'<td{" class=nw" if col in narrow else ""}>{html_unbroken("" if pd.isna(v) else v)}</td>'
             for col, v in zip(shown.columns, rec, strict=True))
         body.append(f'<tr class="{status[i]}">{cells}</tr>')
     return "".join(body)
@@ -110,7 +110,7 @@ def scorecard_html(card: Scorecard, lang: str) -> str:
     title = text("outputs.sc_title", lang, title=card.title_in(lang))
     legend = "".join(f'<span class="chip" style="background:{STATUS_COLOURS[s]}">'
                      f"{esc(status_label(s, lang))}</span>" for s in STATUSES)
-    head = "".join(f"<th>{esc(str(c))}</th>" for c in shown.columns)
+    head = "".join(f"<th>{html_unbroken(c)}</th>" for c in shown.columns)
     return (f'<!DOCTYPE html>\n<html lang="{text("outputs.html_lang", lang)}"><head><meta charset="utf-8">'
             f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
             f"<h1>{esc(title)}</h1><table class=\"about\">{_pairs_table(_about_rows(card, lang))}</table>"
