@@ -497,6 +497,26 @@ def test_documents_are_copied_only_when_written_the_same_way(stored, tmp_path, m
     assert _docx(tmp_path / "again" / "report.docx") == _docx(stored / "report.docx")
 
 
+def test_a_font_installed_since_draws_again(stored, tmp_path, monkeypatch):
+    """The plate, charts and Word report are drawn with the CJK font found: a font installed
+    (here in the user's font folder) after the run makes a redraw draw them, not copy them."""
+    from tcm_coverage.workflows import rendered as rendered_module
+    from tcm_coverage.workflows import reusable_documents
+
+    config = load_config(stored, profiles=("national",))
+    before = rendered_module.fonts_key()
+    assert rendered_module.fonts_key() == before  # the same fonts, the same key
+    assert reusable_documents(stored, config) is not None
+    assert rendered_module.reusable_file(stored, config, "map.png") is not None
+    fonts = tmp_path / "share" / "fonts"
+    fonts.mkdir(parents=True)
+    (fonts / "NewCJK-Regular.otf").write_bytes(b"OTTO" + bytes(60))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    assert rendered_module.fonts_key() != before
+    assert reusable_documents(stored, config) is None
+    assert rendered_module.reusable_file(stored, config, "map.png") is None
+
+
 def test_store_without_geometries(scored, stored):
     """``load_run(geometry=False)``: every table without its geometry column, the other columns
     as with geometries; a profile to score from the times reads them all the same."""

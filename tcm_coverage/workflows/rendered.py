@@ -9,6 +9,9 @@ plate, which prints it, the day; the report's compact map prints no date). A red
 the same key and the file is unchanged since (a ``report --lang en`` in the run folder replaces
 ``report.html``: its hash no longer matches and the map is built again). Reused or rebuilt,
 the output is the same (``tests/test_redraw.py`` checks both against a recomputation).
+Both keys also hold a fingerprint of the installed font files (:func:`fonts_key`): the plate,
+the charts and the Word report are drawn with the CJK font found, so a font installed or
+removed since draws them again.
 
 The documents (``report.html``, ``report.docx``, ``scorecard.html``/``.xlsx`` and their
 per-county/per-profile variants) are recorded too, with :func:`document_key` (every setting of
@@ -22,9 +25,11 @@ Light on purpose: a redraw that reuses imports neither folium nor matplotlib for
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -34,7 +39,7 @@ from tcm_coverage._io import file_sha256
 from tcm_coverage._version import __version__
 from tcm_coverage.workflows.config import AnalysisConfig
 
-__all__ = ["DOCUMENT_PATTERNS", "RENDERED_FILES", "document_key", "rendered_record", "render_key",
+__all__ = ["DOCUMENT_PATTERNS", "RENDERED_FILES", "document_key", "fonts_key", "rendered_record", "render_key",
            "reusable_documents", "reusable_file", "reused_map_page"]
 
 #: The files of a run a redraw may reuse (``report_<code>.html`` too, with several counties):
@@ -45,6 +50,48 @@ RENDERED_FILES = ("map.png", "map.html", "report.html")
 DOCUMENT_PATTERNS = ("report*.html", "report*.docx", "scorecard*.html", "scorecard*.xlsx")
 _STORE_INDEX = Path("store") / "store.json"
 _MAP_FRAME = re.compile(r"<iframe class='map' title='map' srcdoc=\"([^\"]*)\"></iframe>")
+
+
+#: The font file endings matplotlib lists (``font_manager.get_fontext_synonyms``).
+_FONT_ENDINGS = (".ttf", ".otf", ".ttc", ".afm", ".pfb")
+
+
+def _font_dirs() -> list[Path]:
+    """The font folders matplotlib's font list is built from (``font_manager``'s X11, macOS and
+    Windows folders, the user's own among them)."""
+    home = Path.home()
+    data = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    dirs = [Path("/usr/X11R6/lib/X11/fonts/TTF"), Path("/usr/X11/lib/X11/fonts"), Path("/usr/share/fonts"),
+            Path("/usr/local/share/fonts"), Path("/usr/lib/openoffice/share/fonts/truetype"),
+            data / "fonts", home / ".fonts", Path("/Library/Fonts"), Path("/System/Library/Fonts"),
+            Path("/Network/Library/Fonts"), home / "Library" / "Fonts"]
+    for var in ("WINDIR", "LOCALAPPDATA"):
+        if os.environ.get(var):
+            dirs.append(Path(os.environ[var]) / ("Fonts" if var == "WINDIR" else "Microsoft/Windows/Fonts"))
+    return dirs
+
+
+def fonts_key() -> str:
+    """A fingerprint of the installed font files: the SHA-256 of each file's path, size and
+    modification time under :func:`_font_dirs` (a few milliseconds; matplotlib not imported).
+
+    Returns
+    -------
+    str
+        Hex digest; it changes when a font is installed, removed or replaced.
+    """
+    digest = hashlib.sha256()
+    for folder in _font_dirs():
+        found = []
+        for root, _, names in os.walk(folder):
+            for name in names:
+                if name.lower().endswith(_FONT_ENDINGS):
+                    path = os.path.join(root, name)
+                    with contextlib.suppress(OSError):
+                        st = os.stat(path)
+                        found.append(f"{path}\0{st.st_size}\0{st.st_mtime_ns}")
+        digest.update("\n".join(sorted(found)).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def render_key(config: AnalysisConfig, *, dated: bool = True) -> dict[str, Any]:
@@ -69,7 +116,7 @@ def render_key(config: AnalysisConfig, *, dated: bool = True) -> dict[str, Any]:
             "self_contained": bool(rendering.self_contained), "sources": list(rendering.sources),
             "headline_mode": opts.headline_mode, "headline_threshold": float(opts.headline_threshold),
             "modes": list(opts.modes), "thresholds": [float(t) for t in opts.thresholds],
-            "date": date.today().isoformat() if dated else None}
+            "date": date.today().isoformat() if dated else None, "fonts": fonts_key()}
 
 
 def _dated(name: str) -> bool:
@@ -94,7 +141,7 @@ def document_key(config: AnalysisConfig) -> dict[str, Any]:
     key = config.rendering.tianditu_key or ""
     return {"config": hashlib.sha256(record.encode()).hexdigest(),
             "tianditu_key": hashlib.sha256(key.encode()).hexdigest() if key else "",
-            "date": date.today().isoformat(), "software": __version__}
+            "date": date.today().isoformat(), "software": __version__, "fonts": fonts_key()}
 
 
 def _documents(folder: Path) -> list[str]:
