@@ -14,7 +14,9 @@ the files and the exit code are those of a run in this process.
 
 While the child runs this process waits: Ctrl-C (SIGINT), SIGTERM and SIGHUP are passed on to the
 child (which stops as a run in this process does, leaving the earlier result), and its end is
-this process's end (the same exit code, or the same signal). If this process is killed (even
+this process's end (the same exit code, or the same signal). Ctrl-Z (SIGTSTP) stops the child's
+process group, then this process, as the shell's job control expects; ``fg``/``bg`` (SIGCONT)
+continue both. If this process is killed (even
 with SIGKILL) the server sees the connection close and ends the child. A child that crashes makes
 this process exit 1 with a message.
 
@@ -132,7 +134,20 @@ def _wait(sock: socket.socket, pid: int) -> int:
         with contextlib.suppress(OSError):
             send_message(sock, {"op": "signal", "signal": signum})
 
+    def suspend(signum: int, _frame: object) -> None:
+        # Ctrl-Z: the terminal stops only its foreground group (this process), not the child,
+        # which runs in the server's session: stop the child's group, then this process
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGSTOP)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)  # stopped here until fg/bg sends SIGCONT
+        signal.signal(signum, suspend)
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGCONT)
+
     previous = {s: signal.signal(s, pass_on) for s in FORWARDED_SIGNALS}
+    if hasattr(signal, "SIGTSTP"):
+        previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, suspend)
     try:
         try:
             end, _ = read_message(sock)
