@@ -145,6 +145,33 @@ def test_demo_through_the_server_writes_what_in_process_writes(server, tmp_path)
     assert len(warm_csv) >= 5 and warm_csv == cold_csv  # byte-identical
 
 
+def test_batch_through_the_server_writes_what_in_process_writes(server, tmp_path):
+    """``batch`` (which imports dask/distributed in the child, never in the server) through the
+    server: the same exit code, messages, province summary and county tables as in-process."""
+    from tcm_coverage.testing.province import make_synthetic_province
+
+    prov = make_synthetic_province(tmp_path / "syn", nx=2, ny=1, county_km=3.0, seed=5)
+    args = ["-q", "batch", "--county-dirs", str(tmp_path / "syn" / "counties"), "--workers", "1",
+            "--mode", "walk", "ebike", "--no-report", "--isochrone-cell-m", "0", "--no-accessibility",
+            "--profile", "national", "--basemap", "none"]
+    served = _mine(server)["served"]
+    warm = _cli([*args, "--out", str(tmp_path / "warm")], server)
+    assert warm.returncode == 0, warm.stderr
+    assert _mine(server)["served"] == served + 1
+    cold = _cli([*args, "--out", str(tmp_path / "cold")], {**server, SERVER_ENV: "0"})
+    assert cold.returncode == 0, cold.stderr
+    assert (warm.stdout, warm.stderr) == (cold.stdout, cold.stderr)
+    import pandas as pd
+
+    summary = [pd.read_csv(tmp_path / run / "province_summary.csv", encoding="utf-8-sig", dtype=str)
+               .drop(columns="用时(秒)") for run in ("warm", "cold")]  # each county's seconds differ
+    pd.testing.assert_frame_equal(*summary)
+    for code in prov.codes:
+        warm_csv = _files(tmp_path / "warm" / "counties" / code)
+        assert len(warm_csv) >= 3 and warm_csv == _files(tmp_path / "cold" / "counties" / code), code
+    assert _wait_until(lambda: not _mine(server)["running"])  # nothing of the batch left behind
+
+
 def test_bad_input_exit_code_and_message_are_the_same(server, tmp_path):
     args = ["analyze", "--facilities", str(tmp_path / "missing.csv"), "--boundary",
             str(tmp_path / "b.geojson"), "--population", str(tmp_path / "p.tif"), "--network",
