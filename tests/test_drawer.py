@@ -296,3 +296,15 @@ def test_a_run_that_cannot_be_handed_over_fails_without_hanging(demo_computed, t
     with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
         _write(replace(run, lorenz=lorenz), config, out, jobs=2)
     assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
+
+
+def test_the_drawer_is_forked_before_the_heavy_imports():
+    """``analyze``/``demo`` fork the drawing process first thing: importing what forks it loads
+    no pandas, numpy or geopandas (the child imports them beside the parent, not during the
+    routing)."""
+    probe = ("import sys\nimport tcm_coverage.cli.main, tcm_coverage.workflows.drawer\n"
+             "print([m for m in ('pandas', 'numpy', 'geopandas', 'matplotlib', 'folium') if m in sys.modules])\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                          check=True, timeout=120)
+    assert done.stdout.strip() == "[]"

@@ -608,9 +608,25 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             print(f"error: {exc}", file=sys.stderr)
             print("nothing was written.", file=sys.stderr)
             return 2 if isinstance(exc, ValueError) else 1
+    # light (the standard library): the drawing process is forked before anything heavy is imported
+    from tcm_coverage.workflows.drawer import document_drawer, resolve_jobs
+
+    try:
+        jobs = resolve_jobs(args.jobs)
+    except TCMCoverageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("nothing was written.", file=sys.stderr)
+        return 2
+    # with two CPUs the process drawing the documents starts now: it imports the renderers
+    # (and pandas, geopandas...) on the second CPU while this one imports the routing stack
+    with document_drawer(jobs=jobs) as drawer:
+        return _analyze(args, parser, jobs=jobs, drawer=drawer)
+
+
+def _analyze(args: argparse.Namespace, parser: argparse.ArgumentParser, *, jobs: int, drawer) -> int:
+    """``analyze``/``demo``: configure, run and summarise (``drawer``: forked by the caller, or ``None``)."""
     # Imported here so `--help` stays instant (and a redraw loads no routing stack).
     from tcm_coverage.workflows import run_analysis, summary_text
-    from tcm_coverage.workflows.drawer import resolve_jobs
 
     try:
         if args.command == "demo":
@@ -625,7 +641,7 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(str(exc))
     start = time.perf_counter()
     try:
-        run = run_analysis(config, progress=not args.quiet, jobs=resolve_jobs(args.jobs))
+        run = run_analysis(config, progress=not args.quiet, jobs=jobs, drawer=drawer)
     except TCMCoverageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("nothing was written.", file=sys.stderr)

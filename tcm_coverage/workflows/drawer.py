@@ -23,6 +23,11 @@ Two processes do what one would:
   is killed makes the run fail (:class:`~tcm_coverage._errors.OutputError`, exit 1);
 * the child shows no progress bar.
 
+``analyze`` and ``demo`` fork it first thing, before this process imports pandas, geopandas
+and the routing stack (this module imports only the standard library and the package's light
+modules): the child imports the renderers and those libraries on the second CPU while this
+process imports its own, instead of during the routing and tables.
+
 One process (everything drawn in turn, as before) with one CPU (``os.sched_getaffinity``),
 where ``fork`` is not Linux's (macOS, Windows), in a batch worker (the counties fill the cores)
 and with ``--jobs 1`` or ``TCM_COVERAGE_JOBS=1`` (:func:`resolve_jobs`).
@@ -44,12 +49,14 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage._io import inside_build
-from tcm_coverage.workflows.config import AnalysisConfig
-from tcm_coverage.workflows.run import AnalysisRun
+
+if TYPE_CHECKING:  # light on purpose: `analyze`/`demo` fork the drawer before pandas is imported
+    from tcm_coverage.workflows.config import AnalysisConfig
+    from tcm_coverage.workflows.run import AnalysisRun
 
 logger = logging.getLogger(__name__)
 
@@ -328,8 +335,8 @@ class DocumentDrawer:
                 warnings.warn_explicit(text, category, filename, lineno)
             elif kind == "done":
                 self._reap()
-                logger.debug("documents drawn by process %d: renderers imported in %.2f s CPU (while "
-                             "routing), drawn in %.2f s CPU; the tables were written meanwhile, then "
+                logger.debug("documents drawn by process %d: renderers imported in %.2f s CPU (beside this "
+                             "process's imports and routing), drawn in %.2f s CPU; the tables were written meanwhile, then "
                              "%.2f s waited", self.pid, message[2], message[3],
                              time.perf_counter() - waiting)
                 return list(message[1])

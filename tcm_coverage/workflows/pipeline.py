@@ -63,7 +63,7 @@ from tcm_coverage.outputs import scorecard
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS, REFERRAL_RESIDENT_COLUMN
 from tcm_coverage.workflows.config import AnalysisConfig, input_files, validate_config
 from tcm_coverage.workflows.decisions import decision_tables
-from tcm_coverage.workflows.drawer import document_drawer
+from tcm_coverage.workflows.drawer import DocumentDrawer, document_drawer
 from tcm_coverage.workflows.run import AnalysisRun, RunInputs
 from tcm_coverage.workflows.store import own_access
 from tcm_coverage.workflows.write import write_outputs
@@ -362,7 +362,8 @@ def _with_codes(points: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,
     return with_area_codes(points, {"county": counties, "township": townships}, like=like)
 
 
-def run_analysis(config: AnalysisConfig, *, progress: bool = True, jobs: int = 1) -> AnalysisRun:
+def run_analysis(config: AnalysisConfig, *, progress: bool = True, jobs: int = 1,
+                 drawer: DocumentDrawer | None = None) -> AnalysisRun:
     """Run the coverage analysis and write its outputs into ``config.out_dir``.
 
     With ``jobs=2`` a second process, forked before the inputs are read, imports the renderers
@@ -385,6 +386,10 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True, jobs: int = 1
         1: everything in this process (the default: e.g. a batch worker, whose counties fill
         the cores); 2: the documents drawn by a second process (``analyze``/``demo`` with two
         CPUs, :func:`~tcm_coverage.workflows.drawer.resolve_jobs`; Linux only, else 1).
+    drawer
+        A drawing process the caller forked already (the CLI forks it before it imports this
+        module, so that its imports run beside this process's own); the caller stops it.
+        Default: forked here with ``jobs=2``.
 
     Returns
     -------
@@ -392,9 +397,12 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True, jobs: int = 1
     """
     # refuse before hours of routing, not after
     check_output_dir(config.out_dir, inputs=input_files(config), option="--out")
-    with document_drawer(jobs=jobs if _draws_documents(config) else 1) as drawer:
+    if drawer is not None:  # forked by the caller (and stopped by it)
         run = compute(config, progress=progress)
-        return replace(run, files=write_outputs(run, config, drawer=drawer))
+        return replace(run, files=write_outputs(run, config, drawer=drawer if _draws_documents(config) else None))
+    with document_drawer(jobs=jobs if _draws_documents(config) else 1) as forked:
+        run = compute(config, progress=progress)
+        return replace(run, files=write_outputs(run, config, drawer=forked))
 
 
 def _draws_documents(config: AnalysisConfig) -> bool:
