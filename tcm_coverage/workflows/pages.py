@@ -25,7 +25,7 @@ from tcm_coverage.workflows.run import AnalysisRun
 from tcm_coverage.workflows.scorecards import write_scorecards
 from tcm_coverage.workflows.view import build_map
 
-__all__ = ["write_documents", "write_print_documents"]
+__all__ = ["write_documents", "write_print_documents", "write_web_documents"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,35 @@ def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Pat
     return files
 
 
+def write_web_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+    """``map.html`` and the HTML report(s) with their compact map, as the configuration asks.
+
+    Parameters
+    ----------
+    run
+        A computed or stored run.
+    config
+        Its configuration.
+    out_dir
+        Destination folder (inside an output folder's build).
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    rendering = config.rendering
+    files: list[Path] = []
+    cache = MapCache()  # map.html and the report's map prepare each layer once
+    if rendering.write_map:
+        files.append(save_map(build_map(run, config, cache=cache), out_dir / "map.html",
+                              self_contained=rendering.self_contained))
+    if rendering.write_report:
+        page = map_html(build_map(run, config, compact=True, cache=cache),
+                        self_contained=rendering.self_contained)
+        files += write_reports(run, config, out_dir, page)
+    return files
+
+
 def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
                     scorecards: bool = True) -> list[Path]:
     """``map.html``, the reports, the print documents and the scorecards, as the configuration
@@ -92,17 +121,7 @@ def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
     -------
     list of pathlib.Path
     """
-    rendering = config.rendering
-    files: list[Path] = []
-    cache = MapCache()  # map.html and the report's map prepare each layer once
-    if rendering.write_map:
-        files.append(save_map(build_map(run, config, cache=cache), out_dir / "map.html",
-                              self_contained=rendering.self_contained))
-    if rendering.write_report:
-        page = map_html(build_map(run, config, compact=True, cache=cache),
-                        self_contained=rendering.self_contained)
-        files += write_reports(run, config, out_dir, page)
-    files += write_print_documents(run, config, out_dir)
+    files = write_web_documents(run, config, out_dir) + write_print_documents(run, config, out_dir)
     if scorecards:
         files += write_scorecards(run, config, out_dir)
     return files
