@@ -44,7 +44,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage._io import inside_build
@@ -53,11 +53,16 @@ from tcm_coverage.workflows.run import AnalysisRun
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JOBS_ENV", "DocumentDrawer", "document_drawer", "resolve_jobs"]
+__all__ = ["JOBS_ENV", "BackgroundCall", "DocumentDrawer", "background_call", "document_drawer", "resolve_jobs"]
+
+T = TypeVar("T")
 
 #: The environment variable giving ``--jobs`` (``1``: one process).
 JOBS_ENV = "TCM_COVERAGE_JOBS"
 _PR_SET_PDEATHSIG = 1
+#: This process's ends of its children's pipes: a process forked later closes them (so that
+#: a child still sees the end of its pipe when this process closes it or dies).
+_PIPE_ENDS: list[IO[bytes]] = []
 
 
 def _cpus() -> int:
@@ -236,6 +241,41 @@ def _child(jobs_fd: int, messages_fd: int, parent: int) -> int:
             messages.flush()
 
 
+def _fork() -> int:
+    """``os.fork()``, nothing buffered written twice; the child closes the pipe ends of this
+    process's other children (:data:`_PIPE_ENDS`)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        # each fd pointed at /dev/null (not closed: a number reused would be closed with the
+        # stream object); the parent's buffers are not flushed here
+        null = os.open(os.devnull, os.O_RDWR)
+        for stream in _PIPE_ENDS:
+            if not stream.closed:
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(null, stream.fileno())
+        os.close(null)
+        _PIPE_ENDS.clear()
+    return pid
+
+
+def _relayed(message: tuple[Any, ...]) -> bool:
+    """Pass a child's log record or warning on to this process's logging or warnings (and
+    say so; ``False``: another message)."""
+    kind = message[0]
+    if kind == "log":
+        record = message[1]
+        logging.getLogger(record.name).handle(record)
+        return True
+    if kind == "warn":
+        _, text, category, filename, lineno = message
+        warnings.warn_explicit(text, category, filename, lineno)
+        return True
+    return False
+
+
 def _drawn_from(run: AnalysisRun) -> AnalysisRun:
     """What the documents are drawn from: the run without roads and routing graphs."""
     return replace(run, network=None, access=replace(run.access, routing={}))
@@ -252,10 +292,7 @@ class DocumentDrawer:
         jobs_r, jobs_w = os.pipe()
         messages_r, messages_w = os.pipe()
         parent = os.getpid()
-        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
-            with contextlib.suppress(Exception):
-                stream.flush()
-        pid = os.fork()
+        pid = _fork()
         if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
             code = 1
             try:
@@ -269,6 +306,7 @@ class DocumentDrawer:
         self.pid: int = pid
         self._jobs: IO[bytes] = os.fdopen(jobs_w, "wb")
         self._messages: IO[bytes] = os.fdopen(messages_r, "rb")
+        _PIPE_ENDS.extend((self._jobs, self._messages))
         self._sender: threading.Thread | None = None
         self._send_error: BaseException | None = None
         self._status: int | None = None
@@ -320,13 +358,9 @@ class DocumentDrawer:
             except (EOFError, OSError, pickle.UnpicklingError):
                 break
             kind = message[0]
-            if kind == "log":
-                record = message[1]
-                logging.getLogger(record.name).handle(record)
-            elif kind == "warn":
-                _, text, category, filename, lineno = message
-                warnings.warn_explicit(text, category, filename, lineno)
-            elif kind == "done":
+            if _relayed(message):
+                continue
+            if kind == "done":
                 self._reap()
                 logger.debug("documents drawn by process %d: renderers imported in %.2f s CPU (while "
                              "routing), drawn in %.2f s CPU; the tables were written meanwhile, then "
@@ -337,7 +371,7 @@ class DocumentDrawer:
                 self._reap()
                 if self._send_error is not None:  # it could not read a job that was not sent
                     raise self._send_error
-                raise message[1] from _ChildTraceback(message[2])
+                raise message[1] from _ChildTraceback(message[2], "the process drawing the documents")
         if self._sender is not None:
             self._sender.join()
         if self._send_error is not None:
@@ -362,15 +396,174 @@ class DocumentDrawer:
         if self._sender is not None:  # a send to the dead child fails at once (EPIPE)
             self._sender.join(timeout=10)
         for stream in (self._jobs, self._messages):
+            if stream in _PIPE_ENDS:
+                _PIPE_ENDS.remove(stream)
             with contextlib.suppress(OSError):
                 stream.close()
 
 
+def _call_child(fn: Callable[[], Any], stop_fd: int, messages_fd: int, parent: int) -> int:
+    """The process of a :class:`BackgroundCall`: compute ``fn()``, report; the exit code."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the parent decides
+    _die_with_parent(parent)
+    stop, messages = os.fdopen(stop_fd, "rb"), os.fdopen(messages_fd, "wb")
+    outbox = _Outbox(messages)
+    outbox.release()  # the parent sends nothing: no message is held back
+    _forward_logs_and_warnings(outbox)
+    _watch_parent(stop)
+    try:
+        cpu = _cpu()
+        value = fn()
+        outbox.send(("done", value, _cpu() - cpu))
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent
+        with contextlib.suppress(Exception):
+            outbox.send(_error_message(exc))
+        return 1
+    finally:
+        with contextlib.suppress(Exception):
+            messages.flush()
+
+
+class BackgroundCall(Generic[T]):
+    """``fn()`` computed by a forked copy of this process, which shares its memory (e.g. the
+    routing graphs) copy-on-write; :meth:`result` waits for the value (pickled over a pipe).
+
+    The drawer's contract (module docstring): the child's error is raised again by
+    :meth:`result` (the same exception, the child's traceback as its cause), its log records
+    and warnings go to this process's logging and warnings, it ignores Ctrl-C, dies with this
+    process and is stopped by :meth:`stop`; it shows no progress bar. Made by
+    :func:`background_call`.
+
+    Parameters
+    ----------
+    fn
+        What to compute; its value must pickle.
+    what
+        What the process computes, for messages ("the isochrones").
+    """
+
+    def __init__(self, fn: Callable[[], T], *, what: str) -> None:
+        self.what = what
+        stop_r, stop_w = os.pipe()
+        messages_r, messages_w = os.pipe()
+        parent = os.getpid()
+        pid = _fork()
+        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+            code = 1
+            try:
+                os.close(stop_w)
+                os.close(messages_r)
+                code = _call_child(fn, stop_r, messages_w, parent)
+            finally:
+                os._exit(code)
+        os.close(stop_r)
+        os.close(messages_w)
+        self.pid: int = pid
+        self._stop: IO[bytes] = os.fdopen(stop_w, "wb")
+        self._messages: IO[bytes] = os.fdopen(messages_r, "rb")
+        _PIPE_ENDS.extend((self._stop, self._messages))
+        self._status: int | None = None
+
+    def result(self) -> T:
+        """Wait for the value, passing the child's log records and warnings on.
+
+        Returns
+        -------
+        object
+            ``fn()``.
+
+        Raises
+        ------
+        BaseException
+            The child's error, as it was raised there.
+        OutputError
+            The child ended without a value (killed).
+        """
+        waiting = time.perf_counter()
+        while True:
+            try:
+                message = pickle.load(self._messages)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                break
+            if _relayed(message):
+                continue
+            self._reap()
+            if message[0] == "done":
+                logger.debug("%s computed by process %d in %.2f s CPU; %.2f s waited", self.what, self.pid,
+                             message[2], time.perf_counter() - waiting)
+                return message[1]  # type: ignore[no-any-return]
+            raise message[1] from _ChildTraceback(message[2], f"the process computing {self.what}")
+        status = self._reap()
+        raise OutputError(f"the process computing {self.what} (pid {self.pid}) ended before it finished "
+                          f"({_how_it_ended(status)}); nothing was replaced. Run again, or with --jobs 1 "
+                          "to compute everything in one process.")
+
+    def _reap(self) -> int:
+        if self._status is None:
+            _, self._status = os.waitpid(self.pid, 0)
+        return self._status
+
+    def stop(self) -> None:
+        """Stop the child if it still runs and close the pipes (always: also after an error)."""
+        if self._status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+        for stream in (self._stop, self._messages):
+            if stream in _PIPE_ENDS:
+                _PIPE_ENDS.remove(stream)
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+class _InProcess(Generic[T]):
+    """:class:`BackgroundCall`'s face for one process: ``fn()`` computed at once, here."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self.value = fn()
+
+    def result(self) -> T:
+        return self.value
+
+
+@contextlib.contextmanager
+def background_call(fn: Callable[[], T], *, jobs: int = 1,
+                    what: str = "the isochrones") -> Iterator[BackgroundCall[T] | _InProcess[T]]:
+    """``fn()`` computed by a second process while the ``with`` block goes on (``jobs`` 2),
+    or at once in this one (``jobs`` 1, :func:`resolve_jobs`); ``.result()`` gives its value.
+    The process is stopped when the block ends, however it ends.
+
+    Parameters
+    ----------
+    fn
+        What to compute (its value must pickle).
+    jobs
+        From :func:`resolve_jobs`.
+    what
+        What it computes, for messages.
+
+    Yields
+    ------
+    BackgroundCall or an object with the same ``result()``
+    """
+    if jobs < 2:
+        yield _InProcess(fn)
+        return
+    call = BackgroundCall(fn, what=what)
+    try:
+        yield call
+    finally:
+        call.stop()
+
+
 class _ChildTraceback(Exception):
-    """The traceback of an error raised in the drawing process (shown as the cause)."""
+    """The traceback of an error raised in a child process (shown as the cause); ``args``:
+    the traceback and which process it was."""
 
     def __str__(self) -> str:
-        return "in the process drawing the documents:\n" + str(self.args[0] if self.args else "")
+        where = self.args[1] if len(self.args) > 1 else "the child process"
+        return f"in {where}:\n" + str(self.args[0] if self.args else "")
 
 
 def _how_it_ended(status: int) -> str:
