@@ -4,6 +4,7 @@ when it fails, it never outlives its parent, and the one-process path stays."""
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 import json
 import logging
@@ -22,12 +23,13 @@ import matplotlib.image as mpimg
 import numpy as np
 import openpyxl
 import pytest
+import shapely
 
 from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage.cli.main import main
 from tcm_coverage.workflows import drawer as drawer_module
 from tcm_coverage.workflows import pages, pipeline, write
-from tcm_coverage.workflows.drawer import JOBS_ENV, document_drawer, resolve_jobs
+from tcm_coverage.workflows.drawer import JOBS_ENV, background_call, document_drawer, resolve_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 _MARKER = ".tcm-coverage.json"
@@ -215,7 +217,7 @@ def _cli_demo(out: Path, *extra: str) -> list[str]:
 def computed_once(demo_computed, monkeypatch):
     """``demo`` in-process with the demo already computed (the fixture's modes and thresholds)."""
     run, _ = demo_computed
-    monkeypatch.setattr(pipeline, "compute", lambda config, progress=True: run)
+    monkeypatch.setattr(pipeline, "compute", lambda config, progress=True, jobs=1: run)
     return run
 
 
@@ -296,3 +298,102 @@ def test_a_run_that_cannot_be_handed_over_fails_without_hanging(demo_computed, t
     with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
         _write(replace(run, lorenz=lorenz), config, out, jobs=2)
     assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
+
+
+# -- the isochrones computed by a second process (drawer.background_call, pipeline.compute) --
+
+def _snaps_equal(a, b) -> bool:
+    return all((x is None and y is None) or np.array_equal(x, y, equal_nan=True)
+               for x, y in ((getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)))
+
+
+@linux_only
+def test_isochrones_by_a_second_process_are_those_of_one(demo_computed):
+    one, config = demo_computed
+    two = pipeline.compute(config, progress=False, jobs=2)
+    assert "isochrones (waited for)" in two.seconds and "isochrones (waited for)" not in one.seconds
+    a, b = one.access.isochrones, two.access.isochrones
+    assert len(a) > 0 and a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    assert all(shapely.equals_exact(a.geometry.to_numpy(), b.geometry.to_numpy(), 0))
+    assert one.access.cells.keys() == two.access.cells.keys() == {"walk", "ebike"}
+    for mode, (snap, grid) in one.access.cells.items():
+        snap2, grid2 = two.access.cells[mode]
+        assert _snaps_equal(snap, snap2) and np.array_equal(grid.inside, grid2.inside)
+    assert one.tables.county.equals(two.tables.county)
+    assert one.access.demand.equals(two.access.demand)
+    assert one.access.warnings == two.access.warnings
+
+
+def _pid_and_fail():
+    raise InputError(f"isochrones failed in {os.getpid()}", fix="none")
+
+
+@linux_only
+def test_an_error_of_the_background_process_is_raised_once_and_it_is_gone(caplog):
+    with pytest.raises(InputError, match="isochrones failed in") as info:
+        with background_call(_pid_and_fail, jobs=2) as call:
+            pid = call.pid
+            call.result()
+    assert str(pid) in str(info.value)  # raised there, not here
+    assert "in the process computing the isochrones" in str(info.value.__cause__)
+    assert not _alive(pid)
+    assert not [r for r in caplog.records if "isochrones failed" in r.getMessage()]  # raised, not logged
+
+
+def _noisy_value():
+    logging.getLogger("tcm_coverage.access.isochrones").warning("cells with %s", "care")
+    warnings.warn("an isochrone warning", UserWarning, stacklevel=1)
+    return {"pid": os.getpid(), "values": np.arange(5)}
+
+
+@linux_only
+def test_the_background_value_logs_and_warnings_come_back_once(caplog):
+    with pytest.warns(UserWarning, match="an isochrone warning") as shown:
+        with background_call(_noisy_value, jobs=2) as call:
+            value = call.result()
+    assert value["pid"] == call.pid != os.getpid() and np.array_equal(value["values"], np.arange(5))
+    assert len([w for w in shown if "an isochrone warning" in str(w.message)]) == 1
+    assert [r.getMessage() for r in caplog.records if "cells with" in r.getMessage()] == ["cells with care"]
+    assert not _alive(call.pid)
+
+
+def test_one_process_computes_the_background_value_here():
+    with pytest.warns(UserWarning, match="an isochrone warning"), background_call(_noisy_value, jobs=1) as call:
+        assert not hasattr(call, "pid")
+        assert call.result()["pid"] == os.getpid()
+
+
+def _sleep():
+    time.sleep(120)
+
+
+@linux_only
+def test_interrupting_the_parent_stops_the_background_process():
+    with pytest.raises(KeyboardInterrupt):
+        with background_call(_sleep, jobs=2) as call:
+            pid = call.pid
+            raise KeyboardInterrupt
+    assert not _alive(pid)
+
+
+def _pipes_held():
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except FileNotFoundError:  # the listing's own
+            continue
+        if target.startswith("pipe:"):
+            held.append(target)
+    return held
+
+
+@linux_only
+def test_the_background_process_holds_no_pipe_of_the_drawer():
+    """Else the drawer would not see its parent close its job pipe while the other runs."""
+    with document_drawer(jobs=2) as drawer:
+        assert drawer is not None
+        drawer_pipes = {os.readlink(f"/proc/self/fd/{s.fileno()}") for s in (drawer._jobs, drawer._messages)}
+        with background_call(_pipes_held, jobs=2) as call:
+            held = call.result()
+    assert held and not drawer_pipes & set(held)
