@@ -3,9 +3,9 @@
 :func:`document_drawer` forks a process at the start of a run. While the parent reads the
 inputs and routes, it imports the renderers (matplotlib, folium, python-docx, openpyxl). When
 the run is computed, :func:`~tcm_coverage.workflows.write.write_outputs` hands it the run
-(pickled over a pipe, without the road network and routing graphs, which no document draws
-from) and the build folder of the atomic output folder; it draws the documents there
-(:func:`~tcm_coverage.workflows.pages.write_documents`: ``map.html``, ``report.html``,
+(pickled over a pipe, without the road network, routing graphs and snapped isochrone cells,
+which no document draws from) and the build folder of the atomic output folder; it draws the
+documents there (:func:`~tcm_coverage.workflows.pages.write_documents`: ``map.html``, ``report.html``,
 ``map.png``/``map.pdf``, ``report.docx``) while the parent writes the tables, layers,
 scorecards and the store's tables (the child, importing nothing at this point, is still the
 longer of the two); the parent waits for it before the store's index (which records the plate
@@ -22,6 +22,12 @@ Two processes do what one would:
   parent (``PR_SET_PDEATHSIG`` on Linux, and the end of the job pipe it watches); a child that
   is killed makes the run fail (:class:`~tcm_coverage._errors.OutputError`, exit 1);
 * the child shows no progress bar.
+
+The same contract holds for :func:`background_call`, a second process forked after the
+routing that computes the isochrones while the parent computes the tables
+(:func:`~tcm_coverage.workflows.pipeline.compute_from_inputs`; its value comes back pickled
+over a pipe, before the outputs are written); a process forked later closes the pipe ends of
+those forked before (:data:`_PIPE_ENDS`), so each child still sees its parent go.
 
 One process (everything drawn in turn, as before) with one CPU (``os.sched_getaffinity``),
 where ``fork`` is not Linux's (macOS, Windows), in a batch worker (the counties fill the cores)
@@ -277,8 +283,9 @@ def _relayed(message: tuple[Any, ...]) -> bool:
 
 
 def _drawn_from(run: AnalysisRun) -> AnalysisRun:
-    """What the documents are drawn from: the run without roads and routing graphs."""
-    return replace(run, network=None, access=replace(run.access, routing={}))
+    """What the documents are drawn from: the run without roads, routing graphs and snapped
+    isochrone cells (in the demo 15 of 39 MB pickled, which no document draws from)."""
+    return replace(run, network=None, access=replace(run.access, routing={}, cells={}))
 
 
 class DocumentDrawer:
