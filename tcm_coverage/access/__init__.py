@@ -68,6 +68,8 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         CellGrid,
         TravelTimeSurface,
         band_classes,
+        band_columns,
+        bands_frame,
         cell_grid,
         isochrone_bands,
         metric_area,
@@ -103,6 +105,8 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
 __all__ = [
     "CellGrid",
     "band_classes",
+    "band_columns",
+    "bands_frame",
     "cell_grid",
     "ASSUMPTIONS",
     "AccessOptions",

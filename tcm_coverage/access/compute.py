@@ -45,7 +45,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
 from tcm_coverage._errors import InputError
@@ -53,8 +52,9 @@ from tcm_coverage.access.checks import check_names
 from tcm_coverage.access.facility_sets import facility_set_masks, functional_unknown, unknown_flags
 from tcm_coverage.access.isochrones import (
     CellGrid,
+    band_columns,
+    bands_frame,
     cell_grid,
-    isochrone_bands,
     surface_points,
     travel_time_surface,
 )
@@ -326,7 +326,7 @@ def compute_isochrones(work: IsochroneWork, *, progress: bool = False) -> Isochr
     IsochroneRings
     """
     snaps = dict(work.snaps)  # the cells' snaps join the routing's, in a copy
-    parts: list[gpd.GeoDataFrame] = []
+    parts: list[dict[str, list]] = []
     cells: dict[str, Snap] = {}
     steps = len(work.runs) * len(work.facility_sets)
     with tqdm(total=steps, desc="isochrones", unit="step", disable=not progress, leave=False) as bar:
@@ -337,7 +337,7 @@ def compute_isochrones(work: IsochroneWork, *, progress: bool = False) -> Isochr
             parts.extend(mode_parts)
             if snapped is not None:
                 cells[mode] = snapped[0]
-    rings = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326") if parts else None
+    rings = bands_frame(parts) if parts else None  # one frame (not one per surface, then concatenated)
     return IsochroneRings(rings=rings, snaps=cells)
 
 
@@ -482,8 +482,8 @@ def _mode_isochrones(
     nodes: _NodeRuns, masks: Mapping[str, np.ndarray], *, mode: str, facility_sets: Sequence[str],
     isochrones: IsochroneOptions, direct_offroad_m: float, bar: tqdm,
     cells: tuple[CellGrid, dict[tuple[str, bytes], Any]],
-) -> tuple[list[gpd.GeoDataFrame], tuple[Snap, CellGrid] | None]:
-    """Isochrone rings of one mode per facility set (none for a set with no facility), and the
+) -> tuple[list[dict[str, list]], tuple[Snap, CellGrid] | None]:
+    """Isochrone rings of one mode per facility set (:func:`band_columns`; none for a set with no facility), and the
     grid's cells snapped on the mode's graph (``None`` when no set has a facility); ``cells``
     is the run's grid (the same for every mode) and the run's snaps, so the grid is snapped
     once for the modes that share a snap key; ``nodes`` the mode's Dijkstra runs, shared with
@@ -502,7 +502,7 @@ def _mode_isochrones(
             fac, runs = nodes.get(mask)
             surface = travel_time_surface(rg, fac, None, cells=snapped, direct_offroad_m=direct_offroad_m,
                                           nodes=runs)
-            parts.append(isochrone_bands(surface, isochrones.minutes,
-                                         attributes={"mode": mode, "target": facility_set}))
+            parts.append(band_columns(surface, isochrones.minutes,
+                                      attributes={"mode": mode, "target": facility_set}))
         bar.update()
     return parts, snapped

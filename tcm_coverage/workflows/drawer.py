@@ -29,6 +29,10 @@ routing that computes the isochrones while the parent computes the tables
 over a pipe, before the outputs are written); a process forked later closes the pipe ends of
 those forked before (:data:`_PIPE_ENDS`), so each child still sees its parent go.
 
+Why this module is long: both second processes of a run keep one contract (below) with one
+machinery (the fork, the pipes, the relay of logs, warnings and errors); split, its private
+helpers would be imported across modules.
+
 One process (everything drawn in turn, as before) with one CPU (``os.sched_getaffinity``),
 where ``fork`` is not Linux's (macOS, Windows), in a batch worker (the counties fill the cores)
 and with ``--jobs 1`` or ``TCM_COVERAGE_JOBS=1`` (:func:`resolve_jobs`).
