@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -425,14 +425,16 @@ def _once_per_run(raw: Sequence[_RawNote]) -> list[tuple[str, str]]:
     return notes
 
 
+@dataclass(frozen=True)
 class _NodeRuns:
     """The Dijkstra run of each set of facilities of one mode (:func:`facility_node_times`),
     made once for the residents and the isochrone cells (and once for sets with the same
-    facilities)."""
+    facilities); ``_runs`` is the cache, by packed mask (a dataclass, so that a copy compares
+    equal field by field)."""
 
-    def __init__(self, rg: RoutingGraph, fsnap: Snap) -> None:
-        self.rg, self.fsnap = rg, fsnap
-        self._runs: dict[bytes, tuple[Snap, NodeTimes]] = {}
+    rg: RoutingGraph
+    fsnap: Snap
+    _runs: dict[bytes, tuple[Snap, NodeTimes]] = field(default_factory=dict)
 
     def get(self, mask: np.ndarray) -> tuple[Snap, NodeTimes]:
         """The facilities of ``mask`` and their node times."""
