@@ -4,6 +4,7 @@ when it fails, it never outlives its parent, and the one-process path stays."""
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 import json
 import logging
@@ -22,12 +23,13 @@ import matplotlib.image as mpimg
 import numpy as np
 import openpyxl
 import pytest
+import shapely
 
 from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage.cli.main import main
 from tcm_coverage.workflows import drawer as drawer_module
 from tcm_coverage.workflows import pages, pipeline, write
-from tcm_coverage.workflows.drawer import JOBS_ENV, document_drawer, resolve_jobs
+from tcm_coverage.workflows.drawer import JOBS_ENV, background_call, document_drawer, resolve_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 _MARKER = ".tcm-coverage.json"
@@ -123,7 +125,7 @@ def test_a_killed_child_fails_the_run_and_keeps_the_earlier_result(demo_computed
     run, config = demo_computed
     out = tmp_path / "run"
     before = _earlier_result(run, config, out)
-    monkeypatch.setattr(pages, "write_documents", lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
+    monkeypatch.setattr(pages, "write_print_documents", lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
     with pytest.raises(OutputError, match="killed by SIGKILL.*nothing was replaced.*--jobs 1"):
         _write(run, config, out, jobs=2)
     assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
@@ -153,7 +155,11 @@ from tcm_coverage.workflows.drawer import document_drawer
 def drawing(run, config, folder, **kwargs):  # the child draws for two minutes
     (folder / "drawing").touch()
     time.sleep(120)
-pages.write_documents = drawing
+def web(run, config, folder, **kwargs):  # and so does its own second process
+    (folder / "web").touch()
+    time.sleep(120)
+pages.write_print_documents = drawing
+pages.write_web_documents = web
 run, config = pickle.loads(Path(sys.argv[1]).read_bytes())
 with document_drawer(jobs=2) as drawer:
     drawer.draw(run, config, Path(sys.argv[2]))
@@ -176,15 +182,18 @@ def test_the_child_dies_with_its_parent(demo_computed, tmp_path, sig):
     try:
         child = int(parent.stdout.readline())
         deadline = time.monotonic() + 120
-        while not (tmp_path / "build" / "drawing").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)  # until the child has the job and draws
+        while not all((tmp_path / "build" / n).exists() for n in ("drawing", "web")) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)  # until the child has the job and draws, and its own child too
         assert _alive(child) and (tmp_path / "build" / "drawing").exists()
+        (grandchild,) = (int(p) for p in Path(f"/proc/{child}/task/{child}/children").read_text().split())
         parent.send_signal(sig)
         parent.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while _alive(child) and time.monotonic() < deadline:
+        while (_alive(child) or _alive(grandchild)) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _alive(child), "the drawing process outlived its parent"
+        assert not _alive(grandchild), "the web-map process outlived the drawing process"
     finally:
         parent.kill()
         parent.wait()
@@ -199,11 +208,12 @@ def test_logs_and_warnings_of_the_child_are_shown_once(demo_computed, tmp_path, 
         warnings.warn("a drawing warning", UserWarning, stacklevel=1)
         return []
 
-    monkeypatch.setattr(pages, "write_documents", noisy)
+    monkeypatch.setattr(pages, "write_print_documents", noisy)
+    monkeypatch.setattr(pages, "write_web_documents", noisy)  # by the drawer's own second process
     with pytest.warns(UserWarning, match="a drawing warning") as shown:
         _write(run, config, tmp_path / "run", jobs=2)
-    assert len([w for w in shown if "a drawing warning" in str(w.message)]) == 1
-    assert [r.getMessage() for r in caplog.records if "drawn with" in r.getMessage()] == ["drawn with care"]
+    assert len([w for w in shown if "a drawing warning" in str(w.message)]) == 2  # once from each
+    assert [r.getMessage() for r in caplog.records if "drawn with" in r.getMessage()] == ["drawn with care"] * 2
 
 
 def _cli_demo(out: Path, *extra: str) -> list[str]:
@@ -215,7 +225,7 @@ def _cli_demo(out: Path, *extra: str) -> list[str]:
 def computed_once(demo_computed, monkeypatch):
     """``demo`` in-process with the demo already computed (the fixture's modes and thresholds)."""
     run, _ = demo_computed
-    monkeypatch.setattr(pipeline, "compute", lambda config, progress=True: run)
+    monkeypatch.setattr(pipeline, "compute", lambda config, progress=True, jobs=1: run)
     return run
 
 
@@ -308,3 +318,100 @@ def test_the_drawer_is_forked_before_the_heavy_imports():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
                           check=True, timeout=120)
     assert done.stdout.strip() == "[]"
+# -- the isochrones computed by a second process (drawer.background_call, pipeline.compute) --
+
+def _snaps_equal(a, b) -> bool:
+    return all((x is None and y is None) or np.array_equal(x, y, equal_nan=True)
+               for x, y in ((getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)))
+
+
+@linux_only
+def test_isochrones_by_a_second_process_are_those_of_one(demo_computed):
+    one, config = demo_computed
+    two = pipeline.compute(config, progress=False, jobs=2)
+    assert "isochrones (waited for)" in two.seconds and "isochrones (waited for)" not in one.seconds
+    a, b = one.access.isochrones, two.access.isochrones
+    assert len(a) > 0 and a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    assert all(shapely.equals_exact(a.geometry.to_numpy(), b.geometry.to_numpy(), 0))
+    assert one.access.cells.keys() == two.access.cells.keys() == {"walk", "ebike"}
+    for mode, (snap, grid) in one.access.cells.items():
+        snap2, grid2 = two.access.cells[mode]
+        assert _snaps_equal(snap, snap2) and np.array_equal(grid.inside, grid2.inside)
+    assert one.tables.county.equals(two.tables.county)
+    assert one.access.demand.equals(two.access.demand)
+    assert one.access.warnings == two.access.warnings
+
+
+def _pid_and_fail():
+    raise InputError(f"isochrones failed in {os.getpid()}", fix="none")
+
+
+@linux_only
+def test_an_error_of_the_background_process_is_raised_once_and_it_is_gone(caplog):
+    with pytest.raises(InputError, match="isochrones failed in") as info:
+        with background_call(_pid_and_fail, jobs=2) as call:
+            pid = call.pid
+            call.result()
+    assert str(pid) in str(info.value)  # raised there, not here
+    assert "in the process computing the isochrones" in str(info.value.__cause__)
+    assert not _alive(pid)
+    assert not [r for r in caplog.records if "isochrones failed" in r.getMessage()]  # raised, not logged
+
+
+def _noisy_value():
+    logging.getLogger("tcm_coverage.access.isochrones").warning("cells with %s", "care")
+    warnings.warn("an isochrone warning", UserWarning, stacklevel=1)
+    return {"pid": os.getpid(), "values": np.arange(5)}
+
+
+@linux_only
+def test_the_background_value_logs_and_warnings_come_back_once(caplog):
+    with pytest.warns(UserWarning, match="an isochrone warning") as shown:
+        with background_call(_noisy_value, jobs=2) as call:
+            value = call.result()
+    assert value["pid"] == call.pid != os.getpid() and np.array_equal(value["values"], np.arange(5))
+    assert len([w for w in shown if "an isochrone warning" in str(w.message)]) == 1
+    assert [r.getMessage() for r in caplog.records if "cells with" in r.getMessage()] == ["cells with care"]
+    assert not _alive(call.pid)
+
+
+def test_one_process_computes_the_background_value_here():
+    with pytest.warns(UserWarning, match="an isochrone warning"), background_call(_noisy_value, jobs=1) as call:
+        assert not hasattr(call, "pid")
+        assert call.result()["pid"] == os.getpid()
+
+
+def _sleep():
+    time.sleep(120)
+
+
+@linux_only
+def test_interrupting_the_parent_stops_the_background_process():
+    with pytest.raises(KeyboardInterrupt):
+        with background_call(_sleep, jobs=2) as call:
+            pid = call.pid
+            raise KeyboardInterrupt
+    assert not _alive(pid)
+
+
+def _pipes_held():
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except FileNotFoundError:  # the listing's own
+            continue
+        if target.startswith("pipe:"):
+            held.append(target)
+    return held
+
+
+@linux_only
+def test_the_background_process_holds_no_pipe_of_the_drawer():
+    """Else the drawer would not see its parent close its job pipe while the other runs."""
+    with document_drawer(jobs=2) as drawer:
+        assert drawer is not None
+        drawer_pipes = {os.readlink(f"/proc/self/fd/{s.fileno()}") for s in (drawer._jobs, drawer._messages)}
+        with background_call(_pipes_held, jobs=2) as call:
+            held = call.result()
+    assert held and not drawer_pipes & set(held)

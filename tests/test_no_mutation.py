@@ -247,6 +247,10 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("access", "compute_access", lambda d, tmp: ((d.people, d.facilities, d.roads), dict(
         modes=("walk",), isochrones=tc.IsochroneOptions(minutes=(15,), area=d.county),
         progress=False))),
+    Case("access", "route_access", lambda d, tmp: ((d.people, d.facilities, d.roads), dict(
+        modes=("walk",), isochrones=tc.IsochroneOptions(minutes=(15,), area=d.county),
+        progress=False))),
+    Case("access", "with_isochrones", lambda d, tmp: (_routed_with_work(d), {})),
     Case("access", "coverage_tables", lambda d, tmp: ((d.access.demand, d.access.facilities), dict(
         counties=d.county, townships=d.towns, modes=d.access.modes,
         facility_sets=d.access.facility_sets, thresholds=(10, 15)))),
@@ -343,6 +347,13 @@ NOT_CASES: dict[str, str] = {
     "points_from_raster": "reads a file (the frame-typed ``boundary`` is only clipped against)",
     "write_manifest": "takes file paths, not frames",
 }
+
+
+def _routed_with_work(d: Any) -> tuple[Any, ...]:
+    """The arguments of ``with_isochrones``: a routed run, its isochrones' work and rings."""
+    access, work = tc.access.route_access(d.people, d.facilities, d.roads, modes=("walk",), progress=False,
+                                          isochrones=tc.IsochroneOptions(minutes=(15,), area=d.county))
+    return access, work, tc.access.compute_isochrones(work)
 
 
 def assign_areas_of(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:

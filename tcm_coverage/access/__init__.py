@@ -34,7 +34,14 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         check_time_columns,
         computed_times,
     )
-    from tcm_coverage.access.compute import compute_access
+    from tcm_coverage.access.compute import (
+        IsochroneRings,
+        IsochroneWork,
+        compute_access,
+        compute_isochrones,
+        route_access,
+        with_isochrones,
+    )
     from tcm_coverage.access.coverage import (
         STAFF_COLUMNS,
         CoverageTables,
@@ -61,6 +68,8 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         CellGrid,
         TravelTimeSurface,
         band_classes,
+        band_columns,
+        bands_frame,
         cell_grid,
         isochrone_bands,
         metric_area,
@@ -96,6 +105,8 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
 __all__ = [
     "CellGrid",
     "band_classes",
+    "band_columns",
+    "bands_frame",
     "cell_grid",
     "ASSUMPTIONS",
     "AccessOptions",
@@ -111,6 +122,8 @@ __all__ = [
     "FCAMeasure",
     "FCAResult",
     "IsochroneOptions",
+    "IsochroneRings",
+    "IsochroneWork",
     "METHODS",
     "NearestResult",
     "ODPairs",
@@ -131,6 +144,7 @@ __all__ = [
     "check_thresholds",
     "check_time_columns",
     "compute_access",
+    "compute_isochrones",
     "computed_times",
     "coverage_tables",
     "facility_capacity",
@@ -157,6 +171,7 @@ __all__ = [
     "referral_chain",
     "referral_routing",
     "referral_township_table",
+    "route_access",
     "scaled_routing",
     "sensitivity_band",
     "sensitivity_table",
@@ -167,6 +182,7 @@ __all__ = [
     "unknown_flags",
     "weighted_gini",
     "with_area_codes",
+    "with_isochrones",
 ]
 
 lazy_face(__name__)

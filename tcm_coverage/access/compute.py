@@ -40,11 +40,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
 from tcm_coverage._errors import InputError
@@ -52,8 +52,9 @@ from tcm_coverage.access.checks import check_names
 from tcm_coverage.access.facility_sets import facility_set_masks, functional_unknown, unknown_flags
 from tcm_coverage.access.isochrones import (
     CellGrid,
+    band_columns,
+    bands_frame,
     cell_grid,
-    isochrone_bands,
     surface_points,
     travel_time_surface,
 )
@@ -78,8 +79,9 @@ from tcm_coverage.vocab import FACILITY_SETS, ISOCHRONE_FACILITY_SETS, time_colu
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AccessOptions", "AccessResult", "IsochroneOptions", "compute_access", "facility_set_masks",
-           "functional_unknown", "unknown_flags"]
+__all__ = ["AccessOptions", "AccessResult", "IsochroneOptions", "IsochroneRings", "IsochroneWork", "compute_access",
+           "compute_isochrones", "facility_set_masks", "functional_unknown", "route_access", "unknown_flags",
+           "with_isochrones"]
 
 def _check_facilities_on_network(
     rg: RoutingGraph, snap: Snap, facilities: gpd.GeoDataFrame, *, mode: str, max_offroad_m: float,
@@ -131,6 +133,10 @@ def compute_access(
 ) -> AccessResult:
     """Compute nearest-facility travel times for every demand point, facility set and mode.
 
+    :func:`route_access`, then :func:`compute_isochrones` and :func:`with_isochrones` in turn
+    (a run with two CPUs computes the isochrones in a second process meanwhile instead,
+    :func:`tcm_coverage.workflows.pipeline.compute`).
+
     Parameters
     ----------
     demand
@@ -156,6 +162,89 @@ def compute_access(
     -------
     AccessResult
     """
+    access, work = route_access(demand, facilities, network, modes=modes, facility_sets=facility_sets,
+                                options=options, isochrones=isochrones, progress=progress)
+    if work is None:
+        return access
+    return with_isochrones(access, work, compute_isochrones(work, progress=progress))
+
+
+@dataclass(frozen=True)
+class IsochroneWork:
+    """The isochrones of a routed run, still to be computed (:func:`route_access`): everything
+    :func:`compute_isochrones` needs, the routing's Dijkstra runs included (a forked process
+    shares them with the one that routed).
+
+    Attributes
+    ----------
+    runs : tuple of (str, _NodeRuns)
+        Per mode, its graph, facilities and Dijkstra runs per facility set.
+    masks : mapping
+        Facility set -> (len(facilities),) bool.
+    facility_sets : tuple of str
+        The facility sets drawn as isochrones.
+    options : IsochroneOptions
+        Thresholds and cell size.
+    direct_offroad_m : float
+        As in :class:`AccessOptions`.
+    grid : CellGrid
+        The run's cells, the same for every mode.
+    snaps : mapping
+        The run's snaps per (point set, snap key), so the cells of a mode sharing the snap key
+        of the routing's points are snapped alike.
+    """
+
+    runs: tuple[tuple[str, _NodeRuns], ...]
+    masks: Mapping[str, np.ndarray]
+    facility_sets: tuple[str, ...]
+    options: IsochroneOptions
+    direct_offroad_m: float
+    grid: CellGrid
+    snaps: Mapping[tuple[str, bytes], Any]
+
+
+@dataclass(frozen=True)
+class IsochroneRings:
+    """The result of :func:`compute_isochrones` (small to send from a second process: the grid
+    stays with :class:`IsochroneWork`).
+
+    Attributes
+    ----------
+    rings : geopandas.GeoDataFrame or None
+        As :attr:`AccessResult.isochrones`.
+    snaps : mapping
+        Per mode with isochrones, its cell centres snapped on its graph.
+    """
+
+    rings: gpd.GeoDataFrame | None
+    snaps: Mapping[str, Snap]
+
+
+def route_access(
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    network: RoadNetwork,
+    *,
+    modes: Sequence[str] = ("walk", "ebike"),
+    facility_sets: Iterable[str] = FACILITY_SETS,
+    options: AccessOptions | None = None,
+    isochrones: IsochroneOptions | None = None,
+    progress: bool = True,
+) -> tuple[AccessResult, IsochroneWork | None]:
+    """The travel times of :func:`compute_access` without the isochrones, and the isochrones'
+    work (``None`` when none are asked for or no facility set draws any).
+
+    Parameters
+    ----------
+    demand, facilities, network, modes, facility_sets, options, isochrones, progress
+        As in :func:`compute_access`.
+
+    Returns
+    -------
+    (AccessResult, IsochroneWork or None)
+        The result has no ``isochrones`` and no ``cells`` yet: :func:`compute_isochrones`
+        then :func:`with_isochrones` add them.
+    """
     facility_sets = check_names(facility_sets, FACILITY_SETS, what="facility set")
     opts = AccessOptions() if options is None else options
     _check_not_empty(demand, facilities, source=opts.facilities_source)
@@ -176,10 +265,9 @@ def compute_access(
     summaries: dict[str, dict] = {}
     routing: dict[str, Routing] = {}
     raw_notes: list[_RawNote] = []
-    iso_parts: list[gpd.GeoDataFrame] = []
-    cells: dict[str, tuple[Snap, CellGrid]] = {}
+    runs: list[tuple[str, _NodeRuns]] = []
     snaps: dict[tuple[str, bytes], Any] = {}  # each point set snapped once per snap_key
-    steps = len(modes) * (2 + len(facility_sets) + len(iso_sets))
+    steps = len(modes) * (2 + len(facility_sets))
     with tqdm(total=steps, desc="travel times", unit="step", disable=not progress, leave=False) as bar:
         for mode in modes:
             profile = get_profile(
@@ -209,22 +297,68 @@ def compute_access(
                 dem[col] = values
             raw_notes.extend(("no_facility", (("facility_set", (s, FACILITY_SET_LABELS[s]["zh"])),), None)
                              for s in empty)
-            if grid is not None and isochrones is not None:
-                parts, snapped = _mode_isochrones(nodes, masks, mode=mode, facility_sets=iso_sets,
-                                                  isochrones=isochrones, direct_offroad_m=opts.direct_offroad_m,
-                                                  bar=bar, cells=(grid, snaps))
-                iso_parts.extend(parts)
-                if snapped is not None:
-                    cells[mode] = snapped
+            runs.append((mode, nodes))
     notes = _once_per_run(raw_notes)
     for en, _ in notes:
         logger.warning(en)
-    rings = (gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs="EPSG:4326")
-             if iso_parts else None)
-    return AccessResult(demand=dem, facilities=fac, modes=tuple(modes), facility_sets=facility_sets,
-                        networks=summaries, warnings=tuple(en for en, _ in notes),
-                        warnings_zh=tuple(zh for _, zh in notes), isochrones=rings, routing=routing,
-                        cells=cells, options=opts)
+    access = AccessResult(demand=dem, facilities=fac, modes=tuple(modes), facility_sets=facility_sets,
+                          networks=summaries, warnings=tuple(en for en, _ in notes),
+                          warnings_zh=tuple(zh for _, zh in notes), routing=routing, options=opts)
+    if grid is None or isochrones is None:
+        return access, None
+    work = IsochroneWork(runs=tuple(runs), masks=masks, facility_sets=tuple(iso_sets), options=isochrones,
+                         direct_offroad_m=opts.direct_offroad_m, grid=grid, snaps=snaps)
+    return access, work
+
+
+def compute_isochrones(work: IsochroneWork, *, progress: bool = False) -> IsochroneRings:
+    """The isochrone rings of a routed run (:func:`route_access`), per mode and facility set.
+
+    Parameters
+    ----------
+    work : IsochroneWork
+        From :func:`route_access`.
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    IsochroneRings
+    """
+    snaps = dict(work.snaps)  # the cells' snaps join the routing's, in a copy
+    parts: list[dict[str, list]] = []
+    cells: dict[str, Snap] = {}
+    steps = len(work.runs) * len(work.facility_sets)
+    with tqdm(total=steps, desc="isochrones", unit="step", disable=not progress, leave=False) as bar:
+        for mode, nodes in work.runs:
+            mode_parts, snapped = _mode_isochrones(nodes, work.masks, mode=mode, facility_sets=work.facility_sets,
+                                                   isochrones=work.options, direct_offroad_m=work.direct_offroad_m,
+                                                   bar=bar, cells=(work.grid, snaps))
+            parts.extend(mode_parts)
+            if snapped is not None:
+                cells[mode] = snapped[0]
+    rings = bands_frame(parts) if parts else None  # one frame (not one per surface, then concatenated)
+    return IsochroneRings(rings=rings, snaps=cells)
+
+
+def with_isochrones(access: AccessResult, work: IsochroneWork, rings: IsochroneRings) -> AccessResult:
+    """``access`` (from :func:`route_access`) with its isochrone rings and cells.
+
+    Parameters
+    ----------
+    access : AccessResult
+        From :func:`route_access`.
+    work : IsochroneWork
+        Its isochrones' work.
+    rings : IsochroneRings
+        From :func:`compute_isochrones` of ``work`` (in this process or another).
+
+    Returns
+    -------
+    AccessResult
+    """
+    return replace(access, isochrones=rings.rings,
+                   cells={mode: (snap, work.grid) for mode, snap in rings.snaps.items()})
 
 
 def _check_not_empty(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, source: str | None) -> None:
@@ -291,14 +425,16 @@ def _once_per_run(raw: Sequence[_RawNote]) -> list[tuple[str, str]]:
     return notes
 
 
+@dataclass(frozen=True)
 class _NodeRuns:
     """The Dijkstra run of each set of facilities of one mode (:func:`facility_node_times`),
     made once for the residents and the isochrone cells (and once for sets with the same
-    facilities)."""
+    facilities); ``_runs`` is the cache, by packed mask (a dataclass, so that a copy compares
+    equal field by field)."""
 
-    def __init__(self, rg: RoutingGraph, fsnap: Snap) -> None:
-        self.rg, self.fsnap = rg, fsnap
-        self._runs: dict[bytes, tuple[Snap, NodeTimes]] = {}
+    rg: RoutingGraph
+    fsnap: Snap
+    _runs: dict[bytes, tuple[Snap, NodeTimes]] = field(default_factory=dict)
 
     def get(self, mask: np.ndarray) -> tuple[Snap, NodeTimes]:
         """The facilities of ``mask`` and their node times."""
@@ -348,8 +484,8 @@ def _mode_isochrones(
     nodes: _NodeRuns, masks: Mapping[str, np.ndarray], *, mode: str, facility_sets: Sequence[str],
     isochrones: IsochroneOptions, direct_offroad_m: float, bar: tqdm,
     cells: tuple[CellGrid, dict[tuple[str, bytes], Any]],
-) -> tuple[list[gpd.GeoDataFrame], tuple[Snap, CellGrid] | None]:
-    """Isochrone rings of one mode per facility set (none for a set with no facility), and the
+) -> tuple[list[dict[str, list]], tuple[Snap, CellGrid] | None]:
+    """Isochrone rings of one mode per facility set (:func:`band_columns`; none for a set with no facility), and the
     grid's cells snapped on the mode's graph (``None`` when no set has a facility); ``cells``
     is the run's grid (the same for every mode) and the run's snaps, so the grid is snapped
     once for the modes that share a snap key; ``nodes`` the mode's Dijkstra runs, shared with
@@ -368,7 +504,7 @@ def _mode_isochrones(
             fac, runs = nodes.get(mask)
             surface = travel_time_surface(rg, fac, None, cells=snapped, direct_offroad_m=direct_offroad_m,
                                           nodes=runs)
-            parts.append(isochrone_bands(surface, isochrones.minutes,
-                                         attributes={"mode": mode, "target": facility_set}))
+            parts.append(band_columns(surface, isochrones.minutes,
+                                      attributes={"mode": mode, "target": facility_set}))
         bar.update()
     return parts, snapped

@@ -48,8 +48,8 @@ from tcm_coverage.access.traveltime import DIRECT_OFFROAD_MAX_M, NodeTimes, near
 from tcm_coverage.inputs import boundary_geometry
 from tcm_coverage.network import RoutingGraph, Snap, snap_points
 
-__all__ = ["CellGrid", "TravelTimeSurface", "band_classes", "cell_grid", "isochrone_bands", "metric_area",
-           "surface_points", "travel_time_surface"]
+__all__ = ["CellGrid", "TravelTimeSurface", "band_classes", "band_columns", "bands_frame", "cell_grid",
+           "isochrone_bands", "metric_area", "surface_points", "travel_time_surface"]
 
 #: Largest number of grid cells computed for one surface (about 30 MB of working arrays).
 MAX_CELLS = 4_000_000
@@ -306,6 +306,29 @@ def isochrone_bands(
         and ``geometry`` (empty rings are kept with an empty geometry and area 0, so a table
         always lists every band).
     """
+    return bands_frame([band_columns(surface, thresholds, attributes=attributes, simplify_m=simplify_m)])
+
+
+def band_columns(
+    surface: TravelTimeSurface,
+    thresholds: Sequence[float],
+    *,
+    attributes: Mapping[str, object] | None = None,
+    simplify_m: float | None = None,
+) -> dict[str, list]:
+    """The columns of :func:`isochrone_bands` as lists, ``geometry`` last: to put the rings of
+    several surfaces in one frame (:func:`bands_frame`) without a frame per surface.
+
+    Parameters
+    ----------
+    surface, thresholds, attributes, simplify_m
+        As in :func:`isochrone_bands`.
+
+    Returns
+    -------
+    dict
+        Column name -> one value per ring.
+    """
     ts = sorted({float(t) for t in thresholds})
     if not ts or ts[0] <= 0:
         raise InputError(f"isochrone thresholds must be positive minutes, got {list(thresholds)}",
@@ -321,10 +344,29 @@ def isochrone_bands(
     # corner, one point); repaired all the same should a piece ever come out invalid
     bad = ~shapely.is_valid(rings_ll)
     rings_ll[bad] = [_polygonal(shapely.make_valid(g)) for g in rings_ll[bad]]
-    data: dict[str, object] = {"min_from": [0.0, *ts[:-1]], "minutes": ts, "area_km2": area_km2}
+    data: dict[str, list] = {"min_from": [0.0, *ts[:-1]], "minutes": ts, "area_km2": list(area_km2)}
     for key, value in (attributes or {}).items():
         data[key] = [value] * len(ts)
-    return gpd.GeoDataFrame(data, geometry=list(rings_ll), crs="EPSG:4326")
+    data["geometry"] = list(rings_ll)
+    return data
+
+
+def bands_frame(columns: Sequence[Mapping[str, Sequence[object]]]) -> gpd.GeoDataFrame:
+    """The rings of :func:`band_columns` of one or more surfaces (the same columns) in one frame.
+
+    Parameters
+    ----------
+    columns : sequence of mapping
+        From :func:`band_columns`, at least one.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4326, the rings in the order given.
+    """
+    data = {key: list(chain.from_iterable(c[key] for c in columns)) for key in columns[0]}
+    geometry = data.pop("geometry")
+    return gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:4326")
 
 
 def _class_polygons(classes: np.ndarray, n: int, transform: Affine, *, clip: shapely.Geometry) -> np.ndarray:

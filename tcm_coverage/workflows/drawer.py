@@ -3,9 +3,9 @@
 :func:`document_drawer` forks a process at the start of a run. While the parent reads the
 inputs and routes, it imports the renderers (matplotlib, folium, python-docx, openpyxl). When
 the run is computed, :func:`~tcm_coverage.workflows.write.write_outputs` hands it the run
-(pickled over a pipe, without the road network and routing graphs, which no document draws
-from) and the build folder of the atomic output folder; it draws the documents there
-(:func:`~tcm_coverage.workflows.pages.write_documents`: ``map.html``, ``report.html``,
+(pickled over a pipe, without the road network, routing graphs and snapped isochrone cells,
+which no document draws from) and the build folder of the atomic output folder; it draws the
+documents there (:func:`~tcm_coverage.workflows.pages.write_documents`: ``map.html``, ``report.html``,
 ``map.png``/``map.pdf``, ``report.docx``) while the parent writes the tables, layers,
 scorecards and the store's tables (the child, importing nothing at this point, is still the
 longer of the two); the parent waits for it before the store's index (which records the plate
@@ -28,6 +28,16 @@ and the routing stack (this module imports only the standard library and the pac
 modules): the child imports the renderers and those libraries on the second CPU while this
 process imports its own, instead of during the routing and tables.
 
+The same contract holds for :func:`background_call`, a second process forked after the
+routing that computes the isochrones while the parent computes the tables
+(:func:`~tcm_coverage.workflows.pipeline.compute_from_inputs`; its value comes back pickled
+over a pipe, before the outputs are written); a process forked later closes the pipe ends of
+those forked before (:data:`_PIPE_ENDS`), so each child still sees its parent go.
+
+Why this module is long: both second processes of a run keep one contract (below) with one
+machinery (the fork, the pipes, the relay of logs, warnings and errors); split, its private
+helpers would be imported across modules.
+
 One process (everything drawn in turn, as before) with one CPU (``os.sched_getaffinity``),
 where ``fork`` is not Linux's (macOS, Windows), in a batch worker (the counties fill the cores)
 and with ``--jobs 1`` or ``TCM_COVERAGE_JOBS=1`` (:func:`resolve_jobs`).
@@ -48,8 +58,9 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage._io import inside_build
@@ -60,11 +71,16 @@ if TYPE_CHECKING:  # light on purpose: `analyze`/`demo` fork the drawer before p
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JOBS_ENV", "DocumentDrawer", "document_drawer", "resolve_jobs"]
+__all__ = ["JOBS_ENV", "BackgroundCall", "DocumentDrawer", "background_call", "document_drawer", "resolve_jobs"]
+
+T = TypeVar("T")
 
 #: The environment variable giving ``--jobs`` (``1``: one process).
 JOBS_ENV = "TCM_COVERAGE_JOBS"
 _PR_SET_PDEATHSIG = 1
+#: This process's ends of its children's pipes: a process forked later closes them (so that
+#: a child still sees the end of its pipe when this process closes it or dies).
+_PIPE_ENDS: list[IO[bytes]] = []
 
 
 def _cpus() -> int:
@@ -132,10 +148,19 @@ def _warm() -> Callable[..., list[Path]]:
     import openpyxl  # noqa: F401, PLC0415
 
     from tcm_coverage.outputs import find_cjk_font  # noqa: PLC0415
-    from tcm_coverage.workflows.pages import write_documents  # noqa: PLC0415
+    from tcm_coverage.workflows.pages import write_print_documents, write_web_documents  # noqa: PLC0415
 
     find_cjk_font()  # matplotlib's font list, read once
-    return write_documents
+
+    def draw(run: AnalysisRun, config: AnalysisConfig, folder: Path) -> list[Path]:
+        # the web map and reports by one more process (sharing the run copy-on-write) while
+        # this one draws the plates and the Word report: the two halves take about as long
+        with background_call(partial(write_web_documents, run, config, folder), jobs=2,
+                             what="the web map and reports") as web:
+            printed = write_print_documents(run, config, folder)
+            return web.result() + printed  # the order of one process
+
+    return draw
 
 
 def _cpu() -> float:
@@ -216,11 +241,12 @@ def _child(jobs_fd: int, messages_fd: int, parent: int) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the parent decides
     _die_with_parent(parent)
     jobs, messages = os.fdopen(jobs_fd, "rb"), os.fdopen(messages_fd, "wb")
+    _PIPE_ENDS.extend((jobs, messages))  # not held open by the process drawing the web half
     outbox = _Outbox(messages)
     _forward_logs_and_warnings(outbox)
     try:
         warm = _cpu()
-        write_documents = _warm()
+        draw = _warm()
         warm = _cpu() - warm
         try:
             run, config, folder = pickle.load(jobs)
@@ -230,7 +256,7 @@ def _child(jobs_fd: int, messages_fd: int, parent: int) -> int:
         _watch_parent(jobs)
         drawing = _cpu()
         with inside_build(folder):
-            files = write_documents(run, config, folder, scorecards=False)
+            files = draw(run, config, folder)
         outbox.send(("done", files, warm, _cpu() - drawing))
         return 0
     except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent
@@ -243,9 +269,45 @@ def _child(jobs_fd: int, messages_fd: int, parent: int) -> int:
             messages.flush()
 
 
+def _fork() -> int:
+    """``os.fork()``, nothing buffered written twice; the child closes the pipe ends of this
+    process's other children (:data:`_PIPE_ENDS`)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        # each fd pointed at /dev/null (not closed: a number reused would be closed with the
+        # stream object); the parent's buffers are not flushed here
+        null = os.open(os.devnull, os.O_RDWR)
+        for stream in _PIPE_ENDS:
+            if not stream.closed:
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(null, stream.fileno())
+        os.close(null)
+        _PIPE_ENDS.clear()
+    return pid
+
+
+def _relayed(message: tuple[Any, ...]) -> bool:
+    """Pass a child's log record or warning on to this process's logging or warnings (and
+    say so; ``False``: another message)."""
+    kind = message[0]
+    if kind == "log":
+        record = message[1]
+        logging.getLogger(record.name).handle(record)
+        return True
+    if kind == "warn":
+        _, text, category, filename, lineno = message
+        warnings.warn_explicit(text, category, filename, lineno)
+        return True
+    return False
+
+
 def _drawn_from(run: AnalysisRun) -> AnalysisRun:
-    """What the documents are drawn from: the run without roads and routing graphs."""
-    return replace(run, network=None, access=replace(run.access, routing={}))
+    """What the documents are drawn from: the run without roads, routing graphs and snapped
+    isochrone cells (in the demo 15 of 39 MB pickled, which no document draws from)."""
+    return replace(run, network=None, access=replace(run.access, routing={}, cells={}))
 
 
 class DocumentDrawer:
@@ -259,10 +321,7 @@ class DocumentDrawer:
         jobs_r, jobs_w = os.pipe()
         messages_r, messages_w = os.pipe()
         parent = os.getpid()
-        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
-            with contextlib.suppress(Exception):
-                stream.flush()
-        pid = os.fork()
+        pid = _fork()
         if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
             code = 1
             try:
@@ -276,6 +335,7 @@ class DocumentDrawer:
         self.pid: int = pid
         self._jobs: IO[bytes] = os.fdopen(jobs_w, "wb")
         self._messages: IO[bytes] = os.fdopen(messages_r, "rb")
+        _PIPE_ENDS.extend((self._jobs, self._messages))
         self._sender: threading.Thread | None = None
         self._send_error: BaseException | None = None
         self._status: int | None = None
@@ -327,13 +387,9 @@ class DocumentDrawer:
             except (EOFError, OSError, pickle.UnpicklingError):
                 break
             kind = message[0]
-            if kind == "log":
-                record = message[1]
-                logging.getLogger(record.name).handle(record)
-            elif kind == "warn":
-                _, text, category, filename, lineno = message
-                warnings.warn_explicit(text, category, filename, lineno)
-            elif kind == "done":
+            if _relayed(message):
+                continue
+            if kind == "done":
                 self._reap()
                 logger.debug("documents drawn by process %d: renderers imported in %.2f s CPU (beside this "
                              "process's imports and routing), drawn in %.2f s CPU; the tables were written meanwhile, then "
@@ -344,7 +400,7 @@ class DocumentDrawer:
                 self._reap()
                 if self._send_error is not None:  # it could not read a job that was not sent
                     raise self._send_error
-                raise message[1] from _ChildTraceback(message[2])
+                raise message[1] from _ChildTraceback(message[2], "the process drawing the documents")
         if self._sender is not None:
             self._sender.join()
         if self._send_error is not None:
@@ -369,15 +425,174 @@ class DocumentDrawer:
         if self._sender is not None:  # a send to the dead child fails at once (EPIPE)
             self._sender.join(timeout=10)
         for stream in (self._jobs, self._messages):
+            if stream in _PIPE_ENDS:
+                _PIPE_ENDS.remove(stream)
             with contextlib.suppress(OSError):
                 stream.close()
 
 
+def _call_child(fn: Callable[[], Any], stop_fd: int, messages_fd: int, parent: int) -> int:
+    """The process of a :class:`BackgroundCall`: compute ``fn()``, report; the exit code."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the parent decides
+    _die_with_parent(parent)
+    stop, messages = os.fdopen(stop_fd, "rb"), os.fdopen(messages_fd, "wb")
+    outbox = _Outbox(messages)
+    outbox.release()  # the parent sends nothing: no message is held back
+    _forward_logs_and_warnings(outbox)
+    _watch_parent(stop)
+    try:
+        cpu = _cpu()
+        value = fn()
+        outbox.send(("done", value, _cpu() - cpu))
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent
+        with contextlib.suppress(Exception):
+            outbox.send(_error_message(exc))
+        return 1
+    finally:
+        with contextlib.suppress(Exception):
+            messages.flush()
+
+
+class BackgroundCall(Generic[T]):
+    """``fn()`` computed by a forked copy of this process, which shares its memory (e.g. the
+    routing graphs) copy-on-write; :meth:`result` waits for the value (pickled over a pipe).
+
+    The drawer's contract (module docstring): the child's error is raised again by
+    :meth:`result` (the same exception, the child's traceback as its cause), its log records
+    and warnings go to this process's logging and warnings, it ignores Ctrl-C, dies with this
+    process and is stopped by :meth:`stop`; it shows no progress bar. Made by
+    :func:`background_call`.
+
+    Parameters
+    ----------
+    fn
+        What to compute; its value must pickle.
+    what
+        What the process computes, for messages ("the isochrones").
+    """
+
+    def __init__(self, fn: Callable[[], T], *, what: str) -> None:
+        self.what = what
+        stop_r, stop_w = os.pipe()
+        messages_r, messages_w = os.pipe()
+        parent = os.getpid()
+        pid = _fork()
+        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+            code = 1
+            try:
+                os.close(stop_w)
+                os.close(messages_r)
+                code = _call_child(fn, stop_r, messages_w, parent)
+            finally:
+                os._exit(code)
+        os.close(stop_r)
+        os.close(messages_w)
+        self.pid: int = pid
+        self._stop: IO[bytes] = os.fdopen(stop_w, "wb")
+        self._messages: IO[bytes] = os.fdopen(messages_r, "rb")
+        _PIPE_ENDS.extend((self._stop, self._messages))
+        self._status: int | None = None
+
+    def result(self) -> T:
+        """Wait for the value, passing the child's log records and warnings on.
+
+        Returns
+        -------
+        object
+            ``fn()``.
+
+        Raises
+        ------
+        BaseException
+            The child's error, as it was raised there.
+        OutputError
+            The child ended without a value (killed).
+        """
+        waiting = time.perf_counter()
+        while True:
+            try:
+                message = pickle.load(self._messages)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                break
+            if _relayed(message):
+                continue
+            self._reap()
+            if message[0] == "done":
+                logger.debug("%s computed by process %d in %.2f s CPU; %.2f s waited", self.what, self.pid,
+                             message[2], time.perf_counter() - waiting)
+                return message[1]  # type: ignore[no-any-return]
+            raise message[1] from _ChildTraceback(message[2], f"the process computing {self.what}")
+        status = self._reap()
+        raise OutputError(f"the process computing {self.what} (pid {self.pid}) ended before it finished "
+                          f"({_how_it_ended(status)}); nothing was replaced. Run again, or with --jobs 1 "
+                          "to compute everything in one process.")
+
+    def _reap(self) -> int:
+        if self._status is None:
+            _, self._status = os.waitpid(self.pid, 0)
+        return self._status
+
+    def stop(self) -> None:
+        """Stop the child if it still runs and close the pipes (always: also after an error)."""
+        if self._status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+        for stream in (self._stop, self._messages):
+            if stream in _PIPE_ENDS:
+                _PIPE_ENDS.remove(stream)
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+class _InProcess(Generic[T]):
+    """:class:`BackgroundCall`'s face for one process: ``fn()`` computed at once, here."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self.value = fn()
+
+    def result(self) -> T:
+        return self.value
+
+
+@contextlib.contextmanager
+def background_call(fn: Callable[[], T], *, jobs: int = 1,
+                    what: str = "the isochrones") -> Iterator[BackgroundCall[T] | _InProcess[T]]:
+    """``fn()`` computed by a second process while the ``with`` block goes on (``jobs`` 2),
+    or at once in this one (``jobs`` 1, :func:`resolve_jobs`); ``.result()`` gives its value.
+    The process is stopped when the block ends, however it ends.
+
+    Parameters
+    ----------
+    fn
+        What to compute (its value must pickle).
+    jobs
+        From :func:`resolve_jobs`.
+    what
+        What it computes, for messages.
+
+    Yields
+    ------
+    BackgroundCall or an object with the same ``result()``
+    """
+    if jobs < 2:
+        yield _InProcess(fn)
+        return
+    call = BackgroundCall(fn, what=what)
+    try:
+        yield call
+    finally:
+        call.stop()
+
+
 class _ChildTraceback(Exception):
-    """The traceback of an error raised in the drawing process (shown as the cause)."""
+    """The traceback of an error raised in a child process (shown as the cause); ``args``:
+    the traceback and which process it was."""
 
     def __str__(self) -> str:
-        return "in the process drawing the documents:\n" + str(self.args[0] if self.args else "")
+        where = self.args[1] if len(self.args) > 1 else "the child process"
+        return f"in {where}:\n" + str(self.args[0] if self.args else "")
 
 
 def _how_it_ended(status: int) -> str:

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +32,21 @@ from tcm_coverage.access import (
     CoverageTables,
     FCAMeasure,
     IsochroneOptions,
+    IsochroneWork,
     SharedRouting,
     area_fca,
     capacity_columns,
     capacity_served,
-    compute_access,
+    compute_isochrones,
     coverage_tables,
     elderly_tables,
     elderly_times,
     functional_unknown,
     network_fca,
+    route_access,
     unknown_flags,
     with_area_codes,
+    with_isochrones,
 )
 from tcm_coverage.i18n import text
 from tcm_coverage.inputs import (
@@ -63,7 +67,7 @@ from tcm_coverage.outputs import scorecard
 from tcm_coverage.vocab import FACILITY_SETS, OPTIONAL_FACILITY_SETS, REFERRAL_RESIDENT_COLUMN
 from tcm_coverage.workflows.config import AnalysisConfig, input_files, validate_config
 from tcm_coverage.workflows.decisions import decision_tables
-from tcm_coverage.workflows.drawer import DocumentDrawer, document_drawer
+from tcm_coverage.workflows.drawer import DocumentDrawer, background_call, document_drawer
 from tcm_coverage.workflows.run import AnalysisRun, RunInputs
 from tcm_coverage.workflows.store import own_access
 from tcm_coverage.workflows.write import write_outputs
@@ -140,7 +144,7 @@ def _read_elderly(config: AnalysisConfig, demand: gpd.GeoDataFrame,
     return elderly
 
 
-def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
+def compute(config: AnalysisConfig, *, progress: bool = True, jobs: int = 1) -> AnalysisRun:
     """Read the inputs, compute travel times, isochrones and tables; write nothing.
 
     Parameters
@@ -149,6 +153,9 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
         Inputs and parameters.
     progress
         Show progress bars.
+    jobs
+        1: everything in this process; 2: the isochrones computed by a second process while
+        this one computes the tables (:func:`compute_from_inputs`).
 
     Returns
     -------
@@ -162,7 +169,7 @@ def compute(config: AnalysisConfig, *, progress: bool = True) -> AnalysisRun:
     near = county_facilities(inputs.facilities, inputs.counties, buffer_m=config.options.buffer_m,
                              source=config.inputs.facilities)
     inputs = replace(inputs, facilities=near.facilities)
-    run = compute_from_inputs(config, inputs, counted=near.own, profiles=profiles, progress=progress)
+    run = compute_from_inputs(config, inputs, counted=near.own, profiles=profiles, progress=progress, jobs=jobs)
     return replace(run, seconds={**seconds, **run.seconds}, facility_review=fac_table.review)
 
 
@@ -188,14 +195,15 @@ def access_options(config: AnalysisConfig, *, functional: FunctionalRule | None 
 
 
 def _travel_times(config: AnalysisConfig, inputs: RunInputs, datum_fits: Sequence[Any], *,
-                  progress: bool, functional: FunctionalRule | None) -> AccessResult:
-    """Travel times and isochrones, with the input warnings ahead of the routing ones."""
+                  progress: bool, functional: FunctionalRule | None) -> tuple[AccessResult, IsochroneWork | None]:
+    """Travel times, with the input warnings ahead of the routing ones, and the isochrones'
+    work (:func:`~tcm_coverage.access.compute.route_access`)."""
     opts, facilities = config.options, inputs.facilities
     # the upper bound (unknown 中医馆/中医阁 counted as yes) only when some flag is unknown
     unknown = unknown_flags(facilities) | functional_unknown(facilities, functional)
     facility_sets = tuple(t for t in FACILITY_SETS
                           if t not in OPTIONAL_FACILITY_SETS or unknown.any())
-    access = compute_access(
+    access, work = route_access(
         inputs.demand, facilities, inputs.network, modes=opts.modes, facility_sets=facility_sets,
         options=access_options(config, functional=functional),
         isochrones=IsochroneOptions(minutes=opts.isochrone_minutes, area=inputs.counties,
@@ -208,7 +216,7 @@ def _travel_times(config: AnalysisConfig, inputs: RunInputs, datum_fits: Sequenc
     if notes:
         access = replace(access, warnings=(*(en for en, _ in notes), *access.warnings),
                          warnings_zh=(*(zh for _, zh in notes), *access.warnings_zh))
-    return access
+    return access, work
 
 
 def _accessibility(config: AnalysisConfig, inputs: RunInputs, routing: SharedRouting,
@@ -282,8 +290,15 @@ def compute_from_inputs(
     counted: np.ndarray | None = None,
     profiles: Sequence[Any] | None = None,
     progress: bool = True,
+    jobs: int = 1,
 ) -> AnalysisRun:
     """:func:`compute` on inputs already read (e.g. cut from province-wide files).
+
+    The isochrones are needed by the outputs only: with ``jobs=2`` a copy of this process,
+    forked after the routing (sharing its graphs and Dijkstra runs), computes them while this
+    one computes the tables, capacity, accessibility, referral, fairness and sensitivity, and
+    sends them back before the run is put together
+    (:func:`~tcm_coverage.workflows.drawer.background_call`; the same result as one process).
 
     Parameters
     ----------
@@ -299,6 +314,9 @@ def compute_from_inputs(
         Loaded plan-target profiles (default: ``config.options.profiles``).
     progress
         Show progress bars.
+    jobs
+        1: everything in this process (e.g. a batch worker); 2: the isochrones by a second
+        process (:func:`~tcm_coverage.workflows.drawer.resolve_jobs`).
 
     Returns
     -------
@@ -307,7 +325,6 @@ def compute_from_inputs(
     opts = config.options
     if profiles is None:
         profiles = [load_profile(p) for p in opts.profiles]
-    counties, townships = inputs.counties, inputs.townships
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     datum_fits = check_inputs(facilities=inputs.facilities,
@@ -317,8 +334,30 @@ def compute_from_inputs(
     seconds["datum check"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     rule, rule_profile = functional_rule(config, profiles)
-    access = _travel_times(config, inputs, datum_fits, progress=progress, functional=rule)
-    seconds["travel times and isochrones"] = time.perf_counter() - t0
+    access, work = _travel_times(config, inputs, datum_fits, progress=progress, functional=rule)
+    if work is None:
+        seconds["travel times and isochrones"] = time.perf_counter() - t0
+        return _tabulated(config, inputs, access, datum_fits, seconds=seconds, functional=(rule, rule_profile),
+                          profiles=profiles, counted=counted)
+    with background_call(partial(compute_isochrones, work, progress=progress and jobs < 2),
+                         jobs=jobs, what="the isochrones") as isochrones:
+        seconds["travel times and isochrones"] = time.perf_counter() - t0  # with one process, both
+        run = _tabulated(config, inputs, access, datum_fits, seconds=seconds, functional=(rule, rule_profile),
+                         profiles=profiles, counted=counted)
+        t0 = time.perf_counter()
+        rings = isochrones.result()
+    if jobs >= 2:  # what the isochrones' process still took once the tables were done
+        seconds["isochrones (waited for)"] = time.perf_counter() - t0
+    return replace(run, access=with_isochrones(run.access, work, rings), seconds=seconds)
+
+
+def _tabulated(config: AnalysisConfig, inputs: RunInputs, access: AccessResult, datum_fits: Sequence[Any], *,
+               seconds: dict[str, float], functional: tuple[FunctionalRule | None, str | None],
+               profiles: Sequence[Any], counted: np.ndarray | None) -> AnalysisRun:
+    """The run of :func:`compute_from_inputs` from its travel times (``functional``: the functional
+    rule and the profile that sets it; ``seconds``: the stages so far, to which this adds its own)."""
+    opts, counties, townships = config.options, inputs.counties, inputs.townships
+    rule, rule_profile = functional
 
     t0 = time.perf_counter()
     # neighbours' facilities serve residents above but are counted only in their own county
@@ -398,10 +437,10 @@ def run_analysis(config: AnalysisConfig, *, progress: bool = True, jobs: int = 1
     # refuse before hours of routing, not after
     check_output_dir(config.out_dir, inputs=input_files(config), option="--out")
     if drawer is not None:  # forked by the caller (and stopped by it)
-        run = compute(config, progress=progress)
+        run = compute(config, progress=progress, jobs=jobs)
         return replace(run, files=write_outputs(run, config, drawer=drawer if _draws_documents(config) else None))
     with document_drawer(jobs=jobs if _draws_documents(config) else 1) as forked:
-        run = compute(config, progress=progress)
+        run = compute(config, progress=progress, jobs=jobs)
         return replace(run, files=write_outputs(run, config, drawer=forked))
 
 
