@@ -310,7 +310,46 @@ def _drawn_from(run: AnalysisRun) -> AnalysisRun:
     return replace(run, network=None, access=replace(run.access, routing={}, cells={}))
 
 
-class DocumentDrawer:
+class _Child:
+    """What :class:`DocumentDrawer` and :class:`BackgroundCall` share: a forked child ``pid``,
+    reaped once, killed when stopped early, its pipe ends closed."""
+
+    pid: int
+    _status: int | None
+    _messages: IO[bytes]
+
+    def _replies(self) -> Iterator[tuple[Any, ...]]:
+        """The child's messages but its log records and warnings (passed on here), until its
+        pipe ends."""
+        while True:
+            try:
+                message = pickle.load(self._messages)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                return
+            if not _relayed(message):
+                yield message
+
+    def _reap(self) -> int:
+        if self._status is None:
+            _, self._status = os.waitpid(self.pid, 0)
+        return self._status
+
+    def _kill(self) -> None:
+        if self._status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+
+    @staticmethod
+    def _close(*streams: IO[bytes]) -> None:
+        for stream in streams:
+            if stream in _PIPE_ENDS:
+                _PIPE_ENDS.remove(stream)
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+class DocumentDrawer(_Child):
     """A forked process that draws a run's documents (see the module docstring).
 
     Made by :func:`document_drawer`; :meth:`draw` hands it the run, :meth:`result` waits for
@@ -381,14 +420,8 @@ class DocumentDrawer:
             The child ended without a result (killed).
         """
         waiting = time.perf_counter()
-        while True:
-            try:
-                message = pickle.load(self._messages)
-            except (EOFError, OSError, pickle.UnpicklingError):
-                break
+        for message in self._replies():
             kind = message[0]
-            if _relayed(message):
-                continue
             if kind == "done":
                 self._reap()
                 logger.debug("documents drawn by process %d: renderers imported in %.2f s CPU (beside this "
@@ -411,24 +444,12 @@ class DocumentDrawer:
                           f"ended before it finished ({_how_it_ended(status)}); nothing was "
                           "replaced. Run again, or with --jobs 1 to draw them in one process.")
 
-    def _reap(self) -> int:
-        if self._status is None:
-            _, self._status = os.waitpid(self.pid, 0)
-        return self._status
-
     def stop(self) -> None:
         """Stop the child if it still runs and close the pipes (always: also after an error)."""
-        if self._status is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            self._reap()
+        self._kill()
         if self._sender is not None:  # a send to the dead child fails at once (EPIPE)
             self._sender.join(timeout=10)
-        for stream in (self._jobs, self._messages):
-            if stream in _PIPE_ENDS:
-                _PIPE_ENDS.remove(stream)
-            with contextlib.suppress(OSError):
-                stream.close()
+        self._close(self._jobs, self._messages)
 
 
 def _call_child(fn: Callable[[], Any], stop_fd: int, messages_fd: int, parent: int) -> int:
@@ -454,7 +475,7 @@ def _call_child(fn: Callable[[], Any], stop_fd: int, messages_fd: int, parent: i
             messages.flush()
 
 
-class BackgroundCall(Generic[T]):
+class BackgroundCall(_Child, Generic[T]):
     """``fn()`` computed by a forked copy of this process, which shares its memory (e.g. the
     routing graphs) copy-on-write; :meth:`result` waits for the value (pickled over a pipe).
 
@@ -510,13 +531,7 @@ class BackgroundCall(Generic[T]):
             The child ended without a value (killed).
         """
         waiting = time.perf_counter()
-        while True:
-            try:
-                message = pickle.load(self._messages)
-            except (EOFError, OSError, pickle.UnpicklingError):
-                break
-            if _relayed(message):
-                continue
+        for message in self._replies():
             self._reap()
             if message[0] == "done":
                 logger.debug("%s computed by process %d in %.2f s CPU; %.2f s waited", self.what, self.pid,
@@ -528,22 +543,10 @@ class BackgroundCall(Generic[T]):
                           f"({_how_it_ended(status)}); nothing was replaced. Run again, or with --jobs 1 "
                           "to compute everything in one process.")
 
-    def _reap(self) -> int:
-        if self._status is None:
-            _, self._status = os.waitpid(self.pid, 0)
-        return self._status
-
     def stop(self) -> None:
         """Stop the child if it still runs and close the pipes (always: also after an error)."""
-        if self._status is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            self._reap()
-        for stream in (self._stop, self._messages):
-            if stream in _PIPE_ENDS:
-                _PIPE_ENDS.remove(stream)
-            with contextlib.suppress(OSError):
-                stream.close()
+        self._kill()
+        self._close(self._stop, self._messages)
 
 
 class _InProcess(Generic[T]):
