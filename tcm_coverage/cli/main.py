@@ -79,11 +79,12 @@ def _add_rerun(p: argparse.ArgumentParser) -> None:
 
 def _add_jobs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="processes for the run: 2 draws the maps, print plates and reports in "
-                        "a second process (started at once, it loads the drawing libraries while "
-                        "the first one routes) while the first writes the tables, layers, "
-                        "scorecards and store; 1 writes everything in one process. Default: "
-                        "$TCM_COVERAGE_JOBS, else 2 on Linux with two CPUs or more, else 1")
+                   help="processes for the run: 2 uses both CPUs (the maps, print plates and "
+                        "reports drawn by processes started at once, which load the drawing "
+                        "libraries while the first one routes; the isochrones computed beside the "
+                        "tables) while the first writes the tables, layers, scorecards and store; "
+                        "1 does everything in one process. Default: $TCM_COVERAGE_JOBS, else 2 on "
+                        "Linux with two CPUs or more, else 1")
 
 
 def build_parser() -> argparse.ArgumentParser:
