@@ -223,10 +223,9 @@ def _write_sheet(book: Workbook, sheet: Sheet, formats: _Formats) -> None:
                                    else [None] * len(frame))
     if len(fills) != len(frame):
         raise ValueError(f"sheet {sheet.name!r}: {len(fills)} row fills for {len(frame)} rows")
-    for col, label in enumerate(frame.columns):
+    for col, (label, series) in enumerate(frame.items()):  # items: no indexing pass per column
         _write_value(ws, 0, col, label, formats, bold=sheet.bold_header, percent=False, fill=None)
-        _write_column(ws, col, frame.iloc[:, col], formats, percent=col in sheet.percent,
-                      fills=fills)
+        _write_column(ws, col, series, formats, percent=col in sheet.percent, fills=fills)
     for col, width in enumerate(sheet.widths or ()):
         ws.set_column(col, col, max(0.0, width - _WIDTH_PADDING))
     if sheet.freeze_header:

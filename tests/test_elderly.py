@@ -250,3 +250,19 @@ def test_modes_routed_like_everybody_take_the_run_times(road, facilities, monkey
     assert sorted(set(calls)) == ["ebike", "walk_elderly"]
     want = elderly_times(old, replace(access, options=None), options=other)
     pd.testing.assert_frame_equal(again, want)
+
+
+def test_unranked_summary_has_the_same_sums_without_sorting_the_times():
+    """The 65+ columns are counts and shares: ``column_summary(..., ranked=False)`` gives the
+    same sums as the full summary and leaves out the sorted statistics (p90, max)."""
+    from tcm_coverage.access.grouped import column_summary, group_codes  # noqa: PLC0415
+
+    rng = np.random.default_rng(3)
+    minutes = np.where(rng.random((200, 3)) < 0.1, np.inf, rng.uniform(0, 40, (200, 3)))
+    weights = rng.uniform(0, 5, 200)
+    groups = group_codes(rng.choice(np.array(["a", "b", "c", ""]), 200))
+    full = column_summary(groups, minutes, weights, thresholds=(10, 15))
+    sums = column_summary(groups, minutes, weights, thresholds=(10, 15), ranked=False)
+    assert set(full) - set(sums) == {"p90_min", "max_min"}
+    for key, value in sums.items():
+        np.testing.assert_array_equal(value, full[key])

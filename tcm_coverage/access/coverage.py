@@ -76,7 +76,8 @@ def _summary_frame(labels: np.ndarray, stats: dict[str, np.ndarray], thresholds:
             cols[f"pop_within_{t:g}"] = within
             cols[share_column(t)] = np.where(pop > 0, within / np.where(pop > 0, pop, 1.0), np.nan)
     for name in ("mean_min", "p90_min", "max_min", "unreachable_population"):
-        cols[name] = stats[name]
+        if name in stats:  # p90 and max: only when ranked (column_summary)
+            cols[name] = stats[name]
     if index:
         return pd.DataFrame(cols, index=pd.Index(labels))
     return pd.DataFrame({"code": labels, **cols})
@@ -330,7 +331,7 @@ def coverage_tables(
 
 def level_stats(groups: Groups, minutes: np.ndarray, population: np.ndarray, *,
                 columns: Sequence[tuple[str, str]], thresholds: Sequence[float],
-                order: np.ndarray | None = None) -> pd.DataFrame:
+                order: np.ndarray | None = None, ranked: bool = True) -> pd.DataFrame:
     """:func:`access_summary` of every (mode, facility set) column over the areas of one level,
     in one pass.
 
@@ -348,6 +349,9 @@ def level_stats(groups: Groups, minutes: np.ndarray, population: np.ndarray, *,
         Minutes.
     order
         :func:`~tcm_coverage.access.grouped.value_order` of ``minutes``, when already computed.
+    ranked
+        Also ``p90_min`` and ``max_min`` (false: no sort, the sums only; see
+        :func:`~tcm_coverage.access.grouped.column_summary`).
 
     Returns
     -------
@@ -355,7 +359,7 @@ def level_stats(groups: Groups, minutes: np.ndarray, population: np.ndarray, *,
         ``code``, ``mode``, ``target`` and the :func:`access_summary` statistics; blocks of
         rows per column in the order of ``columns``, areas in code order within each.
     """
-    stats = column_summary(groups, minutes, population, thresholds=thresholds, order=order)
+    stats = column_summary(groups, minutes, population, thresholds=thresholds, order=order, ranked=ranked)
     g, c = groups.n, len(columns)
     flat = {k: v.T.reshape(g * c) for k, v in stats.items()}  # column-major: block per column
     frame = _summary_frame(np.tile(groups.labels, c), flat, thresholds, index=False)

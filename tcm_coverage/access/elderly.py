@@ -27,7 +27,7 @@ import pandas as pd
 from tcm_coverage.access.areas import area_codes
 from tcm_coverage.access.compute import AccessOptions, AccessResult, facility_set_masks
 from tcm_coverage.access.coverage import CoverageTables, level_stats
-from tcm_coverage.access.grouped import group_codes, value_order
+from tcm_coverage.access.grouped import group_codes
 from tcm_coverage.access.traveltime import NodeTimes, facility_node_times, nearest_facility_times
 from tcm_coverage.network import Routing, Snap, get_profile, reweighted_graph, snap_points
 from tcm_coverage.vocab import (
@@ -155,18 +155,17 @@ def elderly_times(elderly: gpd.GeoDataFrame, access: AccessResult, *,
 def _level_rows(elderly: gpd.GeoDataFrame, levels: Mapping[str, gpd.GeoDataFrame], *, modes: Sequence[str],
                 facility_sets: Sequence[str], thresholds: Sequence[float]) -> dict[str, pd.DataFrame]:
     """Per level, per area × mode × facility set: people 65+, within each threshold and the
-    share (the times sorted once for every level)."""
+    share (sums only: the times are not sorted, no quantile is kept)."""
     columns = [(m, f) for m in modes for f in facility_sets]
     if not columns:
         return {lvl: pd.DataFrame(columns=["code", "mode", "target"]) for lvl in levels}
     minutes = np.column_stack([elderly[time_column(f, m)].to_numpy(float) for m, f in columns])
-    order = value_order(minutes)
     keep_cols = ["population"] + [c for t in thresholds for c in (f"pop_within_{t:g}", share_column(t))]
     out = {}
     for level, areas in levels.items():
         stats = level_stats(group_codes(area_codes(elderly, areas, level=level)), minutes,
                             elderly["population"].to_numpy(float), columns=columns, thresholds=thresholds,
-                            order=order)
+                            ranked=False)
         out[level] = stats[["code", *keep_cols, "mode", "target"]].rename(
             columns={c: elderly_column(c) for c in keep_cols})
     return out

@@ -300,7 +300,7 @@ def group_max(groups: Groups, values: np.ndarray) -> np.ndarray:
 
 def column_summary(groups: Groups, minutes: np.ndarray, weights: np.ndarray, *,
                    thresholds: Sequence[float], quantile: float = 0.9,
-                   order: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                   order: np.ndarray | None = None, ranked: bool = True) -> dict[str, np.ndarray]:
     """The statistics of :func:`~tcm_coverage.access.coverage.access_summary` for every column
     of ``minutes`` and every group, in one pass.
 
@@ -319,12 +319,15 @@ def column_summary(groups: Groups, minutes: np.ndarray, weights: np.ndarray, *,
     order
         :func:`value_order` of ``minutes``, when already computed (another grouping of the
         same points).
+    ranked
+        Also the statistics that need the times sorted (``p90_min``, ``max_min``); false:
+        only the sums (no sort: e.g. the residents-65+ columns, which are counts and shares).
 
     Returns
     -------
     dict of str to numpy.ndarray
         Each (g, c): ``population``, ``pop_within_{T:g}`` per threshold, ``mean_min``,
-        ``p90_min``, ``max_min``, ``unreachable_population``.
+        ``p90_min``, ``max_min`` (when ``ranked``), ``unreachable_population``.
     """
     t = _as_matrix(minutes)
     w = np.asarray(weights, float)
@@ -340,8 +343,9 @@ def column_summary(groups: Groups, minutes: np.ndarray, weights: np.ndarray, *,
         out[f"pop_within_{th:g}"] = sums[:, 1 + (2 + k) * c:1 + (3 + k) * c]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["mean_min"] = np.where(reach_w > 0, wt / np.where(reach_w > 0, reach_w, 1.0), np.nan)
-    ordered = sort_in_groups(groups, t, w, order=order)
-    out["p90_min"] = _quantile_of(ordered, quantile).T
-    out["max_min"] = _max_of(ordered).T
+    if ranked:
+        ordered = sort_in_groups(groups, t, w, order=order)
+        out["p90_min"] = _quantile_of(ordered, quantile).T
+        out["max_min"] = _max_of(ordered).T
     out["unreachable_population"] = pop - reach_w
     return out

@@ -8,6 +8,7 @@ only when everything succeeded, see :func:`tcm_coverage._io.atomic_output_dir`).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -127,15 +128,19 @@ def localize(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 def rounded_table(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """A copy of a coverage table rounded for output (shares 4 decimals, minutes 1, people whole);
     with ``lang``, missing values get that language's no-data text (:func:`with_no_data`)."""
-    out = table.copy()
-    for col in out.columns:
+    columns: dict[str, pd.Series] = {}
+    for name, values in table.items():  # the columns made once, then one frame (not a copy set column by column)
+        col = str(name)
         if col.startswith("share_"):
-            out[col] = out[col].astype(float).round(4)
+            values = values.astype(float).round(4)
         elif col.endswith("_min"):
-            out[col] = out[col].astype(float).round(1)
+            values = values.astype(float).round(1)
         elif (col in ("population", "population_65plus", "unreachable_population")
               or col.startswith(("pop_within_", "pop_65plus_within_"))):
-            out[col] = out[col].astype(float).round(0).astype("Int64")
+            values = values.astype(float).round(0).astype("Int64")
+        columns[col] = values
+    out = pd.DataFrame(columns, index=table.index, columns=table.columns)
+    out.attrs = copy.deepcopy(table.attrs)
     if lang is not None:
         out = with_no_data(out, lang)
     return out

@@ -207,13 +207,13 @@ def _shared_columns(frame: pd.DataFrame, base: pd.DataFrame | None) -> list[str]
 
 def _parquet_options(frame: pd.DataFrame) -> dict[str, Any]:
     """The writer options of a table: zstd, BYTE_STREAM_SPLIT floats, dictionary for the rest."""
-    geometry = [str(c) for c in frame.columns if _is_geometry(frame[c].dtype)]
-    floats = [str(c) for c in frame.columns if frame[c].dtype.kind == "f"]
+    dtypes = [(str(c), t) for c, t in frame.dtypes.items()]  # not frame[c]: a Series per column
+    geometry = {c for c, t in dtypes if _is_geometry(t)}
+    floats = [c for c, t in dtypes if t.kind == "f"]
     return {"compression": "zstd",
-            "compression_level": {str(c): _ZSTD_GEOMETRY if str(c) in geometry else _ZSTD
-                                  for c in frame.columns},
+            "compression_level": {c: _ZSTD_GEOMETRY if c in geometry else _ZSTD for c, _ in dtypes},
             "use_byte_stream_split": floats or False,
-            "use_dictionary": [str(c) for c in frame.columns if str(c) not in floats] or False}
+            "use_dictionary": [c for c, t in dtypes if t.kind != "f"] or False}
 
 
 def _write_table(store: Path, path: str, frame: pd.DataFrame, base: pd.DataFrame | None) -> dict[str, Any]:
@@ -228,8 +228,7 @@ def _write_table(store: Path, path: str, frame: pd.DataFrame, base: pd.DataFrame
 
     entry.setdefault("geo", isinstance(frame, gpd.GeoDataFrame))
     # Parquet gives text columns back as pandas' string dtype: remember the object ones
-    entry["object_columns"] = [str(c) for c in frame.columns
-                               if c != "geometry" and frame[c].dtype == object]
+    entry["object_columns"] = [str(c) for c, t in frame.dtypes.items() if c != "geometry" and t == np.dtype(object)]
     if entry["geo"]:
         frame.to_parquet(store / file, **_parquet_options(frame))
     else:
