@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         save_map,
     )
     from tcm_coverage.outputs.map_referral import REFERRAL_LINE_COLOURS, referral_layer
-    from tcm_coverage.outputs.maps import MapOptions, coverage_map
+    from tcm_coverage.outputs.maps import MapOptions, compact_page, coverage_map
     from tcm_coverage.outputs.print_basemap import open_tiles
     from tcm_coverage.outputs.print_map import (
         print_atlas_figures,
@@ -130,6 +130,7 @@ __all__ = [
     "cjk_font",
     "column_label",
     "compact_geojson",
+    "compact_page",
     "county_report_docx",
     "county_report_html",
     "coverage_map",

@@ -12,7 +12,7 @@ from pathlib import Path
 from tcm_coverage.i18n import text
 from tcm_coverage.outputs import (
     CJK_FONT_PACKAGE,
-    MapCache,
+    compact_page,
     find_cjk_font,
     map_html,
     save_map,
@@ -94,13 +94,14 @@ def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
     """
     rendering = config.rendering
     files: list[Path] = []
-    cache = MapCache()  # map.html and the report's map prepare each layer once
-    if rendering.write_map:
-        files.append(save_map(build_map(run, config, cache=cache), out_dir / "map.html",
-                              self_contained=rendering.self_contained))
+    if rendering.write_map:  # the report's map is the same page made compact: drawn once
+        fmap = build_map(run, config)
+        full = map_html(fmap, self_contained=rendering.self_contained)
+        files.append(save_map(full, out_dir / "map.html"))
+        page = compact_page(fmap, full)
+    elif rendering.write_report:
+        page = map_html(build_map(run, config, compact=True), self_contained=rendering.self_contained)
     if rendering.write_report:
-        page = map_html(build_map(run, config, compact=True, cache=cache),
-                        self_contained=rendering.self_contained)
         files += write_reports(run, config, out_dir, page)
     files += write_print_documents(run, config, out_dir)
     if scorecards:
