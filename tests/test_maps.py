@@ -10,7 +10,6 @@ import json
 import re
 
 import folium
-
 import numpy as np
 import pandas as pd
 import pytest

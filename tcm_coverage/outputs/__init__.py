@@ -61,7 +61,12 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         decision_sections_html,
     )
     from tcm_coverage.outputs.report_docx import DocxFonts, county_report_docx, docx_fonts
-    from tcm_coverage.outputs.report_figures import ReportOptions, ReportTables
+    from tcm_coverage.outputs.report_figures import (
+        ReportOptions,
+        ReportTables,
+        ScorecardFigure,
+        scorecard_figure,
+    )
     from tcm_coverage.outputs.report_html import county_report_html, scorecard_section_html
     from tcm_coverage.outputs.scorecard import Scorecard, scorecard
     from tcm_coverage.outputs.scorecard_render import scorecard_html, write_scorecard
@@ -123,6 +128,7 @@ __all__ = [
     "STATUSES",
     "STATUS_COLOURS",
     "Scorecard",
+    "ScorecardFigure",
     "TIER_STYLE",
     "TOWNSHIP_LAYER",
     "band_text",
@@ -156,6 +162,7 @@ __all__ = [
     "save_map",
     "save_plate",
     "scorecard",
+    "scorecard_figure",
     "scorecard_html",
     "scorecard_section_html",
     "share_colour",

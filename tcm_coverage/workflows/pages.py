@@ -19,7 +19,12 @@ from tcm_coverage.outputs import (
     save_plate,
 )
 from tcm_coverage.workflows.config import AnalysisConfig
-from tcm_coverage.workflows.documents import write_docx_reports, write_reports
+from tcm_coverage.workflows.documents import (
+    ReportParts,
+    report_parts,
+    write_docx_reports,
+    write_reports,
+)
 from tcm_coverage.workflows.plates import build_print_map, plate_images
 from tcm_coverage.workflows.run import AnalysisRun
 from tcm_coverage.workflows.scorecards import write_scorecards
@@ -47,7 +52,8 @@ def _write_print_maps(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -
     return files
 
 
-def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
+                          parts: ReportParts | None = None) -> list[Path]:
     """The documents a county hands in, as the configuration asks: the print plates
     (``rendering.print_formats``: ``map.png``, ``map.pdf``) and ``report.docx`` with the plate.
 
@@ -60,6 +66,9 @@ def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Pat
         Its configuration.
     out_dir
         Destination folder (inside an output folder's build).
+    parts
+        The parts of ``report.docx`` already prepared for ``report.html``
+        (:func:`~tcm_coverage.workflows.documents.report_parts`; ``None``: prepared here).
 
     Returns
     -------
@@ -67,7 +76,8 @@ def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Pat
     """
     files = _write_print_maps(run, config, out_dir)
     if config.rendering.write_docx:
-        files += write_docx_reports(run, config, out_dir, map_images=plate_images(run, config, out_dir, written=True))
+        files += write_docx_reports(run, config, out_dir, map_images=plate_images(run, config, out_dir, written=True),
+                                    parts=parts)
     return files
 
 
@@ -101,9 +111,11 @@ def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
         page = compact_page(fmap, full)
     elif rendering.write_report:
         page = map_html(build_map(run, config, compact=True), self_contained=rendering.self_contained)
+    # report.html and report.docx: the scorecard tables and decision sections prepared once
+    parts = report_parts(run, config) if rendering.write_report or rendering.write_docx else None
     if rendering.write_report:
-        files += write_reports(run, config, out_dir, page)
-    files += write_print_documents(run, config, out_dir)
+        files += write_reports(run, config, out_dir, page, parts=parts)
+    files += write_print_documents(run, config, out_dir, parts=parts)
     if scorecards:
         files += write_scorecards(run, config, out_dir)
     return files
