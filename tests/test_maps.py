@@ -5,18 +5,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
+import folium
 import numpy as np
 import pandas as pd
 import pytest
 
-from tcm_coverage._errors import InputError
+from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage.inputs.chinacrs import wgs84_to_gcj02
 from tcm_coverage.outputs import (
     MapLayers,
     MapOptions,
+    compact_page,
     coverage_map,
     cumulative_curve,
     map_html,
@@ -183,6 +186,34 @@ def test_report_page(demo_computed, tmp_path):
     assert f"{county.loc['ebike', 'share_within_15']:.1%}" in text
     assert "@page" in text and "size: A4" in text
     assert pd.notna(county.loc["walk", "mean_min"])
+
+
+def _without_ids(page: str) -> str:
+    return re.sub(r"[0-9a-f]{32}", "ID", page)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_compact_page_is_the_compact_map(demo_computed, lang):
+    """The report's map made from map.html's page is the page the compact map renders (apart
+    from the random element ids)."""
+    run, config = demo_computed
+    config = dataclasses.replace(config, rendering=dataclasses.replace(config.rendering, lang=lang))
+    fmap = build_map(run, config)
+    full = map_html(fmap)
+    compact = compact_page(fmap, full)
+    expected = map_html(build_map(run, config, compact=True))
+    assert _without_ids(compact) == _without_ids(expected)
+    assert compact != full and '"collapsed": true' in compact and '"collapsed": false' in full
+
+
+def test_compact_page_needs_a_coverage_map(demo_computed):
+    run, config = demo_computed
+    fmap = build_map(run, config, compact=True)
+    with pytest.raises(OutputError):  # no title block to drop: not the page of a full map
+        compact_page(fmap, map_html(fmap))
+    plain = folium.Map(tiles=None)
+    with pytest.raises(OutputError):
+        compact_page(plain, map_html(plain, self_contained=False))
 
 
 def test_township_tooltips_carry_capacity_and_65plus(demo_computed):

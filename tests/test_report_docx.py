@@ -37,11 +37,13 @@ from tcm_coverage.outputs import (
     county_report_docx,
     docx_fonts,
     scorecard,
+    scorecard_figure,
+    scorecard_section_html,
     write_decision_tables,
 )
 from tcm_coverage.outputs.style import share_range
 from tcm_coverage.vocab import share_column, time_column
-from tcm_coverage.workflows import write_docx_reports
+from tcm_coverage.workflows import report_parts, write_docx_reports, write_reports
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PDFTOPPM = shutil.which("pdftoppm")
@@ -379,3 +381,32 @@ def test_docx_renders_in_libreoffice(demo_docx, tmp_path):
         ink = (pixels.mean(axis=2) < 0.9).mean()
         assert ink > 0.002, f"{page.name} looks blank"
         assert pixels.shape[0] > pixels.shape[1]  # A4 portrait
+
+
+def _docx_body(path: Path) -> bytes:
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        return b"".join(z.read(n) for n in sorted(z.namelist()) if n != "docProps/core.xml")
+
+
+def test_reports_share_their_parts(demo_docx, tmp_path):
+    """The parts prepared once for report.html and report.docx (scorecard tables, decision
+    sections) give the documents each writes on its own."""
+    run, config, zh, _en = demo_docx
+    code = str(run.tables.county["code"].iloc[0])
+    parts = report_parts(run, config)
+    assert [c for c, _name, _options in parts.reports] == [code]
+    (figure,) = parts.scorecards[code]
+    card = run.scorecards["national"]
+    assert figure == scorecard_figure(card, county_code=code, lang="zh")
+    assert figure.title == str(card.title_in("zh")) and figure.table.rows
+    assert scorecard_figure(figure, county_code=code) is figure
+    (shared,) = write_docx_reports(run, config, tmp_path, map_images={code: _plate_png()}, parts=parts)
+    assert _docx_body(shared) == _docx_body(zh)
+    alone, together = tmp_path / "alone", tmp_path / "together"
+    alone.mkdir()
+    together.mkdir()
+    (a,) = write_reports(run, config, alone, None)
+    (b,) = write_reports(run, config, together, None, parts=parts)
+    assert a.read_bytes() == b.read_bytes()
+    assert scorecard_section_html(figure, county_code=code) == scorecard_section_html(card, county_code=code)

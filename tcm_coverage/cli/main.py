@@ -467,6 +467,7 @@ def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Pa
     from tcm_coverage._io import atomic_output_dir
     from tcm_coverage.workflows import (
         plate_images,
+        report_parts,
         write_docx_reports,
         write_reports,
         write_scorecards,
@@ -488,9 +489,10 @@ def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Pa
         names: list[Path] = []
         if args.command == "report":
             names += _report_tables(args, run, config, tmp, note)
-        names += write_reports(run, config, tmp, page)
+        parts = report_parts(run, config)  # what report.html and report.docx share, prepared once
+        names += write_reports(run, config, tmp, page, parts=parts)
         if config.rendering.write_docx:
-            names += write_docx_reports(run, config, tmp, map_images=plates)
+            names += write_docx_reports(run, config, tmp, map_images=plates, parts=parts)
         names += write_scorecards(run, config, tmp)
         return [out_dir / f.name for f in names]
 

@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         save_map,
     )
     from tcm_coverage.outputs.map_referral import REFERRAL_LINE_COLOURS, referral_layer
-    from tcm_coverage.outputs.maps import MapOptions, coverage_map
+    from tcm_coverage.outputs.maps import MapOptions, compact_page, coverage_map
     from tcm_coverage.outputs.print_basemap import open_tiles
     from tcm_coverage.outputs.print_map import (
         print_atlas_figures,
@@ -61,7 +61,12 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         decision_sections_html,
     )
     from tcm_coverage.outputs.report_docx import DocxFonts, county_report_docx, docx_fonts
-    from tcm_coverage.outputs.report_figures import ReportOptions, ReportTables
+    from tcm_coverage.outputs.report_figures import (
+        ReportOptions,
+        ReportTables,
+        ScorecardFigure,
+        scorecard_figure,
+    )
     from tcm_coverage.outputs.report_html import county_report_html, scorecard_section_html
     from tcm_coverage.outputs.scorecard import Scorecard, scorecard
     from tcm_coverage.outputs.scorecard_render import scorecard_html, write_scorecard
@@ -123,6 +128,7 @@ __all__ = [
     "STATUSES",
     "STATUS_COLOURS",
     "Scorecard",
+    "ScorecardFigure",
     "TIER_STYLE",
     "TOWNSHIP_LAYER",
     "band_text",
@@ -130,6 +136,7 @@ __all__ = [
     "cjk_font",
     "column_label",
     "compact_geojson",
+    "compact_page",
     "county_report_docx",
     "county_report_html",
     "coverage_map",
@@ -155,6 +162,7 @@ __all__ = [
     "save_map",
     "save_plate",
     "scorecard",
+    "scorecard_figure",
     "scorecard_html",
     "scorecard_section_html",
     "share_colour",

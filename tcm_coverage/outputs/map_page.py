@@ -265,17 +265,17 @@ def map_html(fmap: folium.Map, *, self_contained: bool = True) -> str:
     return page
 
 
-def save_map(fmap: folium.Map, path: Path, *, self_contained: bool = True) -> Path:
+def save_map(fmap: folium.Map | str, path: Path, *, self_contained: bool = True) -> Path:
     """Save a map as one HTML file, atomically (a temporary file renamed into place).
 
     Parameters
     ----------
-    fmap : folium.Map
-        The map.
+    fmap : folium.Map or str
+        The map, or its page already rendered by :func:`map_html` (written as it is).
     path : pathlib.Path
         Destination file.
     self_contained : bool, default True
-        See :func:`map_html`.
+        See :func:`map_html` (for a map, not a page).
 
     Returns
     -------
@@ -283,7 +283,7 @@ def save_map(fmap: folium.Map, path: Path, *, self_contained: bool = True) -> Pa
         ``path``.
     """
     path = Path(path)
-    page = map_html(fmap, self_contained=self_contained)
+    page = fmap if isinstance(fmap, str) else map_html(fmap, self_contained=self_contained)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from branca.element import Figure
 
-from tcm_coverage._errors import InputError
+from tcm_coverage._errors import InputError, OutputError
 from tcm_coverage._safetext import html_columns
 from tcm_coverage.i18n import label, text
 from tcm_coverage.inputs import flag_values
@@ -70,7 +70,7 @@ from tcm_coverage.vocab import (
     time_column,
 )
 
-__all__ = ["ISOCHRONE_TOLERANCE_DEG", "MapLayers", "MapOptions", "coverage_map"]
+__all__ = ["ISOCHRONE_TOLERANCE_DEG", "MapLayers", "MapOptions", "compact_page", "coverage_map"]
 
 #: Simplification of the isochrone bands on the web map, in degrees (~80 m; the grid cells are
 #: 100 m), by :func:`~tcm_coverage.outputs.map_page.simplify_valid`: every band stays valid and
@@ -501,6 +501,55 @@ def coverage_map(
                          extra=layers.extra_legend, unknown=unknown)
     root = cast(Figure, fmap.get_root())
     root.header.add_child(folium.Element(MAP_CSS))
-    root.html.add_child(folium.Element((_title_box(view, options, unknown) if not options.compact else "")
-                                       + legend))
+    root.html.add_child(_MapText("" if options.compact else _title_box(view, options, unknown), legend))
     return fmap
+
+
+class _MapText(folium.Element):
+    """The title block and the legend of a coverage map, one element (the page is the same as
+    with a plain :class:`folium.Element` of both), kept apart for :func:`compact_page`."""
+
+    def __init__(self, title: str, legend: str) -> None:
+        super().__init__(title + legend)
+        self.title = title
+        self.legend = legend
+
+
+def _replace_once(page: str, old: str, new: str, what: str) -> str:
+    if page.count(old) != 1:
+        raise OutputError(f"cannot find the {what} of the map page to make it compact")
+    return page.replace(old, new, 1)
+
+
+def compact_page(fmap: folium.Map, page: str) -> str:
+    """The page of a coverage map as ``compact=True`` draws it (the report's map: no title block,
+    layer control collapsed), from the map and its page already rendered by
+    :func:`~tcm_coverage.outputs.map_page.map_html`: the layers are not rendered a second time.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+        A map of :func:`coverage_map` (``compact=False``), already rendered to ``page``.
+    page : str
+        Its page (``map_html(fmap)``).
+
+    Returns
+    -------
+    str
+        The page ``map_html`` renders for the same map built with ``compact=True``, with the
+        element ids of ``page``.
+    """
+    root = cast(Figure, fmap.get_root())
+    texts = [el for el in root.html._children.values() if isinstance(el, _MapText)]
+    controls = [el for el in fmap._children.values() if isinstance(el, folium.LayerControl)]
+    if len(texts) != 1 or len(controls) != 1:
+        raise OutputError("the map to make compact is not a coverage map")
+    (title,), (control,) = texts, controls
+    page = _replace_once(page, title.render(), folium.Element(title.legend).render(), "title block")
+    tojs = control._template.environment.filters["tojavascript"]
+    opened, collapsed = (tojs({**control.options, "collapsed": flag}) for flag in (False, True))
+    head = f"let {control.get_name()} = L.control.layers("
+    start = page.find(head)
+    if start < 0 or control.options.get("collapsed") is not False:
+        raise OutputError("cannot find the layer control of the map page to make it compact")
+    return page[:start] + _replace_once(page[start:], opened, collapsed, "layer control")

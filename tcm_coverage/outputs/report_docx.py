@@ -49,6 +49,7 @@ from tcm_coverage.outputs.report_figures import (
     FigureTable,
     ReportOptions,
     ReportTables,
+    ScorecardFigure,
     capacity_table,
     county_population,
     county_rows,
@@ -57,7 +58,7 @@ from tcm_coverage.outputs.report_figures import (
     fca_note,
     headline_figures,
     report_title,
-    scorecard_table,
+    scorecard_figure,
     threshold_table,
     township_table,
 )
@@ -408,12 +409,11 @@ def _map(doc: DocxDocument, map_image: bytes | Path | None, lang: str) -> None:
     _picture(doc, image, max_height=_MAP_MAX_HEIGHT)
 
 
-def _scorecard(doc: DocxDocument, card: Scorecard, county_code: str, lang: str) -> None:
-    table = scorecard_table(card, county_code=county_code, lang=lang)
-    _heading(doc, text("outputs.report_sc_heading", lang, title=str(card.title_in(lang))))
+def _scorecard(doc: DocxDocument, figure: ScorecardFigure, lang: str) -> None:
+    _heading(doc, text("outputs.report_sc_heading", lang, title=figure.title))
     _para(doc, text("outputs.report_sc_note", lang), muted=True, keep_with_next=True)
-    _table(doc, table, left=(0, 1, 2, 3, 5), center=(4,),
-           fills=[STATUS_COLOURS[s] for s in table.statuses])
+    _table(doc, figure.table, left=(0, 1, 2, 3, 5), center=(4,),
+           fills=[STATUS_COLOURS[s] for s in figure.table.statuses])
 
 
 def _notes(doc: DocxDocument, options: ReportOptions) -> None:
@@ -451,7 +451,7 @@ def county_report_docx(
     county_code: str,
     county_name: str,
     path: Path,
-    scorecards: Sequence[Scorecard] = (),
+    scorecards: Sequence[Scorecard | ScorecardFigure] = (),
     map_image: bytes | Path | None = None,
     decisions: DecisionSections | None = None,
 ) -> Path:
@@ -468,7 +468,7 @@ def county_report_docx(
     path
         The ``.docx`` file to write.
     scorecards
-        Plan-target scorecards: each adds its county rows and unmet township rows.
+        Plan-target scorecards (or their figures): each adds its county rows and unmet township rows.
     map_image
         The print map plate (PNG or JPEG bytes, or its file), or ``None``: the map section then
         says that no plate is attached.
@@ -494,7 +494,7 @@ def county_report_docx(
     _decisions(doc, decisions, county_code)
     _map(doc, map_image, lang)
     for card in scorecards:
-        _scorecard(doc, card, county_code, lang)
+        _scorecard(doc, scorecard_figure(card, county_code=county_code, lang=lang), lang)
     _notes(doc, options)
     doc.save(str(path))
     return Path(path)

@@ -49,10 +49,10 @@ from tcm_coverage.vocab import (
 )
 
 __all__ = ["Cell", "DecisionFigure", "DecisionSections", "FigureTable", "HeadlineFigure", "ReportOptions",
-           "ReportTables", "band_text", "capacity_table", "county_population", "county_rows", "cumulative_curves",
-           "decision_figures", "fairness_figure", "fca_note", "headline_figures", "mode_rows", "referral_figure",
-           "report_title", "scorecard_table", "sensitivity_figure", "share_text", "threshold_table",
-           "township_table"]
+           "ReportTables", "ScorecardFigure", "band_text", "capacity_table", "county_population", "county_rows",
+           "cumulative_curves", "decision_figures", "fairness_figure", "fca_note", "headline_figures", "mode_rows",
+           "referral_figure", "report_title", "scorecard_figure", "scorecard_table", "sensitivity_figure",
+           "share_text", "threshold_table", "township_table"]
 
 #: Minutes of the cumulative chart's grid.
 CHART_GRID = np.arange(0, 61, 1.0)
@@ -412,6 +412,23 @@ def scorecard_table(card: Scorecard, *, county_code: str, lang: str = "zh") -> F
                   Cell(str(shown.at[i, "met"])), Cell(str(shown.at[i, "gap_text"] or "")))
                  for i in picked)
     return FigureTable(heads=heads, rows=body, statuses=tuple(str(rows.at[i, "status"]) for i in picked))
+
+
+@dataclass(frozen=True)
+class ScorecardFigure:
+    """A plan-target scorecard as the reports show it for one county: its title and
+    :func:`scorecard_table` (prepared once for ``report.html`` and ``report.docx``)."""
+
+    title: str
+    table: FigureTable
+
+
+def scorecard_figure(card: Scorecard | ScorecardFigure, *, county_code: str, lang: str = "zh") -> ScorecardFigure:
+    """The title and table of a scorecard in a county's report (a figure is returned as it is)."""
+    if isinstance(card, ScorecardFigure):
+        return card
+    return ScorecardFigure(title=str(card.title_in(lang)),
+                           table=scorecard_table(card, county_code=county_code, lang=lang))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from tcm_coverage.outputs.report_figures import (
     HeadlineFigure,
     ReportOptions,
     ReportTables,
+    ScorecardFigure,
     capacity_table,
     county_population,
     county_rows,
@@ -32,7 +33,7 @@ from tcm_coverage.outputs.report_figures import (
     fca_note,
     headline_figures,
     report_title,
-    scorecard_table,
+    scorecard_figure,
     threshold_table,
     township_table,
 )
@@ -245,14 +246,15 @@ def county_report_html(
         extra="".join(extra_sections), notes=notes_section(options))
 
 
-def scorecard_section_html(card: Scorecard, *, county_code: str, lang: str = "zh") -> str:
+def scorecard_section_html(card: Scorecard | ScorecardFigure, *, county_code: str, lang: str = "zh") -> str:
     """A report section from a plan-target scorecard: every county row, then the township
     rows that are not met.
 
     Parameters
     ----------
-    card : Scorecard
-        From :func:`tcm_coverage.outputs.scorecard.scorecard`.
+    card : Scorecard or ScorecardFigure
+        From :func:`tcm_coverage.outputs.scorecard.scorecard`, or its figure for this county
+        and language (:func:`~tcm_coverage.outputs.report_figures.scorecard_figure`).
     county_code : str
         The county of the report.
     lang : str
@@ -263,7 +265,8 @@ def scorecard_section_html(card: Scorecard, *, county_code: str, lang: str = "zh
     str
         An HTML fragment (``<h2>`` and a table).
     """
-    table = scorecard_table(card, county_code=county_code, lang=lang)
+    figure = scorecard_figure(card, county_code=county_code, lang=lang)
+    table = figure.table
     trs = []
     for row, status in zip(table.rows, table.statuses, strict=True):
         name, indicator, value, target, met, gap = (c.text for c in row)
@@ -273,7 +276,7 @@ def scorecard_section_html(card: Scorecard, *, county_code: str, lang: str = "zh
             f"<td>{esc(value)}</td><td>{esc(target)}</td>"
             f"<td style='text-align:center;white-space:nowrap'>{esc(met)}</td>"
             f"<td style='text-align:left'>{esc(gap)}</td></tr>")
-    title = card.title_in(lang)
+    title = figure.title
     head = "".join(f"<th>{html_unbroken(h)}</th>" for h in table.heads)
     return (f"<h2>{text('outputs.report_sc_heading', lang, title=esc(str(title)))}</h2>"
             f"<p class='muted'>{text('outputs.report_sc_note', lang)}</p>"

@@ -39,7 +39,12 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors (imported on
         load_config,
         validate_config,
     )
-    from tcm_coverage.workflows.documents import write_docx_reports, write_reports
+    from tcm_coverage.workflows.documents import (
+        ReportParts,
+        report_parts,
+        write_docx_reports,
+        write_reports,
+    )
     from tcm_coverage.workflows.pages import write_documents, write_print_documents
     from tcm_coverage.workflows.pipeline import compute, compute_from_inputs, run_analysis
     from tcm_coverage.workflows.plates import build_print_map, plate_images, write_print
@@ -90,6 +95,7 @@ __all__ = [
     "InputFiles",
     "Redraw",
     "Rendering",
+    "ReportParts",
     "RunInputs",
     "Scenario",
     "ScenarioResult",
@@ -110,6 +116,7 @@ __all__ = [
     "missing_modes",
     "readme_rows",
     "redraw_run",
+    "report_parts",
     "reusable_documents",
     "reusable_file",
     "reused_map_page",

@@ -7,6 +7,7 @@ the print plates."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -16,9 +17,11 @@ from tcm_coverage.outputs import (
     DecisionSections,
     ReportOptions,
     ReportTables,
+    ScorecardFigure,
     county_report_docx,
     county_report_html,
     decision_sections_html,
+    scorecard_figure,
     scorecard_section_html,
 )
 from tcm_coverage.workflows.config import AnalysisConfig
@@ -33,7 +36,50 @@ from tcm_coverage.workflows.texts import (
     source_lines,
 )
 
-__all__ = ["functional_row", "write_docx_reports", "write_reports"]
+__all__ = ["ReportParts", "functional_row", "report_parts", "write_docx_reports", "write_reports"]
+
+
+@dataclass(frozen=True)
+class ReportParts:
+    """What ``report.html`` and ``report.docx`` of a run show alike, prepared once for both
+    (:func:`report_parts`).
+
+    Attributes
+    ----------
+    reports
+        ``(code, name, options)`` of each county's report.
+    sections
+        The referral, fairness and sensitivity sections.
+    scorecards
+        Per county code, the scorecards' figures (title and table).
+    """
+
+    reports: tuple[tuple[str, str, ReportOptions], ...]
+    sections: DecisionSections
+    scorecards: Mapping[str, tuple[ScorecardFigure, ...]]
+
+
+def report_parts(run: AnalysisRun, config: AnalysisConfig) -> ReportParts:
+    """The parts of a run's reports that the HTML and the Word report share.
+
+    Parameters
+    ----------
+    run
+        A computed or stored run (with its scorecards).
+    config
+        Its configuration.
+
+    Returns
+    -------
+    ReportParts
+    """
+    lang = config.rendering.lang
+    reports = tuple(_county_reports(run, config))
+    cards = tuple(run.scorecards.values())
+    return ReportParts(reports=reports, sections=_decision_sections(run, config),
+                       scorecards={code: tuple(scorecard_figure(card, county_code=code, lang=lang)
+                                               for card in cards)
+                                   for code, _name, _options in reports})
 
 
 def _county_reports(run: AnalysisRun, config: AnalysisConfig) -> list[tuple[str, str, ReportOptions]]:
@@ -66,7 +112,7 @@ def _report_tables(run: AnalysisRun) -> ReportTables:
 
 
 def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
-                  map_page: str | None) -> list[Path]:
+                  map_page: str | None, *, parts: ReportParts | None = None) -> list[Path]:
     """Write ``report.html`` (``report_{code}.html`` per county when there are several).
 
     Parameters
@@ -79,22 +125,23 @@ def write_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path,
         Destination folder.
     map_page
         The map page to embed (or ``None``).
+    parts
+        The parts shared with ``report.docx`` (:func:`report_parts`; ``None``: prepared here).
 
     Returns
     -------
     list of pathlib.Path
     """
     lang = config.rendering.lang
-    reports = _county_reports(run, config)
-    sections = _decision_sections(run, config)
+    parts = parts or report_parts(run, config)
     files = []
-    for code, name, options in reports:
+    for code, name, options in parts.reports:
         page = county_report_html(
             _report_tables(run), options, county_code=code, county_name=name, map_page=map_page,
-            after_townships=decision_sections_html(sections, code),
+            after_townships=decision_sections_html(parts.sections, code),
             extra_sections=[scorecard_section_html(card, county_code=code, lang=lang)
-                            for card in run.scorecards.values()])
-        path = out_dir / ("report.html" if len(reports) == 1 else f"report_{code}.html")
+                            for card in parts.scorecards[code]])
+        path = out_dir / ("report.html" if len(parts.reports) == 1 else f"report_{code}.html")
         path.write_text(page, encoding="utf-8")
         files.append(path)
     return files
@@ -110,7 +157,8 @@ def _decision_sections(run: AnalysisRun, config: AnalysisConfig) -> DecisionSect
 
 
 def write_docx_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
-                       map_images: Mapping[str, bytes | Path] | None = None) -> list[Path]:
+                       map_images: Mapping[str, bytes | Path] | None = None,
+                       parts: ReportParts | None = None) -> list[Path]:
     """Write ``report.docx`` (``report_{code}.docx`` per county when there are several), the
     Word report with the sections and figures of ``report.html``.
 
@@ -125,19 +173,20 @@ def write_docx_reports(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, 
     map_images
         The print map plate per county code (PNG bytes or file); a county without one gets a
         report whose map section says no plate is attached.
+    parts
+        The parts shared with ``report.html`` (:func:`report_parts`; ``None``: prepared here).
 
     Returns
     -------
     list of pathlib.Path
     """
-    reports = _county_reports(run, config)
-    sections = _decision_sections(run, config)
+    parts = parts or report_parts(run, config)
     files = []
-    for code, name, options in reports:
-        path = out_dir / ("report.docx" if len(reports) == 1 else f"report_{code}.docx")
+    for code, name, options in parts.reports:
+        path = out_dir / ("report.docx" if len(parts.reports) == 1 else f"report_{code}.docx")
         files.append(county_report_docx(_report_tables(run), options, county_code=code, county_name=name,
-                                        path=path, scorecards=list(run.scorecards.values()),
-                                        map_image=(map_images or {}).get(code), decisions=sections))
+                                        path=path, scorecards=parts.scorecards[code],
+                                        map_image=(map_images or {}).get(code), decisions=parts.sections))
     return files
 
 

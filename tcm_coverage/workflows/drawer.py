@@ -148,16 +148,21 @@ def _warm() -> Callable[..., list[Path]]:
     import openpyxl  # noqa: F401, PLC0415
 
     from tcm_coverage.outputs import find_cjk_font  # noqa: PLC0415
-    from tcm_coverage.workflows.pages import write_print_documents, write_web_documents  # noqa: PLC0415
+    from tcm_coverage.workflows.pages import (  # noqa: PLC0415
+        shared_parts,
+        write_print_documents,
+        write_web_documents,
+    )
 
     find_cjk_font()  # matplotlib's font list, read once
 
     def draw(run: AnalysisRun, config: AnalysisConfig, folder: Path) -> list[Path]:
         # the web map and reports by one more process (sharing the run copy-on-write) while
         # this one draws the plates and the Word report: the two halves take about as long
-        with background_call(partial(write_web_documents, run, config, folder), jobs=2,
+        parts = shared_parts(run, config)  # prepared once for report.html and report.docx
+        with background_call(partial(write_web_documents, run, config, folder, parts=parts), jobs=2,
                              what="the web map and reports") as web:
-            printed = write_print_documents(run, config, folder)
+            printed = write_print_documents(run, config, folder, parts=parts)
             return web.result() + printed  # the order of one process
 
     return draw

@@ -12,20 +12,25 @@ from pathlib import Path
 from tcm_coverage.i18n import text
 from tcm_coverage.outputs import (
     CJK_FONT_PACKAGE,
-    MapCache,
+    compact_page,
     find_cjk_font,
     map_html,
     save_map,
     save_plate,
 )
 from tcm_coverage.workflows.config import AnalysisConfig
-from tcm_coverage.workflows.documents import write_docx_reports, write_reports
+from tcm_coverage.workflows.documents import (
+    ReportParts,
+    report_parts,
+    write_docx_reports,
+    write_reports,
+)
 from tcm_coverage.workflows.plates import build_print_map, plate_images
 from tcm_coverage.workflows.run import AnalysisRun
 from tcm_coverage.workflows.scorecards import write_scorecards
 from tcm_coverage.workflows.view import build_map
 
-__all__ = ["write_documents", "write_print_documents", "write_web_documents"]
+__all__ = ["shared_parts", "write_documents", "write_print_documents", "write_web_documents"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +52,8 @@ def _write_print_maps(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -
     return files
 
 
-def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
+                          parts: ReportParts | None = None) -> list[Path]:
     """The documents a county hands in, as the configuration asks: the print plates
     (``rendering.print_formats``: ``map.png``, ``map.pdf``) and ``report.docx`` with the plate.
 
@@ -60,6 +66,9 @@ def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Pat
         Its configuration.
     out_dir
         Destination folder (inside an output folder's build).
+    parts
+        The parts of ``report.docx`` already prepared for ``report.html``
+        (:func:`~tcm_coverage.workflows.documents.report_parts`; ``None``: prepared here).
 
     Returns
     -------
@@ -67,11 +76,13 @@ def write_print_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Pat
     """
     files = _write_print_maps(run, config, out_dir)
     if config.rendering.write_docx:
-        files += write_docx_reports(run, config, out_dir, map_images=plate_images(run, config, out_dir, written=True))
+        files += write_docx_reports(run, config, out_dir, map_images=plate_images(run, config, out_dir, written=True),
+                                    parts=parts)
     return files
 
 
-def write_web_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path) -> list[Path]:
+def write_web_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
+                        parts: ReportParts | None = None) -> list[Path]:
     """``map.html`` and the HTML report(s) with their compact map, as the configuration asks.
 
     Parameters
@@ -82,6 +93,9 @@ def write_web_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path)
         Its configuration.
     out_dir
         Destination folder (inside an output folder's build).
+    parts
+        The report parts shared with ``report.docx``
+        (:func:`~tcm_coverage.workflows.documents.report_parts`; ``None``: prepared here).
 
     Returns
     -------
@@ -89,15 +103,34 @@ def write_web_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path)
     """
     rendering = config.rendering
     files: list[Path] = []
-    cache = MapCache()  # map.html and the report's map prepare each layer once
-    if rendering.write_map:
-        files.append(save_map(build_map(run, config, cache=cache), out_dir / "map.html",
-                              self_contained=rendering.self_contained))
+    page = None
+    if rendering.write_map:  # the report's map is the same page made compact: drawn once
+        fmap = build_map(run, config)
+        full = map_html(fmap, self_contained=rendering.self_contained)
+        files.append(save_map(full, out_dir / "map.html"))
+        page = compact_page(fmap, full)
+    elif rendering.write_report:
+        page = map_html(build_map(run, config, compact=True), self_contained=rendering.self_contained)
     if rendering.write_report:
-        page = map_html(build_map(run, config, compact=True, cache=cache),
-                        self_contained=rendering.self_contained)
-        files += write_reports(run, config, out_dir, page)
+        files += write_reports(run, config, out_dir, page, parts=parts)
     return files
+
+
+def shared_parts(run: AnalysisRun, config: AnalysisConfig) -> ReportParts | None:
+    """The report parts ``report.html`` and ``report.docx`` share, when either is written
+    (prepared once, before the two halves of the documents are drawn).
+
+    Parameters
+    ----------
+    run, config
+        The run and its configuration.
+
+    Returns
+    -------
+    ReportParts or None
+    """
+    rendering = config.rendering
+    return report_parts(run, config) if rendering.write_report or rendering.write_docx else None
 
 
 def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
@@ -121,7 +154,10 @@ def write_documents(run: AnalysisRun, config: AnalysisConfig, out_dir: Path, *,
     -------
     list of pathlib.Path
     """
-    files = write_web_documents(run, config, out_dir) + write_print_documents(run, config, out_dir)
+    # report.html and report.docx: the scorecard tables and decision sections prepared once
+    parts = shared_parts(run, config)
+    files = (write_web_documents(run, config, out_dir, parts=parts)
+             + write_print_documents(run, config, out_dir, parts=parts))
     if scorecards:
         files += write_scorecards(run, config, out_dir)
     return files
