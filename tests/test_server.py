@@ -221,7 +221,10 @@ def test_ctrl_c_is_passed_on_and_leaves_the_earlier_result(server, tmp_path):
 
 
 def _state(pid: int) -> str:
-    return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0]
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0]
+    except FileNotFoundError:
+        return "gone"
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
@@ -229,11 +232,12 @@ def test_ctrl_z_stops_the_command_and_fg_continues_it(server, tmp_path):
     """Ctrl-Z (SIGTSTP to the client, the terminal's foreground group) stops the command's
     child in the server too; SIGCONT (``fg``/``bg``) continues both and the run finishes."""
     out = tmp_path / "out"
-    proc, child = _paused_run(server, out, tmp_path, seconds=2)
+    # a pause longer than finding the child takes on a loaded box (a `server status` process)
+    proc, child = _paused_run(server, out, tmp_path, seconds=8)
     proc.send_signal(signal.SIGTSTP)
     assert _wait_until(lambda: _state(proc.pid) == "T" and _state(child) == "T", 20), \
         (_state(proc.pid), _state(child))
-    time.sleep(3)  # longer than the pause: a child that was not stopped would have finished
+    time.sleep(9)  # longer than the pause: a child that was not stopped would have finished
     assert _state(child) == "T" and proc.poll() is None and not (out / "run.json").exists()
     proc.send_signal(signal.SIGCONT)
     stdout, stderr = proc.communicate(timeout=120)
