@@ -58,9 +58,9 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def _popen(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+def _popen(args: list[str], env: dict[str, str], **job: object) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "tcm_coverage", *args], env=env, cwd=CWD,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **job)
 
 
 def _servers(env: dict[str, str]) -> list[dict]:
@@ -187,13 +187,14 @@ def test_bad_input_exit_code_and_message_are_the_same(server, tmp_path):
     assert _mine(server)["served"] == served + 2
 
 
-def _paused_run(env: dict[str, str], out: Path, tmp_path: Path, *, seconds: float = 60) -> tuple[subprocess.Popen, int]:
+def _paused_run(env: dict[str, str], out: Path, tmp_path: Path, *, seconds: float = 60,
+                **job: object) -> tuple[subprocess.Popen, int]:
     """A demo into ``out`` (in English: the earlier result is in Chinese), stopped just before
     it swaps its result in; the client and the pid of the child running it in the server."""
     signal_file = tmp_path / "paused"
     proc = _popen(["-q", "demo", "--out", str(out), "--lang", "en", *QUICK],
                   {**env, PAUSE_ENV: "before-swap", PAUSE_FILE_ENV: str(signal_file),
-                   PAUSE_SECONDS_ENV: str(seconds)})
+                   PAUSE_SECONDS_ENV: str(seconds)}, **job)
     assert _wait_until(lambda: signal_file.exists() or proc.poll() is not None, 300), "no pause"
     assert proc.poll() is None, proc.communicate()
     (child,) = _mine(env)["running"]
@@ -233,7 +234,9 @@ def test_ctrl_z_stops_the_command_and_fg_continues_it(server, tmp_path):
     child in the server too; SIGCONT (``fg``/``bg``) continues both and the run finishes."""
     out = tmp_path / "out"
     # a pause longer than finding the child takes on a loaded box (a `server status` process)
-    proc, child = _paused_run(server, out, tmp_path, seconds=8)
+    # the client in a process group of its own, as a shell's job: the kernel discards Ctrl-Z
+    # sent to an orphaned group (e.g. pytest's when whatever started it has gone)
+    proc, child = _paused_run(server, out, tmp_path, seconds=8, process_group=0)
     proc.send_signal(signal.SIGTSTP)
     assert _wait_until(lambda: _state(proc.pid) == "T" and _state(child) == "T", 20), \
         (_state(proc.pid), _state(child))
