@@ -323,6 +323,29 @@ class _Child:
     _status: int | None
     _messages: IO[bytes]
 
+    def _start(self, body: Callable[[int, int, int], int]) -> IO[bytes]:
+        """Fork the child, which runs ``body(to_child_fd, messages_fd, parent_pid)`` and exits
+        with its code; keep its messages' pipe and return this end of the pipe to it."""
+        to_child_r, to_child_w = os.pipe()
+        messages_r, messages_w = os.pipe()
+        parent = os.getpid()
+        pid = _fork()
+        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+            code = 1
+            try:
+                os.close(to_child_w)
+                os.close(messages_r)
+                code = body(to_child_r, messages_w, parent)
+            finally:
+                os._exit(code)
+        os.close(to_child_r)
+        os.close(messages_w)
+        self.pid, self._status = pid, None
+        to_child = os.fdopen(to_child_w, "wb")
+        self._messages = os.fdopen(messages_r, "rb")
+        _PIPE_ENDS.extend((to_child, self._messages))
+        return to_child
+
     def _replies(self) -> Iterator[tuple[Any, ...]]:
         """The child's messages but its log records and warnings (passed on here), until its
         pipe ends."""
@@ -362,24 +385,7 @@ class DocumentDrawer(_Child):
     """
 
     def __init__(self) -> None:
-        jobs_r, jobs_w = os.pipe()
-        messages_r, messages_w = os.pipe()
-        parent = os.getpid()
-        pid = _fork()
-        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-            code = 1
-            try:
-                os.close(jobs_w)
-                os.close(messages_r)
-                code = _child(jobs_r, messages_w, parent)
-            finally:
-                os._exit(code)
-        os.close(jobs_r)
-        os.close(messages_w)
-        self.pid: int = pid
-        self._jobs: IO[bytes] = os.fdopen(jobs_w, "wb")
-        self._messages: IO[bytes] = os.fdopen(messages_r, "rb")
-        _PIPE_ENDS.extend((self._jobs, self._messages))
+        self._jobs: IO[bytes] = self._start(_child)
         self._sender: threading.Thread | None = None
         self._send_error: BaseException | None = None
         self._status: int | None = None
@@ -500,25 +506,7 @@ class BackgroundCall(_Child, Generic[T]):
 
     def __init__(self, fn: Callable[[], T], *, what: str) -> None:
         self.what = what
-        stop_r, stop_w = os.pipe()
-        messages_r, messages_w = os.pipe()
-        parent = os.getpid()
-        pid = _fork()
-        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-            code = 1
-            try:
-                os.close(stop_w)
-                os.close(messages_r)
-                code = _call_child(fn, stop_r, messages_w, parent)
-            finally:
-                os._exit(code)
-        os.close(stop_r)
-        os.close(messages_w)
-        self.pid: int = pid
-        self._stop: IO[bytes] = os.fdopen(stop_w, "wb")
-        self._messages: IO[bytes] = os.fdopen(messages_r, "rb")
-        _PIPE_ENDS.extend((self._stop, self._messages))
-        self._status: int | None = None
+        self._stop: IO[bytes] = self._start(partial(_call_child, fn))
 
     def result(self) -> T:
         """Wait for the value, passing the child's log records and warnings on.
