@@ -3,7 +3,7 @@
 :func:`document_drawer` forks a process at the start of a run. While the parent reads the
 inputs and routes, it imports the renderers (matplotlib, folium, python-docx, openpyxl). When
 the run is computed, :func:`~tcm_coverage.workflows.write.write_outputs` hands it the run
-(pickled over a pipe, without the road network, routing graphs and snapped isochrone cells,
+(pickled into a private temporary file whose name goes down a pipe, without the road network, routing graphs and snapped isochrone cells,
 which no document draws from) and the build folder of the atomic output folder; it draws the
 documents there (:func:`~tcm_coverage.workflows.pages.write_documents`: ``map.html``, ``report.html``,
 ``map.png``/``map.pdf``, ``report.docx``) while the parent writes the tables, layers,
@@ -52,6 +52,7 @@ import os
 import pickle
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -254,9 +255,16 @@ def _child(jobs_fd: int, messages_fd: int, parent: int) -> int:
         draw = _warm()
         warm = _cpu() - warm
         try:
-            run, config, folder = pickle.load(jobs)
+            job_file = Path(pickle.load(jobs))
         except EOFError:  # the parent stopped before handing a job (e.g. an input error)
             return 0
+        try:
+            job = job_file.read_bytes()
+        finally:
+            with contextlib.suppress(OSError):
+                job_file.unlink()
+        run, config, folder = pickle.loads(job)
+        del job
         outbox.release()
         _watch_parent(jobs)
         drawing = _cpu()
@@ -386,13 +394,16 @@ class DocumentDrawer(_Child):
 
     def __init__(self) -> None:
         self._jobs: IO[bytes] = self._start(_child)
-        self._sender: threading.Thread | None = None
+        self._job_file: Path | None = None
         self._send_error: BaseException | None = None
         self._status: int | None = None
 
     def draw(self, run: AnalysisRun, config: AnalysisConfig, folder: Path) -> None:
-        """Hand the child the run to draw into ``folder`` (sent by a thread: the caller goes on
-        writing the tables while the child reads it).
+        """Hand the child the run to draw into ``folder``: pickled into a private temporary file
+        (mode 0600, removed by the child once read, or by :meth:`stop`) whose name goes down the
+        job pipe. Through the pipe itself a thread sent the demo's ~45 MB in 64 KB writes, waiting
+        for the interpreter lock after each while this process wrote the tables: the child got
+        it about a second late.
 
         Parameters
         ----------
@@ -400,20 +411,29 @@ class DocumentDrawer(_Child):
             The computed run and its configuration.
         folder
             The build folder of the run's atomic output folder.
+
+        Raises
+        ------
+        OutputError
+            The temporary file cannot be written (e.g. the temporary folder is full).
         """
-        job = (_drawn_from(run), config, Path(folder))
-
-        def send() -> None:
-            try:
-                pickle.dump(job, self._jobs, protocol=pickle.HIGHEST_PROTOCOL)
-                self._jobs.flush()
-            except BaseException as exc:  # noqa: BLE001 - raised again by result()
-                self._send_error = exc
-                with contextlib.suppress(OSError):
-                    self._jobs.close()  # the child stops at the end of the half-sent job
-
-        self._sender = threading.Thread(target=send, daemon=True, name="tcm-coverage-draw-job")
-        self._sender.start()
+        job = pickle.dumps((_drawn_from(run), config, Path(folder)), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            fd, name = tempfile.mkstemp(prefix="tcm-coverage-job-", suffix=".pickle")
+            self._job_file = Path(name)
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(job)
+        except OSError as exc:
+            raise OutputError(f"could not hand the documents to the drawing process: writing "
+                              f"{self._job_file or tempfile.gettempdir()} failed ({exc}). Free space "
+                              "there, set TMPDIR to another folder, or run with --jobs 1.") from exc
+        try:
+            pickle.dump(str(self._job_file), self._jobs, protocol=pickle.HIGHEST_PROTOCOL)
+            self._jobs.flush()
+        except OSError as exc:  # the child is gone (EPIPE): raised again by result()
+            self._send_error = exc
+            with contextlib.suppress(OSError):
+                self._jobs.close()
 
     def result(self) -> list[Path]:
         """Wait for the child's files, passing its log records and warnings on.
@@ -445,8 +465,6 @@ class DocumentDrawer(_Child):
                 if self._send_error is not None:  # it could not read a job that was not sent
                     raise self._send_error
                 raise message[1] from _ChildTraceback(message[2], "the process drawing the documents")
-        if self._sender is not None:
-            self._sender.join()
         if self._send_error is not None:
             self.stop()
             raise self._send_error
@@ -458,8 +476,9 @@ class DocumentDrawer(_Child):
     def stop(self) -> None:
         """Stop the child if it still runs and close the pipes (always: also after an error)."""
         self._kill()
-        if self._sender is not None:  # a send to the dead child fails at once (EPIPE)
-            self._sender.join(timeout=10)
+        if self._job_file is not None:  # a child stopped before it read the job
+            with contextlib.suppress(OSError):
+                self._job_file.unlink()
         self._close(self._jobs, self._messages)
 
 
