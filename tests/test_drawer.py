@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import replace
@@ -129,6 +130,35 @@ def test_a_killed_child_fails_the_run_and_keeps_the_earlier_result(demo_computed
     with pytest.raises(OutputError, match="killed by SIGKILL.*nothing was replaced.*--jobs 1"):
         _write(run, config, out, jobs=2)
     assert (out / _MARKER).read_text(encoding="utf-8") == before and not _litter(out)
+
+
+@linux_only
+@pytest.mark.parametrize("ending", ["drawn", "killed"])
+def test_the_job_file_is_private_and_gone_after_the_run(demo_computed, tmp_path, monkeypatch, ending):
+    """The run goes to the child in a temporary file (mode 0600), removed by the child once read,
+    or by the parent when the child died before (the checks fail if it is left behind)."""
+    run, config = demo_computed
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    modes: list[int] = []
+    real_load = pickle.load
+
+    def watch(stream, *a, **k):  # the parent reads the child's messages: look at the job file then
+        modes.extend(p.stat().st_mode & 0o777 for p in temp.glob("tcm-coverage-job-*"))
+        return real_load(stream, *a, **k)
+
+    monkeypatch.setattr(drawer_module.pickle, "load", watch)
+    if ending == "killed":  # stopped before it reads the job: the parent removes the file
+        monkeypatch.setattr(drawer_module.Path, "read_bytes",
+                            lambda self: os.kill(os.getpid(), signal.SIGKILL))
+        with pytest.raises(OutputError, match="killed by SIGKILL"):
+            _write(run, config, tmp_path / "run", jobs=2)
+    else:
+        assert "map.pdf" in _write(run, config, tmp_path / "run", jobs=2)
+    if ending == "killed":  # the file was there while the parent waited, private
+        assert modes and set(modes) == {0o600}
+    assert list(temp.iterdir()) == []
 
 
 @linux_only

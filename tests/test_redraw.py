@@ -36,6 +36,7 @@ from tcm_coverage.workflows import (
 )
 from tcm_coverage.workflows import recompute as recompute_module
 from tcm_coverage.workflows import store as store_module
+from tcm_coverage.workflows.drawer import JOBS_ENV, resolve_jobs
 
 
 @pytest.fixture(scope="module")
@@ -327,8 +328,9 @@ _NOT_DRAWN_WITH = {
 }
 
 
-def _loaded_modules(names: tuple[str, ...], *argv: str) -> list[str]:
-    """The modules of ``names`` loaded at the end of ``tcm-coverage argv`` in a fresh process."""
+def _loaded_modules(names: tuple[str, ...], *argv: str, jobs: int | None = None) -> list[str]:
+    """The modules of ``names`` loaded at the end of ``tcm-coverage argv`` in a fresh process
+    (``jobs``: ``TCM_COVERAGE_JOBS``; by default the machine's, 2 here)."""
     import os
     import subprocess
     import sys
@@ -338,7 +340,7 @@ def _loaded_modules(names: tuple[str, ...], *argv: str) -> list[str]:
              f"print('LOADED', [m for m in {names!r} if m in sys.modules])\n"
              "raise SystemExit(code)\n")
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    env = {**os.environ, "PYTHONPATH": str(root), **({JOBS_ENV: str(jobs)} if jobs else {})}
     done = subprocess.run([sys.executable, "-c", probe, "-q", *argv], capture_output=True,
                           text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
@@ -364,8 +366,13 @@ def test_redraw_process_imports_only_what_it_draws_with(stored, tmp_path, comman
         assert set(_loaded_modules(names, "map", str(run), "--mode", "car", "--out", str(tmp_path / "car"))) >= {
             "scipy.sparse.csgraph", "tcm_coverage.access.traveltime", "tcm_coverage.network.readers"}
     if command == "report":  # another language: the report map, plate and charts are drawn
-        assert set(_loaded_modules(names, "report", str(run), "--lang", "en", "--out", str(tmp_path / "en"))) == {
+        english = ("report", str(run), "--lang", "en", "--out")
+        assert set(_loaded_modules(names, *english, str(tmp_path / "en1"), jobs=1)) == {
             "folium", "matplotlib", "docx", "scipy.sparse", *_GEOMETRY}
+        # with two CPUs the map page and report.html are drawn by a second process: no folium here
+        if resolve_jobs(2) == 2:  # Linux with two CPUs
+            assert set(_loaded_modules(names, *english, str(tmp_path / "en2"), jobs=2)) == {
+                "matplotlib", "docx", "scipy.sparse", *_GEOMETRY}
     if command == "score":  # a profile the run did not score: areas assigned by their polygons
         assert set(_loaded_modules(names, "score", str(run), "--profile", "jiangsu", "--out", str(tmp_path / "js"))) == {
             "matplotlib", "docx", "scipy.sparse", *_GEOMETRY}  # workbooks: xlsxwriter, no openpyxl

@@ -345,4 +345,34 @@ def test_the_client_imports_only_the_standard_library():
                                                     "__main__", "_virtualenv"))} == set()
     assert "numpy" not in loaded and "pandas" not in loaded
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]["scripts"]
-    assert scripts["tcm-coverage"] == "tcm_coverage.cli.client:main"
+    assert scripts["tcm-coverage"] == "tcm_coverage.cli.client:run"
+
+
+def test_the_console_script_ends_as_a_python_process_ends_without_its_teardown():
+    """``run`` (the console script) skips the interpreter's teardown (an object left for it is
+    never finalised) but keeps what an exit does: the command's exit code, its buffered output, a
+    running thread joined, the atexit handlers; under a profiler, which writes its results at the
+    teardown, the exit is the normal one (the checks fail if any of it is lost)."""
+    body = ("import atexit, sys, threading, time\n"
+            "import tcm_coverage.cli.client as client\n"
+            "import os\n"
+            "class LeftForTeardown:  # finalised when the interpreter clears the modules\n"
+            "    def __del__(self, write=os.write):\n"
+            "        write(1, b' teardown')\n"
+            "left = LeftForTeardown()\n"
+            "def command(argv=None):\n"
+            "    def late():\n"
+            "        time.sleep(0.3); print('thread done', end=' ')\n"
+            "    threading.Thread(target=late).start()\n"
+            "    atexit.register(lambda: print('atexit ran', end=' '))\n"
+            "    sys.stdout.write('buffered ')\n"
+            "    return 3\n"
+            "client.main = command\n")
+    outcomes = []
+    for profile in ("", "sys.setprofile(lambda *a: None)\n"):
+        done = subprocess.run([sys.executable, "-c", body + profile + "client.run()\n"],
+                              env=_env(Path("/nonexistent")), cwd=CWD, capture_output=True, text=True,
+                              timeout=60)
+        outcomes.append((done.returncode, done.stdout.split()))
+    assert outcomes[0] == (3, ["buffered", "thread", "done", "atexit", "ran"])
+    assert outcomes[1] == (3, ["buffered", "thread", "done", "atexit", "ran", "teardown"])

@@ -34,13 +34,14 @@ import socket
 import struct
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from tcm_coverage.cli.handoff import (
     FORWARDED_SIGNALS,
     MAX_SOCKET_PATH,
     SERVER_ENV,
     code_key,
+    end_like_exit,
     private_folder,
     read_message,
     runtime_dir,
@@ -191,3 +192,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tcm_coverage.cli.main import main as run_here
 
     return run_here(args)
+
+
+def run() -> NoReturn:
+    """The console script (and ``python -m tcm_coverage``): :func:`main`, then the end of a Python
+    process without the interpreter's teardown (:func:`~tcm_coverage.cli.handoff.end_like_exit`,
+    then ``os._exit``). Every output file was closed, and synced, before its folder was swapped in.
+    After an exception (``--help``, a usage error, an uncaught Ctrl-C), and under a profiler or
+    tracer (pyinstrument, cProfile, coverage: they write their results at the interpreter's exit),
+    the exit is the normal one."""
+    code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)
+    end_like_exit()
+    os._exit(code)

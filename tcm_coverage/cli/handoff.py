@@ -36,6 +36,7 @@ __all__ = [
     "RUNTIME_DIR_ENV",
     "SERVER_ENV",
     "code_key",
+    "end_like_exit",
     "key_digest",
     "private_folder",
     "read_message",
@@ -192,3 +193,23 @@ def _read_rest(sock: socket.socket, data: bytes, size: int) -> bytes:
             break
         data += chunk
     return data
+
+
+def end_like_exit() -> None:
+    """What a Python process does at its exit before the interpreter's teardown: stdout and
+    stderr flushed, the threads that are not daemons joined, the atexit handlers run (logging
+    flushed, temporary folders removed), stdout and stderr flushed again. A caller then ends with
+    ``os._exit``: a served command's child (whose interpreter is the server's), and a command run
+    in the client's own process (:func:`tcm_coverage.cli.client.run`), where the teardown, freeing
+    the objects of pandas, shapely and matplotlib one by one, took ~0.35 s of a demo."""
+    import atexit  # noqa: PLC0415 - deferred: only at the end
+    import threading  # noqa: PLC0415
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    threading._shutdown()  # type: ignore[attr-defined]  # as at interpreter exit
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()

@@ -472,27 +472,38 @@ def _write_documents(args: argparse.Namespace, ready, out_dir: Path, run_dir: Pa
         write_reports,
         write_scorecards,
     )
+    from tcm_coverage.workflows.drawer import background_call, resolve_jobs
 
     run, config = ready.run, ready.config
     in_place = Path(out_dir).resolve() == run_dir.resolve()
     # the run's report map when drawn the same way (same language, view, day): no folium
     page = reuse.page if as_run else None
-    if page is None:
-        from tcm_coverage.outputs import map_html
-        from tcm_coverage.workflows import build_map
-
-        page = map_html(build_map(run, config, compact=True), self_contained=config.rendering.self_contained)
-    # the plate of report.docx: the run's map.png when drawn the same way, else drawn now
-    plates = plate_images(run, config, run_dir) if config.rendering.write_docx else None
     with atomic_output_dir(out_dir, kind=args.command, keep="all" if in_place else (),
                            inputs=inputs) as tmp:
-        names: list[Path] = []
-        if args.command == "report":
-            names += _report_tables(args, run, config, tmp, note)
         parts = report_parts(run, config)  # what report.html and report.docx share, prepared once
-        names += write_reports(run, config, tmp, page, parts=parts)
-        if config.rendering.write_docx:
-            names += write_docx_reports(run, config, tmp, map_images=plates, parts=parts)
+
+        def tables_and_web_report() -> list[Path]:
+            tables = _report_tables(args, run, config, tmp, note) if args.command == "report" else []
+            shown = page
+            if shown is None:
+                from tcm_coverage.outputs import map_html
+                from tcm_coverage.workflows import build_map
+
+                shown = map_html(build_map(run, config, compact=True),
+                                 self_contained=config.rendering.self_contained)
+            return tables + write_reports(run, config, tmp, shown, parts=parts)
+
+        # the tables and report.html (with its map page) by a second process while this one
+        # draws the plate and report.docx, as `demo` does (in turn with one CPU, or
+        # TCM_COVERAGE_JOBS=1)
+        with background_call(tables_and_web_report, jobs=resolve_jobs(None),
+                             what="the tables and the HTML report") as web:
+            printed: list[Path] = []
+            if config.rendering.write_docx:
+                # the plate of report.docx: the run's map.png when drawn the same way, else drawn now
+                plates = plate_images(run, config, run_dir)
+                printed = write_docx_reports(run, config, tmp, map_images=plates, parts=parts)
+            names = web.result() + printed
         names += write_scorecards(run, config, tmp)
         return [out_dir / f.name for f in names]
 

@@ -60,6 +60,7 @@ from tcm_coverage.cli.handoff import (
     DEFAULT_IDLE_MINUTES,
     FORWARDED_SIGNALS,
     code_key,
+    end_like_exit,
     key_digest,
     read_message,
     runtime_dir,
@@ -444,8 +445,6 @@ def _fresh_process_state() -> None:
 
 def _run(args: list[str]) -> int:
     """:func:`tcm_coverage.cli.main.main` on ``args``, then what a Python process does at exit."""
-    import atexit
-    import threading
     import traceback
 
     interrupted = False
@@ -459,14 +458,7 @@ def _run(args: list[str]) -> int:
     except BaseException:
         traceback.print_exc()
         code = 1
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    threading._shutdown()  # type: ignore[attr-defined]  # as at interpreter exit
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
+    end_like_exit()
     if interrupted:  # an uncaught Ctrl-C ends a Python process by SIGINT
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)
