@@ -3,8 +3,8 @@
 :func:`document_drawer` forks a process at the start of a run. While the parent reads the
 inputs and routes, it imports the renderers (matplotlib, folium, python-docx, openpyxl). When
 the run is computed, :func:`~tcm_coverage.workflows.write.write_outputs` hands it the run
-(pickled into a private temporary file whose name goes down a pipe, without the road network, routing graphs and snapped isochrone cells,
-which no document draws from) and the build folder of the atomic output folder; it draws the
+(pickled into a private temporary file whose name goes down a pipe, without the road network,
+routing graphs and snapped isochrone cells, which no document draws from) and the build folder of the atomic output folder; it draws the
 documents there (:func:`~tcm_coverage.workflows.pages.write_documents`: ``map.html``, ``report.html``,
 ``map.png``/``map.pdf``, ``report.docx``) while the parent writes the tables, layers,
 scorecards and the store's tables (the child, importing nothing at this point, is still the
@@ -185,27 +185,18 @@ def _plain_record(record: logging.LogRecord) -> logging.LogRecord:
 
 
 class _Outbox:
-    """The child's messages to the parent, held back until the job has arrived (so a parent
-    blocked sending the job never waits on a child blocked sending a message)."""
+    """The child's messages to the parent, one at a time (a log record may come from any thread).
+    None is held back for the job to arrive first: the parent hands the job over as a file's
+    name, which never fills the pipe, so it never waits on a child blocked sending."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
-        self.held: list[tuple[Any, ...]] | None = []
         self.lock = threading.Lock()
 
     def send(self, message: tuple[Any, ...]) -> None:
         with self.lock:
-            if self.held is not None:
-                self.held.append(message)
-                return
             pickle.dump(message, self.stream, protocol=pickle.HIGHEST_PROTOCOL)
             self.stream.flush()
-
-    def release(self) -> None:
-        with self.lock:
-            held, self.held = self.held or [], None
-        for message in held:
-            self.send(message)
 
 
 def _forward_logs_and_warnings(outbox: _Outbox) -> None:
@@ -265,7 +256,6 @@ def _child(jobs_fd: int, messages_fd: int, parent: int) -> int:
                 job_file.unlink()
         run, config, folder = pickle.loads(job)
         del job
-        outbox.release()
         _watch_parent(jobs)
         drawing = _cpu()
         with inside_build(folder):
@@ -273,7 +263,6 @@ def _child(jobs_fd: int, messages_fd: int, parent: int) -> int:
         outbox.send(("done", files, warm, _cpu() - drawing))
         return 0
     except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent
-        outbox.release()
         with contextlib.suppress(Exception):
             outbox.send(_error_message(exc))
         return 1
@@ -493,7 +482,6 @@ def _call_child(fn: Callable[[], Any], stop_fd: int, messages_fd: int, parent: i
     _die_with_parent(parent)
     stop, messages = os.fdopen(stop_fd, "rb"), os.fdopen(messages_fd, "wb")
     outbox = _Outbox(messages)
-    outbox.release()  # the parent sends nothing: no message is held back
     _forward_logs_and_warnings(outbox)
     _watch_parent(stop)
     try:
